@@ -1,0 +1,17 @@
+# regenpath_module(<name> DEPS <public deps...> PRIVATE_DEPS <private deps...>)
+# Declares the library target regenpath_<name> from src/<name>/*.cc.
+function(regenpath_module name)
+  cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS;EXCLUDE" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${name}/*.cc)
+  foreach(excluded ${ARG_EXCLUDE})
+    list(REMOVE_ITEM sources ${CMAKE_SOURCE_DIR}/src/${name}/${excluded})
+  endforeach()
+  if(NOT sources)
+    # A module with headers only (or not yet written) is an interface library.
+    add_library(regenpath_${name} INTERFACE)
+    target_link_libraries(regenpath_${name} INTERFACE ${ARG_DEPS})
+    return()
+  endif()
+  add_library(regenpath_${name} STATIC ${sources})
+  target_link_libraries(regenpath_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()
