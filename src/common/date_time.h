@@ -49,17 +49,23 @@ class DateTime {
   //             YYYY-MM-DDThh:mm:ss(.f+)?, each optionally followed by Z or
   //             (+|-)hh:mm; FHIRPath's partial "YYYY-MM-DDT" and "YYYYT" forms
   //             are accepted too (precision of what precedes the T).
-  //   time:     hh, hh:mm, hh:mm:ss(.f+)? (no offset).
-  // Fraction digits beyond milliseconds are truncated. Field ranges are
-  // checked (month 1-12, day within the month incl. leap years, hour 0-23,
-  // minute 0-59, second 0-59, offset within +-14:00). Returns nullopt on any
-  // other text.
+  //   time:     hh, hh:mm, hh:mm:ss(.f+)? (no offset), optionally preceded
+  //             by the 'T' of a FHIRPath literal ("T14:30").
+  // ParseDateTime returns kind kDateTime even for a date-only text. Fraction
+  // digits beyond milliseconds are truncated. Field ranges are checked (year
+  // 0001-9999 written with 4 digits, month 1-12, day within the month incl.
+  // leap years, hour 0-23, minute 0-59, second 0-59, offset within +-14:00).
+  // Returns nullopt on any other text.
   static std::optional<DateTime> ParseDate(std::string_view text);
   static std::optional<DateTime> ParseDateTime(std::string_view text);
   static std::optional<DateTime> ParseTime(std::string_view text);
 
-  // Builds a value from fields; `precision` says which are meaningful.
-  // For kTime only hour..millisecond are used. Returns nullopt if out of range.
+  // Builds a value from fields; `precision` says which are meaningful (the
+  // others are ignored and stored as their least value). For kTime only
+  // hour..millisecond are used. The offset is kept only for a kDateTime with
+  // a time part (hour or finer) and ignored otherwise. Returns nullopt if a
+  // meaningful field or the offset is out of range, or the precision does not
+  // suit the kind (a kDate finer than kDay, a kTime coarser than kHour).
   static std::optional<DateTime> FromFields(DateTimeKind kind, DateTimePrecision precision, int year, int month,
                                             int day, int hour, int minute, int second, int millisecond,
                                             std::optional<int> tz_offset_minutes);
@@ -78,8 +84,11 @@ class DateTime {
   int tz_offset_minutes() const { return tz_offset_minutes_; }
 
   // FHIR text of the value at its own precision, without '@':
-  // "2014-01", "2014-01-25T14:30:14.559+10:00", "14:30:00". UTC offsets print
-  // as "Z" only if they were parsed as "Z"; otherwise "+00:00".
+  // "2014-01", "2014-01-25T14:30:14.559+10:00", "14:30:00". A DateTime
+  // without a time part prints as its date ("2014T" -> "2014"). Fraction
+  // digits print as parsed (".5" stays ".5"; values built otherwise use 3),
+  // but never fewer than the milliseconds need. UTC offsets print as "Z" only
+  // if they were parsed as "Z"; otherwise "+00:00".
   std::string ToString() const;
 
   // FHIRPath precision(): digits in the written value (year 4, month 6,
@@ -89,11 +98,15 @@ class DateTime {
 
   // Returns this value with the time-zone offset changed to `offset_minutes`
   // (the instant is unchanged). Values without a time zone or without a time
-  // component are returned unchanged.
+  // component are returned unchanged, and so is the value when
+  // `offset_minutes` is outside +-14:00 or the result would leave years
+  // 1-9999. An hour-precision value moved by a non-whole-hour difference
+  // keeps its minute cleared.
   DateTime WithOffset(int offset_minutes) const;
 
-  // The same value at a coarser precision (fields below it cleared). A finer
-  // precision than the value has returns it unchanged.
+  // The same value at a coarser precision (fields below it cleared; the
+  // offset too when no time part remains). A finer precision than the value
+  // has returns it unchanged; a Time is never truncated below kHour.
   DateTime Truncate(DateTimePrecision precision) const;
 
   // FHIRPath comparison. Both values must have the same kind (a Date is
@@ -113,16 +126,27 @@ class DateTime {
   // (2012-02-29 + 1 year = 2013-02-28); a unit finer than the value's
   // precision is converted to that precision and truncated toward zero
   // (@2014 + 24 months = @2016; @1973-12-25 + 7.7 days counts 7 days);
-  // weeks are 7 days. The result keeps this value's precision and offset.
-  // Returns nullopt on overflow outside years 1-9999 or a unit that cannot
-  // apply (e.g. hours to a Date).
+  // weeks are 7 days. The conversion uses FHIRPath's factors (1 year = 12
+  // months = 365 days, 1 month = 30 days, 1 day = 24 hours): @2016 + 365 days
+  // = @2017, @2026-02 + 5 weeks = @2026-03. Only seconds and milliseconds
+  // keep a fraction, to the value's precision (+ 42.53 seconds adds 42.530 s
+  // to a millisecond-precision value, 42 s to a second-precision one); other
+  // amounts are truncated first. A Time wraps around midnight (@T23:00 +
+  // 2 hours = @T01:00). The result keeps this value's precision and offset
+  // (arithmetic is on the local wall clock). Returns nullopt on overflow
+  // outside years 1-9999 or a unit that cannot apply (hours, minutes, seconds
+  // or milliseconds to a Date; years, months, weeks or days to a Time).
   std::optional<DateTime> Add(const Decimal& amount, CalendarUnit unit) const;
 
   // FHIRPath lowBoundary()/highBoundary() for dates and times: the earliest /
   // latest value the partial value could stand for, at `precision_digits`
   // (same numbering as PrecisionDigits(); default 17 for DateTime, 8 for
-  // Date, 9 for Time). A DateTime without an offset gets +14:00 for the low
-  // boundary and -12:00 for the high one. nullopt for an invalid precision.
+  // Date, 9 for Time): missing fields take their least / greatest value
+  // (@2014-01-01T08.HighBoundary(17) = 2014-01-01T08:59:59.999-12:00), and a
+  // precision coarser than the value's truncates it. A DateTime without an
+  // offset gets +14:00 for the low boundary and -12:00 for the high one when
+  // the result has a time part. nullopt for a precision that is not one of
+  // 4, 6, 8 (Date), also 10, 12, 14, 17 (DateTime), or 2, 4, 6, 9 (Time).
   std::optional<DateTime> LowBoundary(int precision_digits) const;
   std::optional<DateTime> HighBoundary(int precision_digits) const;
 
@@ -139,6 +163,7 @@ class DateTime {
   uint8_t minute_ = 0;
   uint8_t second_ = 0;
   uint16_t millisecond_ = 0;
+  uint8_t fraction_digits_ = 3;  // Fraction digits written (1-3), for ToString.
 };
 
 // Number of days in `month` (1-12) of `year`, leap years included.

@@ -26,22 +26,30 @@ class Decimal {
   static constexpr int kMaxScale = 36;
   // Digits after the point used when a quotient does not terminate (1/3).
   static constexpr int kDivisionScale = 8;
+  // Largest precision LowBoundary/HighBoundary accept; beyond it they return
+  // nullopt (the FHIRPath suite expects empty for 32 and 39).
+  static constexpr int kMaxBoundaryPrecision = 28;
 
   // Zero with scale 0.
   Decimal() = default;
 
-  // Parses "-12.340", "0.5", "1e3", "-1.2E-2" (JSON number grammar; a leading
-  // '+' is not accepted). The scale is the number of written fraction digits
-  // adjusted by the exponent ("1.50" -> scale 2; "1e3" -> 1000, scale 0;
-  // "15e-1" -> 1.5, scale 1). Returns nullopt for anything else, or when the
-  // value needs more than kMaxDigits digits or kMaxScale fraction digits.
+  // Parses "-12.340", "0.5", "1e3", "-1.2E-2" (JSON number grammar, except
+  // that leading zeros such as "007" are accepted, as FHIRPath literals allow;
+  // a leading '+', "5." and ".5" are not). The scale is the number of written
+  // fraction digits adjusted by the exponent ("1.50" -> scale 2; "1e3" ->
+  // 1000, scale 0; "15e-1" -> 1.5, scale 1). Returns nullopt for anything
+  // else, or when the value needs more than kMaxDigits significant digits
+  // (leading zeros do not count, written trailing zeros do) or kMaxScale
+  // fraction digits.
   static std::optional<Decimal> Parse(std::string_view text);
 
   static Decimal FromInt(int64_t value);
 
   // Converts a binary double (results of sqrt, ln, exp, power) to the shortest
-  // decimal that round-trips, capped at kMaxDigits significant digits.
-  // Returns nullopt for NaN and infinities.
+  // decimal that round-trips (81.0 -> 9 with scale 0 for sqrt; 0.1 -> 0.1).
+  // Values below 10^-kMaxScale are rounded to kMaxScale places (so tiny ones
+  // become 0). Returns nullopt for NaN, infinities and magnitudes needing
+  // more than kMaxDigits integer digits.
   static std::optional<Decimal> FromDouble(double value);
 
   // Builds coefficient / 10^scale; nullopt if scale is outside [0, kMaxScale]
@@ -72,14 +80,19 @@ class Decimal {
 
   // Arithmetic. The scale of a sum or difference is the larger input scale;
   // of a product, the sum of the scales (then trailing zeros beyond the larger
-  // input scale are dropped). nullopt on overflow.
+  // input scale are dropped). When an exact result would need more than
+  // kMaxDigits digits or kMaxScale places, fraction digits are rounded off
+  // (half away from zero); nullopt on overflow, i.e. when the integer part
+  // alone needs more than kMaxDigits digits.
   static std::optional<Decimal> Add(const Decimal& a, const Decimal& b);
   static std::optional<Decimal> Subtract(const Decimal& a, const Decimal& b);
   static std::optional<Decimal> Multiply(const Decimal& a, const Decimal& b);
-  // a / b, exact when the quotient terminates within kMaxScale digits (1/2 ->
-  // 0.5, 4.0/2.0 -> 2), else rounded half-up to kDivisionScale places
-  // (1/3 -> 0.33333333). Trailing zeros are removed down to max(scale(a), 0).
-  // nullopt when b is zero.
+  // a / b, exact when the quotient terminates within kMaxScale places and
+  // kMaxDigits digits (1/2 -> 0.5, 4.0/2.0 -> 2.0), else rounded half away
+  // from zero to max(kDivisionScale, scale(a)) places, or fewer if the integer
+  // part leaves no room (1/3 -> 0.33333333). Either way the result keeps at
+  // least scale(a) places and no trailing zeros beyond them. nullopt when b
+  // is zero or the integer part of the quotient needs more than kMaxDigits.
   static std::optional<Decimal> Divide(const Decimal& a, const Decimal& b);
   // Truncated integer division (FHIRPath `div`): 5 div 2 = 2, -5 div 2 = -2.
   static std::optional<Decimal> IntegerDivide(const Decimal& a, const Decimal& b);
@@ -92,7 +105,8 @@ class Decimal {
   // Rounds half away from zero to `places` decimal places (places >= 0):
   // 3.14159.Round(3) = 3.142; the result has scale `places`.
   std::optional<Decimal> Round(int places) const;
-  // Integer part toward zero / toward -inf / toward +inf, with scale 0.
+  // Integer part toward zero / toward -inf / toward +inf, with scale 0
+  // (always representable).
   Decimal Truncate() const;
   Decimal Floor() const;
   Decimal Ceiling() const;
@@ -103,12 +117,20 @@ class Decimal {
 
   // FHIRPath lowBoundary()/highBoundary(): the least / greatest value the
   // written number could stand for (half a unit in its last place below /
-  // above), returned with `precision` decimal places (default 8), truncated
-  // toward the boundary's side as the FHIRPath 2.0 examples show:
+  // above), returned with `precision` decimal places (FHIRPath default 8).
+  // When `precision` is below that boundary's places, the boundary that lies
+  // on the zero side of the value (low of a positive, high of a negative) is
+  // truncated toward zero and the other one is rounded half away from zero,
+  // a rule that reproduces all the FHIRPath spec examples and the official
+  // test suite:
   //   1.587.LowBoundary(8) = 1.58650000, 1.587.LowBoundary(2) = 1.58,
   //   (-1.587).LowBoundary(2) = -1.59, 1.LowBoundary(0) = 0, 120.LowBoundary(2) = 119.50,
-  //   1.587.HighBoundary(2) = 1.59, (-1.587).HighBoundary(2) = -1.58, 1.HighBoundary(0) = 2.
-  // nullopt if precision is outside [0, kMaxScale].
+  //   1.587.HighBoundary(2) = 1.59, (-1.587).HighBoundary(2) = -1.58, 1.HighBoundary(0) = 2,
+  //   0.0034.HighBoundary(1) = 0.0 (so at a coarse precision the "boundary" may
+  //   fall on the near side of the value).
+  // Zero has both boundaries away from zero (0.LowBoundary(1) = -0.5). There is
+  // no negative zero: (-0.0034).LowBoundary(1) is 0.0. nullopt if precision is
+  // outside [0, kMaxBoundaryPrecision] or the result needs more than kMaxDigits.
   std::optional<Decimal> LowBoundary(int precision) const;
   std::optional<Decimal> HighBoundary(int precision) const;
 
