@@ -65,6 +65,13 @@ SYSTEM_TO_FHIR = {
 # skipped.
 KEPT_CONSTRAINTS = {"SimpleQuantity", "MoneyQuantity"}
 
+# A resource's own `id` element, corrected against the published R4
+# specification. The 4.0.1 snapshots type <Resource>.id as System.String with
+# fhir-type "string", but the specification (resource.html: "id : id") and
+# the FHIRPath engines of reference give a resource id the type `id`; the
+# official FHIRPath suite checks it (testContainedId: contained.id is an id).
+RESOURCE_ID_TYPE = ["id"]
+
 KIND_NAMES = {
     "primitive-type": "kPrimitive",
     "complex-type": "kComplex",
@@ -207,6 +214,8 @@ def build_model(definitions):
             if parent == root and kind == "kPrimitive" and elem_name == "value":
                 continue  # a primitive's value is its System value, not an element
             codes = [type_code_name(t) for t in el.get("type", [])]
+            if kind == "kResource" and parent == root and elem_name == "id":
+                codes = RESOURCE_ID_TYPE
             if "contentReference" in el:
                 ref = el["contentReference"]
                 if not ref.startswith("#"):

@@ -582,7 +582,10 @@ std::optional<int> DateTime::Compare(const DateTime& a, const DateTime& b) {
   if ((a.kind_ == DateTimeKind::kTime) != (b.kind_ == DateTimeKind::kTime)) return std::nullopt;
   const bool offset_a = HasEffectiveOffset(a);
   const bool offset_b = HasEffectiveOffset(b);
-  if (offset_a != offset_b && (HasTimeComponent(a) || HasTimeComponent(b))) return std::nullopt;
+  // Without a common offset, time components cannot be lined up; a value of
+  // date precision is compared on its date alone (@2026-11-24T10:00+01:00 >
+  // @1974-12-25 is true; against @2026-11-24 it is unknown).
+  if (offset_a != offset_b && HasTimeComponent(a) && HasTimeComponent(b)) return std::nullopt;
   Fields fields_a = FieldsOf(a);
   Fields fields_b = FieldsOf(b);
   if (offset_a && offset_b && a.tz_offset_minutes_ != b.tz_offset_minutes_) {

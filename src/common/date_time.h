@@ -112,7 +112,8 @@ class DateTime {
   // FHIRPath comparison. Both values must have the same kind (a Date is
   // compared with a DateTime as a DateTime at day precision). If both have
   // offsets they are normalised to UTC first; if exactly one has an offset and
-  // either has a time component, the result is nullopt. Returns <0, 0, >0,
+  // both have a time component, the result is nullopt (a value of date
+  // precision is compared on its date fields as written). Returns <0, 0, >0,
   // or nullopt when precision differences make the order unknown.
   static std::optional<int> Compare(const DateTime& a, const DateTime& b);
 

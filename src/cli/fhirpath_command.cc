@@ -1,0 +1,154 @@
+#include "cli/fhirpath_command.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <memory>
+#include <ostream>
+
+#include "common/clock.h"
+#include "fhir/parser.h"
+#include "fhirpath/compiled_expression.h"
+#include "fhirpath/operations.h"
+#include "fhirpath/output.h"
+#include "cli/exit_codes.h"
+
+namespace regenpath::cli {
+
+namespace {
+
+using fhirpath::Collection;
+using fhirpath::Value;
+
+// Parses "--now" as a date or dateTime.
+Result<DateTime> ParseNow(const std::string& text) {
+  std::optional<DateTime> value = DateTime::ParseDateTime(text);
+  if (!value) return Fail(InvalidArgument(fmt::format("--now: '{}' is not a date or dateTime", text)));
+  if (value->precision() <= DateTimePrecision::kDay) {
+    // A date alone means the start of that day, in UTC.
+    value = DateTime::FromFields(DateTimeKind::kDateTime, DateTimePrecision::kMillisecond, value->year(),
+                                 value->month(), value->day(), 0, 0, 0, 0, 0);
+  }
+  return *value;
+}
+
+// Values of --env NAME=JSON variables. JSON scalars and arrays of them become
+// System values; objects must be FHIR resources.
+class Environment {
+ public:
+  Status Add(const std::string& assignment, fhir::Parser& parser) {
+    size_t equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return InvalidArgument(fmt::format("--env '{}': expected NAME=JSON", assignment));
+    }
+    std::string name = assignment.substr(0, equals);
+    std::string json = assignment.substr(equals + 1);
+    std::vector<Value>& values = variables_[name];
+    // Wrap the value in a Parameters-like holder so the FHIR parser reads it.
+    std::string_view trimmed = json;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
+    if (!trimmed.empty() && trimmed.front() == '{') {
+      Result<fhir::Document> document = parser.ParseResource(json, "--env " + name);
+      if (!document.has_value()) return document.error();
+      documents_.push_back(std::make_unique<fhir::Document>(std::move(*document)));
+      values.push_back(Value::Node(&documents_.back()->root()));
+      return Status();
+    }
+    std::string wrapped = "{\"resourceType\":\"Basic\",\"x\":" + json + "}";
+    fhir::ParseOptions options;
+    options.report_unknown_elements = false;
+    fhir::Parser scalar_parser(options);
+    Result<fhir::Document> document = scalar_parser.ParseResource(wrapped, "--env " + name);
+    if (!document.has_value()) {
+      return InvalidArgument(fmt::format("--env {}: the value is not valid JSON", name));
+    }
+    documents_.push_back(std::make_unique<fhir::Document>(std::move(*document)));
+    for (const fhir::Node& item : documents_.back()->root().Children("x")) {
+      if (item.is_object()) return InvalidArgument(fmt::format("--env {}: objects must be FHIR resources", name));
+      std::optional<Value> value = fhirpath::ToSystem(Value::Node(&item));
+      if (value) values.push_back(*value);
+    }
+    return Status();
+  }
+
+  const std::map<std::string, std::vector<Value>, std::less<>>& variables() const { return variables_; }
+
+ private:
+  std::vector<std::unique_ptr<fhir::Document>> documents_;
+  std::map<std::string, std::vector<Value>, std::less<>> variables_;
+};
+
+}  // namespace
+
+int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream& err) {
+  DateTime now = SystemClock().Now();
+  if (options.now) {
+    Result<DateTime> parsed = ParseNow(*options.now);
+    if (!parsed.has_value()) {
+      err << "regenpath fhirpath: " << parsed.error().message() << "\n";
+      return kExitUsage;
+    }
+    now = *parsed;
+  }
+  Result<fhirpath::CompiledExpression> expression = fhirpath::CompiledExpression::Compile(options.expression);
+  if (!expression.has_value()) {
+    err << "regenpath fhirpath: " << expression.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  fhir::Parser parser;
+  Environment environment;
+  for (const std::string& assignment : options.env) {
+    Status status = environment.Add(assignment, parser);
+    if (!status.ok()) {
+      err << "regenpath fhirpath: " << status.message() << "\n";
+      return kExitInvalidInput;
+    }
+  }
+  std::vector<std::string> files = options.files;
+  if (files.empty()) files.push_back("-");
+  fhirpath::Workspace workspace;
+  std::map<std::string, fhirpath::CompiledExpression> checked_by_type;
+  for (const std::string& file : files) {
+    Result<fhir::Document> document = parser.ParseFile(file);
+    if (!document.has_value()) {
+      err << "regenpath fhirpath: " << document.error().message() << "\n";
+      return kExitInvalidInput;
+    }
+    const fhirpath::CompiledExpression* compiled = &*expression;
+    if (!options.lenient) {
+      // Checked once per resource type, not per file.
+      std::string type(document->root().type_name());
+      auto found = checked_by_type.find(type);
+      if (found == checked_by_type.end()) {
+        fhirpath::CompileOptions compile_options;
+        compile_options.context_type = type;
+        compile_options.check_ordered_functions = options.strict;
+        Result<fhirpath::CompiledExpression> checked =
+            fhirpath::CompiledExpression::Compile(options.expression, compile_options);
+        if (!checked.has_value()) {
+          err << "regenpath fhirpath: " << (file == "-" ? "<stdin>" : file) << ": " << checked.error().message()
+              << "\n";
+          return kExitInvalidInput;
+        }
+        found = checked_by_type.emplace(type, std::move(*checked)).first;
+      }
+      compiled = &found->second;
+    }
+    fhirpath::EvaluationContext context;
+    context.document = &*document;
+    context.resource = &document->root();
+    context.now = now;
+    context.variables = &environment.variables();
+    workspace.Reset();
+    Result<Collection> result = compiled->Evaluate(context, workspace);
+    if (!result.has_value()) {
+      err << "regenpath fhirpath: " << (file == "-" ? "<stdin>" : file) << ": " << result.error().message() << "\n";
+      return kExitEvaluationError;
+    }
+    out << (options.typed ? fhirpath::CollectionToTypedJson(*result) : fhirpath::CollectionToJson(*result)) << "\n";
+  }
+  out.flush();
+  return kExitOk;
+}
+
+}  // namespace regenpath::cli

@@ -1,0 +1,116 @@
+#include "fhir/document.h"
+
+#include <string>
+
+namespace regenpath::fhir {
+
+std::string_view IssueSeverityName(IssueSeverity severity) {
+  switch (severity) {
+    case IssueSeverity::kInformation:
+      return "information";
+    case IssueSeverity::kWarning:
+      return "warning";
+    case IssueSeverity::kError:
+      return "error";
+  }
+  return "error";
+}
+
+namespace {
+
+bool IsAbsoluteReference(std::string_view reference) {
+  return reference.starts_with("urn:") || reference.find("://") != std::string_view::npos;
+}
+
+// "Patient/1/_history/2" -> "Patient/1".
+std::string_view StripHistory(std::string_view reference) {
+  size_t history = reference.find("/_history/");
+  return history == std::string_view::npos ? reference : reference.substr(0, history);
+}
+
+// The service base of an absolute RESTful fullUrl: "http://x/fhir/Patient/1" ->
+// "http://x/fhir/"; "" if it has no Type/id tail.
+std::string_view ServiceBase(std::string_view full_url) {
+  if (full_url.starts_with("urn:")) return std::string_view();
+  size_t last = full_url.rfind('/');
+  if (last == std::string_view::npos || last == 0) return std::string_view();
+  size_t type_slash = full_url.rfind('/', last - 1);
+  if (type_slash == std::string_view::npos) return std::string_view();
+  return full_url.substr(0, type_slash + 1);
+}
+
+// The Bundle.entry node holding `node`, if any.
+const Node* EnclosingEntry(const Node* node) {
+  for (; node != nullptr; node = node->parent()) {
+    const Node* parent = node->parent();
+    if (node->name() == "entry" && parent != nullptr && parent->type_name() == "Bundle") return node;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void Document::IndexResources() {
+  resources_.clear();
+  if (root_ == nullptr) return;
+  if (root_->type_name() != "Bundle") {
+    resources_.push_back(root_);
+    const Node* id = root_->Child("id");
+    if (id != nullptr && id->has_value()) {
+      by_type_and_id_.emplace(std::string(root_->type_name()) + "/" + std::string(id->text()), root_);
+    }
+    return;
+  }
+  for (const Node& entry : root_->Children("entry")) {
+    const Node* resource = entry.Child("resource");
+    if (resource == nullptr || !resource->is_object()) continue;
+    resources_.push_back(resource);
+    const Node* full_url = entry.Child("fullUrl");
+    if (full_url != nullptr && full_url->has_value()) by_full_url_.emplace(full_url->text(), resource);
+    const Node* id = resource->Child("id");
+    if (id != nullptr && id->has_value() && !resource->type_name().empty()) {
+      by_type_and_id_.emplace(std::string(resource->type_name()) + "/" + std::string(id->text()), resource);
+    }
+  }
+}
+
+const Node* Document::Resolve(std::string_view reference, const Node* from) const {
+  if (reference.empty()) return nullptr;
+  if (from == nullptr) from = root_;
+  if (reference.front() == '#') {
+    // Contained resources belong to the outermost resource that is not itself contained.
+    const Node* container = from->EnclosingResource();
+    while (container != nullptr && container->name() == "contained" && container->parent() != nullptr) {
+      container = container->parent()->EnclosingResource();
+    }
+    if (container == nullptr) return nullptr;
+    std::string_view id = reference.substr(1);
+    if (id.empty()) return container;
+    for (const Node& contained : container->Children("contained")) {
+      const Node* contained_id = contained.Child("id");
+      if (contained_id != nullptr && contained_id->text() == id) return &contained;
+    }
+    return nullptr;
+  }
+  if (IsAbsoluteReference(reference)) {
+    auto found = by_full_url_.find(reference);
+    if (found != by_full_url_.end()) return found->second;
+    found = by_full_url_.find(StripHistory(reference));
+    return found != by_full_url_.end() ? found->second : nullptr;
+  }
+  std::string_view relative = StripHistory(reference);
+  if (const Node* entry = EnclosingEntry(from); entry != nullptr) {
+    const Node* full_url = entry->Child("fullUrl");
+    std::string_view base = full_url != nullptr ? ServiceBase(full_url->text()) : std::string_view();
+    if (!base.empty()) {
+      std::string absolute(base);
+      absolute += relative;
+      auto found = by_full_url_.find(absolute);
+      if (found != by_full_url_.end()) return found->second;
+    }
+  }
+  auto found = by_type_and_id_.find(std::string(relative));
+  return found != by_type_and_id_.end() ? found->second : nullptr;
+}
+
+}  // namespace regenpath::fhir

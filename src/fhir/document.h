@@ -1,0 +1,74 @@
+// Document: a parsed FHIR resource (often a Bundle) that owns its Node tree.
+//
+// A Document is created by fhir::Parser and is immutable afterwards: it may be
+// read from many threads at once. Nodes and strings it hands out stay valid
+// until the Document is destroyed; moving a Document keeps them valid.
+#ifndef REGENPATH_FHIR_DOCUMENT_H_
+#define REGENPATH_FHIR_DOCUMENT_H_
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/arena.h"
+#include "fhir/issue.h"
+#include "fhir/node.h"
+
+namespace regenpath::fhir {
+
+class Document {
+ public:
+  Document(Document&&) = default;
+  Document& operator=(Document&&) = default;
+
+  // The root resource (a Bundle for bundles and for NDJSON input).
+  const Node& root() const { return *root_; }
+
+  // Data problems found while reading, in document order.
+  std::span<const Issue> issues() const { return issues_; }
+
+  // The file name or label the document was read from (for messages).
+  const std::string& source_name() const { return source_name_; }
+
+  // Every resource the document holds at the top level: the root itself, or
+  // for a Bundle the resources of its entries (not the Bundle). Contained
+  // resources are not listed.
+  std::span<const Node* const> resources() const { return resources_; }
+
+  // Resolves a Reference.reference string as seen from `from` (a node of this
+  // document, or nullptr for the root), following FHIR's rules:
+  //  - "#id": a resource contained in the resource that holds `from`
+  //    ("#" alone: that resource itself);
+  //  - an absolute URL or urn:uuid / urn:oid: the Bundle entry with that fullUrl;
+  //  - "Type/id" (optionally with "/_history/v"): the entry whose fullUrl is
+  //    the same base as the referring entry's fullUrl, else any entry whose
+  //    resource has that type and id.
+  // Returns nullptr when the target is not in the document.
+  const Node* Resolve(std::string_view reference, const Node* from) const;
+
+  // Approximate bytes held by the tree (for limits and metrics).
+  size_t memory_bytes() const { return arena_->bytes_allocated(); }
+
+ private:
+  friend class DocumentBuilder;
+  friend class Parser;
+  Document() : arena_(std::make_unique<Arena>(1 << 16)) {}
+
+  void IndexResources();
+
+  std::unique_ptr<Arena> arena_;
+  const Node* root_ = nullptr;
+  std::vector<Issue> issues_;
+  std::string source_name_;
+  std::vector<const Node*> resources_;
+  // fullUrl -> resource, and "Type/id" -> resource (first wins).
+  std::unordered_map<std::string_view, const Node*> by_full_url_;
+  std::unordered_map<std::string, const Node*> by_type_and_id_;
+};
+
+}  // namespace regenpath::fhir
+
+#endif  // REGENPATH_FHIR_DOCUMENT_H_

@@ -1,0 +1,56 @@
+#include "fhir/node.h"
+
+#include <vector>
+
+namespace regenpath::fhir {
+
+std::string_view Node::type_name() const {
+  if (type_ != nullptr) return type_->name;
+  if (is_resource_) return text_;
+  return std::string_view();
+}
+
+std::span<const Node> Node::Children(std::string_view name) const {
+  const Node* end = children_ + child_count_;
+  for (const Node* child = children_; child != end; ++child) {
+    if (child->name_ != name) continue;
+    const Node* last = child + 1;
+    while (last != end && last->name_ == name) ++last;
+    return {child, static_cast<size_t>(last - child)};
+  }
+  return {};
+}
+
+const Node* Node::Child(std::string_view name) const {
+  std::span<const Node> found = Children(name);
+  return found.empty() ? nullptr : &found.front();
+}
+
+const Node* Node::EnclosingResource() const {
+  const Node* node = this;
+  while (node != nullptr && !node->is_resource_) node = node->parent_;
+  return node;
+}
+
+std::string Node::Path() const {
+  std::vector<const Node*> chain;
+  for (const Node* node = this; node != nullptr; node = node->parent_) chain.push_back(node);
+  std::string path;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const Node* node = *it;
+    if (node->parent_ == nullptr) {
+      path += node->type_name().empty() ? node->name_ : node->type_name();
+      continue;
+    }
+    path += '.';
+    path += node->name_;
+    if (node->array_index_ >= 0) {
+      path += '[';
+      path += std::to_string(node->array_index_);
+      path += ']';
+    }
+  }
+  return path;
+}
+
+}  // namespace regenpath::fhir

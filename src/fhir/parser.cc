@@ -1,0 +1,745 @@
+#include "fhir/parser.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <sys/stat.h>
+#include <vector>
+
+#include "simdjson.h"
+
+namespace regenpath::fhir {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// Strict JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view text) {
+  size_t i = 0;
+  const size_t n = text.size();
+  auto digits = [&]() {
+    size_t start = i;
+    while (i < n && text[i] >= '0' && text[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < n && text[i] == '-') ++i;
+  if (i < n && text[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < n && text[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < n && (text[i] == '+' || text[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == n;
+}
+
+std::string_view TrimRight(std::string_view text) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
+                           text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// 1-based line and column of byte `offset` in `text`.
+std::pair<size_t, size_t> LineColumn(std::string_view text, size_t offset) {
+  size_t line = 1;
+  size_t column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+// True iff the whole input has been consumed (no trailing content).
+bool AtEnd(od::document& json) {
+  const char* location = nullptr;
+  return json.current_location().get(location) == simdjson::OUT_OF_BOUNDS;
+}
+
+std::string DescribeJsonError(simdjson::error_code code) {
+  switch (code) {
+    case simdjson::UTF8_ERROR:
+      return "the input is not valid UTF-8";
+    case simdjson::DEPTH_ERROR:
+      return "JSON nesting is too deep";
+    case simdjson::CAPACITY:
+      return "the input is too large";
+    case simdjson::UNCLOSED_STRING:
+      return "a string is not closed";
+    case simdjson::EMPTY:
+      return "the input is empty";
+    case simdjson::STRING_ERROR:
+      return "a string has an invalid escape or control character";
+    case simdjson::NUMBER_ERROR:
+      return "a number is malformed";
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR:
+      return "an unquoted word is not true, false or null";
+    default:
+      return fmt::format("malformed JSON ({})", simdjson::error_message(code));
+  }
+}
+
+}  // namespace
+
+// Builds the Node tree of one document from a simdjson On-Demand stream.
+// Children of an object are gathered on a shared stack (scratch_) and copied
+// into the arena as one contiguous array when the object ends; parent
+// pointers are set in a last pass, once every node has its final address.
+class DocumentBuilder {
+ public:
+  DocumentBuilder(Document& document, const ParseOptions& options, std::vector<Node>& scratch,
+                  std::vector<Node>& extension_scratch)
+      : document_(document),
+        arena_(*document.arena_),
+        options_(options),
+        scratch_(scratch),
+        extension_scratch_(extension_scratch),
+        model_(Model::R4()) {}
+
+  // Parses the root object. Returns a failure for malformed JSON or a root
+  // that is not a resource.
+  Status BuildRoot(od::document& json, std::string_view text) {
+    json_ = &json;
+    text_ = text;
+    od::object object;
+    simdjson::error_code error = json.get_object().get(object);
+    if (error) {
+      if (error == simdjson::INCORRECT_TYPE) {
+        return InvalidInput("not a FHIR resource: the JSON root is not an object");
+      }
+      return JsonFailure(error);
+    }
+    Node* root = arena_.New<Node>();
+    path_.push_back({"", -1});
+    Status status = BuildObject(object, *root, model_.FindType("Resource"), /*depth=*/1, /*is_root=*/true);
+    path_.pop_back();
+    if (!status.ok()) return status;
+    if (!root->is_resource_) return InvalidInput("not a FHIR resource: the JSON object has no resourceType");
+    if (!AtEnd(json)) return JsonFailure(simdjson::TRAILING_CONTENT, "unexpected content after the resource");
+    root->name_ = root->type_name();
+    SetParents(*root);
+    document_.root_ = root;
+    return Status();
+  }
+
+  // Builds a synthetic Bundle (type collection) whose entries hold `resources`
+  // (roots of other documents parsed into this document's arena).
+  void BuildCollection(const std::vector<Node*>& resources) {
+    const TypeInfo* bundle_type = model_.FindType("Bundle");
+    const TypeInfo* entry_type = model_.FindType("Bundle.entry");
+    const TypeInfo* code_type = model_.FindType("code");
+    Node* root = arena_.New<Node>();
+    root->type_ = bundle_type;
+    root->is_resource_ = true;
+    root->text_ = "Bundle";
+    root->name_ = "Bundle";
+    Node* children = arena_.NewArray<Node>(resources.size() + 1);
+    new (&children[0]) Node();
+    children[0].name_ = "type";
+    children[0].type_ = code_type;
+    children[0].kind_ = JsonKind::kString;
+    children[0].text_ = "collection";
+    for (size_t i = 0; i < resources.size(); ++i) {
+      Node* entry = new (&children[i + 1]) Node();
+      entry->name_ = "entry";
+      entry->type_ = entry_type;
+      entry->array_index_ = static_cast<int32_t>(i);
+      Node* resource = arena_.New<Node>(*resources[i]);
+      resource->name_ = "resource";
+      entry->children_ = resource;
+      entry->child_count_ = 1;
+    }
+    root->children_ = children;
+    root->child_count_ = static_cast<uint32_t>(resources.size() + 1);
+    SetParents(*root);
+    document_.root_ = root;
+  }
+
+  // Parses one NDJSON line's resource into the arena and returns its root
+  // (parents are set later, by BuildCollection).
+  Result<Node*> BuildLooseResource(od::document& json, std::string_view text) {
+    json_ = &json;
+    text_ = text;
+    od::object object;
+    simdjson::error_code error = json.get_object().get(object);
+    if (error) {
+      if (error == simdjson::INCORRECT_TYPE) return Fail(InvalidInput("the line is not a JSON object"));
+      return Fail(JsonFailure(error));
+    }
+    Node* root = arena_.New<Node>();
+    path_.push_back({"", -1});
+    Status status = BuildObject(object, *root, model_.FindType("Resource"), 1, true);
+    path_.pop_back();
+    if (!status.ok()) return Fail(status);
+    if (!root->is_resource_) return Fail(InvalidInput("the JSON object has no resourceType"));
+    if (!AtEnd(json)) return Fail(JsonFailure(simdjson::TRAILING_CONTENT, "unexpected content after the resource"));
+    return root;
+  }
+
+  void set_location_prefix(std::string prefix) { location_prefix_ = std::move(prefix); }
+
+ private:
+  struct PathSegment {
+    std::string_view name;
+    int index;
+  };
+
+  Status JsonFailure(simdjson::error_code error, std::string_view what = {}) {
+    std::string message = what.empty() ? DescribeJsonError(error) : std::string(what);
+    const char* location = nullptr;
+    if (json_ != nullptr && json_->current_location().get(location) == simdjson::SUCCESS && location != nullptr &&
+        location >= text_.data() && location <= text_.data() + text_.size()) {
+      auto [line, column] = LineColumn(text_, static_cast<size_t>(location - text_.data()));
+      return InvalidInput(fmt::format("{}:{}: {}", line, column, message));
+    }
+    return InvalidInput(message);
+  }
+
+  std::string CurrentPath() const {
+    std::string path = location_prefix_;
+    for (const PathSegment& segment : path_) {
+      if (segment.name.empty()) {
+        path += resource_type_stack_.empty() ? std::string_view("$") : resource_type_stack_.front();
+        continue;
+      }
+      path += '.';
+      path += segment.name;
+      if (segment.index >= 0) path += fmt::format("[{}]", segment.index);
+    }
+    return path;
+  }
+
+  void AddIssue(IssueSeverity severity, std::string message) {
+    if (document_.issues_.size() < options_.max_issues) {
+      document_.issues_.push_back(Issue{severity, std::move(message), CurrentPath()});
+    } else if (document_.issues_.size() == options_.max_issues) {
+      document_.issues_.push_back(
+          Issue{IssueSeverity::kWarning, "too many issues; the rest are not reported", std::string()});
+    }
+  }
+
+  // Reads `resourceType` before the other fields (it may come anywhere).
+  Result<std::string_view> FindResourceType(od::object& object) {
+    od::value value;
+    simdjson::error_code error = object.find_field_unordered("resourceType").get(value);
+    std::string_view resource_type;
+    if (error == simdjson::NO_SUCH_FIELD) {
+      resource_type = std::string_view();
+    } else if (error) {
+      return Fail(JsonFailure(error));
+    } else {
+      error = value.get_string().get(resource_type);
+      if (error == simdjson::INCORRECT_TYPE) {
+        AddIssue(IssueSeverity::kError, "resourceType is not a string");
+        resource_type = std::string_view();
+      } else if (error) {
+        return Fail(JsonFailure(error));
+      } else {
+        resource_type = arena_.CopyString(resource_type);
+      }
+    }
+    error = object.reset().error();
+    if (error) return Fail(JsonFailure(error));
+    return resource_type;
+  }
+
+  // Fills `out` (an object node) from `object`, typed as `type` (may be null).
+  Status BuildObject(od::object& object, Node& out, const TypeInfo* type, size_t depth, bool expect_resource) {
+    if (depth > options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
+    out.kind_ = JsonKind::kObject;
+    out.type_ = type;
+    bool pushed_resource = false;
+    if (expect_resource) {
+      RP_ASSIGN_OR_RETURN(std::string_view resource_type, FindResourceType(object));
+      if (!resource_type.empty()) {
+        out.is_resource_ = true;
+        out.text_ = resource_type;
+        out.type_ = model_.FindResourceType(resource_type);
+        if (out.type_ == nullptr) {
+          AddIssue(IssueSeverity::kError, fmt::format("unknown resource type '{}'", resource_type));
+        }
+        resource_type_stack_.push_back(resource_type);
+        pushed_resource = true;
+      } else if (type != nullptr) {
+        AddIssue(IssueSeverity::kError, "a resource is expected here but the object has no resourceType");
+        out.type_ = nullptr;
+      }
+    }
+    const size_t scratch_start = scratch_.size();
+    const size_t extension_start = extension_scratch_.size();
+    Status status = BuildFields(object, out, depth);
+    if (status.ok()) {
+      MergeExtensions(scratch_start, extension_start);
+      const size_t count = scratch_.size() - scratch_start;
+      if (count > 0) {
+        Node* children = arena_.NewArray<Node>(count);
+        std::copy(scratch_.begin() + static_cast<std::ptrdiff_t>(scratch_start), scratch_.end(), children);
+        out.children_ = children;
+        out.child_count_ = static_cast<uint32_t>(count);
+      } else if (!out.is_resource_) {
+        AddIssue(IssueSeverity::kWarning, "empty object");
+      }
+    }
+    scratch_.resize(scratch_start);
+    extension_scratch_.resize(extension_start);
+    if (pushed_resource) resource_type_stack_.pop_back();
+    return status;
+  }
+
+  Status BuildFields(od::object& object, Node& out, size_t depth) {
+    for (auto field_result : object) {
+      od::field field;
+      simdjson::error_code error = std::move(field_result).get(field);
+      if (error) return JsonFailure(error);
+      std::string_view key;
+      error = field.unescaped_key().get(key);
+      if (error) return JsonFailure(error);
+      if (out.is_resource_ && key == "resourceType") {
+        continue;  // Already read by FindResourceType; On-Demand skips the value.
+      }
+      const bool is_extension_part = key.size() > 1 && key.front() == '_';
+      std::string_view json_name = is_extension_part ? key.substr(1) : key;
+      JsonPropertyMatch match;
+      if (out.type_ != nullptr) match = Model::ResolveJsonProperty(*out.type_, json_name);
+      std::string_view name = match.element != nullptr ? match.element->name : arena_.CopyString(json_name);
+      path_.push_back({name, -1});
+      if (match.element == nullptr && out.type_ != nullptr && options_.report_unknown_elements) {
+        AddIssue(IssueSeverity::kWarning, fmt::format("unknown element '{}' in {}", key, out.type_->name));
+      }
+      od::value value = field.value();
+      Status status = is_extension_part ? BuildExtensionPart(value, name, match, depth + 1)
+                                        : BuildProperty(value, name, match, depth + 1);
+      path_.pop_back();
+      if (!status.ok()) return status;
+    }
+    return Status();
+  }
+
+  // A property's value: one node, or one per array item.
+  Status BuildProperty(od::value& value, std::string_view name, const JsonPropertyMatch& match, size_t depth) {
+    od::json_type json_type;
+    simdjson::error_code error = value.type().get(json_type);
+    if (error) return JsonFailure(error);
+    if (json_type == od::json_type::array) {
+      if (depth > options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
+      if (match.element != nullptr && !match.element->is_array) {
+        AddIssue(IssueSeverity::kWarning, "an array is given but the element allows one value");
+      }
+      od::array array;
+      error = value.get_array().get(array);
+      if (error) return JsonFailure(error);
+      int index = 0;
+      for (auto item_result : array) {
+        od::value item;
+        error = std::move(item_result).get(item);
+        if (error) return JsonFailure(error);
+        path_.back().index = index;
+        od::json_type item_type;
+        error = item.type().get(item_type);
+        if (error) return JsonFailure(error);
+        if (item_type == od::json_type::null) {
+          bool is_null = false;
+          error = item.is_null().get(is_null);
+          if (error) return JsonFailure(error);
+          // Nulls only align a primitive array with its `_name` twin.
+          ++index;
+          continue;
+        }
+        if (item_type == od::json_type::array) {
+          // On-Demand skips the unread nested array when we move on.
+          AddIssue(IssueSeverity::kError, "nested arrays are not FHIR");
+          ++index;
+          continue;
+        }
+        RP_RETURN_IF_ERROR(BuildValue(item, item_type, name, match, index, depth + 1));
+        ++index;
+      }
+      path_.back().index = -1;
+      if (index == 0) AddIssue(IssueSeverity::kWarning, "empty array");
+      return Status();
+    }
+    if (match.element != nullptr && match.element->is_array) {
+      AddIssue(IssueSeverity::kWarning, "a single value is given but the element is an array");
+    }
+    if (json_type == od::json_type::null) {
+      bool is_null = false;
+      error = value.is_null().get(is_null);
+      if (error) return JsonFailure(error);
+      AddIssue(IssueSeverity::kError, "null is not a valid FHIR value");
+      return Status();
+    }
+    return BuildValue(value, json_type, name, match, -1, depth);
+  }
+
+  Status BuildValue(od::value& value, od::json_type json_type, std::string_view name,
+                    const JsonPropertyMatch& match, int index, size_t depth) {
+    Node node;
+    node.name_ = name;
+    node.type_ = match.type;
+    node.array_index_ = index;
+    const TypeInfo* type = match.type;
+    const bool expects_primitive = type != nullptr && type->kind == TypeKind::kPrimitive;
+    simdjson::error_code error;
+    switch (json_type) {
+      case od::json_type::object: {
+        od::object object;
+        error = value.get_object().get(object);
+        if (error) return JsonFailure(error);
+        if (expects_primitive) {
+          // The element keeps its declared type (it is a uuid wherever it is
+          // written), but its content is read untyped.
+          AddIssue(IssueSeverity::kError, fmt::format("expected a {} value, found an object", type->name));
+          RP_RETURN_IF_ERROR(BuildObject(object, node, nullptr, depth, false));
+          node.type_ = type;
+          break;
+        }
+        const bool expect_resource = type != nullptr && type->kind == TypeKind::kResource;
+        RP_RETURN_IF_ERROR(BuildObject(object, node, type, depth, expect_resource));
+        break;
+      }
+      case od::json_type::string: {
+        std::string_view text;
+        error = value.get_string().get(text);
+        if (error) return JsonFailure(error);
+        node.kind_ = JsonKind::kString;
+        node.text_ = arena_.CopyString(text);
+        if (type != nullptr && !expects_primitive) {
+          AddIssue(IssueSeverity::kError, fmt::format("expected a {} object, found a string", type->name));
+          node.type_ = nullptr;
+        } else if (expects_primitive && (type->system_type == SystemType::kBoolean ||
+                                         type->system_type == SystemType::kInteger ||
+                                         type->system_type == SystemType::kDecimal)) {
+          AddIssue(IssueSeverity::kError, fmt::format("expected a JSON {} for {}, found a string",
+                                                      type->system_type == SystemType::kBoolean ? "boolean" : "number",
+                                                      type->name));
+        }
+        break;
+      }
+      case od::json_type::number: {
+        std::string_view token;
+        token = TrimRight(value.raw_json_token());
+        if (!IsJsonNumber(token)) return JsonFailure(simdjson::NUMBER_ERROR);
+        node.kind_ = JsonKind::kNumber;
+        node.text_ = arena_.CopyString(token);
+        if (type != nullptr && (!expects_primitive || (type->system_type != SystemType::kInteger &&
+                                                       type->system_type != SystemType::kDecimal))) {
+          AddIssue(IssueSeverity::kError, fmt::format("expected a {} value, found a number", type->name));
+        }
+        break;
+      }
+      case od::json_type::boolean: {
+        bool flag = false;
+        error = value.get_bool().get(flag);
+        if (error) return JsonFailure(error);
+        node.kind_ = JsonKind::kBoolean;
+        node.text_ = flag ? "true" : "false";
+        if (type != nullptr && (!expects_primitive || type->system_type != SystemType::kBoolean)) {
+          AddIssue(IssueSeverity::kError, fmt::format("expected a {} value, found a boolean", type->name));
+        }
+        break;
+      }
+      default:
+        return JsonFailure(simdjson::INCORRECT_TYPE);
+    }
+    scratch_.push_back(node);
+    return Status();
+  }
+
+  // A `_name` property: the id/extension part of primitive(s) `name`.
+  Status BuildExtensionPart(od::value& value, std::string_view name, const JsonPropertyMatch& match, size_t depth) {
+    od::json_type json_type;
+    simdjson::error_code error = value.type().get(json_type);
+    if (error) return JsonFailure(error);
+    const TypeInfo* element_type = model_.FindType("Element");
+    auto build_one = [&](od::value& item, int index) -> Status {
+      od::object object;
+      simdjson::error_code item_error = item.get_object().get(object);
+      if (item_error == simdjson::INCORRECT_TYPE) {
+        AddIssue(IssueSeverity::kError, "the '_' part of a primitive must be an object");
+        return Status();
+      }
+      if (item_error) return JsonFailure(item_error);
+      Node part;
+      RP_RETURN_IF_ERROR(BuildObject(object, part, element_type, depth, false));
+      part.name_ = name;
+      part.type_ = match.type;
+      part.kind_ = JsonKind::kNone;
+      part.array_index_ = index;
+      extension_scratch_.push_back(part);
+      return Status();
+    };
+    if (json_type == od::json_type::array) {
+      od::array array;
+      error = value.get_array().get(array);
+      if (error) return JsonFailure(error);
+      int index = 0;
+      for (auto item_result : array) {
+        od::value item;
+        error = std::move(item_result).get(item);
+        if (error) return JsonFailure(error);
+        od::json_type item_type;
+        error = item.type().get(item_type);
+        if (error) return JsonFailure(error);
+        path_.back().index = index;
+        if (item_type == od::json_type::null) {
+          bool is_null = false;
+          error = item.is_null().get(is_null);
+          if (error) return JsonFailure(error);
+        } else {
+          RP_RETURN_IF_ERROR(build_one(item, index));
+        }
+        ++index;
+      }
+      path_.back().index = -1;
+      return Status();
+    }
+    return build_one(value, -1);
+  }
+
+  // Attaches each `_name` part to its primitive among the object's children
+  // [scratch_start, end), or adds it as a value-less primitive.
+  void MergeExtensions(size_t scratch_start, size_t extension_start) {
+    for (size_t e = extension_start; e < extension_scratch_.size(); ++e) {
+      const Node& part = extension_scratch_[e];
+      bool merged = false;
+      size_t last_same_name = std::string::npos;
+      for (size_t c = scratch_start; c < scratch_.size(); ++c) {
+        Node& child = scratch_[c];
+        if (child.name_ != part.name_) continue;
+        last_same_name = c;
+        if (child.array_index_ != part.array_index_ || child.is_object()) continue;
+        child.children_ = part.children_;
+        child.child_count_ = part.child_count_;
+        merged = true;
+        break;
+      }
+      if (merged) continue;
+      // Keep same-named children consecutive and in array order.
+      size_t insert_at = scratch_.size();
+      if (last_same_name != std::string::npos) {
+        insert_at = last_same_name + 1;
+        for (size_t c = scratch_start; c < scratch_.size(); ++c) {
+          if (scratch_[c].name_ == part.name_ && scratch_[c].array_index_ > part.array_index_) {
+            insert_at = c;
+            break;
+          }
+        }
+      }
+      scratch_.insert(scratch_.begin() + static_cast<std::ptrdiff_t>(insert_at), part);
+    }
+  }
+
+  static void SetParents(Node& node) {
+    for (uint32_t i = 0; i < node.child_count_; ++i) {
+      Node& child = const_cast<Node&>(node.children_[i]);
+      child.parent_ = &node;
+      SetParents(child);
+    }
+  }
+
+  Document& document_;
+  Arena& arena_;
+  const ParseOptions& options_;
+  std::vector<Node>& scratch_;
+  std::vector<Node>& extension_scratch_;
+  const Model& model_;
+  od::document* json_ = nullptr;
+  std::string_view text_;
+  std::vector<PathSegment> path_;
+  std::vector<std::string_view> resource_type_stack_;
+  std::string location_prefix_;
+};
+
+struct Parser::Impl {
+  od::parser json_parser;
+  std::vector<Node> scratch;
+  std::vector<Node> extension_scratch;
+  simdjson::padded_string buffer;
+};
+
+Parser::Parser(ParseOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
+  // simdjson enforces the depth limit itself, before we recurse.
+  impl_->json_parser = od::parser(options_.max_bytes);
+  // Sets the depth limit; buffers grow with the first input.
+  // A failure here only means a later iterate() allocates instead.
+  simdjson::error_code error = impl_->json_parser.allocate(1 << 16, options_.max_depth);
+  (void)error;
+}
+
+Parser::~Parser() = default;
+
+namespace {
+
+// Copies `text` into `buffer` with simdjson's required padding, reusing memory.
+void FillPadded(simdjson::padded_string& buffer, std::string_view text) {
+  if (buffer.size() < text.size() || buffer.size() > 4 * text.size() + 4096) {
+    buffer = simdjson::padded_string(text.size());
+  }
+  std::memcpy(buffer.data(), text.data(), text.size());
+  std::memset(buffer.data() + text.size(), ' ', buffer.size() - text.size());
+}
+
+}  // namespace
+
+Result<Document> Parser::ParseResource(std::string_view json, std::string_view source_name) {
+  if (json.size() > options_.max_bytes) {
+    return Fail(ResourceExhausted(fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
+  }
+  Document document;
+  document.source_name_ = std::string(source_name);
+  FillPadded(impl_->buffer, json);
+  std::string_view padded_view(impl_->buffer.data(), impl_->buffer.size());
+  od::document json_document;
+  simdjson::error_code error =
+      impl_->json_parser.iterate(impl_->buffer.data(), json.size(), impl_->buffer.size() + simdjson::SIMDJSON_PADDING).get(json_document);
+  if (error) {
+    return Fail(InvalidInput(fmt::format("{}: {}", source_name, DescribeJsonError(error))));
+  }
+  DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch);
+  Status status = builder.BuildRoot(json_document, padded_view);
+  impl_->scratch.clear();
+  impl_->extension_scratch.clear();
+  if (!status.ok()) return Fail(status.WithPrefix(source_name));
+  document.IndexResources();
+  return document;
+}
+
+Result<Document> Parser::ParseNdjson(std::string_view text, std::string_view source_name) {
+  if (text.size() > options_.max_bytes) {
+    return Fail(ResourceExhausted(fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
+  }
+  Document document;
+  document.source_name_ = std::string(source_name);
+  std::vector<Node*> resources;
+  size_t line_number = 0;
+  size_t start = 0;
+  std::string first_error;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    ++line_number;
+    start = end + 1;
+    size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos) {
+      if (end == text.size()) break;
+      continue;
+    }
+    FillPadded(impl_->buffer, line);
+    od::document json_document;
+    simdjson::error_code error =
+        impl_->json_parser.iterate(impl_->buffer.data(), line.size(), impl_->buffer.size() + simdjson::SIMDJSON_PADDING).get(json_document);
+    std::string location = fmt::format("line {}", line_number);
+    if (error) {
+      if (first_error.empty()) first_error = fmt::format("line {}: {}", line_number, DescribeJsonError(error));
+      document.issues_.push_back(Issue{IssueSeverity::kError, DescribeJsonError(error), location});
+    } else {
+      DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch);
+      builder.set_location_prefix(location + ": ");
+      Result<Node*> resource =
+          builder.BuildLooseResource(json_document, std::string_view(impl_->buffer.data(), impl_->buffer.size()));
+      impl_->scratch.clear();
+      impl_->extension_scratch.clear();
+      if (resource.has_value()) {
+        resources.push_back(*resource);
+      } else {
+        if (first_error.empty()) first_error = fmt::format("line {}: {}", line_number, resource.error().message());
+        document.issues_.push_back(Issue{IssueSeverity::kError, resource.error().message(), location});
+      }
+    }
+    if (end == text.size()) break;
+  }
+  if (resources.empty()) {
+    if (first_error.empty()) return Fail(InvalidInput(fmt::format("{}: no resource in the input", source_name)));
+    return Fail(InvalidInput(fmt::format("{}: {}", source_name, first_error)));
+  }
+  DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch);
+  builder.BuildCollection(resources);
+  document.IndexResources();
+  return document;
+}
+
+Result<Document> Parser::ParseAuto(std::string_view text, std::string_view source_name) {
+  // NDJSON when the first non-blank line is a complete object and more
+  // non-blank lines follow it; otherwise a single resource.
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && text[first] == '{') {
+    size_t newline = text.find('\n', first);
+    if (newline != std::string_view::npos && text.find_first_not_of(" \t\r\n", newline) != std::string_view::npos) {
+      std::string_view line = text.substr(first, newline - first);
+      FillPadded(impl_->buffer, line);
+      od::document probe;
+      simdjson::error_code error =
+          impl_->json_parser.iterate(impl_->buffer.data(), line.size(), impl_->buffer.size() + simdjson::SIMDJSON_PADDING).get(probe);
+      bool complete = false;
+      if (!error) {
+        od::object object;
+        std::string_view raw;
+        if (!probe.get_object().get(object) && !object.raw_json().get(raw)) complete = AtEnd(probe);
+      }
+      if (complete) return ParseNdjson(text, source_name);
+    }
+  }
+  return ParseResource(text, source_name);
+}
+
+Result<Document> Parser::ParseFile(const std::string& path) {
+  RP_ASSIGN_OR_RETURN(std::string content, ReadFileToString(path, options_.max_bytes));
+  return ParseAuto(content, path == "-" ? std::string_view("<stdin>") : std::string_view(path));
+}
+
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  if (path == "-") {
+    std::string content((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    if (content.size() > max_bytes) return Fail(ResourceExhausted("<stdin>: the input is too large"));
+    return content;
+  }
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) {
+    return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
+  }
+  if (S_ISDIR(info.st_mode)) return Fail(InvalidInput(fmt::format("{}: is a directory, not a file", path)));
+  if (S_ISREG(info.st_mode) && static_cast<size_t>(info.st_size) > max_bytes) {
+    return Fail(ResourceExhausted(fmt::format("{}: the file is larger than {} bytes", path, max_bytes)));
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
+  std::string content;
+  char chunk[1 << 16];
+  size_t read = 0;
+  while ((read = std::fread(chunk, 1, sizeof(chunk), file)) > 0) {
+    content.append(chunk, read);
+    if (content.size() > max_bytes) {
+      std::fclose(file);
+      return Fail(ResourceExhausted(fmt::format("{}: the file is larger than {} bytes", path, max_bytes)));
+    }
+  }
+  bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) return Fail(InvalidInput(fmt::format("{}: read error", path)));
+  return content;
+}
+
+}  // namespace regenpath::fhir

@@ -1,0 +1,77 @@
+// Parser: reads FHIR R4 JSON (a resource, a Bundle of any type, or NDJSON)
+// into a Document.
+//
+// Failures and issues are kept apart:
+//  - the input is not JSON, not UTF-8, nested too deeply, too large, or its
+//    root is not a resource -> a failed Result with one clear line naming the
+//    source and, where known, line:column;
+//  - the JSON is fine but an element is wrong (a string where an object
+//    belongs, an unknown element, a null, an unknown resource type) -> an
+//    Issue with the element's FHIR path in Document::issues(); the rest of the
+//    document is kept.
+// No input can crash the parser or make it use memory beyond a small multiple
+// of the input size.
+//
+// A Parser keeps buffers between calls to go faster on many documents; it is
+// not thread-safe (use one per thread). Documents it returns are independent
+// of it.
+#ifndef REGENPATH_FHIR_PARSER_H_
+#define REGENPATH_FHIR_PARSER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "fhir/document.h"
+
+namespace regenpath::fhir {
+
+struct ParseOptions {
+  // Deepest JSON nesting accepted (FHIR resources rarely exceed 30).
+  size_t max_depth = 256;
+  // Largest input accepted, in bytes.
+  size_t max_bytes = size_t{1} << 30;
+  // Issues kept per document; more are counted in one final issue.
+  size_t max_issues = 1000;
+  // Report elements the R4 model does not know as warnings.
+  bool report_unknown_elements = true;
+};
+
+class Parser {
+ public:
+  explicit Parser(ParseOptions options = {});
+  ~Parser();
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  // Parses one JSON resource. `source_name` labels messages ("patient.json").
+  Result<Document> ParseResource(std::string_view json, std::string_view source_name);
+
+  // Parses NDJSON: one resource per non-blank line. The Document's root is a
+  // synthetic Bundle of type "collection" with one entry per good line; a bad
+  // line becomes an Issue located at "line N" and is skipped. Fails only when
+  // no line holds a resource.
+  Result<Document> ParseNdjson(std::string_view text, std::string_view source_name);
+
+  // Reads `path` ("-" for stdin) and parses it as a resource, or as NDJSON
+  // when the content is not a single JSON value but one per line.
+  Result<Document> ParseFile(const std::string& path);
+
+  // As ParseFile, for content already in memory.
+  Result<Document> ParseAuto(std::string_view text, std::string_view source_name);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  ParseOptions options_;
+};
+
+// Reads a whole file ("-" for stdin) into memory. Fails with a clear message
+// for a missing file, a directory, or an unreadable one.
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = size_t{1} << 30);
+
+}  // namespace regenpath::fhir
+
+#endif  // REGENPATH_FHIR_PARSER_H_

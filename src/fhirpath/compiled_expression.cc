@@ -1,0 +1,33 @@
+#include "fhirpath/compiled_expression.h"
+
+#include "fhirpath/ast.h"
+#include "fhirpath/evaluator.h"
+#include "fhirpath/expression_parser.h"
+#include "fhirpath/type_checker.h"
+
+namespace regenpath::fhirpath {
+
+Result<CompiledExpression> CompiledExpression::Compile(std::string_view expression, const CompileOptions& options) {
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<Expr> root, ParseExpression(expression));
+  if (!options.context_type.empty() || options.check_ordered_functions) {
+    RP_RETURN_IF_ERROR(CheckTypes(*root, expression, options));
+  }
+  return CompiledExpression(std::shared_ptr<const Expr>(std::move(root)),
+                            std::make_shared<const std::string>(expression));
+}
+
+Result<Collection> CompiledExpression::Evaluate(const EvaluationContext& context, Workspace& workspace) const {
+  Evaluator evaluator(context, workspace, *text_);
+  Value resource;
+  std::span<const Value> focus = context.focus;
+  if (focus.empty() && context.resource != nullptr) {
+    resource = Value::Node(context.resource);
+    focus = std::span<const Value>(&resource, 1);
+  }
+  Scope scope;
+  Collection result;
+  RP_RETURN_IF_ERROR(evaluator.Eval(*root_, focus, scope, result));
+  return result;
+}
+
+}  // namespace regenpath::fhirpath

@@ -1,0 +1,59 @@
+// Conversions, equality and ordering of FHIRPath values (internal to
+// fhirpath/, also used by output.h and the knowledge engine).
+//
+// All functions are pure and thread-safe.
+#ifndef REGENPATH_FHIRPATH_OPERATIONS_H_
+#define REGENPATH_FHIRPATH_OPERATIONS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "fhirpath/value.h"
+
+namespace regenpath::fhirpath {
+
+// True iff `value` is a FHIR primitive node (it has, or could have, a value).
+bool IsPrimitiveNode(const Value& value);
+
+// The System value of `value`: a FHIR primitive node becomes its Boolean,
+// Integer, Decimal, String, Date, DateTime or Time; a FHIR Quantity node (or a
+// subtype such as Age) becomes a System Quantity (unit from `code` when the
+// system is UCUM, else `unit`); System values are returned unchanged; other
+// complex nodes are returned unchanged. Returns nullopt for a primitive with
+// no value, or whose text is not valid for its type.
+std::optional<Value> ToSystem(const Value& value);
+
+// FHIRPath type names: {"System", "Integer"} or {"FHIR", "code"}.
+struct TypeName {
+  std::string_view namespace_name;
+  std::string_view name;
+};
+TypeName TypeNameOf(const Value& value);
+
+// FHIRPath `=` on two items: true/false, or nullopt when unknown (date/time
+// precision, incomparable quantity units).
+std::optional<bool> ItemsEqual(const Value& a, const Value& b);
+
+// FHIRPath `~` on two items.
+bool ItemsEquivalent(const Value& a, const Value& b);
+
+// FHIRPath ordering (<, >, sort): <0, 0, >0; nullopt when unknown (date/time
+// precision). Fails (kEvaluationError) when the two cannot be ordered (a
+// string with a number, a Boolean, incomparable quantity units).
+Result<std::optional<int>> CompareItems(const Value& a, const Value& b);
+
+// The FHIRPath toString() text of a System value or primitive node
+// (Quantity: "4 'g'"; calendar units unquoted: "1 week"); nullopt for
+// complex nodes and for values that have no string form.
+std::optional<std::string> ToStringText(const Value& value);
+
+// Converts quantity `amount unit` into `target_unit`; handles UCUM units and
+// FHIRPath calendar keywords (day, week, ... are their UCUM units; year and
+// month only convert between themselves). nullopt if not convertible.
+std::optional<Decimal> ConvertQuantity(const Decimal& amount, std::string_view unit, std::string_view target_unit);
+
+}  // namespace regenpath::fhirpath
+
+#endif  // REGENPATH_FHIRPATH_OPERATIONS_H_
