@@ -106,10 +106,24 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
   }
   std::vector<std::string> files = options.files;
   if (files.empty()) files.push_back("-");
+  // Parse only the elements the expression can read (per root resource type).
+  std::map<std::string, std::unique_ptr<fhir::ElementFilter>, std::less<>> filters;
+  fhir::ParseOptions parse_options;
+  parse_options.filter_for_root = [&](std::string_view root_type) -> const fhir::ElementFilter* {
+    auto found = filters.find(root_type);
+    if (found == filters.end()) {
+      std::optional<std::vector<std::string>> names = expression->ElementsRead(std::string(root_type));
+      std::unique_ptr<fhir::ElementFilter> filter;
+      if (names) filter = std::make_unique<fhir::ElementFilter>(std::move(*names));
+      found = filters.emplace(std::string(root_type), std::move(filter)).first;
+    }
+    return found->second.get();
+  };
+  fhir::Parser document_parser(parse_options);
   fhirpath::Workspace workspace;
   std::map<std::string, fhirpath::CompiledExpression> checked_by_type;
   for (const std::string& file : files) {
-    Result<fhir::Document> document = parser.ParseFile(file);
+    Result<fhir::Document> document = document_parser.ParseFile(file);
     if (!document.has_value()) {
       err << "regenpath fhirpath: " << document.error().message() << "\n";
       return kExitInvalidInput;

@@ -59,6 +59,8 @@ class Document {
 
   void IndexResources();
 
+  // The JSON text the nodes' strings point into, and the arena for the rest.
+  std::unique_ptr<char[]> input_;
   std::unique_ptr<Arena> arena_;
   const Node* root_ = nullptr;
   std::vector<Issue> issues_;

@@ -87,11 +87,21 @@ class Node {
   // "Bundle.entry[3].resource.name[0].given[1]".
   std::string Path() const;
 
+  // False for an object some of whose elements (or their descendants) were
+  // skipped by an ElementFilter: its children are not all there, and its
+  // source JSON (raw_json()) is the faithful content.
+  bool is_complete() const { return complete_; }
+
+  // An object's JSON text as it appears in the source document (whitespace
+  // included); empty for primitives and for synthetic nodes.
+  std::string_view raw_json() const { return raw_; }
+
  private:
   friend class DocumentBuilder;
 
   std::string_view name_;
   std::string_view text_;  // primitive value; resourceType for resources
+  std::string_view raw_;   // an object's source JSON
   const Node* children_ = nullptr;
   const Node* parent_ = nullptr;
   const TypeInfo* type_ = nullptr;
@@ -99,6 +109,7 @@ class Node {
   int32_t array_index_ = -1;
   JsonKind kind_ = JsonKind::kObject;
   bool is_resource_ = false;
+  bool complete_ = true;
 };
 
 }  // namespace regenpath::fhir

@@ -101,6 +101,20 @@ std::string DescribeJsonError(simdjson::error_code code) {
   }
 }
 
+// Recent (type, JSON key) -> model match resolutions, kept by a Parser across
+// documents.
+struct PropertyCache {
+  static constexpr size_t kSize = 1024;
+  static constexpr size_t kMaxKey = 40;
+  struct Entry {
+    const TypeInfo* type = nullptr;
+    uint8_t length = 0;
+    char key[kMaxKey];
+    JsonPropertyMatch match;
+  };
+  Entry entries[kSize];
+};
+
 }  // namespace
 
 // Builds the Node tree of one document from a simdjson On-Demand stream.
@@ -110,13 +124,14 @@ std::string DescribeJsonError(simdjson::error_code code) {
 class DocumentBuilder {
  public:
   DocumentBuilder(Document& document, const ParseOptions& options, std::vector<Node>& scratch,
-                  std::vector<Node>& extension_scratch)
+                  std::vector<Node>& extension_scratch, PropertyCache& cache)
       : document_(document),
         arena_(*document.arena_),
         options_(options),
         scratch_(scratch),
         extension_scratch_(extension_scratch),
-        model_(Model::R4()) {}
+        model_(Model::R4()),
+        cache_(cache) {}
 
   // Parses the root object. Returns a failure for malformed JSON or a root
   // that is not a resource.
@@ -136,6 +151,7 @@ class DocumentBuilder {
     Status status = BuildObject(object, *root, model_.FindType("Resource"), /*depth=*/1, /*is_root=*/true);
     path_.pop_back();
     if (!status.ok()) return status;
+    root->raw_ = RawSince(text.data() + text.find('{'));
     if (!root->is_resource_) return InvalidInput("not a FHIR resource: the JSON object has no resourceType");
     if (!AtEnd(json)) return JsonFailure(simdjson::TRAILING_CONTENT, "unexpected content after the resource");
     root->name_ = root->type_name();
@@ -193,6 +209,7 @@ class DocumentBuilder {
     Status status = BuildObject(object, *root, model_.FindType("Resource"), 1, true);
     path_.pop_back();
     if (!status.ok()) return Fail(status);
+    root->raw_ = RawSince(text.data() + text.find('{'));
     if (!root->is_resource_) return Fail(InvalidInput("the JSON object has no resourceType"));
     if (!AtEnd(json)) return Fail(JsonFailure(simdjson::TRAILING_CONTENT, "unexpected content after the resource"));
     return root;
@@ -240,6 +257,68 @@ class DocumentBuilder {
     }
   }
 
+  // The source text of the value that began at `start` and has just been
+  // read: up to the next token, without the whitespace before it.
+  std::string_view RawSince(const char* start) {
+    const char* end = text_.data() + text_.size();
+    const char* next = nullptr;
+    if (json_ != nullptr && json_->current_location().get(next) == simdjson::SUCCESS && next != nullptr &&
+        next >= start && next <= end) {
+      end = next;
+    }
+    while (end > start && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r' || end[-1] == '\t')) --end;
+    return std::string_view(start, static_cast<size_t>(end - start));
+  }
+
+  // A string value's text: a view into the document when it has no escape
+  // sequence (the common case), else unescaped into the arena.
+  Result<std::string_view> ReadString(od::value& value) {
+    // The token is the quoted string, possibly followed by whitespace.
+    std::string_view token = value.raw_json_token();
+    size_t close = token.rfind('"');
+    if (token.size() >= 2 && token.front() == '"' && close > 0) {
+      std::string_view content = token.substr(1, close - 1);
+      if (std::memchr(content.data(), '\\', content.size()) == nullptr) return content;
+    }
+    std::string_view unescaped;
+    simdjson::error_code error = value.get_string().get(unescaped);
+    if (error) return Fail(JsonFailure(error));
+    return arena_.CopyString(unescaped);
+  }
+
+  // A key's text, as ReadString.
+  Result<std::string_view> ReadKey(od::field& field) {
+    const char* start = field.key().raw();
+    const char* end = text_.data() + text_.size();
+    const void* quote = start < end ? std::memchr(start, '"', static_cast<size_t>(end - start)) : nullptr;
+    if (quote != nullptr) {
+      std::string_view key(start, static_cast<size_t>(static_cast<const char*>(quote) - start));
+      if (std::memchr(key.data(), '\\', key.size()) == nullptr) return key;
+    }
+    std::string_view unescaped;
+    simdjson::error_code error = field.unescaped_key().get(unescaped);
+    if (error) return Fail(JsonFailure(error));
+    return arena_.CopyString(unescaped);
+  }
+
+  // Model::ResolveJsonProperty behind a small direct-mapped cache: documents
+  // repeat the same few hundred (type, key) pairs thousands of times.
+  JsonPropertyMatch ResolveProperty(const TypeInfo& type, std::string_view key) {
+    if (key.size() > PropertyCache::kMaxKey) return Model::ResolveJsonProperty(type, key);
+    uint64_t hash = reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull;
+    for (char c : key) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+    PropertyCache::Entry& entry = cache_.entries[(hash >> 20) & (PropertyCache::kSize - 1)];
+    if (entry.type == &type && entry.length == key.size() && std::memcmp(entry.key, key.data(), key.size()) == 0) {
+      return entry.match;
+    }
+    JsonPropertyMatch match = Model::ResolveJsonProperty(type, key);
+    entry.type = &type;
+    entry.length = static_cast<uint8_t>(key.size());
+    std::memcpy(entry.key, key.data(), key.size());
+    entry.match = match;
+    return match;
+  }
+
   // Reads `resourceType` before the other fields (it may come anywhere).
   Result<std::string_view> FindResourceType(od::object& object) {
     od::value value;
@@ -250,14 +329,14 @@ class DocumentBuilder {
     } else if (error) {
       return Fail(JsonFailure(error));
     } else {
-      error = value.get_string().get(resource_type);
-      if (error == simdjson::INCORRECT_TYPE) {
+      od::json_type json_type;
+      error = value.type().get(json_type);
+      if (error) return Fail(JsonFailure(error));
+      if (json_type != od::json_type::string) {
         AddIssue(IssueSeverity::kError, "resourceType is not a string");
         resource_type = std::string_view();
-      } else if (error) {
-        return Fail(JsonFailure(error));
       } else {
-        resource_type = arena_.CopyString(resource_type);
+        RP_ASSIGN_OR_RETURN(resource_type, ReadString(value));
       }
     }
     error = object.reset().error();
@@ -282,6 +361,7 @@ class DocumentBuilder {
         }
         resource_type_stack_.push_back(resource_type);
         pushed_resource = true;
+        if (depth == 1 && options_.filter_for_root) filter_ = options_.filter_for_root(resource_type);
       } else if (type != nullptr) {
         AddIssue(IssueSeverity::kError, "a resource is expected here but the object has no resourceType");
         out.type_ = nullptr;
@@ -298,7 +378,10 @@ class DocumentBuilder {
         std::copy(scratch_.begin() + static_cast<std::ptrdiff_t>(scratch_start), scratch_.end(), children);
         out.children_ = children;
         out.child_count_ = static_cast<uint32_t>(count);
-      } else if (!out.is_resource_) {
+        for (size_t i = 0; i < count; ++i) {
+          if (!children[i].complete_) out.complete_ = false;
+        }
+      } else if (!out.is_resource_ && out.complete_) {
         AddIssue(IssueSeverity::kWarning, "empty object");
       }
     }
@@ -313,17 +396,20 @@ class DocumentBuilder {
       od::field field;
       simdjson::error_code error = std::move(field_result).get(field);
       if (error) return JsonFailure(error);
-      std::string_view key;
-      error = field.unescaped_key().get(key);
-      if (error) return JsonFailure(error);
+      RP_ASSIGN_OR_RETURN(std::string_view key, ReadKey(field));
       if (out.is_resource_ && key == "resourceType") {
         continue;  // Already read by FindResourceType; On-Demand skips the value.
       }
       const bool is_extension_part = key.size() > 1 && key.front() == '_';
       std::string_view json_name = is_extension_part ? key.substr(1) : key;
       JsonPropertyMatch match;
-      if (out.type_ != nullptr) match = Model::ResolveJsonProperty(*out.type_, json_name);
-      std::string_view name = match.element != nullptr ? match.element->name : arena_.CopyString(json_name);
+      if (out.type_ != nullptr) match = ResolveProperty(*out.type_, json_name);
+      std::string_view name = match.element != nullptr ? match.element->name : json_name;
+      if (filter_ != nullptr && !filter_->Keeps(match.element != nullptr ? match.element->name : std::string_view(),
+                                                 json_name)) {
+        out.complete_ = false;
+        continue;  // On-Demand skips the unread value.
+      }
       path_.push_back({name, -1});
       if (match.element == nullptr && out.type_ != nullptr && options_.report_unknown_elements) {
         AddIssue(IssueSeverity::kWarning, fmt::format("unknown element '{}' in {}", key, out.type_->name));
@@ -404,6 +490,7 @@ class DocumentBuilder {
     simdjson::error_code error;
     switch (json_type) {
       case od::json_type::object: {
+        const char* start = value.raw_json_token().data();
         od::object object;
         error = value.get_object().get(object);
         if (error) return JsonFailure(error);
@@ -417,14 +504,12 @@ class DocumentBuilder {
         }
         const bool expect_resource = type != nullptr && type->kind == TypeKind::kResource;
         RP_RETURN_IF_ERROR(BuildObject(object, node, type, depth, expect_resource));
+        node.raw_ = RawSince(start);
         break;
       }
       case od::json_type::string: {
-        std::string_view text;
-        error = value.get_string().get(text);
-        if (error) return JsonFailure(error);
+        RP_ASSIGN_OR_RETURN(node.text_, ReadString(value));
         node.kind_ = JsonKind::kString;
-        node.text_ = arena_.CopyString(text);
         if (type != nullptr && !expects_primitive) {
           AddIssue(IssueSeverity::kError, fmt::format("expected a {} object, found a string", type->name));
           node.type_ = nullptr;
@@ -442,7 +527,7 @@ class DocumentBuilder {
         token = TrimRight(value.raw_json_token());
         if (!IsJsonNumber(token)) return JsonFailure(simdjson::NUMBER_ERROR);
         node.kind_ = JsonKind::kNumber;
-        node.text_ = arena_.CopyString(token);
+        node.text_ = token;  // a view into the document's text
         if (type != nullptr && (!expects_primitive || (type->system_type != SystemType::kInteger &&
                                                        type->system_type != SystemType::kDecimal))) {
           AddIssue(IssueSeverity::kError, fmt::format("expected a {} value, found a number", type->name));
@@ -570,13 +655,15 @@ class DocumentBuilder {
   std::vector<PathSegment> path_;
   std::vector<std::string_view> resource_type_stack_;
   std::string location_prefix_;
+  PropertyCache& cache_;
+  const ElementFilter* filter_ = nullptr;
 };
 
 struct Parser::Impl {
   od::parser json_parser;
   std::vector<Node> scratch;
   std::vector<Node> extension_scratch;
-  simdjson::padded_string buffer;
+  std::unique_ptr<PropertyCache> cache = std::make_unique<PropertyCache>();
 };
 
 Parser::Parser(ParseOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
@@ -592,13 +679,19 @@ Parser::~Parser() = default;
 
 namespace {
 
-// Copies `text` into `buffer` with simdjson's required padding, reusing memory.
-void FillPadded(simdjson::padded_string& buffer, std::string_view text) {
-  if (buffer.size() < text.size() || buffer.size() > 4 * text.size() + 4096) {
-    buffer = simdjson::padded_string(text.size());
-  }
-  std::memcpy(buffer.data(), text.data(), text.size());
-  std::memset(buffer.data() + text.size(), ' ', buffer.size() - text.size());
+constexpr size_t kPadding = simdjson::SIMDJSON_PADDING;
+
+// A buffer of `size` bytes followed by simdjson's padding.
+std::unique_ptr<char[]> NewPaddedBuffer(size_t size) {
+  std::unique_ptr<char[]> buffer(new char[size + kPadding]);
+  std::memset(buffer.get() + size, ' ', kPadding);
+  return buffer;
+}
+
+std::unique_ptr<char[]> CopyToPaddedBuffer(std::string_view text) {
+  std::unique_ptr<char[]> buffer = NewPaddedBuffer(text.size());
+  if (!text.empty()) std::memcpy(buffer.get(), text.data(), text.size());
+  return buffer;
 }
 
 }  // namespace
@@ -607,31 +700,95 @@ Result<Document> Parser::ParseResource(std::string_view json, std::string_view s
   if (json.size() > options_.max_bytes) {
     return Fail(ResourceExhausted(fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
   }
-  Document document;
-  document.source_name_ = std::string(source_name);
-  FillPadded(impl_->buffer, json);
-  std::string_view padded_view(impl_->buffer.data(), impl_->buffer.size());
-  od::document json_document;
-  simdjson::error_code error =
-      impl_->json_parser.iterate(impl_->buffer.data(), json.size(), impl_->buffer.size() + simdjson::SIMDJSON_PADDING).get(json_document);
-  if (error) {
-    return Fail(InvalidInput(fmt::format("{}: {}", source_name, DescribeJsonError(error))));
-  }
-  DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch);
-  Status status = builder.BuildRoot(json_document, padded_view);
-  impl_->scratch.clear();
-  impl_->extension_scratch.clear();
-  if (!status.ok()) return Fail(status.WithPrefix(source_name));
-  document.IndexResources();
-  return document;
+  return ParseBuffer(CopyToPaddedBuffer(json), json.size(), source_name, Format::kResource);
 }
 
 Result<Document> Parser::ParseNdjson(std::string_view text, std::string_view source_name) {
   if (text.size() > options_.max_bytes) {
     return Fail(ResourceExhausted(fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
   }
+  return ParseBuffer(CopyToPaddedBuffer(text), text.size(), source_name, Format::kNdjson);
+}
+
+Result<Document> Parser::ParseAuto(std::string_view text, std::string_view source_name) {
+  if (text.size() > options_.max_bytes) {
+    return Fail(ResourceExhausted(fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
+  }
+  return ParseBuffer(CopyToPaddedBuffer(text), text.size(), source_name, Format::kAuto);
+}
+
+Result<Document> Parser::ParseFile(const std::string& path) {
+  const std::string source_name = path == "-" ? "<stdin>" : path;
+  if (path == "-") {
+    RP_ASSIGN_OR_RETURN(std::string content, ReadFileToString(path, options_.max_bytes));
+    return ParseAuto(content, source_name);
+  }
+  // Read straight into the padded buffer the document will keep.
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) {
+    return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
+  }
+  if (S_ISDIR(info.st_mode)) return Fail(InvalidInput(fmt::format("{}: is a directory, not a file", path)));
+  if (!S_ISREG(info.st_mode)) {
+    RP_ASSIGN_OR_RETURN(std::string content, ReadFileToString(path, options_.max_bytes));
+    return ParseAuto(content, source_name);
+  }
+  const size_t size = static_cast<size_t>(info.st_size);
+  if (size > options_.max_bytes) {
+    return Fail(ResourceExhausted(fmt::format("{}: the file is larger than {} bytes", path, options_.max_bytes)));
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
+  std::unique_ptr<char[]> buffer = NewPaddedBuffer(size);
+  size_t read = size == 0 ? 0 : std::fread(buffer.get(), 1, size, file);
+  bool failed = std::ferror(file) != 0 || read != size;
+  std::fclose(file);
+  if (failed) return Fail(InvalidInput(fmt::format("{}: read error (the file changed while being read?)", path)));
+  return ParseBuffer(std::move(buffer), size, source_name, Format::kAuto);
+}
+
+bool Parser::LooksLikeNdjson(const char* data, size_t size) {
+  // NDJSON when the first non-blank line is a complete object and more
+  // non-blank lines follow it; otherwise a single resource.
+  std::string_view text(data, size);
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{') return false;
+  size_t newline = text.find('\n', first);
+  if (newline == std::string_view::npos || text.find_first_not_of(" \t\r\n", newline) == std::string_view::npos) {
+    return false;
+  }
+  std::string_view line = text.substr(first, newline - first);
+  od::document probe;
+  if (impl_->json_parser.iterate(line.data(), line.size(), size - first + kPadding).get(probe)) return false;
+  od::object object;
+  std::string_view raw;
+  if (probe.get_object().get(object) || object.raw_json().get(raw)) return false;
+  return AtEnd(probe);
+}
+
+Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size, std::string_view source_name,
+                                     Format format) {
   Document document;
   document.source_name_ = std::string(source_name);
+  const char* data = buffer.get();
+  // The document keeps the text: strings and numbers without escapes are
+  // views into it rather than copies.
+  document.input_ = std::move(buffer);
+  if (format == Format::kAuto) format = LooksLikeNdjson(data, size) ? Format::kNdjson : Format::kResource;
+  if (format == Format::kResource) {
+    od::document json_document;
+    simdjson::error_code error = impl_->json_parser.iterate(data, size, size + kPadding).get(json_document);
+    if (error) return Fail(InvalidInput(fmt::format("{}: {}", source_name, DescribeJsonError(error))));
+    DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
+    Status status = builder.BuildRoot(json_document, std::string_view(data, size));
+    impl_->scratch.clear();
+    impl_->extension_scratch.clear();
+    if (!status.ok()) return Fail(status.WithPrefix(source_name));
+    document.IndexResources();
+    return document;
+  }
+
+  std::string_view text(data, size);
   std::vector<Node*> resources;
   size_t line_number = 0;
   size_t start = 0;
@@ -642,24 +799,22 @@ Result<Document> Parser::ParseNdjson(std::string_view text, std::string_view sou
     std::string_view line = text.substr(start, end - start);
     ++line_number;
     start = end + 1;
-    size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos) {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
       if (end == text.size()) break;
       continue;
     }
-    FillPadded(impl_->buffer, line);
+    // Each line is parsed in place; the rest of the buffer is its padding.
     od::document json_document;
     simdjson::error_code error =
-        impl_->json_parser.iterate(impl_->buffer.data(), line.size(), impl_->buffer.size() + simdjson::SIMDJSON_PADDING).get(json_document);
+        impl_->json_parser.iterate(line.data(), line.size(), size - (line.data() - data) + kPadding).get(json_document);
     std::string location = fmt::format("line {}", line_number);
     if (error) {
       if (first_error.empty()) first_error = fmt::format("line {}: {}", line_number, DescribeJsonError(error));
       document.issues_.push_back(Issue{IssueSeverity::kError, DescribeJsonError(error), location});
     } else {
-      DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch);
+      DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
       builder.set_location_prefix(location + ": ");
-      Result<Node*> resource =
-          builder.BuildLooseResource(json_document, std::string_view(impl_->buffer.data(), impl_->buffer.size()));
+      Result<Node*> resource = builder.BuildLooseResource(json_document, line);
       impl_->scratch.clear();
       impl_->extension_scratch.clear();
       if (resource.has_value()) {
@@ -675,39 +830,10 @@ Result<Document> Parser::ParseNdjson(std::string_view text, std::string_view sou
     if (first_error.empty()) return Fail(InvalidInput(fmt::format("{}: no resource in the input", source_name)));
     return Fail(InvalidInput(fmt::format("{}: {}", source_name, first_error)));
   }
-  DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch);
+  DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
   builder.BuildCollection(resources);
   document.IndexResources();
   return document;
-}
-
-Result<Document> Parser::ParseAuto(std::string_view text, std::string_view source_name) {
-  // NDJSON when the first non-blank line is a complete object and more
-  // non-blank lines follow it; otherwise a single resource.
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && text[first] == '{') {
-    size_t newline = text.find('\n', first);
-    if (newline != std::string_view::npos && text.find_first_not_of(" \t\r\n", newline) != std::string_view::npos) {
-      std::string_view line = text.substr(first, newline - first);
-      FillPadded(impl_->buffer, line);
-      od::document probe;
-      simdjson::error_code error =
-          impl_->json_parser.iterate(impl_->buffer.data(), line.size(), impl_->buffer.size() + simdjson::SIMDJSON_PADDING).get(probe);
-      bool complete = false;
-      if (!error) {
-        od::object object;
-        std::string_view raw;
-        if (!probe.get_object().get(object) && !object.raw_json().get(raw)) complete = AtEnd(probe);
-      }
-      if (complete) return ParseNdjson(text, source_name);
-    }
-  }
-  return ParseResource(text, source_name);
-}
-
-Result<Document> Parser::ParseFile(const std::string& path) {
-  RP_ASSIGN_OR_RETURN(std::string content, ReadFileToString(path, options_.max_bytes));
-  return ParseAuto(content, path == "-" ? std::string_view("<stdin>") : std::string_view(path));
 }
 
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {

@@ -19,12 +19,14 @@
 #define REGENPATH_FHIR_PARSER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
 #include "fhir/document.h"
+#include "fhir/element_filter.h"
 
 namespace regenpath::fhir {
 
@@ -37,6 +39,11 @@ struct ParseOptions {
   size_t max_issues = 1000;
   // Report elements the R4 model does not know as warnings.
   bool report_unknown_elements = true;
+  // Called with the root resource's type before anything else is read; the
+  // filter it returns (or nullptr: read everything) decides which elements
+  // are built. Elements skipped this way are neither built nor validated.
+  // The returned filter must outlive the parse.
+  std::function<const ElementFilter*(std::string_view root_type)> filter_for_root;
 };
 
 class Parser {
@@ -63,7 +70,15 @@ class Parser {
   Result<Document> ParseAuto(std::string_view text, std::string_view source_name);
 
  private:
+  enum class Format { kResource, kNdjson, kAuto };
   struct Impl;
+
+  // Parses `size` bytes of `buffer` (followed by simdjson's padding); the
+  // Document takes the buffer and keeps it.
+  Result<Document> ParseBuffer(std::unique_ptr<char[]> buffer, size_t size, std::string_view source_name,
+                               Format format);
+  bool LooksLikeNdjson(const char* data, size_t size);
+
   std::unique_ptr<Impl> impl_;
   ParseOptions options_;
 };

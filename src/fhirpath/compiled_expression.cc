@@ -16,6 +16,17 @@ Result<CompiledExpression> CompiledExpression::Compile(std::string_view expressi
                             std::make_shared<const std::string>(expression));
 }
 
+std::optional<std::vector<std::string>> CompiledExpression::ElementsRead(const std::string& context_type) const {
+  std::optional<std::vector<std::string>> names = fhirpath::ElementsRead(*root_, *text_, context_type);
+  if (!names) return std::nullopt;
+  // Always read: how documents hold resources and find references, and the
+  // parts of a Quantity that comparisons convert implicitly.
+  for (const char* always : {"entry", "resource", "fullUrl", "id", "value", "unit", "code", "system", "comparator"}) {
+    names->push_back(always);
+  }
+  return names;
+}
+
 Result<Collection> CompiledExpression::Evaluate(const EvaluationContext& context, Workspace& workspace) const {
   Evaluator evaluator(context, workspace, *text_);
   Value resource;

@@ -12,7 +12,9 @@
 #define REGENPATH_FHIRPATH_COMPILED_EXPRESSION_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "common/status.h"
@@ -52,6 +54,15 @@ class CompiledExpression {
 
   // The expression text as compiled.
   const std::string& text() const { return *text_; }
+
+  // The elements an evaluation on a resource of type `context_type` can
+  // read, for fhir::ElementFilter: element names, plus what reading any
+  // document needs (Bundle entry/fullUrl/resource, ids, Quantity parts).
+  // nullopt when the expression may need whole subtrees (children(),
+  // descendants(), comparing complex elements, ...). Evaluating on a
+  // document parsed with such a filter gives the same result as on the
+  // whole document.
+  std::optional<std::vector<std::string>> ElementsRead(const std::string& context_type) const;
 
  private:
   CompiledExpression(std::shared_ptr<const Expr> root, std::shared_ptr<const std::string> text)

@@ -139,7 +139,31 @@ void AppendElementPart(const fhir::Node& node, std::string& out) {
 
 }  // namespace
 
+void AppendMinifiedJson(std::string_view json, std::string& out) {
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < json.size()) {
+        out += json[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '"') in_string = true;
+    out += c;
+  }
+}
+
 void AppendNodeJson(const fhir::Node& node, std::string& out) {
+  if (node.is_object() && !node.is_complete()) {
+    // Some elements were skipped when parsing: the source text is complete.
+    AppendMinifiedJson(node.raw_json(), out);
+    return;
+  }
   if (!node.is_object()) {
     if (node.has_value()) {
       AppendPrimitiveJson(node, out);

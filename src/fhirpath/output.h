@@ -18,6 +18,9 @@ namespace regenpath::fhirpath {
 // Appends `text` as a JSON string literal (quoted, escaped) to `out`.
 void AppendJsonString(std::string_view text, std::string& out);
 
+// Appends `json` without the whitespace between tokens.
+void AppendMinifiedJson(std::string_view json, std::string& out);
+
 // Appends the JSON of a FHIR element (object, or primitive value) to `out`.
 void AppendNodeJson(const fhir::Node& node, std::string& out);
 

@@ -18,6 +18,9 @@ struct StaticType {
   // False: any type is possible. True: each item has one of `types`.
   bool known = false;
   std::vector<const fhir::TypeInfo*> types;
+  // True when every item is a System value (literals, count(), comparisons)
+  // or a FHIR primitive: nothing with a subtree.
+  bool values = false;
   // False once the collection's order is undefined (children(), descendants()).
   bool ordered = true;
 
@@ -26,28 +29,60 @@ struct StaticType {
     type.ordered = ordered;
     return type;
   }
+  static StaticType Values() {
+    StaticType type;
+    type.values = true;
+    return type;
+  }
   static StaticType Of(const fhir::TypeInfo* info, bool ordered = true) {
     StaticType type;
     type.known = true;
     type.types.push_back(info);
+    type.values = info->kind == fhir::TypeKind::kPrimitive;
     type.ordered = ordered;
     return type;
   }
+
+  // True when no item can be a complex element or resource.
+  bool OnlyValues() const {
+    if (values) return true;
+    if (!known) return false;
+    return std::all_of(types.begin(), types.end(),
+                       [](const fhir::TypeInfo* type) { return type->kind == fhir::TypeKind::kPrimitive; });
+  }
 };
+
+// What element names an expression reads (see ElementsRead).
+struct Access {
+  std::vector<std::string> names;
+  bool whole_tree = false;
+};
+
+bool IsDeepComparison(BinaryOp op) {
+  return op == BinaryOp::kEqual || op == BinaryOp::kNotEqual || op == BinaryOp::kEquivalent ||
+         op == BinaryOp::kNotEquivalent || op == BinaryOp::kIn || op == BinaryOp::kContains ||
+         op == BinaryOp::kUnion;
+}
 
 class TypeChecker {
  public:
-  TypeChecker(std::string_view expression, const CompileOptions& options)
-      : expression_(expression), options_(options) {}
+  // With `access` set, the checker records what the expression reads and
+  // reports no errors (it assumes nothing where it would have failed).
+  TypeChecker(std::string_view expression, const CompileOptions& options, Access* access)
+      : expression_(expression), options_(options), access_(access) {}
 
   Status Check(const Expr& expr, const StaticType& focus, const StaticType& this_type, StaticType& result) {
     switch (expr.kind) {
       case ExprKind::kEmpty:
       case ExprKind::kLiteral:
       case ExprKind::kIndex:
+        result = StaticType::Values();
+        return Status();
       case ExprKind::kTotal:
-      case ExprKind::kVariable:
         result = StaticType::Unknown();
+        return Status();
+      case ExprKind::kVariable:
+        result = VariableType(expr.name);
         return Status();
       case ExprKind::kThis:
         result = this_type;
@@ -65,7 +100,7 @@ class TypeChecker {
       case ExprKind::kIndexer: {
         StaticType input;
         RP_RETURN_IF_ERROR(Check(*expr.receiver, focus, this_type, input));
-        if (options_.check_ordered_functions && !input.ordered) {
+        if (options_.check_ordered_functions && !input.ordered && access_ == nullptr) {
           return Error(expr, "indexing a collection whose order is undefined");
         }
         StaticType index;
@@ -75,14 +110,16 @@ class TypeChecker {
       }
       case ExprKind::kUnary:
         RP_RETURN_IF_ERROR(Check(*expr.receiver, focus, this_type, result));
-        result = StaticType::Unknown();
+        result = StaticType::Values();
         return Status();
       case ExprKind::kTypeOp: {
         StaticType input;
         RP_RETURN_IF_ERROR(Check(*expr.receiver, focus, this_type, input));
-        result = expr.name == "as" && expr.type.fhir_type != nullptr && !expr.type.is_system
-                     ? StaticType::Of(expr.type.fhir_type)
-                     : StaticType::Unknown();
+        if (expr.name == "is") {
+          result = StaticType::Values();
+        } else {
+          result = TypeOf(expr.type, input.ordered);
+        }
         return Status();
       }
       case ExprKind::kBinary: {
@@ -90,7 +127,9 @@ class TypeChecker {
         StaticType right;
         RP_RETURN_IF_ERROR(Check(*expr.args[0], focus, this_type, left));
         RP_RETURN_IF_ERROR(Check(*expr.args[1], focus, this_type, right));
-        result = expr.op == BinaryOp::kUnion ? Merge(left, right) : StaticType::Unknown();
+        // Comparing complex elements compares their whole subtrees.
+        if (IsDeepComparison(expr.op) && (!left.OnlyValues() || !right.OnlyValues())) NeedWholeTree();
+        result = expr.op == BinaryOp::kUnion ? Merge(left, right) : StaticType::Values();
         return Status();
       }
     }
@@ -103,17 +142,50 @@ class TypeChecker {
     return InvalidArgument(fmt::format("semantic error at {}: {}", DescribePosition(expression_, at.offset), what));
   }
 
+  void Read(std::string_view name) {
+    if (access_ != nullptr) access_->names.emplace_back(name);
+  }
+  void NeedWholeTree() {
+    if (access_ != nullptr) access_->whole_tree = true;
+  }
+
+  StaticType VariableType(const std::string& name) const {
+    if (name == "ucum" || name == "sct" || name == "loinc" || name.starts_with("vs-") || name.starts_with("ext-")) {
+      return StaticType::Values();
+    }
+    return StaticType::Unknown();
+  }
+
+  static StaticType TypeOf(const TypeSpecifier& type, bool ordered) {
+    if (type.fhir_type != nullptr && (!type.is_system || type.namespace_name.empty())) {
+      StaticType result = StaticType::Of(type.fhir_type, ordered);
+      // An unqualified name like Quantity also matches System values.
+      if (type.is_system) result.known = false;
+      return result;
+    }
+    if (type.is_system && !type.matches_any) {
+      StaticType result = StaticType::Values();
+      result.ordered = ordered;
+      return result;
+    }
+    return StaticType::Unknown(ordered);
+  }
+
   static StaticType Merge(const StaticType& a, const StaticType& b) {
-    if (!a.known || !b.known) return StaticType::Unknown(a.ordered && b.ordered);
-    StaticType merged = a;
+    StaticType merged;
+    merged.ordered = a.ordered && b.ordered;
+    merged.values = a.OnlyValues() && b.OnlyValues();
+    if (!a.known || !b.known) return merged;
+    merged.known = true;
+    merged.types = a.types;
     for (const fhir::TypeInfo* type : b.types) {
       if (std::find(merged.types.begin(), merged.types.end(), type) == merged.types.end()) merged.types.push_back(type);
     }
-    merged.ordered = a.ordered && b.ordered;
     return merged;
   }
 
   Status CheckMember(const Expr& expr, const StaticType& input, bool at_start, StaticType& result) {
+    Read(expr.name);
     if (!input.known) {
       result = StaticType::Unknown(input.ordered);
       return Status();
@@ -132,7 +204,7 @@ class TypeChecker {
         }
       }
       const fhir::ElementInfo* element = fhir::Model::FindElement(*type, expr.name);
-      if (element == nullptr && options_.allow_json_choice_names) {
+      if (element == nullptr && (options_.allow_json_choice_names || access_ != nullptr)) {
         fhir::JsonPropertyMatch match = fhir::Model::ResolveJsonProperty(*type, expr.name);
         if (match.element != nullptr && match.element->is_choice) {
           output.types.push_back(match.type);
@@ -145,6 +217,10 @@ class TypeChecker {
       for (const fhir::TypeInfo* element_type : element->types) output.types.push_back(element_type);
     }
     if (!found) {
+      if (access_ != nullptr) {
+        result = StaticType::Unknown(input.ordered);
+        return Status();
+      }
       std::string possible;
       for (const fhir::TypeInfo* type : input.types) {
         if (!possible.empty()) possible += " or ";
@@ -156,6 +232,7 @@ class TypeChecker {
       }
       return Error(expr, fmt::format("{} has no element '{}'", possible, expr.name));
     }
+    output.values = output.OnlyValues();
     result = std::move(output);
     return Status();
   }
@@ -163,7 +240,7 @@ class TypeChecker {
   Status CheckFunction(const Expr& expr, const StaticType& input, const StaticType& focus,
                        const StaticType& this_type, StaticType& result) {
     const std::string& name = expr.name;
-    if (options_.check_ordered_functions && expr.function->needs_order && !input.ordered) {
+    if (options_.check_ordered_functions && expr.function->needs_order && !input.ordered && access_ == nullptr) {
       return Error(expr, fmt::format("{}() depends on order, but the order of its input is undefined", name));
     }
     // Iterating functions see each input item as their focus and $this.
@@ -177,44 +254,87 @@ class TypeChecker {
       const StaticType& arg_this = iterates ? input : this_type;
       RP_RETURN_IF_ERROR(Check(*expr.args[i], arg_focus, arg_this, args[i]));
     }
+    // What the function reads beyond its arguments' paths.
+    if (name == "children" || name == "descendants" || name == "trace") {
+      NeedWholeTree();
+    } else if (name == "resolve") {
+      Read("reference");
+      Read("contained");
+    } else if (name == "extension") {
+      Read("extension");
+      Read("url");
+    } else if (name == "memberOf") {
+      Read("coding");
+      Read("system");
+      Read("code");
+    } else if (name == "distinct" || name == "isDistinct" || name == "union" || name == "intersect" ||
+               name == "exclude" || name == "subsetOf" || name == "supersetOf") {
+      // These compare items, whole subtrees for complex ones.
+      bool values = input.OnlyValues();
+      for (const StaticType& arg : args) values = values && arg.OnlyValues();
+      if (!values) NeedWholeTree();
+    }
+
     if (name == "where" || name == "first" || name == "last" || name == "tail" || name == "skip" ||
         name == "take" || name == "single" || name == "distinct" || name == "trace" || name == "intersect" ||
         name == "exclude" || name == "defineVariable" || name == "sort") {
       result = input;
     } else if (name == "ofType" || name == "as") {
-      result = expr.type.fhir_type != nullptr && !expr.type.is_system ? StaticType::Of(expr.type.fhir_type, input.ordered)
-                                                                      : StaticType::Unknown(input.ordered);
+      result = TypeOf(expr.type, input.ordered);
     } else if (name == "select") {
       result = args[0];
       result.ordered = result.ordered && input.ordered;
+    } else if (name == "iif") {
+      result = args.size() > 2 ? Merge(args[1], args[2]) : args[1];
     } else if (name == "children" || name == "descendants") {
       result = StaticType::Unknown(/*ordered=*/false);
     } else if (name == "extension") {
       result = StaticType::Of(fhir::Model::R4().FindType("Extension"), input.ordered);
     } else if (name == "union" || name == "combine") {
       result = Merge(input, args[0]);
-    } else {
+    } else if (name == "resolve" || name == "repeat" || name == "repeatAll" || name == "aggregate") {
       result = StaticType::Unknown();
+    } else {
+      // Every other function returns System values (count(), exists(),
+      // toString(), substring(), now(), type(), ...).
+      result = StaticType::Values();
     }
     return Status();
   }
 
   std::string_view expression_;
   const CompileOptions& options_;
+  Access* access_;
 };
+
+StaticType RootType(const std::string& context_type) {
+  if (context_type.empty()) return StaticType::Unknown();
+  const fhir::TypeInfo* type = fhir::Model::R4().FindType(context_type);
+  return type == nullptr ? StaticType::Unknown() : StaticType::Of(type);
+}
 
 }  // namespace
 
 Status CheckTypes(const Expr& root, std::string_view expression, const CompileOptions& options) {
-  StaticType focus = StaticType::Unknown();
-  if (!options.context_type.empty()) {
-    const fhir::TypeInfo* type = fhir::Model::R4().FindType(options.context_type);
-    if (type == nullptr) return InvalidArgument(fmt::format("unknown context type '{}'", options.context_type));
-    focus = StaticType::Of(type);
+  if (!options.context_type.empty() && fhir::Model::R4().FindType(options.context_type) == nullptr) {
+    return InvalidArgument(fmt::format("unknown context type '{}'", options.context_type));
   }
-  TypeChecker checker(expression, options);
+  StaticType focus = RootType(options.context_type);
+  TypeChecker checker(expression, options, nullptr);
   StaticType result;
   return checker.Check(root, focus, focus, result);
+}
+
+std::optional<std::vector<std::string>> ElementsRead(const Expr& root, std::string_view expression,
+                                                     const std::string& context_type) {
+  CompileOptions options;
+  options.context_type = context_type;
+  Access access;
+  TypeChecker checker(expression, options, &access);
+  StaticType focus = RootType(context_type);
+  StaticType result;
+  if (!checker.Check(root, focus, focus, result).ok() || access.whole_tree) return std::nullopt;
+  return std::move(access.names);
 }
 
 }  // namespace regenpath::fhirpath

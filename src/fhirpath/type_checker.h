@@ -11,7 +11,10 @@
 #ifndef REGENPATH_FHIRPATH_TYPE_CHECKER_H_
 #define REGENPATH_FHIRPATH_TYPE_CHECKER_H_
 
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "fhirpath/ast.h"
@@ -23,6 +26,15 @@ namespace regenpath::fhirpath {
 // the first problem found, or OK. An unknown options.context_type is itself
 // an error.
 Status CheckTypes(const Expr& root, std::string_view expression, const CompileOptions& options);
+
+// The element names evaluating the expression on an input of `context_type`
+// can read (JSON names of choices included as written), or nullopt when it
+// may read whole subtrees: children(), descendants(), trace(), or equality,
+// union and distinct on values that may be complex elements. Implicit reads
+// (a FHIR Quantity's value/unit/code/system when compared) are not listed;
+// the caller adds them (see CompiledExpression::ElementsRead).
+std::optional<std::vector<std::string>> ElementsRead(const Expr& root, std::string_view expression,
+                                                     const std::string& context_type);
 
 }  // namespace regenpath::fhirpath
 
