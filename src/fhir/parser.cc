@@ -70,6 +70,14 @@ std::pair<size_t, size_t> LineColumn(std::string_view text, size_t offset) {
   return {line, column};
 }
 
+// "source:3:14: message" when the message starts with a line:column,
+// "source: message" otherwise.
+Status WithSource(std::string_view source, const Status& status) {
+  const std::string& message = status.message();
+  const bool located = !message.empty() && message[0] >= '0' && message[0] <= '9';
+  return Status(status.code(), fmt::format("{}{}{}", source, located ? ":" : ": ", message));
+}
+
 // True iff the whole input has been consumed (no trailing content).
 bool AtEnd(od::document& json) {
   const char* location = nullptr;
@@ -225,6 +233,11 @@ class DocumentBuilder {
 
   Status JsonFailure(simdjson::error_code error, std::string_view what = {}) {
     std::string message = what.empty() ? DescribeJsonError(error) : std::string(what);
+    if (error == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
+      // Detected at the end of the input, which is where it is wrong.
+      auto [line, column] = LineColumn(text_, TrimRight(text_).size());
+      return InvalidInput(fmt::format("{}:{}: {}", line, column, message));
+    }
     const char* location = nullptr;
     if (json_ != nullptr && json_->current_location().get(location) == simdjson::SUCCESS && location != nullptr &&
         location >= text_.data() && location <= text_.data() + text_.size()) {
@@ -255,6 +268,38 @@ class DocumentBuilder {
       document_.issues_.push_back(
           Issue{IssueSeverity::kWarning, "too many issues; the rest are not reported", std::string()});
     }
+  }
+
+  // Reads past `value` without building it, enforcing the depth limit (a
+  // plain On-Demand skip would accept any nesting).
+  Status SkipChecked(od::value& value, size_t depth) {
+    if (depth > options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
+    od::json_type json_type;
+    simdjson::error_code error = value.type().get(json_type);
+    if (error) return JsonFailure(error);
+    if (json_type == od::json_type::array) {
+      od::array array;
+      error = value.get_array().get(array);
+      if (error) return JsonFailure(error);
+      for (auto item_result : array) {
+        od::value item;
+        error = std::move(item_result).get(item);
+        if (error) return JsonFailure(error);
+        RP_RETURN_IF_ERROR(SkipChecked(item, depth + 1));
+      }
+    } else if (json_type == od::json_type::object) {
+      od::object object;
+      error = value.get_object().get(object);
+      if (error) return JsonFailure(error);
+      for (auto field_result : object) {
+        od::field field;
+        error = std::move(field_result).get(field);
+        if (error) return JsonFailure(error);
+        od::value item = field.value();
+        RP_RETURN_IF_ERROR(SkipChecked(item, depth + 1));
+      }
+    }
+    return Status();
   }
 
   // The source text of the value that began at `start` and has just been
@@ -362,7 +407,8 @@ class DocumentBuilder {
         resource_type_stack_.push_back(resource_type);
         pushed_resource = true;
         if (depth == 1 && options_.filter_for_root) filter_ = options_.filter_for_root(resource_type);
-      } else if (type != nullptr) {
+      } else if (type != nullptr && depth > 1) {
+        // (At the root, the caller fails instead.)
         AddIssue(IssueSeverity::kError, "a resource is expected here but the object has no resourceType");
         out.type_ = nullptr;
       }
@@ -454,8 +500,8 @@ class DocumentBuilder {
           continue;
         }
         if (item_type == od::json_type::array) {
-          // On-Demand skips the unread nested array when we move on.
           AddIssue(IssueSeverity::kError, "nested arrays are not FHIR");
+          RP_RETURN_IF_ERROR(SkipChecked(item, depth + 1));
           ++index;
           continue;
         }
@@ -783,7 +829,7 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
     Status status = builder.BuildRoot(json_document, std::string_view(data, size));
     impl_->scratch.clear();
     impl_->extension_scratch.clear();
-    if (!status.ok()) return Fail(status.WithPrefix(source_name));
+    if (!status.ok()) return Fail(WithSource(source_name, status));
     document.IndexResources();
     return document;
   }
