@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package regenpath needs to build and test.
+# Idempotent; runs apt-get update first. Needs root (or sudo).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git python3
+  clang libclang-rt-14-dev
+  # libraries (see README: Dependencies)
+  libsimdjson-dev
+  libboost1.81-dev libboost-json1.81-dev
+  libre2-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
+  libexpected-dev libhowardhinnant-date-dev
+  libssl-dev libsqlite3-dev libpq-dev libicu-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+echo "install-deps: ${#PACKAGES[@]} packages present"
