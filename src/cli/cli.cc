@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "cli/assess_command.h"
 #include "cli/exit_codes.h"
 #include "cli/fhirpath_command.h"
 
@@ -30,6 +31,28 @@ int Main(int argc, char** argv) {
   fhirpath_command->add_option("EXPRESSION", fhirpath.expression, "The FHIRPath expression")->required();
   fhirpath_command->add_option("FILE", fhirpath.files, "Input resources (JSON, Bundle or NDJSON); none: stdin");
 
+  AssessOptions assess;
+  CLI::App* assess_command =
+      app.add_subcommand("assess", "Evaluate the knowledge base against one patient's record and explain it");
+  assess_command->add_option("--now", assess.now, "\"Today\" for the assessment: YYYY-MM-DD or a FHIR dateTime");
+  assess_command->add_option("--format", assess.format, "json or text (default: text on a terminal, else json)")
+      ->check(CLI::IsMember({"json", "text"}));
+  assess_command->add_option("--kb", assess.kb_dir, "Load this knowledge-base directory instead of the built-in one");
+  assess_command->add_option("FILE", assess.file, "A FHIR R4 Bundle or NDJSON of one patient; - for stdin")->required();
+
+  KbOptions kb;
+  CLI::App* kb_command = app.add_subcommand("kb", "Check, export or try out the knowledge base");
+  kb_command->require_subcommand(1);
+  CLI::App* kb_check = kb_command->add_subcommand("check", "Load the knowledge base and report every problem");
+  kb_check->add_option("--kb", kb.kb_dir, "A knowledge-base directory (default: the built-in one)");
+  CLI::App* kb_eval =
+      kb_command->add_subcommand("eval", "Print one definition's value on a record (for knowledge-base authors)");
+  kb_eval->add_option("--kb", kb.kb_dir, "A knowledge-base directory (default: the built-in one)");
+  kb_eval->add_option("--now", kb.now, "\"Today\": YYYY-MM-DD or a FHIR dateTime");
+  kb_eval->add_option("--condition", kb.condition, "For a condition-scoped definition: the condition id");
+  kb_eval->add_option("DEFINITION", kb.definition, "The definition id")->required();
+  kb_eval->add_option("FILE", kb.file, "A FHIR R4 Bundle or NDJSON; - for stdin")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -37,6 +60,9 @@ int Main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (fhirpath_command->parsed()) return RunFhirpath(fhirpath, std::cout, std::cerr);
+  if (assess_command->parsed()) return RunAssess(assess, std::cout, std::cerr);
+  if (kb_check->parsed()) return RunKbCheck(kb, std::cout, std::cerr);
+  if (kb_eval->parsed()) return RunKbEval(kb, std::cout, std::cerr);
   return kExitUsage;
 }
 

@@ -232,15 +232,20 @@ RP_FHIRPATH_FUNCTION(MemberOf) {
   const Value& item = input.front();
   // A code, a Coding, or a CodeableConcept (member if any coding is).
   std::vector<std::pair<std::string_view, std::string_view>> codings;
+  std::vector<std::string_view> names;  // displays and text, asked when no code decides
   if (item.is_node() && item.node()->is_object()) {
     const fhir::Node& node = *item.node();
     auto add_coding = [&](const fhir::Node& coding) {
       const fhir::Node* code = coding.Child("code");
       const fhir::Node* system = coding.Child("system");
       if (code != nullptr && code->has_value()) codings.emplace_back(system != nullptr ? system->text() : "", code->text());
+      const fhir::Node* display = coding.Child("display");
+      if (display != nullptr && display->has_value()) names.push_back(display->text());
     };
-    if (node.Child("coding") != nullptr) {
+    if (node.Child("coding") != nullptr || node.Child("text") != nullptr) {
       for (const fhir::Node& coding : node.Children("coding")) add_coding(coding);
+      const fhir::Node* text = node.Child("text");
+      if (text != nullptr && text->has_value()) names.push_back(text->text());
     } else {
       add_coding(node);
     }
@@ -249,7 +254,7 @@ RP_FHIRPATH_FUNCTION(MemberOf) {
     if (!value || value->type() != ValueType::kString) return Status();
     codings.emplace_back("", value->string());
   }
-  std::optional<bool> member = false;
+  std::optional<bool> member = codings.empty() ? std::optional<bool>() : std::optional<bool>(false);
   for (const auto& [system, code] : codings) {
     std::optional<bool> contains = terminology->Contains(*url, system, code);
     if (contains == true) {
@@ -257,6 +262,16 @@ RP_FHIRPATH_FUNCTION(MemberOf) {
       break;
     }
     if (!contains) member = std::nullopt;
+  }
+  if (member != true) {
+    for (std::string_view name : names) {
+      std::optional<bool> contains = terminology->ContainsText(*url, name);
+      if (contains == true) {
+        member = true;
+        break;
+      }
+      if (contains == false && !member) member = codings.empty() ? std::optional<bool>(false) : member;
+    }
   }
   if (member) out.push_back(Value::Boolean(*member));
   return Status();

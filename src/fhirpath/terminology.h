@@ -32,6 +32,16 @@ class Terminology {
   // a code in any system of the value set.
   virtual std::optional<bool> Contains(std::string_view url, std::string_view system,
                                        std::string_view code) const = 0;
+
+  // Whether the value set `url` recognizes a concept by its human-readable
+  // name in `text` (a Coding.display or CodeableConcept.text): true/false, or
+  // nullopt when the value set has no names to match. memberOf() asks this
+  // only when no code decided. The default knows no names.
+  virtual std::optional<bool> ContainsText(std::string_view url, std::string_view text) const {
+    (void)url;
+    (void)text;
+    return std::nullopt;
+  }
 };
 
 class InMemoryTerminology : public Terminology {

@@ -127,8 +127,14 @@ class TypeChecker {
         StaticType right;
         RP_RETURN_IF_ERROR(Check(*expr.args[0], focus, this_type, left));
         RP_RETURN_IF_ERROR(Check(*expr.args[1], focus, this_type, right));
-        // Comparing complex elements compares their whole subtrees.
-        if (IsDeepComparison(expr.op) && (!left.OnlyValues() || !right.OnlyValues())) NeedWholeTree();
+        // Comparing two complex elements compares their whole subtrees (an
+        // element against a value never looks inside the element); a union
+        // also compares the items of each side with each other.
+        if (IsDeepComparison(expr.op)) {
+          const bool both_may_be_complex = !left.OnlyValues() && !right.OnlyValues();
+          const bool any_may_be_complex = !left.OnlyValues() || !right.OnlyValues();
+          if (expr.op == BinaryOp::kUnion ? any_may_be_complex : both_may_be_complex) NeedWholeTree();
+        }
         result = expr.op == BinaryOp::kUnion ? Merge(left, right) : StaticType::Values();
         return Status();
       }

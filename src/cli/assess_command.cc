@@ -1,0 +1,163 @@
+#include "cli/assess_command.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ostream>
+
+#include "cli/exit_codes.h"
+#include "common/clock.h"
+#include "engine/assessment_json.h"
+#include "engine/engine.h"
+#include "engine/record_evaluator.h"
+#include "engine/text_report.h"
+#include "fhir/parser.h"
+#include "fhirpath/output.h"
+
+namespace regenpath::cli {
+
+namespace {
+
+// "--now" as a dateTime; a date alone is the start of that day in UTC.
+Result<DateTime> ParseNow(const std::optional<std::string>& text) {
+  if (!text) return SystemClock().Now();
+  std::optional<DateTime> value = DateTime::ParseDateTime(*text);
+  if (!value) return Fail(InvalidArgument(fmt::format("--now: '{}' is not a date or dateTime", *text)));
+  if (value->precision() <= DateTimePrecision::kDay) {
+    if (value->precision() < DateTimePrecision::kDay) {
+      return Fail(InvalidArgument(fmt::format("--now: '{}' must give at least a day", *text)));
+    }
+    value = DateTime::FromFields(DateTimeKind::kDateTime, DateTimePrecision::kDay, value->year(), value->month(),
+                                 value->day(), 0, 0, 0, 0, std::nullopt);
+  }
+  return *value;
+}
+
+Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKb(const std::optional<std::string>& directory) {
+  if (!directory) return knowledge::KnowledgeBase::Embedded();
+  return knowledge::KnowledgeBase::LoadDirectory(*directory);
+}
+
+}  // namespace
+
+int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err) {
+  std::string format = options.format.value_or(isatty(STDOUT_FILENO) ? "text" : "json");
+  if (format != "json" && format != "text") {
+    err << "regenpath assess: --format must be json or text\n";
+    return kExitUsage;
+  }
+  Result<DateTime> now = ParseNow(options.now);
+  if (!now.has_value()) {
+    err << "regenpath assess: " << now.error().message() << "\n";
+    return kExitUsage;
+  }
+  Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb = LoadKb(options.kb_dir);
+  if (!kb.has_value()) {
+    err << "regenpath assess: " << kb.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  Result<engine::Engine> engine = engine::Engine::Create(*kb);
+  if (!engine.has_value()) {
+    err << "regenpath assess: " << engine.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  // Read only what the knowledge base can look at.
+  fhir::ParseOptions parse_options;
+  const fhir::ElementFilter* filter = engine->element_filter();
+  parse_options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
+    return root_type == "Bundle" ? filter : nullptr;
+  };
+  fhir::Parser parser(parse_options);
+  Result<fhir::Document> record = parser.ParseFile(options.file);
+  if (!record.has_value()) {
+    err << "regenpath assess: " << record.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  engine::Assessment assessment = engine->Assess(*record, *now);
+  if (format == "json") {
+    out << engine::AssessmentToJson(assessment);
+  } else {
+    out << engine::AssessmentToText(assessment, **kb);
+  }
+  out.flush();
+  return kExitOk;
+}
+
+int RunKbCheck(const KbOptions& options, std::ostream& out, std::ostream& err) {
+  Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb = LoadKb(options.kb_dir);
+  if (!kb.has_value()) {
+    err << "regenpath kb check: " << kb.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  const knowledge::KnowledgeBase& base = **kb;
+  for (const knowledge::Problem& problem : base.problems()) err << problem.ToString() << "\n";
+  if (!base.usable()) {
+    err << fmt::format("regenpath kb check: {} problem(s)\n", base.problems().size());
+    return kExitInvalidInput;
+  }
+  out << fmt::format(
+      "{} {}: {} citations, {} parameters, {} value sets, {} definitions, {} red flags, {} contraindications, "
+      "{} conditions, {} options, {} medication holds, {} instruments, {} stage rules; no problem\n",
+      base.name(), base.version(), base.citations().size(), base.parameters().size(), base.valuesets().size(),
+      base.definitions().size(), base.red_flags().size(), base.contraindications().size(), base.conditions().size(),
+      base.options().size(), base.medication_holds().size(), base.instruments().size(), base.stage_rules().size());
+  return kExitOk;
+}
+
+int RunKbEval(const KbOptions& options, std::ostream& out, std::ostream& err) {
+  Result<DateTime> now = ParseNow(options.now);
+  if (!now.has_value()) {
+    err << "regenpath kb eval: " << now.error().message() << "\n";
+    return kExitUsage;
+  }
+  Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb = LoadKb(options.kb_dir);
+  if (!kb.has_value()) {
+    err << "regenpath kb eval: " << kb.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  const knowledge::KnowledgeBase& base = **kb;
+  for (const knowledge::Problem& problem : base.problems()) err << "warning: " << problem.ToString() << "\n";
+  const knowledge::Definition* definition = base.FindDefinition(options.definition);
+  if (definition == nullptr) {
+    err << fmt::format("regenpath kb eval: no definition '{}'\n", options.definition);
+    return kExitUsage;
+  }
+  fhir::Parser parser;
+  Result<fhir::Document> record = parser.ParseFile(options.file);
+  if (!record.has_value()) {
+    err << "regenpath kb eval: " << record.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  engine::RecordEvaluator evaluator(base, *record, *now);
+  const fhirpath::Collection* result = nullptr;
+  if (definition->scope == knowledge::DefinitionScope::kCondition) {
+    if (!options.condition) {
+      err << fmt::format("regenpath kb eval: '{}' is condition-scoped; pass --condition ID\n", definition->id);
+      return kExitUsage;
+    }
+    const knowledge::Condition* condition = base.FindCondition(*options.condition);
+    if (condition == nullptr) {
+      err << fmt::format("regenpath kb eval: no condition '{}'\n", *options.condition);
+      return kExitUsage;
+    }
+    fhirpath::CompileOptions compile_options;
+    compile_options.context_type = "Bundle";
+    Result<fhirpath::CompiledExpression> matcher = fhirpath::CompiledExpression::Compile(
+        fmt::format("%`active-conditions`.where(code.memberOf('{}'))", condition->valueset), compile_options);
+    if (!matcher.has_value()) {
+      err << "regenpath kb eval: " << matcher.error().message() << "\n";
+      return kExitInvalidInput;
+    }
+    evaluator.Patient("active-conditions");
+    fhirpath::Collection conditions = evaluator.EvaluateExpression(*matcher, "condition");
+    evaluator.EnterCondition(conditions, condition->targets);
+    result = &evaluator.InCondition(definition->id);
+  } else {
+    result = &evaluator.Patient(definition->id);
+  }
+  for (const engine::AssessmentIssue& issue : evaluator.issues()) err << issue.severity << ": " << issue.message << "\n";
+  out << fhirpath::CollectionToJson(*result) << "\n";
+  return evaluator.issues().empty() ? kExitOk : kExitEvaluationError;
+}
+
+}  // namespace regenpath::cli

@@ -1,0 +1,40 @@
+// `regenpath assess` and `regenpath kb ...` (contract: shared/spec/cli.md).
+#ifndef REGENPATH_CLI_ASSESS_COMMAND_H_
+#define REGENPATH_CLI_ASSESS_COMMAND_H_
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace regenpath::cli {
+
+struct AssessOptions {
+  std::string file;                   // "-" for stdin
+  std::optional<std::string> now;     // YYYY-MM-DD or a FHIR dateTime; default: the system date
+  std::optional<std::string> format;  // json | text; default: text on a terminal, json otherwise
+  std::optional<std::string> kb_dir;  // default: the built-in knowledge base
+};
+
+// Returns the exit code: 0, 2 (usage), 3 (unreadable or invalid input or
+// knowledge base).
+int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err);
+
+struct KbOptions {
+  std::optional<std::string> kb_dir;
+  // eval: a definition on a record, for knowledge-base authors.
+  std::string definition;
+  std::string file;
+  std::optional<std::string> condition;
+  std::optional<std::string> now;
+  // export --fhir
+  std::string fhir_dir;
+};
+
+// Lists every problem of the knowledge base, "file:line: message"; 0 when none, 3 otherwise.
+int RunKbCheck(const KbOptions& options, std::ostream& out, std::ostream& err);
+// Prints the JSON value of a definition evaluated on a record.
+int RunKbEval(const KbOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace regenpath::cli
+
+#endif  // REGENPATH_CLI_ASSESS_COMMAND_H_

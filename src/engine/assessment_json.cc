@@ -1,0 +1,242 @@
+// The only engine file that includes Boost.JSON.
+#include "engine/assessment_json.h"
+
+#include <boost/json.hpp>
+
+namespace regenpath::engine {
+
+namespace json = boost::json;
+
+namespace {
+
+json::array Strings(const std::vector<std::string>& values) {
+  json::array array;
+  for (const std::string& value : values) array.emplace_back(value);
+  return array;
+}
+
+json::value OptionalNumber(const std::optional<double>& value) {
+  if (!value) return nullptr;
+  double number = *value;
+  if (number == static_cast<double>(static_cast<int64_t>(number))) return static_cast<int64_t>(number);
+  return number;
+}
+
+json::object CriterionJson(const Criterion& criterion) {
+  json::object object;
+  object["id"] = criterion.id;
+  if (!criterion.display.empty()) object["display"] = criterion.display;
+  object["met"] = criterion.met ? json::value(*criterion.met) : json::value(nullptr);
+  object["evidence"] = Strings(criterion.evidence);
+  if (criterion.unverified) object["unverified"] = true;
+  return object;
+}
+
+json::object RecommendationJson(const Recommendation& item) {
+  json::object object;
+  object["id"] = item.id;
+  object["condition"] = item.condition;
+  object["category"] = item.category;
+  object["therapy"] = item.therapy;
+  object["target"] = item.target ? json::value(*item.target) : json::value(nullptr);
+  object["display"] = item.display;
+  object["status"] = item.status;
+  object["summary"] = item.summary;
+  json::array evidence;
+  for (const EvidenceStatement& statement : item.evidence) {
+    json::object entry;
+    entry["source"] = statement.source;
+    if (!statement.level.empty()) entry["level"] = statement.level;
+    entry["direction"] = statement.direction;
+    entry["statement"] = statement.statement;
+    entry["confidence"] = statement.confidence;
+    evidence.push_back(std::move(entry));
+  }
+  object["evidence"] = std::move(evidence);
+  json::array rationale;
+  for (const Criterion& criterion : item.rationale) rationale.push_back(CriterionJson(criterion));
+  object["rationale"] = std::move(rationale);
+  json::array contraindications;
+  for (const FoundContraindication& found : item.contraindications) {
+    json::object entry;
+    entry["id"] = found.id;
+    entry["kind"] = found.kind;
+    entry["display"] = found.display;
+    entry["evidence"] = Strings(found.evidence);
+    if (found.unverified) entry["unverified"] = true;
+    contraindications.push_back(std::move(entry));
+  }
+  object["contraindications"] = std::move(contraindications);
+  if (item.procedure) {
+    const ProcedurePlan& plan = *item.procedure;
+    json::object procedure;
+    procedure["image_guidance"] = Strings(plan.image_guidance);
+    if (!plan.bleeding_risk.empty()) procedure["bleeding_risk"] = plan.bleeding_risk;
+    if (!plan.bleeding_risk_note.empty()) procedure["bleeding_risk_note"] = plan.bleeding_risk_note;
+    if (!plan.protocol.empty()) procedure["protocol"] = plan.protocol;
+    json::array holds;
+    for (const MedicationHoldResult& hold : plan.medication_holds) {
+      json::object entry;
+      entry["medication"] = hold.medication;
+      entry["hold_days_before"] = OptionalNumber(hold.hold_days_before);
+      entry["restart_hours_after"] = OptionalNumber(hold.restart_hours_after);
+      if (!hold.note.empty()) entry["note"] = hold.note;
+      entry["evidence"] = Strings(hold.evidence);
+      if (hold.unverified) entry["unverified"] = true;
+      holds.push_back(std::move(entry));
+    }
+    procedure["medication_holds"] = std::move(holds);
+    procedure["monitoring"] = Strings(plan.monitoring);
+    if (!plan.pre_checks.empty()) procedure["pre_checks"] = Strings(plan.pre_checks);
+    object["procedure"] = std::move(procedure);
+  }
+  if (item.follow_up) {
+    json::object follow_up;
+    json::array instruments;
+    for (const FollowUpInstrument& instrument : item.follow_up->instruments) {
+      json::object entry;
+      entry["id"] = instrument.id;
+      if (!instrument.loinc.empty()) entry["loinc"] = instrument.loinc;
+      if (!instrument.mcid.empty()) entry["mcid"] = instrument.mcid;
+      instruments.push_back(std::move(entry));
+    }
+    follow_up["instruments"] = std::move(instruments);
+    json::array weeks;
+    for (double week : item.follow_up->schedule_weeks) weeks.push_back(OptionalNumber(week));
+    follow_up["schedule_weeks"] = std::move(weeks);
+    object["follow_up"] = std::move(follow_up);
+  }
+  if (item.cost) {
+    json::object cost;
+    if (item.cost->usd_low) cost["usd_low"] = OptionalNumber(item.cost->usd_low);
+    if (item.cost->usd_high) cost["usd_high"] = OptionalNumber(item.cost->usd_high);
+    if (!item.cost->per.empty()) cost["per"] = item.cost->per;
+    if (!item.cost->coverage.empty()) cost["coverage"] = item.cost->coverage;
+    cost["billing_codes"] = Strings(item.cost->billing_codes);
+    if (item.cost->unverified) cost["unverified"] = true;
+    object["cost"] = std::move(cost);
+  }
+  return object;
+}
+
+void Pretty(std::string& out, const json::value& value, int indent) {
+  const std::string pad(static_cast<size_t>(indent) * 2, ' ');
+  const std::string inner(static_cast<size_t>(indent + 1) * 2, ' ');
+  if (value.is_object()) {
+    const json::object& object = value.as_object();
+    if (object.empty()) {
+      out += "{}";
+      return;
+    }
+    out += "{\n";
+    bool first = true;
+    for (const auto& member : object) {
+      if (!first) out += ",\n";
+      first = false;
+      out += inner;
+      out += json::serialize(json::value(member.key()));
+      out += ": ";
+      Pretty(out, member.value(), indent + 1);
+    }
+    out += "\n" + pad + "}";
+  } else if (value.is_array()) {
+    const json::array& array = value.as_array();
+    if (array.empty()) {
+      out += "[]";
+      return;
+    }
+    out += "[\n";
+    bool first = true;
+    for (const json::value& item : array) {
+      if (!first) out += ",\n";
+      first = false;
+      out += inner;
+      Pretty(out, item, indent + 1);
+    }
+    out += "\n" + pad + "]";
+  } else {
+    out += json::serialize(value);
+  }
+}
+
+}  // namespace
+
+std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
+  json::object root;
+  root["schema"] = "regenpath.assessment/1";
+  json::object patient;
+  patient["reference"] = assessment.patient_reference;
+  patient["age"] = assessment.age ? json::value(*assessment.age) : json::value(nullptr);
+  patient["sex"] = assessment.sex ? json::value(*assessment.sex) : json::value(nullptr);
+  root["patient"] = std::move(patient);
+  root["evaluated_at"] = assessment.evaluated_at;
+  json::object kb;
+  kb["name"] = assessment.kb_name;
+  kb["version"] = assessment.kb_version;
+  root["knowledge_base"] = std::move(kb);
+  root["stage"] = assessment.stage;
+  json::array conditions;
+  for (const AssessedCondition& condition : assessment.conditions) {
+    json::object object;
+    object["id"] = condition.id;
+    object["display"] = condition.display;
+    object["stage"] = condition.stage;
+    object["stage_reason"] = condition.stage_reason;
+    object["chronic"] = condition.chronic ? json::value(*condition.chronic) : json::value(nullptr);
+    object["targets"] = Strings(condition.targets);
+    json::array criteria;
+    for (const Criterion& criterion : condition.criteria) criteria.push_back(CriterionJson(criterion));
+    object["criteria"] = std::move(criteria);
+    object["evidence"] = Strings(condition.evidence);
+    conditions.push_back(std::move(object));
+  }
+  root["conditions"] = std::move(conditions);
+  json::array red_flags;
+  for (const AssessedRedFlag& flag : assessment.red_flags) {
+    json::object object;
+    object["id"] = flag.id;
+    object["display"] = flag.display;
+    object["evidence"] = Strings(flag.evidence);
+    if (flag.unverified) object["unverified"] = true;
+    red_flags.push_back(std::move(object));
+  }
+  root["red_flags"] = std::move(red_flags);
+  json::array recommendations;
+  for (const Recommendation& item : assessment.recommendations) recommendations.push_back(RecommendationJson(item));
+  root["recommendations"] = std::move(recommendations);
+  json::array next_steps;
+  for (const NextStep& step : assessment.next_steps) {
+    json::object object;
+    object["kind"] = step.kind;
+    object["display"] = step.display;
+    if (!step.condition.empty()) object["condition"] = step.condition;
+    next_steps.push_back(std::move(object));
+  }
+  root["next_steps"] = std::move(next_steps);
+  json::array missing;
+  for (const MissingDataItem& item : assessment.missing_data) {
+    json::object object;
+    object["id"] = item.id;
+    object["display"] = item.display;
+    missing.push_back(std::move(object));
+  }
+  root["missing_data"] = std::move(missing);
+  json::array issues;
+  for (const AssessmentIssue& issue : assessment.issues) {
+    json::object object;
+    object["severity"] = issue.severity;
+    object["message"] = issue.message;
+    if (!issue.location.empty()) object["location"] = issue.location;
+    issues.push_back(std::move(object));
+  }
+  root["issues"] = std::move(issues);
+  root["unverified_facts"] = Strings(assessment.unverified_facts);
+  json::value value(std::move(root));
+  if (!pretty) return json::serialize(value);
+  std::string out;
+  Pretty(out, value, 0);
+  out += "\n";
+  return out;
+}
+
+}  // namespace regenpath::engine

@@ -1,0 +1,949 @@
+// Reads the knowledge base's YAML (the only file that includes yaml-cpp, whose
+// exceptions are caught here) and checks it as a whole.
+#include <yaml-cpp/yaml.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <dirent.h>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "knowledge/kb_terminology.h"
+#include "knowledge/knowledge_base.h"
+
+namespace regenpath::knowledge {
+
+namespace {
+
+constexpr std::string_view kStages[] = {"urgent-referral", "oncology-integrative", "conventional-care",
+                                        "diagnostic-evaluation", "regenerative-candidate", "not-applicable"};
+constexpr std::string_view kCategories[] = {"regenerative", "integrative", "conventional", "diagnostic", "referral"};
+constexpr std::string_view kRegenerativeTherapies[] = {"prp", "bmc", "msc", "prolotherapy"};
+constexpr std::string_view kIntegrativeTherapies[] = {"acupuncture",          "massage",        "yoga",
+                                                      "reflexology-acupressure", "guided-imagery", "hypnosis",
+                                                      "music-therapy"};
+constexpr std::string_view kTargets[] = {"lumbar-disc",     "cervical-disc",      "lumbar-facet",   "cervical-facet",
+                                         "sacroiliac-joint", "lumbar-epidural",   "knee",           "hip",
+                                         "shoulder",         "lateral-epicondyle", "achilles-tendon", "patellar-tendon",
+                                         "plantar-fascia",   "gluteal-tendon",    "rotator-cuff"};
+constexpr std::string_view kImageGuidance[] = {"fluoroscopy", "ct", "ultrasound", "landmark"};
+constexpr std::string_view kBleedingRisks[] = {"low", "intermediate", "high"};
+constexpr std::string_view kStatuses[] = {"recommended", "consider", "not-recommended"};
+constexpr std::string_view kDirections[] = {"for", "against", "neutral"};
+// Criteria the engine computes itself (see docs/knowledge-base.md).
+constexpr std::string_view kBuiltinCriteria[] = {"red-flag", "chronic", "conventional-trial", "diagnostics-done",
+                                                 "localized", "always"};
+// Variables the engine provides to expressions.
+constexpr std::string_view kBuiltinVariables[] = {"resource", "rootResource", "context", "condition", "target",
+                                                  "ucum",     "sct",          "loinc"};
+
+template <size_t N>
+bool OneOf(std::string_view value, const std::string_view (&allowed)[N]) {
+  return std::find(std::begin(allowed), std::end(allowed), value) != std::end(allowed);
+}
+
+template <size_t N>
+std::string Joined(const std::string_view (&allowed)[N]) {
+  std::string text;
+  for (std::string_view value : allowed) {
+    if (!text.empty()) text += ", ";
+    text += value;
+  }
+  return text;
+}
+
+// The %`name` and %name variables an expression uses.
+std::vector<std::string> VariablesUsed(std::string_view expression) {
+  std::vector<std::string> names;
+  bool in_string = false;
+  for (size_t i = 0; i < expression.size(); ++i) {
+    char c = expression[i];
+    if (c == '\'' && (i == 0 || expression[i - 1] != '\\')) in_string = !in_string;
+    if (in_string || c != '%' || i + 1 >= expression.size()) continue;
+    if (expression[i + 1] == '`') {
+      size_t end = expression.find('`', i + 2);
+      if (end == std::string_view::npos) break;
+      names.emplace_back(expression.substr(i + 2, end - i - 2));
+      i = end;
+    } else {
+      size_t end = i + 1;
+      while (end < expression.size() && (std::isalnum(static_cast<unsigned char>(expression[end])) || expression[end] == '_')) ++end;
+      if (end > i + 1) names.emplace_back(expression.substr(i + 1, end - i - 1));
+      i = end - 1;
+    }
+  }
+  return names;
+}
+
+// The string literal arguments of memberOf('...') calls.
+std::vector<std::string> ValueSetsUsed(std::string_view expression) {
+  std::vector<std::string> ids;
+  size_t at = 0;
+  while ((at = expression.find("memberOf(", at)) != std::string_view::npos) {
+    at += 9;
+    while (at < expression.size() && expression[at] == ' ') ++at;
+    if (at >= expression.size() || expression[at] != '\'') continue;
+    size_t end = expression.find('\'', at + 1);
+    if (end == std::string_view::npos) break;
+    ids.emplace_back(expression.substr(at + 1, end - at - 1));
+    at = end;
+  }
+  return ids;
+}
+
+}  // namespace
+
+std::string_view ConfidenceName(Confidence confidence) {
+  switch (confidence) {
+    case Confidence::kH:
+      return "H";
+    case Confidence::kM:
+      return "M";
+    case Confidence::kU:
+      return "U";
+  }
+  return "U";
+}
+
+std::string Problem::ToString() const {
+  if (location.line > 0) return fmt::format("{}:{}: {}", location.file, location.line, message);
+  if (!location.file.empty()) return fmt::format("{}: {}", location.file, message);
+  return message;
+}
+
+std::string ValueSetUrl(std::string_view id) { return "http://regenpath.org/fhir/ValueSet/" + std::string(id); }
+
+std::string CanonicalSystem(std::string_view system) {
+  if (system == "sct" || system == "snomed") return "http://snomed.info/sct";
+  if (system == "icd10cm" || system == "icd10") return "http://hl7.org/fhir/sid/icd-10-cm";
+  if (system == "loinc") return "http://loinc.org";
+  if (system == "rxnorm") return "http://www.nlm.nih.gov/research/umls/rxnorm";
+  if (system == "cpt") return "http://www.ama-assn.org/go/cpt";
+  if (system == "hcpcs") return "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets";
+  if (system == "ucum") return "http://unitsofmeasure.org";
+  return std::string(system);
+}
+
+std::string Parameter::ValueText() const {
+  return unit.empty() ? value.ToString() : value.ToString() + " " + unit;
+}
+
+// Turns YAML documents into a KnowledgeBase, collecting problems.
+class Loader {
+ public:
+  std::shared_ptr<KnowledgeBase> Run(const std::vector<SourceFile>& files) {
+    kb_ = std::shared_ptr<KnowledgeBase>(new KnowledgeBase());
+    for (const SourceFile& file : files) ReadFile(file);
+    if (!saw_header_) Report({"", 0}, "no file has the knowledge_base header (name, version)");
+    CheckReferences();
+    CompileDefinitions();
+    auto terminology = std::make_unique<KbTerminology>();
+    for (const ValueSet& value_set : kb_->valuesets_) terminology->Add(value_set);
+    kb_->terminology_ = std::move(terminology);
+    std::stable_sort(kb_->problems_.begin(), kb_->problems_.end(), [](const Problem& a, const Problem& b) {
+      return std::tie(a.location.file, a.location.line) < std::tie(b.location.file, b.location.line);
+    });
+    return kb_;
+  }
+
+ private:
+  // --- problems -------------------------------------------------------------
+  void Report(const SourceLocation& location, std::string message) {
+    kb_->problems_.push_back(Problem{location, std::move(message)});
+  }
+  SourceLocation At(const YAML::Node& node) const {
+    return SourceLocation{file_, node.Mark().line >= 0 ? node.Mark().line + 1 : 0};
+  }
+  void Report(const YAML::Node& at, std::string message) { Report(At(at), std::move(message)); }
+
+  // --- field readers ---------------------------------------------------------
+  // Each reader reports a problem (and returns a default) instead of throwing.
+  std::string String(const YAML::Node& map, const char* key, bool required = false) {
+    YAML::Node value = map[key];
+    if (!value || value.IsNull()) {
+      if (required) Report(map, fmt::format("missing '{}'", key));
+      return std::string();
+    }
+    if (!value.IsScalar()) {
+      Report(value, fmt::format("'{}' must be text", key));
+      return std::string();
+    }
+    return value.Scalar();
+  }
+
+  std::vector<std::string> Strings(const YAML::Node& map, const char* key, bool required = false) {
+    std::vector<std::string> values;
+    YAML::Node value = map[key];
+    if (!value || value.IsNull()) {
+      if (required) Report(map, fmt::format("missing '{}'", key));
+      return values;
+    }
+    if (value.IsScalar()) {
+      values.push_back(value.Scalar());
+      return values;
+    }
+    if (!value.IsSequence()) {
+      Report(value, fmt::format("'{}' must be a list", key));
+      return values;
+    }
+    for (const YAML::Node& item : value) {
+      if (item.IsScalar()) {
+        values.push_back(item.Scalar());
+      } else {
+        Report(item, fmt::format("items of '{}' must be text", key));
+      }
+    }
+    return values;
+  }
+
+  std::optional<double> Number(const YAML::Node& map, const char* key, bool required = false) {
+    YAML::Node value = map[key];
+    if (!value || value.IsNull()) {
+      if (required) Report(map, fmt::format("missing '{}'", key));
+      return std::nullopt;
+    }
+    double number = 0;
+    if (!value.IsScalar() || !YAML::convert<double>::decode(value, number)) {
+      Report(value, fmt::format("'{}' must be a number", key));
+      return std::nullopt;
+    }
+    return number;
+  }
+
+  std::vector<double> Numbers(const YAML::Node& map, const char* key) {
+    std::vector<double> values;
+    YAML::Node value = map[key];
+    if (!value || value.IsNull()) return values;
+    if (!value.IsSequence()) {
+      Report(value, fmt::format("'{}' must be a list of numbers", key));
+      return values;
+    }
+    for (const YAML::Node& item : value) {
+      double number = 0;
+      if (item.IsScalar() && YAML::convert<double>::decode(item, number)) {
+        values.push_back(number);
+      } else {
+        Report(item, fmt::format("items of '{}' must be numbers", key));
+      }
+    }
+    return values;
+  }
+
+  bool Bool(const YAML::Node& map, const char* key, bool fallback) {
+    YAML::Node value = map[key];
+    if (!value || value.IsNull()) return fallback;
+    bool flag = false;
+    if (!value.IsScalar() || !YAML::convert<bool>::decode(value, flag)) {
+      Report(value, fmt::format("'{}' must be true or false", key));
+      return fallback;
+    }
+    return flag;
+  }
+
+  Confidence ReadConfidence(const YAML::Node& map, const char* key = "confidence") {
+    std::string text = String(map, key, /*required=*/true);
+    if (text == "H") return Confidence::kH;
+    if (text == "M") return Confidence::kM;
+    if (text == "U") return Confidence::kU;
+    if (!text.empty()) Report(map[key], fmt::format("confidence must be H, M or U, not '{}'", text));
+    return Confidence::kU;
+  }
+
+  // Reports keys of `map` not in `known` (typos would otherwise be silent).
+  void CheckKeys(const YAML::Node& map, std::initializer_list<std::string_view> known) {
+    for (const auto& entry : map) {
+      if (!entry.first.IsScalar()) continue;
+      const std::string& key = entry.first.Scalar();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        Report(entry.first, fmt::format("unknown field '{}'", key));
+      }
+    }
+  }
+
+  template <typename T>
+  void CheckUnique(const std::vector<T>& items, std::string_view kind, std::function<const std::string&(const T&)> id_of) {
+    std::map<std::string, SourceLocation> seen;
+    for (const T& item : items) {
+      const std::string& id = id_of(item);
+      if (id.empty()) continue;
+      auto [it, inserted] = seen.emplace(id, item.location);
+      if (!inserted) {
+        Report(item.location, fmt::format("duplicate {} id '{}' (first at {}:{})", kind, id, it->second.file, it->second.line));
+      }
+    }
+  }
+
+  // --- files -----------------------------------------------------------------
+  void ReadFile(const SourceFile& file) {
+    file_ = file.name;
+    YAML::Node root;
+    try {
+      root = YAML::Load(file.content);
+    } catch (const YAML::Exception& error) {
+      Report(SourceLocation{file_, error.mark.line >= 0 ? error.mark.line + 1 : 0},
+             fmt::format("not valid YAML: {}", error.msg));
+      return;
+    }
+    if (root.IsNull()) return;
+    if (!root.IsMap()) {
+      Report(root, "the file must be a mapping of sections (citations:, valuesets:, ...)");
+      return;
+    }
+    try {
+      for (const auto& section : root) {
+        const std::string key = section.first.Scalar();
+        const YAML::Node& body = section.second;
+        if (key == "knowledge_base") {
+          ReadHeader(body);
+          continue;
+        }
+        if (!body.IsSequence()) {
+          if (!body.IsNull()) Report(body, fmt::format("'{}' must be a list", key));
+          continue;
+        }
+        for (const YAML::Node& item : body) {
+          if (!item.IsMap()) {
+            Report(item, fmt::format("each item of '{}' must be a mapping", key));
+            continue;
+          }
+          if (key == "citations") {
+            ReadCitation(item);
+          } else if (key == "parameters") {
+            ReadParameter(item);
+          } else if (key == "valuesets") {
+            ReadValueSet(item);
+          } else if (key == "definitions") {
+            ReadDefinition(item);
+          } else if (key == "red_flags") {
+            ReadRedFlag(item);
+          } else if (key == "contraindications") {
+            ReadContraindication(item);
+          } else if (key == "conditions") {
+            ReadCondition(item);
+          } else if (key == "options") {
+            ReadOption(item);
+          } else if (key == "medication_holds") {
+            ReadMedicationHold(item);
+          } else if (key == "instruments") {
+            ReadInstrument(item);
+          } else if (key == "stage_rules") {
+            ReadStageRule(item);
+          } else {
+            Report(section.first, fmt::format("unknown section '{}'", key));
+            break;
+          }
+        }
+      }
+    } catch (const YAML::Exception& error) {
+      Report(SourceLocation{file_, error.mark.line >= 0 ? error.mark.line + 1 : 0},
+             fmt::format("unexpected YAML structure: {}", error.msg));
+    }
+  }
+
+  void ReadHeader(const YAML::Node& node) {
+    if (saw_header_) Report(node, "a second knowledge_base header");
+    saw_header_ = true;
+    if (!node.IsMap()) {
+      Report(node, "knowledge_base must be a mapping");
+      return;
+    }
+    CheckKeys(node, {"name", "version", "title", "description"});
+    kb_->name_ = String(node, "name", true);
+    kb_->version_ = String(node, "version", true);
+    kb_->title_ = String(node, "title");
+    kb_->description_ = String(node, "description");
+  }
+
+  void ReadCitation(const YAML::Node& node) {
+    CheckKeys(node, {"id", "reference", "doi", "url", "says", "confidence", "note"});
+    Citation citation;
+    citation.location = At(node);
+    citation.id = String(node, "id", true);
+    citation.reference = String(node, "reference", true);
+    citation.doi = String(node, "doi");
+    citation.url = String(node, "url");
+    citation.says = String(node, "says");
+    citation.confidence = ReadConfidence(node);
+    kb_->citations_.push_back(std::move(citation));
+  }
+
+  void ReadParameter(const YAML::Node& node) {
+    CheckKeys(node, {"id", "display", "value", "unit", "sources", "confidence", "note"});
+    Parameter parameter;
+    parameter.location = At(node);
+    parameter.id = String(node, "id", true);
+    parameter.display = String(node, "display", true);
+    std::string value = String(node, "value", true);
+    if (!value.empty()) {
+      std::optional<Decimal> number = Decimal::Parse(value);
+      if (number) {
+        parameter.value = *number;
+      } else {
+        Report(node["value"], fmt::format("parameter value '{}' is not a number", value));
+      }
+    }
+    parameter.unit = String(node, "unit");
+    parameter.sources = Strings(node, "sources", true);
+    parameter.confidence = ReadConfidence(node);
+    parameter.note = String(node, "note");
+    kb_->parameters_.push_back(std::move(parameter));
+  }
+
+  void ReadValueSet(const YAML::Node& node) {
+    CheckKeys(node, {"id", "title", "confidence", "sources", "concepts", "text", "note"});
+    ValueSet value_set;
+    value_set.location = At(node);
+    value_set.id = String(node, "id", true);
+    value_set.url = ValueSetUrl(value_set.id);
+    value_set.title = String(node, "title", true);
+    value_set.confidence = ReadConfidence(node);
+    value_set.sources = Strings(node, "sources");
+    value_set.note = String(node, "note");
+    for (std::string name : Strings(node, "text")) {
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      value_set.text.push_back(std::move(name));
+    }
+    YAML::Node concepts = node["concepts"];
+    if (concepts && concepts.IsSequence()) {
+      for (const YAML::Node& item : concepts) {
+        if (!item.IsMap()) {
+          Report(item, "a concept must be a mapping {system, code, display, confidence}");
+          continue;
+        }
+        CheckKeys(item, {"system", "code", "display", "match", "confidence", "note"});
+        Concept concept_entry;
+        std::string system = String(item, "system");
+        if (system.empty()) Report(item, fmt::format("code '{}' has no system", String(item, "code")));
+        concept_entry.system = CanonicalSystem(system);
+        concept_entry.code = String(item, "code", true);
+        concept_entry.display = String(item, "display");
+        std::string match = String(item, "match");
+        if (!match.empty() && match != "prefix" && match != "exact") {
+          Report(item["match"], "match must be 'prefix' or 'exact'");
+        }
+        concept_entry.prefix = match == "prefix";
+        concept_entry.confidence = ReadConfidence(item);
+        value_set.concepts.push_back(std::move(concept_entry));
+      }
+    } else if (concepts && !concepts.IsNull()) {
+      Report(concepts, "concepts must be a list");
+    }
+    if (value_set.concepts.empty() && value_set.text.empty()) {
+      Report(node, fmt::format("value set '{}' has neither concepts nor text names", value_set.id));
+    }
+    kb_->valuesets_.push_back(std::move(value_set));
+  }
+
+  void ReadDefinition(const YAML::Node& node) {
+    CheckKeys(node, {"id", "scope", "expression", "missing_data", "note"});
+    Definition definition;
+    definition.location = At(node);
+    definition.id = String(node, "id", true);
+    std::string scope = String(node, "scope");
+    if (scope == "condition") {
+      definition.scope = DefinitionScope::kCondition;
+    } else if (!scope.empty() && scope != "patient") {
+      Report(node["scope"], "scope must be 'patient' or 'condition'");
+    }
+    definition.expression = String(node, "expression", true);
+    definition.note = String(node, "note");
+    YAML::Node missing = node["missing_data"];
+    if (missing && missing.IsMap()) {
+      CheckKeys(missing, {"id", "display"});
+      definition.missing_data = MissingData{String(missing, "id", true), String(missing, "display", true)};
+    } else if (missing && !missing.IsNull()) {
+      Report(missing, "missing_data must be a mapping {id, display}");
+    }
+    kb_->definitions_.push_back(std::move(definition));
+  }
+
+  void ReadRedFlag(const YAML::Node& node) {
+    CheckKeys(node, {"id", "display", "definition", "sources", "confidence", "note"});
+    RedFlag flag;
+    flag.location = At(node);
+    flag.id = String(node, "id", true);
+    flag.display = String(node, "display", true);
+    flag.definition = String(node, "definition", true);
+    flag.sources = Strings(node, "sources", true);
+    flag.confidence = ReadConfidence(node);
+    flag.note = String(node, "note");
+    kb_->red_flags_.push_back(std::move(flag));
+  }
+
+  void ReadContraindication(const YAML::Node& node) {
+    CheckKeys(node, {"id", "kind", "display", "definition", "applies_to", "applies_to_targets", "sources",
+                     "confidence", "note"});
+    Contraindication item;
+    item.location = At(node);
+    item.id = String(node, "id", true);
+    std::string kind = String(node, "kind", true);
+    if (kind == "absolute") {
+      item.kind = ContraindicationKind::kAbsolute;
+    } else if (kind != "relative" && !kind.empty()) {
+      Report(node["kind"], "kind must be 'absolute' or 'relative'");
+    }
+    item.display = String(node, "display", true);
+    item.definition = String(node, "definition", true);
+    item.applies_to = Strings(node, "applies_to");
+    item.applies_to_targets = Strings(node, "applies_to_targets");
+    item.sources = Strings(node, "sources", true);
+    item.confidence = ReadConfidence(node);
+    item.note = String(node, "note");
+    for (const std::string& therapy : item.applies_to) {
+      if (!OneOf(therapy, kRegenerativeTherapies)) {
+        Report(node["applies_to"], fmt::format("unknown therapy '{}' (expected {})", therapy, Joined(kRegenerativeTherapies)));
+      }
+    }
+    kb_->contraindications_.push_back(std::move(item));
+  }
+
+  void ReadCondition(const YAML::Node& node) {
+    CheckKeys(node, {"id", "display", "valueset", "nature", "targets", "localized", "first_line",
+                     "conventional_trial", "diagnostics", "diagnostics_done", "regenerative", "integrative",
+                     "referral", "sources", "note"});
+    Condition condition;
+    condition.location = At(node);
+    condition.id = String(node, "id", true);
+    condition.display = String(node, "display", true);
+    condition.valueset = String(node, "valueset", true);
+    condition.nature = String(node, "nature", true);
+    condition.targets = Strings(node, "targets");
+    condition.localized = Bool(node, "localized", false);
+    condition.first_line = Strings(node, "first_line");
+    condition.conventional_trial = String(node, "conventional_trial");
+    condition.diagnostics = Strings(node, "diagnostics");
+    condition.diagnostics_done = String(node, "diagnostics_done");
+    condition.regenerative = Strings(node, "regenerative");
+    condition.integrative = Strings(node, "integrative");
+    condition.referral = Strings(node, "referral");
+    condition.sources = Strings(node, "sources");
+    condition.note = String(node, "note");
+    for (const std::string& target : condition.targets) {
+      if (!OneOf(target, kTargets)) Report(node["targets"], fmt::format("unknown target '{}'", target));
+    }
+    kb_->conditions_.push_back(std::move(condition));
+  }
+
+  void ReadOption(const YAML::Node& node) {
+    CheckKeys(node, {"id", "category", "therapy", "target", "display", "summary", "base_status", "status_rationale",
+                     "evidence", "procedure", "monitoring", "follow_up", "cost", "criteria", "when", "done",
+                     "sources", "confidence", "note"});
+    Option option;
+    option.location = At(node);
+    option.id = String(node, "id", true);
+    option.category = String(node, "category", true);
+    option.therapy = String(node, "therapy", true);
+    option.target = String(node, "target");
+    option.display = String(node, "display", true);
+    option.summary = String(node, "summary");
+    option.base_status = String(node, "base_status", true);
+    option.status_rationale = String(node, "status_rationale", true);
+    option.monitoring = Strings(node, "monitoring");
+    option.criteria = Strings(node, "criteria");
+    option.when = String(node, "when");
+    option.done = String(node, "done");
+    option.sources = Strings(node, "sources");
+    option.note = String(node, "note");
+    option.confidence = node["confidence"] ? ReadConfidence(node) : Confidence::kH;
+    if (!option.category.empty() && !OneOf(option.category, kCategories)) {
+      Report(node["category"], fmt::format("category must be one of {}", Joined(kCategories)));
+    }
+    if (option.category == "regenerative" && !OneOf(option.therapy, kRegenerativeTherapies)) {
+      Report(node["therapy"], fmt::format("a regenerative therapy must be one of {}", Joined(kRegenerativeTherapies)));
+    }
+    if (option.category == "integrative" && !OneOf(option.therapy, kIntegrativeTherapies)) {
+      Report(node["therapy"], fmt::format("an integrative therapy must be one of {}", Joined(kIntegrativeTherapies)));
+    }
+    if (option.category == "regenerative" && !OneOf(option.target, kTargets)) {
+      Report(node, fmt::format("regenerative option '{}' needs a target from the assessment schema", option.id));
+    }
+    if (!option.base_status.empty() && !OneOf(option.base_status, kStatuses)) {
+      Report(node["base_status"], fmt::format("base_status must be one of {}", Joined(kStatuses)));
+    }
+    YAML::Node evidence = node["evidence"];
+    if (evidence && evidence.IsSequence()) {
+      for (const YAML::Node& item : evidence) {
+        if (!item.IsMap()) {
+          Report(item, "evidence items must be mappings");
+          continue;
+        }
+        CheckKeys(item, {"source", "level", "direction", "statement", "confidence"});
+        Evidence entry;
+        entry.source = String(item, "source", true);
+        entry.level = String(item, "level");
+        entry.direction = String(item, "direction", true);
+        entry.statement = String(item, "statement", true);
+        entry.confidence = ReadConfidence(item);
+        if (!entry.direction.empty() && !OneOf(entry.direction, kDirections)) {
+          Report(item["direction"], "direction must be for, against or neutral");
+        }
+        option.evidence.push_back(std::move(entry));
+      }
+    }
+    if (option.category == "regenerative" && option.evidence.empty()) {
+      Report(node, fmt::format("regenerative option '{}' has no evidence", option.id));
+    }
+    YAML::Node procedure = node["procedure"];
+    if (procedure && procedure.IsMap()) {
+      CheckKeys(procedure, {"image_guidance", "guidance_sources", "protocol", "bleeding_risk", "bleeding_risk_note",
+                            "bleeding_risk_confidence", "pre_checks", "platelet_function_holds"});
+      Procedure plan;
+      plan.image_guidance = Strings(procedure, "image_guidance");
+      for (const std::string& guidance : plan.image_guidance) {
+        if (!OneOf(guidance, kImageGuidance)) {
+          Report(procedure["image_guidance"], fmt::format("image guidance must be one of {}", Joined(kImageGuidance)));
+        }
+      }
+      plan.guidance_sources = Strings(procedure, "guidance_sources");
+      YAML::Node protocol = procedure["protocol"];
+      if (protocol && protocol.IsMap()) {
+        plan.protocol = String(protocol, "text", true);
+        plan.protocol_confidence = ReadConfidence(protocol);
+      } else if (protocol && protocol.IsScalar()) {
+        Report(protocol, "protocol must be {text, confidence}");
+      }
+      plan.bleeding_risk = String(procedure, "bleeding_risk");
+      if (!plan.bleeding_risk.empty() && !OneOf(plan.bleeding_risk, kBleedingRisks)) {
+        Report(procedure["bleeding_risk"], "bleeding_risk must be low, intermediate or high");
+      }
+      plan.bleeding_risk_note = String(procedure, "bleeding_risk_note");
+      if (procedure["bleeding_risk_confidence"]) plan.bleeding_risk_confidence = ReadConfidence(procedure, "bleeding_risk_confidence");
+      plan.pre_checks = Strings(procedure, "pre_checks");
+      plan.platelet_function_holds = Bool(procedure, "platelet_function_holds", false);
+      option.procedure = std::move(plan);
+    }
+    if (option.category == "regenerative" &&
+        (!option.procedure || option.procedure->image_guidance.empty() || option.procedure->bleeding_risk.empty())) {
+      Report(node, fmt::format("regenerative option '{}' needs procedure.image_guidance and procedure.bleeding_risk", option.id));
+    }
+    YAML::Node follow_up = node["follow_up"];
+    if (follow_up && follow_up.IsMap()) {
+      CheckKeys(follow_up, {"instruments", "schedule_weeks", "sources"});
+      option.follow_up = FollowUp{Strings(follow_up, "instruments"), Numbers(follow_up, "schedule_weeks"),
+                                  Strings(follow_up, "sources")};
+    }
+    YAML::Node cost = node["cost"];
+    if (cost && cost.IsMap()) {
+      CheckKeys(cost, {"usd_low", "usd_high", "per", "coverage", "billing_codes", "sources", "confidence"});
+      Cost entry;
+      entry.usd_low = Number(cost, "usd_low");
+      entry.usd_high = Number(cost, "usd_high");
+      entry.per = String(cost, "per");
+      entry.coverage = String(cost, "coverage");
+      entry.billing_codes = Strings(cost, "billing_codes");
+      entry.sources = Strings(cost, "sources");
+      entry.confidence = ReadConfidence(cost);
+      option.cost = std::move(entry);
+    }
+    kb_->options_.push_back(std::move(option));
+  }
+
+  void ReadMedicationHold(const YAML::Node& node) {
+    CheckKeys(node, {"medication", "class", "valueset", "holds", "restart_hours", "restart_note", "sources",
+                     "confidence", "note"});
+    MedicationHold hold;
+    hold.location = At(node);
+    hold.medication = String(node, "medication", true);
+    hold.drug_class = String(node, "class", true);
+    hold.valueset = String(node, "valueset", true);
+    hold.restart_hours = Number(node, "restart_hours");
+    hold.restart_note = String(node, "restart_note");
+    hold.sources = Strings(node, "sources", true);
+    hold.confidence = ReadConfidence(node);
+    hold.note = String(node, "note");
+    YAML::Node holds = node["holds"];
+    if (holds && holds.IsMap()) {
+      for (const auto& entry : holds) {
+        const std::string category = entry.first.Scalar();
+        if (!OneOf(category, kBleedingRisks)) {
+          Report(entry.first, "hold categories are high, intermediate and low");
+          continue;
+        }
+        if (!entry.second.IsMap()) {
+          Report(entry.second, "a hold must be {days, note}");
+          continue;
+        }
+        CheckKeys(entry.second, {"days", "note"});
+        hold.holds[category] = Hold{Number(entry.second, "days"), String(entry.second, "note")};
+      }
+    } else {
+      Report(node, "missing 'holds' (by category: high, intermediate, low)");
+    }
+    kb_->medication_holds_.push_back(std::move(hold));
+  }
+
+  void ReadInstrument(const YAML::Node& node) {
+    CheckKeys(node, {"id", "display", "loinc", "mcid", "sources", "confidence", "note"});
+    Instrument instrument;
+    instrument.location = At(node);
+    instrument.id = String(node, "id", true);
+    instrument.display = String(node, "display", true);
+    instrument.loinc = String(node, "loinc");
+    instrument.mcid = String(node, "mcid");
+    instrument.sources = Strings(node, "sources");
+    instrument.confidence = ReadConfidence(node);
+    kb_->instruments_.push_back(std::move(instrument));
+  }
+
+  RuleExpr ReadRule(const YAML::Node& node) {
+    RuleExpr rule;
+    if (node.IsScalar()) {
+      if (node.Scalar() == "always") return rule;
+      rule.kind = RuleExpr::Kind::kCriterion;
+      rule.criterion = node.Scalar();
+      return rule;
+    }
+    if (node.IsMap() && node.size() == 1) {
+      const auto entry = *node.begin();
+      const std::string key = entry.first.Scalar();
+      if (key == "not") {
+        rule.kind = RuleExpr::Kind::kNot;
+        rule.operands.push_back(ReadRule(entry.second));
+        return rule;
+      }
+      if ((key == "all" || key == "any") && entry.second.IsSequence()) {
+        rule.kind = key == "all" ? RuleExpr::Kind::kAll : RuleExpr::Kind::kAny;
+        for (const YAML::Node& operand : entry.second) rule.operands.push_back(ReadRule(operand));
+        return rule;
+      }
+    }
+    Report(node, "a rule is a criterion id, {not: rule}, {all: [rules]}, {any: [rules]} or always");
+    return rule;
+  }
+
+  void ReadStageRule(const YAML::Node& node) {
+    CheckKeys(node, {"stage", "when", "on_unknown", "note"});
+    StageRule rule;
+    rule.location = At(node);
+    rule.stage = String(node, "stage", true);
+    if (!rule.stage.empty() && !OneOf(rule.stage, kStages)) {
+      Report(node["stage"], fmt::format("stage must be one of {}", Joined(kStages)));
+    }
+    if (node["when"]) {
+      rule.when = ReadRule(node["when"]);
+    } else {
+      Report(node, "missing 'when'");
+    }
+    std::string on_unknown = String(node, "on_unknown");
+    if (!on_unknown.empty() && on_unknown != "apply" && on_unknown != "skip") {
+      Report(node["on_unknown"], "on_unknown must be 'apply' or 'skip'");
+    }
+    rule.apply_on_unknown = on_unknown == "apply";
+    kb_->stage_rules_.push_back(std::move(rule));
+  }
+
+  // --- cross references --------------------------------------------------------
+  void CheckCitations(const SourceLocation& at, const std::vector<std::string>& ids) {
+    for (const std::string& id : ids) {
+      if (kb_->FindCitation(id) == nullptr) Report(at, fmt::format("citation '{}' does not resolve", id));
+    }
+  }
+  void CheckDefinition(const SourceLocation& at, const std::string& id, std::string_view what) {
+    if (!id.empty() && kb_->FindDefinition(id) == nullptr) {
+      Report(at, fmt::format("{} '{}' is not a definition", what, id));
+    }
+  }
+
+  void CheckRule(const StageRule& stage_rule, const RuleExpr& rule) {
+    if (rule.kind == RuleExpr::Kind::kCriterion && !OneOf(rule.criterion, kBuiltinCriteria)) {
+      CheckDefinition(stage_rule.location, rule.criterion, "criterion");
+    }
+    for (const RuleExpr& operand : rule.operands) CheckRule(stage_rule, operand);
+  }
+
+  void CheckReferences() {
+    CheckUnique<Citation>(kb_->citations_, "citation", [](const Citation& c) -> const std::string& { return c.id; });
+    CheckUnique<Parameter>(kb_->parameters_, "parameter", [](const Parameter& p) -> const std::string& { return p.id; });
+    CheckUnique<ValueSet>(kb_->valuesets_, "value set", [](const ValueSet& v) -> const std::string& { return v.id; });
+    CheckUnique<Definition>(kb_->definitions_, "definition", [](const Definition& d) -> const std::string& { return d.id; });
+    CheckUnique<Option>(kb_->options_, "option", [](const Option& o) -> const std::string& { return o.id; });
+    CheckUnique<Condition>(kb_->conditions_, "condition", [](const Condition& c) -> const std::string& { return c.id; });
+    CheckUnique<RedFlag>(kb_->red_flags_, "red flag", [](const RedFlag& r) -> const std::string& { return r.id; });
+    CheckUnique<Contraindication>(kb_->contraindications_, "contraindication",
+                                  [](const Contraindication& c) -> const std::string& { return c.id; });
+    CheckUnique<Instrument>(kb_->instruments_, "instrument", [](const Instrument& i) -> const std::string& { return i.id; });
+    CheckUnique<MedicationHold>(kb_->medication_holds_, "medication hold",
+                                [](const MedicationHold& m) -> const std::string& { return m.medication; });
+    for (const Definition& definition : kb_->definitions_) {
+      if (kb_->FindParameter(definition.id) != nullptr) {
+        Report(definition.location, fmt::format("'{}' is both a parameter and a definition", definition.id));
+      }
+    }
+
+    for (const Parameter& parameter : kb_->parameters_) CheckCitations(parameter.location, parameter.sources);
+    for (const ValueSet& value_set : kb_->valuesets_) CheckCitations(value_set.location, value_set.sources);
+    for (const RedFlag& flag : kb_->red_flags_) {
+      CheckCitations(flag.location, flag.sources);
+      CheckDefinition(flag.location, flag.definition, "red flag definition");
+    }
+    for (const Contraindication& item : kb_->contraindications_) {
+      CheckCitations(item.location, item.sources);
+      CheckDefinition(item.location, item.definition, "contraindication definition");
+    }
+    for (const MedicationHold& hold : kb_->medication_holds_) {
+      CheckCitations(hold.location, hold.sources);
+      if (kb_->FindValueSet(hold.valueset) == nullptr) {
+        Report(hold.location, fmt::format("value set '{}' does not exist", hold.valueset));
+      }
+    }
+    for (const Instrument& instrument : kb_->instruments_) CheckCitations(instrument.location, instrument.sources);
+
+    std::set<std::string> reachable;
+    auto check_slot = [&](const Condition& condition, const std::vector<std::string>& ids, std::string_view category) {
+      for (const std::string& id : ids) {
+        const Option* option = kb_->FindOption(id);
+        if (option == nullptr) {
+          Report(condition.location, fmt::format("option '{}' does not exist", id));
+        } else if (option->category != category) {
+          Report(condition.location, fmt::format("option '{}' is {}, not {}", id, option->category, category));
+        }
+        reachable.insert(id);
+      }
+    };
+    for (const Condition& condition : kb_->conditions_) {
+      CheckCitations(condition.location, condition.sources);
+      if (kb_->FindValueSet(condition.valueset) == nullptr) {
+        Report(condition.location, fmt::format("value set '{}' does not exist", condition.valueset));
+      }
+      CheckDefinition(condition.location, condition.conventional_trial, "conventional_trial");
+      CheckDefinition(condition.location, condition.diagnostics_done, "diagnostics_done");
+      check_slot(condition, condition.first_line, "conventional");
+      check_slot(condition, condition.diagnostics, "diagnostic");
+      check_slot(condition, condition.regenerative, "regenerative");
+      check_slot(condition, condition.integrative, "integrative");
+      check_slot(condition, condition.referral, "referral");
+      for (const std::string& id : condition.regenerative) {
+        const Option* option = kb_->FindOption(id);
+        if (option != nullptr && std::find(condition.targets.begin(), condition.targets.end(), option->target) ==
+                                     condition.targets.end()) {
+          Report(condition.location, fmt::format("option '{}' targets {}, which is not a target of {}", id,
+                                                 option->target, condition.id));
+        }
+      }
+    }
+    for (const Option& option : kb_->options_) {
+      CheckCitations(option.location, option.sources);
+      for (const Evidence& evidence : option.evidence) CheckCitations(option.location, {evidence.source});
+      if (option.procedure) CheckCitations(option.location, option.procedure->guidance_sources);
+      if (option.follow_up) {
+        CheckCitations(option.location, option.follow_up->sources);
+        for (const std::string& id : option.follow_up->instruments) {
+          if (kb_->FindInstrument(id) == nullptr) Report(option.location, fmt::format("instrument '{}' does not exist", id));
+        }
+      }
+      if (option.cost) CheckCitations(option.location, option.cost->sources);
+      for (const std::string& id : option.criteria) CheckDefinition(option.location, id, "criterion");
+      CheckDefinition(option.location, option.when, "when");
+      CheckDefinition(option.location, option.done, "done");
+      if (reachable.count(option.id) == 0) {
+        Report(option.location, fmt::format("option '{}' is not reachable: no condition lists it", option.id));
+      }
+    }
+    for (const StageRule& rule : kb_->stage_rules_) CheckRule(rule, rule.when);
+    if (kb_->stage_rules_.empty()) Report({"", 0}, "no stage_rules");
+    for (std::string_view required : {"active-conditions", "active-medications"}) {
+      if (kb_->FindDefinition(required) == nullptr) {
+        Report({"", 0}, fmt::format("the engine needs a definition named '{}'", required));
+      }
+    }
+  }
+
+  // Compiles every definition, orders them by dependency and rejects cycles.
+  void CompileDefinitions() {
+    std::map<std::string, const Definition*> by_id;
+    for (Definition& definition : kb_->definitions_) {
+      definition.uses.clear();
+      for (const std::string& name : VariablesUsed(definition.expression)) {
+        if (OneOf(name, kBuiltinVariables) || name.starts_with("vs-") || name.starts_with("ext-")) continue;
+        if (kb_->FindDefinition(name) == nullptr && kb_->FindParameter(name) == nullptr) {
+          Report(definition.location, fmt::format("definition '{}' uses %{} which is neither a definition nor a parameter",
+                                                  definition.id, name));
+          continue;
+        }
+        if (std::find(definition.uses.begin(), definition.uses.end(), name) == definition.uses.end()) {
+          definition.uses.push_back(name);
+        }
+      }
+      for (const std::string& value_set : ValueSetsUsed(definition.expression)) {
+        if (kb_->FindValueSet(value_set) == nullptr) {
+          Report(definition.location, fmt::format("definition '{}' uses value set '{}' which does not exist",
+                                                  definition.id, value_set));
+        }
+      }
+      fhirpath::CompileOptions options;
+      options.context_type = "Bundle";
+      Result<fhirpath::CompiledExpression> compiled = fhirpath::CompiledExpression::Compile(definition.expression, options);
+      if (compiled.has_value()) {
+        definition.compiled = std::move(*compiled);
+      } else {
+        Report(definition.location, fmt::format("definition '{}' does not compile: {}", definition.id,
+                                                compiled.error().message()));
+      }
+    }
+    // Topological order; a definition after everything it uses.
+    std::vector<Definition> ordered;
+    std::map<std::string, int> state;  // 0 new, 1 visiting, 2 done
+    std::function<void(Definition&)> visit = [&](Definition& definition) {
+      int& mark = state[definition.id];
+      if (mark == 2) return;
+      if (mark == 1) {
+        Report(definition.location, fmt::format("definition '{}' depends on itself (a cycle)", definition.id));
+        return;
+      }
+      mark = 1;
+      for (const std::string& name : definition.uses) {
+        auto it = std::find_if(kb_->definitions_.begin(), kb_->definitions_.end(),
+                               [&](const Definition& other) { return other.id == name; });
+        if (it == kb_->definitions_.end()) continue;
+        if (definition.scope == DefinitionScope::kPatient && it->scope == DefinitionScope::kCondition) {
+          Report(definition.location, fmt::format("patient-scope definition '{}' uses condition-scope '{}'",
+                                                  definition.id, it->id));
+        }
+        visit(*it);
+      }
+      state[definition.id] = 2;
+      ordered.push_back(definition);
+    };
+    for (Definition& definition : kb_->definitions_) visit(definition);
+    kb_->definitions_ = std::move(ordered);
+  }
+
+  std::shared_ptr<KnowledgeBase> kb_;
+  std::string file_;
+  bool saw_header_ = false;
+};
+
+std::shared_ptr<const KnowledgeBase> KnowledgeBase::Load(const std::vector<SourceFile>& files) {
+  return Loader().Run(files);
+}
+
+Result<std::shared_ptr<const KnowledgeBase>> KnowledgeBase::LoadDirectory(const std::string& directory) {
+  DIR* dir = opendir(directory.c_str());
+  if (dir == nullptr) {
+    return Fail(InvalidInput(fmt::format("{}: cannot read the knowledge-base directory: {}", directory, std::strerror(errno))));
+  }
+  std::vector<std::string> names;
+  while (dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.size() > 5 && name.ends_with(".yaml")) names.push_back(name);
+  }
+  closedir(dir);
+  std::sort(names.begin(), names.end());
+  if (names.empty()) return Fail(InvalidInput(fmt::format("{}: no *.yaml file", directory)));
+  std::vector<SourceFile> files;
+  for (const std::string& name : names) {
+    std::string path = directory + "/" + name;
+    std::ifstream input(path, std::ios::binary);
+    if (!input) return Fail(InvalidInput(fmt::format("{}: cannot open", path)));
+    std::stringstream content;
+    content << input.rdbuf();
+    files.push_back(SourceFile{path, content.str()});
+  }
+  return Load(files);
+}
+
+}  // namespace regenpath::knowledge
