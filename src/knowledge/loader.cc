@@ -659,8 +659,8 @@ class Loader {
     if (holds && holds.IsMap()) {
       for (const auto& entry : holds) {
         const std::string category = entry.first.Scalar();
-        if (!OneOf(category, kBleedingRisks)) {
-          Report(entry.first, "hold categories are high, intermediate and low");
+        if (!OneOf(category, kBleedingRisks) && category != "platelet-function") {
+          Report(entry.first, "hold categories are high, intermediate, low and platelet-function");
           continue;
         }
         if (!entry.second.IsMap()) {
@@ -828,7 +828,10 @@ class Loader {
     for (const Option& option : kb_->options_) {
       CheckCitations(option.location, option.sources);
       for (const Evidence& evidence : option.evidence) CheckCitations(option.location, {evidence.source});
-      if (option.procedure) CheckCitations(option.location, option.procedure->guidance_sources);
+      if (option.procedure) {
+        CheckCitations(option.location, option.procedure->guidance_sources);
+        for (const std::string& check : option.procedure->pre_checks) CheckDefinition(option.location, check, "pre_check");
+      }
       if (option.follow_up) {
         CheckCitations(option.location, option.follow_up->sources);
         for (const std::string& id : option.follow_up->instruments) {
