@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git python3
+  build-essential cmake ninja-build pkg-config git python3 python3-yaml python3-jsonschema
   clang libclang-rt-14-dev
   # libraries (see README: Dependencies)
   libsimdjson-dev

@@ -464,8 +464,10 @@ class Assessor {
       plan.monitoring = option->monitoring;
       plan.pre_checks = procedure.pre_checks;
       if (!procedure.bleeding_risk.empty() && status != "contraindicated") plan.medication_holds = HoldsFor(procedure);
-      if (procedure.protocol_confidence == Confidence::kU) NoteUnverified(fmt::format("protocol of {}", option->id));
-      if (procedure.bleeding_risk_confidence == Confidence::kU) {
+      if (!procedure.protocol.empty() && procedure.protocol_confidence == Confidence::kU) {
+        NoteUnverified(fmt::format("protocol of {}", option->id));
+      }
+      if (!procedure.bleeding_risk.empty() && procedure.bleeding_risk_confidence == Confidence::kU) {
         NoteUnverified(fmt::format("bleeding-risk category of {}", option->id));
       }
       // Pre-procedure checks are data: when they are missing, say so.

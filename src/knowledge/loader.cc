@@ -144,8 +144,10 @@ class Loader {
     auto terminology = std::make_unique<KbTerminology>();
     for (const ValueSet& value_set : kb_->valuesets_) terminology->Add(value_set);
     kb_->terminology_ = std::move(terminology);
+    // In file and line order; problems of the knowledge base as a whole last.
     std::stable_sort(kb_->problems_.begin(), kb_->problems_.end(), [](const Problem& a, const Problem& b) {
-      return std::tie(a.location.file, a.location.line) < std::tie(b.location.file, b.location.line);
+      return std::make_tuple(a.location.file.empty(), a.location.file, a.location.line) <
+             std::make_tuple(b.location.file.empty(), b.location.file, b.location.line);
     });
     return kb_;
   }
@@ -611,7 +613,9 @@ class Loader {
         Report(procedure["bleeding_risk"], "bleeding_risk must be low, intermediate or high");
       }
       plan.bleeding_risk_note = String(procedure, "bleeding_risk_note");
-      if (procedure["bleeding_risk_confidence"]) plan.bleeding_risk_confidence = ReadConfidence(procedure, "bleeding_risk_confidence");
+      if (!plan.bleeding_risk.empty()) {
+        plan.bleeding_risk_confidence = ReadConfidence(procedure, "bleeding_risk_confidence");
+      }
       plan.pre_checks = Strings(procedure, "pre_checks");
       plan.platelet_function_holds = Bool(procedure, "platelet_function_holds", false);
       option.procedure = std::move(plan);

@@ -1,0 +1,192 @@
+// The knowledge-base loader: a complete small knowledge base loads without
+// problems; broken ones report every problem with its file and line.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "knowledge/kb_terminology.h"
+#include "knowledge/knowledge_base.h"
+
+namespace regenpath::knowledge {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kMinimal = std::string(REGENPATH_SOURCE_DIR) + "/tests/knowledge/data/minimal";
+
+std::string ReadMinimal() {
+  std::ifstream file(kMinimal + "/kb.yaml");
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> Messages(const KnowledgeBase& kb) {
+  std::vector<std::string> messages;
+  for (const Problem& problem : kb.problems()) messages.push_back(problem.ToString());
+  return messages;
+}
+
+std::shared_ptr<const KnowledgeBase> LoadText(const std::string& text) {
+  return KnowledgeBase::Load({SourceFile{"kb.yaml", text}});
+}
+
+// The minimal knowledge base with `from` replaced by `to` (once).
+std::shared_ptr<const KnowledgeBase> LoadEdited(const std::string& from, const std::string& to) {
+  std::string text = ReadMinimal();
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return LoadText(text);
+}
+
+TEST(KnowledgeBaseTest, MinimalLoadsWithoutProblems) {
+  Result<std::shared_ptr<const KnowledgeBase>> kb = KnowledgeBase::LoadDirectory(kMinimal);
+  ASSERT_TRUE(kb.has_value()) << kb.error().message();
+  EXPECT_TRUE((*kb)->usable()) << ::testing::PrintToString(Messages(**kb));
+  EXPECT_EQ((*kb)->name(), "test-kb");
+  EXPECT_EQ((*kb)->version(), "1.2.3");
+  EXPECT_EQ((*kb)->citations().size(), 2u);
+  ASSERT_NE((*kb)->FindOption("prp-knee"), nullptr);
+  EXPECT_EQ((*kb)->FindOption("prp-knee")->procedure->image_guidance,
+            (std::vector<std::string>{"ultrasound", "landmark"}));
+  ASSERT_NE((*kb)->FindParameter("chronic-pain-duration"), nullptr);
+  EXPECT_EQ((*kb)->FindParameter("chronic-pain-duration")->ValueText(), "3 months");
+  EXPECT_EQ((*kb)->FindParameter("adequate-trial")->confidence, Confidence::kU);
+}
+
+TEST(KnowledgeBaseTest, DefinitionsComeAfterWhatTheyUse) {
+  std::shared_ptr<const KnowledgeBase> kb = LoadText(ReadMinimal());
+  ASSERT_TRUE(kb->usable());
+  std::vector<std::string> order;
+  for (const Definition& definition : kb->definitions()) order.push_back(definition.id);
+  auto position = [&](const std::string& id) { return std::find(order.begin(), order.end(), id) - order.begin(); };
+  EXPECT_LT(position("pain-onset"), position("chronic"));
+  EXPECT_LT(position("active-conditions"), position("cauda-equina-findings"));
+  const Definition* chronic = kb->FindDefinition("chronic");
+  ASSERT_NE(chronic, nullptr);
+  EXPECT_THAT(chronic->uses, ::testing::UnorderedElementsAre("pain-onset", "chronic-pain-duration"));
+  EXPECT_TRUE(chronic->compiled.has_value());
+  ASSERT_TRUE(chronic->missing_data.has_value());
+  EXPECT_EQ(chronic->missing_data->id, "pain-duration");
+}
+
+TEST(KnowledgeBaseTest, TerminologyMatchesCodesPrefixesAndNames) {
+  std::shared_ptr<const KnowledgeBase> kb = LoadText(ReadMinimal());
+  const fhirpath::Terminology& terminology = kb->terminology();
+  const std::string icd = "http://hl7.org/fhir/sid/icd-10-cm";
+  EXPECT_EQ(terminology.Contains("knee-oa", icd, "M17.11"), true);  // prefix M17.1
+  EXPECT_EQ(terminology.Contains("knee-oa", icd, "M17.0"), false);
+  EXPECT_EQ(terminology.Contains("knee-oa", "http://snomed.info/sct", "239873007"), true);
+  EXPECT_EQ(terminology.Contains("knee-oa", "http://loinc.org", "239873007"), false);  // wrong system
+  EXPECT_EQ(terminology.Contains("knee-oa", "", "239873007"), true);                   // any system
+  EXPECT_EQ(terminology.Contains(ValueSetUrl("knee-oa"), icd, "M17.12"), true);        // by canonical URL
+  EXPECT_EQ(terminology.Contains("no-such-set", icd, "M17.11"), std::nullopt);
+  EXPECT_EQ(terminology.ContainsText("apixaban", "Apixaban 5 MG Oral Tablet"), true);
+  EXPECT_EQ(terminology.ContainsText("apixaban", "warfarin 5 MG"), false);
+  EXPECT_EQ(terminology.ContainsText("knee-oa", "anything"), std::nullopt);  // no names to match
+}
+
+TEST(KnowledgeBaseTest, EmbeddedKnowledgeBaseLoads) {
+  std::shared_ptr<const KnowledgeBase> kb = KnowledgeBase::Embedded();
+  ASSERT_NE(kb, nullptr);
+  EXPECT_FALSE(kb->name().empty());
+  EXPECT_TRUE(kb->usable()) << ::testing::PrintToString(Messages(*kb));
+}
+
+struct BrokenCase {
+  std::string name;
+  std::string from;
+  std::string to;
+  std::string expected;  // substring of one problem
+};
+
+class BrokenKnowledgeBaseTest : public ::testing::TestWithParam<BrokenCase> {};
+
+TEST_P(BrokenKnowledgeBaseTest, ReportsTheProblemWithItsLine) {
+  const BrokenCase& broken = GetParam();
+  std::shared_ptr<const KnowledgeBase> kb = LoadEdited(broken.from, broken.to);
+  EXPECT_FALSE(kb->usable());
+  std::vector<std::string> messages = Messages(*kb);
+  EXPECT_THAT(messages, ::testing::Contains(HasSubstr(broken.expected))) << ::testing::PrintToString(messages);
+  for (const std::string& message : messages) {
+    if (message.find(broken.expected) != std::string::npos) {
+      EXPECT_THAT(message, ::testing::MatchesRegex("kb\\.yaml:[0-9]+: .*")) << "the problem names its line";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Problems, BrokenKnowledgeBaseTest,
+    ::testing::Values(
+        BrokenCase{"UnresolvedCitation", "sources: [src-a], confidence: H}\n  - {id: adequate-trial",
+                   "sources: [src-zzz], confidence: H}\n  - {id: adequate-trial", "citation 'src-zzz' does not resolve"},
+        BrokenCase{"CodeWithoutSystem", "- {system: sct, code: \"192970008\", confidence: H}",
+                   "- {code: \"192970008\", confidence: H}", "code '192970008' has no system"},
+        BrokenCase{"ExpressionDoesNotCompile", "expression: Bundle.entry.resource.ofType(ImagingStudy).exists()",
+                   "expression: Bundle.entry.resource.ofType(ImagingStudy).exists(", "does not compile"},
+        BrokenCase{"UnknownElement", "expression: Bundle.entry.resource.ofType(ImagingStudy).exists()",
+                   "expression: Bundle.entry.resource.ofType(ImagingStudy).sataus.exists()", "has no element 'sataus'"},
+        BrokenCase{"UnknownValueSet", "memberOf('physical-therapy')", "memberOf('physio')",
+                   "value set 'physio' which does not exist"},
+        BrokenCase{"UnknownVariable", "%`chronic-pain-duration`\"", "%`chronic-duration`\"",
+                   "uses %chronic-duration which is neither a definition nor a parameter"},
+        BrokenCase{"Cycle", "expression: \"%condition.onset.ofType(dateTime).first()\"",
+                   "expression: \"%`chronic`\"", "a cycle"},
+        BrokenCase{"UnreachableOption", "regenerative: [prp-knee, prolotherapy-knee]", "regenerative: [prp-knee]",
+                   "option 'prolotherapy-knee' is not reachable"},
+        BrokenCase{"UnknownField", "    base_status: consider\n", "    base_status: consider\n    colour: red\n",
+                   "unknown field 'colour'"},
+        BrokenCase{"BadConfidence", "{id: src-b, reference: \"Source B\", says: \"B\", confidence: M}",
+                   "{id: src-b, reference: \"Source B\", says: \"B\", confidence: X}", "confidence must be H, M or U"},
+        BrokenCase{"BadTherapy", "    therapy: prolotherapy\n", "    therapy: ozone\n",
+                   "a regenerative therapy must be one of"},
+        BrokenCase{"BadImageGuidance", "image_guidance: [landmark]", "image_guidance: [xray]",
+                   "image guidance must be one of"},
+        BrokenCase{"DuplicateId", "- {id: src-b,", "- {id: src-a,", "duplicate citation id 'src-a'"},
+        BrokenCase{"MissingEvidence", "      - {source: src-b, direction: against, statement: \"conditional against\", confidence: M}\n",
+                   "", "has no evidence"},
+        BrokenCase{"BadStage", "{stage: regenerative-candidate, when: always}", "{stage: candidate, when: always}",
+                   "stage must be one of"},
+        BrokenCase{"UnknownCriterion", "when: red-flag, on_unknown: skip", "when: red-flags, on_unknown: skip",
+                   "criterion 'red-flags' is not a definition"},
+        BrokenCase{"WrongCategoryInSlot", "first_line: [exercise]", "first_line: [knee-imaging]",
+                   "option 'knee-imaging' is diagnostic, not conventional"},
+        BrokenCase{"MissingHoldValueSet", "    valueset: apixaban\n    holds:", "    valueset: apixabn\n    holds:",
+                   "value set 'apixabn' does not exist"}),
+    [](const ::testing::TestParamInfo<BrokenCase>& info) { return info.param.name; });
+
+TEST(KnowledgeBaseTest, InvalidYamlNamesTheLine) {
+  std::shared_ptr<const KnowledgeBase> kb = LoadText("knowledge_base:\n  name: x\n  version: [1\n");
+  ASSERT_FALSE(kb->usable());
+  EXPECT_THAT(Messages(*kb).front(), ::testing::MatchesRegex("kb\\.yaml:[0-9]+: not valid YAML.*"));
+}
+
+TEST(KnowledgeBaseTest, ReportsEveryProblemAtOnce) {
+  std::string text = ReadMinimal();
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"image_guidance: [landmark]", "image_guidance: [xray]"},
+           {"first_line: [exercise]", "first_line: [exercize]"},
+           {"- {system: sct, code: \"192970008\", confidence: H}", "- {code: \"192970008\", confidence: H}"}}) {
+    text.replace(text.find(from), from.size(), to);
+  }
+  std::shared_ptr<const KnowledgeBase> kb = LoadText(text);
+  EXPECT_GE(kb->problems().size(), 3u) << ::testing::PrintToString(Messages(*kb));
+}
+
+TEST(KnowledgeBaseTest, MissingDirectoryFails) {
+  Result<std::shared_ptr<const KnowledgeBase>> kb = KnowledgeBase::LoadDirectory("/nonexistent/kb");
+  ASSERT_FALSE(kb.has_value());
+  EXPECT_THAT(kb.error().message(), HasSubstr("/nonexistent/kb"));
+}
+
+TEST(KnowledgeBaseTest, EmptyInputReportsMissingHeaderAndRequiredDefinitions) {
+  std::shared_ptr<const KnowledgeBase> kb = LoadText("");
+  EXPECT_THAT(Messages(*kb), ::testing::Contains(HasSubstr("knowledge_base header")));
+  EXPECT_THAT(Messages(*kb), ::testing::Contains(HasSubstr("'active-conditions'")));
+}
+
+}  // namespace
+}  // namespace regenpath::knowledge
