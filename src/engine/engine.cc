@@ -567,8 +567,8 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   for (const knowledge::MedicationHold& hold : kb->medication_holds()) {
     // medication[x] is a CodeableConcept or a Reference to a Medication.
     std::string text = fmt::format(
-        "%`active-medications`.where((medication.ofType(CodeableConcept) | "
-        "medication.ofType(Reference).resolve().code).exists(memberOf('{}')))",
+        "%`active-medications`.where(medication.ofType(CodeableConcept).exists(memberOf('{0}')) or "
+        "medication.ofType(Reference).resolve().code.exists(memberOf('{0}')))",
         hold.valueset);
     RP_ASSIGN_OR_RETURN(fhirpath::CompiledExpression matches, fhirpath::CompiledExpression::Compile(text, options));
     note_reads(matches);
