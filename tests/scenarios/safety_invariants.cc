@@ -1,0 +1,143 @@
+#include "tests/scenarios/safety_invariants.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace regenpath::engine {
+
+namespace {
+
+bool Offered(const Recommendation& item) { return item.status == "recommended" || item.status == "consider"; }
+
+bool IsInjection(const Recommendation& item) {
+  return item.category == "regenerative" || (item.procedure && !item.procedure->bleeding_risk.empty());
+}
+
+bool Contains(const std::vector<std::string>& values, const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+std::string Condition(const std::string& id, const std::string& icd, const std::string& sct,
+                      const std::string& display) {
+  return R"({"resourceType":"Condition","id":")" + id +
+         R"(","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},)"
+         R"("verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"confirmed"}]},)"
+         R"("code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":")" +
+         icd + R"(","display":")" + display + R"("},{"system":"http://snomed.info/sct","code":")" + sct +
+         R"(","display":")" + display + R"("}],"text":")" + display + R"("},"onsetDateTime":"2025-01-10"})";
+}
+
+std::string Order(const std::string& id, const std::string& rxnorm, const std::string& display) {
+  return R"({"resourceType":"MedicationRequest","id":")" + id +
+         R"(","status":"active","intent":"order","authoredOn":"2025-01-10",)"
+         R"("medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":")" +
+         rxnorm + R"(","display":")" + display + R"("}],"text":")" + display + R"("}})";
+}
+
+}  // namespace
+
+std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, const RecordFacts& facts) {
+  std::vector<std::string> violations;
+  const bool red_flag = !assessment.red_flags.empty();
+  if (facts.red_flag && !red_flag) violations.push_back("an added red flag (cauda equina) was not recognized");
+  std::vector<std::string> oncology_conditions;
+  for (const AssessedCondition& condition : assessment.conditions) {
+    if (condition.stage == "oncology-integrative") oncology_conditions.push_back(condition.id);
+  }
+  for (const Recommendation& item : assessment.recommendations) {
+    const std::string label = item.id + " (" + item.status + ")";
+    if ((red_flag || facts.red_flag) && IsInjection(item) && Offered(item)) {
+      violations.push_back("red flag, yet the injection " + label + " is offered");
+    }
+    if (item.category == "regenerative" && Offered(item) &&
+        (facts.active_cancer || Contains(oncology_conditions, item.condition))) {
+      violations.push_back("active-cancer pain, yet " + label + " is offered");
+    }
+    bool absolute = false;
+    bool relative = false;
+    for (const FoundContraindication& found : item.contraindications) {
+      if (found.kind == "absolute") absolute = true;
+      if (found.kind == "relative") relative = true;
+    }
+    if (absolute && item.status != "contraindicated") {
+      violations.push_back("absolute contraindication, yet " + label + " is not contraindicated");
+    }
+    if (relative && item.status == "recommended") {
+      violations.push_back("relative contraindication, yet " + label + " is recommended");
+    }
+    if (item.category == "regenerative" && Contains(facts.contraindicated_therapies, item.therapy) &&
+        item.status != "contraindicated") {
+      violations.push_back("an added absolute contraindication does not make " + label + " contraindicated");
+    }
+    if (item.category == "regenerative" && item.status != "contraindicated") {
+      if (!item.procedure || item.procedure->image_guidance.empty()) {
+        violations.push_back(label + " carries no image guidance");
+      }
+      for (const std::string& medication : facts.antithrombotics) {
+        bool held = item.procedure && std::any_of(item.procedure->medication_holds.begin(),
+                                                  item.procedure->medication_holds.end(),
+                                                  [&](const MedicationHoldResult& hold) {
+                                                    return hold.medication == medication;
+                                                  });
+        if (!held) violations.push_back(label + " has no hold entry for the patient's " + medication);
+      }
+    }
+    static const std::vector<std::string> kStatuses = {"recommended", "consider", "not-recommended",
+                                                       "contraindicated"};
+    if (!Contains(kStatuses, item.status)) violations.push_back(label + ": invalid status");
+  }
+  return violations;
+}
+
+std::string Variation::Apply(const std::string& bundle_json) const {
+  std::string added;
+  for (const std::string& resource : resources) added += R"({"resource":)" + resource + "},";
+  size_t entry = bundle_json.find("\"entry\"");
+  size_t open = entry == std::string::npos ? std::string::npos : bundle_json.find('[', entry);
+  if (open == std::string::npos) {
+    // No entries yet: add the array after the opening brace.
+    std::string text = bundle_json;
+    added.pop_back();
+    text.insert(text.find('{') + 1, "\"entry\":[" + added + "],");
+    return text;
+  }
+  std::string text = bundle_json;
+  size_t next = text.find_first_not_of(" \t\r\n", open + 1);
+  if (next != std::string::npos && text[next] == ']') added.pop_back();  // empty array: no trailing comma
+  text.insert(open + 1, added);
+  return text;
+}
+
+const std::vector<Variation>& Variations() {
+  static const std::vector<Variation>* variations = [] {
+    auto* list = new std::vector<Variation>();
+    const std::string cauda = Condition("var-red-flag", "G83.4", "192970008", "Cauda equina syndrome");
+    const std::string cancer = Condition("var-cancer", "C50.911", "254837009", "Malignant neoplasm of breast");
+    const std::string sepsis = Condition("var-sepsis", "A41.9", "91302008", "Sepsis");
+    list->push_back({"red flag", {cauda}, {.red_flag = true}});
+    list->push_back({"active cancer", {cancer}, {.active_cancer = true}});
+    list->push_back({"septicemia", {sepsis}, {.contraindicated_therapies = {"prp"}}});
+    const std::vector<std::tuple<std::string, std::string, std::string>> drugs = {
+        {"apixaban", "1364430", "apixaban 5 MG Oral Tablet"},
+        {"rivaroxaban", "1114195", "rivaroxaban 20 MG Oral Tablet"},
+        {"dabigatran", "1037042", "dabigatran etexilate 150 MG Oral Capsule"},
+        {"warfarin", "11289", "warfarin sodium 5 MG Oral Tablet"},
+        {"clopidogrel", "32968", "clopidogrel 75 MG Oral Tablet"},
+        {"ticagrelor", "1116632", "ticagrelor 90 MG Oral Tablet"},
+        {"aspirin", "1191", "aspirin 81 MG Oral Tablet"},
+        {"naproxen", "7258", "naproxen sodium 220 MG Oral Tablet"},
+        {"ibuprofen", "5640", "ibuprofen 400 MG Oral Tablet"},
+        {"meloxicam", "41493", "meloxicam 15 MG Oral Tablet"},
+    };
+    for (const auto& [ingredient, code, display] : drugs) {
+      list->push_back({"on " + ingredient, {Order("var-" + ingredient, code, display)}, {.antithrombotics = {ingredient}}});
+    }
+    list->push_back({"red flag and apixaban",
+                     {cauda, Order("var-apixaban", "1364430", "apixaban 5 MG Oral Tablet")},
+                     {.red_flag = true, .antithrombotics = {"apixaban"}}});
+    return list;
+  }();
+  return *variations;
+}
+
+}  // namespace regenpath::engine

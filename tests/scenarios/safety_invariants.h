@@ -1,0 +1,46 @@
+// The safety invariants every assessment must satisfy, and the record
+// variations used to test them as properties (tests only).
+#ifndef REGENPATH_TESTS_SCENARIOS_SAFETY_INVARIANTS_H_
+#define REGENPATH_TESTS_SCENARIOS_SAFETY_INVARIANTS_H_
+
+#include <string>
+#include <vector>
+
+#include "engine/assessment.h"
+
+namespace regenpath::engine {
+
+// What a variation put into the record (an oracle independent of the engine).
+struct RecordFacts {
+  bool red_flag = false;
+  bool active_cancer = false;
+  // Therapies an added finding absolutely contraindicates (facts §2c).
+  std::vector<std::string> contraindicated_therapies;
+  // Antithrombotic / NSAID ingredients the record now has active orders for.
+  std::vector<std::string> antithrombotics;
+};
+
+// Returns a description of every violated invariant:
+//  - a red flag: no regenerative option and no other elective injection is
+//    recommended or consider (and an added red flag is recognized);
+//  - active-cancer pain: no regenerative option recommended or consider;
+//  - an absolute contraindication: the option is contraindicated;
+//  - a relative one: listed, and the status is never recommended;
+//  - every regenerative option not contraindicated carries image guidance and
+//    a hold entry for each of the patient's current antithrombotics.
+std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, const RecordFacts& facts);
+
+// A change to a record's Bundle JSON and what it implies.
+struct Variation {
+  std::string name;
+  std::vector<std::string> resources;  // JSON resources appended to Bundle.entry
+  RecordFacts facts;
+  std::string Apply(const std::string& bundle_json) const;
+};
+
+// The variations applied to every scenario.
+const std::vector<Variation>& Variations();
+
+}  // namespace regenpath::engine
+
+#endif  // REGENPATH_TESTS_SCENARIOS_SAFETY_INVARIANTS_H_

@@ -1,0 +1,266 @@
+// The clinical scenario suite: every tests/scenarios/*.expect.yaml names a
+// patient record (a FHIR Bundle beside it) and the assessment facts expected
+// from the built-in knowledge base. One driver runs them all; then the safety
+// invariants are checked on every scenario and on generated variations of it
+// (a red flag, an active cancer, an absolute contraindication, each
+// antithrombotic added).
+//
+// Expectation file format (all keys optional except `record` and `now`):
+//   record: knee-oa-candidate.json
+//   now: 2026-06-01
+//   description: ...
+//   stage: regenerative-candidate
+//   conditions: {knee-osteoarthritis: {stage: regenerative-candidate, chronic: true}}
+//   conditions_exact: true            # default true: no other condition in scope
+//   red_flags: [cauda-equina]         # the exact set (default: none)
+//   recommendations:
+//     prp-knee: {status: consider, contraindications: [..], image_guidance: [ultrasound],
+//                bleeding_risk: low, holds: {apixaban: {days: null, restart: 24}}}
+//   absent: [acupuncture-ai-arthralgia]  # options that must not be listed
+//   missing_data: [platelet-count]        # must be among missing_data
+//   next_steps: [procedure]               # kinds that must be among next_steps
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/assessment_json.h"
+#include "engine/engine.h"
+#include "fhir/parser.h"
+#include "tests/scenarios/safety_invariants.h"
+
+namespace regenpath::engine {
+namespace {
+
+const std::string kScenarioDir = std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> ScenarioFiles() {
+  std::vector<std::string> names;
+  DIR* dir = opendir(kScenarioDir.c_str());
+  if (dir == nullptr) return names;
+  while (dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.ends_with(".expect.yaml")) names.push_back(name);
+  }
+  closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> ListOf(const YAML::Node& node) {
+  std::vector<std::string> values;
+  if (!node) return values;
+  if (node.IsScalar()) return {node.Scalar()};
+  for (const YAML::Node& item : node) values.push_back(item.Scalar());
+  return values;
+}
+
+std::string Show(const std::vector<std::string>& values) { return ::testing::PrintToString(values); }
+
+const Recommendation* FindRecommendation(const Assessment& assessment, const std::string& id) {
+  for (const Recommendation& item : assessment.recommendations) {
+    if (item.id == id) return &item;
+  }
+  return nullptr;
+}
+
+// Compares the assessment with the expectations; returns the differences.
+std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& assessment) {
+  std::vector<std::string> problems;
+  auto fail = [&](std::string message) { problems.push_back(std::move(message)); };
+  if (expect["stage"] && expect["stage"].Scalar() != assessment.stage) {
+    fail("stage: expected " + expect["stage"].Scalar() + ", got " + assessment.stage);
+  }
+  std::set<std::string> got_conditions;
+  for (const AssessedCondition& condition : assessment.conditions) got_conditions.insert(condition.id);
+  if (YAML::Node conditions = expect["conditions"]) {
+    std::set<std::string> expected_conditions;
+    for (const auto& entry : conditions) {
+      const std::string id = entry.first.Scalar();
+      expected_conditions.insert(id);
+      auto found = std::find_if(assessment.conditions.begin(), assessment.conditions.end(),
+                                [&](const AssessedCondition& condition) { return condition.id == id; });
+      if (found == assessment.conditions.end()) {
+        fail("condition " + id + " is not in scope");
+        continue;
+      }
+      const YAML::Node& facts = entry.second;
+      if (facts["stage"] && facts["stage"].Scalar() != found->stage) {
+        fail("condition " + id + " stage: expected " + facts["stage"].Scalar() + ", got " + found->stage);
+      }
+      if (facts["chronic"]) {
+        std::optional<bool> expected =
+            facts["chronic"].IsNull() ? std::nullopt : std::optional<bool>(facts["chronic"].as<bool>());
+        if (expected != found->chronic) fail("condition " + id + " chronic differs");
+      }
+    }
+    const bool exact = !expect["conditions_exact"] || expect["conditions_exact"].as<bool>();
+    if (exact && expected_conditions != got_conditions) {
+      fail("conditions: expected " + Show({expected_conditions.begin(), expected_conditions.end()}) + ", got " +
+           Show({got_conditions.begin(), got_conditions.end()}));
+    }
+  }
+  std::vector<std::string> flags;
+  for (const AssessedRedFlag& flag : assessment.red_flags) flags.push_back(flag.id);
+  std::vector<std::string> expected_flags = ListOf(expect["red_flags"]);
+  std::sort(flags.begin(), flags.end());
+  std::sort(expected_flags.begin(), expected_flags.end());
+  if (flags != expected_flags) fail("red_flags: expected " + Show(expected_flags) + ", got " + Show(flags));
+
+  if (YAML::Node recommendations = expect["recommendations"]) {
+    for (const auto& entry : recommendations) {
+      const std::string id = entry.first.Scalar();
+      const Recommendation* item = FindRecommendation(assessment, id);
+      if (item == nullptr) {
+        fail("recommendation " + id + " is not listed");
+        continue;
+      }
+      const YAML::Node& facts = entry.second;
+      if (facts["status"] && facts["status"].Scalar() != item->status) {
+        fail("recommendation " + id + " status: expected " + facts["status"].Scalar() + ", got " + item->status);
+      }
+      if (facts["contraindications"]) {
+        std::vector<std::string> got;
+        for (const FoundContraindication& found : item->contraindications) got.push_back(found.id);
+        std::vector<std::string> expected = ListOf(facts["contraindications"]);
+        std::sort(got.begin(), got.end());
+        std::sort(expected.begin(), expected.end());
+        if (got != expected) fail("recommendation " + id + " contraindications: expected " + Show(expected) + ", got " + Show(got));
+      }
+      if (facts["image_guidance"]) {
+        std::vector<std::string> got = item->procedure ? item->procedure->image_guidance : std::vector<std::string>{};
+        if (got != ListOf(facts["image_guidance"])) fail("recommendation " + id + " image_guidance differs: " + Show(got));
+      }
+      if (facts["bleeding_risk"]) {
+        std::string got = item->procedure ? item->procedure->bleeding_risk : "";
+        if (got != facts["bleeding_risk"].Scalar()) fail("recommendation " + id + " bleeding_risk: got " + got);
+      }
+      if (YAML::Node holds = facts["holds"]) {
+        std::vector<MedicationHoldResult> got = item->procedure ? item->procedure->medication_holds
+                                                                : std::vector<MedicationHoldResult>{};
+        std::set<std::string> expected_medications;
+        for (const auto& hold : holds) {
+          const std::string medication = hold.first.Scalar();
+          expected_medications.insert(medication);
+          auto found = std::find_if(got.begin(), got.end(),
+                                    [&](const MedicationHoldResult& result) { return result.medication == medication; });
+          if (found == got.end()) {
+            fail("recommendation " + id + " has no hold for " + medication);
+            continue;
+          }
+          auto check_number = [&](const char* key, const std::optional<double>& value) {
+            if (!hold.second[key]) return;
+            std::optional<double> expected =
+                hold.second[key].IsNull() ? std::nullopt : std::optional<double>(hold.second[key].as<double>());
+            if (expected != value) {
+              fail("recommendation " + id + " hold " + medication + " " + key + ": expected " +
+                   (expected ? std::to_string(*expected) : "null") + ", got " +
+                   (value ? std::to_string(*value) : "null"));
+            }
+          };
+          check_number("days", found->hold_days_before);
+          check_number("restart", found->restart_hours_after);
+        }
+        for (const MedicationHoldResult& result : got) {
+          if (expected_medications.count(result.medication) == 0) {
+            fail("recommendation " + id + " has an unexpected hold for " + result.medication);
+          }
+        }
+      }
+    }
+  }
+  for (const std::string& id : ListOf(expect["absent"])) {
+    if (FindRecommendation(assessment, id) != nullptr) fail("recommendation " + id + " should not be listed");
+  }
+  for (const std::string& id : ListOf(expect["missing_data"])) {
+    bool found = std::any_of(assessment.missing_data.begin(), assessment.missing_data.end(),
+                             [&](const MissingDataItem& item) { return item.id == id; });
+    if (!found) fail("missing_data lacks " + id);
+  }
+  for (const std::string& kind : ListOf(expect["next_steps"])) {
+    bool found = std::any_of(assessment.next_steps.begin(), assessment.next_steps.end(),
+                             [&](const NextStep& step) { return step.kind == kind; });
+    if (!found) fail("next_steps lacks a " + kind + " step");
+  }
+  return problems;
+}
+
+class ScenarioSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Result<Engine> engine = Engine::Create(knowledge::KnowledgeBase::Embedded());
+    ASSERT_TRUE(engine.has_value()) << engine.error().message();
+    engine_ = new Engine(std::move(*engine));
+  }
+  static void TearDownTestSuite() {
+    delete engine_;
+    engine_ = nullptr;
+  }
+  static Engine* engine_;
+};
+
+Engine* ScenarioSuite::engine_ = nullptr;
+
+TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
+  std::vector<std::string> files = ScenarioFiles();
+  ASSERT_GE(files.size(), 40u) << "the suite needs at least 40 scenarios";
+  std::vector<std::string> outputs;
+  int variations = 0;
+  for (const std::string& name : files) {
+    SCOPED_TRACE(name);
+    YAML::Node expect = YAML::LoadFile(kScenarioDir + "/" + name);
+    ASSERT_TRUE(expect["record"] && expect["now"]) << name << ": needs record and now";
+    const std::string record_text = ReadFile(kScenarioDir + "/" + expect["record"].Scalar());
+    std::optional<DateTime> now = DateTime::ParseDateTime(expect["now"].Scalar());
+    ASSERT_TRUE(now.has_value()) << name << ": bad now";
+    fhir::Parser parser;
+    Result<fhir::Document> record = parser.ParseAuto(record_text, expect["record"].Scalar());
+    ASSERT_TRUE(record.has_value()) << record.error().message();
+    Assessment assessment = engine_->Assess(*record, *now);
+    for (const std::string& problem : Compare(expect, assessment)) ADD_FAILURE() << name << ": " << problem;
+    for (const std::string& violation : CheckSafetyInvariants(assessment, RecordFacts{})) {
+      ADD_FAILURE() << name << ": safety invariant: " << violation;
+    }
+    outputs.push_back(AssessmentToJson(assessment));
+    for (const Variation& variation : Variations()) {
+      Result<fhir::Document> varied = parser.ParseAuto(variation.Apply(record_text), name + " + " + variation.name);
+      ASSERT_TRUE(varied.has_value()) << varied.error().message();
+      Assessment varied_assessment = engine_->Assess(*varied, *now);
+      ++variations;
+      for (const std::string& violation : CheckSafetyInvariants(varied_assessment, variation.facts)) {
+        ADD_FAILURE() << name << " + " << variation.name << ": safety invariant: " << violation;
+      }
+      outputs.push_back(AssessmentToJson(varied_assessment));
+    }
+  }
+  // Every output, scenarios and variations, validates against the schema.
+  std::string directory = ::testing::TempDir() + "/scenario-outputs";
+  std::string command = "mkdir -p " + directory;
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::string files_arg;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::string path = directory + "/" + std::to_string(i) + ".json";
+    std::ofstream(path) << outputs[i];
+    files_arg += " " + path;
+  }
+  command = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR + "/tools/validate_json_schema.py " +
+            REGENPATH_SHARED_DIR + "/spec/assessment.schema.json" + files_arg;
+  EXPECT_EQ(std::system(command.c_str()), 0) << "assessment JSON does not validate";
+  std::cout << files.size() << " scenarios, " << variations << " generated variations checked\n";
+}
+
+}  // namespace
+}  // namespace regenpath::engine
