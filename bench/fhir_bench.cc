@@ -6,21 +6,26 @@
 //
 //   build/bench/fhir_bench [--workload=FILE] [--data_dir=DIR] [--benchmark_...]
 //
-//   BM_ParseBundle/<file>        parse one bundle already in memory (bytes/s);
+//   BM_ParseBundle/<file>        parse one whole bundle already in memory
+//                                (bytes/s);
 //   BM_ParseBundle/all           parse all of them, one after the other;
+//   BM_ParseFiltered/<expr>      parse all of them keeping only the elements
+//                                the expression reads, as `regenpath
+//                                fhirpath` does (bytes/s of input);
 //   BM_Compile/<expression>      compile and type-check against Bundle;
-//   BM_EvaluateWorkload/<expr>   evaluate on every pre-parsed bundle, one
-//                                Workspace reused (items/s = bundles/s).
+//   BM_EvaluateWorkload/<expr>   evaluate on every whole pre-parsed bundle,
+//                                one Workspace reused (items/s = bundles/s).
 //
 // Eval-only mode, the counterpart of bench/fhirpathjs_runner.js --eval-only
 // (used by bench/compare_fhirpathjs.sh):
 //
 //   build/bench/fhir_bench --eval_only [--quiet] EXPRESSION FILE...
 //
-// Does what `regenpath fhirpath EXPRESSION FILE...` does (compile once, check
-// once per root type, parse each file, evaluate, print one JSON array per
-// line) and prints "eval_ns <total>" on stderr: the nanoseconds spent in
-// Evaluate() alone, summed over the files. Exit codes as the CLI's.
+// Does what `regenpath fhirpath EXPRESSION FILE...` does (compile once, parse
+// each file keeping the elements the expression reads, check once per root
+// type, evaluate, print one JSON array per line) and prints "eval_ns <total>"
+// on stderr: the nanoseconds spent in Evaluate() alone, summed over the
+// files. Exit codes as the CLI's.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -31,6 +36,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +44,7 @@
 
 #include "common/date_time.h"
 #include "common/status.h"
+#include "fhir/element_filter.h"
 #include "fhir/parser.h"
 #include "fhirpath/compiled_expression.h"
 #include "fhirpath/output.h"
@@ -152,6 +159,41 @@ void BM_ParseAllBundles(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(Data().files.size()));
 }
 
+// The filter `regenpath fhirpath` parses with for `expression` on a Bundle;
+// null when the expression may read anything.
+std::unique_ptr<fhir::ElementFilter> BundleFilter(const fhirpath::CompiledExpression& expression) {
+  std::optional<std::vector<std::string>> names = expression.ElementsRead("Bundle");
+  if (!names) return nullptr;
+  return std::make_unique<fhir::ElementFilter>(std::move(*names));
+}
+
+void BM_ParseFiltered(benchmark::State& state, const WorkloadEntry* entry) {
+  Result<fhirpath::CompiledExpression> compiled = fhirpath::CompiledExpression::Compile(entry->expression);
+  if (!compiled.has_value()) {
+    state.SkipWithError(compiled.error().message().c_str());
+    return;
+  }
+  std::unique_ptr<fhir::ElementFilter> filter = BundleFilter(*compiled);
+  fhir::ParseOptions options;
+  options.filter_for_root = [&filter](std::string_view) -> const fhir::ElementFilter* { return filter.get(); };
+  fhir::Parser parser(options);
+  int64_t bytes = 0;
+  for (const InputFile& file : Data().files) bytes += static_cast<int64_t>(file.text.size());
+  for (auto _ : state) {
+    for (const InputFile& file : Data().files) {
+      Result<fhir::Document> document = parser.ParseAuto(file.text, file.name);
+      if (!document.has_value()) {
+        state.SkipWithError(document.error().message().c_str());
+        return;
+      }
+      benchmark::DoNotOptimize(document->root());
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * bytes);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(Data().files.size()));
+  state.SetLabel(filter ? std::to_string(filter->names().size()) + " element names kept" : "no filter");
+}
+
 fhirpath::CompileOptions BundleCompileOptions() {
   // As `regenpath fhirpath` does for a Bundle input.
   fhirpath::CompileOptions options;
@@ -216,7 +258,20 @@ int RunEvalOnly(const std::vector<std::string>& args) {
     std::cerr << "fhir_bench: " << unchecked.error().message() << "\n";
     return kExitInvalidInput;
   }
-  fhir::Parser parser;
+  // As the CLI: parse only the elements the expression reads, per root type.
+  std::map<std::string, std::unique_ptr<fhir::ElementFilter>, std::less<>> filters;
+  fhir::ParseOptions parse_options;
+  parse_options.filter_for_root = [&](std::string_view root_type) -> const fhir::ElementFilter* {
+    auto found = filters.find(root_type);
+    if (found == filters.end()) {
+      std::optional<std::vector<std::string>> names = unchecked->ElementsRead(std::string(root_type));
+      std::unique_ptr<fhir::ElementFilter> filter;
+      if (names) filter = std::make_unique<fhir::ElementFilter>(std::move(*names));
+      found = filters.emplace(std::string(root_type), std::move(filter)).first;
+    }
+    return found->second.get();
+  };
+  fhir::Parser parser(parse_options);
   fhirpath::Workspace workspace;
   std::map<std::string, fhirpath::CompiledExpression, std::less<>> checked_by_type;
   std::string output;
@@ -314,6 +369,9 @@ int Main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("BM_ParseBundle/" + file.name).c_str(), BM_ParseBundle, &file);
   }
   benchmark::RegisterBenchmark("BM_ParseBundle/all", BM_ParseAllBundles);
+  for (const WorkloadEntry& entry : data.workload) {
+    benchmark::RegisterBenchmark(("BM_ParseFiltered/" + entry.name).c_str(), BM_ParseFiltered, &entry);
+  }
   for (const WorkloadEntry& entry : data.workload) {
     benchmark::RegisterBenchmark(("BM_Compile/" + entry.name).c_str(), BM_Compile, &entry);
   }
