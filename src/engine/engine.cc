@@ -139,13 +139,9 @@ class Assessor {
       out.sex = std::string(gender->text());
     }
     if (const fhir::Node* birth = patient->Child("birthDate"); birth != nullptr && birth->has_value()) {
+      // (An invalid birthDate is already an issue from the parser.)
       std::optional<DateTime> date = DateTime::ParseDate(birth->text());
-      if (date) {
-        out.age = AgeAt(*date, evaluator_.now());
-      } else {
-        out.issues.push_back(AssessmentIssue{"warning", fmt::format("birthDate '{}' is not a valid date", birth->text()),
-                                             patient->Path() + ".birthDate"});
-      }
+      if (date) out.age = AgeAt(*date, evaluator_.now());
     }
   }
 

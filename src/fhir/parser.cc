@@ -14,6 +14,9 @@
 
 #include "simdjson.h"
 
+#include "common/date_time.h"
+#include "common/decimal.h"
+
 namespace regenpath::fhir {
 
 namespace od = simdjson::ondemand;
@@ -268,6 +271,32 @@ class DocumentBuilder {
       document_.issues_.push_back(
           Issue{IssueSeverity::kWarning, "too many issues; the rest are not reported", std::string()});
     }
+  }
+
+  // Dates, dateTimes, instants and times must be valid where they are read
+  // (a bad date would otherwise just never compare).
+  void CheckTemporalText(const TypeInfo& type, std::string_view text) {
+    bool valid = true;
+    switch (type.system_type) {
+      case SystemType::kDate:
+        valid = DateTime::ParseDate(text).has_value();
+        break;
+      case SystemType::kDateTime: {
+        std::optional<DateTime> value = DateTime::ParseDateTime(text);
+        valid = value.has_value();
+        // An instant is a complete dateTime with seconds and a time zone.
+        if (valid && type.name == "instant") {
+          valid = value->precision() >= DateTimePrecision::kSecond && value->has_timezone();
+        }
+        break;
+      }
+      case SystemType::kTime:
+        valid = DateTime::ParseTime(text).has_value();
+        break;
+      default:
+        return;
+    }
+    if (!valid) AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR {}", text, type.name));
   }
 
   // Reads past `value` without building it, enforcing the depth limit (a
@@ -565,6 +594,8 @@ class DocumentBuilder {
           AddIssue(IssueSeverity::kError, fmt::format("expected a JSON {} for {}, found a string",
                                                       type->system_type == SystemType::kBoolean ? "boolean" : "number",
                                                       type->name));
+        } else if (expects_primitive) {
+          CheckTemporalText(*type, node.text_);
         }
         break;
       }
@@ -577,6 +608,11 @@ class DocumentBuilder {
         if (type != nullptr && (!expects_primitive || (type->system_type != SystemType::kInteger &&
                                                        type->system_type != SystemType::kDecimal))) {
           AddIssue(IssueSeverity::kError, fmt::format("expected a {} value, found a number", type->name));
+        } else if (expects_primitive && type->system_type == SystemType::kInteger &&
+                   token.find_first_of(".eE") != std::string_view::npos) {
+          AddIssue(IssueSeverity::kError, fmt::format("{} must be a whole number, not {}", type->name, token));
+        } else if (expects_primitive && type->system_type == SystemType::kDecimal && !Decimal::Parse(token)) {
+          AddIssue(IssueSeverity::kError, fmt::format("decimal {} has more digits than regenpath keeps exactly", token));
         }
         break;
       }

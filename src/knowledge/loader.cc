@@ -79,12 +79,13 @@ std::vector<std::string> VariablesUsed(std::string_view expression) {
   return names;
 }
 
-// The string literal arguments of memberOf('...') calls.
-std::vector<std::string> ValueSetsUsed(std::string_view expression) {
+// The string literal first arguments of calls to `function` ("memberOf(",
+// "defineVariable(").
+std::vector<std::string> LiteralArguments(std::string_view expression, std::string_view function) {
   std::vector<std::string> ids;
   size_t at = 0;
-  while ((at = expression.find("memberOf(", at)) != std::string_view::npos) {
-    at += 9;
+  while ((at = expression.find(function, at)) != std::string_view::npos) {
+    at += function.size();
     while (at < expression.size() && expression[at] == ' ') ++at;
     if (at >= expression.size() || expression[at] != '\'') continue;
     size_t end = expression.find('\'', at + 1);
@@ -864,8 +865,11 @@ class Loader {
     std::map<std::string, const Definition*> by_id;
     for (Definition& definition : kb_->definitions_) {
       definition.uses.clear();
+      // Variables the expression defines itself with defineVariable().
+      const std::vector<std::string> local = LiteralArguments(definition.expression, "defineVariable(");
       for (const std::string& name : VariablesUsed(definition.expression)) {
         if (OneOf(name, kBuiltinVariables) || name.starts_with("vs-") || name.starts_with("ext-")) continue;
+        if (std::find(local.begin(), local.end(), name) != local.end()) continue;
         if (kb_->FindDefinition(name) == nullptr && kb_->FindParameter(name) == nullptr) {
           Report(definition.location, fmt::format("definition '{}' uses %{} which is neither a definition nor a parameter",
                                                   definition.id, name));
@@ -875,7 +879,7 @@ class Loader {
           definition.uses.push_back(name);
         }
       }
-      for (const std::string& value_set : ValueSetsUsed(definition.expression)) {
+      for (const std::string& value_set : LiteralArguments(definition.expression, "memberOf(")) {
         if (kb_->FindValueSet(value_set) == nullptr) {
           Report(definition.location, fmt::format("definition '{}' uses value set '{}' which does not exist",
                                                   definition.id, value_set));

@@ -1,0 +1,723 @@
+// Tests of the `regenpath` executable against shared/spec/cli.md: each test
+// runs the built binary (REGENPATH_BINARY) in a child process and checks its
+// stdout, stderr and exit code.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "simdjson.h"
+
+extern char** environ;
+
+namespace regenpath::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Skips a test that exposes a known bug in src/ (described in the skip
+// message) unless REGENPATH_RUN_KNOWN_BUGS is set in the environment.
+#define SKIP_KNOWN_BUG(description) \
+  if (std::getenv("REGENPATH_RUN_KNOWN_BUGS") == nullptr) GTEST_SKIP() << "bug: " << description
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string DataDir() { return std::string(REGENPATH_SOURCE_DIR) + "/tests/cli/data"; }
+std::string Data(const std::string& name) { return DataDir() + "/" + name; }
+std::string SharedDir() { return REGENPATH_SHARED_DIR; }
+
+struct RunResult {
+  int exit_code = -1;    // -1 when killed by a signal
+  int signal = 0;        // the signal that ended the process, or 0
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+
+  std::vector<std::string> OutLines() const { return Lines(out); }
+  std::vector<std::string> ErrLines() const { return Lines(err); }
+
+  static std::vector<std::string> Lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream stream(text);
+    std::string line;
+    while (std::getline(stream, line)) lines.push_back(line);
+    return lines;
+  }
+};
+
+std::ostream& operator<<(std::ostream& os, const RunResult& result) {
+  return os << "exit " << result.exit_code << (result.signal ? " signal " + std::to_string(result.signal) : "")
+            << (result.timed_out ? " (timed out)" : "") << "\n--- stdout ---\n"
+            << result.out.substr(0, 2000) << "\n--- stderr ---\n"
+            << result.err.substr(0, 2000);
+}
+
+// Runs `regenpath args...` with `input` on stdin; kills it after `timeout`.
+RunResult RunRegenpath(const std::vector<std::string>& args, const std::string& input = "",
+              std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  RunResult result;
+  int in_pipe[2];
+  int out_pipe[2];
+  int err_pipe[2];
+  if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    return result;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+    posix_spawn_file_actions_addclose(&actions, fd);
+  }
+  std::vector<std::string> argv_strings = {REGENPATH_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_strings) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int spawn_error = posix_spawn(&pid, REGENPATH_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (spawn_error != 0) {
+    ADD_FAILURE() << "posix_spawn " << REGENPATH_BINARY << ": " << std::strerror(spawn_error);
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return result;
+  }
+  // Feed stdin and drain both outputs together so no pipe fills up.
+  signal(SIGPIPE, SIG_IGN);
+  size_t written = 0;
+  int stdin_fd = in_pipe[1];
+  if (input.empty()) {
+    close(stdin_fd);
+    stdin_fd = -1;
+  } else {
+    fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
+  }
+  bool out_open = true;
+  bool err_open = true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out_open || err_open) {
+    std::vector<pollfd> fds;
+    if (out_open) fds.push_back({out_pipe[0], POLLIN, 0});
+    if (err_open) fds.push_back({err_pipe[0], POLLIN, 0});
+    if (stdin_fd >= 0) fds.push_back({stdin_fd, POLLOUT, 0});
+    if (std::chrono::steady_clock::now() > deadline) {
+      result.timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    if (poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
+    for (const pollfd& fd : fds) {
+      if (fd.revents == 0) continue;
+      if (fd.fd == stdin_fd) {
+        ssize_t count = write(stdin_fd, input.data() + written, input.size() - written);
+        if (count > 0) written += static_cast<size_t>(count);
+        if (count < 0 && errno != EAGAIN) written = input.size();
+        if (written == input.size()) {
+          close(stdin_fd);
+          stdin_fd = -1;
+        }
+        continue;
+      }
+      char buffer[65536];
+      ssize_t count = read(fd.fd, buffer, sizeof(buffer));
+      std::string& target = fd.fd == out_pipe[0] ? result.out : result.err;
+      if (count > 0) {
+        target.append(buffer, static_cast<size_t>(count));
+      } else if (count == 0 || errno != EAGAIN) {
+        (fd.fd == out_pipe[0] ? out_open : err_open) = false;
+      }
+    }
+  }
+  if (stdin_fd >= 0) close(stdin_fd);
+  close(out_pipe[0]);
+  close(err_pipe[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+
+// A scratch directory for generated inputs, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/regenpath-cli-test-XXXXXX";
+    path_ = mkdtemp(pattern);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& content) const {
+    std::string path = path_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// JSON with object members sorted by key, for comparing documents whose
+// member order may differ. Numbers compare by their double value.
+std::string Canonical(simdjson::dom::element element) {
+  switch (element.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      std::vector<std::pair<std::string, std::string>> members;
+      for (auto [key, value] : element.get_object()) members.emplace_back(std::string(key), Canonical(value));
+      std::sort(members.begin(), members.end());
+      std::string out = "{";
+      for (size_t index = 0; index < members.size(); ++index) {
+        if (index > 0) out += ",";
+        out += "\"" + members[index].first + "\":" + members[index].second;
+      }
+      return out + "}";
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      std::string out = "[";
+      bool first = true;
+      for (simdjson::dom::element item : element.get_array()) {
+        if (!first) out += ",";
+        first = false;
+        out += Canonical(item);
+      }
+      return out + "]";
+    }
+    default:
+      return simdjson::minify(element);
+  }
+}
+
+// The canonical form of `json`, or "<not JSON: ...>".
+std::string CanonicalJson(const std::string& json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element element;
+  if (parser.parse(json).get(element) != simdjson::SUCCESS) return "<not JSON: " + json.substr(0, 200) + ">";
+  return Canonical(element);
+}
+
+// Checks the failure contract: exit `code`, nothing on stdout, one line on
+// stderr that contains each of `parts`, no crash.
+void ExpectFailure(const RunResult& result, int code, const std::vector<std::string>& parts) {
+  EXPECT_EQ(result.signal, 0) << result;
+  EXPECT_EQ(result.exit_code, code) << result;
+  EXPECT_EQ(result.out, "") << result;
+  std::vector<std::string> lines = result.ErrLines();
+  ASSERT_EQ(lines.size(), 1u) << "stderr must be one line\n" << result;
+  for (const std::string& part : parts) EXPECT_THAT(lines[0], HasSubstr(part)) << result;
+}
+
+// ---------------------------------------------------------------------------
+// Results
+
+TEST(CliFhirpathTest, OneLinePerFileInOrder) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.name.given", Data("patient.json"), Data("patient2.json"),
+                          Data("patient.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(result.err, "");
+  std::vector<std::string> lines = result.OutLines();
+  ASSERT_EQ(lines.size(), 3u) << result;
+  EXPECT_EQ(CanonicalJson(lines[0]), R"(["Peter","James","Jim"])");
+  EXPECT_EQ(CanonicalJson(lines[1]), R"(["Ann"])");
+  EXPECT_EQ(CanonicalJson(lines[2]), R"(["Peter","James","Jim"])");
+}
+
+TEST(CliFhirpathTest, EmptyResultIsAnEmptyArray) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.name.where(family = 'Nobody')", Data("patient.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(CanonicalJson(result.out), "[]");
+  EXPECT_EQ(result.OutLines().size(), 1u);
+}
+
+TEST(CliFhirpathTest, JsonFormOfEachKind) {
+  struct Case {
+    std::string expression;
+    std::string expected;  // canonical JSON
+  };
+  const std::vector<Case> cases = {
+      {"true", "[true]"},
+      {"1 + 1", "[2]"},
+      {"1.50", "[1.5]"},
+      {"'é中\"'", R"(["é中\""])"},
+      {"@2024-01-01", R"(["2024-01-01"])"},
+      {"@2024-01-01T10:00:00.000+01:00", R"(["2024-01-01T10:00:00.000+01:00"])"},
+      {"@T10:30", R"(["10:30"])"},
+      {"1.5 'mg'", R"([{"unit":"mg","value":1.5}])"},
+      {"Patient.gender", R"(["male"])"},
+      {"Patient.birthDate", R"(["1974-12-25"])"},
+      {"Patient.active", "[true]"},
+      {"Patient.name[1]", R"([{"family":"Windsor","given":["Jim"],"use":"maiden"}])"},
+      {"Patient.telecom.rank", "[1]"},
+  };
+  for (const Case& test : cases) {
+    SCOPED_TRACE(test.expression);
+    RunResult result = RunRegenpath({"fhirpath", test.expression, Data("patient.json")});
+    ASSERT_EQ(result.exit_code, 0) << result;
+    EXPECT_EQ(CanonicalJson(result.out), test.expected) << result.out;
+  }
+}
+
+TEST(CliFhirpathTest, DecimalsKeepTheirTextInJson) {
+  RunResult result = RunRegenpath({"fhirpath", "Observation.value.value | 1.50 | (1.50 'mg').value", Data("observation.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(result.out, "[1.50]\n");
+}
+
+TEST(CliFhirpathTest, ChoiceElementsPrintUnderTheirTypedName) {
+  RunResult result = RunRegenpath({"fhirpath", "Observation.component[0]", Data("observation.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(CanonicalJson(result.out),
+            CanonicalJson(R"([{"code":{"coding":[{"system":"http://loinc.org","code":"26464-8"}],"text":"WBC"},
+              "valueQuantity":{"value":5.2,"unit":"10*3/uL","system":"http://unitsofmeasure.org","code":"10*3/uL"}}])"));
+  EXPECT_THAT(result.out, HasSubstr("\"valueQuantity\""));
+}
+
+// Printing a whole resource gives back its JSON: choice names, `_name`
+// parts and null alignment restored, decimals as written.
+class RoundTripTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RoundTripTest, ResourcePrintsAsItsJson) {
+  const std::string path = GetParam();
+  RunResult result = RunRegenpath({"fhirpath", "%resource", path});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  ASSERT_EQ(result.OutLines().size(), 1u);
+  EXPECT_EQ(CanonicalJson(result.out), "[" + CanonicalJson(ReadFile(path)) + "]");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, RoundTripTest,
+    ::testing::Values(std::string(REGENPATH_SOURCE_DIR) + "/tests/fhir/data/patient-extensions.json",
+                      std::string(REGENPATH_SOURCE_DIR) + "/tests/cli/data/patient.json",
+                      std::string(REGENPATH_SOURCE_DIR) + "/tests/cli/data/observation.json",
+                      std::string(REGENPATH_SHARED_DIR) + "/testdata/hl7-r4-examples/Patient-example.json",
+                      std::string(REGENPATH_SHARED_DIR) + "/testdata/hl7-r4-examples/Observation-example.json",
+                      std::string(REGENPATH_SHARED_DIR) + "/testdata/hl7-r4-examples/Questionnaire-3141.json",
+                      std::string(REGENPATH_SHARED_DIR) + "/testdata/hl7-r4-examples/Bundle-father.json"),
+    [](const ::testing::TestParamInfo<std::string>& info) {
+      std::string name = fs::path(info.param).stem().string();
+      std::string safe;
+      for (char c : name) safe += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      return safe;
+    });
+
+TEST(CliFhirpathTest, TypedOutputInTheSuiteForm) {
+  struct Case {
+    std::string expression;
+    std::string expected;  // canonical JSON
+  };
+  const std::vector<Case> cases = {
+      {"true", R"([{"type":"boolean","value":"true"}])"},
+      {"4", R"([{"type":"integer","value":"4"}])"},
+      {"1.50000000", R"([{"type":"decimal","value":"1.50000000"}])"},
+      {"'abc'", R"([{"type":"string","value":"abc"}])"},
+      {"@1974-01-01", R"([{"type":"date","value":"@1974-01-01"}])"},
+      {"@1973-12-25T00:00:01.000+10:00", R"([{"type":"dateTime","value":"@1973-12-25T00:00:01.000+10:00"}])"},
+      {"@T10:30:00", R"([{"type":"time","value":"@T10:30:00"}])"},
+      {"1 'cm'", R"([{"type":"Quantity","value":"1 'cm'"}])"},
+      {"Patient.gender", R"([{"type":"code","value":"male"}])"},
+      {"Patient.id", R"([{"type":"id","value":"example"}])"},
+      {"Patient.birthDate", R"([{"type":"date","value":"@1974-12-25"}])"},
+      {"Patient.active", R"([{"type":"boolean","value":"true"}])"},
+      {"Patient.telecom.rank", R"([{"type":"positiveInt","value":"1"}])"},
+      {"Patient.name.given.first() | 2", R"([{"type":"string","value":"Peter"},{"type":"integer","value":"2"}])"},
+  };
+  for (const Case& test : cases) {
+    SCOPED_TRACE(test.expression);
+    RunResult result = RunRegenpath({"fhirpath", "--typed", test.expression, Data("patient.json")});
+    ASSERT_EQ(result.exit_code, 0) << result;
+    EXPECT_EQ(CanonicalJson(result.out), test.expected) << result.out;
+  }
+}
+
+TEST(CliFhirpathTest, TypedComplexElementIsItsJson) {
+  RunResult result = RunRegenpath({"fhirpath", "--typed", "Patient.name[1]", Data("patient.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  simdjson::dom::parser parser;
+  simdjson::dom::element output;
+  ASSERT_EQ(parser.parse(result.out).get(output), simdjson::SUCCESS) << result.out;
+  simdjson::dom::array items = output.get_array();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(std::string_view(items.at(0)["type"].get_string()), "HumanName");
+  std::string value(std::string_view(items.at(0)["value"].get_string()));
+  EXPECT_EQ(CanonicalJson(value), R"({"family":"Windsor","given":["Jim"],"use":"maiden"})");
+}
+
+TEST(CliFhirpathTest, ReadsStdinWithoutFile) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.id"}, ReadFile(Data("patient2.json")));
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(CanonicalJson(result.out), R"(["second"])");
+  EXPECT_EQ(result.OutLines().size(), 1u);
+}
+
+TEST(CliFhirpathTest, DashReadsStdin) {
+  RunResult result =
+      RunRegenpath({"fhirpath", "Patient.id", Data("patient.json"), "-"}, ReadFile(Data("patient2.json")));
+  ASSERT_EQ(result.exit_code, 0) << result;
+  std::vector<std::string> lines = result.OutLines();
+  ASSERT_EQ(lines.size(), 2u) << result;
+  EXPECT_EQ(CanonicalJson(lines[0]), R"(["example"])");
+  EXPECT_EQ(CanonicalJson(lines[1]), R"(["second"])");
+}
+
+TEST(CliFhirpathTest, NdjsonAndBundles) {
+  RunResult ndjson =
+      RunRegenpath({"fhirpath", "Bundle.entry.resource.ofType(Patient).name.given", Data("patients.ndjson")});
+  ASSERT_EQ(ndjson.exit_code, 0) << ndjson;
+  EXPECT_EQ(CanonicalJson(ndjson.out), R"(["A","B","C"])");
+
+  const std::string bundle = SharedDir() +
+                             "/testdata/synthea/r4-bundles-pain-subset/"
+                             "Antonio_Castellanos_6d2eba67-5b4a-403f-a29f-e6da3f1ea963.json";
+  RunResult resolved = RunRegenpath(
+      {"fhirpath", "Bundle.entry.resource.ofType(Observation).first().subject.resolve().name.family", bundle});
+  ASSERT_EQ(resolved.exit_code, 0) << resolved;
+  EXPECT_EQ(CanonicalJson(resolved.out), R"(["Castellanos"])");
+}
+
+TEST(CliFhirpathTest, BuiltInVariables) {
+  RunResult result = RunRegenpath({"fhirpath", "%resource.id | %rootResource.id | %context.id | %ucum", Data("patient.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(CanonicalJson(result.out), R"(["example","http://unitsofmeasure.org"])");
+}
+
+struct EnvCase {
+  std::vector<std::string> env;
+  std::string expression;
+  std::string expected;
+};
+
+const std::vector<EnvCase>& EnvCases() {
+  static const std::vector<EnvCase> cases = {
+      {{"n=5"}, "%n + 1", "[6]"},
+      {{"d=1.50"}, "%d", "[1.50]"},
+      {{"s=\"abc\""}, "%s.upper()", R"(["ABC"])"},
+      {{"b=true"}, "%b and Patient.active", "[true]"},
+      {{"xs=[1,2,3]"}, "%xs.count() | %xs.aggregate($this + $total, 0)", "[3,6]"},
+      {{"names=[\"Jim\",\"Peter\"]"}, "Patient.name.given.where($this in %names)", R"(["Peter","Jim"])"},
+      {{"pt={\"resourceType\":\"Patient\",\"id\":\"env\",\"name\":[{\"family\":\"Env\"}]}"},
+       "%pt.name.family | %pt.id",
+       R"(["Env","env"])"},
+      {{"a=1", "b=2"}, "%a + %b", "[3]"},
+      {{"eq=\"x=y\""}, "%eq", R"(["x=y"])"},
+  };
+  return cases;
+}
+
+void CheckEnvCases(bool options_first) {
+  for (const EnvCase& test : EnvCases()) {
+    SCOPED_TRACE(test.expression);
+    std::vector<std::string> env_args;
+    for (const std::string& env : test.env) {
+      env_args.push_back("--env");
+      env_args.push_back(env);
+    }
+    std::vector<std::string> args = {"fhirpath"};
+    if (options_first) args.insert(args.end(), env_args.begin(), env_args.end());
+    args.push_back(test.expression);
+    args.push_back(Data("patient.json"));
+    if (!options_first) args.insert(args.end(), env_args.begin(), env_args.end());
+    RunResult result = RunRegenpath(args);
+    ASSERT_EQ(result.exit_code, 0) << result;
+    EXPECT_EQ(CanonicalJson(result.out), CanonicalJson(test.expected)) << result.out;
+    if (test.expected.find("1.50") != std::string::npos) {
+      EXPECT_EQ(result.out, test.expected + "\n");
+    }
+  }
+}
+
+TEST(CliFhirpathTest, EnvVariablesBeforeTheExpression) {
+  // The order of the usage line in shared/spec/cli.md.
+  SKIP_KNOWN_BUG("--env is a greedy CLI11 vector option: in `regenpath fhirpath --env n=5 '%n + 1' FILE` it "
+                 "takes '%n + 1' and FILE as more --env values, so FILE becomes the expression (exit 3)");
+  CheckEnvCases(/*options_first=*/true);
+}
+
+TEST(CliFhirpathTest, EnvVariablesAfterTheFiles) { CheckEnvCases(/*options_first=*/false); }
+
+TEST(CliFhirpathTest, BadEnvIsAnError) {
+  for (std::string env : {"novalue", "=5", "x={", "x=[1,", "x={\"id\":\"no-type\"}", "x=[{\"a\":1}]"}) {
+    SCOPED_TRACE(env);
+    RunResult result = RunRegenpath({"fhirpath", "1", Data("patient.json"), "--env", env});
+    EXPECT_EQ(result.signal, 0) << result;
+    // A bad option value: a usage error (2) or invalid input (3).
+    EXPECT_TRUE(result.exit_code == 2 || result.exit_code == 3) << result;
+    EXPECT_EQ(result.out, "") << result;
+    ASSERT_EQ(result.ErrLines().size(), 1u) << result;
+    EXPECT_THAT(result.err, HasSubstr("--env")) << result;
+  }
+}
+
+TEST(CliFhirpathTest, NowFixesTodayAndNow) {
+  RunResult date = RunRegenpath({"fhirpath", "--now", "2024-02-29", "today() | (today() + 1 year)", Data("patient.json")});
+  ASSERT_EQ(date.exit_code, 0) << date;
+  EXPECT_EQ(CanonicalJson(date.out), R"(["2024-02-29","2025-02-28"])");
+  RunResult date_time =
+      RunRegenpath({"fhirpath", "--typed", "--now", "2024-02-29T23:30:00.000-05:00", "now() | today()", Data("patient.json")});
+  ASSERT_EQ(date_time.exit_code, 0) << date_time;
+  EXPECT_EQ(CanonicalJson(date_time.out),
+            R"([{"type":"dateTime","value":"@2024-02-29T23:30:00.000-05:00"},{"type":"date","value":"@2024-02-29"}])");
+  RunResult bad = RunRegenpath({"fhirpath", "--now", "yesterday", "today()", Data("patient.json")});
+  ExpectFailure(bad, 2, {"yesterday"});
+}
+
+// ---------------------------------------------------------------------------
+// Exit codes and error lines
+
+TEST(CliExitCodeTest, HelpExitsZero) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--help"}, {"fhirpath", "--help"}, {"fhirpath", "-h"}}) {
+    RunResult result = RunRegenpath(args);
+    EXPECT_EQ(result.exit_code, 0) << result;
+    EXPECT_THAT(result.out + result.err, HasSubstr("fhirpath")) << result;
+  }
+  RunResult result = RunRegenpath({"fhirpath", "--help"});
+  EXPECT_THAT(result.out, HasSubstr("--typed"));
+  EXPECT_THAT(result.out, HasSubstr("--env"));
+}
+
+TEST(CliExitCodeTest, UsageErrorsExitTwo) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {},
+           {"fhirpath"},
+           {"fhirpath", "--bogus", "Patient.id", "x.json"},
+           {"fhirpath", "--env"},
+           {"no-such-command"},
+       }) {
+    std::string joined;
+    for (const std::string& arg : args) joined += arg + " ";
+    SCOPED_TRACE(joined);
+    RunResult result = RunRegenpath(args);
+    EXPECT_EQ(result.signal, 0) << result;
+    EXPECT_EQ(result.exit_code, 2) << result;
+    EXPECT_EQ(result.out, "") << result;
+    EXPECT_FALSE(result.err.empty()) << result;
+  }
+}
+
+TEST(CliExitCodeTest, MissingFileExitsThree) {
+  const std::string path = DataDir() + "/no-such-file.json";
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", path}), 3, {path});
+}
+
+TEST(CliExitCodeTest, DirectoryExitsThree) {
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", DataDir()}), 3, {DataDir()});
+}
+
+TEST(CliExitCodeTest, UnreadableFileExitsThree) {
+  if (geteuid() == 0) GTEST_SKIP() << "root can read any file";
+  TempDir dir;
+  std::string path = dir.Write("secret.json", R"({"resourceType":"Patient"})");
+  chmod(path.c_str(), 0);
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", path}), 3, {path});
+}
+
+TEST(CliExitCodeTest, NotJsonExitsThree) {
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", Data("not-json.txt")}), 3, {"not-json.txt"});
+}
+
+TEST(CliExitCodeTest, EmptyFileExitsThree) {
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", Data("empty.json")}), 3, {"empty.json"});
+}
+
+TEST(CliExitCodeTest, TruncatedJsonNamesLineAndColumn) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.id", Data("truncated.json")});
+  ExpectFailure(result, 3, {"truncated.json"});
+  EXPECT_THAT(result.err, ::testing::ContainsRegex("truncated\\.json:[0-9]+:[0-9]+"));
+}
+
+TEST(CliExitCodeTest, NotFhirExitsThree) {
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", Data("array.json")}), 3, {"array.json"});
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", Data("no-resource-type.json")}), 3, {"no-resource-type.json", "resourceType"});
+}
+
+TEST(CliExitCodeTest, BadStdinExitsThree) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.id"}, "{ not json");
+  ExpectFailure(result, 3, {"stdin"});
+}
+
+TEST(CliExitCodeTest, SyntaxErrorExitsThree) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.name.where(", Data("patient.json")});
+  ExpectFailure(result, 3, {"syntax error", "line 1, column"});
+}
+
+TEST(CliExitCodeTest, SyntaxErrorWithoutInputExitsThree) {
+  ExpectFailure(RunRegenpath({"fhirpath", "1 +"}, ReadFile(Data("patient.json"))), 3, {"syntax error"});
+}
+
+TEST(CliExitCodeTest, SemanticErrorExitsThree) {
+  RunResult result = RunRegenpath({"fhirpath", "name.given1", Data("patient.json")});
+  ExpectFailure(result, 3, {"patient.json", "semantic error", "given1"});
+}
+
+TEST(CliExitCodeTest, PathAboutAnotherResourceTypeExitsThree) {
+  ExpectFailure(RunRegenpath({"fhirpath", "Observation.status", Data("patient.json")}), 3, {"patient.json", "Observation"});
+}
+
+TEST(CliExitCodeTest, LenientSkipsTheElementCheck) {
+  RunResult result = RunRegenpath({"fhirpath", "--lenient", "name.given1", Data("patient.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(CanonicalJson(result.out), "[]");
+  EXPECT_EQ(result.err, "");
+}
+
+TEST(CliExitCodeTest, StrictChecksOrderedFunctions) {
+  ExpectFailure(RunRegenpath({"fhirpath", "--strict", "Patient.children().first()", Data("patient.json")}), 3,
+                {"semantic error"});
+  RunResult relaxed = RunRegenpath({"fhirpath", "Patient.children().first().exists()", Data("patient.json")});
+  EXPECT_EQ(relaxed.exit_code, 0) << relaxed;
+}
+
+TEST(CliExitCodeTest, EvaluationErrorExitsFour) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.name.given.single()", Data("patient.json")});
+  ExpectFailure(result, 4, {"patient.json", "single()"});
+}
+
+TEST(CliExitCodeTest, EvaluationErrorOnStdinNamesStdin) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.name.given.single()"}, ReadFile(Data("patient.json")));
+  ExpectFailure(result, 4, {"stdin", "single()"});
+}
+
+TEST(CliExitCodeTest, FailureAfterGoodFilesPrintsOnlyCompleteLines) {
+  RunResult result = RunRegenpath({"fhirpath", "Patient.id", Data("patient.json"), Data("not-json.txt"), Data("patient2.json")});
+  EXPECT_EQ(result.exit_code, 3) << result;
+  for (const std::string& line : result.OutLines()) EXPECT_EQ(CanonicalJson(line), R"(["example"])") << result;
+  EXPECT_TRUE(result.out.empty() || result.out.back() == '\n');
+  ASSERT_EQ(result.ErrLines().size(), 1u) << result;
+  EXPECT_THAT(result.err, HasSubstr("not-json.txt"));
+}
+
+// ---------------------------------------------------------------------------
+// No input may crash or hang the program.
+
+std::string NestedJson(char open, size_t depth) {
+  std::string text;
+  for (size_t level = 0; level < depth; ++level) text += open == '{' ? "{\"a\":" : "[";
+  text += "1";
+  text.append(depth, open == '{' ? '}' : ']');
+  return text;
+}
+
+TEST(CliRobustnessTest, DeeplyNestedArrayAtTheRootFailsCleanly) {
+  TempDir dir;
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", dir.Write("nested.json", NestedJson('[', 100'000))}), 3,
+                {"nested.json"});
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", dir.Write("open.json", std::string(100'000, '{'))}), 3,
+                {"open.json"});
+}
+
+TEST(CliRobustnessTest, DeeplyNestedObjectsAtTheRootFailCleanly) {
+  SKIP_KNOWN_BUG("JSON objects nested 256+ deep abort the process (simdjson On-Demand assertion "
+                 "'depth < parser->max_depth()' in Debug builds; signal 6)");
+  TempDir dir;
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", dir.Write("objects.json", NestedJson('{', 100'000))}), 3,
+                {"objects.json"});
+}
+
+TEST(CliRobustnessTest, DeeplyNestedElementThatIsReadFailsCleanly) {
+  SKIP_KNOWN_BUG("256+ nested arrays inside Patient.extension abort the process when the expression reads "
+                 "extension (simdjson On-Demand assertion in Debug builds; signal 6)");
+  TempDir dir;
+  std::string path = dir.Write("nested.json", R"({"resourceType":"Patient","extension":)" + NestedJson('[', 300) + "}");
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.extension.count()", path}), 3, {"nested.json"});
+}
+
+TEST(CliRobustnessTest, DeeplyNestedElementThatIsNotReadFailsToo) {
+  SKIP_KNOWN_BUG("the element-filtered parse does not depth-check skipped elements: a Patient whose unread "
+                 "extension nests 100,000 arrays gives exit 0 for 'Patient.id' but crashes for "
+                 "'Patient.extension' (ParseOptions: nested too deeply -> failure)");
+  TempDir dir;
+  std::string path =
+      dir.Write("nested.json", R"({"resourceType":"Patient","extension":)" + NestedJson('[', 100'000) + "}");
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", path}), 3, {"nested.json"});
+}
+
+TEST(CliRobustnessTest, BinaryGarbageFailsCleanly) {
+  TempDir dir;
+  std::string garbage;
+  for (int index = 0; index < 4096; ++index) garbage += static_cast<char>((index * 7919) % 256);
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", dir.Write("garbage.bin", garbage)}), 3, {"garbage.bin"});
+  ExpectFailure(RunRegenpath({"fhirpath", "Patient.id", dir.Write("utf8.json", "{\"resourceType\":\"Patient\",\"id\":\"\xC3\x28\"}")}),
+                3, {"utf8.json"});
+}
+
+TEST(CliRobustnessTest, DeeplyNestedExpressionDoesNotCrash) {
+  // 60,000 levels: a single argument may hold at most 128 KiB.
+  for (size_t depth : {1'000u, 60'000u}) {
+    SCOPED_TRACE(depth);
+    std::string expression = std::string(depth, '(') + "1" + std::string(depth, ')');
+    RunResult result = RunRegenpath({"fhirpath", expression, Data("patient.json")});
+    EXPECT_EQ(result.signal, 0) << "killed by signal " << result.signal;
+    EXPECT_FALSE(result.timed_out);
+    // Either it evaluates or it is rejected as invalid; it never crashes.
+    EXPECT_TRUE(result.exit_code == 0 || result.exit_code == 3) << result;
+    if (result.exit_code == 0) {
+      EXPECT_EQ(CanonicalJson(result.out), "[1]");
+    } else {
+      EXPECT_EQ(result.ErrLines().size(), 1u) << result;
+    }
+  }
+}
+
+TEST(CliRobustnessTest, LongOperatorChainsDoNotCrash) {
+  SKIP_KNOWN_BUG("a long left-deep chain ('1+1+...+1' with 1,000 terms, or 'Patient.name.name...' 3,000 steps) "
+                 "overflows the stack in TypeChecker::Check / Evaluator::Eval (ASan: stack-overflow); only "
+                 "parenthesis nesting is limited");
+  std::string sum = "1";
+  for (int index = 0; index < 50'000; ++index) sum += "+1";
+  for (bool lenient : {false, true}) {
+    SCOPED_TRACE(lenient ? "lenient" : "checked");
+    std::vector<std::string> args = {"fhirpath", sum, Data("patient.json")};
+    if (lenient) args.insert(args.begin() + 1, "--lenient");
+    RunResult result = RunRegenpath(args);
+    EXPECT_EQ(result.signal, 0) << "killed by signal " << result.signal;
+    EXPECT_TRUE(result.exit_code == 0 || result.exit_code == 3) << result;
+    if (result.exit_code == 0) {
+      EXPECT_EQ(CanonicalJson(result.out), "[50001]");
+    }
+  }
+  std::string path = "Patient";
+  for (int index = 0; index < 20'000; ++index) path += ".name";
+  RunResult chained = RunRegenpath({"fhirpath", "--lenient", path, Data("patient.json")});
+  EXPECT_EQ(chained.signal, 0) << "killed by signal " << chained.signal;
+  EXPECT_TRUE(chained.exit_code == 0 || chained.exit_code == 3) << chained;
+}
+
+TEST(CliRobustnessTest, ModeratelyLongChainsWork) {
+  std::string sum = "1";
+  for (int index = 0; index < 200; ++index) sum += "+1";
+  RunResult result = RunRegenpath({"fhirpath", sum, Data("patient.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_EQ(CanonicalJson(result.out), "[201]");
+}
+
+}  // namespace
+}  // namespace regenpath::cli
