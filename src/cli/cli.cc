@@ -9,6 +9,7 @@
 #include "cli/assess_command.h"
 #include "cli/exit_codes.h"
 #include "cli/fhirpath_command.h"
+#include "cli/kb_export_command.h"
 
 namespace regenpath::cli {
 
@@ -45,6 +46,11 @@ int Main(int argc, char** argv) {
   kb_command->require_subcommand(1);
   CLI::App* kb_check = kb_command->add_subcommand("check", "Load the knowledge base and report every problem");
   kb_check->add_option("--kb", kb.kb_dir, "A knowledge-base directory (default: the built-in one)");
+  CLI::App* kb_export = kb_command->add_subcommand(
+      "export", "Write the knowledge base as FHIR R4 PlanDefinition, ActivityDefinition, Library and ValueSet files");
+  kb_export->add_option("--fhir", kb.fhir_dir, "Output directory, created if absent: one ResourceType-id.json per resource")
+      ->required();
+  kb_export->add_option("--kb", kb.kb_dir, "A knowledge-base directory (default: the built-in one)");
   CLI::App* kb_eval =
       kb_command->add_subcommand("eval", "Print one definition's value on a record (for knowledge-base authors)");
   kb_eval->add_option("--kb", kb.kb_dir, "A knowledge-base directory (default: the built-in one)");
@@ -63,6 +69,7 @@ int Main(int argc, char** argv) {
   if (assess_command->parsed()) return RunAssess(assess, std::cout, std::cerr);
   if (kb_check->parsed()) return RunKbCheck(kb, std::cout, std::cerr);
   if (kb_eval->parsed()) return RunKbEval(kb, std::cout, std::cerr);
+  if (kb_export->parsed()) return RunKbExport(kb, std::cout, std::cerr);
   return kExitUsage;
 }
 

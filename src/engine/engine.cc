@@ -83,6 +83,12 @@ class Assessor {
     FindRedFlags(out);
     FindContraindications();
     FindCurrentMedications();
+    if (const auto& escalation = kb_.bleeding_risk_escalation()) {
+      escalate_bleeding_risk_ = Truth(evaluator_.Patient(escalation->definition), false) == true;
+      if (escalate_bleeding_risk_ && escalation->confidence == Confidence::kU) {
+        NoteUnverified(fmt::format("bleeding-risk escalation: {}", escalation->display));
+      }
+    }
     for (const auto& [condition, matcher] : conditions_) AssessCondition(*condition, *matcher, out);
     out.stage = "not-applicable";
     for (std::string_view stage : kStagePriority) {
@@ -456,10 +462,19 @@ class Assessor {
       plan.image_guidance = procedure.image_guidance;
       plan.bleeding_risk = procedure.bleeding_risk;
       plan.bleeding_risk_note = procedure.bleeding_risk_note;
+      knowledge::Procedure effective = procedure;
+      if (escalate_bleeding_risk_ && !procedure.bleeding_risk.empty() && procedure.bleeding_risk != "high") {
+        // ASRA 2018: a patient at higher bleeding risk moves up one category.
+        effective.bleeding_risk = procedure.bleeding_risk == "low" ? "intermediate" : "high";
+        plan.bleeding_risk = effective.bleeding_risk;
+        std::string moved = fmt::format("moved up from {}: {}", procedure.bleeding_risk,
+                                        kb_.bleeding_risk_escalation()->display);
+        plan.bleeding_risk_note = plan.bleeding_risk_note.empty() ? moved : plan.bleeding_risk_note + "; " + moved;
+      }
       plan.protocol = procedure.protocol;
       plan.monitoring = option->monitoring;
       plan.pre_checks = procedure.pre_checks;
-      if (!procedure.bleeding_risk.empty() && status != "contraindicated") plan.medication_holds = HoldsFor(procedure);
+      if (!procedure.bleeding_risk.empty() && status != "contraindicated") plan.medication_holds = HoldsFor(effective);
       if (!procedure.protocol.empty() && procedure.protocol_confidence == Confidence::kU) {
         NoteUnverified(fmt::format("protocol of {}", option->id));
       }
@@ -528,6 +543,7 @@ class Assessor {
   const std::vector<std::pair<const knowledge::Condition*, const fhirpath::CompiledExpression*>>& conditions_;
   const std::vector<std::pair<const knowledge::MedicationHold*, const fhirpath::CompiledExpression*>>& holds_;
   bool red_flag_ = false;
+  bool escalate_bleeding_risk_ = false;
   std::map<std::string, Refs> patient_contraindications_;
   std::vector<CurrentMedication> current_medications_;
   std::vector<MissingDataItem> missing_;

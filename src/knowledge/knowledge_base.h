@@ -236,6 +236,16 @@ struct Instrument {
   SourceLocation location;
 };
 
+// ASRA 2018: patients at higher bleeding risk (several antithrombotics, old
+// age, renal or liver disease) move up one procedure category.
+struct BleedingRiskEscalation {
+  std::string definition;  // patient-scope criterion
+  std::string display;
+  std::vector<std::string> sources;
+  Confidence confidence = Confidence::kU;
+  SourceLocation location;
+};
+
 // A three-valued condition over criteria (stage rules).
 struct RuleExpr {
   enum class Kind { kCriterion, kNot, kAll, kAny, kAlways };
@@ -292,6 +302,7 @@ class KnowledgeBase {
   const std::vector<MedicationHold>& medication_holds() const { return medication_holds_; }
   const std::vector<Instrument>& instruments() const { return instruments_; }
   const std::vector<StageRule>& stage_rules() const { return stage_rules_; }
+  const std::optional<BleedingRiskEscalation>& bleeding_risk_escalation() const { return bleeding_risk_escalation_; }
 
   // Lookups by id; nullptr when absent.
   const Citation* FindCitation(std::string_view id) const;
@@ -326,6 +337,7 @@ class KnowledgeBase {
   std::vector<MedicationHold> medication_holds_;
   std::vector<Instrument> instruments_;
   std::vector<StageRule> stage_rules_;
+  std::optional<BleedingRiskEscalation> bleeding_risk_escalation_;
   std::unique_ptr<fhirpath::Terminology> terminology_;
 };
 

@@ -304,6 +304,10 @@ class Loader {
           ReadHeader(body);
           continue;
         }
+        if (key == "bleeding_risk_escalation") {
+          ReadEscalation(body);
+          continue;
+        }
         if (!body.IsSequence()) {
           if (!body.IsNull()) Report(body, fmt::format("'{}' must be a list", key));
           continue;
@@ -359,6 +363,22 @@ class Loader {
     kb_->version_ = String(node, "version", true);
     kb_->title_ = String(node, "title");
     kb_->description_ = String(node, "description");
+  }
+
+  void ReadEscalation(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      Report(node, "bleeding_risk_escalation must be a mapping {definition, display, sources, confidence}");
+      return;
+    }
+    if (kb_->bleeding_risk_escalation_) Report(node, "a second bleeding_risk_escalation");
+    CheckKeys(node, {"definition", "display", "sources", "confidence", "note"});
+    BleedingRiskEscalation escalation;
+    escalation.location = At(node);
+    escalation.definition = String(node, "definition", true);
+    escalation.display = String(node, "display", true);
+    escalation.sources = Strings(node, "sources", true);
+    escalation.confidence = ReadConfidence(node);
+    kb_->bleeding_risk_escalation_ = std::move(escalation);
   }
 
   void ReadCitation(const YAML::Node& node) {
@@ -796,6 +816,10 @@ class Loader {
       }
     }
     for (const Instrument& instrument : kb_->instruments_) CheckCitations(instrument.location, instrument.sources);
+    if (const auto& escalation = kb_->bleeding_risk_escalation_) {
+      CheckCitations(escalation->location, escalation->sources);
+      CheckDefinition(escalation->location, escalation->definition, "bleeding_risk_escalation definition");
+    }
 
     std::set<std::string> reachable;
     auto check_slot = [&](const Condition& condition, const std::vector<std::string>& ids, std::string_view category) {

@@ -39,6 +39,8 @@ std::map<std::string, std::string> Parts() {
       {"platelets", R"({"resourceType":"Observation","id":"o1","status":"final",
         "code":{"coding":[{"system":"http://loinc.org","code":"777-3"}]},"effectiveDateTime":"2024-05-01",
         "valueQuantity":{"value":250,"unit":"10*3/uL","system":"http://unitsofmeasure.org","code":"10*3/uL"}})"},
+      {"clopidogrel", R"({"resourceType":"MedicationRequest","id":"m2","status":"active","intent":"order",
+        "medicationCodeableConcept":{"text":"clopidogrel 75 MG Oral Tablet"}})"},
       {"cauda-equina", R"({"resourceType":"Condition","id":"ce1",
         "code":{"coding":[{"system":"http://snomed.info/sct","code":"192970008"}]}})"},
       {"septicemia", R"({"resourceType":"Condition","id":"s1",
@@ -138,6 +140,17 @@ TEST_F(EngineTest, RegenerativeCandidateWithHoldsByBleedingRisk) {
   EXPECT_EQ(prolotherapy.procedure->medication_holds[0].hold_days_before, 3);  // intermediate risk
   EXPECT_TRUE(assessment.missing_data.empty());
   EXPECT_THAT(assessment.unverified_facts, ::testing::Contains(HasSubstr("adequate-trial")));
+}
+
+TEST_F(EngineTest, SeveralAntithromboticsMoveTheProcedureUpOneCategory) {
+  Assessment assessment = Assess(With(kCandidate, "clopidogrel"));
+  const Recommendation& prp = Find(assessment, "prp-knee");
+  ASSERT_TRUE(prp.procedure.has_value());
+  EXPECT_EQ(prp.procedure->bleeding_risk, "intermediate");  // low, moved up
+  EXPECT_THAT(prp.procedure->bleeding_risk_note, HasSubstr("moved up from low"));
+  ASSERT_FALSE(prp.procedure->medication_holds.empty());
+  EXPECT_EQ(prp.procedure->medication_holds[0].hold_days_before, 3);  // apixaban at intermediate risk
+  EXPECT_EQ(Find(assessment, "prolotherapy-knee").procedure->bleeding_risk, "high");
 }
 
 TEST_F(EngineTest, RedFlagWinsOverEverything) {
