@@ -6,11 +6,31 @@ usage: validate_json_schema.py SCHEMA FILE...   (FILE '-' reads stdin)
 Uses Debian's python3-jsonschema. Prints one line per invalid document with
 the first errors and their JSON paths; exit status 1 if any is invalid,
 2 on usage errors or unreadable input.
+
+A schema with an OpenAPI-style "discriminator" (the FHIR R4 JSON schema: a
+root oneOf over every resource type, told apart by "resourceType") validates
+a document against the one definition its discriminator names. That is what
+the oneOf means, since each definition requires its own resourceType, and the
+errors then point into the resource instead of "not valid under any of the
+given schemas". Documents without a known discriminator value, and schemas
+without a discriminator, are validated against the whole schema.
 """
 import json
 import sys
 
 import jsonschema
+
+
+def validator_for_document(validator, discriminator, document):
+    """The validator for the definition the discriminator picks, if any."""
+    if not isinstance(document, dict):
+        return validator
+    value = document.get(discriminator.get("propertyName"))
+    target = discriminator.get("mapping", {}).get(value) if isinstance(value, str) else None
+    if not isinstance(target, str):
+        return validator
+    # References resolve against the root schema (the validator's resolver).
+    return validator.evolve(schema={"$ref": target})
 
 
 def main(argv):
@@ -24,6 +44,9 @@ def main(argv):
     schema.pop("$id", None)
     validator_class = jsonschema.validators.validator_for(schema)
     validator = validator_class(schema)
+    discriminator = schema.get("discriminator")
+    if not isinstance(discriminator, dict):
+        discriminator = {}
     status = 0
     for path in argv[2:]:
         try:
@@ -35,7 +58,8 @@ def main(argv):
         except (OSError, ValueError) as error:
             print(f"{path}: cannot read JSON: {error}", file=sys.stderr)
             return 2
-        errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+        errors = sorted(validator_for_document(validator, discriminator, document).iter_errors(document),
+                        key=lambda e: [str(part) for part in e.absolute_path])
         if errors:
             status = 1
             for error in errors[:5]:

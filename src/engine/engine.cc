@@ -144,10 +144,21 @@ class Assessor {
     if (const fhir::Node* gender = patient->Child("gender"); gender != nullptr && gender->has_value()) {
       out.sex = std::string(gender->text());
     }
+    // A deceased patient's age is the age at death, and the clinician is told.
+    DateTime age_at = evaluator_.now();
+    if (const fhir::Node* deceased = patient->Child("deceased"); deceased != nullptr && deceased->has_value()) {
+      std::optional<DateTime> when = DateTime::ParseDateTime(deceased->text());
+      if (when) age_at = *when;
+      if (when || deceased->text() == "true") {
+        out.issues.push_back(AssessmentIssue{
+            "warning", fmt::format("the patient is recorded as deceased{}", when ? " on " + when->ToString() : ""),
+            patient->Path() + ".deceased"});
+      }
+    }
     if (const fhir::Node* birth = patient->Child("birthDate"); birth != nullptr && birth->has_value()) {
       // (An invalid birthDate is already an issue from the parser.)
       std::optional<DateTime> date = DateTime::ParseDate(birth->text());
-      if (date) out.age = AgeAt(*date, evaluator_.now());
+      if (date) out.age = AgeAt(*date, age_at);
     }
   }
 
@@ -591,7 +602,7 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   }
   if (!whole_tree) {
     // What the engine itself reads: patients, codes, displays, statuses.
-    for (const char* name : {"gender", "birthDate", "code", "coding", "system", "display", "text"}) read.push_back(name);
+    for (const char* name : {"gender", "birthDate", "deceased", "code", "coding", "system", "display", "text"}) read.push_back(name);
     engine.element_filter_ = std::make_shared<fhir::ElementFilter>(std::move(read));
   }
   return engine;
