@@ -32,7 +32,8 @@ Result<fs::path> MakeStagingDirectory(const fs::path& parent, const std::string&
     fs::path candidate = parent / fmt::format("{}-{}-{}", prefix, static_cast<long>(getpid()), attempt);
     if (mkdir(candidate.c_str(), 0777) == 0) return candidate;
     if (errno != EEXIST) {
-      return Fail(InvalidArgument(fmt::format("cannot write in '{}': {}", parent.string(), std::strerror(errno))));
+      return Fail(
+          InvalidArgument(fmt::format("cannot write in '{}': {}", parent.string(), std::strerror(errno))));
     }
   }
   return Fail(InvalidArgument(fmt::format("cannot write in '{}': no free temporary name", parent.string())));
@@ -48,7 +49,8 @@ Status WriteFile(const fs::path& path, const std::string& content) {
 
 bool IsExportedName(const std::string& name) {
   for (std::string_view type : {"PlanDefinition-", "ActivityDefinition-", "Library-", "ValueSet-"}) {
-    if (name.rfind(type, 0) == 0 && name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) return true;
+    if (name.rfind(type, 0) == 0 && name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0)
+      return true;
   }
   return false;
 }
@@ -65,12 +67,13 @@ Status WriteExport(const fs::path& target, const std::vector<knowledge::Exported
   }
   fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   if (!exists && !fs::is_directory(parent, error)) {
-    return InvalidArgument(
-        fmt::format("cannot create '{}': '{}' is not an existing directory", target.string(), parent.string()));
+    return InvalidArgument(fmt::format("cannot create '{}': '{}' is not an existing directory",
+                                       target.string(), parent.string()));
   }
   // Inside an existing OUTDIR the renames below stay on its file system.
-  Result<fs::path> staging = exists ? MakeStagingDirectory(target, ".regenpath-export")
-                                    : MakeStagingDirectory(parent, fmt::format(".{}.tmp", target.filename().string()));
+  Result<fs::path> staging =
+      exists ? MakeStagingDirectory(target, ".regenpath-export")
+             : MakeStagingDirectory(parent, fmt::format(".{}.tmp", target.filename().string()));
   if (!staging.has_value()) return staging.error();
   const auto abandon = [&](Status failure) {
     std::error_code ignored;
@@ -84,7 +87,8 @@ Status WriteExport(const fs::path& target, const std::vector<knowledge::Exported
   if (!exists) {
     fs::rename(*staging, target, error);
     if (error) {
-      return abandon(InvalidArgument(fmt::format("cannot create '{}': {}", target.string(), error.message())));
+      return abandon(
+          InvalidArgument(fmt::format("cannot create '{}': {}", target.string(), error.message())));
     }
     return Status::Ok();
   }
@@ -116,16 +120,17 @@ int RunKbExport(const KbOptions& options, std::ostream& out, std::ostream& err) 
     return kExitUsage;
   }
   Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb =
-      options.kb_dir ? knowledge::KnowledgeBase::LoadDirectory(*options.kb_dir)
-                     : Result<std::shared_ptr<const knowledge::KnowledgeBase>>(knowledge::KnowledgeBase::Embedded());
+      options.kb_dir
+          ? knowledge::KnowledgeBase::LoadDirectory(*options.kb_dir)
+          : Result<std::shared_ptr<const knowledge::KnowledgeBase>>(knowledge::KnowledgeBase::Embedded());
   if (!kb.has_value()) {
     err << kCommand << ": " << kb.error().message() << "\n";
     return kExitInvalidInput;
   }
   const knowledge::KnowledgeBase& base = **kb;
   if (!base.usable()) {
-    err << fmt::format("{}: the knowledge base has {} problem(s); run `regenpath kb check{}` to list them\n", kCommand,
-                       base.problems().size(), options.kb_dir ? " --kb " + *options.kb_dir : "");
+    err << fmt::format("{}: the knowledge base has {} problem(s); run `regenpath kb check{}` to list them\n",
+                       kCommand, base.problems().size(), options.kb_dir ? " --kb " + *options.kb_dir : "");
     return kExitInvalidInput;
   }
   Result<std::vector<knowledge::ExportedResource>> resources = knowledge::ExportFhir(base);
@@ -142,10 +147,11 @@ int RunKbExport(const KbOptions& options, std::ostream& out, std::ostream& err) 
   }
   std::map<std::string, int> counts;
   for (const knowledge::ExportedResource& resource : *resources) ++counts[resource.resource_type];
-  out << fmt::format("{} {}: wrote {} resources to {} ({} PlanDefinition, {} Library, {} ActivityDefinition, {} "
-                     "ValueSet)\n",
-                     base.name(), base.version(), resources->size(), target.string(), counts["PlanDefinition"],
-                     counts["Library"], counts["ActivityDefinition"], counts["ValueSet"]);
+  out << fmt::format(
+      "{} {}: wrote {} resources to {} ({} PlanDefinition, {} Library, {} ActivityDefinition, {} "
+      "ValueSet)\n",
+      base.name(), base.version(), resources->size(), target.string(), counts["PlanDefinition"],
+      counts["Library"], counts["ActivityDefinition"], counts["ValueSet"]);
   return kExitOk;
 }
 

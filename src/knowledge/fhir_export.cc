@@ -22,24 +22,32 @@ constexpr std::string_view kBaseUrl = "http://regenpath.org/fhir/";
 // Extensions defined by regenpath (their StructureDefinitions are not part of
 // the export; the URLs identify them).
 constexpr std::string_view kConfidenceExtension = "http://regenpath.org/fhir/StructureDefinition/confidence";
-constexpr std::string_view kTextMatchExtension = "http://regenpath.org/fhir/StructureDefinition/valueset-text-match";
+constexpr std::string_view kTextMatchExtension =
+    "http://regenpath.org/fhir/StructureDefinition/valueset-text-match";
 constexpr std::string_view kDisplayExtension = "http://regenpath.org/fhir/StructureDefinition/display";
 constexpr std::string_view kNoteExtension = "http://regenpath.org/fhir/StructureDefinition/note";
 constexpr std::string_view kScopeExtension = "http://regenpath.org/fhir/StructureDefinition/definition-scope";
-constexpr std::string_view kMissingDataExtension = "http://regenpath.org/fhir/StructureDefinition/missing-data";
-constexpr std::string_view kParameterValueExtension = "http://regenpath.org/fhir/StructureDefinition/parameter-value";
-constexpr std::string_view kDirectionExtension = "http://regenpath.org/fhir/StructureDefinition/evidence-direction";
+constexpr std::string_view kMissingDataExtension =
+    "http://regenpath.org/fhir/StructureDefinition/missing-data";
+constexpr std::string_view kParameterValueExtension =
+    "http://regenpath.org/fhir/StructureDefinition/parameter-value";
+constexpr std::string_view kDirectionExtension =
+    "http://regenpath.org/fhir/StructureDefinition/evidence-direction";
 // HL7 extensions: R4 core (cqf-*) and the CPG implementation guide.
-constexpr std::string_view kStrengthExtension = "http://hl7.org/fhir/StructureDefinition/cqf-strengthOfRecommendation";
-constexpr std::string_view kQualityExtension = "http://hl7.org/fhir/StructureDefinition/cqf-qualityOfEvidence";
+constexpr std::string_view kStrengthExtension =
+    "http://hl7.org/fhir/StructureDefinition/cqf-strengthOfRecommendation";
+constexpr std::string_view kQualityExtension =
+    "http://hl7.org/fhir/StructureDefinition/cqf-qualityOfEvidence";
 constexpr std::string_view kCitationExtension = "http://hl7.org/fhir/StructureDefinition/cqf-citation";
-constexpr std::string_view kRationaleExtension = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-rationale";
+constexpr std::string_view kRationaleExtension =
+    "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-rationale";
 // Code systems of the knowledge base's own enumerations (identifiers only).
 constexpr std::string_view kStatusSystem = "http://regenpath.org/fhir/CodeSystem/recommendation-status";
 constexpr std::string_view kStageSystem = "http://regenpath.org/fhir/CodeSystem/stage";
 constexpr std::string_view kCategorySystem = "http://regenpath.org/fhir/CodeSystem/option-category";
 constexpr std::string_view kTherapySystem = "http://regenpath.org/fhir/CodeSystem/therapy";
-constexpr std::string_view kContraindicationSystem = "http://regenpath.org/fhir/CodeSystem/contraindication-kind";
+constexpr std::string_view kContraindicationSystem =
+    "http://regenpath.org/fhir/CodeSystem/contraindication-kind";
 constexpr std::string_view kMissingDataSystem = "http://regenpath.org/fhir/CodeSystem/missing-data";
 
 constexpr std::string_view kFhirPath = "text/fhirpath";
@@ -67,9 +75,20 @@ size_t OddWhitespaceAt(std::string_view text, size_t at) {
   return 0;
 }
 
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Without leading and trailing whitespace (YAML folded scalars end with a
+// newline).
+std::string Trim(std::string_view text) {
+  size_t begin = 0;
+  while (begin < text.size() && IsSpace(text[begin])) ++begin;
+  size_t end = text.size();
+  while (end > begin && IsSpace(text[end - 1])) --end;
+  return std::string(text.substr(begin, end - begin));
+}
+
 // The text as a FHIR string: odd whitespace (no-break and thin spaces) becomes
-// a space, and leading/trailing whitespace (YAML folded scalars end with a
-// newline) is dropped.
+// a space, and leading/trailing whitespace is dropped.
 std::string Clean(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -82,12 +101,7 @@ std::string Clean(std::string_view text) {
       out += text[at++];
     }
   }
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  size_t begin = 0;
-  while (begin < out.size() && is_space(out[begin])) ++begin;
-  size_t end = out.size();
-  while (end > begin && is_space(out[end - 1])) --end;
-  return out.substr(begin, end - begin);
+  return Trim(out);
 }
 
 bool IsFhirId(std::string_view id) {
@@ -109,7 +123,10 @@ bool IsFhirCode(std::string_view code) {
 }
 
 bool HasWhitespace(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
+  for (size_t at = 0; at < text.size(); ++at) {
+    if (std::isspace(static_cast<unsigned char>(text[at])) || OddWhitespaceAt(text, at) > 0) return true;
+  }
+  return false;
 }
 
 std::string Url(std::string_view resource_type, std::string_view id) {
@@ -138,7 +155,8 @@ std::string Base64(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t at = 0;
   for (; at + 2 < bytes.size(); at += 3) {
-    uint32_t chunk = (static_cast<unsigned char>(bytes[at]) << 16) | (static_cast<unsigned char>(bytes[at + 1]) << 8) |
+    uint32_t chunk = (static_cast<unsigned char>(bytes[at]) << 16) |
+                     (static_cast<unsigned char>(bytes[at + 1]) << 8) |
                      static_cast<unsigned char>(bytes[at + 2]);
     out += kAlphabet[(chunk >> 18) & 63];
     out += kAlphabet[(chunk >> 12) & 63];
@@ -180,10 +198,9 @@ std::string PrefixRegex(std::string_view code) {
 }
 
 bool IsCalendarUnit(std::string_view unit) {
-  static constexpr std::string_view kUnits[] = {"year",   "years",   "month",  "months",      "week",
-                                                "weeks",  "day",     "days",   "hour",        "hours",
-                                                "minute", "minutes", "second", "seconds",     "millisecond",
-                                                "milliseconds"};
+  static constexpr std::string_view kUnits[] = {
+      "year", "years", "month",  "months",  "week",   "weeks",   "day",         "days",
+      "hour", "hours", "minute", "minutes", "second", "seconds", "millisecond", "milliseconds"};
   return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits);
 }
 
@@ -362,8 +379,10 @@ class Exporter {
     std::vector<ExportedResource> resources;
     Add("PlanDefinition", kb_.name(), PlanDefinition(), resources);
     Add("Library", kb_.name(), Library(), resources);
-    for (const Option& option : kb_.options()) Add("ActivityDefinition", option.id, ActivityDefinition(option), resources);
-    for (const ValueSet& value_set : kb_.valuesets()) Add("ValueSet", value_set.id, ValueSetResource(value_set), resources);
+    for (const Option& option : kb_.options())
+      Add("ActivityDefinition", option.id, ActivityDefinition(option), resources);
+    for (const ValueSet& value_set : kb_.valuesets())
+      Add("ValueSet", value_set.id, ValueSetResource(value_set), resources);
     if (!status_.ok()) return Fail(status_);
     return resources;
   }
@@ -371,7 +390,8 @@ class Exporter {
  private:
   void CheckId(std::string_view what, std::string_view id) {
     if (status_.ok() && !IsFhirId(id)) {
-      status_ = InvalidInput(fmt::format("{} '{}' is not a valid FHIR id ([A-Za-z0-9\\-.]{{1,64}})", what, id));
+      status_ =
+          InvalidInput(fmt::format("{} '{}' is not a valid FHIR id ([A-Za-z0-9\\-.]{{1,64}})", what, id));
     }
   }
 
@@ -491,13 +511,14 @@ class Exporter {
     // Records carrying product-level codes are recognized by names in
     // coding.display / text: not expressible in compose, so kept as an
     // extension (and said in the description).
-    for (const std::string& name : value_set.text) extensions.push_back(Extension(kTextMatchExtension, "valueString", Text(Clean(name))));
+    for (const std::string& name : value_set.text)
+      extensions.push_back(Extension(kTextMatchExtension, "valueString", Text(Clean(name))));
     // R4 ValueSet has no relatedArtifact: sources become cqf-citation.
     for (const std::string& id : value_set.sources) {
       const Citation* citation = kb_.FindCitation(id);
       if (citation != nullptr) {
-        extensions.push_back(
-            Extension(kCitationExtension, "valueString", Text(fmt::format("[{}] {}", citation->id, CitationText(*citation)))));
+        extensions.push_back(Extension(kCitationExtension, "valueString",
+                                       Text(fmt::format("[{}] {}", citation->id, CitationText(*citation)))));
       }
     }
     json::object resource = Artifact("ValueSet", value_set.id, std::move(extensions));
@@ -508,12 +529,15 @@ class Exporter {
     std::vector<std::string> description;
     if (!value_set.note.empty()) description.push_back(Clean(value_set.note));
     if (!value_set.text.empty()) {
-      description.push_back(fmt::format(
-          "Also a member: a Coding whose display, or a CodeableConcept whose text, contains (ignoring case) one of: {}.",
-          Joined(value_set.text)));
+      description.push_back(
+          fmt::format("Also a member: a Coding whose display, or a CodeableConcept whose text, contains "
+                      "(ignoring case) one of: {}.",
+                      Joined(value_set.text)));
     }
-    if (std::any_of(value_set.concepts.begin(), value_set.concepts.end(), [](const Concept& c) { return c.prefix; })) {
-      description.push_back("Regex filters on the code stand for every code that starts with the given code.");
+    if (std::any_of(value_set.concepts.begin(), value_set.concepts.end(),
+                    [](const Concept& c) { return c.prefix; })) {
+      description.push_back(
+          "Regex filters on the code stand for every code that starts with the given code.");
     }
     Put(resource, "description", Joined(description, "\n\n"));
     if (!value_set.concepts.empty()) resource["compose"] = Compose(value_set);
@@ -535,7 +559,8 @@ class Exporter {
         json::object filter;
         json::array extensions;
         if (!Clean(concept_entry.display).empty()) {
-          extensions.push_back(Extension(kDisplayExtension, "valueString", Text(Clean(concept_entry.display))));
+          extensions.push_back(
+              Extension(kDisplayExtension, "valueString", Text(Clean(concept_entry.display))));
         }
         extensions.push_back(ConfidenceExtension(concept_entry.confidence));
         filter["extension"] = std::move(extensions);
@@ -650,14 +675,18 @@ class Exporter {
   // way. Content is in dependency order, one text/fhirpath attachment each.
   json::object Library() {
     json::object resource = Artifact("Library", kb_.name(), {});
-    Put(resource, "title", kb_.title().empty() ? kb_.name() + " definitions" : kb_.title() + " (definitions)");
+    Put(resource, "title",
+        kb_.title().empty() ? kb_.name() + " definitions" : kb_.title() + " (definitions)");
     resource["status"] = "active";
-    resource["type"] = CodeableConcept(Coding("http://terminology.hl7.org/CodeSystem/library-type", "logic-library", "Logic Library"));
+    resource["type"] = CodeableConcept(
+        Coding("http://terminology.hl7.org/CodeSystem/library-type", "logic-library", "Logic Library"));
     Put(resource, "description",
-        "The FHIRPath definitions of the care pathway, evaluated on the patient's record as a Bundle (paths start at "
+        "The FHIRPath definitions of the care pathway, evaluated on the patient's record as a Bundle (paths "
+        "start at "
         "Bundle.entry.resource). A definition refers to other definitions and to the parameters as %`name`; "
         "condition-scoped definitions are evaluated once per in-scope condition with %condition bound to its "
-        "Condition resources and %target to its target ids. now() and today() are the assessment date. Each content "
+        "Condition resources and %target to its target ids. now() and today() are the assessment date. Each "
+        "content "
         "attachment is one definition: its title is the name, its data the base64 expression.");
 
     std::set<std::string> used_valuesets;
@@ -665,18 +694,22 @@ class Exporter {
     for (const Definition& definition : kb_.definitions()) {
       json::array extensions;
       extensions.push_back(
-          Extension(kScopeExtension, "valueCode", definition.scope == DefinitionScope::kCondition ? "condition" : "patient"));
+          Extension(kScopeExtension, "valueCode",
+                    definition.scope == DefinitionScope::kCondition ? "condition" : "patient"));
       if (definition.missing_data) {
-        extensions.push_back(Extension(kMissingDataExtension, "valueCoding",
-                                       Coding(kMissingDataSystem,
-                                              Code("missing_data id", definition.missing_data->id),
-                                              definition.missing_data->display)));
+        extensions.push_back(
+            Extension(kMissingDataExtension, "valueCoding",
+                      Coding(kMissingDataSystem, Code("missing_data id", definition.missing_data->id),
+                             definition.missing_data->display)));
       }
-      if (!Clean(definition.note).empty()) extensions.push_back(Extension(kNoteExtension, "valueString", Text(Clean(definition.note))));
+      if (!Clean(definition.note).empty())
+        extensions.push_back(Extension(kNoteExtension, "valueString", Text(Clean(definition.note))));
       json::object attachment;
       attachment["extension"] = std::move(extensions);
       attachment["contentType"] = kFhirPath;
-      attachment["data"] = Base64(Clean(WithValueSetUrls(definition.expression, used_valuesets)));
+      // base64Binary has no string pattern: the expression is kept as written
+      // (a no-break space in a string literal is part of its meaning).
+      attachment["data"] = Base64(Trim(WithValueSetUrls(definition.expression, used_valuesets)));
       attachment["title"] = definition.id;
       content.push_back(std::move(attachment));
     }
@@ -703,8 +736,11 @@ class Exporter {
   std::vector<std::string> OptionSources(const Option& option) const {
     std::vector<std::string> ids = option.sources;
     for (const Evidence& evidence : option.evidence) ids.push_back(evidence.source);
-    if (option.procedure) ids.insert(ids.end(), option.procedure->guidance_sources.begin(), option.procedure->guidance_sources.end());
-    if (option.follow_up) ids.insert(ids.end(), option.follow_up->sources.begin(), option.follow_up->sources.end());
+    if (option.procedure)
+      ids.insert(ids.end(), option.procedure->guidance_sources.begin(),
+                 option.procedure->guidance_sources.end());
+    if (option.follow_up)
+      ids.insert(ids.end(), option.follow_up->sources.begin(), option.follow_up->sources.end());
     if (option.cost) ids.insert(ids.end(), option.cost->sources.begin(), option.cost->sources.end());
     return ids;
   }
@@ -728,14 +764,16 @@ class Exporter {
         lines.push_back(line);
       }
       if (!procedure.protocol.empty()) {
-        lines.push_back(fmt::format("- Protocol: {} ({})", Clean(procedure.protocol), ConfidenceText(procedure.protocol_confidence)));
+        lines.push_back(fmt::format("- Protocol: {} ({})", Clean(procedure.protocol),
+                                    ConfidenceText(procedure.protocol_confidence)));
       }
       if (!procedure.bleeding_risk.empty()) {
         std::string line = "- Bleeding-risk category: " + procedure.bleeding_risk;
         if (!procedure.bleeding_risk_note.empty()) line += ". " + Clean(procedure.bleeding_risk_note);
         lines.push_back(fmt::format("{} ({})", line, ConfidenceText(procedure.bleeding_risk_confidence)));
       }
-      if (procedure.platelet_function_holds) lines.push_back("- The medications' platelet-function holds apply.");
+      if (procedure.platelet_function_holds)
+        lines.push_back("- The medications' platelet-function holds apply.");
       if (!procedure.pre_checks.empty()) {
         std::vector<std::string> checks;
         for (const std::string& id : procedure.pre_checks) checks.push_back(DefinitionText(id));
@@ -788,8 +826,8 @@ class Exporter {
       return std::all_of(code.begin() + from, code.begin() + to, [](char c) { return c >= '0' && c <= '9'; });
     };
     if (code.size() != 5) return "";
-    if (digits(0, 4) && (std::isdigit(static_cast<unsigned char>(code[4])) || code[4] == 'F' || code[4] == 'T' ||
-                         code[4] == 'U')) {
+    if (digits(0, 4) && (std::isdigit(static_cast<unsigned char>(code[4])) || code[4] == 'F' ||
+                         code[4] == 'T' || code[4] == 'U')) {
       return CanonicalSystem("cpt");
     }
     if (code[0] >= 'A' && code[0] <= 'V' && digits(1, 5)) return CanonicalSystem("hcpcs");
@@ -800,7 +838,8 @@ class Exporter {
   // a request resource type (Procedure is not one), and the knowledge base
   // names no product that a MedicationRequest would need.
   json::object ActivityDefinition(const Option& option) {
-    json::object resource = Artifact("ActivityDefinition", option.id, json::array{ConfidenceExtension(option.confidence)});
+    json::object resource =
+        Artifact("ActivityDefinition", option.id, json::array{ConfidenceExtension(option.confidence)});
     Put(resource, "title", option.display);
     resource["status"] = option.confidence == Confidence::kU ? "draft" : "active";
     Put(resource, "description", option.summary.empty() ? option.display : option.summary);
@@ -826,7 +865,8 @@ class Exporter {
       }
     }
     if (!codings.empty()) code["coding"] = std::move(codings);
-    Put(code, "text", uncoded.empty() ? option.display : fmt::format("{} (billing: {})", option.display, Joined(uncoded)));
+    Put(code, "text",
+        uncoded.empty() ? option.display : fmt::format("{} (billing: {})", option.display, Joined(uncoded)));
     resource["code"] = std::move(code);
     resource["intent"] = "proposal";
     if (!option.target.empty()) resource["bodySite"] = json::array{TextConcept(option.target)};
@@ -869,7 +909,8 @@ class Exporter {
     static constexpr std::string_view kNot = ".not()";
     if (expression == "true") return "false";
     if (expression == "false") return "true";
-    if (expression.size() > kNot.size() && expression.compare(expression.size() - kNot.size(), kNot.size(), kNot) == 0) {
+    if (expression.size() > kNot.size() &&
+        expression.compare(expression.size() - kNot.size(), kNot.size(), kNot) == 0) {
       return expression.substr(0, expression.size() - kNot.size());
     }
     return expression + std::string(kNot);
@@ -927,9 +968,11 @@ class Exporter {
     for (const StageRule& rule : kb_.stage_rules()) {
       std::string applies = RuleApplies(rule, condition, false);
       json::array conditions;
-      conditions.push_back(ActionCondition(
-          "applicability",
-          fmt::format("when: {}{}", RuleText(rule.when), rule.apply_on_unknown ? " (applies when unknown)" : ""), applies));
+      conditions.push_back(
+          ActionCondition("applicability",
+                          fmt::format("when: {}{}", RuleText(rule.when),
+                                      rule.apply_on_unknown ? " (applies when unknown)" : ""),
+                          applies));
       for (const auto& [stage, expression] : earlier) {
         conditions.push_back(
             ActionCondition("applicability", fmt::format("not at the earlier stage {}", stage), expression));
@@ -946,7 +989,8 @@ class Exporter {
     group["id"] = condition.id + ".stage";
     group["title"] = "Stage";
     group["description"] =
-        "The stage rules in order: the first whose criteria hold (or are unknown, when it applies on unknown) gives "
+        "The stage rules in order: the first whose criteria hold (or are unknown, when it applies on "
+        "unknown) gives "
         "the condition's stage.";
     group["groupingBehavior"] = "logical-group";
     group["selectionBehavior"] = "exactly-one";
@@ -956,21 +1000,24 @@ class Exporter {
 
   json::object OptionAction(const Option& option, const Condition& condition) const {
     json::array extensions;
-    extensions.push_back(Extension(kStrengthExtension, "valueCodeableConcept",
-                                   CodeableConcept(Coding(kStatusSystem, option.base_status, StatusDisplay(option.base_status)))));
+    extensions.push_back(Extension(
+        kStrengthExtension, "valueCodeableConcept",
+        CodeableConcept(Coding(kStatusSystem, option.base_status, StatusDisplay(option.base_status)))));
     if (!option.evidence.empty()) {
       // The grading schemes differ per source, so the levels are text, side
       // by side; each documentation entry carries its own.
       std::vector<std::string> levels;
       for (const Evidence& evidence : option.evidence) {
         levels.push_back(evidence.level.empty() ? fmt::format("{}: {}", evidence.source, evidence.direction)
-                                                : fmt::format("{}: {} ({})", evidence.source, Clean(evidence.level),
-                                                              evidence.direction));
+                                                : fmt::format("{}: {} ({})", evidence.source,
+                                                              Clean(evidence.level), evidence.direction));
       }
-      extensions.push_back(Extension(kQualityExtension, "valueCodeableConcept", TextConcept(Joined(levels, "; "))));
+      extensions.push_back(
+          Extension(kQualityExtension, "valueCodeableConcept", TextConcept(Joined(levels, "; "))));
     }
     if (!Clean(option.status_rationale).empty()) {
-      extensions.push_back(Extension(kRationaleExtension, "valueMarkdown", Text(Clean(option.status_rationale))));
+      extensions.push_back(
+          Extension(kRationaleExtension, "valueMarkdown", Text(Clean(option.status_rationale))));
     }
     extensions.push_back(ConfidenceExtension(option.confidence));
 
@@ -980,7 +1027,8 @@ class Exporter {
     Put(action, "title", option.display);
     Put(action, "description", option.summary);
     json::array reasons;
-    for (const std::string& criterion : option.criteria) reasons.push_back(TextConcept(DefinitionText(criterion)));
+    for (const std::string& criterion : option.criteria)
+      reasons.push_back(TextConcept(DefinitionText(criterion)));
     if (!reasons.empty()) action["reason"] = std::move(reasons);
 
     json::array documentation;
@@ -991,7 +1039,8 @@ class Exporter {
       seen.insert(evidence.source);
       json::array evidence_extensions;
       if (!Clean(evidence.level).empty()) {
-        evidence_extensions.push_back(Extension(kQualityExtension, "valueCodeableConcept", TextConcept(evidence.level)));
+        evidence_extensions.push_back(
+            Extension(kQualityExtension, "valueCodeableConcept", TextConcept(evidence.level)));
       }
       evidence_extensions.push_back(
           Extension(kDirectionExtension, "valueCode", Text(Code("evidence direction", evidence.direction))));
@@ -1010,13 +1059,14 @@ class Exporter {
     }
     json::array conditions;
     if (!option.when.empty()) {
-      conditions.push_back(ActionCondition("applicability", fmt::format("listed only when {}", DefinitionText(option.when)),
+      conditions.push_back(ActionCondition("applicability",
+                                           fmt::format("listed only when {}", DefinitionText(option.when)),
                                            Truth(option.when)));
     }
     if (!option.done.empty()) {
       // Already done or tried: the exit criterion of the action.
-      conditions.push_back(ActionCondition("stop", fmt::format("already done or tried: {}", DefinitionText(option.done)),
-                                           Truth(option.done)));
+      conditions.push_back(ActionCondition(
+          "stop", fmt::format("already done or tried: {}", DefinitionText(option.done)), Truth(option.done)));
     }
     if (!conditions.empty()) action["condition"] = std::move(conditions);
     action["definitionCanonical"] = Url("ActivityDefinition", option.id);
@@ -1053,34 +1103,39 @@ class Exporter {
                                                               : "not a localized, injectable pain source");
     if (!condition.note.empty()) description += " " + Clean(condition.note);
     description +=
-        " The actions below are evaluated with %condition bound to the patient's matching Condition resources and "
+        " The actions below are evaluated with %condition bound to the patient's matching Condition "
+        "resources and "
         "%target to the condition's targets.";
     Put(group, "description", description);
     json::array documentation = Links(condition.sources);
     if (!documentation.empty()) group["documentation"] = std::move(documentation);
     // The engine's matcher for an in-scope condition.
-    group["condition"] = json::array{ActionCondition(
-        "applicability",
-        fmt::format("An active condition in value set {}", value_set != nullptr ? Clean(value_set->title) : condition.valueset),
-        fmt::format("%`active-conditions`.where(code.memberOf('{}')).exists()", url))};
+    group["condition"] = json::array{
+        ActionCondition("applicability",
+                        fmt::format("An active condition in value set {}",
+                                    value_set != nullptr ? Clean(value_set->title) : condition.valueset),
+                        fmt::format("%`active-conditions`.where(code.memberOf('{}')).exists()", url))};
     group["groupingBehavior"] = "logical-group";
     json::array actions;
     actions.push_back(StageGroup(condition));
     const auto add = [&](json::object option_group) {
       if (!option_group.empty()) actions.push_back(std::move(option_group));
     };
-    add(OptionGroup(condition, "first-line", "First-line care",
-                    "Guideline first-line care; an option whose stop condition holds was already done or tried.",
-                    condition.first_line));
+    add(OptionGroup(
+        condition, "first-line", "First-line care",
+        "Guideline first-line care; an option whose stop condition holds was already done or tried.",
+        condition.first_line));
     add(OptionGroup(condition, "diagnostics", "Diagnostic evaluation",
-                    "Evaluation that localizes the pain generator before any injection.", condition.diagnostics));
-    add(OptionGroup(condition, "regenerative", "Regenerative options",
-                    "Always listed with their evidence side by side, including the options advised against. The "
-                    "strength of recommendation is the base one; it holds at stage regenerative-candidate; before "
-                    "that stage, with a red flag or with active cancer the option is not recommended; an absolute "
-                    "contraindication that applies makes it contraindicated and a relative one lowers it one step "
-                    "(see the contraindications group).",
-                    condition.regenerative));
+                    "Evaluation that localizes the pain generator before any injection.",
+                    condition.diagnostics));
+    add(OptionGroup(
+        condition, "regenerative", "Regenerative options",
+        "Always listed with their evidence side by side, including the options advised against. The "
+        "strength of recommendation is the base one; it holds at stage regenerative-candidate; before "
+        "that stage, with a red flag or with active cancer the option is not recommended; an absolute "
+        "contraindication that applies makes it contraindicated and a relative one lowers it one step "
+        "(see the contraindications group).",
+        condition.regenerative));
     add(OptionGroup(condition, "integrative", "Integrative options", "", condition.integrative));
     add(OptionGroup(condition, "referral", "Referral", "", condition.referral));
     group["action"] = std::move(actions);
@@ -1106,7 +1161,8 @@ class Exporter {
     group["id"] = "red-flags";
     group["title"] = "Red flags";
     group["description"] =
-        "Findings that send the patient to urgent evaluation: any of them meets the stage-rule criterion red-flag and "
+        "Findings that send the patient to urgent evaluation: any of them meets the stage-rule criterion "
+        "red-flag and "
         "makes every elective injection not recommended.";
     group["groupingBehavior"] = "logical-group";
     group["selectionBehavior"] = "any";
@@ -1119,10 +1175,10 @@ class Exporter {
     for (const Contraindication& item : kb_.contraindications()) {
       const bool absolute = item.kind == ContraindicationKind::kAbsolute;
       const Definition* definition = kb_.FindDefinition(item.definition);
-      std::string description = fmt::format(
-          "{} contraindication to {}{}.", absolute ? "Absolute" : "Relative",
-          item.applies_to.empty() ? "every regenerative therapy" : Joined(item.applies_to),
-          item.applies_to_targets.empty() ? "" : " at " + Joined(item.applies_to_targets));
+      std::string description =
+          fmt::format("{} contraindication to {}{}.", absolute ? "Absolute" : "Relative",
+                      item.applies_to.empty() ? "every regenerative therapy" : Joined(item.applies_to),
+                      item.applies_to_targets.empty() ? "" : " at " + Joined(item.applies_to_targets));
       if (definition != nullptr && definition->scope == DefinitionScope::kCondition) {
         description += " Evaluated for each in-scope condition.";
       }
@@ -1132,7 +1188,8 @@ class Exporter {
       action["extension"] = json::array{ConfidenceExtension(item.confidence)};
       Put(action, "title", item.display);
       Put(action, "description", description);
-      action["code"] = json::array{CodeableConcept(Coding(kContraindicationSystem, absolute ? "absolute" : "relative"))};
+      action["code"] =
+          json::array{CodeableConcept(Coding(kContraindicationSystem, absolute ? "absolute" : "relative"))};
       json::array documentation = Links(item.sources);
       if (!documentation.empty()) action["documentation"] = std::move(documentation);
       action["condition"] = json::array{ActionCondition(
@@ -1156,14 +1213,18 @@ class Exporter {
       std::string url = value_set != nullptr ? value_set->url : ValueSetUrl(hold.valueset);
       std::vector<std::string> parts;
       for (const auto& [category, entry] : hold.holds) {
-        std::string when = category == "platelet-function" ? "procedures that need platelet function"
-                                                           : fmt::format("{} bleeding-risk procedures", category);
+        std::string when = category == "platelet-function"
+                               ? "procedures that need platelet function"
+                               : fmt::format("{} bleeding-risk procedures", category);
         std::string what = "shared decision";
-        if (entry.days) what = fmt::format("hold {} {} before", Number(*entry.days), *entry.days == 1 ? "day" : "days");
-        if (!Clean(entry.note).empty()) what = entry.days ? what + " (" + Clean(entry.note) + ")" : Clean(entry.note);
+        if (entry.days)
+          what = fmt::format("hold {} {} before", Number(*entry.days), *entry.days == 1 ? "day" : "days");
+        if (!Clean(entry.note).empty())
+          what = entry.days ? what + " (" + Clean(entry.note) + ")" : Clean(entry.note);
         parts.push_back(fmt::format("{}: {}", when, what));
       }
-      std::string description = fmt::format("{} ({}). {}.", Clean(hold.medication), hold.drug_class, Joined(parts, "; "));
+      std::string description =
+          fmt::format("{} ({}). {}.", Clean(hold.medication), hold.drug_class, Joined(parts, "; "));
       description[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(description[0])));
       if (hold.restart_hours) {
         description += fmt::format(" Restart {} h after the procedure", Number(*hold.restart_hours));
@@ -1185,9 +1246,10 @@ class Exporter {
       // reference to a Medication.
       action["condition"] = json::array{ActionCondition(
           "applicability", fmt::format("The patient takes {}", Clean(hold.medication)),
-          fmt::format("%`active-medications`.where(medication.ofType(CodeableConcept).exists(memberOf('{0}')) or "
-                      "medication.ofType(Reference).resolve().code.exists(memberOf('{0}'))).exists()",
-                      url))};
+          fmt::format(
+              "%`active-medications`.where(medication.ofType(CodeableConcept).exists(memberOf('{0}')) or "
+              "medication.ofType(Reference).resolve().code.exists(memberOf('{0}'))).exists()",
+              url))};
       actions.push_back(std::move(action));
     }
     json::object group;
@@ -1210,15 +1272,18 @@ class Exporter {
       json::object goal;
       goal["id"] = "instrument." + instrument.id;
       goal["extension"] = json::array{ConfidenceExtension(instrument.confidence)};
-      goal["description"] = TextConcept(fmt::format("Clinically important improvement on {}", Clean(instrument.display)));
+      goal["description"] =
+          TextConcept(fmt::format("Clinically important improvement on {}", Clean(instrument.display)));
       json::array documentation = Links(instrument.sources);
       if (!documentation.empty()) goal["documentation"] = std::move(documentation);
       json::object target;
       if (!instrument.loinc.empty()) {
-        target["measure"] = CodeableConcept(Coding(CanonicalSystem("loinc"), instrument.loinc, instrument.display));
+        target["measure"] =
+            CodeableConcept(Coding(CanonicalSystem("loinc"), instrument.loinc, instrument.display));
       }
       if (!Clean(instrument.mcid).empty()) {
-        target["detailCodeableConcept"] = TextConcept(fmt::format("Minimal clinically important difference: {}", instrument.mcid));
+        target["detailCodeableConcept"] =
+            TextConcept(fmt::format("Minimal clinically important difference: {}", instrument.mcid));
       }
       if (!target.empty()) goal["target"] = json::array{std::move(target)};
       goals.push_back(std::move(goal));
@@ -1229,8 +1294,8 @@ class Exporter {
   json::object PlanDefinition() const {
     json::object resource = Artifact("PlanDefinition", kb_.name(), {});
     Put(resource, "title", kb_.title());
-    resource["type"] = CodeableConcept(
-        Coding("http://terminology.hl7.org/CodeSystem/plan-definition-type", "clinical-protocol", "Clinical Protocol"));
+    resource["type"] = CodeableConcept(Coding("http://terminology.hl7.org/CodeSystem/plan-definition-type",
+                                              "clinical-protocol", "Clinical Protocol"));
     resource["status"] = "active";
     Put(resource, "description", kb_.description());
     json::array related;
@@ -1268,8 +1333,8 @@ class Exporter {
 
 Result<std::vector<ExportedResource>> ExportFhir(const KnowledgeBase& kb) {
   if (!kb.usable()) {
-    return Fail(InvalidInput(fmt::format("the knowledge base has {} problem(s); run `regenpath kb check`",
-                                         kb.problems().size())));
+    return Fail(InvalidInput(
+        fmt::format("the knowledge base has {} problem(s); run `regenpath kb check`", kb.problems().size())));
   }
   return Exporter(kb).Run();
 }
