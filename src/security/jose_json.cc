@@ -39,7 +39,8 @@ Status CheckUniqueMembers(dom::object object, std::string_view what) {
 }
 
 Status WrongType(std::string_view what, std::string_view name, std::string_view expected) {
-  return InvalidInput(std::string(what) + " member \"" + std::string(name) + "\" is not " + std::string(expected));
+  return InvalidInput(std::string(what) + " member \"" + std::string(name) + "\" is not " +
+                      std::string(expected));
 }
 
 Status ReadString(dom::element value, std::string_view what, std::string_view name,

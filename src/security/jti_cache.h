@@ -47,8 +47,8 @@ class JtiCache {
   const size_t capacity_;
   mutable std::mutex mutex_;
   // id -> expiry; and expiry -> id, to drop the oldest first.
-  std::unordered_map<std::string, int64_t> expiry_by_id_;     // GUARDED_BY(mutex_)
-  std::multimap<int64_t, std::string> ids_by_expiry_;         // GUARDED_BY(mutex_)
+  std::unordered_map<std::string, int64_t> expiry_by_id_;  // GUARDED_BY(mutex_)
+  std::multimap<int64_t, std::string> ids_by_expiry_;      // GUARDED_BY(mutex_)
 };
 
 }  // namespace regenpath::security

@@ -56,7 +56,8 @@ Result<EvpPkeyPtr> KeyFromParams(const char* type_name, OSSL_PARAM* params, cons
     return Fail(OpenSslFailure(what + ": not a valid public key"));
   }
   EvpPkeyPtr key(raw_key);
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> check(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1) {
     return Fail(OpenSslFailure(what + ": not a valid public key"));
   }
@@ -75,7 +76,7 @@ Result<std::string> DecodeMember(const std::optional<std::string>& value, std::s
 
 Result<EvpPkeyPtr> EcKey(const JwkMembers& members, EcCurve& curve, const std::string& what) {
   const char* group_name = nullptr;
-  std::string_view crv = members.crv.value_or("");
+  const std::string crv = members.crv.value_or("");
   if (crv == "P-256") {
     curve = EcCurve::kP256;
     group_name = "prime256v1";
@@ -126,8 +127,10 @@ Result<EvpPkeyPtr> RsaKey(const JwkMembers& members, const std::string& what) {
   if (n.size() * 8 > static_cast<size_t>(kMaxRsaBits) + 8 || e.size() > 32) {
     return Fail(InvalidInput(what + ": RSA key larger than " + std::to_string(kMaxRsaBits) + " bits"));
   }
-  BignumPtr n_bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
-  BignumPtr e_bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
+  BignumPtr n_bn(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
+  BignumPtr e_bn(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
   if (!n_bn || !e_bn) {
     ERR_clear_error();
     return Fail(Internal("OpenSSL bignum allocation failed"));

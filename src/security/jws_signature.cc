@@ -131,9 +131,9 @@ Status VerifyJwsSignature(JwsAlgorithm algorithm, const Jwk& key, std::string_vi
     ERR_clear_error();
     return Internal("OpenSSL could not set up signature verification");
   }
-  int verified = EVP_DigestVerify(ctx.get(), encoded.data(), encoded.size(),
-                                  reinterpret_cast<const unsigned char*>(signing_input.data()),
-                                  signing_input.size());
+  int verified =
+      EVP_DigestVerify(ctx.get(), encoded.data(), encoded.size(),
+                       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
   if (verified != 1) {
     ERR_clear_error();
     return InvalidInput("token signature does not verify");

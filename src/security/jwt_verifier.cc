@@ -105,7 +105,8 @@ class JwtVerifier::UrlKeyCache {
   // than the refresh interval. The returned set may still lack `kid`.
   Result<std::shared_ptr<const JwkSet>> Get(const std::string& url, const std::string& kid, int64_t now_ms) {
     auto found = entries_.find(url);
-    if (found == entries_.end() || source_ == nullptr) return Fail(Internal("JWK Set URL was not configured"));
+    if (found == entries_.end() || source_ == nullptr)
+      return Fail(Internal("JWK Set URL was not configured"));
     Entry& entry = *found->second;
     uint64_t seen_generation = 0;
     {
@@ -113,8 +114,13 @@ class JwtVerifier::UrlKeyCache {
       bool fresh = FreshLocked(entry, now_ms);
       bool may_fetch = !entry.attempted || now_ms - entry.last_attempt_ms >= refresh_interval_ms_ ||
                        now_ms < entry.last_attempt_ms;
-      if (fresh && (entry.keys->Find(kid) != nullptr || !may_fetch)) return entry.keys;
-      if (!may_fetch) return Fail(Unavailable(UnavailableMessage(entry)));
+      if (fresh && entry.keys->Find(kid) != nullptr) return entry.keys;
+      // While another thread is fetching, wait for its result below instead
+      // of failing: a burst of calls at start-up all need the first fetch.
+      if (!entry.in_flight && !may_fetch) {
+        if (fresh) return entry.keys;
+        return Fail(Unavailable(UnavailableMessage(entry)));
+      }
       seen_generation = entry.generation;
     }
     std::lock_guard<std::mutex> fetch_lock(entry.fetch);
@@ -127,9 +133,11 @@ class JwtVerifier::UrlKeyCache {
       }
       entry.attempted = true;
       entry.last_attempt_ms = now_ms;
+      entry.in_flight = true;
     }
     Result<std::shared_ptr<const JwkSet>> fetched = source_->Fetch(url);
     std::lock_guard<std::mutex> lock(entry.state);
+    entry.in_flight = false;
     ++entry.generation;
     if (fetched.has_value() && *fetched != nullptr) {
       entry.keys = *fetched;
@@ -149,6 +157,7 @@ class JwtVerifier::UrlKeyCache {
     std::shared_ptr<const JwkSet> keys;  // GUARDED_BY(state)
     int64_t fetched_ms = 0;              // GUARDED_BY(state)
     bool attempted = false;              // GUARDED_BY(state)
+    bool in_flight = false;              // GUARDED_BY(state); a fetch is running.
     int64_t last_attempt_ms = 0;         // GUARDED_BY(state)
     uint64_t generation = 0;             // GUARDED_BY(state)
     Status last_error;                   // GUARDED_BY(state)
@@ -206,10 +215,12 @@ Result<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(std::vector<TrustedIssu
     }
     bool uses_urls = !config.jwks_url.empty() || !config.jku_allowlist.empty();
     if (config.jwks_file.empty() && config.keys == nullptr && !uses_urls) {
-      return Fail(InvalidArgument("trusted issuer " + name + " has no keys (jwks_file, jwks_url or jku_allowlist)"));
+      return Fail(
+          InvalidArgument("trusted issuer " + name + " has no keys (jwks_file, jwks_url or jku_allowlist)"));
     }
     if (uses_urls && key_source == nullptr) {
-      return Fail(InvalidArgument("trusted issuer " + name + " uses JWK Set URLs but no key source was given"));
+      return Fail(
+          InvalidArgument("trusted issuer " + name + " uses JWK Set URLs but no key source was given"));
     }
     auto issuer = std::make_unique<Issuer>();
     if (!config.jwks_file.empty()) {
@@ -265,7 +276,8 @@ Result<VerifiedClient> JwtVerifier::Verify(std::string_view authorization_header
   if (!header.typ.has_value()) return Fail(InvalidInput("token header has no typ (\"JWT\" required)"));
   if (!EqualsIgnoreCase(*header.typ, "JWT")) return Fail(InvalidInput("token typ is not \"JWT\""));
   if (header.cty.has_value()) return Fail(InvalidInput("nested tokens (cty) are not accepted"));
-  if (header.has_crit) return Fail(InvalidInput("token header has critical extensions (crit) not understood"));
+  if (header.has_crit)
+    return Fail(InvalidInput("token header has critical extensions (crit) not understood"));
   if (!header.kid.has_value() || header.kid->empty()) return Fail(InvalidInput("token header has no kid"));
 
   // Claims; only iss is needed before the signature is checked.

@@ -23,7 +23,8 @@ Result<DateTime> FromUnixMillis(int64_t millis) {
   // calendar arithmetic below never sees an out-of-range day count.
   constexpr int64_t kMinMillis = -62'135'596'800'000;
   constexpr int64_t kMaxMillis = 253'402'300'799'999;
-  if (millis < kMinMillis || millis > kMaxMillis) return Fail(InvalidArgument("instant outside years 1-9999"));
+  if (millis < kMinMillis || millis > kMaxMillis)
+    return Fail(InvalidArgument("instant outside years 1-9999"));
   using namespace std::chrono;
   sys_time<milliseconds> instant{milliseconds(millis)};
   sys_days date_part = floor<days>(instant);
@@ -31,9 +32,10 @@ Result<DateTime> FromUnixMillis(int64_t millis) {
   hh_mm_ss<milliseconds> time{instant - date_part};
   std::optional<DateTime> value = DateTime::FromFields(
       DateTimeKind::kDateTime, DateTimePrecision::kMillisecond, static_cast<int>(date.year()),
-      static_cast<int>(static_cast<unsigned>(date.month())), static_cast<int>(static_cast<unsigned>(date.day())),
-      static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-      static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()), 0);
+      static_cast<int>(static_cast<unsigned>(date.month())),
+      static_cast<int>(static_cast<unsigned>(date.day())), static_cast<int>(time.hours().count()),
+      static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
+      static_cast<int>(time.subseconds().count()), 0);
   if (!value.has_value()) return Fail(InvalidArgument("instant outside years 1-9999"));
   return *value;
 }

@@ -27,8 +27,8 @@ TEST(Base64UrlTest, KnownValues) {
 }
 
 TEST(Base64UrlTest, RejectsNonCanonicalText) {
-  for (const char* text : {"Zg==", "Zm8=", "Zm+v", "Zm/v", "Zm9 v", "Zm9v\n", "Z", "Zm9vY", "Zh", "Zm9", "Zm-",
-                           "Z\xc3\xa9"}) {
+  for (const char* text :
+       {"Zg==", "Zm8=", "Zm+v", "Zm/v", "Zm9 v", "Zm9v\n", "Z", "Zm9vY", "Zh", "Zm9", "Zm-", "Z\xc3\xa9"}) {
     // Padding, the base64 (not url) alphabet, whitespace, a length of 1 mod
     // 4, non-zero unused bits ("Zh", "Zm9", "Zm-") and non-ASCII.
     Result<std::string> decoded = Base64UrlDecode(text);

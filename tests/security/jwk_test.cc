@@ -88,7 +88,8 @@ TEST_F(JwkTest, ParsesTheSpecExampleKey) {
 
 TEST_F(JwkTest, SkipsKeysItCannotUseForVerifying) {
   std::string oct = R"({"kty":"oct","kid":"h","k":"c2VjcmV0"})";
-  std::string okp = R"({"kty":"OKP","crv":"Ed25519","kid":"ed","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})";
+  std::string okp =
+      R"({"kty":"OKP","crv":"Ed25519","kid":"ed","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})";
   std::string enc = testing::PublicJwkObject(ec384_, "e").SetString("use", "enc").Str();
   std::string wrap_only = testing::PublicJwkObject(ec256_, "w").Set("key_ops", R"(["wrapKey"])").Str();
   std::string no_kid = R"({"kty":"EC","crv":"P-384","x":"AA","y":"AA"})";
@@ -139,7 +140,8 @@ TEST_F(JwkTest, RejectsMalformedRsaKeys) {
 }
 
 TEST_F(JwkTest, RejectsDuplicateKid) {
-  ExpectRejected(JwkSetJson({PublicJwk(ec384_, "same"), PublicJwk(rsa_, "same")}), "keys[1]: \"kid\" is used");
+  ExpectRejected(JwkSetJson({PublicJwk(ec384_, "same"), PublicJwk(rsa_, "same")}),
+                 "keys[1]: \"kid\" is used");
 }
 
 TEST_F(JwkTest, LoadsFiles) {

@@ -14,7 +14,8 @@ TEST(UnixTimeTest, ConvertsBothWays) {
   EXPECT_EQ(ToUnixMillis(offset).value(), int64_t{1422568860} * 1000 + 250);
   DateTime no_offset = DateTime::ParseDateTime("2015-01-29T22:01:00").value();
   EXPECT_EQ(ToUnixMillis(no_offset).value(), int64_t{1422568860} * 1000);
-  EXPECT_EQ(FromUnixMillis(int64_t{1422568860} * 1000 + 7).value().ToString(), "2015-01-29T22:01:00.007+00:00");
+  EXPECT_EQ(FromUnixMillis(int64_t{1422568860} * 1000 + 7).value().ToString(),
+            "2015-01-29T22:01:00.007+00:00");
   EXPECT_EQ(FromUnixMillis(-1).value().ToString(), "1969-12-31T23:59:59.999+00:00");
 }
 
