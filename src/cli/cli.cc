@@ -23,7 +23,8 @@ int Main(int argc, char** argv) {
       app.add_subcommand("fhirpath", "Evaluate one FHIRPath expression against each input resource");
   fhirpath_command->add_flag("--typed", fhirpath.typed,
                              "Print [{\"type\": ..., \"value\": ...}] as the official test suite writes outputs");
-  fhirpath_command->add_option("--env", fhirpath.env, "A variable for the expression: NAME=JSON (repeatable)");
+  fhirpath_command->add_option("--env", fhirpath.env, "A variable for the expression: NAME=JSON (repeatable)")
+      ->allow_extra_args(false);
   fhirpath_command->add_option("--now", fhirpath.now, "Fix now()/today(): YYYY-MM-DD or a FHIR dateTime");
   fhirpath_command->add_flag("--lenient", fhirpath.lenient,
                              "Do not check element names against each input's resource type");

@@ -302,7 +302,7 @@ class DocumentBuilder {
   // Reads past `value` without building it, enforcing the depth limit (a
   // plain On-Demand skip would accept any nesting).
   Status SkipChecked(od::value& value, size_t depth) {
-    if (depth > options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
+    if (depth >= options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
     od::json_type json_type;
     simdjson::error_code error = value.type().get(json_type);
     if (error) return JsonFailure(error);
@@ -420,7 +420,7 @@ class DocumentBuilder {
 
   // Fills `out` (an object node) from `object`, typed as `type` (may be null).
   Status BuildObject(od::object& object, Node& out, const TypeInfo* type, size_t depth, bool expect_resource) {
-    if (depth > options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
+    if (depth >= options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
     out.kind_ = JsonKind::kObject;
     out.type_ = type;
     bool pushed_resource = false;
@@ -504,7 +504,7 @@ class DocumentBuilder {
     simdjson::error_code error = value.type().get(json_type);
     if (error) return JsonFailure(error);
     if (json_type == od::json_type::array) {
-      if (depth > options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
+      if (depth >= options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
       if (match.element != nullptr && !match.element->is_array) {
         AddIssue(IssueSeverity::kWarning, "an array is given but the element allows one value");
       }
@@ -753,7 +753,9 @@ Parser::Parser(ParseOptions options) : impl_(std::make_unique<Impl>()), options_
   impl_->json_parser = od::parser(options_.max_bytes);
   // Sets the depth limit; buffers grow with the first input.
   // A failure here only means a later iterate() allocates instead.
-  simdjson::error_code error = impl_->json_parser.allocate(1 << 16, options_.max_depth);
+  // simdjson's own limit sits above ours so that ours always fires first, with
+  // our message (simdjson asserts on reaching its limit in debug builds).
+  simdjson::error_code error = impl_->json_parser.allocate(1 << 16, options_.max_depth + 16);
   (void)error;
 }
 

@@ -31,7 +31,9 @@
 namespace regenpath::fhir {
 
 struct ParseOptions {
-  // Deepest JSON nesting accepted (FHIR resources rarely exceed 30).
+  // Deepest JSON nesting accepted for the elements that are read (FHIR
+  // resources rarely exceed 30). Elements an ElementFilter skips are passed
+  // over without recursion, whatever their depth.
   size_t max_depth = 256;
   // Largest input accepted, in bytes.
   size_t max_bytes = size_t{1} << 30;

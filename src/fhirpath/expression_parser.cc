@@ -173,7 +173,27 @@ class ExpressionParser {
   Result<std::unique_ptr<Expr>> Run() {
     RP_ASSIGN_OR_RETURN(std::unique_ptr<Expr> root, ParseExpression(0));
     if (Current().kind != TokenKind::kEnd) return Fail(SyntaxError(Current(), "unexpected " + Describe(Current())));
+    // Left-associative chains (1+1+1..., a.b.c...) nest without recursing
+    // here; the evaluator and the checker recurse, so the tree's depth is capped.
+    if (size_t depth = TreeDepth(*root); depth > kMaxTreeDepth) {
+      return Fail(SyntaxError(tokens_.front(), fmt::format("the expression is nested too deeply ({} levels; at most {})",
+                                                           depth, kMaxTreeDepth)));
+    }
     return root;
+  }
+
+  // The depth of the tree, computed without recursion.
+  static size_t TreeDepth(const Expr& root) {
+    size_t deepest = 0;
+    std::vector<std::pair<const Expr*, size_t>> stack = {{&root, 1}};
+    while (!stack.empty()) {
+      auto [expr, depth] = stack.back();
+      stack.pop_back();
+      deepest = std::max(deepest, depth);
+      if (expr->receiver != nullptr) stack.push_back({expr->receiver.get(), depth + 1});
+      for (const auto& arg : expr->args) stack.push_back({arg.get(), depth + 1});
+    }
+    return deepest;
   }
 
  private:
@@ -511,6 +531,7 @@ class ExpressionParser {
   }
 
   static constexpr int kMaxDepth = 400;
+  static constexpr size_t kMaxTreeDepth = 300;
 
   std::string_view text_;
   std::vector<Token> tokens_;

@@ -122,6 +122,13 @@ std::optional<bool> SystemEqual(const Value& a, const Value& b, bool equivalent)
     if (equivalent) return DateTime::Equivalent(a.date_time(), b.date_time());
     return DateTime::Equal(a.date_time(), b.date_time());
   }
+  // An Integer or Decimal converts implicitly to a Quantity with unit '1'.
+  if (a.type() == ValueType::kQuantity && IsNumeric(b.type())) {
+    return SystemEqual(a, Value::Quantity(AsDecimal(b), "1"), equivalent);
+  }
+  if (IsNumeric(a.type()) && b.type() == ValueType::kQuantity) {
+    return SystemEqual(Value::Quantity(AsDecimal(a), "1"), b, equivalent);
+  }
   if (a.type() == ValueType::kQuantity && b.type() == ValueType::kQuantity) {
     std::optional<Decimal> converted = ConvertQuantity(b.decimal(), b.unit(), a.unit());
     if (!converted) {
@@ -321,6 +328,8 @@ Result<std::optional<int>> CompareItems(const Value& a, const Value& b) {
       (x->type() == ValueType::kTime) == (y->type() == ValueType::kTime)) {
     return DateTime::Compare(x->date_time(), y->date_time());
   }
+  if (x->type() == ValueType::kQuantity && IsNumeric(y->type())) y = Value::Quantity(AsDecimal(*y), "1");
+  if (IsNumeric(x->type()) && y->type() == ValueType::kQuantity) x = Value::Quantity(AsDecimal(*x), "1");
   if (x->type() == ValueType::kQuantity && y->type() == ValueType::kQuantity) {
     std::optional<Decimal> converted = ConvertQuantity(y->decimal(), y->unit(), x->unit());
     if (!converted) {

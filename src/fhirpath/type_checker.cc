@@ -190,6 +190,17 @@ class TypeChecker {
     return merged;
   }
 
+  // True iff a type deriving from the abstract `type` has element `name`.
+  static bool SomeSubtypeHas(const fhir::TypeInfo& type, std::string_view name) {
+    for (const fhir::TypeInfo* candidate : fhir::Model::R4().types()) {
+      if (candidate != &type && fhir::Model::IsSubtypeOf(*candidate, type) &&
+          fhir::Model::FindElement(*candidate, name) != nullptr) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   Status CheckMember(const Expr& expr, const StaticType& input, bool at_start, StaticType& result) {
     Read(expr.name);
     if (!input.known) {
@@ -200,6 +211,7 @@ class TypeChecker {
     output.known = true;
     output.ordered = input.ordered;
     bool found = false;
+    bool subtypes_only = false;
     for (const fhir::TypeInfo* type : input.types) {
       if (expr.may_name_type) {
         const fhir::TypeInfo* named = fhir::Model::R4().FindType(expr.name);
@@ -218,9 +230,20 @@ class TypeChecker {
           continue;
         }
       }
+      if (element == nullptr && type->is_abstract && SomeSubtypeHas(*type, expr.name)) {
+        // Bundle.entry.resource.name: Resource has no `name`, but Patient
+        // does; the items' types are then unknown.
+        found = true;
+        subtypes_only = true;
+        continue;
+      }
       if (element == nullptr) continue;
       found = true;
       for (const fhir::TypeInfo* element_type : element->types) output.types.push_back(element_type);
+    }
+    if (found && subtypes_only) {
+      result = StaticType::Unknown(input.ordered);
+      return Status();
     }
     if (!found) {
       if (access_ != nullptr) {
