@@ -217,7 +217,9 @@ class Assessor {
     if (definition == nullptr) {
       // The condition has no such criterion (e.g. no diagnostic evaluation
       // is expected for it): it is satisfied.
-      criterion.display = id;
+      criterion.display = id == "diagnostics-done"     ? "No diagnostic evaluation is expected for this condition"
+                          : id == "conventional-trial" ? "No first-line conventional care is expected for this condition"
+                                                       : id + " (not defined for this condition)";
       criterion.met = true;
       return criterion;
     }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace regenpath::engine {
@@ -79,8 +80,27 @@ std::string AssessmentToText(const Assessment& assessment, const knowledge::Know
       out += fmt::format("   {} {}{}{}\n", Mark(criterion.met), criterion.display,
                          criterion.unverified ? " (unverified threshold)" : "", RefList(criterion.evidence));
     }
+    // Conventional care and diagnostics in one line per status (a clinician
+    // scans them); the rest, regenerative options above all, in full.
+    for (std::string_view category : {"conventional", "diagnostic"}) {
+      std::map<std::string, std::vector<std::string>> by_status;
+      for (const Recommendation& item : assessment.recommendations) {
+        if (item.condition != condition.id || item.category != category) continue;
+        bool done = std::any_of(item.rationale.begin(), item.rationale.end(),
+                                [](const Criterion& criterion) { return criterion.id == "done" && criterion.met == true; });
+        by_status[item.status].push_back(item.display + (done ? " (done)" : ""));
+        for (const EvidenceStatement& evidence : item.evidence) cited.insert(evidence.source);
+      }
+      if (by_status.empty()) continue;
+      out += fmt::format("  {}:\n", category == "conventional" ? "Conventional care" : "Diagnostic evaluation");
+      for (std::string_view status : {"recommended", "consider", "not-recommended", "contraindicated"}) {
+        auto found = by_status.find(std::string(status));
+        if (found == by_status.end()) continue;
+        out += fmt::format("    {:<16} {}\n", Upper(std::string(status)), Join(found->second, "; "));
+      }
+    }
     for (const Recommendation& item : assessment.recommendations) {
-      if (item.condition != condition.id) continue;
+      if (item.condition != condition.id || item.category == "conventional" || item.category == "diagnostic") continue;
       out += fmt::format("  {:<16} {} [{}]\n", Upper(item.status), item.display, item.category);
       if (!item.rationale.empty() && !item.rationale.front().display.empty()) {
         out += fmt::format("      why: {}\n", item.rationale.front().display);
@@ -132,7 +152,8 @@ std::string AssessmentToText(const Assessment& assessment, const knowledge::Know
         } else if (item.cost->usd_low) {
           range = fmt::format("from ${}", Number(*item.cost->usd_low));
         }
-        out += fmt::format("      cost: {}{}; {}{}{}\n", range, item.cost->per.empty() ? "" : " per " + item.cost->per,
+        if (!range.empty() && !item.cost->per.empty()) range += " per " + item.cost->per;
+        out += fmt::format("      cost: {}{}{}{}{}\n", range, range.empty() ? "" : "; ",
                            item.cost->coverage,
                            item.cost->billing_codes.empty() ? "" : " (" + Join(item.cost->billing_codes, ", ") + ")",
                            item.cost->unverified ? " (unverified)" : "");
