@@ -19,6 +19,10 @@
 //   absent: [acupuncture-ai-arthralgia]  # options that must not be listed
 //   missing_data: [platelet-count]        # must be among missing_data
 //   next_steps: [procedure]               # kinds that must be among next_steps
+// `holds: {}` asserts that the option lists no hold; `conditions: {}` that no
+// condition is in scope. An expectation the engine or knowledge base does not
+// meet yet stays as it should be, with a `# KNOWN ISSUE: ...` comment saying
+// what must change; README.md lists the scenarios and their coverage.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -104,7 +108,10 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
       if (facts["chronic"]) {
         std::optional<bool> expected =
             facts["chronic"].IsNull() ? std::nullopt : std::optional<bool>(facts["chronic"].as<bool>());
-        if (expected != found->chronic) fail("condition " + id + " chronic differs");
+        auto show = [](const std::optional<bool>& value) { return value ? (*value ? "true" : "false") : "null"; };
+        if (expected != found->chronic) {
+          fail("condition " + id + " chronic: expected " + show(expected) + ", got " + show(found->chronic));
+        }
       }
     }
     const bool exact = !expect["conditions_exact"] || expect["conditions_exact"].as<bool>();
@@ -142,11 +149,16 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
       }
       if (facts["image_guidance"]) {
         std::vector<std::string> got = item->procedure ? item->procedure->image_guidance : std::vector<std::string>{};
-        if (got != ListOf(facts["image_guidance"])) fail("recommendation " + id + " image_guidance differs: " + Show(got));
+        if (got != ListOf(facts["image_guidance"])) {
+          fail("recommendation " + id + " image_guidance: expected " + Show(ListOf(facts["image_guidance"])) + ", got " +
+               Show(got));
+        }
       }
       if (facts["bleeding_risk"]) {
         std::string got = item->procedure ? item->procedure->bleeding_risk : "";
-        if (got != facts["bleeding_risk"].Scalar()) fail("recommendation " + id + " bleeding_risk: got " + got);
+        if (got != facts["bleeding_risk"].Scalar()) {
+          fail("recommendation " + id + " bleeding_risk: expected " + facts["bleeding_risk"].Scalar() + ", got " + got);
+        }
       }
       if (YAML::Node holds = facts["holds"]) {
         std::vector<MedicationHoldResult> got = item->procedure ? item->procedure->medication_holds
@@ -188,7 +200,11 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
   for (const std::string& id : ListOf(expect["missing_data"])) {
     bool found = std::any_of(assessment.missing_data.begin(), assessment.missing_data.end(),
                              [&](const MissingDataItem& item) { return item.id == id; });
-    if (!found) fail("missing_data lacks " + id);
+    if (!found) {
+      std::vector<std::string> got;
+      for (const MissingDataItem& item : assessment.missing_data) got.push_back(item.id);
+      fail("missing_data lacks " + id + " (has " + Show(got) + ")");
+    }
   }
   for (const std::string& kind : ListOf(expect["next_steps"])) {
     bool found = std::any_of(assessment.next_steps.begin(), assessment.next_steps.end(),
@@ -218,6 +234,7 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
   std::vector<std::string> files = ScenarioFiles();
   ASSERT_GE(files.size(), 40u) << "the suite needs at least 40 scenarios";
   std::vector<std::string> outputs;
+  std::vector<std::string> failed;  // scenarios whose expectations are not met
   int variations = 0;
   for (const std::string& name : files) {
     SCOPED_TRACE(name);
@@ -230,7 +247,9 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
     Result<fhir::Document> record = parser.ParseAuto(record_text, expect["record"].Scalar());
     ASSERT_TRUE(record.has_value()) << record.error().message();
     Assessment assessment = engine_->Assess(*record, *now);
-    for (const std::string& problem : Compare(expect, assessment)) ADD_FAILURE() << name << ": " << problem;
+    std::vector<std::string> problems = Compare(expect, assessment);
+    for (const std::string& problem : problems) ADD_FAILURE() << name << ": " << problem;
+    if (!problems.empty()) failed.push_back(name);
     for (const std::string& violation : CheckSafetyInvariants(assessment, RecordFacts{})) {
       ADD_FAILURE() << name << ": safety invariant: " << violation;
     }
@@ -260,6 +279,12 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
             REGENPATH_SHARED_DIR + "/spec/assessment.schema.json" + files_arg;
   EXPECT_EQ(std::system(command.c_str()), 0) << "assessment JSON does not validate";
   std::cout << files.size() << " scenarios, " << variations << " generated variations checked\n";
+  if (!failed.empty()) {
+    // Expectations marked "# KNOWN ISSUE" in their file describe what the engine or knowledge base must change.
+    std::cout << failed.size() << " scenario(s) do not meet their expectations:";
+    for (const std::string& name : failed) std::cout << " " << name;
+    std::cout << "\n";
+  }
 }
 
 }  // namespace
