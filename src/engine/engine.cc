@@ -388,9 +388,13 @@ class Assessor {
       if (procedure.platelet_function_holds) {
         auto platelet = hold.holds.find("platelet-function");
         if (platelet != hold.holds.end()) {
-          if (platelet->second.days &&
-              (!result.hold_days_before || *result.hold_days_before < *platelet->second.days)) {
-            result.hold_days_before = platelet->second.days;
+          if (platelet->second.days) {
+            if (!result.hold_days_before || *result.hold_days_before < *platelet->second.days) {
+              result.hold_days_before = platelet->second.days;
+            }
+          } else if (result.hold_days_before == 0) {
+            // The platelet-function hold is a shared decision: "no hold" no longer stands.
+            result.hold_days_before = std::nullopt;
           }
           note = note.empty() ? platelet->second.note : note + "; " + platelet->second.note;
         }
@@ -414,7 +418,12 @@ class Assessor {
     // Options with a `when` are listed only for the patients it selects.
     if (!option->when.empty()) {
       const Collection& selected = evaluator_.InCondition(option->when);
-      if (Truth(selected, false) != true) return;
+      const knowledge::Definition* when = kb_.FindDefinition(option->when);
+      std::optional<bool> applies = Truth(selected, when != nullptr && when->missing_data.has_value());
+      // Unknown (e.g. no birth date for an adults-only option): not listed,
+      // but the data that would decide it is.
+      if (!applies && when != nullptr && when->missing_data) AddMissing(*when->missing_data);
+      if (applies != true) return;
     }
     Recommendation recommendation;
     recommendation.id = option->id;
@@ -499,7 +508,9 @@ class Assessor {
         for (const std::string& check : procedure.pre_checks) {
           const knowledge::Definition* definition = kb_.FindDefinition(check);
           if (definition == nullptr) continue;
-          if (evaluator_.InCondition(check).empty() && definition->missing_data) AddMissing(*definition->missing_data);
+          if (Truth(evaluator_.InCondition(check), true) != true && definition->missing_data) {
+            AddMissing(*definition->missing_data);
+          }
         }
       }
       recommendation.procedure = std::move(plan);
@@ -592,9 +603,23 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   for (const knowledge::MedicationHold& hold : kb->medication_holds()) {
     // medication[x] is a CodeableConcept or a Reference to a Medication.
     std::string text = fmt::format(
-        "%`active-medications`.where(medication.ofType(CodeableConcept).exists(memberOf('{0}')) or "
+        "%`active-medications`.where((medication.ofType(CodeableConcept).exists(memberOf('{0}')) or "
         "medication.ofType(Reference).resolve().code.exists(memberOf('{0}')))",
         hold.valueset);
+    if (!hold.exclude_forms.empty()) {
+      // Forms the hold does not apply to (a topical NSAID), by product name or route.
+      std::string forms;
+      for (const std::string& form : hold.exclude_forms) {
+        if (!forms.empty()) forms += " or ";
+        forms += fmt::format("lower().contains('{}')", form);
+      }
+      text += fmt::format(
+          " and (medication.ofType(CodeableConcept).select(text | coding.display) | "
+          "medication.ofType(Reference).resolve().code.select(text | coding.display) | "
+          "dosageInstruction.route.select(text | coding.display)).where({}).empty()",
+          forms);
+    }
+    text += ")";
     RP_ASSIGN_OR_RETURN(fhirpath::CompiledExpression matches, fhirpath::CompiledExpression::Compile(text, options));
     note_reads(matches);
     engine.holds_.push_back(HoldMatcher{&hold, std::move(matches)});

@@ -217,6 +217,9 @@ struct MedicationHold {
   std::string medication;  // ingredient, lower case
   std::string drug_class;
   std::string valueset;
+  // Product-name fragments (lower case) of forms the hold does not apply to,
+  // e.g. topical NSAIDs: "gel", "topical".
+  std::vector<std::string> exclude_forms;
   std::map<std::string, Hold> holds;  // by bleeding-risk category
   std::optional<double> restart_hours;
   std::string restart_note;

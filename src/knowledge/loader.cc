@@ -668,13 +668,21 @@ class Loader {
   }
 
   void ReadMedicationHold(const YAML::Node& node) {
-    CheckKeys(node, {"medication", "class", "valueset", "holds", "restart_hours", "restart_note", "sources",
-                     "confidence", "note"});
+    CheckKeys(node, {"medication", "class", "valueset", "exclude_forms", "holds", "restart_hours", "restart_note",
+                     "sources", "confidence", "note"});
     MedicationHold hold;
     hold.location = At(node);
     hold.medication = String(node, "medication", true);
     hold.drug_class = String(node, "class", true);
     hold.valueset = String(node, "valueset", true);
+    for (std::string form : Strings(node, "exclude_forms")) {
+      std::transform(form.begin(), form.end(), form.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (form.find('\'') != std::string::npos) {
+        Report(node["exclude_forms"], "exclude_forms entries cannot contain a quote");
+        continue;
+      }
+      hold.exclude_forms.push_back(std::move(form));
+    }
     hold.restart_hours = Number(node, "restart_hours");
     hold.restart_note = String(node, "restart_note");
     hold.sources = Strings(node, "sources", true);
