@@ -1,16 +1,21 @@
-// The knowledge base compiled into the binary: the YAML files of knowledge/
-// at build time (generated source, see cmake/EmbedFiles.cmake).
+// The knowledge base compiled into the binary: knowledge/*.yaml at build
+// time, each file parsed by tools/kb_embed.cc and stored as an encoded
+// YamlTree (generated source).
 #ifndef REGENPATH_KNOWLEDGE_EMBEDDED_FILES_H_
 #define REGENPATH_KNOWLEDGE_EMBEDDED_FILES_H_
 
+#include <string_view>
 #include <vector>
-
-#include "knowledge/knowledge_base.h"
 
 namespace regenpath::knowledge {
 
-// The files as {"knowledge/<name>.yaml", content}, in name order.
-std::vector<SourceFile> EmbeddedKnowledgeFiles();
+struct EmbeddedTree {
+  std::string_view name;     // "knowledge/<file>.yaml"
+  std::string_view encoded;  // EncodeYamlTree() output, or "!raw" + the text of a file that is not YAML
+};
+
+// In file-name order.
+std::vector<EmbeddedTree> EmbeddedKnowledgeTrees();
 
 }  // namespace regenpath::knowledge
 

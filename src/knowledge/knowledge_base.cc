@@ -39,12 +39,30 @@ const Instrument* KnowledgeBase::FindInstrument(std::string_view id) const {
 }  // namespace regenpath::knowledge
 
 #include "knowledge/embedded_files.h"
+#include "knowledge/yaml_tree.h"
 
 namespace regenpath::knowledge {
 
 std::shared_ptr<const KnowledgeBase> KnowledgeBase::Embedded() {
   // Loaded once, on first use; immutable afterwards.
-  static const std::shared_ptr<const KnowledgeBase> embedded = Load(EmbeddedKnowledgeFiles());
+  static const std::shared_ptr<const KnowledgeBase> embedded = [] {
+    std::vector<std::pair<std::string, YamlTree>> trees;
+    std::vector<SourceFile> raw;
+    for (const EmbeddedTree& file : EmbeddedKnowledgeTrees()) {
+      if (file.encoded.starts_with("!raw")) {
+        // Not YAML at build time: parse it again so the problem is reported.
+        raw.push_back(SourceFile{std::string(file.name), std::string(file.encoded.substr(4))});
+        continue;
+      }
+      Result<YamlTree> tree = DecodeYamlTree(file.encoded);
+      if (tree.has_value()) {
+        trees.emplace_back(std::string(file.name), std::move(*tree));
+      } else {
+        raw.push_back(SourceFile{std::string(file.name), ""});
+      }
+    }
+    return LoadTrees(trees, raw);
+  }();
   return embedded;
 }
 

@@ -265,6 +265,8 @@ struct StageRule {
 };
 
 // One YAML file's name and content.
+class YamlTree;
+
 struct SourceFile {
   std::string name;
   std::string content;
@@ -282,6 +284,11 @@ class KnowledgeBase {
 
   // The knowledge base compiled into the binary (knowledge/ at build time).
   static std::shared_ptr<const KnowledgeBase> Embedded();
+
+  // Loads from YAML trees already parsed (named "knowledge/x.yaml"), plus
+  // files still to parse. Never fails: problems are in problems().
+  static std::shared_ptr<const KnowledgeBase> LoadTrees(
+      const std::vector<std::pair<std::string, YamlTree>>& trees, const std::vector<SourceFile>& files);
 
   const std::string& name() const { return name_; }
   const std::string& version() const { return version_; }

@@ -1,7 +1,4 @@
-// Reads the knowledge base's YAML (the only file that includes yaml-cpp, whose
-// exceptions are caught here) and checks it as a whole.
-#include <yaml-cpp/yaml.h>
-
+// Reads the knowledge base's YAML trees and checks them as a whole.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,6 +11,7 @@
 
 #include "knowledge/kb_terminology.h"
 #include "knowledge/knowledge_base.h"
+#include "knowledge/yaml_tree.h"
 
 namespace regenpath::knowledge {
 
@@ -139,6 +137,19 @@ class Loader {
   std::shared_ptr<KnowledgeBase> Run(const std::vector<SourceFile>& files) {
     kb_ = std::shared_ptr<KnowledgeBase>(new KnowledgeBase());
     for (const SourceFile& file : files) ReadFile(file);
+    return Finish();
+  }
+
+  std::shared_ptr<KnowledgeBase> RunTrees(const std::vector<std::pair<std::string, YamlTree>>& trees,
+                                          const std::vector<SourceFile>& files) {
+    kb_ = std::shared_ptr<KnowledgeBase>(new KnowledgeBase());
+    for (const auto& [name, tree] : trees) ReadTree(name, tree);
+    for (const SourceFile& file : files) ReadFile(file);
+    return Finish();
+  }
+
+ private:
+  std::shared_ptr<KnowledgeBase> Finish() {
     if (!saw_header_) Report({"", 0}, "no file has the knowledge_base header (name, version)");
     CheckReferences();
     CompileDefinitions();
@@ -153,20 +164,19 @@ class Loader {
     return kb_;
   }
 
- private:
   // --- problems -------------------------------------------------------------
   void Report(const SourceLocation& location, std::string message) {
     kb_->problems_.push_back(Problem{location, std::move(message)});
   }
-  SourceLocation At(const YAML::Node& node) const {
-    return SourceLocation{file_, node.Mark().line >= 0 ? node.Mark().line + 1 : 0};
+  SourceLocation At(const YamlTree& node) const {
+    return SourceLocation{file_, node.GetMark().line >= 0 ? node.GetMark().line + 1 : 0};
   }
-  void Report(const YAML::Node& at, std::string message) { Report(At(at), std::move(message)); }
+  void Report(const YamlTree& at, std::string message) { Report(At(at), std::move(message)); }
 
   // --- field readers ---------------------------------------------------------
   // Each reader reports a problem (and returns a default) instead of throwing.
-  std::string String(const YAML::Node& map, const char* key, bool required = false) {
-    YAML::Node value = map[key];
+  std::string String(const YamlTree& map, const char* key, bool required = false) {
+    const YamlTree& value = map[key];
     if (!value || value.IsNull()) {
       if (required) Report(map, fmt::format("missing '{}'", key));
       return std::string();
@@ -178,9 +188,9 @@ class Loader {
     return value.Scalar();
   }
 
-  std::vector<std::string> Strings(const YAML::Node& map, const char* key, bool required = false) {
+  std::vector<std::string> Strings(const YamlTree& map, const char* key, bool required = false) {
     std::vector<std::string> values;
-    YAML::Node value = map[key];
+    const YamlTree& value = map[key];
     if (!value || value.IsNull()) {
       if (required) Report(map, fmt::format("missing '{}'", key));
       return values;
@@ -193,7 +203,7 @@ class Loader {
       Report(value, fmt::format("'{}' must be a list", key));
       return values;
     }
-    for (const YAML::Node& item : value) {
+    for (const YamlTree& item : value) {
       if (item.IsScalar()) {
         values.push_back(item.Scalar());
       } else {
@@ -203,31 +213,31 @@ class Loader {
     return values;
   }
 
-  std::optional<double> Number(const YAML::Node& map, const char* key, bool required = false) {
-    YAML::Node value = map[key];
+  std::optional<double> Number(const YamlTree& map, const char* key, bool required = false) {
+    const YamlTree& value = map[key];
     if (!value || value.IsNull()) {
       if (required) Report(map, fmt::format("missing '{}'", key));
       return std::nullopt;
     }
     double number = 0;
-    if (!value.IsScalar() || !YAML::convert<double>::decode(value, number)) {
+    if (!value.IsScalar() || !value.AsDouble(number)) {
       Report(value, fmt::format("'{}' must be a number", key));
       return std::nullopt;
     }
     return number;
   }
 
-  std::vector<double> Numbers(const YAML::Node& map, const char* key) {
+  std::vector<double> Numbers(const YamlTree& map, const char* key) {
     std::vector<double> values;
-    YAML::Node value = map[key];
+    const YamlTree& value = map[key];
     if (!value || value.IsNull()) return values;
     if (!value.IsSequence()) {
       Report(value, fmt::format("'{}' must be a list of numbers", key));
       return values;
     }
-    for (const YAML::Node& item : value) {
+    for (const YamlTree& item : value) {
       double number = 0;
-      if (item.IsScalar() && YAML::convert<double>::decode(item, number)) {
+      if (item.AsDouble(number)) {
         values.push_back(number);
       } else {
         Report(item, fmt::format("items of '{}' must be numbers", key));
@@ -236,18 +246,18 @@ class Loader {
     return values;
   }
 
-  bool Bool(const YAML::Node& map, const char* key, bool fallback) {
-    YAML::Node value = map[key];
+  bool Bool(const YamlTree& map, const char* key, bool fallback) {
+    const YamlTree& value = map[key];
     if (!value || value.IsNull()) return fallback;
     bool flag = false;
-    if (!value.IsScalar() || !YAML::convert<bool>::decode(value, flag)) {
+    if (!value.AsBool(flag)) {
       Report(value, fmt::format("'{}' must be true or false", key));
       return fallback;
     }
     return flag;
   }
 
-  Confidence ReadConfidence(const YAML::Node& map, const char* key = "confidence") {
+  Confidence ReadConfidence(const YamlTree& map, const char* key = "confidence") {
     std::string text = String(map, key, /*required=*/true);
     if (text == "H") return Confidence::kH;
     if (text == "M") return Confidence::kM;
@@ -257,8 +267,8 @@ class Loader {
   }
 
   // Reports keys of `map` not in `known` (typos would otherwise be silent).
-  void CheckKeys(const YAML::Node& map, std::initializer_list<std::string_view> known) {
-    for (const auto& entry : map) {
+  void CheckKeys(const YamlTree& map, std::initializer_list<std::string_view> known) {
+    for (const auto& entry : map.entries()) {
       if (!entry.first.IsScalar()) continue;
       const std::string& key = entry.first.Scalar();
       if (std::find(known.begin(), known.end(), key) == known.end()) {
@@ -282,76 +292,74 @@ class Loader {
 
   // --- files -----------------------------------------------------------------
   void ReadFile(const SourceFile& file) {
-    file_ = file.name;
-    YAML::Node root;
-    try {
-      root = YAML::Load(file.content);
-    } catch (const YAML::Exception& error) {
-      Report(SourceLocation{file_, error.mark.line >= 0 ? error.mark.line + 1 : 0},
-             fmt::format("not valid YAML: {}", error.msg));
+    int error_line = 0;
+    Result<YamlTree> root = ParseYaml(file.content, &error_line);
+    if (!root.has_value()) {
+      file_ = file.name;
+      Report(SourceLocation{file_, error_line}, "not valid YAML: " + root.error().message());
       return;
     }
+    ReadTree(file.name, *root);
+  }
+
+  void ReadTree(const std::string& name, const YamlTree& root) {
+    file_ = name;
     if (root.IsNull()) return;
     if (!root.IsMap()) {
       Report(root, "the file must be a mapping of sections (citations:, valuesets:, ...)");
       return;
     }
-    try {
-      for (const auto& section : root) {
-        const std::string key = section.first.Scalar();
-        const YAML::Node& body = section.second;
-        if (key == "knowledge_base") {
-          ReadHeader(body);
+    for (const auto& section : root.entries()) {
+      const std::string key = section.first.Scalar();
+      const YamlTree& body = section.second;
+      if (key == "knowledge_base") {
+        ReadHeader(body);
+        continue;
+      }
+      if (key == "bleeding_risk_escalation") {
+        ReadEscalation(body);
+        continue;
+      }
+      if (!body.IsSequence()) {
+        if (!body.IsNull()) Report(body, fmt::format("'{}' must be a list", key));
+        continue;
+      }
+      for (const YamlTree& item : body) {
+        if (!item.IsMap()) {
+          Report(item, fmt::format("each item of '{}' must be a mapping", key));
           continue;
         }
-        if (key == "bleeding_risk_escalation") {
-          ReadEscalation(body);
-          continue;
-        }
-        if (!body.IsSequence()) {
-          if (!body.IsNull()) Report(body, fmt::format("'{}' must be a list", key));
-          continue;
-        }
-        for (const YAML::Node& item : body) {
-          if (!item.IsMap()) {
-            Report(item, fmt::format("each item of '{}' must be a mapping", key));
-            continue;
-          }
-          if (key == "citations") {
-            ReadCitation(item);
-          } else if (key == "parameters") {
-            ReadParameter(item);
-          } else if (key == "valuesets") {
-            ReadValueSet(item);
-          } else if (key == "definitions") {
-            ReadDefinition(item);
-          } else if (key == "red_flags") {
-            ReadRedFlag(item);
-          } else if (key == "contraindications") {
-            ReadContraindication(item);
-          } else if (key == "conditions") {
-            ReadCondition(item);
-          } else if (key == "options") {
-            ReadOption(item);
-          } else if (key == "medication_holds") {
-            ReadMedicationHold(item);
-          } else if (key == "instruments") {
-            ReadInstrument(item);
-          } else if (key == "stage_rules") {
-            ReadStageRule(item);
-          } else {
-            Report(section.first, fmt::format("unknown section '{}'", key));
-            break;
-          }
+        if (key == "citations") {
+          ReadCitation(item);
+        } else if (key == "parameters") {
+          ReadParameter(item);
+        } else if (key == "valuesets") {
+          ReadValueSet(item);
+        } else if (key == "definitions") {
+          ReadDefinition(item);
+        } else if (key == "red_flags") {
+          ReadRedFlag(item);
+        } else if (key == "contraindications") {
+          ReadContraindication(item);
+        } else if (key == "conditions") {
+          ReadCondition(item);
+        } else if (key == "options") {
+          ReadOption(item);
+        } else if (key == "medication_holds") {
+          ReadMedicationHold(item);
+        } else if (key == "instruments") {
+          ReadInstrument(item);
+        } else if (key == "stage_rules") {
+          ReadStageRule(item);
+        } else {
+          Report(section.first, fmt::format("unknown section '{}'", key));
+          break;
         }
       }
-    } catch (const YAML::Exception& error) {
-      Report(SourceLocation{file_, error.mark.line >= 0 ? error.mark.line + 1 : 0},
-             fmt::format("unexpected YAML structure: {}", error.msg));
     }
   }
 
-  void ReadHeader(const YAML::Node& node) {
+  void ReadHeader(const YamlTree& node) {
     if (saw_header_) Report(node, "a second knowledge_base header");
     saw_header_ = true;
     if (!node.IsMap()) {
@@ -365,7 +373,7 @@ class Loader {
     kb_->description_ = String(node, "description");
   }
 
-  void ReadEscalation(const YAML::Node& node) {
+  void ReadEscalation(const YamlTree& node) {
     if (!node.IsMap()) {
       Report(node, "bleeding_risk_escalation must be a mapping {definition, display, sources, confidence}");
       return;
@@ -381,7 +389,7 @@ class Loader {
     kb_->bleeding_risk_escalation_ = std::move(escalation);
   }
 
-  void ReadCitation(const YAML::Node& node) {
+  void ReadCitation(const YamlTree& node) {
     CheckKeys(node, {"id", "reference", "doi", "url", "says", "confidence", "note"});
     Citation citation;
     citation.location = At(node);
@@ -394,7 +402,7 @@ class Loader {
     kb_->citations_.push_back(std::move(citation));
   }
 
-  void ReadParameter(const YAML::Node& node) {
+  void ReadParameter(const YamlTree& node) {
     CheckKeys(node, {"id", "display", "value", "unit", "sources", "confidence", "note"});
     Parameter parameter;
     parameter.location = At(node);
@@ -416,7 +424,7 @@ class Loader {
     kb_->parameters_.push_back(std::move(parameter));
   }
 
-  void ReadValueSet(const YAML::Node& node) {
+  void ReadValueSet(const YamlTree& node) {
     CheckKeys(node, {"id", "title", "confidence", "sources", "concepts", "text", "note"});
     ValueSet value_set;
     value_set.location = At(node);
@@ -430,9 +438,9 @@ class Loader {
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
       value_set.text.push_back(std::move(name));
     }
-    YAML::Node concepts = node["concepts"];
+    const YamlTree& concepts = node["concepts"];
     if (concepts && concepts.IsSequence()) {
-      for (const YAML::Node& item : concepts) {
+      for (const YamlTree& item : concepts) {
         if (!item.IsMap()) {
           Report(item, "a concept must be a mapping {system, code, display, confidence}");
           continue;
@@ -461,7 +469,7 @@ class Loader {
     kb_->valuesets_.push_back(std::move(value_set));
   }
 
-  void ReadDefinition(const YAML::Node& node) {
+  void ReadDefinition(const YamlTree& node) {
     CheckKeys(node, {"id", "scope", "expression", "missing_data", "note"});
     Definition definition;
     definition.location = At(node);
@@ -474,7 +482,7 @@ class Loader {
     }
     definition.expression = String(node, "expression", true);
     definition.note = String(node, "note");
-    YAML::Node missing = node["missing_data"];
+    const YamlTree& missing = node["missing_data"];
     if (missing && missing.IsMap()) {
       CheckKeys(missing, {"id", "display"});
       definition.missing_data = MissingData{String(missing, "id", true), String(missing, "display", true)};
@@ -484,7 +492,7 @@ class Loader {
     kb_->definitions_.push_back(std::move(definition));
   }
 
-  void ReadRedFlag(const YAML::Node& node) {
+  void ReadRedFlag(const YamlTree& node) {
     CheckKeys(node, {"id", "display", "definition", "sources", "confidence", "note"});
     RedFlag flag;
     flag.location = At(node);
@@ -497,7 +505,7 @@ class Loader {
     kb_->red_flags_.push_back(std::move(flag));
   }
 
-  void ReadContraindication(const YAML::Node& node) {
+  void ReadContraindication(const YamlTree& node) {
     CheckKeys(node, {"id", "kind", "display", "definition", "applies_to", "applies_to_targets", "sources",
                      "confidence", "note"});
     Contraindication item;
@@ -524,7 +532,7 @@ class Loader {
     kb_->contraindications_.push_back(std::move(item));
   }
 
-  void ReadCondition(const YAML::Node& node) {
+  void ReadCondition(const YamlTree& node) {
     CheckKeys(node, {"id", "display", "valueset", "nature", "targets", "localized", "first_line",
                      "conventional_trial", "diagnostics", "diagnostics_done", "regenerative", "integrative",
                      "referral", "sources", "note"});
@@ -551,7 +559,7 @@ class Loader {
     kb_->conditions_.push_back(std::move(condition));
   }
 
-  void ReadOption(const YAML::Node& node) {
+  void ReadOption(const YamlTree& node) {
     CheckKeys(node, {"id", "category", "therapy", "target", "display", "summary", "base_status", "status_rationale",
                      "evidence", "procedure", "monitoring", "follow_up", "cost", "criteria", "when", "done",
                      "sources", "confidence", "note"});
@@ -587,9 +595,9 @@ class Loader {
     if (!option.base_status.empty() && !OneOf(option.base_status, kStatuses)) {
       Report(node["base_status"], fmt::format("base_status must be one of {}", Joined(kStatuses)));
     }
-    YAML::Node evidence = node["evidence"];
+    const YamlTree& evidence = node["evidence"];
     if (evidence && evidence.IsSequence()) {
-      for (const YAML::Node& item : evidence) {
+      for (const YamlTree& item : evidence) {
         if (!item.IsMap()) {
           Report(item, "evidence items must be mappings");
           continue;
@@ -610,7 +618,7 @@ class Loader {
     if (option.category == "regenerative" && option.evidence.empty()) {
       Report(node, fmt::format("regenerative option '{}' has no evidence", option.id));
     }
-    YAML::Node procedure = node["procedure"];
+    const YamlTree& procedure = node["procedure"];
     if (procedure && procedure.IsMap()) {
       CheckKeys(procedure, {"image_guidance", "guidance_sources", "protocol", "bleeding_risk", "bleeding_risk_note",
                             "bleeding_risk_confidence", "pre_checks", "platelet_function_holds"});
@@ -622,7 +630,7 @@ class Loader {
         }
       }
       plan.guidance_sources = Strings(procedure, "guidance_sources");
-      YAML::Node protocol = procedure["protocol"];
+      const YamlTree& protocol = procedure["protocol"];
       if (protocol && protocol.IsMap()) {
         plan.protocol = String(protocol, "text", true);
         plan.protocol_confidence = ReadConfidence(protocol);
@@ -645,13 +653,13 @@ class Loader {
         (!option.procedure || option.procedure->image_guidance.empty() || option.procedure->bleeding_risk.empty())) {
       Report(node, fmt::format("regenerative option '{}' needs procedure.image_guidance and procedure.bleeding_risk", option.id));
     }
-    YAML::Node follow_up = node["follow_up"];
+    const YamlTree& follow_up = node["follow_up"];
     if (follow_up && follow_up.IsMap()) {
       CheckKeys(follow_up, {"instruments", "schedule_weeks", "sources"});
       option.follow_up = FollowUp{Strings(follow_up, "instruments"), Numbers(follow_up, "schedule_weeks"),
                                   Strings(follow_up, "sources")};
     }
-    YAML::Node cost = node["cost"];
+    const YamlTree& cost = node["cost"];
     if (cost && cost.IsMap()) {
       CheckKeys(cost, {"usd_low", "usd_high", "per", "coverage", "billing_codes", "sources", "confidence"});
       Cost entry;
@@ -667,7 +675,7 @@ class Loader {
     kb_->options_.push_back(std::move(option));
   }
 
-  void ReadMedicationHold(const YAML::Node& node) {
+  void ReadMedicationHold(const YamlTree& node) {
     CheckKeys(node, {"medication", "class", "valueset", "exclude_forms", "holds", "restart_hours", "restart_note",
                      "sources", "confidence", "note"});
     MedicationHold hold;
@@ -688,9 +696,9 @@ class Loader {
     hold.sources = Strings(node, "sources", true);
     hold.confidence = ReadConfidence(node);
     hold.note = String(node, "note");
-    YAML::Node holds = node["holds"];
+    const YamlTree& holds = node["holds"];
     if (holds && holds.IsMap()) {
-      for (const auto& entry : holds) {
+      for (const auto& entry : holds.entries()) {
         const std::string category = entry.first.Scalar();
         if (!OneOf(category, kBleedingRisks) && category != "platelet-function") {
           Report(entry.first, "hold categories are high, intermediate, low and platelet-function");
@@ -709,7 +717,7 @@ class Loader {
     kb_->medication_holds_.push_back(std::move(hold));
   }
 
-  void ReadInstrument(const YAML::Node& node) {
+  void ReadInstrument(const YamlTree& node) {
     CheckKeys(node, {"id", "display", "loinc", "mcid", "sources", "confidence", "note"});
     Instrument instrument;
     instrument.location = At(node);
@@ -722,7 +730,7 @@ class Loader {
     kb_->instruments_.push_back(std::move(instrument));
   }
 
-  RuleExpr ReadRule(const YAML::Node& node) {
+  RuleExpr ReadRule(const YamlTree& node) {
     RuleExpr rule;
     if (node.IsScalar()) {
       if (node.Scalar() == "always") return rule;
@@ -731,7 +739,7 @@ class Loader {
       return rule;
     }
     if (node.IsMap() && node.size() == 1) {
-      const auto entry = *node.begin();
+      const auto& entry = node.entries().front();
       const std::string key = entry.first.Scalar();
       if (key == "not") {
         rule.kind = RuleExpr::Kind::kNot;
@@ -740,7 +748,7 @@ class Loader {
       }
       if ((key == "all" || key == "any") && entry.second.IsSequence()) {
         rule.kind = key == "all" ? RuleExpr::Kind::kAll : RuleExpr::Kind::kAny;
-        for (const YAML::Node& operand : entry.second) rule.operands.push_back(ReadRule(operand));
+        for (const YamlTree& operand : entry.second) rule.operands.push_back(ReadRule(operand));
         return rule;
       }
     }
@@ -748,7 +756,7 @@ class Loader {
     return rule;
   }
 
-  void ReadStageRule(const YAML::Node& node) {
+  void ReadStageRule(const YamlTree& node) {
     CheckKeys(node, {"stage", "when", "on_unknown", "note"});
     StageRule rule;
     rule.location = At(node);
@@ -962,6 +970,11 @@ class Loader {
 
 std::shared_ptr<const KnowledgeBase> KnowledgeBase::Load(const std::vector<SourceFile>& files) {
   return Loader().Run(files);
+}
+
+std::shared_ptr<const KnowledgeBase> KnowledgeBase::LoadTrees(const std::vector<std::pair<std::string, YamlTree>>& trees,
+                                                              const std::vector<SourceFile>& files) {
+  return Loader().RunTrees(trees, files);
 }
 
 Result<std::shared_ptr<const KnowledgeBase>> KnowledgeBase::LoadDirectory(const std::string& directory) {
