@@ -1,0 +1,137 @@
+#include "cdshooks/cds_service.h"
+
+#include <fmt/format.h>
+
+#include <exception>
+#include <new>
+
+#include "cdshooks/card_common.h"
+#include "cdshooks/feedback_parser.h"
+#include "cdshooks/hook_request.h"
+#include "cdshooks/order_review_cards.h"
+#include "cdshooks/patient_view_cards.h"
+#include "cdshooks/record_assembler.h"
+#include "cdshooks/regenerative_orders.h"
+#include "cdshooks/response_json.h"
+#include "cdshooks/service_catalog.h"
+#include "cdshooks/text.h"
+#include "fhir/parser.h"
+
+namespace regenpath::cdshooks {
+
+struct CdsHooksService::State {
+  std::shared_ptr<const engine::Engine> engine;
+  const Clock* clock = nullptr;
+  std::vector<ServiceDefinition> services;
+  std::string discovery;
+  AssemblyLimits limits;
+
+  const ServiceDefinition* Find(std::string_view id) const {
+    for (const ServiceDefinition& service : services) {
+      if (service.id == id) return &service;
+    }
+    return nullptr;
+  }
+};
+
+namespace {
+
+CallResult Error(const CallError& error) {
+  return CallResult{error.status, OperationOutcomeJson(error.issues)};
+}
+
+}  // namespace
+
+Result<CdsHooksService> CdsHooksService::Create(std::shared_ptr<const engine::Engine> engine,
+                                                const Clock* clock) {
+  return Create(std::move(engine), clock, CdsHooksServiceOptions{});
+}
+
+Result<CdsHooksService> CdsHooksService::Create(std::shared_ptr<const engine::Engine> engine,
+                                                const Clock* clock, const CdsHooksServiceOptions& options) {
+  if (engine == nullptr || clock == nullptr) {
+    return Fail(InvalidArgument("CdsHooksService needs an engine and a clock"));
+  }
+  auto state = std::make_shared<State>();
+  state->services = BuildServiceCatalog(engine->kb());
+  state->discovery = DiscoveryJson(state->services);
+  state->limits.max_pages_per_query = options.max_pages_per_query;
+  state->limits.max_record_bytes = options.max_record_bytes;
+  state->engine = std::move(engine);
+  state->clock = clock;
+  return CdsHooksService(std::move(state));
+}
+
+const std::string& CdsHooksService::Discovery() const { return state_->discovery; }
+
+bool CdsHooksService::HasService(std::string_view service_id) const {
+  return state_->Find(service_id) != nullptr;
+}
+
+CallResult CdsHooksService::Call(std::string_view service_id, std::string_view body, FhirClient* fhir) const {
+  const ServiceDefinition* service = state_->Find(service_id);
+  if (service == nullptr) {
+    return Error(MakeCallError(
+        404, "not-found",
+        fmt::format("no CDS service '{}' here (see GET /cds-services)", OneLine(service_id, 80))));
+  }
+  try {
+    auto request = ParseHookRequest(body, service->hook);
+    if (!request) return Error(request.error());
+    const engine::Engine& engine = *state_->engine;
+    const knowledge::KnowledgeBase& kb = engine.kb();
+
+    std::vector<RegenerativeOrder> orders;
+    if (service->hook != Hook::kPatientView) {
+      orders = FindRegenerativeOrders(*request, kb);
+      // Nothing to review: no card, and no need for the patient's record.
+      if (orders.empty()) return CallResult{200, CardsResponseJson({})};
+    }
+
+    auto record = AssembleRecord(*request, service->prefetch, fhir, state_->limits);
+    if (!record) return Error(record.error());
+
+    fhir::ParseOptions parse_options;
+    parse_options.report_unknown_elements = false;
+    const fhir::ElementFilter* filter = engine.element_filter();
+    parse_options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
+      return root_type == "Bundle" ? filter : nullptr;
+    };
+    fhir::Parser parser(parse_options);
+    Result<fhir::Document> document = parser.ParseResource(record->bundle_json, "the patient's record");
+    if (!document) {
+      return Error(MakeCallError(400, "invalid",
+                                 "the patient's record assembled from the request cannot be read", "",
+                                 OneLine(document.error().message(), 300)));
+    }
+    const DateTime now = state_->clock->Now();
+    engine::Assessment assessment = engine.Assess(*document, now);
+
+    CallInfo call{service->id, request->hook_instance, request->patient_id, request->encounter_id};
+    std::vector<Card> cards;
+    if (service->hook == Hook::kPatientView) {
+      cards = BuildPatientViewCards(assessment, kb);
+    } else {
+      PreChecks pre_checks = EvaluatePreChecks(kb, *document, now);
+      cards = BuildOrderReviewCards(orders, assessment, kb, pre_checks, call);
+    }
+    AssignIdentifiers(cards, call);
+    return CallResult{200, CardsResponseJson(cards)};
+  } catch (const std::bad_alloc&) {
+    return Error(
+        MakeCallError(413, "too-costly", "the request needs more memory than the service can give it"));
+  } catch (const std::exception& error) {
+    return Error(MakeCallError(400, "exception", "the request could not be processed", "",
+                               OneLine(error.what(), 300)));
+  }
+}
+
+Result<std::vector<Feedback>> CdsHooksService::ParseFeedback(std::string_view service_id,
+                                                             std::string_view body) const {
+  if (!HasService(service_id)) {
+    return Fail(NotFound(fmt::format("no CDS service '{}' here", OneLine(service_id, 80))));
+  }
+  return ParseFeedbackBody(service_id, body);
+}
+
+}  // namespace regenpath::cdshooks

@@ -1,0 +1,32 @@
+// Patient-view cards: what regenpath says when a chart is opened.
+//
+// Rules (docs/cds-hooks.md, "patient-view"):
+//  - no in-scope condition -> no card;
+//  - red flags -> one critical card for the whole set of red flags, first;
+//  - one card per in-scope condition: warning when its stage is urgent
+//    referral or integrative oncology care, or when one of its regenerative
+//    options is contraindicated (an absolute contraindication); info
+//    otherwise. Warnings come before infos.
+// Each condition card's detail gives the stage and why, the criteria met /
+// not met / unknown with their evidence, the next steps, the regenerative
+// options with status and every source's evidence side by side (negative
+// ones included), contraindications, holds and image guidance, the missing
+// data, the sources, and marks facts resting on U entries as unverified.
+#ifndef REGENPATH_CDSHOOKS_PATIENT_VIEW_CARDS_H_
+#define REGENPATH_CDSHOOKS_PATIENT_VIEW_CARDS_H_
+
+#include <vector>
+
+#include "cdshooks/card.h"
+#include "engine/assessment.h"
+#include "knowledge/knowledge_base.h"
+
+namespace regenpath::cdshooks {
+
+// The cards for `assessment` (identifiers are assigned later).
+std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment,
+                                        const knowledge::KnowledgeBase& kb);
+
+}  // namespace regenpath::cdshooks
+
+#endif  // REGENPATH_CDSHOOKS_PATIENT_VIEW_CARDS_H_

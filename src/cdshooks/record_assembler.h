@@ -1,0 +1,55 @@
+// RecordAssembler: the patient's record for one call, as a FHIR collection
+// Bundle, from the request's prefetch and, for what is missing, from the
+// client's FHIR server (CDS Hooks 2.0 "Providing FHIR Resources").
+//
+// For each prefetch template of the service:
+//  - key present with a resource or searchset Bundle: its resources; a
+//    Bundle with a `next` link is paged through on fhirServer;
+//  - key present with null: no data;
+//  - key present with an OperationOutcome: the client's fetch failed, so the
+//    query is run on fhirServer;
+//  - key absent: not prefetched, so the query is run on fhirServer.
+// Queries go to fhirServer with the fhirAuthorization bearer token (none when
+// the request has no fhirAuthorization). `next` links are followed only
+// within fhirServer (the token is never sent elsewhere), at most
+// `max_pages_per_query` pages, never the same URL twice.
+//
+// Failures: a prefetch value of the wrong shape, or data of another patient in
+// the prefetch -> 400; data that can be neither read from the prefetch nor
+// fetched (no fhirServer, or the fetch failed) -> 412 with one issue per
+// prefetch key saying what is missing and why. Resources are deduplicated by
+// type and id; Bundle entries keep their fullUrl so references resolve.
+#ifndef REGENPATH_CDSHOOKS_RECORD_ASSEMBLER_H_
+#define REGENPATH_CDSHOOKS_RECORD_ASSEMBLER_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "cdshooks/card.h"
+#include "cdshooks/fhir_client.h"
+#include "cdshooks/hook_request.h"
+#include "cdshooks/service_catalog.h"
+
+namespace regenpath::cdshooks {
+
+struct AssemblyLimits {
+  int max_pages_per_query = 20;
+  size_t max_record_bytes = size_t{64} << 20;
+};
+
+struct AssembledRecord {
+  std::string bundle_json;  // a FHIR Bundle of type collection
+  size_t resource_count = 0;
+};
+
+// `client` may be null (nothing is fetched). Thread-safe if `client` is.
+tl::expected<AssembledRecord, CallError> AssembleRecord(const HookRequest& request,
+                                                        const std::vector<PrefetchTemplate>& templates,
+                                                        FhirClient* client, const AssemblyLimits& limits);
+
+}  // namespace regenpath::cdshooks
+
+#endif  // REGENPATH_CDSHOOKS_RECORD_ASSEMBLER_H_
