@@ -12,6 +12,7 @@
 //    Parser for another input leaves it unchanged;
 //  - its JSON form (fhirpath::AppendNodeJson) parses again, and parsing that
 //    again gives the same JSON (serialisation is a fixed point);
+//  - (with -DREGENPATH_FUZZ_STRICT_JSON) only valid JSON parses;
 //  - parsed with an ElementFilter (ParseOptions::filter_for_root), every node
 //    that is kept is the same as in the whole document (same path, name,
 //    type, kind and text), an incomplete object keeps its source JSON, and
@@ -25,9 +26,12 @@
 #include <string>
 #include <string_view>
 
+#include <simdjson.h>
+
 #include "fhir/document.h"
 #include "fhir/element_filter.h"
 #include "fhir/issue.h"
+#include "fhir/model.h"
 #include "fhir/node.h"
 #include "fhir/parser.h"
 #include "fhirpath/output.h"
@@ -102,7 +106,7 @@ void Walk(const Document& document, const Node& node, std::string& digest, size_
 #ifdef REGENPATH_FUZZ_STRICT_CHILDREN
       // Off by default: a repeated JSON key, or two JSON names of one choice
       // element that are not adjacent, give two runs of the same name and
-      // Children() returns only the first (README.md, findings).
+      // Children() returns only the first (README.md, finding 1).
       FUZZ_CHECK(named.data() == &child, child.Path());
 #endif
     }
@@ -116,8 +120,8 @@ std::string Digest(const Document& document) {
   digest.append(document.source_name());
   Walk(document, document.root(), digest, 0, /*first_of_run=*/true);
   for (const Node* resource : document.resources()) {
-    // An entry.resource without resourceType is listed too (see README.md,
-    // findings); only require an object.
+    // An entry.resource without resourceType is listed too (README.md,
+    // finding 2); only require an object.
     FUZZ_CHECK(resource != nullptr && resource->is_object(), document.source_name());
     digest.append(resource->Path());
   }
@@ -137,8 +141,30 @@ std::string ToJson(const Document& document) {
   return json;
 }
 
+// True iff some object has a child without value (a `_name` part) with the
+// same name as an object child: finding 12 (README.md).
+bool HasPartBesideObject(const Node& node) {
+  std::string_view checked_name;
+  bool checked = false;
+  for (const Node& child : node.children()) {
+    if (child.kind() == JsonKind::kNone && !(checked && child.name() == checked_name)) {
+      // Once per name: Children() is linear.
+      checked = true;
+      checked_name = child.name();
+      for (const Node& sibling : node.Children(child.name())) {
+        if (sibling.is_object()) return true;
+      }
+    }
+    if (child.is_object() && HasPartBesideObject(child)) return true;
+  }
+  return false;
+}
+
 // Checks that a parsed document's JSON parses again to the same JSON.
 void CheckRoundTrip(const Document& document) {
+  // Known issue (README.md, finding 12): a `_name` part beside an object
+  // becomes a second element, printed as an array with a null.
+  if (HasPartBesideObject(document.root())) return;
   std::string json = ToJson(document);
   Parser parser;
   Result<Document> again = parser.ParseResource(json, "round-trip");
@@ -192,13 +218,19 @@ void CheckKept(const Node& node, const std::map<std::string, std::set<std::strin
   auto found = whole.find(path);
   FUZZ_CHECK(found != whole.end() && found->second.contains(Signature(node)),
              path + " " + Signature(node) + " is not in the whole document");
-  if (node.is_object() && !node.is_complete()) FUZZ_CHECK(!node.raw_json().empty(), path);
+  // Known issue (README.md, finding 10): an object written where a primitive
+  // belongs keeps no source JSON.
+  const bool primitive_as_object = node.type() != nullptr && node.type()->kind == TypeKind::kPrimitive;
+  if (node.is_object() && !node.is_complete() && !primitive_as_object) FUZZ_CHECK(!node.raw_json().empty(), path);
   for (const Node& child : node.children()) CheckKept(child, whole);
 }
 
 // Parses `input` again with a fixed ElementFilter and compares with `whole`,
 // the same input parsed without one.
 void CheckFiltered(std::string_view input, const Document& whole) {
+  // Known issue (README.md, finding 8): some malformed JSON after a string
+  // value is accepted by the whole parse and rejected by the filtered one.
+  if (!regenpath::fuzz::IsJsonOrNdjson(input)) return;
   ParseOptions options;
   options.filter_for_root = [](std::string_view) { return &FixedFilter(); };
   Parser parser(options);
@@ -238,7 +270,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tight.max_bytes = 2048;
   tight.report_unknown_elements = false;
   Parser tight_parser(tight);
-  regenpath::fhir::Exercise(tight_parser.ParseResource(input, "resource.json"), tight_parser, /*round_trip=*/false);
+  {
+    regenpath::Result<regenpath::fhir::Document> document = tight_parser.ParseResource(input, "resource.json");
+#ifdef REGENPATH_FUZZ_STRICT_JSON
+    // Off by default until finding 8 (README.md) is fixed: only valid JSON
+    // may parse.
+    if (document.has_value()) {
+      simdjson::dom::parser validator;
+      simdjson::dom::element element;
+      FUZZ_CHECK(!validator.parse(simdjson::padded_string(input)).get(element), "malformed JSON was accepted");
+    }
+#endif
+    regenpath::fhir::Exercise(document, tight_parser, /*round_trip=*/false);
+  }
 
   Parser ndjson_parser;
   regenpath::fhir::Exercise(ndjson_parser.ParseNdjson(input, "lines.ndjson"), ndjson_parser, /*round_trip=*/false);

@@ -41,6 +41,7 @@
 #include "common/status.h"
 #include "fhir/document.h"
 #include "fhir/element_filter.h"
+#include "fhir/model.h"
 #include "fhir/node.h"
 #include "fhir/parser.h"
 #include "fhirpath/compiled_expression.h"
@@ -164,11 +165,27 @@ class FixedTerminology : public Terminology {
   std::map<std::string, std::set<std::pair<std::string, std::string>>, std::less<>> value_sets_;
 };
 
+// Known issue (README.md, finding 9): ToTyped() recurses without end on an
+// element of a primitive type written as a JSON object. The typed forms are
+// skipped for such results so that fuzzing can go on past it.
+bool TypedFormsSafe(std::span<const Value> values) {
+  for (const Value& value : values) {
+    if (!value.is_node()) continue;
+    const fhir::Node& node = *value.node();
+    if (node.is_object() && node.type() != nullptr && node.type()->kind == fhir::TypeKind::kPrimitive) return false;
+  }
+  return true;
+}
+
+std::string TypedJsonIfSafe(std::span<const Value> values) {
+  return TypedFormsSafe(values) ? CollectionToTypedJson(values) : CollectionToJson(values);
+}
+
 // Sends trace() output through the output forms.
 class FormattingTraceSink : public TraceSink {
  public:
   void Trace(std::string_view name, std::span<const Value> values) override {
-    bytes_ += name.size() + CollectionToJson(values).size() + CollectionToTypedJson(values).size();
+    bytes_ += name.size() + CollectionToJson(values).size() + TypedJsonIfSafe(values).size();
   }
   size_t bytes_ = 0;
 };
@@ -203,7 +220,7 @@ std::string_view current_expression;
 // a Basic resource.
 void CheckJson(const std::string& json, std::string_view what) {
   if (!IsUtf8(json)) {
-    // Known issue (README.md, findings): non-UTF-8 string literals and
+    // Known issue (README.md, finding 3): non-UTF-8 string literals and
     // decode() results reach the output unchanged. Anything else that makes
     // the output non-UTF-8 is a new bug.
     bool known = !IsUtf8(current_expression) || current_expression.find("decode") != std::string_view::npos;
@@ -225,11 +242,14 @@ void CheckJson(const std::string& json, std::string_view what) {
 std::string FormatResult(const Collection& result) {
   std::string json = CollectionToJson(result);
   CheckJson(json, "CollectionToJson");
-  std::string typed = CollectionToTypedJson(result);
+  std::string typed = TypedJsonIfSafe(result);
   CheckJson(typed, "CollectionToTypedJson");
+  const bool typed_safe = TypedFormsSafe(result);
   for (const Value& value : result) {
-    TypedValue typed_value = ToTyped(value);
-    FUZZ_CHECK(!typed_value.type.empty(), typed);
+    if (typed_safe) {
+      TypedValue typed_value = ToTyped(value);
+      FUZZ_CHECK(!typed_value.type.empty(), typed);
+    }
     std::string one;
     AppendValueJson(value, one);
     if (value.is_node()) {
@@ -279,7 +299,7 @@ void Evaluate(const CompiledExpression& expression, const Target& target, const 
   workspace->Reset();
   Result<Collection> again = expression.Evaluate(context, *workspace);
   std::string digest_again =
-      again.has_value() ? CollectionToTypedJson(*again) : "error: " + again.error().message();
+      again.has_value() ? TypedJsonIfSafe(*again) : "error: " + again.error().message();
   FUZZ_CHECK(digest == digest_again, expression.text() + "\n" + digest + "\n" + digest_again);
 }
 
@@ -321,11 +341,36 @@ std::string SemanticDigest(const Result<Collection>& result) {
   return digest;
 }
 
+// Evaluates `expression` on the roots of `whole` and `filtered` (the same
+// input parsed without and with a filter); the results must agree.
+void CompareWholeAndFiltered(const CompiledExpression& expression, const fhir::Document& whole,
+                             const fhir::Document& filtered, const Environment& environment) {
+  static Workspace* workspace = new Workspace();
+  EvaluationContext context;
+  context.now = FixedNow();
+  context.terminology = &environment.terminology;
+  context.variables = &environment.variables;
+  context.max_items = 200;
+  context.document = &whole;
+  context.resource = &whole.root();
+  workspace->Reset();
+  std::string whole_digest = SemanticDigest(expression.Evaluate(context, *workspace));
+  context.document = &filtered;
+  context.resource = &filtered.root();
+  workspace->Reset();
+  std::string filtered_digest = SemanticDigest(expression.Evaluate(context, *workspace));
+  FUZZ_CHECK(whole_digest == filtered_digest, expression.text() + "\nwhole:\n" + whole_digest +
+                                                  "filtered:\n" + filtered_digest);
+}
+
 // Evaluates `expression` on the root of `json` parsed whole and parsed with
 // the filters the CLI would use (ElementsRead of the root type); the results
 // must agree.
 void CheckElementFilter(const CompiledExpression& expression, std::string_view json,
                         const Environment& environment) {
+  // Known issue (README.md, finding 8): some malformed JSON is accepted by
+  // the whole parse and rejected by the filtered one.
+  if (!fuzz::IsJsonOrNdjson(json)) return;
   fhir::Parser whole_parser;
   Result<fhir::Document> whole = whole_parser.ParseAuto(json, "whole.json");
   if (!whole.has_value()) return;
@@ -347,24 +392,31 @@ void CheckElementFilter(const CompiledExpression& expression, std::string_view j
   Result<fhir::Document> filtered = filtered_parser.ParseAuto(json, "whole.json");
   FUZZ_CHECK(filtered.has_value(), std::string(json) + "\nparsed whole but not filtered: " +
                                        (filtered.has_value() ? std::string() : filtered.error().message()));
-  if (!filtered_any) return;
+  if (filtered_any) CompareWholeAndFiltered(expression, *whole, *filtered, environment);
+}
 
-  static Workspace* workspace = new Workspace();
-  EvaluationContext context;
-  context.now = FixedNow();
-  context.terminology = &environment.terminology;
-  context.variables = &environment.variables;
-  context.max_items = 200;
-  context.document = &*whole;
-  context.resource = &whole->root();
-  workspace->Reset();
-  std::string whole_digest = SemanticDigest(expression.Evaluate(context, *workspace));
-  context.document = &*filtered;
-  context.resource = &filtered->root();
-  workspace->Reset();
-  std::string filtered_digest = SemanticDigest(expression.Evaluate(context, *workspace));
-  FUZZ_CHECK(whole_digest == filtered_digest, expression.text() + "\nwhole:\n" + whole_digest +
-                                                  "filtered:\n" + filtered_digest);
+// Filtered parses of one fixed document, by the element names kept: a pure
+// function of the names, and most expressions read the same few.
+using FilteredCache = std::map<std::vector<std::string>, std::unique_ptr<fhir::Document>>;
+
+// As CheckElementFilter, for a fixed document already parsed whole.
+void CheckElementFilterFixed(const CompiledExpression& expression, const fhir::Document& whole,
+                             std::string_view json, FilteredCache& cache, const Environment& environment) {
+  std::optional<std::vector<std::string>> names = expression.ElementsRead(std::string(whole.root().type_name()));
+  if (!names) return;
+  auto found = cache.find(*names);
+  if (found == cache.end()) {
+    if (cache.size() >= 4096) cache.clear();
+    fhir::ElementFilter filter(*names);
+    fhir::ParseOptions options;
+    options.filter_for_root = [&filter](std::string_view) -> const fhir::ElementFilter* { return &filter; };
+    fhir::Parser parser(options);
+    Result<fhir::Document> filtered = parser.ParseResource(json, whole.source_name());
+    FUZZ_CHECK(filtered.has_value(), "a fixed document did not parse filtered: " +
+                                         (filtered.has_value() ? std::string() : filtered.error().message()));
+    found = cache.emplace(std::move(*names), std::make_unique<fhir::Document>(std::move(*filtered))).first;
+  }
+  CompareWholeAndFiltered(expression, whole, *found->second, environment);
 }
 
 // Parses a document the fixed data needs; it must parse.
@@ -428,8 +480,10 @@ void Run(std::string_view input) {
       EvaluateOn(text, lenient, fixed.targets[index], fixed.environment, /*repeat=*/index == 0);
     }
     if (lenient) {
-      CheckElementFilter(*lenient, kPatientJson, fixed.environment);
-      CheckElementFilter(*lenient, kBundleJson, fixed.environment);
+      static FilteredCache* patient_cache = new FilteredCache();
+      static FilteredCache* bundle_cache = new FilteredCache();
+      CheckElementFilterFixed(*lenient, *fixed.patient, kPatientJson, *patient_cache, fixed.environment);
+      CheckElementFilterFixed(*lenient, *fixed.bundle, kBundleJson, *bundle_cache, fixed.environment);
     }
     return;
   }

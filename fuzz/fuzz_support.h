@@ -11,6 +11,11 @@ namespace regenpath::fuzz {
 // library is allowed to reject.
 [[noreturn]] void ContractViolation(std::string_view what, std::string_view detail);
 
+// True iff `input` is one valid JSON value, or lines that each are (NDJSON;
+// blank lines allowed, at least one line), by simdjson's DOM parser, which
+// validates fully.
+bool IsJsonOrNdjson(std::string_view input);
+
 }  // namespace regenpath::fuzz
 
 #define FUZZ_CHECK(condition, detail)                                              \
