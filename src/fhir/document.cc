@@ -63,7 +63,7 @@ void Document::IndexResources() {
   }
   for (const Node& entry : root_->Children("entry")) {
     const Node* resource = entry.Child("resource");
-    if (resource == nullptr || !resource->is_object()) continue;
+    if (resource == nullptr || !resource->is_resource()) continue;
     resources_.push_back(resource);
     const Node* full_url = entry.Child("fullUrl");
     if (full_url != nullptr && full_url->has_value()) by_full_url_.emplace(full_url->text(), resource);

@@ -10,6 +10,8 @@
 #include <iterator>
 #include <sstream>
 #include <sys/stat.h>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "simdjson.h"
@@ -352,7 +354,14 @@ class DocumentBuilder {
     size_t close = token.rfind('"');
     if (token.size() >= 2 && token.front() == '"' && close > 0) {
       std::string_view content = token.substr(1, close - 1);
-      if (std::memchr(content.data(), '\\', content.size()) == nullptr) return content;
+      if (std::memchr(content.data(), '\\', content.size()) == nullptr) {
+        // Consume the value: an unread one would be skipped without checking
+        // that what follows it is well-formed.
+        od::raw_json_string raw;
+        simdjson::error_code error = value.get_raw_json_string().get(raw);
+        if (error) return Fail(JsonFailure(error));
+        return content;
+      }
     }
     std::string_view unescaped;
     simdjson::error_code error = value.get_string().get(unescaped);
@@ -466,7 +475,29 @@ class DocumentBuilder {
     return status;
   }
 
+  // The names an object has already given, to drop a repeated key (or a
+  // second variant of a choice) with an issue instead of splitting a property.
+  class SeenNames {
+   public:
+    // False if `name` was seen before.
+    bool Insert(std::string_view name) {
+      if (large_.empty()) {
+        if (std::find(small_.begin(), small_.end(), name) != small_.end()) return false;
+        small_.push_back(name);
+        if (small_.size() > 16) large_.insert(small_.begin(), small_.end());
+        return true;
+      }
+      return large_.insert(name).second;
+    }
+
+   private:
+    std::vector<std::string_view> small_;
+    std::unordered_set<std::string_view> large_;
+  };
+
   Status BuildFields(od::object& object, Node& out, size_t depth) {
+    SeenNames values;
+    SeenNames parts;
     for (auto field_result : object) {
       od::field field;
       simdjson::error_code error = std::move(field_result).get(field);
@@ -486,6 +517,16 @@ class DocumentBuilder {
         continue;  // On-Demand skips the unread value.
       }
       path_.push_back({name, -1});
+      if (!(is_extension_part ? parts : values).Insert(name)) {
+        AddIssue(IssueSeverity::kError, name == json_name
+                                            ? fmt::format("'{}' is given twice: the repeat is ignored", key)
+                                            : fmt::format("a second value for {}[x] ('{}') is ignored", name, key));
+        od::value repeated = field.value();
+        Status status = SkipChecked(repeated, depth + 1);
+        path_.pop_back();
+        if (!status.ok()) return status;
+        continue;
+      }
       if (match.element == nullptr && out.type_ != nullptr && options_.report_unknown_elements) {
         AddIssue(IssueSeverity::kWarning, fmt::format("unknown element '{}' in {}", key, out.type_->name));
       }
@@ -575,6 +616,7 @@ class DocumentBuilder {
           AddIssue(IssueSeverity::kError, fmt::format("expected a {} value, found an object", type->name));
           RP_RETURN_IF_ERROR(BuildObject(object, node, nullptr, depth, false));
           node.type_ = type;
+          node.raw_ = RawSince(start);
           break;
         }
         const bool expect_resource = type != nullptr && type->kind == TypeKind::kResource;
@@ -603,6 +645,14 @@ class DocumentBuilder {
         std::string_view token;
         token = TrimRight(value.raw_json_token());
         if (!IsJsonNumber(token)) return JsonFailure(simdjson::NUMBER_ERROR);
+        {
+          // Consume it (see ReadString); the text is kept, not the double.
+          double ignored = 0;
+          simdjson::error_code consumed = value.get_double().get(ignored);
+          if (consumed && consumed != simdjson::NUMBER_ERROR) {
+            return JsonFailure(consumed);
+          }
+        }
         node.kind_ = JsonKind::kNumber;
         node.text_ = token;  // a view into the document's text
         if (type != nullptr && (!expects_primitive || (type->system_type != SystemType::kInteger &&
@@ -688,34 +738,75 @@ class DocumentBuilder {
   // Attaches each `_name` part to its primitive among the object's children
   // [scratch_start, end), or adds it as a value-less primitive.
   void MergeExtensions(size_t scratch_start, size_t extension_start) {
+    if (extension_start == extension_scratch_.size()) return;
+    // Each property's children form one run, in array order (repeated keys
+    // are dropped by BuildFields). Find the runs once.
+    std::unordered_map<std::string_view, std::pair<size_t, size_t>> runs;
+    for (size_t c = scratch_start; c < scratch_.size(); ++c) {
+      auto [it, inserted] = runs.try_emplace(scratch_[c].name_, c, c + 1);
+      if (!inserted) it->second.second = c + 1;
+    }
+    // Parts with no primitive to join become value-less primitives.
+    std::unordered_map<std::string_view, std::vector<Node>> orphans;
+    std::vector<std::string_view> orphan_order;
     for (size_t e = extension_start; e < extension_scratch_.size(); ++e) {
       const Node& part = extension_scratch_[e];
-      bool merged = false;
-      size_t last_same_name = std::string::npos;
-      for (size_t c = scratch_start; c < scratch_.size(); ++c) {
-        Node& child = scratch_[c];
-        if (child.name_ != part.name_) continue;
-        last_same_name = c;
-        if (child.array_index_ != part.array_index_ || child.is_object()) continue;
-        child.children_ = part.children_;
-        child.child_count_ = part.child_count_;
-        merged = true;
-        break;
+      auto run = runs.find(part.name_);
+      Node* target = nullptr;
+      if (run != runs.end()) {
+        auto begin = scratch_.begin() + static_cast<std::ptrdiff_t>(run->second.first);
+        auto end = scratch_.begin() + static_cast<std::ptrdiff_t>(run->second.second);
+        auto found = std::lower_bound(begin, end, part.array_index_,
+                                      [](const Node& child, int index) { return child.array_index_ < index; });
+        if (found != end && found->array_index_ == part.array_index_) target = &*found;
       }
-      if (merged) continue;
-      // Keep same-named children consecutive and in array order.
-      size_t insert_at = scratch_.size();
-      if (last_same_name != std::string::npos) {
-        insert_at = last_same_name + 1;
-        for (size_t c = scratch_start; c < scratch_.size(); ++c) {
-          if (scratch_[c].name_ == part.name_ && scratch_[c].array_index_ > part.array_index_) {
-            insert_at = c;
-            break;
-          }
-        }
+      if (target != nullptr && target->is_object()) {
+        AddIssue(IssueSeverity::kError,
+                 fmt::format("'_{}' belongs beside a primitive, but '{}' is an object: it is ignored", part.name_, part.name_));
+        continue;
       }
-      scratch_.insert(scratch_.begin() + static_cast<std::ptrdiff_t>(insert_at), part);
+      if (target != nullptr) {
+        target->children_ = part.children_;
+        target->child_count_ = part.child_count_;
+        continue;
+      }
+      std::vector<Node>& pending = orphans[part.name_];
+      if (pending.empty()) orphan_order.push_back(part.name_);
+      pending.push_back(part);
     }
+    if (orphans.empty()) return;
+    // Rebuild the children with the orphans in place: inside their property's
+    // run by array index, or after everything for a property with no value.
+    std::vector<Node> merged;
+    merged.reserve(scratch_.size() - scratch_start + extension_scratch_.size() - extension_start);
+    size_t c = scratch_start;
+    while (c < scratch_.size()) {
+      std::string_view name = scratch_[c].name_;
+      size_t end = runs[name].second;
+      auto pending = orphans.find(name);
+      if (pending == orphans.end()) {
+        merged.insert(merged.end(), scratch_.begin() + static_cast<std::ptrdiff_t>(c),
+                      scratch_.begin() + static_cast<std::ptrdiff_t>(end));
+      } else {
+        std::vector<Node>& parts = pending->second;
+        std::stable_sort(parts.begin(), parts.end(),
+                         [](const Node& a, const Node& b) { return a.array_index_ < b.array_index_; });
+        std::merge(scratch_.begin() + static_cast<std::ptrdiff_t>(c), scratch_.begin() + static_cast<std::ptrdiff_t>(end),
+                   parts.begin(), parts.end(), std::back_inserter(merged),
+                   [](const Node& a, const Node& b) { return a.array_index_ < b.array_index_; });
+        orphans.erase(pending);
+      }
+      c = end;
+    }
+    for (std::string_view name : orphan_order) {
+      auto pending = orphans.find(name);
+      if (pending == orphans.end()) continue;
+      std::stable_sort(pending->second.begin(), pending->second.end(),
+                       [](const Node& a, const Node& b) { return a.array_index_ < b.array_index_; });
+      merged.insert(merged.end(), pending->second.begin(), pending->second.end());
+    }
+    scratch_.resize(scratch_start);
+    scratch_.insert(scratch_.end(), merged.begin(), merged.end());
   }
 
   static void SetParents(Node& node) {
@@ -858,6 +949,11 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
   // The document keeps the text: strings and numbers without escapes are
   // views into it rather than copies.
   document.input_ = std::move(buffer);
+  // A UTF-8 byte-order mark is allowed before the JSON.
+  if (size >= 3 && std::memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+    data += 3;
+    size -= 3;
+  }
   if (format == Format::kAuto) format = LooksLikeNdjson(data, size) ? Format::kNdjson : Format::kResource;
   if (format == Format::kResource) {
     od::document json_document;

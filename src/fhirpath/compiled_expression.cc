@@ -38,6 +38,8 @@ Result<Collection> CompiledExpression::Evaluate(const EvaluationContext& context
   Scope scope;
   Collection result;
   RP_RETURN_IF_ERROR(evaluator.Eval(*root_, focus, scope, result));
+  // A string cut short by the budget at the very end still fails.
+  RP_RETURN_IF_ERROR(evaluator.CheckSize(*root_, result.size()));
   return result;
 }
 

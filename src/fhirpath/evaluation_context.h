@@ -50,6 +50,9 @@ struct EvaluationContext {
   // Upper bound on items any intermediate collection may hold, and on
   // repeat()/aggregate() iterations: protects the process from runaway input.
   size_t max_items = 5'000'000;
+  // Upper bound on the bytes of strings one evaluation may create
+  // ('ab'.repeat($this + $this) must fail, not exhaust memory).
+  size_t max_string_bytes = size_t{256} << 20;
 };
 
 // Per-thread scratch memory for evaluations. Strings computed by an

@@ -63,7 +63,10 @@ bool MatchesType(const Value& value, const TypeSpecifier& type, bool exact) {
 }
 
 Evaluator::Evaluator(const EvaluationContext& context, Workspace& workspace, std::string_view expression_text)
-    : context_(context), workspace_(workspace), expression_text_(expression_text) {}
+    : context_(context),
+      workspace_(workspace),
+      expression_text_(expression_text),
+      start_bytes_(workspace.arena().bytes_allocated()) {}
 
 Status Evaluator::Error(const Expr& where, std::string_view message) const {
   switch (where.kind) {
@@ -81,6 +84,10 @@ Status Evaluator::Error(const Expr& where, std::string_view message) const {
 }
 
 Status Evaluator::CheckSize(const Expr& where, size_t size) const {
+  if (out_of_string_budget_) {
+    return ResourceExhausted(fmt::format("the expression creates more than {} bytes of strings",
+                                         context_.max_string_bytes));
+  }
   if (size <= context_.max_items) return Status();
   return ResourceExhausted(fmt::format("{}: more than {} items", where.kind == ExprKind::kFunction ? where.name + "()" : "the expression",
                                        context_.max_items));
@@ -157,6 +164,10 @@ Status Evaluator::EvalMember(const Expr& expr, std::span<const Value> input, Col
 }
 
 Status Evaluator::Eval(const Expr& expr, std::span<const Value> focus, Scope& scope, Collection& out) {
+  if (out_of_string_budget_) {
+    return ResourceExhausted(fmt::format("the expression creates more than {} bytes of strings",
+                                         context_.max_string_bytes));
+  }
   switch (expr.kind) {
     case ExprKind::kEmpty:
       return Status();
@@ -352,23 +363,6 @@ Status Evaluator::EvalVariable(const Expr& expr, std::span<const Value> focus, c
   return EvaluationError(fmt::format("undefined variable %{}", name));
 }
 
-namespace {
-
-// Appends the items of `items` not already in `out` (FHIRPath equality).
-void AppendDistinct(const Collection& items, Collection& out) {
-  for (const Value& item : items) {
-    bool seen = false;
-    for (const Value& existing : out) {
-      if (ItemsEqual(existing, item).value_or(false)) {
-        seen = true;
-        break;
-      }
-    }
-    if (!seen) out.push_back(item);
-  }
-}
-
-}  // namespace
 
 Status Evaluator::EvalBinary(const Expr& expr, std::span<const Value> focus, Scope& scope, Collection& out) {
   const Expr& left_expr = *expr.args[0];
@@ -440,8 +434,9 @@ Status Evaluator::EvalBinary(const Expr& expr, std::span<const Value> focus, Sco
       // Duplicates are removed within the union only, not against what `out`
       // already holds (e.g. earlier iterations of select()).
       Scratch merged(*this);
-      AppendDistinct(*left, *merged);
-      AppendDistinct(*right, *merged);
+      ItemSet seen;
+      AppendDistinct(*left, seen, *merged);
+      AppendDistinct(*right, seen, *merged);
       out.insert(out.end(), merged->begin(), merged->end());
       return CheckSize(expr, out.size());
     }

@@ -54,7 +54,15 @@ class Evaluator {
   Status Error(const Expr& where, std::string_view message) const;
 
   // Copies `text` into the workspace (valid as long as the results).
-  std::string_view Keep(std::string_view text) { return workspace_.arena().CopyString(text); }
+  // When the evaluation's string budget (EvaluationContext::max_string_bytes)
+  // would be exceeded, returns "" and makes the evaluation fail.
+  std::string_view Keep(std::string_view text) {
+    if (workspace_.arena().bytes_allocated() - start_bytes_ + text.size() > context_.max_string_bytes) {
+      out_of_string_budget_ = true;
+      return std::string_view();
+    }
+    return workspace_.arena().CopyString(text);
+  }
 
   // Fails when a collection grows beyond the context's max_items.
   Status CheckSize(const Expr& where, size_t size) const;
@@ -102,7 +110,8 @@ class Evaluator {
   std::string_view expression_text_;
   std::deque<Collection> variables_;
   std::deque<VariableBinding> bindings_;
-  int depth_ = 0;
+  size_t start_bytes_ = 0;
+  bool out_of_string_budget_ = false;
 };
 
 // True iff `value` is of the type `type` (FHIRPath `is`); `exact` disables

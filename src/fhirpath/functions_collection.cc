@@ -2,6 +2,7 @@
 // navigation and type functions.
 #include <algorithm>
 #include <numeric>
+#include <unordered_set>
 
 #include "fhir/model.h"
 #include "fhirpath/function_support.h"
@@ -10,23 +11,11 @@ namespace regenpath::fhirpath {
 
 namespace {
 
-bool Contains(std::span<const Value> items, const Value& item) {
-  for (const Value& existing : items) {
-    if (ItemsEqual(existing, item).value_or(false)) return true;
-  }
-  return false;
-}
-
-// Identity for nodes, FHIRPath equality for System values.
-bool SameItem(const Value& a, const Value& b) {
-  if (a.is_node() || b.is_node()) return a.is_node() && b.is_node() && a.node() == b.node();
-  return ItemsEqual(a, b).value_or(false);
-}
-
-void AppendDistinct(std::span<const Value> items, Collection& out) {
-  for (const Value& item : items) {
-    if (!Contains(out, item)) out.push_back(item);
-  }
+// An ItemSet of `items`, to test membership in linear time overall.
+ItemSet IndexOf(std::span<const Value> items) {
+  ItemSet set;
+  for (const Value& item : items) set.Insert(item);
+  return set;
 }
 
 // Evaluates the criteria argument for each item; calls `on_result` with the
@@ -113,7 +102,8 @@ RP_FHIRPATH_FUNCTION(AnyFalse) {
 RP_FHIRPATH_FUNCTION(SubsetOf) {
   Evaluator::Scratch other(evaluator);
   RP_RETURN_IF_ERROR(evaluator.EvalArg(call, 0, focus, scope, *other));
-  bool subset = std::all_of(input.begin(), input.end(), [&](const Value& item) { return Contains(*other, item); });
+  ItemSet index = IndexOf(*other);
+  bool subset = std::all_of(input.begin(), input.end(), [&](const Value& item) { return index.Contains(item); });
   out.push_back(Value::Boolean(subset));
   return Status();
 }
@@ -121,7 +111,8 @@ RP_FHIRPATH_FUNCTION(SubsetOf) {
 RP_FHIRPATH_FUNCTION(SupersetOf) {
   Evaluator::Scratch other(evaluator);
   RP_RETURN_IF_ERROR(evaluator.EvalArg(call, 0, focus, scope, *other));
-  bool superset = std::all_of(other->begin(), other->end(), [&](const Value& item) { return Contains(input, item); });
+  ItemSet index = IndexOf(input);
+  bool superset = std::all_of(other->begin(), other->end(), [&](const Value& item) { return index.Contains(item); });
   out.push_back(Value::Boolean(superset));
   return Status();
 }
@@ -134,15 +125,16 @@ RP_FHIRPATH_FUNCTION(Count) {
 
 RP_FHIRPATH_FUNCTION(Distinct) {
   (void)evaluator, (void)call, (void)focus, (void)scope;
-  AppendDistinct(input, out);
+  ItemSet seen;
+  AppendDistinct(input, seen, out);
   return Status();
 }
 
 RP_FHIRPATH_FUNCTION(IsDistinct) {
   (void)call, (void)focus, (void)scope;
-  Evaluator::Scratch distinct(evaluator);
-  AppendDistinct(input, *distinct);
-  out.push_back(Value::Boolean(distinct->size() == input.size()));
+  ItemSet seen;
+  bool distinct = std::all_of(input.begin(), input.end(), [&](const Value& item) { return seen.Insert(item); });
+  out.push_back(Value::Boolean(distinct));
   return Status();
 }
 
@@ -169,16 +161,16 @@ Status Repeat(Evaluator& evaluator, const Expr& call, std::span<const Value> inp
   Collection frontier(input.begin(), input.end());
   Collection next;
   size_t rounds = 0;
+  // Identity for nodes, FHIRPath equality for System values.
+  std::unordered_set<const fhir::Node*> seen_nodes;
+  ItemSet seen_values;
   while (!frontier.empty()) {
     next.clear();
     for (size_t i = 0; i < frontier.size(); ++i) {
       Evaluator::Scratch produced(evaluator);
       RP_RETURN_IF_ERROR(evaluator.EvalArgForItem(call, 0, frontier[i], static_cast<int64_t>(i), scope, *produced));
       for (const Value& item : *produced) {
-        if (unique) {
-          bool seen = std::any_of(out.begin(), out.end(), [&](const Value& e) { return SameItem(e, item); });
-          if (seen) continue;
-        }
+        if (unique && !(item.is_node() ? seen_nodes.insert(item.node()).second : seen_values.Insert(item))) continue;
         out.push_back(item);
         next.push_back(item);
       }
@@ -276,8 +268,10 @@ RP_FHIRPATH_FUNCTION(Take) {
 RP_FHIRPATH_FUNCTION(Intersect) {
   Evaluator::Scratch other(evaluator);
   RP_RETURN_IF_ERROR(evaluator.EvalArg(call, 0, focus, scope, *other));
+  ItemSet index = IndexOf(*other);
+  ItemSet seen;
   for (const Value& item : input) {
-    if (Contains(*other, item) && !Contains(out, item)) out.push_back(item);
+    if (index.Contains(item) && seen.Insert(item)) out.push_back(item);
   }
   return Status();
 }
@@ -285,8 +279,9 @@ RP_FHIRPATH_FUNCTION(Intersect) {
 RP_FHIRPATH_FUNCTION(Exclude) {
   Evaluator::Scratch other(evaluator);
   RP_RETURN_IF_ERROR(evaluator.EvalArg(call, 0, focus, scope, *other));
+  ItemSet index = IndexOf(*other);
   for (const Value& item : input) {
-    if (!Contains(*other, item)) out.push_back(item);
+    if (!index.Contains(item)) out.push_back(item);
   }
   return Status();
 }
@@ -295,8 +290,9 @@ RP_FHIRPATH_FUNCTION(Union) {
   Evaluator::Scratch other(evaluator);
   RP_RETURN_IF_ERROR(evaluator.EvalArg(call, 0, focus, scope, *other));
   Collection merged;
-  AppendDistinct(input, merged);
-  AppendDistinct(*other, merged);
+  ItemSet seen;
+  AppendDistinct(input, seen, merged);
+  AppendDistinct(*other, seen, merged);
   out.insert(out.end(), merged.begin(), merged.end());
   return evaluator.CheckSize(call, out.size());
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.h"
+
 namespace regenpath::fhirpath {
 
 namespace {
@@ -289,7 +291,13 @@ class Lexer {
 
 }  // namespace
 
-Result<std::vector<Token>> Tokenize(std::string_view expression) { return Lexer(expression).Run(); }
+Result<std::vector<Token>> Tokenize(std::string_view expression) {
+  if (std::optional<size_t> bad = FirstInvalidUtf8(expression)) {
+    return Fail(InvalidArgument(
+        fmt::format("syntax error at {}: the expression is not valid UTF-8", DescribePosition(expression, *bad))));
+  }
+  return Lexer(expression).Run();
+}
 
 std::string DescribePosition(std::string_view expression, size_t offset) {
   size_t line = 1;

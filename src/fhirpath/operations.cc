@@ -369,6 +369,72 @@ std::optional<std::string> ToStringText(const Value& value) {
   return std::nullopt;
 }
 
+size_t ItemHash(const Value& value) {
+  constexpr size_t kMix = 0x9E3779B97F4A7C15ull;
+  std::optional<Value> system = ToSystem(value);
+  if (!system) return 1;
+  if (system->is_node()) {
+    // Complex elements are equal only with the same child names in order.
+    const fhir::Node& node = *system->node();
+    size_t hash = std::hash<std::string_view>()(node.type_name()) ^ (node.children().size() * kMix);
+    size_t shown = 0;
+    for (const fhir::Node& child : node.children()) {
+      hash = hash * 31 + std::hash<std::string_view>()(child.name());
+      if (++shown == 8) break;
+    }
+    return hash;
+  }
+  switch (system->type()) {
+    case ValueType::kBoolean:
+      return system->boolean() ? 3 : 5;
+    case ValueType::kInteger:
+    case ValueType::kLong:
+    case ValueType::kDecimal: {
+      // 1 = 1.0 = 1.00: hash the value without trailing zeros.
+      Decimal number = AsDecimal(*system);
+      __int128 coefficient = number.coefficient();
+      int scale = number.scale();
+      while (scale > 0 && coefficient % 10 == 0) {
+        coefficient /= 10;
+        --scale;
+      }
+      return std::hash<int64_t>()(static_cast<int64_t>(coefficient)) ^
+             std::hash<int64_t>()(static_cast<int64_t>(coefficient >> 64)) * kMix ^ static_cast<size_t>(scale);
+    }
+    case ValueType::kString:
+      return std::hash<std::string_view>()(system->string());
+    case ValueType::kDate:
+    case ValueType::kDateTime:
+      return 7;  // equality normalizes time zones: one bucket
+    case ValueType::kTime:
+      return 11;
+    case ValueType::kQuantity:
+      return 13;  // equality converts units: one bucket
+    default:
+      return 17;
+  }
+}
+
+bool ItemSet::Insert(const Value& item) {
+  if (Contains(item)) return false;
+  items_.emplace(ItemHash(item), item);
+  return true;
+}
+
+bool ItemSet::Contains(const Value& item) const {
+  auto [begin, end] = items_.equal_range(ItemHash(item));
+  for (auto it = begin; it != end; ++it) {
+    if (ItemsEqual(it->second, item).value_or(false)) return true;
+  }
+  return false;
+}
+
+void AppendDistinct(std::span<const Value> items, ItemSet& seen, Collection& out) {
+  for (const Value& item : items) {
+    if (seen.Insert(item)) out.push_back(item);
+  }
+}
+
 std::optional<Decimal> ConvertQuantity(const Decimal& amount, std::string_view unit, std::string_view target_unit) {
   if (unit == target_unit) return amount;
   CalendarGroup from = CalendarGroupOf(unit);

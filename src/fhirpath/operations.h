@@ -6,7 +6,9 @@
 #define REGENPATH_FHIRPATH_OPERATIONS_H_
 
 #include <optional>
+#include <span>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 
 #include "common/status.h"
@@ -43,6 +45,27 @@ bool ItemsEquivalent(const Value& a, const Value& b);
 // precision). Fails (kEvaluationError) when the two cannot be ordered (a
 // string with a number, a Boolean, incomparable quantity units).
 Result<std::optional<int>> CompareItems(const Value& a, const Value& b);
+
+// A hash consistent with ItemsEqual: items that are equal hash alike (items
+// whose equality depends on conversions, such as dates across time zones or
+// quantities across units, share coarse buckets).
+size_t ItemHash(const Value& value);
+
+// A set of items under FHIRPath equality with hashing, for distinct(),
+// union, intersect, exclude, subsetOf and supersetOf in linear time.
+class ItemSet {
+ public:
+  // Adds `item` unless an equal item is in the set; true if it was added.
+  bool Insert(const Value& item);
+  bool Contains(const Value& item) const;
+
+ private:
+  std::unordered_multimap<size_t, Value> items_;
+};
+
+// Appends to `out` the items of `items` that `seen` does not hold yet, and
+// adds them to `seen` (distinct(), union).
+void AppendDistinct(std::span<const Value> items, ItemSet& seen, Collection& out);
 
 // The FHIRPath toString() text of a System value or primitive node
 // (Quantity: "4 'g'"; calendar units unquoted: "1 week"); nullopt for

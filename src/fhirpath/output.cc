@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.h"
 #include "fhir/model.h"
 #include "fhirpath/operations.h"
 
@@ -9,7 +10,20 @@ namespace regenpath::fhirpath {
 
 void AppendJsonString(std::string_view text, std::string& out) {
   out += '"';
-  for (char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) {
+      // JSON output is UTF-8: a byte that does not start a valid sequence
+      // (from decode() or a malformed input) becomes U+FFFD.
+      size_t length = Utf8SequenceLength(text, i);
+      if (length == 0) {
+        out += "\xEF\xBF\xBD";
+      } else {
+        out.append(text.substr(i, length));
+        i += length - 1;
+      }
+      continue;
+    }
+    char c = text[i];
     switch (c) {
       case '"':
         out += "\\\"";
@@ -241,7 +255,8 @@ TypedValue ToTyped(const Value& value) {
     const fhir::Node& node = *value.node();
     TypedValue typed{std::string(TypeNameOf(value).name), ""};
     std::optional<Value> system = IsPrimitiveNode(value) ? ToSystem(value) : std::nullopt;
-    if (system) {
+    // (A primitive written as an object stays a node: print its JSON.)
+    if (system && !system->is_node()) {
       typed.value = ToTyped(*system).value;
     } else {
       AppendNodeJson(node, typed.value);
