@@ -10,6 +10,7 @@
 #include "cli/exit_codes.h"
 #include "cli/fhirpath_command.h"
 #include "cli/kb_export_command.h"
+#include "cli/serve_command.h"
 
 namespace regenpath::cli {
 
@@ -60,6 +61,14 @@ int Main(int argc, char** argv) {
   kb_eval->add_option("DEFINITION", kb.definition, "The definition id")->required();
   kb_eval->add_option("FILE", kb.file, "A FHIR R4 Bundle or NDJSON; - for stdin")->required();
 
+  ServeOptions serve;
+  CLI::App* serve_command = app.add_subcommand("serve", "Serve CDS Hooks over HTTP(S) (see docs/server.md)");
+  serve_command->add_option("--host", serve.host, "Address to bind (default 127.0.0.1)");
+  serve_command->add_option("--port", serve.port, "Port to bind (default 8080; 0: any free port)");
+  serve_command->add_option("--config", serve.config_file, "A YAML configuration file (docs/server.md)");
+  serve_command->add_flag("--insecure-dev", serve.insecure_dev,
+                          "No authentication, for local demos; refuses any host but loopback");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -71,6 +80,7 @@ int Main(int argc, char** argv) {
   if (kb_check->parsed()) return RunKbCheck(kb, std::cout, std::cerr);
   if (kb_eval->parsed()) return RunKbEval(kb, std::cout, std::cerr);
   if (kb_export->parsed()) return RunKbExport(kb, std::cout, std::cerr);
+  if (serve_command->parsed()) return RunServe(serve, std::cerr);
   return kExitUsage;
 }
 

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Load test of `regenpath serve` on loopback with wrk: POST patient-view with
+# a realistic prefetch (one Synthea patient of ../shared/testdata, restricted
+# to the prefetch resource types by make_cds_request.py), then an optional
+# soak that samples the server's resident memory from /proc.
+#
+#   bench/cds_load.sh [--duration 30] [--connections 32] [--threads 2]
+#                     [--soak 300] [--patient FILE] [--server-threads N]
+#
+# Prints throughput, latency percentiles (p50/p90/p99), errors (socket errors
+# and non-2xx answers), the server's RSS over the run, and the machine's load
+# average before and after (the machine is shared: read the figures with it).
+# Authentication is off (--insecure-dev): every wrk request would need a
+# fresh jti; the cost of verifying a JWT is measured apart (docs/server.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=30
+CONNECTIONS=32
+THREADS=2
+SOAK=0
+SERVER_THREADS=0
+PATIENT="${REGENPATH_SHARED_DIR:-../shared}/testdata/synthea/r4-bundles-pain-subset/Loma_Johns_0f30cacb-3348-4baf-8946-cd2175a750b3.json"
+BIN="${REGENPATH_BIN:-build/regenpath}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) DURATION="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    --soak) SOAK="$2"; shift 2 ;;
+    --patient) PATIENT="$2"; shift 2 ;;
+    --server-threads) SERVER_THREADS="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "cds_load.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+[ -x "$BIN" ] || { echo "cds_load.sh: $BIN not built (cmake --build build)" >&2; exit 2; }
+
+WORK="$(mktemp -d)"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+cat > "$WORK/config.yaml" <<YAML
+host: 127.0.0.1
+port: $PORT
+threads: $SERVER_THREADS
+data_dir: data
+log_level: warn
+YAML
+"$BIN" serve --insecure-dev --config "$WORK/config.yaml" 2> "$WORK/server.log" &
+SERVER=$!
+cleanup() {
+  kill -TERM "$SERVER" 2>/dev/null || true
+  wait "$SERVER" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+URL="http://127.0.0.1:$PORT/cds-services/regenpath-patient-view"
+curl -sf "http://127.0.0.1:$PORT/cds-services" > "$WORK/discovery.json"
+python3 bench/make_cds_request.py "$WORK/discovery.json" "$PATIENT" > "$WORK/request.json"
+export CDS_BODY_FILE="$WORK/request.json"
+STATUS=$(curl -s -o "$WORK/response.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data-binary @"$WORK/request.json" "$URL")
+[ "$STATUS" = 200 ] || { echo "cds_load.sh: the request answers $STATUS" >&2; cat "$WORK/response.json" >&2; exit 1; }
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+echo "patient:     $(basename "$PATIENT")"
+echo "request:     $(stat -c %s "$WORK/request.json") bytes, response $(stat -c %s "$WORK/response.json") bytes"
+echo "machine:     $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "server:      $BIN serve --insecure-dev (threads: ${SERVER_THREADS/#0/one per core}), RSS $(rss_kib) KiB"
+
+# Warm-up (page cache, allocator, branch predictors).
+wrk -t "$THREADS" -c "$CONNECTIONS" -d 5s -s bench/cds_load.lua "$URL" > /dev/null
+
+run() {  # run SECONDS LABEL: wrk for SECONDS while sampling RSS every 10 s
+  local seconds="$1" label="$2" samples=()
+  wrk -t "$THREADS" -c "$CONNECTIONS" -d "${seconds}s" --timeout 10s --latency -s bench/cds_load.lua "$URL" \
+    > "$WORK/wrk.txt" &
+  local wrk_pid=$!
+  samples+=("$(rss_kib)")
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    sleep 10
+    kill -0 "$wrk_pid" 2>/dev/null && samples+=("$(rss_kib)")
+  done
+  wait "$wrk_pid"
+  samples+=("$(rss_kib)")
+  local rps p50 p90 p99 errors non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$WORK/wrk.txt")
+  p90=$(awk '$1=="90%" {print $2}' "$WORK/wrk.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$WORK/wrk.txt")
+  errors=$(awk '/Socket errors/ {print $0}' "$WORK/wrk.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
+  echo "== $label: ${seconds}s, $CONNECTIONS connections, $THREADS wrk threads"
+  echo "throughput:  $rps requests/s ($(awk '/requests in/ {print $1}' "$WORK/wrk.txt") requests)"
+  echo "latency:     p50 $p50  p90 $p90  p99 $p99"
+  echo "errors:      ${errors:-no socket errors}; non-2xx: ${non2xx:-0}"
+  echo "RSS (KiB):   ${samples[*]}"
+}
+run "$DURATION" "load"
+if [ "$SOAK" -gt 0 ]; then run "$SOAK" "soak"; fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^regenpath_(errors_total|http_requests_total\{route="/cds-services/regenpath-patient-view")' || true
+kill -TERM "$SERVER"
+if wait "$SERVER"; then echo "server:      exited 0 after SIGTERM"; else echo "server:      exit status $? after SIGTERM"; fi
+trap 'rm -rf "$WORK"' EXIT

@@ -1,0 +1,131 @@
+#include "server/cds_server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "cdshooks/cds_service.h"
+#include "engine/engine.h"
+#include "knowledge/knowledge_base.h"
+#include "registry/feedback_store.h"
+#include "security/jwt_verifier.h"
+#include "server/cds_http_handler.h"
+#include "server/http_client.h"
+#include "server/http_server.h"
+#include "server/jwks_key_source.h"
+
+namespace regenpath::server {
+
+// Declared in dependency order: destroyed in reverse, the HTTP server first.
+struct CdsServer::Parts {
+  ServerConfig config;
+  const Clock* clock = nullptr;
+  std::shared_ptr<const engine::Engine> engine;
+  std::optional<cdshooks::CdsHooksService> service;
+  std::unique_ptr<registry::FeedbackStore> store;
+  std::unique_ptr<HttpClient> fhir_http;
+  std::unique_ptr<HttpClient> jwks_http;
+  std::unique_ptr<JwksKeySource> key_source;
+  std::unique_ptr<security::JwtVerifier> verifier;
+  Metrics metrics;
+  std::unique_ptr<CdsHttpHandler> handler;
+  std::unique_ptr<HttpServer> http;
+  std::string base_url;
+};
+
+CdsServer::CdsServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+CdsServer::~CdsServer() {
+  if (parts_->http) parts_->http->Shutdown(std::chrono::milliseconds(0));
+}
+
+Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const Clock* clock) {
+  RP_RETURN_IF_ERROR(ValidateServerConfig(config));
+  auto parts = std::make_unique<Parts>();
+  parts->config = std::move(config);
+  parts->clock = clock;
+  const ServerConfig& cfg = parts->config;
+
+  Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb =
+      cfg.kb_dir.empty() ? knowledge::KnowledgeBase::Embedded()
+                         : knowledge::KnowledgeBase::LoadDirectory(cfg.kb_dir);
+  if (!kb.has_value()) return Fail(kb.error());
+  Result<engine::Engine> engine = engine::Engine::Create(*kb);
+  if (!engine.has_value()) return Fail(engine.error());
+  parts->engine = std::make_shared<const engine::Engine>(std::move(*engine));
+  Result<cdshooks::CdsHooksService> service = cdshooks::CdsHooksService::Create(parts->engine, clock);
+  if (!service.has_value()) return Fail(service.error());
+  parts->service.emplace(std::move(*service));
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec)
+    return Fail(
+        Unavailable(fmt::format("cannot create the data directory {}: {}", cfg.data_dir, ec.message())));
+  // Feedback can carry clinicians' comments: keep the directory private.
+  std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  RP_ASSIGN_OR_RETURN(parts->store, registry::FeedbackStore::Open(
+                                        (std::filesystem::path(cfg.data_dir) / "feedback.sqlite").string()));
+
+  HttpClientOptions fhir_options;
+  fhir_options.timeout = cfg.fhir_timeout;
+  fhir_options.max_response_bytes = cfg.fhir_max_bytes;
+  fhir_options.allow_http = cfg.fhir_allow_http;
+  fhir_options.ca_file = cfg.ca_file;
+  RP_ASSIGN_OR_RETURN(parts->fhir_http, CreateBeastHttpClient(fhir_options));
+
+  if (!cfg.insecure_dev) {
+    HttpClientOptions jwks_options;
+    jwks_options.timeout = cfg.jwks_timeout;
+    jwks_options.max_response_bytes = 1024 * 1024;
+    jwks_options.allow_http = cfg.fhir_allow_http;
+    jwks_options.ca_file = cfg.ca_file;
+    RP_ASSIGN_OR_RETURN(parts->jwks_http, CreateBeastHttpClient(jwks_options));
+    parts->key_source = std::make_unique<JwksKeySource>(parts->jwks_http.get());
+    RP_ASSIGN_OR_RETURN(parts->verifier, security::JwtVerifier::Create(cfg.issuers, cfg.jwt_policy, clock,
+                                                                       parts->key_source.get()));
+  }
+
+  CdsHttpHandlerOptions handler_options;
+  handler_options.cors_allowed_origins = cfg.cors_allowed_origins;
+  handler_options.body_limit_bytes = cfg.body_limit_bytes;
+  handler_options.fhir_call_budget = cfg.fhir_call_budget;
+  parts->handler =
+      std::make_unique<CdsHttpHandler>(handler_options, &*parts->service, parts->verifier.get(),
+                                       parts->store.get(), parts->fhir_http.get(), &parts->metrics, clock);
+
+  HttpServerOptions http_options;
+  http_options.host = cfg.host;
+  http_options.port = cfg.port;
+  http_options.threads = cfg.threads;
+  http_options.tls_cert_file = cfg.tls_cert_file;
+  http_options.tls_key_file = cfg.tls_key_file;
+  http_options.body_limit_bytes = cfg.body_limit_bytes;
+  http_options.header_timeout = cfg.header_timeout;
+  http_options.body_timeout = cfg.body_timeout;
+  http_options.idle_timeout = cfg.idle_timeout;
+  http_options.write_timeout = cfg.write_timeout;
+  http_options.max_connections = cfg.max_connections;
+  RP_ASSIGN_OR_RETURN(parts->http, HttpServer::Create(http_options, parts->handler.get()));
+  return std::unique_ptr<CdsServer>(new CdsServer(std::move(parts)));
+}
+
+Status CdsServer::Start() {
+  RP_RETURN_IF_ERROR(parts_->http->Listen());
+  parts_->base_url = PublicBaseUrl(parts_->config, parts_->http->port());
+  parts_->handler->set_public_base_url(parts_->base_url);
+  RP_RETURN_IF_ERROR(parts_->http->Start());
+  spdlog::info("regenpath serving CDS Hooks on {}:{} ({}), public base URL {}, authentication {}",
+               parts_->config.host, parts_->http->port(), parts_->http->tls() ? "TLS" : "plain HTTP",
+               parts_->base_url, parts_->verifier ? "on" : "OFF (--insecure-dev)");
+  return Status::Ok();
+}
+
+uint16_t CdsServer::port() const { return parts_->http->port(); }
+const std::string& CdsServer::base_url() const { return parts_->base_url; }
+Metrics& CdsServer::metrics() { return parts_->metrics; }
+
+size_t CdsServer::Shutdown(std::chrono::milliseconds deadline) { return parts_->http->Shutdown(deadline); }
+
+}  // namespace regenpath::server

@@ -1,0 +1,62 @@
+// HttpClient: a small HTTP/1.1 client (HTTP and HTTPS) on Boost.Beast for
+// what the service reads from elsewhere: the EHR's FHIR server (prefetch
+// fallback) and JWK Sets. One request per connection; an overall deadline;
+// a response size limit; TLS verified against the system CA store (or a
+// given CA file) with the host name checked; redirects are not followed.
+//
+// All of Beast and Asio is confined to beast_http.cc.
+#ifndef REGENPATH_SERVER_HTTP_CLIENT_H_
+#define REGENPATH_SERVER_HTTP_CLIENT_H_
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "server/http_types.h"
+
+namespace regenpath::server {
+
+struct HttpClientOptions {
+  // For the whole exchange: connect, TLS handshake, request, response.
+  std::chrono::milliseconds timeout{10'000};
+  // Largest accepted response body.
+  size_t max_response_bytes = 16 * 1024 * 1024;
+  // Plain http:// URLs are refused unless this is set (tests, local demos).
+  bool allow_http = false;
+  // A PEM bundle of CA certificates to trust instead of the system store.
+  std::string ca_file;
+};
+
+struct HttpClientResponse {
+  int status = 0;
+  HeaderList headers;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  using Deadline = std::chrono::steady_clock::time_point;
+
+  virtual ~HttpClient() = default;
+  // GET `url` with the extra `headers`, giving up at the options' timeout or
+  // at `deadline`, whichever comes first. Any status is a response (the
+  // caller decides); failures: kInvalidArgument for a URL that is not
+  // absolute http(s) (or http when not allowed), kUnavailable for DNS,
+  // connection, TLS, timeout or protocol failures, kResourceExhausted when
+  // the body exceeds the limit. Thread-safe.
+  virtual Result<HttpClientResponse> Get(const std::string& url, const HeaderList& headers,
+                                         Deadline deadline) const = 0;
+  Result<HttpClientResponse> Get(const std::string& url, const HeaderList& headers) const {
+    return Get(url, headers, Deadline::max());
+  }
+};
+
+// The Beast implementation. Fails (kInvalidArgument) if the CA file cannot be
+// loaded.
+Result<std::unique_ptr<HttpClient>> CreateBeastHttpClient(HttpClientOptions options);
+
+}  // namespace regenpath::server
+
+#endif  // REGENPATH_SERVER_HTTP_CLIENT_H_

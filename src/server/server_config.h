@@ -1,0 +1,72 @@
+// ServerConfig: what `regenpath serve` runs with, read from a YAML file
+// (docs/server.md, "Configuration") and adjusted by the command line.
+#ifndef REGENPATH_SERVER_SERVER_CONFIG_H_
+#define REGENPATH_SERVER_SERVER_CONFIG_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "security/jwt_verifier.h"
+
+namespace regenpath::server {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int threads = 0;  // 0: one per core
+  // The URL the EHR calls us at, without a trailing slash (JWT audiences are
+  // built from it). Empty: http(s)://host:port.
+  std::string public_base_url;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Where the feedback database (feedback.sqlite) lives; created if absent.
+  std::string data_dir = "regenpath-data";
+  size_t body_limit_bytes = 8 * 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  // How long SIGTERM waits for requests in flight.
+  std::chrono::milliseconds shutdown_timeout{20'000};
+  size_t max_connections = 10'000;
+  // Origins allowed to call from a browser ("*" for any); empty: no CORS.
+  std::vector<std::string> cors_allowed_origins;
+  // Authentication of the EHR: on unless `insecure_dev`.
+  std::vector<security::TrustedIssuer> issuers;
+  security::JwtPolicy jwt_policy;
+  bool insecure_dev = false;
+  // A knowledge-base directory; empty: the built-in one.
+  std::string kb_dir;
+  // The client for the EHR's FHIR server (prefetch fallback) and JWK Sets.
+  std::chrono::milliseconds fhir_timeout{3'000};      // one request
+  std::chrono::milliseconds fhir_call_budget{5'000};  // all requests of one CDS call
+  size_t fhir_max_bytes = 32 * 1024 * 1024;
+  bool fhir_allow_http = false;
+  std::string ca_file;  // empty: the system CA store
+  std::chrono::milliseconds jwks_timeout{5'000};
+  // trace, debug, info, warn, error, off.
+  std::string log_level = "info";
+};
+
+// Reads `path` into a config (defaults for what it does not set). Relative
+// file and directory paths in it are resolved against the file's directory.
+// kInvalidInput ("FILE:LINE: message") for an unreadable file, bad YAML, an
+// unknown key or a value of the wrong type or range.
+Result<ServerConfig> LoadServerConfig(const std::string& path);
+
+// Checks the whole config once the command line is applied: kInvalidArgument
+// naming the problem (no issuers without insecure_dev, insecure_dev on a
+// host that is not loopback, half a TLS pair, a bad public_base_url, ...).
+Status ValidateServerConfig(const ServerConfig& config);
+
+// The public base URL: config.public_base_url, or built from host, `port`
+// and TLS. No trailing slash.
+std::string PublicBaseUrl(const ServerConfig& config, uint16_t port);
+
+}  // namespace regenpath::server
+
+#endif  // REGENPATH_SERVER_SERVER_CONFIG_H_
