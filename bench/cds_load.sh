@@ -6,12 +6,14 @@
 #
 #   bench/cds_load.sh [--duration 30] [--connections 32] [--threads 2]
 #                     [--soak 300] [--patient FILE] [--server-threads N]
+#                     [--auth [--tokens N]]
 #
 # Prints throughput, latency percentiles (p50/p90/p99), errors (socket errors
 # and non-2xx answers), the server's RSS over the run, and the machine's load
 # average before and after (the machine is shared: read the figures with it).
-# Authentication is off (--insecure-dev): every wrk request would need a
-# fresh jti; the cost of verifying a JWT is measured apart (docs/server.md).
+# Authentication is off (--insecure-dev) unless --auth: then make_tokens.py
+# (python3-cryptography) signs N ES384 tokens beforehand, one per request
+# (each jti is accepted once), and the server verifies every one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,8 @@ CONNECTIONS=32
 THREADS=2
 SOAK=0
 SERVER_THREADS=0
+AUTH=0
+TOKENS=40000
 PATIENT="${REGENPATH_SHARED_DIR:-../shared}/testdata/synthea/r4-bundles-pain-subset/Loma_Johns_0f30cacb-3348-4baf-8946-cd2175a750b3.json"
 BIN="${REGENPATH_BIN:-build/regenpath}"
 while [ $# -gt 0 ]; do
@@ -30,6 +34,8 @@ while [ $# -gt 0 ]; do
     --soak) SOAK="$2"; shift 2 ;;
     --patient) PATIENT="$2"; shift 2 ;;
     --server-threads) SERVER_THREADS="$2"; shift 2 ;;
+    --auth) AUTH=1; shift ;;
+    --tokens) TOKENS="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -45,7 +51,21 @@ threads: $SERVER_THREADS
 data_dir: data
 log_level: warn
 YAML
-"$BIN" serve --insecure-dev --config "$WORK/config.yaml" 2> "$WORK/server.log" &
+URL="http://127.0.0.1:$PORT/cds-services/regenpath-patient-view"
+MODE=(--insecure-dev)
+CURL_AUTH=()
+export CDS_TOKENS_FILE="" CDS_WRK_THREADS="$THREADS"
+if [ "$AUTH" = 1 ]; then
+  python3 bench/make_tokens.py bench-ehr "$URL" "$TOKENS" "$WORK/jwks.json" "$WORK/all-tokens.txt" \
+    "http://127.0.0.1:$PORT/cds-services" "$URL" || { echo "cds_load.sh: --auth needs python3-cryptography" >&2; exit 2; }
+  printf 'auth:\n  issuers:\n    - {issuer: bench-ehr, jwks_file: jwks.json}\n' >> "$WORK/config.yaml"
+  MODE=()
+  WARMUP_TOKENS=$((TOKENS / 5))
+  sed -n '3,'"$((WARMUP_TOKENS + 2))"'p' "$WORK/all-tokens.txt" > "$WORK/warmup-tokens.txt"
+  sed -n "$((WARMUP_TOKENS + 3))"',$p' "$WORK/all-tokens.txt" > "$WORK/tokens.txt"
+fi
+token_line() { sed -n "$1p" "$WORK/all-tokens.txt"; }
+"$BIN" serve "${MODE[@]}" --config "$WORK/config.yaml" 2> "$WORK/server.log" &
 SERVER=$!
 cleanup() {
   kill -TERM "$SERVER" 2>/dev/null || true
@@ -57,11 +77,12 @@ for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
-URL="http://127.0.0.1:$PORT/cds-services/regenpath-patient-view"
-curl -sf "http://127.0.0.1:$PORT/cds-services" > "$WORK/discovery.json"
+[ "$AUTH" = 1 ] && CURL_AUTH=(-H "Authorization: Bearer $(token_line 1)")
+curl -sf "${CURL_AUTH[@]}" "http://127.0.0.1:$PORT/cds-services" > "$WORK/discovery.json"
 python3 bench/make_cds_request.py "$WORK/discovery.json" "$PATIENT" > "$WORK/request.json"
 export CDS_BODY_FILE="$WORK/request.json"
-STATUS=$(curl -s -o "$WORK/response.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+[ "$AUTH" = 1 ] && CURL_AUTH=(-H "Authorization: Bearer $(token_line 2)")
+STATUS=$(curl -s -o "$WORK/response.json" -w '%{http_code}' "${CURL_AUTH[@]}" -H 'Content-Type: application/json' \
   --data-binary @"$WORK/request.json" "$URL")
 [ "$STATUS" = 200 ] || { echo "cds_load.sh: the request answers $STATUS" >&2; cat "$WORK/response.json" >&2; exit 1; }
 
@@ -69,10 +90,12 @@ rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 echo "patient:     $(basename "$PATIENT")"
 echo "request:     $(stat -c %s "$WORK/request.json") bytes, response $(stat -c %s "$WORK/response.json") bytes"
 echo "machine:     $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "server:      $BIN serve --insecure-dev (threads: ${SERVER_THREADS/#0/one per core}), RSS $(rss_kib) KiB"
+echo "server:      $BIN serve ${MODE[*]:-(JWT verified on every request)} (threads: ${SERVER_THREADS/#0/one per core}), RSS $(rss_kib) KiB"
 
 # Warm-up (page cache, allocator, branch predictors).
+[ "$AUTH" = 1 ] && CDS_TOKENS_FILE="$WORK/warmup-tokens.txt"
 wrk -t "$THREADS" -c "$CONNECTIONS" -d 5s -s bench/cds_load.lua "$URL" > /dev/null
+[ "$AUTH" = 1 ] && CDS_TOKENS_FILE="$WORK/tokens.txt"
 
 run() {  # run SECONDS LABEL: wrk for SECONDS while sampling RSS every 10 s
   local seconds="$1" label="$2" samples=()
