@@ -7,29 +7,11 @@
 
 #include "cdshooks/fhir_payload.h"
 #include "cdshooks/text.h"
+#include "common/json_string.h"
 
 namespace regenpath::cdshooks {
 
 namespace {
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (byte < 0x20) {
-      out += "\\u00";
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0x0f]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
 
 // The id a "Patient/<id>" reference (relative or absolute) names; empty for
 // other references (urn:uuid:..., contained, other types).
@@ -183,7 +165,7 @@ class Assembler {
       bundle_ += '{';
       if (!entry.full_url.empty()) {
         bundle_ += R"("fullUrl":)";
-        AppendJsonString(bundle_, entry.full_url);
+        AppendJsonString(entry.full_url, bundle_);
         bundle_ += ',';
       }
       bundle_ += R"("resource":)";

@@ -2,60 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "common/json_string.h"
 #include "common/utf8.h"
 #include "fhir/model.h"
 #include "fhirpath/operations.h"
 
 namespace regenpath::fhirpath {
-
-void AppendJsonString(std::string_view text, std::string& out) {
-  out += '"';
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (static_cast<unsigned char>(text[i]) >= 0x80) {
-      // JSON output is UTF-8: a byte that does not start a valid sequence
-      // (from decode() or a malformed input) becomes U+FFFD.
-      size_t length = Utf8SequenceLength(text, i);
-      if (length == 0) {
-        out += "\xEF\xBF\xBD";
-      } else {
-        out.append(text.substr(i, length));
-        i += length - 1;
-      }
-      continue;
-    }
-    char c = text[i];
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 namespace {
 

@@ -15,9 +15,6 @@
 
 namespace regenpath::fhirpath {
 
-// Appends `text` as a JSON string literal (quoted, escaped) to `out`.
-void AppendJsonString(std::string_view text, std::string& out);
-
 // Appends `json` without the whitespace between tokens.
 void AppendMinifiedJson(std::string_view json, std::string& out);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/json_string.h"
 #include "security/unix_time.h"
 #include "server/fhir_http_client.h"
 
@@ -93,37 +94,6 @@ std::string NowInstant(const Clock& clock) {
 
 }  // namespace
 
-std::string JsonEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (byte < 0x20) {
-          out += fmt::format("\\u{:04x}", byte);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 struct CdsHttpHandler::RequestState {
   Route route = Route::kUnknown;
@@ -174,8 +144,8 @@ HttpResponse CdsHttpHandler::Outcome(const RequestState& state, int status, std:
   return Respond(
       state, status,
       fmt::format("{{\"resourceType\":\"OperationOutcome\",\"issue\":[{{\"severity\":\"error\",\"code\":"
-                  "\"{}\",\"diagnostics\":\"{}\"}}]}}",
-                  code, JsonEscape(text)));
+                  "\"{}\",\"diagnostics\":{}}}]}}",
+                  code, JsonQuoted(text)));
 }
 
 std::optional<HttpResponse> CdsHttpHandler::OnHeader(HttpRequest& request) {

@@ -80,10 +80,6 @@ class CdsHttpHandler : public HttpHandler {
   const Clock* const clock_;
 };
 
-// `text` as the inside of a JSON string (quotes, backslashes, control
-// characters escaped).
-std::string JsonEscape(std::string_view text);
-
 }  // namespace regenpath::server
 
 #endif  // REGENPATH_SERVER_CDS_HTTP_HANDLER_H_

@@ -160,7 +160,9 @@ TEST_F(EngineTest, RedFlagWinsOverEverything) {
   EXPECT_EQ(assessment.red_flags[0].id, "cauda-equina");
   EXPECT_EQ(assessment.red_flags[0].evidence, (Refs{"Condition/ce1"}));
   for (const Recommendation& item : assessment.recommendations) {
-    if (item.category == "regenerative") EXPECT_EQ(item.status, "not-recommended") << item.id;
+    if (item.category == "regenerative") {
+      EXPECT_EQ(item.status, "not-recommended") << item.id;
+    }
   }
   ASSERT_FALSE(assessment.next_steps.empty());
   EXPECT_EQ(assessment.next_steps.front().kind, "referral");

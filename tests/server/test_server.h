@@ -9,8 +9,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -161,6 +163,21 @@ class ServerFixture : public ::testing::Test {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!token.empty()) headers.push_back(Bearer(token));
     return Exchange(port(), BuildRequest("GET", path, headers));
+  }
+
+  // The /metrics text once `ready` holds for it (or the last scrape after
+  // about two seconds). A request is counted when its write completes, which
+  // can be just after the client has read the response, so tests that check
+  // counters of earlier requests wait for them here.
+  std::string MetricsWhen(const std::function<bool(const std::string&)>& ready) {
+    std::string text;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      std::optional<TestResponse> scrape = Get("/metrics");
+      text = scrape ? scrape->body : "";
+      if (ready(text)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return text;
   }
 
   TempDir dir_;
