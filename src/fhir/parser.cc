@@ -539,6 +539,38 @@ class DocumentBuilder {
     return Status();
   }
 
+  // Calls visit(item, item_type, index) on each item of the array `value`
+  // but nulls (they only align a primitive array with its `_name` twin, and
+  // are consumed), with the item's index on the current path. `count` gets
+  // the number of items, nulls included.
+  template <typename Visit>
+  Status ForEachItem(od::value& value, Visit&& visit, int& count) {
+    od::array array;
+    simdjson::error_code error = value.get_array().get(array);
+    if (error) return JsonFailure(error);
+    int index = 0;
+    for (auto item_result : array) {
+      od::value item;
+      error = std::move(item_result).get(item);
+      if (error) return JsonFailure(error);
+      od::json_type item_type;
+      error = item.type().get(item_type);
+      if (error) return JsonFailure(error);
+      path_.back().index = index;
+      if (item_type == od::json_type::null) {
+        bool is_null = false;
+        error = item.is_null().get(is_null);
+        if (error) return JsonFailure(error);
+      } else {
+        RP_RETURN_IF_ERROR(visit(item, item_type, index));
+      }
+      ++index;
+    }
+    path_.back().index = -1;
+    count = index;
+    return Status();
+  }
+
   // A property's value: one node, or one per array item.
   Status BuildProperty(od::value& value, std::string_view name, const JsonPropertyMatch& match, size_t depth) {
     od::json_type json_type;
@@ -549,37 +581,16 @@ class DocumentBuilder {
       if (match.element != nullptr && !match.element->is_array) {
         AddIssue(IssueSeverity::kWarning, "an array is given but the element allows one value");
       }
-      od::array array;
-      error = value.get_array().get(array);
-      if (error) return JsonFailure(error);
-      int index = 0;
-      for (auto item_result : array) {
-        od::value item;
-        error = std::move(item_result).get(item);
-        if (error) return JsonFailure(error);
-        path_.back().index = index;
-        od::json_type item_type;
-        error = item.type().get(item_type);
-        if (error) return JsonFailure(error);
-        if (item_type == od::json_type::null) {
-          bool is_null = false;
-          error = item.is_null().get(is_null);
-          if (error) return JsonFailure(error);
-          // Nulls only align a primitive array with its `_name` twin.
-          ++index;
-          continue;
-        }
+      int count = 0;
+      auto build_item = [&](od::value& item, od::json_type item_type, int index) -> Status {
         if (item_type == od::json_type::array) {
           AddIssue(IssueSeverity::kError, "nested arrays are not FHIR");
-          RP_RETURN_IF_ERROR(SkipChecked(item, depth + 1));
-          ++index;
-          continue;
+          return SkipChecked(item, depth + 1);
         }
-        RP_RETURN_IF_ERROR(BuildValue(item, item_type, name, match, index, depth + 1));
-        ++index;
-      }
-      path_.back().index = -1;
-      if (index == 0) AddIssue(IssueSeverity::kWarning, "empty array");
+        return BuildValue(item, item_type, name, match, index, depth + 1);
+      };
+      RP_RETURN_IF_ERROR(ForEachItem(value, build_item, count));
+      if (count == 0) AddIssue(IssueSeverity::kWarning, "empty array");
       return Status();
     }
     if (match.element != nullptr && match.element->is_array) {
@@ -708,29 +719,9 @@ class DocumentBuilder {
       return Status();
     };
     if (json_type == od::json_type::array) {
-      od::array array;
-      error = value.get_array().get(array);
-      if (error) return JsonFailure(error);
-      int index = 0;
-      for (auto item_result : array) {
-        od::value item;
-        error = std::move(item_result).get(item);
-        if (error) return JsonFailure(error);
-        od::json_type item_type;
-        error = item.type().get(item_type);
-        if (error) return JsonFailure(error);
-        path_.back().index = index;
-        if (item_type == od::json_type::null) {
-          bool is_null = false;
-          error = item.is_null().get(is_null);
-          if (error) return JsonFailure(error);
-        } else {
-          RP_RETURN_IF_ERROR(build_one(item, index));
-        }
-        ++index;
-      }
-      path_.back().index = -1;
-      return Status();
+      int count = 0;
+      return ForEachItem(
+          value, [&](od::value& item, od::json_type, int index) { return build_one(item, index); }, count);
     }
     return build_one(value, -1);
   }
