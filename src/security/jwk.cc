@@ -42,17 +42,24 @@ Status OpenSslFailure(std::string message) {
   return InvalidInput(std::move(message));
 }
 
-// Builds a public EVP_PKEY of `type_name` ("EC", "RSA") from `params` and
-// runs OpenSSL's public-key validation on it (point on the curve; RSA
-// modulus and exponent sane).
-Result<EvpPkeyPtr> KeyFromParams(const char* type_name, OSSL_PARAM* params, const std::string& what) {
+// Builds a public EVP_PKEY of `type_name` ("EC", "RSA") from the parameters
+// in `builder` (`built` is false when pushing one of them failed) and runs
+// OpenSSL's public-key validation on it (point on the curve; RSA modulus and
+// exponent sane).
+Result<EvpPkeyPtr> KeyFromBuilder(const char* type_name, OSSL_PARAM_BLD* builder, bool built,
+                                  const std::string& what) {
+  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(built ? OSSL_PARAM_BLD_to_param(builder) : nullptr);
+  if (!params) {
+    ERR_clear_error();
+    return Fail(Internal("OpenSSL parameter building failed"));
+  }
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type_name, nullptr));
   if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) {
     ERR_clear_error();
     return Fail(Internal("OpenSSL cannot create " + std::string(type_name) + " keys"));
   }
   EVP_PKEY* raw_key = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params) != 1 || raw_key == nullptr) {
+  if (EVP_PKEY_fromdata(ctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1 || raw_key == nullptr) {
     return Fail(OpenSslFailure(what + ": not a valid public key"));
   }
   EvpPkeyPtr key(raw_key);
@@ -106,17 +113,10 @@ Result<EvpPkeyPtr> EcKey(const JwkMembers& members, EcCurve& curve, const std::s
   point += y;
 
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
-  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group_name, 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
-    ERR_clear_error();
-    return Fail(Internal("OpenSSL parameter building failed"));
-  }
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  if (!params) {
-    ERR_clear_error();
-    return Fail(Internal("OpenSSL parameter building failed"));
-  }
-  return KeyFromParams("EC", params.get(), what);
+  bool built =
+      bld && OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group_name, 0) == 1 &&
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) == 1;
+  return KeyFromBuilder("EC", bld.get(), built, what);
 }
 
 Result<EvpPkeyPtr> RsaKey(const JwkMembers& members, const std::string& what) {
@@ -141,17 +141,9 @@ Result<EvpPkeyPtr> RsaKey(const JwkMembers& members, const std::string& what) {
                              std::to_string(kMaxRsaBits) + " bits"));
   }
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
-  if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n_bn.get()) != 1 ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e_bn.get()) != 1) {
-    ERR_clear_error();
-    return Fail(Internal("OpenSSL parameter building failed"));
-  }
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  if (!params) {
-    ERR_clear_error();
-    return Fail(Internal("OpenSSL parameter building failed"));
-  }
-  return KeyFromParams("RSA", params.get(), what);
+  bool built = bld && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n_bn.get()) == 1 &&
+               OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e_bn.get()) == 1;
+  return KeyFromBuilder("RSA", bld.get(), built, what);
 }
 
 bool UsableForVerification(const JwkMembers& members) {
