@@ -76,6 +76,14 @@ struct TypeSpecifier {
 };
 
 struct Expr {
+  Expr() = default;
+  Expr(const Expr&) = delete;
+  Expr& operator=(const Expr&) = delete;
+  // Dismantles the subtree without recursion: a left-associative chain of
+  // 50,000 operators is as deep as it is long, and must not exhaust the stack
+  // when the parser rejects it (or its CompiledExpression goes away).
+  ~Expr();
+
   ExprKind kind = ExprKind::kEmpty;
   size_t offset = 0;  // position in the expression text, for messages
   BinaryOp op = BinaryOp::kAdd;  // kBinary; kUnary uses kAdd / kSubtract
