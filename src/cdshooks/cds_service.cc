@@ -68,6 +68,28 @@ bool CdsHooksService::HasService(std::string_view service_id) const {
   return state_->Find(service_id) != nullptr;
 }
 
+namespace {
+
+// This thread's parser for assembled records, reading only what `filter`
+// (the engine's) lets through. Kept from call to call: its JSON buffers and
+// its cache of resolved element names stay warm.
+fhir::Parser& RecordParser(const fhir::ElementFilter* filter) {
+  thread_local const fhir::ElementFilter* bound_filter = nullptr;
+  thread_local std::unique_ptr<fhir::Parser> parser;
+  if (parser == nullptr || bound_filter != filter) {
+    fhir::ParseOptions options;
+    options.report_unknown_elements = false;
+    options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
+      return root_type == "Bundle" ? filter : nullptr;
+    };
+    parser = std::make_unique<fhir::Parser>(std::move(options));
+    bound_filter = filter;
+  }
+  return *parser;
+}
+
+}  // namespace
+
 CallResult CdsHooksService::Call(std::string_view service_id, std::string_view body, FhirClient* fhir) const {
   const ServiceDefinition* service = state_->Find(service_id);
   if (service == nullptr) {
@@ -91,14 +113,8 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
     auto record = AssembleRecord(*request, service->prefetch, fhir, state_->limits);
     if (!record) return Error(record.error());
 
-    fhir::ParseOptions parse_options;
-    parse_options.report_unknown_elements = false;
-    const fhir::ElementFilter* filter = engine.element_filter();
-    parse_options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
-      return root_type == "Bundle" ? filter : nullptr;
-    };
-    fhir::Parser parser(parse_options);
-    Result<fhir::Document> document = parser.ParseResource(record->bundle_json, "the patient's record");
+    Result<fhir::Document> document =
+        RecordParser(engine.element_filter()).ParseResource(record->bundle_json, "the patient's record");
     if (!document) {
       return Error(MakeCallError(400, "invalid",
                                  "the patient's record assembled from the request cannot be read", "",

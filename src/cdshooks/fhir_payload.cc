@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "cdshooks/hook_request.h"
+#include "cdshooks/json_parsers.h"
+#include "cdshooks/raw_json.h"
 #include "cdshooks/text.h"
 #include "simdjson.h"
 
@@ -52,10 +54,12 @@ bool IsErrorOutcome(dom::element outcome) {
   return false;
 }
 
-PayloadEntry EntryOf(dom::element resource, std::string_view type, std::string full_url) {
+// `raw` is the resource's source text when known (kept byte for byte, so
+// decimals keep their exact text); otherwise the DOM element is serialized.
+PayloadEntry EntryOf(dom::element resource, std::string_view raw, std::string_view type, std::string full_url) {
   PayloadEntry entry;
   entry.full_url = std::move(full_url);
-  entry.resource_json = simdjson::minify(resource);
+  entry.resource_json = raw.empty() ? simdjson::minify(resource) : std::string(raw);
   entry.resource_type = std::string(type);
   entry.id = StringOf(resource, "id");
   std::string_view reference;
@@ -73,7 +77,8 @@ FhirPayload Invalid(std::string message) {
   return payload;
 }
 
-FhirPayload ReadElement(dom::element root, const PrefetchTemplate& query, int wrapper_depth) {
+// `json` is the source text of `root` (empty inside a 1.0 wrapper).
+FhirPayload ReadElement(dom::element root, std::string_view json, const PrefetchTemplate& query, int wrapper_depth) {
   dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS)
     return Invalid("not a FHIR resource (not a JSON object)");
@@ -97,7 +102,7 @@ FhirPayload ReadElement(dom::element root, const PrefetchTemplate& query, int wr
         payload.kind = PayloadKind::kNoData;
         return payload;
       }
-      return ReadElement(resource, query, wrapper_depth + 1);
+      return ReadElement(resource, std::string_view(), query, wrapper_depth + 1);
     }
     return Invalid("not a FHIR resource (no resourceType)");
   }
@@ -113,7 +118,7 @@ FhirPayload ReadElement(dom::element root, const PrefetchTemplate& query, int wr
       return Invalid(fmt::format("a {} where {} {} was expected", OneLine(type, 60),
                                  query.is_read ? "a" : "a Bundle of", query.resource_type));
     }
-    payload.entries.push_back(EntryOf(root, type, std::string()));
+    payload.entries.push_back(EntryOf(root, RawObjectText(json), type, std::string()));
     return payload;
   }
   dom::element entries_value;
@@ -121,6 +126,10 @@ FhirPayload ReadElement(dom::element root, const PrefetchTemplate& query, int wr
     dom::array entries;
     if (entries_value.get_array().get(entries) != simdjson::SUCCESS)
       return Invalid("Bundle.entry is not an array");
+    // Resources are copied from the source text when it can be mapped
+    // entry by entry; otherwise re-serialized.
+    std::vector<std::string_view> raw = json.empty() ? std::vector<std::string_view>() : RawEntryResources(json);
+    if (raw.size() != entries.size()) raw.clear();
     size_t index = 0;
     for (dom::element entry : entries) {
       dom::element resource;
@@ -142,7 +151,8 @@ FhirPayload ReadElement(dom::element root, const PrefetchTemplate& query, int wr
         }
         continue;  // warnings about the search (search.mode = outcome)
       }
-      payload.entries.push_back(EntryOf(resource, entry_type, StringOf(entry, "fullUrl")));
+      payload.entries.push_back(
+          EntryOf(resource, raw.empty() ? std::string_view() : raw[index - 1], entry_type, StringOf(entry, "fullUrl")));
     }
   }
   dom::array links;
@@ -160,15 +170,13 @@ FhirPayload ReadElement(dom::element root, const PrefetchTemplate& query, int wr
 }  // namespace
 
 FhirPayload ReadFhirPayload(std::string_view json, const PrefetchTemplate& query) {
-  dom::parser parser;
-  if (parser.allocate(std::max<size_t>(json.size(), 64), kMaxJsonDepth) != simdjson::SUCCESS) {
-    return Invalid("too large to read");
-  }
+  dom::parser* parser = ThreadDomParser(json.size());
+  if (parser == nullptr) return Invalid("too large to read");
   dom::element root;
-  if (auto error = parser.parse(json.data(), json.size()).get(root); error != simdjson::SUCCESS) {
+  if (auto error = parser->parse(json.data(), json.size()).get(root); error != simdjson::SUCCESS) {
     return Invalid(error == simdjson::DEPTH_ERROR ? "JSON nested too deeply" : "not valid JSON");
   }
-  return ReadElement(root, query, 0);
+  return ReadElement(root, json, query, 0);
 }
 
 }  // namespace regenpath::cdshooks

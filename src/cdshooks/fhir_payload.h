@@ -20,7 +20,7 @@ namespace regenpath::cdshooks {
 
 struct PayloadEntry {
   std::string full_url;       // Bundle.entry.fullUrl, when given
-  std::string resource_json;  // the resource, minified
+  std::string resource_json;  // the resource's JSON text, as received
   std::string resource_type;
   std::string id;
   // subject.reference or patient.reference, when the resource has one.

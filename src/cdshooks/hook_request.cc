@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "cdshooks/json_parsers.h"
+#include "cdshooks/raw_json.h"
 #include "cdshooks/text.h"
 #include "cdshooks/uuid.h"
 #include "simdjson.h"
@@ -239,12 +241,16 @@ std::optional<CallError> ReadAuthorization(dom::element value, HookRequest& requ
   return std::nullopt;
 }
 
-std::optional<CallError> ReadPrefetch(dom::element value, HookRequest& request) {
+// Each prefetch value is kept as its source text (a copy of the bytes the
+// client sent), not re-serialized from the DOM: FHIR decimals keep their
+// exact text, and nothing is minified.
+std::optional<CallError> ReadPrefetch(dom::element value, std::string_view body, HookRequest& request) {
   dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) {
     return Bad("prefetch", fmt::format("'prefetch' must be an object, not {}", TypeName(value)));
   }
   if (auto duplicate = CheckUniqueMembers(object, "prefetch")) return duplicate;
+  const std::map<std::string, std::string_view, std::less<>> raw = RawObjectMembers(body, "prefetch");
   for (dom::key_value_pair member : object) {
     const std::string path = fmt::format("prefetch.{}", member.key);
     if (member.value.is_null()) {
@@ -255,7 +261,9 @@ std::optional<CallError> ReadPrefetch(dom::element value, HookRequest& request) 
       return Bad(path, fmt::format("'{}' must be a FHIR resource or null, not {}", OneLine(path, 80),
                                    TypeName(member.value)));
     }
-    request.prefetch.emplace(std::string(member.key), simdjson::minify(member.value));
+    auto source = raw.find(member.key);
+    request.prefetch.emplace(std::string(member.key), source != raw.end() ? std::string(source->second)
+                                                                          : simdjson::minify(member.value));
   }
   return std::nullopt;
 }
@@ -270,12 +278,12 @@ bool IsFhirId(std::string_view text) {
 }
 
 tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hook expected) {
-  dom::parser parser;
-  if (parser.allocate(std::max<size_t>(body.size(), 64), kMaxJsonDepth) != simdjson::SUCCESS) {
+  dom::parser* parser = ThreadDomParser(body.size());
+  if (parser == nullptr) {
     return tl::unexpected(MakeCallError(400, "too-costly", "the request body is too large to read"));
   }
   dom::element root;
-  if (auto error = parser.parse(body.data(), body.size()).get(root); error != simdjson::SUCCESS) {
+  if (auto error = parser->parse(body.data(), body.size()).get(root); error != simdjson::SUCCESS) {
     return tl::unexpected(
         MakeCallError(400, "structure",
                       error == simdjson::DEPTH_ERROR
@@ -387,7 +395,7 @@ tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hoo
 
   dom::element prefetch;
   if (object["prefetch"].get(prefetch) == simdjson::SUCCESS) {
-    if (auto error = ReadPrefetch(prefetch, request)) return tl::unexpected(*error);
+    if (auto error = ReadPrefetch(prefetch, body, request)) return tl::unexpected(*error);
   }
   return request;
 }

@@ -56,7 +56,8 @@ struct HookRequest {
   std::string encounter_id;             // empty when absent
   std::vector<std::string> selections;  // order-select: "Type/id"
   std::vector<DraftOrder> draft_orders;
-  // prefetch key -> the value as minified JSON, or nullopt for null.
+  // prefetch key -> the value's JSON text as the client sent it, or nullopt
+  // for null.
   std::map<std::string, std::optional<std::string>, std::less<>> prefetch;
 };
 

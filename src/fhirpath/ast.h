@@ -106,6 +106,10 @@ struct Expr {
   // kMember at the start of a path whose name could be a type ("Patient"):
   // matches the focus itself when its type has that name.
   bool may_name_type = false;
+  // Set by FoldConstants: the node always evaluates to `constant` (its
+  // literal values, de-duplicated), whatever the focus.
+  bool is_constant = false;
+  Collection constant;
 };
 
 }  // namespace regenpath::fhirpath

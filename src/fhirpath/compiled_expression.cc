@@ -1,6 +1,7 @@
 #include "fhirpath/compiled_expression.h"
 
 #include "fhirpath/ast.h"
+#include "fhirpath/constant_folding.h"
 #include "fhirpath/evaluator.h"
 #include "fhirpath/expression_parser.h"
 #include "fhirpath/type_checker.h"
@@ -12,6 +13,7 @@ Result<CompiledExpression> CompiledExpression::Compile(std::string_view expressi
   if (!options.context_type.empty() || options.check_ordered_functions) {
     RP_RETURN_IF_ERROR(CheckTypes(*root, expression, options));
   }
+  FoldConstants(*root);
   return CompiledExpression(std::shared_ptr<const Expr>(std::move(root)),
                             std::make_shared<const std::string>(expression));
 }

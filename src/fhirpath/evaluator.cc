@@ -202,7 +202,7 @@ Status Evaluator::Eval(const Expr& expr, std::span<const Value> focus, Scope& sc
         RP_RETURN_IF_ERROR(Eval(*expr.receiver, focus, scope, *scratch));
         input = *scratch;
       }
-      if (expr.name == "defineVariable") return EvalDefineVariable(expr, input, scope, out);
+      if (expr.function->defines_variable) return EvalDefineVariable(expr, input, scope, out);
       return expr.function->impl(*this, expr, input, focus, scope, out);
     }
     case ExprKind::kIndexer: {
@@ -250,6 +250,10 @@ Status Evaluator::Eval(const Expr& expr, std::span<const Value> focus, Scope& sc
       }
     }
     case ExprKind::kBinary:
+      if (expr.is_constant) {
+        out.insert(out.end(), expr.constant.begin(), expr.constant.end());
+        return Status();
+      }
       return EvalBinary(expr, focus, scope, out);
     case ExprKind::kTypeOp:
       return EvalTypeOp(expr, focus, scope, out);
@@ -433,6 +437,11 @@ Status Evaluator::EvalBinary(const Expr& expr, std::span<const Value> focus, Sco
     case BinaryOp::kUnion: {
       // Duplicates are removed within the union only, not against what `out`
       // already holds (e.g. earlier iterations of select()).
+      if (left->size() + right->size() <= 1) {
+        out.insert(out.end(), left->begin(), left->end());
+        out.insert(out.end(), right->begin(), right->end());
+        return CheckSize(expr, out.size());
+      }
       Scratch merged(*this);
       ItemSet seen;
       AppendDistinct(*left, seen, *merged);

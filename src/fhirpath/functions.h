@@ -34,6 +34,8 @@ struct FunctionInfo {
   // The result depends on the input's order (first, skip, ...): flagged by
   // CompileOptions::check_ordered_functions on unordered input.
   bool needs_order = false;
+  // defineVariable(): evaluated by the Evaluator itself (it changes the scope).
+  bool defines_variable = false;
 };
 
 // The function named `name`, or nullptr. The table is static and immutable.

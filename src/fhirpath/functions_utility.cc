@@ -230,48 +230,54 @@ RP_FHIRPATH_FUNCTION(MemberOf) {
   const Terminology* terminology = evaluator.context().terminology;
   if (terminology == nullptr) return Status();
   const Value& item = input.front();
-  // A code, a Coding, or a CodeableConcept (member if any coding is).
-  std::vector<std::pair<std::string_view, std::string_view>> codings;
-  std::vector<std::string_view> names;  // displays and text, asked when no code decides
-  if (item.is_node() && item.node()->is_object()) {
-    const fhir::Node& node = *item.node();
-    auto add_coding = [&](const fhir::Node& coding) {
-      const fhir::Node* code = coding.Child("code");
-      const fhir::Node* system = coding.Child("system");
-      if (code != nullptr && code->has_value()) codings.emplace_back(system != nullptr ? system->text() : "", code->text());
-      const fhir::Node* display = coding.Child("display");
-      if (display != nullptr && display->has_value()) names.push_back(display->text());
-    };
-    if (node.Child("coding") != nullptr || node.Child("text") != nullptr) {
-      for (const fhir::Node& coding : node.Children("coding")) add_coding(coding);
-      const fhir::Node* text = node.Child("text");
-      if (text != nullptr && text->has_value()) names.push_back(text->text());
-    } else {
-      add_coding(node);
-    }
-  } else {
-    std::optional<Value> value = ToSystem(item);
-    if (!value || value->type() != ValueType::kString) return Status();
-    codings.emplace_back("", value->string());
-  }
-  std::optional<bool> member = codings.empty() ? std::optional<bool>() : std::optional<bool>(false);
-  for (const auto& [system, code] : codings) {
+  // A code, a Coding, or a CodeableConcept (member if any coding is). Codes
+  // decide first; names (Coding.display, CodeableConcept.text) are asked only
+  // when no code did. This runs inside where() over whole records: no
+  // allocation here.
+  std::optional<bool> member;
+  bool has_code = false;
+  auto ask_code = [&](std::string_view system, std::string_view code) {
+    if (!has_code) member = false;
+    has_code = true;
     std::optional<bool> contains = terminology->Contains(*url, system, code);
     if (contains == true) {
       member = true;
-      break;
+    } else if (!contains && member != true) {
+      member = std::nullopt;
     }
-    if (!contains) member = std::nullopt;
-  }
-  if (member != true) {
-    for (std::string_view name : names) {
-      std::optional<bool> contains = terminology->ContainsText(*url, name);
-      if (contains == true) {
-        member = true;
-        break;
+  };
+  auto ask_name = [&](std::string_view name) {
+    std::optional<bool> contains = terminology->ContainsText(*url, name);
+    if (contains == true) {
+      member = true;
+    } else if (contains == false && !has_code) {
+      member = false;
+    }
+  };
+  if (item.is_node() && item.node()->is_object()) {
+    const fhir::Node& node = *item.node();
+    const fhir::Node* concept_text = node.Child("text");
+    bool is_concept = concept_text != nullptr || node.Child("coding") != nullptr;
+    std::span<const fhir::Node> codings = is_concept ? node.Children("coding") : std::span<const fhir::Node>(&node, 1);
+    for (const fhir::Node& coding : codings) {
+      const fhir::Node* code = coding.Child("code");
+      if (code == nullptr || !code->has_value()) continue;
+      const fhir::Node* system = coding.Child("system");
+      ask_code(system != nullptr ? system->text() : std::string_view(), code->text());
+      if (member == true) break;
+    }
+    if (member != true) {
+      for (const fhir::Node& coding : codings) {
+        const fhir::Node* display = coding.Child("display");
+        if (display != nullptr && display->has_value()) ask_name(display->text());
+        if (member == true) break;
       }
-      if (contains == false && !member) member = codings.empty() ? std::optional<bool>(false) : member;
     }
+    if (member != true && concept_text != nullptr && concept_text->has_value()) ask_name(concept_text->text());
+  } else {
+    std::optional<Value> value = ToSystem(item);
+    if (!value || value->type() != ValueType::kString) return Status();
+    ask_code("", value->string());
   }
   if (member) out.push_back(Value::Boolean(*member));
   return Status();
@@ -341,7 +347,7 @@ constexpr FunctionInfo kFunctions[] = {
     {"memberOf", 1, 1, MemberOf},
     {"conformsTo", 1, 1, ConformsTo},
     {"htmlChecks", 0, 0, HtmlChecks},
-    {"defineVariable", 1, 2, DefineVariable},
+    {"defineVariable", 1, 2, DefineVariable, false, false, true},
 };
 
 }  // namespace

@@ -415,19 +415,29 @@ size_t ItemHash(const Value& value) {
   }
 }
 
-bool ItemSet::Insert(const Value& item) {
-  if (Contains(item)) return false;
-  items_.emplace(ItemHash(item), item);
-  return true;
-}
-
-bool ItemSet::Contains(const Value& item) const {
-  auto [begin, end] = items_.equal_range(ItemHash(item));
+bool ItemSet::Find(const Value& item, size_t hash) const {
+  for (size_t i = 0; i < inline_count_; ++i) {
+    if (inline_[i].first == hash && ItemsEqual(inline_[i].second, item).value_or(false)) return true;
+  }
+  auto [begin, end] = items_.equal_range(hash);
   for (auto it = begin; it != end; ++it) {
     if (ItemsEqual(it->second, item).value_or(false)) return true;
   }
   return false;
 }
+
+bool ItemSet::Insert(const Value& item) {
+  const size_t hash = ItemHash(item);
+  if (Find(item, hash)) return false;
+  if (inline_count_ < kInline) {
+    inline_[inline_count_++] = {hash, item};
+  } else {
+    items_.emplace(hash, item);
+  }
+  return true;
+}
+
+bool ItemSet::Contains(const Value& item) const { return Find(item, ItemHash(item)); }
 
 void AppendDistinct(std::span<const Value> items, ItemSet& seen, Collection& out) {
   for (const Value& item : items) {

@@ -5,11 +5,12 @@
 #ifndef REGENPATH_FHIRPATH_OPERATIONS_H_
 #define REGENPATH_FHIRPATH_OPERATIONS_H_
 
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/status.h"
 #include "fhirpath/value.h"
@@ -60,6 +61,14 @@ class ItemSet {
   bool Contains(const Value& item) const;
 
  private:
+  // The first items live in a fixed array (unions and distinct() over a few
+  // items, evaluated once per resource inside where(), allocate nothing);
+  // beyond that, a hash multimap.
+  static constexpr size_t kInline = 8;
+  bool Find(const Value& item, size_t hash) const;
+
+  std::array<std::pair<size_t, Value>, kInline> inline_;
+  size_t inline_count_ = 0;
   std::unordered_multimap<size_t, Value> items_;
 };
 

@@ -2,15 +2,19 @@
 //
 // A value set is found by its id ("knee-osteoarthritis") or canonical URL.
 // Codes match exactly, or by prefix where the value set says so (ICD-10-CM
-// subcodes); names match as case-insensitive substrings of a Coding.display or
-// CodeableConcept.text (how medications with product-level codes are found
-// by ingredient). Immutable after loading; thread-safe.
+// subcodes); names match as case-insensitive (ASCII) substrings of a
+// Coding.display or CodeableConcept.text (how medications with product-level
+// codes are found by ingredient). Immutable after loading; thread-safe.
+//
+// memberOf() sits inside where() over every resource of a record, so a
+// lookup allocates nothing: value sets and codes are hashed and looked up by
+// string_view, and text is lower-cased into a stack buffer.
 #ifndef REGENPATH_KNOWLEDGE_KB_TERMINOLOGY_H_
 #define REGENPATH_KNOWLEDGE_KB_TERMINOLOGY_H_
 
-#include <map>
-#include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,15 +31,21 @@ class KbTerminology : public fhirpath::Terminology {
   std::optional<bool> ContainsText(std::string_view url, std::string_view text) const override;
 
  private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>()(text); }
+  };
+  template <typename T>
+  using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
   struct Entry {
-    std::set<std::pair<std::string, std::string>, std::less<>> codes;  // (system, code)
-    std::set<std::string, std::less<>> any_system_codes;
+    StringMap<std::vector<std::string>> systems_by_code;         // exact codes
     std::vector<std::pair<std::string, std::string>> prefixes;  // (system, prefix)
     std::vector<std::string> names;                              // lower case
   };
   const Entry* Find(std::string_view url) const;
 
-  std::map<std::string, Entry, std::less<>> by_id_;
+  StringMap<Entry> by_id_;
 };
 
 }  // namespace regenpath::knowledge

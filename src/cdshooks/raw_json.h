@@ -1,0 +1,37 @@
+// Raw JSON spans: where values sit in the source text of a JSON document
+// that a simdjson DOM parser has already accepted, so they can be passed on
+// byte for byte instead of re-serialized. Nothing is re-formatted: numbers
+// keep their exact text (FHIR decimals never go through double) and no time
+// is spent minifying.
+//
+// The spans point into the caller's `json`. These functions locate; they do
+// not validate (the DOM parse did). On any surprise (a key written with
+// escapes, a shape they do not expect) the span is simply not reported and
+// callers fall back to serializing their DOM element.
+#ifndef REGENPATH_CDSHOOKS_RAW_JSON_H_
+#define REGENPATH_CDSHOOKS_RAW_JSON_H_
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace regenpath::cdshooks {
+
+// For the root object's member `name` (first occurrence) when it is an
+// object: the source text of each of its object-valued members, by key.
+//   {"prefetch": {"patient": {...}, "x": null}}  ->  {"patient": "{...}"}
+std::map<std::string, std::string_view, std::less<>> RawObjectMembers(std::string_view json, std::string_view name);
+
+// For the root object's "entry" array: per entry, in order, the source text
+// of its "resource" object, or an empty view when the entry has none. Empty
+// when there is no such array (or it cannot be walked).
+std::vector<std::string_view> RawEntryResources(std::string_view json);
+
+// `json` without surrounding JSON whitespace when it is a single object
+// ("{...}"); empty otherwise.
+std::string_view RawObjectText(std::string_view json);
+
+}  // namespace regenpath::cdshooks
+
+#endif  // REGENPATH_CDSHOOKS_RAW_JSON_H_
