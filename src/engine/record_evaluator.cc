@@ -51,7 +51,10 @@ const Collection& RecordEvaluator::Evaluate(const knowledge::Definition& definit
     const knowledge::Definition* dependency = kb_.FindDefinition(used);
     if (dependency == nullptr) continue;  // a parameter, already a variable
     const Collection& value = condition_scope ? InCondition(used) : Patient(used);
-    variables[used] = value;
+    // Evaluating a definition binds it in its own scope's variables; only a
+    // patient-scope value first computed after EnterCondition copied the
+    // patient variables is still missing from the condition scope.
+    if (variables.find(used) == variables.end()) variables.emplace(used, value);
   }
   if (!definition.compiled) return result;
   fhirpath::EvaluationContext context;

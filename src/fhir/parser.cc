@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -480,18 +482,24 @@ class DocumentBuilder {
   class SeenNames {
    public:
     // False if `name` was seen before.
+    // The first names live in a fixed array: most objects have a handful of
+    // properties, and one is built per JSON object, so no allocation here.
     bool Insert(std::string_view name) {
       if (large_.empty()) {
-        if (std::find(small_.begin(), small_.end(), name) != small_.end()) return false;
-        small_.push_back(name);
-        if (small_.size() > 16) large_.insert(small_.begin(), small_.end());
-        return true;
+        const auto end = small_.begin() + static_cast<std::ptrdiff_t>(small_count_);
+        if (std::find(small_.begin(), end, name) != end) return false;
+        if (small_count_ < small_.size()) {
+          small_[small_count_++] = name;
+          return true;
+        }
+        large_.insert(small_.begin(), small_.end());
       }
       return large_.insert(name).second;
     }
 
    private:
-    std::vector<std::string_view> small_;
+    std::array<std::string_view, 16> small_;
+    size_t small_count_ = 0;
     std::unordered_set<std::string_view> large_;
   };
 

@@ -230,55 +230,35 @@ RP_FHIRPATH_FUNCTION(MemberOf) {
   const Terminology* terminology = evaluator.context().terminology;
   if (terminology == nullptr) return Status();
   const Value& item = input.front();
-  // A code, a Coding, or a CodeableConcept (member if any coding is). Codes
-  // decide first; names (Coding.display, CodeableConcept.text) are asked only
-  // when no code did. This runs inside where() over whole records: no
-  // allocation here.
-  std::optional<bool> member;
-  bool has_code = false;
-  auto ask_code = [&](std::string_view system, std::string_view code) {
-    if (!has_code) member = false;
-    has_code = true;
-    std::optional<bool> contains = terminology->Contains(*url, system, code);
-    if (contains == true) {
-      member = true;
-    } else if (!contains && member != true) {
-      member = std::nullopt;
-    }
-  };
-  auto ask_name = [&](std::string_view name) {
-    std::optional<bool> contains = terminology->ContainsText(*url, name);
-    if (contains == true) {
-      member = true;
-    } else if (contains == false && !has_code) {
-      member = false;
-    }
-  };
+  // A code, a Coding, or a CodeableConcept (member if any coding is). This
+  // runs inside where() over whole records: the lists are this thread's,
+  // reused from call to call (nothing below evaluates FHIRPath again).
+  thread_local std::vector<Terminology::CodingRef> codings;
+  thread_local std::vector<std::string_view> names;
+  codings.clear();
+  names.clear();
   if (item.is_node() && item.node()->is_object()) {
     const fhir::Node& node = *item.node();
     const fhir::Node* concept_text = node.Child("text");
-    bool is_concept = concept_text != nullptr || node.Child("coding") != nullptr;
-    std::span<const fhir::Node> codings = is_concept ? node.Children("coding") : std::span<const fhir::Node>(&node, 1);
-    for (const fhir::Node& coding : codings) {
+    const bool is_concept = concept_text != nullptr || node.Child("coding") != nullptr;
+    std::span<const fhir::Node> coding_nodes =
+        is_concept ? node.Children("coding") : std::span<const fhir::Node>(&node, 1);
+    for (const fhir::Node& coding : coding_nodes) {
       const fhir::Node* code = coding.Child("code");
-      if (code == nullptr || !code->has_value()) continue;
-      const fhir::Node* system = coding.Child("system");
-      ask_code(system != nullptr ? system->text() : std::string_view(), code->text());
-      if (member == true) break;
-    }
-    if (member != true) {
-      for (const fhir::Node& coding : codings) {
-        const fhir::Node* display = coding.Child("display");
-        if (display != nullptr && display->has_value()) ask_name(display->text());
-        if (member == true) break;
+      if (code != nullptr && code->has_value()) {
+        const fhir::Node* system = coding.Child("system");
+        codings.push_back({system != nullptr ? system->text() : std::string_view(), code->text()});
       }
+      const fhir::Node* display = coding.Child("display");
+      if (display != nullptr && display->has_value()) names.push_back(display->text());
     }
-    if (member != true && concept_text != nullptr && concept_text->has_value()) ask_name(concept_text->text());
+    if (concept_text != nullptr && concept_text->has_value()) names.push_back(concept_text->text());
   } else {
     std::optional<Value> value = ToSystem(item);
     if (!value || value->type() != ValueType::kString) return Status();
-    ask_code("", value->string());
+    codings.push_back({std::string_view(), value->string()});
   }
+  std::optional<bool> member = terminology->MemberOf(*url, codings, names);
   if (member) out.push_back(Value::Boolean(*member));
   return Status();
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,49 @@ class Terminology {
     (void)url;
     (void)text;
     return std::nullopt;
+  }
+
+  struct CodingRef {
+    std::string_view system;  // may be empty
+    std::string_view code;
+  };
+
+  // memberOf() for one item: its codes (a code, a Coding, or the codings of
+  // a CodeableConcept) and its names (displays, then the concept's text).
+  // True if any code is in the value set; else, if no code decided (none
+  // given, or one undecidable), true when a name is recognized; false when
+  // every code says no (or, with no codes, the names say no); nullopt when
+  // nothing decides. The default asks Contains and ContainsText; an
+  // implementation may override it to look the value set up only once.
+  virtual std::optional<bool> MemberOf(std::string_view url, std::span<const CodingRef> codings,
+                                       std::span<const std::string_view> names) const {
+    return Decide(
+        codings, names, [&](const CodingRef& coding) { return Contains(url, coding.system, coding.code); },
+        [&](std::string_view name) { return ContainsText(url, name); });
+  }
+
+ protected:
+  // The decision MemberOf describes, over the answers of `contains(coding)`
+  // and `contains_text(name)`.
+  template <typename ContainsFn, typename ContainsTextFn>
+  static std::optional<bool> Decide(std::span<const CodingRef> codings, std::span<const std::string_view> names,
+                                    ContainsFn contains, ContainsTextFn contains_text) {
+    std::optional<bool> member = codings.empty() ? std::optional<bool>() : std::optional<bool>(false);
+    for (const CodingRef& coding : codings) {
+      std::optional<bool> answer = contains(coding);
+      if (answer == true) return true;
+      if (!answer) member = std::nullopt;
+    }
+    for (size_t i = 0; i < names.size(); ++i) {
+      // A concept's text often repeats its coding's display.
+      bool repeated = false;
+      for (size_t j = 0; j < i && !repeated; ++j) repeated = names[j] == names[i];
+      if (repeated) continue;
+      std::optional<bool> answer = contains_text(names[i]);
+      if (answer == true) return true;
+      if (answer == false && codings.empty()) member = false;
+    }
+    return member;
   }
 };
 

@@ -1,7 +1,6 @@
 #include "knowledge/kb_terminology.h"
 
 #include <algorithm>
-#include <array>
 
 namespace regenpath::knowledge {
 
@@ -27,7 +26,9 @@ void KbTerminology::Add(const ValueSet& value_set) {
   }
   for (std::string name : value_set.text) {
     std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
-    if (!name.empty()) entry.names.push_back(std::move(name));
+    if (name.empty()) continue;
+    entry.first_chars.set(static_cast<unsigned char>(name.front()));
+    entry.names.push_back(std::move(name));
   }
 }
 
@@ -37,38 +38,64 @@ const KbTerminology::Entry* KbTerminology::Find(std::string_view url) const {
   return found == by_id_.end() ? nullptr : &found->second;
 }
 
-std::optional<bool> KbTerminology::Contains(std::string_view url, std::string_view system,
-                                            std::string_view code) const {
-  const Entry* entry = Find(url);
-  if (entry == nullptr) return std::nullopt;
-  if (auto found = entry->systems_by_code.find(code); found != entry->systems_by_code.end()) {
+bool KbTerminology::EntryContains(const Entry& entry, std::string_view system, std::string_view code) {
+  if (auto found = entry.systems_by_code.find(code); found != entry.systems_by_code.end()) {
     if (system.empty()) return true;
     for (const std::string& listed : found->second) {
       if (listed == system) return true;
     }
   }
-  for (const auto& [prefix_system, prefix] : entry->prefixes) {
+  for (const auto& [prefix_system, prefix] : entry.prefixes) {
     if ((system.empty() || system == prefix_system) && code.starts_with(prefix)) return true;
   }
   return false;
 }
 
+// One pass over `text`: where a character (lower-cased) may start a name,
+// the names starting with it are compared there, case-insensitively.
+bool KbTerminology::EntryContainsText(const Entry& entry, std::string_view text) {
+  for (size_t at = 0; at < text.size(); ++at) {
+    const char first = AsciiLower(text[at]);
+    if (!entry.first_chars.test(static_cast<unsigned char>(first))) continue;
+    const size_t left = text.size() - at;
+    for (const std::string& name : entry.names) {
+      if (name.front() != first || name.size() > left) continue;
+      size_t matched = 1;
+      while (matched < name.size() && AsciiLower(text[at + matched]) == name[matched]) ++matched;
+      if (matched == name.size()) return true;
+    }
+  }
+  return false;
+}
+
+std::optional<bool> KbTerminology::Contains(std::string_view url, std::string_view system,
+                                            std::string_view code) const {
+  const Entry* entry = Find(url);
+  if (entry == nullptr) return std::nullopt;
+  return EntryContains(*entry, system, code);
+}
+
 std::optional<bool> KbTerminology::ContainsText(std::string_view url, std::string_view text) const {
   const Entry* entry = Find(url);
   if (entry == nullptr || entry->names.empty()) return std::nullopt;
-  std::array<char, 512> buffer;
-  std::string heap;
-  char* lower = buffer.data();
-  if (text.size() > buffer.size()) {
-    heap.resize(text.size());
-    lower = heap.data();
+  return EntryContainsText(*entry, text);
+}
+
+std::optional<bool> KbTerminology::MemberOf(std::string_view url, std::span<const CodingRef> codings,
+                                            std::span<const std::string_view> names) const {
+  const Entry* entry = Find(url);
+  if (entry == nullptr) {
+    // Unknown value set: no code decides; no names to match.
+    return std::nullopt;
   }
-  std::transform(text.begin(), text.end(), lower, AsciiLower);
-  std::string_view haystack(lower, text.size());
-  for (const std::string& name : entry->names) {
-    if (haystack.find(name) != std::string_view::npos) return true;
-  }
-  return false;
+  return Decide(
+      codings, names, [&](const CodingRef& coding) -> std::optional<bool> {
+        return EntryContains(*entry, coding.system, coding.code);
+      },
+      [&](std::string_view name) -> std::optional<bool> {
+        if (entry->names.empty()) return std::nullopt;
+        return EntryContainsText(*entry, name);
+      });
 }
 
 }  // namespace regenpath::knowledge

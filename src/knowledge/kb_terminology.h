@@ -12,6 +12,8 @@
 #ifndef REGENPATH_KNOWLEDGE_KB_TERMINOLOGY_H_
 #define REGENPATH_KNOWLEDGE_KB_TERMINOLOGY_H_
 
+#include <bitset>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,6 +31,9 @@ class KbTerminology : public fhirpath::Terminology {
 
   std::optional<bool> Contains(std::string_view url, std::string_view system, std::string_view code) const override;
   std::optional<bool> ContainsText(std::string_view url, std::string_view text) const override;
+  // Looks the value set up once for all the item's codes and names.
+  std::optional<bool> MemberOf(std::string_view url, std::span<const CodingRef> codings,
+                               std::span<const std::string_view> names) const override;
 
  private:
   struct StringHash {
@@ -41,9 +46,12 @@ class KbTerminology : public fhirpath::Terminology {
   struct Entry {
     StringMap<std::vector<std::string>> systems_by_code;         // exact codes
     std::vector<std::pair<std::string, std::string>> prefixes;  // (system, prefix)
-    std::vector<std::string> names;                              // lower case
+    std::vector<std::string> names;                              // lower case, not empty
+    std::bitset<256> first_chars;                                // of the names
   };
   const Entry* Find(std::string_view url) const;
+  static bool EntryContains(const Entry& entry, std::string_view system, std::string_view code);
+  static bool EntryContainsText(const Entry& entry, std::string_view text);
 
   StringMap<Entry> by_id_;
 };
