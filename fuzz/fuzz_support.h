@@ -2,7 +2,13 @@
 #ifndef REGENPATH_FUZZ_FUZZ_SUPPORT_H_
 #define REGENPATH_FUZZ_FUZZ_SUPPORT_H_
 
+#include <cstddef>
+#include <set>
 #include <string_view>
+
+namespace regenpath::fhir {
+class Document;
+}  // namespace regenpath::fhir
 
 namespace regenpath::fuzz {
 
@@ -11,10 +17,37 @@ namespace regenpath::fuzz {
 // library is allowed to reject.
 [[noreturn]] void ContractViolation(std::string_view what, std::string_view detail);
 
-// True iff `input` is one valid JSON value, or lines that each are (NDJSON;
-// blank lines allowed, at least one line), by simdjson's DOM parser, which
-// validates fully.
-bool IsJsonOrNdjson(std::string_view input);
+// `input` without a leading UTF-8 byte-order mark (the parser accepts one).
+std::string_view WithoutBom(std::string_view input);
+
+// True iff `text` is well-formed UTF-8 (no overlongs, surrogates or values
+// past U+10FFFF). Written here, not taken from src/, to check it.
+bool IsUtf8(std::string_view text);
+
+// True iff `input` is one JSON value (RFC 8259, UTF-8, blanks around it).
+// Numbers have no range limit: 1E400 is valid JSON, and FHIR decimals keep
+// their text, so the parser accepts it (simdjson's DOM parser would not).
+bool IsJson(std::string_view input);
+
+// The number (1-based) of the first non-blank line of `input` that is not one
+// valid JSON value, skipping the line numbers in `skipped`; 0 if none.
+size_t FirstNonJsonLine(std::string_view input, const std::set<size_t>& skipped);
+
+// The NDJSON lines a parse skipped (each has an issue located "line N").
+std::set<size_t> SkippedLines(const fhir::Document& document);
+
+// Known issue (README.md, finding 13): true iff the parse of `input` that
+// gave `document` may have left a malformed value unread, which simdjson then
+// skips without checking: a resourceType value not followed by `,` or `}`
+// (found by text, so it may say true for more), or one of the paths that
+// skip a value with an issue (a repeated key, a nested array, a `_name`
+// part that is not an object).
+bool HasUnreadValue(std::string_view input, const fhir::Document& document);
+
+// Known issue (README.md, finding 13), for comparisons of two parses: true
+// iff `input` (without a byte-order mark) is neither JSON nor lines of JSON
+// and HasUnreadValue() holds for the parse that gave `document`.
+bool MayHaveUncheckedJson(std::string_view input, const fhir::Document& document);
 
 }  // namespace regenpath::fuzz
 
