@@ -23,10 +23,11 @@ std::span<const FunctionInfo> ConversionFunctions();
 std::span<const FunctionInfo> MathFunctions();
 std::span<const FunctionInfo> UtilityFunctions();
 
-// The signature every implementation has.
-#define RP_FHIRPATH_FUNCTION(name)                                                                   \
-  Status name(Evaluator& evaluator, const Expr& call, std::span<const Value> input,                  \
-              std::span<const Value> focus, const Scope& scope, Collection& out)
+// The signature every implementation has (not every one uses every part).
+#define RP_FHIRPATH_FUNCTION(name)                                                                \
+  Status name([[maybe_unused]] Evaluator& evaluator, [[maybe_unused]] const Expr& call,           \
+              [[maybe_unused]] std::span<const Value> input, [[maybe_unused]] std::span<const Value> focus, \
+              [[maybe_unused]] const Scope& scope, [[maybe_unused]] Collection& out)
 
 // The single item of the function's input as a System value; nullopt when
 // the input is empty; an error naming the function when it has more items.

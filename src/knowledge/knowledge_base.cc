@@ -12,6 +12,19 @@ const T* FindById(const std::vector<T>& items, std::string_view id, Key key) {
   return found == items.end() ? nullptr : &*found;
 }
 
+template <typename T, typename Index, typename Key>
+const T* FindIndexed(const std::vector<T>& items, const Index& index, std::string_view id, Key key) {
+  if (index.empty()) return FindById(items, id, key);
+  auto found = index.find(id);
+  return found == index.end() ? nullptr : &items[found->second];
+}
+
+template <typename T, typename Index, typename Key>
+void BuildIndex(const std::vector<T>& items, Index& index, Key key) {
+  index.clear();
+  for (size_t position = 0; position < items.size(); ++position) index.emplace(key(items[position]), position);
+}
+
 }  // namespace
 
 const Citation* KnowledgeBase::FindCitation(std::string_view id) const {
@@ -24,10 +37,17 @@ const ValueSet* KnowledgeBase::FindValueSet(std::string_view id) const {
   return FindById(valuesets_, id, [](const ValueSet& item) -> const std::string& { return item.id; });
 }
 const Definition* KnowledgeBase::FindDefinition(std::string_view id) const {
-  return FindById(definitions_, id, [](const Definition& item) -> const std::string& { return item.id; });
+  return FindIndexed(definitions_, definition_index_, id,
+                     [](const Definition& item) -> const std::string& { return item.id; });
 }
 const Option* KnowledgeBase::FindOption(std::string_view id) const {
-  return FindById(options_, id, [](const Option& item) -> const std::string& { return item.id; });
+  return FindIndexed(options_, option_index_, id, [](const Option& item) -> const std::string& { return item.id; });
+}
+
+void KnowledgeBase::IndexIds() {
+  // emplace keeps the first of a repeated id, as the scan does.
+  BuildIndex(definitions_, definition_index_, [](const Definition& item) -> const std::string& { return item.id; });
+  BuildIndex(options_, option_index_, [](const Option& item) -> const std::string& { return item.id; });
 }
 const Condition* KnowledgeBase::FindCondition(std::string_view id) const {
   return FindById(conditions_, id, [](const Condition& item) -> const std::string& { return item.id; });

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/decimal.h"
@@ -349,6 +350,18 @@ class KnowledgeBase {
   std::vector<StageRule> stage_rules_;
   std::optional<BleedingRiskEscalation> bleeding_risk_escalation_;
   std::unique_ptr<fhirpath::Terminology> terminology_;
+
+  // Positions by id of the definitions and options (looked up for every
+  // definition an assessment evaluates), built once the loader has put them
+  // in their final order; until then lookups scan.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>()(id); }
+  };
+  using IdIndex = std::unordered_map<std::string, size_t, IdHash, std::equal_to<>>;
+  void IndexIds();
+  IdIndex definition_index_;
+  IdIndex option_index_;
 };
 
 // The canonical URL of a knowledge-base value set.

@@ -156,6 +156,7 @@ class Loader {
     auto terminology = std::make_unique<KbTerminology>();
     for (const ValueSet& value_set : kb_->valuesets_) terminology->Add(value_set);
     kb_->terminology_ = std::move(terminology);
+    kb_->IndexIds();
     // In file and line order; problems of the knowledge base as a whole last.
     std::stable_sort(kb_->problems_.begin(), kb_->problems_.end(), [](const Problem& a, const Problem& b) {
       return std::make_tuple(a.location.file.empty(), a.location.file, a.location.line) <
