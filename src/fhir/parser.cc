@@ -719,6 +719,12 @@ class DocumentBuilder {
       if (item_error) return JsonFailure(item_error);
       Node part;
       RP_RETURN_IF_ERROR(BuildObject(object, part, element_type, depth, false));
+      if (part.child_count_ == 0 && part.complete_) {
+        // `{}` carries nothing (FHIR JSON allows no empty object); as a
+        // place holder in a `_name` array, null is the way to write it.
+        AddIssue(IssueSeverity::kError, fmt::format("an item of '_{}' with no id and no extension carries nothing: it is ignored", name));
+        return Status();
+      }
       part.name_ = name;
       part.type_ = match.type;
       part.kind_ = JsonKind::kNone;

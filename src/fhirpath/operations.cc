@@ -369,6 +369,23 @@ std::optional<std::string> ToStringText(const Value& value) {
   return std::nullopt;
 }
 
+namespace {
+
+// 1 = 1.0 = 1.00: a number hashes by its value without trailing zeros.
+size_t NumberHash(const Decimal& number) {
+  constexpr size_t kMix = 0x9E3779B97F4A7C15ull;
+  __int128 coefficient = number.coefficient();
+  int scale = number.scale();
+  while (scale > 0 && coefficient % 10 == 0) {
+    coefficient /= 10;
+    --scale;
+  }
+  return std::hash<int64_t>()(static_cast<int64_t>(coefficient)) ^
+         std::hash<int64_t>()(static_cast<int64_t>(coefficient >> 64)) * kMix ^ static_cast<size_t>(scale);
+}
+
+}  // namespace
+
 size_t ItemHash(const Value& value) {
   constexpr size_t kMix = 0x9E3779B97F4A7C15ull;
   std::optional<Value> system = ToSystem(value);
@@ -389,18 +406,8 @@ size_t ItemHash(const Value& value) {
       return system->boolean() ? 3 : 5;
     case ValueType::kInteger:
     case ValueType::kLong:
-    case ValueType::kDecimal: {
-      // 1 = 1.0 = 1.00: hash the value without trailing zeros.
-      Decimal number = AsDecimal(*system);
-      __int128 coefficient = number.coefficient();
-      int scale = number.scale();
-      while (scale > 0 && coefficient % 10 == 0) {
-        coefficient /= 10;
-        --scale;
-      }
-      return std::hash<int64_t>()(static_cast<int64_t>(coefficient)) ^
-             std::hash<int64_t>()(static_cast<int64_t>(coefficient >> 64)) * kMix ^ static_cast<size_t>(scale);
-    }
+    case ValueType::kDecimal:
+      return NumberHash(AsDecimal(*system));
     case ValueType::kString:
       return std::hash<std::string_view>()(system->string());
     case ValueType::kDate:
@@ -408,8 +415,13 @@ size_t ItemHash(const Value& value) {
       return 7;  // equality normalizes time zones: one bucket
     case ValueType::kTime:
       return 11;
-    case ValueType::kQuantity:
-      return 13;  // equality converts units: one bucket
+    case ValueType::kQuantity: {
+      // A dimensionless quantity equals the number it converts to
+      // (1 '1' = 1): it must hash as that number. Other quantities:
+      // equality converts units, so one bucket.
+      std::optional<Decimal> plain = ConvertQuantity(system->decimal(), system->unit(), "1");
+      return plain ? NumberHash(*plain) : 13;
+    }
     default:
       return 17;
   }

@@ -357,6 +357,27 @@ TEST(ParserTest, ExtensionPartThatIsNotAnObjectIsAnIssue) {
   EXPECT_EQ(document.root().Child("birthDate")->text(), "2000-01-01");
 }
 
+// An empty `_name` part carries nothing: it is an issue and no element
+// (it once became an element with neither value nor children, which
+// printed as null and so did not survive a round trip; fuzz finding 16).
+TEST(ParserTest, EmptyExtensionPartIsAnIssueNotAnElement) {
+  Document document = MustParse(R"({"resourceType":"Patient","name":[{"_given":[{},{"id":"y"}]}]})");
+  ASSERT_FALSE(IssuesAt(document, "Patient.name[0]").empty() &&
+               IssuesAt(document, "Patient.name[0]._given").empty() &&
+               IssuesAt(document, "Patient.name[0].given[0]").empty())
+      << DescribeIssues(document);
+  std::span<const Node> given = document.root().Children("name")[0].Children("given");
+  ASSERT_EQ(given.size(), 1u);
+  EXPECT_FALSE(given[0].has_value());
+  EXPECT_EQ(given[0].array_index(), 1);
+  EXPECT_EQ(given[0].Child("id")->text(), "y");
+  Document with_value = MustParse(R"({"resourceType":"Patient","name":[{"given":["A"],"_given":[{}]}]})");
+  std::span<const Node> named = with_value.root().Children("name")[0].Children("given");
+  ASSERT_EQ(named.size(), 1u);
+  EXPECT_EQ(named[0].text(), "A");
+  EXPECT_TRUE(named[0].children().empty());
+}
+
 // ---------------------------------------------------------------------------
 // Contained resources and unknown content
 
