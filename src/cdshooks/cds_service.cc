@@ -40,6 +40,24 @@ CallResult Error(const CallError& error) {
   return CallResult{error.status, OperationOutcomeJson(error.issues)};
 }
 
+// This thread's parser for assembled records, reading only what `filter`
+// (the engine's) lets through. Kept from call to call: its JSON buffers and
+// its cache of resolved element names stay warm.
+fhir::Parser& RecordParser(const fhir::ElementFilter* filter) {
+  thread_local const fhir::ElementFilter* bound_filter = nullptr;
+  thread_local std::unique_ptr<fhir::Parser> parser;
+  if (parser == nullptr || bound_filter != filter) {
+    fhir::ParseOptions options;
+    options.report_unknown_elements = false;
+    options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
+      return root_type == "Bundle" ? filter : nullptr;
+    };
+    parser = std::make_unique<fhir::Parser>(std::move(options));
+    bound_filter = filter;
+  }
+  return *parser;
+}
+
 }  // namespace
 
 Result<CdsHooksService> CdsHooksService::Create(std::shared_ptr<const engine::Engine> engine,
@@ -67,28 +85,6 @@ const std::string& CdsHooksService::Discovery() const { return state_->discovery
 bool CdsHooksService::HasService(std::string_view service_id) const {
   return state_->Find(service_id) != nullptr;
 }
-
-namespace {
-
-// This thread's parser for assembled records, reading only what `filter`
-// (the engine's) lets through. Kept from call to call: its JSON buffers and
-// its cache of resolved element names stay warm.
-fhir::Parser& RecordParser(const fhir::ElementFilter* filter) {
-  thread_local const fhir::ElementFilter* bound_filter = nullptr;
-  thread_local std::unique_ptr<fhir::Parser> parser;
-  if (parser == nullptr || bound_filter != filter) {
-    fhir::ParseOptions options;
-    options.report_unknown_elements = false;
-    options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
-      return root_type == "Bundle" ? filter : nullptr;
-    };
-    parser = std::make_unique<fhir::Parser>(std::move(options));
-    bound_filter = filter;
-  }
-  return *parser;
-}
-
-}  // namespace
 
 CallResult CdsHooksService::Call(std::string_view service_id, std::string_view body, FhirClient* fhir) const {
   const ServiceDefinition* service = state_->Find(service_id);

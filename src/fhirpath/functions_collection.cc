@@ -40,7 +40,6 @@ RP_FHIRPATH_FUNCTION(Empty) {
 }
 
 RP_FHIRPATH_FUNCTION(Exists) {
-  (void)focus;
   if (call.args.empty()) {
     out.push_back(Value::Boolean(!input.empty()));
     return Status();
@@ -55,7 +54,6 @@ RP_FHIRPATH_FUNCTION(Exists) {
 }
 
 RP_FHIRPATH_FUNCTION(All) {
-  (void)focus;
   bool all = true;
   RP_RETURN_IF_ERROR(ForEachCriterion(evaluator, call, input, scope, [&](const Value&, std::optional<bool> verdict) {
     all = verdict == true;
@@ -139,7 +137,6 @@ RP_FHIRPATH_FUNCTION(IsDistinct) {
 }
 
 RP_FHIRPATH_FUNCTION(Where) {
-  (void)focus;
   return ForEachCriterion(evaluator, call, input, scope, [&](const Value& item, std::optional<bool> verdict) {
     if (verdict == true) out.push_back(item);
     return true;
@@ -147,7 +144,6 @@ RP_FHIRPATH_FUNCTION(Where) {
 }
 
 RP_FHIRPATH_FUNCTION(Select) {
-  (void)focus;
   for (size_t i = 0; i < input.size(); ++i) {
     RP_RETURN_IF_ERROR(evaluator.EvalArgForItem(call, 0, input[i], static_cast<int64_t>(i), scope, out));
     RP_RETURN_IF_ERROR(evaluator.CheckSize(call, out.size()));
@@ -183,11 +179,9 @@ Status Repeat(Evaluator& evaluator, const Expr& call, std::span<const Value> inp
 }
 
 RP_FHIRPATH_FUNCTION(RepeatUnique) {
-  (void)focus;
   return Repeat(evaluator, call, input, scope, true, out);
 }
 RP_FHIRPATH_FUNCTION(RepeatAll) {
-  (void)focus;
   return Repeat(evaluator, call, input, scope, false, out);
 }
 
@@ -355,7 +349,6 @@ RP_FHIRPATH_FUNCTION(Aggregate) {
 }
 
 RP_FHIRPATH_FUNCTION(Sort) {
-  (void)focus;
   const size_t n = input.size();
   // Sort keys: one single value (or empty) per item and per argument.
   const size_t key_count = std::max<size_t>(call.args.size(), 1);
