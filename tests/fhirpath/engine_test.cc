@@ -941,21 +941,25 @@ TEST(EngineRobustnessTest, LongOperatorChainsDoNotOverflowTheStack) {
 TEST(EngineRobustnessTest, DeepParenthesesAreRejectedCleanly) {
   std::string nested = std::string(100'000, '(') + "1" + std::string(100'000, ')');
   ExpectNoCrashInChild(nested, {});
-  Result<CompiledExpression> compiled = CompiledExpression::Compile(nested);
-  if (!compiled.has_value()) {
-    EXPECT_THAT(compiled.error().message(), ::testing::StartsWith("syntax error at line 1, column "));
-  }
+  RunOnSmallStack([&] {
+    Result<CompiledExpression> compiled = CompiledExpression::Compile(nested);
+    if (!compiled.has_value()) {
+      EXPECT_THAT(compiled.error().message(), ::testing::StartsWith("syntax error at line 1, column "));
+    }
+  });
 }
 
 TEST(EngineRobustnessTest, ModeratelyLongChainsWork) {
   std::string sum = "1";
   for (int index = 0; index < 200; ++index) sum += " + 1";
-  EvaluationContext context;
-  context.now = FixedNow();
-  Workspace workspace;
-  Result<Collection> result = MustCompile(sum).Evaluate(context, workspace);
-  ASSERT_TRUE(result.has_value()) << result.error().message();
-  EXPECT_EQ(CollectionToJson(*result), "[201]");
+  RunOnSmallStack([&] {
+    EvaluationContext context;
+    context.now = FixedNow();
+    Workspace workspace;
+    Result<Collection> result = MustCompile(sum).Evaluate(context, workspace);
+    ASSERT_TRUE(result.has_value()) << result.error().message();
+    EXPECT_EQ(CollectionToJson(*result), "[201]");
+  });
 }
 
 }  // namespace
