@@ -17,21 +17,11 @@ if [ "${1:-}" = "--patient" ]; then PATIENT="$2"; shift 2; fi
 [ -x "$BIN" ] || { echo "cds_call.sh: $BIN not built (cmake --build build)" >&2; exit 2; }
 [ -x "$BENCH" ] || { echo "cds_call.sh: $BENCH not built (cmake --build build --target cds_bench)" >&2; exit 2; }
 
+source bench/serve_lib.sh
 WORK="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(bench_free_port)"
 printf 'host: 127.0.0.1\nport: %s\ndata_dir: data\nlog_level: warn\n' "$PORT" > "$WORK/config.yaml"
-"$BIN" serve --insecure-dev --config "$WORK/config.yaml" 2> "$WORK/server.log" &
-SERVER=$!
-cleanup() {
-  kill -TERM "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+bench_start_server "$BIN" --insecure-dev
 curl -sf "http://127.0.0.1:$PORT/cds-services" > "$WORK/discovery.json" ||
   { echo "cds_call.sh: the server did not answer discovery" >&2; cat "$WORK/server.log" >&2; exit 1; }
 python3 bench/make_cds_request.py "$WORK/discovery.json" "$PATIENT" > "$WORK/request.json"

@@ -42,8 +42,9 @@ done
 command -v wrk >/dev/null || { echo "cds_load.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 [ -x "$BIN" ] || { echo "cds_load.sh: $BIN not built (cmake --build build)" >&2; exit 2; }
 
+source bench/serve_lib.sh
 WORK="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(bench_free_port)"
 cat > "$WORK/config.yaml" <<YAML
 host: 127.0.0.1
 port: $PORT
@@ -65,18 +66,7 @@ if [ "$AUTH" = 1 ]; then
   sed -n "$((WARMUP_TOKENS + 3))"',$p' "$WORK/all-tokens.txt" > "$WORK/tokens.txt"
 fi
 token_line() { sed -n "$1p" "$WORK/all-tokens.txt"; }
-"$BIN" serve "${MODE[@]}" --config "$WORK/config.yaml" 2> "$WORK/server.log" &
-SERVER=$!
-cleanup() {
-  kill -TERM "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+bench_start_server "$BIN" "${MODE[@]}"
 [ "$AUTH" = 1 ] && CURL_AUTH=(-H "Authorization: Bearer $(token_line 1)")
 curl -sf "${CURL_AUTH[@]}" "http://127.0.0.1:$PORT/cds-services" > "$WORK/discovery.json"
 python3 bench/make_cds_request.py "$WORK/discovery.json" "$PATIENT" > "$WORK/request.json"
