@@ -16,6 +16,7 @@ PACKAGES=(
   libre2-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libexpected-dev libhowardhinnant-date-dev
   libssl-dev libsqlite3-dev libpq-dev libicu-dev
+  libgoogle-perftools-dev  # tcmalloc_minimal, the executables' allocator (CMake REGENPATH_MALLOC)
   # tests and benchmarks (wrk and python3-cryptography: bench/cds_load.sh [--auth])
   libgtest-dev libgmock-dev libbenchmark-dev wrk python3-cryptography
 )
