@@ -36,12 +36,59 @@ size_t DecodeOne(std::string_view text, size_t pos, bool& valid) {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
+// A printable ASCII byte that markdown text keeps as it is.
+bool IsPlainMarkdownByte(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  if (byte < 0x20 || byte >= 0x7f) return false;
+  switch (c) {
+    case '<':
+    case '>':
+    case '&':
+    case '\\':
+    case '`':
+    case '*':
+    case '_':
+    case '[':
+    case ']':
+    case '|':
+    case '~':
+    case '#':
+    case '!':
+    case '(':
+    case ')':
+    case '{':
+    case '}':
+      return false;
+    default:
+      return true;
+  }
+}
+
+// True when OneLine would return `text` unchanged: printable ASCII, words
+// separated by single spaces, no space at either end, at most `max_chars`.
+bool IsAlreadyOneLine(std::string_view text, size_t max_chars) {
+  if (text.size() > max_chars) return false;
+  if (!text.empty() && (text.front() == ' ' || text.back() == ' ')) return false;
+  char previous = 0;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || (c == ' ' && previous == ' ')) return false;
+    previous = c;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string EscapeMarkdown(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
   for (size_t pos = 0; pos < text.size();) {
+    // Runs of plain ASCII (most of any text) are copied as they are.
+    const size_t run_start = pos;
+    while (pos < text.size() && IsPlainMarkdownByte(text[pos])) ++pos;
+    out.append(text.substr(run_start, pos - run_start));
+    if (pos == text.size()) break;
     bool valid = false;
     size_t length = DecodeOne(text, pos, valid);
     if (!valid) {
@@ -99,6 +146,7 @@ size_t CountChars(std::string_view text) {
 }
 
 std::string OneLine(std::string_view text, size_t max_chars) {
+  if (IsAlreadyOneLine(text, max_chars)) return std::string(text);
   // First: valid UTF-8, one line, single spaces.
   std::string line;
   line.reserve(text.size());

@@ -486,19 +486,27 @@ class DocumentBuilder {
     // properties, and one is built per JSON object, so no allocation here.
     bool Insert(std::string_view name) {
       if (large_.empty()) {
-        const auto end = small_.begin() + static_cast<std::ptrdiff_t>(small_count_);
-        if (std::find(small_.begin(), end, name) != end) return false;
-        if (small_count_ < small_.size()) {
-          small_[small_count_++] = name;
+        for (size_t i = 0; i < small_count_; ++i) {
+          if (small_size_[i] == name.size() && std::memcmp(small_data_[i], name.data(), name.size()) == 0) {
+            return false;
+          }
+        }
+        if (small_count_ < kSmall) {
+          small_data_[small_count_] = name.data();
+          small_size_[small_count_++] = name.size();
           return true;
         }
-        large_.insert(small_.begin(), small_.end());
+        for (size_t i = 0; i < kSmall; ++i) large_.emplace(small_data_[i], small_size_[i]);
       }
       return large_.insert(name).second;
     }
 
    private:
-    std::array<std::string_view, 16> small_;
+    static constexpr size_t kSmall = 16;
+    // Left uninitialized (only the first small_count_ are read): one
+    // SeenNames is made per JSON object, and zeroing them showed in profiles.
+    const char* small_data_[kSmall];
+    size_t small_size_[kSmall];
     size_t small_count_ = 0;
     std::unordered_set<std::string_view> large_;
   };

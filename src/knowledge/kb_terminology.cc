@@ -27,9 +27,14 @@ void KbTerminology::Add(const ValueSet& value_set) {
   for (std::string name : value_set.text) {
     std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
     if (name.empty()) continue;
-    entry.first_chars.set(static_cast<unsigned char>(name.front()));
     entry.names.push_back(std::move(name));
   }
+  std::stable_sort(entry.names.begin(), entry.names.end(), [](const std::string& a, const std::string& b) {
+    return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
+  });
+  entry.name_start.fill(0);
+  for (const std::string& name : entry.names) ++entry.name_start[static_cast<unsigned char>(name.front()) + 1];
+  for (size_t b = 1; b < entry.name_start.size(); ++b) entry.name_start[b] += entry.name_start[b - 1];
 }
 
 const KbTerminology::Entry* KbTerminology::Find(std::string_view url) const {
@@ -55,11 +60,13 @@ bool KbTerminology::EntryContains(const Entry& entry, std::string_view system, s
 // the names starting with it are compared there, case-insensitively.
 bool KbTerminology::EntryContainsText(const Entry& entry, std::string_view text) {
   for (size_t at = 0; at < text.size(); ++at) {
-    const char first = AsciiLower(text[at]);
-    if (!entry.first_chars.test(static_cast<unsigned char>(first))) continue;
+    const auto first = static_cast<unsigned char>(AsciiLower(text[at]));
+    const uint32_t begin = entry.name_start[first];
+    const uint32_t end = entry.name_start[first + 1];
     const size_t left = text.size() - at;
-    for (const std::string& name : entry.names) {
-      if (name.front() != first || name.size() > left) continue;
+    for (uint32_t n = begin; n < end; ++n) {
+      const std::string& name = entry.names[n];
+      if (name.size() > left) continue;
       size_t matched = 1;
       while (matched < name.size() && AsciiLower(text[at + matched]) == name[matched]) ++matched;
       if (matched == name.size()) return true;

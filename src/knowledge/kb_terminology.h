@@ -12,7 +12,8 @@
 #ifndef REGENPATH_KNOWLEDGE_KB_TERMINOLOGY_H_
 #define REGENPATH_KNOWLEDGE_KB_TERMINOLOGY_H_
 
-#include <bitset>
+#include <array>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,8 +47,10 @@ class KbTerminology : public fhirpath::Terminology {
   struct Entry {
     StringMap<std::vector<std::string>> systems_by_code;         // exact codes
     std::vector<std::pair<std::string, std::string>> prefixes;  // (system, prefix)
-    std::vector<std::string> names;                              // lower case, not empty
-    std::bitset<256> first_chars;                                // of the names
+    // Lower case, not empty, grouped by first byte: the names starting with
+    // byte b are names[name_start[b], name_start[b + 1]).
+    std::vector<std::string> names;
+    std::array<uint32_t, 257> name_start{};
   };
   const Entry* Find(std::string_view url) const;
   static bool EntryContains(const Entry& entry, std::string_view system, std::string_view code);

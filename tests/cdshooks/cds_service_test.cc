@@ -604,7 +604,21 @@ TEST(TextTest, OneLineCutsCharactersNotBytes) {
   EXPECT_EQ(CountChars("h\xC3\xA9llo"), 5u);
 }
 
+// Plain one-line ASCII takes a fast path; it must agree with the slow one.
+TEST(TextTest, OneLineFastPathAgreesAtItsEdges) {
+  EXPECT_EQ(OneLine("plain words", 11), "plain words");
+  EXPECT_EQ(OneLine("plain words", 10), "plain\xE2\x80\xA6");
+  EXPECT_EQ(OneLine("two  spaces", 20), "two spaces");
+  EXPECT_EQ(OneLine(" leading", 20), "leading");
+  EXPECT_EQ(OneLine("trailing ", 20), "trailing");
+  EXPECT_EQ(OneLine("del\x7f", 20), "del");
+  EXPECT_EQ(OneLine("tab\there", 20), "tab here");
+  EXPECT_EQ(OneLine("", 5), "");
+}
+
 TEST(TextTest, MarkdownEscapesEverythingActive) {
+  EXPECT_EQ(EscapeMarkdown("plain text, 7.5 mg"), "plain text, 7.5 mg");
+  EXPECT_EQ(EscapeMarkdown("caf\xC3\xA9 *x* \x7f\xff!"), "caf\xC3\xA9 \\*x\\*  \xEF\xBF\xBD\\!");
   EXPECT_EQ(EscapeMarkdown("[x](javascript:y) <b>&"), "\\[x\\]\\(javascript:y\\) &lt;b&gt;&amp;");
   EXPECT_EQ(EscapeMarkdown("a|b\nc*d_e`f"), "a\\|b c\\*d\\_e\\`f");
   EXPECT_TRUE(IsAbsoluteHttpUrl("https://doi.org/10.1097/AAP.0000000000000700"));
