@@ -94,7 +94,7 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
         fmt::format("no CDS service '{}' here (see GET /cds-services)", OneLine(service_id, 80))));
   }
   try {
-    auto request = ParseHookRequest(body, service->hook);
+    auto request = ParseHookRequest(body, service->hook, service->prefetch);
     if (!request) return Error(request.error());
     const engine::Engine& engine = *state_->engine;
     const knowledge::KnowledgeBase& kb = engine.kb();

@@ -56,7 +56,8 @@ bool IsErrorOutcome(dom::element outcome) {
 
 // `raw` is the resource's source text when known (kept byte for byte, so
 // decimals keep their exact text); otherwise the DOM element is serialized.
-PayloadEntry EntryOf(dom::element resource, std::string_view raw, std::string_view type, std::string full_url) {
+PayloadEntry EntryOf(dom::element resource, std::string_view raw, std::string_view type,
+                     std::string full_url) {
   PayloadEntry entry;
   entry.full_url = std::move(full_url);
   entry.resource_json = raw.empty() ? simdjson::minify(resource) : std::string(raw);
@@ -77,8 +78,12 @@ FhirPayload Invalid(std::string message) {
   return payload;
 }
 
-// `json` is the source text of `root` (empty inside a 1.0 wrapper).
-FhirPayload ReadElement(dom::element root, std::string_view json, const PrefetchTemplate& query, int wrapper_depth) {
+// `json` is the source text of `root` (empty inside a 1.0 wrapper);
+// `raw_entries`, when not null, its entries' resource texts (else they are
+// found in `json`).
+FhirPayload ReadElement(dom::element root, std::string_view json,
+                        const std::vector<std::string_view>* raw_entries, const PrefetchTemplate& query,
+                        int wrapper_depth) {
   dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS)
     return Invalid("not a FHIR resource (not a JSON object)");
@@ -102,7 +107,7 @@ FhirPayload ReadElement(dom::element root, std::string_view json, const Prefetch
         payload.kind = PayloadKind::kNoData;
         return payload;
       }
-      return ReadElement(resource, std::string_view(), query, wrapper_depth + 1);
+      return ReadElement(resource, std::string_view(), nullptr, query, wrapper_depth + 1);
     }
     return Invalid("not a FHIR resource (no resourceType)");
   }
@@ -128,7 +133,9 @@ FhirPayload ReadElement(dom::element root, std::string_view json, const Prefetch
       return Invalid("Bundle.entry is not an array");
     // Resources are copied from the source text when it can be mapped
     // entry by entry; otherwise re-serialized.
-    std::vector<std::string_view> raw = json.empty() ? std::vector<std::string_view>() : RawEntryResources(json);
+    std::vector<std::string_view> raw = raw_entries != nullptr ? *raw_entries
+                                        : json.empty()         ? std::vector<std::string_view>()
+                                                               : RawEntryResources(json);
     if (raw.size() != entries.size()) raw.clear();
     size_t index = 0;
     for (dom::element entry : entries) {
@@ -151,8 +158,8 @@ FhirPayload ReadElement(dom::element root, std::string_view json, const Prefetch
         }
         continue;  // warnings about the search (search.mode = outcome)
       }
-      payload.entries.push_back(
-          EntryOf(resource, raw.empty() ? std::string_view() : raw[index - 1], entry_type, StringOf(entry, "fullUrl")));
+      payload.entries.push_back(EntryOf(resource, raw.empty() ? std::string_view() : raw[index - 1],
+                                        entry_type, StringOf(entry, "fullUrl")));
     }
   }
   dom::array links;
@@ -176,7 +183,12 @@ FhirPayload ReadFhirPayload(std::string_view json, const PrefetchTemplate& query
   if (auto error = parser->parse(json.data(), json.size()).get(root); error != simdjson::SUCCESS) {
     return Invalid(error == simdjson::DEPTH_ERROR ? "JSON nested too deeply" : "not valid JSON");
   }
-  return ReadElement(root, json, query, 0);
+  return ReadElement(root, json, nullptr, query, 0);
+}
+
+FhirPayload ReadFhirPayload(const dom::element& root, std::string_view json,
+                            const std::vector<std::string_view>* raw_entries, const PrefetchTemplate& query) {
+  return ReadElement(root, json, raw_entries, query, 0);
 }
 
 }  // namespace regenpath::cdshooks

@@ -16,6 +16,10 @@
 
 #include "cdshooks/service_catalog.h"
 
+namespace simdjson::dom {
+class element;
+}  // namespace simdjson::dom
+
 namespace regenpath::cdshooks {
 
 struct PayloadEntry {
@@ -44,6 +48,13 @@ struct FhirPayload {
 // Reads `json` as the answer to `query` (its resource type and whether it is
 // a read). Never fails: problems are kFailed / kInvalid with a message.
 FhirPayload ReadFhirPayload(std::string_view json, const PrefetchTemplate& query);
+
+// The same for a value already parsed (a prefetch value, read from the
+// request's own parse): `root` is its DOM element, `json` its source text,
+// and `raw_entries` (when not null) the source text of each Bundle.entry's
+// resource in order (see RawMember), so the value is not parsed again.
+FhirPayload ReadFhirPayload(const simdjson::dom::element& root, std::string_view json,
+                            const std::vector<std::string_view>* raw_entries, const PrefetchTemplate& query);
 
 }  // namespace regenpath::cdshooks
 

@@ -243,27 +243,34 @@ std::optional<CallError> ReadAuthorization(dom::element value, HookRequest& requ
 
 // Each prefetch value is kept as its source text (a copy of the bytes the
 // client sent), not re-serialized from the DOM: FHIR decimals keep their
-// exact text, and nothing is minified.
-std::optional<CallError> ReadPrefetch(dom::element value, std::string_view body, HookRequest& request) {
+// exact text, and nothing is minified. Values the service has a template for
+// are read as FHIR payloads here, from this parse, with the spans of their
+// Bundle entries found in the same pass.
+std::optional<CallError> ReadPrefetch(dom::element value, std::string_view body,
+                                      std::span<const PrefetchTemplate> templates, HookRequest& request) {
   dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) {
     return Bad("prefetch", fmt::format("'prefetch' must be an object, not {}", TypeName(value)));
   }
   if (auto duplicate = CheckUniqueMembers(object, "prefetch")) return duplicate;
-  const std::map<std::string, std::string_view, std::less<>> raw = RawObjectMembers(body, "prefetch");
+  const std::map<std::string, RawMember, std::less<>> raw = RawObjectMembers(body, "prefetch");
   for (dom::key_value_pair member : object) {
     const std::string path = fmt::format("prefetch.{}", member.key);
-    if (member.value.is_null()) {
-      request.prefetch.emplace(std::string(member.key), std::nullopt);
-      continue;
-    }
+    PrefetchValue& stored = request.prefetch[std::string(member.key)];
+    if (member.value.is_null()) continue;
     if (!member.value.is_object()) {
       return Bad(path, fmt::format("'{}' must be a FHIR resource or null, not {}", OneLine(path, 80),
                                    TypeName(member.value)));
     }
     auto source = raw.find(member.key);
-    request.prefetch.emplace(std::string(member.key), source != raw.end() ? std::string(source->second)
-                                                                          : simdjson::minify(member.value));
+    stored.json = source != raw.end() ? std::string(source->second.text) : simdjson::minify(member.value);
+    auto query = std::find_if(templates.begin(), templates.end(),
+                              [&](const PrefetchTemplate& item) { return item.key == member.key; });
+    if (query == templates.end()) continue;
+    const bool raw_known = source != raw.end();
+    stored.payload = ReadFhirPayload(
+        member.value, raw_known ? std::string_view(*stored.json) : std::string_view(),
+        raw_known && source->second.entries_known ? &source->second.entry_resources : nullptr, *query);
   }
   return std::nullopt;
 }
@@ -277,7 +284,8 @@ bool IsFhirId(std::string_view text) {
   });
 }
 
-tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hook expected) {
+tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hook expected,
+                                                      std::span<const PrefetchTemplate> templates) {
   dom::parser* parser = ThreadDomParser(body.size());
   if (parser == nullptr) {
     return tl::unexpected(MakeCallError(400, "too-costly", "the request body is too large to read"));
@@ -395,7 +403,7 @@ tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hoo
 
   dom::element prefetch;
   if (object["prefetch"].get(prefetch) == simdjson::SUCCESS) {
-    if (auto error = ReadPrefetch(prefetch, body, request)) return tl::unexpected(*error);
+    if (auto error = ReadPrefetch(prefetch, body, templates, request)) return tl::unexpected(*error);
   }
   return request;
 }

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@
 #include <tl/expected.hpp>
 
 #include "cdshooks/card.h"
+#include "cdshooks/fhir_payload.h"
 #include "cdshooks/service_catalog.h"
 
 namespace regenpath::cdshooks {
@@ -46,6 +48,16 @@ struct DraftOrder {
   std::vector<std::string> body_site_texts;
 };
 
+// One prefetch value of the request.
+struct PrefetchValue {
+  // The value's JSON text as the client sent it (byte for byte); nullopt
+  // for null (the client has no data).
+  std::optional<std::string> json;
+  // ReadFhirPayload of the value, when ParseHookRequest was given a template
+  // for its key; nullopt otherwise (and for null).
+  std::optional<FhirPayload> payload;
+};
+
 struct HookRequest {
   Hook hook = Hook::kPatientView;
   std::string hook_instance;
@@ -56,13 +68,14 @@ struct HookRequest {
   std::string encounter_id;             // empty when absent
   std::vector<std::string> selections;  // order-select: "Type/id"
   std::vector<DraftOrder> draft_orders;
-  // prefetch key -> the value's JSON text as the client sent it, or nullopt
-  // for null.
-  std::map<std::string, std::optional<std::string>, std::less<>> prefetch;
+  std::map<std::string, PrefetchValue, std::less<>> prefetch;  // by prefetch key
 };
 
-// Reads `body` as a request for a service of hook `expected`.
-tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hook expected);
+// Reads `body` as a request for a service of hook `expected`. The prefetch
+// values whose keys are among `templates` (the service's) are read as FHIR
+// payloads on the way (PrefetchValue::payload), from the request's own parse.
+tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hook expected,
+                                                      std::span<const PrefetchTemplate> templates = {});
 
 // True iff `text` is a FHIR id: 1 to 64 of [A-Za-z0-9-.].
 bool IsFhirId(std::string_view text);

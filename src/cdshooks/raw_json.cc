@@ -17,7 +17,8 @@ bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t
 // are translated back into `json`.
 class RawWalker {
  public:
-  explicit RawWalker(std::string_view json) : json_(json), padded_(json), parser_(ThreadOnDemandParser(json.size())) {}
+  explicit RawWalker(std::string_view json)
+      : json_(json), padded_(json), parser_(ThreadOnDemandParser(json.size())) {}
 
   bool Root(od::object& root) {
     return parser_ != nullptr && parser_->iterate(padded_).get(document_) == simdjson::SUCCESS &&
@@ -28,23 +29,77 @@ class RawWalker {
   std::string_view Raw(od::object& object) {
     std::string_view raw;
     if (object.raw_json().get(raw) != simdjson::SUCCESS) return {};
-    const char* base = padded_.data();
-    if (raw.data() < base || raw.data() + raw.size() > base + json_.size()) return {};
-    while (!raw.empty() && IsJsonSpace(raw.back())) raw.remove_suffix(1);
-    return json_.substr(static_cast<size_t>(raw.data() - base), raw.size());
+    return Translate(raw.data(), raw.data() + raw.size());
+  }
+
+  // The source text from `start` (in the padded copy) to where the walk is
+  // now (just past a value it has finished), in `json`; empty on error.
+  std::string_view Since(const char* start) {
+    const char* end = nullptr;
+    if (document_.current_location().get(end) != simdjson::SUCCESS) return {};
+    return Translate(start, end);
   }
 
  private:
+  // [begin, end) of the padded copy as a view of `json`, without trailing
+  // whitespace; empty when it is not inside the copy's text.
+  std::string_view Translate(const char* begin, const char* end) {
+    const char* base = padded_.data();
+    if (begin == nullptr || end == nullptr || begin < base || end < begin || end > base + json_.size())
+      return {};
+    while (end > begin && IsJsonSpace(end[-1])) --end;
+    return json_.substr(static_cast<size_t>(begin - base), static_cast<size_t>(end - begin));
+  }
+
   std::string_view json_;
   simdjson::padded_string padded_;
   od::parser* parser_;
   od::document document_;
 };
 
+// Reads the object `value` into `member`: its entry resources while
+// walking it, then its whole text.
+bool ReadMember(RawWalker& walker, od::value& value, RawMember& member) {
+  const std::string_view token = value.raw_json_token();
+  if (token.empty()) return false;
+  const char* start = token.data();
+  od::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return false;
+  bool entry_seen = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return false;
+    if (key != "entry" || entry_seen) continue;  // the value is skipped as the loop moves on
+    entry_seen = true;
+    od::array entries;
+    if (field.value().get_array().get(entries) != simdjson::SUCCESS) continue;
+    member.entries_known = true;
+    for (auto item : entries) {
+      od::object entry;
+      if (item.get_object().get(entry) != simdjson::SUCCESS) return false;
+      std::string_view found;
+      bool seen = false;
+      for (auto entry_field : entry) {
+        std::string_view entry_key;
+        if (entry_field.unescaped_key().get(entry_key) != simdjson::SUCCESS) return false;
+        if (entry_key != "resource" || seen) continue;
+        seen = true;
+        od::object resource;
+        if (entry_field.value().get_object().get(resource) != simdjson::SUCCESS) continue;
+        found = walker.Raw(resource);
+        if (found.empty()) return false;
+      }
+      member.entry_resources.push_back(found);
+    }
+  }
+  member.text = walker.Since(start);
+  return !member.text.empty();
+}
+
 }  // namespace
 
-std::map<std::string, std::string_view, std::less<>> RawObjectMembers(std::string_view json, std::string_view name) {
-  std::map<std::string, std::string_view, std::less<>> members;
+std::map<std::string, RawMember, std::less<>> RawObjectMembers(std::string_view json, std::string_view name) {
+  std::map<std::string, RawMember, std::less<>> members;
   RawWalker walker(json);
   od::object root;
   od::object holder;
@@ -60,11 +115,9 @@ std::map<std::string, std::string_view, std::less<>> RawObjectMembers(std::strin
     od::json_type type;
     if (value.type().get(type) != simdjson::SUCCESS) return {};
     if (type != od::json_type::object) continue;  // skipped as the loop moves on
-    od::object object;
-    if (value.get_object().get(object) != simdjson::SUCCESS) return {};
-    std::string_view raw = walker.Raw(object);
-    if (raw.empty()) return {};
-    members.emplace(std::move(owned_key), raw);
+    RawMember member;
+    if (!ReadMember(walker, value, member)) return {};
+    members.emplace(std::move(owned_key), std::move(member));
   }
   return members;
 }
@@ -74,7 +127,8 @@ std::vector<std::string_view> RawEntryResources(std::string_view json) {
   RawWalker walker(json);
   od::object root;
   od::array entries;
-  if (!walker.Root(root) || root.find_field_unordered("entry").get_array().get(entries) != simdjson::SUCCESS) {
+  if (!walker.Root(root) ||
+      root.find_field_unordered("entry").get_array().get(entries) != simdjson::SUCCESS) {
     return resources;
   }
   for (auto item : entries) {

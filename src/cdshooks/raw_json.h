@@ -18,10 +18,21 @@
 
 namespace regenpath::cdshooks {
 
+// One object-valued member found by RawObjectMembers.
+struct RawMember {
+  std::string_view text;  // the member's source text, "{...}"
+  // When the member has an "entry" array (a Bundle): per entry, in order,
+  // the source text of its "resource" object, or an empty view when the
+  // entry has none; entries_known is then true. The first "entry" (and
+  // "resource") key counts, as a DOM lookup would find it.
+  std::vector<std::string_view> entry_resources;
+  bool entries_known = false;
+};
+
 // For the root object's member `name` (first occurrence) when it is an
-// object: the source text of each of its object-valued members, by key.
-//   {"prefetch": {"patient": {...}, "x": null}}  ->  {"patient": "{...}"}
-std::map<std::string, std::string_view, std::less<>> RawObjectMembers(std::string_view json, std::string_view name);
+// object: each of its object-valued members, by key, read in one pass.
+//   {"prefetch": {"patient": {...}, "x": null}}  ->  {"patient": {"{...}"}}
+std::map<std::string, RawMember, std::less<>> RawObjectMembers(std::string_view json, std::string_view name);
 
 // For the root object's "entry" array: per entry, in order, the source text
 // of its "resource" object, or an empty view when the entry has none. Empty

@@ -45,8 +45,12 @@ class Assembler {
       Fetch(query, request_.fhir_server + "/" + ExpandQuery(query.query, request_.patient_id), 0);
       return;
     }
-    if (!prefetched->second) return;  // null: the client has no data for it
-    FhirPayload payload = ReadFhirPayload(*prefetched->second, query);
+    const PrefetchValue& value = prefetched->second;
+    if (!value.json) return;  // null: the client has no data for it
+    // Read with the request (ParseHookRequest had the service's templates), or now.
+    FhirPayload read_now;
+    if (!value.payload) read_now = ReadFhirPayload(*value.json, query);
+    const FhirPayload& payload = value.payload ? *value.payload : read_now;
     switch (payload.kind) {
       case PayloadKind::kInvalid:
         bad_.push_back(OutcomeIssue{"error", "invalid",
