@@ -31,7 +31,11 @@ bool IsUtf8(std::string_view text) {
   size_t index = 0;
   while (index < text.size()) {
     unsigned char lead = static_cast<unsigned char>(text[index]);
-    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+    size_t length = lead < 0x80           ? 1
+                    : (lead >> 5) == 0x6  ? 2
+                    : (lead >> 4) == 0xE  ? 3
+                    : (lead >> 3) == 0x1E ? 4
+                                          : 0;
     if (length == 0 || index + length > text.size()) return false;
     uint32_t code_point = length == 1 ? lead : lead & (0xFF >> (length + 1));
     for (size_t offset = 1; offset < length; ++offset) {
@@ -40,7 +44,8 @@ bool IsUtf8(std::string_view text) {
       code_point = (code_point << 6) | (next & 0x3F);
     }
     static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < kSmallest[length] || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+    if (code_point < kSmallest[length] || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
       return false;
     }
     index += length;
@@ -97,7 +102,8 @@ class JsonRecognizer {
   bool At(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
   bool Digit() const { return pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9'; }
   void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -176,7 +182,8 @@ size_t FirstNonJsonLine(std::string_view input, const std::set<size_t>& skipped)
     if (end == std::string_view::npos) end = input.size();
     std::string_view line = input.substr(start, end - start);
     ++number;
-    if (line.find_first_not_of(" \t\r") != std::string_view::npos && !skipped.contains(number) && !IsJson(line)) {
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos && !skipped.contains(number) &&
+        !IsJson(line)) {
       return number;
     }
     start = end + 1;
@@ -194,69 +201,6 @@ std::set<size_t> SkippedLines(const fhir::Document& document) {
     }
   }
   return skipped;
-}
-
-namespace {
-
-// True iff `input` has a resourceType member whose value the parser may have
-// left unread: not a string, or a string followed by what may not follow a
-// member (or by nothing: what follows is further on).
-bool HasUnreadResourceType(std::string_view input) {
-  const auto skip_space = [&](size_t at) {
-    while (at < input.size() && (input[at] == ' ' || input[at] == '\t' || input[at] == '\n' || input[at] == '\r')) ++at;
-    return at;
-  };
-  // The position after the string starting at `at` (a quote).
-  const auto skip_string = [&](size_t at) {
-    for (++at; at < input.size() && input[at] != '"'; ++at) {
-      if (input[at] == '\\') ++at;
-    }
-    return at + 1;
-  };
-  for (size_t quote = input.find('"'); quote != std::string_view::npos && quote < input.size();) {
-    size_t after = skip_string(quote);
-    size_t colon = skip_space(after);
-    if (colon < input.size() && input[colon] == ':') {
-      std::string_view key = input.substr(quote + 1, after - quote - 2);  // a colon follows: the key is closed
-      size_t value = skip_space(colon + 1);
-      // resourceType is read first, then skipped unread.
-      if (key == "resourceType") {
-        if (value >= input.size() || input[value] != '"') return true;
-        size_t next = skip_space(skip_string(value));
-        if (next >= input.size() || (input[next] != ',' && input[next] != '}')) return true;
-      }
-    }
-    quote = input.find('"', after);
-  }
-  return false;
-}
-
-}  // namespace
-
-bool HasUnreadValue(std::string_view input, const fhir::Document& document) {
-  // The parser takes these paths only with an issue (unless too many).
-  for (const fhir::Issue& issue : document.issues()) {
-    for (std::string_view marker : {"is given twice", "a second value for", "nested arrays are not FHIR",
-                                    "the '_' part of a primitive must be an object", "too many issues"}) {
-      if (issue.message.find(marker) != std::string::npos) return true;
-    }
-  }
-  // The whole input (a resource may span lines), then line by line (NDJSON:
-  // a JSON string has no raw line break, and a broken line must not shift
-  // which quotes open strings on the next).
-  if (HasUnreadResourceType(input)) return true;
-  for (size_t start = 0; start <= input.size();) {
-    size_t end = input.find('\n', start);
-    if (end == std::string_view::npos) end = input.size();
-    if (HasUnreadResourceType(input.substr(start, end - start))) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
-bool MayHaveUncheckedJson(std::string_view input, const fhir::Document& document) {
-  std::string_view json = WithoutBom(input);
-  return !IsJson(json) && FirstNonJsonLine(json, {}) != 0 && HasUnreadValue(json, document);
 }
 
 }  // namespace regenpath::fuzz

@@ -36,23 +36,10 @@ size_t FirstNonJsonLine(std::string_view input, const std::set<size_t>& skipped)
 // The NDJSON lines a parse skipped (each has an issue located "line N").
 std::set<size_t> SkippedLines(const fhir::Document& document);
 
-// Known issue (README.md, finding 13): true iff the parse of `input` that
-// gave `document` may have left a malformed value unread, which simdjson then
-// skips without checking: a resourceType value not followed by `,` or `}`
-// (found by text, so it may say true for more), or one of the paths that
-// skip a value with an issue (a repeated key, a nested array, a `_name`
-// part that is not an object).
-bool HasUnreadValue(std::string_view input, const fhir::Document& document);
-
-// Known issue (README.md, finding 13), for comparisons of two parses: true
-// iff `input` (without a byte-order mark) is neither JSON nor lines of JSON
-// and HasUnreadValue() holds for the parse that gave `document`.
-bool MayHaveUncheckedJson(std::string_view input, const fhir::Document& document);
-
 }  // namespace regenpath::fuzz
 
-#define FUZZ_CHECK(condition, detail)                                              \
-  do {                                                                             \
+#define FUZZ_CHECK(condition, detail)                                             \
+  do {                                                                            \
     if (!(condition)) ::regenpath::fuzz::ContractViolation(#condition, (detail)); \
   } while (false)
 

@@ -49,6 +49,9 @@ fhir::Parser& RecordParser(const fhir::ElementFilter* filter) {
   if (parser == nullptr || bound_filter != filter) {
     fhir::ParseOptions options;
     options.report_unknown_elements = false;
+    // The record is made of text ParseHookRequest / ReadFhirPayload parsed
+    // whole with simdjson's validating DOM parser (depth <= kMaxJsonDepth).
+    options.check_skipped_json = false;
     options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
       return root_type == "Bundle" ? filter : nullptr;
     };

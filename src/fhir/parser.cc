@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -11,7 +12,6 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
-#include <sys/stat.h>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -55,8 +55,8 @@ bool IsJsonNumber(std::string_view text) {
 }
 
 std::string_view TrimRight(std::string_view text) {
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                           text.back() == '\r')) {
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r')) {
     text.remove_suffix(1);
   }
   return text;
@@ -226,7 +226,8 @@ class DocumentBuilder {
     if (!status.ok()) return Fail(status);
     root->raw_ = RawSince(text.data() + text.find('{'));
     if (!root->is_resource_) return Fail(InvalidInput("the JSON object has no resourceType"));
-    if (!AtEnd(json)) return Fail(JsonFailure(simdjson::TRAILING_CONTENT, "unexpected content after the resource"));
+    if (!AtEnd(json))
+      return Fail(JsonFailure(simdjson::TRAILING_CONTENT, "unexpected content after the resource"));
     return root;
   }
 
@@ -246,8 +247,8 @@ class DocumentBuilder {
       return InvalidInput(fmt::format("{}:{}: {}", line, column, message));
     }
     const char* location = nullptr;
-    if (json_ != nullptr && json_->current_location().get(location) == simdjson::SUCCESS && location != nullptr &&
-        location >= text_.data() && location <= text_.data() + text_.size()) {
+    if (json_ != nullptr && json_->current_location().get(location) == simdjson::SUCCESS &&
+        location != nullptr && location >= text_.data() && location <= text_.data() + text_.size()) {
       auto [line, column] = LineColumn(text_, static_cast<size_t>(location - text_.data()));
       return InvalidInput(fmt::format("{}:{}: {}", line, column, message));
     }
@@ -304,13 +305,36 @@ class DocumentBuilder {
   }
 
   // Reads past `value` without building it, enforcing the depth limit (a
-  // plain On-Demand skip would accept any nesting).
+  // plain On-Demand skip would accept any nesting) and reading every scalar
+  // (a plain skip would accept a malformed one: tru, 1x, a bad escape).
+  // Depths count as when the value is built (only arrays and objects are
+  // held to the limit), so a filtered parse fails where the whole one does.
   Status SkipChecked(od::value& value, size_t depth) {
-    if (depth >= options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
     od::json_type json_type;
     simdjson::error_code error = value.type().get(json_type);
     if (error) return JsonFailure(error);
-    if (json_type == od::json_type::array) {
+    if ((json_type == od::json_type::array || json_type == od::json_type::object) &&
+        depth >= options_.max_depth) {
+      return JsonFailure(simdjson::DEPTH_ERROR);
+    }
+    if (json_type == od::json_type::string) {
+      std::string_view text;
+      error = value.get_string().get(text);
+      if (error) return JsonFailure(error);
+    } else if (json_type == od::json_type::number) {
+      if (!IsJsonNumber(TrimRight(value.raw_json_token()))) return JsonFailure(simdjson::NUMBER_ERROR);
+      double ignored = 0;
+      error = value.get_double().get(ignored);
+      if (error && error != simdjson::NUMBER_ERROR) return JsonFailure(error);  // (out of double's range)
+    } else if (json_type == od::json_type::boolean) {
+      bool flag = false;
+      if (value.get_bool().get(flag) != simdjson::SUCCESS) return JsonFailure(simdjson::T_ATOM_ERROR);
+    } else if (json_type == od::json_type::null) {
+      bool is_null = false;
+      if (value.is_null().get(is_null) != simdjson::SUCCESS || !is_null) {
+        return JsonFailure(simdjson::N_ATOM_ERROR);
+      }
+    } else if (json_type == od::json_type::array) {
       od::array array;
       error = value.get_array().get(array);
       if (error) return JsonFailure(error);
@@ -328,6 +352,8 @@ class DocumentBuilder {
         od::field field;
         error = std::move(field_result).get(field);
         if (error) return JsonFailure(error);
+        Result<std::string_view> key = ReadKey(field);  // a key's escapes are checked too
+        if (!key) return key.error();
         od::value item = field.value();
         RP_RETURN_IF_ERROR(SkipChecked(item, depth + 1));
       }
@@ -393,7 +419,8 @@ class DocumentBuilder {
     uint64_t hash = reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull;
     for (char c : key) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
     PropertyCache::Entry& entry = cache_.entries[(hash >> 20) & (PropertyCache::kSize - 1)];
-    if (entry.type == &type && entry.length == key.size() && std::memcmp(entry.key, key.data(), key.size()) == 0) {
+    if (entry.type == &type && entry.length == key.size() &&
+        std::memcmp(entry.key, key.data(), key.size()) == 0) {
       return entry.match;
     }
     JsonPropertyMatch match = Model::ResolveJsonProperty(type, key);
@@ -430,7 +457,8 @@ class DocumentBuilder {
   }
 
   // Fills `out` (an object node) from `object`, typed as `type` (may be null).
-  Status BuildObject(od::object& object, Node& out, const TypeInfo* type, size_t depth, bool expect_resource) {
+  Status BuildObject(od::object& object, Node& out, const TypeInfo* type, size_t depth,
+                     bool expect_resource) {
     if (depth >= options_.max_depth) return JsonFailure(simdjson::DEPTH_ERROR);
     out.kind_ = JsonKind::kObject;
     out.type_ = type;
@@ -520,23 +548,35 @@ class DocumentBuilder {
       if (error) return JsonFailure(error);
       RP_ASSIGN_OR_RETURN(std::string_view key, ReadKey(field));
       if (out.is_resource_ && key == "resourceType") {
-        continue;  // Already read by FindResourceType; On-Demand skips the value.
+        // Already read by FindResourceType; read again here, not skipped,
+        // so that what follows it is checked (fuzz finding 13).
+        od::value again = field.value();
+        RP_RETURN_IF_ERROR(SkipChecked(again, depth + 1));
+        continue;
       }
       const bool is_extension_part = key.size() > 1 && key.front() == '_';
       std::string_view json_name = is_extension_part ? key.substr(1) : key;
       JsonPropertyMatch match;
       if (out.type_ != nullptr) match = ResolveProperty(*out.type_, json_name);
       std::string_view name = match.element != nullptr ? match.element->name : json_name;
-      if (filter_ != nullptr && !filter_->Keeps(match.element != nullptr ? match.element->name : std::string_view(),
-                                                 json_name)) {
+      if (filter_ != nullptr &&
+          !filter_->Keeps(match.element != nullptr ? match.element->name : std::string_view(), json_name)) {
         out.complete_ = false;
-        continue;  // On-Demand skips the unread value.
+        if (!options_.check_skipped_json) continue;  // On-Demand skips the unread value.
+        // Checked, not built: the input is refused or accepted whatever the
+        // filter reads of it (fuzz finding 14).
+        path_.push_back({name, -1});
+        od::value skipped = field.value();
+        Status status = SkipChecked(skipped, depth + 1);
+        path_.pop_back();
+        if (!status.ok()) return status;
+        continue;
       }
       path_.push_back({name, -1});
       if (!(is_extension_part ? parts : values).Insert(name)) {
-        AddIssue(IssueSeverity::kError, name == json_name
-                                            ? fmt::format("'{}' is given twice: the repeat is ignored", key)
-                                            : fmt::format("a second value for {}[x] ('{}') is ignored", name, key));
+        AddIssue(IssueSeverity::kError,
+                 name == json_name ? fmt::format("'{}' is given twice: the repeat is ignored", key)
+                                   : fmt::format("a second value for {}[x] ('{}') is ignored", name, key));
         od::value repeated = field.value();
         Status status = SkipChecked(repeated, depth + 1);
         path_.pop_back();
@@ -576,7 +616,7 @@ class DocumentBuilder {
       if (item_type == od::json_type::null) {
         bool is_null = false;
         error = item.is_null().get(is_null);
-        if (error) return JsonFailure(error);
+        if (error || !is_null) return JsonFailure(simdjson::N_ATOM_ERROR);
       } else {
         RP_RETURN_IF_ERROR(visit(item, item_type, index));
       }
@@ -588,7 +628,8 @@ class DocumentBuilder {
   }
 
   // A property's value: one node, or one per array item.
-  Status BuildProperty(od::value& value, std::string_view name, const JsonPropertyMatch& match, size_t depth) {
+  Status BuildProperty(od::value& value, std::string_view name, const JsonPropertyMatch& match,
+                       size_t depth) {
     od::json_type json_type;
     simdjson::error_code error = value.type().get(json_type);
     if (error) return JsonFailure(error);
@@ -615,7 +656,7 @@ class DocumentBuilder {
     if (json_type == od::json_type::null) {
       bool is_null = false;
       error = value.is_null().get(is_null);
-      if (error) return JsonFailure(error);
+      if (error || !is_null) return JsonFailure(simdjson::N_ATOM_ERROR);
       AddIssue(IssueSeverity::kError, "null is not a valid FHIR value");
       return Status();
     }
@@ -657,12 +698,12 @@ class DocumentBuilder {
         if (type != nullptr && !expects_primitive) {
           AddIssue(IssueSeverity::kError, fmt::format("expected a {} object, found a string", type->name));
           node.type_ = nullptr;
-        } else if (expects_primitive && (type->system_type == SystemType::kBoolean ||
-                                         type->system_type == SystemType::kInteger ||
-                                         type->system_type == SystemType::kDecimal)) {
-          AddIssue(IssueSeverity::kError, fmt::format("expected a JSON {} for {}, found a string",
-                                                      type->system_type == SystemType::kBoolean ? "boolean" : "number",
-                                                      type->name));
+        } else if (expects_primitive &&
+                   (type->system_type == SystemType::kBoolean || type->system_type == SystemType::kInteger ||
+                    type->system_type == SystemType::kDecimal)) {
+          AddIssue(IssueSeverity::kError,
+                   fmt::format("expected a JSON {} for {}, found a string",
+                               type->system_type == SystemType::kBoolean ? "boolean" : "number", type->name));
         } else if (expects_primitive) {
           CheckTemporalText(*type, node.text_);
         }
@@ -687,16 +728,18 @@ class DocumentBuilder {
           AddIssue(IssueSeverity::kError, fmt::format("expected a {} value, found a number", type->name));
         } else if (expects_primitive && type->system_type == SystemType::kInteger &&
                    token.find_first_of(".eE") != std::string_view::npos) {
-          AddIssue(IssueSeverity::kError, fmt::format("{} must be a whole number, not {}", type->name, token));
+          AddIssue(IssueSeverity::kError,
+                   fmt::format("{} must be a whole number, not {}", type->name, token));
         } else if (expects_primitive && type->system_type == SystemType::kDecimal && !Decimal::Parse(token)) {
-          AddIssue(IssueSeverity::kError, fmt::format("decimal {} has more digits than regenpath keeps exactly", token));
+          AddIssue(IssueSeverity::kError,
+                   fmt::format("decimal {} has more digits than regenpath keeps exactly", token));
         }
         break;
       }
       case od::json_type::boolean: {
         bool flag = false;
         error = value.get_bool().get(flag);
-        if (error) return JsonFailure(error);
+        if (error) return JsonFailure(simdjson::T_ATOM_ERROR);
         node.kind_ = JsonKind::kBoolean;
         node.text_ = flag ? "true" : "false";
         if (type != nullptr && (!expects_primitive || type->system_type != SystemType::kBoolean)) {
@@ -712,7 +755,8 @@ class DocumentBuilder {
   }
 
   // A `_name` property: the id/extension part of primitive(s) `name`.
-  Status BuildExtensionPart(od::value& value, std::string_view name, const JsonPropertyMatch& match, size_t depth) {
+  Status BuildExtensionPart(od::value& value, std::string_view name, const JsonPropertyMatch& match,
+                            size_t depth) {
     od::json_type json_type;
     simdjson::error_code error = value.type().get(json_type);
     if (error) return JsonFailure(error);
@@ -722,7 +766,7 @@ class DocumentBuilder {
       simdjson::error_code item_error = item.get_object().get(object);
       if (item_error == simdjson::INCORRECT_TYPE) {
         AddIssue(IssueSeverity::kError, "the '_' part of a primitive must be an object");
-        return Status();
+        return SkipChecked(item, depth);  // not built, but well-formed (fuzz finding 13)
       }
       if (item_error) return JsonFailure(item_error);
       Node part;
@@ -730,7 +774,9 @@ class DocumentBuilder {
       if (part.child_count_ == 0 && part.complete_) {
         // `{}` carries nothing (FHIR JSON allows no empty object); as a
         // place holder in a `_name` array, null is the way to write it.
-        AddIssue(IssueSeverity::kError, fmt::format("an item of '_{}' with no id and no extension carries nothing: it is ignored", name));
+        AddIssue(
+            IssueSeverity::kError,
+            fmt::format("an item of '_{}' with no id and no extension carries nothing: it is ignored", name));
         return Status();
       }
       part.name_ = name;
@@ -769,13 +815,15 @@ class DocumentBuilder {
       if (run != runs.end()) {
         auto begin = scratch_.begin() + static_cast<std::ptrdiff_t>(run->second.first);
         auto end = scratch_.begin() + static_cast<std::ptrdiff_t>(run->second.second);
-        auto found = std::lower_bound(begin, end, part.array_index_,
-                                      [](const Node& child, int index) { return child.array_index_ < index; });
+        auto found = std::lower_bound(begin, end, part.array_index_, [](const Node& child, int index) {
+          return child.array_index_ < index;
+        });
         if (found != end && found->array_index_ == part.array_index_) target = &*found;
       }
       if (target != nullptr && target->is_object()) {
         AddIssue(IssueSeverity::kError,
-                 fmt::format("'_{}' belongs beside a primitive, but '{}' is an object: it is ignored", part.name_, part.name_));
+                 fmt::format("'_{}' belongs beside a primitive, but '{}' is an object: it is ignored",
+                             part.name_, part.name_));
         continue;
       }
       if (target != nullptr) {
@@ -804,8 +852,9 @@ class DocumentBuilder {
         std::vector<Node>& parts = pending->second;
         std::stable_sort(parts.begin(), parts.end(),
                          [](const Node& a, const Node& b) { return a.array_index_ < b.array_index_; });
-        std::merge(scratch_.begin() + static_cast<std::ptrdiff_t>(c), scratch_.begin() + static_cast<std::ptrdiff_t>(end),
-                   parts.begin(), parts.end(), std::back_inserter(merged),
+        std::merge(scratch_.begin() + static_cast<std::ptrdiff_t>(c),
+                   scratch_.begin() + static_cast<std::ptrdiff_t>(end), parts.begin(), parts.end(),
+                   std::back_inserter(merged),
                    [](const Node& a, const Node& b) { return a.array_index_ < b.array_index_; });
         orphans.erase(pending);
       }
@@ -886,21 +935,24 @@ std::unique_ptr<char[]> CopyToPaddedBuffer(std::string_view text) {
 
 Result<Document> Parser::ParseResource(std::string_view json, std::string_view source_name) {
   if (json.size() > options_.max_bytes) {
-    return Fail(ResourceExhausted(fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
+    return Fail(ResourceExhausted(
+        fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
   }
   return ParseBuffer(CopyToPaddedBuffer(json), json.size(), source_name, Format::kResource);
 }
 
 Result<Document> Parser::ParseNdjson(std::string_view text, std::string_view source_name) {
   if (text.size() > options_.max_bytes) {
-    return Fail(ResourceExhausted(fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
+    return Fail(ResourceExhausted(
+        fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
   }
   return ParseBuffer(CopyToPaddedBuffer(text), text.size(), source_name, Format::kNdjson);
 }
 
 Result<Document> Parser::ParseAuto(std::string_view text, std::string_view source_name) {
   if (text.size() > options_.max_bytes) {
-    return Fail(ResourceExhausted(fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
+    return Fail(ResourceExhausted(
+        fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
   }
   return ParseBuffer(CopyToPaddedBuffer(text), text.size(), source_name, Format::kAuto);
 }
@@ -923,15 +975,18 @@ Result<Document> Parser::ParseFile(const std::string& path) {
   }
   const size_t size = static_cast<size_t>(info.st_size);
   if (size > options_.max_bytes) {
-    return Fail(ResourceExhausted(fmt::format("{}: the file is larger than {} bytes", path, options_.max_bytes)));
+    return Fail(
+        ResourceExhausted(fmt::format("{}: the file is larger than {} bytes", path, options_.max_bytes)));
   }
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
+  if (file == nullptr)
+    return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
   std::unique_ptr<char[]> buffer = NewPaddedBuffer(size);
   size_t read = size == 0 ? 0 : std::fread(buffer.get(), 1, size, file);
   bool failed = std::ferror(file) != 0 || read != size;
   std::fclose(file);
-  if (failed) return Fail(InvalidInput(fmt::format("{}: read error (the file changed while being read?)", path)));
+  if (failed)
+    return Fail(InvalidInput(fmt::format("{}: read error (the file changed while being read?)", path)));
   return ParseBuffer(std::move(buffer), size, source_name, Format::kAuto);
 }
 
@@ -942,7 +997,8 @@ bool Parser::LooksLikeNdjson(const char* data, size_t size) {
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos || text[first] != '{') return false;
   size_t newline = text.find('\n', first);
-  if (newline == std::string_view::npos || text.find_first_not_of(" \t\r\n", newline) == std::string_view::npos) {
+  if (newline == std::string_view::npos ||
+      text.find_first_not_of(" \t\r\n", newline) == std::string_view::npos) {
     return false;
   }
   std::string_view line = text.substr(first, newline - first);
@@ -954,8 +1010,8 @@ bool Parser::LooksLikeNdjson(const char* data, size_t size) {
   return AtEnd(probe);
 }
 
-Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size, std::string_view source_name,
-                                     Format format) {
+Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size,
+                                     std::string_view source_name, Format format) {
   Document document;
   document.source_name_ = std::string(source_name);
   const char* data = buffer.get();
@@ -999,10 +1055,12 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
     // Each line is parsed in place; the rest of the buffer is its padding.
     od::document json_document;
     simdjson::error_code error =
-        impl_->json_parser.iterate(line.data(), line.size(), size - (line.data() - data) + kPadding).get(json_document);
+        impl_->json_parser.iterate(line.data(), line.size(), size - (line.data() - data) + kPadding)
+            .get(json_document);
     std::string location = fmt::format("line {}", line_number);
     if (error) {
-      if (first_error.empty()) first_error = fmt::format("line {}: {}", line_number, DescribeJsonError(error));
+      if (first_error.empty())
+        first_error = fmt::format("line {}: {}", line_number, DescribeJsonError(error));
       document.issues_.push_back(Issue{IssueSeverity::kError, DescribeJsonError(error), location});
     } else {
       DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
@@ -1013,14 +1071,16 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
       if (resource.has_value()) {
         resources.push_back(*resource);
       } else {
-        if (first_error.empty()) first_error = fmt::format("line {}: {}", line_number, resource.error().message());
+        if (first_error.empty())
+          first_error = fmt::format("line {}: {}", line_number, resource.error().message());
         document.issues_.push_back(Issue{IssueSeverity::kError, resource.error().message(), location});
       }
     }
     if (end == text.size()) break;
   }
   if (resources.empty()) {
-    if (first_error.empty()) return Fail(InvalidInput(fmt::format("{}: no resource in the input", source_name)));
+    if (first_error.empty())
+      return Fail(InvalidInput(fmt::format("{}: no resource in the input", source_name)));
     return Fail(InvalidInput(fmt::format("{}: {}", source_name, first_error)));
   }
   DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
@@ -1044,7 +1104,8 @@ Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) 
     return Fail(ResourceExhausted(fmt::format("{}: the file is larger than {} bytes", path, max_bytes)));
   }
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
+  if (file == nullptr)
+    return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
   std::string content;
   char chunk[1 << 16];
   size_t read = 0;

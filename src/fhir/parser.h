@@ -31,9 +31,9 @@
 namespace regenpath::fhir {
 
 struct ParseOptions {
-  // Deepest JSON nesting accepted for the elements that are read (FHIR
-  // resources rarely exceed 30). Elements an ElementFilter skips are passed
-  // over without recursion, whatever their depth.
+  // Deepest JSON nesting accepted (FHIR resources rarely exceed 30); with
+  // check_skipped_json off, elements an ElementFilter skips are passed over
+  // without recursion, whatever their depth.
   size_t max_depth = 256;
   // Largest input accepted, in bytes.
   size_t max_bytes = size_t{1} << 30;
@@ -43,9 +43,18 @@ struct ParseOptions {
   bool report_unknown_elements = true;
   // Called with the root resource's type before anything else is read; the
   // filter it returns (or nullptr: read everything) decides which elements
-  // are built. Elements skipped this way are neither built nor validated.
+  // are built. Elements skipped this way are neither built nor checked
+  // against the FHIR model (but see check_skipped_json).
   // The returned filter must outlive the parse.
   std::function<const ElementFilter*(std::string_view root_type)> filter_for_root;
+  // Walk the elements a filter skips, checking that they are well-formed
+  // JSON within max_depth, so that an input is accepted or refused whatever
+  // the filter reads of it (values the parser passes over for other reasons
+  // — a repeated key, a nested array, the resourceType member — are always
+  // checked). Off, skipped elements are passed over without being looked at:
+  // only for text already checked whole (the CDS service's record,
+  // assembled from a request it parsed with a validating parser).
+  bool check_skipped_json = true;
 };
 
 class Parser {
