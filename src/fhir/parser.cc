@@ -14,6 +14,7 @@
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "simdjson.h"
@@ -770,7 +771,12 @@ class DocumentBuilder {
       }
       if (item_error) return JsonFailure(item_error);
       Node part;
-      RP_RETURN_IF_ERROR(BuildObject(object, part, element_type, depth, false));
+      // Built whole, filter or not: whether the part carries anything (it
+      // is dropped below when it does not) must not depend on the filter.
+      const ElementFilter* filter = std::exchange(filter_, nullptr);
+      Status status = BuildObject(object, part, element_type, depth, false);
+      filter_ = filter;
+      RP_RETURN_IF_ERROR(status);
       if (part.child_count_ == 0 && part.complete_) {
         // `{}` carries nothing (FHIR JSON allows no empty object); as a
         // place holder in a `_name` array, null is the way to write it.
