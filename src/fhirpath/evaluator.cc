@@ -20,8 +20,9 @@ bool IsTemporal(ValueType type) {
 }
 
 Decimal AsDecimal(const Value& value) {
-  return value.type() == ValueType::kDecimal || value.type() == ValueType::kQuantity ? value.decimal()
-                                                                                     : Decimal::FromInt(value.integer());
+  return value.type() == ValueType::kDecimal || value.type() == ValueType::kQuantity
+             ? value.decimal()
+             : Decimal::FromInt(value.integer());
 }
 
 std::string DescribeType(const Value& value) {
@@ -75,7 +76,8 @@ Status Evaluator::Error(const Expr& where, std::string_view message) const {
     case ExprKind::kBinary:
       return EvaluationError(fmt::format("operator '{}': {}", BinaryOpText(where.op), message));
     case ExprKind::kUnary:
-      return EvaluationError(fmt::format("unary '{}': {}", where.op == BinaryOp::kSubtract ? "-" : "+", message));
+      return EvaluationError(
+          fmt::format("unary '{}': {}", where.op == BinaryOp::kSubtract ? "-" : "+", message));
     case ExprKind::kTypeOp:
       return EvaluationError(fmt::format("operator '{}': {}", where.name, message));
     default:
@@ -83,14 +85,17 @@ Status Evaluator::Error(const Expr& where, std::string_view message) const {
   }
 }
 
+Status Evaluator::StringBudgetExceeded() const {
+  return ResourceExhausted(
+      fmt::format("the expression creates more than {} bytes of strings", context_.max_string_bytes));
+}
+
 Status Evaluator::CheckSize(const Expr& where, size_t size) const {
-  if (out_of_string_budget_) {
-    return ResourceExhausted(fmt::format("the expression creates more than {} bytes of strings",
-                                         context_.max_string_bytes));
-  }
+  if (out_of_string_budget_) return StringBudgetExceeded();
   if (size <= context_.max_items) return Status();
-  return ResourceExhausted(fmt::format("{}: more than {} items", where.kind == ExprKind::kFunction ? where.name + "()" : "the expression",
-                                       context_.max_items));
+  return ResourceExhausted(fmt::format(
+      "{}: more than {} items", where.kind == ExprKind::kFunction ? where.name + "()" : "the expression",
+      context_.max_items));
 }
 
 Result<std::optional<bool>> Evaluator::SingletonBoolean(const Expr& where, const Collection& items) const {
@@ -106,7 +111,8 @@ Result<std::optional<bool>> Evaluator::SingletonBoolean(const Expr& where, const
 
 Result<std::optional<Value>> Evaluator::SingletonValue(const Expr& where, const Collection& items) const {
   if (items.empty()) return std::optional<Value>();
-  if (items.size() > 1) return Fail(Error(where, fmt::format("expected a single item but got {}", items.size())));
+  if (items.size() > 1)
+    return Fail(Error(where, fmt::format("expected a single item but got {}", items.size())));
   return ToSystem(items.front());
 }
 
@@ -165,8 +171,8 @@ Status Evaluator::EvalMember(const Expr& expr, std::span<const Value> input, Col
 
 Status Evaluator::Eval(const Expr& expr, std::span<const Value> focus, Scope& scope, Collection& out) {
   if (out_of_string_budget_) {
-    return ResourceExhausted(fmt::format("the expression creates more than {} bytes of strings",
-                                         context_.max_string_bytes));
+    return ResourceExhausted(
+        fmt::format("the expression creates more than {} bytes of strings", context_.max_string_bytes));
   }
   switch (expr.kind) {
     case ExprKind::kEmpty:
@@ -217,7 +223,8 @@ Status Evaluator::Eval(const Expr& expr, std::span<const Value> focus, Scope& sc
         return EvaluationError("indexer: the index must be an Integer");
       }
       int64_t at = position->integer();
-      if (at >= 0 && static_cast<uint64_t>(at) < input->size()) out.push_back((*input)[static_cast<size_t>(at)]);
+      if (at >= 0 && static_cast<uint64_t>(at) < input->size())
+        out.push_back((*input)[static_cast<size_t>(at)]);
       return Status();
     }
     case ExprKind::kUnary: {
@@ -268,9 +275,11 @@ Status Evaluator::EvalDefineVariable(const Expr& expr, std::span<const Value> in
   RP_ASSIGN_OR_RETURN(std::optional<Value> name, SingletonValue(expr, *name_items));
   if (!name || name->type() != ValueType::kString) return Error(expr, "the variable name must be a String");
   std::string_view variable = name->string();
-  static constexpr std::string_view kSystemVariables[] = {"context", "resource", "rootResource", "ucum", "sct", "loinc"};
+  static constexpr std::string_view kSystemVariables[] = {"context", "resource", "rootResource",
+                                                          "ucum",    "sct",      "loinc"};
   for (std::string_view reserved : kSystemVariables) {
-    if (variable == reserved) return Error(expr, fmt::format("%{} is a system variable and cannot be redefined", variable));
+    if (variable == reserved)
+      return Error(expr, fmt::format("%{} is a system variable and cannot be redefined", variable));
   }
   for (const VariableBinding* binding = scope.variables; binding != nullptr; binding = binding->next) {
     if (binding->name == variable) return Error(expr, fmt::format("%{} is already defined", variable));
@@ -305,7 +314,8 @@ Status Evaluator::EvalTypeOp(const Expr& expr, std::span<const Value> focus, Sco
   return Status();
 }
 
-Status Evaluator::EvalVariable(const Expr& expr, std::span<const Value> focus, const Scope& scope, Collection& out) {
+Status Evaluator::EvalVariable(const Expr& expr, std::span<const Value> focus, const Scope& scope,
+                               Collection& out) {
   (void)focus;
   const std::string& name = expr.name;
   const fhir::Node* resource = context_.resource;
@@ -366,7 +376,6 @@ Status Evaluator::EvalVariable(const Expr& expr, std::span<const Value> focus, c
   }
   return EvaluationError(fmt::format("undefined variable %{}", name));
 }
-
 
 Status Evaluator::EvalBinary(const Expr& expr, std::span<const Value> focus, Scope& scope, Collection& out) {
   const Expr& left_expr = *expr.args[0];
@@ -499,10 +508,10 @@ Status Evaluator::EvalBinary(const Expr& expr, std::span<const Value> focus, Sco
       if (!order.has_value()) return Error(expr, order.error().message());
       if (!*order) return Status();
       int c = **order;
-      bool result = expr.op == BinaryOp::kLess           ? c < 0
-                    : expr.op == BinaryOp::kLessOrEqual  ? c <= 0
-                    : expr.op == BinaryOp::kGreater      ? c > 0
-                                                         : c >= 0;
+      bool result = expr.op == BinaryOp::kLess          ? c < 0
+                    : expr.op == BinaryOp::kLessOrEqual ? c <= 0
+                    : expr.op == BinaryOp::kGreater     ? c > 0
+                                                        : c >= 0;
       out.push_back(Value::Boolean(result));
       return Status();
     }
@@ -540,7 +549,8 @@ Status Evaluator::EvalBinary(const Expr& expr, std::span<const Value> focus, Sco
   }
 }
 
-Status Evaluator::EvalArithmetic(const Expr& expr, const Collection& left, const Collection& right, Collection& out) {
+Status Evaluator::EvalArithmetic(const Expr& expr, const Collection& left, const Collection& right,
+                                 Collection& out) {
   if (left.empty() || right.empty()) return Status();
   if (left.size() > 1 || right.size() > 1) return Error(expr, "both sides must be single items");
   std::optional<Value> a = ToSystem(left.front());
@@ -637,22 +647,26 @@ Status Evaluator::EvalArithmetic(const Expr& expr, const Collection& left, const
       (op == BinaryOp::kAdd || op == BinaryOp::kSubtract)) {
     std::optional<CalendarUnit> unit = CalendarUnitOf(b->unit());
     if (!unit) {
-      return Error(expr, fmt::format("'{}' is not a calendar duration (use year, month, week, day, hour, minute, "
-                                     "second or millisecond)",
-                                     b->unit()));
+      return Error(expr,
+                   fmt::format("'{}' is not a calendar duration (use year, month, week, day, hour, minute, "
+                               "second or millisecond)",
+                               b->unit()));
     }
     Decimal amount = op == BinaryOp::kAdd ? b->decimal() : b->decimal().Negate();
     std::optional<DateTime> result = a->date_time().Add(amount, *unit);
-    if (!result) return Error(expr, fmt::format("cannot add {} {} to {}", amount.ToString(), b->unit(), a->date_time().ToString()));
+    if (!result)
+      return Error(expr, fmt::format("cannot add {} {} to {}", amount.ToString(), b->unit(),
+                                     a->date_time().ToString()));
     out.push_back(Value::Temporal(*result));
     return Status();
   }
   if (a->type() == ValueType::kQuantity && b->type() == ValueType::kQuantity) {
     if (op == BinaryOp::kAdd || op == BinaryOp::kSubtract) {
       std::optional<Decimal> converted = ConvertQuantity(b->decimal(), b->unit(), a->unit());
-      if (!converted) return Error(expr, fmt::format("units '{}' and '{}' are not compatible", a->unit(), b->unit()));
-      std::optional<Decimal> sum =
-          op == BinaryOp::kAdd ? Decimal::Add(a->decimal(), *converted) : Decimal::Subtract(a->decimal(), *converted);
+      if (!converted)
+        return Error(expr, fmt::format("units '{}' and '{}' are not compatible", a->unit(), b->unit()));
+      std::optional<Decimal> sum = op == BinaryOp::kAdd ? Decimal::Add(a->decimal(), *converted)
+                                                        : Decimal::Subtract(a->decimal(), *converted);
       if (!sum) return Error(expr, "decimal overflow");
       out.push_back(Value::Quantity(*sum, a->unit()));
       return Status();
@@ -666,8 +680,9 @@ Status Evaluator::EvalArithmetic(const Expr& expr, const Collection& left, const
           op == BinaryOp::kMultiply ? ucum::Multiply(unit_a, unit_b) : ucum::Divide(unit_a, unit_b);
       if (!unit) return Error(expr, fmt::format("cannot combine units '{}' and '{}'", a->unit(), b->unit()));
       if (op == BinaryOp::kDivide && b->decimal().IsZero()) return Status();
-      std::optional<Decimal> amount = op == BinaryOp::kMultiply ? Decimal::Multiply(a->decimal(), b->decimal())
-                                                                : Decimal::Divide(a->decimal(), b->decimal());
+      std::optional<Decimal> amount = op == BinaryOp::kMultiply
+                                          ? Decimal::Multiply(a->decimal(), b->decimal())
+                                          : Decimal::Divide(a->decimal(), b->decimal());
       if (!amount) return Error(expr, "decimal overflow");
       out.push_back(Value::Quantity(*amount, Keep(unit->unit)));
       return Status();

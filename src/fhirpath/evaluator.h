@@ -43,12 +43,13 @@ class Evaluator {
 
   // Evaluates argument `index` of `call` on `focus` (scope copied, so
   // variables it defines stay inside).
-  Status EvalArg(const Expr& call, size_t index, std::span<const Value> focus, const Scope& scope, Collection& out);
+  Status EvalArg(const Expr& call, size_t index, std::span<const Value> focus, const Scope& scope,
+                 Collection& out);
 
   // Evaluates argument `index` of `call` for one item of an iteration:
   // focus and $this are `item`, $index is `item_index`.
-  Status EvalArgForItem(const Expr& call, size_t index, const Value& item, int64_t item_index, const Scope& scope,
-                        Collection& out);
+  Status EvalArgForItem(const Expr& call, size_t index, const Value& item, int64_t item_index,
+                        const Scope& scope, Collection& out);
 
   // A kEvaluationError naming the function or operator at `where`.
   Status Error(const Expr& where, std::string_view message) const;
@@ -57,12 +58,25 @@ class Evaluator {
   // When the evaluation's string budget (EvaluationContext::max_string_bytes)
   // would be exceeded, returns "" and makes the evaluation fail.
   std::string_view Keep(std::string_view text) {
-    if (workspace_.arena().bytes_allocated() - start_bytes_ + text.size() > context_.max_string_bytes) {
-      out_of_string_budget_ = true;
-      return std::string_view();
-    }
+    if (!FitsStringBudget(text.size())) return std::string_view();
     return workspace_.arena().CopyString(text);
   }
+
+  // Whether `bytes` more bytes of strings fit the evaluation's budget; when
+  // not, the evaluation is marked as out of it (it fails). A function that
+  // builds a string asks this before building it, with the size it will have
+  // (or the size so far, as it grows), so no oversized string is ever made.
+  bool FitsStringBudget(size_t bytes) {
+    const size_t used = workspace_.arena().bytes_allocated() - start_bytes_;
+    if (bytes > context_.max_string_bytes || used > context_.max_string_bytes - bytes) {
+      out_of_string_budget_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  // The failure of an evaluation out of its string budget.
+  Status StringBudgetExceeded() const;
 
   // Fails when a collection grows beyond the context's max_items.
   Status CheckSize(const Expr& where, size_t size) const;

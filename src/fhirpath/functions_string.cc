@@ -3,6 +3,8 @@
 // hang the process.
 #include <re2/re2.h>
 
+#include <algorithm>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -25,7 +27,8 @@ std::vector<size_t> CodePointOffsets(std::string_view text) {
 }
 
 int64_t CodePointIndex(const std::vector<size_t>& offsets, size_t byte_offset) {
-  return static_cast<int64_t>(std::lower_bound(offsets.begin(), offsets.end(), byte_offset) - offsets.begin());
+  return static_cast<int64_t>(std::lower_bound(offsets.begin(), offsets.end(), byte_offset) -
+                              offsets.begin());
 }
 
 // Compiled patterns, shared by threads; bounded so that varied patterns
@@ -45,7 +48,9 @@ class RegexCache {
     options.set_dot_nl(true);
     std::string text = anchored ? "(?:" + std::string(pattern) + ")\\z" : std::string(pattern);
     auto regex = std::make_shared<const RE2>(text, options);
-    if (!regex->ok()) return Fail(EvaluationError(fmt::format("invalid regular expression '{}': {}", pattern, regex->error())));
+    if (!regex->ok())
+      return Fail(
+          EvaluationError(fmt::format("invalid regular expression '{}': {}", pattern, regex->error())));
     std::lock_guard<std::mutex> lock(mutex_);
     if (cache_.size() > 512) cache_.clear();
     cache_.emplace(std::move(key), regex);
@@ -135,12 +140,34 @@ RP_FHIRPATH_FUNCTION(ChangeCase) {
 RP_FHIRPATH_FUNCTION(Replace) {
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> text, StringInput(evaluator, call, input));
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> pattern, StringArg(evaluator, call, 0, focus, scope));
-  RP_ASSIGN_OR_RETURN(std::optional<std::string_view> substitution, StringArg(evaluator, call, 1, focus, scope));
+  RP_ASSIGN_OR_RETURN(std::optional<std::string_view> substitution,
+                      StringArg(evaluator, call, 1, focus, scope));
   if (!text || !pattern || !substitution) return Status();
+  // The result's size, known before it is built (it may be far larger than
+  // the input: 'aaa'.replace('', 'bbbb') grows with the product).
+  size_t matches = 0;
+  std::vector<size_t> offsets;
+  if (pattern->empty()) {
+    offsets = CodePointOffsets(*text);
+    matches = offsets.size();
+  } else {
+    for (size_t at = text->find(*pattern); at != std::string_view::npos;
+         at = text->find(*pattern, at + pattern->size())) {
+      ++matches;
+    }
+  }
+  const size_t removed = matches * pattern->size();
+  if (substitution->size() != 0 &&
+      matches > (std::numeric_limits<size_t>::max() - text->size()) / substitution->size()) {
+    return evaluator.StringBudgetExceeded();
+  }
+  if (!evaluator.FitsStringBudget(text->size() - removed + matches * substitution->size())) {
+    return evaluator.StringBudgetExceeded();
+  }
   std::string result;
+  result.reserve(text->size() - removed + matches * substitution->size());
   if (pattern->empty()) {
     // An empty pattern matches between every character and at both ends.
-    std::vector<size_t> offsets = CodePointOffsets(*text);
     result += *substitution;
     for (size_t i = 0; i + 1 < offsets.size(); ++i) {
       result += text->substr(offsets[i], offsets[i + 1] - offsets[i]);
@@ -161,8 +188,8 @@ RP_FHIRPATH_FUNCTION(Replace) {
   return Status();
 }
 
-Status Match(Evaluator& evaluator, const Expr& call, std::span<const Value> input, std::span<const Value> focus,
-             const Scope& scope, bool full, Collection& out) {
+Status Match(Evaluator& evaluator, const Expr& call, std::span<const Value> input,
+             std::span<const Value> focus, const Scope& scope, bool full, Collection& out) {
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> text, StringInput(evaluator, call, input));
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> pattern, StringArg(evaluator, call, 0, focus, scope));
   if (!text || !pattern) return Status();
@@ -179,7 +206,8 @@ RP_FHIRPATH_FUNCTION(MatchesFull) { return Match(evaluator, call, input, focus, 
 RP_FHIRPATH_FUNCTION(ReplaceMatches) {
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> text, StringInput(evaluator, call, input));
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> pattern, StringArg(evaluator, call, 0, focus, scope));
-  RP_ASSIGN_OR_RETURN(std::optional<std::string_view> substitution, StringArg(evaluator, call, 1, focus, scope));
+  RP_ASSIGN_OR_RETURN(std::optional<std::string_view> substitution,
+                      StringArg(evaluator, call, 1, focus, scope));
   if (!text || !pattern || !substitution) return Status();
   if (pattern->empty()) {
     out.push_back(Value::String(*text));
@@ -191,7 +219,8 @@ RP_FHIRPATH_FUNCTION(ReplaceMatches) {
   std::string rewritten;
   for (size_t i = 0; i < substitution->size(); ++i) {
     char c = (*substitution)[i];
-    if (c == '$' && i + 1 < substitution->size() && std::isdigit(static_cast<unsigned char>((*substitution)[i + 1]))) {
+    if (c == '$' && i + 1 < substitution->size() &&
+        std::isdigit(static_cast<unsigned char>((*substitution)[i + 1]))) {
       rewritten += '\\';
     } else if (c == '\\') {
       rewritten += "\\\\";
@@ -203,8 +232,48 @@ RP_FHIRPATH_FUNCTION(ReplaceMatches) {
   if (!(*regex)->CheckRewriteString(rewritten, &error)) {
     return evaluator.Error(call, fmt::format("invalid substitution '{}': {}", *substitution, error));
   }
-  std::string result(*text);
-  RE2::GlobalReplace(&result, **regex, rewritten);
+  // RE2::GlobalReplace, step by step so that the string budget is checked
+  // as the result grows ('a'.replaceMatches('a*', ...) substitutes at every
+  // position): same matches, same handling of empty ones.
+  const RE2& re = **regex;
+  const int groups = 1 + std::min(re.MaxSubmatch(rewritten), re.NumberOfCapturingGroups());
+  std::vector<re2::StringPiece> match(static_cast<size_t>(groups));
+  const re2::StringPiece whole(text->data(), text->size());
+  std::string result;
+  size_t at = 0;
+  const char* last_end = nullptr;
+  int count = 0;
+  while (at <= text->size()) {
+    if (!re.Match(whole, at, text->size(), RE2::UNANCHORED, match.data(), groups)) break;
+    const size_t start = static_cast<size_t>(match[0].data() - text->data());
+    if (at < start) result.append(*text, at, start - at);
+    if (match[0].data() == last_end && match[0].empty()) {
+      // No empty match right after the previous match: move one character on.
+      if (at >= text->size()) break;
+      const auto lead = static_cast<unsigned char>((*text)[at]);
+      size_t length = lead < 0x80           ? 1
+                      : (lead >> 5) == 0x6  ? 2
+                      : (lead >> 4) == 0xe  ? 3
+                      : (lead >> 3) == 0x1e ? 4
+                                            : 1;
+      length = std::min(length, text->size() - at);
+      result.append(*text, at, length);
+      at += length;
+      continue;
+    }
+    if (!re.Rewrite(&result, rewritten, match.data(), groups)) {
+      return evaluator.Error(call, fmt::format("invalid substitution '{}'", *substitution));
+    }
+    if (!evaluator.FitsStringBudget(result.size())) return evaluator.StringBudgetExceeded();
+    at = start + match[0].size();
+    last_end = match[0].data() + match[0].size();
+    ++count;
+  }
+  if (count == 0) {
+    out.push_back(Value::String(*text));
+    return Status();
+  }
+  if (at < text->size()) result.append(*text, at, text->size() - at);
   out.push_back(Value::String(evaluator.Keep(result)));
   return Status();
 }
@@ -233,7 +302,9 @@ RP_FHIRPATH_FUNCTION(Trim) {
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> text, StringInput(evaluator, call, input));
   if (!text) return Status();
   std::string_view trimmed = *text;
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
   while (!trimmed.empty() && is_space(trimmed.front())) trimmed.remove_prefix(1);
   while (!trimmed.empty() && is_space(trimmed.back())) trimmed.remove_suffix(1);
   out.push_back(Value::String(trimmed));
@@ -284,15 +355,17 @@ RP_FHIRPATH_FUNCTION(Join) {
   return Status();
 }
 
-constexpr std::string_view kBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::string_view kUrlBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kBase64Alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kUrlBase64Alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string Base64Encode(std::string_view data, std::string_view alphabet) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < data.size(); i += 3) {
-    uint32_t chunk = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
-                     static_cast<unsigned char>(data[i + 2]);
+    uint32_t chunk = (static_cast<unsigned char>(data[i]) << 16) |
+                     (static_cast<unsigned char>(data[i + 1]) << 8) | static_cast<unsigned char>(data[i + 2]);
     out += alphabet[(chunk >> 18) & 63];
     out += alphabet[(chunk >> 12) & 63];
     out += alphabet[(chunk >> 6) & 63];
@@ -304,7 +377,8 @@ std::string Base64Encode(std::string_view data, std::string_view alphabet) {
     out += alphabet[(chunk >> 12) & 63];
     out += "==";
   } else if (i + 2 == data.size()) {
-    uint32_t chunk = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
+    uint32_t chunk =
+        (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
     out += alphabet[(chunk >> 18) & 63];
     out += alphabet[(chunk >> 12) & 63];
     out += alphabet[(chunk >> 6) & 63];
@@ -348,8 +422,12 @@ RP_FHIRPATH_FUNCTION(Encode) {
     } else if (text->size() % 2 == 0) {
       std::string bytes;
       for (size_t i = 0; i < text->size(); i += 2) {
-        int high = std::isxdigit(static_cast<unsigned char>((*text)[i])) ? std::stoi(std::string(1, (*text)[i]), nullptr, 16) : -1;
-        int low = std::isxdigit(static_cast<unsigned char>((*text)[i + 1])) ? std::stoi(std::string(1, (*text)[i + 1]), nullptr, 16) : -1;
+        int high = std::isxdigit(static_cast<unsigned char>((*text)[i]))
+                       ? std::stoi(std::string(1, (*text)[i]), nullptr, 16)
+                       : -1;
+        int low = std::isxdigit(static_cast<unsigned char>((*text)[i + 1]))
+                      ? std::stoi(std::string(1, (*text)[i + 1]), nullptr, 16)
+                      : -1;
         if (high < 0 || low < 0) return Status();
         bytes += static_cast<char>(high * 16 + low);
       }
