@@ -539,6 +539,7 @@ Status Evaluator::EvalBinary(const Expr& expr, std::span<const Value> focus, Sco
         std::optional<Value> value = ToSystem(side->front());
         if (!value) continue;
         if (value->type() != ValueType::kString) return Error(expr, "both sides must be strings");
+        if (!FitsStringBudget(text.size() + value->string().size())) return StringBudgetExceeded();
         text += value->string();
       }
       out.push_back(Value::String(Keep(text)));
@@ -638,6 +639,7 @@ Status Evaluator::EvalArithmetic(const Expr& expr, const Collection& left, const
     }
   }
   if (a->type() == ValueType::kString && b->type() == ValueType::kString && op == BinaryOp::kAdd) {
+    if (!FitsStringBudget(a->string().size() + b->string().size())) return StringBudgetExceeded();
     std::string text(a->string());
     text += b->string();
     out.push_back(Value::String(Keep(text)));

@@ -341,12 +341,23 @@ RP_FHIRPATH_FUNCTION(Join) {
     RP_ASSIGN_OR_RETURN(std::optional<std::string_view> given, StringArg(evaluator, call, 0, focus, scope));
     if (given) separator = *given;
   }
-  std::string result;
+  // The size first: the items may all view one long string.
+  size_t size = 0;
   bool first = true;
   for (const Value& item : input) {
     std::optional<Value> value = ToSystem(item);
     if (!value) continue;
     if (value->type() != ValueType::kString) return evaluator.Error(call, "the input must hold only Strings");
+    size += (first ? 0 : separator.size()) + value->string().size();
+    if (!evaluator.FitsStringBudget(size)) return evaluator.StringBudgetExceeded();
+    first = false;
+  }
+  std::string result;
+  result.reserve(size);
+  first = true;
+  for (const Value& item : input) {
+    std::optional<Value> value = ToSystem(item);
+    if (!value) continue;
     if (!first) result += separator;
     result += value->string();
     first = false;
@@ -410,6 +421,11 @@ RP_FHIRPATH_FUNCTION(Encode) {
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> format, StringArg(evaluator, call, 0, focus, scope));
   if (!text || !format) return Status();
   const bool encode = call.name == "encode";
+  // Encoding grows the text (hex: 2x, base64: 4/3); decoding shrinks it.
+  if (encode &&
+      !evaluator.FitsStringBudget(text->size() / 3 * 4 + 4 + (*format == "hex" ? text->size() : 0))) {
+    return evaluator.StringBudgetExceeded();
+  }
   std::optional<std::string> result;
   if (*format == "base64" || *format == "urlbase64") {
     std::string_view alphabet = *format == "base64" ? kBase64Alphabet : kUrlBase64Alphabet;
@@ -445,6 +461,19 @@ RP_FHIRPATH_FUNCTION(Escape) {
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> target, StringArg(evaluator, call, 0, focus, scope));
   if (!text || !target) return Status();
   const bool escape = call.name == "escape";
+  if (escape) {
+    // The escaped size first (up to 6 bytes a character); unescaping shrinks.
+    size_t size = 0;
+    for (char c : *text) {
+      size += *target == "html" ? (c == '&'               ? 5
+                                   : c == '<' || c == '>' ? 4
+                                   : c == '"'             ? 6
+                                   : c == '\''            ? 5
+                                                          : 1)
+                                : (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 2 : 1);
+    }
+    if (!evaluator.FitsStringBudget(size)) return evaluator.StringBudgetExceeded();
+  }
   std::string result;
   if (*target == "html") {
     if (escape) {

@@ -124,6 +124,33 @@ TEST(FhirpathFuzzRegressionTest, ReplaceChecksTheBudgetBeforeBuilding) {
   }
 }
 
+// Every function that makes a string longer than its input checks the
+// budget before it builds it (here with a 4 KiB budget).
+TEST(FhirpathFuzzRegressionTest, GrowingStringFunctionsCheckTheBudgetFirst) {
+  fhir::Document document = Patient();
+  Workspace workspace;
+  const std::string quotes(3000, '"');
+  const std::string a(3000, 'a');
+  const std::string b(3000, 'b');
+  for (const std::string& expression :
+       std::vector<std::string>{"'" + std::string(1000, '&') + "'.escape('html')",
+                                "'" + quotes + "'.escape('json')", "'" + a + "'.encode('hex')",
+                                "'" + a + a + "'.encode('base64')", "('" + a + "' | '" + b + "').join(',')",
+                                "'" + a + "' + '" + b + "'", "'" + a + "' & '" + b + "'"}) {
+    SCOPED_TRACE(expression.substr(0, 40));
+    Result<Collection> result = Evaluate(expression, document, workspace, 4096);
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code(), StatusCode::kResourceExhausted);
+    workspace.Reset();
+    // With room, they work.
+    Result<Collection> roomy = Evaluate(expression, document, workspace, 1 << 20);
+    ASSERT_TRUE(roomy.has_value()) << roomy.error().message();
+    ASSERT_EQ(roomy->size(), 1u);
+    EXPECT_GT((*roomy)[0].string().size(), 4096u);
+    workspace.Reset();
+  }
+}
+
 TEST(FhirpathFuzzRegressionTest, PrimitiveWrittenAsObjectPrintsTyped) {
   fhir::Document document = Patient(R"({"resourceType":"Patient","gender":{"a":1}})");
   Workspace workspace;
