@@ -6,14 +6,14 @@
 #
 #   bench/cds_load.sh [--duration 30] [--connections 32] [--threads 2]
 #                     [--soak 300] [--patient FILE] [--server-threads N]
-#                     [--auth [--tokens N]]
+#                     [--auth [--tokens N] [--alg ES384|RS384]]
 #
 # Prints throughput, latency percentiles (p50/p90/p99), errors (socket errors
 # and non-2xx answers), the server's RSS over the run, and the machine's load
 # average before and after (the machine is shared: read the figures with it).
 # Authentication is off (--insecure-dev) unless --auth: then make_tokens.py
-# (python3-cryptography) signs N ES384 tokens beforehand, one per request
-# (each jti is accepted once), and the server verifies every one.
+# (python3-cryptography) signs N tokens beforehand (ES384 unless --alg RS384),
+# one per request (each jti is accepted once), and the server verifies every one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
     --server-threads) SERVER_THREADS="$2"; shift 2 ;;
     --auth) AUTH=1; shift ;;
     --tokens) TOKENS="$2"; shift 2 ;;
+    --alg) export CDS_TOKEN_ALG="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -80,7 +81,7 @@ rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 echo "patient:     $(basename "$PATIENT")"
 echo "request:     $(stat -c %s "$WORK/request.json") bytes, response $(stat -c %s "$WORK/response.json") bytes"
 echo "machine:     $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "server:      $BIN serve ${MODE[*]:-(JWT verified on every request)} (threads: ${SERVER_THREADS/#0/one per core}), RSS $(rss_kib) KiB"
+echo "server:      $BIN serve ${MODE[*]:-(JWT, ${CDS_TOKEN_ALG:-ES384}, verified on every request)} (threads: ${SERVER_THREADS/#0/one per core}), RSS $(rss_kib) KiB"
 
 # Warm-up (page cache, allocator, branch predictors).
 [ "$AUTH" = 1 ] && CDS_TOKENS_FILE="$WORK/warmup-tokens.txt"
