@@ -36,32 +36,15 @@ size_t DecodeOne(std::string_view text, size_t pos, bool& valid) {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
+// The ASCII characters markdown gives a meaning to, written with a backslash
+// before them; '<', '>' and '&' become HTML entities instead.
+constexpr std::string_view kMarkdownEscaped = "\\`*_[]|~#!(){}";
+
 // A printable ASCII byte that markdown text keeps as it is.
 bool IsPlainMarkdownByte(char c) {
   const auto byte = static_cast<unsigned char>(c);
   if (byte < 0x20 || byte >= 0x7f) return false;
-  switch (c) {
-    case '<':
-    case '>':
-    case '&':
-    case '\\':
-    case '`':
-    case '*':
-    case '_':
-    case '[':
-    case ']':
-    case '|':
-    case '~':
-    case '#':
-    case '!':
-    case '(':
-    case ')':
-    case '{':
-    case '}':
-      return false;
-    default:
-      return true;
-  }
+  return c != '<' && c != '>' && c != '&' && kMarkdownEscaped.find(c) == std::string_view::npos;
 }
 
 // True when OneLine would return `text` unchanged: printable ASCII, words
@@ -112,25 +95,13 @@ std::string EscapeMarkdown(std::string_view text) {
       case '&':
         out += "&amp;";
         break;
-      case '\\':
-      case '`':
-      case '*':
-      case '_':
-      case '[':
-      case ']':
-      case '|':
-      case '~':
-      case '#':
-      case '!':
-      case '(':
-      case ')':
-      case '{':
-      case '}':
-        out.push_back('\\');
-        out.push_back(c);
-        break;
       default:
-        out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
+        if (kMarkdownEscaped.find(c) != std::string_view::npos) {
+          out.push_back('\\');
+          out.push_back(c);
+        } else {
+          out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
+        }
     }
   }
   return out;

@@ -79,19 +79,26 @@ TEST(RawJsonTest, ObjectTextIsTrimmed) {
   EXPECT_EQ(RawObjectText(""), "");
 }
 
+// A patient-view request for patient p1 whose prefetch holds `members`.
+std::string PatientViewRequest(std::string_view members) {
+  return R"({"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "context": {"userId": "Practitioner/1", "patientId": "p1"}, "prefetch": {)" +
+         std::string(members) + "}}";
+}
+
+// A searchset entry with a decimal written 7.50.
+constexpr std::string_view kFirstPainEntry = R"(
+        {"fullUrl": "http://x/Observation/o1", "resource": {"resourceType": "Observation", "id": "o1",
+          "subject": {"reference": "Patient/p1"}, "valueQuantity": {"value": 7.50}}})";
+
 // Decimals keep their exact text from the request to the assembled record
 // (re-serializing through the DOM wrote 7.50 as 7.5 and 1.0E2 as 100.0).
 TEST(RawJsonTest, PrefetchDecimalsKeepTheirText) {
-  const std::string body = R"({
-    "hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
-    "context": {"userId": "Practitioner/1", "patientId": "p1"},
-    "prefetch": {
-      "pain": {"resourceType": "Bundle", "type": "searchset", "entry": [
-        {"fullUrl": "http://x/Observation/o1", "resource": {"resourceType": "Observation", "id": "o1",
-          "subject": {"reference": "Patient/p1"}, "valueQuantity": {"value": 7.50}}},
+  const std::string body = PatientViewRequest(R"(
+      "pain": {"resourceType": "Bundle", "type": "searchset", "entry": [)" +
+                                              std::string(kFirstPainEntry) + R"(,
         {"resource": {"resourceType": "Observation", "id": "o2", "valueQuantity": {"value": 1.0E2}}}]},
-      "patient": {"resourceType": "Patient", "id": "p1", "extension": [{"url": "u", "valueDecimal": 0.10}]}
-    }})";
+      "patient": {"resourceType": "Patient", "id": "p1", "extension": [{"url": "u", "valueDecimal": 0.10}]})");
   auto request = ParseHookRequest(body, Hook::kPatientView);
   ASSERT_TRUE(request.has_value());
   ASSERT_TRUE(request->prefetch.at("pain").json.has_value());
@@ -119,13 +126,9 @@ TEST(RawJsonTest, PrefetchDecimalsKeepTheirText) {
 // Given the service's templates, ParseHookRequest reads the prefetch values
 // from its own parse; the payload is the one ReadFhirPayload gives.
 TEST(RawJsonTest, PrefetchPayloadsAreReadWithTheRequest) {
-  const std::string body = R"({
-    "hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
-    "context": {"userId": "Practitioner/1", "patientId": "p1"},
-    "prefetch": {
-      "pain": {"resourceType": "Bundle", "type": "searchset", "entry": [
-        {"fullUrl": "http://x/Observation/o1", "resource": {"resourceType": "Observation", "id": "o1",
-          "subject": {"reference": "Patient/p1"}, "valueQuantity": {"value": 7.50}}},
+  const std::string body = PatientViewRequest(R"(
+      "pain": {"resourceType": "Bundle", "type": "searchset", "entry": [)" +
+                                              std::string(kFirstPainEntry) + R"(,
         {"resource": {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "x"}]}},
         {"resource": {"resourceType": "Observation", "id": "o2", "valueQuantity": {"value": 1.0E2}}}],
         "link": [{"relation": "next", "url": "http://x/next"}]},
@@ -133,8 +136,7 @@ TEST(RawJsonTest, PrefetchPayloadsAreReadWithTheRequest) {
       "failed": {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "x",
                  "diagnostics": "no access"}]},
       "none": null,
-      "other": {"resourceType": "Basic"}
-    }})";
+      "other": {"resourceType": "Basic"})");
   const std::vector<PrefetchTemplate> templates = {
       {"pain", "Observation", "Observation?patient={{context.patientId}}", false},
       {"patient", "Patient", "Patient/{{context.patientId}}", true},
