@@ -2,35 +2,17 @@
 
 #include <cstdint>
 
+#include "common/utf8.h"
+
 namespace regenpath::cdshooks {
 
 namespace {
 
-// Decodes one UTF-8 sequence at `pos`; returns its length (1 for an invalid
-// byte, with `valid` false).
+// The length of the UTF-8 sequence at `pos` (1 for an invalid byte, with
+// `valid` false).
 size_t DecodeOne(std::string_view text, size_t pos, bool& valid) {
-  const auto byte = static_cast<unsigned char>(text[pos]);
-  size_t length = byte < 0x80           ? 1
-                  : (byte >> 5) == 0x6  ? 2
-                  : (byte >> 4) == 0xe  ? 3
-                  : (byte >> 3) == 0x1e ? 4
-                                        : 0;
-  valid = length != 0 && pos + length <= text.size();
-  if (valid && length > 1) {
-    for (size_t index = 1; index < length; ++index) {
-      if ((static_cast<unsigned char>(text[pos + index]) & 0xc0) != 0x80) valid = false;
-    }
-    // Overlong forms and surrogates are invalid too.
-    uint32_t code = byte & (0xff >> (length + 1));
-    for (size_t index = 1; valid && index < length; ++index) {
-      code = (code << 6) | (static_cast<unsigned char>(text[pos + index]) & 0x3f);
-    }
-    if (valid &&
-        ((length == 2 && code < 0x80) || (length == 3 && code < 0x800) ||
-         (length == 4 && (code < 0x10000 || code > 0x10ffff)) || (code >= 0xd800 && code <= 0xdfff))) {
-      valid = false;
-    }
-  }
+  const size_t length = Utf8SequenceLength(text, pos);
+  valid = length != 0;
   return valid ? length : 1;
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/utf8.h"
 #include "fhirpath/function_support.h"
 
 namespace regenpath::fhirpath {
@@ -250,13 +251,7 @@ RP_FHIRPATH_FUNCTION(ReplaceMatches) {
     if (match[0].data() == last_end && match[0].empty()) {
       // No empty match right after the previous match: move one character on.
       if (at >= text->size()) break;
-      const auto lead = static_cast<unsigned char>((*text)[at]);
-      size_t length = lead < 0x80           ? 1
-                      : (lead >> 5) == 0x6  ? 2
-                      : (lead >> 4) == 0xe  ? 3
-                      : (lead >> 3) == 0x1e ? 4
-                                            : 1;
-      length = std::min(length, text->size() - at);
+      const size_t length = std::max<size_t>(Utf8SequenceLength(*text, at), 1);
       result.append(*text, at, length);
       at += length;
       continue;
@@ -456,100 +451,90 @@ RP_FHIRPATH_FUNCTION(Encode) {
   return Status();
 }
 
+// What escape('html') / escape('json') writes for `c`: its escape, or
+// empty when `c` stays as it is.
+std::string_view HtmlEscapeOf(char c) {
+  switch (c) {
+    case '&':
+      return "&amp;";
+    case '<':
+      return "&lt;";
+    case '>':
+      return "&gt;";
+    case '"':
+      return "&quot;";
+    case '\'':
+      return "&#39;";
+    default:
+      return {};
+  }
+}
+
+std::string_view JsonEscapeOf(char c) {
+  switch (c) {
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    default:
+      return {};
+  }
+}
+
 RP_FHIRPATH_FUNCTION(Escape) {
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> text, StringInput(evaluator, call, input));
   RP_ASSIGN_OR_RETURN(std::optional<std::string_view> target, StringArg(evaluator, call, 0, focus, scope));
   if (!text || !target) return Status();
-  const bool escape = call.name == "escape";
-  if (escape) {
-    // The escaped size first (up to 6 bytes a character); unescaping shrinks.
-    size_t size = 0;
-    for (char c : *text) {
-      size += *target == "html" ? (c == '&'               ? 5
-                                   : c == '<' || c == '>' ? 4
-                                   : c == '"'             ? 6
-                                   : c == '\''            ? 5
-                                                          : 1)
-                                : (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 2 : 1);
-    }
-    if (!evaluator.FitsStringBudget(size)) return evaluator.StringBudgetExceeded();
+  if (*target != "html" && *target != "json") {
+    return evaluator.Error(call, fmt::format("unknown target '{}' (use html or json)", *target));
   }
   std::string result;
-  if (*target == "html") {
-    if (escape) {
-      for (char c : *text) {
-        switch (c) {
-          case '&':
-            result += "&amp;";
-            break;
-          case '<':
-            result += "&lt;";
-            break;
-          case '>':
-            result += "&gt;";
-            break;
-          case '"':
-            result += "&quot;";
-            break;
-          case '\'':
-            result += "&#39;";
-            break;
-          default:
-            result += c;
-        }
-      }
-    } else {
-      static constexpr std::pair<std::string_view, char> kEntities[] = {
-          {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&apos;", '\''}};
-      for (size_t i = 0; i < text->size();) {
-        bool replaced = false;
-        for (const auto& [entity, c] : kEntities) {
-          if (text->substr(i).starts_with(entity)) {
-            result += c;
-            i += entity.size();
-            replaced = true;
-            break;
-          }
-        }
-        if (!replaced) result += (*text)[i++];
+  if (call.name == "escape") {
+    std::string_view (*escape_of)(char) = *target == "html" ? HtmlEscapeOf : JsonEscapeOf;
+    // The escaped size first (up to 6 bytes a character), against the budget.
+    size_t size = 0;
+    for (char c : *text) size += std::max<size_t>(escape_of(c).size(), 1);
+    if (!evaluator.FitsStringBudget(size)) return evaluator.StringBudgetExceeded();
+    result.reserve(size);
+    for (char c : *text) {
+      const std::string_view escaped = escape_of(c);
+      if (escaped.empty()) {
+        result += c;
+      } else {
+        result += escaped;
       }
     }
-  } else if (*target == "json") {
-    if (escape) {
-      for (char c : *text) {
-        switch (c) {
-          case '"':
-            result += "\\\"";
-            break;
-          case '\\':
-            result += "\\\\";
-            break;
-          case '\n':
-            result += "\\n";
-            break;
-          case '\r':
-            result += "\\r";
-            break;
-          case '\t':
-            result += "\\t";
-            break;
-          default:
-            result += c;
-        }
-      }
-    } else {
-      for (size_t i = 0; i < text->size(); ++i) {
-        char c = (*text)[i];
-        if (c != '\\' || i + 1 == text->size()) {
+  } else if (*target == "html") {
+    static constexpr std::pair<std::string_view, char> kEntities[] = {
+        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&apos;", '\''}};
+    for (size_t i = 0; i < text->size();) {
+      bool replaced = false;
+      for (const auto& [entity, c] : kEntities) {
+        if (text->substr(i).starts_with(entity)) {
           result += c;
-          continue;
+          i += entity.size();
+          replaced = true;
+          break;
         }
-        char next = (*text)[++i];
-        result += next == 'n' ? '\n' : next == 'r' ? '\r' : next == 't' ? '\t' : next;
       }
+      if (!replaced) result += (*text)[i++];
     }
   } else {
-    return evaluator.Error(call, fmt::format("unknown target '{}' (use html or json)", *target));
+    for (size_t i = 0; i < text->size(); ++i) {
+      char c = (*text)[i];
+      if (c != '\\' || i + 1 == text->size()) {
+        result += c;
+        continue;
+      }
+      char next = (*text)[++i];
+      result += next == 'n' ? '\n' : next == 'r' ? '\r' : next == 't' ? '\t' : next;
+    }
   }
   out.push_back(Value::String(evaluator.Keep(result)));
   return Status();
