@@ -57,6 +57,24 @@ class RawWalker {
   od::document document_;
 };
 
+// Appends the source text of each entry's "resource" object (empty for an
+// entry without one) of the Bundle.entry array `entries`; false on a
+// surprise (an entry that is not an object, a span it cannot map).
+bool ReadEntryResources(RawWalker& walker, od::array& entries, std::vector<std::string_view>& out) {
+  for (auto item : entries) {
+    od::object entry;
+    if (item.get_object().get(entry) != simdjson::SUCCESS) return false;
+    std::string_view found;
+    od::object resource;
+    if (entry.find_field_unordered("resource").get_object().get(resource) == simdjson::SUCCESS) {
+      found = walker.Raw(resource);
+      if (found.empty()) return false;
+    }
+    out.push_back(found);
+  }
+  return true;
+}
+
 // Reads the object `value` into `member`: its entry resources while
 // walking it, then its whole text.
 bool ReadMember(RawWalker& walker, od::value& value, RawMember& member) {
@@ -74,23 +92,7 @@ bool ReadMember(RawWalker& walker, od::value& value, RawMember& member) {
     od::array entries;
     if (field.value().get_array().get(entries) != simdjson::SUCCESS) continue;
     member.entries_known = true;
-    for (auto item : entries) {
-      od::object entry;
-      if (item.get_object().get(entry) != simdjson::SUCCESS) return false;
-      std::string_view found;
-      bool seen = false;
-      for (auto entry_field : entry) {
-        std::string_view entry_key;
-        if (entry_field.unescaped_key().get(entry_key) != simdjson::SUCCESS) return false;
-        if (entry_key != "resource" || seen) continue;
-        seen = true;
-        od::object resource;
-        if (entry_field.value().get_object().get(resource) != simdjson::SUCCESS) continue;
-        found = walker.Raw(resource);
-        if (found.empty()) return false;
-      }
-      member.entry_resources.push_back(found);
-    }
+    if (!ReadEntryResources(walker, entries, member.entry_resources)) return false;
   }
   member.text = walker.Since(start);
   return !member.text.empty();
@@ -131,17 +133,7 @@ std::vector<std::string_view> RawEntryResources(std::string_view json) {
       root.find_field_unordered("entry").get_array().get(entries) != simdjson::SUCCESS) {
     return resources;
   }
-  for (auto item : entries) {
-    od::object entry;
-    if (item.get_object().get(entry) != simdjson::SUCCESS) return {};
-    std::string_view found;
-    od::object resource;
-    if (entry.find_field_unordered("resource").get_object().get(resource) == simdjson::SUCCESS) {
-      found = walker.Raw(resource);
-      if (found.empty()) return {};
-    }
-    resources.push_back(found);
-  }
+  if (!ReadEntryResources(walker, entries, resources)) return {};
   return resources;
 }
 

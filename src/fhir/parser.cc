@@ -305,6 +305,36 @@ class DocumentBuilder {
     if (!valid) AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR {}", text, type.name));
   }
 
+  // Scalar readers shared by the builder and SkipChecked: each consumes the
+  // value (an unread one would be skipped unchecked) and fails on a
+  // malformed one.
+
+  // A number's text, checked against the JSON grammar (the text is kept, not
+  // a double: decimals keep their digits).
+  Result<std::string_view> ReadNumber(od::value& value) {
+    const std::string_view token = TrimRight(value.raw_json_token());
+    if (!IsJsonNumber(token)) return Fail(JsonFailure(simdjson::NUMBER_ERROR));
+    double ignored = 0;
+    simdjson::error_code consumed = value.get_double().get(ignored);
+    // NUMBER_ERROR here only means beyond a double's range (1E400).
+    if (consumed && consumed != simdjson::NUMBER_ERROR) return Fail(JsonFailure(consumed));
+    return token;
+  }
+
+  Result<bool> ReadBoolean(od::value& value) {
+    bool flag = false;
+    if (value.get_bool().get(flag) != simdjson::SUCCESS) return Fail(JsonFailure(simdjson::T_ATOM_ERROR));
+    return flag;
+  }
+
+  Status ReadNull(od::value& value) {
+    bool is_null = false;
+    if (value.is_null().get(is_null) != simdjson::SUCCESS || !is_null) {
+      return JsonFailure(simdjson::N_ATOM_ERROR);
+    }
+    return Status();
+  }
+
   // Reads past `value` without building it, enforcing the depth limit (a
   // plain On-Demand skip would accept any nesting) and reading every scalar
   // (a plain skip would accept a malformed one: tru, 1x, a bad escape).
@@ -319,22 +349,15 @@ class DocumentBuilder {
       return JsonFailure(simdjson::DEPTH_ERROR);
     }
     if (json_type == od::json_type::string) {
-      std::string_view text;
+      std::string_view text;  // unescaped in simdjson's buffer, not copied
       error = value.get_string().get(text);
       if (error) return JsonFailure(error);
     } else if (json_type == od::json_type::number) {
-      if (!IsJsonNumber(TrimRight(value.raw_json_token()))) return JsonFailure(simdjson::NUMBER_ERROR);
-      double ignored = 0;
-      error = value.get_double().get(ignored);
-      if (error && error != simdjson::NUMBER_ERROR) return JsonFailure(error);  // (out of double's range)
+      if (Result<std::string_view> number = ReadNumber(value); !number) return number.error();
     } else if (json_type == od::json_type::boolean) {
-      bool flag = false;
-      if (value.get_bool().get(flag) != simdjson::SUCCESS) return JsonFailure(simdjson::T_ATOM_ERROR);
+      if (Result<bool> flag = ReadBoolean(value); !flag) return flag.error();
     } else if (json_type == od::json_type::null) {
-      bool is_null = false;
-      if (value.is_null().get(is_null) != simdjson::SUCCESS || !is_null) {
-        return JsonFailure(simdjson::N_ATOM_ERROR);
-      }
+      RP_RETURN_IF_ERROR(ReadNull(value));
     } else if (json_type == od::json_type::array) {
       od::array array;
       error = value.get_array().get(array);
@@ -615,9 +638,7 @@ class DocumentBuilder {
       if (error) return JsonFailure(error);
       path_.back().index = index;
       if (item_type == od::json_type::null) {
-        bool is_null = false;
-        error = item.is_null().get(is_null);
-        if (error || !is_null) return JsonFailure(simdjson::N_ATOM_ERROR);
+        RP_RETURN_IF_ERROR(ReadNull(item));
       } else {
         RP_RETURN_IF_ERROR(visit(item, item_type, index));
       }
@@ -655,9 +676,7 @@ class DocumentBuilder {
       AddIssue(IssueSeverity::kWarning, "a single value is given but the element is an array");
     }
     if (json_type == od::json_type::null) {
-      bool is_null = false;
-      error = value.is_null().get(is_null);
-      if (error || !is_null) return JsonFailure(simdjson::N_ATOM_ERROR);
+      RP_RETURN_IF_ERROR(ReadNull(value));
       AddIssue(IssueSeverity::kError, "null is not a valid FHIR value");
       return Status();
     }
@@ -711,17 +730,7 @@ class DocumentBuilder {
         break;
       }
       case od::json_type::number: {
-        std::string_view token;
-        token = TrimRight(value.raw_json_token());
-        if (!IsJsonNumber(token)) return JsonFailure(simdjson::NUMBER_ERROR);
-        {
-          // Consume it (see ReadString); the text is kept, not the double.
-          double ignored = 0;
-          simdjson::error_code consumed = value.get_double().get(ignored);
-          if (consumed && consumed != simdjson::NUMBER_ERROR) {
-            return JsonFailure(consumed);
-          }
-        }
+        RP_ASSIGN_OR_RETURN(std::string_view token, ReadNumber(value));
         node.kind_ = JsonKind::kNumber;
         node.text_ = token;  // a view into the document's text
         if (type != nullptr && (!expects_primitive || (type->system_type != SystemType::kInteger &&
@@ -738,9 +747,7 @@ class DocumentBuilder {
         break;
       }
       case od::json_type::boolean: {
-        bool flag = false;
-        error = value.get_bool().get(flag);
-        if (error) return JsonFailure(simdjson::T_ATOM_ERROR);
+        RP_ASSIGN_OR_RETURN(bool flag, ReadBoolean(value));
         node.kind_ = JsonKind::kBoolean;
         node.text_ = flag ? "true" : "false";
         if (type != nullptr && (!expects_primitive || type->system_type != SystemType::kBoolean)) {
