@@ -25,25 +25,16 @@ std::string_view MoreUrgent(std::string_view a, std::string_view b) {
   return IndicatorRank(a) >= IndicatorRank(b) ? a : b;
 }
 
-std::string StageTitle(std::string_view stage) {
-  if (stage == "urgent-referral") return "Urgent referral";
-  if (stage == "oncology-integrative") return "Integrative oncology care";
-  if (stage == "conventional-care") return "Conventional first-line care";
-  if (stage == "diagnostic-evaluation") return "Diagnostic evaluation";
-  if (stage == "regenerative-candidate") return "Candidate for a regenerative option";
-  return "Not applicable";
-}
-
 std::string StatusText(std::string_view status) {
   if (status == "not-recommended") return "not recommended";
   if (status.empty()) return "not assessed";
   return std::string(status);
 }
 
-CardSource MakeSource(const knowledge::KnowledgeBase& kb, std::string_view topic_code,
+CardSource MakeSource(const engine::Assessment& assessment, std::string_view topic_code,
                       std::string_view topic_display) {
   CardSource source;
-  source.label = OneLine(fmt::format("regenpath {} {}", kb.name(), kb.version()), 120);
+  source.label = OneLine(fmt::format("regenpath {} {}", assessment.kb_name, assessment.kb_version), 120);
   source.topic = Coding{std::string(kTopicSystem), std::string(topic_code), std::string(topic_display)};
   return source;
 }
@@ -84,13 +75,34 @@ std::string RefsText(const engine::Refs& refs, size_t max) {
   return text;
 }
 
+std::string DatumText(const engine::Datum& datum) {
+  std::string text = EscapeMarkdown(OneLine(datum.display, 120));
+  if (datum.value && !datum.value->empty()) text += ": " + EscapeMarkdown(OneLine(*datum.value, 60));
+  if (datum.date) text += ", " + EscapeMarkdown(datum.date->substr(0, 10));
+  return text + " (" + EscapeMarkdown(OneLine(datum.reference, 100)) + ")";
+}
+
+std::string DataText(const engine::Data& data, size_t max) {
+  std::string text;
+  for (size_t index = 0; index < data.size() && index < max; ++index) {
+    if (!text.empty()) text += "; ";
+    text += DatumText(data[index]);
+  }
+  if (data.size() > max) text += fmt::format(" (+{} more)", data.size() - max);
+  return text;
+}
+
 std::string CriteriaMarkdown(const std::vector<engine::Criterion>& criteria) {
   std::string out;
   for (const engine::Criterion& criterion : criteria) {
-    if (criterion.display.empty() || criterion.id == "status" || criterion.id == "always") continue;
+    if (criterion.display.empty()) continue;
     std::string_view state = !criterion.met ? "Unknown (data missing)" : *criterion.met ? "Met" : "Not met";
     out += fmt::format("- {}: {}", state, EscapeMarkdown(OneLine(criterion.display, 300)));
-    if (!criterion.evidence.empty()) out += " — " + RefsText(criterion.evidence);
+    if (!criterion.data.empty()) {
+      out += " \xE2\x80\x94 " + DataText(criterion.data);
+    } else if (!criterion.looked_for.empty() && criterion.met != true) {
+      out += " \xE2\x80\x94 none found (looked for: " + EscapeMarkdown(OneLine(criterion.looked_for, 300)) + ")";
+    }
     out += UnverifiedMark(criterion.unverified);
     out += '\n';
   }
@@ -103,20 +115,17 @@ void Citations::Add(const std::string& id) {
 
 void Citations::AddHoldSources(const engine::ProcedurePlan& plan) {
   for (const engine::MedicationHoldResult& hold : plan.medication_holds) {
-    for (const knowledge::MedicationHold& known : kb_.medication_holds()) {
-      if (known.medication != hold.medication) continue;
-      for (const std::string& source : known.sources) Add(source);
-    }
+    for (const std::string& source : hold.sources) Add(source);
   }
 }
 
 std::string Citations::Markdown() const {
   std::string out;
   for (const std::string& id : ids_) {
-    const knowledge::Citation* citation = kb_.FindCitation(id);
+    const engine::SourceInfo* citation = assessment_.FindSource(id);
     if (citation == nullptr) continue;
     out += fmt::format("- {}: {}{}\n", EscapeMarkdown(id), EscapeMarkdown(OneLine(citation->reference, 400)),
-                       UnverifiedMark(citation->confidence == knowledge::Confidence::kU));
+                       UnverifiedMark(citation->unverified));
   }
   return out.empty() ? out : "**Sources**\n\n" + out;
 }
@@ -125,7 +134,7 @@ std::vector<Link> Citations::Links(size_t max) const {
   std::vector<Link> links;
   for (const std::string& id : ids_) {
     if (links.size() >= max) break;
-    const knowledge::Citation* citation = kb_.FindCitation(id);
+    const engine::SourceInfo* citation = assessment_.FindSource(id);
     if (citation == nullptr) continue;
     std::string url;
     if (IsAbsoluteHttpUrl(citation->url)) {
@@ -177,7 +186,7 @@ std::string HoldsText(const engine::ProcedurePlan& plan) {
     if (hold.restart_hours_after)
       out += fmt::format(", restart {} h after", FormatNumber(*hold.restart_hours_after));
     if (!hold.note.empty()) out += " (" + EscapeMarkdown(OneLine(hold.note, 200)) + ")";
-    if (!hold.evidence.empty()) out += " — " + RefsText(hold.evidence, 3);
+    if (!hold.data.empty()) out += " — " + DataText(hold.data, 2);
     out += UnverifiedMark(hold.unverified);
   }
   return out;
@@ -190,13 +199,6 @@ std::string ImageGuidanceText(const engine::ProcedurePlan& plan) {
     out += EscapeMarkdown(guidance);
   }
   return out;
-}
-
-std::string StatusRationale(const engine::Recommendation& recommendation) {
-  for (const engine::Criterion& criterion : recommendation.rationale) {
-    if (criterion.id == "status" && !criterion.display.empty()) return criterion.display;
-  }
-  return std::string();
 }
 
 void AssignIdentifiers(std::vector<Card>& cards, const CallInfo& call) {

@@ -2,9 +2,9 @@
 // override reasons, stage and status wording, markdown for criteria,
 // evidence, holds and sources, links to citations, and the card identifiers.
 //
-// Wording of stages and statuses is presentation, not clinical content; every
-// clinical statement in a card comes from the assessment or the knowledge
-// base (style.md, "Knowledge is data").
+// Cards are views of the Assessment (the engine's only seam): every clinical
+// statement, stage wording and citation in a card comes from it; this layer
+// never includes the knowledge base or the evaluator (style.md).
 #ifndef REGENPATH_CDSHOOKS_CARD_COMMON_H_
 #define REGENPATH_CDSHOOKS_CARD_COMMON_H_
 
@@ -15,7 +15,6 @@
 
 #include "cdshooks/card.h"
 #include "engine/assessment.h"
-#include "knowledge/knowledge_base.h"
 
 namespace regenpath::cdshooks {
 
@@ -40,13 +39,11 @@ int IndicatorRank(std::string_view indicator);
 // The more urgent of two indicators.
 std::string_view MoreUrgent(std::string_view a, std::string_view b);
 
-// "Candidate for a regenerative option", "Urgent referral", ...
-std::string StageTitle(std::string_view stage);
 // "recommended", "consider", "not recommended", "contraindicated".
 std::string StatusText(std::string_view status);
 
 // Source {label: "regenpath <kb name> <version>", topic}.
-CardSource MakeSource(const knowledge::KnowledgeBase& kb, std::string_view topic_code,
+CardSource MakeSource(const engine::Assessment& assessment, std::string_view topic_code,
                       std::string_view topic_display);
 
 // Override reasons offered on a card (codes of kOverrideReasonSystem, each
@@ -62,13 +59,21 @@ std::string UnverifiedLegend();
 // Record references ("Condition/c1") as escaped markdown, at most `max`.
 std::string RefsText(const engine::Refs& refs, size_t max = 6);
 
-// One bullet per criterion: met / not met / unknown, evidence, U mark.
+// "naproxen 500 MG Oral Tablet, 2024-03-02 (MedicationRequest/m1)", escaped.
+std::string DatumText(const engine::Datum& datum);
+// At most `max` data, "; "-separated.
+std::string DataText(const engine::Data& data, size_t max = 3);
+
+// One bullet per criterion: met / not met / unknown, the dated data behind
+// it (or what was looked for), U mark.
 std::string CriteriaMarkdown(const std::vector<engine::Criterion>& criteria);
 
 // Collects the citations a card uses, for its "Sources" section and links.
 class Citations {
  public:
-  explicit Citations(const knowledge::KnowledgeBase& kb) : kb_(kb) {}
+  // The sources are resolved from `assessment` (Assessment::sources), which
+  // must outlive this object.
+  explicit Citations(const engine::Assessment& assessment) : assessment_(assessment) {}
   void Add(const std::string& id);
   // The sources of the knowledge-base holds behind `plan`'s medication holds.
   void AddHoldSources(const engine::ProcedurePlan& plan);
@@ -79,7 +84,7 @@ class Citations {
   std::vector<Link> Links(size_t max = 8) const;
 
  private:
-  const knowledge::KnowledgeBase& kb_;
+  const engine::Assessment& assessment_;
   std::vector<std::string> ids_;
   std::set<std::string> seen_;
 };
@@ -94,9 +99,6 @@ std::string HoldsText(const engine::ProcedurePlan& plan);
 
 // "Ultrasound, landmark" (escaped), or "" when none.
 std::string ImageGuidanceText(const engine::ProcedurePlan& plan);
-
-// The status rationale of a recommendation (its "status" criterion).
-std::string StatusRationale(const engine::Recommendation& recommendation);
 
 // Gives every card and suggestion its identifier (uuid.h), from the call and
 // the card's position and content.

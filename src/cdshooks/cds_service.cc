@@ -120,15 +120,20 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
                                  OneLine(document.error().message(), 300)));
     }
     const DateTime now = state_->clock->Now();
-    engine::Assessment assessment = engine.Assess(*document, now);
+    // One patient: the context's. The assembler refused data of another
+    // patient already; the engine excludes any that remains.
+    Result<engine::Assessment> assessment = engine.Assess(*document, now, {request->patient_id});
+    if (!assessment) {
+      return Error(MakeCallError(400, "invalid", "the patient's record does not hold the context's patient", "",
+                                 OneLine(assessment.error().message(), 300)));
+    }
 
     CallInfo call{service->id, request->hook_instance, request->patient_id, request->encounter_id};
     std::vector<Card> cards;
     if (service->hook == Hook::kPatientView) {
-      cards = BuildPatientViewCards(assessment, kb);
+      cards = BuildPatientViewCards(*assessment);
     } else {
-      PreChecks pre_checks = EvaluatePreChecks(kb, *document, now);
-      cards = BuildOrderReviewCards(orders, assessment, kb, pre_checks, call);
+      cards = BuildOrderReviewCards(orders, *assessment, call);
     }
     AssignIdentifiers(cards, call);
     return CallResult{200, CardsResponseJson(cards)};

@@ -7,7 +7,6 @@
 
 #include "cdshooks/hook_request.h"
 #include "cdshooks/text.h"
-#include "engine/record_evaluator.h"
 
 namespace regenpath::cdshooks {
 
@@ -28,17 +27,12 @@ std::string JoinText(const std::vector<std::string>& values, std::string_view se
   return out;
 }
 
-// The draft ServiceRequest for a value set's first searchable concept.
-ProposedServiceRequest ProposeFor(const knowledge::ValueSet* valueset, std::string text, const CallInfo& call,
+// The draft ServiceRequest for an orderable item (coded from the knowledge
+// base's value set by the engine).
+ProposedServiceRequest ProposeFor(const std::optional<engine::OrderCode>& code, std::string text, const CallInfo& call,
                                   std::string note) {
   ProposedServiceRequest request;
-  if (valueset != nullptr) {
-    for (const knowledge::Concept& concept_entry : valueset->concepts) {
-      if (concept_entry.prefix || concept_entry.code.empty() || concept_entry.system.empty()) continue;
-      request.codings.push_back(Coding{concept_entry.system, concept_entry.code, concept_entry.display});
-      break;
-    }
-  }
+  if (code) request.codings.push_back(Coding{code->system, code->code, code->display});
   request.text = OneLine(text, 200);
   request.patient_id = call.patient_id;
   request.encounter_id = call.encounter_id;
@@ -46,22 +40,13 @@ ProposedServiceRequest ProposeFor(const knowledge::ValueSet* valueset, std::stri
   return request;
 }
 
-void CollectCriteria(const knowledge::RuleExpr& rule, std::vector<std::string>& ids) {
-  if (rule.kind == knowledge::RuleExpr::Kind::kCriterion && !Contains(ids, rule.criterion))
-    ids.push_back(rule.criterion);
-  for (const knowledge::RuleExpr& operand : rule.operands) CollectCriteria(operand, ids);
-}
-
 struct MissingCheck {
-  std::string id;       // missing-data id
-  std::string display;  // what is missing
+  engine::MissingDataItem item;
 };
 
 class OrderReviewer {
  public:
-  OrderReviewer(const engine::Assessment& assessment, const knowledge::KnowledgeBase& kb,
-                const PreChecks& pre_checks, const CallInfo& call)
-      : assessment_(assessment), kb_(kb), pre_checks_(pre_checks), call_(call) {}
+  OrderReviewer(const engine::Assessment& assessment, const CallInfo& call) : assessment_(assessment), call_(call) {}
 
   void Review(const RegenerativeOrder& order, std::vector<Card>& cards) {
     bool any = false;
@@ -107,7 +92,7 @@ class OrderReviewer {
     std::string out = "**Red flags** \xE2\x80\x94 urgent evaluation first, no elective injection:\n\n";
     for (const engine::AssessedRedFlag& flag : assessment_.red_flags) {
       out += fmt::format("- {}", EscapeMarkdown(OneLine(flag.display, 200)));
-      if (!flag.evidence.empty()) out += " \xE2\x80\x94 " + RefsText(flag.evidence);
+      if (!flag.data.empty()) out += " \xE2\x80\x94 " + DataText(flag.data);
       out += UnverifiedMark(flag.unverified) + "\n";
       unverified = unverified || flag.unverified;
     }
@@ -136,7 +121,7 @@ class OrderReviewer {
         detail += fmt::format("- {} ({}): {}\n", EscapeMarkdown(OneLine(condition.display, 200)),
                               condition.targets.empty() ? std::string("no injectable target")
                                                         : EscapeMarkdown(JoinText(condition.targets)),
-                              StageTitle(condition.stage));
+                              EscapeMarkdown(condition.stage.title));
       }
       detail +=
           "\nNone of them has a regenerative option of this therapy at this target in the knowledge base, so "
@@ -144,7 +129,7 @@ class OrderReviewer {
     }
     if (unverified) detail += UnverifiedLegend() + "\n";
     card.detail = detail;
-    card.source = MakeSource(kb_, "order-safety-review", "Regenerative injection safety review");
+    card.source = MakeSource(assessment_, "order-safety-review", "Regenerative injection safety review");
     if (card.indicator == "critical") AddRemoval(order, card);
     card.override_reasons = OverrideReasons(true);
     if (!card.suggestions.empty()) card.selection_behavior = "any";
@@ -168,10 +153,10 @@ class OrderReviewer {
 
   Card ConditionCard(const RegenerativeOrder& order, const engine::AssessedCondition& condition,
                      const std::vector<const engine::Recommendation*>& options) {
-    Citations citations(kb_);
+    Citations citations(assessment_);
     bool unverified = false;
     const bool red_flag = !assessment_.red_flags.empty();
-    const bool candidate = condition.stage == "regenerative-candidate";
+    const bool candidate = condition.stage.offers_regenerative;
 
     const engine::FoundContraindication* absolute = nullptr;
     const engine::FoundContraindication* relative = nullptr;
@@ -192,20 +177,14 @@ class OrderReviewer {
     std::string checks_text;
     std::set<std::string> checks_seen;
     for (const engine::Recommendation* option : options) {
-      if (!option->procedure) continue;
-      for (const std::string& check : option->procedure->pre_checks) {
-        if (!checks_seen.insert(check).second) continue;
-        const knowledge::Definition* definition = kb_.FindDefinition(check);
-        auto result = pre_checks_.find(check);
-        if (definition == nullptr || result == pre_checks_.end()) continue;
-        std::string what = definition->missing_data ? definition->missing_data->display
-                                                    : (definition->note.empty() ? check : definition->note);
-        if (result->second.present) {
-          checks_text += fmt::format("- Recorded: {} \xE2\x80\x94 {}\n", EscapeMarkdown(OneLine(what, 200)),
-                                     RefsText(result->second.evidence, 3));
+      for (const engine::Criterion& check : option->pre_checks) {
+        if (!checks_seen.insert(check.id).second) continue;
+        if (check.met == true) {
+          checks_text += fmt::format("- Recorded: {} \xE2\x80\x94 {}\n", EscapeMarkdown(OneLine(check.display, 200)),
+                                     DataText(check.data, 2));
         } else {
-          checks_text += fmt::format("- Missing: {}\n", EscapeMarkdown(OneLine(what, 200)));
-          if (definition->missing_data) missing_checks.push_back({definition->missing_data->id, what});
+          checks_text += fmt::format("- Missing: {}\n", EscapeMarkdown(OneLine(check.display, 200)));
+          if (check.missing) missing_checks.push_back({*check.missing});
         }
       }
     }
@@ -229,19 +208,12 @@ class OrderReviewer {
     } else if (absolute != nullptr) {
       headline = "contraindicated \xE2\x80\x94 " + absolute->display;
     } else if (!candidate) {
-      headline = condition.stage == "conventional-care"
-                     ? "first-line conventional care not yet adequately tried"
-                 : condition.stage == "diagnostic-evaluation" ? "diagnostic evaluation not yet done"
-                 : condition.stage == "oncology-integrative"
-                     ? "cancer-related pain \xE2\x80\x94 no regenerative injection"
-                     : "not yet indicated (" + StageTitle(condition.stage) + ")";
+      headline = condition.stage.order_headline;
     } else if (relative != nullptr) {
       headline = "caution \xE2\x80\x94 " + relative->display;
     } else if (!missing_checks.empty()) {
-      // The value set's title names the test briefly; the missing-data text may be long.
-      const knowledge::ValueSet* valueset = kb_.FindValueSet(missing_checks.front().id);
-      std::string what =
-          valueset != nullptr && !valueset->title.empty() ? valueset->title : missing_checks.front().display;
+      // The title names the test briefly; the missing-data text may be long.
+      const std::string& what = missing_checks.front().item.title;
       headline = "pre-procedure check missing \xE2\x80\x94 " + what.substr(0, what.find(" ("));
     } else if (not_recommended) {
       headline = "not recommended by the evidence review";
@@ -254,7 +226,7 @@ class OrderReviewer {
 
     std::string detail = OrderLine(order);
     detail += fmt::format("**Condition:** {} \xE2\x80\x94 {}",
-                          EscapeMarkdown(OneLine(condition.display, 200)), StageTitle(condition.stage));
+                          EscapeMarkdown(OneLine(condition.display, 200)), EscapeMarkdown(condition.stage.title));
     if (!condition.stage_reason.empty())
       detail += fmt::format(" ({})", EscapeMarkdown(OneLine(condition.stage_reason, 300)));
     detail += ".\n\n";
@@ -265,58 +237,46 @@ class OrderReviewer {
       for (const engine::FoundContraindication& found : option->contraindications) {
         contraindications += fmt::format("- {} ({}, {})", EscapeMarkdown(OneLine(found.display, 200)),
                                          found.kind, EscapeMarkdown(option->display));
-        if (!found.evidence.empty()) contraindications += " \xE2\x80\x94 " + RefsText(found.evidence, 3);
+        if (!found.data.empty()) contraindications += " \xE2\x80\x94 " + DataText(found.data, 2);
         contraindications += UnverifiedMark(found.unverified) + "\n";
         unverified = unverified || found.unverified;
       }
     }
     if (!contraindications.empty()) detail += "**Contraindications**\n\n" + contraindications + "\n";
 
-    // What the stage still needs.
-    // The criteria of the rule that gave the stage, where not met or unknown:
-    // what keeps the condition from the candidate stage.
-    std::vector<std::string> rule_criteria;
-    for (const knowledge::StageRule& rule : kb_.stage_rules()) {
-      if (rule.stage != condition.stage) continue;
-      CollectCriteria(rule.when, rule_criteria);
-      break;
-    }
+    // What the stage still needs: the criteria that decided the stage, where
+    // not met or unknown, and the condition's next steps that come first.
     std::vector<engine::Criterion> open;
     for (const engine::Criterion& criterion : condition.criteria) {
-      if (criterion.met != true && Contains(rule_criteria, criterion.id)) open.push_back(criterion);
+      if (criterion.met != true && criterion.decides_stage) open.push_back(criterion);
     }
     std::vector<const engine::Recommendation*> missing_diagnostics;
     if (!candidate) {
       std::string criteria = CriteriaMarkdown(open);
       if (!criteria.empty())
         detail += "**Why not yet: stage criteria not met or unknown**\n\n" + criteria + "\n";
-      if (condition.stage == "diagnostic-evaluation" || condition.stage == "conventional-care") {
-        const std::string category =
-            condition.stage == "diagnostic-evaluation" ? "diagnostic" : "conventional";
+      // The condition's next steps that are conventional care or diagnostic
+      // evaluation not yet in the record.
+      for (std::string_view category : {"conventional", "diagnostic"}) {
         std::string list;
         size_t listed = 0;
         size_t total = 0;
-        for (const engine::Recommendation& recommendation : assessment_.recommendations) {
-          if (recommendation.condition != condition.id || recommendation.category != category) continue;
-          if (recommendation.status == "not-recommended" || recommendation.status == "contraindicated")
-            continue;
-          const bool done =
-              std::any_of(recommendation.rationale.begin(), recommendation.rationale.end(),
-                          [](const engine::Criterion& c) { return c.id == "done" && c.met == true; });
-          if (done) continue;
+        for (const engine::NextStep& step : assessment_.next_steps) {
+          if (step.condition != condition.id || step.option.empty()) continue;
+          const engine::Recommendation* recommendation = FindOption(condition.id, step.option);
+          if (recommendation == nullptr || recommendation->category != category) continue;
           ++total;
-          if (category == "diagnostic") missing_diagnostics.push_back(&recommendation);
+          if (category == "diagnostic") missing_diagnostics.push_back(recommendation);
           if (listed >= kMaxListed) continue;
           ++listed;
-          list += fmt::format("- {} ({})\n", EscapeMarkdown(OneLine(recommendation.display, 200)),
-                              StatusText(recommendation.status));
+          list += fmt::format("- {} ({})\n", EscapeMarkdown(OneLine(recommendation->display, 200)),
+                              StatusText(recommendation->status));
         }
         if (total > listed) list += fmt::format("- (+{} more)\n", total - listed);
-        if (!list.empty()) {
-          detail += category == "diagnostic" ? "**Diagnostic evaluation not yet in the record**\n\n"
-                                             : "**First-line conventional care not yet documented**\n\n";
-          detail += list + "\n";
-        }
+        if (list.empty()) continue;
+        detail += category == "diagnostic" ? "**Diagnostic evaluation not yet in the record**\n\n"
+                                           : "**First-line conventional care not yet documented**\n\n";
+        detail += list + "\n";
       }
     }
 
@@ -324,8 +284,9 @@ class OrderReviewer {
     for (const engine::Recommendation* option : options) {
       detail +=
           fmt::format("- {}: {}", EscapeMarkdown(OneLine(option->display, 120)), StatusText(option->status));
-      std::string rationale = StatusRationale(*option);
-      if (!rationale.empty()) detail += " \xE2\x80\x94 " + EscapeMarkdown(OneLine(rationale, 400));
+      if (!option->status_reason.empty()) {
+        detail += " \xE2\x80\x94 " + EscapeMarkdown(OneLine(option->status_reason, 400));
+      }
       detail += '\n';
     }
     detail += '\n';
@@ -366,15 +327,13 @@ class OrderReviewer {
     if (!sources.empty()) detail += sources + "\n";
     if (unverified) detail += UnverifiedLegend() + "\n";
     card.detail = detail;
-    card.source = MakeSource(kb_, "order-safety-review", "Regenerative injection safety review");
+    card.source = MakeSource(assessment_, "order-safety-review", "Regenerative injection safety review");
 
     // Suggestions: the missing checks and diagnostics as draft orders.
     std::set<std::string> proposed;
     for (const MissingCheck& check : missing_checks) {
-      if (!proposed.insert(check.id).second) continue;
-      const knowledge::ValueSet* valueset = kb_.FindValueSet(check.id);
-      if (valueset == nullptr) continue;
-      std::string title = valueset->title.empty() ? check.display : valueset->title;
+      if (!check.item.order_code || !proposed.insert(check.item.id).second) continue;
+      const std::string& title = check.item.title;
       Suggestion suggestion;
       suggestion.label = OneLine("Order " + title, 120);
       Action action;
@@ -383,7 +342,7 @@ class OrderReviewer {
                                                title, options.front()->display),
                                    300);
       action.resource.push_back(ProposeFor(
-          valueset, title, call_,
+          check.item.order_code, title, call_,
           fmt::format("Pre-procedure check before {} (regenpath order review)", options.front()->display)));
       suggestion.actions.push_back(std::move(action));
       card.suggestions.push_back(std::move(suggestion));
@@ -398,7 +357,7 @@ class OrderReviewer {
                                                diagnostic->display, condition.display),
                                    300);
       action.resource.push_back(
-          ProposeFor(kb_.FindValueSet(diagnostic->id), diagnostic->display, call_,
+          ProposeFor(diagnostic->order_code, diagnostic->display, call_,
                      fmt::format("Diagnostic evaluation of {} before a regenerative injection "
                                  "(regenpath order review)",
                                  condition.display)));
@@ -412,38 +371,23 @@ class OrderReviewer {
     return card;
   }
 
+  const engine::Recommendation* FindOption(const std::string& condition, const std::string& id) const {
+    for (const engine::Recommendation& recommendation : assessment_.recommendations) {
+      if (recommendation.condition == condition && recommendation.id == id) return &recommendation;
+    }
+    return nullptr;
+  }
+
   const engine::Assessment& assessment_;
-  const knowledge::KnowledgeBase& kb_;
-  const PreChecks& pre_checks_;
   const CallInfo& call_;
 };
 
 }  // namespace
 
-PreChecks EvaluatePreChecks(const knowledge::KnowledgeBase& kb, const fhir::Document& record,
-                            const DateTime& now) {
-  PreChecks results;
-  engine::RecordEvaluator evaluator(kb, record, now);
-  for (const knowledge::Option& option : kb.options()) {
-    if (option.category != "regenerative" || !option.procedure) continue;
-    for (const std::string& check : option.procedure->pre_checks) {
-      if (results.count(check) > 0) continue;
-      const knowledge::Definition* definition = kb.FindDefinition(check);
-      // Condition-scope checks need a condition; none is listed today.
-      if (definition == nullptr || definition->scope != knowledge::DefinitionScope::kPatient) continue;
-      const fhirpath::Collection& values = evaluator.Patient(check);
-      results.emplace(check, PreCheckResult{!values.empty(), engine::ReferencesOf(values)});
-    }
-  }
-  return results;
-}
-
 std::vector<Card> BuildOrderReviewCards(const std::vector<RegenerativeOrder>& orders,
-                                        const engine::Assessment& assessment,
-                                        const knowledge::KnowledgeBase& kb, const PreChecks& pre_checks,
-                                        const CallInfo& call) {
+                                        const engine::Assessment& assessment, const CallInfo& call) {
   std::vector<Card> cards;
-  OrderReviewer reviewer(assessment, kb, pre_checks, call);
+  OrderReviewer reviewer(assessment, call);
   for (const RegenerativeOrder& order : orders) reviewer.Review(order, cards);
   std::stable_sort(cards.begin(), cards.end(), [](const Card& a, const Card& b) {
     return IndicatorRank(a.indicator) > IndicatorRank(b.indicator);

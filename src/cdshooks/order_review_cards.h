@@ -13,10 +13,11 @@
 //    arrange; also the no-indication card;
 //  - info: none of these (image guidance, protocol and evidence only).
 // Suggestions (selectionBehavior "any": they are independent): a draft
-// ServiceRequest for each missing pre-procedure check whose missing-data id
-// names a knowledge-base value set (platelet count, hemoglobin), one for each
-// missing diagnostic evaluation, and on critical cards the removal of the
-// draft order (recommended). Every card offers override reasons.
+// ServiceRequest for each missing pre-procedure check the assessment gives an
+// order code (platelet count, hemoglobin), one for each diagnostic evaluation
+// among the condition's next steps, and on critical cards the removal of the
+// draft order (recommended). Every card offers override reasons. The cards
+// read only the Assessment.
 #ifndef REGENPATH_CDSHOOKS_ORDER_REVIEW_CARDS_H_
 #define REGENPATH_CDSHOOKS_ORDER_REVIEW_CARDS_H_
 
@@ -27,31 +28,13 @@
 #include "cdshooks/card.h"
 #include "cdshooks/card_common.h"
 #include "cdshooks/regenerative_orders.h"
-#include "common/date_time.h"
 #include "engine/assessment.h"
-#include "fhir/document.h"
-#include "knowledge/knowledge_base.h"
 
 namespace regenpath::cdshooks {
 
-// Whether the data of a pre-procedure check (a definition id of
-// Procedure.pre_checks) is in the record, and which resources hold it.
-struct PreCheckResult {
-  bool present = false;
-  engine::Refs evidence;
-};
-using PreChecks = std::map<std::string, PreCheckResult, std::less<>>;
-
-// Evaluates every patient-scope pre-check of the regenerative options on
-// `record` (the definitions the knowledge base lists in pre_checks).
-PreChecks EvaluatePreChecks(const knowledge::KnowledgeBase& kb, const fhir::Document& record,
-                            const DateTime& now);
-
 // The cards for `orders` (identifiers are assigned later).
 std::vector<Card> BuildOrderReviewCards(const std::vector<RegenerativeOrder>& orders,
-                                        const engine::Assessment& assessment,
-                                        const knowledge::KnowledgeBase& kb, const PreChecks& pre_checks,
-                                        const CallInfo& call);
+                                        const engine::Assessment& assessment, const CallInfo& call);
 
 }  // namespace regenpath::cdshooks
 

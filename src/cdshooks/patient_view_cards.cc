@@ -30,27 +30,24 @@ std::string JoinDisplays(const std::vector<engine::AssessedRedFlag>& flags) {
   return out;
 }
 
-Card RedFlagCard(const engine::Assessment& assessment, const knowledge::KnowledgeBase& kb) {
+Card RedFlagCard(const engine::Assessment& assessment) {
   Card card;
   card.indicator = "critical";
   card.summary = OneLine(fmt::format("Red flag: {} \xE2\x80\x94 urgent evaluation, no elective injection",
                                      JoinDisplays(assessment.red_flags)),
                          kMaxSummaryChars);
-  Citations citations(kb);
+  Citations citations(assessment);
   bool any_unverified = false;
   std::string detail =
       "**Red flags** \xE2\x80\x94 urgent evaluation comes first; no elective injection "
       "(regenerative or diagnostic) until they are resolved.\n\n";
   for (const engine::AssessedRedFlag& flag : assessment.red_flags) {
     detail += fmt::format("- {}", EscapeMarkdown(OneLine(flag.display, 200)));
-    if (!flag.evidence.empty()) detail += " \xE2\x80\x94 " + RefsText(flag.evidence);
+    if (!flag.data.empty()) detail += " \xE2\x80\x94 " + DataText(flag.data);
     detail += UnverifiedMark(flag.unverified);
     detail += '\n';
     any_unverified = any_unverified || flag.unverified;
-    for (const knowledge::RedFlag& known : kb.red_flags()) {
-      if (known.id != flag.id) continue;
-      for (const std::string& source : known.sources) citations.Add(source);
-    }
+    for (const std::string& source : flag.sources) citations.Add(source);
   }
   std::string conditions;
   for (const engine::AssessedCondition& condition : assessment.conditions) {
@@ -68,70 +65,15 @@ Card RedFlagCard(const engine::Assessment& assessment, const knowledge::Knowledg
   if (!sources.empty()) detail += "\n" + sources;
   if (any_unverified) detail += "\n" + UnverifiedLegend() + "\n";
   card.detail = detail;
-  card.source = MakeSource(kb, "red-flags", "Red flags");
+  card.source = MakeSource(assessment, "red-flags", "Red flags");
   card.override_reasons = OverrideReasons(false);
   card.links = citations.Links();
   return card;
 }
 
-// The missing-data items that would settle this condition's unknown
-// criteria, or that its regenerative options still need.
-std::vector<engine::MissingDataItem> MissingFor(
-    const engine::AssessedCondition& condition,
-    const std::vector<const engine::Recommendation*>& regenerative, const engine::Assessment& assessment,
-    const knowledge::KnowledgeBase& kb) {
-  const knowledge::Condition* known = kb.FindCondition(condition.id);
-  std::set<std::string> ids;
-  auto note_definition = [&](const std::string& definition_id) {
-    const knowledge::Definition* definition = kb.FindDefinition(definition_id);
-    if (definition != nullptr && definition->missing_data) ids.insert(definition->missing_data->id);
-  };
-  auto note_unknown = [&](const std::vector<engine::Criterion>& criteria) {
-    for (const engine::Criterion& criterion : criteria) {
-      if (criterion.met) continue;
-      std::string definition_id = criterion.id;
-      if (known != nullptr && criterion.id == "conventional-trial") definition_id = known->conventional_trial;
-      if (known != nullptr && criterion.id == "diagnostics-done") definition_id = known->diagnostics_done;
-      note_definition(definition_id);
-    }
-  };
-  note_unknown(condition.criteria);
-  for (const engine::Recommendation* option : regenerative) {
-    note_unknown(option->rationale);
-    if (option->procedure && (option->status == "consider" || option->status == "recommended")) {
-      for (const std::string& check : option->procedure->pre_checks) note_definition(check);
-    }
-  }
-  std::vector<engine::MissingDataItem> items;
-  for (const engine::MissingDataItem& item : assessment.missing_data) {
-    if (ids.count(item.id) > 0) items.push_back(item);
-  }
-  return items;
-}
-
 std::string Summary(const engine::AssessedCondition& condition,
                     const std::vector<const engine::Recommendation*>& regenerative) {
-  const std::string& stage = condition.stage;
-  std::string text;
-  if (stage == "urgent-referral") {
-    text = "red flag \xE2\x80\x94 urgent evaluation, no elective injection";
-  } else if (stage == "oncology-integrative") {
-    text = "cancer-related pain \xE2\x80\x94 integrative oncology care, no regenerative injection";
-  } else if (stage == "conventional-care") {
-    text = "first-line conventional care comes first";
-  } else if (stage == "diagnostic-evaluation") {
-    text = "diagnostic evaluation before any injection";
-  } else if (stage == "regenerative-candidate") {
-    const auto open =
-        std::count_if(regenerative.begin(), regenerative.end(), [](const engine::Recommendation* r) {
-          return r->status == "recommended" || r->status == "consider";
-        });
-    text = open > 0 ? fmt::format("regenerative candidate \xE2\x80\x94 {} option{} to discuss", open,
-                                  open > 1 ? "s" : "")
-                    : std::string("regenerative candidate \xE2\x80\x94 no regenerative option advised");
-  } else {
-    text = StageTitle(stage);
-  }
+  std::string text = condition.headline.empty() ? condition.stage.title : condition.headline;
   const bool contraindicated =
       std::any_of(regenerative.begin(), regenerative.end(),
                   [](const engine::Recommendation* r) { return r->status == "contraindicated"; });
@@ -139,8 +81,19 @@ std::string Summary(const engine::AssessedCondition& condition,
   return OneLine(fmt::format("{}: {}", condition.display, text), kMaxSummaryChars);
 }
 
-Card ConditionCard(const engine::AssessedCondition& condition, const engine::Assessment& assessment,
-                   const knowledge::KnowledgeBase& kb) {
+// The card of a patient who has died: no stage, no option, no next step.
+Card DeceasedCard(const engine::Assessment& assessment) {
+  Card card;
+  card.indicator = "info";
+  card.summary = OneLine("The record says the patient has died: no pain-pathway guidance", kMaxSummaryChars);
+  card.detail = fmt::format("**{}**\n\n{}\n", EscapeMarkdown(assessment.stage.title),
+                            EscapeMarkdown(OneLine(assessment.stage_reason, 400)));
+  card.source = MakeSource(assessment, "pathway-stage", "Care-pathway stage");
+  card.override_reasons = OverrideReasons(false);
+  return card;
+}
+
+Card ConditionCard(const engine::AssessedCondition& condition, const engine::Assessment& assessment) {
   std::vector<const engine::Recommendation*> regenerative;
   for (const engine::Recommendation& recommendation : assessment.recommendations) {
     if (recommendation.condition == condition.id && recommendation.category == "regenerative") {
@@ -156,27 +109,22 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
                   [](const engine::Recommendation* r) { return r->status == "contraindicated"; });
 
   Card card;
-  card.indicator =
-      condition.stage == "urgent-referral" || condition.stage == "oncology-integrative" || contraindicated
-          ? "warning"
-          : "info";
+  card.indicator = std::string(MoreUrgent(condition.stage.indicator, contraindicated ? "warning" : "info"));
   card.summary = Summary(condition, regenerative);
 
-  Citations citations(kb);
-  if (const knowledge::Condition* known = kb.FindCondition(condition.id)) {
-    for (const std::string& source : known->sources) citations.Add(source);
-  }
+  Citations citations(assessment);
+  for (const std::string& source : condition.sources) citations.Add(source);
   bool unverified = false;
   for (const engine::Criterion& criterion : condition.criteria)
     unverified = unverified || criterion.unverified;
 
   std::string detail =
       fmt::format("**{} \xE2\x80\x94 {}**\n\n", EscapeMarkdown(OneLine(condition.display, 200)),
-                  StageTitle(condition.stage));
+                  EscapeMarkdown(condition.stage.title));
   if (!condition.stage_reason.empty()) {
     detail += fmt::format("Why: {}.\n\n", EscapeMarkdown(OneLine(condition.stage_reason, 400)));
   }
-  if (!condition.evidence.empty()) detail += fmt::format("Recorded as: {}\n\n", RefsText(condition.evidence));
+  if (!condition.data.empty()) detail += fmt::format("Recorded as: {}\n\n", DataText(condition.data));
   std::string criteria = CriteriaMarkdown(condition.criteria);
   if (!criteria.empty()) detail += "**Criteria**\n\n" + criteria + "\n";
 
@@ -204,13 +152,12 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
       }
       detail += fmt::format("- **{}** ({})", EscapeMarkdown(OneLine(option->display, 120)),
                             StatusText(option->status));
-      std::string rationale = StatusRationale(*option);
-      if (!rationale.empty()) detail += ": " + EscapeMarkdown(OneLine(rationale, 400));
+      if (!option->status_reason.empty()) detail += ": " + EscapeMarkdown(OneLine(option->status_reason, 400));
       detail += '\n';
       for (const engine::FoundContraindication& found : option->contraindications) {
         detail += fmt::format("  - Contraindication ({}): {}", found.kind,
                               EscapeMarkdown(OneLine(found.display, 200)));
-        if (!found.evidence.empty()) detail += " \xE2\x80\x94 " + RefsText(found.evidence, 3);
+        if (!found.data.empty()) detail += " \xE2\x80\x94 " + DataText(found.data, 2);
         detail += UnverifiedMark(found.unverified) + "\n";
         unverified = unverified || found.unverified;
       }
@@ -231,7 +178,7 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
     detail += '\n';
   }
 
-  std::vector<engine::MissingDataItem> missing = MissingFor(condition, regenerative, assessment, kb);
+  const std::vector<engine::MissingDataItem>& missing = condition.missing_data;
   if (!missing.empty()) {
     detail += "**Missing data**\n\n";
     for (const engine::MissingDataItem& item : missing) {
@@ -243,7 +190,7 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
   if (!sources.empty()) detail += sources + "\n";
   if (unverified) detail += UnverifiedLegend() + "\n";
   card.detail = detail;
-  card.source = MakeSource(kb, "pathway-stage", "Care-pathway stage");
+  card.source = MakeSource(assessment, "pathway-stage", "Care-pathway stage");
   card.override_reasons = OverrideReasons(false);
   card.links = citations.Links();
   return card;
@@ -251,14 +198,17 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
 
 }  // namespace
 
-std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment,
-                                        const knowledge::KnowledgeBase& kb) {
+std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment) {
   std::vector<Card> cards;
+  if (assessment.deceased == true) {
+    cards.push_back(DeceasedCard(assessment));
+    return cards;
+  }
   if (assessment.conditions.empty()) return cards;
-  if (!assessment.red_flags.empty()) cards.push_back(RedFlagCard(assessment, kb));
+  if (!assessment.red_flags.empty()) cards.push_back(RedFlagCard(assessment));
   std::vector<Card> conditions;
   for (const engine::AssessedCondition& condition : assessment.conditions) {
-    conditions.push_back(ConditionCard(condition, assessment, kb));
+    conditions.push_back(ConditionCard(condition, assessment));
   }
   std::stable_sort(conditions.begin(), conditions.end(), [](const Card& a, const Card& b) {
     return IndicatorRank(a.indicator) > IndicatorRank(b.indicator);

@@ -1,12 +1,13 @@
 // Patient-view cards: what regenpath says when a chart is opened.
 //
 // Rules (docs/cds-hooks.md, "patient-view"):
+//  - a deceased patient -> one info card saying so, and nothing else;
 //  - no in-scope condition -> no card;
 //  - red flags -> one critical card for the whole set of red flags, first;
-//  - one card per in-scope condition: warning when its stage is urgent
-//    referral or integrative oncology care, or when one of its regenerative
-//    options is contraindicated (an absolute contraindication); info
-//    otherwise. Warnings come before infos.
+//  - one card per in-scope condition with its stage's indicator (the
+//    knowledge base's stage table: warning for urgent referral and
+//    integrative oncology care), raised to warning when one of its
+//    regenerative options is contraindicated. Warnings come before infos.
 // Each condition card's detail gives the stage and why, the criteria met /
 // not met / unknown with their evidence, the next steps, the regenerative
 // options with status and every source's evidence side by side (negative
@@ -19,13 +20,11 @@
 
 #include "cdshooks/card.h"
 #include "engine/assessment.h"
-#include "knowledge/knowledge_base.h"
 
 namespace regenpath::cdshooks {
 
 // The cards for `assessment` (identifiers are assigned later).
-std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment,
-                                        const knowledge::KnowledgeBase& kb);
+std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment);
 
 }  // namespace regenpath::cdshooks
 

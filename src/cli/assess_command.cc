@@ -7,10 +7,12 @@
 
 #include "cli/exit_codes.h"
 #include "common/clock.h"
-#include "engine/assessment_json.h"
+#include "report/assessment_json.h"
+#include "engine/datum_reader.h"
 #include "engine/engine.h"
+#include "engine/patient_scope.h"
 #include "engine/record_evaluator.h"
-#include "engine/text_report.h"
+#include "report/text_report.h"
 #include "fhir/parser.h"
 #include "fhirpath/output.h"
 
@@ -73,11 +75,15 @@ int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err
     err << "regenpath assess: " << record.error().message() << "\n";
     return kExitInvalidInput;
   }
-  engine::Assessment assessment = engine->Assess(*record, *now);
+  Result<engine::Assessment> assessment = engine->Assess(*record, *now, {options.patient});
+  if (!assessment.has_value()) {
+    err << "regenpath assess: " << assessment.error().message() << "\n";
+    return kExitInvalidInput;
+  }
   if (format == "json") {
-    out << engine::AssessmentToJson(assessment);
+    out << report::AssessmentToJson(*assessment);
   } else {
-    out << engine::AssessmentToText(assessment, **kb);
+    out << report::AssessmentToText(*assessment);
   }
   out.flush();
   return kExitOk;
@@ -97,10 +103,13 @@ int RunKbCheck(const KbOptions& options, std::ostream& out, std::ostream& err) {
   }
   out << fmt::format(
       "{} {}: {} citations, {} parameters, {} value sets, {} definitions, {} red flags, {} contraindications, "
-      "{} conditions, {} options, {} medication holds, {} instruments, {} stage rules; no problem\n",
+      "{} conditions, {} options, {} medication holds, {} instruments, {} stages, {} criterion roles, "
+      "{} status rules, {} next-step rules, {} datum views; no problem\n",
       base.name(), base.version(), base.citations().size(), base.parameters().size(), base.valuesets().size(),
       base.definitions().size(), base.red_flags().size(), base.contraindications().size(), base.conditions().size(),
-      base.options().size(), base.medication_holds().size(), base.instruments().size(), base.stage_rules().size());
+      base.options().size(), base.medication_holds().size(), base.instruments().size(), base.stages().size(),
+      base.criterion_roles().size(), base.status_rules().size(), base.next_step_rules().size(),
+      base.datum_views().size());
   return kExitOk;
 }
 
@@ -123,12 +132,30 @@ int RunKbEval(const KbOptions& options, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
   fhir::Parser parser;
-  Result<fhir::Document> record = parser.ParseFile(options.file);
-  if (!record.has_value()) {
-    err << "regenpath kb eval: " << record.error().message() << "\n";
+  Result<fhir::Document> whole = parser.ParseFile(options.file);
+  if (!whole.has_value()) {
+    err << "regenpath kb eval: " << whole.error().message() << "\n";
     return kExitInvalidInput;
   }
-  engine::RecordEvaluator evaluator(base, *record, *now);
+  // One patient, as `assess` evaluates it: other patients' resources are left out.
+  Result<engine::PatientSelection> selection = engine::SelectPatient(*whole, options.patient);
+  if (!selection.has_value()) {
+    err << "regenpath kb eval: " << selection.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  std::optional<fhir::Document> own;
+  if (!selection->excluded.empty()) {
+    Result<fhir::Document> without = engine::WithoutExcluded(*whole, *selection, nullptr);
+    if (!without.has_value()) {
+      err << "regenpath kb eval: " << without.error().message() << "\n";
+      return kExitInvalidInput;
+    }
+    own = std::move(*without);
+    err << fmt::format("note: {} resource(s) of other patients left out; evaluated for Patient/{}\n",
+                       selection->excluded.size(), selection->patient_id);
+  }
+  const fhir::Document& record = own ? *own : *whole;
+  engine::RecordEvaluator evaluator(base, record, *now);
   const fhirpath::Collection* result = nullptr;
   if (definition->scope == knowledge::DefinitionScope::kCondition) {
     if (!options.condition) {
@@ -157,6 +184,15 @@ int RunKbEval(const KbOptions& options, std::ostream& out, std::ostream& err) {
   }
   for (const engine::AssessmentIssue& issue : evaluator.issues()) err << issue.severity << ": " << issue.message << "\n";
   out << fhirpath::CollectionToJson(*result) << "\n";
+  // The record data behind the value, dated, as the assessment shows them.
+  engine::DatumReader reader(base, record, *now);
+  engine::Refs refs;
+  engine::Data data;
+  reader.Append(*result, refs, data);
+  for (const engine::Datum& datum : data) {
+    out << fmt::format("  {}  {}  {}  {}\n", datum.reference, datum.display, datum.date.value_or("-"),
+                       datum.value.value_or("-"));
+  }
   return evaluator.issues().empty() ? kExitOk : kExitEvaluationError;
 }
 

@@ -13,6 +13,7 @@ struct AssessOptions {
   std::optional<std::string> now;     // YYYY-MM-DD or a FHIR dateTime; default: the system date
   std::optional<std::string> format;  // json | text; default: text on a terminal, json otherwise
   std::optional<std::string> kb_dir;  // default: the built-in knowledge base
+  std::optional<std::string> patient;  // the Patient id when the record holds several
 };
 
 // Returns the exit code: 0, 2 (usage), 3 (unreadable or invalid input or
@@ -26,6 +27,7 @@ struct KbOptions {
   std::string file;
   std::optional<std::string> condition;
   std::optional<std::string> now;
+  std::optional<std::string> patient;  // kb eval: the Patient id when the record holds several
   // export --fhir
   std::string fhir_dir;
 };

@@ -41,6 +41,8 @@ int Main(int argc, char** argv) {
   assess_command->add_option("--format", assess.format, "json or text (default: text on a terminal, else json)")
       ->check(CLI::IsMember({"json", "text"}));
   assess_command->add_option("--kb", assess.kb_dir, "Load this knowledge-base directory instead of the built-in one");
+  assess_command->add_option("--patient", assess.patient,
+                             "The Patient id to assess when the record holds several (their other data is left out)");
   assess_command->add_option("FILE", assess.file, "A FHIR R4 Bundle or NDJSON of one patient; - for stdin")->required();
 
   KbOptions kb;
@@ -58,6 +60,7 @@ int Main(int argc, char** argv) {
   kb_eval->add_option("--kb", kb.kb_dir, "A knowledge-base directory (default: the built-in one)");
   kb_eval->add_option("--now", kb.now, "\"Today\": YYYY-MM-DD or a FHIR dateTime");
   kb_eval->add_option("--condition", kb.condition, "For a condition-scoped definition: the condition id");
+  kb_eval->add_option("--patient", kb.patient, "The Patient id when the record holds several");
   kb_eval->add_option("DEFINITION", kb.definition, "The definition id")->required();
   kb_eval->add_option("FILE", kb.file, "A FHIR R4 Bundle or NDJSON; - for stdin")->required();
 

@@ -1,8 +1,12 @@
 // Assessment: the result of evaluating the knowledge base against one
 // patient's record (contract: shared/spec/assessment.schema.json).
 //
-// Plain data, filled by Engine::Assess and written by AssessmentToJson /
-// AssessmentToText. Field names follow the schema.
+// Plain data, filled by Engine::Assess. It is the only seam between the
+// engine and its renderers (src/report/, the CDS Hooks cards, the web app):
+// everything a renderer shows is here — stage wording and indicator from the
+// knowledge base's stage table, the patient data behind every criterion,
+// pre-procedure checks with their values, resolved citations — so renderers
+// never include the knowledge base or the evaluator.
 #ifndef REGENPATH_ENGINE_ASSESSMENT_H_
 #define REGENPATH_ENGINE_ASSESSMENT_H_
 
@@ -15,30 +19,85 @@ namespace regenpath::engine {
 // References to the input resources behind a fact: "Condition/abc".
 using Refs = std::vector<std::string>;
 
+// One piece of the patient's record behind a finding, as a clinician checks
+// it: "MedicationRequest/m1", "naproxen 500 MG Oral Tablet", "2024-03-02".
+struct Datum {
+  std::string reference;
+  std::string display;
+  std::optional<std::string> date;   // FHIR date/dateTime text
+  std::optional<std::string> value;  // with its unit: "210 10*9/L"
+};
+using Data = std::vector<Datum>;
+
+// A code to order something with (a draft ServiceRequest), from a
+// knowledge-base value set.
+struct OrderCode {
+  std::string system;
+  std::string code;
+  std::string display;
+};
+
+// Data whose absence leaves a criterion unknown or a pre-check open.
+struct MissingDataItem {
+  std::string id;
+  std::string display;
+  std::string title;                    // short name (a value set's title), or display
+  std::optional<OrderCode> order_code;  // how to order it, when it is a test
+};
+
 struct Criterion {
   std::string id;
   std::string display;
   std::optional<bool> met;  // nullopt: unknown (data missing)
-  Refs evidence;
+  Refs evidence;            // the resources behind it (references of `data`)
+  Data data;                // the same resources as a clinician reads them
+  // For a criterion without data: what was looked for (definitions, value
+  // sets, parameters, time window).
+  std::string looked_for;
   bool unverified = false;  // rests on a U fact (e.g. an unverified threshold)
+  // True for the criteria of the stage rule that decided the condition's
+  // stage (what keeps it from the next stage when not met).
+  bool decides_stage = false;
+  std::optional<MissingDataItem> missing;  // what would settle it, when it is unknown or open
+};
+
+// A stage of the care pathway, as the knowledge base's stage table words it.
+struct StageInfo {
+  std::string id;         // urgent-referral, ..., not-applicable (schema vocabulary)
+  std::string display;    // "diagnostic evaluation"
+  std::string title;      // "Diagnostic evaluation"
+  std::string heading;    // "DIAGNOSTIC EVALUATION"
+  std::string summary;    // "diagnostic evaluation before any injection"
+  std::string order_headline;  // "diagnostic evaluation not yet done" (order review)
+  std::string indicator;  // info | warning | critical (CDS card)
+  int priority = 0;       // lower wins for the overall stage
+  bool offers_regenerative = false;  // regenerative options may be offered at this stage
 };
 
 struct AssessedCondition {
   std::string id;
   std::string display;
-  std::string stage;
+  StageInfo stage;
   std::optional<bool> chronic;
   std::vector<std::string> targets;
   std::vector<Criterion> criteria;
   Refs evidence;
-  std::string stage_reason;  // why this stage, in a sentence
+  Data data;
+  std::string stage_reason;  // why this stage, in a sentence, with the deciding data
+  // One line for a card or report heading; never contradicts the options
+  // (a candidate whose every regenerative option is advised against says so).
+  std::string headline;
+  std::vector<MissingDataItem> missing_data;  // what would settle this condition's unknowns
+  std::vector<std::string> sources;           // citation ids (see Assessment::sources)
 };
 
 struct AssessedRedFlag {
   std::string id;
   std::string display;
   Refs evidence;
+  Data data;
   bool unverified = false;
+  std::vector<std::string> sources;
 };
 
 struct EvidenceStatement {
@@ -54,6 +113,7 @@ struct FoundContraindication {
   std::string kind;  // absolute | relative
   std::string display;
   Refs evidence;
+  Data data;
   bool unverified = false;
 };
 
@@ -63,7 +123,9 @@ struct MedicationHoldResult {
   std::optional<double> restart_hours_after;  // nullopt: not given
   std::string note;
   Refs evidence;
+  Data data;
   bool unverified = false;
+  std::vector<std::string> sources;
 };
 
 struct ProcedurePlan {
@@ -73,7 +135,7 @@ struct ProcedurePlan {
   std::string protocol;
   std::vector<MedicationHoldResult> medication_holds;
   std::vector<std::string> monitoring;
-  std::vector<std::string> pre_checks;
+  std::vector<std::string> pre_checks;  // definition ids (the results are Recommendation::pre_checks)
 };
 
 struct FollowUpInstrument {
@@ -104,24 +166,25 @@ struct Recommendation {
   std::optional<std::string> target;
   std::string display;
   std::string status;
+  std::string status_reason;  // why it has its status, in one sentence
   std::string summary;
+  std::optional<bool> done;   // the record shows it already tried for this condition
+  Data done_data;             // what shows it
   std::vector<EvidenceStatement> evidence;
   std::vector<Criterion> rationale;
+  std::vector<Criterion> pre_checks;  // pre-procedure checks with their values
   std::vector<FoundContraindication> contraindications;
   std::optional<ProcedurePlan> procedure;
   std::optional<FollowUpPlan> follow_up;
   std::optional<CostInfo> cost;
+  std::optional<OrderCode> order_code;  // for an orderable option (imaging, a block)
 };
 
 struct NextStep {
   std::string kind;  // referral | conventional | diagnostic | procedure | monitoring | follow-up | data
   std::string display;
   std::string condition;
-};
-
-struct MissingDataItem {
-  std::string id;
-  std::string display;
+  std::string option;  // the recommendation it proposes, when it is one
 };
 
 struct AssessmentIssue {
@@ -130,14 +193,29 @@ struct AssessmentIssue {
   std::string location;
 };
 
+// A citation as the knowledge base resolves it.
+struct SourceInfo {
+  std::string id;
+  std::string reference;
+  std::string url;  // the citation's url, or ""
+  std::string doi;  // its DOI, or ""
+  bool unverified = false;
+};
+
 struct Assessment {
   std::string patient_reference;
   std::optional<int> age;
   std::optional<std::string> sex;
+  std::optional<bool> deceased;          // nullopt: the record does not say
+  std::optional<std::string> deceased_on;
+  // Set when the record had no Patient resource and the assessment rests on
+  // the one patient its resources name ("the report says so at the top").
+  std::string patient_note;
   std::string evaluated_at;
   std::string kb_name;
   std::string kb_version;
-  std::string stage;
+  StageInfo stage;
+  std::string stage_reason;  // the overall stage's reason (deceased, no condition in scope, ...)
   std::vector<AssessedCondition> conditions;
   std::vector<AssessedRedFlag> red_flags;
   std::vector<Recommendation> recommendations;
@@ -146,6 +224,17 @@ struct Assessment {
   std::vector<AssessmentIssue> issues;
   // Facts marked U (unverified) that this assessment used, for the report.
   std::vector<std::string> unverified_facts;
+  // Every citation the assessment names (options' evidence, conditions, red
+  // flags, holds), resolved, in first-use order.
+  std::vector<SourceInfo> sources;
+
+  // The source with this id, or nullptr.
+  const SourceInfo* FindSource(const std::string& id) const {
+    for (const SourceInfo& source : sources) {
+      if (source.id == id) return &source;
+    }
+    return nullptr;
+  }
 };
 
 }  // namespace regenpath::engine

@@ -2,15 +2,18 @@
 // explains every result (docs/knowledge-base.md, "How the engine uses it").
 //
 //   RP_ASSIGN_OR_RETURN(Engine engine, Engine::Create(knowledge::KnowledgeBase::Embedded()));
-//   Assessment assessment = engine.Assess(document, now);
+//   RP_ASSIGN_OR_RETURN(Assessment assessment, engine.Assess(document, now));
 //
 // An Engine is immutable after Create and may assess many records from many
 // threads at once. Assess never fails on data: problems in the record become
-// `issues` of the assessment.
+// `issues` of the assessment. It fails only when the record holds several
+// patients and the options do not pick one (an assessment is of exactly one
+// patient; see patient_scope.h).
 #ifndef REGENPATH_ENGINE_ENGINE_H_
 #define REGENPATH_ENGINE_ENGINE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +22,17 @@
 #include "engine/assessment.h"
 #include "fhir/document.h"
 #include "fhir/element_filter.h"
-#include "fhirpath/compiled_expression.h"
 #include "knowledge/knowledge_base.h"
 
 namespace regenpath::engine {
+
+struct EngineTables;
+
+struct AssessOptions {
+  // The patient to assess when the record holds several (a Patient id); the
+  // other patients' resources are then excluded and reported as issues.
+  std::optional<std::string> patient_id;
+};
 
 class Engine {
  public:
@@ -30,8 +40,13 @@ class Engine {
   // KnowledgeBase::problems(); `regenpath kb check` lists them).
   static Result<Engine> Create(std::shared_ptr<const knowledge::KnowledgeBase> kb);
 
-  // Assesses the record (a Bundle, or a single resource) as of `now`.
-  Assessment Assess(const fhir::Document& record, const DateTime& now) const;
+  // Assesses the one patient of the record (a Bundle, NDJSON, or a single
+  // resource) as of `now`. Resources of other patients are never used: they
+  // are excluded and named in the issues. Fails (kInvalidInput, with a
+  // message naming the patients) when the record holds several patients and
+  // `options.patient_id` does not pick one of them.
+  Result<Assessment> Assess(const fhir::Document& record, const DateTime& now,
+                            const AssessOptions& options = {}) const;
 
   // The elements assessing a Bundle can read: parse records with this filter
   // to skip the rest (nullptr when every element may be needed).
@@ -40,20 +55,10 @@ class Engine {
   const knowledge::KnowledgeBase& kb() const { return *kb_; }
 
  private:
-  struct ConditionMatcher {
-    const knowledge::Condition* condition = nullptr;
-    fhirpath::CompiledExpression matches;  // this condition's resources among the active conditions
-  };
-  struct HoldMatcher {
-    const knowledge::MedicationHold* hold = nullptr;
-    fhirpath::CompiledExpression matches;  // the patient's active requests for this drug
-  };
-
-  explicit Engine(std::shared_ptr<const knowledge::KnowledgeBase> kb) : kb_(std::move(kb)) {}
+  explicit Engine(std::shared_ptr<const knowledge::KnowledgeBase> kb);
 
   std::shared_ptr<const knowledge::KnowledgeBase> kb_;
-  std::vector<ConditionMatcher> conditions_;
-  std::vector<HoldMatcher> holds_;
+  std::shared_ptr<const EngineTables> tables_;
   std::shared_ptr<const fhir::ElementFilter> element_filter_;
 };
 

@@ -885,20 +885,24 @@ class Exporter {
     return fmt::format("({0}.exists() and {0} != false)", name);
   }
 
-  // A stage-rule criterion for `condition` (the engine's built-in criteria,
-  // then definitions); a criterion the condition does not have is met.
+  // A stage-rule criterion for `condition`: its criterion role (pathway.yaml),
+  // else a definition; a role the condition does not bind is what the role's
+  // `unbound` says.
   std::string CriterionExpression(const std::string& criterion, const Condition& condition) const {
-    if (criterion == "always") return "true";
-    if (criterion == "localized") return condition.localized ? "true" : "false";
-    if (criterion == "red-flag") {
-      std::vector<std::string> flags;
-      for (const RedFlag& flag : kb_.red_flags()) flags.push_back(Truth(flag.definition));
-      if (flags.size() == 1) return flags.front();
-      return flags.empty() ? "false" : "(" + Joined(flags, " or ") + ")";
-    }
     std::string definition_id = criterion;
-    if (criterion == "conventional-trial") definition_id = condition.conventional_trial;
-    if (criterion == "diagnostics-done") definition_id = condition.diagnostics_done;
+    if (const CriterionRole* role = kb_.FindCriterionRole(criterion)) {
+      if (!role->condition_fact.empty()) {
+        auto fact = condition.facts.find(role->condition_fact);
+        return fact != condition.facts.end() && fact->second ? "true" : "false";
+      }
+      if (role->bound_by_condition) {
+        auto bound = condition.roles.find(role->id);
+        if (bound == condition.roles.end()) return role->unbound_met ? "true" : "false";
+        definition_id = bound->second;
+      } else {
+        definition_id = role->definition;
+      }
+    }
     if (definition_id.empty() || kb_.FindDefinition(definition_id) == nullptr) return "true";
     return Truth(definition_id);
   }
@@ -950,8 +954,8 @@ class Exporter {
 
   // Whether the rule applies (or, `negate`, does not), always true or false:
   // when its `when` is unknown (empty) it applies iff on_unknown is apply.
-  std::string RuleApplies(const StageRule& rule, const Condition& condition, bool negate) const {
-    std::string when = RuleExpression(rule.when, condition);
+  std::string RuleApplies(const Stage& rule, const Condition& condition, bool negate) const {
+    std::string when = RuleExpression(*rule.when, condition);
     if (when == "true" || when == "false") return negate ? Negated(when) : when;
     const char* met = negate ? "false" : "true";
     const char* unmet = negate ? "true" : "false";
@@ -965,12 +969,13 @@ class Exporter {
   json::object StageGroup(const Condition& condition) const {
     json::array actions;
     std::vector<std::pair<std::string, std::string>> earlier;  // stage, does not apply
-    for (const StageRule& rule : kb_.stage_rules()) {
+    for (const Stage& rule : kb_.stages()) {
+      if (!rule.when) continue;  // the fallback stage
       std::string applies = RuleApplies(rule, condition, false);
       json::array conditions;
       conditions.push_back(
           ActionCondition("applicability",
-                          fmt::format("when: {}{}", RuleText(rule.when),
+                          fmt::format("when: {}{}", RuleText(*rule.when),
                                       rule.apply_on_unknown ? " (applies when unknown)" : ""),
                           applies));
       for (const auto& [stage, expression] : earlier) {
@@ -978,12 +983,14 @@ class Exporter {
             ActionCondition("applicability", fmt::format("not at the earlier stage {}", stage), expression));
       }
       json::object action;
-      action["id"] = fmt::format("{}.stage.{}", condition.id, rule.stage);
-      action["title"] = fmt::format("Stage: {}", rule.stage);
-      action["code"] = json::array{CodeableConcept(Coding(kStageSystem, Code("stage", rule.stage)))};
+      action["id"] = fmt::format("{}.stage.{}", condition.id, rule.id);
+      action["title"] = fmt::format("Stage: {}", rule.title);
+      Put(action, "description", rule.note);
+      action["code"] = json::array{CodeableConcept(Coding(kStageSystem, Code("stage", rule.id), rule.display))};
+      action["priority"] = rule.indicator == "info" ? "routine" : "urgent";
       action["condition"] = std::move(conditions);
       actions.push_back(std::move(action));
-      earlier.emplace_back(rule.stage, RuleApplies(rule, condition, true));
+      earlier.emplace_back(rule.id, RuleApplies(rule, condition, true));
     }
     json::object group;
     group["id"] = condition.id + ".stage";
@@ -1099,7 +1106,7 @@ class Exporter {
     Put(group, "title", condition.display);
     std::string description = fmt::format("Nature: {}; targets: {}; {}.", condition.nature,
                                           condition.targets.empty() ? "none" : Joined(condition.targets),
-                                          condition.localized ? "localized, injectable pain source"
+                                          (condition.facts.count("localized") > 0 && condition.facts.at("localized")) ? "localized, injectable pain source"
                                                               : "not a localized, injectable pain source");
     if (!condition.note.empty()) description += " " + Clean(condition.note);
     description +=
@@ -1213,7 +1220,7 @@ class Exporter {
       std::string url = value_set != nullptr ? value_set->url : ValueSetUrl(hold.valueset);
       std::vector<std::string> parts;
       for (const auto& [category, entry] : hold.holds) {
-        std::string when = category == "platelet-function"
+        std::string when = category == kb_.hold_merge().category
                                ? "procedures that need platelet function"
                                : fmt::format("{} bleeding-risk procedures", category);
         std::string what = "shared decision";

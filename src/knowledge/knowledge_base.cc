@@ -55,6 +55,20 @@ const Condition* KnowledgeBase::FindCondition(std::string_view id) const {
 const Instrument* KnowledgeBase::FindInstrument(std::string_view id) const {
   return FindById(instruments_, id, [](const Instrument& item) -> const std::string& { return item.id; });
 }
+const Stage* KnowledgeBase::FindStage(std::string_view id) const {
+  return FindById(stages_, id, [](const Stage& item) -> const std::string& { return item.id; });
+}
+const CriterionRole* KnowledgeBase::FindCriterionRole(std::string_view id) const {
+  return FindById(criterion_roles_, id, [](const CriterionRole& item) -> const std::string& { return item.id; });
+}
+const DatumView* KnowledgeBase::FindDatumView(std::string_view type) const {
+  const DatumView* fallback = nullptr;
+  for (const DatumView& view : datum_views_) {
+    if (view.type == type) return &view;
+    if (view.type == "Resource") fallback = &view;
+  }
+  return fallback;
+}
 
 }  // namespace regenpath::knowledge
 

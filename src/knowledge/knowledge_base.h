@@ -99,6 +99,10 @@ struct Definition {
   std::string expression;
   std::optional<MissingData> missing_data;
   std::string note;
+  // The data definition whose resources are this criterion's evidence (the
+  // CQL habit: a data definition plus a test); empty: its own resources, or
+  // those of the definitions it uses.
+  std::string evidence;
   SourceLocation location;
   // Filled by Load when the expression compiles.
   std::optional<fhirpath::CompiledExpression> compiled;
@@ -196,11 +200,13 @@ struct Condition {
   std::string valueset;
   std::string nature;
   std::vector<std::string> targets;
-  bool localized = false;
+  // Facts of the condition a criterion role may read (`localized`).
+  std::map<std::string, bool, std::less<>> facts;
   std::vector<std::string> first_line;
-  std::string conventional_trial;  // criterion definition id
+  // The definitions bound to the criterion roles the pathway marks
+  // bound_by_condition: role id -> definition id (conventional-trial, ...).
+  std::map<std::string, std::string, std::less<>> roles;
   std::vector<std::string> diagnostics;
-  std::string diagnostics_done;  // criterion definition id
   std::vector<std::string> regenerative;
   std::vector<std::string> integrative;
   std::vector<std::string> referral;
@@ -241,12 +247,28 @@ struct Instrument {
 };
 
 // ASRA 2018: patients at higher bleeding risk (several antithrombotics, old
-// age, renal or liver disease) move up one procedure category.
+// age, renal or liver disease) move up `steps` procedure categories along
+// PathwaySettings::bleeding_risk_ladder.
 struct BleedingRiskEscalation {
   std::string definition;  // patient-scope criterion
   std::string display;
+  int steps = 1;
   std::vector<std::string> sources;
   Confidence confidence = Confidence::kU;
+  SourceLocation location;
+};
+
+// How the extra hold an option asks for (procedure.platelet_function_holds:
+// the PRP platelet-function hold) merges with the bleeding-risk hold
+// (medication-holds.yaml `hold_merge`): the longer of the two days, and,
+// when `shared_decision_replaces_no_hold`, an extra "shared decision" (null
+// days) replaces a "no hold" (0 days).
+struct HoldMerge {
+  std::string category;  // the extra hold's key in MedicationHold::holds
+  bool shared_decision_replaces_no_hold = true;
+  std::vector<std::string> sources;
+  Confidence confidence = Confidence::kU;
+  std::string note;
   SourceLocation location;
 };
 
@@ -258,10 +280,98 @@ struct RuleExpr {
   std::vector<RuleExpr> operands;
 };
 
-struct StageRule {
-  std::string stage;
-  RuleExpr when;
+// A stage of the pathway (pathway.yaml `stages`), in the order the rules are
+// checked. A stage without `when` is never the result of a rule (the
+// fallback stage).
+struct Stage {
+  std::string id;
+  std::string display;
+  std::string title;
+  std::string heading;
+  std::string summary;            // may hold {open}: the options to discuss
+  std::string summary_none_open;  // when no regenerative option is open
+  std::string order_headline;     // an order review's headline for an order at this stage
+  std::string indicator;          // info | warning | critical
+  int priority = 0;               // lower wins for the overall stage
+  bool offers_regenerative = false;
+  std::optional<RuleExpr> when;
   bool apply_on_unknown = false;
+  std::string note;
+  SourceLocation location;
+};
+
+// What a criterion id of the stage rules means (pathway.yaml
+// `criterion_roles`). Exactly one of `definition`, `bound_by_condition`,
+// `condition_fact` says where its value comes from.
+struct CriterionRole {
+  std::string id;
+  std::string display;
+  std::string definition;      // a definition (patient or condition scope)
+  bool bound_by_condition = false;  // the definition the condition's `roles` names
+  std::string condition_fact;  // a fact of the condition (Condition::facts)
+  bool always_report = false;  // reported for every condition, also when no rule needed it
+  // When bound_by_condition and the condition names none.
+  bool unbound_met = true;
+  std::string unbound_display;
+  SourceLocation location;
+};
+
+// How an option's status follows from the stage and contraindications.
+struct StatusRule {
+  enum class When { kContraindication, kCriterion, kStage, kStageNot };
+  std::vector<std::string> applies_to;  // option categories, or "injection"
+  When when = When::kCriterion;
+  std::string when_value;  // absolute | relative, a role id, a stage id
+  std::string status;      // a status, or "lower" (one step on the status ladder)
+  std::string reason;      // may hold {stage}, {rationale}
+  SourceLocation location;
+};
+
+// Which options become next steps.
+struct NextStepRule {
+  std::vector<std::string> categories;
+  std::string stage;  // empty: any stage
+  bool not_done = false;
+  std::vector<std::string> status;      // empty: any
+  std::vector<std::string> status_not;  // excluded statuses
+  std::string kind;
+  std::string text;  // may hold {option}, {status}
+  SourceLocation location;
+};
+
+struct StepTemplate {
+  std::string kind;
+  std::string text;
+};
+
+// The pathway's settings (pathway.yaml `pathway`).
+struct PathwaySettings {
+  std::vector<std::string> status_ladder;
+  std::vector<std::string> bleeding_risk_ladder;
+  std::string fallback_stage;
+  std::string chronic_criterion;  // the role whose value is a condition's `chronic`
+  std::string deceased_stage;
+  std::string deceased_reason;  // may hold {on}
+  std::string no_condition_reason;
+  StepTemplate red_flag_step;      // {red_flags}
+  StepTemplate missing_data_step;  // {missing}
+  std::string state_met;
+  std::string state_not_met;
+  std::string state_unknown;
+  std::string no_data;
+  SourceLocation location;
+};
+
+// How a record resource is shown as a datum (datum-views.yaml).
+struct DatumView {
+  std::string type;  // resource type; "Resource" is the fallback
+  std::string display;
+  std::string date;
+  std::string value;
+  // Filled by Load when the expressions compile.
+  std::optional<fhirpath::CompiledExpression> display_compiled;
+  std::optional<fhirpath::CompiledExpression> date_compiled;
+  std::optional<fhirpath::CompiledExpression> value_compiled;
   SourceLocation location;
 };
 
@@ -312,8 +422,16 @@ class KnowledgeBase {
   const std::vector<Option>& options() const { return options_; }
   const std::vector<MedicationHold>& medication_holds() const { return medication_holds_; }
   const std::vector<Instrument>& instruments() const { return instruments_; }
-  const std::vector<StageRule>& stage_rules() const { return stage_rules_; }
+  // The pathway's stages in rule order, criterion roles, status and
+  // next-step rules and settings (pathway.yaml).
+  const std::vector<Stage>& stages() const { return stages_; }
+  const std::vector<CriterionRole>& criterion_roles() const { return criterion_roles_; }
+  const std::vector<StatusRule>& status_rules() const { return status_rules_; }
+  const std::vector<NextStepRule>& next_step_rules() const { return next_step_rules_; }
+  const PathwaySettings& pathway() const { return pathway_; }
+  const std::vector<DatumView>& datum_views() const { return datum_views_; }
   const std::optional<BleedingRiskEscalation>& bleeding_risk_escalation() const { return bleeding_risk_escalation_; }
+  const HoldMerge& hold_merge() const { return hold_merge_; }
 
   // Lookups by id; nullptr when absent.
   const Citation* FindCitation(std::string_view id) const;
@@ -323,6 +441,11 @@ class KnowledgeBase {
   const Option* FindOption(std::string_view id) const;
   const Condition* FindCondition(std::string_view id) const;
   const Instrument* FindInstrument(std::string_view id) const;
+  const Stage* FindStage(std::string_view id) const;
+  const CriterionRole* FindCriterionRole(std::string_view id) const;
+  // The datum view of a resource type (the `Resource` fallback when the type
+  // has none; nullptr when there is no fallback either).
+  const DatumView* FindDatumView(std::string_view type) const;
 
   // memberOf() for the knowledge base's value sets (by id or canonical URL):
   // codes (with prefix matching) and names in display/text.
@@ -347,8 +470,16 @@ class KnowledgeBase {
   std::vector<Option> options_;
   std::vector<MedicationHold> medication_holds_;
   std::vector<Instrument> instruments_;
-  std::vector<StageRule> stage_rules_;
+  std::vector<Stage> stages_;
+  std::vector<CriterionRole> criterion_roles_;
+  std::vector<StatusRule> status_rules_;
+  std::vector<NextStepRule> next_step_rules_;
+  PathwaySettings pathway_;
+  bool saw_pathway_ = false;
+  std::vector<DatumView> datum_views_;
   std::optional<BleedingRiskEscalation> bleeding_risk_escalation_;
+  HoldMerge hold_merge_;
+  bool saw_hold_merge_ = false;
   std::unique_ptr<fhirpath::Terminology> terminology_;
 
   // Positions by id of the definitions and options (looked up for every

@@ -17,8 +17,6 @@ namespace regenpath::knowledge {
 
 namespace {
 
-constexpr std::string_view kStages[] = {"urgent-referral", "oncology-integrative", "conventional-care",
-                                        "diagnostic-evaluation", "regenerative-candidate", "not-applicable"};
 constexpr std::string_view kCategories[] = {"regenerative", "integrative", "conventional", "diagnostic", "referral"};
 constexpr std::string_view kRegenerativeTherapies[] = {"prp", "bmc", "msc", "prolotherapy"};
 constexpr std::string_view kIntegrativeTherapies[] = {"acupuncture",          "massage",        "yoga",
@@ -32,9 +30,11 @@ constexpr std::string_view kImageGuidance[] = {"fluoroscopy", "ct", "ultrasound"
 constexpr std::string_view kBleedingRisks[] = {"low", "intermediate", "high"};
 constexpr std::string_view kStatuses[] = {"recommended", "consider", "not-recommended"};
 constexpr std::string_view kDirections[] = {"for", "against", "neutral"};
-// Criteria the engine computes itself (see docs/knowledge-base.md).
-constexpr std::string_view kBuiltinCriteria[] = {"red-flag", "chronic", "conventional-trial", "diagnostics-done",
-                                                 "localized", "always"};
+constexpr std::string_view kIndicators[] = {"info", "warning", "critical"};
+// Facts of a condition a criterion role can read (conditions.yaml keys).
+constexpr std::string_view kConditionFacts[] = {"localized"};
+// Resource types a datum view may name besides the model's ("Resource": the fallback).
+constexpr std::string_view kFallbackDatumType = "Resource";
 // Variables the engine provides to expressions.
 constexpr std::string_view kBuiltinVariables[] = {"resource", "rootResource", "context", "condition", "target",
                                                   "ucum",     "sct",          "loinc"};
@@ -321,6 +321,14 @@ class Loader {
         ReadEscalation(body);
         continue;
       }
+      if (key == "pathway") {
+        ReadPathway(body);
+        continue;
+      }
+      if (key == "hold_merge") {
+        ReadHoldMerge(body);
+        continue;
+      }
       if (!body.IsSequence()) {
         if (!body.IsNull()) Report(body, fmt::format("'{}' must be a list", key));
         continue;
@@ -350,8 +358,16 @@ class Loader {
           ReadMedicationHold(item);
         } else if (key == "instruments") {
           ReadInstrument(item);
-        } else if (key == "stage_rules") {
-          ReadStageRule(item);
+        } else if (key == "stages") {
+          ReadStage(item);
+        } else if (key == "criterion_roles") {
+          ReadCriterionRole(item);
+        } else if (key == "status_rules") {
+          ReadStatusRule(item);
+        } else if (key == "next_step_rules") {
+          ReadNextStepRule(item);
+        } else if (key == "datum_views") {
+          ReadDatumView(item);
         } else {
           Report(section.first, fmt::format("unknown section '{}'", key));
           break;
@@ -380,14 +396,36 @@ class Loader {
       return;
     }
     if (kb_->bleeding_risk_escalation_) Report(node, "a second bleeding_risk_escalation");
-    CheckKeys(node, {"definition", "display", "sources", "confidence", "note"});
+    CheckKeys(node, {"definition", "display", "steps", "sources", "confidence", "note"});
     BleedingRiskEscalation escalation;
     escalation.location = At(node);
     escalation.definition = String(node, "definition", true);
+    if (std::optional<double> steps = Number(node, "steps")) {
+      escalation.steps = static_cast<int>(*steps);
+      if (*steps != escalation.steps || escalation.steps < 1) Report(node["steps"], "steps must be a positive integer");
+    }
     escalation.display = String(node, "display", true);
     escalation.sources = Strings(node, "sources", true);
     escalation.confidence = ReadConfidence(node);
     kb_->bleeding_risk_escalation_ = std::move(escalation);
+  }
+
+  void ReadHoldMerge(const YamlTree& node) {
+    if (!node.IsMap()) {
+      Report(node, "hold_merge must be a mapping {category, combine, shared_decision_replaces_no_hold, sources, confidence}");
+      return;
+    }
+    if (kb_->saw_hold_merge_) Report(node, "a second hold_merge");
+    kb_->saw_hold_merge_ = true;
+    CheckKeys(node, {"category", "combine", "shared_decision_replaces_no_hold", "sources", "confidence", "note"});
+    HoldMerge& merge = kb_->hold_merge_;
+    merge.location = At(node);
+    merge.category = String(node, "category", true);
+    if (String(node, "combine", true) != "longer") Report(node, "combine must be 'longer' (the longer of the two holds)");
+    merge.shared_decision_replaces_no_hold = Bool(node, "shared_decision_replaces_no_hold", true);
+    merge.sources = Strings(node, "sources", true);
+    merge.confidence = ReadConfidence(node);
+    merge.note = String(node, "note");
   }
 
   void ReadCitation(const YamlTree& node) {
@@ -471,7 +509,7 @@ class Loader {
   }
 
   void ReadDefinition(const YamlTree& node) {
-    CheckKeys(node, {"id", "scope", "expression", "missing_data", "note"});
+    CheckKeys(node, {"id", "scope", "expression", "missing_data", "evidence", "note"});
     Definition definition;
     definition.location = At(node);
     definition.id = String(node, "id", true);
@@ -483,6 +521,7 @@ class Loader {
     }
     definition.expression = String(node, "expression", true);
     definition.note = String(node, "note");
+    definition.evidence = String(node, "evidence");
     const YamlTree& missing = node["missing_data"];
     if (missing && missing.IsMap()) {
       CheckKeys(missing, {"id", "display"});
@@ -534,9 +573,8 @@ class Loader {
   }
 
   void ReadCondition(const YamlTree& node) {
-    CheckKeys(node, {"id", "display", "valueset", "nature", "targets", "localized", "first_line",
-                     "conventional_trial", "diagnostics", "diagnostics_done", "regenerative", "integrative",
-                     "referral", "sources", "note"});
+    CheckKeys(node, {"id", "display", "valueset", "nature", "targets", "localized", "first_line", "roles",
+                     "diagnostics", "regenerative", "integrative", "referral", "sources", "note"});
     Condition condition;
     condition.location = At(node);
     condition.id = String(node, "id", true);
@@ -544,11 +582,18 @@ class Loader {
     condition.valueset = String(node, "valueset", true);
     condition.nature = String(node, "nature", true);
     condition.targets = Strings(node, "targets");
-    condition.localized = Bool(node, "localized", false);
+    for (std::string_view fact : kConditionFacts) {
+      condition.facts[std::string(fact)] = Bool(node, std::string(fact).c_str(), false);
+    }
     condition.first_line = Strings(node, "first_line");
-    condition.conventional_trial = String(node, "conventional_trial");
+    if (const YamlTree& roles = node["roles"]; roles) {
+      if (!roles.IsMap()) {
+        Report(roles, "roles must be a mapping of criterion role -> definition id");
+      } else {
+        for (const auto& entry : roles.entries()) condition.roles[entry.first.Scalar()] = entry.second.Scalar();
+      }
+    }
     condition.diagnostics = Strings(node, "diagnostics");
-    condition.diagnostics_done = String(node, "diagnostics_done");
     condition.regenerative = Strings(node, "regenerative");
     condition.integrative = Strings(node, "integrative");
     condition.referral = Strings(node, "referral");
@@ -701,10 +746,8 @@ class Loader {
     if (holds && holds.IsMap()) {
       for (const auto& entry : holds.entries()) {
         const std::string category = entry.first.Scalar();
-        if (!OneOf(category, kBleedingRisks) && category != "platelet-function") {
-          Report(entry.first, "hold categories are high, intermediate, low and platelet-function");
-          continue;
-        }
+        // The category is checked once every file is read (CheckReferences):
+        // a bleeding-risk category or the hold_merge category.
         if (!entry.second.IsMap()) {
           Report(entry.second, "a hold must be {days, note}");
           continue;
@@ -757,25 +800,195 @@ class Loader {
     return rule;
   }
 
-  void ReadStageRule(const YamlTree& node) {
-    CheckKeys(node, {"stage", "when", "on_unknown", "note"});
-    StageRule rule;
-    rule.location = At(node);
-    rule.stage = String(node, "stage", true);
-    if (!rule.stage.empty() && !OneOf(rule.stage, kStages)) {
-      Report(node["stage"], fmt::format("stage must be one of {}", Joined(kStages)));
+  void ReadPathway(const YamlTree& node) {
+    if (!node.IsMap()) {
+      Report(node, "pathway must be a mapping");
+      return;
     }
-    if (node["when"]) {
-      rule.when = ReadRule(node["when"]);
+    if (kb_->saw_pathway_) Report(node, "a second pathway section");
+    kb_->saw_pathway_ = true;
+    CheckKeys(node, {"status_ladder", "bleeding_risk_ladder", "fallback_stage", "chronic_criterion", "deceased",
+                     "no_condition_reason",
+                     "red_flag_step", "missing_data_step", "criterion_states", "no_data"});
+    PathwaySettings& pathway = kb_->pathway_;
+    pathway.location = At(node);
+    pathway.status_ladder = Strings(node, "status_ladder", true);
+    pathway.bleeding_risk_ladder = Strings(node, "bleeding_risk_ladder", true);
+    pathway.fallback_stage = String(node, "fallback_stage", true);
+    pathway.chronic_criterion = String(node, "chronic_criterion", true);
+    pathway.no_condition_reason = String(node, "no_condition_reason", true);
+    pathway.no_data = String(node, "no_data", true);
+    const YamlTree& deceased = node["deceased"];
+    if (deceased && deceased.IsMap()) {
+      CheckKeys(deceased, {"stage", "reason"});
+      pathway.deceased_stage = String(deceased, "stage", true);
+      pathway.deceased_reason = String(deceased, "reason", true);
     } else {
-      Report(node, "missing 'when'");
+      Report(node, "pathway.deceased must be a mapping {stage, reason}");
     }
+    const auto step = [&](const char* key, StepTemplate& out) {
+      const YamlTree& value = node[key];
+      if (!value || !value.IsMap()) {
+        Report(node, fmt::format("pathway.{} must be a mapping {{kind, text}}", key));
+        return;
+      }
+      CheckKeys(value, {"kind", "text"});
+      out.kind = String(value, "kind", true);
+      out.text = String(value, "text", true);
+    };
+    step("red_flag_step", pathway.red_flag_step);
+    step("missing_data_step", pathway.missing_data_step);
+    const YamlTree& states = node["criterion_states"];
+    if (states && states.IsMap()) {
+      CheckKeys(states, {"met", "not_met", "unknown"});
+      pathway.state_met = String(states, "met", true);
+      pathway.state_not_met = String(states, "not_met", true);
+      pathway.state_unknown = String(states, "unknown", true);
+    } else {
+      Report(node, "pathway.criterion_states must be a mapping {met, not_met, unknown}");
+    }
+  }
+
+  void ReadStage(const YamlTree& node) {
+    CheckKeys(node, {"id", "display", "title", "heading", "summary", "summary_none_open", "order_headline", "indicator", "priority",
+                     "offers_regenerative", "when", "on_unknown", "note"});
+    Stage stage;
+    stage.location = At(node);
+    stage.id = String(node, "id", true);
+    stage.display = String(node, "display", true);
+    stage.title = String(node, "title", true);
+    stage.heading = String(node, "heading", true);
+    stage.summary = String(node, "summary", true);
+    stage.summary_none_open = String(node, "summary_none_open");
+    stage.order_headline = String(node, "order_headline");
+    stage.indicator = String(node, "indicator", true);
+    if (!stage.indicator.empty() && !OneOf(stage.indicator, kIndicators)) {
+      Report(node["indicator"], fmt::format("indicator must be one of {}", Joined(kIndicators)));
+    }
+    stage.priority = static_cast<int>(Number(node, "priority", true).value_or(0));
+    stage.offers_regenerative = Bool(node, "offers_regenerative", false);
+    stage.note = String(node, "note");
+    if (node["when"]) stage.when = ReadRule(node["when"]);
     std::string on_unknown = String(node, "on_unknown");
     if (!on_unknown.empty() && on_unknown != "apply" && on_unknown != "skip") {
       Report(node["on_unknown"], "on_unknown must be 'apply' or 'skip'");
     }
-    rule.apply_on_unknown = on_unknown == "apply";
-    kb_->stage_rules_.push_back(std::move(rule));
+    if (!on_unknown.empty() && !stage.when) Report(node["on_unknown"], "on_unknown without a 'when'");
+    stage.apply_on_unknown = on_unknown == "apply";
+    kb_->stages_.push_back(std::move(stage));
+  }
+
+  void ReadCriterionRole(const YamlTree& node) {
+    CheckKeys(node, {"id", "display", "definition", "bound_by_condition", "condition_fact", "unbound", "always_report",
+                     "note"});
+    CriterionRole role;
+    role.location = At(node);
+    role.id = String(node, "id", true);
+    role.display = String(node, "display");
+    role.definition = String(node, "definition");
+    role.bound_by_condition = Bool(node, "bound_by_condition", false);
+    role.condition_fact = String(node, "condition_fact");
+    role.always_report = Bool(node, "always_report", false);
+    const int sources = (role.definition.empty() ? 0 : 1) + (role.bound_by_condition ? 1 : 0) +
+                        (role.condition_fact.empty() ? 0 : 1);
+    if (sources != 1) Report(node, "a criterion role has exactly one of definition, bound_by_condition, condition_fact");
+    if (!role.condition_fact.empty() && !OneOf(role.condition_fact, kConditionFacts)) {
+      Report(node["condition_fact"], fmt::format("condition_fact must be one of {}", Joined(kConditionFacts)));
+    }
+    if (const YamlTree& unbound = node["unbound"]; unbound) {
+      if (!role.bound_by_condition) Report(unbound, "unbound is only for bound_by_condition roles");
+      if (unbound.IsMap()) {
+        CheckKeys(unbound, {"met", "display"});
+        role.unbound_met = Bool(unbound, "met", true);
+        role.unbound_display = String(unbound, "display", true);
+      } else {
+        Report(unbound, "unbound must be a mapping {met, display}");
+      }
+    } else if (role.bound_by_condition) {
+      Report(node, "a bound_by_condition role needs 'unbound' (what holds when a condition names no definition)");
+    }
+    kb_->criterion_roles_.push_back(std::move(role));
+  }
+
+  void ReadStatusRule(const YamlTree& node) {
+    CheckKeys(node, {"applies_to", "when", "status", "reason", "note"});
+    StatusRule rule;
+    rule.location = At(node);
+    rule.applies_to = Strings(node, "applies_to", true);
+    for (const std::string& item : rule.applies_to) {
+      if (item != "injection" && !OneOf(item, kCategories)) {
+        Report(node["applies_to"], fmt::format("applies_to: '{}' is neither a category ({}) nor injection", item,
+                                               Joined(kCategories)));
+      }
+    }
+    const YamlTree& when = node["when"];
+    if (when && when.IsMap() && when.size() == 1) {
+      const std::string key = when.entries().front().first.Scalar();
+      rule.when_value = when.entries().front().second.Scalar();
+      if (key == "contraindication") {
+        rule.when = StatusRule::When::kContraindication;
+        if (rule.when_value != "absolute" && rule.when_value != "relative") {
+          Report(when, "contraindication must be absolute or relative");
+        }
+      } else if (key == "criterion") {
+        rule.when = StatusRule::When::kCriterion;
+      } else if (key == "stage") {
+        rule.when = StatusRule::When::kStage;
+      } else if (key == "stage_not") {
+        rule.when = StatusRule::When::kStageNot;
+      } else {
+        Report(when, "when is one of {contraindication: absolute|relative}, {criterion: ID}, {stage: ID}, {stage_not: ID}");
+      }
+    } else {
+      Report(node, "when is one of {contraindication: absolute|relative}, {criterion: ID}, {stage: ID}, {stage_not: ID}");
+    }
+    rule.status = String(node, "status", true);
+    rule.reason = String(node, "reason", true);
+    kb_->status_rules_.push_back(std::move(rule));
+  }
+
+  void ReadNextStepRule(const YamlTree& node) {
+    CheckKeys(node, {"categories", "stage", "not_done", "status", "status_not", "kind", "text", "note"});
+    NextStepRule rule;
+    rule.location = At(node);
+    rule.categories = Strings(node, "categories", true);
+    for (const std::string& category : rule.categories) {
+      if (!OneOf(category, kCategories)) Report(node["categories"], fmt::format("unknown category '{}'", category));
+    }
+    rule.stage = String(node, "stage");
+    rule.not_done = Bool(node, "not_done", false);
+    rule.status = Strings(node, "status");
+    rule.status_not = Strings(node, "status_not");
+    rule.kind = String(node, "kind", true);
+    rule.text = String(node, "text", true);
+    kb_->next_step_rules_.push_back(std::move(rule));
+  }
+
+  void ReadDatumView(const YamlTree& node) {
+    CheckKeys(node, {"type", "display", "date", "value"});
+    DatumView view;
+    view.location = At(node);
+    view.type = String(node, "type", true);
+    view.display = String(node, "display", true);
+    view.date = String(node, "date", true);
+    view.value = String(node, "value", true);
+    fhirpath::CompileOptions options;
+    if (view.type != kFallbackDatumType) options.context_type = view.type;
+    const auto compile = [&](const std::string& text, const char* what,
+                             std::optional<fhirpath::CompiledExpression>& out) {
+      if (text.empty()) return;
+      Result<fhirpath::CompiledExpression> compiled = fhirpath::CompiledExpression::Compile(text, options);
+      if (compiled.has_value()) {
+        out = std::move(*compiled);
+      } else {
+        Report(node[what], fmt::format("datum view {} {} does not compile: {}", view.type, what,
+                                       compiled.error().message()));
+      }
+    };
+    compile(view.display, "display", view.display_compiled);
+    compile(view.date, "date", view.date_compiled);
+    compile(view.value, "value", view.value_compiled);
+    kb_->datum_views_.push_back(std::move(view));
   }
 
   // --- cross references --------------------------------------------------------
@@ -790,11 +1003,76 @@ class Loader {
     }
   }
 
-  void CheckRule(const StageRule& stage_rule, const RuleExpr& rule) {
-    if (rule.kind == RuleExpr::Kind::kCriterion && !OneOf(rule.criterion, kBuiltinCriteria)) {
-      CheckDefinition(stage_rule.location, rule.criterion, "criterion");
+  void CheckRule(const Stage& stage, const RuleExpr& rule) {
+    if (rule.kind == RuleExpr::Kind::kCriterion && kb_->FindCriterionRole(rule.criterion) == nullptr &&
+        kb_->FindDefinition(rule.criterion) == nullptr) {
+      Report(stage.location, fmt::format("criterion '{}' is neither a criterion role nor a definition", rule.criterion));
     }
-    for (const RuleExpr& operand : rule.operands) CheckRule(stage_rule, operand);
+    for (const RuleExpr& operand : rule.operands) CheckRule(stage, operand);
+  }
+
+  void CheckStage(const SourceLocation& at, const std::string& id, std::string_view what) {
+    if (!id.empty() && kb_->FindStage(id) == nullptr) Report(at, fmt::format("{} '{}' is not a stage", what, id));
+  }
+
+  void CheckPathway() {
+    CheckUnique<Stage>(kb_->stages_, "stage", [](const Stage& s) -> const std::string& { return s.id; });
+    CheckUnique<CriterionRole>(kb_->criterion_roles_, "criterion role",
+                               [](const CriterionRole& r) -> const std::string& { return r.id; });
+    if (kb_->stages_.empty()) Report({"", 0}, "no stages");
+    if (!kb_->saw_pathway_) Report({"", 0}, "no pathway section (status and bleeding-risk ladders, fallback stage)");
+    for (const Stage& stage : kb_->stages_) {
+      if (stage.when) CheckRule(stage, *stage.when);
+    }
+    const PathwaySettings& pathway = kb_->pathway_;
+    CheckStage(pathway.location, pathway.fallback_stage, "fallback_stage");
+    CheckStage(pathway.location, pathway.deceased_stage, "deceased stage");
+    if (!pathway.chronic_criterion.empty() && kb_->FindCriterionRole(pathway.chronic_criterion) == nullptr) {
+      Report(pathway.location, fmt::format("chronic_criterion '{}' is not a criterion role", pathway.chronic_criterion));
+    }
+    if (const Stage* fallback = kb_->FindStage(pathway.fallback_stage); fallback != nullptr && fallback->when) {
+      Report(fallback->location, "the fallback stage must have no 'when' (it is never the result of a rule)");
+    }
+    for (const std::string& status : pathway.status_ladder) {
+      if (!OneOf(status, kStatuses)) Report(pathway.location, fmt::format("status_ladder: unknown status '{}'", status));
+    }
+    for (const std::string& risk : pathway.bleeding_risk_ladder) {
+      if (!OneOf(risk, kBleedingRisks)) Report(pathway.location, fmt::format("bleeding_risk_ladder: unknown category '{}'", risk));
+    }
+    for (const CriterionRole& role : kb_->criterion_roles_) {
+      CheckDefinition(role.location, role.definition, "criterion role definition");
+      if (const Definition* definition = kb_->FindDefinition(role.definition);
+          definition != nullptr && kb_->FindCriterionRole(role.definition) != nullptr && role.definition != role.id) {
+        Report(role.location, fmt::format("criterion role '{}' names '{}', which is also a role", role.id, role.definition));
+      }
+    }
+    for (const StatusRule& rule : kb_->status_rules_) {
+      if (rule.status != "lower" && rule.status != "contraindicated" && !OneOf(rule.status, kStatuses)) {
+        Report(rule.location, fmt::format("status '{}' is neither a status, contraindicated nor lower", rule.status));
+      }
+      if (rule.when == StatusRule::When::kStage || rule.when == StatusRule::When::kStageNot) {
+        CheckStage(rule.location, rule.when_value, "when");
+      }
+      if (rule.when == StatusRule::When::kCriterion && kb_->FindCriterionRole(rule.when_value) == nullptr &&
+          kb_->FindDefinition(rule.when_value) == nullptr) {
+        Report(rule.location, fmt::format("criterion '{}' is neither a criterion role nor a definition", rule.when_value));
+      }
+    }
+    for (const NextStepRule& rule : kb_->next_step_rules_) {
+      CheckStage(rule.location, rule.stage, "stage");
+      for (const auto* list : {&rule.status, &rule.status_not}) {
+        for (const std::string& status : *list) {
+          if (status != "contraindicated" && !OneOf(status, kStatuses)) {
+            Report(rule.location, fmt::format("unknown status '{}'", status));
+          }
+        }
+      }
+    }
+    bool fallback_view = false;
+    for (const DatumView& view : kb_->datum_views_) fallback_view = fallback_view || view.type == kFallbackDatumType;
+    if (!kb_->datum_views_.empty() && !fallback_view) {
+      Report(kb_->datum_views_.front().location, "datum_views needs a 'Resource' entry (the fallback)");
+    }
   }
 
   void CheckReferences() {
@@ -811,6 +1089,7 @@ class Loader {
     CheckUnique<MedicationHold>(kb_->medication_holds_, "medication hold",
                                 [](const MedicationHold& m) -> const std::string& { return m.medication; });
     for (const Definition& definition : kb_->definitions_) {
+      CheckDefinition(definition.location, definition.evidence, "evidence");
       if (kb_->FindParameter(definition.id) != nullptr) {
         Report(definition.location, fmt::format("'{}' is both a parameter and a definition", definition.id));
       }
@@ -828,11 +1107,24 @@ class Loader {
     }
     for (const MedicationHold& hold : kb_->medication_holds_) {
       CheckCitations(hold.location, hold.sources);
+      for (const auto& [category, entry] : hold.holds) {
+        if (!OneOf(category, kBleedingRisks) && !(kb_->saw_hold_merge_ && category == kb_->hold_merge_.category)) {
+          Report(hold.location, fmt::format("hold category '{}' is neither a bleeding-risk category ({}) nor the "
+                                            "hold_merge category", category, Joined(kBleedingRisks)));
+        }
+      }
       if (kb_->FindValueSet(hold.valueset) == nullptr) {
         Report(hold.location, fmt::format("value set '{}' does not exist", hold.valueset));
       }
     }
     for (const Instrument& instrument : kb_->instruments_) CheckCitations(instrument.location, instrument.sources);
+    if (kb_->saw_hold_merge_) CheckCitations(kb_->hold_merge_.location, kb_->hold_merge_.sources);
+    for (const Option& option : kb_->options_) {
+      if (option.procedure && option.procedure->platelet_function_holds && !kb_->saw_hold_merge_) {
+        Report(option.location, fmt::format("option '{}' asks for platelet_function_holds but no hold_merge says how", option.id));
+        break;
+      }
+    }
     if (const auto& escalation = kb_->bleeding_risk_escalation_) {
       CheckCitations(escalation->location, escalation->sources);
       CheckDefinition(escalation->location, escalation->definition, "bleeding_risk_escalation definition");
@@ -855,8 +1147,13 @@ class Loader {
       if (kb_->FindValueSet(condition.valueset) == nullptr) {
         Report(condition.location, fmt::format("value set '{}' does not exist", condition.valueset));
       }
-      CheckDefinition(condition.location, condition.conventional_trial, "conventional_trial");
-      CheckDefinition(condition.location, condition.diagnostics_done, "diagnostics_done");
+      for (const auto& [role_id, definition_id] : condition.roles) {
+        const CriterionRole* role = kb_->FindCriterionRole(role_id);
+        if (role == nullptr || !role->bound_by_condition) {
+          Report(condition.location, fmt::format("roles: '{}' is not a criterion role bound by the condition", role_id));
+        }
+        CheckDefinition(condition.location, definition_id, fmt::format("roles.{}", role_id));
+      }
       check_slot(condition, condition.first_line, "conventional");
       check_slot(condition, condition.diagnostics, "diagnostic");
       check_slot(condition, condition.regenerative, "regenerative");
@@ -892,8 +1189,7 @@ class Loader {
         Report(option.location, fmt::format("option '{}' is not reachable: no condition lists it", option.id));
       }
     }
-    for (const StageRule& rule : kb_->stage_rules_) CheckRule(rule, rule.when);
-    if (kb_->stage_rules_.empty()) Report({"", 0}, "no stage_rules");
+    CheckPathway();
     for (std::string_view required : {"active-conditions", "active-medications"}) {
       if (kb_->FindDefinition(required) == nullptr) {
         Report({"", 0}, fmt::format("the engine needs a definition named '{}'", required));

@@ -39,7 +39,7 @@
 #include <sstream>
 
 #include "cdshooks/cds_service.h"
-#include "cdshooks/response_invariants.h"
+#include "tests/cdshooks/response_invariants.h"
 #include "cdshooks/service_catalog.h"
 #include "tests/cdshooks/fake_fhir_client.h"
 #include "tests/cdshooks/test_support.h"

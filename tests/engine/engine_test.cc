@@ -8,9 +8,9 @@
 #include <fstream>
 #include <map>
 
-#include "engine/assessment_json.h"
+#include "report/assessment_json.h"
 #include "engine/engine.h"
-#include "engine/text_report.h"
+#include "report/text_report.h"
 #include "fhir/parser.h"
 
 namespace regenpath::engine {
@@ -89,7 +89,7 @@ class EngineTest : public ::testing::Test {
     Result<fhir::Document> document = parser.ParseResource(Bundle(names), "test");
     EXPECT_TRUE(document.has_value()) << document.error().message();
     documents_.push_back(std::make_unique<fhir::Document>(std::move(*document)));
-    return engine_->Assess(*documents_.back(), *DateTime::ParseDateTime("2024-06-01T09:00:00Z"));
+    return *engine_->Assess(*documents_.back(), *DateTime::ParseDateTime("2024-06-01T09:00:00Z"));
   }
 
   static const Recommendation& Find(const Assessment& assessment, const std::string& id) {
@@ -115,11 +115,11 @@ Engine* EngineTest::engine_ = nullptr;
 
 TEST_F(EngineTest, RegenerativeCandidateWithHoldsByBleedingRisk) {
   Assessment assessment = Assess(kCandidate);
-  EXPECT_EQ(assessment.stage, "regenerative-candidate");
+  EXPECT_EQ(assessment.stage.id, "regenerative-candidate");
   EXPECT_EQ(assessment.patient_reference, "Patient/p1");
   EXPECT_EQ(assessment.age, 64);
   ASSERT_EQ(assessment.conditions.size(), 1u);
-  EXPECT_EQ(assessment.conditions[0].stage, "regenerative-candidate");
+  EXPECT_EQ(assessment.conditions[0].stage.id, "regenerative-candidate");
   EXPECT_EQ(assessment.conditions[0].chronic, true);
   EXPECT_EQ(assessment.conditions[0].evidence, (Refs{"Condition/c1"}));
 
@@ -155,7 +155,7 @@ TEST_F(EngineTest, SeveralAntithromboticsMoveTheProcedureUpOneCategory) {
 
 TEST_F(EngineTest, RedFlagWinsOverEverything) {
   Assessment assessment = Assess(With(kCandidate, "cauda-equina"));
-  EXPECT_EQ(assessment.stage, "urgent-referral");
+  EXPECT_EQ(assessment.stage.id, "urgent-referral");
   ASSERT_EQ(assessment.red_flags.size(), 1u);
   EXPECT_EQ(assessment.red_flags[0].id, "cauda-equina");
   EXPECT_EQ(assessment.red_flags[0].evidence, (Refs{"Condition/ce1"}));
@@ -185,7 +185,7 @@ TEST_F(EngineTest, UnknownOnsetKeepsConventionalCareAndAsksForData) {
   std::vector<std::string> names = Without(kCandidate, "knee-oa");
   names.push_back("knee-oa-no-onset");
   Assessment assessment = Assess(names);
-  EXPECT_EQ(assessment.stage, "conventional-care");
+  EXPECT_EQ(assessment.stage.id, "conventional-care");
   EXPECT_EQ(assessment.conditions[0].chronic, std::nullopt);
   EXPECT_THAT(MissingIds(assessment), ::testing::Contains("pain-duration"));
   EXPECT_EQ(Find(assessment, "prp-knee").status, "not-recommended");
@@ -193,7 +193,7 @@ TEST_F(EngineTest, UnknownOnsetKeepsConventionalCareAndAsksForData) {
 
 TEST_F(EngineTest, ConventionalCareNotTriedGivesItAsNextStep) {
   Assessment assessment = Assess(Without(kCandidate, "physical-therapy"));
-  EXPECT_EQ(assessment.stage, "conventional-care");
+  EXPECT_EQ(assessment.stage.id, "conventional-care");
   bool exercise = std::any_of(assessment.next_steps.begin(), assessment.next_steps.end(), [](const NextStep& step) {
     return step.kind == "conventional" && step.display == "Exercise therapy";
   });
@@ -202,7 +202,7 @@ TEST_F(EngineTest, ConventionalCareNotTriedGivesItAsNextStep) {
 
 TEST_F(EngineTest, MissingImagingGivesDiagnosticEvaluation) {
   Assessment assessment = Assess(Without(kCandidate, "imaging"));
-  EXPECT_EQ(assessment.stage, "diagnostic-evaluation");
+  EXPECT_EQ(assessment.stage.id, "diagnostic-evaluation");
   bool imaging = std::any_of(assessment.next_steps.begin(), assessment.next_steps.end(),
                              [](const NextStep& step) { return step.kind == "diagnostic"; });
   EXPECT_TRUE(imaging);
@@ -210,13 +210,13 @@ TEST_F(EngineTest, MissingImagingGivesDiagnosticEvaluation) {
 
 TEST_F(EngineTest, MissingPlateletCountIsListedForACandidate) {
   Assessment assessment = Assess(Without(kCandidate, "platelets"));
-  EXPECT_EQ(assessment.stage, "regenerative-candidate");
+  EXPECT_EQ(assessment.stage.id, "regenerative-candidate");
   EXPECT_THAT(MissingIds(assessment), ::testing::Contains("platelet-count"));
 }
 
 TEST_F(EngineTest, NoPainConditionIsNotApplicable) {
   Assessment assessment = Assess({"patient", "apixaban"});
-  EXPECT_EQ(assessment.stage, "not-applicable");
+  EXPECT_EQ(assessment.stage.id, "not-applicable");
   EXPECT_TRUE(assessment.conditions.empty());
   EXPECT_TRUE(assessment.recommendations.empty());
 }
@@ -227,7 +227,7 @@ TEST_F(EngineTest, JsonValidatesAgainstTheAssessmentSchema) {
         std::vector<std::string>{"patient"}}) {
     Assessment assessment = Assess(names);
     std::string path = ::testing::TempDir() + "/assessment.json";
-    std::ofstream(path) << AssessmentToJson(assessment);
+    std::ofstream(path) << report::AssessmentToJson(assessment);
     std::string command = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR + "/tools/validate_json_schema.py " +
                           REGENPATH_SHARED_DIR + "/spec/assessment.schema.json " + path;
     EXPECT_EQ(std::system(command.c_str()), 0) << ::testing::PrintToString(names);
@@ -236,7 +236,7 @@ TEST_F(EngineTest, JsonValidatesAgainstTheAssessmentSchema) {
 
 TEST_F(EngineTest, TextReportNamesStageHoldsAndSources) {
   Assessment assessment = Assess(kCandidate);
-  std::string text = AssessmentToText(assessment, engine_->kb());
+  std::string text = report::AssessmentToText(assessment);
   EXPECT_THAT(text, HasSubstr("STAGE: REGENERATIVE CANDIDATE"));
   EXPECT_THAT(text, HasSubstr("hold apixaban"));
   EXPECT_THAT(text, HasSubstr("[src-a] Source A"));
@@ -254,7 +254,7 @@ TEST_F(EngineTest, ElementFilterGivesTheSameAssessment) {
     Result<fhir::Document> partial = filtered.ParseResource(Bundle(names), "test");
     ASSERT_TRUE(partial.has_value());
     const DateTime now = *DateTime::ParseDateTime("2024-06-01T09:00:00Z");
-    EXPECT_EQ(AssessmentToJson(engine_->Assess(*partial, now)), AssessmentToJson(Assess(names)));
+    EXPECT_EQ(report::AssessmentToJson(*engine_->Assess(*partial, now)), report::AssessmentToJson(Assess(names)));
   }
 }
 

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "engine/assessment_json.h"
+#include "report/assessment_json.h"
 #include "engine/engine.h"
 #include "fhir/parser.h"
 
@@ -47,19 +47,19 @@ TEST(SyntheaTest, EveryBundleAssessesWithASchemaValidResult) {
     SCOPED_TRACE(files[i]);
     Result<fhir::Document> record = full_parser.ParseFile(files[i]);
     ASSERT_TRUE(record.has_value()) << record.error().message();
-    Assessment assessment = engine->Assess(*record, now);
+    Assessment assessment = *engine->Assess(*record, now);
     for (const AssessmentIssue& issue : assessment.issues) {
       // Data issues are allowed; failures of the knowledge base's own
       // definitions on real records are not.
       EXPECT_EQ(issue.message.find("could not be evaluated"), std::string::npos) << issue.message;
     }
-    ++stages[assessment.stage];
-    std::string json = AssessmentToJson(assessment);
+    ++stages[assessment.stage.id];
+    std::string json = report::AssessmentToJson(assessment);
     Result<fhir::Document> partial = filtered_parser.ParseFile(files[i]);
     ASSERT_TRUE(partial.has_value());
-    Assessment filtered = engine->Assess(*partial, now);
+    Assessment filtered = *engine->Assess(*partial, now);
     filtered.issues = assessment.issues;  // skipped elements are not validated: issues may differ
-    EXPECT_EQ(AssessmentToJson(filtered), json) << "the element filter changed the assessment";
+    EXPECT_EQ(report::AssessmentToJson(filtered), json) << "the element filter changed the assessment";
     std::string path = ::testing::TempDir() + "/synthea-" + std::to_string(i) + ".json";
     std::ofstream(path) << json;
     paths += " " + path;

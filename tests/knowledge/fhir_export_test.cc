@@ -2,6 +2,7 @@
 // resources. Every file validates against the FHIR R4 JSON schema
 // (tools/validate_json_schema.py), parses without issues against regenpath's
 // R4 model, and its structure is checked with FHIRPath on the parsed resource.
+#include <algorithm>
 #include "knowledge/fhir_export.h"
 
 #include <gmock/gmock.h>
@@ -208,7 +209,9 @@ void ExpectConsistent(const KnowledgeBase& kb, const std::vector<ExportedResourc
     }
     EXPECT_EQ(parsed.Eval(plan, "PlanDefinition.action.where(id = 'condition." + condition.id +
                                     "').action.where(id = '" + condition.id + ".stage').action.count()"),
-              "[" + std::to_string(kb.stage_rules().size()) + "]");
+              "[" + std::to_string(std::count_if(kb.stages().begin(), kb.stages().end(),
+                                                 [](const Stage& stage) { return stage.when.has_value(); })) +
+                  "]");
   }
   // Every expression is FHIRPath that compiles on a Bundle, and is labelled so.
   fhirpath::CompileOptions options;

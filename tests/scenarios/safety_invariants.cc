@@ -42,7 +42,7 @@ std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, con
   if (facts.red_flag && !red_flag) violations.push_back("an added red flag (cauda equina) was not recognized");
   std::vector<std::string> oncology_conditions;
   for (const AssessedCondition& condition : assessment.conditions) {
-    if (condition.stage == "oncology-integrative") oncology_conditions.push_back(condition.id);
+    if (condition.stage.id == "oncology-integrative") oncology_conditions.push_back(condition.id);
   }
   for (const Recommendation& item : assessment.recommendations) {
     const std::string label = item.id + " (" + item.status + ")";

@@ -34,7 +34,7 @@
 #include <set>
 #include <sstream>
 
-#include "engine/assessment_json.h"
+#include "report/assessment_json.h"
 #include "engine/engine.h"
 #include "fhir/parser.h"
 #include "tests/scenarios/safety_invariants.h"
@@ -85,8 +85,8 @@ const Recommendation* FindRecommendation(const Assessment& assessment, const std
 std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& assessment) {
   std::vector<std::string> problems;
   auto fail = [&](std::string message) { problems.push_back(std::move(message)); };
-  if (expect["stage"] && expect["stage"].Scalar() != assessment.stage) {
-    fail("stage: expected " + expect["stage"].Scalar() + ", got " + assessment.stage);
+  if (expect["stage"] && expect["stage"].Scalar() != assessment.stage.id) {
+    fail("stage: expected " + expect["stage"].Scalar() + ", got " + assessment.stage.id);
   }
   std::set<std::string> got_conditions;
   for (const AssessedCondition& condition : assessment.conditions) got_conditions.insert(condition.id);
@@ -102,8 +102,8 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
         continue;
       }
       const YAML::Node& facts = entry.second;
-      if (facts["stage"] && facts["stage"].Scalar() != found->stage) {
-        fail("condition " + id + " stage: expected " + facts["stage"].Scalar() + ", got " + found->stage);
+      if (facts["stage"] && facts["stage"].Scalar() != found->stage.id) {
+        fail("condition " + id + " stage: expected " + facts["stage"].Scalar() + ", got " + found->stage.id);
       }
       if (facts["chronic"]) {
         std::optional<bool> expected =
@@ -246,23 +246,23 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
     fhir::Parser parser;
     Result<fhir::Document> record = parser.ParseAuto(record_text, expect["record"].Scalar());
     ASSERT_TRUE(record.has_value()) << record.error().message();
-    Assessment assessment = engine_->Assess(*record, *now);
+    Assessment assessment = *engine_->Assess(*record, *now);
     std::vector<std::string> problems = Compare(expect, assessment);
     for (const std::string& problem : problems) ADD_FAILURE() << name << ": " << problem;
     if (!problems.empty()) failed.push_back(name);
     for (const std::string& violation : CheckSafetyInvariants(assessment, RecordFacts{})) {
       ADD_FAILURE() << name << ": safety invariant: " << violation;
     }
-    outputs.push_back(AssessmentToJson(assessment));
+    outputs.push_back(report::AssessmentToJson(assessment));
     for (const Variation& variation : Variations()) {
       Result<fhir::Document> varied = parser.ParseAuto(variation.Apply(record_text), name + " + " + variation.name);
       ASSERT_TRUE(varied.has_value()) << varied.error().message();
-      Assessment varied_assessment = engine_->Assess(*varied, *now);
+      Assessment varied_assessment = *engine_->Assess(*varied, *now);
       ++variations;
       for (const std::string& violation : CheckSafetyInvariants(varied_assessment, variation.facts)) {
         ADD_FAILURE() << name << " + " << variation.name << ": safety invariant: " << violation;
       }
-      outputs.push_back(AssessmentToJson(varied_assessment));
+      outputs.push_back(report::AssessmentToJson(varied_assessment));
     }
   }
   // Every output, scenarios and variations, validates against the schema.

@@ -1,11 +1,28 @@
-// The only engine file that includes Boost.JSON.
-#include "engine/assessment_json.h"
+// The only report file that includes Boost.JSON.
+#include "report/assessment_json.h"
 
 #include <boost/json.hpp>
 
-namespace regenpath::engine {
+namespace regenpath::report {
 
 namespace json = boost::json;
+using engine::Assessment;
+using engine::AssessedCondition;
+using engine::AssessedRedFlag;
+using engine::AssessmentIssue;
+using engine::CostInfo;
+using engine::Criterion;
+using engine::Data;
+using engine::Datum;
+using engine::EvidenceStatement;
+using engine::FollowUpInstrument;
+using engine::FoundContraindication;
+using engine::MedicationHoldResult;
+using engine::MissingDataItem;
+using engine::NextStep;
+using engine::ProcedurePlan;
+using engine::Recommendation;
+using engine::SourceInfo;
 
 namespace {
 
@@ -22,12 +39,45 @@ json::value OptionalNumber(const std::optional<double>& value) {
   return number;
 }
 
+json::value OptionalString(const std::optional<std::string>& value) {
+  return value ? json::value(*value) : json::value(nullptr);
+}
+
+json::array DataJson(const Data& data) {
+  json::array array;
+  for (const Datum& datum : data) {
+    json::object object;
+    object["reference"] = datum.reference;
+    object["display"] = datum.display;
+    object["date"] = OptionalString(datum.date);
+    object["value"] = OptionalString(datum.value);
+    array.push_back(std::move(object));
+  }
+  return array;
+}
+
+json::object MissingJson(const MissingDataItem& item) {
+  json::object object;
+  object["id"] = item.id;
+  object["display"] = item.display;
+  if (item.title != item.display) object["title"] = item.title;
+  if (item.order_code) {
+    object["order_code"] = json::object{
+        {"system", item.order_code->system}, {"code", item.order_code->code}, {"display", item.order_code->display}};
+  }
+  return object;
+}
+
 json::object CriterionJson(const Criterion& criterion) {
   json::object object;
   object["id"] = criterion.id;
   if (!criterion.display.empty()) object["display"] = criterion.display;
   object["met"] = criterion.met ? json::value(*criterion.met) : json::value(nullptr);
   object["evidence"] = Strings(criterion.evidence);
+  object["data"] = DataJson(criterion.data);
+  if (!criterion.looked_for.empty()) object["looked_for"] = criterion.looked_for;
+  if (criterion.decides_stage) object["decides_stage"] = true;
+  if (criterion.missing) object["missing"] = MissingJson(*criterion.missing);
   if (criterion.unverified) object["unverified"] = true;
   return object;
 }
@@ -41,7 +91,10 @@ json::object RecommendationJson(const Recommendation& item) {
   object["target"] = item.target ? json::value(*item.target) : json::value(nullptr);
   object["display"] = item.display;
   object["status"] = item.status;
+  object["status_reason"] = item.status_reason;
   object["summary"] = item.summary;
+  object["done"] = item.done ? json::value(*item.done) : json::value(nullptr);
+  if (!item.done_data.empty()) object["done_data"] = DataJson(item.done_data);
   json::array evidence;
   for (const EvidenceStatement& statement : item.evidence) {
     json::object entry;
@@ -56,6 +109,15 @@ json::object RecommendationJson(const Recommendation& item) {
   json::array rationale;
   for (const Criterion& criterion : item.rationale) rationale.push_back(CriterionJson(criterion));
   object["rationale"] = std::move(rationale);
+  if (!item.pre_checks.empty()) {
+    json::array checks;
+    for (const Criterion& check : item.pre_checks) checks.push_back(CriterionJson(check));
+    object["pre_checks"] = std::move(checks);
+  }
+  if (item.order_code) {
+    object["order_code"] = json::object{
+        {"system", item.order_code->system}, {"code", item.order_code->code}, {"display", item.order_code->display}};
+  }
   json::array contraindications;
   for (const FoundContraindication& found : item.contraindications) {
     json::object entry;
@@ -63,6 +125,7 @@ json::object RecommendationJson(const Recommendation& item) {
     entry["kind"] = found.kind;
     entry["display"] = found.display;
     entry["evidence"] = Strings(found.evidence);
+    entry["data"] = DataJson(found.data);
     if (found.unverified) entry["unverified"] = true;
     contraindications.push_back(std::move(entry));
   }
@@ -82,6 +145,8 @@ json::object RecommendationJson(const Recommendation& item) {
       entry["restart_hours_after"] = OptionalNumber(hold.restart_hours_after);
       if (!hold.note.empty()) entry["note"] = hold.note;
       entry["evidence"] = Strings(hold.evidence);
+      entry["data"] = DataJson(hold.data);
+      entry["sources"] = Strings(hold.sources);
       if (hold.unverified) entry["unverified"] = true;
       holds.push_back(std::move(entry));
     }
@@ -168,26 +233,38 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
   patient["reference"] = assessment.patient_reference;
   patient["age"] = assessment.age ? json::value(*assessment.age) : json::value(nullptr);
   patient["sex"] = assessment.sex ? json::value(*assessment.sex) : json::value(nullptr);
+  patient["deceased"] = assessment.deceased ? json::value(*assessment.deceased) : json::value(nullptr);
+  if (assessment.deceased_on) patient["deceased_on"] = *assessment.deceased_on;
+  if (!assessment.patient_note.empty()) patient["note"] = assessment.patient_note;
   root["patient"] = std::move(patient);
   root["evaluated_at"] = assessment.evaluated_at;
   json::object kb;
   kb["name"] = assessment.kb_name;
   kb["version"] = assessment.kb_version;
   root["knowledge_base"] = std::move(kb);
-  root["stage"] = assessment.stage;
+  root["stage"] = assessment.stage.id;
+  root["stage_display"] = assessment.stage.display;
+  root["stage_reason"] = assessment.stage_reason;
   json::array conditions;
   for (const AssessedCondition& condition : assessment.conditions) {
     json::object object;
     object["id"] = condition.id;
     object["display"] = condition.display;
-    object["stage"] = condition.stage;
+    object["stage"] = condition.stage.id;
+    object["stage_display"] = condition.stage.display;
     object["stage_reason"] = condition.stage_reason;
+    object["headline"] = condition.headline;
     object["chronic"] = condition.chronic ? json::value(*condition.chronic) : json::value(nullptr);
     object["targets"] = Strings(condition.targets);
     json::array criteria;
     for (const Criterion& criterion : condition.criteria) criteria.push_back(CriterionJson(criterion));
     object["criteria"] = std::move(criteria);
     object["evidence"] = Strings(condition.evidence);
+    object["data"] = DataJson(condition.data);
+    json::array missing;
+    for (const MissingDataItem& item : condition.missing_data) missing.push_back(MissingJson(item));
+    object["missing_data"] = std::move(missing);
+    object["sources"] = Strings(condition.sources);
     conditions.push_back(std::move(object));
   }
   root["conditions"] = std::move(conditions);
@@ -197,6 +274,8 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
     object["id"] = flag.id;
     object["display"] = flag.display;
     object["evidence"] = Strings(flag.evidence);
+    object["data"] = DataJson(flag.data);
+    object["sources"] = Strings(flag.sources);
     if (flag.unverified) object["unverified"] = true;
     red_flags.push_back(std::move(object));
   }
@@ -210,16 +289,12 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
     object["kind"] = step.kind;
     object["display"] = step.display;
     if (!step.condition.empty()) object["condition"] = step.condition;
+    if (!step.option.empty()) object["option"] = step.option;
     next_steps.push_back(std::move(object));
   }
   root["next_steps"] = std::move(next_steps);
   json::array missing;
-  for (const MissingDataItem& item : assessment.missing_data) {
-    json::object object;
-    object["id"] = item.id;
-    object["display"] = item.display;
-    missing.push_back(std::move(object));
-  }
+  for (const MissingDataItem& item : assessment.missing_data) missing.push_back(MissingJson(item));
   root["missing_data"] = std::move(missing);
   json::array issues;
   for (const AssessmentIssue& issue : assessment.issues) {
@@ -231,6 +306,17 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
   }
   root["issues"] = std::move(issues);
   root["unverified_facts"] = Strings(assessment.unverified_facts);
+  json::array sources;
+  for (const SourceInfo& source : assessment.sources) {
+    json::object object;
+    object["id"] = source.id;
+    object["reference"] = source.reference;
+    if (!source.url.empty()) object["url"] = source.url;
+    if (!source.doi.empty()) object["doi"] = source.doi;
+    if (source.unverified) object["unverified"] = true;
+    sources.push_back(std::move(object));
+  }
+  root["sources"] = std::move(sources);
   json::value value(std::move(root));
   if (!pretty) return json::serialize(value);
   std::string out;
@@ -239,4 +325,4 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
   return out;
 }
 
-}  // namespace regenpath::engine
+}  // namespace regenpath::report

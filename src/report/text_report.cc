@@ -1,4 +1,4 @@
-#include "engine/text_report.h"
+#include "report/text_report.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,24 @@
 #include <map>
 #include <set>
 
-namespace regenpath::engine {
+namespace regenpath::report {
+
+using engine::AssessedCondition;
+using engine::AssessedRedFlag;
+using engine::Assessment;
+using engine::AssessmentIssue;
+using engine::Criterion;
+using engine::Data;
+using engine::Datum;
+using engine::EvidenceStatement;
+using engine::FollowUpInstrument;
+using engine::FoundContraindication;
+using engine::MedicationHoldResult;
+using engine::MissingDataItem;
+using engine::NextStep;
+using engine::ProcedurePlan;
+using engine::Recommendation;
+using engine::SourceInfo;
 
 namespace {
 
@@ -24,14 +41,6 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
   return text;
 }
 
-std::string RefList(const std::vector<std::string>& refs) {
-  if (refs.empty()) return std::string();
-  std::vector<std::string> shown(refs.begin(), refs.begin() + std::min<size_t>(refs.size(), 3));
-  std::string text = " [" + Join(shown, ", ");
-  if (refs.size() > 3) text += fmt::format(", +{}", refs.size() - 3);
-  return text + "]";
-}
-
 std::string Mark(const std::optional<bool>& met) {
   if (!met) return "?";
   return *met ? "+" : "-";
@@ -42,18 +51,41 @@ std::string Number(double value) {
   return fmt::format("{}", value);
 }
 
-std::string StageText(std::string_view stage) {
-  if (stage == "urgent-referral") return "URGENT REFERRAL";
-  if (stage == "oncology-integrative") return "INTEGRATIVE ONCOLOGY";
-  if (stage == "conventional-care") return "CONVENTIONAL FIRST-LINE CARE";
-  if (stage == "diagnostic-evaluation") return "DIAGNOSTIC EVALUATION";
-  if (stage == "regenerative-candidate") return "REGENERATIVE CANDIDATE";
-  return "NOT APPLICABLE (no pain condition in scope)";
+// "naproxen 500 MG Oral Tablet 2024-03-02 [MedicationRequest/m1]".
+std::string DatumText(const Datum& datum) {
+  std::string text = datum.display;
+  if (datum.value && !datum.value->empty()) text += ": " + *datum.value;
+  if (datum.date) text += ", " + datum.date->substr(0, 10);
+  return text + " [" + datum.reference + "]";
 }
+
+// The data behind a finding, at most `max`, one per line under `indent`.
+std::string DataLines(const Data& data, std::string_view indent, size_t max = 4) {
+  std::string out;
+  for (size_t index = 0; index < data.size() && index < max; ++index) {
+    out += fmt::format("{}{}\n", indent, DatumText(data[index]));
+  }
+  if (data.size() > max) out += fmt::format("{}(+{} more)\n", indent, data.size() - max);
+  return out;
+}
+
+std::string CriterionLines(const Criterion& criterion, std::string_view indent) {
+  std::string out = fmt::format("{}{} {}{}\n", indent, Mark(criterion.met), criterion.display,
+                                criterion.unverified ? " (unverified threshold)" : "");
+  const std::string inner = std::string(indent) + "    ";
+  out += DataLines(criterion.data, inner);
+  if (criterion.data.empty() && !criterion.looked_for.empty()) {
+    out += fmt::format("{}looked for: {}\n", inner, criterion.looked_for);
+  }
+  if (!criterion.met && criterion.missing) out += fmt::format("{}missing: {}\n", inner, criterion.missing->display);
+  return out;
+}
+
+bool Open(const Recommendation& item) { return item.status == "consider" || item.status == "recommended"; }
 
 }  // namespace
 
-std::string AssessmentToText(const Assessment& assessment, const knowledge::KnowledgeBase& kb) {
+std::string AssessmentToText(const Assessment& assessment) {
   std::string out;
   std::string who = assessment.patient_reference;
   std::vector<std::string> facts;
@@ -61,35 +93,46 @@ std::string AssessmentToText(const Assessment& assessment, const knowledge::Know
   if (assessment.age) facts.push_back(fmt::format("{} y", *assessment.age));
   if (!facts.empty()) who += " (" + Join(facts, ", ") + ")";
   out += fmt::format("regenpath assessment of {} as of {}\n", who, assessment.evaluated_at);
-  out += fmt::format("Knowledge base {} {}. Decision support for a clinician: check every criterion and source.\n\n",
+  if (assessment.deceased == true) {
+    out += fmt::format("DECEASED: {}\n", assessment.stage_reason);
+  }
+  if (!assessment.patient_note.empty()) out += fmt::format("NOTE: {}\n", assessment.patient_note);
+  out += fmt::format("Knowledge base {} {}. Decision support for a clinician: check every criterion and source.\n",
                      assessment.kb_name, assessment.kb_version);
-  out += fmt::format("STAGE: {}\n", StageText(assessment.stage));
+  out += "Criteria: + met, - not met, ? unknown (data missing); the data behind each are listed under it.\n\n";
+  out += fmt::format("STAGE: {}\n", assessment.stage.heading);
+  if (!assessment.stage_reason.empty() && assessment.deceased != true) {
+    out += fmt::format("  {}\n", assessment.stage_reason);
+  }
 
   if (!assessment.red_flags.empty()) {
     out += "\nRED FLAGS: urgent evaluation, no elective injection\n";
     for (const AssessedRedFlag& flag : assessment.red_flags) {
-      out += fmt::format("  !! {}{}{}\n", flag.display, flag.unverified ? " (unverified criterion)" : "",
-                         RefList(flag.evidence));
+      out += fmt::format("  !! {}{}\n", flag.display, flag.unverified ? " (unverified criterion)" : "");
+      out += DataLines(flag.data, "       ");
     }
   }
 
-  std::set<std::string> cited;
   for (const AssessedCondition& condition : assessment.conditions) {
-    out += fmt::format("\n== {}: {}{}\n", condition.display, StageText(condition.stage), RefList(condition.evidence));
-    for (const Criterion& criterion : condition.criteria) {
-      out += fmt::format("   {} {}{}{}\n", Mark(criterion.met), criterion.display,
-                         criterion.unverified ? " (unverified threshold)" : "", RefList(criterion.evidence));
-    }
+    out += fmt::format("\n== {}: {}\n", condition.display, condition.stage.heading);
+    out += fmt::format("   {}\n", condition.headline);
+    out += DataLines(condition.data, "   recorded as: ", 2);
+    for (const Criterion& criterion : condition.criteria) out += CriterionLines(criterion, "   ");
     // Conventional care and diagnostics in one line per status (a clinician
     // scans them); the rest, regenerative options above all, in full.
     for (std::string_view category : {"conventional", "diagnostic"}) {
       std::map<std::string, std::vector<std::string>> by_status;
       for (const Recommendation& item : assessment.recommendations) {
         if (item.condition != condition.id || item.category != category) continue;
-        bool done = std::any_of(item.rationale.begin(), item.rationale.end(),
-                                [](const Criterion& criterion) { return criterion.id == "done" && criterion.met == true; });
-        by_status[item.status].push_back(item.display + (done ? " (done)" : ""));
-        for (const EvidenceStatement& evidence : item.evidence) cited.insert(evidence.source);
+        std::string shown = item.display;
+        if (item.done == true) {
+          shown += " (done";
+          if (!item.done_data.empty() && item.done_data.front().date) {
+            shown += " " + item.done_data.front().date->substr(0, 10);
+          }
+          shown += ")";
+        }
+        by_status[item.status].push_back(shown);
       }
       if (by_status.empty()) continue;
       out += fmt::format("  {}:\n", category == "conventional" ? "Conventional care" : "Diagnostic evaluation");
@@ -102,24 +145,23 @@ std::string AssessmentToText(const Assessment& assessment, const knowledge::Know
     for (const Recommendation& item : assessment.recommendations) {
       if (item.condition != condition.id || item.category == "conventional" || item.category == "diagnostic") continue;
       out += fmt::format("  {:<16} {} [{}]\n", Upper(item.status), item.display, item.category);
-      if (!item.rationale.empty() && !item.rationale.front().display.empty()) {
-        out += fmt::format("      why: {}\n", item.rationale.front().display);
-      }
+      if (!item.status_reason.empty()) out += fmt::format("      why: {}\n", item.status_reason);
+      for (const Criterion& criterion : item.rationale) out += CriterionLines(criterion, "      ");
       for (const FoundContraindication& found : item.contraindications) {
-        out += fmt::format("      {} contraindication: {}{}{}\n", found.kind, found.display,
-                           found.unverified ? " (unverified)" : "", RefList(found.evidence));
+        out += fmt::format("      {} contraindication: {}{}\n", found.kind, found.display,
+                           found.unverified ? " (unverified)" : "");
+        out += DataLines(found.data, "          ", 2);
       }
       if (!item.evidence.empty()) {
         std::vector<std::string> sides;
         for (const EvidenceStatement& evidence : item.evidence) {
-          cited.insert(evidence.source);
           sides.push_back(fmt::format("{} {}{} ({}{})", evidence.source, evidence.direction,
                                       evidence.level.empty() ? "" : ", " + evidence.level, evidence.confidence,
                                       evidence.confidence == "U" ? " unverified" : ""));
         }
         out += fmt::format("      evidence: {}\n", Join(sides, " | "));
       }
-      if (item.procedure && (item.status == "consider" || item.status == "recommended")) {
+      if (item.procedure && Open(item)) {
         const ProcedurePlan& plan = *item.procedure;
         if (!plan.image_guidance.empty()) {
           out += fmt::format("      procedure: {} guidance; {} bleeding risk{}\n", Join(plan.image_guidance, " or "),
@@ -127,16 +169,24 @@ std::string AssessmentToText(const Assessment& assessment, const knowledge::Know
                              plan.bleeding_risk_note.empty() ? "" : " (" + plan.bleeding_risk_note + ")");
         }
         if (!plan.protocol.empty()) out += fmt::format("      protocol: {}\n", plan.protocol);
+        for (const Criterion& check : item.pre_checks) {
+          if (check.met == true && !check.data.empty()) {
+            out += fmt::format("      pre-check {}: {}\n", check.display, DatumText(check.data.front()));
+          } else {
+            out += fmt::format("      pre-check {}: MISSING\n", check.display);
+          }
+        }
         for (const MedicationHoldResult& hold : plan.medication_holds) {
           std::string before = hold.hold_days_before ? "hold " + Number(*hold.hold_days_before) + " days before"
                                                      : "shared decision on holding";
           std::string after = hold.restart_hours_after ? ", restart " + Number(*hold.restart_hours_after) + " h after" : "";
-          out += fmt::format("      hold {}: {}{}{}{}\n", hold.medication, before, after,
-                             hold.note.empty() ? "" : " — " + hold.note, RefList(hold.evidence));
+          out += fmt::format("      hold {}: {}{}{}\n", hold.medication, before, after,
+                             hold.note.empty() ? "" : " — " + hold.note);
+          out += DataLines(hold.data, "          ", 2);
         }
         if (!plan.monitoring.empty()) out += fmt::format("      monitor: {}\n", Join(plan.monitoring, ", "));
       }
-      if (item.follow_up && (item.status == "consider" || item.status == "recommended")) {
+      if (item.follow_up && Open(item)) {
         std::vector<std::string> instruments;
         for (const FollowUpInstrument& instrument : item.follow_up->instruments) {
           instruments.push_back(instrument.mcid.empty() ? instrument.id : instrument.id + " (MCID " + instrument.mcid + ")");
@@ -153,8 +203,7 @@ std::string AssessmentToText(const Assessment& assessment, const knowledge::Know
           range = fmt::format("from ${}", Number(*item.cost->usd_low));
         }
         if (!range.empty() && !item.cost->per.empty()) range += " per " + item.cost->per;
-        out += fmt::format("      cost: {}{}{}{}{}\n", range, range.empty() ? "" : "; ",
-                           item.cost->coverage,
+        out += fmt::format("      cost: {}{}{}{}{}\n", range, range.empty() ? "" : "; ", item.cost->coverage,
                            item.cost->billing_codes.empty() ? "" : " (" + Join(item.cost->billing_codes, ", ") + ")",
                            item.cost->unverified ? " (unverified)" : "");
       }
@@ -176,11 +225,10 @@ std::string AssessmentToText(const Assessment& assessment, const knowledge::Know
     out += "\nUNVERIFIED FACTS USED (confidence U: check before relying on them)\n";
     for (const std::string& fact : assessment.unverified_facts) out += fmt::format("  - {}\n", fact);
   }
-  if (!cited.empty()) {
+  if (!assessment.sources.empty()) {
     out += "\nSOURCES\n";
-    for (const std::string& id : cited) {
-      const knowledge::Citation* citation = kb.FindCitation(id);
-      out += fmt::format("  [{}] {}\n", id, citation != nullptr ? citation->reference : "(not in the knowledge base)");
+    for (const SourceInfo& source : assessment.sources) {
+      out += fmt::format("  [{}] {}{}\n", source.id, source.reference, source.unverified ? " (unverified)" : "");
     }
   }
   if (!assessment.issues.empty()) {
@@ -194,4 +242,4 @@ std::string AssessmentToText(const Assessment& assessment, const knowledge::Know
   return out;
 }
 
-}  // namespace regenpath::engine
+}  // namespace regenpath::report

@@ -1,4 +1,4 @@
-#include "cdshooks/response_invariants.h"
+#include "tests/cdshooks/response_invariants.h"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,379 @@
+// The orchestration of one assessment (Assessor, see assessor.h): the patient,
+// red flags, patient-level contraindications and medications, each condition
+// with its stage and options, the overall stage and the sources.
+#include "engine/assessor.h"
+
+#include <fmt/format.h>
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+namespace regenpath::engine {
+
+namespace {
+
+using knowledge::Confidence;
+
+// The integer age in whole years at `now`, if the birth date is known to the day.
+std::optional<int> AgeAt(const DateTime& birth, const DateTime& now) {
+  if (birth.precision() < DateTimePrecision::kDay) return std::nullopt;
+  int age = now.year() - birth.year();
+  if (now.month() < birth.month() || (now.month() == birth.month() && now.day() < birth.day())) --age;
+  return age;
+}
+
+}  // namespace
+
+std::string FillTemplate(std::string text, const std::vector<std::pair<std::string_view, std::string>>& values) {
+  for (const auto& [name, value] : values) {
+    const std::string placeholder = "{" + std::string(name) + "}";
+    for (size_t at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size())) {
+      text.replace(at, placeholder.size(), value);
+    }
+  }
+  return text;
+}
+
+StageInfo Assessor::StageOf(const std::string& id) const {
+  const knowledge::Stage* stage = kb_.FindStage(id);
+  if (stage == nullptr) return StageInfo{id, id, id, id, id, id, "info", 0, false};
+  return StageInfo{stage->id,      stage->display,        stage->title,     stage->heading,
+                   stage->summary, stage->order_headline, stage->indicator, stage->priority,
+                   stage->offers_regenerative};
+}
+
+void Assessor::AddMissing(const MissingDataItem& item) {
+  bool known = std::any_of(missing_.begin(), missing_.end(), [&](const MissingDataItem& m) { return m.id == item.id; });
+  if (!known) missing_.push_back(item);
+}
+
+Assessment Assessor::Run(const PatientSelection& selection, const fhir::Document& original) {
+  Assessment out;
+  out.kb_name = kb_.name();
+  out.kb_version = kb_.version();
+  out.evaluated_at = evaluator_.now().ToString();
+  for (const fhir::Issue& issue : original.issues()) {
+    out.issues.push_back(
+        AssessmentIssue{std::string(fhir::IssueSeverityName(issue.severity)), issue.message, issue.location});
+  }
+  DescribePatient(selection, out);
+  // The engine's own matchers read these two as variables.
+  evaluator_.Patient("active-conditions");
+  evaluator_.Patient("active-medications");
+  FindRedFlags(out);
+  FindContraindications();
+  FindCurrentMedications();
+  if (const auto& escalation = kb_.bleeding_risk_escalation()) {
+    escalate_bleeding_risk_ = Truth(evaluator_.Patient(escalation->definition), false) == true;
+    if (escalate_bleeding_risk_ && escalation->confidence == Confidence::kU) {
+      NoteUnverified(fmt::format("bleeding-risk escalation: {}", escalation->display));
+    }
+  }
+  for (const auto& matcher : tables_.conditions) AssessCondition(*matcher.condition, matcher.matches, out);
+
+  const knowledge::PathwaySettings& pathway = kb_.pathway();
+  if (deceased_) {
+    out.stage = StageOf(pathway.deceased_stage);
+    out.stage_reason = FillTemplate(pathway.deceased_reason, {{"on", out.deceased_on ? " on " + *out.deceased_on : ""}});
+  } else if (out.conditions.empty()) {
+    out.stage = StageOf(pathway.fallback_stage);
+    out.stage_reason = pathway.no_condition_reason;
+  } else {
+    // The overall stage: the condition stage with the lowest priority number.
+    const AssessedCondition* first = &out.conditions.front();
+    for (const AssessedCondition& condition : out.conditions) {
+      if (condition.stage.priority < first->stage.priority) first = &condition;
+    }
+    out.stage = first->stage;
+    out.stage_reason = first->stage_reason;
+  }
+  if (!deceased_) AddPatientNextSteps(out);
+  out.missing_data = missing_;
+  for (AssessmentIssue& issue : evaluator_.issues()) out.issues.push_back(std::move(issue));
+  out.unverified_facts.assign(unverified_.begin(), unverified_.end());
+  CollectSources(out);
+  return out;
+}
+
+void Assessor::DescribePatient(const PatientSelection& selection, Assessment& out) {
+  out.patient_reference = "Patient/" + (selection.patient_id.empty() ? std::string("unknown") : selection.patient_id);
+  // One issue per other patient, naming how many of its resources were left out.
+  std::vector<std::string> owners;
+  for (const std::string& owner : selection.excluded_owner) {
+    if (std::find(owners.begin(), owners.end(), owner) == owners.end()) owners.push_back(owner);
+  }
+  for (const std::string& owner : owners) {
+    std::vector<std::string> refs;
+    size_t count = 0;
+    for (size_t index = 0; index < selection.excluded.size(); ++index) {
+      if (selection.excluded_owner[index] != owner) continue;
+      if (++count <= 3) refs.push_back(ReferenceOf(*selection.excluded[index]));
+    }
+    out.issues.push_back(AssessmentIssue{
+        "warning",
+        fmt::format("{} resource(s) of another patient ({}) were excluded: this assessment uses {}'s data only",
+                    count, owner, out.patient_reference),
+        fmt::format("{}{}", fmt::join(refs, ", "), count > refs.size() ? ", ..." : "")});
+  }
+  const fhir::Node* patient = nullptr;
+  for (const fhir::Node* resource : evaluator_.record().resources()) {
+    if (resource->type_name() == "Patient") {
+      patient = resource;
+      break;
+    }
+  }
+  if (patient == nullptr) {
+    if (selection.inferred) {
+      out.patient_note = fmt::format(
+          "The record has no Patient resource: it is assessed as {}, the one patient its resources name; age, sex "
+          "and vital status are unknown.",
+          out.patient_reference);
+      out.issues.push_back(AssessmentIssue{"warning", out.patient_note, ""});
+    } else {
+      out.issues.push_back(AssessmentIssue{"warning", "the record has no Patient resource", ""});
+    }
+    return;
+  }
+  if (const fhir::Node* gender = patient->Child("gender"); gender != nullptr && gender->has_value()) {
+    out.sex = std::string(gender->text());
+  }
+  // A deceased patient's age is the age at death; no treatment stage is given.
+  DateTime age_at = evaluator_.now();
+  out.deceased = false;
+  if (const fhir::Node* deceased = patient->Child("deceased"); deceased != nullptr && deceased->has_value()) {
+    std::optional<DateTime> when = DateTime::ParseDateTime(deceased->text());
+    if (when) {
+      age_at = *when;
+      out.deceased_on = when->ToString();
+    }
+    deceased_ = when.has_value() || deceased->text() == "true";
+    out.deceased = deceased_;
+    if (deceased_) {
+      out.issues.push_back(AssessmentIssue{
+          "warning", fmt::format("the patient is recorded as deceased{}", when ? " on " + when->ToString() : ""),
+          patient->Path() + ".deceased"});
+    }
+  }
+  if (const fhir::Node* birth = patient->Child("birthDate"); birth != nullptr && birth->has_value()) {
+    // (An invalid birthDate is already an issue from the parser.)
+    std::optional<DateTime> date = DateTime::ParseDate(birth->text());
+    if (date) out.age = AgeAt(*date, age_at);
+  }
+}
+
+void Assessor::FindRedFlags(Assessment& out) {
+  for (const knowledge::RedFlag& flag : kb_.red_flags()) {
+    const Collection& found = evaluator_.Patient(flag.definition);
+    if (Truth(found, false) != true) continue;
+    AssessedRedFlag result{flag.id, flag.display, {}, {}, flag.confidence == Confidence::kU, flag.sources};
+    data_.Append(found, result.evidence, result.data);
+    if (result.unverified) NoteUnverified(fmt::format("red flag '{}'", flag.display));
+    out.red_flags.push_back(std::move(result));
+  }
+}
+
+void Assessor::FindContraindications() {
+  // Contraindications that do not depend on a condition, found once.
+  for (const knowledge::Contraindication& item : kb_.contraindications()) {
+    const knowledge::Definition* definition = kb_.FindDefinition(item.definition);
+    if (definition == nullptr || definition->scope == knowledge::DefinitionScope::kCondition) continue;
+    const Collection& found = evaluator_.Patient(item.definition);
+    if (Truth(found, false) != true) continue;
+    auto& [refs, data] = patient_contraindications_[item.id];
+    std::set<std::string> seen;
+    EvidenceOf(*definition, true, refs, data, seen);
+  }
+}
+
+void Assessor::FindCurrentMedications() {
+  for (const auto& matcher : tables_.holds) {
+    const Collection& found = evaluator_.EvaluateExpression(matcher.matches, "medication " + matcher.hold->medication);
+    if (found.empty()) continue;
+    CurrentMedication current{matcher.hold, {}, {}};
+    data_.Append(found, current.evidence, current.data);
+    current_medications_.push_back(std::move(current));
+  }
+}
+
+void Assessor::AssessCondition(const knowledge::Condition& condition, const fhirpath::CompiledExpression& matcher,
+                               Assessment& out) {
+  const Collection& found = evaluator_.EvaluateExpression(matcher, "condition " + condition.id);
+  if (found.empty()) return;
+  const Collection resources = found;
+  evaluator_.EnterCondition(resources, condition.targets);
+  current_condition_ = &condition;
+  current_resources_ = &resources;
+
+  AssessedCondition assessed;
+  assessed.id = condition.id;
+  assessed.display = condition.display;
+  assessed.targets = condition.targets;
+  assessed.sources = condition.sources;
+  data_.Append(resources, assessed.evidence, assessed.data);
+  DecideStage(condition, assessed);
+  if (deceased_) {
+    // No treatment stage for a patient who has died: the criteria stay (they
+    // are the record), the options and next steps do not.
+    assessed.stage = StageOf(kb_.pathway().deceased_stage);
+    for (Criterion& criterion : assessed.criteria) criterion.decides_stage = false;
+    assessed.stage_reason = FillTemplate(kb_.pathway().deceased_reason,
+                                         {{"on", out.deceased_on ? " on " + *out.deceased_on : ""}});
+    assessed.headline = assessed.stage.summary;
+    out.conditions.push_back(std::move(assessed));
+    current_resources_ = nullptr;
+    return;
+  }
+  assessed.stage_reason = StageReason(assessed);
+  for (const Criterion& criterion : assessed.criteria) {
+    if (!criterion.met && criterion.missing) {
+      AddMissing(*criterion.missing);
+      assessed.missing_data.push_back(*criterion.missing);
+    }
+  }
+
+  const size_t first_option = out.recommendations.size();
+  for (const auto* ids : {&condition.first_line, &condition.diagnostics, &condition.regenerative,
+                          &condition.integrative, &condition.referral}) {
+    for (const std::string& id : *ids) AddOption(id, condition, assessed, out);
+  }
+
+  // The headline never contradicts the options: a stage that offers
+  // regenerative options says how many are open, or that none is.
+  const knowledge::Stage* stage = kb_.FindStage(assessed.stage.id);
+  // This condition's missing data: its unknown criteria (above), its
+  // regenerative options' unknown criteria, and the pre-procedure checks of
+  // the options still open.
+  auto note_missing = [&](const Criterion& criterion) {
+    if (criterion.met == true || !criterion.missing) return;
+    bool listed = std::any_of(assessed.missing_data.begin(), assessed.missing_data.end(),
+                              [&](const MissingDataItem& item) { return item.id == criterion.missing->id; });
+    if (!listed) assessed.missing_data.push_back(*criterion.missing);
+  };
+  size_t open = 0;
+  for (size_t index = first_option; index < out.recommendations.size(); ++index) {
+    const Recommendation& option = out.recommendations[index];
+    if (option.category != "regenerative") continue;
+    const bool offered = option.status == "recommended" || option.status == "consider";
+    if (offered) ++open;
+    for (const Criterion& criterion : option.rationale) {
+      if (!criterion.met) note_missing(criterion);
+    }
+    if (offered) {
+      for (const Criterion& check : option.pre_checks) note_missing(check);
+    }
+  }
+  assessed.headline =
+      FillTemplate(assessed.stage.summary, {{"open", std::to_string(open)}, {"s", open == 1 ? "" : "s"}});
+  if (stage != nullptr && !stage->summary_none_open.empty() && open == 0) {
+    assessed.headline = stage->summary_none_open;
+    assessed.stage_reason += " — " + stage->summary_none_open;
+  }
+  out.conditions.push_back(std::move(assessed));
+  current_resources_ = nullptr;
+}
+
+void Assessor::AddOption(const std::string& id, const knowledge::Condition& condition, AssessedCondition& assessed,
+                         Assessment& out) {
+  const knowledge::Option* option = kb_.FindOption(id);
+  if (option == nullptr) return;
+  // Options with a `when` are listed only for the patients it selects.
+  if (!option->when.empty()) {
+    const Collection& selected = evaluator_.InCondition(option->when);
+    const knowledge::Definition* when = kb_.FindDefinition(option->when);
+    std::optional<bool> applies = Truth(selected, when != nullptr && when->missing_data.has_value());
+    // Unknown (e.g. no birth date for an adults-only option): not listed,
+    // but the data that would decide it is.
+    if (!applies && when != nullptr && when->missing_data) AddMissing(MissingItem(*when->missing_data));
+    if (applies != true) return;
+  }
+  Recommendation recommendation;
+  recommendation.id = option->id;
+  recommendation.condition = condition.id;
+  recommendation.category = option->category;
+  recommendation.therapy = option->therapy;
+  if (!option->target.empty()) recommendation.target = option->target;
+  recommendation.display = option->display;
+  recommendation.summary = option->summary.empty() ? option->display : option->summary;
+  for (const knowledge::Evidence& evidence : option->evidence) {
+    recommendation.evidence.push_back(EvidenceStatement{evidence.source, evidence.level, evidence.direction,
+                                                        evidence.statement,
+                                                        std::string(knowledge::ConfidenceName(evidence.confidence))});
+    if (evidence.confidence == Confidence::kU) {
+      NoteUnverified(fmt::format("evidence of {} from {}", option->id, evidence.source));
+    }
+  }
+  for (const std::string& criterion_id : option->criteria) {
+    Criterion criterion = EvaluateCriterion(criterion_id, condition);
+    if (!criterion.met && criterion.missing) AddMissing(*criterion.missing);
+    recommendation.rationale.push_back(std::move(criterion));
+  }
+  if (!option->done.empty()) {
+    if (const knowledge::Definition* done = kb_.FindDefinition(option->done)) {
+      recommendation.done = Truth(evaluator_.InCondition(done->id), false) == true;
+      Refs refs;
+      std::set<std::string> seen;
+      if (*recommendation.done) EvidenceOf(*done, true, refs, recommendation.done_data, seen);
+    }
+  }
+  if (const knowledge::ValueSet* valueset = kb_.FindValueSet(option->id)) {
+    for (const knowledge::Concept& entry : valueset->concepts) {
+      if (entry.prefix || entry.code.empty() || entry.system.empty()) continue;
+      recommendation.order_code = OrderCode{entry.system, entry.code, entry.display};
+      break;
+    }
+  }
+  DecideStatus(*option, assessed, recommendation);
+  if (option->procedure || !option->monitoring.empty()) recommendation.procedure = PlanProcedure(*option, recommendation);
+  if (option->follow_up) {
+    FollowUpPlan plan;
+    for (const std::string& instrument_id : option->follow_up->instruments) {
+      const knowledge::Instrument* instrument = kb_.FindInstrument(instrument_id);
+      if (instrument == nullptr) continue;
+      plan.instruments.push_back(FollowUpInstrument{instrument->id, instrument->loinc, instrument->mcid});
+      if (instrument->confidence == Confidence::kU) NoteUnverified(fmt::format("instrument {}", instrument->display));
+    }
+    plan.schedule_weeks = option->follow_up->schedule_weeks;
+    recommendation.follow_up = std::move(plan);
+  }
+  if (option->cost) {
+    const knowledge::Cost& cost = *option->cost;
+    recommendation.cost = CostInfo{cost.usd_low, cost.usd_high, cost.per, cost.coverage, cost.billing_codes,
+                                   cost.confidence == Confidence::kU};
+    if (cost.confidence == Confidence::kU) NoteUnverified(fmt::format("cost of {}", option->id));
+  }
+  AddNextSteps(assessed, recommendation, out);
+  out.recommendations.push_back(std::move(recommendation));
+}
+
+void Assessor::CollectSources(Assessment& out) const {
+  std::vector<std::string> ids;
+  auto add = [&](const std::string& id) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  };
+  for (const AssessedRedFlag& flag : out.red_flags) {
+    for (const std::string& id : flag.sources) add(id);
+  }
+  for (const AssessedCondition& condition : out.conditions) {
+    for (const std::string& id : condition.sources) add(id);
+  }
+  for (const Recommendation& recommendation : out.recommendations) {
+    for (const EvidenceStatement& evidence : recommendation.evidence) add(evidence.source);
+    if (!recommendation.procedure) continue;
+    for (const MedicationHoldResult& hold : recommendation.procedure->medication_holds) {
+      for (const std::string& id : hold.sources) add(id);
+    }
+  }
+  for (const std::string& id : ids) {
+    SourceInfo source{id, "(not in the knowledge base)", "", "", false};
+    if (const knowledge::Citation* citation = kb_.FindCitation(id)) {
+      source.reference = citation->reference;
+      source.url = citation->url;
+      source.doi = citation->doi;
+      source.unverified = citation->confidence == Confidence::kU;
+    }
+    out.sources.push_back(std::move(source));
+  }
+}
+
+}  // namespace regenpath::engine

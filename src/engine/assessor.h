@@ -1,0 +1,129 @@
+// Assessor: one assessment of one patient's record (internal to the engine).
+//
+// Engine::Assess builds one per call. Its work is split by concept:
+//   assessor.cc        orchestration: patient, red flags, conditions, overall stage
+//   criteria.cc        criteria, criterion roles, stage rules, their evidence
+//   option_status.cc   an option's status from the pathway's status rules
+//   procedure_plan.cc  procedure plan, bleeding-risk ladder, holds, pre-checks
+//   next_steps.cc      next steps from the pathway's next-step rules
+// Every rule it applies comes from the knowledge base (pathway.yaml); the
+// C++ knows how to evaluate the tables, not what they say.
+#ifndef REGENPATH_ENGINE_ASSESSOR_H_
+#define REGENPATH_ENGINE_ASSESSOR_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/assessment.h"
+#include "engine/datum_reader.h"
+#include "engine/patient_scope.h"
+#include "engine/record_evaluator.h"
+#include "knowledge/knowledge_base.h"
+
+namespace regenpath::engine {
+
+// What Engine::Create compiles once and every assessment reads.
+struct EngineTables {
+  struct ConditionMatcher {
+    const knowledge::Condition* condition = nullptr;
+    fhirpath::CompiledExpression matches;  // this condition's resources among the active conditions
+  };
+  struct HoldMatcher {
+    const knowledge::MedicationHold* hold = nullptr;
+    fhirpath::CompiledExpression matches;  // the patient's active requests for this drug
+  };
+  std::vector<ConditionMatcher> conditions;
+  std::vector<HoldMatcher> holds;
+  // Definition id -> what it looks for (note, value sets, parameters), for
+  // criteria without data.
+  std::unordered_map<std::string, std::string> looked_for;
+};
+
+// A criterion's truth from a definition's value: a single Boolean is itself;
+// resources or other values mean "found" (true); empty is false, or unknown
+// when `empty_is_unknown` (the definition says what missing data would settle it).
+std::optional<bool> Truth(const Collection& values, bool empty_is_unknown);
+
+// "{name}" placeholders of `text` replaced by their values.
+std::string FillTemplate(std::string text, const std::vector<std::pair<std::string_view, std::string>>& values);
+
+class Assessor {
+ public:
+  Assessor(const knowledge::KnowledgeBase& kb, const EngineTables& tables, const fhir::Document& record,
+           const DateTime& now)
+      : kb_(kb), tables_(tables), evaluator_(kb, record, now), data_(kb, record, now) {}
+
+  // `original`: the record as read (its data issues are reported); the
+  // evaluator's record is `original` without `selection.excluded`.
+  Assessment Run(const PatientSelection& selection, const fhir::Document& original);
+
+ private:
+  struct CurrentMedication {
+    const knowledge::MedicationHold* hold;
+    Refs evidence;
+    Data data;
+  };
+
+  // assessor.cc
+  void DescribePatient(const PatientSelection& selection, Assessment& out);
+  void FindRedFlags(Assessment& out);
+  void FindContraindications();
+  void FindCurrentMedications();
+  void AssessCondition(const knowledge::Condition& condition, const fhirpath::CompiledExpression& matcher,
+                       Assessment& out);
+  void AddOption(const std::string& id, const knowledge::Condition& condition, AssessedCondition& assessed,
+                 Assessment& out);
+  void CollectSources(Assessment& out) const;
+  StageInfo StageOf(const std::string& id) const;
+  void NoteUnverified(std::string fact) { unverified_.insert(std::move(fact)); }
+  void AddMissing(const MissingDataItem& item);
+
+  // criteria.cc
+  Criterion EvaluateCriterion(const std::string& id, const knowledge::Condition& condition);
+  Criterion FromDefinition(std::string id, const knowledge::Definition& definition);
+  std::optional<bool> EvaluateRule(const knowledge::RuleExpr& rule, const knowledge::Condition& condition,
+                                   std::vector<Criterion>& criteria, std::vector<std::string>* used);
+  void DecideStage(const knowledge::Condition& condition, AssessedCondition& assessed);
+  // The resources behind a definition's value: those of its `evidence`
+  // definition, else its own, else (a Boolean) those of the definitions it
+  // uses that found something, and the condition's own resources when it
+  // reads %condition and `met`.
+  void EvidenceOf(const knowledge::Definition& definition, bool met, Refs& refs, Data& data,
+                  std::set<std::string>& seen);
+  std::string StageReason(const AssessedCondition& assessed) const;
+  MissingDataItem MissingItem(const knowledge::MissingData& missing) const;
+
+  // option_status.cc
+  void DecideStatus(const knowledge::Option& option, const AssessedCondition& assessed,
+                    Recommendation& recommendation);
+
+  // procedure_plan.cc
+  ProcedurePlan PlanProcedure(const knowledge::Option& option, Recommendation& recommendation);
+  std::vector<MedicationHoldResult> HoldsFor(const knowledge::Procedure& procedure, const std::string& bleeding_risk);
+  void CheckPreProcedure(const knowledge::Procedure& procedure, Recommendation& recommendation);
+
+  // next_steps.cc
+  void AddNextSteps(const AssessedCondition& assessed, const Recommendation& recommendation, Assessment& out);
+  void AddPatientNextSteps(Assessment& out);
+
+  const knowledge::KnowledgeBase& kb_;
+  const EngineTables& tables_;
+  RecordEvaluator evaluator_;
+  DatumReader data_;
+  bool deceased_ = false;
+  bool escalate_bleeding_risk_ = false;
+  const knowledge::Condition* current_condition_ = nullptr;
+  const Collection* current_resources_ = nullptr;
+  std::map<std::string, std::pair<Refs, Data>> patient_contraindications_;
+  std::vector<CurrentMedication> current_medications_;
+  std::vector<MissingDataItem> missing_;
+  std::set<std::string> unverified_;
+  std::vector<std::string> cited_;  // citation ids in first-use order
+};
+
+}  // namespace regenpath::engine
+
+#endif  // REGENPATH_ENGINE_ASSESSOR_H_

@@ -1,0 +1,242 @@
+// Criteria, criterion roles and stage rules, with the patient data behind
+// each criterion (Assessor, see assessor.h).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/assessor.h"
+#include "fhirpath/operations.h"
+
+namespace regenpath::engine {
+
+namespace {
+
+using knowledge::Confidence;
+
+bool Contains(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+}  // namespace
+
+std::optional<bool> Truth(const Collection& values, bool empty_is_unknown) {
+  if (values.empty()) return empty_is_unknown ? std::nullopt : std::optional<bool>(false);
+  if (values.size() == 1) {
+    std::optional<fhirpath::Value> value = fhirpath::ToSystem(values.front());
+    if (value && value->type() == fhirpath::ValueType::kBoolean) return value->boolean();
+  }
+  return true;
+}
+
+MissingDataItem Assessor::MissingItem(const knowledge::MissingData& missing) const {
+  MissingDataItem item{missing.id, missing.display, missing.display, std::nullopt};
+  // A test the knowledge base has a value set for (platelet count,
+  // hemoglobin) can be ordered: its title names it, its first code orders it.
+  if (const knowledge::ValueSet* valueset = kb_.FindValueSet(missing.id)) {
+    if (!valueset->title.empty()) item.title = valueset->title;
+    for (const knowledge::Concept& entry : valueset->concepts) {
+      if (entry.prefix || entry.code.empty() || entry.system.empty()) continue;
+      item.order_code = OrderCode{entry.system, entry.code, entry.display};
+      break;
+    }
+  }
+  return item;
+}
+
+void Assessor::EvidenceOf(const knowledge::Definition& definition, bool met, Refs& refs, Data& data,
+                          std::set<std::string>& seen) {
+  if (!seen.insert(definition.id).second) return;
+  const size_t before = refs.size();
+  if (!definition.evidence.empty()) {
+    if (const knowledge::Definition* named = kb_.FindDefinition(definition.evidence)) {
+      data_.Append(evaluator_.InCondition(named->id), refs, data);
+      if (refs.size() > before) return;
+    }
+  }
+  const Collection& values = evaluator_.InCondition(definition.id);
+  data_.Append(values, refs, data);
+  if (refs.size() > before) return;
+  if (values.empty() && seen.size() > 1) return;  // a used definition that found nothing: no data of its own
+  // A Boolean: the data of what it was computed from (definitions that found
+  // something; those that found nothing add nothing).
+  for (const std::string& used : definition.uses) {
+    if (const knowledge::Definition* dependency = kb_.FindDefinition(used)) {
+      EvidenceOf(*dependency, met, refs, data, seen);
+    }
+  }
+  // What it says of the condition itself (chronic from its onset, ...), when
+  // that made it true.
+  if (met && current_resources_ != nullptr && definition.scope == knowledge::DefinitionScope::kCondition &&
+      definition.expression.find("%condition") != std::string::npos) {
+    data_.Append(*current_resources_, refs, data);
+  }
+}
+
+Criterion Assessor::FromDefinition(std::string id, const knowledge::Definition& definition) {
+  Criterion criterion;
+  criterion.id = std::move(id);
+  criterion.display = definition.note.empty() ? definition.id : definition.note;
+  const Collection& values = evaluator_.InCondition(definition.id);
+  criterion.met = Truth(values, definition.missing_data.has_value());
+  std::set<std::string> seen;
+  EvidenceOf(definition, criterion.met == true, criterion.evidence, criterion.data, seen);
+  if (criterion.met != true || criterion.data.empty()) {
+    auto looked = tables_.looked_for.find(definition.id);
+    criterion.looked_for = looked != tables_.looked_for.end() ? looked->second : definition.id;
+  }
+  for (const std::string& used : definition.uses) {
+    const knowledge::Parameter* parameter = kb_.FindParameter(used);
+    if (parameter != nullptr && parameter->confidence == Confidence::kU) {
+      criterion.unverified = true;
+      NoteUnverified(fmt::format("parameter '{}' = {}", parameter->id, parameter->ValueText()));
+    }
+  }
+  if (!criterion.met && definition.missing_data) criterion.missing = MissingItem(*definition.missing_data);
+  return criterion;
+}
+
+Criterion Assessor::EvaluateCriterion(const std::string& id, const knowledge::Condition& condition) {
+  const knowledge::CriterionRole* role = kb_.FindCriterionRole(id);
+  std::string definition_id = id;
+  if (role != nullptr) {
+    if (!role->condition_fact.empty()) {
+      // A fact of the condition in the knowledge base, not of the record.
+      auto fact = condition.facts.find(role->condition_fact);
+      const bool value = fact != condition.facts.end() && fact->second;
+      Criterion criterion{id, role->display.empty() ? id : role->display, value};
+      criterion.looked_for = fmt::format("knowledge base (conditions.yaml): {} {} {}", condition.display,
+                                         value ? "is" : "is not", role->condition_fact);
+      return criterion;
+    }
+    if (role->bound_by_condition) {
+      auto bound = condition.roles.find(role->id);
+      if (bound == condition.roles.end()) {
+        Criterion criterion{id, role->unbound_display, role->unbound_met};
+        criterion.looked_for = fmt::format("knowledge base (conditions.yaml): {} names no '{}' criterion",
+                                           condition.display, role->id);
+        return criterion;
+      }
+      definition_id = bound->second;
+    } else {
+      definition_id = role->definition;
+    }
+  }
+  const knowledge::Definition* definition = kb_.FindDefinition(definition_id);
+  if (definition == nullptr) {
+    // kb check refuses this; kept safe for a knowledge base loaded unchecked.
+    Criterion criterion{id, id, std::nullopt};
+    criterion.looked_for = fmt::format("'{}' is not defined in the knowledge base", definition_id);
+    return criterion;
+  }
+  Criterion criterion = FromDefinition(id, *definition);
+  if (role != nullptr && !role->display.empty()) criterion.display = role->display;
+  return criterion;
+}
+
+std::optional<bool> Assessor::EvaluateRule(const knowledge::RuleExpr& rule, const knowledge::Condition& condition,
+                                           std::vector<Criterion>& criteria, std::vector<std::string>* used) {
+  using Kind = knowledge::RuleExpr::Kind;
+  switch (rule.kind) {
+    case Kind::kAlways:
+      return true;
+    case Kind::kCriterion: {
+      if (used != nullptr && !Contains(*used, rule.criterion)) used->push_back(rule.criterion);
+      auto known = std::find_if(criteria.begin(), criteria.end(),
+                                [&](const Criterion& criterion) { return criterion.id == rule.criterion; });
+      if (known != criteria.end()) return known->met;
+      Criterion criterion = EvaluateCriterion(rule.criterion, condition);
+      std::optional<bool> met = criterion.met;
+      criteria.push_back(std::move(criterion));
+      return met;
+    }
+    case Kind::kNot: {
+      std::optional<bool> operand = EvaluateRule(rule.operands[0], condition, criteria, used);
+      if (!operand) return std::nullopt;
+      return !*operand;
+    }
+    case Kind::kAll: {
+      bool unknown = false;
+      for (const knowledge::RuleExpr& operand : rule.operands) {
+        std::optional<bool> value = EvaluateRule(operand, condition, criteria, used);
+        if (value == false) return false;
+        if (!value) unknown = true;
+      }
+      return unknown ? std::nullopt : std::optional<bool>(true);
+    }
+    case Kind::kAny: {
+      bool unknown = false;
+      for (const knowledge::RuleExpr& operand : rule.operands) {
+        std::optional<bool> value = EvaluateRule(operand, condition, criteria, used);
+        if (value == true) return true;
+        if (!value) unknown = true;
+      }
+      return unknown ? std::nullopt : std::optional<bool>(false);
+    }
+  }
+  return std::nullopt;
+}
+
+void Assessor::DecideStage(const knowledge::Condition& condition, AssessedCondition& assessed) {
+  // The first stage whose rule holds (or is unknown and applies on unknown).
+  std::vector<Criterion> criteria;
+  std::vector<std::string> earlier;  // criteria of the rules that did not apply
+  std::vector<std::string> deciding;
+  std::string stage_id = kb_.pathway().fallback_stage;
+  for (const knowledge::Stage& stage : kb_.stages()) {
+    if (!stage.when) continue;
+    std::vector<std::string> used;
+    std::optional<bool> holds = EvaluateRule(*stage.when, condition, criteria, &used);
+    if (holds == true || (!holds && stage.apply_on_unknown)) {
+      stage_id = stage.id;
+      // A rule without criteria (always) is decided by every earlier rule
+      // having failed.
+      deciding = used.empty() ? earlier : used;
+      break;
+    }
+    for (const std::string& id : used) {
+      if (!Contains(earlier, id)) earlier.push_back(id);
+    }
+  }
+  // Every role the pathway defines is reported, also when no rule needed it
+  // (chronic: acute or chronic matters to every reader).
+  for (const knowledge::CriterionRole& role : kb_.criterion_roles()) {
+    if (role.always_report) {
+      bool known = std::any_of(criteria.begin(), criteria.end(), [&](const Criterion& c) { return c.id == role.id; });
+      if (!known) criteria.push_back(EvaluateCriterion(role.id, condition));
+    }
+  }
+  for (Criterion& criterion : criteria) criterion.decides_stage = Contains(deciding, criterion.id);
+  const std::string& chronic_id = kb_.pathway().chronic_criterion;
+  auto chronic = std::find_if(criteria.begin(), criteria.end(), [&](const Criterion& c) { return c.id == chronic_id; });
+  if (chronic != criteria.end()) assessed.chronic = chronic->met;
+  assessed.criteria = std::move(criteria);
+  assessed.stage = StageOf(stage_id);
+}
+
+std::string Assessor::StageReason(const AssessedCondition& assessed) const {
+  const knowledge::PathwaySettings& pathway = kb_.pathway();
+  std::string reasons;
+  for (const Criterion& criterion : assessed.criteria) {
+    if (!criterion.decides_stage) continue;
+    if (!reasons.empty()) reasons += "; ";
+    const std::string& state = !criterion.met ? pathway.state_unknown
+                               : *criterion.met ? pathway.state_met
+                                                : pathway.state_not_met;
+    std::string shown;
+    if (!criterion.data.empty()) {
+      const Datum& datum = criterion.data.front();
+      shown = datum.display;
+      if (datum.date) shown += " " + datum.date->substr(0, 10);
+      if (datum.value && datum.reference.starts_with("Observation/")) shown += " " + *datum.value;
+      if (criterion.data.size() > 1) shown += fmt::format(" (+{})", criterion.data.size() - 1);
+    } else if (!criterion.looked_for.empty() && criterion.met != true) {
+      shown = pathway.no_data;
+    }
+    reasons += fmt::format("{}: {}{}", criterion.display, state, shown.empty() ? "" : " — " + shown);
+  }
+  std::string reason = fmt::format("{}: {}", assessed.display, assessed.stage.display);
+  if (!reasons.empty()) reason += " (" + reasons + ")";
+  return reason;
+}
+
+}  // namespace regenpath::engine

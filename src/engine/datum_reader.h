@@ -1,0 +1,52 @@
+// DatumReader: shows record resources as data a clinician can check
+// ({reference, display, date, value}), with the knowledge base's datum views
+// (knowledge/datum-views.yaml).
+//
+// One DatumReader serves one assessment on one thread; it caches the datum
+// of each resource it has read. Display only: nothing it reads changes a
+// finding.
+#ifndef REGENPATH_ENGINE_DATUM_READER_H_
+#define REGENPATH_ENGINE_DATUM_READER_H_
+
+#include <unordered_map>
+
+#include "common/date_time.h"
+#include "engine/assessment.h"
+#include "fhir/document.h"
+#include "fhirpath/compiled_expression.h"
+#include "knowledge/knowledge_base.h"
+
+namespace regenpath::engine {
+
+using fhirpath::Collection;
+
+class DatumReader {
+ public:
+  DatumReader(const knowledge::KnowledgeBase& kb, const fhir::Document& record, const DateTime& now)
+      : kb_(kb), record_(record), now_(now) {}
+
+  // The datum of a resource of the record.
+  const Datum& Of(const fhir::Node& resource);
+
+  // The data of the distinct resources among `values` (their enclosing
+  // resources for element values), in order; appended to `data` and their
+  // references to `refs`, skipping those already there.
+  void Append(const Collection& values, Refs& refs, Data& data);
+
+ private:
+  std::optional<std::string> First(const std::optional<fhirpath::CompiledExpression>& expression,
+                                   const fhir::Node& resource);
+
+  const knowledge::KnowledgeBase& kb_;
+  const fhir::Document& record_;
+  DateTime now_;
+  fhirpath::Workspace workspace_;
+  std::unordered_map<const fhir::Node*, Datum> cache_;
+};
+
+// "Condition/abc" for a resource node.
+std::string ReferenceOf(const fhir::Node& resource);
+
+}  // namespace regenpath::engine
+
+#endif  // REGENPATH_ENGINE_DATUM_READER_H_

@@ -1,0 +1,161 @@
+#include "engine/patient_scope.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "fhir/parser.h"
+
+namespace regenpath::engine {
+
+namespace {
+
+// The reference elements that put a resource in a patient's compartment, for
+// the resource types the knowledge base reads (FHIR R4 CompartmentDefinition
+// "patient"): subject (Condition, Observation, Procedure, MedicationRequest,
+// MedicationAdministration, DiagnosticReport, ImagingStudy, CarePlan,
+// Encounter, ...), patient (AllergyIntolerance, Immunization, ...),
+// beneficiary (Coverage).
+constexpr std::string_view kPatientReferences[] = {"subject", "patient", "beneficiary"};
+
+std::string_view IdOf(const fhir::Node& resource) {
+  const fhir::Node* id = resource.Child("id");
+  return id != nullptr && id->has_value() ? id->text() : std::string_view();
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string PatientOf(const fhir::Node& resource, const fhir::Document& record) {
+  if (resource.type_name() == "Patient") return std::string(IdOf(resource));
+  for (std::string_view name : kPatientReferences) {
+    const fhir::Node* reference = resource.Child(name);
+    if (reference == nullptr) continue;
+    const fhir::Node* text = reference->Child("reference");
+    if (text == nullptr || !text->has_value()) continue;
+    std::string_view value = text->text();
+    if (const fhir::Node* target = record.Resolve(value, &resource);
+        target != nullptr && target->type_name() == "Patient") {
+      return std::string(IdOf(*target));
+    }
+    // "Patient/x", "Patient/x/_history/1", or an absolute URL ending so.
+    size_t at = value.rfind("Patient/");
+    if (at == std::string_view::npos || (at > 0 && value[at - 1] != '/')) continue;
+    std::string_view id = value.substr(at + 8);
+    id = id.substr(0, id.find('/'));
+    if (!id.empty()) return std::string(id);
+  }
+  return std::string();
+}
+
+Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::optional<std::string>& requested) {
+  std::vector<const fhir::Node*> patients;
+  std::vector<std::string> named;  // patients the other resources name, in first-seen order
+  std::vector<std::string> owners(record.resources().size());
+  for (size_t index = 0; index < record.resources().size(); ++index) {
+    const fhir::Node& resource = *record.resources()[index];
+    owners[index] = PatientOf(resource, record);
+    if (resource.type_name() == "Patient") {
+      patients.push_back(&resource);
+    } else if (!owners[index].empty() && std::find(named.begin(), named.end(), owners[index]) == named.end()) {
+      named.push_back(owners[index]);
+    }
+  }
+  PatientSelection selection;
+  if (requested) {
+    auto patient = std::find_if(patients.begin(), patients.end(),
+                                [&](const fhir::Node* node) { return IdOf(*node) == *requested; });
+    if (patient != patients.end()) {
+      selection.patient = *patient;
+    } else if (std::find(named.begin(), named.end(), *requested) != named.end() ||
+               (patients.empty() && named.empty())) {
+      // Named by the resources, or a record that names nobody (nothing to exclude).
+      selection.inferred = true;
+    } else {
+      return Fail(InvalidInput(fmt::format("{}: no patient '{}' in the record", record.source_name(), *requested)));
+    }
+    selection.patient_id = *requested;
+  } else if (patients.size() > 1) {
+    std::vector<std::string> ids;
+    for (const fhir::Node* patient : patients) ids.push_back(fmt::format("Patient/{} at {}", IdOf(*patient), patient->Path()));
+    return Fail(InvalidInput(fmt::format(
+        "{}: the record holds {} Patient resources ({}); an assessment is of one patient: pick one with --patient ID",
+        record.source_name(), patients.size(), Join(ids))));
+  } else if (patients.size() == 1) {
+    selection.patient = patients.front();
+    selection.patient_id = std::string(IdOf(*patients.front()));
+  } else if (named.size() > 1) {
+    std::vector<std::string> ids;
+    for (const std::string& id : named) ids.push_back("Patient/" + id);
+    return Fail(InvalidInput(fmt::format(
+        "{}: the record has no Patient resource and its resources name {} patients ({}); pick one with --patient ID",
+        record.source_name(), named.size(), Join(ids))));
+  } else if (named.size() == 1) {
+    selection.patient_id = named.front();
+    selection.inferred = true;
+  }
+  for (size_t index = 0; index < record.resources().size(); ++index) {
+    const std::string& owner = owners[index];
+    if (owner.empty() || owner == selection.patient_id) continue;
+    // A second Patient resource with the same id as the chosen one is kept
+    // only if it is the chosen node itself.
+    selection.excluded.push_back(record.resources()[index]);
+    selection.excluded_owner.push_back("Patient/" + owner);
+  }
+  // Duplicate Patient resources with the chosen id: keep the first.
+  for (const fhir::Node* patient : patients) {
+    if (patient != selection.patient && IdOf(*patient) == selection.patient_id && selection.patient != nullptr) {
+      selection.excluded.push_back(patient);
+      selection.excluded_owner.push_back("Patient/" + selection.patient_id + " (a second Patient resource)");
+    }
+  }
+  return selection;
+}
+
+Result<fhir::Document> WithoutExcluded(const fhir::Document& record, const PatientSelection& selection,
+                                       const fhir::ElementFilter* filter) {
+  std::string json = R"({"resourceType":"Bundle","type":"collection","entry":[)";
+  bool first = true;
+  for (const fhir::Node* resource : record.resources()) {
+    if (std::find(selection.excluded.begin(), selection.excluded.end(), resource) != selection.excluded.end()) continue;
+    std::string_view raw = resource->raw_json();
+    if (raw.empty()) {
+      return Fail(InvalidInput(fmt::format("{}: the source text of {} is not available", record.source_name(),
+                                           resource->Path())));
+    }
+    if (!first) json += ',';
+    first = false;
+    json += '{';
+    // Keep fullUrl: references by urn:uuid resolve through it.
+    if (const fhir::Node* entry = resource->parent(); entry != nullptr && entry->name() == "entry") {
+      if (const fhir::Node* full_url = entry->Child("fullUrl"); full_url != nullptr && full_url->has_value()) {
+        json += R"("fullUrl":)";
+        json += '"';
+        for (char c : full_url->text()) {
+          if (c == '"' || c == '\\') json += '\\';
+          json += c;
+        }
+        json += "\",";
+      }
+    }
+    json += R"("resource":)";
+    json += raw;
+    json += '}';
+  }
+  json += "]}";
+  fhir::ParseOptions options;
+  options.filter_for_root = [filter](std::string_view) { return filter; };
+  options.report_unknown_elements = false;  // already reported on the whole record
+  fhir::Parser parser(options);
+  return parser.ParseResource(json, record.source_name());
+}
+
+}  // namespace regenpath::engine

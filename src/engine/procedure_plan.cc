@@ -1,0 +1,129 @@
+// The procedure plan of an option: image guidance, the bleeding-risk category
+// (moved along the pathway's ladder for a patient at higher bleeding risk),
+// medication holds from the patient's actual drugs, pre-procedure checks with
+// their values (Assessor, see assessor.h).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/assessor.h"
+
+namespace regenpath::engine {
+
+namespace {
+
+using knowledge::Confidence;
+
+bool Open(const std::string& status) {
+  // The statuses under which an option is offered; the ladder's first two.
+  return status == "recommended" || status == "consider";
+}
+
+}  // namespace
+
+ProcedurePlan Assessor::PlanProcedure(const knowledge::Option& option, Recommendation& recommendation) {
+  ProcedurePlan plan;
+  plan.monitoring = option.monitoring;
+  if (!option.procedure) return plan;
+  const knowledge::Procedure& procedure = *option.procedure;
+  plan.image_guidance = procedure.image_guidance;
+  plan.bleeding_risk = procedure.bleeding_risk;
+  plan.bleeding_risk_note = procedure.bleeding_risk_note;
+  plan.protocol = procedure.protocol;
+  plan.pre_checks = procedure.pre_checks;
+  if (escalate_bleeding_risk_ && !procedure.bleeding_risk.empty()) {
+    // ASRA 2018: a patient at higher bleeding risk moves up the ladder.
+    const std::vector<std::string>& ladder = kb_.pathway().bleeding_risk_ladder;
+    auto at = std::find(ladder.begin(), ladder.end(), procedure.bleeding_risk);
+    if (at != ladder.end() && at + 1 != ladder.end()) {
+      const int steps = kb_.bleeding_risk_escalation()->steps;
+      const auto last = static_cast<long>(ladder.size()) - 1;
+      const auto moved = std::min<long>(at - ladder.begin() + steps, last);
+      plan.bleeding_risk = ladder[static_cast<size_t>(moved)];
+      std::string note = fmt::format("moved up from {}: {}", procedure.bleeding_risk,
+                                     kb_.bleeding_risk_escalation()->display);
+      plan.bleeding_risk_note = plan.bleeding_risk_note.empty() ? note : plan.bleeding_risk_note + "; " + note;
+    }
+  }
+  if (!procedure.bleeding_risk.empty() && recommendation.status != "contraindicated") {
+    plan.medication_holds = HoldsFor(procedure, plan.bleeding_risk);
+  }
+  if (!procedure.protocol.empty() && procedure.protocol_confidence == Confidence::kU) {
+    NoteUnverified(fmt::format("protocol of {}", option.id));
+  }
+  if (!procedure.bleeding_risk.empty() && procedure.bleeding_risk_confidence == Confidence::kU) {
+    NoteUnverified(fmt::format("bleeding-risk category of {}", option.id));
+  }
+  CheckPreProcedure(procedure, recommendation);
+  return plan;
+}
+
+void Assessor::CheckPreProcedure(const knowledge::Procedure& procedure, Recommendation& recommendation) {
+  for (const std::string& check : procedure.pre_checks) {
+    const knowledge::Definition* definition = kb_.FindDefinition(check);
+    if (definition == nullptr) continue;
+    // A pre-check is present when its definition finds the data; its value
+    // and date are in the data (the latest platelet count, ...).
+    Criterion result = FromDefinition(check, *definition);
+    result.met = !evaluator_.InCondition(check).empty();
+    if (definition->missing_data) {
+      result.display = definition->missing_data->display;
+      if (*result.met) {
+        result.missing.reset();
+      } else {
+        result.missing = MissingItem(*definition->missing_data);
+      }
+    }
+    if (!*result.met && result.missing && Open(recommendation.status)) AddMissing(*result.missing);
+    recommendation.pre_checks.push_back(std::move(result));
+  }
+}
+
+std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure& procedure,
+                                                     const std::string& bleeding_risk) {
+  std::vector<MedicationHoldResult> holds;
+  for (const CurrentMedication& current : current_medications_) {
+    const knowledge::MedicationHold& hold = *current.hold;
+    MedicationHoldResult result;
+    result.medication = hold.medication;
+    result.evidence = current.evidence;
+    result.data = current.data;
+    result.sources = hold.sources;
+    result.unverified = hold.confidence == Confidence::kU;
+    auto category = hold.holds.find(bleeding_risk);
+    std::string note;
+    if (category != hold.holds.end()) {
+      result.hold_days_before = category->second.days;
+      note = category->second.note;
+    } else {
+      note = fmt::format("no hold listed for a {}-risk procedure", bleeding_risk);
+    }
+    // An extra hold category the option asks for (PRP: platelet function),
+    // merged by the rule of medication-holds.yaml `hold_merge`.
+    if (procedure.platelet_function_holds) {
+      const knowledge::HoldMerge& merge = kb_.hold_merge();
+      auto extra = hold.holds.find(merge.category);
+      if (extra != hold.holds.end()) {
+        if (extra->second.days) {
+          if (!result.hold_days_before || *result.hold_days_before < *extra->second.days) {
+            result.hold_days_before = extra->second.days;
+          }
+        } else if (merge.shared_decision_replaces_no_hold && result.hold_days_before == 0) {
+          result.hold_days_before = std::nullopt;
+        }
+        note = note.empty() ? extra->second.note : note + "; " + extra->second.note;
+      }
+    }
+    result.restart_hours_after = hold.restart_hours;
+    if (!hold.restart_note.empty()) note = note.empty() ? hold.restart_note : note + "; restart: " + hold.restart_note;
+    if (result.unverified) {
+      note = note.empty() ? "unverified" : note + " (unverified)";
+      NoteUnverified(fmt::format("hold times for {}", hold.medication));
+    }
+    result.note = note;
+    holds.push_back(std::move(result));
+  }
+  return holds;
+}
+
+}  // namespace regenpath::engine

@@ -1,0 +1,21 @@
+// The text form of an Assessment: what a clinician reads in a minute (the
+// patient's vital status first, stage and why with the dated data behind
+// every criterion, red flags first, options with status and evidence side by
+// side, pre-procedure checks with their values, holds, monitoring and
+// follow-up, cost, sources).
+//
+// A view: it reads only the Assessment (no knowledge base, no evaluator).
+#ifndef REGENPATH_REPORT_TEXT_REPORT_H_
+#define REGENPATH_REPORT_TEXT_REPORT_H_
+
+#include <string>
+
+#include "engine/assessment.h"
+
+namespace regenpath::report {
+
+std::string AssessmentToText(const engine::Assessment& assessment);
+
+}  // namespace regenpath::report
+
+#endif  // REGENPATH_REPORT_TEXT_REPORT_H_
