@@ -55,6 +55,9 @@ struct Criterion {
   // sets, parameters, time window).
   std::string looked_for;
   bool unverified = false;  // rests on a U fact (e.g. an unverified threshold)
+  // False when it is a fact of the knowledge base, not of the record (a
+  // condition's localized source, a criterion the condition does not have).
+  bool from_record = true;
   // True for the criteria of the stage rule that decided the condition's
   // stage (what keeps it from the next stage when not met).
   bool decides_stage = false;

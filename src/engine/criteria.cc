@@ -104,6 +104,7 @@ Criterion Assessor::EvaluateCriterion(const std::string& id, const knowledge::Co
       auto fact = condition.facts.find(role->condition_fact);
       const bool value = fact != condition.facts.end() && fact->second;
       Criterion criterion{id, role->display.empty() ? id : role->display, value};
+      criterion.from_record = false;
       criterion.looked_for = fmt::format("knowledge base (conditions.yaml): {} {} {}", condition.display,
                                          value ? "is" : "is not", role->condition_fact);
       return criterion;
@@ -112,6 +113,7 @@ Criterion Assessor::EvaluateCriterion(const std::string& id, const knowledge::Co
       auto bound = condition.roles.find(role->id);
       if (bound == condition.roles.end()) {
         Criterion criterion{id, role->unbound_display, role->unbound_met};
+        criterion.from_record = false;
         criterion.looked_for = fmt::format("knowledge base (conditions.yaml): {} names no '{}' criterion",
                                            condition.display, role->id);
         return criterion;

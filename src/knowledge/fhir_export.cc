@@ -963,6 +963,33 @@ class Exporter {
                                  : fmt::format("iif({}, {}, {})", when, met, unmet);
   }
 
+  // The pathway's status rules in words, in order ("with an absolute
+  // contraindication: contraindicated (an absolute contraindication is
+  // present); ...").
+  std::string StatusRulesText() const {
+    std::vector<std::string> rules;
+    for (const StatusRule& rule : kb_.status_rules()) {
+      std::string when;
+      switch (rule.when) {
+        case StatusRule::When::kContraindication:
+          when = fmt::format("with a{} {} contraindication", rule.when_value == "absolute" ? "n" : "", rule.when_value);
+          break;
+        case StatusRule::When::kCriterion:
+          when = fmt::format("when {} holds", rule.when_value);
+          break;
+        case StatusRule::When::kStage:
+          when = fmt::format("at stage {}", rule.when_value);
+          break;
+        case StatusRule::When::kStageNot:
+          when = fmt::format("before or outside stage {}", rule.when_value);
+          break;
+      }
+      std::string status = rule.status == "lower" ? "one step lower" : rule.status;
+      rules.push_back(fmt::format("{} ({}): {}", when, Joined(rule.applies_to), status));
+    }
+    return Joined(rules, "; ");
+  }
+
   // The stage rules in order; the first that applies gives the stage, so
   // each rule's action also requires that no earlier rule applies (every
   // condition of an action must hold).
@@ -1104,10 +1131,11 @@ class Exporter {
     json::object group;
     group["id"] = "condition." + condition.id;
     Put(group, "title", condition.display);
+    std::vector<std::string> facts;
+    for (const auto& [fact, value] : condition.facts) facts.push_back(fmt::format("{}: {}", fact, value ? "yes" : "no"));
     std::string description = fmt::format("Nature: {}; targets: {}; {}.", condition.nature,
                                           condition.targets.empty() ? "none" : Joined(condition.targets),
-                                          (condition.facts.count("localized") > 0 && condition.facts.at("localized")) ? "localized, injectable pain source"
-                                                              : "not a localized, injectable pain source");
+                                          facts.empty() ? "no facts" : Joined(facts, "; "));
     if (!condition.note.empty()) description += " " + Clean(condition.note);
     description +=
         " The actions below are evaluated with %condition bound to the patient's matching Condition "
@@ -1135,14 +1163,11 @@ class Exporter {
     add(OptionGroup(condition, "diagnostics", "Diagnostic evaluation",
                     "Evaluation that localizes the pain generator before any injection.",
                     condition.diagnostics));
-    add(OptionGroup(
-        condition, "regenerative", "Regenerative options",
-        "Always listed with their evidence side by side, including the options advised against. The "
-        "strength of recommendation is the base one; it holds at stage regenerative-candidate; before "
-        "that stage, with a red flag or with active cancer the option is not recommended; an absolute "
-        "contraindication that applies makes it contraindicated and a relative one lowers it one step "
-        "(see the contraindications group).",
-        condition.regenerative));
+    add(OptionGroup(condition, "regenerative", "Regenerative options",
+                    "Always listed with their evidence side by side, including the options advised against. The "
+                    "strength of recommendation is the base one, changed by the first status rule that applies: " +
+                        StatusRulesText() + ".",
+                    condition.regenerative));
     add(OptionGroup(condition, "integrative", "Integrative options", "", condition.integrative));
     add(OptionGroup(condition, "referral", "Referral", "", condition.referral));
     group["action"] = std::move(actions);

@@ -31,8 +31,6 @@ constexpr std::string_view kBleedingRisks[] = {"low", "intermediate", "high"};
 constexpr std::string_view kStatuses[] = {"recommended", "consider", "not-recommended"};
 constexpr std::string_view kDirections[] = {"for", "against", "neutral"};
 constexpr std::string_view kIndicators[] = {"info", "warning", "critical"};
-// Facts of a condition a criterion role can read (conditions.yaml keys).
-constexpr std::string_view kConditionFacts[] = {"localized"};
 // Resource types a datum view may name besides the model's ("Resource": the fallback).
 constexpr std::string_view kFallbackDatumType = "Resource";
 // Variables the engine provides to expressions.
@@ -573,7 +571,7 @@ class Loader {
   }
 
   void ReadCondition(const YamlTree& node) {
-    CheckKeys(node, {"id", "display", "valueset", "nature", "targets", "localized", "first_line", "roles",
+    CheckKeys(node, {"id", "display", "valueset", "nature", "targets", "facts", "first_line", "roles",
                      "diagnostics", "regenerative", "integrative", "referral", "sources", "note"});
     Condition condition;
     condition.location = At(node);
@@ -582,8 +580,12 @@ class Loader {
     condition.valueset = String(node, "valueset", true);
     condition.nature = String(node, "nature", true);
     condition.targets = Strings(node, "targets");
-    for (std::string_view fact : kConditionFacts) {
-      condition.facts[std::string(fact)] = Bool(node, std::string(fact).c_str(), false);
+    if (const YamlTree& facts = node["facts"]; facts) {
+      if (!facts.IsMap()) {
+        Report(facts, "facts must be a mapping of fact -> true or false");
+      } else {
+        for (const auto& entry : facts.entries()) condition.facts[entry.first.Scalar()] = Bool(facts, entry.first.Scalar().c_str(), false);
+      }
     }
     condition.first_line = Strings(node, "first_line");
     if (const YamlTree& roles = node["roles"]; roles) {
@@ -892,9 +894,6 @@ class Loader {
     const int sources = (role.definition.empty() ? 0 : 1) + (role.bound_by_condition ? 1 : 0) +
                         (role.condition_fact.empty() ? 0 : 1);
     if (sources != 1) Report(node, "a criterion role has exactly one of definition, bound_by_condition, condition_fact");
-    if (!role.condition_fact.empty() && !OneOf(role.condition_fact, kConditionFacts)) {
-      Report(node["condition_fact"], fmt::format("condition_fact must be one of {}", Joined(kConditionFacts)));
-    }
     if (const YamlTree& unbound = node["unbound"]; unbound) {
       if (!role.bound_by_condition) Report(unbound, "unbound is only for bound_by_condition roles");
       if (unbound.IsMap()) {
@@ -1041,6 +1040,15 @@ class Loader {
     }
     for (const CriterionRole& role : kb_->criterion_roles_) {
       CheckDefinition(role.location, role.definition, "criterion role definition");
+      if (!role.condition_fact.empty()) {
+        // Every condition states the fact (true or false): a missing one is a typo, not a "false".
+        for (const Condition& condition : kb_->conditions_) {
+          if (condition.facts.find(role.condition_fact) == condition.facts.end()) {
+            Report(condition.location, fmt::format("condition '{}' does not state the fact '{}' (criterion role '{}')",
+                                                   condition.id, role.condition_fact, role.id));
+          }
+        }
+      }
       if (const Definition* definition = kb_->FindDefinition(role.definition);
           definition != nullptr && kb_->FindCriterionRole(role.definition) != nullptr && role.definition != role.id) {
         Report(role.location, fmt::format("criterion role '{}' names '{}', which is also a role", role.id, role.definition));

@@ -77,6 +77,7 @@ json::object CriterionJson(const Criterion& criterion) {
   object["data"] = DataJson(criterion.data);
   if (!criterion.looked_for.empty()) object["looked_for"] = criterion.looked_for;
   if (criterion.decides_stage) object["decides_stage"] = true;
+  if (!criterion.from_record) object["basis"] = "knowledge-base";
   if (criterion.missing) object["missing"] = MissingJson(*criterion.missing);
   if (criterion.unverified) object["unverified"] = true;
   return object;

@@ -89,6 +89,60 @@ std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, con
   return violations;
 }
 
+std::vector<std::string> CheckEvidenceCoverage(const Assessment& assessment, size_t* counts) {
+  std::vector<std::string> problems;
+  size_t checked = 0;
+  size_t met_from_record = 0;
+  auto refs_match = [](const Criterion& criterion) {
+    if (criterion.evidence.size() != criterion.data.size()) return false;
+    for (size_t index = 0; index < criterion.data.size(); ++index) {
+      if (criterion.evidence[index] != criterion.data[index].reference) return false;
+    }
+    return true;
+  };
+  auto check = [&](const Criterion& criterion, const std::string& where) {
+    if (!criterion.met) return;  // unknown: its missing data says what would settle it
+    ++checked;
+    if (criterion.data.empty() && criterion.looked_for.empty()) {
+      problems.push_back(where + " criterion " + criterion.id + " has neither data nor what was looked for");
+    }
+    if (*criterion.met && criterion.from_record) {
+      ++met_from_record;
+      if (criterion.evidence.empty()) problems.push_back(where + " criterion " + criterion.id + " is met with no resource");
+    }
+    if (!refs_match(criterion)) problems.push_back(where + " criterion " + criterion.id + ": evidence and data differ");
+    for (const Datum& datum : criterion.data) {
+      if (datum.reference.empty() || datum.display.empty()) {
+        problems.push_back(where + " criterion " + criterion.id + ": a datum without reference or display");
+      }
+    }
+  };
+  for (const AssessedCondition& condition : assessment.conditions) {
+    for (const Criterion& criterion : condition.criteria) check(criterion, "condition " + condition.id);
+    if (condition.data.empty()) problems.push_back("condition " + condition.id + " has no data");
+  }
+  for (const Recommendation& item : assessment.recommendations) {
+    for (const Criterion& criterion : item.rationale) check(criterion, "option " + item.id);
+    for (const Criterion& criterion : item.pre_checks) check(criterion, "option " + item.id + " pre-check");
+    if (item.done == true && item.done_data.empty()) problems.push_back("option " + item.id + " is done with no data");
+    for (const FoundContraindication& found : item.contraindications) {
+      if (found.data.empty()) problems.push_back("option " + item.id + " contraindication " + found.id + " has no data");
+    }
+    if (!item.procedure) continue;
+    for (const MedicationHoldResult& hold : item.procedure->medication_holds) {
+      if (hold.data.empty()) problems.push_back("option " + item.id + " hold " + hold.medication + " has no data");
+    }
+  }
+  for (const AssessedRedFlag& flag : assessment.red_flags) {
+    if (flag.data.empty()) problems.push_back("red flag " + flag.id + " has no data");
+  }
+  if (counts != nullptr) {
+    counts[0] += checked;
+    counts[1] += met_from_record;
+  }
+  return problems;
+}
+
 std::string Variation::Apply(const std::string& bundle_json) const {
   std::string added;
   for (const std::string& resource : resources) added += R"({"resource":)" + resource + "},";

@@ -30,6 +30,16 @@ struct RecordFacts {
 //    a hold entry for each of the patient's current antithrombotics.
 std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, const RecordFacts& facts);
 
+// Returns a description of every finding whose patient data is missing:
+//  - every criterion (stage criteria, option rationale, pre-checks) that is
+//    met or not met carries at least one datum or says what was looked for;
+//  - every met criterion that rests on the record carries at least one
+//    resource reference, and its references are exactly its data's;
+//  - every red flag, contraindication and medication hold carries its data.
+// `counts` (optional) receives [criteria checked, met criteria from the
+// record].
+std::vector<std::string> CheckEvidenceCoverage(const Assessment& assessment, size_t* counts = nullptr);
+
 // A change to a record's Bundle JSON and what it implies.
 struct Variation {
   std::string name;

@@ -10,7 +10,10 @@
 //   now: 2026-06-01
 //   description: ...
 //   stage: regenerative-candidate
-//   conditions: {knee-osteoarthritis: {stage: regenerative-candidate, chronic: true}}
+//   conditions: {knee-osteoarthritis: {stage: regenerative-candidate, chronic: true,
+//                criteria: {conventional-trial: {met: true, evidence: [Procedure/pt1]}}}}
+//     (criteria: each listed criterion's `met` (true, false or null) and resources
+//      that must be among its evidence, each shown as a datum with a display)
 //   conditions_exact: true            # default true: no other condition in scope
 //   red_flags: [cauda-equina]         # the exact set (default: none)
 //   recommendations:
@@ -104,6 +107,33 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
       const YAML::Node& facts = entry.second;
       if (facts["stage"] && facts["stage"].Scalar() != found->stage.id) {
         fail("condition " + id + " stage: expected " + facts["stage"].Scalar() + ", got " + found->stage.id);
+      }
+      if (YAML::Node criteria = facts["criteria"]) {
+        for (const auto& criterion_entry : criteria) {
+          const std::string criterion_id = criterion_entry.first.Scalar();
+          auto criterion = std::find_if(found->criteria.begin(), found->criteria.end(),
+                                        [&](const Criterion& c) { return c.id == criterion_id; });
+          if (criterion == found->criteria.end()) {
+            fail("condition " + id + " has no criterion " + criterion_id);
+            continue;
+          }
+          const YAML::Node& want = criterion_entry.second;
+          if (want["met"]) {
+            std::optional<bool> expected =
+                want["met"].IsNull() ? std::nullopt : std::optional<bool>(want["met"].as<bool>());
+            if (expected != criterion->met) fail("condition " + id + " criterion " + criterion_id + ": met differs");
+          }
+          for (const std::string& reference : ListOf(want["evidence"])) {
+            auto datum = std::find_if(criterion->data.begin(), criterion->data.end(),
+                                      [&](const Datum& d) { return d.reference == reference; });
+            if (datum == criterion->data.end()) {
+              fail("condition " + id + " criterion " + criterion_id + ": evidence lacks " + reference + " (has " +
+                   Show(criterion->evidence) + ")");
+            } else if (datum->display.empty()) {
+              fail("condition " + id + " criterion " + criterion_id + ": " + reference + " shown without a display");
+            }
+          }
+        }
       }
       if (facts["chronic"]) {
         std::optional<bool> expected =
@@ -236,6 +266,8 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
   std::vector<std::string> outputs;
   std::vector<std::string> failed;  // scenarios whose expectations are not met
   int variations = 0;
+  int scenarios_with_evidence = 0;
+  size_t coverage[2] = {0, 0};
   for (const std::string& name : files) {
     SCOPED_TRACE(name);
     YAML::Node expect = YAML::LoadFile(kScenarioDir + "/" + name);
@@ -248,6 +280,10 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
     ASSERT_TRUE(record.has_value()) << record.error().message();
     Assessment assessment = *engine_->Assess(*record, *now);
     std::vector<std::string> problems = Compare(expect, assessment);
+    if (ReadFile(kScenarioDir + "/" + name).find("evidence:") != std::string::npos) ++scenarios_with_evidence;
+    for (const std::string& gap : CheckEvidenceCoverage(assessment, coverage)) {
+      ADD_FAILURE() << name << ": evidence: " << gap;
+    }
     for (const std::string& problem : problems) ADD_FAILURE() << name << ": " << problem;
     if (!problems.empty()) failed.push_back(name);
     for (const std::string& violation : CheckSafetyInvariants(assessment, RecordFacts{})) {
@@ -261,6 +297,9 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
       ++variations;
       for (const std::string& violation : CheckSafetyInvariants(varied_assessment, variation.facts)) {
         ADD_FAILURE() << name << " + " << variation.name << ": safety invariant: " << violation;
+      }
+      for (const std::string& gap : CheckEvidenceCoverage(varied_assessment, coverage)) {
+        ADD_FAILURE() << name << " + " << variation.name << ": evidence: " << gap;
       }
       outputs.push_back(report::AssessmentToJson(varied_assessment));
     }
@@ -278,7 +317,10 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
   command = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR + "/tools/validate_json_schema.py " +
             REGENPATH_SHARED_DIR + "/spec/assessment.schema.json" + files_arg;
   EXPECT_EQ(std::system(command.c_str()), 0) << "assessment JSON does not validate";
-  std::cout << files.size() << " scenarios, " << variations << " generated variations checked\n";
+  std::cout << files.size() << " scenarios, " << variations << " generated variations checked; " << coverage[0]
+            << " met / not-met criteria with their data or what was looked for, " << coverage[1]
+            << " met criteria with their resources; " << scenarios_with_evidence << " scenarios assert evidence\n";
+  EXPECT_GE(scenarios_with_evidence, 20) << "at least 20 scenarios assert the evidence behind criteria";
   if (!failed.empty()) {
     // Expectations marked "# KNOWN ISSUE" in their file describe what the engine or knowledge base must change.
     std::cout << failed.size() << " scenario(s) do not meet their expectations:";
