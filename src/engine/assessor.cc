@@ -202,6 +202,7 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
   if (found.empty()) return;
   const Collection resources = found;
   evaluator_.EnterCondition(resources, condition.targets);
+  criteria_cache_.clear();
   current_condition_ = &condition;
   current_resources_ = &resources;
 

@@ -82,7 +82,10 @@ class Assessor {
   void AddMissing(const MissingDataItem& item);
 
   // criteria.cc
+  // A criterion (a role or a definition id) in the current condition scope;
+  // evaluated once per condition.
   Criterion EvaluateCriterion(const std::string& id, const knowledge::Condition& condition);
+  Criterion EvaluateCriterionUncached(const std::string& id, const knowledge::Condition& condition);
   Criterion FromDefinition(std::string id, const knowledge::Definition& definition);
   std::optional<bool> EvaluateRule(const knowledge::RuleExpr& rule, const knowledge::Condition& condition,
                                    std::vector<Criterion>& criteria, std::vector<std::string>* used);
@@ -116,6 +119,9 @@ class Assessor {
   bool deceased_ = false;
   bool escalate_bleeding_risk_ = false;
   const knowledge::Condition* current_condition_ = nullptr;
+  // Criteria already evaluated in the current condition scope (options share
+  // their rationale, pre-checks and the status rules' criteria).
+  std::map<std::string, Criterion, std::less<>> criteria_cache_;
   const Collection* current_resources_ = nullptr;
   std::map<std::string, std::pair<Refs, Data>> patient_contraindications_;
   std::vector<CurrentMedication> current_medications_;

@@ -96,6 +96,14 @@ Criterion Assessor::FromDefinition(std::string id, const knowledge::Definition& 
 }
 
 Criterion Assessor::EvaluateCriterion(const std::string& id, const knowledge::Condition& condition) {
+  auto cached = criteria_cache_.find(id);
+  if (cached != criteria_cache_.end()) return cached->second;
+  Criterion criterion = EvaluateCriterionUncached(id, condition);
+  criteria_cache_.emplace(id, criterion);
+  return criterion;
+}
+
+Criterion Assessor::EvaluateCriterionUncached(const std::string& id, const knowledge::Condition& condition) {
   const knowledge::CriterionRole* role = kb_.FindCriterionRole(id);
   std::string definition_id = id;
   if (role != nullptr) {

@@ -12,19 +12,19 @@ std::string ReferenceOf(const fhir::Node& resource) {
          (id != nullptr && id->has_value() ? std::string(id->text()) : std::string("?"));
 }
 
-std::optional<std::string> DatumReader::First(const std::optional<fhirpath::CompiledExpression>& expression,
-                                              const fhir::Node& resource) {
-  if (!expression) return std::nullopt;
+std::optional<std::string> DatumReader::First(const knowledge::DatumField& field, const fhir::Node& resource) {
   fhirpath::EvaluationContext context;
   context.document = &record_;
   context.resource = &resource;
   context.now = now_;
   context.terminology = &kb_.terminology();
-  Result<Collection> values = expression->Evaluate(context, workspace_);
-  if (!values.has_value()) return std::nullopt;
-  for (const fhirpath::Value& value : *values) {
-    std::optional<std::string> text = fhirpath::ToStringText(value);
-    if (text && !text->empty()) return text;
+  for (const fhirpath::CompiledExpression& expression : field.compiled) {
+    Result<Collection> values = expression.Evaluate(context, workspace_);
+    if (!values.has_value()) continue;
+    for (const fhirpath::Value& value : *values) {
+      std::optional<std::string> text = fhirpath::ToStringText(value);
+      if (text && !text->empty()) return text;
+    }
   }
   return std::nullopt;
 }
@@ -35,9 +35,9 @@ const Datum& DatumReader::Of(const fhir::Node& resource) {
   Datum datum;
   datum.reference = ReferenceOf(resource);
   if (const knowledge::DatumView* view = kb_.FindDatumView(resource.type_name())) {
-    datum.display = First(view->display_compiled, resource).value_or(std::string(resource.type_name()));
-    datum.date = First(view->date_compiled, resource);
-    datum.value = First(view->value_compiled, resource);
+    datum.display = First(view->display, resource).value_or(std::string(resource.type_name()));
+    datum.date = First(view->date, resource);
+    datum.value = First(view->value, resource);
   } else {
     datum.display = std::string(resource.type_name());
   }
@@ -46,12 +46,20 @@ const Datum& DatumReader::Of(const fhir::Node& resource) {
 }
 
 void DatumReader::Append(const Collection& values, Refs& refs, Data& data) {
+  // Resources already added by this call, by node (cheaper than comparing
+  // references); those added before it, by reference.
+  const size_t before = refs.size();
+  std::vector<const fhir::Node*> added;
   for (const fhirpath::Value& value : values) {
     if (!value.is_node()) continue;
     const fhir::Node* resource = value.node()->EnclosingResource();
-    if (resource == nullptr) continue;
+    if (resource == nullptr || std::find(added.begin(), added.end(), resource) != added.end()) continue;
+    added.push_back(resource);
     const Datum& datum = Of(*resource);
-    if (std::find(refs.begin(), refs.end(), datum.reference) != refs.end()) continue;
+    if (before > 0 && std::find(refs.begin(), refs.begin() + static_cast<long>(before), datum.reference) !=
+                          refs.begin() + static_cast<long>(before)) {
+      continue;
+    }
     refs.push_back(datum.reference);
     data.push_back(datum);
   }

@@ -34,8 +34,8 @@ class DatumReader {
   void Append(const Collection& values, Refs& refs, Data& data);
 
  private:
-  std::optional<std::string> First(const std::optional<fhirpath::CompiledExpression>& expression,
-                                   const fhir::Node& resource);
+  // The text of the first item of the first alternative that yields one.
+  std::optional<std::string> First(const knowledge::DatumField& field, const fhir::Node& resource);
 
   const knowledge::KnowledgeBase& kb_;
   const fhir::Document& record_;

@@ -110,15 +110,10 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
     tables->looked_for.emplace(definition.id, LookedFor(*kb, definition));
   }
   for (const knowledge::DatumView& view : kb->datum_views()) {
-    for (const auto* expression : {&view.display_compiled, &view.date_compiled, &view.value_compiled}) {
-      if (!*expression) continue;
-      if (view.type == "Resource") {
+    for (const auto* field : {&view.display, &view.date, &view.value}) {
+      for (const fhirpath::CompiledExpression& expression : field->compiled) {
         // The fallback may meet any type: what it reads is read everywhere.
-        std::optional<std::vector<std::string>> names = (*expression)->ElementsRead("Resource");
-        if (!names) whole_tree = true;
-        if (names) read.insert(read.end(), names->begin(), names->end());
-      } else {
-        note_reads(**expression, view.type);
+        note_reads(expression, view.type);
       }
     }
   }

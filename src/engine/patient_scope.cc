@@ -34,39 +34,42 @@ std::string Join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-std::string PatientOf(const fhir::Node& resource, const fhir::Document& record) {
-  if (resource.type_name() == "Patient") return std::string(IdOf(resource));
+std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& record) {
+  if (resource.type_name() == "Patient") return IdOf(resource);
   for (std::string_view name : kPatientReferences) {
     const fhir::Node* reference = resource.Child(name);
     if (reference == nullptr) continue;
     const fhir::Node* text = reference->Child("reference");
     if (text == nullptr || !text->has_value()) continue;
     std::string_view value = text->text();
+    // "Patient/x" or "Patient/x/_history/1", also at the end of an absolute
+    // URL: read it without a lookup (the common case, on every resource).
+    size_t at = value.rfind("Patient/");
+    if (at != std::string_view::npos && (at == 0 || value[at - 1] == '/')) {
+      std::string_view id = value.substr(at + 8);
+      id = id.substr(0, id.find('/'));
+      if (!id.empty()) return id;
+    }
+    // urn:uuid:..., or a URL naming a Bundle entry: the entry it resolves to.
     if (const fhir::Node* target = record.Resolve(value, &resource);
         target != nullptr && target->type_name() == "Patient") {
-      return std::string(IdOf(*target));
+      return IdOf(*target);
     }
-    // "Patient/x", "Patient/x/_history/1", or an absolute URL ending so.
-    size_t at = value.rfind("Patient/");
-    if (at == std::string_view::npos || (at > 0 && value[at - 1] != '/')) continue;
-    std::string_view id = value.substr(at + 8);
-    id = id.substr(0, id.find('/'));
-    if (!id.empty()) return std::string(id);
   }
-  return std::string();
+  return std::string_view();
 }
 
 Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::optional<std::string>& requested) {
   std::vector<const fhir::Node*> patients;
   std::vector<std::string> named;  // patients the other resources name, in first-seen order
-  std::vector<std::string> owners(record.resources().size());
+  std::vector<std::string_view> owners(record.resources().size());
   for (size_t index = 0; index < record.resources().size(); ++index) {
     const fhir::Node& resource = *record.resources()[index];
     owners[index] = PatientOf(resource, record);
     if (resource.type_name() == "Patient") {
       patients.push_back(&resource);
     } else if (!owners[index].empty() && std::find(named.begin(), named.end(), owners[index]) == named.end()) {
-      named.push_back(owners[index]);
+      named.emplace_back(owners[index]);
     }
   }
   PatientSelection selection;
@@ -103,12 +106,12 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
     selection.inferred = true;
   }
   for (size_t index = 0; index < record.resources().size(); ++index) {
-    const std::string& owner = owners[index];
+    std::string_view owner = owners[index];
     if (owner.empty() || owner == selection.patient_id) continue;
     // A second Patient resource with the same id as the chosen one is kept
     // only if it is the chosen node itself.
     selection.excluded.push_back(record.resources()[index]);
-    selection.excluded_owner.push_back("Patient/" + owner);
+    selection.excluded_owner.push_back("Patient/" + std::string(owner));
   }
   // Duplicate Patient resources with the chosen id: keep the first.
   for (const fhir::Node* patient : patients) {

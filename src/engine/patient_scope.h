@@ -36,8 +36,9 @@ struct PatientSelection {
 
 // The id of the patient `resource` belongs to: its own id for a Patient; the
 // patient its subject, patient or beneficiary reference names ("Patient/x",
-// or a fullUrl that resolves to a Patient in `record`); "" when it names none.
-std::string PatientOf(const fhir::Node& resource, const fhir::Document& record);
+// an absolute URL ending so, or a urn / URL that resolves to a Patient in
+// `record`); "" when it names none. The view stays valid as long as `record`.
+std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& record);
 
 // Picks the patient to assess (see the file comment). Fails (kInvalidInput)
 // when the record holds several patients and `requested` is not given (the

@@ -64,7 +64,11 @@ void Assessor::CheckPreProcedure(const knowledge::Procedure& procedure, Recommen
     if (definition == nullptr) continue;
     // A pre-check is present when its definition finds the data; its value
     // and date are in the data (the latest platelet count, ...).
-    Criterion result = FromDefinition(check, *definition);
+    // (Cached per condition: every option of a condition checks the same data.)
+    const std::string key = "pre-check " + check;
+    auto cached = criteria_cache_.find(key);
+    if (cached == criteria_cache_.end()) cached = criteria_cache_.emplace(key, FromDefinition(check, *definition)).first;
+    Criterion result = cached->second;
     result.met = !evaluator_.InCondition(check).empty();
     if (definition->missing_data) {
       result.display = definition->missing_data->display;

@@ -28,13 +28,14 @@ void BuildIndex(const std::vector<T>& items, Index& index, Key key) {
 }  // namespace
 
 const Citation* KnowledgeBase::FindCitation(std::string_view id) const {
-  return FindById(citations_, id, [](const Citation& item) -> const std::string& { return item.id; });
+  return FindIndexed(citations_, citation_index_, id, [](const Citation& item) -> const std::string& { return item.id; });
 }
 const Parameter* KnowledgeBase::FindParameter(std::string_view id) const {
-  return FindById(parameters_, id, [](const Parameter& item) -> const std::string& { return item.id; });
+  return FindIndexed(parameters_, parameter_index_, id,
+                     [](const Parameter& item) -> const std::string& { return item.id; });
 }
 const ValueSet* KnowledgeBase::FindValueSet(std::string_view id) const {
-  return FindById(valuesets_, id, [](const ValueSet& item) -> const std::string& { return item.id; });
+  return FindIndexed(valuesets_, valueset_index_, id, [](const ValueSet& item) -> const std::string& { return item.id; });
 }
 const Definition* KnowledgeBase::FindDefinition(std::string_view id) const {
   return FindIndexed(definitions_, definition_index_, id,
@@ -48,6 +49,9 @@ void KnowledgeBase::IndexIds() {
   // emplace keeps the first of a repeated id, as the scan does.
   BuildIndex(definitions_, definition_index_, [](const Definition& item) -> const std::string& { return item.id; });
   BuildIndex(options_, option_index_, [](const Option& item) -> const std::string& { return item.id; });
+  BuildIndex(citations_, citation_index_, [](const Citation& item) -> const std::string& { return item.id; });
+  BuildIndex(parameters_, parameter_index_, [](const Parameter& item) -> const std::string& { return item.id; });
+  BuildIndex(valuesets_, valueset_index_, [](const ValueSet& item) -> const std::string& { return item.id; });
 }
 const Condition* KnowledgeBase::FindCondition(std::string_view id) const {
   return FindById(conditions_, id, [](const Condition& item) -> const std::string& { return item.id; });

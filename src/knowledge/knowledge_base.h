@@ -362,16 +362,19 @@ struct PathwaySettings {
   SourceLocation location;
 };
 
+// One field of a datum view: FHIRPath alternatives on the resource, tried in
+// order; the first that yields text gives the field.
+struct DatumField {
+  std::vector<std::string> expressions;
+  std::vector<fhirpath::CompiledExpression> compiled;  // filled by Load
+};
+
 // How a record resource is shown as a datum (datum-views.yaml).
 struct DatumView {
   std::string type;  // resource type; "Resource" is the fallback
-  std::string display;
-  std::string date;
-  std::string value;
-  // Filled by Load when the expressions compile.
-  std::optional<fhirpath::CompiledExpression> display_compiled;
-  std::optional<fhirpath::CompiledExpression> date_compiled;
-  std::optional<fhirpath::CompiledExpression> value_compiled;
+  DatumField display;
+  DatumField date;
+  DatumField value;
   SourceLocation location;
 };
 
@@ -482,9 +485,10 @@ class KnowledgeBase {
   bool saw_hold_merge_ = false;
   std::unique_ptr<fhirpath::Terminology> terminology_;
 
-  // Positions by id of the definitions and options (looked up for every
-  // definition an assessment evaluates), built once the loader has put them
-  // in their final order; until then lookups scan.
+  // Positions by id of the definitions, options, citations, parameters and
+  // value sets (looked up for every definition and option an assessment
+  // evaluates), built once the loader has put them in their final order;
+  // until then lookups scan.
   struct IdHash {
     using is_transparent = void;
     size_t operator()(std::string_view id) const { return std::hash<std::string_view>()(id); }
@@ -493,6 +497,9 @@ class KnowledgeBase {
   void IndexIds();
   IdIndex definition_index_;
   IdIndex option_index_;
+  IdIndex citation_index_;
+  IdIndex parameter_index_;
+  IdIndex valueset_index_;
 };
 
 // The canonical URL of a knowledge-base value set.

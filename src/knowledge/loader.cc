@@ -968,25 +968,28 @@ class Loader {
     DatumView view;
     view.location = At(node);
     view.type = String(node, "type", true);
-    view.display = String(node, "display", true);
-    view.date = String(node, "date", true);
-    view.value = String(node, "value", true);
     fhirpath::CompileOptions options;
     if (view.type != kFallbackDatumType) options.context_type = view.type;
-    const auto compile = [&](const std::string& text, const char* what,
-                             std::optional<fhirpath::CompiledExpression>& out) {
-      if (text.empty()) return;
-      Result<fhirpath::CompiledExpression> compiled = fhirpath::CompiledExpression::Compile(text, options);
-      if (compiled.has_value()) {
-        out = std::move(*compiled);
-      } else {
-        Report(node[what], fmt::format("datum view {} {} does not compile: {}", view.type, what,
-                                       compiled.error().message()));
+    const auto field = [&](const char* key, DatumField& out) {
+      const YamlTree& value = node[key];
+      if (!value) {
+        Report(node, fmt::format("missing '{}'", key));
+        return;
+      }
+      // One expression, or a list of alternatives tried in order.
+      out.expressions = value.IsSequence() ? Strings(node, key) : std::vector<std::string>{String(node, key)};
+      for (const std::string& text : out.expressions) {
+        Result<fhirpath::CompiledExpression> compiled = fhirpath::CompiledExpression::Compile(text, options);
+        if (compiled.has_value()) {
+          out.compiled.push_back(std::move(*compiled));
+        } else {
+          Report(value, fmt::format("datum view {} {} does not compile: {}", view.type, key, compiled.error().message()));
+        }
       }
     };
-    compile(view.display, "display", view.display_compiled);
-    compile(view.date, "date", view.date_compiled);
-    compile(view.value, "value", view.value_compiled);
+    field("display", view.display);
+    field("date", view.date);
+    field("value", view.value);
     kb_->datum_views_.push_back(std::move(view));
   }
 

@@ -239,7 +239,7 @@ TEST_F(OnePatientTest, TheJoinedBulkExportIsAssessedOnePatientAtATime) {
         }
       }
       ASSERT_NE(resource, nullptr) << reference;
-      const std::string owner = PatientOf(*resource, *record);
+      const std::string owner(PatientOf(*resource, *record));
       EXPECT_TRUE(owner.empty() || owner == id) << reference << " belongs to Patient/" << owner;
     }
     for (const std::string& gap : CheckEvidenceCoverage(*assessment)) ADD_FAILURE() << gap;
