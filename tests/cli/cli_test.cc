@@ -36,6 +36,7 @@ namespace fs = std::filesystem;
   if (std::getenv("REGENPATH_RUN_KNOWN_BUGS") == nullptr) GTEST_SKIP() << "bug: " << description
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 std::string DataDir() { return std::string(REGENPATH_SOURCE_DIR) + "/tests/cli/data"; }
@@ -730,4 +731,72 @@ TEST(CliRobustnessTest, ModeratelyLongChainsWork) {
 }
 
 }  // namespace
+// ---------------------------------------------------------------------------
+// assess and kb eval: one patient per run
+
+std::string ScenarioFile(const std::string& name) {
+  return std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/" + name;
+}
+
+// A Bundle holding the entries of two scenario Bundles (two patients).
+std::string TwoPatientBundle() {
+  std::string first = ReadFile(ScenarioFile("no-pain-condition.json"));
+  std::string second = ReadFile(ScenarioFile("cauda-equina-radicular.json"));
+  auto entries = [](const std::string& bundle) {
+    size_t start = bundle.find('[', bundle.find("\"entry\""));
+    size_t end = bundle.rfind(']');
+    return bundle.substr(start + 1, end - start - 1);
+  };
+  return R"({"resourceType": "Bundle", "type": "collection", "entry": [)" + entries(first) + "," + entries(second) +
+         "]}";
+}
+
+TEST(CliAssessTest, TwoPatientsExitThreeNamingThem) {
+  RunResult result = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", "-"}, TwoPatientBundle());
+  ExpectFailure(result, 3, {"Patient/no-pain-condition", "Patient/cauda-equina-radicular", "--patient"});
+}
+
+TEST(CliAssessTest, PatientPicksOneAndLeavesTheOthersDataOut) {
+  RunResult result = RunRegenpath(
+      {"assess", "--now", "2026-06-01", "--format", "json", "--patient", "no-pain-condition", "-"}, TwoPatientBundle());
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_THAT(result.out, HasSubstr(R"("reference": "Patient/no-pain-condition")"));
+  EXPECT_THAT(result.out, HasSubstr(R"("stage": "not-applicable")"));
+  // The other patient's cauda equina and radicular pain are not this patient's (they are only named,
+  // by reference, in the issue that says they were left out).
+  EXPECT_THAT(result.out, HasSubstr(R"("conditions": [])"));
+  EXPECT_THAT(result.out, HasSubstr(R"("red_flags": [])"));
+  EXPECT_THAT(result.out, Not(HasSubstr("Cauda equina"))) << "another patient's data";
+  EXPECT_THAT(result.out, HasSubstr("of another patient (Patient/cauda-equina-radicular) were excluded"));
+
+  RunResult unknown = RunRegenpath({"assess", "--now", "2026-06-01", "--patient", "nobody", "-"}, TwoPatientBundle());
+  ExpectFailure(unknown, 3, {"no patient 'nobody'"});
+}
+
+TEST(CliAssessTest, TextReportShowsTheDatedDataBehindCriteria) {
+  RunResult result =
+      RunRegenpath({"assess", "--now", "2026-06-01", "--format", "text", ScenarioFile("knee-oa-candidate.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  EXPECT_THAT(result.out, HasSubstr("STAGE: REGENERATIVE CANDIDATE"));
+  // The first-line care behind "conventional care tried", with its date and reference.
+  EXPECT_THAT(result.out, HasSubstr("naproxen 500 MG Oral Tablet: completed, 2024-10-02 "
+                                    "[MedicationRequest/knee-oa-candidate-medrx-2]"));
+  // A criterion that is not met says what was looked for.
+  EXPECT_THAT(result.out, HasSubstr("looked for: Any red flag"));
+}
+
+TEST(CliKbEvalTest, PrintsTheValueThenTheDatedDataBehindIt) {
+  RunResult result = RunRegenpath({"kb", "eval", "--now", "2026-06-01", "--condition", "knee-osteoarthritis",
+                                   "first-line-care-since-onset", ScenarioFile("knee-oa-candidate.json")});
+  ASSERT_EQ(result.exit_code, 0) << result;
+  std::vector<std::string> lines = result.OutLines();
+  ASSERT_GE(lines.size(), 2u) << result;
+  EXPECT_EQ(lines[0].front(), '[') << "the value first, as JSON";
+  EXPECT_THAT(result.out, HasSubstr("  Procedure/knee-oa-candidate-proc-2  Physical therapy"));
+  EXPECT_THAT(result.out, HasSubstr("2024-10-14"));
+
+  RunResult two = RunRegenpath({"kb", "eval", "--now", "2026-06-01", "active-conditions", "-"}, TwoPatientBundle());
+  ExpectFailure(two, 3, {"--patient"});
+}
+
 }  // namespace regenpath::cli
