@@ -395,10 +395,13 @@ TEST(CliFhirpathTest, DashReadsStdin) {
 }
 
 TEST(CliFhirpathTest, NdjsonAndBundles) {
-  RunResult ndjson =
-      RunRegenpath({"fhirpath", "Bundle.entry.resource.ofType(Patient).name.given", Data("patients.ndjson")});
+  // NDJSON: each line is its own resource, with one line of output (the
+  // blank line in the middle is not a resource and prints nothing).
+  RunResult ndjson = RunRegenpath({"fhirpath", "Patient.name.given", Data("patients.ndjson")});
   ASSERT_EQ(ndjson.exit_code, 0) << ndjson;
-  EXPECT_EQ(CanonicalJson(ndjson.out), R"(["A","B","C"])");
+  ASSERT_EQ(ndjson.OutLines().size(), 2u) << ndjson;
+  EXPECT_EQ(CanonicalJson(ndjson.OutLines()[0]), R"(["A"])");
+  EXPECT_EQ(CanonicalJson(ndjson.OutLines()[1]), R"(["B","C"])");
 
   const std::string bundle = SharedDir() +
                              "/testdata/synthea/r4-bundles-pain-subset/"
@@ -408,6 +411,43 @@ TEST(CliFhirpathTest, NdjsonAndBundles) {
        bundle});
   ASSERT_EQ(resolved.exit_code, 0) << resolved;
   EXPECT_EQ(CanonicalJson(resolved.out), R"(["Castellanos"])");
+}
+
+// A malformed NDJSON line is reported with file:line and skipped, the same
+// rule for the first line as for any other; the good lines are all evaluated
+// and the exit code (3) says that something was skipped.
+TEST(CliFhirpathTest, BadNdjsonLinesAreSkippedOnEveryLine) {
+  TempDir dir;
+  const std::string good = R"({"resourceType":"Patient","id":"p1"})";
+  const std::string good2 = R"({"resourceType":"Patient","id":"p2"})";
+  const std::string truncated = R"({"resourceType":"Patient","id":)";
+  struct Case {
+    std::string name;
+    std::string text;
+    std::vector<std::string> out;
+    std::vector<int> bad_lines;
+  };
+  const std::vector<Case> cases = {
+      {"first.ndjson", truncated + "\n" + good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {1}},
+      {"middle.ndjson", good + "\n" + truncated + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {2}},
+      {"last.ndjson", good + "\n" + good2 + "\nnot json\n", {R"(["p1"])", R"(["p2"])"}, {3}},
+      // Not named .ndjson: recognised by its lines, even with line 1 bad.
+      {"first.txt", "not json at all\n" + good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {1}},
+      {"clean.ndjson", good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {}},
+  };
+  for (const Case& c : cases) {
+    const std::string path = dir.path() + "/" + c.name;
+    std::ofstream(path) << c.text;
+    RunResult result = RunRegenpath({"fhirpath", "Patient.id", path});
+    EXPECT_EQ(result.exit_code, c.bad_lines.empty() ? 0 : 3) << c.name << result;
+    std::vector<std::string> lines = result.OutLines();
+    ASSERT_EQ(lines.size(), c.out.size()) << c.name << result;
+    for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(CanonicalJson(lines[i]), c.out[i]) << c.name;
+    for (int bad : c.bad_lines) {
+      EXPECT_THAT(result.err, HasSubstr(path + ":" + std::to_string(bad) + ":")) << c.name << result;
+    }
+    EXPECT_EQ(result.ErrLines().size(), c.bad_lines.size()) << c.name << result;
+  }
 }
 
 TEST(CliFhirpathTest, BuiltInVariables) {
