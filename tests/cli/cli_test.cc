@@ -771,3 +771,44 @@ TEST(CliRobustnessTest, ModeratelyLongChainsWork) {
 
 }  // namespace
 }  // namespace regenpath::cli
+
+namespace regenpath::cli {
+namespace {
+
+// `regenpath screen` through the executable: not on a terminal it prints
+// only a final line; shards merged by `screen merge` equal the single run;
+// usage errors exit 2 and an unreadable input exits 3, naming it.
+TEST(CliScreenTest, ScreenShardsMergeAndErrors) {
+  TempDir dir;
+  const std::string bulk = SharedDir() + "/testdata/synthea/bulk-ndjson-10-patients";
+  RunResult single = RunRegenpath({"screen", "--now", "2025-06-01", "--jobs", "2", "--output", dir.path() + "/single", bulk});
+  ASSERT_EQ(single.exit_code, 0) << single;
+  ASSERT_EQ(single.ErrLines().size(), 1u) << single;
+  EXPECT_THAT(single.err, HasSubstr("regenpath screen: 13 patients from 12 files"));
+  EXPECT_EQ(single.out, "");
+  std::vector<std::string> shards;
+  for (const std::string shard : {"0/2", "1/2"}) {
+    shards.push_back(dir.path() + "/shard" + shard.substr(0, 1));
+    RunResult run = RunRegenpath({"screen", "--now", "2025-06-01", "--shard", shard, "--output", shards.back(), bulk});
+    ASSERT_EQ(run.exit_code, 0) << run;
+  }
+  RunResult merge = RunRegenpath({"screen", "merge", "--output", dir.path() + "/merged", shards[0], shards[1]});
+  ASSERT_EQ(merge.exit_code, 0) << merge;
+  for (const std::string name : {"patients.ndjson", "patients.csv", "summary.json", "summary.txt", "MeasureReport.json",
+                                 "Group.json", "run.json", "issues.ndjson"}) {
+    EXPECT_EQ(ReadFile(dir.path() + "/single/" + name), ReadFile(dir.path() + "/merged/" + name)) << name;
+  }
+  RunResult bad_shard = RunRegenpath({"screen", "--shard", "2/2", "--output", dir.path() + "/x", bulk});
+  EXPECT_EQ(bad_shard.exit_code, 2) << bad_shard;
+  RunResult no_output = RunRegenpath({"screen", bulk});
+  EXPECT_EQ(no_output.exit_code, 2) << no_output;
+  RunResult missing = RunRegenpath({"screen", "--output", dir.path() + "/y", dir.path() + "/absent"});
+  EXPECT_EQ(missing.exit_code, 3) << missing;
+  EXPECT_THAT(missing.err, HasSubstr(dir.path() + "/absent"));
+  RunResult one_shard = RunRegenpath({"screen", "merge", "--output", dir.path() + "/z", shards[0]});
+  EXPECT_EQ(one_shard.exit_code, 3) << one_shard;
+  EXPECT_THAT(one_shard.err, HasSubstr("shard 1/2 is missing"));
+}
+
+}  // namespace
+}  // namespace regenpath::cli

@@ -1,0 +1,19 @@
+// The --now option of the commands that assess (assess, kb eval, screen).
+#ifndef REGENPATH_CLI_NOW_OPTION_H_
+#define REGENPATH_CLI_NOW_OPTION_H_
+
+#include <optional>
+#include <string>
+
+#include "common/date_time.h"
+#include "common/status.h"
+
+namespace regenpath::cli {
+
+// "--now" as a dateTime; a date alone is the start of that day in UTC;
+// absent: the system clock.
+Result<DateTime> ParseNowOption(const std::optional<std::string>& text);
+
+}  // namespace regenpath::cli
+
+#endif  // REGENPATH_CLI_NOW_OPTION_H_
