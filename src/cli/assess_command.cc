@@ -6,7 +6,7 @@
 #include <ostream>
 
 #include "cli/exit_codes.h"
-#include "cli/now_option.h"
+#include "common/now_option.h"
 #include "common/clock.h"
 #include "engine/assessment_json.h"
 #include "engine/engine.h"

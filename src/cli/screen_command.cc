@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "cli/exit_codes.h"
-#include "cli/now_option.h"
+#include "common/now_option.h"
 #include "knowledge/knowledge_base.h"
 #include "screen/screener.h"
 

@@ -1,10 +1,10 @@
-#include "cli/now_option.h"
+#include "common/now_option.h"
 
 #include <fmt/format.h>
 
 #include "common/clock.h"
 
-namespace regenpath::cli {
+namespace regenpath {
 
 Result<DateTime> ParseNowOption(const std::optional<std::string>& text) {
   if (!text) return SystemClock().Now();
@@ -20,4 +20,4 @@ Result<DateTime> ParseNowOption(const std::optional<std::string>& text) {
   return *value;
 }
 
-}  // namespace regenpath::cli
+}  // namespace regenpath
