@@ -6,22 +6,34 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <new>
+
+#include <sys/mman.h>
 
 #include "screen/compartment.h"
 
 namespace regenpath::screen {
 
+LineBatch::LineBatch(size_t capacity) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  capacity_ = (std::max(capacity, size_t{1}) + kHugePage - 1) / kHugePage * kHugePage;
+  data_.reset(static_cast<char*>(std::aligned_alloc(kHugePage, capacity_)));
+  if (data_ == nullptr) throw std::bad_alloc();
+  madvise(data_.get(), capacity_, MADV_HUGEPAGE);
+}
+
 void LineBatch::Add(std::string_view patient_id, uint32_t file, uint64_t line, std::string_view text) {
-  entries_.push_back(Entry{file, static_cast<uint32_t>(patient_id.size()), line, text_.size(),
+  entries_.push_back(Entry{file, static_cast<uint32_t>(patient_id.size()), line, size_,
                            static_cast<uint32_t>(text.size())});
-  text_.append(patient_id);
-  text_.append(text);
+  std::memcpy(data_.get() + size_, patient_id.data(), patient_id.size());
+  std::memcpy(data_.get() + size_ + patient_id.size(), text.data(), text.size());
+  size_ += patient_id.size() + text.size();
 }
 
 void LineBatch::ForEach(const std::function<void(const PatientLine&)>& visit) const {
   for (const Entry& entry : entries_) {
-    std::string_view id(text_.data() + entry.offset, entry.id_size);
-    std::string_view text(text_.data() + entry.offset + entry.id_size, entry.text_size);
+    std::string_view id(data_.get() + entry.offset, entry.id_size);
+    std::string_view text(data_.get() + entry.offset + entry.id_size, entry.text_size);
     visit(PatientLine{id, entry.file, entry.line, text});
   }
 }

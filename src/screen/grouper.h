@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -29,11 +31,23 @@ struct PatientLine {
   std::string_view text;
 };
 
-// Lines routed by one scanning thread, in one allocation.
+// Lines routed by one scanning thread, in one allocation of a fixed
+// capacity: 2 MiB-aligned and marked for transparent huge pages, since the
+// text of every line is copied here once and page faults on fresh memory
+// otherwise dominate the scan.
 class LineBatch {
  public:
+  static constexpr size_t kDefaultCapacity = size_t{2} << 20;
+
+  explicit LineBatch(size_t capacity = kDefaultCapacity);
+  LineBatch(LineBatch&&) noexcept = default;
+  LineBatch& operator=(LineBatch&&) noexcept = default;
+
+  // True when a line of `bytes` (id and text) fits in what is left.
+  bool Fits(size_t bytes) const { return size_ + bytes <= capacity_; }
+  // The line must fit (see Fits).
   void Add(std::string_view patient_id, uint32_t file, uint64_t line, std::string_view text);
-  size_t bytes() const { return text_.size() + entries_.size() * sizeof(Entry); }
+  size_t bytes() const { return capacity_ + entries_.capacity() * sizeof(Entry); }
   bool empty() const { return entries_.empty(); }
   // Calls visit for each line (views valid while the batch lives).
   void ForEach(const std::function<void(const PatientLine&)>& visit) const;
@@ -46,7 +60,12 @@ class LineBatch {
     size_t offset;  // of the id, followed by the text
     uint32_t text_size;
   };
-  std::string text_;
+  struct Free {
+    void operator()(char* data) const { std::free(data); }
+  };
+  std::unique_ptr<char, Free> data_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
   std::vector<Entry> entries_;
 };
 

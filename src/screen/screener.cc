@@ -30,8 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kBatchBytes = size_t{1} << 20;
-
 size_t JobCount(size_t requested) {
   if (requested > 0) return requested;
   return std::max<size_t>(1, std::thread::hardware_concurrency());
@@ -163,11 +161,11 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
               case LineKind::kPatientResource:
                 ++count.patient_resources;
                 if (options.shards > 1 && PatientHash(routing.patient_id) % options.shards != options.shard) return;
-                batch.Add(routing.patient_id, file_index, line_number, line);
-                if (batch.bytes() >= kBatchBytes) {
-                  status = grouper.Add(std::move(batch));
-                  batch = LineBatch();
+                if (const size_t needed = routing.patient_id.size() + line.size(); !batch.Fits(needed)) {
+                  if (!batch.empty()) status = grouper.Add(std::move(batch));
+                  batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
                 }
+                batch.Add(routing.patient_id, file_index, line_number, line);
                 return;
             }
           },
