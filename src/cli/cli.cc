@@ -72,6 +72,13 @@ int Main(int argc, char** argv) {
   screen_command->add_option("--shard", screen.shard, "I/N: only the patients whose id hash falls in shard I of N");
   screen_command->add_option("--output", screen.output_dir, "Output directory, created if absent");
   screen_command->add_option("--kb", screen.kb_dir, "Load this knowledge-base directory instead of the built-in one");
+  screen_command->add_option("--fhir-server", screen.fhir_server,
+                             "Run a Bulk Data $export at this URL (base, base/Patient or base/Group/ID) and screen "
+                             "its output");
+  screen_command->add_option("--bearer-token-file", screen.bearer_token_file,
+                             "A file holding the bearer token for --fhir-server");
+  screen_command->add_option("--download-dir", screen.download_dir,
+                             "Where --fhir-server's files go (default OUTPUT/bulk-download; a rerun resumes)");
   screen_command->add_option("INPUT", screen.inputs, "Bulk Data output directories or NDJSON files (.ndjson, .ndjson.gz)");
   ScreenCommandOptions merge;
   CLI::App* merge_command =

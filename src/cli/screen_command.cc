@@ -4,16 +4,23 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <ostream>
 #include <thread>
 
+#include "bulk/bulk_export.h"
+#include "bulk/types_read.h"
 #include "cli/exit_codes.h"
 #include "common/now_option.h"
 #include "knowledge/knowledge_base.h"
 #include "screen/screener.h"
+#include "server/http_client.h"
+#include "server/url.h"
 
 namespace regenpath::cli {
 
@@ -86,8 +93,63 @@ void FinalLine(const screen::ScreenReport& report, const std::string& output_dir
 
 }  // namespace
 
+namespace {
+
+// Runs the Bulk Data export of --fhir-server into the download directory and
+// returns it as the screening input; exit code on failure.
+int RunExport(const ScreenCommandOptions& options, const knowledge::KnowledgeBase& kb, std::string& input,
+              std::ostream& err) {
+  Result<server::HttpUrl> url = server::ParseHttpUrl(*options.fhir_server);
+  if (!url.has_value()) {
+    err << "regenpath screen: --fhir-server: " << url.error().message() << "\n";
+    return kExitUsage;
+  }
+  server::HttpClientOptions client_options;
+  client_options.timeout = std::chrono::minutes(30);
+  client_options.max_response_bytes = size_t{4} << 30;
+  // Plain HTTP only to this machine (tests, a local server); https elsewhere.
+  client_options.allow_http = server::IsLoopbackHost(url->host);
+  Result<std::unique_ptr<server::HttpClient>> client = server::CreateBeastHttpClient(client_options);
+  if (!client.has_value()) {
+    err << "regenpath screen: " << client.error().message() << "\n";
+    return kExitUsage;
+  }
+  bulk::BulkExportOptions export_options;
+  export_options.url = *options.fhir_server;
+  export_options.types = bulk::ResourceTypesRead(kb);
+  export_options.download_dir = options.download_dir.value_or(options.output_dir + "/bulk-download");
+  if (options.bearer_token_file) {
+    std::ifstream in(*options.bearer_token_file, std::ios::binary);
+    if (!in) {
+      err << "regenpath screen: " << *options.bearer_token_file << ": cannot open\n";
+      return kExitInvalidInput;
+    }
+    std::ostringstream token;
+    token << in.rdbuf();
+    export_options.bearer_token = token.str();
+    while (!export_options.bearer_token.empty() && std::isspace(static_cast<unsigned char>(export_options.bearer_token.back()))) {
+      export_options.bearer_token.pop_back();
+    }
+  }
+  Result<bulk::BulkExportReport> report = bulk::RunBulkExport(**client, export_options);
+  if (!report.has_value()) {
+    err << "regenpath screen: " << report.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  err << fmt::format("regenpath screen: bulk export: {} files ({} downloaded, {} already complete), {} retries\n",
+                     report->files.size(), report->downloaded, report->reused, report->retries);
+  input = export_options.download_dir;
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
-  if (options.inputs.empty()) {
+  if (options.fhir_server && !options.inputs.empty()) {
+    err << "regenpath screen: give either --fhir-server or INPUT, not both\n";
+    return kExitUsage;
+  }
+  if (options.inputs.empty() && !options.fhir_server) {
     err << "regenpath screen: no INPUT (a Bulk Data directory or NDJSON files)\n";
     return kExitUsage;
   }
@@ -122,6 +184,11 @@ int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
     return kExitInvalidInput;
   }
   screen_options.inputs = options.inputs;
+  if (options.fhir_server) {
+    std::string downloaded;
+    if (int code = RunExport(options, **kb, downloaded, err); code != kExitOk) return code;
+    screen_options.inputs = {downloaded};
+  }
   screen_options.now = *now;
   screen_options.now_text = now->ToString();
   screen_options.jobs = options.jobs;

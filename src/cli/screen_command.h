@@ -17,6 +17,10 @@ struct ScreenCommandOptions {
   std::string memory = "512M";
   std::optional<std::string> shard;    // "I/N"
   std::optional<std::string> kb_dir;
+  // --fhir-server: run a Bulk Data export there first (bulk/bulk_export.h).
+  std::optional<std::string> fhir_server;
+  std::optional<std::string> bearer_token_file;
+  std::optional<std::string> download_dir;  // default: <output>/bulk-download
 };
 
 // Exit: 0; 2 usage; 3 an unreadable input or unwritable output (named).
