@@ -57,10 +57,10 @@ awk -v b="$BYTES" -v p="$PATIENTS" -v s1="$S1" -v s2="$S2" -v f="$FLOOR_MBS" -v 
 
 if [ "$DASK" = 1 ]; then
   PYTHONPATH="build/python:examples" /usr/bin/time -f "%e" -o "$WORK/time-dask" /usr/bin/python3 examples/dask_screen.py \
-    --local 2 --shards 8 --now "$NOW" --memory "$MEMORY" --output "$WORK/out-dask" "$INPUT" 2> "$WORK/log-dask"
+    --local 2 --shards "${DASK_SHARDS:-2}" --now "$NOW" --memory "$MEMORY" --output "$WORK/out-dask" "$INPUT" 2> "$WORK/log-dask"
   SD=$(cat "$WORK/time-dask")
   cmp -s "$WORK/out-2/patients.ndjson" "$WORK/out-dask/patients.ndjson" && SAMED=yes || SAMED=NO
-  awk -v sd="$SD" -v s2="$S2" -v same="$SAMED" 'BEGIN {
-    printf "dask LocalCluster (2 workers, 8 shards, incl. cluster start-up): %.2f s; overhead over screen --jobs 2: %+.0f %%; output identical: %s\n",
-           sd, (sd / s2 - 1) * 100, same }'
+  awk -v sd="$SD" -v s2="$S2" -v same="$SAMED" -v shards="${DASK_SHARDS:-2}" 'BEGIN {
+    printf "dask LocalCluster (2 workers, %s shards, incl. cluster start-up): %.2f s; overhead over screen --jobs 2: %+.0f %%; output identical: %s\n",
+           shards, sd, (sd / s2 - 1) * 100, same }'
 fi
