@@ -48,7 +48,8 @@ class ProgressBar {
   void Loop() {
     const auto started = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(mutex_);
-    while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; })) {
+    // Drawn at once, then every quarter second.
+    do {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       std::string line;
       if (!progress_.assessing) {
@@ -69,7 +70,7 @@ class ProgressBar {
                            std::string(30 - filled, '.'), done, total, rate, eta);
       }
       err_ << "\r\033[K" << line << std::flush;
-    }
+    } while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; }));
   }
 
   const screen::Progress& progress_;
