@@ -246,21 +246,25 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   for (const auto& [name, counts] : stratifiers) {
     measure += first ? "\n" : ",\n";
     first = false;
-    measure += fmt::format("        {{\"code\": [{{\"text\": \"{}\"}}], \"stratum\": [{}]}}", name, Strata(*counts));
+    // FHIR arrays are never empty: a stratifier without strata has no "stratum".
+    measure += counts->empty()
+                   ? fmt::format("        {{\"code\": [{{\"text\": \"{}\"}}]}}", name)
+                   : fmt::format("        {{\"code\": [{{\"text\": \"{}\"}}], \"stratum\": [{}]}}", name, Strata(*counts));
   }
   measure += "\n      ]\n    }\n  ]\n}\n";
 
   // Group.json
   std::string group = fmt::format(
       "{{\n  \"resourceType\": \"Group\",\n  \"type\": \"person\",\n  \"actual\": true,\n"
-      "  \"name\": \"regenerative candidates\",\n  \"quantity\": {},\n  \"member\": [",
+      "  \"name\": \"regenerative candidates\",\n  \"quantity\": {}",
       candidates_.size());
+  if (!candidates_.empty()) group += ",\n  \"member\": [";
   for (size_t i = 0; i < candidates_.size(); ++i) {
     group += i == 0 ? "\n    {\"entity\": {\"reference\": " : ",\n    {\"entity\": {\"reference\": ";
     AppendJsonString(candidates_[i], group);
     group += "}}";
   }
-  group += candidates_.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  group += candidates_.empty() ? "\n}\n" : "\n  ]\n}\n";
 
   RP_RETURN_IF_ERROR(WriteWhole(partial_ + "/summary.json", json));
   RP_RETURN_IF_ERROR(WriteWhole(partial_ + "/summary.txt", text));

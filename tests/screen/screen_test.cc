@@ -401,6 +401,78 @@ TEST(ScreenTest, SummaryMeasureReportAndGroupAgreeWithThePatientLines) {
   EXPECT_EQ(uint64_t(measure["group"].at(0)["population"].at(0)["count"]), 13 - deceased);
   // The CSV has a header and a row per patient.
   EXPECT_EQ(Lines(ReadFile(dir / "out/patients.csv")).size(), 14u);
+  // Both FHIR resources validate against the FHIR R4 JSON schema.
+  const std::string command = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR +
+                              "/tools/validate_json_schema.py " + REGENPATH_SHARED_DIR +
+                              "/testdata/fhir-json-schema/fhir.schema.json " + (dir / "out/MeasureReport.json") + " " +
+                              (dir / "out/Group.json");
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+// The clinical scenarios of tests/scenarios (one patient per Bundle, each
+// with its expected stage), turned into one Bulk Data export of 81 patients:
+// every patient gets the stage its scenario expects, and the Group lists
+// exactly the regenerative candidates; both FHIR resources validate.
+TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
+  TempDir dir;
+  fs::create_directories(dir / "export");
+  const std::string scenarios = std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios";
+  std::map<std::string, std::string> lines_by_type;
+  std::map<std::string, std::string> expected_stage;  // "Patient/<id>" -> stage
+  simdjson::dom::parser parser;
+  std::vector<fs::path> bundles;
+  for (const auto& entry : fs::directory_iterator(scenarios)) {
+    if (entry.path().extension() == ".json") bundles.push_back(entry.path());
+  }
+  std::sort(bundles.begin(), bundles.end());
+  ASSERT_GT(bundles.size(), 50u);
+  for (const fs::path& bundle : bundles) {
+    simdjson::dom::element root = parser.load(bundle.string());
+    std::string patient;
+    for (simdjson::dom::element entry : root["entry"].get_array()) {
+      simdjson::dom::element resource = entry["resource"];
+      std::string type = std::string(std::string_view(resource["resourceType"]));
+      if (type == "Patient") patient = "Patient/" + std::string(std::string_view(resource["id"]));
+      lines_by_type[type] += simdjson::to_string(resource) + "\n";
+    }
+    std::string expect = ReadFile(bundle.parent_path().string() + "/" + bundle.stem().string() + ".expect.yaml");
+    size_t at = expect.find("\nstage: ");
+    ASSERT_NE(at, std::string::npos) << bundle;
+    expected_stage[patient] = expect.substr(at + 8, expect.find('\n', at + 1) - at - 8);
+  }
+  for (const auto& [type, text] : lines_by_type) std::ofstream(dir / ("export/" + type + ".ndjson")) << text;
+  ScreenOptions options;
+  options.inputs = {dir / "export"};
+  options.now = *DateTime::ParseDateTime("2026-06-01");
+  options.now_text = "2026-06-01";
+  options.jobs = 2;
+  options.output_dir = dir / "out";
+  options.kb = knowledge::KnowledgeBase::Embedded();
+  Result<ScreenReport> report = Screen(options);
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  EXPECT_EQ(report->patients, expected_stage.size());
+  std::set<std::string> candidates;
+  for (const std::string& line : Lines(ReadFile(dir / "out/patients.ndjson"))) {
+    simdjson::dom::element item = parser.parse(line);
+    std::string patient = std::string(std::string_view(item["patient"]));
+    std::string stage = std::string(std::string_view(item["stage"]));
+    EXPECT_EQ(stage, expected_stage[patient]) << patient;
+    if (stage == "regenerative-candidate") candidates.insert(patient);
+  }
+  EXPECT_GT(candidates.size(), 10u);
+  simdjson::dom::parser group_parser;
+  simdjson::dom::element group = group_parser.load(dir / "out/Group.json");
+  std::set<std::string> members;
+  for (simdjson::dom::element member : group["member"].get_array()) {
+    members.insert(std::string(std::string_view(member["entity"]["reference"])));
+  }
+  EXPECT_EQ(members, candidates);
+  EXPECT_EQ(uint64_t(group["quantity"]), candidates.size());
+  const std::string command = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR +
+                              "/tools/validate_json_schema.py " + REGENPATH_SHARED_DIR +
+                              "/testdata/fhir-json-schema/fhir.schema.json " + (dir / "out/MeasureReport.json") + " " +
+                              (dir / "out/Group.json");
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 
 TEST(ScreenOptionsTest, SizesAndShards) {
