@@ -9,6 +9,7 @@
 #include <new>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "screen/compartment.h"
 
@@ -61,7 +62,14 @@ Status Grouper::StartSpilling() {
   // Each partition, read back, should take at most a quarter of the budget.
   const uint64_t target = std::max<uint64_t>(budget_bytes_ / 4, 1);
   const uint64_t expected = std::max<uint64_t>(expected_bytes_, held_bytes_ * 2);
-  const size_t count = static_cast<size_t>(std::clamp<uint64_t>((expected + target - 1) / target, 2, 1024));
+  // At most 1024 partitions, and never more than the open-file limit leaves
+  // room for (each partition holds a file open until it is read back).
+  uint64_t most = 1024;
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    most = std::clamp<uint64_t>(limit.rlim_cur > 128 ? limit.rlim_cur - 128 : 2, 2, most);
+  }
+  const size_t count = static_cast<size_t>(std::clamp<uint64_t>((expected + target - 1) / target, 2, most));
   for (size_t i = 0; i < count; ++i) {
     std::string path = fmt::format("{}/partition-{:04}.bin", spill_dir_, i);
     std::FILE* file = std::fopen(path.c_str(), "w+b");
