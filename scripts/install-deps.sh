@@ -17,6 +17,9 @@ PACKAGES=(
   libexpected-dev libhowardhinnant-date-dev
   libssl-dev libsqlite3-dev libpq-dev libicu-dev
   libgoogle-perftools-dev  # tcmalloc_minimal, the executables' allocator (CMake REGENPATH_MALLOC)
+  zlib1g-dev  # regenpath screen reads .ndjson.gz
+  # the Python binding (src/python) and its Dask test and example (run with /usr/bin/python3)
+  pybind11-dev python3-dev python3-distributed
   # tests and benchmarks (wrk and python3-cryptography: bench/cds_load.sh [--auth])
   libgtest-dev libgmock-dev libbenchmark-dev wrk python3-cryptography
 )

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "cli/exit_codes.h"
+#include "common/now_option.h"
 #include "common/clock.h"
 #include "report/assessment_json.h"
 #include "engine/datum_reader.h"
@@ -20,21 +21,6 @@ namespace regenpath::cli {
 
 namespace {
 
-// "--now" as a dateTime; a date alone is the start of that day in UTC.
-Result<DateTime> ParseNow(const std::optional<std::string>& text) {
-  if (!text) return SystemClock().Now();
-  std::optional<DateTime> value = DateTime::ParseDateTime(*text);
-  if (!value) return Fail(InvalidArgument(fmt::format("--now: '{}' is not a date or dateTime", *text)));
-  if (value->precision() <= DateTimePrecision::kDay) {
-    if (value->precision() < DateTimePrecision::kDay) {
-      return Fail(InvalidArgument(fmt::format("--now: '{}' must give at least a day", *text)));
-    }
-    value = DateTime::FromFields(DateTimeKind::kDateTime, DateTimePrecision::kDay, value->year(), value->month(),
-                                 value->day(), 0, 0, 0, 0, std::nullopt);
-  }
-  return *value;
-}
-
 Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKb(const std::optional<std::string>& directory) {
   if (!directory) return knowledge::KnowledgeBase::Embedded();
   return knowledge::KnowledgeBase::LoadDirectory(*directory);
@@ -48,7 +34,7 @@ int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err
     err << "regenpath assess: --format must be json or text\n";
     return kExitUsage;
   }
-  Result<DateTime> now = ParseNow(options.now);
+  Result<DateTime> now = ParseNowOption(options.now);
   if (!now.has_value()) {
     err << "regenpath assess: " << now.error().message() << "\n";
     return kExitUsage;
@@ -114,7 +100,7 @@ int RunKbCheck(const KbOptions& options, std::ostream& out, std::ostream& err) {
 }
 
 int RunKbEval(const KbOptions& options, std::ostream& out, std::ostream& err) {
-  Result<DateTime> now = ParseNow(options.now);
+  Result<DateTime> now = ParseNowOption(options.now);
   if (!now.has_value()) {
     err << "regenpath kb eval: " << now.error().message() << "\n";
     return kExitUsage;

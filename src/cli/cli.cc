@@ -10,6 +10,7 @@
 #include "cli/exit_codes.h"
 #include "cli/fhirpath_command.h"
 #include "cli/kb_export_command.h"
+#include "cli/screen_command.h"
 #include "cli/serve_command.h"
 
 namespace regenpath::cli {
@@ -64,6 +65,30 @@ int Main(int argc, char** argv) {
   kb_eval->add_option("DEFINITION", kb.definition, "The definition id")->required();
   kb_eval->add_option("FILE", kb.file, "A FHIR R4 Bundle or NDJSON; - for stdin")->required();
 
+  ScreenCommandOptions screen;
+  CLI::App* screen_command = app.add_subcommand(
+      "screen", "Assess every patient of a FHIR Bulk Data export (see docs/screening.md)");
+  screen_command->require_subcommand(0, 1);
+  screen_command->add_option("--now", screen.now, "\"Today\" for every assessment: YYYY-MM-DD or a FHIR dateTime");
+  screen_command->add_option("--jobs", screen.jobs, "Threads (default: every core)");
+  screen_command->add_option("--memory", screen.memory, "Memory budget, e.g. 512M, 2G (default 512M)");
+  screen_command->add_option("--shard", screen.shard, "I/N: only the patients whose id hash falls in shard I of N");
+  screen_command->add_option("--output", screen.output_dir, "Output directory, created if absent");
+  screen_command->add_option("--kb", screen.kb_dir, "Load this knowledge-base directory instead of the built-in one");
+  screen_command->add_option("--fhir-server", screen.fhir_server,
+                             "Run a Bulk Data $export at this URL (base, base/Patient or base/Group/ID) and screen "
+                             "its output");
+  screen_command->add_option("--bearer-token-file", screen.bearer_token_file,
+                             "A file holding the bearer token for --fhir-server");
+  screen_command->add_option("--download-dir", screen.download_dir,
+                             "Where --fhir-server's files go (default OUTPUT/bulk-download; a rerun resumes)");
+  screen_command->add_option("INPUT", screen.inputs, "Bulk Data output directories or NDJSON files (.ndjson, .ndjson.gz)");
+  ScreenCommandOptions merge;
+  CLI::App* merge_command =
+      screen_command->add_subcommand("merge", "Combine the outputs of the shards of one screening run");
+  merge_command->add_option("--output", merge.output_dir, "Output directory, created if absent")->required();
+  merge_command->add_option("SHARD_DIR", merge.inputs, "The --output directories of shards 0..N-1")->required();
+
   ServeOptions serve;
   CLI::App* serve_command = app.add_subcommand("serve", "Serve CDS Hooks over HTTP(S) (see docs/server.md)");
   serve_command->add_option("--host", serve.host, "Address to bind (default 127.0.0.1)");
@@ -83,6 +108,8 @@ int Main(int argc, char** argv) {
   if (kb_check->parsed()) return RunKbCheck(kb, std::cout, std::cerr);
   if (kb_eval->parsed()) return RunKbEval(kb, std::cout, std::cerr);
   if (kb_export->parsed()) return RunKbExport(kb, std::cout, std::cerr);
+  if (merge_command->parsed()) return RunScreenMerge(merge, std::cerr);
+  if (screen_command->parsed()) return RunScreen(screen, std::cerr);
   if (serve_command->parsed()) return RunServe(serve, std::cerr);
   return kExitUsage;
 }

@@ -122,16 +122,13 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
   fhir::Parser document_parser(parse_options);
   fhirpath::Workspace workspace;
   std::map<std::string, fhirpath::CompiledExpression> checked_by_type;
-  for (const std::string& file : files) {
-    Result<fhir::Document> document = document_parser.ParseFile(file);
-    if (!document.has_value()) {
-      err << "regenpath fhirpath: " << document.error().message() << "\n";
-      return kExitInvalidInput;
-    }
+  // Evaluates the expression on one document and prints its line; returns
+  // an exit code, or -1 to go on.
+  auto evaluate = [&](const fhir::Document& document, const std::string& label) -> int {
     const fhirpath::CompiledExpression* compiled = &*expression;
     if (!options.lenient) {
       // Checked once per resource type, not per file.
-      std::string type(document->root().type_name());
+      std::string type(document.root().type_name());
       auto found = checked_by_type.find(type);
       if (found == checked_by_type.end()) {
         fhirpath::CompileOptions compile_options;
@@ -140,8 +137,7 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
         Result<fhirpath::CompiledExpression> checked =
             fhirpath::CompiledExpression::Compile(options.expression, compile_options);
         if (!checked.has_value()) {
-          err << "regenpath fhirpath: " << (file == "-" ? "<stdin>" : file) << ": " << checked.error().message()
-              << "\n";
+          err << "regenpath fhirpath: " << label << ": " << checked.error().message() << "\n";
           return kExitInvalidInput;
         }
         found = checked_by_type.emplace(type, std::move(*checked)).first;
@@ -149,19 +145,68 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
       compiled = &found->second;
     }
     fhirpath::EvaluationContext context;
-    context.document = &*document;
-    context.resource = &document->root();
+    context.document = &document;
+    context.resource = &document.root();
     context.now = now;
     context.variables = &environment.variables();
     workspace.Reset();
     Result<Collection> result = compiled->Evaluate(context, workspace);
     if (!result.has_value()) {
-      err << "regenpath fhirpath: " << (file == "-" ? "<stdin>" : file) << ": " << result.error().message() << "\n";
+      err << "regenpath fhirpath: " << label << ": " << result.error().message() << "\n";
       return kExitEvaluationError;
     }
     out << (options.typed ? fhirpath::CollectionToTypedJson(*result) : fhirpath::CollectionToJson(*result)) << "\n";
+    return -1;
+  };
+  bool skipped_lines = false;
+  for (const std::string& file : files) {
+    const std::string label = file == "-" ? "<stdin>" : file;
+    const bool ndjson_name = file.size() > 7 && file.compare(file.size() - 7, 7, ".ndjson") == 0;
+    Result<std::string> text = fhir::ReadFileToString(file);
+    if (!text.has_value()) {
+      err << "regenpath fhirpath: " << text.error().message() << "\n";
+      return kExitInvalidInput;
+    }
+    if (!ndjson_name && !document_parser.IsNdjson(*text)) {
+      Result<fhir::Document> document = document_parser.ParseAuto(*text, label);
+      if (!document.has_value()) {
+        err << "regenpath fhirpath: " << document.error().message() << "\n";
+        return kExitInvalidInput;
+      }
+      if (int code = evaluate(*document, label); code >= 0) return code;
+      continue;
+    }
+    // NDJSON: each line is a resource of its own, with a line of output; a
+    // line that is not one is reported (file:line) and skipped, whichever
+    // line it is.
+    bool any_resource = false;
+    std::string_view rest = *text;
+    for (size_t line_number = 1; !rest.empty() || line_number == 1; ++line_number) {
+      size_t end = rest.find('\n');
+      std::string_view line = rest.substr(0, end);
+      rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+        if (rest.empty()) break;
+        continue;
+      }
+      const std::string line_label = fmt::format("{}:{}", label, line_number);
+      Result<fhir::Document> document = document_parser.ParseResource(line, line_label);
+      if (!document.has_value()) {
+        err << "regenpath fhirpath: " << document.error().message() << " (line skipped)\n";
+        skipped_lines = true;
+        continue;
+      }
+      any_resource = true;
+      if (int code = evaluate(*document, line_label); code >= 0) return code;
+    }
+    if (!any_resource) {
+      err << "regenpath fhirpath: " << label << ": no resource in the input\n";
+      return kExitInvalidInput;
+    }
   }
   out.flush();
+  // Every good line was evaluated; the exit code still says some were not.
+  if (skipped_lines) return kExitInvalidInput;
   return kExitOk;
 }
 

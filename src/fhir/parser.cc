@@ -1000,27 +1000,54 @@ Result<Document> Parser::ParseFile(const std::string& path) {
   std::fclose(file);
   if (failed)
     return Fail(InvalidInput(fmt::format("{}: read error (the file changed while being read?)", path)));
-  return ParseBuffer(std::move(buffer), size, source_name, Format::kAuto);
+  // A file named *.ndjson is NDJSON whatever its first lines look like.
+  const bool ndjson_name = path.size() > 7 && path.compare(path.size() - 7, 7, ".ndjson") == 0;
+  return ParseBuffer(std::move(buffer), size, source_name, ndjson_name ? Format::kNdjson : Format::kAuto);
 }
 
 bool Parser::LooksLikeNdjson(const char* data, size_t size) {
-  // NDJSON when the first non-blank line is a complete object and more
-  // non-blank lines follow it; otherwise a single resource.
+  // NDJSON when the text has two or more non-blank lines and one of the
+  // first two is a whole JSON object, or both begin with '{'. A single
+  // resource spread over lines does neither: its second line starts with a
+  // key or '}', and a first line holding a whole object would leave the rest
+  // as trailing content. So a malformed first line does not turn an NDJSON
+  // file into a failed single resource: every line follows the same rule (a
+  // bad line is an issue and is skipped).
   std::string_view text(data, size);
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos || text[first] != '{') return false;
-  size_t newline = text.find('\n', first);
-  if (newline == std::string_view::npos ||
-      text.find_first_not_of(" \t\r\n", newline) == std::string_view::npos) {
-    return false;
+  std::string_view lines[2];
+  int count = 0;
+  size_t position = 0;
+  while (count < 2 && position < text.size()) {
+    size_t end = text.find('\n', position);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(position, end - position);
+    size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos) {
+      line.remove_prefix(first);
+      lines[count++] = line.substr(0, line.find_last_not_of(" \t\r") + 1);
+    }
+    position = end + 1;
   }
-  std::string_view line = text.substr(first, newline - first);
-  od::document probe;
-  if (impl_->json_parser.iterate(line.data(), line.size(), size - first + kPadding).get(probe)) return false;
-  od::object object;
-  std::string_view raw;
-  if (probe.get_object().get(object) || object.raw_json().get(raw)) return false;
-  return AtEnd(probe);
+  if (count < 2) return false;
+  if (lines[0].front() == '{' && lines[1].front() == '{') return true;
+  for (std::string_view line : lines) {
+    if (line.front() != '{') continue;
+    od::document probe;
+    const size_t capacity = size - static_cast<size_t>(line.data() - data) + kPadding;
+    if (impl_->json_parser.iterate(line.data(), line.size(), capacity).get(probe)) continue;
+    od::object object;
+    std::string_view raw;
+    if (probe.get_object().get(object) || object.raw_json().get(raw)) continue;
+    if (AtEnd(probe)) return true;
+  }
+  return false;
+}
+
+bool Parser::IsNdjson(std::string_view text) {
+  if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) text.remove_prefix(3);
+  // LooksLikeNdjson reads up to kPadding bytes past a line: give it a padded copy.
+  std::unique_ptr<char[]> buffer = CopyToPaddedBuffer(text);
+  return LooksLikeNdjson(buffer.get(), text.size());
 }
 
 Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size,

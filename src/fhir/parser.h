@@ -80,6 +80,12 @@ class Parser {
   // As ParseFile, for content already in memory.
   Result<Document> ParseAuto(std::string_view text, std::string_view source_name);
 
+  // True when ParseAuto would read `text` as NDJSON: two or more non-blank
+  // lines of which one of the first two is a whole JSON object or both begin
+  // with '{' (a single resource spread over lines never is). ParseFile also
+  // reads any file named *.ndjson as NDJSON.
+  bool IsNdjson(std::string_view text);
+
  private:
   enum class Format { kResource, kNdjson, kAuto };
   struct Impl;

@@ -396,10 +396,13 @@ TEST(CliFhirpathTest, DashReadsStdin) {
 }
 
 TEST(CliFhirpathTest, NdjsonAndBundles) {
-  RunResult ndjson =
-      RunRegenpath({"fhirpath", "Bundle.entry.resource.ofType(Patient).name.given", Data("patients.ndjson")});
+  // NDJSON: each line is its own resource, with one line of output (the
+  // blank line in the middle is not a resource and prints nothing).
+  RunResult ndjson = RunRegenpath({"fhirpath", "Patient.name.given", Data("patients.ndjson")});
   ASSERT_EQ(ndjson.exit_code, 0) << ndjson;
-  EXPECT_EQ(CanonicalJson(ndjson.out), R"(["A","B","C"])");
+  ASSERT_EQ(ndjson.OutLines().size(), 2u) << ndjson;
+  EXPECT_EQ(CanonicalJson(ndjson.OutLines()[0]), R"(["A"])");
+  EXPECT_EQ(CanonicalJson(ndjson.OutLines()[1]), R"(["B","C"])");
 
   const std::string bundle = SharedDir() +
                              "/testdata/synthea/r4-bundles-pain-subset/"
@@ -409,6 +412,43 @@ TEST(CliFhirpathTest, NdjsonAndBundles) {
        bundle});
   ASSERT_EQ(resolved.exit_code, 0) << resolved;
   EXPECT_EQ(CanonicalJson(resolved.out), R"(["Castellanos"])");
+}
+
+// A malformed NDJSON line is reported with file:line and skipped, the same
+// rule for the first line as for any other; the good lines are all evaluated
+// and the exit code (3) says that something was skipped.
+TEST(CliFhirpathTest, BadNdjsonLinesAreSkippedOnEveryLine) {
+  TempDir dir;
+  const std::string good = R"({"resourceType":"Patient","id":"p1"})";
+  const std::string good2 = R"({"resourceType":"Patient","id":"p2"})";
+  const std::string truncated = R"({"resourceType":"Patient","id":)";
+  struct Case {
+    std::string name;
+    std::string text;
+    std::vector<std::string> out;
+    std::vector<int> bad_lines;
+  };
+  const std::vector<Case> cases = {
+      {"first.ndjson", truncated + "\n" + good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {1}},
+      {"middle.ndjson", good + "\n" + truncated + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {2}},
+      {"last.ndjson", good + "\n" + good2 + "\nnot json\n", {R"(["p1"])", R"(["p2"])"}, {3}},
+      // Not named .ndjson: recognised by its lines, even with line 1 bad.
+      {"first.txt", "not json at all\n" + good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {1}},
+      {"clean.ndjson", good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {}},
+  };
+  for (const Case& c : cases) {
+    const std::string path = dir.path() + "/" + c.name;
+    std::ofstream(path) << c.text;
+    RunResult result = RunRegenpath({"fhirpath", "Patient.id", path});
+    EXPECT_EQ(result.exit_code, c.bad_lines.empty() ? 0 : 3) << c.name << result;
+    std::vector<std::string> lines = result.OutLines();
+    ASSERT_EQ(lines.size(), c.out.size()) << c.name << result;
+    for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(CanonicalJson(lines[i]), c.out[i]) << c.name;
+    for (int bad : c.bad_lines) {
+      EXPECT_THAT(result.err, HasSubstr(path + ":" + std::to_string(bad) + ":")) << c.name << result;
+    }
+    EXPECT_EQ(result.ErrLines().size(), c.bad_lines.size()) << c.name << result;
+  }
 }
 
 TEST(CliFhirpathTest, BuiltInVariables) {
@@ -799,4 +839,45 @@ TEST(CliKbEvalTest, PrintsTheValueThenTheDatedDataBehindIt) {
   ExpectFailure(two, 3, {"--patient"});
 }
 
+}  // namespace regenpath::cli
+
+namespace regenpath::cli {
+namespace {
+
+// `regenpath screen` through the executable: not on a terminal it prints
+// only a final line; shards merged by `screen merge` equal the single run;
+// usage errors exit 2 and an unreadable input exits 3, naming it.
+TEST(CliScreenTest, ScreenShardsMergeAndErrors) {
+  TempDir dir;
+  const std::string bulk = SharedDir() + "/testdata/synthea/bulk-ndjson-10-patients";
+  RunResult single = RunRegenpath({"screen", "--now", "2025-06-01", "--jobs", "2", "--output", dir.path() + "/single", bulk});
+  ASSERT_EQ(single.exit_code, 0) << single;
+  ASSERT_EQ(single.ErrLines().size(), 1u) << single;
+  EXPECT_THAT(single.err, HasSubstr("regenpath screen: 13 patients from 12 files"));
+  EXPECT_EQ(single.out, "");
+  std::vector<std::string> shards;
+  for (const std::string shard : {"0/2", "1/2"}) {
+    shards.push_back(dir.path() + "/shard" + shard.substr(0, 1));
+    RunResult run = RunRegenpath({"screen", "--now", "2025-06-01", "--shard", shard, "--output", shards.back(), bulk});
+    ASSERT_EQ(run.exit_code, 0) << run;
+  }
+  RunResult merge = RunRegenpath({"screen", "merge", "--output", dir.path() + "/merged", shards[0], shards[1]});
+  ASSERT_EQ(merge.exit_code, 0) << merge;
+  for (const std::string name : {"patients.ndjson", "patients.csv", "summary.json", "summary.txt", "MeasureReport.json",
+                                 "Group.json", "run.json", "issues.ndjson"}) {
+    EXPECT_EQ(ReadFile(dir.path() + "/single/" + name), ReadFile(dir.path() + "/merged/" + name)) << name;
+  }
+  RunResult bad_shard = RunRegenpath({"screen", "--shard", "2/2", "--output", dir.path() + "/x", bulk});
+  EXPECT_EQ(bad_shard.exit_code, 2) << bad_shard;
+  RunResult no_output = RunRegenpath({"screen", bulk});
+  EXPECT_EQ(no_output.exit_code, 2) << no_output;
+  RunResult missing = RunRegenpath({"screen", "--output", dir.path() + "/y", dir.path() + "/absent"});
+  EXPECT_EQ(missing.exit_code, 3) << missing;
+  EXPECT_THAT(missing.err, HasSubstr(dir.path() + "/absent"));
+  RunResult one_shard = RunRegenpath({"screen", "merge", "--output", dir.path() + "/z", shards[0]});
+  EXPECT_EQ(one_shard.exit_code, 3) << one_shard;
+  EXPECT_THAT(one_shard.err, HasSubstr("shard 1/2 is missing"));
+}
+
+}  // namespace
 }  // namespace regenpath::cli

@@ -1000,6 +1000,32 @@ TEST(NdjsonTest, BadLinesBecomeIssuesAndTheOthersLoad) {
   EXPECT_EQ(document->issues().size(), 4u) << DescribeIssues(*document);
 }
 
+// A bad first line does not make NDJSON a failed single resource: ParseAuto
+// recognises NDJSON by its lines, and line 1 is an issue like any other.
+TEST(NdjsonTest, BadFirstLineIsAnIssueLikeAnyOther) {
+  const std::string good = "{\"resourceType\":\"Patient\",\"id\":\"a\"}";
+  for (const std::string& bad : {std::string("{\"resourceType\":\"Patient\",\"id\":"), std::string("nope"),
+                                 std::string("[1,2]"), std::string("{\"id\":\"x\"}")}) {
+    Parser parser;
+    const std::string text = bad + "\n" + good + "\n" + good + "\n";
+    EXPECT_TRUE(parser.IsNdjson(text)) << bad;
+    Result<Document> document = parser.ParseAuto(text, "first.ndjson");
+    ASSERT_TRUE(document.has_value()) << bad << ": " << document.error().message();
+    EXPECT_EQ(document->resources().size(), 2u) << bad;
+    EXPECT_EQ(IssuesAt(*document, "line 1").size(), 1u) << bad << DescribeIssues(*document);
+  }
+}
+
+// A resource spread over several lines is not NDJSON, well-formed or not.
+TEST(NdjsonTest, PrettyPrintedResourceIsNotNdjson) {
+  Parser parser;
+  EXPECT_FALSE(parser.IsNdjson("{\n  \"resourceType\": \"Patient\",\n  \"id\": \"a\"\n}\n"));
+  EXPECT_FALSE(parser.IsNdjson("{\n  \"resourceType\": \"Patient\",\n  \"id\": \n}\n"));
+  EXPECT_FALSE(parser.IsNdjson("{\"resourceType\": \"Patient\",\n \"name\": [{\"given\": [\"A\"]}]}\n"));
+  EXPECT_FALSE(parser.IsNdjson("{\"resourceType\":\"Patient\"}\n\n"));
+  EXPECT_TRUE(parser.IsNdjson("{\"resourceType\":\"Patient\"}\n{\"resourceType\":\"Patient\"}"));
+}
+
 TEST(NdjsonTest, DataIssuesInALineNameTheLine) {
   Parser parser;
   Result<Document> document = parser.ParseNdjson(

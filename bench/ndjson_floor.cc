@@ -1,0 +1,56 @@
+// The physical floor of screening: a bare simdjson parse of every line of
+// NDJSON files (plain or .gz, read as `regenpath screen` reads them), one
+// thread. Prints bytes, lines, seconds and MB/s, for bench/screen_bench.sh to
+// compare with `regenpath screen --jobs 1` on the same files in the same run.
+//
+//   build/bench/ndjson_floor FILE_OR_DIR...
+#include <simdjson.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "screen/input_files.h"
+#include "screen/line_reader.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> inputs(argv + 1, argv + argc);
+  if (inputs.empty()) {
+    std::fprintf(stderr, "usage: ndjson_floor FILE_OR_DIR...\n");
+    return 2;
+  }
+  auto listing = regenpath::screen::ListInputs(inputs);
+  if (!listing.has_value()) {
+    std::fprintf(stderr, "ndjson_floor: %s\n", listing.error().message().c_str());
+    return 3;
+  }
+  simdjson::dom::parser parser;
+  uint64_t bytes = 0, lines = 0, bad = 0, on_disk = 0;
+  const auto started = std::chrono::steady_clock::now();
+  for (const auto& file : listing->files) {
+    on_disk += file.size;
+    regenpath::Status status = regenpath::screen::ForEachLine(
+        file.path,
+        [&](uint64_t, std::string_view line, size_t capacity) {
+          ++lines;
+          simdjson::dom::element root;
+          if (parser.parse(reinterpret_cast<const uint8_t*>(line.data()), line.size(),
+                           capacity < line.size() + simdjson::SIMDJSON_PADDING)
+                  .get(root)) {
+            ++bad;
+          }
+        },
+        &bytes);
+    if (!status.ok()) {
+      std::fprintf(stderr, "ndjson_floor: %s\n", status.message().c_str());
+      return 3;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("floor: %llu bytes (%llu on disk), %llu lines (%llu bad) in %.3f s: %.1f MB/s\n",
+              static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(on_disk),
+              static_cast<unsigned long long>(lines), static_cast<unsigned long long>(bad), seconds,
+              static_cast<double>(bytes) / 1e6 / seconds);
+  return 0;
+}

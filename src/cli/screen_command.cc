@@ -1,0 +1,230 @@
+#include "cli/screen_command.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <sstream>
+#include <mutex>
+#include <ostream>
+#include <thread>
+
+#include "bulk/bulk_export.h"
+#include "bulk/types_read.h"
+#include "cli/exit_codes.h"
+#include "common/now_option.h"
+#include "knowledge/knowledge_base.h"
+#include "screen/screener.h"
+#include "server/http_client.h"
+#include "server/url.h"
+
+namespace regenpath::cli {
+
+namespace {
+
+std::string Megabytes(uint64_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6); }
+
+// Redraws one status line on a terminal every quarter second until stopped.
+class ProgressBar {
+ public:
+  ProgressBar(const screen::Progress& progress, std::ostream& err) : progress_(progress), err_(err) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~ProgressBar() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    err_ << "\r\033[K" << std::flush;
+  }
+
+ private:
+  void Loop() {
+    const auto started = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mutex_);
+    // Drawn at once, then every quarter second.
+    do {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::string line;
+      if (!progress_.assessing) {
+        const uint64_t total = std::max<uint64_t>(progress_.bytes_total, 1);
+        const double fraction = std::min(1.0, static_cast<double>(progress_.bytes_read) / static_cast<double>(total));
+        const int filled = static_cast<int>(fraction * 30);
+        line = fmt::format("reading [{}{}] files {}/{} {} / {} {:.1f} MB/s", std::string(filled, '#'),
+                           std::string(30 - filled, '.'), progress_.files_done.load(), progress_.files_total.load(),
+                           Megabytes(progress_.bytes_read), Megabytes(total),
+                           static_cast<double>(progress_.bytes_read) / 1e6 / std::max(seconds, 1e-3));
+      } else {
+        const uint64_t done = progress_.patients_done, total = std::max<uint64_t>(progress_.patients_total, 1);
+        if (assess_started_ < 0) assess_started_ = seconds, assess_done_at_start_ = done;
+        const double rate = static_cast<double>(done - assess_done_at_start_) / std::max(seconds - assess_started_, 1e-3);
+        const double eta = rate > 0 ? static_cast<double>(total - std::min(done, total)) / rate : 0;
+        const int filled = static_cast<int>(std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) * 30);
+        line = fmt::format("assessing [{}{}] patients {}/{} {:.0f}/s ETA {:.0f} s", std::string(filled, '#'),
+                           std::string(30 - filled, '.'), done, total, rate, eta);
+      }
+      err_ << "\r\033[K" << line << std::flush;
+    } while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; }));
+  }
+
+  const screen::Progress& progress_;
+  std::ostream& err_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  double assess_started_ = -1;
+  uint64_t assess_done_at_start_ = 0;
+  std::thread thread_;
+};
+
+void FinalLine(const screen::ScreenReport& report, const std::string& output_dir, std::ostream& err) {
+  err << fmt::format(
+      "regenpath screen: {} patients from {} files ({}) in {:.2f} s ({:.0f} patients/s, {:.1f} MB/s); "
+      "{} malformed lines skipped; output in {}\n",
+      report.patients, report.files, Megabytes(report.bytes), report.seconds,
+      static_cast<double>(report.patients) / std::max(report.seconds, 1e-6),
+      static_cast<double>(report.bytes) / 1e6 / std::max(report.seconds, 1e-6), report.malformed_lines, output_dir);
+}
+
+}  // namespace
+
+namespace {
+
+// Runs the Bulk Data export of --fhir-server into the download directory and
+// returns it as the screening input; exit code on failure.
+int RunExport(const ScreenCommandOptions& options, const knowledge::KnowledgeBase& kb, std::string& input,
+              std::ostream& err) {
+  Result<server::HttpUrl> url = server::ParseHttpUrl(*options.fhir_server);
+  if (!url.has_value()) {
+    err << "regenpath screen: --fhir-server: " << url.error().message() << "\n";
+    return kExitUsage;
+  }
+  server::HttpClientOptions client_options;
+  client_options.timeout = std::chrono::minutes(30);
+  client_options.max_response_bytes = size_t{4} << 30;
+  // Plain HTTP only to this machine (tests, a local server); https elsewhere.
+  client_options.allow_http = server::IsLoopbackHost(url->host);
+  Result<std::unique_ptr<server::HttpClient>> client = server::CreateBeastHttpClient(client_options);
+  if (!client.has_value()) {
+    err << "regenpath screen: " << client.error().message() << "\n";
+    return kExitUsage;
+  }
+  bulk::BulkExportOptions export_options;
+  export_options.url = *options.fhir_server;
+  export_options.types = bulk::ResourceTypesRead(kb);
+  export_options.download_dir = options.download_dir.value_or(options.output_dir + "/bulk-download");
+  if (options.bearer_token_file) {
+    std::ifstream in(*options.bearer_token_file, std::ios::binary);
+    if (!in) {
+      err << "regenpath screen: " << *options.bearer_token_file << ": cannot open\n";
+      return kExitInvalidInput;
+    }
+    std::ostringstream token;
+    token << in.rdbuf();
+    export_options.bearer_token = token.str();
+    while (!export_options.bearer_token.empty() && std::isspace(static_cast<unsigned char>(export_options.bearer_token.back()))) {
+      export_options.bearer_token.pop_back();
+    }
+  }
+  Result<bulk::BulkExportReport> report = bulk::RunBulkExport(**client, export_options);
+  if (!report.has_value()) {
+    err << "regenpath screen: " << report.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  err << fmt::format("regenpath screen: bulk export: {} files ({} downloaded, {} already complete), {} retries\n",
+                     report->files.size(), report->downloaded, report->reused, report->retries);
+  input = export_options.download_dir;
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
+  if (options.fhir_server && !options.inputs.empty()) {
+    err << "regenpath screen: give either --fhir-server or INPUT, not both\n";
+    return kExitUsage;
+  }
+  if (options.inputs.empty() && !options.fhir_server) {
+    err << "regenpath screen: no INPUT (a Bulk Data directory or NDJSON files)\n";
+    return kExitUsage;
+  }
+  if (options.output_dir.empty()) {
+    err << "regenpath screen: --output DIR is required\n";
+    return kExitUsage;
+  }
+  screen::ScreenOptions screen_options;
+  Result<DateTime> now = ParseNowOption(options.now);
+  Result<size_t> memory = screen::ParseSize(options.memory);
+  if (!now.has_value() || !memory.has_value()) {
+    err << "regenpath screen: " << (!now.has_value() ? now.error() : memory.error()).message() << "\n";
+    return kExitUsage;
+  }
+  if (*memory < (size_t{16} << 20)) {
+    err << "regenpath screen: --memory must be at least 16M\n";
+    return kExitUsage;
+  }
+  if (options.shard) {
+    Result<std::pair<uint32_t, uint32_t>> shard = screen::ParseShard(*options.shard);
+    if (!shard.has_value()) {
+      err << "regenpath screen: " << shard.error().message() << "\n";
+      return kExitUsage;
+    }
+    screen_options.shard = shard->first;
+    screen_options.shards = shard->second;
+  }
+  Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb =
+      options.kb_dir ? knowledge::KnowledgeBase::LoadDirectory(*options.kb_dir) : knowledge::KnowledgeBase::Embedded();
+  if (!kb.has_value()) {
+    err << "regenpath screen: " << kb.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  screen_options.inputs = options.inputs;
+  if (options.fhir_server) {
+    std::string downloaded;
+    if (int code = RunExport(options, **kb, downloaded, err); code != kExitOk) return code;
+    screen_options.inputs = {downloaded};
+  }
+  screen_options.now = *now;
+  screen_options.now_text = now->ToString();
+  screen_options.jobs = options.jobs;
+  screen_options.memory_bytes = *memory;
+  screen_options.output_dir = options.output_dir;
+  screen_options.kb = *kb;
+  screen::Progress progress;
+  screen_options.progress = &progress;
+  Result<screen::ScreenReport> report;
+  {
+    std::optional<ProgressBar> bar;
+    if (isatty(STDERR_FILENO)) bar.emplace(progress, err);
+    report = screen::Screen(screen_options);
+  }
+  if (!report.has_value()) {
+    err << "regenpath screen: " << report.error().message() << "\n";
+    return report.error().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
+  }
+  FinalLine(*report, options.output_dir, err);
+  return kExitOk;
+}
+
+int RunScreenMerge(const ScreenCommandOptions& options, std::ostream& err) {
+  if (options.inputs.empty() || options.output_dir.empty()) {
+    err << "regenpath screen merge: give --output DIR and the shards' output directories\n";
+    return kExitUsage;
+  }
+  Result<screen::ScreenReport> report = screen::MergeShards(options.inputs, options.output_dir);
+  if (!report.has_value()) {
+    err << "regenpath screen merge: " << report.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  err << fmt::format("regenpath screen merge: {} patients from {} shards; output in {}\n", report->patients,
+                     options.inputs.size(), options.output_dir);
+  return kExitOk;
+}
+
+}  // namespace regenpath::cli

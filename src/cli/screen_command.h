@@ -1,0 +1,33 @@
+// `regenpath screen` and `regenpath screen merge` (docs/screening.md).
+#ifndef REGENPATH_CLI_SCREEN_COMMAND_H_
+#define REGENPATH_CLI_SCREEN_COMMAND_H_
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace regenpath::cli {
+
+struct ScreenCommandOptions {
+  std::vector<std::string> inputs;     // Bulk Data directories or NDJSON files; for merge: shard directories
+  std::string output_dir;
+  std::optional<std::string> now;
+  size_t jobs = 0;                     // 0: every core
+  std::string memory = "512M";
+  std::optional<std::string> shard;    // "I/N"
+  std::optional<std::string> kb_dir;
+  // --fhir-server: run a Bulk Data export there first (bulk/bulk_export.h).
+  std::optional<std::string> fhir_server;
+  std::optional<std::string> bearer_token_file;
+  std::optional<std::string> download_dir;  // default: <output>/bulk-download
+};
+
+// Exit: 0; 2 usage; 3 an unreadable input or unwritable output (named).
+// Progress on stderr: a bar when stderr is a terminal, else one final line.
+int RunScreen(const ScreenCommandOptions& options, std::ostream& err);
+int RunScreenMerge(const ScreenCommandOptions& options, std::ostream& err);
+
+}  // namespace regenpath::cli
+
+#endif  // REGENPATH_CLI_SCREEN_COMMAND_H_

@@ -1,0 +1,70 @@
+// Which patient a Bulk Data resource belongs to, read from one NDJSON line.
+//
+// The rule is FHIR R4's Patient CompartmentDefinition, for the resource types
+// a patient record holds: a Patient is its own (Patient.id); the other types
+// name their patient in one element (subject, patient or beneficiary). A
+// reference names a patient when it is "Patient/<id>" (relative, absolute or
+// with /_history/<v>) or "urn:uuid:<id>". Types outside the table (Practitioner,
+// Organization, Location, Medication, ...) belong to no patient.
+//
+// Pure functions; thread-safe.
+#ifndef REGENPATH_SCREEN_COMPARTMENT_H_
+#define REGENPATH_SCREEN_COMPARTMENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace regenpath::screen {
+
+// The element of `resource_type` that names its patient ("subject",
+// "patient", "beneficiary"), "id" for Patient, or nullopt for a type outside
+// the patient compartment.
+std::optional<std::string_view> PatientElement(std::string_view resource_type);
+
+// The patient id a Reference.reference names, or nullopt when it names no
+// patient ("Group/1", "#contained", "").
+std::optional<std::string_view> PatientIdOfReference(std::string_view reference);
+
+enum class LineKind {
+  kPatientResource,   // belongs to `patient_id`
+  kOutsideCompartment,  // a resource type that belongs to no patient
+  kNoPatient,         // a patient-compartment type whose resource names no patient
+  kMalformed,         // not a JSON object with a resourceType
+};
+
+struct LineRouting {
+  LineKind kind = LineKind::kMalformed;
+  std::string resource_type;
+  std::string patient_id;  // for kPatientResource
+  std::string message;     // for kMalformed: what is wrong
+};
+
+// Routes one NDJSON line (without the newline). The whole line is checked to
+// be JSON (so a malformed line is found here, with its file:line, whatever
+// part of it is wrong). `line` must be followed by simdjson's padding: pass
+// `capacity`, the bytes readable from line.data() (at least line.size() + 64).
+// Not thread-safe per `router`: one LineRouter per thread.
+class LineRouter {
+ public:
+  LineRouter();
+  ~LineRouter();
+  LineRouter(const LineRouter&) = delete;
+  LineRouter& operator=(const LineRouter&) = delete;
+
+  LineRouting Route(std::string_view line, size_t capacity);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// FNV-1a, 64 bits: the stable hash of a patient id for shards and spill
+// partitions (the same on every machine and run).
+uint64_t PatientHash(std::string_view patient_id);
+
+}  // namespace regenpath::screen
+
+#endif  // REGENPATH_SCREEN_COMPARTMENT_H_

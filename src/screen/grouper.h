@@ -1,0 +1,111 @@
+// Groups resources by patient in bounded memory.
+//
+// Scanning threads hand in batches of routed lines. While the lines held fit
+// in half the memory budget they stay in memory; past that, every line held
+// and every line after it is appended to one of P partition files on disk,
+// chosen by a hash of the patient id, so that a patient's lines are all in
+// one partition and each partition fits the budget when read back.
+// Partitions are then visited one at a time.
+#ifndef REGENPATH_SCREEN_GROUPER_H_
+#define REGENPATH_SCREEN_GROUPER_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace regenpath::screen {
+
+// One resource line of a patient.
+struct PatientLine {
+  std::string_view patient_id;
+  uint32_t file = 0;   // index of the input file
+  uint64_t line = 0;   // 1-based line number in it
+  std::string_view text;
+};
+
+// Lines routed by one scanning thread, in one allocation of a fixed
+// capacity: 2 MiB-aligned and marked for transparent huge pages, since the
+// text of every line is copied here once and page faults on fresh memory
+// otherwise dominate the scan.
+class LineBatch {
+ public:
+  static constexpr size_t kDefaultCapacity = size_t{2} << 20;
+
+  explicit LineBatch(size_t capacity = kDefaultCapacity);
+  LineBatch(LineBatch&&) noexcept = default;
+  LineBatch& operator=(LineBatch&&) noexcept = default;
+
+  // True when a line of `bytes` (id and text) fits in what is left.
+  bool Fits(size_t bytes) const { return size_ + bytes <= capacity_; }
+  // The line must fit (see Fits).
+  void Add(std::string_view patient_id, uint32_t file, uint64_t line, std::string_view text);
+  size_t bytes() const { return capacity_ + entries_.capacity() * sizeof(Entry); }
+  bool empty() const { return entries_.empty(); }
+  // Calls visit for each line (views valid while the batch lives).
+  void ForEach(const std::function<void(const PatientLine&)>& visit) const;
+
+ private:
+  struct Entry {
+    uint32_t file;
+    uint32_t id_size;
+    uint64_t line;
+    size_t offset;  // of the id, followed by the text
+    uint32_t text_size;
+  };
+  struct Free {
+    void operator()(char* data) const { std::free(data); }
+  };
+  std::unique_ptr<char, Free> data_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+  std::vector<Entry> entries_;
+};
+
+class Grouper {
+ public:
+  // `budget_bytes`: the memory budget of the run; `expected_bytes`: about how
+  // much line text will come (for the number of partitions); `spill_dir`: an
+  // existing directory for the partition files (removed by the caller).
+  Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir);
+  ~Grouper();
+  Grouper(const Grouper&) = delete;
+  Grouper& operator=(const Grouper&) = delete;
+
+  // Thread-safe. Fails when a partition file cannot be written.
+  Status Add(LineBatch batch);
+
+  // Calls `visit` once per partition, in partition order, with all the lines
+  // of that partition's patients (in no particular order). The views are
+  // valid during the call. Call once, after the last Add.
+  Status ForEachPartition(const std::function<Status(std::vector<PatientLine>&)>& visit);
+
+  bool spilled() const { return !partitions_.empty(); }
+  size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
+  uint64_t spilled_bytes() const { return spilled_bytes_; }
+
+ private:
+  Status StartSpilling();
+  Status Spill(const LineBatch& batch);
+
+  size_t budget_bytes_;
+  uint64_t expected_bytes_;
+  std::string spill_dir_;
+  std::mutex mutex_;
+  std::vector<LineBatch> held_;
+  size_t held_bytes_ = 0;
+  std::vector<std::FILE*> partitions_;
+  std::vector<std::string> partition_paths_;
+  uint64_t spilled_bytes_ = 0;
+};
+
+}  // namespace regenpath::screen
+
+#endif  // REGENPATH_SCREEN_GROUPER_H_

@@ -1,0 +1,37 @@
+// The NDJSON files a screening run reads.
+//
+// An input is a Bulk Data output directory or a file. In a directory, the
+// files named <ResourceType>[.<anything>].ndjson or .ndjson.gz (Patient.ndjson,
+// Condition.000.ndjson, Observation.001.ndjson.gz) are read; other files
+// (the export's log.ndjson, a manifest) are listed as skipped. A file given by
+// name is always read. Files are read in a fixed order (sorted by path) so
+// that a run is deterministic.
+#ifndef REGENPATH_SCREEN_INPUT_FILES_H_
+#define REGENPATH_SCREEN_INPUT_FILES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace regenpath::screen {
+
+struct InputFile {
+  std::string path;
+  uint64_t size = 0;     // bytes on disk
+  bool gzip = false;     // named *.gz
+};
+
+struct InputListing {
+  std::vector<InputFile> files;     // sorted by path, no duplicates
+  std::vector<std::string> skipped; // files in a directory that are not resource NDJSON
+};
+
+// Fails (kInvalidInput, naming it) for an input that does not exist or is
+// neither a file nor a directory.
+Result<InputListing> ListInputs(const std::vector<std::string>& inputs);
+
+}  // namespace regenpath::screen
+
+#endif  // REGENPATH_SCREEN_INPUT_FILES_H_

@@ -1,0 +1,59 @@
+// One patient's screening line, projected from the JSON form of their
+// assessment (shared/spec/assessment.schema.json), not from the C++ struct:
+// only the schema's stable field names are read.
+//
+//   {"patient":"Patient/1","deceased":false,"stage":"regenerative-candidate",
+//    "conditions":[{"id":"knee-osteoarthritis","stage":"regenerative-candidate"}],
+//    "regenerative_options":[{"id":"prp-knee","condition":"knee-osteoarthritis","therapy":"prp","status":"consider"}],
+//    "next_steps":[{"kind":"diagnostic","condition":"...","display":"..."}],
+//    "missing_data":["platelet-count"],"red_flags":["cauda-equina"],"issues":0}
+//
+// Pure functions; thread-safe except ProjectAssessment's `parser` argument.
+#ifndef REGENPATH_SCREEN_PATIENT_LINE_H_
+#define REGENPATH_SCREEN_PATIENT_LINE_H_
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace regenpath::screen {
+
+// The screening line (no newline) of the patient `reference`, from their
+// assessment JSON. Fails when the JSON lacks a required field.
+Result<std::string> ProjectAssessment(std::string_view reference, std::string_view assessment_json,
+                                      simdjson::dom::parser& parser);
+
+// The line of a patient whose record could not be read at all: the
+// reference, and the error instead of a stage.
+std::string UnreadableRecordLine(std::string_view reference, std::string_view error);
+
+// The fields of a screening line, read back (for the CSV and the summary).
+struct PatientSummary {
+  std::string patient;
+  std::string deceased;  // "true", "false" or "" (unknown)
+  std::string stage;     // "" for an unreadable record
+  std::string error;
+  std::vector<std::pair<std::string, std::string>> conditions;  // id, stage
+  struct Option {
+    std::string id, condition, therapy, status;
+  };
+  std::vector<Option> options;
+  std::vector<std::pair<std::string, std::string>> next_steps;  // kind, display
+  std::vector<std::string> missing_data;
+  std::vector<std::string> red_flags;
+  int64_t issues = 0;
+};
+
+Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::parser& parser);
+
+// The CSV header and one row (RFC 4180; lists joined with ';', id:value pairs).
+std::string CsvHeader();
+std::string CsvRow(const PatientSummary& patient);
+
+}  // namespace regenpath::screen
+
+#endif  // REGENPATH_SCREEN_PATIENT_LINE_H_

@@ -1,0 +1,341 @@
+#include "screen/screener.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "common/json_string.h"
+#include "report/assessment_json.h"
+#include "engine/engine.h"
+#include "fhir/parser.h"
+#include "screen/compartment.h"
+#include "screen/grouper.h"
+#include "screen/input_files.h"
+#include "screen/line_reader.h"
+#include "screen/output_writer.h"
+#include "screen/patient_line.h"
+#include "screen/run_facts.h"
+
+namespace regenpath::screen {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+size_t JobCount(size_t requested) {
+  if (requested > 0) return requested;
+  return std::max<size_t>(1, std::thread::hardware_concurrency());
+}
+
+// Runs fn(worker) on `jobs` threads (the caller's among them) and returns
+// the first failure.
+Status RunOnThreads(size_t jobs, const std::function<Status(size_t worker)>& fn) {
+  std::vector<Status> statuses(jobs);
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < jobs; ++i) threads.emplace_back([&, i] { statuses[i] = fn(i); });
+  statuses[0] = fn(0);
+  for (std::thread& thread : threads) thread.join();
+  for (Status& status : statuses) {
+    if (!status.ok()) return status;
+  }
+  return Status();
+}
+
+// What one scanning thread counted.
+struct ScanCounts {
+  uint64_t lines = 0, patient_resources = 0;
+  std::map<std::string, uint64_t> outside, no_patient;
+  std::vector<LineIssue> issues;
+};
+
+// The parser `regenpath assess` uses (cli/assess_command.cc): the engine's
+// element filter for a Bundle root, everything for any other root.
+fhir::ParseOptions AssessParseOptions(const engine::Engine& engine) {
+  fhir::ParseOptions options;
+  const fhir::ElementFilter* filter = engine.element_filter();
+  options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
+    return root_type == "Bundle" ? filter : nullptr;
+  };
+  return options;
+}
+
+struct PatientGroup {
+  std::string_view patient_id;
+  size_t begin = 0, end = 0;  // range of the sorted lines
+};
+
+}  // namespace
+
+Result<size_t> ParseSize(std::string_view text) {
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end == text.data()) {
+    return Fail(InvalidArgument(fmt::format("'{}' is not a size (e.g. 512M, 2G)", text)));
+  }
+  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  uint64_t multiplier = 1;
+  if (unit == "K" || unit == "k" || unit == "KB" || unit == "KiB") multiplier = 1ull << 10;
+  else if (unit == "M" || unit == "m" || unit == "MB" || unit == "MiB") multiplier = 1ull << 20;
+  else if (unit == "G" || unit == "g" || unit == "GB" || unit == "GiB") multiplier = 1ull << 30;
+  else if (!unit.empty() && unit != "B") return Fail(InvalidArgument(fmt::format("'{}': unknown unit '{}'", text, unit)));
+  if (value == 0) return Fail(InvalidArgument(fmt::format("'{}': the size must be positive", text)));
+  return static_cast<size_t>(value * multiplier);
+}
+
+Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text) {
+  size_t slash = text.find('/');
+  uint32_t index = 0, count = 0;
+  if (slash == std::string_view::npos ||
+      std::from_chars(text.data(), text.data() + slash, index).ec != std::errc() ||
+      std::from_chars(text.data() + slash + 1, text.data() + text.size(), count).ec != std::errc() || count == 0 ||
+      index >= count) {
+    return Fail(InvalidArgument(fmt::format("--shard '{}': expected I/N with 0 <= I < N", text)));
+  }
+  return std::pair{index, count};
+}
+
+Result<ScreenReport> Screen(const ScreenOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
+  if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
+  RP_ASSIGN_OR_RETURN(engine::Engine engine, engine::Engine::Create(options.kb));
+  RP_ASSIGN_OR_RETURN(InputListing listing, ListInputs(options.inputs));
+  const size_t jobs = JobCount(options.jobs);
+  Progress local_progress;
+  Progress& progress = options.progress != nullptr ? *options.progress : local_progress;
+  uint64_t total_bytes = 0, expected_text = 0;
+  for (const InputFile& file : listing.files) {
+    total_bytes += file.size;
+    expected_text += file.gzip ? file.size * 8 : file.size;
+  }
+  progress.files_total = listing.files.size();
+  progress.bytes_total = expected_text;
+
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.output_dir));
+  const std::string work_dir = options.output_dir + "/.partial/work";
+  std::error_code fs_error;
+  fs::create_directories(work_dir, fs_error);
+  if (fs_error) return Fail(InvalidInput(fmt::format("{}: cannot create: {}", work_dir, fs_error.message())));
+
+  // 1. Scan.
+  Grouper grouper(options.memory_bytes, expected_text, work_dir);
+  std::vector<ScanCounts> counts(listing.files.size());
+  std::atomic<size_t> next_file{0};
+  // Biggest files first, so that one large file does not run alone at the end.
+  std::vector<uint32_t> order(listing.files.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return listing.files[a].size > listing.files[b].size; });
+  RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(order.size(), 1)), [&](size_t) -> Status {
+    LineRouter router;
+    for (size_t slot = next_file++; slot < order.size(); slot = next_file++) {
+      const uint32_t file_index = order[slot];
+      ScanCounts& count = counts[file_index];
+      LineBatch batch;
+      Status status;
+      uint64_t read = 0;
+      Status read_status = ForEachLine(
+          listing.files[file_index].path,
+          [&](uint64_t line_number, std::string_view line, size_t capacity) {
+            if (!status.ok()) return;
+            ++count.lines;
+            LineRouting routing = router.Route(line, capacity);
+            switch (routing.kind) {
+              case LineKind::kMalformed:
+                count.issues.push_back({file_index, line_number, std::move(routing.message)});
+                return;
+              case LineKind::kOutsideCompartment:
+                ++count.outside[routing.resource_type];
+                return;
+              case LineKind::kNoPatient:
+                ++count.no_patient[routing.resource_type];
+                return;
+              case LineKind::kPatientResource:
+                ++count.patient_resources;
+                if (options.shards > 1 && PatientHash(routing.patient_id) % options.shards != options.shard) return;
+                if (const size_t needed = routing.patient_id.size() + line.size(); !batch.Fits(needed)) {
+                  if (!batch.empty()) status = grouper.Add(std::move(batch));
+                  batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
+                }
+                batch.Add(routing.patient_id, file_index, line_number, line);
+                return;
+            }
+          },
+          &read);
+      progress.bytes_read += read;
+      RP_RETURN_IF_ERROR(read_status);
+      RP_RETURN_IF_ERROR(status);
+      if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(std::move(batch)));
+      ++progress.files_done;
+    }
+    return Status();
+  }));
+
+  RunFacts facts;
+  facts.now = options.now_text;
+  facts.kb_name = options.kb->name();
+  facts.kb_version = options.kb->version();
+  for (const InputFile& file : listing.files) facts.inputs.emplace_back(file.path, file.size);
+  facts.skipped_files = listing.skipped;
+  std::string issues_ndjson;
+  for (const ScanCounts& count : counts) {
+    facts.lines += count.lines;
+    facts.patient_resources += count.patient_resources;
+    facts.malformed_lines += count.issues.size();
+    for (const auto& [type, n] : count.outside) facts.outside_compartment[type] += n;
+    for (const auto& [type, n] : count.no_patient) facts.no_patient[type] += n;
+    for (const LineIssue& issue : count.issues) {
+      issues_ndjson += "{\"file\":";
+      AppendJsonString(listing.files[issue.file].path, issues_ndjson);
+      issues_ndjson += fmt::format(",\"line\":{},\"message\":", issue.line);
+      AppendJsonString(issue.message, issues_ndjson);
+      issues_ndjson += "}\n";
+    }
+  }
+
+  // 2. Assess, partition by partition; each partition's lines, in patient
+  // order, go to a file of its own.
+  progress.assessing = true;
+  const fhir::ParseOptions parse_options = AssessParseOptions(engine);
+  std::vector<std::string> result_files;
+  uint64_t patients = 0;
+  RP_RETURN_IF_ERROR(grouper.ForEachPartition([&](std::vector<PatientLine>& lines) -> Status {
+    std::sort(lines.begin(), lines.end(), [](const PatientLine& a, const PatientLine& b) {
+      if (a.patient_id != b.patient_id) return a.patient_id < b.patient_id;
+      if (a.file != b.file) return a.file < b.file;
+      return a.line < b.line;
+    });
+    std::vector<PatientGroup> groups;
+    for (size_t i = 0; i < lines.size();) {
+      size_t j = i;
+      while (j < lines.size() && lines[j].patient_id == lines[i].patient_id) ++j;
+      groups.push_back({lines[i].patient_id, i, j});
+      i = j;
+    }
+    progress.patients_total += groups.size();
+    std::vector<std::string> results(groups.size());
+    std::atomic<size_t> next{0};
+    RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(groups.size(), 1)), [&](size_t) -> Status {
+      fhir::Parser parser(parse_options);
+      simdjson::dom::parser json_parser;
+      std::string record;
+      for (size_t g = next++; g < groups.size(); g = next++) {
+        const PatientGroup& group = groups[g];
+        record.clear();
+        for (size_t i = group.begin; i < group.end; ++i) {
+          record.append(lines[i].text);
+          record += '\n';
+        }
+        const std::string reference = "Patient/" + std::string(group.patient_id);
+        Result<fhir::Document> document = parser.ParseNdjson(record, reference + ".ndjson");
+        if (!document.has_value()) {
+          results[g] = UnreadableRecordLine(reference, document.error().message());
+        } else {
+          // The group holds one patient's resources: assessed as that patient, as
+          // `assess --patient` would.
+          Result<engine::Assessment> assessment =
+              engine.Assess(*document, options.now, {std::string(group.patient_id)});
+          if (!assessment.has_value()) {
+            results[g] = UnreadableRecordLine(reference, assessment.error().message());
+          } else {
+            Result<std::string> line =
+                ProjectAssessment(reference, report::AssessmentToJson(*assessment, false), json_parser);
+            if (!line.has_value()) return line.error();
+            results[g] = std::move(*line);
+          }
+        }
+        ++progress.patients_done;
+      }
+      return Status();
+    }));
+    const std::string path = fmt::format("{}/results-{:04}.ndjson", work_dir, result_files.size());
+    std::ofstream out(path, std::ios::binary);
+    for (const std::string& result : results) out << result << '\n';
+    out.close();
+    if (!out) return InvalidInput(fmt::format("{}: cannot write", path));
+    result_files.push_back(path);
+    patients += groups.size();
+    return Status();
+  }));
+
+  // 3. Output, in patient order.
+  RP_RETURN_IF_ERROR(MergePatientFiles(result_files, [&](std::string_view line) { return writer->AddPatient(line); }));
+  std::map<std::string, std::string> extra;
+  if (options.shards > 1) {
+    extra["shard.json"] = fmt::format("{{\"shard\": {}, \"shards\": {}}}\n", options.shard, options.shards);
+  }
+  RP_RETURN_IF_ERROR(writer->Finish(facts, issues_ndjson, extra));
+
+  ScreenReport report;
+  report.patients = patients;
+  report.files = listing.files.size();
+  report.bytes = total_bytes;
+  report.lines = facts.lines;
+  report.malformed_lines = facts.malformed_lines;
+  report.partitions = grouper.partition_count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, const std::string& output_dir) {
+  const auto started = std::chrono::steady_clock::now();
+  if (shard_dirs.empty()) return Fail(InvalidArgument("screen merge: no shard directory"));
+  auto read = [](const std::string& path) -> Result<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Fail(InvalidInput(fmt::format("{}: cannot open", path)));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  std::string run_json, issues;
+  std::vector<bool> seen;
+  std::vector<std::string> patient_files;
+  for (const std::string& dir : shard_dirs) {
+    RP_ASSIGN_OR_RETURN(std::string shard_json, read(dir + "/shard.json"));
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    uint64_t shard = 0, shards = 0;
+    if (parser.parse(shard_json).get(root) || root["shard"].get_uint64().get(shard) ||
+        root["shards"].get_uint64().get(shards) || shards == 0 || shard >= shards) {
+      return Fail(InvalidInput(fmt::format("{}/shard.json: not a shard description", dir)));
+    }
+    if (seen.empty()) seen.assign(shards, false);
+    if (seen.size() != shards) return Fail(InvalidInput(fmt::format("{}: a shard of another split ({} shards)", dir, shards)));
+    if (seen[shard]) return Fail(InvalidInput(fmt::format("{}: shard {}/{} given twice", dir, shard, shards)));
+    seen[shard] = true;
+    RP_ASSIGN_OR_RETURN(std::string shard_run, read(dir + "/run.json"));
+    RP_ASSIGN_OR_RETURN(std::string shard_issues, read(dir + "/issues.ndjson"));
+    if (patient_files.empty()) {
+      run_json = shard_run;
+      issues = shard_issues;
+    } else if (shard_run != run_json || shard_issues != issues) {
+      return Fail(InvalidInput(fmt::format("{}: a shard of another run (its run.json or issues differ)", dir)));
+    }
+    patient_files.push_back(dir + "/patients.ndjson");
+  }
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (!seen[i]) return Fail(InvalidInput(fmt::format("screen merge: shard {}/{} is missing", i, seen.size())));
+  }
+  RP_ASSIGN_OR_RETURN(RunFacts facts, RunFacts::FromJson(run_json));
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(output_dir));
+  RP_RETURN_IF_ERROR(MergePatientFiles(patient_files, [&](std::string_view line) { return writer->AddPatient(line); }));
+  ScreenReport report;
+  report.patients = writer->patients();
+  RP_RETURN_IF_ERROR(writer->Finish(facts, issues));
+  report.files = facts.inputs.size();
+  for (const auto& [path, bytes] : facts.inputs) report.bytes += bytes;
+  report.lines = facts.lines;
+  report.malformed_lines = facts.malformed_lines;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace regenpath::screen

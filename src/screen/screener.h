@@ -1,0 +1,80 @@
+// Population screening: every patient of a FHIR Bulk Data export assessed as
+// `regenpath assess` would assess a file holding only that patient's
+// resources, on every core, in bounded memory (docs/screening.md).
+//
+//   1. scan: the input files are read (in parallel, one file per thread) and
+//      each line routed to its patient (screen/compartment.h); malformed
+//      lines are kept as issues with file:line; the lines of the shard's
+//      patients go to a Grouper (in memory, or spilled to partitions on disk
+//      past half the memory budget);
+//   2. assess: per partition, each patient's lines, in input order (files
+//      sorted by path, then line number), form that patient's NDJSON record,
+//      parsed and assessed exactly as `assess` does; the JSON assessment is
+//      projected to the patient's screening line; jobs threads share the
+//      patients of a partition;
+//   3. output: the lines, in patient order, go to an OutputWriter.
+// Output depends only on the inputs, --now, the knowledge base and the shard:
+// not on --jobs or --memory.
+#ifndef REGENPATH_SCREEN_SCREENER_H_
+#define REGENPATH_SCREEN_SCREENER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/date_time.h"
+#include "common/status.h"
+#include "knowledge/knowledge_base.h"
+
+namespace regenpath::screen {
+
+// Counters a progress display reads while a run goes (all atomics).
+struct Progress {
+  std::atomic<uint64_t> files_total{0}, files_done{0};
+  std::atomic<uint64_t> bytes_total{0}, bytes_read{0};  // bytes_read counts uncompressed bytes
+  std::atomic<uint64_t> patients_total{0}, patients_done{0};
+  std::atomic<bool> assessing{false};
+};
+
+struct ScreenOptions {
+  std::vector<std::string> inputs;  // directories and files
+  DateTime now;
+  std::string now_text;             // `now` as the user gave it (written to run.json)
+  size_t jobs = 0;                  // 0: every core
+  size_t memory_bytes = size_t{512} << 20;
+  uint32_t shard = 0, shards = 1;   // screen the patients whose id hash % shards == shard
+  std::string output_dir;
+  std::shared_ptr<const knowledge::KnowledgeBase> kb;
+  Progress* progress = nullptr;     // optional
+};
+
+struct ScreenReport {
+  uint64_t patients = 0;
+  uint64_t files = 0;
+  uint64_t bytes = 0;          // bytes of the input files on disk
+  uint64_t lines = 0;
+  uint64_t malformed_lines = 0;
+  size_t partitions = 1;       // > 1 when the groups were spilled to disk
+  double seconds = 0;
+};
+
+// Screens the inputs into options.output_dir. Fails (naming the file) only
+// for an unreadable input or output; bad data never fails it.
+Result<ScreenReport> Screen(const ScreenOptions& options);
+
+// Combines the output directories of the shards 0..N-1 of one run (each
+// given once) into `output_dir`: byte for byte the output of the same run
+// unsharded.
+Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, const std::string& output_dir);
+
+// "512M", "2G", "100000K", "1048576": a size in bytes (K, M, G are 1024-based).
+Result<size_t> ParseSize(std::string_view text);
+
+// "I/N" with 0 <= I < N.
+Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text);
+
+}  // namespace regenpath::screen
+
+#endif  // REGENPATH_SCREEN_SCREENER_H_

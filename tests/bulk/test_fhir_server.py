@@ -1,0 +1,123 @@
+"""`regenpath screen --fhir-server` against a fake Bulk Data server
+(tests/bulk/fake_bulk_server.py), its failure modes included: every run that
+succeeds must give the same patients, summary and worklists as `regenpath
+screen` on the files the server serves.
+
+Run by ctest with REGENPATH_BINARY and REGENPATH_SHARED_DIR set.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_bulk_server import FakeBulkServer  # noqa: E402
+
+BINARY = os.environ["REGENPATH_BINARY"]
+BULK = os.path.join(os.environ["REGENPATH_SHARED_DIR"], "testdata/synthea/bulk-ndjson-10-patients")
+NOW = "2025-06-01"
+# The server sends only the types the knowledge base reads: the patients are the same, the line counts of
+# summary.* and run.json are not.
+SAME_FILES = ["patients.ndjson", "patients.csv", "MeasureReport.json", "Group.json", "issues.ndjson"]
+
+
+def read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+class FhirServerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.temp = tempfile.TemporaryDirectory(prefix="regenpath-bulk-test-")
+        cls.reference = os.path.join(cls.temp.name, "reference")
+        subprocess.run([BINARY, "screen", "--now", NOW, "--output", cls.reference, BULK], check=True,
+                       capture_output=True)
+        cls.token = os.path.join(cls.temp.name, "token")
+        with open(cls.token, "w") as handle:
+            handle.write("secret\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.temp.cleanup()
+
+    def screen(self, server, output, *extra):
+        return subprocess.run([BINARY, "screen", "--now", NOW, "--fhir-server", server.base, "--bearer-token-file",
+                               self.token, "--output", output, *extra], capture_output=True, text=True, timeout=120)
+
+    def assert_same_as_reference(self, output):
+        for name in SAME_FILES:
+            self.assertEqual(read(os.path.join(self.reference, name)), read(os.path.join(output, name)), name)
+
+    def run_with(self, faults, name):
+        server = FakeBulkServer(BULK, faults=faults).start()
+        try:
+            output = os.path.join(self.temp.name, name)
+            result = self.screen(server, output)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assert_same_as_reference(output)
+            return server, result
+        finally:
+            server.stop()
+
+    def test_export_download_and_screen(self):
+        server, result = self.run_with({}, "plain")
+        kickoffs = [entry for entry in server.log if entry[1] == "/fhir/$export"]
+        self.assertEqual(len(kickoffs), 1)
+        # _type: the types the knowledge base reads.
+        self.assertIn("_type=", kickoffs[0][2])
+        self.assertIn("Condition", kickoffs[0][2])
+        self.assertNotIn("Organization", kickoffs[0][2])
+        self.assertIn("bulk export: 6 files (6 downloaded, 0 already complete)", result.stderr)
+        self.assertNotIn("secret", result.stderr)
+
+    def test_429_202_and_5xx_are_waited_out(self):
+        server, result = self.run_with({"kickoff_429": 2, "status_202": 3, "status_500": 2}, "retries")
+        self.assertEqual(len([e for e in server.log if e[1] == "/fhir/$export"]), 3)
+        self.assertIn("4 retries", result.stderr)
+
+    def test_truncated_downloads_are_fetched_again(self):
+        server, _ = self.run_with({"truncate": 2}, "truncated")
+        file_requests = [e for e in server.log if e[1].startswith("/fhir/files/")]
+        self.assertEqual(len(file_requests), 6 + 2)
+
+    def test_expired_file_urls_start_the_export_again(self):
+        server, _ = self.run_with({"expire": True}, "expired")
+        self.assertEqual(server.exports, 2)
+
+    def test_rerun_resumes_with_the_files_already_complete(self):
+        output = os.path.join(self.temp.name, "resumed")
+        broken = FakeBulkServer(BULK, faults={"fail_file": "Procedure.000.ndjson"}).start()
+        try:
+            failed = self.screen(broken, output)
+        finally:
+            broken.stop()
+        self.assertEqual(failed.returncode, 3, failed.stderr)
+        self.assertIn("Procedure.000.ndjson", failed.stderr)
+        self.assertFalse(os.path.exists(os.path.join(output, "patients.ndjson")))
+        # The server is back (same address): the saved manifest's file URLs still work.
+        healthy = FakeBulkServer(BULK, port=broken.port).start()
+        try:
+            resumed = self.screen(healthy, output)
+        finally:
+            healthy.stop()
+        self.assertEqual(resumed.returncode, 0, resumed.stderr)
+        # No new kick-off; only the files not yet complete are fetched.
+        self.assertEqual([e for e in healthy.log if e[1] == "/fhir/$export"], [])
+        fetched = [e[1].rsplit("/", 1)[1] for e in healthy.log if e[1].startswith("/fhir/files/")]
+        self.assertEqual(fetched, ["Procedure.000.ndjson"])
+        self.assert_same_as_reference(output)
+
+    def test_wrong_token_fails_clearly(self):
+        server = FakeBulkServer(BULK, token="other").start()
+        try:
+            result = self.screen(server, os.path.join(self.temp.name, "unauthorized"))
+        finally:
+            server.stop()
+        self.assertEqual(result.returncode, 3)
+        self.assertIn("kick-off: HTTP 401: no or wrong bearer token", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,136 @@
+// Every patient of the 13-patient Synthea Bulk Data export is screened
+// exactly as `regenpath assess` (cli::RunAssess) assesses a file holding only
+// that patient's resources: the screening line equals the projection of the
+// assess command's JSON.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "cli/assess_command.h"
+#include "screen/patient_line.h"
+#include "screen/screener.h"
+
+namespace regenpath::screen {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const std::string kNow = "2025-06-01";
+
+std::string BulkDir() { return std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/bulk-ndjson-10-patients"; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/regenpath-screen-assess-test-XXXXXX";
+    path_ = mkdtemp(pattern);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std::string& output, size_t jobs) {
+  ScreenOptions options;
+  options.inputs = inputs;
+  options.now = *DateTime::ParseDateTime(kNow);
+  options.now_text = kNow;
+  options.jobs = jobs;
+  options.output_dir = output;
+  options.kb = knowledge::KnowledgeBase::Embedded();
+  return Screen(options);
+}
+
+// The patient each line of the export belongs to, found independently of
+// src/screen (subject / patient / Patient.id only: what this export uses).
+std::map<std::string, std::string> PatientFilesOfExport(const std::string& directory) {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    std::string name = entry.path().filename().string();
+    if (name.ends_with(".ndjson") && std::isupper(static_cast<unsigned char>(name[0]))) {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::map<std::string, std::string> records;  // patient id -> NDJSON
+  simdjson::dom::parser parser;
+  for (const std::string& file : files) {
+    for (const std::string& line : Lines(ReadFile(file))) {
+      if (line.empty()) continue;
+      simdjson::dom::element root = parser.parse(line);
+      std::string_view type = root["resourceType"];
+      std::string id;
+      std::string_view text;
+      if (type == "Patient") {
+        id = std::string(std::string_view(root["id"]));
+      } else if (root["subject"]["reference"].get_string().get(text) == simdjson::SUCCESS ||
+                 root["patient"]["reference"].get_string().get(text) == simdjson::SUCCESS) {
+        if (text.starts_with("Patient/")) id = std::string(text.substr(8));
+      }
+      if (!id.empty()) records[id] += line + "\n";
+    }
+  }
+  return records;
+}
+
+TEST(ScreenTest, EveryPatientAsAssessWouldAssessTheirOwnFile) {
+  TempDir dir;
+  Result<ScreenReport> report = RunScreen({BulkDir()}, dir / "out", 2);
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  std::map<std::string, std::string> records = PatientFilesOfExport(BulkDir());
+  ASSERT_EQ(records.size(), 13u);
+  EXPECT_EQ(report->patients, 13u);
+  std::vector<std::string> lines = Lines(ReadFile(dir / "out/patients.ndjson"));
+  ASSERT_EQ(lines.size(), records.size());
+  simdjson::dom::parser parser;
+  size_t index = 0;
+  for (const auto& [id, record] : records) {
+    const std::string file = dir / ("patient-" + std::to_string(index) + ".ndjson");
+    std::ofstream(file, std::ios::binary) << record;
+    cli::AssessOptions assess;
+    assess.file = file;
+    assess.now = kNow;
+    assess.format = "json";
+    std::ostringstream out, err;
+    ASSERT_EQ(cli::RunAssess(assess, out, err), 0) << err.str();
+    Result<std::string> expected = ProjectAssessment("Patient/" + id, out.str(), parser);
+    ASSERT_TRUE(expected.has_value()) << expected.error().message();
+    EXPECT_EQ(lines[index], *expected) << "patient #" << index;
+    ++index;
+  }
+  // The export's other lines: counted, not lost.
+  std::string run = ReadFile(dir / "out/run.json");
+  EXPECT_THAT(run, HasSubstr("\"Organization\":43"));
+  EXPECT_THAT(run, HasSubstr("\"malformed_lines\": 0"));
+  EXPECT_THAT(run, HasSubstr("log.ndjson"));  // skipped, and said so
+  EXPECT_FALSE(fs::exists(dir / "out/.partial"));
+}
+
+}  // namespace
+}  // namespace regenpath::screen

@@ -1,0 +1,428 @@
+// Tests of population screening (src/screen): routing by patient, reading
+// plain and gzip NDJSON, spilling, and the run as a whole against the
+// 13-patient Synthea Bulk Data export in shared/testdata and the clinical
+// scenarios: the output is byte-identical whatever --jobs, --memory or
+// sharding. (The equality with `regenpath assess` is in
+// assess_equality_test.cc, which needs the CLI library; this file does not,
+// so that sanitizer builds can check src/screen alone: screen_core_test.)
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "screen/compartment.h"
+#include "screen/grouper.h"
+#include "screen/line_reader.h"
+#include "screen/patient_line.h"
+#include "screen/screener.h"
+
+namespace regenpath::screen {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const std::string kNow = "2025-06-01";
+
+std::string BulkDir() { return std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/bulk-ndjson-10-patients"; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/regenpath-screen-test-XXXXXX";
+    path_ = mkdtemp(pattern);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std::string& output, size_t jobs,
+                               size_t memory = size_t{512} << 20, uint32_t shard = 0, uint32_t shards = 1) {
+  ScreenOptions options;
+  options.inputs = inputs;
+  options.now = *DateTime::ParseDateTime(kNow);
+  options.now_text = kNow;
+  options.jobs = jobs;
+  options.memory_bytes = memory;
+  options.shard = shard;
+  options.shards = shards;
+  options.output_dir = output;
+  options.kb = knowledge::KnowledgeBase::Embedded();
+  return Screen(options);
+}
+
+const std::vector<std::string> kOutputFiles = {"patients.ndjson",    "patients.csv", "summary.json", "summary.txt",
+                                               "MeasureReport.json", "Group.json",   "run.json",     "issues.ndjson"};
+
+void ExpectSameOutput(const std::string& a, const std::string& b) {
+  for (const std::string& name : kOutputFiles) {
+    ASSERT_TRUE(fs::exists(a + "/" + name)) << a << "/" << name;
+    ASSERT_TRUE(fs::exists(b + "/" + name)) << b << "/" << name;
+    EXPECT_EQ(ReadFile(a + "/" + name), ReadFile(b + "/" + name)) << name << " differs between " << a << " and " << b;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Compartment
+
+TEST(CompartmentTest, ReferencesThatNameAPatient) {
+  EXPECT_EQ(PatientIdOfReference("Patient/123"), "123");
+  EXPECT_EQ(PatientIdOfReference("http://ehr.example/fhir/Patient/abc"), "abc");
+  EXPECT_EQ(PatientIdOfReference("Patient/abc/_history/2"), "abc");
+  EXPECT_EQ(PatientIdOfReference("urn:uuid:5f0c1e2a"), "5f0c1e2a");
+  EXPECT_EQ(PatientIdOfReference("Group/1"), std::nullopt);
+  EXPECT_EQ(PatientIdOfReference("RelatedPatient/1"), std::nullopt);
+  EXPECT_EQ(PatientIdOfReference("#p1"), std::nullopt);
+  EXPECT_EQ(PatientIdOfReference("Patient/"), std::nullopt);
+  EXPECT_EQ(PatientIdOfReference(""), std::nullopt);
+}
+
+TEST(CompartmentTest, ElementPerType) {
+  EXPECT_EQ(PatientElement("Patient"), "id");
+  EXPECT_EQ(PatientElement("Condition"), "subject");
+  EXPECT_EQ(PatientElement("AllergyIntolerance"), "patient");
+  EXPECT_EQ(PatientElement("Coverage"), "beneficiary");
+  EXPECT_EQ(PatientElement("Account"), "subject");
+  EXPECT_EQ(PatientElement("SupplyDelivery"), "patient");
+  EXPECT_EQ(PatientElement("Organization"), std::nullopt);
+  EXPECT_EQ(PatientElement("Practitioner"), std::nullopt);
+}
+
+TEST(CompartmentTest, RouteLine) {
+  LineRouter router;
+  auto route = [&](std::string text) {
+    text.reserve(text.size() + 64);
+    std::string padded = text + std::string(64, ' ');
+    return router.Route(std::string_view(padded.data(), text.size()), padded.size());
+  };
+  LineRouting patient = route(R"({"resourceType":"Patient","id":"p1"})");
+  EXPECT_EQ(patient.kind, LineKind::kPatientResource);
+  EXPECT_EQ(patient.patient_id, "p1");
+  LineRouting condition = route(R"({"resourceType":"Condition","subject":{"reference":"Patient/p2"}})");
+  EXPECT_EQ(condition.kind, LineKind::kPatientResource);
+  EXPECT_EQ(condition.patient_id, "p2");
+  LineRouting appointment = route(
+      R"({"resourceType":"Appointment","participant":[{"actor":{"reference":"Practitioner/d"}},{"actor":{"reference":"Patient/p3"}}]})");
+  EXPECT_EQ(appointment.patient_id, "p3");
+  EXPECT_EQ(route(R"({"resourceType":"Organization","id":"o"})").kind, LineKind::kOutsideCompartment);
+  LineRouting orphan = route(R"({"resourceType":"Observation","subject":{"reference":"Group/g"}})");
+  EXPECT_EQ(orphan.kind, LineKind::kNoPatient);
+  EXPECT_EQ(orphan.resource_type, "Observation");
+  EXPECT_EQ(route(R"({"resourceType":"Observation"})").kind, LineKind::kNoPatient);
+  EXPECT_EQ(route(R"({"resourceType":"Patient","id":)").kind, LineKind::kMalformed);
+  // Malformed after the elements routing reads: still found.
+  EXPECT_EQ(route(R"({"resourceType":"Patient","id":"p1","name":[})").kind, LineKind::kMalformed);
+  EXPECT_EQ(route(R"([1,2])").kind, LineKind::kMalformed);
+  EXPECT_EQ(route(R"({"id":"x"})").kind, LineKind::kMalformed);
+}
+
+// ---------------------------------------------------------------------------
+// Line reader
+
+void WriteGzip(const std::string& path, const std::string& content) {
+  gzFile file = gzopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(gzwrite(file, content.data(), static_cast<unsigned>(content.size())), static_cast<int>(content.size()));
+  gzclose(file);
+}
+
+TEST(LineReaderTest, PlainAndGzipGiveTheSameLines) {
+  TempDir dir;
+  const std::string text = "{\"a\":1}\r\n\n   \n{\"b\":2}\n{\"c\":3}";  // CRLF, blank lines, no final newline
+  std::ofstream(dir / "x.ndjson", std::ios::binary) << text;
+  WriteGzip(dir / "x.ndjson.gz", text);
+  for (const std::string name : {"x.ndjson", "x.ndjson.gz"}) {
+    std::vector<std::pair<uint64_t, std::string>> lines;
+    Status status = ForEachLine(dir / name, [&](uint64_t number, std::string_view line, size_t capacity) {
+      EXPECT_GE(capacity, line.size() + 64);
+      lines.emplace_back(number, std::string(line));
+    });
+    ASSERT_TRUE(status.ok()) << status.message();
+    ASSERT_EQ(lines.size(), 3u) << name;
+    EXPECT_EQ(lines[0], (std::pair<uint64_t, std::string>{1, "{\"a\":1}"}));
+    EXPECT_EQ(lines[1], (std::pair<uint64_t, std::string>{4, "{\"b\":2}"}));
+    EXPECT_EQ(lines[2], (std::pair<uint64_t, std::string>{5, "{\"c\":3}"}));
+  }
+}
+
+TEST(LineReaderTest, LinesLongerThanTheBufferAndTruncatedGzip) {
+  TempDir dir;
+  const std::string long_line = "{\"x\":\"" + std::string(9 << 20, 'a') + "\"}";
+  std::ofstream(dir / "long.ndjson", std::ios::binary) << "{}\n" << long_line << "\n{}\n";
+  std::vector<size_t> sizes;
+  ASSERT_TRUE(ForEachLine(dir / "long.ndjson", [&](uint64_t, std::string_view line, size_t) {
+                sizes.push_back(line.size());
+              }).ok());
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, long_line.size(), 2}));
+
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "{\"resourceType\":\"Patient\",\"id\":\"p" + std::to_string(i) + "\"}\n";
+  WriteGzip(dir / "cut.ndjson.gz", many);
+  std::string compressed = ReadFile(dir / "cut.ndjson.gz");
+  std::ofstream(dir / "cut.ndjson.gz", std::ios::binary | std::ios::trunc) << compressed.substr(0, compressed.size() / 2);
+  Status status = ForEachLine(dir / "cut.ndjson.gz", [](uint64_t, std::string_view, size_t) {});
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(status.message(), HasSubstr("cut.ndjson.gz"));
+  EXPECT_FALSE(ForEachLine(dir / "absent.ndjson", [](uint64_t, std::string_view, size_t) {}).ok());
+}
+
+// ---------------------------------------------------------------------------
+// Grouper
+
+TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
+  TempDir dir;
+  Grouper grouper(/*budget_bytes=*/64 << 10, /*expected_bytes=*/1 << 20, dir.path());
+  std::map<std::string, int> expected;
+  for (int batch_number = 0; batch_number < 40; ++batch_number) {
+    LineBatch batch;
+    for (int i = 0; i < 100; ++i) {
+      std::string id = "p" + std::to_string((batch_number * 100 + i) % 997);
+      ++expected[id];
+      batch.Add(id, static_cast<uint32_t>(batch_number), static_cast<uint64_t>(i + 1), std::string(200, 'x'));
+    }
+    ASSERT_TRUE(grouper.Add(std::move(batch)).ok());
+  }
+  EXPECT_TRUE(grouper.spilled());
+  EXPECT_GT(grouper.partition_count(), 1u);
+  std::map<std::string, int> seen;
+  std::set<std::string> in_earlier_partitions;
+  ASSERT_TRUE(grouper
+                  .ForEachPartition([&](std::vector<PatientLine>& lines) -> Status {
+                    std::set<std::string> here;
+                    for (const PatientLine& line : lines) {
+                      ++seen[std::string(line.patient_id)];
+                      here.insert(std::string(line.patient_id));
+                      EXPECT_EQ(line.text, std::string(200, 'x'));
+                    }
+                    for (const std::string& id : here) EXPECT_EQ(in_earlier_partitions.count(id), 0u) << id;
+                    in_earlier_partitions.insert(here.begin(), here.end());
+                    return Status();
+                  })
+                  .ok());
+  EXPECT_EQ(seen, expected);
+}
+
+// ---------------------------------------------------------------------------
+// Whole runs on the Synthea Bulk Data export
+
+TEST(ScreenTest, OutputIsTheSameWhateverJobsMemoryOrShards) {
+  TempDir dir;
+  ASSERT_TRUE(RunScreen({BulkDir()}, dir / "one", 1).has_value());
+  ASSERT_TRUE(RunScreen({BulkDir()}, dir / "two", 2).has_value());
+  Result<ScreenReport> spilled = RunScreen({BulkDir()}, dir / "spilled", 3, size_t{1} << 20);
+  ASSERT_TRUE(spilled.has_value()) << spilled.error().message();
+  EXPECT_GT(spilled->partitions, 1u);
+  ExpectSameOutput(dir / "one", dir / "two");
+  ExpectSameOutput(dir / "one", dir / "spilled");
+
+  std::vector<std::string> shard_dirs;
+  for (uint32_t shard = 0; shard < 3; ++shard) {
+    shard_dirs.push_back(dir / ("shard-" + std::to_string(shard)));
+    ASSERT_TRUE(RunScreen({BulkDir()}, shard_dirs.back(), 1, size_t{512} << 20, shard, 3).has_value());
+  }
+  std::reverse(shard_dirs.begin(), shard_dirs.end());  // order of the arguments does not matter
+  Result<ScreenReport> merged = MergeShards(shard_dirs, dir / "merged");
+  ASSERT_TRUE(merged.has_value()) << merged.error().message();
+  ExpectSameOutput(dir / "one", dir / "merged");
+  // A missing or repeated shard is refused.
+  EXPECT_FALSE(MergeShards({shard_dirs[0], shard_dirs[1]}, dir / "bad").has_value());
+  EXPECT_FALSE(MergeShards({shard_dirs[0], shard_dirs[0], shard_dirs[1]}, dir / "bad").has_value());
+}
+
+TEST(ScreenTest, BadLinesGzipAndOrphansAreReportedNotFatal) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  // Line 1 of Condition and a line in the middle of Procedure are malformed;
+  // MedicationRequest is compressed; one Observation names no patient.
+  std::string conditions = ReadFile(BulkDir() + "/Condition.000.ndjson");
+  std::ofstream(dir / "in/Condition.000.ndjson", std::ios::binary) << "{\"resourceType\":\"Condition\",\n" << conditions;
+  std::vector<std::string> procedures = Lines(ReadFile(BulkDir() + "/Procedure.000.ndjson"));
+  procedures.insert(procedures.begin() + 10, "not json");
+  std::string procedure_text;
+  for (const std::string& line : procedures) procedure_text += line + "\n";
+  std::ofstream(dir / "in/Procedure.000.ndjson", std::ios::binary) << procedure_text;
+  WriteGzip(dir / "in/MedicationRequest.000.ndjson.gz", ReadFile(BulkDir() + "/MedicationRequest.000.ndjson"));
+  for (const std::string name : {"Patient.000.ndjson", "AllergyIntolerance.000.ndjson", "Device.000.ndjson",
+                                 "Encounter.000.ndjson", "Immunization.000.ndjson", "Organization.000.ndjson"}) {
+    fs::copy_file(BulkDir() + "/" + name, dir / ("in/" + name));
+  }
+  std::ofstream(dir / "in/Observation.000.ndjson") << R"({"resourceType":"Observation","status":"final"})" << "\n";
+
+  Result<ScreenReport> report = RunScreen({dir / "in"}, dir / "out", 2);
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  EXPECT_EQ(report->patients, 13u);
+  EXPECT_EQ(report->malformed_lines, 2u);
+  std::vector<std::string> issues = Lines(ReadFile(dir / "out/issues.ndjson"));
+  ASSERT_EQ(issues.size(), 2u);
+  EXPECT_THAT(issues[0], HasSubstr("Condition.000.ndjson\",\"line\":1,"));
+  EXPECT_THAT(issues[1], HasSubstr("Procedure.000.ndjson\",\"line\":11,"));
+  std::string summary = ReadFile(dir / "out/summary.json");
+  EXPECT_THAT(summary, HasSubstr("\"naming_no_patient\": {\"Observation\": 1}"));
+  EXPECT_THAT(summary, HasSubstr("\"malformed\": 2"));
+
+  // The same export uncompressed and without the bad lines gives the same patients.
+  ASSERT_TRUE(RunScreen({BulkDir()}, dir / "clean", 2).has_value());
+  EXPECT_EQ(ReadFile(dir / "out/patients.ndjson"), ReadFile(dir / "clean/patients.ndjson"));
+
+  // An unreadable input is named and fails the run, leaving no output behind.
+  WriteGzip(dir / "in/Procedure.001.ndjson.gz", procedure_text);
+  std::string compressed = ReadFile(dir / "in/Procedure.001.ndjson.gz");
+  std::ofstream(dir / "in/Procedure.001.ndjson.gz", std::ios::binary | std::ios::trunc)
+      << compressed.substr(0, compressed.size() / 2);
+  Result<ScreenReport> failed = RunScreen({dir / "in"}, dir / "failed", 2);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_THAT(failed.error().message(), HasSubstr("Procedure.001.ndjson.gz"));
+  EXPECT_FALSE(fs::exists(dir / "failed/patients.ndjson"));
+  EXPECT_FALSE(fs::exists(dir / "failed/.partial"));
+}
+
+TEST(ScreenTest, SummaryMeasureReportAndGroupAgreeWithThePatientLines) {
+  TempDir dir;
+  ASSERT_TRUE(RunScreen({BulkDir()}, dir / "out", 2).has_value());
+  simdjson::dom::parser parser;
+  std::map<std::string, uint64_t> stages;
+  std::vector<std::string> candidates;
+  uint64_t deceased = 0;
+  for (const std::string& line : Lines(ReadFile(dir / "out/patients.ndjson"))) {
+    simdjson::dom::element root = parser.parse(line);
+    bool dead = false;
+    if (root["deceased"].get_bool().get(dead) == simdjson::SUCCESS && dead) {
+      ++deceased;
+      continue;
+    }
+    std::string stage = std::string(std::string_view(root["stage"]));
+    ++stages[stage];
+    if (stage == "regenerative-candidate") candidates.emplace_back(std::string_view(root["patient"]));
+  }
+  simdjson::dom::parser summary_parser;
+  simdjson::dom::element summary = summary_parser.load(dir / "out/summary.json");
+  EXPECT_EQ(uint64_t(summary["excluded"]["deceased"]), deceased);
+  for (const auto& [stage, count] : stages) EXPECT_EQ(uint64_t(summary["stages"][stage]), count) << stage;
+  simdjson::dom::parser group_parser;
+  simdjson::dom::element group = group_parser.load(dir / "out/Group.json");
+  EXPECT_EQ(std::string_view(group["resourceType"]), "Group");
+  EXPECT_EQ(uint64_t(group["quantity"]), candidates.size());
+  simdjson::dom::parser measure_parser;
+  simdjson::dom::element measure = measure_parser.load(dir / "out/MeasureReport.json");
+  EXPECT_EQ(std::string_view(measure["type"]), "summary");
+  EXPECT_EQ(uint64_t(measure["group"].at(0)["population"].at(0)["count"]), 13 - deceased);
+  // The CSV has a header and a row per patient.
+  EXPECT_EQ(Lines(ReadFile(dir / "out/patients.csv")).size(), 14u);
+  // Both FHIR resources validate against the FHIR R4 JSON schema.
+  const std::string command = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR +
+                              "/tools/validate_json_schema.py " + REGENPATH_SHARED_DIR +
+                              "/testdata/fhir-json-schema/fhir.schema.json " + (dir / "out/MeasureReport.json") + " " +
+                              (dir / "out/Group.json");
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+// The clinical scenarios of tests/scenarios (one patient per Bundle, each
+// with its expected stage), turned into one Bulk Data export of 81 patients:
+// every patient gets the stage its scenario expects, and the Group lists
+// exactly the regenerative candidates; both FHIR resources validate.
+TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
+  TempDir dir;
+  fs::create_directories(dir / "export");
+  const std::string scenarios = std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios";
+  std::map<std::string, std::string> lines_by_type;
+  std::map<std::string, std::string> expected_stage;  // "Patient/<id>" -> stage
+  simdjson::dom::parser parser;
+  std::vector<fs::path> bundles;
+  for (const auto& entry : fs::directory_iterator(scenarios)) {
+    if (entry.path().extension() == ".json") bundles.push_back(entry.path());
+  }
+  std::sort(bundles.begin(), bundles.end());
+  ASSERT_GT(bundles.size(), 50u);
+  for (const fs::path& bundle : bundles) {
+    simdjson::dom::element root = parser.load(bundle.string());
+    std::string patient;
+    for (simdjson::dom::element entry : root["entry"].get_array()) {
+      simdjson::dom::element resource = entry["resource"];
+      std::string type = std::string(std::string_view(resource["resourceType"]));
+      if (type == "Patient") patient = "Patient/" + std::string(std::string_view(resource["id"]));
+      lines_by_type[type] += simdjson::to_string(resource) + "\n";
+    }
+    std::string expect = ReadFile(bundle.parent_path().string() + "/" + bundle.stem().string() + ".expect.yaml");
+    size_t at = expect.find("\nstage: ");
+    ASSERT_NE(at, std::string::npos) << bundle;
+    expected_stage[patient] = expect.substr(at + 8, expect.find('\n', at + 1) - at - 8);
+  }
+  for (const auto& [type, text] : lines_by_type) std::ofstream(dir / ("export/" + type + ".ndjson")) << text;
+  ScreenOptions options;
+  options.inputs = {dir / "export"};
+  options.now = *DateTime::ParseDateTime("2026-06-01");
+  options.now_text = "2026-06-01";
+  options.jobs = 2;
+  options.output_dir = dir / "out";
+  options.kb = knowledge::KnowledgeBase::Embedded();
+  Result<ScreenReport> report = Screen(options);
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  EXPECT_EQ(report->patients, expected_stage.size());
+  std::set<std::string> candidates;
+  for (const std::string& line : Lines(ReadFile(dir / "out/patients.ndjson"))) {
+    simdjson::dom::element item = parser.parse(line);
+    std::string patient = std::string(std::string_view(item["patient"]));
+    std::string stage = std::string(std::string_view(item["stage"]));
+    EXPECT_EQ(stage, expected_stage[patient]) << patient;
+    if (stage == "regenerative-candidate") candidates.insert(patient);
+  }
+  EXPECT_GT(candidates.size(), 10u);
+  simdjson::dom::parser group_parser;
+  simdjson::dom::element group = group_parser.load(dir / "out/Group.json");
+  std::set<std::string> members;
+  for (simdjson::dom::element member : group["member"].get_array()) {
+    members.insert(std::string(std::string_view(member["entity"]["reference"])));
+  }
+  EXPECT_EQ(members, candidates);
+  EXPECT_EQ(uint64_t(group["quantity"]), candidates.size());
+  const std::string command = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR +
+                              "/tools/validate_json_schema.py " + REGENPATH_SHARED_DIR +
+                              "/testdata/fhir-json-schema/fhir.schema.json " + (dir / "out/MeasureReport.json") + " " +
+                              (dir / "out/Group.json");
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+TEST(ScreenOptionsTest, SizesAndShards) {
+  EXPECT_EQ(*ParseSize("512M"), size_t{512} << 20);
+  EXPECT_EQ(*ParseSize("2G"), size_t{2} << 30);
+  EXPECT_EQ(*ParseSize("1000"), 1000u);
+  EXPECT_FALSE(ParseSize("12X").has_value());
+  EXPECT_FALSE(ParseSize("M").has_value());
+  EXPECT_FALSE(ParseSize("0").has_value());
+  EXPECT_EQ(*ParseShard("2/5"), (std::pair<uint32_t, uint32_t>{2, 5}));
+  EXPECT_FALSE(ParseShard("5/5").has_value());
+  EXPECT_FALSE(ParseShard("1").has_value());
+  EXPECT_FALSE(ParseShard("0/0").has_value());
+}
+
+}  // namespace
+}  // namespace regenpath::screen
