@@ -19,6 +19,8 @@ PACKAGES=(
   libgoogle-perftools-dev  # tcmalloc_minimal, the executables' allocator (CMake REGENPATH_MALLOC)
   # tests and benchmarks (wrk and python3-cryptography: bench/cds_load.sh [--auth])
   libgtest-dev libgmock-dev libbenchmark-dev wrk python3-cryptography
+  # the registry statistics are checked against R (tests/registry/stats/expected.R)
+  r-cran-survival
 )
 
 export DEBIAN_FRONTEND=noninteractive
