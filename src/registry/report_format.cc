@@ -158,10 +158,16 @@ std::string CohortReportText(const CohortReport& report) {
       for (const SurvivalCurve& curve : group.survival) {
         out += fmt::format("  Time to {}{}: {} events among {}", curve.endpoint,
                            curve.instrument.empty() ? "" : " (" + curve.instrument + ")", curve.events, curve.subjects);
-        if (!curve.steps.empty()) {
-          const SurvivalStep& last = curve.steps.back();
-          out += fmt::format("; S({:.0f} d) = {:.2f}", last.time, last.survival);
-          if (last.lower) out += fmt::format(" (95 % CI {:.2f}–{:.2f})", *last.lower, *last.upper);
+        // The estimate at one year: the last step at or before day 365.
+        const SurvivalStep* year = nullptr;
+        for (const SurvivalStep& step : curve.steps) {
+          if (step.time <= 365) year = &step;
+        }
+        if (year != nullptr) {
+          out += fmt::format("; S(1 year) = {:.2f}", year->survival);
+          if (year->lower) out += fmt::format(" (95 % CI {:.2f}–{:.2f})", *year->lower, *year->upper);
+        } else if (!curve.steps.empty() || curve.subjects > 0) {
+          out += "; S(1 year) = 1.00";
         }
         out += "\n";
       }
