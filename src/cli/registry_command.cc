@@ -17,6 +17,7 @@
 #include "registry/fhir_import.h"
 #include "registry/followup_worklist.h"
 #include "registry/instrument_catalog.h"
+#include "registry/postgres_registry_store.h"
 #include "registry/registry_config.h"
 #include "registry/report_format.h"
 #include "registry/sqlite_registry_store.h"
@@ -95,15 +96,31 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
     err << "regenpath registry: " << catalog.error().message() << "\n";
     return kExitInvalidInput;
   }
-  std::filesystem::path parent = std::filesystem::path(config.database).parent_path();
-  std::error_code ignored;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
-  auto opened = registry::SqliteRegistryStore::Open(config.database);
-  if (!opened) {
-    err << "regenpath registry: " << opened.error().message() << "\n";
-    return kExitEvaluationError;
+  // A PostgreSQL connection string (URI or key=value), else a SQLite file.
+  bool postgres = config.database.starts_with("postgresql://") || config.database.starts_with("postgres://") ||
+                  config.database.find("dbname=") != std::string::npos || config.database.find("host=") != std::string::npos;
+  std::unique_ptr<RegistryStore> opened_store;
+  if (postgres) {
+    auto opened = registry::PostgresRegistryStore::Open(config.database);
+    if (!opened) {
+      err << "regenpath registry: " << opened.error().message() << "\n";
+      return kExitEvaluationError;
+    }
+    opened_store = std::move(*opened);
+  } else {
+    std::filesystem::path parent = std::filesystem::path(config.database).parent_path();
+    std::error_code ignored;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
+    auto opened = registry::SqliteRegistryStore::Open(config.database);
+    if (!opened) {
+      err << "regenpath registry: " << opened.error().message() << "\n";
+      return kExitEvaluationError;
+    }
+    opened_store = std::move(*opened);
   }
-  RegistryStore& store = **opened;
+  RegistryStore& store = *opened_store;
+  // Never print a connection string (it may hold a password).
+  const std::string database_name = postgres ? std::string("the PostgreSQL registry") : config.database;
 
   if (options.action == "migrate") {
     auto version = store.Migrate(context);
@@ -111,7 +128,7 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
       err << "regenpath registry: " << version.error().message() << "\n";
       return kExitEvaluationError;
     }
-    out << fmt::format("{}: schema version {}\n", config.database, *version);
+    out << fmt::format("{}: schema version {}\n", database_name, *version);
     return kExitOk;
   }
 
@@ -133,7 +150,7 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
     }
     out << fmt::format("{}: synthetic demo cohort (seed {}): {} episodes, {} procedures, {} scores, {} adverse events "
                        "({} created, {} updated) — SYNTHETIC, not real patients\n",
-                       config.database, options.seed, batch->episodes.size(), batch->procedures.size(),
+                       database_name, options.seed, batch->episodes.size(), batch->procedures.size(),
                        batch->outcomes.size(), batch->adverse_events.size(), written->created, written->updated);
     return kExitOk;
   }

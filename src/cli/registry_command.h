@@ -13,7 +13,7 @@ namespace regenpath::cli {
 struct RegistryOptions {
   std::string action;  // import | report | due | export | demo | migrate
   std::optional<std::string> config_file;       // registry YAML (database, site_secret_file, min_episodes)
-  std::optional<std::string> database;          // overrides the config's
+  std::optional<std::string> database;          // SQLite file, or a PostgreSQL conninfo / postgresql:// URI; overrides the config's
   std::optional<std::string> site_secret_file;  // overrides the config's
   std::optional<std::string> now;               // "today" (YYYY-MM-DD); default: the system's UTC date
   std::optional<std::string> format;            // report/due: text | json | csv; export: ndjson | bundle | csv

@@ -39,10 +39,10 @@ CREATE TABLE procedures (
   kind TEXT NOT NULL,
   image_guidance TEXT NOT NULL,
   prp_leukocytes TEXT NOT NULL,
-  volume_ml REAL,
-  platelet_concentration REAL,
-  bmc_nucleated_cells REAL,
-  dextrose_percent REAL,
+  volume_ml {DOUBLE},
+  platelet_concentration {DOUBLE},
+  bmc_nucleated_cells {DOUBLE},
+  dextrose_percent {DOUBLE},
   series_number INTEGER NOT NULL
 );
 CREATE INDEX procedures_by_episode ON procedures(episode_key);
@@ -51,7 +51,7 @@ CREATE TABLE outcomes (
   patient TEXT NOT NULL REFERENCES patients(pseudonym),
   instrument TEXT NOT NULL,
   date TEXT NOT NULL,
-  value REAL NOT NULL
+  value {DOUBLE} NOT NULL
 );
 CREATE INDEX outcomes_by_patient ON outcomes(patient, instrument, date);
 CREATE TABLE adverse_events (
@@ -66,7 +66,7 @@ CREATE TABLE adverse_events (
 );
 CREATE INDEX adverse_events_by_patient ON adverse_events(patient);
 CREATE TABLE audit (
-  id INTEGER PRIMARY KEY,
+  id {AUTO_ID},
   recorded TEXT NOT NULL,
   actor TEXT NOT NULL,
   action TEXT NOT NULL,
@@ -80,5 +80,18 @@ CREATE TABLE audit (
 }  // namespace
 
 std::span<const Migration> RegistryMigrations() { return kMigrations; }
+
+std::string MigrationSql(const Migration& migration, SqlDialect dialect) {
+  std::string sql = migration.sql;
+  auto replace_all = [&](std::string_view from, std::string_view to) {
+    for (size_t at = sql.find(from); at != std::string::npos; at = sql.find(from, at + to.size())) {
+      sql.replace(at, from.size(), to);
+    }
+  };
+  bool sqlite = dialect == SqlDialect::kSqlite;
+  replace_all("{DOUBLE}", sqlite ? "REAL" : "DOUBLE PRECISION");
+  replace_all("{AUTO_ID}", sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+  return sql;
+}
 
 }  // namespace regenpath::registry

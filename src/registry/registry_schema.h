@@ -6,6 +6,7 @@
 #define REGENPATH_REGISTRY_REGISTRY_SCHEMA_H_
 
 #include <span>
+#include <string>
 
 namespace regenpath::registry {
 
@@ -15,8 +16,14 @@ struct Migration {
   const char* sql;  // one or more statements separated by ';'
 };
 
-// Every migration, in version order (1, 2, ...).
+// Every migration, in version order (1, 2, ...). Its SQL holds two
+// placeholders that MigrationSql() fills per database.
 std::span<const Migration> RegistryMigrations();
+
+enum class SqlDialect { kSqlite, kPostgres };
+// `migration.sql` for `dialect`: {DOUBLE} is REAL (SQLite) or DOUBLE
+// PRECISION; {AUTO_ID} an auto-numbered primary key.
+std::string MigrationSql(const Migration& migration, SqlDialect dialect);
 
 }  // namespace regenpath::registry
 

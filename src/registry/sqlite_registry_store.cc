@@ -313,7 +313,8 @@ Result<int> SqliteRegistryStore::Migrate(const WriteContext& context) {
   for (const Migration& migration : RegistryMigrations()) {
     if (migration.version <= version) continue;
     RP_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE", "begin"));
-    Status status = impl_->Exec(migration.sql, fmt::format("migration {}", migration.version));
+    Status status = impl_->Exec(MigrationSql(migration, SqlDialect::kSqlite).c_str(),
+                                fmt::format("migration {}", migration.version));
     if (status.ok()) {
       Statement record(impl_->db, "INSERT INTO schema_migrations(version, description, applied_at) VALUES (?,?,?)");
       record.Bind(int64_t{migration.version}).Bind(std::string(migration.description)).Bind(context.recorded);

@@ -170,13 +170,19 @@ TEST(FollowUpWorklistTest, DueAndOverdueFromTheSchedule) {
   EXPECT_EQ(overdue, 4);
   // e1 was seen at week 26: its earlier missed timepoints are not actionable.
   for (const DueItem& item : *items) {
-    if (item.patient == "e1" && item.instrument == "nrs") EXPECT_GT(item.weeks, 26) << item.weeks;
+    if (item.patient == "e1" && item.instrument == "nrs") {
+      EXPECT_GT(item.weeks, 26) << item.weeks;
+    }
   }
 }
 
-TEST(ClinicEvidenceTest, ShownOnlyFromMinimumEpisodes) {
+class ClinicEvidenceTest : public ::testing::TestWithParam<testing::StoreFactory> {};
+
+TEST_P(ClinicEvidenceTest, ShownOnlyFromMinimumEpisodes) {
   testing::TempDir dir;
-  auto store = testing::MigratedSqlite(dir);
+  auto store = GetParam().open(dir.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Migrate(testing::TestContext()).has_value());
   Cohort cohort = SmallCohort();
   WriteBatch batch;
   for (const Episode& episode : cohort.episodes) batch.patients.push_back({episode.patient, false});
@@ -202,6 +208,8 @@ TEST(ClinicEvidenceTest, ShownOnlyFromMinimumEpisodes) {
   EXPECT_EQ(ClinicEvidenceFor(*store, Catalog(), "bmc-knee", 1, "2026-12-05")->episodes, 0);
   EXPECT_FALSE(ClinicEvidenceFor(*store, Catalog(), "no-such-option", 1, "2026-12-05").has_value());
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, ClinicEvidenceTest, ::testing::ValuesIn(testing::StoreFactories()), testing::FactoryName);
 
 }  // namespace
 }  // namespace regenpath::registry

@@ -15,15 +15,19 @@ using testing::TempDir;
 using testing::TestContext;
 using testing::TestPseudonymizer;
 
-class FhirImportTest : public ::testing::Test {
+class FhirImportTest : public ::testing::TestWithParam<testing::StoreFactory> {
  protected:
-  void SetUp() override { store_ = testing::MigratedSqlite(dir_); }
+  void SetUp() override {
+    store_ = GetParam().open(dir_.path());
+    ASSERT_NE(store_, nullptr);
+    ASSERT_TRUE(store_->Migrate(TestContext()).has_value());
+  }
   Result<ImportResult> Import(const std::string& text, InputFormat format = InputFormat::kJson) {
     FhirImporter importer(*store_, Catalog(), TestPseudonymizer(), "2026-12-05");
     return importer.Import(text, format, "input.json", TestContext());
   }
   TempDir dir_;
-  std::unique_ptr<SqliteRegistryStore> store_;
+  std::unique_ptr<RegistryStore> store_;
 };
 
 std::string Issues(const ImportResult& result) {
@@ -39,7 +43,7 @@ const ImportIssue* IssueOf(const ImportResult& result, int entry) {
   return nullptr;
 }
 
-TEST_F(FhirImportTest, BatchKeepsTheGoodEntriesAndLocatesEachRejection) {
+TEST_P(FhirImportTest, BatchKeepsTheGoodEntriesAndLocatesEachRejection) {
   auto result = Import(ReadFile(DataPath("batch.json")));
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
   EXPECT_TRUE(result->written);
@@ -87,9 +91,12 @@ TEST_F(FhirImportTest, BatchKeepsTheGoodEntriesAndLocatesEachRejection) {
   }
   EXPECT_EQ(series_two, 2);
   for (const OutcomeRecord& outcome : cohort.outcomes) {
-    if (outcome.instrument == "peg") EXPECT_DOUBLE_EQ(outcome.value, 6.0);
+    if (outcome.instrument == "peg") {
+      EXPECT_DOUBLE_EQ(outcome.value, 6.0);
+    }
   }
   EXPECT_EQ(cohort.adverse_events[0].episode_key, left->key);
+  if (GetParam().name != "sqlite") return;
   // No identifier, no name anywhere in the stored rows.
   std::string database = ReadFile((dir_.path() / "registry.sqlite").string()) +
                          ReadFile((dir_.path() / "registry.sqlite-wal").string());
@@ -97,7 +104,7 @@ TEST_F(FhirImportTest, BatchKeepsTheGoodEntriesAndLocatesEachRejection) {
   EXPECT_EQ(database.find("Doe"), std::string::npos);
 }
 
-TEST_F(FhirImportTest, ImportingTwiceCreatesNoDuplicates) {
+TEST_P(FhirImportTest, ImportingTwiceCreatesNoDuplicates) {
   auto first = Import(ReadFile(DataPath("batch.json")));
   ASSERT_TRUE(first.has_value());
   auto second = Import(ReadFile(DataPath("batch.json")));
@@ -109,7 +116,7 @@ TEST_F(FhirImportTest, ImportingTwiceCreatesNoDuplicates) {
   EXPECT_EQ(cohort.procedures.size(), 3u);
 }
 
-TEST_F(FhirImportTest, TransactionIsAllOrNothing) {
+TEST_P(FhirImportTest, TransactionIsAllOrNothing) {
   std::string text = ReadFile(DataPath("batch.json"));
   text.replace(text.find("\"batch\""), 7, "\"transaction\"");
   auto result = Import(text);
@@ -131,7 +138,7 @@ TEST_F(FhirImportTest, TransactionIsAllOrNothing) {
   EXPECT_TRUE(committed->written);
 }
 
-TEST_F(FhirImportTest, NdjsonLinesAreLocatedByLineAndLinkToStoredProcedures) {
+TEST_P(FhirImportTest, NdjsonLinesAreLocatedByLineAndLinkToStoredProcedures) {
   ASSERT_TRUE(Import(ReadFile(DataPath("batch.json"))).has_value());
   auto result = Import(ReadFile(DataPath("follow-up.ndjson")), InputFormat::kNdjson);
   ASSERT_TRUE(result.has_value()) << result.error().ToString();
@@ -142,7 +149,7 @@ TEST_F(FhirImportTest, NdjsonLinesAreLocatedByLineAndLinkToStoredProcedures) {
   EXPECT_EQ(store_->LoadCohort("prp-knee").value().outcomes.size(), 4u);  // 3 + O-10
 }
 
-TEST_F(FhirImportTest, UnreadableInputFailsNamingTheSource) {
+TEST_P(FhirImportTest, UnreadableInputFailsNamingTheSource) {
   auto result = Import("{\"resourceType\": \"Bundle\", \"type\": \"batch\", ");
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().code(), StatusCode::kInvalidInput);
@@ -153,6 +160,8 @@ TEST_F(FhirImportTest, UnreadableInputFailsNamingTheSource) {
   auto searchset = Import("{\"resourceType\": \"Bundle\", \"type\": \"searchset\"}");
   ASSERT_FALSE(searchset.has_value());
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, FhirImportTest, ::testing::ValuesIn(testing::StoreFactories()), testing::FactoryName);
 
 TEST(CivilDayTest, ParsesFullDatesOnly) {
   EXPECT_EQ(ParseCivilDay("1970-01-01"), 0);

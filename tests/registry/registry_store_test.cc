@@ -8,25 +8,19 @@
 
 #include "registry/pseudonymizer.h"
 #include "registry/registry_schema.h"
-#include "registry/sqlite_registry_store.h"
+#include "test_support.h"
 
 namespace regenpath::registry {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct StoreFactory {
-  std::string name;
-  std::function<std::unique_ptr<RegistryStore>(const fs::path& dir)> open;
-};
+using testing::FactoryName;
+using testing::StoreFactories;
+using testing::StoreFactory;
 
-std::vector<StoreFactory> Factories() {
-  return {{"sqlite", [](const fs::path& dir) -> std::unique_ptr<RegistryStore> {
-             auto store = SqliteRegistryStore::Open((dir / "registry.sqlite").string());
-             EXPECT_TRUE(store.has_value()) << store.error().ToString();
-             return store ? std::move(*store) : nullptr;
-           }}};
-}
+[[maybe_unused]] ::testing::Environment* const kPostgresEnvironment =
+    ::testing::AddGlobalTestEnvironment(new testing::PostgresEnvironment);
 
 WriteContext Ctx() { return WriteContext{"test-subject", "2026-12-05T10:00:00Z"}; }
 
@@ -149,8 +143,7 @@ TEST_P(RegistryStoreTest, AFailedWriteLeavesNothing) {
   EXPECT_EQ(store_->Audit(100).value().size(), RegistryMigrations().size());
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, RegistryStoreTest, ::testing::ValuesIn(Factories()),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Stores, RegistryStoreTest, ::testing::ValuesIn(StoreFactories()), FactoryName);
 
 TEST(PseudonymizerTest, KeyedStableAndNotTheIdentifier) {
   auto site_a = Pseudonymizer::Create(std::string(32, 'a')).value();

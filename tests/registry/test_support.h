@@ -7,13 +7,16 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "registry/instrument_catalog.h"
+#include "registry/postgres_registry_store.h"
 #include "registry/pseudonymizer.h"
 #include "registry/sqlite_registry_store.h"
+#include "test_postgres.h"
 
 namespace regenpath::registry::testing {
 
@@ -54,6 +57,36 @@ inline std::unique_ptr<SqliteRegistryStore> MigratedSqlite(const TempDir& dir) {
   EXPECT_TRUE((*store)->Migrate(TestContext()).has_value());
   return std::move(*store);
 }
+
+// Every store implementation; the store tests and the import tests run
+// against each (TEST_P ... ::testing::ValuesIn(StoreFactories())).
+struct StoreFactory {
+  std::string name;
+  // An empty, not yet migrated store (files under `dir`).
+  std::function<std::unique_ptr<RegistryStore>(const std::filesystem::path& dir)> open;
+};
+
+inline std::vector<StoreFactory> StoreFactories() {
+  return {{"sqlite",
+           [](const std::filesystem::path& dir) -> std::unique_ptr<RegistryStore> {
+             auto store = SqliteRegistryStore::Open((dir / "registry.sqlite").string());
+             EXPECT_TRUE(store.has_value()) << store.error().ToString();
+             return store ? std::move(*store) : nullptr;
+           }},
+          {"postgres", [](const std::filesystem::path&) -> std::unique_ptr<RegistryStore> {
+             std::string conninfo = TestPostgres::Instance().FreshDatabase();
+             if (conninfo.empty()) {
+               ADD_FAILURE() << "PostgreSQL could not be started for the registry tests: "
+                             << TestPostgres::Instance().error();
+               return nullptr;
+             }
+             auto store = PostgresRegistryStore::Open(conninfo);
+             EXPECT_TRUE(store.has_value()) << store.error().ToString();
+             return store ? std::move(*store) : nullptr;
+           }}};
+}
+
+inline std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; }
 
 inline const InstrumentCatalog& Catalog() {
   static std::shared_ptr<const InstrumentCatalog> catalog = InstrumentCatalog::Embedded().value();
