@@ -22,7 +22,9 @@ Result<RegistryConfig> LoadRegistryConfig(const std::string& path) {
     for (const auto& entry : root) {
       std::string key = entry.first.as<std::string>();
       if (key == "database") {
-        config.database = resolve(entry.second.as<std::string>());
+        std::string database = entry.second.as<std::string>();
+        bool postgres = database.starts_with("postgres") || database.find('=') != std::string::npos;
+        config.database = postgres ? database : resolve(database);
       } else if (key == "site_secret_file") {
         config.site_secret_file = resolve(entry.second.as<std::string>());
       } else if (key == "min_episodes") {
