@@ -21,6 +21,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev wrk python3-cryptography
   # the registry statistics are checked against R (tests/registry/stats/expected.R)
   r-cran-survival
+  # the registry tests start a real PostgreSQL 15 in a temp dir (tests/registry/test_postgres.h)
+  postgresql-15
 )
 
 export DEBIAN_FRONTEND=noninteractive
