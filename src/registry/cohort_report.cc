@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "registry/civil_day.h"
 #include "registry/episode_timeline.h"
@@ -25,10 +26,19 @@ constexpr std::pair<GroupBy, const char*> kGroupNames[] = {
 // Index of a cohort: scores by patient and instrument, procedures and
 // adverse events by episode.
 struct CohortIndex {
-  std::map<std::pair<std::string, std::string>, std::vector<DayScore>> scores;  // (patient, instrument)
-  std::map<std::string, std::vector<const ProcedureRecord*>> procedures;         // episode key
-  std::map<std::string, std::vector<const AdverseEventRecord*>> adverse_events;  // episode key
-  std::map<std::string, int> last_contact;                                       // patient -> day
+  // Hash maps: a report of 100,000 episodes looks these up millions of times.
+  std::unordered_map<std::string, std::vector<DayScore>> scores;  // ScoreKey(patient, instrument)
+  std::unordered_map<std::string, std::vector<const ProcedureRecord*>> procedures;         // episode key
+  std::unordered_map<std::string, std::vector<const AdverseEventRecord*>> adverse_events;  // episode key
+  std::unordered_map<std::string, int> last_contact;                                       // patient -> day
+
+  static std::string ScoreKey(const std::string& patient, const std::string& instrument) {
+    std::string key;
+    key.reserve(patient.size() + instrument.size() + 1);
+    key.append(patient).push_back('\x1f');
+    key.append(instrument);
+    return key;
+  }
 
   explicit CohortIndex(const Cohort& cohort) {
     auto contact = [&](const std::string& patient, int day) {
@@ -38,7 +48,7 @@ struct CohortIndex {
     for (const OutcomeRecord& outcome : cohort.outcomes) {
       std::optional<int> day = ParseCivilDay(outcome.date);
       if (!day) continue;
-      scores[{outcome.patient, outcome.instrument}].push_back(DayScore{*day, outcome.value});
+      scores[ScoreKey(outcome.patient, outcome.instrument)].push_back(DayScore{*day, outcome.value});
       contact(outcome.patient, *day);
     }
     for (auto& [key, list] : scores) {
@@ -60,7 +70,7 @@ struct CohortIndex {
 
   const std::vector<DayScore>& ScoresOf(const std::string& patient, const std::string& instrument) const {
     static const std::vector<DayScore> kNone;
-    auto found = scores.find({patient, instrument});
+    auto found = scores.find(ScoreKey(patient, instrument));
     return found == scores.end() ? kNone : found->second;
   }
 };
@@ -97,17 +107,23 @@ std::string GroupOf(const Episode& episode, const CohortIndex& index, GroupBy gr
   return value.empty() ? "(not recorded)" : value;
 }
 
-TimepointOutcome Timepoint(const std::vector<const Episode*>& episodes, const CohortIndex& index,
-                           const InstrumentScoring& instrument, const InstrumentCatalog& catalog, double weeks, int today) {
+// An episode's start day and its patient's scores on one instrument, looked
+// up once for all the timepoints.
+struct EpisodeScores {
+  int start = 0;
+  const std::vector<DayScore>* scores = nullptr;
+};
+
+TimepointOutcome Timepoint(const std::vector<EpisodeScores>& episodes, const InstrumentScoring& instrument,
+                           const InstrumentCatalog& catalog, double weeks, int today) {
   TimepointOutcome out;
   out.weeks = weeks;
   std::vector<double> changes;
   int mcid = 0, immpact30 = 0, immpact50 = 0, ordinal = 0;
   bool ordinal_instrument = instrument.responder_max.has_value();
-  for (const Episode* episode : episodes) {
-    std::optional<int> start = ParseCivilDay(episode->start_date);
-    if (!start) continue;
-    const std::vector<DayScore>& scores = index.ScoresOf(episode->patient, instrument.id);
+  for (const EpisodeScores& episode : episodes) {
+    std::optional<int> start = episode.start;
+    const std::vector<DayScore>& scores = *episode.scores;
     TimepointWindow window = WindowOf(*start, weeks, catalog.timepoint_window_fraction());
     std::optional<DayScore> score = ScoreIn(scores, window);
     if (!score && window.last >= today) continue;  // not due yet
@@ -262,8 +278,14 @@ GroupReport Group(const std::string& name, const std::vector<const Episode*>& ep
       outcomes.display = instrument->display;
       outcomes.direction = instrument->direction;
       outcomes.confidence = instrument->confidence;
+      std::vector<EpisodeScores> views;
+      views.reserve(episodes.size());
+      for (const Episode* episode : episodes) {
+        std::optional<int> start = ParseCivilDay(episode->start_date);
+        if (start) views.push_back(EpisodeScores{*start, &index.ScoresOf(episode->patient, instrument->id)});
+      }
       for (double weeks : option.follow_up->schedule_weeks) {
-        outcomes.timepoints.push_back(Timepoint(episodes, index, *instrument, catalog, weeks, today));
+        outcomes.timepoints.push_back(Timepoint(views, *instrument, catalog, weeks, today));
       }
       report.instruments.push_back(std::move(outcomes));
     }

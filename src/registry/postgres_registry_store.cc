@@ -335,7 +335,7 @@ Result<Cohort> PostgresRegistryStore::LoadCohort(const std::string& option_id) {
     if (!procedures) return procedures.error();
     for (int row = 0; row < (*procedures)->rows(); ++row) cohort.procedures.push_back(ReadProcedure(**procedures, row));
     auto outcomes = impl_->Run(fmt::format("SELECT key, patient, instrument, date, value FROM outcomes WHERE {} ORDER BY "
-                                           "patient COLLATE \"C\", instrument COLLATE \"C\", date COLLATE \"C\", key COLLATE \"C\"",
+                                           "patient COLLATE \"C\", instrument COLLATE \"C\", date COLLATE \"C\"",
                                            in_cohort),
                                params, "read outcomes");
     if (!outcomes) return outcomes.error();

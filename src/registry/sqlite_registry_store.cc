@@ -393,7 +393,7 @@ Result<Cohort> SqliteRegistryStore::LoadCohort(const std::string& option_id) {
     if (code != SQLITE_DONE) return ErrorOf(db, code, "read procedures");
 
     Statement outcomes(db, fmt::format("SELECT key, patient, instrument, date, value FROM outcomes WHERE {} "
-                                       "ORDER BY patient, instrument, date, key", in_cohort).c_str());
+                                       "ORDER BY patient, instrument, date", in_cohort).c_str());
     if (!outcomes.ok()) return ErrorOf(db, SQLITE_ERROR, "read outcomes");
     if (!option_id.empty()) outcomes.Bind(option_id);
     while ((code = outcomes.Step()) == SQLITE_ROW) {

@@ -86,6 +86,9 @@ inline std::vector<StoreFactory> StoreFactories() {
            }}};
 }
 
+// How gtest prints the parameter (its name, not its bytes).
+inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
+
 inline std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; }
 
 inline const InstrumentCatalog& Catalog() {
