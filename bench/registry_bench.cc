@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -215,6 +216,7 @@ int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& ba
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is measured
   int episodes = 100000;
   int report_runs = 5;
   std::string postgres;
