@@ -22,6 +22,10 @@ PACKAGES=(
   pybind11-dev python3-dev python3-distributed
   # tests and benchmarks (wrk and python3-cryptography: bench/cds_load.sh [--auth])
   libgtest-dev libgmock-dev libbenchmark-dev wrk python3-cryptography
+  # the registry statistics are checked against R (tests/registry/stats/expected.R)
+  r-cran-survival
+  # the registry tests start a real PostgreSQL 15 in a temp dir (tests/registry/test_postgres.h)
+  postgresql-15
 )
 
 export DEBIAN_FRONTEND=noninteractive

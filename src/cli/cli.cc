@@ -11,6 +11,7 @@
 #include "cli/fhirpath_command.h"
 #include "cli/kb_export_command.h"
 #include "cli/screen_command.h"
+#include "cli/registry_command.h"
 #include "cli/serve_command.h"
 
 namespace regenpath::cli {
@@ -97,6 +98,29 @@ int Main(int argc, char** argv) {
   serve_command->add_flag("--insecure-dev", serve.insecure_dev,
                           "No authentication, for local demos; refuses any host but loopback");
 
+  RegistryOptions registry;
+  CLI::App* registry_command = app.add_subcommand("registry", "The outcomes registry (docs/registry.md)");
+  registry_command->require_subcommand(1);
+  registry_command->add_option("--config", registry.config_file, "Registry YAML: database, site_secret_file, min_episodes");
+  registry_command->add_option("--database", registry.database, "SQLite database file (default regenpath-data/registry.sqlite)");
+  registry_command->add_option("--site-secret-file", registry.site_secret_file, "Secret (>= 32 bytes) keying the patient pseudonyms");
+  registry_command->add_option("--now", registry.now, "\"Today\" (YYYY-MM-DD); default: the system's UTC date");
+  registry_command->fallthrough();
+  CLI::App* registry_import = registry_command->add_subcommand("import", "Import FHIR R4 Bundles (batch, transaction) or NDJSON");
+  registry_import->add_option("FILE", registry.files, "Bundle JSON or NDJSON (*.ndjson) files")->required();
+  CLI::App* registry_report = registry_command->add_subcommand("report", "Outcomes per option: change, responders, adverse events, survival");
+  registry_report->add_option("--format", registry.format, "text, json or csv");
+  registry_report->add_option("--option", registry.option, "One knowledge-base option id (default: every option)");
+  registry_report->add_option("--group-by", registry.group_by, "none, condition, kb-version, prp-leukocytes, image-guidance, feedback");
+  CLI::App* registry_due = registry_command->add_subcommand("due", "The follow-up worklist: who is due or overdue for what");
+  registry_due->add_option("--format", registry.format, "text, json or csv");
+  CLI::App* registry_export = registry_command->add_subcommand("export", "The cohort as FHIR (NDJSON or a Bundle) or CSV");
+  registry_export->add_option("--format", registry.format, "ndjson (default), bundle or csv");
+  CLI::App* registry_demo = registry_command->add_subcommand("demo", "Write a seeded SYNTHETIC cohort (never into a database with real data)");
+  registry_demo->add_option("--episodes", registry.episodes, "Number of synthetic episodes (default 300)");
+  registry_demo->add_option("--seed", registry.seed, "Random seed (default 20261205)");
+  CLI::App* registry_migrate = registry_command->add_subcommand("migrate", "Create or upgrade the registry's schema");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -111,6 +135,12 @@ int Main(int argc, char** argv) {
   if (merge_command->parsed()) return RunScreenMerge(merge, std::cerr);
   if (screen_command->parsed()) return RunScreen(screen, std::cerr);
   if (serve_command->parsed()) return RunServe(serve, std::cerr);
+  for (CLI::App* action : {registry_import, registry_report, registry_due, registry_export, registry_demo, registry_migrate}) {
+    if (action->parsed()) {
+      registry.action = action->get_name();
+      return RunRegistry(registry, std::cout, std::cerr);
+    }
+  }
   return kExitUsage;
 }
 

@@ -14,6 +14,9 @@
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/jwks_key_source.h"
+#include "server/registry_http_handler.h"
+#include "server/registry_parts.h"
+#include "server/route_split_handler.h"
 
 namespace regenpath::server {
 
@@ -30,6 +33,9 @@ struct CdsServer::Parts {
   std::unique_ptr<security::JwtVerifier> verifier;
   Metrics metrics;
   std::unique_ptr<CdsHttpHandler> handler;
+  RegistryParts registry;
+  std::unique_ptr<RegistryHttpHandler> registry_handler;
+  std::unique_ptr<RouteSplitHandler> router;
   std::unique_ptr<HttpServer> http;
   std::string base_url;
 };
@@ -95,6 +101,18 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
       std::make_unique<CdsHttpHandler>(handler_options, &*parts->service, parts->verifier.get(),
                                        parts->store.get(), parts->fhir_http.get(), &parts->metrics, clock);
 
+  // The outcomes registry's routes (/registry...), beside the CDS routes.
+  RP_ASSIGN_OR_RETURN(parts->registry, OpenRegistryParts(cfg, clock->Now().ToString()));
+  RegistryHttpHandlerOptions registry_options;
+  registry_options.cors_allowed_origins = cfg.cors_allowed_origins;
+  registry_options.body_limit_bytes = cfg.body_limit_bytes;
+  registry_options.min_episodes = parts->registry.min_episodes;
+  parts->registry_handler = std::make_unique<RegistryHttpHandler>(
+      registry_options, parts->registry.store.get(), parts->registry.catalog.get(),
+      parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, parts->verifier.get(),
+      &parts->metrics, clock);
+  parts->router = std::make_unique<RouteSplitHandler>(parts->handler.get(), parts->registry_handler.get());
+
   HttpServerOptions http_options;
   http_options.host = cfg.host;
   http_options.port = cfg.port;
@@ -107,7 +125,7 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
   http_options.idle_timeout = cfg.idle_timeout;
   http_options.write_timeout = cfg.write_timeout;
   http_options.max_connections = cfg.max_connections;
-  RP_ASSIGN_OR_RETURN(parts->http, HttpServer::Create(http_options, parts->handler.get()));
+  RP_ASSIGN_OR_RETURN(parts->http, HttpServer::Create(http_options, parts->router.get()));
   return std::unique_ptr<CdsServer>(new CdsServer(std::move(parts)));
 }
 
@@ -115,6 +133,7 @@ Status CdsServer::Start() {
   RP_RETURN_IF_ERROR(parts_->http->Listen());
   parts_->base_url = PublicBaseUrl(parts_->config, parts_->http->port());
   parts_->handler->set_public_base_url(parts_->base_url);
+  parts_->registry_handler->set_public_base_url(parts_->base_url);
   RP_RETURN_IF_ERROR(parts_->http->Start());
   spdlog::info("regenpath serving CDS Hooks on {}:{} ({}), public base URL {}, authentication {}",
                parts_->config.host, parts_->http->port(), parts_->http->tls() ? "TLS" : "plain HTTP",

@@ -101,7 +101,8 @@ class ConfigReader {
     RP_RETURN_IF_ERROR(
         CheckKeys(root, "the configuration",
                   {"host", "port", "threads", "public_base_url", "tls", "data_dir", "body_limit_bytes",
-                   "max_connections", "timeouts", "cors", "auth", "kb_dir", "fhir_client", "log_level"}));
+                   "max_connections", "timeouts", "cors", "auth", "kb_dir", "fhir_client", "log_level",
+                   "registry_config"}));
     if (auto node = root["host"]) {
       RP_ASSIGN_OR_RETURN(config.host, String(node, "host"));
     }
@@ -135,6 +136,9 @@ class ConfigReader {
     }
     if (auto node = root["data_dir"]) {
       RP_ASSIGN_OR_RETURN(config.data_dir, Path(node, "data_dir"));
+    }
+    if (auto node = root["registry_config"]) {
+      RP_ASSIGN_OR_RETURN(config.registry_config, Path(node, "registry_config"));
     }
     if (auto node = root["body_limit_bytes"]) {
       RP_ASSIGN_OR_RETURN(int64_t limit, Integer(node, "body_limit_bytes", 1024, int64_t{1} << 30));

@@ -25,6 +25,10 @@ struct ServerConfig {
   std::string tls_key_file;
   // Where the feedback database (feedback.sqlite) lives; created if absent.
   std::string data_dir = "regenpath-data";
+  // The outcomes registry's YAML (registry/registry_config.h: database,
+  // site_secret_file). Empty: <data_dir>/registry.sqlite and no site secret
+  // (POST /registry then answers 503).
+  std::string registry_config;
   size_t body_limit_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};

@@ -1,0 +1,295 @@
+// The outcomes registry at scale (issue 10): a seeded synthetic cohort of
+// --episodes episodes (default 100,000, about a million score rows) written
+// through the registry's store, next to a bare SQLite bulk insert of the same
+// rows measured in the same run; then every report, timed. On SQLite (a temp
+// file) and, with --postgres "conninfo", on PostgreSQL too.
+//
+//   build/bench/registry_bench [--episodes N] [--postgres "host=/tmp/pg dbname=x"] [--report-runs 5]
+//
+// Prints one line per measurement; see bench/README.md, "Registry".
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "registry/clinic_evidence.h"
+#include "registry/cohort_export.h"
+#include "registry/cohort_report.h"
+#include "registry/demo_cohort.h"
+#include "registry/fhir_import.h"
+#include "registry/followup_worklist.h"
+#include "registry/instrument_catalog.h"
+#include "registry/postgres_registry_store.h"
+#include "registry/report_format.h"
+#include "registry/sqlite_registry_store.h"
+
+namespace {
+
+using namespace regenpath;
+using namespace regenpath::registry;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+size_t Rows(const WriteBatch& batch) {
+  return batch.patients.size() + batch.episodes.size() + batch.procedures.size() + batch.outcomes.size() +
+         batch.adverse_events.size();
+}
+
+// The same rows as plain INSERTs into tables with the same columns and keys,
+// in one transaction, with the same pragmas (WAL, synchronous=FULL): the
+// floor any SQLite store can reach.
+double BareSqliteInsert(const std::string& path, const WriteBatch& batch) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, nullptr);
+  sqlite3_exec(db,
+               "CREATE TABLE patients (pseudonym TEXT PRIMARY KEY, synthetic INTEGER);"
+               "CREATE TABLE episodes (key TEXT PRIMARY KEY, patient TEXT, option_id TEXT, therapy TEXT, target TEXT,"
+               " condition TEXT, side TEXT, start_date TEXT, assessment_stage TEXT, option_status TEXT, kb_version TEXT,"
+               " feedback TEXT, override_reason TEXT, synthetic INTEGER);"
+               "CREATE TABLE procedures (key TEXT PRIMARY KEY, episode_key TEXT, patient TEXT, date TEXT, kind TEXT,"
+               " image_guidance TEXT, prp_leukocytes TEXT, volume_ml REAL, platelet_concentration REAL,"
+               " bmc_nucleated_cells REAL, dextrose_percent REAL, series_number INTEGER);"
+               "CREATE TABLE outcomes (key TEXT PRIMARY KEY, patient TEXT, instrument TEXT, date TEXT, value REAL);"
+               "CREATE TABLE adverse_events (key TEXT PRIMARY KEY, patient TEXT, episode_key TEXT, category TEXT,"
+               " serious INTEGER, onset TEXT, resolved TEXT, relatedness TEXT);",
+               nullptr, nullptr, nullptr);
+  auto start = Clock::now();
+  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+  auto text = [](sqlite3_stmt* s, int i, const std::string& v) { sqlite3_bind_text(s, i, v.data(), (int)v.size(), SQLITE_STATIC); };
+  auto real = [](sqlite3_stmt* s, int i, const std::optional<double>& v) {
+    if (v) sqlite3_bind_double(s, i, *v); else sqlite3_bind_null(s, i);
+  };
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO patients VALUES (?,?)", -1, &s, nullptr);
+  for (const auto& [p, synthetic] : batch.patients) {
+    text(s, 1, p);
+    sqlite3_bind_int(s, 2, synthetic);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+  sqlite3_finalize(s);
+  sqlite3_prepare_v2(db, "INSERT INTO episodes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, nullptr);
+  for (const Episode& e : batch.episodes) {
+    int i = 1;
+    for (const std::string* v : {&e.key, &e.patient, &e.option_id, &e.therapy, &e.target, &e.condition, &e.side,
+                                 &e.start_date, &e.assessment_stage, &e.option_status, &e.kb_version, &e.feedback,
+                                 &e.override_reason}) {
+      text(s, i++, *v);
+    }
+    sqlite3_bind_int(s, i, e.synthetic);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+  sqlite3_finalize(s);
+  sqlite3_prepare_v2(db, "INSERT INTO procedures VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, nullptr);
+  for (const ProcedureRecord& p : batch.procedures) {
+    text(s, 1, p.key);
+    text(s, 2, p.episode_key);
+    text(s, 3, p.patient);
+    text(s, 4, p.date);
+    text(s, 5, p.kind);
+    text(s, 6, p.image_guidance);
+    text(s, 7, p.prp_leukocytes);
+    real(s, 8, p.volume_ml);
+    real(s, 9, p.platelet_concentration);
+    real(s, 10, p.bmc_nucleated_cells);
+    real(s, 11, p.dextrose_percent);
+    sqlite3_bind_int(s, 12, p.series_number);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+  sqlite3_finalize(s);
+  sqlite3_prepare_v2(db, "INSERT INTO outcomes VALUES (?,?,?,?,?)", -1, &s, nullptr);
+  for (const OutcomeRecord& o : batch.outcomes) {
+    text(s, 1, o.key);
+    text(s, 2, o.patient);
+    text(s, 3, o.instrument);
+    text(s, 4, o.date);
+    sqlite3_bind_double(s, 5, o.value);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+  sqlite3_finalize(s);
+  sqlite3_prepare_v2(db, "INSERT INTO adverse_events VALUES (?,?,?,?,?,?,?,?)", -1, &s, nullptr);
+  for (const AdverseEventRecord& a : batch.adverse_events) {
+    std::string category = AdverseEventCategoryCode(a.category);
+    text(s, 1, a.key);
+    text(s, 2, a.patient);
+    text(s, 3, a.episode_key);
+    text(s, 4, category);
+    sqlite3_bind_int(s, 5, a.serious);
+    text(s, 6, a.onset);
+    text(s, 7, a.resolved);
+    text(s, 8, a.relatedness);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+  sqlite3_finalize(s);
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  double seconds = Seconds(start);
+  sqlite3_close(db);
+  return seconds;
+}
+
+// Median and max of `runs` calls of `work`, in milliseconds.
+template <typename Work>
+std::pair<double, double> Time(int runs, Work&& work) {
+  std::vector<double> times;
+  for (int run = 0; run < runs; ++run) {
+    auto start = Clock::now();
+    work();
+    times.push_back(Seconds(start) * 1000);
+  }
+  std::sort(times.begin(), times.end());
+  return {times[times.size() / 2], times.back()};
+}
+
+int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& batch, const InstrumentCatalog& catalog,
+             const std::string& today, int report_runs, double bare_seconds) {
+  WriteContext context{"bench", today + "T00:00:00Z"};
+  auto migrated = store.Migrate(context);
+  if (!migrated) {
+    fmt::print(stderr, "{}: {}\n", name, migrated.error().ToString());
+    return 1;
+  }
+  auto start = Clock::now();
+  auto written = store.Write(batch, context);
+  double seconds = Seconds(start);
+  if (!written) {
+    fmt::print(stderr, "{}: {}\n", name, written.error().ToString());
+    return 1;
+  }
+  size_t rows = Rows(batch);
+  fmt::print("{:<10} store write      {:>9} rows in {:7.2f} s = {:>9.0f} rows/s", name, rows, seconds, rows / seconds);
+  if (bare_seconds > 0) fmt::print("  ({:.2f}x the bare SQLite insert)", seconds / bare_seconds);
+  fmt::print("\n");
+
+  std::vector<std::string> options;
+  for (const Episode& episode : batch.episodes) {
+    if (std::find(options.begin(), options.end(), episode.option_id) == options.end()) options.push_back(episode.option_id);
+  }
+  std::sort(options.begin(), options.end());
+  auto report = [&](const std::string& label, auto&& work) {
+    auto [median, max] = Time(report_runs, work);
+    fmt::print("{:<10} {:<40} median {:8.1f} ms, max {:8.1f} ms{}\n", name, label, median, max, median < 200 ? "" : "  (> 200 ms)");
+  };
+  for (const std::string& option : options) {
+    report("report " + option, [&]() {
+      auto cohort = store.LoadCohort(option);
+      auto built = BuildCohortReport(*cohort, catalog, option, GroupBy::kNone, today);
+      std::string json = CohortReportJson(*built);
+      if (json.empty()) std::abort();
+    });
+  }
+  report("report all options (json)", [&]() {
+    auto cohort = store.LoadCohort("");
+    auto built = BuildCohortReport(*cohort, catalog, "", GroupBy::kNone, today);
+    if (CohortReportJson(*built).empty()) std::abort();
+  });
+  report("report all by kb-version (csv)", [&]() {
+    auto cohort = store.LoadCohort("");
+    auto built = BuildCohortReport(*cohort, catalog, "", GroupBy::kKbVersion, today);
+    if (CohortReportCsv(*built).empty()) std::abort();
+  });
+  report("due (follow-up worklist)", [&]() {
+    auto cohort = store.LoadCohort("");
+    auto items = FollowUpWorklist(*cohort, catalog, today);
+    if (WorklistJson(*items, today).empty()) std::abort();
+  });
+  report("clinic evidence " + options[0], [&]() {
+    auto evidence = ClinicEvidenceFor(store, catalog, options[0], 0, today);
+    if (!evidence) std::abort();
+  });
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is measured
+  int episodes = 100000;
+  int report_runs = 5;
+  std::string postgres;
+  for (int index = 1; index < argc; ++index) {
+    std::string arg = argv[index];
+    if (arg == "--episodes" && index + 1 < argc) episodes = std::atoi(argv[++index]);
+    else if (arg == "--postgres" && index + 1 < argc) postgres = argv[++index];
+    else if (arg == "--report-runs" && index + 1 < argc) report_runs = std::atoi(argv[++index]);
+    else {
+      fmt::print(stderr, "usage: registry_bench [--episodes N] [--postgres CONNINFO] [--report-runs N]\n");
+      return 2;
+    }
+  }
+  auto catalog = InstrumentCatalog::Embedded();
+  if (!catalog) return 1;
+  const std::string today = "2026-12-05";
+  auto start = Clock::now();
+  auto batch = GenerateDemoCohort(**catalog, DemoOptions{episodes, 20261205, today});
+  fmt::print("cohort: {} episodes, {} procedures, {} score rows, {} adverse events ({} rows) generated in {:.1f} s\n",
+             batch->episodes.size(), batch->procedures.size(), batch->outcomes.size(), batch->adverse_events.size(),
+             Rows(*batch), Seconds(start));
+
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("regenpath-registry-bench-{}", getpid());
+  std::filesystem::create_directories(dir);
+  double bare = BareSqliteInsert((dir / "bare.sqlite").string(), *batch);
+  fmt::print("{:<10} bare insert      {:>9} rows in {:7.2f} s = {:>9.0f} rows/s\n", "sqlite", Rows(*batch), bare,
+             Rows(*batch) / bare);
+  int status = 0;
+  {
+    auto store = SqliteRegistryStore::Open((dir / "registry.sqlite").string());
+    if (!store) return 1;
+    status |= RunStore("sqlite", **store, *batch, **catalog, today, report_runs, bare);
+  }
+  // End-to-end FHIR import (parse, check, pseudonymize, write) of a tenth of the cohort as NDJSON.
+  {
+    WriteBatch tenth;
+    tenth.synthetic = false;
+    Cohort cohort;
+    size_t count = batch->episodes.size() / 10;
+    std::set<std::string> patients;
+    for (size_t index = 0; index < count; ++index) {
+      cohort.episodes.push_back(batch->episodes[index]);
+      patients.insert(batch->episodes[index].patient);
+    }
+    for (const auto& procedure : batch->procedures) if (patients.count(procedure.patient)) cohort.procedures.push_back(procedure);
+    for (const auto& outcome : batch->outcomes) if (patients.count(outcome.patient)) cohort.outcomes.push_back(outcome);
+    for (auto& episode : cohort.episodes) episode.synthetic = false;
+    std::string ndjson = CohortNdjson(cohort);
+    auto store = SqliteRegistryStore::Open((dir / "import.sqlite").string());
+    (*store)->Migrate({"bench", today});
+    auto pseudonymizer = Pseudonymizer::Create("registry-bench-site-secret-0123456789abcdef").value();
+    FhirImporter importer(**store, **catalog, pseudonymizer, today);
+    auto begin = Clock::now();
+    auto result = importer.Import(ndjson, InputFormat::kNdjson, "bench.ndjson", {"bench", today});
+    double seconds = Seconds(begin);
+    if (!result) {
+      fmt::print(stderr, "import: {}\n", result.error().ToString());
+      status = 1;
+    } else {
+      fmt::print("{:<10} FHIR NDJSON import {:>7} resources ({:.1f} MB) in {:7.2f} s = {:>9.0f} resources/s, {} rejected\n",
+                 "sqlite", result->entries.size(), ndjson.size() / 1e6, seconds, result->entries.size() / seconds,
+                 result->rejected());
+    }
+  }
+  if (!postgres.empty()) {
+    auto store = PostgresRegistryStore::Open(postgres);
+    if (!store) {
+      fmt::print(stderr, "postgres: {}\n", store.error().ToString());
+      status = 1;
+    } else {
+      status |= RunStore("postgres", **store, *batch, **catalog, today, report_runs, bare);
+    }
+  }
+  std::filesystem::remove_all(dir);
+  return status;
+}

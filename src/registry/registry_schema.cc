@@ -1,0 +1,97 @@
+#include "registry/registry_schema.h"
+
+namespace regenpath::registry {
+
+namespace {
+
+// Keys are text ("Procedure|<system>|<value>"), so an upsert needs no lookup
+// of a generated id and the same rows come out of both stores.
+constexpr Migration kMigrations[] = {
+    {1, "outcomes registry: patients, episodes, procedures, outcomes, adverse events, audit", R"sql(
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE patients (
+  pseudonym TEXT PRIMARY KEY,
+  synthetic INTEGER NOT NULL
+);
+CREATE TABLE episodes (
+  key TEXT PRIMARY KEY,
+  patient TEXT NOT NULL REFERENCES patients(pseudonym),
+  option_id TEXT NOT NULL,
+  therapy TEXT NOT NULL,
+  target TEXT NOT NULL,
+  condition TEXT NOT NULL,
+  side TEXT NOT NULL,
+  start_date TEXT NOT NULL,
+  assessment_stage TEXT NOT NULL,
+  option_status TEXT NOT NULL,
+  kb_version TEXT NOT NULL,
+  feedback TEXT NOT NULL,
+  override_reason TEXT NOT NULL,
+  synthetic INTEGER NOT NULL
+);
+CREATE INDEX episodes_by_option ON episodes(option_id);
+CREATE INDEX episodes_by_patient ON episodes(patient);
+CREATE TABLE procedures (
+  key TEXT PRIMARY KEY,
+  episode_key TEXT NOT NULL REFERENCES episodes(key),
+  patient TEXT NOT NULL REFERENCES patients(pseudonym),
+  date TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  image_guidance TEXT NOT NULL,
+  prp_leukocytes TEXT NOT NULL,
+  volume_ml {DOUBLE},
+  platelet_concentration {DOUBLE},
+  bmc_nucleated_cells {DOUBLE},
+  dextrose_percent {DOUBLE},
+  series_number INTEGER NOT NULL
+);
+CREATE INDEX procedures_by_episode ON procedures(episode_key);
+CREATE TABLE outcomes (
+  key TEXT PRIMARY KEY,
+  patient TEXT NOT NULL REFERENCES patients(pseudonym),
+  instrument TEXT NOT NULL,
+  date TEXT NOT NULL,
+  value {DOUBLE} NOT NULL
+);
+CREATE INDEX outcomes_by_patient ON outcomes(patient, instrument, date);
+CREATE TABLE adverse_events (
+  key TEXT PRIMARY KEY,
+  patient TEXT NOT NULL REFERENCES patients(pseudonym),
+  episode_key TEXT NOT NULL,
+  category TEXT NOT NULL,
+  serious INTEGER NOT NULL,
+  onset TEXT NOT NULL,
+  resolved TEXT NOT NULL,
+  relatedness TEXT NOT NULL
+);
+CREATE INDEX adverse_events_by_patient ON adverse_events(patient);
+CREATE TABLE audit (
+  id {AUTO_ID},
+  recorded TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  outcome TEXT NOT NULL
+)
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> RegistryMigrations() { return kMigrations; }
+
+std::string MigrationSql(const Migration& migration, SqlDialect dialect) {
+  std::string sql = migration.sql;
+  auto replace_all = [&](std::string_view from, std::string_view to) {
+    for (size_t at = sql.find(from); at != std::string::npos; at = sql.find(from, at + to.size())) {
+      sql.replace(at, from.size(), to);
+    }
+  };
+  bool sqlite = dialect == SqlDialect::kSqlite;
+  replace_all("{DOUBLE}", sqlite ? "REAL" : "DOUBLE PRECISION");
+  replace_all("{AUTO_ID}", sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+  return sql;
+}
+
+}  // namespace regenpath::registry

@@ -1,0 +1,30 @@
+// The registry's SQL schema as versioned migrations, shared by the SQLite and
+// (future) PostgreSQL stores: plain SQL both accept (TEXT, INTEGER, REAL,
+// ON CONFLICT upserts). A migration is never edited once released; a change
+// is a new migration with the next version.
+#ifndef REGENPATH_REGISTRY_REGISTRY_SCHEMA_H_
+#define REGENPATH_REGISTRY_REGISTRY_SCHEMA_H_
+
+#include <span>
+#include <string>
+
+namespace regenpath::registry {
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;  // one or more statements separated by ';'
+};
+
+// Every migration, in version order (1, 2, ...). Its SQL holds two
+// placeholders that MigrationSql() fills per database.
+std::span<const Migration> RegistryMigrations();
+
+enum class SqlDialect { kSqlite, kPostgres };
+// `migration.sql` for `dialect`: {DOUBLE} is REAL (SQLite) or DOUBLE
+// PRECISION; {AUTO_ID} an auto-numbered primary key.
+std::string MigrationSql(const Migration& migration, SqlDialect dialect);
+
+}  // namespace regenpath::registry
+
+#endif  // REGENPATH_REGISTRY_REGISTRY_SCHEMA_H_

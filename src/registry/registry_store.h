@@ -1,0 +1,68 @@
+// RegistryStore: where the outcomes registry keeps its rows. One interface,
+// two implementations (SQLite: sqlite_registry_store.h; PostgreSQL: not yet,
+// see docs/registry.md) and a fault-injecting fake in the tests.
+//
+// Contracts shared by every implementation:
+// - Write() is all or nothing: every row of the batch and one audit row per
+//   row are committed in one transaction, and Write() returns only after the
+//   commit is durable (acknowledging the caller after it returns is safe).
+// - Rows are upserted by their key: writing the same batch twice creates no
+//   duplicate (the second write counts as updates).
+// - A store holds either real or synthetic (demo) data, never both: a batch
+//   whose `synthetic` differs from the store's first batch fails with
+//   kInvalidArgument and writes nothing.
+// - Failures: kUnavailable when the database cannot be reached or is busy
+//   (callers may retry), kInternal for anything else the database reports.
+// - Thread-safe: implementations serialize calls internally.
+#ifndef REGENPATH_REGISTRY_REGISTRY_STORE_H_
+#define REGENPATH_REGISTRY_REGISTRY_STORE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "registry/registry_records.h"
+
+namespace regenpath::registry {
+
+// Who is writing, and when (an instant, "2026-12-05T17:00:00Z").
+struct WriteContext {
+  std::string actor;
+  std::string recorded;
+};
+
+class RegistryStore {
+ public:
+  virtual ~RegistryStore() = default;
+
+  // Applies every migration not yet applied (versioned; each in its own
+  // transaction, recorded in schema_migrations and the audit trail).
+  // Returns the schema version reached.
+  virtual Result<int> Migrate(const WriteContext& context) = 0;
+  // The schema version of the database (0: empty).
+  virtual Result<int> SchemaVersion() = 0;
+
+  // Writes `batch` (see the contracts above).
+  virtual Result<WriteSummary> Write(const WriteBatch& batch, const WriteContext& context) = 0;
+
+  // The procedure stored under `key`, if any (to check references across
+  // imports: an outcome that points to another patient's procedure).
+  virtual Result<std::optional<ProcedureRecord>> FindProcedure(const std::string& key) = 0;
+  // The patient's episodes (any option), oldest first.
+  virtual Result<std::vector<Episode>> EpisodesOfPatient(const std::string& patient) = 0;
+
+  // Every row of the episodes of `option_id` (every option when empty), with
+  // the outcomes and adverse events of their patients.
+  virtual Result<Cohort> LoadCohort(const std::string& option_id) = 0;
+
+  // Whether the store holds synthetic data (nullopt: empty).
+  virtual Result<std::optional<bool>> Synthetic() = 0;
+
+  // The last `limit` audit rows, newest first.
+  virtual Result<std::vector<AuditRow>> Audit(int limit) = 0;
+};
+
+}  // namespace regenpath::registry
+
+#endif  // REGENPATH_REGISTRY_REGISTRY_STORE_H_

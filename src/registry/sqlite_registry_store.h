@@ -1,0 +1,39 @@
+// SqliteRegistryStore: the registry in an embedded SQLite database file (the
+// default, under the server's data_dir). WAL journal, synchronous=FULL: a
+// Write() that returned is on disk and survives a crash of the process.
+// Contracts: registry_store.h.
+#ifndef REGENPATH_REGISTRY_SQLITE_REGISTRY_STORE_H_
+#define REGENPATH_REGISTRY_SQLITE_REGISTRY_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "registry/registry_store.h"
+
+namespace regenpath::registry {
+
+class SqliteRegistryStore final : public RegistryStore {
+ public:
+  // Opens (creating if needed) the database file at `path`; does not migrate
+  // (call Migrate()). kUnavailable naming the path when it cannot be opened.
+  static Result<std::unique_ptr<SqliteRegistryStore>> Open(const std::string& path);
+  ~SqliteRegistryStore() override;
+
+  Result<int> Migrate(const WriteContext& context) override;
+  Result<int> SchemaVersion() override;
+  Result<WriteSummary> Write(const WriteBatch& batch, const WriteContext& context) override;
+  Result<std::optional<ProcedureRecord>> FindProcedure(const std::string& key) override;
+  Result<std::vector<Episode>> EpisodesOfPatient(const std::string& patient) override;
+  Result<Cohort> LoadCohort(const std::string& option_id) override;
+  Result<std::optional<bool>> Synthetic() override;
+  Result<std::vector<AuditRow>> Audit(int limit) override;
+
+ private:
+  struct Impl;
+  explicit SqliteRegistryStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace regenpath::registry
+
+#endif  // REGENPATH_REGISTRY_SQLITE_REGISTRY_STORE_H_

@@ -1,0 +1,34 @@
+// RouteSplitHandler: one HttpHandler in front of two — the registry's routes
+// (RegistryHttpHandler::Owns) go to `registry`, everything else to `main`
+// (the CDS Hooks handler). Neither is owned. Thread-safe as they are.
+#ifndef REGENPATH_SERVER_ROUTE_SPLIT_HANDLER_H_
+#define REGENPATH_SERVER_ROUTE_SPLIT_HANDLER_H_
+
+#include "server/http_types.h"
+
+namespace regenpath::server {
+
+class RouteSplitHandler : public HttpHandler {
+ public:
+  RouteSplitHandler(HttpHandler* main, HttpHandler* registry) : main_(main), registry_(registry) {}
+
+  std::optional<HttpResponse> OnHeader(HttpRequest& request) override { return For(request).OnHeader(request); }
+  HttpResponse Handle(HttpRequest& request) override { return For(request).Handle(request); }
+  HttpResponse OnBodyError(HttpRequest& request, TransportError error) override {
+    return For(request).OnBodyError(request, error);
+  }
+  void Completed(const HttpRequest& request, int status, double seconds) override {
+    For(request).Completed(request, status, seconds);
+  }
+  // Not tied to a request: the main handler counts it.
+  void OnTransportError(TransportError error) override { main_->OnTransportError(error); }
+
+ private:
+  HttpHandler& For(const HttpRequest& request) const;
+  HttpHandler* main_;
+  HttpHandler* registry_;
+};
+
+}  // namespace regenpath::server
+
+#endif  // REGENPATH_SERVER_ROUTE_SPLIT_HANDLER_H_

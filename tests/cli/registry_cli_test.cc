@@ -1,0 +1,144 @@
+// `regenpath registry ...` end to end: the built binary on a temp database.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::string Quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+class RegistryCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("regenpath-registry-cli-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "secret") << "a-site-secret-for-the-registry-cli-test\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  CliRun Registry(const std::vector<std::string>& args, const std::string& database = "registry.sqlite") {
+    std::string command = Quote(REGENPATH_BINARY) + " registry --database " + Quote((dir_ / database).string()) +
+                          " --site-secret-file " + Quote((dir_ / "secret").string()) + " --now 2026-12-05";
+    for (const std::string& arg : args) command += " " + Quote(arg);
+    command += " >" + Quote((dir_ / "out").string()) + " 2>" + Quote((dir_ / "err").string());
+    int status = std::system(command.c_str());
+    CliRun run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = Slurp(dir_ / "out");
+    run.err = Slurp(dir_ / "err");
+    return run;
+  }
+
+  static std::string Data(const std::string& name) {
+    return std::string(REGENPATH_SOURCE_DIR) + "/tests/registry/data/" + name;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RegistryCliTest, ImportReportsEachRejectionWithFileAndLocationAndExits3) {
+  ASSERT_EQ(Registry({"migrate"}).exit_code, 0);
+  CliRun first = Registry({"import", Data("batch.json")});
+  EXPECT_EQ(first.exit_code, 3) << first.err;
+  EXPECT_NE(first.err.find("batch.json: Bundle.entry[9].resource.valueQuantity.value: score 12 is out of range"),
+            std::string::npos)
+      << first.err;
+  EXPECT_NE(first.out.find("9 accepted (9 created, 0 updated), 5 rejected"), std::string::npos) << first.out;
+  CliRun again = Registry({"import", Data("batch.json")});
+  EXPECT_NE(again.out.find("(0 created, 9 updated)"), std::string::npos) << again.out;
+  CliRun good = Registry({"import", Data("transaction-good.json")});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  CliRun unreadable = Registry({"import", Data("no-such-file.json")});
+  EXPECT_EQ(unreadable.exit_code, 3);
+  EXPECT_NE(unreadable.err.find("no-such-file.json: cannot read"), std::string::npos);
+}
+
+TEST_F(RegistryCliTest, ImportWithoutSiteSecretIsAUsageError) {
+  fs::remove(dir_ / "secret");
+  ASSERT_EQ(Registry({"migrate"}).exit_code, 0);
+  CliRun run = Registry({"import", Data("batch.json")});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("site secret"), std::string::npos) << run.err;
+}
+
+TEST_F(RegistryCliTest, ReportsDueAndExportOnTheDemoCohort) {
+  CliRun demo = Registry({"demo", "--episodes", "120"}, "demo.sqlite");
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_NE(demo.out.find("SYNTHETIC"), std::string::npos);
+  CliRun json = Registry({"report", "--format", "json"}, "demo.sqlite");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json.out).get(root), simdjson::SUCCESS) << json.out.substr(0, 500);
+  EXPECT_TRUE(root["observational"].get_bool().value());
+  simdjson::dom::array options;
+  ASSERT_EQ(root["options"].get(options), simdjson::SUCCESS);
+  EXPECT_GT(options.size(), 1u);
+  EXPECT_TRUE(options.at(0)["synthetic"].get_bool().value());
+  CliRun text = Registry({"report", "--option", "prp-knee", "--group-by", "prp-leukocytes"}, "demo.sqlite");
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("prp-leukocytes = poor"), std::string::npos) << text.out.substr(0, 400);
+  EXPECT_NE(text.err.find("SYNTHETIC"), std::string::npos);
+  CliRun csv = Registry({"report", "--format", "csv"}, "demo.sqlite");
+  EXPECT_EQ(csv.out.rfind("option,group,synthetic,section", 0), 0u);
+  CliRun due = Registry({"due", "--format", "csv"}, "demo.sqlite");
+  EXPECT_EQ(due.exit_code, 0);
+  EXPECT_EQ(due.out.rfind("status,option,instrument", 0), 0u);
+  CliRun ndjson = Registry({"export"}, "demo.sqlite");
+  EXPECT_EQ(ndjson.exit_code, 0);
+  EXPECT_NE(ndjson.out.find("\"code\":\"synthetic\""), std::string::npos);
+  CliRun bad_format = Registry({"report", "--format", "xml"}, "demo.sqlite");
+  EXPECT_EQ(bad_format.exit_code, 2);
+  CliRun bad_group = Registry({"report", "--group-by", "colour"}, "demo.sqlite");
+  EXPECT_EQ(bad_group.exit_code, 2);
+}
+
+TEST_F(RegistryCliTest, DemoIsNeverMixedWithRealData) {
+  ASSERT_EQ(Registry({"migrate"}).exit_code, 0);
+  ASSERT_EQ(Registry({"import", Data("transaction-good.json")}).exit_code, 0);
+  CliRun demo = Registry({"demo", "--episodes", "10"});
+  EXPECT_EQ(demo.exit_code, 4) << demo.err;
+  EXPECT_NE(demo.err.find("never mixed"), std::string::npos) << demo.err;
+  CliRun demo_db = Registry({"demo", "--episodes", "10"}, "demo.sqlite");
+  ASSERT_EQ(demo_db.exit_code, 0);
+  CliRun real_into_demo = Registry({"import", Data("transaction-good.json")}, "demo.sqlite");
+  EXPECT_NE(real_into_demo.exit_code, 0);
+  EXPECT_NE(real_into_demo.err.find("never mixed"), std::string::npos) << real_into_demo.err;
+}
+
+TEST_F(RegistryCliTest, UnmigratedDatabaseSaysToMigrate) {
+  CliRun run = Registry({"import", Data("transaction-good.json")});
+  EXPECT_EQ(run.exit_code, 4);
+  EXPECT_NE(run.err.find("registry migrate"), std::string::npos) << run.err;
+}
+
+}  // namespace
