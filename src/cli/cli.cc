@@ -10,8 +10,8 @@
 #include "cli/exit_codes.h"
 #include "cli/fhirpath_command.h"
 #include "cli/kb_export_command.h"
-#include "cli/screen_command.h"
 #include "cli/registry_command.h"
+#include "cli/screen_command.h"
 #include "cli/serve_command.h"
 
 namespace regenpath::cli {

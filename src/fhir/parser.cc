@@ -1006,8 +1006,9 @@ Result<Document> Parser::ParseFile(const std::string& path) {
 }
 
 bool Parser::LooksLikeNdjson(const char* data, size_t size) {
-  // NDJSON when the text has two or more non-blank lines and one of the
-  // first two is a whole JSON object, or both begin with '{'. A single
+  // NDJSON when the text has two or more non-blank lines and line 1 is a
+  // whole JSON object; or line 2 is, or both begin with '{' and end with
+  // '}', and the text is not one valid JSON document. A single
   // resource spread over lines does neither: its second line starts with a
   // key or '}', and a first line holding a whole object would leave the rest
   // as trailing content. So a malformed first line does not turn an NDJSON
@@ -1029,18 +1030,29 @@ bool Parser::LooksLikeNdjson(const char* data, size_t size) {
     position = end + 1;
   }
   if (count < 2) return false;
-  if (lines[0].front() == '{' && lines[1].front() == '{') return true;
-  for (std::string_view line : lines) {
-    if (line.front() != '{') continue;
+  // A whole object on line 1 settles it: a single document could not go on
+  // after it.
+  const auto whole_object = [&](std::string_view line) {
+    if (line.front() != '{') return false;
     od::document probe;
     const size_t capacity = size - static_cast<size_t>(line.data() - data) + kPadding;
-    if (impl_->json_parser.iterate(line.data(), line.size(), capacity).get(probe)) continue;
+    if (impl_->json_parser.iterate(line.data(), line.size(), capacity).get(probe)) return false;
     od::object object;
     std::string_view raw;
-    if (probe.get_object().get(object) || object.raw_json().get(raw)) continue;
-    if (AtEnd(probe)) return true;
-  }
-  return false;
+    if (probe.get_object().get(object) || object.raw_json().get(raw)) return false;
+    return AtEnd(probe);
+  };
+  if (whole_object(lines[0])) return true;
+  // Otherwise line 1 is malformed NDJSON, or opens a document spread over
+  // lines ({"resourceType": "Bundle", "entry": [ then one entry per line).
+  // Two lines that each look like an object (a brace at both ends), or a
+  // whole object on line 2, point to NDJSON, unless the text is one valid
+  // JSON document.
+  const bool both_look_whole =
+      lines[0].front() == '{' && lines[1].front() == '{' && lines[0].back() == '}' && lines[1].back() == '}';
+  if (!both_look_whole && !whole_object(lines[1])) return false;
+  simdjson::dom::parser validator;
+  return validator.parse(reinterpret_cast<const uint8_t*>(data), size, false).error() != simdjson::SUCCESS;
 }
 
 bool Parser::IsNdjson(std::string_view text) {

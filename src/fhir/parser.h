@@ -81,9 +81,11 @@ class Parser {
   Result<Document> ParseAuto(std::string_view text, std::string_view source_name);
 
   // True when ParseAuto would read `text` as NDJSON: two or more non-blank
-  // lines of which one of the first two is a whole JSON object or both begin
-  // with '{' (a single resource spread over lines never is). ParseFile also
-  // reads any file named *.ndjson as NDJSON.
+  // lines, line 1 a whole JSON object; or line 2 a whole object, or both
+  // beginning with '{' and ending with '}', and the text not one valid JSON
+  // document (a resource spread over lines, such as a Bundle whose line 1
+  // opens the entry array, is one). ParseFile also reads any file named
+  // *.ndjson as NDJSON.
   bool IsNdjson(std::string_view text);
 
  private:

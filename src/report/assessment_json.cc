@@ -56,15 +56,16 @@ json::array DataJson(const Data& data) {
   return array;
 }
 
+json::object OrderCodeJson(const engine::OrderCode& code) {
+  return json::object{{"system", code.system}, {"code", code.code}, {"display", code.display}};
+}
+
 json::object MissingJson(const MissingDataItem& item) {
   json::object object;
   object["id"] = item.id;
   object["display"] = item.display;
   if (item.title != item.display) object["title"] = item.title;
-  if (item.order_code) {
-    object["order_code"] = json::object{
-        {"system", item.order_code->system}, {"code", item.order_code->code}, {"display", item.order_code->display}};
-  }
+  if (item.order_code) object["order_code"] = OrderCodeJson(*item.order_code);
   return object;
 }
 
@@ -115,10 +116,7 @@ json::object RecommendationJson(const Recommendation& item) {
     for (const Criterion& check : item.pre_checks) checks.push_back(CriterionJson(check));
     object["pre_checks"] = std::move(checks);
   }
-  if (item.order_code) {
-    object["order_code"] = json::object{
-        {"system", item.order_code->system}, {"code", item.order_code->code}, {"display", item.order_code->display}};
-  }
+  if (item.order_code) object["order_code"] = OrderCodeJson(*item.order_code);
   json::array contraindications;
   for (const FoundContraindication& found : item.contraindications) {
     json::object entry;
@@ -245,6 +243,7 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
   root["knowledge_base"] = std::move(kb);
   root["stage"] = assessment.stage.id;
   root["stage_display"] = assessment.stage.display;
+  root["stage_offers_regenerative"] = assessment.stage.offers_regenerative;
   root["stage_reason"] = assessment.stage_reason;
   json::array conditions;
   for (const AssessedCondition& condition : assessment.conditions) {

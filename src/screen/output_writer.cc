@@ -139,7 +139,7 @@ Status OutputWriter::AddPatient(std::string_view line) {
   for (const PatientSummary::Option& option : patient.options) ++options_[option.id][option.status];
   for (const std::string& id : patient.red_flags) ++red_flags_[id];
   for (const std::string& id : patient.missing_data) ++missing_data_[id];
-  if (patient.stage == "regenerative-candidate") candidates_.push_back(patient.patient);
+  if (patient.candidate) candidates_.push_back(patient.patient);
   return Status();
 }
 

@@ -69,6 +69,11 @@ Result<std::string> ProjectAssessment(std::string_view reference, std::string_vi
     out += "null";
   }
   AppendMember(out, "stage", StringOr(root, "stage"));
+  // A regenerative candidate: the overall stage is one where regenerative
+  // options may be offered (the knowledge base's stage table says which).
+  bool candidate = false;
+  if (root["stage_offers_regenerative"].get_bool().get(candidate) != simdjson::SUCCESS) candidate = false;
+  out += candidate ? ",\"candidate\":true" : ",\"candidate\":false";
 
   RP_ASSIGN_OR_RETURN(array conditions, ArrayField(root, "conditions"));
   out += ",\"conditions\":[";
@@ -153,6 +158,8 @@ Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::par
   bool deceased = false;
   if (root["deceased"].get_bool().get(deceased) == simdjson::SUCCESS) patient.deceased = deceased ? "true" : "false";
   patient.stage = std::string(StringOr(root, "stage"));
+  bool candidate = false;
+  if (root["candidate"].get_bool().get(candidate) == simdjson::SUCCESS) patient.candidate = candidate;
   array items;
   if (root["conditions"].get_array().get(items) == simdjson::SUCCESS) {
     for (element item : items) {

@@ -2,8 +2,8 @@
 // assessment (shared/spec/assessment.schema.json), not from the C++ struct:
 // only the schema's stable field names are read.
 //
-//   {"patient":"Patient/1","deceased":false,"stage":"regenerative-candidate",
-//    "conditions":[{"id":"knee-osteoarthritis","stage":"regenerative-candidate"}],
+//   {"patient":"Patient/1","deceased":false,"stage":"<stage id>","candidate":true,
+//    "conditions":[{"id":"knee-osteoarthritis","stage":"<stage id>"}],
 //    "regenerative_options":[{"id":"prp-knee","condition":"knee-osteoarthritis","therapy":"prp","status":"consider"}],
 //    "next_steps":[{"kind":"diagnostic","condition":"...","display":"..."}],
 //    "missing_data":["platelet-count"],"red_flags":["cauda-equina"],"issues":0}
@@ -36,6 +36,7 @@ struct PatientSummary {
   std::string patient;
   std::string deceased;  // "true", "false" or "" (unknown)
   std::string stage;     // "" for an unreadable record
+  bool candidate = false;  // the stage offers regenerative options
   std::string error;
   std::vector<std::pair<std::string, std::string>> conditions;  // id, stage
   struct Option {

@@ -1023,6 +1023,11 @@ TEST(NdjsonTest, PrettyPrintedResourceIsNotNdjson) {
   EXPECT_FALSE(parser.IsNdjson("{\n  \"resourceType\": \"Patient\",\n  \"id\": \n}\n"));
   EXPECT_FALSE(parser.IsNdjson("{\"resourceType\": \"Patient\",\n \"name\": [{\"given\": [\"A\"]}]}\n"));
   EXPECT_FALSE(parser.IsNdjson("{\"resourceType\":\"Patient\"}\n\n"));
+  // A Bundle whose first line opens the entry array and whose entries start on the next lines.
+  EXPECT_FALSE(parser.IsNdjson("{\"resourceType\": \"Bundle\", \"type\": \"collection\", \"entry\": [\n"
+                               "    {\"resource\": {\"resourceType\": \"Patient\", \"id\": \"a\"}}\n]}\n"));
+  // Two malformed lines that each look like an object: NDJSON, both lines issues.
+  EXPECT_TRUE(parser.IsNdjson("{\"resourceType\":\"Patient\",\"id\": }\n{\"resourceType\": }\n"));
   EXPECT_TRUE(parser.IsNdjson("{\"resourceType\":\"Patient\"}\n{\"resourceType\":\"Patient\"}"));
 }
 
