@@ -11,7 +11,8 @@
 # --faults (issue 13; without --auth): after the normal run, a second run of
 # the same length while bench/fault_traffic.py sends calls whose FHIR fetch
 # stalls (a fhirServer that accepts and never answers) and malformed requests
-# in parallel; compare the two runs' throughput, latency and errors.
+# in parallel (FAULT_RATE=N malformed requests per second per client, default
+# 100; 0 = unpaced; FAULT_STALLED / FAULT_MALFORMED: clients of each, default 4 / 2); compare the two runs' throughput, latency and errors.
 #
 # Prints throughput, latency percentiles (p50/p90/p99), errors (socket errors
 # and non-2xx answers), the server's RSS over the run, and the machine's load
@@ -135,10 +136,11 @@ run() {  # run SECONDS LABEL: wrk for SECONDS while sampling RSS every 10 s
 run "$DURATION" "load"
 if [ "$SOAK" -gt 0 ]; then run "$SOAK" "soak"; fi
 if [ "$FAULTS" = 1 ]; then
-  /usr/bin/python3 bench/fault_traffic.py "$PORT" "$SILENT_PORT" "$WORK/discovery.json" 4 2 > "$WORK/faults.txt" &
+  /usr/bin/python3 bench/fault_traffic.py "$PORT" "$SILENT_PORT" "$WORK/discovery.json" "${FAULT_STALLED:-4}" "${FAULT_MALFORMED:-2}" "${FAULT_RATE:-100}" \
+    > "$WORK/faults.txt" &
   FAULT_PID=$!
   sleep 1
-  run "$DURATION" "load with faults (4 clients of stalled fetches, 2 of malformed requests)"
+  run "$DURATION" "load with faults (${FAULT_STALLED:-4} clients of stalled fetches, ${FAULT_MALFORMED:-2} of malformed requests at ${FAULT_RATE:-100}/s each)"
   kill -TERM "$FAULT_PID"; wait "$FAULT_PID" || true
   cat "$WORK/faults.txt"
 fi

@@ -9,7 +9,10 @@ valid calls, this sends, in parallel,
     Authorization header.
 Runs until SIGTERM, then prints the counts of each answer.
 
-  fault_traffic.py PORT SILENT_PORT DISCOVERY_JSON [STALLED_CLIENTS] [MALFORMED_CLIENTS]
+  fault_traffic.py PORT SILENT_PORT DISCOVERY_JSON [STALLED_CLIENTS] [MALFORMED_CLIENTS] [MALFORMED_PER_SECOND]
+
+MALFORMED_PER_SECOND paces each malformed client (default 100; 0: as fast as
+it can, which on 2 shared cores mostly measures the CPU the client takes).
 """
 import collections
 import json
@@ -23,6 +26,7 @@ port, silent_port = int(sys.argv[1]), int(sys.argv[2])
 discovery = json.load(open(sys.argv[3]))
 stalled_clients = int(sys.argv[4]) if len(sys.argv) > 4 else 4
 malformed_clients = int(sys.argv[5]) if len(sys.argv) > 5 else 2
+malformed_rate = float(sys.argv[6]) if len(sys.argv) > 6 else 100
 path = "/cds-services/regenpath-patient-view"
 stop = threading.Event()
 counts = collections.Counter()
@@ -65,7 +69,10 @@ def exchange(data, timeout):
 
 def loop(kind, items):
     index = 0
+    pause = 1.0 / malformed_rate if kind == "malformed" and malformed_rate > 0 else 0
     while not stop.is_set():
+        if pause:
+            time.sleep(pause)
         name, data = items[index % len(items)]
         index += 1
         try:

@@ -35,7 +35,10 @@ class AttackSuiteTest : public ServerFixture {
   void SetUp() override {
     ServerFixture::SetUp();
     config_.fhir_allowed_private_networks = {"127.0.0.0/8"};
+    config_.fhir_allowed_servers = {closed_fhir_};
   }
+
+  const std::string closed_fhir_ = "http://127.0.0.1:" + std::to_string(FreePort()) + "/fhir";
 
   std::string Discovery() {
     std::optional<TestResponse> response = Get("/cds-services", TokenFor("/cds-services"));
@@ -172,6 +175,97 @@ TEST_F(AttackSuiteTest, EveryAttackGetsItsExactStatus) {
   }
   leniencies.push_back({"empty feedback list", post(FeedbackPath(), R"({"feedback":[]})"), 400, false});
   RunGroup("leniencies", leniencies);
+
+  // The JWT matrix of docs/security.md: every refused token is a bare 401.
+  std::vector<Attack> jwt;
+  {
+    const std::string audience = Url("/cds-services");
+    const EhrKeys& keys = EhrKeys::Get();
+    int counter = 0;
+    auto header = [](const std::string& alg, const std::string& kid) {
+      JsonObject object;
+      object.SetString("alg", alg).SetString("typ", "JWT").SetString("kid", kid);
+      return object;
+    };
+    auto claims = [&]() {
+      JsonObject object;
+      object.SetString("iss", kIssuer)
+          .SetString("aud", audience)
+          .SetNumber("exp", UnixNow() + 300)
+          .SetNumber("iat", UnixNow())
+          .SetString("jti", "attack-" + std::to_string(UnixNow()) + "-" + std::to_string(counter++));
+      return object;
+    };
+    auto es384 = [&](const JsonObject& h, const JsonObject& c) {
+      return MakeJws(h.Str(), c.Str(), keys.ec384.get(), "ES384");
+    };
+    auto discovery_with = [](const std::string& authorization) {
+      return "GET /cds-services HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + authorization + "\r\n\r\n";
+    };
+    auto refused = [&](const std::string& name, const std::string& token) {
+      jwt.push_back({name, discovery_with("Bearer " + token), 401, false});
+    };
+    jwt.push_back({"no Authorization", "GET /cds-services HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 401, false});
+    jwt.push_back({"Basic scheme", discovery_with("Basic dXNlcjpwYXNz"), 401, false});
+    refused("not three parts", "abc.def");
+    refused("garbage parts", "!!!.@@@.###");
+    {
+      std::string input = security::Base64UrlEncode(header("none", "ec-1").Str()) + "." +
+                          security::Base64UrlEncode(claims().Str());
+      refused("alg none", input + ".");
+      refused("HS256", input + "." + security::Base64UrlEncode(std::string(32, 'k')));
+    }
+    refused("ES512 header", es384(header("ES512", "ec-1"), claims()));
+    refused("RS384 header on an EC key", es384(header("RS384", "ec-1"), claims()));
+    refused("typ missing", es384(header("ES384", "ec-1").Erase("typ"), claims()));
+    refused("typ not JWT", es384(header("ES384", "ec-1").SetString("typ", "at+jwt"), claims()));
+    refused("kid missing", es384(header("ES384", "ec-1").Erase("kid"), claims()));
+    refused("kid unknown", es384(header("ES384", "nope"), claims()));
+    refused("crit", es384(header("ES384", "ec-1").Set("crit", R"(["exp"])"), claims()));
+    refused("cty", es384(header("ES384", "ec-1").SetString("cty", "JWT"), claims()));
+    refused("jku not allowlisted",
+            es384(header("ES384", "ec-1").SetString("jku", "https://evil.example.com/jwks"), claims()));
+    refused("untrusted iss", es384(header("ES384", "ec-1"), claims().SetString("iss", "https://evil.example.com/")));
+    refused("foreign key", MakeJws(header("ES384", "ec-1").Str(), claims().Str(), keys.stranger.get(), "ES384"));
+    {
+      std::string token = es384(header("ES384", "ec-1"), claims());
+      size_t dot = token.find('.');
+      token[dot + 5] = token[dot + 5] == 'A' ? 'B' : 'A';
+      refused("tampered claims", token);
+    }
+    refused("aud of a service", es384(header("ES384", "ec-1"), claims().SetString("aud", Url(ServicePath()))));
+    refused("aud of another host", es384(header("ES384", "ec-1"),
+                                         claims().SetString("aud", "https://elsewhere.example.org/cds-services")));
+    refused("expired", es384(header("ES384", "ec-1"),
+                             claims().SetNumber("iat", UnixNow() - 1000).SetNumber("exp", UnixNow() - 600)));
+    refused("iat in the future", es384(header("ES384", "ec-1"),
+                                       claims().SetNumber("iat", UnixNow() + 600).SetNumber("exp", UnixNow() + 900)));
+    refused("nbf in the future", es384(header("ES384", "ec-1"), claims().SetNumber("nbf", UnixNow() + 600)));
+    refused("exp missing", es384(header("ES384", "ec-1"), claims().Erase("exp")));
+    refused("lifetime over the maximum",
+            es384(header("ES384", "ec-1"), claims().SetNumber("exp", UnixNow() + 7200)));
+    refused("jti missing", es384(header("ES384", "ec-1"), claims().Erase("jti")));
+    refused("token over 16 KiB", es384(header("ES384", "ec-1"), claims().SetString("pad", std::string(20000, 'x'))));
+    const std::string valid = es384(header("ES384", "ec-1"), claims());
+    jwt.push_back({"valid ES384", discovery_with("Bearer " + valid), 200, false});
+    refused("replayed", valid);
+    jwt.push_back({"valid RS384", discovery_with("Bearer " + TokenFor("/cds-services", "RS384")), 200, false});
+  }
+  RunGroup("jwt", jwt);
+
+  // SSRF (issue 13, 2): fhirServer off the allowlist is 400 before any
+  // connection; an allowlisted server that fails is a neutral 412.
+  std::vector<Attack> ssrf;
+  auto fallback_call = [&](const std::string& fhir_server) {
+    std::string body = PatientViewRequest(discovery, /*with_prefetch=*/false, fhir_server);
+    return post(ServicePath(), body);
+  };
+  for (const char* server : {"http://169.254.169.254/latest/meta-data", "http://127.0.0.1:1/fhir",
+                             "http://[::1]/fhir", "http://10.0.0.1/fhir", "https://ehr.example.org.evil.com/fhir"}) {
+    ssrf.push_back({std::string("not allowlisted: ") + server, fallback_call(server), 400, false});
+  }
+  ssrf.push_back({"allowlisted, connection refused", fallback_call(closed_fhir_), 412, false});
+  RunGroup("ssrf", ssrf);
 
   std::printf("attack suite: %d passed, %d failed\n", passed_, failed_);
   EXPECT_EQ(failed_, 0);
