@@ -6,7 +6,13 @@
 #
 #   bench/cds_load.sh [--duration 30] [--connections 32] [--threads 2]
 #                     [--soak 300] [--patient FILE] [--server-threads N]
-#                     [--auth [--tokens N] [--alg ES384|RS384]]
+#                     [--auth [--tokens N] [--alg ES384|RS384]] [--faults]
+#
+# --faults (issue 13; without --auth): after the normal run, a second run of
+# the same length while bench/fault_traffic.py sends calls whose FHIR fetch
+# stalls (a fhirServer that accepts and never answers) and malformed requests
+# in parallel (FAULT_RATE=N malformed requests per second per client, default
+# 100; 0 = unpaced; FAULT_STALLED / FAULT_MALFORMED: clients of each, default 4 / 2); compare the two runs' throughput, latency and errors.
 #
 # Prints throughput, latency percentiles (p50/p90/p99), errors (socket errors
 # and non-2xx answers), the server's RSS over the run, and the machine's load
@@ -23,6 +29,7 @@ THREADS=2
 SOAK=0
 SERVER_THREADS=0
 AUTH=0
+FAULTS=0
 TOKENS=40000
 PATIENT="${REGENPATH_SHARED_DIR:-../shared}/testdata/synthea/r4-bundles-pain-subset/Loma_Johns_0f30cacb-3348-4baf-8946-cd2175a750b3.json"
 BIN="${REGENPATH_BIN:-build/regenpath}"
@@ -37,6 +44,7 @@ while [ $# -gt 0 ]; do
     --auth) AUTH=1; shift ;;
     --tokens) TOKENS="$2"; shift 2 ;;
     --alg) export CDS_TOKEN_ALG="$2"; shift 2 ;;
+    --faults) FAULTS=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +62,18 @@ data_dir: data
 log_level: warn
 YAML
 URL="http://127.0.0.1:$PORT/cds-services/regenpath-patient-view"
+if [ "$FAULTS" = 1 ]; then
+  [ "$AUTH" = 1 ] && { echo "cds_load.sh: --faults runs without --auth" >&2; exit 2; }
+  SILENT_PORT="$(bench_free_port)"
+  cat >> "$WORK/config.yaml" <<YAML
+fhir_client:
+  allow_http: true
+  timeout: 3
+  call_budget: 5
+  allowed_servers: ["http://127.0.0.1:$SILENT_PORT/fhir"]
+  allowed_private_networks: [127.0.0.0/8]
+YAML
+fi
 MODE=(--insecure-dev)
 CURL_AUTH=()
 export CDS_TOKENS_FILE="" CDS_WRK_THREADS="$THREADS"
@@ -115,6 +135,15 @@ run() {  # run SECONDS LABEL: wrk for SECONDS while sampling RSS every 10 s
 }
 run "$DURATION" "load"
 if [ "$SOAK" -gt 0 ]; then run "$SOAK" "soak"; fi
+if [ "$FAULTS" = 1 ]; then
+  /usr/bin/python3 bench/fault_traffic.py "$PORT" "$SILENT_PORT" "$WORK/discovery.json" "${FAULT_STALLED:-4}" "${FAULT_MALFORMED:-2}" "${FAULT_RATE:-100}" \
+    > "$WORK/faults.txt" &
+  FAULT_PID=$!
+  sleep 1
+  run "$DURATION" "load with faults (${FAULT_STALLED:-4} clients of stalled fetches, ${FAULT_MALFORMED:-2} of malformed requests at ${FAULT_RATE:-100}/s each)"
+  kill -TERM "$FAULT_PID"; wait "$FAULT_PID" || true
+  cat "$WORK/faults.txt"
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^regenpath_(errors_total|http_requests_total\{route="/cds-services/regenpath-patient-view")' || true
 kill -TERM "$SERVER"

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "cdshooks/card_common.h"
+#include "cdshooks/correlation_id.h"
 #include "cdshooks/feedback_parser.h"
 #include "cdshooks/hook_request.h"
 #include "cdshooks/order_review_cards.h"
@@ -37,7 +38,7 @@ struct CdsHooksService::State {
 namespace {
 
 CallResult Error(const CallError& error) {
-  return CallResult{error.status, OperationOutcomeJson(error.issues)};
+  return CallResult{error.status, OperationOutcomeJson(error.issues), {}, {}};
 }
 
 // This thread's parser for assembled records, reading only what `filter`
@@ -106,7 +107,7 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
     if (service->hook != Hook::kPatientView) {
       orders = FindRegenerativeOrders(*request, kb);
       // Nothing to review: no card, and no need for the patient's record.
-      if (orders.empty()) return CallResult{200, CardsResponseJson({})};
+      if (orders.empty()) return CallResult{200, CardsResponseJson({}), {}, {}};
     }
 
     auto record = AssembleRecord(*request, service->prefetch, fhir, state_->limits);
@@ -136,13 +137,21 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
       cards = BuildOrderReviewCards(orders, *assessment, call);
     }
     AssignIdentifiers(cards, call);
-    return CallResult{200, CardsResponseJson(cards)};
+    return CallResult{200, CardsResponseJson(cards), {}, {}};
   } catch (const std::bad_alloc&) {
     return Error(
         MakeCallError(413, "too-costly", "the request needs more memory than the service can give it"));
   } catch (const std::exception& error) {
-    return Error(MakeCallError(400, "exception", "the request could not be processed", "",
-                               OneLine(error.what(), 300)));
+    CallResult result;
+    result.correlation_id = NewCorrelationId();
+    result.internal_error = OneLine(error.what(), 300);
+    result.status = 500;
+    result.body = OperationOutcomeJson(
+        MakeCallError(500, "exception",
+                      fmt::format("internal error; the service's log has it under correlation id {}",
+                                  result.correlation_id))
+            .issues);
+    return result;
   }
 }
 

@@ -40,6 +40,10 @@ namespace regenpath::cdshooks {
 struct CallResult {
   int status = 200;
   std::string body;
+  // Set for a 500 only: the id the body names (CorrelationId) and what
+  // failed, for the caller to log with it. `internal_error` is never sent.
+  std::string correlation_id;
+  std::string internal_error;
 };
 
 // Limits on what one call may fetch from fhirServer (docs/cds-hooks.md).
@@ -73,8 +77,10 @@ class CdsHooksService {
   // prefetched nor obtainable from fhirServer (the body says what is
   // missing); 200 with {"cards": [...]} otherwise. `fhir` may be null (then
   // nothing is fetched). Never throws, never crashes on any input: an
-  // allocation failure answers 413, any other internal exception 400 with
-  // issue code "exception" (never 500). Cards and suggestions carry
+  // allocation failure answers 413; any other internal exception is our
+  // fault, not the caller's: 500 with a generic OperationOutcome (issue code
+  // "exception") naming a fresh correlation id, and CallResult's
+  // correlation_id / internal_error set for the log. Cards and suggestions carry
   // name-based UUIDs derived from the call (cdshooks/uuid.h).
   CallResult Call(std::string_view service_id, std::string_view body, FhirClient* fhir) const;
 

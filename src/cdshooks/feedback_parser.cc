@@ -146,6 +146,7 @@ Result<std::vector<Feedback>> ParseFeedbackBody(std::string_view service_id, std
   dom::array array;
   if (feedback_value.get_array().get(array) != simdjson::SUCCESS)
     return Fail(Bad("feedback", "must be an array"));
+  if (array.size() == 0) return Fail(Bad("feedback", "must not be empty (nothing to record)"));
   std::vector<Feedback> items;
   size_t index = 0;
   for (dom::element item : array) {

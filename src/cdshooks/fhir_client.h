@@ -22,6 +22,15 @@ class FhirClient {
   // kResourceExhausted (the body exceeds the client's size limit). Must be
   // thread-safe.
   virtual Result<std::string> Get(const std::string& url, const std::string& bearer_token) = 0;
+
+  // Whether this client may read `fhir_server` (the request's base URL) at
+  // all; asked once per call before any Get. A refusal (any failure; its
+  // message is not shown to the caller) makes the call 400: the caller named
+  // a server it may not have us contact. The default allows every server.
+  virtual Status CheckServer(const std::string& fhir_server) {
+    (void)fhir_server;
+    return Status::Ok();
+  }
 };
 
 }  // namespace regenpath::cdshooks

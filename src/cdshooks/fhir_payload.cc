@@ -118,6 +118,11 @@ FhirPayload ReadElement(dom::element root, std::string_view json,
     return payload;
   }
   FhirPayload payload;
+  if (type == "Bundle" && query.is_read) {
+    // A read answers one resource; a Bundle here is the wrong type, not "no data".
+    return Invalid(fmt::format("a Bundle where a {} was expected (a read answers the resource itself)",
+                               query.resource_type));
+  }
   if (type != "Bundle") {
     if (type != query.resource_type) {
       return Invalid(fmt::format("a {} where {} {} was expected", OneLine(type, 60),
@@ -141,6 +146,7 @@ FhirPayload ReadElement(dom::element root, std::string_view json,
     for (dom::element entry : entries) {
       dom::element resource;
       std::string_view entry_type;
+      if (!entry.is_object()) return Invalid(fmt::format("Bundle.entry[{}] is not an object", index));
       if (entry["resource"].get(resource) != simdjson::SUCCESS) {
         ++index;
         continue;  // an entry without a resource (e.g. a deleted one in history): nothing to read

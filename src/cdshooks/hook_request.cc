@@ -213,7 +213,17 @@ std::optional<CallError> ReadAuthorization(dom::element value, HookRequest& requ
   for (std::string_view name : {"access_token", "token_type", "scope", "subject"}) {
     auto text = StringMember(object, name, kPath, true);
     if (!text) return text.error();
-    if (name == "access_token") request.access_token = **text;
+    if (name == "access_token") {
+      // It goes into the Authorization header of every request to
+      // fhirServer: anything but token68 (CR, LF, spaces...) could split it.
+      if (!IsToken68(**text)) {
+        return Bad("fhirAuthorization.access_token",
+                   "'fhirAuthorization.access_token' must be a bearer token (RFC 6750 token68 characters: "
+                   "letters, digits, -._~+/ and trailing =)",
+                   "value");
+      }
+      request.access_token = **text;
+    }
     if (name == "token_type") {
       std::string lower = **text;
       std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -276,6 +286,16 @@ std::optional<CallError> ReadPrefetch(dom::element value, std::string_view body,
 }
 
 }  // namespace
+
+bool IsToken68(std::string_view text) {
+  size_t end = text.size();
+  while (end > 0 && text[end - 1] == '=') --end;
+  if (end == 0) return false;
+  return std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~' || c == '+' || c == '/';
+  });
+}
 
 bool IsFhirId(std::string_view text) {
   if (text.empty() || text.size() > 64) return false;

@@ -77,6 +77,11 @@ struct HookRequest {
 tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hook expected,
                                                       std::span<const PrefetchTemplate> templates = {});
 
+// True iff `text` is an RFC 6750 b64token / RFC 9110 token68: 1*( ALPHA /
+// DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" -- what may follow
+// "Bearer " in an Authorization header.
+bool IsToken68(std::string_view text);
+
 // True iff `text` is a FHIR id: 1 to 64 of [A-Za-z0-9-.].
 bool IsFhirId(std::string_view text);
 

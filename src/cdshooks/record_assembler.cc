@@ -32,6 +32,20 @@ class Assembler {
 
   bool can_fetch() const { return client_ != nullptr && !request_.fhir_server.empty(); }
 
+  // False (with a 400 issue, once) when the client refuses fhirServer itself.
+  bool ServerAllowed() {
+    if (!server_checked_) {
+      server_checked_ = true;
+      server_allowed_ = client_->CheckServer(request_.fhir_server).ok();
+      if (!server_allowed_) {
+        bad_.push_back(OutcomeIssue{"error", "security",
+                                    "'fhirServer' is not a FHIR server this service may read for this client",
+                                    "", "fhirServer"});
+      }
+    }
+    return server_allowed_;
+  }
+
   // Adds one template's data; problems go to missing_ (412) or bad_ (400).
   void Add(const PrefetchTemplate& query) {
     auto prefetched = request_.prefetch.find(query.key);
@@ -102,6 +116,7 @@ class Assembler {
 
   // GETs `url` and the pages after it; `page` counts pages already read.
   void Fetch(const PrefetchTemplate& query, std::string url, int page) {
+    if (!ServerAllowed()) return;
     std::set<std::string> seen;
     const std::string base = request_.fhir_server + "/";
     while (!url.empty()) {
@@ -123,8 +138,10 @@ class Assembler {
       ++page;
       Result<std::string> body = client_->Get(url, request_.access_token);
       if (!body) {
-        Missing(query,
-                fmt::format("GET {} failed: {}", OneLine(url, 160), OneLine(body.error().message(), 200)));
+        // Neutral on purpose: refused, timed out, unreachable or an HTTP error
+        // status must not be told apart (a probe of the network behind us).
+        // The client logs the reason.
+        Missing(query, fmt::format("'{}' could not be obtained from fhirServer", query.key));
         return;
       }
       FhirPayload payload = ReadFhirPayload(*body, query);
@@ -188,6 +205,8 @@ class Assembler {
   std::set<std::string> seen_;
   std::vector<OutcomeIssue> missing_;
   std::vector<OutcomeIssue> bad_;
+  bool server_checked_ = false;
+  bool server_allowed_ = false;
 };
 
 }  // namespace

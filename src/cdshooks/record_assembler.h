@@ -12,12 +12,16 @@
 // Queries go to fhirServer with the fhirAuthorization bearer token (none when
 // the request has no fhirAuthorization). `next` links are followed only
 // within fhirServer (the token is never sent elsewhere), at most
-// `max_pages_per_query` pages, never the same URL twice.
+// `max_pages_per_query` pages, never the same URL twice. Before the first
+// fetch the client is asked whether fhirServer may be read at all
+// (FhirClient::CheckServer); a refusal is a 400 on `fhirServer`.
 //
 // Failures: a prefetch value of the wrong shape, or data of another patient in
 // the prefetch -> 400; data that can be neither read from the prefetch nor
 // fetched (no fhirServer, or the fetch failed) -> 412 with one issue per
-// prefetch key saying what is missing and why. Resources are deduplicated by
+// prefetch key saying what is missing; a failed GET is only said to have
+// failed ("could not be obtained"), never how (refused, timed out, an HTTP
+// status), so the 412 cannot map the network behind the service. Resources are deduplicated by
 // type and id; Bundle entries keep their fullUrl so references resolve.
 #ifndef REGENPATH_CDSHOOKS_RECORD_ASSEMBLER_H_
 #define REGENPATH_CDSHOOKS_RECORD_ASSEMBLER_H_

@@ -4,7 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "cli/assess_command.h"
 #include "cli/exit_codes.h"
@@ -15,6 +18,28 @@
 #include "cli/serve_command.h"
 
 namespace regenpath::cli {
+
+namespace {
+
+// The first word of argv that should name a subcommand of `app` (or of the
+// subcommand it names, and so on) but names none; nullopt when all do, or
+// when an option comes first (CLI11 then reports what is wrong).
+std::optional<std::string> UnknownSubcommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  for (int index = 1; index < argc; ++index) {
+    std::string word = argv[index];
+    std::vector<CLI::App*> children = level->get_subcommands([](CLI::App*) { return true; });
+    if (children.empty()) return std::nullopt;
+    if (word.empty() || word.front() == '-') return std::nullopt;
+    auto next = std::find_if(children.begin(), children.end(),
+                             [&](CLI::App* child) { return child->check_name(word); });
+    if (next == children.end()) return word;
+    level = *next;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
   CLI::App app{"regenpath: clinical decision support for regenerative medicine in pain management"};
@@ -121,6 +146,12 @@ int Main(int argc, char** argv) {
   registry_demo->add_option("--seed", registry.seed, "Random seed (default 20261205)");
   CLI::App* registry_migrate = registry_command->add_subcommand("migrate", "Create or upgrade the registry's schema");
 
+  // CLI11 honours --help before it notices an unknown subcommand: name it
+  // first (a typo must not print the general help and exit 0).
+  if (std::optional<std::string> unknown = UnknownSubcommand(app, argc, argv)) {
+    std::cerr << "regenpath: unknown subcommand '" << *unknown << "' (see regenpath --help)\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -26,10 +26,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "security/replay_store.h"
 
 namespace regenpath::security {
 
-class JtiCache {
+class JtiCache : public ReplayStore {
  public:
   // `capacity` must be at least 1.
   explicit JtiCache(size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
@@ -43,7 +44,7 @@ class JtiCache {
   // remembered, kResourceExhausted if the cache is full of live entries
   // (nothing is recorded in either case), OK otherwise. An `expires_ms` at
   // or before `now_ms` is recorded for nothing and returns OK.
-  Status Remember(std::string_view id, int64_t expires_ms, int64_t now_ms);
+  Status Remember(std::string_view id, int64_t expires_ms, int64_t now_ms) override;
 
   // The number of entries held, expired ones not yet dropped included.
   size_t size() const;

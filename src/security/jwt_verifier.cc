@@ -183,12 +183,19 @@ JwtVerifier::JwtVerifier(JwtPolicy policy, const Clock* clock, KeySource* key_so
     : policy_(std::move(policy)),
       clock_(clock),
       url_keys_(std::make_unique<UrlKeyCache>(key_source, policy_)),
-      jti_cache_(std::make_unique<JtiCache>(policy_.jti_cache_capacity)) {}
+      jti_cache_(std::make_unique<JtiCache>(policy_.jti_cache_capacity)),
+      replay_store_(jti_cache_.get()) {}
 
 JwtVerifier::~JwtVerifier() = default;
 
 Result<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(std::vector<TrustedIssuer> issuers, JwtPolicy policy,
                                                          const Clock* clock, KeySource* key_source) {
+  return Create(std::move(issuers), std::move(policy), clock, key_source, nullptr);
+}
+
+Result<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(std::vector<TrustedIssuer> issuers, JwtPolicy policy,
+                                                         const Clock* clock, KeySource* key_source,
+                                                         ReplayStore* replay_store) {
   if (clock == nullptr) return Fail(InvalidArgument("JWT verifier needs a clock"));
   if (issuers.empty()) return Fail(InvalidArgument("JWT verifier needs at least one trusted issuer"));
   if (policy.clock_skew.count() < 0) return Fail(InvalidArgument("JWT clock skew must not be negative"));
@@ -207,6 +214,10 @@ Result<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(std::vector<TrustedIssu
   if (policy.jti_cache_capacity == 0) return Fail(InvalidArgument("jti cache capacity must be positive"));
 
   std::unique_ptr<JwtVerifier> verifier(new JwtVerifier(std::move(policy), clock, key_source));
+  if (replay_store != nullptr) {
+    verifier->jti_cache_.reset();
+    verifier->replay_store_ = replay_store;
+  }
   for (TrustedIssuer& config : issuers) {
     if (config.issuer.empty()) return Fail(InvalidArgument("a trusted issuer has an empty issuer"));
     std::string name = config.issuer;
@@ -331,7 +342,7 @@ Result<VerifiedClient> JwtVerifier::Verify(std::string_view authorization_header
   // Last: remember the jti only for a token that is otherwise good. The key
   // is "<length of iss>:<iss><jti>", so two issuers' ids never collide.
   std::string replay_key = std::to_string(claims.iss->size()) + ":" + *claims.iss + *claims.jti;
-  RP_RETURN_IF_ERROR(jti_cache_->Remember(replay_key, exp_ms + skew_ms, now_ms));
+  RP_RETURN_IF_ERROR(replay_store_->Remember(replay_key, exp_ms + skew_ms, now_ms));
 
   VerifiedClient client;
   client.issuer = std::move(*claims.iss);

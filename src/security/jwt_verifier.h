@@ -118,6 +118,12 @@ class JwtVerifier {
   // fetched here but on first use.
   static Result<std::unique_ptr<JwtVerifier>> Create(std::vector<TrustedIssuer> issuers, JwtPolicy policy,
                                                      const Clock* clock, KeySource* key_source);
+  // The same, remembering accepted jtis in `replay_store` (not owned, must
+  // outlive the verifier; null: an in-memory JtiCache of
+  // policy.jti_cache_capacity, lost at restart).
+  static Result<std::unique_ptr<JwtVerifier>> Create(std::vector<TrustedIssuer> issuers, JwtPolicy policy,
+                                                     const Clock* clock, KeySource* key_source,
+                                                     ReplayStore* replay_store);
 
   ~JwtVerifier();
   JwtVerifier(const JwtVerifier&) = delete;
@@ -149,7 +155,8 @@ class JwtVerifier {
   std::unordered_map<std::string, std::unique_ptr<const Issuer>> issuers_;
   // Both are internally synchronised; pointers so Verify can stay const.
   std::unique_ptr<UrlKeyCache> url_keys_;
-  std::unique_ptr<JtiCache> jti_cache_;
+  std::unique_ptr<JtiCache> jti_cache_;  // when no ReplayStore was given
+  ReplayStore* replay_store_ = nullptr;  // the one in use
 };
 
 }  // namespace regenpath::security

@@ -31,8 +31,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cdshooks/correlation_id.h"
+#include "server/address_policy.h"
 #include "server/http_client.h"
+#include "server/http_field_check.h"
 #include "server/http_server.h"
+#include "server/request_framing.h"
+#include "server/tls_ciphers.h"
 #include "server/url.h"
 
 namespace regenpath::server {
@@ -75,6 +80,9 @@ class SessionBase {
   virtual void CloseIfIdle() = 0;
   // Closes the connection whatever it is doing (posted to its strand).
   virtual void ForceClose() = 0;
+  // True while it waits for a next request on a kept-alive connection
+  // (read from any thread; a hint, the close re-checks on the strand).
+  virtual bool KeptAliveIdle() const = 0;
 };
 
 }  // namespace
@@ -87,6 +95,10 @@ struct HttpServer::Impl {
   mutable std::mutex mutex;
   std::condition_variable sessions_changed;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  std::unordered_map<std::string, size_t> connections_by_address;  // remote address -> open connections
+  std::unordered_map<SessionBase*, std::string> address_of;
+  // Bytes reserved for request bodies being read or held (body budget).
+  std::atomic<size_t> body_bytes_reserved{0};
   std::atomic<bool> draining{false};
   std::optional<ssl::context> tls;
 
@@ -104,15 +116,31 @@ struct HttpServer::Impl {
   void Accept();
   void OnAccept(const beast::error_code& ec, tcp::socket socket);
 
-  void Register(SessionBase* session, std::weak_ptr<SessionBase> weak) {
+  void Register(SessionBase* session, std::weak_ptr<SessionBase> weak, const std::string& address) {
     std::lock_guard<std::mutex> lock(mutex);
     sessions.emplace(session, std::move(weak));
+    address_of.emplace(session, address);
+    ++connections_by_address[address];
   }
   void Unregister(SessionBase* session) {
     std::lock_guard<std::mutex> lock(mutex);
     sessions.erase(session);
+    if (auto found = address_of.find(session); found != address_of.end()) {
+      auto count = connections_by_address.find(found->second);
+      if (count != connections_by_address.end() && --count->second == 0) connections_by_address.erase(count);
+      address_of.erase(found);
+    }
     sessions_changed.notify_all();
   }
+  // Reserves `bytes` of the body budget; false (nothing reserved) beyond it.
+  bool ReserveBody(size_t bytes) {
+    size_t current = body_bytes_reserved.load();
+    do {
+      if (current + bytes > options.body_budget_bytes) return false;
+    } while (!body_bytes_reserved.compare_exchange_weak(current, current + bytes));
+    return true;
+  }
+  void ReleaseBody(size_t bytes) { body_bytes_reserved.fetch_sub(bytes); }
 };
 
 namespace {
@@ -140,6 +168,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (self->idle_) self->CloseNow();
     });
   }
+
+  bool KeptAliveIdle() const override { return kept_alive_idle_.load(); }
 
   void ForceClose() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->CloseNow(); });
@@ -179,6 +209,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->body_limit(boost::none);
     if (buffer_.size() > 0) return ReadHeader();
     idle_ = true;
+    kept_alive_idle_ = !first_request_;
     Lowest().expires_after(first_request_ ? options_.header_timeout : options_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             [self = this->shared_from_this()](const beast::error_code& ec, size_t bytes) {
@@ -188,6 +219,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void OnFirstBytes(const beast::error_code& ec, size_t bytes) {
     idle_ = false;
+    kept_alive_idle_ = false;
     if (ec) {
       // An idle keep-alive connection timing out is routine; a new connection
       // that never sends a request is not.
@@ -240,15 +272,40 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     started_ = SteadyClock::now();
     in_request_ = true;
 
+    if (std::optional<std::string> framing = CheckRequestFraming(request_, version_)) {
+      // Never read on: the next bytes could be this body or a next request.
+      HttpResponse refused;
+      try {
+        refused = handler().OnBadFraming(request_, *framing);
+      } catch (const std::exception& error) {
+        refused = InternalError("on a framing error", error);
+      }
+      return Respond(std::move(refused), /*force_close=*/true);
+    }
+
     std::optional<HttpResponse> early;
     try {
       early = handler().OnHeader(request_);
     } catch (const std::exception& error) {
-      spdlog::error("request handler failed on a header: {}", error.what());
-      early = InternalError();
+      early = InternalError("on a header", error);
     }
     if (early) return Respond(std::move(*early), /*force_close=*/!parser_->is_done());
     if (parser_->is_done()) return OnBody({});
+
+    // The body will be held until the response is written: count it (a
+    // chunked one at the limit) against the budget of all bodies in flight.
+    size_t wanted = request_.content_length ? static_cast<size_t>(*request_.content_length)
+                                            : options_.body_limit_bytes;
+    if (!server_.ReserveBody(wanted)) {
+      HttpResponse refused;
+      try {
+        refused = handler().OnBodyError(request_, TransportError::kBodyBudget);
+      } catch (const std::exception& error) {
+        refused = InternalError("on the body budget", error);
+      }
+      return Respond(std::move(refused), /*force_close=*/true);
+    }
+    body_reserved_ = wanted;
 
     const std::string* expect = request_.Header("Expect");
     if (expect != nullptr && EqualsIgnoreCase(*expect, "100-continue")) {
@@ -278,7 +335,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void OnBody(const beast::error_code& ec) {
     if (ec) {
-      if (ec != http::error::body_limit) {
+      const bool bad_chunk = IsHttpParseError(ec) && ec != http::error::body_limit &&
+                             ec != http::error::end_of_stream && ec != http::error::partial_message;
+      if (ec != http::error::body_limit && !bad_chunk) {
         // A timed-out stream is already closed by Beast, and an aborted one
         // has nobody to answer: count it and let go.
         handler().OnTransportError(IsTimeout(ec) ? TransportError::kBodyTimeout : TransportError::kAborted);
@@ -287,29 +346,40 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
       HttpResponse response;
       try {
-        response = handler().OnBodyError(request_, TransportError::kBodyTooLarge);
+        response = handler().OnBodyError(
+            request_, bad_chunk ? TransportError::kBadChunk : TransportError::kBodyTooLarge);
       } catch (const std::exception& failure) {
-        spdlog::error("request handler failed on a body error: {}", failure.what());
-        response = InternalError();
+        response = InternalError("on a body error", failure);
       }
       return Respond(std::move(response), /*force_close=*/true);
     }
     request_.body = std::move(parser_->get().body());
-    HttpResponse response;
+    // The handler may answer later from another thread: back to this
+    // connection's strand then (inline when it answers at once).
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto done = [self = this->shared_from_this(), answered](HttpResponse response) {
+      if (answered->exchange(true)) return;
+      net::dispatch(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->Respond(std::move(response), /*force_close=*/false);
+      });
+    };
     try {
-      response = handler().Handle(request_);
+      handler().HandleAsync(request_, done);
     } catch (const std::exception& error) {
-      spdlog::error("request handler failed: {}", error.what());
-      response = InternalError();
+      done(InternalError("on a request", error));
     }
-    Respond(std::move(response), /*force_close=*/false);
   }
 
-  static HttpResponse InternalError() {
+  // The handler threw (it must not): a generic 500 whose correlation id is
+  // in the log line written here.
+  static HttpResponse InternalError(std::string_view where, const std::exception& error) {
+    std::string id = cdshooks::NewCorrelationId();
+    spdlog::error("request handler failed {} (correlation id {}): {}", where, id, error.what());
     HttpResponse response;
     response.status = 500;
     response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-    response.body = "internal error\n";
+    response.headers.emplace_back("X-Correlation-Id", id);
+    response.body = "internal error; correlation id " + id + "\n";
     response.close = true;
     return response;
   }
@@ -357,6 +427,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void FinishRequest(int status) {
+    if (body_reserved_ > 0) {
+      server_.ReleaseBody(body_reserved_);
+      body_reserved_ = 0;
+    }
     if (!in_request_) return;
     in_request_ = false;
     double seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
@@ -374,6 +448,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (closed_) return;
     closed_ = true;
     idle_ = false;
+    kept_alive_idle_ = false;
     Lowest().expires_after(kLingerTimeout);
     if constexpr (kTls) {
       stream_.async_shutdown(
@@ -398,6 +473,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void CloseNow() {
     closed_ = true;
     idle_ = false;
+    kept_alive_idle_ = false;
     beast::error_code ec;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     Lowest().close();
@@ -420,6 +496,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool close_after_write_ = false;
   bool in_request_ = false;
   bool idle_ = false;
+  std::atomic<bool> kept_alive_idle_{false};
+  size_t body_reserved_ = 0;
   bool closed_ = false;
   bool first_request_ = true;
 };
@@ -446,11 +524,30 @@ void HttpServer::Impl::OnAccept(const beast::error_code& ec, tcp::socket socket)
     });
     return;
   }
+  beast::error_code address_ec;
+  tcp::endpoint remote = socket.remote_endpoint(address_ec);
+  std::string address = address_ec ? std::string() : remote.address().to_string();
   bool refuse = draining.load();
+  std::shared_ptr<SessionBase> to_close;
   if (!refuse) {
     std::lock_guard<std::mutex> lock(mutex);
-    refuse = sessions.size() >= options.max_connections;
+    auto mine = connections_by_address.find(address);
+    if (mine != connections_by_address.end() && mine->second >= options.max_connections_per_client) {
+      refuse = true;
+    } else if (sessions.size() >= options.max_connections) {
+      // At the limit: a kept-alive connection waiting for its next request
+      // makes room (it can reconnect); otherwise the newcomer is refused.
+      for (auto& [raw, weak] : sessions) {
+        if (raw->KeptAliveIdle()) {
+          to_close = weak.lock();
+          if (to_close) break;
+        }
+      }
+      refuse = to_close == nullptr;
+    }
   }
+  if (to_close) to_close->CloseIfIdle();  // outside the lock: may drop the last reference
+  to_close.reset();
   if (refuse) {
     beast::error_code close_ec;
     socket.close(close_ec);
@@ -459,11 +556,11 @@ void HttpServer::Impl::OnAccept(const beast::error_code& ec, tcp::socket socket)
     socket.set_option(tcp::no_delay(true), option_ec);
     if (tls) {
       auto session = std::make_shared<TlsSession>(*this, std::move(socket), *tls);
-      Register(session.get(), session);
+      Register(session.get(), session, address);
       session->Start();
     } else {
       auto session = std::make_shared<PlainSession>(*this, std::move(socket));
-      Register(session.get(), session);
+      Register(session.get(), session, address);
       session->Start();
     }
   }
@@ -494,6 +591,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options
     } catch (const boost::system::system_error& error) {
       return Fail(Internal(fmt::format("cannot set up TLS: {}", error.what())));
     }
+    RP_RETURN_IF_ERROR(SetTls12Ciphers(impl->tls->native_handle(), impl->options.tls12_ciphers));
     beast::error_code ec;
     impl->tls->use_certificate_chain_file(impl->options.tls_cert_file, ec);
     if (ec) {
@@ -608,11 +706,165 @@ size_t HttpServer::Shutdown(std::chrono::milliseconds deadline) {
 
 namespace {
 
+// One GET on its own connection, driven by the io_context it was made with:
+// resolve (addresses filtered by the policy), connect (the connected address
+// checked again), TLS handshake, write, read; all under one deadline.
+class ExchangeBase {
+ public:
+  virtual ~ExchangeBase() = default;
+  virtual void Start() = 0;
+  virtual Result<HttpClientResponse> Finish() = 0;
+};
+
+template <class Stream>
+class Exchange : public ExchangeBase {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  template <class... Args>
+  Exchange(net::io_context& io_context, HttpUrl target, http::request<http::empty_body> request,
+           SteadyClock::time_point deadline, const HttpClientOptions& options, const AddressPolicy& policy,
+           Args&... args)
+      : stream_(io_context, args...),
+        resolver_(io_context),
+        resolve_timer_(io_context),
+        target_(std::move(target)),
+        request_(std::move(request)),
+        deadline_(deadline),
+        options_(options),
+        policy_(policy) {
+    parser_.body_limit(options_.max_response_bytes);
+    parser_.header_limit(64 * 1024);
+  }
+
+  Stream& stream() { return stream_; }
+
+  void Start() override {
+    resolve_timer_.expires_at(deadline_);
+    resolve_timer_.async_wait([this](const beast::error_code& ec) {
+      if (!ec) resolver_.cancel();
+    });
+    resolver_.async_resolve(target_.host, std::to_string(target_.port),
+                            [this](const beast::error_code& ec, const tcp::resolver::results_type& results) {
+                              OnResolve(ec, results);
+                            });
+  }
+
+  Result<HttpClientResponse> Finish() override {
+    auto& lowest = beast::get_lowest_layer(stream_);
+    if (refused_) {
+      beast::error_code ignored;
+      lowest.socket().close(ignored);
+      return Fail(InvalidInput(fmt::format("{} has no address this service may connect to", target_.host)));
+    }
+    if (failure_) {
+      if (failure_ == http::error::body_limit) {
+        return Fail(ResourceExhausted(
+            fmt::format("response from {} exceeds {} bytes", target_.host, options_.max_response_bytes)));
+      }
+      if (IsTimeout(failure_)) {
+        return Fail(Unavailable(fmt::format("request to {} timed out while {}", target_.host, stage_)));
+      }
+      return Fail(Unavailable(
+          fmt::format("request to {} failed while {}: {}", target_.host, stage_, failure_.message())));
+    }
+    if (!parser_.is_done()) {
+      return Fail(Unavailable(fmt::format("request to {} did not complete", target_.host)));
+    }
+    HttpClientResponse out;
+    auto message = parser_.release();
+    out.status = static_cast<int>(message.result_int());
+    for (const auto& field : message)
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    out.body = std::move(message.body());
+    beast::error_code ignored;
+    lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    return out;
+  }
+
+ private:
+  void OnResolve(const beast::error_code& ec, const tcp::resolver::results_type& results) {
+    resolve_timer_.cancel();
+    if (ec) {
+      failure_ = ec == net::error::operation_aborted ? beast::error_code(beast::error::timeout) : ec;
+      return;
+    }
+    for (const auto& entry : results) {
+      if (policy_.Allows(entry.endpoint().address().to_string())) endpoints_.push_back(entry.endpoint());
+    }
+    if (endpoints_.empty()) {
+      refused_ = true;
+      return;
+    }
+    stage_ = "connecting";
+    auto& lowest = beast::get_lowest_layer(stream_);
+    lowest.expires_at(deadline_);
+    lowest.async_connect(endpoints_, [this](const beast::error_code& connect_ec, const tcp::endpoint& endpoint) {
+      OnConnect(connect_ec, endpoint);
+    });
+  }
+
+  void OnConnect(const beast::error_code& ec, const tcp::endpoint& endpoint) {
+    if (ec) {
+      failure_ = ec;
+      return;
+    }
+    // The address actually connected to, whatever the name said.
+    if (!policy_.Allows(endpoint.address().to_string())) {
+      refused_ = true;
+      return;
+    }
+    if constexpr (kTls) {
+      stage_ = "the TLS handshake";
+      stream_.async_handshake(ssl::stream_base::client,
+                              [this](const beast::error_code& handshake_ec) { OnHandshake(handshake_ec); });
+    } else {
+      OnHandshake({});
+    }
+  }
+
+  void OnHandshake(const beast::error_code& ec) {
+    if (ec) {
+      failure_ = ec;
+      return;
+    }
+    stage_ = "sending the request";
+    http::async_write(stream_, request_, [this](const beast::error_code& write_ec, size_t) {
+      if (write_ec) {
+        failure_ = write_ec;
+        return;
+      }
+      stage_ = "reading the response";
+      http::async_read(stream_, buffer_, parser_, [this](const beast::error_code& read_ec, size_t) {
+        if (read_ec) failure_ = read_ec;
+      });
+    });
+  }
+
+  Stream stream_;
+  tcp::resolver resolver_;
+  net::steady_timer resolve_timer_;
+  HttpUrl target_;
+  http::request<http::empty_body> request_;
+  SteadyClock::time_point deadline_;
+  const HttpClientOptions& options_;
+  const AddressPolicy& policy_;
+  http::response_parser<http::string_body> parser_;
+  beast::flat_buffer buffer_;
+  beast::error_code failure_;
+  bool refused_ = false;
+  std::vector<tcp::endpoint> endpoints_;
+  std::string stage_ = "resolving the host";
+};
+
 class BeastHttpClient : public HttpClient {
  public:
   explicit BeastHttpClient(HttpClientOptions options) : options_(std::move(options)) {}
 
   Status Init() {
+    if (options_.public_addresses_only) {
+      RP_ASSIGN_OR_RETURN(policy_, AddressPolicy::PublicOnly(options_.allowed_private_networks));
+    }
     try {
       tls_.emplace(ssl::context::tls_client);
       tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -620,6 +872,7 @@ class BeastHttpClient : public HttpClient {
     } catch (const boost::system::system_error& error) {
       return Internal(fmt::format("cannot set up TLS: {}", error.what()));
     }
+    RP_RETURN_IF_ERROR(SetTls12Ciphers(tls_->native_handle(), options_.tls12_ciphers));
     beast::error_code ec;
     if (options_.ca_file.empty()) {
       tls_->set_default_verify_paths(ec);
@@ -636,6 +889,43 @@ class BeastHttpClient : public HttpClient {
 
   Result<HttpClientResponse> Get(const std::string& url, const HeaderList& headers,
                                  Deadline deadline) const override {
+    std::vector<Result<HttpClientResponse>> results = GetMany({url}, headers, deadline);
+    return std::move(results.front());
+  }
+
+  // The exchanges run concurrently on one io_context in the calling thread.
+  std::vector<Result<HttpClientResponse>> GetMany(const std::vector<std::string>& urls, const HeaderList& headers,
+                                                  Deadline deadline) const override {
+    std::vector<Result<HttpClientResponse>> results(urls.size(), Fail(Internal("not run")));
+    // Before the exchanges: their sockets and timers must go first.
+    net::io_context io_context;
+    std::vector<std::unique_ptr<ExchangeBase>> exchanges(urls.size());
+    for (size_t index = 0; index < urls.size(); ++index) {
+      Result<std::unique_ptr<ExchangeBase>> exchange = Prepare(io_context, urls[index], headers, deadline);
+      if (exchange.has_value()) {
+        exchanges[index] = std::move(*exchange);
+        exchanges[index]->Start();
+      } else {
+        results[index] = Fail(exchange.error());
+      }
+    }
+    try {
+      io_context.run();
+    } catch (const std::exception& error) {
+      for (size_t index = 0; index < urls.size(); ++index) {
+        if (exchanges[index]) results[index] = Fail(Unavailable(fmt::format("request failed: {}", error.what())));
+      }
+      return results;
+    }
+    for (size_t index = 0; index < urls.size(); ++index) {
+      if (exchanges[index]) results[index] = exchanges[index]->Finish();
+    }
+    return results;
+  }
+
+ private:
+  Result<std::unique_ptr<ExchangeBase>> Prepare(net::io_context& io_context, const std::string& url,
+                                                const HeaderList& headers, Deadline deadline) const {
     RP_ASSIGN_OR_RETURN(HttpUrl target, ParseHttpUrl(url));
     deadline = std::min(deadline, SteadyClock::now() + options_.timeout);
     if (deadline <= SteadyClock::now()) {
@@ -644,117 +934,41 @@ class BeastHttpClient : public HttpClient {
     if (!target.https && !options_.allow_http) {
       return Fail(InvalidArgument("plain http URLs are not allowed (https only)"));
     }
+    // Nothing that could end a line or a field goes out (request splitting).
+    if (!IsSafeRequestTarget(target.target)) {
+      return Fail(InvalidArgument("request not sent: the URL has characters not allowed in a request line"));
+    }
+    for (const auto& [name, value] : headers) {
+      if (!IsFieldName(name) || !IsSafeFieldValue(value)) {
+        return Fail(InvalidArgument(
+            fmt::format("request not sent: header '{}' has characters not allowed in a field",
+                        IsFieldName(name) ? name : std::string("?"))));
+      }
+    }
     http::request<http::empty_body> request{http::verb::get, target.target, 11};
     request.set(http::field::host, target.HostHeader());
     request.set(http::field::user_agent, "regenpath");
     request.set(http::field::connection, "close");
     for (const auto& [name, value] : headers) request.set(name, value);
-    net::io_context io_context;
     if (target.https) {
-      beast::ssl_stream<beast::tcp_stream> stream(io_context, *tls_);
+      std::string host = target.host;
+      auto exchange = std::make_unique<Exchange<beast::ssl_stream<beast::tcp_stream>>>(
+          io_context, std::move(target), std::move(request), deadline, options_, policy_, *tls_);
       // SNI, and the certificate must name the host.
       beast::error_code ignored;
-      net::ip::make_address(target.host, ignored);
-      if (ignored && !SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str())) {
-        return Fail(Unavailable(fmt::format("TLS set-up for {} failed", target.host)));
+      net::ip::make_address(host, ignored);
+      if (ignored && !SSL_set_tlsext_host_name(exchange->stream().native_handle(), host.c_str())) {
+        return Fail(Unavailable(fmt::format("TLS set-up for {} failed", host)));
       }
-      stream.set_verify_callback(ssl::host_name_verification(target.host));
-      return Exchange(io_context, stream, target, request, deadline);
+      exchange->stream().set_verify_callback(ssl::host_name_verification(host));
+      return std::unique_ptr<ExchangeBase>(std::move(exchange));
     }
-    beast::tcp_stream stream(io_context);
-    return Exchange(io_context, stream, target, request, deadline);
-  }
-
- private:
-  template <class Stream>
-  Result<HttpClientResponse> Exchange(net::io_context& io_context, Stream& stream, const HttpUrl& target,
-                                      http::request<http::empty_body>& request, Deadline deadline) const {
-    constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-    tcp::resolver resolver(io_context);
-    net::steady_timer resolve_timer(io_context);
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(options_.max_response_bytes);
-    parser.header_limit(64 * 1024);
-    beast::flat_buffer buffer;
-    beast::error_code failure;
-    std::string stage = "resolving the host";
-    auto& lowest = beast::get_lowest_layer(stream);
-
-    auto on_read = [&](const beast::error_code& ec, size_t) {
-      if (ec) failure = ec;
-    };
-    auto on_write = [&](const beast::error_code& ec, size_t) {
-      if (ec) {
-        failure = ec;
-        return;
-      }
-      stage = "reading the response";
-      http::async_read(stream, buffer, parser, on_read);
-    };
-    auto on_handshake = [&](const beast::error_code& ec) {
-      if (ec) {
-        failure = ec;
-        return;
-      }
-      stage = "sending the request";
-      http::async_write(stream, request, on_write);
-    };
-    auto on_connect = [&](const beast::error_code& ec, const tcp::endpoint&) {
-      if (ec) {
-        failure = ec;
-        return;
-      }
-      if constexpr (kTls) {
-        stage = "the TLS handshake";
-        stream.async_handshake(ssl::stream_base::client, on_handshake);
-      } else {
-        on_handshake({});
-      }
-    };
-    resolve_timer.expires_at(deadline);
-    resolve_timer.async_wait([&](const beast::error_code& ec) {
-      if (!ec) resolver.cancel();
-    });
-    resolver.async_resolve(
-        target.host, std::to_string(target.port),
-        [&](const beast::error_code& ec, const tcp::resolver::results_type& results) {
-          resolve_timer.cancel();
-          if (ec) {
-            failure = ec == net::error::operation_aborted ? beast::error_code(beast::error::timeout) : ec;
-            return;
-          }
-          stage = "connecting";
-          lowest.expires_at(deadline);
-          lowest.async_connect(results, on_connect);
-        });
-    try {
-      io_context.run();
-    } catch (const std::exception& error) {
-      return Fail(Unavailable(fmt::format("request to {} failed: {}", target.host, error.what())));
-    }
-    if (failure) {
-      if (failure == http::error::body_limit) {
-        return Fail(ResourceExhausted(
-            fmt::format("response from {} exceeds {} bytes", target.host, options_.max_response_bytes)));
-      }
-      if (IsTimeout(failure)) {
-        return Fail(Unavailable(fmt::format("request to {} timed out while {}", target.host, stage)));
-      }
-      return Fail(Unavailable(
-          fmt::format("request to {} failed while {}: {}", target.host, stage, failure.message())));
-    }
-    HttpClientResponse out;
-    auto message = parser.release();
-    out.status = static_cast<int>(message.result_int());
-    for (const auto& field : message)
-      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    out.body = std::move(message.body());
-    beast::error_code ignored;
-    lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    return out;
+    return std::unique_ptr<ExchangeBase>(std::make_unique<Exchange<beast::tcp_stream>>(
+        io_context, std::move(target), std::move(request), deadline, options_, policy_));
   }
 
   HttpClientOptions options_;
+  AddressPolicy policy_ = AddressPolicy::AllowAll();
   // Only read once set up (SSL objects are made from it), which OpenSSL
   // allows from several threads; Asio's wrapper wants it non-const.
   mutable std::optional<ssl::context> tls_;

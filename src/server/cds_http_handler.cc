@@ -8,6 +8,7 @@
 
 #include "common/json_string.h"
 #include "security/unix_time.h"
+#include "server/fhir_fetch_probe.h"
 #include "server/fhir_http_client.h"
 
 namespace regenpath::server {
@@ -101,6 +102,7 @@ struct CdsHttpHandler::RequestState {
   std::string label = "other";  // the metrics route label
   std::string audience;         // the endpoint URL
   std::string origin;           // the Origin header when it is allowed
+  std::string issuer;           // the verified caller's iss; empty without authentication
   bool cors = false;
 };
 
@@ -198,6 +200,7 @@ std::optional<HttpResponse> CdsHttpHandler::OnHeader(HttpRequest& request) {
     return Respond(state, 200, metrics_->Render(), "text/plain; version=0.0.4; charset=utf-8");
   }
   if (std::optional<HttpResponse> refused = Authenticate(request, state)) return refused;
+  request.state = state;  // with the caller's issuer
   if (state.route != Route::kDiscovery && state.service_id.empty()) {
     return Outcome(state, 404, "not-found", "no such CDS service");
   }
@@ -213,7 +216,7 @@ std::optional<HttpResponse> CdsHttpHandler::OnHeader(HttpRequest& request) {
 }
 
 std::optional<HttpResponse> CdsHttpHandler::Authenticate(const HttpRequest& request,
-                                                         const RequestState& state) const {
+                                                         RequestState& state) const {
   if (verifier_ == nullptr) return std::nullopt;
   const std::string* authorization = request.Header("Authorization");
   std::string reason;
@@ -227,6 +230,7 @@ std::optional<HttpResponse> CdsHttpHandler::Authenticate(const HttpRequest& requ
     if (client.has_value()) {
       spdlog::debug("{} {}: client iss={} jti={} tenant={}", request.method, state.label, client->issuer,
                     client->jti, client->tenant.value_or("-"));
+      state.issuer = client->issuer;
       return std::nullopt;
     }
     reason = client.error().message();
@@ -281,10 +285,60 @@ HttpResponse CdsHttpHandler::Handle(HttpRequest& request) {
   if (state->route == Route::kFeedback) return Feedback(request, *state);
   if (state->route != Route::kService) return Outcome(*state, 404, "not-found", "no such endpoint");
   std::optional<FhirHttpClient> fhir;
-  if (fhir_http_ != nullptr)
-    fhir.emplace(fhir_http_, std::chrono::steady_clock::now() + options_.fhir_call_budget);
+  if (fhir_http_ != nullptr) {
+    fhir.emplace(fhir_http_, std::chrono::steady_clock::now() + options_.fhir_call_budget,
+                 options_.fhir_allowlist, state->issuer);
+  }
   cdshooks::CallResult result = service_->Call(state->service_id, request.body, fhir ? &*fhir : nullptr);
-  return Respond(*state, result.status, std::move(result.body));
+  return CallResponse(*state, std::move(result));
+}
+
+void CdsHttpHandler::HandleAsync(HttpRequest& request, std::function<void(HttpResponse)> done) {
+  const auto* state = std::any_cast<RequestState>(&request.state);
+  if (state == nullptr || state->route != Route::kService || fhir_http_ == nullptr ||
+      options_.fallback == nullptr) {
+    done(Handle(request));
+    return;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.fhir_call_budget;
+  FhirHttpClient checker(fhir_http_, deadline, options_.fhir_allowlist, state->issuer);
+  FhirFetchProbe probe(&checker);
+  cdshooks::CallResult result = service_->Call(state->service_id, request.body, &probe);
+  if (!probe.wanted()) {
+    done(CallResponse(*state, std::move(result)));
+    return;
+  }
+  // The call needs the FHIR server: off the request thread, with its own
+  // copies (the request is not touched again before `done`).
+  auto task = [this, state = *state, body = request.body, urls = probe.urls(), token = probe.bearer_token(),
+               deadline, done]() {
+    FhirHttpClient fhir(fhir_http_, deadline, options_.fhir_allowlist, state.issuer);
+    fhir.Prefetch(urls, token);
+    done(CallResponse(state, service_->Call(state.service_id, body, &fhir)));
+  };
+  if (!options_.fallback->TrySubmit(state->issuer, task)) {
+    spdlog::warn("503 on {}: FHIR fallback calls at their limit (issuer {})", state->label,
+                 state->issuer.empty() ? "-" : state->issuer);
+    metrics_->Error("fhir_fallback_busy");
+    HttpResponse response =
+        Outcome(*state, 503, "transient", "too many calls are reading FHIR servers right now; try again");
+    response.headers.emplace_back("Retry-After", "2");
+    done(std::move(response));
+  }
+}
+
+HttpResponse CdsHttpHandler::CallResponse(const RequestState& state, cdshooks::CallResult result) const {
+  if (result.status < 500 || result.correlation_id.empty()) {
+    return Respond(state, result.status, std::move(result.body));
+  }
+  // Our fault: logged under the id the response names (the message is an
+  // exception's text, never a body or a token).
+  spdlog::error("500 on {}: internal error (correlation id {}): {}", state.label, result.correlation_id,
+                result.internal_error);
+  metrics_->Error("internal");
+  HttpResponse response = Respond(state, result.status, std::move(result.body));
+  response.headers.emplace_back("X-Correlation-Id", result.correlation_id);
+  return response;
 }
 
 HttpResponse CdsHttpHandler::Feedback(const HttpRequest& request, const RequestState& state) {
@@ -321,9 +375,28 @@ HttpResponse CdsHttpHandler::OnBodyError(HttpRequest& request, TransportError er
                      fmt::format("the body exceeds the limit of {} bytes", options_.body_limit_bytes));
     case TransportError::kBodyTimeout:
       return Outcome(current, 408, "timeout", "the body did not arrive in time");
+    case TransportError::kBodyBudget: {
+      HttpResponse response =
+          Outcome(current, 503, "transient", "the server is receiving too many request bodies; try again");
+      response.headers.emplace_back("Retry-After", "1");
+      return response;
+    }
+    case TransportError::kBadChunk:
+      return Outcome(current, 400, "structure", "the chunked body is malformed (RFC 9112 section 7.1)");
     default:
       return Outcome(current, 400, "invalid", "the body could not be read");
   }
+}
+
+HttpResponse CdsHttpHandler::OnBadFraming(HttpRequest& request, std::string_view reason) {
+  // Counted like any request (Completed follows), under no route: the
+  // target of an ambiguous request is not trusted either.
+  metrics_->RequestStarted();
+  metrics_->Error(TransportErrorName(TransportError::kBadFraming));
+  spdlog::info("400 {} from {}: {}", request.method, request.remote_address, reason);
+  RequestState none;
+  request.state = none;
+  return Outcome(none, 400, "structure", fmt::format("the request is refused: {} (RFC 9112)", reason));
 }
 
 void CdsHttpHandler::Completed(const HttpRequest& request, int status, double seconds) {

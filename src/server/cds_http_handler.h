@@ -23,6 +23,8 @@
 #include "common/clock.h"
 #include "registry/feedback_store.h"
 #include "security/jwt_verifier.h"
+#include "server/fallback_executor.h"
+#include "server/fhir_server_allowlist.h"
 #include "server/http_client.h"
 #include "server/http_types.h"
 #include "server/metrics.h"
@@ -38,6 +40,10 @@ struct CdsHttpHandlerOptions {
   size_t body_limit_bytes = 8 * 1024 * 1024;
   // The time all FHIR reads of one CDS call may take together.
   std::chrono::milliseconds fhir_call_budget{5'000};
+  // Which fhirServer each issuer may have us read; null: any (tests).
+  const FhirServerAllowlist* fhir_allowlist = nullptr;
+  // Where calls that need the FHIR server run; null: on the request thread.
+  FallbackExecutor* fallback = nullptr;
 };
 
 class CdsHttpHandler : public HttpHandler {
@@ -55,7 +61,13 @@ class CdsHttpHandler : public HttpHandler {
 
   std::optional<HttpResponse> OnHeader(HttpRequest& request) override;
   HttpResponse Handle(HttpRequest& request) override;
+  // A service call runs on the request thread with a FhirFetchProbe; if it
+  // asked for FHIR data, it runs again on the FallbackExecutor (503 with
+  // Retry-After when the executor's caps are reached), its first pages
+  // fetched concurrently. Everything else is Handle.
+  void HandleAsync(HttpRequest& request, std::function<void(HttpResponse)> done) override;
   HttpResponse OnBodyError(HttpRequest& request, TransportError error) override;
+  HttpResponse OnBadFraming(HttpRequest& request, std::string_view reason) override;
   void Completed(const HttpRequest& request, int status, double seconds) override;
   void OnTransportError(TransportError error) override;
 
@@ -66,9 +78,13 @@ class CdsHttpHandler : public HttpHandler {
                        std::string content_type = "application/json") const;
   HttpResponse Outcome(const RequestState& state, int status, std::string_view code,
                        std::string_view text) const;
-  std::optional<HttpResponse> Authenticate(const HttpRequest& request, const RequestState& state) const;
+  // Null when the caller may proceed (`state.issuer` then set), else the refusal.
+  std::optional<HttpResponse> Authenticate(const HttpRequest& request, RequestState& state) const;
   HttpResponse Preflight(const HttpRequest& request, const RequestState& state) const;
   HttpResponse Feedback(const HttpRequest& request, const RequestState& state);
+  // The HTTP response for a service call's result (a 500 is logged with its
+  // correlation id, which the response carries in X-Correlation-Id too).
+  HttpResponse CallResponse(const RequestState& state, cdshooks::CallResult result) const;
   bool OriginAllowed(const std::string& origin) const;
 
   CdsHttpHandlerOptions options_;

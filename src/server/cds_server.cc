@@ -10,7 +10,10 @@
 #include "knowledge/knowledge_base.h"
 #include "registry/feedback_store.h"
 #include "security/jwt_verifier.h"
+#include "security/sqlite_replay_store.h"
 #include "server/cds_http_handler.h"
+#include "server/fallback_executor.h"
+#include "server/fhir_server_allowlist.h"
 #include "server/http_client.h"
 #include "server/http_server.h"
 #include "server/jwks_key_source.h"
@@ -30,7 +33,9 @@ struct CdsServer::Parts {
   std::unique_ptr<HttpClient> fhir_http;
   std::unique_ptr<HttpClient> jwks_http;
   std::unique_ptr<JwksKeySource> key_source;
+  std::unique_ptr<security::SqliteReplayStore> replay_store;
   std::unique_ptr<security::JwtVerifier> verifier;
+  FhirServerAllowlist fhir_allowlist;
   Metrics metrics;
   std::unique_ptr<CdsHttpHandler> handler;
   RegistryParts registry;
@@ -38,6 +43,9 @@ struct CdsServer::Parts {
   std::unique_ptr<RouteSplitHandler> router;
   std::unique_ptr<HttpServer> http;
   std::string base_url;
+  // Destroyed first: its tasks use the handler, and answer through
+  // connections of the HTTP server (whose io_context must still exist).
+  std::unique_ptr<FallbackExecutor> fallback;
 };
 
 CdsServer::CdsServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -79,7 +87,13 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
   fhir_options.max_response_bytes = cfg.fhir_max_bytes;
   fhir_options.allow_http = cfg.fhir_allow_http;
   fhir_options.ca_file = cfg.ca_file;
+  fhir_options.public_addresses_only = true;
+  fhir_options.allowed_private_networks = cfg.fhir_allowed_private_networks;
+  fhir_options.tls12_ciphers = cfg.tls12_ciphers;
   RP_ASSIGN_OR_RETURN(parts->fhir_http, CreateBeastHttpClient(fhir_options));
+  RP_ASSIGN_OR_RETURN(parts->fhir_allowlist,
+                      FhirServerAllowlist::Create(cfg.fhir_allowed_servers, cfg.issuer_fhir_servers));
+  parts->fallback = std::make_unique<FallbackExecutor>(cfg.fhir_max_calls_in_flight, cfg.fhir_max_calls_per_issuer);
 
   if (!cfg.insecure_dev) {
     HttpClientOptions jwks_options;
@@ -87,16 +101,26 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
     jwks_options.max_response_bytes = 1024 * 1024;
     jwks_options.allow_http = cfg.fhir_allow_http;
     jwks_options.ca_file = cfg.ca_file;
+    jwks_options.tls12_ciphers = cfg.tls12_ciphers;
     RP_ASSIGN_OR_RETURN(parts->jwks_http, CreateBeastHttpClient(jwks_options));
     parts->key_source = std::make_unique<JwksKeySource>(parts->jwks_http.get());
-    RP_ASSIGN_OR_RETURN(parts->verifier, security::JwtVerifier::Create(cfg.issuers, cfg.jwt_policy, clock,
-                                                                       parts->key_source.get()));
+    if (cfg.replay_store == "sqlite") {
+      RP_ASSIGN_OR_RETURN(parts->replay_store,
+                          security::SqliteReplayStore::Open(
+                              (std::filesystem::path(cfg.data_dir) / "replay.sqlite").string(),
+                              cfg.jwt_policy.jti_cache_capacity));
+    }
+    RP_ASSIGN_OR_RETURN(parts->verifier,
+                        security::JwtVerifier::Create(cfg.issuers, cfg.jwt_policy, clock, parts->key_source.get(),
+                                                      parts->replay_store.get()));
   }
 
   CdsHttpHandlerOptions handler_options;
   handler_options.cors_allowed_origins = cfg.cors_allowed_origins;
   handler_options.body_limit_bytes = cfg.body_limit_bytes;
   handler_options.fhir_call_budget = cfg.fhir_call_budget;
+  handler_options.fhir_allowlist = &parts->fhir_allowlist;
+  handler_options.fallback = parts->fallback.get();
   parts->handler =
       std::make_unique<CdsHttpHandler>(handler_options, &*parts->service, parts->verifier.get(),
                                        parts->store.get(), parts->fhir_http.get(), &parts->metrics, clock);
@@ -119,12 +143,15 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
   http_options.threads = cfg.threads;
   http_options.tls_cert_file = cfg.tls_cert_file;
   http_options.tls_key_file = cfg.tls_key_file;
+  http_options.tls12_ciphers = cfg.tls12_ciphers;
   http_options.body_limit_bytes = cfg.body_limit_bytes;
   http_options.header_timeout = cfg.header_timeout;
   http_options.body_timeout = cfg.body_timeout;
   http_options.idle_timeout = cfg.idle_timeout;
   http_options.write_timeout = cfg.write_timeout;
   http_options.max_connections = cfg.max_connections;
+  http_options.max_connections_per_client = cfg.max_connections_per_client;
+  http_options.body_budget_bytes = std::max(cfg.body_budget_bytes, cfg.body_limit_bytes);
   RP_ASSIGN_OR_RETURN(parts->http, HttpServer::Create(http_options, parts->router.get()));
   return std::unique_ptr<CdsServer>(new CdsServer(std::move(parts)));
 }

@@ -25,6 +25,9 @@ struct HttpServerOptions {
   // PEM files; TLS is on iff both are set.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // TLS 1.2 cipher suites (tls_ciphers.h; empty: kDefaultTls12Ciphers, ECDHE
+  // with AES-GCM or ChaCha20 only). Create fails on a list that enables anything else.
+  std::string tls12_ciphers;
   size_t header_limit_bytes = 64 * 1024;
   // Chunked bodies are cut off at this size (the handler refuses a larger
   // Content-Length itself, before reading).
@@ -38,8 +41,15 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   // For writing a response.
   std::chrono::milliseconds write_timeout{30'000};
-  // Connections beyond this many are closed at once.
+  // Connections beyond this many are closed at once, unless a kept-alive
+  // idle connection can be closed to make room (it is, first).
   size_t max_connections = 10'000;
+  // Connections from one remote address beyond this many are closed at once.
+  size_t max_connections_per_client = 256;
+  // Request bodies being read or held, all connections together (a chunked
+  // body counts at body_limit_bytes): a request whose body would exceed it
+  // gets HttpHandler::OnBodyError(kBodyBudget) (a 503) without being read.
+  size_t body_budget_bytes = 256 * 1024 * 1024;
 };
 
 class HttpServer {

@@ -36,6 +36,12 @@ std::string_view TransportErrorName(TransportError error) {
       return "tls_handshake";
     case TransportError::kAborted:
       return "aborted";
+    case TransportError::kBadFraming:
+      return "bad_framing";
+    case TransportError::kBadChunk:
+      return "bad_chunk";
+    case TransportError::kBodyBudget:
+      return "body_budget";
   }
   return "unknown";
 }

@@ -6,6 +6,7 @@
 
 #include <any>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ enum class TransportError {
   kBodyTooLarge,    // a chunked body grew past the limit
   kTlsHandshake,    // the TLS handshake failed or timed out
   kAborted,         // the client went away mid-request
+  kBadFraming,      // ambiguous framing or repeated identity fields (request_framing.h)
+  kBadChunk,        // a malformed chunked body (bad size, overrun, missing CRLF)
+  kBodyBudget,      // the bodies in flight would exceed the server's budget
 };
 std::string_view TransportErrorName(TransportError error);
 
@@ -76,10 +80,25 @@ class HttpHandler {
   // The whole request is in (after OnHeader returned nullopt).
   virtual HttpResponse Handle(HttpRequest& request) = 0;
 
-  // A chunked body grew past the limit (kBodyTooLarge): the response to send
-  // before closing. (A body that times out or is cut off ends the request
-  // without a response: OnTransportError, then Completed with status 0.)
+  // The same, answered through `done`: exactly once, from any thread, at
+  // once or later (work that waits on others belongs off the request
+  // threads). `request` stays valid until `done` is called. The default calls
+  // Handle, then `done`.
+  virtual void HandleAsync(HttpRequest& request, std::function<void(HttpResponse)> done) {
+    done(Handle(request));
+  }
+
+  // A chunked body grew past the limit (kBodyTooLarge) or is malformed
+  // (kBadChunk), or the body would exceed the server's budget for bodies in
+  // flight (kBodyBudget, before any of it is read): the response to send before closing. (A body that times out
+  // or is cut off ends the request without a response: OnTransportError,
+  // then Completed with status 0.)
   virtual HttpResponse OnBodyError(HttpRequest& request, TransportError error) = 0;
+
+  // The header of a request is in but its framing is refused
+  // (CheckRequestFraming: `reason`); called instead of OnHeader. The
+  // response to send (a 400) before closing. Completed follows as usual.
+  virtual HttpResponse OnBadFraming(HttpRequest& request, std::string_view reason) = 0;
 
   // Called exactly once for every request that reached OnHeader, after its
   // response was written (`status`) or when it could not be (`status` 0):

@@ -320,6 +320,15 @@ HttpResponse RegistryHttpHandler::OnBodyError(HttpRequest& request, TransportErr
   return Outcome(state, 413, "too-costly", fmt::format("request body: {}", TransportErrorName(error)));
 }
 
+HttpResponse RegistryHttpHandler::OnBadFraming(HttpRequest& request, std::string_view reason) {
+  // Counted like any request (Completed follows); the route is not trusted.
+  metrics_->RequestStarted();
+  metrics_->Error(TransportErrorName(TransportError::kBadFraming));
+  RequestState state;
+  request.state = state;
+  return Outcome(state, 400, "structure", fmt::format("the request is refused: {} (RFC 9112)", reason));
+}
+
 void RegistryHttpHandler::Completed(const HttpRequest& request, int status, double seconds) {
   std::string label = "/registry/{unknown}";
   if (const auto* stored = std::any_cast<RequestState>(&request.state)) label = stored->label;

@@ -56,6 +56,7 @@ class RegistryHttpHandler : public HttpHandler {
   std::optional<HttpResponse> OnHeader(HttpRequest& request) override;
   HttpResponse Handle(HttpRequest& request) override;
   HttpResponse OnBodyError(HttpRequest& request, TransportError error) override;
+  HttpResponse OnBadFraming(HttpRequest& request, std::string_view reason) override;
   void Completed(const HttpRequest& request, int status, double seconds) override;
   void OnTransportError(TransportError error) override;
 

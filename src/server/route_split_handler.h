@@ -14,6 +14,13 @@ class RouteSplitHandler : public HttpHandler {
 
   std::optional<HttpResponse> OnHeader(HttpRequest& request) override { return For(request).OnHeader(request); }
   HttpResponse Handle(HttpRequest& request) override { return For(request).Handle(request); }
+  // The CDS handler answers fallback calls off the request threads: keep its HandleAsync.
+  void HandleAsync(HttpRequest& request, std::function<void(HttpResponse)> done) override {
+    For(request).HandleAsync(request, std::move(done));
+  }
+  HttpResponse OnBadFraming(HttpRequest& request, std::string_view reason) override {
+    return For(request).OnBadFraming(request, reason);
+  }
   HttpResponse OnBodyError(HttpRequest& request, TransportError error) override {
     return For(request).OnBodyError(request, error);
   }

@@ -12,6 +12,9 @@
 #include <map>
 #include <set>
 
+#include "server/address_policy.h"
+#include "server/fhir_server_allowlist.h"
+#include "server/tls_ciphers.h"
 #include "server/url.h"
 
 namespace regenpath::server {
@@ -101,7 +104,8 @@ class ConfigReader {
     RP_RETURN_IF_ERROR(
         CheckKeys(root, "the configuration",
                   {"host", "port", "threads", "public_base_url", "tls", "data_dir", "body_limit_bytes",
-                   "max_connections", "timeouts", "cors", "auth", "kb_dir", "fhir_client", "log_level",
+                   "max_connections", "max_connections_per_client", "body_budget_bytes", "timeouts", "cors",
+                   "auth", "kb_dir", "fhir_client", "log_level", "replay_store",
                    "registry_config"}));
     if (auto node = root["host"]) {
       RP_ASSIGN_OR_RETURN(config.host, String(node, "host"));
@@ -123,7 +127,12 @@ class ConfigReader {
       if (url->target != "/") return Error(node, "public_base_url must not have a query");
     }
     if (auto node = root["tls"]) {
-      RP_RETURN_IF_ERROR(CheckKeys(node, "tls", {"cert", "key"}));
+      RP_RETURN_IF_ERROR(CheckKeys(node, "tls", {"cert", "key", "ciphers"}));
+      if (auto ciphers = node["ciphers"]) {
+        RP_ASSIGN_OR_RETURN(config.tls12_ciphers, String(ciphers, "tls.ciphers"));
+        Result<std::vector<std::string>> names = Tls12CipherNames(config.tls12_ciphers);
+        if (!names.has_value()) return Error(ciphers, "tls.ciphers: " + names.error().message());
+      }
       if (auto cert = node["cert"]) {
         RP_ASSIGN_OR_RETURN(config.tls_cert_file, Path(cert, "tls.cert"));
       }
@@ -147,6 +156,14 @@ class ConfigReader {
     if (auto node = root["max_connections"]) {
       RP_ASSIGN_OR_RETURN(int64_t limit, Integer(node, "max_connections", 1, 1'000'000));
       config.max_connections = static_cast<size_t>(limit);
+    }
+    if (auto node = root["max_connections_per_client"]) {
+      RP_ASSIGN_OR_RETURN(int64_t limit, Integer(node, "max_connections_per_client", 1, 1'000'000));
+      config.max_connections_per_client = static_cast<size_t>(limit);
+    }
+    if (auto node = root["body_budget_bytes"]) {
+      RP_ASSIGN_OR_RETURN(int64_t limit, Integer(node, "body_budget_bytes", 1024, int64_t{1} << 40));
+      config.body_budget_bytes = static_cast<size_t>(limit);
     }
     if (auto node = root["timeouts"]) {
       RP_RETURN_IF_ERROR(CheckKeys(node, "timeouts", {"header", "body", "idle", "write", "shutdown"}));
@@ -178,7 +195,31 @@ class ConfigReader {
     }
     if (auto node = root["fhir_client"]) {
       RP_RETURN_IF_ERROR(
-          CheckKeys(node, "fhir_client", {"timeout", "call_budget", "max_bytes", "allow_http", "ca_file"}));
+          CheckKeys(node, "fhir_client",
+                    {"timeout", "call_budget", "max_bytes", "allow_http", "ca_file", "allowed_servers",
+                     "allowed_private_networks", "max_calls_in_flight", "max_calls_in_flight_per_issuer"}));
+      if (auto value = node["allowed_servers"]) {
+        RP_ASSIGN_OR_RETURN(config.fhir_allowed_servers, StringList(value, "fhir_client.allowed_servers"));
+        Result<FhirServerAllowlist> checked = FhirServerAllowlist::Create(config.fhir_allowed_servers, {});
+        if (!checked.has_value()) return Error(value, "fhir_client.allowed_servers: " + checked.error().message());
+      }
+      if (auto value = node["allowed_private_networks"]) {
+        RP_ASSIGN_OR_RETURN(config.fhir_allowed_private_networks,
+                            StringList(value, "fhir_client.allowed_private_networks"));
+        Result<AddressPolicy> checked = AddressPolicy::PublicOnly(config.fhir_allowed_private_networks);
+        if (!checked.has_value()) {
+          return Error(value, "fhir_client.allowed_private_networks: " + checked.error().message());
+        }
+      }
+      if (auto value = node["max_calls_in_flight"]) {
+        RP_ASSIGN_OR_RETURN(int64_t limit, Integer(value, "fhir_client.max_calls_in_flight", 1, 100'000));
+        config.fhir_max_calls_in_flight = static_cast<size_t>(limit);
+      }
+      if (auto value = node["max_calls_in_flight_per_issuer"]) {
+        RP_ASSIGN_OR_RETURN(int64_t limit,
+                            Integer(value, "fhir_client.max_calls_in_flight_per_issuer", 1, 100'000));
+        config.fhir_max_calls_per_issuer = static_cast<size_t>(limit);
+      }
       if (auto value = node["timeout"]) {
         RP_ASSIGN_OR_RETURN(config.fhir_timeout, Seconds(value, "fhir_client.timeout"));
       }
@@ -194,6 +235,12 @@ class ConfigReader {
       }
       if (auto value = node["ca_file"]) {
         RP_ASSIGN_OR_RETURN(config.ca_file, Path(value, "fhir_client.ca_file"));
+      }
+    }
+    if (auto node = root["replay_store"]) {
+      RP_ASSIGN_OR_RETURN(config.replay_store, String(node, "replay_store"));
+      if (config.replay_store != "sqlite" && config.replay_store != "memory") {
+        return Error(node, "replay_store must be sqlite or memory");
       }
     }
     if (auto node = root["log_level"]) {
@@ -245,7 +292,7 @@ class ConfigReader {
       for (const auto& entry : issuers) {
         RP_RETURN_IF_ERROR(
             CheckKeys(entry, "an auth.issuers entry",
-                      {"issuer", "jwks_file", "jwks_url", "jku_allowlist", "tenant_allowlist"}));
+                      {"issuer", "jwks_file", "jwks_url", "jku_allowlist", "tenant_allowlist", "fhir_servers"}));
         security::TrustedIssuer issuer;
         if (!entry["issuer"]) return Error(entry, "an auth.issuers entry needs 'issuer'");
         RP_ASSIGN_OR_RETURN(issuer.issuer, String(entry["issuer"], "issuer"));
@@ -262,6 +309,12 @@ class ConfigReader {
         }
         if (auto value = entry["tenant_allowlist"]) {
           RP_ASSIGN_OR_RETURN(issuer.tenant_allowlist, StringList(value, "tenant_allowlist"));
+        }
+        if (auto value = entry["fhir_servers"]) {
+          RP_ASSIGN_OR_RETURN(std::vector<std::string> servers, StringList(value, "fhir_servers"));
+          Result<FhirServerAllowlist> checked = FhirServerAllowlist::Create(servers, {});
+          if (!checked.has_value()) return Error(value, "fhir_servers: " + checked.error().message());
+          config.issuer_fhir_servers[issuer.issuer] = std::move(servers);
         }
         if (issuer.jwks_file.empty() && issuer.jwks_url.empty() && issuer.jku_allowlist.empty()) {
           return Error(entry,

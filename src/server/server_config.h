@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct ServerConfig {
   std::string public_base_url;
   std::string tls_cert_file;
   std::string tls_key_file;
+  // TLS 1.2 cipher suites (tls.ciphers, OpenSSL names); empty: ECDHE with
+  // AES-GCM or ChaCha20 (tls_ciphers.h). Nothing else is accepted.
+  std::string tls12_ciphers;
   // Where the feedback database (feedback.sqlite) lives; created if absent.
   std::string data_dir = "regenpath-data";
   // The outcomes registry's YAML (registry/registry_config.h: database,
@@ -37,12 +41,21 @@ struct ServerConfig {
   // How long SIGTERM waits for requests in flight.
   std::chrono::milliseconds shutdown_timeout{20'000};
   size_t max_connections = 10'000;
+  // Open connections from one client address (max_connections_per_client).
+  size_t max_connections_per_client = 256;
+  // Request bodies in flight, all connections together (body_budget_bytes);
+  // beyond it a request is answered 503 with Retry-After before its body is read.
+  size_t body_budget_bytes = 256 * 1024 * 1024;
   // Origins allowed to call from a browser ("*" for any); empty: no CORS.
   std::vector<std::string> cors_allowed_origins;
   // Authentication of the EHR: on unless `insecure_dev`.
   std::vector<security::TrustedIssuer> issuers;
   security::JwtPolicy jwt_policy;
   bool insecure_dev = false;
+  // Where accepted jtis are remembered (replay_store): "sqlite" -- the file
+  // <data_dir>/replay.sqlite, surviving restarts -- or "memory" (lost at
+  // restart; one per process).
+  std::string replay_store = "sqlite";
   // A knowledge-base directory; empty: the built-in one.
   std::string kb_dir;
   // The client for the EHR's FHIR server (prefetch fallback) and JWK Sets.
@@ -51,6 +64,20 @@ struct ServerConfig {
   size_t fhir_max_bytes = 32 * 1024 * 1024;
   bool fhir_allow_http = false;
   std::string ca_file;  // empty: the system CA store
+  // fhirServer base URLs the fallback may read (fhir_server_allowlist.h):
+  // for every caller (fhir_client.allowed_servers) and per trusted issuer
+  // (auth.issuers[].fhir_servers). A fhirServer on neither list is refused
+  // (400) before any connection.
+  std::vector<std::string> fhir_allowed_servers;
+  std::map<std::string, std::vector<std::string>> issuer_fhir_servers;
+  // Networks the fallback may connect to although they are not public
+  // (loopback, private, link-local...): fhir_client.allowed_private_networks.
+  std::vector<std::string> fhir_allowed_private_networks;
+  // Service calls whose fallback fetches are in flight at once, in total and
+  // per issuer (fhir_client.max_calls_in_flight[_per_issuer]); beyond: 503
+  // with Retry-After. Such calls run off the request threads (issue 13).
+  size_t fhir_max_calls_in_flight = 64;
+  size_t fhir_max_calls_per_issuer = 16;
   std::chrono::milliseconds jwks_timeout{5'000};
   // trace, debug, info, warn, error, off.
   std::string log_level = "info";

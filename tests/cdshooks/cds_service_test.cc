@@ -159,6 +159,31 @@ TEST_F(CdsServiceTest, FeedbackExamplesOfTheSpecificationParse) {
   EXPECT_EQ((*reason)[0].override_reason->user_comment, "A comment entered by the clinician.");
 }
 
+// A FHIR client that fails the way a bug would: by throwing.
+class ThrowingFhirClient : public FhirClient {
+ public:
+  Result<std::string> Get(const std::string&, const std::string&) override {
+    throw std::runtime_error("internal detail that must not reach the caller");
+  }
+};
+
+TEST_F(CdsServiceTest, InternalExceptionIs500WithACorrelationIdAndNoDetail) {
+  const std::string body = std::string(R"({"hook":"patient-view","hookInstance":")") + kHookInstance +
+                           R"(","fhirServer":"https://ehr.example.org/fhir",)"
+                           R"("context":{"userId":"Practitioner/dr1","patientId":"p1"}})";
+  ThrowingFhirClient client;
+  CallResult first = service_->Call("regenpath-patient-view", body, &client);
+  EXPECT_EQ(first.status, 500) << first.body;
+  ASSERT_EQ(first.correlation_id.size(), 32u);
+  EXPECT_THAT(first.body, HasSubstr("OperationOutcome"));
+  EXPECT_THAT(first.body, HasSubstr("\"exception\""));
+  EXPECT_THAT(first.body, HasSubstr(first.correlation_id));
+  EXPECT_EQ(first.body.find("internal detail"), std::string::npos) << first.body;
+  EXPECT_THAT(first.internal_error, HasSubstr("internal detail"));
+  CallResult second = service_->Call("regenpath-patient-view", body, &client);
+  EXPECT_NE(second.correlation_id, first.correlation_id);
+}
+
 TEST_F(CdsServiceTest, FeedbackThatBreaksTheSpecificationIsRefused) {
   const std::string card = "\"card\":\"4e0a3a1e-3283-4575-ab82-028d55fe2719\"";
   const std::string when = "\"outcomeTimestamp\":\"2021-12-11T10:05:31Z\"";
@@ -169,6 +194,7 @@ TEST_F(CdsServiceTest, FeedbackThatBreaksTheSpecificationIsRefused) {
       {"[]", "must be a JSON object"},
       {"{}", "feedback: required"},
       {"{\"feedback\":{}}", "must be an array"},
+      {"{\"feedback\":[]}", "feedback: must not be empty (nothing to record)"},
       {"{\"feedback\":[1]}", "feedback[0]: must be an object"},
       {"{\"feedback\":[{" + card + ",\"outcome\":\"rejected\"," + when + "}]}", "cds-fb-1"},
       {"{\"feedback\":[{" + card + "," + when + "}]}", "cds-fb-1"},
@@ -203,10 +229,6 @@ TEST_F(CdsServiceTest, FeedbackThatBreaksTheSpecificationIsRefused) {
   Result<std::vector<Feedback>> unknown = service_->ParseFeedback("nope", "{\"feedback\":[]}");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code(), StatusCode::kNotFound);
-  Result<std::vector<Feedback>> empty =
-      service_->ParseFeedback("regenpath-patient-view", "{\"feedback\":[]}");
-  ASSERT_TRUE(empty.has_value());
-  EXPECT_THAT(*empty, IsEmpty());
 }
 
 // --- The response checker

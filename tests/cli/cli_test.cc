@@ -560,6 +560,10 @@ TEST(CliExitCodeTest, UsageErrorsExitTwo) {
            {"fhirpath", "--bogus", "Patient.id", "x.json"},
            {"fhirpath", "--env"},
            {"no-such-command"},
+           // An unknown subcommand with --help must not print the general help and exit 0 (issue 13).
+           {"registry", "--help"},
+           {"no-such-command", "-h"},
+           {"kb", "bogus", "--help"},
        }) {
     std::string joined;
     for (const std::string& arg : args) joined += arg + " ";
@@ -570,6 +574,8 @@ TEST(CliExitCodeTest, UsageErrorsExitTwo) {
     EXPECT_EQ(result.out, "") << result;
     EXPECT_FALSE(result.err.empty()) << result;
   }
+  RunResult unknown = RunRegenpath({"registry", "--help"});
+  EXPECT_THAT(unknown.err, HasSubstr("unknown subcommand 'registry'"));
 }
 
 TEST(CliExitCodeTest, MissingFileExitsThree) {

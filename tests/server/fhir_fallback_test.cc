@@ -75,6 +75,7 @@ class FakeFhirHandler : public HttpHandler {
   }
   HttpResponse Handle(HttpRequest&) override { return HttpResponse{500, {}, "", true}; }
   HttpResponse OnBodyError(HttpRequest&, TransportError) override { return HttpResponse{400, {}, "", true}; }
+  HttpResponse OnBadFraming(HttpRequest&, std::string_view) override { return HttpResponse{400, {}, "", true}; }
   void Completed(const HttpRequest&, int, double) override {}
   void OnTransportError(TransportError) override {}
 
@@ -275,6 +276,7 @@ class FhirFallbackServerTest : public ServerFixture {
  protected:
   void SetUp() override {
     ServerFixture::SetUp();
+    config_.issuer_fhir_servers[kIssuer] = {fhir_.base(), garbage_base_};
     StartServer();
     std::optional<TestResponse> discovery = Get("/cds-services", TokenFor("/cds-services"));
     ASSERT_TRUE(discovery && discovery->status == 200);
@@ -288,6 +290,8 @@ class FhirFallbackServerTest : public ServerFixture {
 
   std::string discovery_;
   FakeFhirServer fhir_;
+  RawServer garbage_{[](const std::string&) { return std::string("garbage, not HTTP\r\n\r\n"); }};
+  std::string garbage_base_ = "http://127.0.0.1:" + std::to_string(garbage_.port()) + "/fhir";
 };
 
 TEST_F(FhirFallbackServerTest, FetchesWhatThePrefetchLacks) {
@@ -308,8 +312,7 @@ TEST_F(FhirFallbackServerTest, FailingFhirServerGives412) {
     EXPECT_EQ(response->status, 412) << static_cast<int>(mode) << ": " << response->body;
     EXPECT_NE(response->body.find("OperationOutcome"), std::string::npos);
   }
-  RawServer garbage([](const std::string&) { return std::string("garbage, not HTTP\r\n\r\n"); });
-  std::optional<TestResponse> broken = Call("http://127.0.0.1:" + std::to_string(garbage.port()) + "/fhir");
+  std::optional<TestResponse> broken = Call(garbage_base_);
   ASSERT_TRUE(broken);
   EXPECT_EQ(broken->status, 412);
 }

@@ -180,5 +180,57 @@ TEST_F(ServeProcessTest, SigtermDrainsTheRequestInFlightAndExits0) {
   EXPECT_NE(log.find("stopped cleanly"), std::string::npos) << log;
 }
 
+// Issue 13, 5: the jti memory is in <data_dir>/replay.sqlite, so a token
+// used before a kill -9 is still refused after the restart.
+TEST_F(ServeProcessTest, ATokenUsedBeforeKill9IsRefusedAfterTheRestart) {
+  uint16_t port = FreePort();
+  std::filesystem::path jwks = dir_.path() / "ehr.jwks.json";
+  std::ofstream(jwks) << EhrKeys::Get().JwksJson();
+  std::string config = WriteConfig("data_dir: data\nlog_level: warn\nauth:\n  issuers:\n    - issuer: \"" +
+                                   std::string(kIssuer) + "\"\n      jwks_file: " + jwks.string() + "\n");
+  const std::string audience = "http://127.0.0.1:" + std::to_string(port) + "/cds-services";
+  auto token_for = [&](const std::string& jti) {
+    TokenSpec spec;
+    spec.audience = audience;
+    spec.jti = jti;
+    return MakeToken(spec);
+  };
+  auto discovery = [&](const std::string& token) {
+    return Exchange(port, BuildRequest("GET", "/cds-services", {{"Authorization", "Bearer " + token}}),
+                    std::chrono::seconds(2));
+  };
+  auto start = [&]() {
+    auto child = std::make_unique<Child>(
+        std::vector<std::string>{"serve", "--port", std::to_string(port), "--config", config},
+        dir_.path() / "stderr.txt");
+    for (int attempt = 0; attempt < 300; ++attempt) {
+      std::optional<TestResponse> health =
+          Exchange(port, BuildRequest("GET", "/healthz"), std::chrono::seconds(1));
+      if (health && health->status == 200) return child;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "server did not come up: " << ReadFile(dir_.path() / "stderr.txt");
+    return child;
+  };
+  const std::string used = token_for("used-before-kill-" + std::to_string(UnixNow()));
+  {
+    std::unique_ptr<Child> child = start();
+    std::optional<TestResponse> first = discovery(used);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 200) << first->body;
+    child->Signal(SIGKILL);
+    child->Wait(std::chrono::seconds(5));
+  }
+  std::unique_ptr<Child> child = start();
+  std::optional<TestResponse> replay = discovery(used);
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->status, 401) << "the token was accepted again after the restart";
+  std::optional<TestResponse> fresh = discovery(token_for("fresh-after-kill-" + std::to_string(UnixNow())));
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->status, 200) << fresh->body;
+  child->Signal(SIGTERM);
+  EXPECT_EQ(child->Wait(std::chrono::seconds(15)), 0);
+}
+
 }  // namespace
 }  // namespace regenpath::server::testing

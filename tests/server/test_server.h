@@ -117,6 +117,9 @@ class ServerFixture : public ::testing::Test {
     config_.body_limit_bytes = 256 * 1024;
     config_.cors_allowed_origins = {kOrigin};
     config_.fhir_allow_http = true;
+    // The fake FHIR servers of the tests live on loopback; each test allows
+    // its own base URLs (fhir_allowed_servers / issuer_fhir_servers).
+    config_.fhir_allowed_private_networks = {"127.0.0.0/8"};
     config_.fhir_timeout = std::chrono::milliseconds(1000);
     config_.fhir_call_budget = std::chrono::milliseconds(1500);
     config_.log_level = "off";
