@@ -560,8 +560,10 @@ TEST(CliExitCodeTest, UsageErrorsExitTwo) {
            {"fhirpath", "--bogus", "Patient.id", "x.json"},
            {"fhirpath", "--env"},
            {"no-such-command"},
-           // An unknown subcommand with --help must not print the general help and exit 0 (issue 13).
-           {"registry", "--help"},
+           // An unknown subcommand with --help must not print the general help and exit 0 (issue 13;
+           // `registry` itself is a command now, so a misspelling of it).
+           {"registri", "--help"},
+           {"registry", "bogus", "--help"},
            {"no-such-command", "-h"},
            {"kb", "bogus", "--help"},
        }) {
@@ -574,8 +576,11 @@ TEST(CliExitCodeTest, UsageErrorsExitTwo) {
     EXPECT_EQ(result.out, "") << result;
     EXPECT_FALSE(result.err.empty()) << result;
   }
-  RunResult unknown = RunRegenpath({"registry", "--help"});
-  EXPECT_THAT(unknown.err, HasSubstr("unknown subcommand 'registry'"));
+  RunResult unknown = RunRegenpath({"registri", "--help"});
+  EXPECT_THAT(unknown.err, HasSubstr("unknown subcommand 'registri'"));
+  RunResult known = RunRegenpath({"registry", "--help"});
+  EXPECT_EQ(known.exit_code, 0) << known;
+  EXPECT_THAT(known.out, HasSubstr("The outcomes registry"));
 }
 
 TEST(CliExitCodeTest, MissingFileExitsThree) {
