@@ -13,6 +13,14 @@ namespace {
 
 using knowledge::Confidence;
 
+Criterion MakeCriterion(const std::string& id, const std::string& display, std::optional<bool> met) {
+  Criterion criterion;
+  criterion.id = id;
+  criterion.display = display;
+  criterion.met = met;
+  return criterion;
+}
+
 bool Contains(const std::vector<std::string>& items, const std::string& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
 }
@@ -111,7 +119,7 @@ Criterion Assessor::EvaluateCriterionUncached(const std::string& id, const knowl
       // A fact of the condition in the knowledge base, not of the record.
       auto fact = condition.facts.find(role->condition_fact);
       const bool value = fact != condition.facts.end() && fact->second;
-      Criterion criterion{id, role->display.empty() ? id : role->display, value};
+      Criterion criterion = MakeCriterion(id, role->display.empty() ? id : role->display, value);
       criterion.from_record = false;
       criterion.looked_for = fmt::format("knowledge base (conditions.yaml): {} {} {}", condition.display,
                                          value ? "is" : "is not", role->condition_fact);
@@ -120,7 +128,7 @@ Criterion Assessor::EvaluateCriterionUncached(const std::string& id, const knowl
     if (role->bound_by_condition) {
       auto bound = condition.roles.find(role->id);
       if (bound == condition.roles.end()) {
-        Criterion criterion{id, role->unbound_display, role->unbound_met};
+        Criterion criterion = MakeCriterion(id, role->unbound_display, role->unbound_met);
         criterion.from_record = false;
         criterion.looked_for = fmt::format("knowledge base (conditions.yaml): {} names no '{}' criterion",
                                            condition.display, role->id);
@@ -134,7 +142,7 @@ Criterion Assessor::EvaluateCriterionUncached(const std::string& id, const knowl
   const knowledge::Definition* definition = kb_.FindDefinition(definition_id);
   if (definition == nullptr) {
     // kb check refuses this; kept safe for a knowledge base loaded unchecked.
-    Criterion criterion{id, id, std::nullopt};
+    Criterion criterion = MakeCriterion(id, id, std::nullopt);
     criterion.looked_for = fmt::format("'{}' is not defined in the knowledge base", definition_id);
     return criterion;
   }

@@ -43,11 +43,11 @@ void Assessor::AddPatientNextSteps(Assessment& out) {
     }
     out.next_steps.insert(out.next_steps.begin(),
                           NextStep{pathway.red_flag_step.kind,
-                                   FillTemplate(pathway.red_flag_step.text, {{"red_flags", flags}}), ""});
+                                   FillTemplate(pathway.red_flag_step.text, {{"red_flags", flags}}), "", ""});
   }
   for (const MissingDataItem& item : missing_) {
     out.next_steps.push_back(NextStep{pathway.missing_data_step.kind,
-                                      FillTemplate(pathway.missing_data_step.text, {{"missing", item.display}}), ""});
+                                      FillTemplate(pathway.missing_data_step.text, {{"missing", item.display}}), "", ""});
   }
 }
 
