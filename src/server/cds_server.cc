@@ -10,6 +10,7 @@
 #include "knowledge/knowledge_base.h"
 #include "registry/feedback_store.h"
 #include "security/jwt_verifier.h"
+#include "security/postgres_replay_store.h"
 #include "security/sqlite_replay_store.h"
 #include "server/cds_http_handler.h"
 #include "server/fallback_executor.h"
@@ -33,7 +34,7 @@ struct CdsServer::Parts {
   std::unique_ptr<HttpClient> fhir_http;
   std::unique_ptr<HttpClient> jwks_http;
   std::unique_ptr<JwksKeySource> key_source;
-  std::unique_ptr<security::SqliteReplayStore> replay_store;
+  std::unique_ptr<security::ReplayStore> replay_store;
   std::unique_ptr<security::JwtVerifier> verifier;
   FhirServerAllowlist fhir_allowlist;
   Metrics metrics;
@@ -109,6 +110,8 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
                           security::SqliteReplayStore::Open(
                               (std::filesystem::path(cfg.data_dir) / "replay.sqlite").string(),
                               cfg.jwt_policy.jti_cache_capacity));
+    } else if (cfg.replay_store == "postgres") {
+      RP_ASSIGN_OR_RETURN(parts->replay_store, security::PostgresReplayStore::Open(cfg.replay_store_database));
     }
     RP_ASSIGN_OR_RETURN(parts->verifier,
                         security::JwtVerifier::Create(cfg.issuers, cfg.jwt_policy, clock, parts->key_source.get(),

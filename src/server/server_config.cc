@@ -106,6 +106,7 @@ class ConfigReader {
                   {"host", "port", "threads", "public_base_url", "tls", "data_dir", "body_limit_bytes",
                    "max_connections", "max_connections_per_client", "body_budget_bytes", "timeouts", "cors",
                    "auth", "kb_dir", "fhir_client", "log_level", "replay_store",
+                   "replay_store_database",
                    "registry_config"}));
     if (auto node = root["host"]) {
       RP_ASSIGN_OR_RETURN(config.host, String(node, "host"));
@@ -239,9 +240,15 @@ class ConfigReader {
     }
     if (auto node = root["replay_store"]) {
       RP_ASSIGN_OR_RETURN(config.replay_store, String(node, "replay_store"));
-      if (config.replay_store != "sqlite" && config.replay_store != "memory") {
-        return Error(node, "replay_store must be sqlite or memory");
+      if (config.replay_store != "sqlite" && config.replay_store != "postgres" && config.replay_store != "memory") {
+        return Error(node, "replay_store must be sqlite, postgres or memory");
       }
+    }
+    if (auto node = root["replay_store_database"]) {
+      RP_ASSIGN_OR_RETURN(config.replay_store_database, String(node, "replay_store_database"));
+    }
+    if (config.replay_store == "postgres" && config.replay_store_database.empty()) {
+      return Error(root, "replay_store: postgres needs replay_store_database (a libpq conninfo or postgresql:// URI)");
     }
     if (auto node = root["log_level"]) {
       RP_ASSIGN_OR_RETURN(config.log_level, String(node, "log_level"));

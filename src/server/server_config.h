@@ -53,9 +53,12 @@ struct ServerConfig {
   security::JwtPolicy jwt_policy;
   bool insecure_dev = false;
   // Where accepted jtis are remembered (replay_store): "sqlite" -- the file
-  // <data_dir>/replay.sqlite, surviving restarts -- or "memory" (lost at
+  // <data_dir>/replay.sqlite, surviving restarts --, "postgres" -- a table
+  // in the PostgreSQL database `replay_store_database` (a libpq conninfo or
+  // postgresql:// URI), shared by every replica -- or "memory" (lost at
   // restart; one per process).
   std::string replay_store = "sqlite";
+  std::string replay_store_database;
   // A knowledge-base directory; empty: the built-in one.
   std::string kb_dir;
   // The client for the EHR's FHIR server (prefetch fallback) and JWK Sets.

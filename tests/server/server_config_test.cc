@@ -71,6 +71,14 @@ log_level: warn
   EXPECT_EQ(PublicBaseUrl(*config, 1), "https://cds.example.org");
 }
 
+TEST_F(ServerConfigTest, ReplayStoreInPostgres) {
+  Result<ServerConfig> config =
+      Load("replay_store: postgres\nreplay_store_database: \"host=/run/pg dbname=regenpath\"\n");
+  ASSERT_TRUE(config.has_value()) << config.error().message();
+  EXPECT_EQ(config->replay_store, "postgres");
+  EXPECT_EQ(config->replay_store_database, "host=/run/pg dbname=regenpath");
+}
+
 TEST_F(ServerConfigTest, EmptyFileMeansDefaults) {
   Result<ServerConfig> config = Load("");
   ASSERT_TRUE(config.has_value());
@@ -98,6 +106,8 @@ TEST_F(ServerConfigTest, ErrorsNameFileAndLine) {
            Case{"cors: {allowed_origins: https://x}\n", "cors.allowed_origins must be a list"},
            Case{"- a\n- b\n", "the configuration must be a mapping"},
            Case{"host: [unclosed\n", "regenpath.yaml:"},
+           Case{"replay_store: redis\n", "replay_store must be sqlite, postgres or memory"},
+           Case{"replay_store: postgres\n", "replay_store: postgres needs replay_store_database"},
        }) {
     Result<ServerConfig> config = Load(test.text);
     ASSERT_FALSE(config.has_value()) << test.text;
