@@ -40,6 +40,9 @@ struct EngineTables {
   // Definition id -> what it looks for (note, value sets, parameters), for
   // criteria without data.
   std::unordered_map<std::string, std::string> looked_for;
+  // The option categories some status rule reads contraindications for
+  // (their contraindications are looked for).
+  std::set<std::string, std::less<>> contraindication_categories;
 };
 
 // A criterion's truth from a definition's value: a single Boolean is itself;

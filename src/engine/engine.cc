@@ -109,6 +109,10 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
     if (definition.compiled) note_reads(*definition.compiled, "Bundle");
     tables->looked_for.emplace(definition.id, LookedFor(*kb, definition));
   }
+  for (const knowledge::StatusRule& rule : kb->status_rules()) {
+    if (rule.when != knowledge::StatusRule::When::kContraindication) continue;
+    tables->contraindication_categories.insert(rule.applies_to.begin(), rule.applies_to.end());
+  }
   for (const knowledge::DatumView& view : kb->datum_views()) {
     for (const auto* field : {&view.display, &view.date, &view.value}) {
       for (const fhirpath::CompiledExpression& expression : field->compiled) {

@@ -22,15 +22,8 @@ bool Contains(const std::vector<std::string>& items, std::string_view item) {
 void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondition& assessed,
                             Recommendation& recommendation) {
   const bool injection = option.procedure && !option.procedure->bleeding_risk.empty();
-  // Contraindications are checked for the options the status rules can make
-  // contraindicated or lower for them.
-  bool checks_contraindications = false;
-  for (const StatusRule& rule : kb_.status_rules()) {
-    if (rule.when == StatusRule::When::kContraindication && Contains(rule.applies_to, option.category)) {
-      checks_contraindications = true;
-    }
-  }
-  if (checks_contraindications) {
+  // Contraindications are looked for where a status rule reads them.
+  if (tables_.contraindication_categories.count(option.category) > 0) {
     for (const knowledge::Contraindication& item : kb_.contraindications()) {
       if (!item.applies_to.empty() && !Contains(item.applies_to, option.therapy)) continue;
       if (!item.applies_to_targets.empty() && !Contains(item.applies_to_targets, option.target)) continue;
