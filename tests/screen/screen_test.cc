@@ -26,6 +26,7 @@
 #include "screen/line_reader.h"
 #include "screen/patient_line.h"
 #include "screen/screener.h"
+#include "tests/screen/test_support.h"
 
 namespace regenpath::screen {
 namespace {
@@ -33,37 +34,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-const std::string kNow = "2025-06-01";
-
-std::string BulkDir() { return std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/bulk-ndjson-10-patients"; }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/regenpath-screen-test-XXXXXX";
-    path_ = mkdtemp(pattern);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::BulkDir;
+using testing::kNow;
+using testing::Lines;
+using testing::ReadFile;
+using testing::TempDir;
 
 Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std::string& output, size_t jobs,
                                size_t memory = size_t{512} << 20, uint32_t shard = 0, uint32_t shards = 1) {

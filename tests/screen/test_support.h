@@ -1,0 +1,54 @@
+// What the screen tests share: the shared bulk export, file and line reading,
+// and a temporary directory removed at the end of its scope (tests only).
+#ifndef REGENPATH_TESTS_SCREEN_TEST_SUPPORT_H_
+#define REGENPATH_TESTS_SCREEN_TEST_SUPPORT_H_
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace regenpath::screen::testing {
+
+inline const std::string kNow = "2025-06-01";
+
+inline std::string BulkDir() {
+  return std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/bulk-ndjson-10-patients";
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+inline std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/regenpath-screen-test-XXXXXX";
+    path_ = mkdtemp(pattern);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace regenpath::screen::testing
+
+#endif  // REGENPATH_TESTS_SCREEN_TEST_SUPPORT_H_
