@@ -171,7 +171,8 @@ int RunKbEval(const KbOptions& options, std::ostream& out, std::ostream& err) {
   for (const engine::AssessmentIssue& issue : evaluator.issues()) err << issue.severity << ": " << issue.message << "\n";
   out << fhirpath::CollectionToJson(*result) << "\n";
   // The record data behind the value, dated, as the assessment shows them.
-  engine::DatumReader reader(base, record, *now);
+  const engine::DatumPaths paths(base);
+  engine::DatumReader reader(base, paths, record, *now);
   engine::Refs refs;
   engine::Data data;
   reader.Append(*result, refs, data);

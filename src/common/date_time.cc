@@ -470,51 +470,71 @@ std::optional<DateTime> DateTime::FromFields(DateTimeKind kind, DateTimePrecisio
   return result;
 }
 
+namespace {
+
+// Appends `value` (0 <= value < 10^width) with `width` digits, zero-padded.
+void AppendDigits(std::string& text, int value, int width) {
+  char digits[4];
+  for (int i = width - 1; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  text.append(digits, static_cast<size_t>(width));
+}
+
+}  // namespace
+
 std::string DateTime::ToString() const {
-  char buffer[48];
   std::string text;
+  text.reserve(32);
   if (kind_ != DateTimeKind::kTime) {
-    std::snprintf(buffer, sizeof(buffer), "%04d", year_);
-    text += buffer;
-    if (precision_ >= DateTimePrecision::kMonth) {
-      std::snprintf(buffer, sizeof(buffer), "-%02d", month_);
+    if (year_ >= 0 && year_ <= 9999) {
+      AppendDigits(text, year_, 4);
+    } else {
+      char buffer[16];
+      std::snprintf(buffer, sizeof(buffer), "%04d", year_);
       text += buffer;
     }
+    if (precision_ >= DateTimePrecision::kMonth) {
+      text += '-';
+      AppendDigits(text, month_, 2);
+    }
     if (precision_ >= DateTimePrecision::kDay) {
-      std::snprintf(buffer, sizeof(buffer), "-%02d", day_);
-      text += buffer;
+      text += '-';
+      AppendDigits(text, day_, 2);
     }
     if (precision_ < DateTimePrecision::kHour) return text;
     text += 'T';
   }
-  std::snprintf(buffer, sizeof(buffer), "%02d", hour_);
-  text += buffer;
+  AppendDigits(text, hour_, 2);
   if (precision_ >= DateTimePrecision::kMinute) {
-    std::snprintf(buffer, sizeof(buffer), ":%02d", minute_);
-    text += buffer;
+    text += ':';
+    AppendDigits(text, minute_, 2);
   }
   if (precision_ >= DateTimePrecision::kSecond) {
-    std::snprintf(buffer, sizeof(buffer), ":%02d", second_);
-    text += buffer;
+    text += ':';
+    AppendDigits(text, second_, 2);
   }
   if (precision_ >= DateTimePrecision::kMillisecond) {
     // As many fraction digits as were written, but never fewer than the
     // milliseconds need (arithmetic may have changed them).
     int needed = millisecond_ % 10 != 0 ? 3 : (millisecond_ % 100 != 0 ? 2 : 1);
     int digits = std::max<int>(needed, fraction_digits_);
-    std::snprintf(buffer, sizeof(buffer), "%03d", millisecond_);
+    std::string fraction;
+    AppendDigits(fraction, millisecond_, 3);
     text += '.';
-    text.append(buffer, static_cast<size_t>(digits));
+    text.append(fraction, 0, static_cast<size_t>(std::min(digits, 3)));
   }
   if (has_tz_) {
     if (tz_is_z_ && tz_offset_minutes_ == 0) {
       text += 'Z';
     } else {
       int offset = tz_offset_minutes_;
-      char sign = offset < 0 ? '-' : '+';
+      text += offset < 0 ? '-' : '+';
       if (offset < 0) offset = -offset;
-      std::snprintf(buffer, sizeof(buffer), "%c%02d:%02d", sign, offset / 60, offset % 60);
-      text += buffer;
+      AppendDigits(text, (offset / 60) % 100, 2);
+      text += ':';
+      AppendDigits(text, offset % 60, 2);
     }
   }
   return text;

@@ -43,6 +43,8 @@ struct EngineTables {
   // The option categories some status rule reads contraindications for
   // (their contraindications are looked for).
   std::set<std::string, std::less<>> contraindication_categories;
+  // The datum views' alternatives read as member paths.
+  DatumPaths datum_paths;
 };
 
 // A criterion's truth from a definition's value: a single Boolean is itself;
@@ -57,7 +59,7 @@ class Assessor {
  public:
   Assessor(const knowledge::KnowledgeBase& kb, const EngineTables& tables, const fhir::Document& record,
            const DateTime& now)
-      : kb_(kb), tables_(tables), evaluator_(kb, record, now), data_(kb, record, now) {}
+      : kb_(kb), tables_(tables), evaluator_(kb, record, now), data_(kb, tables.datum_paths, record, now) {}
 
   // `original`: the record as read (its data issues are reported); the
   // evaluator's record is `original` without `selection.excluded`.

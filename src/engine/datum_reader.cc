@@ -12,14 +12,38 @@ std::string ReferenceOf(const fhir::Node& resource) {
          (id != nullptr && id->has_value() ? std::string(id->text()) : std::string("?"));
 }
 
+DatumPaths::DatumPaths(const knowledge::KnowledgeBase& kb) {
+  for (const knowledge::DatumView& view : kb.datum_views()) {
+    for (const knowledge::DatumField* field : {&view.display, &view.date, &view.value}) {
+      std::vector<std::optional<MemberPath>>& paths = paths_[field];
+      for (const std::string& expression : field->expressions) paths.push_back(MemberPath::Parse(expression));
+    }
+  }
+}
+
+const std::vector<std::optional<MemberPath>>* DatumPaths::Of(const knowledge::DatumField& field) const {
+  auto found = paths_.find(&field);
+  return found != paths_.end() && found->second.size() == field.compiled.size() ? &found->second : nullptr;
+}
+
 std::optional<std::string> DatumReader::First(const knowledge::DatumField& field, const fhir::Node& resource) {
+  const std::vector<std::optional<MemberPath>>* paths = paths_.Of(field);
   fhirpath::EvaluationContext context;
   context.document = &record_;
   context.resource = &resource;
   context.now = now_;
   context.terminology = &kb_.terminology();
-  for (const fhirpath::CompiledExpression& expression : field.compiled) {
-    Result<Collection> values = expression.Evaluate(context, workspace_);
+  for (size_t i = 0; i < field.compiled.size(); ++i) {
+    if (paths != nullptr && (*paths)[i].has_value()) {
+      nodes_.clear();
+      (*paths)[i]->Select(resource, nodes_);
+      for (const fhir::Node* node : nodes_) {
+        std::optional<std::string> text = fhirpath::ToStringText(fhirpath::Value::Node(node));
+        if (text && !text->empty()) return text;
+      }
+      continue;
+    }
+    Result<Collection> values = field.compiled[i].Evaluate(context, workspace_);
     if (!values.has_value()) continue;
     for (const fhirpath::Value& value : *values) {
       std::optional<std::string> text = fhirpath::ToStringText(value);

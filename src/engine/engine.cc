@@ -63,6 +63,7 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   }
   Engine engine(kb);
   auto tables = std::make_shared<EngineTables>();
+  tables->datum_paths = DatumPaths(*kb);
   fhirpath::CompileOptions options;
   options.context_type = "Bundle";
   std::vector<std::string> read;

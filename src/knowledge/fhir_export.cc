@@ -1287,12 +1287,109 @@ class Exporter {
     json::object group;
     group["id"] = "medication-holds";
     group["title"] = "Periprocedural medication holds";
-    group["description"] =
-        "For a regenerative injection that is not contraindicated: the holds of the patient's current "
-        "antithrombotics and NSAIDs by the procedure's bleeding-risk category (ActivityDefinition.usage).";
+    Put(group, "description", HoldPolicyText());
+    json::array documentation = Links(HoldPolicySources());
+    if (!documentation.empty()) group["documentation"] = std::move(documentation);
     group["groupingBehavior"] = "logical-group";
     group["selectionBehavior"] = "any";
     group["action"] = std::move(actions);
+    return group;
+  }
+
+  // How the holds are chosen, from the pathway's tables: the bleeding-risk
+  // ladder, the escalation along it, and the merge of an option's extra
+  // (platelet-function) hold.
+  std::string HoldPolicyText() const {
+    const PathwaySettings& pathway = kb_.pathway();
+    std::string text =
+        "For a regenerative injection that is not contraindicated: the holds of the patient's current "
+        "antithrombotics and NSAIDs by the procedure's bleeding-risk category (ActivityDefinition.usage).";
+    if (!pathway.bleeding_risk_ladder.empty()) {
+      text += fmt::format(" Bleeding-risk categories, in increasing risk: {}.", Joined(pathway.bleeding_risk_ladder));
+    }
+    if (const std::optional<BleedingRiskEscalation>& escalation = kb_.bleeding_risk_escalation()) {
+      text += fmt::format(" When {} holds ({}), the procedure moves {} {} up that ladder ({}).", escalation->definition,
+                          Clean(escalation->display), escalation->steps, escalation->steps == 1 ? "step" : "steps",
+                          ConfidenceText(escalation->confidence));
+    }
+    const HoldMerge& merge = kb_.hold_merge();
+    if (!merge.category.empty()) {
+      text += fmt::format(
+          " An option that needs platelet function takes, per drug, the longer of its '{}' hold and the hold of "
+          "its bleeding-risk category{} ({}).",
+          merge.category,
+          merge.shared_decision_replaces_no_hold ? "; a shared decision with the prescriber replaces \"no hold\"" : "",
+          ConfidenceText(merge.confidence));
+    }
+    return text;
+  }
+
+  std::vector<std::string> HoldPolicySources() const {
+    std::vector<std::string> sources;
+    const auto add = [&](const std::vector<std::string>& more) {
+      for (const std::string& source : more) {
+        if (std::find(sources.begin(), sources.end(), source) == sources.end()) sources.push_back(source);
+      }
+    };
+    if (kb_.bleeding_risk_escalation()) add(kb_.bleeding_risk_escalation()->sources);
+    add(kb_.hold_merge().sources);
+    return sources;
+  }
+
+  // The pathway's next-step rules in words, in order ("at stage
+  // diagnostic-evaluation, a diagnostic option not yet done and not rated
+  // not-recommended or contraindicated: diagnostic step \"{option}\"").
+  std::string NextStepRulesText() const {
+    std::vector<std::string> rules;
+    for (const NextStepRule& rule : kb_.next_step_rules()) {
+      std::vector<std::string> when;
+      if (!rule.stage.empty()) when.push_back(fmt::format("at stage {}", rule.stage));
+      std::vector<std::string> qualifiers;
+      if (rule.not_done) qualifiers.push_back("not yet done");
+      if (!rule.status.empty()) qualifiers.push_back(fmt::format("rated {}", Joined(rule.status, " or ")));
+      if (!rule.status_not.empty()) qualifiers.push_back(fmt::format("not rated {}", Joined(rule.status_not, " or ")));
+      std::string option = fmt::format("an option of category {}", Joined(rule.categories, " or "));
+      if (!qualifiers.empty()) option += " " + Joined(qualifiers, " and ");
+      when.push_back(option);
+      rules.push_back(fmt::format("{}: {} step \"{}\"", Joined(when, ", "), rule.kind, Clean(rule.text)));
+    }
+    return Joined(rules, "; ");
+  }
+
+  // The patient-level next steps and the per-option next-step rules, as a
+  // group the PlanDefinition's consumers can read (the rules are evaluated
+  // over the options' statuses, not over the record, so they are text).
+  json::object NextStepGroup() const {
+    const PathwaySettings& pathway = kb_.pathway();
+    json::array actions;
+    const auto step = [&](std::string id, std::string title, std::string description) {
+      json::object action;
+      action["id"] = std::move(id);
+      Put(action, "title", title);
+      Put(action, "description", description);
+      actions.push_back(std::move(action));
+    };
+    if (!pathway.red_flag_step.text.empty()) {
+      step("next-step.red-flag", "With a red flag",
+           fmt::format("{} step: \"{}\"", pathway.red_flag_step.kind,
+                       Clean(pathway.red_flag_step.text)));
+    }
+    if (!pathway.missing_data_step.text.empty()) {
+      step("next-step.missing-data", "With missing data",
+           fmt::format("{} step: \"{}\"", pathway.missing_data_step.kind, Clean(pathway.missing_data_step.text)));
+    }
+    json::object group;
+    group["id"] = "next-steps";
+    group["title"] = "Next steps";
+    std::string description = "Next steps per condition, from the options' statuses, in this order: " +
+                              NextStepRulesText() + ".";
+    if (!pathway.status_ladder.empty()) {
+      description += fmt::format(" \"One step lower\" (status rules) moves along: {}.", Joined(pathway.status_ladder));
+    }
+    Put(group, "description", description);
+    group["groupingBehavior"] = "logical-group";
+    group["selectionBehavior"] = "any";
+    if (!actions.empty()) group["action"] = std::move(actions);
     return group;
   }
 
@@ -1351,6 +1448,7 @@ class Exporter {
     if (!kb_.contraindications().empty()) actions.push_back(ContraindicationGroup());
     if (!kb_.medication_holds().empty()) actions.push_back(MedicationHoldGroup());
     for (const Condition& condition : kb_.conditions()) actions.push_back(ConditionGroup(condition));
+    if (!kb_.next_step_rules().empty()) actions.push_back(NextStepGroup());
     if (!actions.empty()) resource["action"] = std::move(actions);
     return resource;
   }

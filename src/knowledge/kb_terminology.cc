@@ -27,14 +27,37 @@ void KbTerminology::Add(const ValueSet& value_set) {
   for (std::string name : value_set.text) {
     std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
     if (name.empty()) continue;
+    entry.has_names = true;
+    if (name.size() == 1) {
+      entry.single[static_cast<unsigned char>(name.front())] = true;
+      continue;
+    }
     entry.names.push_back(std::move(name));
   }
-  std::stable_sort(entry.names.begin(), entry.names.end(), [](const std::string& a, const std::string& b) {
-    return static_cast<unsigned char>(a.front()) < static_cast<unsigned char>(b.front());
+  const auto byte = [](const std::string& name, size_t i) { return static_cast<unsigned char>(name[i]); };
+  std::stable_sort(entry.names.begin(), entry.names.end(), [&](const std::string& a, const std::string& b) {
+    return std::pair(byte(a, 0), byte(a, 1)) < std::pair(byte(b, 0), byte(b, 1));
   });
-  entry.name_start.fill(0);
-  for (const std::string& name : entry.names) ++entry.name_start[static_cast<unsigned char>(name.front()) + 1];
-  for (size_t b = 1; b < entry.name_start.size(); ++b) entry.name_start[b] += entry.name_start[b - 1];
+  entry.first_slot.fill(-1);
+  entry.pair_start.clear();
+  for (size_t n = 0; n < entry.names.size(); ++n) {
+    const unsigned char b0 = byte(entry.names[n], 0);
+    if (entry.first_slot[b0] < 0) {
+      entry.first_slot[b0] = static_cast<int16_t>(entry.pair_start.size() / 257);
+      entry.pair_start.resize(entry.pair_start.size() + 257, 0);
+    }
+    // Counts first; prefix sums below.
+    ++entry.pair_start[static_cast<size_t>(entry.first_slot[b0]) * 257 + byte(entry.names[n], 1) + 1];
+  }
+  // Each slot's table holds absolute offsets into `names`: its counts summed,
+  // starting where the names with that first byte start.
+  uint32_t offset = 0;
+  for (size_t slot = 0; slot * 257 < entry.pair_start.size(); ++slot) {
+    uint32_t* table = &entry.pair_start[slot * 257];
+    table[0] = offset;
+    for (size_t b = 1; b < 257; ++b) table[b] += table[b - 1];
+    offset = table[256];
+  }
 }
 
 const KbTerminology::Entry* KbTerminology::Find(std::string_view url) const {
@@ -56,21 +79,37 @@ bool KbTerminology::EntryContains(const Entry& entry, std::string_view system, s
   return false;
 }
 
-// One pass over `text`: where a character (lower-cased) may start a name,
-// the names starting with it are compared there, case-insensitively.
+// One pass over `text`: at each position, only the names sharing its first
+// two (lower-cased) bytes are compared, case-insensitively. Each byte is
+// lower-cased once, through a table.
 bool KbTerminology::EntryContainsText(const Entry& entry, std::string_view text) {
-  for (size_t at = 0; at < text.size(); ++at) {
-    const auto first = static_cast<unsigned char>(AsciiLower(text[at]));
-    const uint32_t begin = entry.name_start[first];
-    const uint32_t end = entry.name_start[first + 1];
-    const size_t left = text.size() - at;
-    for (uint32_t n = begin; n < end; ++n) {
-      const std::string& name = entry.names[n];
-      if (name.size() > left) continue;
-      size_t matched = 1;
-      while (matched < name.size() && AsciiLower(text[at + matched]) == name[matched]) ++matched;
-      if (matched == name.size()) return true;
+  static constexpr std::array<unsigned char, 256> kLower = [] {
+    std::array<unsigned char, 256> lower{};
+    for (int b = 0; b < 256; ++b) lower[b] = static_cast<unsigned char>(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+    return lower;
+  }();
+  const size_t size = text.size();
+  if (size == 0) return false;
+  unsigned char first = kLower[static_cast<unsigned char>(text[0])];
+  for (size_t at = 0; at < size; ++at) {
+    const unsigned char second = at + 1 < size ? kLower[static_cast<unsigned char>(text[at + 1])] : 0;
+    if (entry.single[first]) return true;
+    const int16_t slot = entry.first_slot[first];
+    if (slot >= 0 && at + 1 < size) {
+      const uint32_t* table = &entry.pair_start[static_cast<size_t>(slot) * 257];
+      const size_t left = size - at;
+      for (uint32_t n = table[second]; n < table[second + 1]; ++n) {
+        const std::string& name = entry.names[n];
+        if (name.size() > left) continue;
+        size_t matched = 2;
+        while (matched < name.size() && kLower[static_cast<unsigned char>(text[at + matched])] ==
+                                            static_cast<unsigned char>(name[matched])) {
+          ++matched;
+        }
+        if (matched == name.size()) return true;
+      }
     }
+    first = second;
   }
   return false;
 }
@@ -84,7 +123,7 @@ std::optional<bool> KbTerminology::Contains(std::string_view url, std::string_vi
 
 std::optional<bool> KbTerminology::ContainsText(std::string_view url, std::string_view text) const {
   const Entry* entry = Find(url);
-  if (entry == nullptr || entry->names.empty()) return std::nullopt;
+  if (entry == nullptr || !entry->has_names) return std::nullopt;
   return EntryContainsText(*entry, text);
 }
 
@@ -100,7 +139,7 @@ std::optional<bool> KbTerminology::MemberOf(std::string_view url, std::span<cons
         return EntryContains(*entry, coding.system, coding.code);
       },
       [&](std::string_view name) -> std::optional<bool> {
-        if (entry->names.empty()) return std::nullopt;
+        if (!entry->has_names) return std::nullopt;
         return EntryContainsText(*entry, name);
       });
 }

@@ -47,10 +47,16 @@ class KbTerminology : public fhirpath::Terminology {
   struct Entry {
     StringMap<std::vector<std::string>> systems_by_code;         // exact codes
     std::vector<std::pair<std::string, std::string>> prefixes;  // (system, prefix)
-    // Lower case, not empty, grouped by first byte: the names starting with
-    // byte b are names[name_start[b], name_start[b + 1]).
+    // Lower case, not empty, sorted by their first two bytes. A name of one
+    // byte b is `single[b]`; the names of two bytes or more that start with
+    // bytes b0 b1 are names[pair_start[k * 257 + b1], pair_start[k * 257 +
+    // b1 + 1]) where k = first_slot[b0] (-1: none starts with b0). So a text
+    // position is compared only with the names sharing its first two bytes.
     std::vector<std::string> names;
-    std::array<uint32_t, 257> name_start{};
+    std::array<bool, 256> single{};
+    std::array<int16_t, 256> first_slot{};
+    std::vector<uint32_t> pair_start;
+    bool has_names = false;  // any name, of one byte or more
   };
   const Entry* Find(std::string_view url) const;
   static bool EntryContains(const Entry& entry, std::string_view system, std::string_view code);

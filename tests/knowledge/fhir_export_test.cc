@@ -300,7 +300,25 @@ TEST(FhirExportTest, PlanDefinitionIsTheCarePathway) {
               ElementsAre("src-a", "src-b"));
   EXPECT_THAT(
       parsed.Strings(plan, "PlanDefinition.action.id"),
-      ElementsAre("red-flags", "contraindications", "medication-holds", "condition.knee-osteoarthritis"));
+      ElementsAre("red-flags", "contraindications", "medication-holds", "condition.knee-osteoarthritis",
+                  "next-steps"));
+  // The pathway's tables in words: next-step rules in order with the status
+  // ladder; the bleeding-risk ladder, its escalation and the hold merge.
+  const std::string next_steps = parsed.Eval(plan, "PlanDefinition.action.where(id = 'next-steps').description");
+  EXPECT_THAT(next_steps, HasSubstr("at stage conventional-care, an option of category conventional not yet done: "
+                                    "conventional step"));
+  EXPECT_THAT(next_steps, HasSubstr("an option of category regenerative rated consider or recommended: procedure step "
+                                    "\\\"Shared decision on {option} ({status})\\\""));
+  EXPECT_THAT(next_steps, HasSubstr("moves along: recommended, consider, not-recommended"));
+  EXPECT_THAT(parsed.Strings(plan, "PlanDefinition.action.where(id = 'next-steps').action.id"),
+              ElementsAre("next-step.red-flag", "next-step.missing-data"));
+  const std::string holds = parsed.Eval(plan, "PlanDefinition.action.where(id = 'medication-holds').description");
+  EXPECT_THAT(holds, HasSubstr("in increasing risk: low, intermediate, high"));
+  EXPECT_THAT(holds, HasSubstr("When several-antithrombotics holds (several antithrombotics), the procedure moves 1 "
+                               "step up that ladder"));
+  EXPECT_THAT(holds, HasSubstr("the longer of its 'platelet-function' hold"));
+  EXPECT_THAT(parsed.Strings(plan, "PlanDefinition.action.where(id = 'medication-holds').documentation.label"),
+              ElementsAre("src-a"));
 
   // A red flag: an applicability condition on its definition.
   EXPECT_THAT(parsed.Strings(plan,

@@ -89,6 +89,48 @@ TEST(KnowledgeBaseTest, TerminologyMatchesCodesPrefixesAndNames) {
   EXPECT_EQ(terminology.ContainsText("knee-oa", "anything"), std::nullopt);  // no names to match
 }
 
+// The two-byte index of names against a plain case-insensitive substring
+// search: names of one, two and more bytes, shared prefixes, upper case in
+// the knowledge base and in the text, non-ASCII bytes, matches at both ends.
+TEST(KnowledgeBaseTest, TerminologyNameIndexAgreesWithASubstringSearch) {
+  ValueSet value_set;
+  value_set.id = "names";
+  value_set.text = {"x", "NSAID", "ns", "nsaids", "naproxen", "na", "ibuprofen 200", "é", "\xc3\xa9t\xc3\xa9",
+                    "zz", "z"};
+  KbTerminology terminology;
+  terminology.Add(value_set);
+  ValueSet one_byte;  // only a one-byte name
+  one_byte.id = "one-byte";
+  one_byte.text = {"q"};
+  terminology.Add(one_byte);
+  const auto lower = [](std::string text) {
+    for (char& c : text) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    return text;
+  };
+  const auto naive = [&](const ValueSet& set, const std::string& text) {
+    for (const std::string& name : set.text) {
+      if (!name.empty() && lower(text).find(lower(name)) != std::string::npos) return true;
+    }
+    return false;
+  };
+  const std::vector<std::string> texts = {"", "N", "n", "NS", "Naproxen 500 MG", "take IBUPROFEN 200 mg",
+                                          "ibuprofen 20", "caf\xc3\xa9", "\xc3\xa9t\xc3\xa9", "fizz", "Q",
+                                          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa na",
+                                          "nothing here", "X marks", "endx", "Qz"};
+  for (const std::string& text : texts) {
+    EXPECT_EQ(terminology.ContainsText("names", text), naive(value_set, text)) << text;
+    EXPECT_EQ(terminology.ContainsText("one-byte", text), naive(one_byte, text)) << text;
+  }
+  // Every substring of a text made of the names' bytes.
+  const std::string soup = "xNsAiDnApRoXeNzZiBuPrOfEn 200\xc3\xa9t\xc3\xa9qz";
+  for (size_t from = 0; from < soup.size(); ++from) {
+    for (size_t length = 0; from + length <= soup.size(); ++length) {
+      const std::string text = soup.substr(from, length);
+      ASSERT_EQ(terminology.ContainsText("names", text), naive(value_set, text)) << text;
+    }
+  }
+}
+
 TEST(KnowledgeBaseTest, EmbeddedKnowledgeBaseLoads) {
   std::shared_ptr<const KnowledgeBase> kb = KnowledgeBase::Embedded();
   ASSERT_NE(kb, nullptr);
