@@ -25,10 +25,9 @@ std::string_view MoreUrgent(std::string_view a, std::string_view b) {
   return IndicatorRank(a) >= IndicatorRank(b) ? a : b;
 }
 
-std::string StatusText(std::string_view status) {
-  if (status == "not-recommended") return "not recommended";
-  if (status.empty()) return "not assessed";
-  return std::string(status);
+std::string StatusText(engine::RecommendationStatus status) {
+  if (status == engine::RecommendationStatus::kNotRecommended) return "not recommended";
+  return std::string(engine::ToString(status));
 }
 
 CardSource MakeSource(const engine::Assessment& assessment, std::string_view topic_code,
@@ -157,7 +156,9 @@ std::string EvidenceTable(const std::vector<const engine::Recommendation*>& opti
     std::string columns[3];
     for (const engine::EvidenceStatement& evidence : option->evidence) {
       citations.Add(evidence.source);
-      const int column = evidence.direction == "for" ? 0 : evidence.direction == "against" ? 1 : 2;
+      const int column = evidence.direction == engine::EvidenceDirection::kFor       ? 0
+                         : evidence.direction == engine::EvidenceDirection::kAgainst ? 1
+                                                                                     : 2;
       std::string& cell = columns[column];
       if (!cell.empty()) cell += "; ";
       cell += EscapeMarkdown(evidence.source);

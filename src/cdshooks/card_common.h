@@ -40,7 +40,7 @@ int IndicatorRank(std::string_view indicator);
 std::string_view MoreUrgent(std::string_view a, std::string_view b);
 
 // "recommended", "consider", "not recommended", "contraindicated".
-std::string StatusText(std::string_view status);
+std::string StatusText(engine::RecommendationStatus status);
 
 // Source {label: "regenpath <kb name> <version>", topic}.
 CardSource MakeSource(const engine::Assessment& assessment, std::string_view topic_code,

@@ -53,7 +53,7 @@ class OrderReviewer {
     for (const engine::AssessedCondition& condition : assessment_.conditions) {
       std::vector<const engine::Recommendation*> options;
       for (const engine::Recommendation& recommendation : assessment_.recommendations) {
-        if (recommendation.condition != condition.id || recommendation.category != "regenerative") continue;
+        if (recommendation.condition != condition.id || recommendation.category != engine::OptionCategory::kRegenerative) continue;
         if (!order.therapies.empty() && !Contains(order.therapies, recommendation.therapy)) continue;
         if (!order.targets.empty() &&
             (!recommendation.target || !Contains(order.targets, *recommendation.target))) {
@@ -164,12 +164,12 @@ class OrderReviewer {
     bool not_recommended = false;
     bool holds = false;
     for (const engine::Recommendation* option : options) {
-      contraindicated = contraindicated || option->status == "contraindicated";
-      not_recommended = not_recommended || option->status == "not-recommended";
+      contraindicated = contraindicated || option->status == engine::RecommendationStatus::kContraindicated;
+      not_recommended = not_recommended || option->status == engine::RecommendationStatus::kNotRecommended;
       holds = holds || (option->procedure && !option->procedure->medication_holds.empty());
       for (const engine::FoundContraindication& found : option->contraindications) {
-        if (found.kind == "absolute" && absolute == nullptr) absolute = &found;
-        if (found.kind == "relative" && relative == nullptr) relative = &found;
+        if (found.kind == engine::ContraindicationKind::kAbsolute && absolute == nullptr) absolute = &found;
+        if (found.kind == engine::ContraindicationKind::kRelative && relative == nullptr) relative = &found;
       }
     }
     // Pre-procedure checks of the options, and the missing ones.
@@ -236,7 +236,7 @@ class OrderReviewer {
     for (const engine::Recommendation* option : options) {
       for (const engine::FoundContraindication& found : option->contraindications) {
         contraindications += fmt::format("- {} ({}, {})", EscapeMarkdown(OneLine(found.display, 200)),
-                                         found.kind, EscapeMarkdown(option->display));
+                                         engine::ToString(found.kind), EscapeMarkdown(option->display));
         if (!found.data.empty()) contraindications += " \xE2\x80\x94 " + DataText(found.data, 2);
         contraindications += UnverifiedMark(found.unverified) + "\n";
         unverified = unverified || found.unverified;
@@ -257,7 +257,7 @@ class OrderReviewer {
         detail += "**Why not yet: stage criteria not met or unknown**\n\n" + criteria + "\n";
       // The condition's next steps that are conventional care or diagnostic
       // evaluation not yet in the record.
-      for (std::string_view category : {"conventional", "diagnostic"}) {
+      for (engine::OptionCategory category : {engine::OptionCategory::kConventional, engine::OptionCategory::kDiagnostic}) {
         std::string list;
         size_t listed = 0;
         size_t total = 0;
@@ -266,7 +266,7 @@ class OrderReviewer {
           const engine::Recommendation* recommendation = FindOption(condition.id, step.option);
           if (recommendation == nullptr || recommendation->category != category) continue;
           ++total;
-          if (category == "diagnostic") missing_diagnostics.push_back(recommendation);
+          if (category == engine::OptionCategory::kDiagnostic) missing_diagnostics.push_back(recommendation);
           if (listed >= kMaxListed) continue;
           ++listed;
           list += fmt::format("- {} ({})\n", EscapeMarkdown(OneLine(recommendation->display, 200)),
@@ -274,7 +274,7 @@ class OrderReviewer {
         }
         if (total > listed) list += fmt::format("- (+{} more)\n", total - listed);
         if (list.empty()) continue;
-        detail += category == "diagnostic" ? "**Diagnostic evaluation not yet in the record**\n\n"
+        detail += category == engine::OptionCategory::kDiagnostic ? "**Diagnostic evaluation not yet in the record**\n\n"
                                            : "**First-line conventional care not yet documented**\n\n";
         detail += list + "\n";
       }
@@ -296,9 +296,9 @@ class OrderReviewer {
       if (!option->procedure) continue;
       const engine::ProcedurePlan& plan = *option->procedure;
       std::string procedure;
-      if (!plan.bleeding_risk.empty()) {
+      if (plan.bleeding_risk) {
         procedure +=
-            fmt::format("- Bleeding-risk category (ASRA 2018): {}", EscapeMarkdown(plan.bleeding_risk));
+            fmt::format("- Bleeding-risk category (ASRA 2018): {}", EscapeMarkdown(engine::ToString(*plan.bleeding_risk)));
         if (!plan.bleeding_risk_note.empty())
           procedure += " \xE2\x80\x94 " + EscapeMarkdown(OneLine(plan.bleeding_risk_note, 300));
         procedure += '\n';

@@ -14,11 +14,18 @@ namespace {
 
 constexpr size_t kMaxNextSteps = 8;
 
-int StatusRank(std::string_view status) {
-  if (status == "recommended") return 0;
-  if (status == "consider") return 1;
-  if (status == "not-recommended") return 2;
-  return 3;  // contraindicated
+int StatusRank(engine::RecommendationStatus status) {
+  switch (status) {
+    case engine::RecommendationStatus::kRecommended:
+      return 0;
+    case engine::RecommendationStatus::kConsider:
+      return 1;
+    case engine::RecommendationStatus::kNotRecommended:
+      return 2;
+    case engine::RecommendationStatus::kContraindicated:
+      return 3;
+  }
+  return 3;
 }
 
 std::string JoinDisplays(const std::vector<engine::AssessedRedFlag>& flags) {
@@ -76,7 +83,7 @@ std::string Summary(const engine::AssessedCondition& condition,
   std::string text = condition.headline.empty() ? condition.stage.title : condition.headline;
   const bool contraindicated =
       std::any_of(regenerative.begin(), regenerative.end(),
-                  [](const engine::Recommendation* r) { return r->status == "contraindicated"; });
+                  [](const engine::Recommendation* r) { return r->status == engine::RecommendationStatus::kContraindicated; });
   if (contraindicated) text += "; contraindication found";
   return OneLine(fmt::format("{}: {}", condition.display, text), kMaxSummaryChars);
 }
@@ -96,7 +103,7 @@ Card DeceasedCard(const engine::Assessment& assessment) {
 Card ConditionCard(const engine::AssessedCondition& condition, const engine::Assessment& assessment) {
   std::vector<const engine::Recommendation*> regenerative;
   for (const engine::Recommendation& recommendation : assessment.recommendations) {
-    if (recommendation.condition == condition.id && recommendation.category == "regenerative") {
+    if (recommendation.condition == condition.id && recommendation.category == engine::OptionCategory::kRegenerative) {
       regenerative.push_back(&recommendation);
     }
   }
@@ -106,7 +113,7 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
                    });
   const bool contraindicated =
       std::any_of(regenerative.begin(), regenerative.end(),
-                  [](const engine::Recommendation* r) { return r->status == "contraindicated"; });
+                  [](const engine::Recommendation* r) { return r->status == engine::RecommendationStatus::kContraindicated; });
 
   Card card;
   card.indicator = std::string(MoreUrgent(condition.stage.indicator, contraindicated ? "warning" : "info"));
@@ -155,19 +162,19 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
       if (!option->status_reason.empty()) detail += ": " + EscapeMarkdown(OneLine(option->status_reason, 400));
       detail += '\n';
       for (const engine::FoundContraindication& found : option->contraindications) {
-        detail += fmt::format("  - Contraindication ({}): {}", found.kind,
+        detail += fmt::format("  - Contraindication ({}): {}", engine::ToString(found.kind),
                               EscapeMarkdown(OneLine(found.display, 200)));
         if (!found.data.empty()) detail += " \xE2\x80\x94 " + DataText(found.data, 2);
         detail += UnverifiedMark(found.unverified) + "\n";
         unverified = unverified || found.unverified;
       }
-      if (option->procedure && (option->status == "consider" || option->status == "recommended")) {
+      if (option->procedure && engine::IsOpen(option->status)) {
         const engine::ProcedurePlan& plan = *option->procedure;
         std::string holds = HoldsText(plan);
         citations.AddHoldSources(plan);
         if (!holds.empty()) {
           detail += fmt::format("  - Medication holds ({} bleeding risk): {}\n",
-                                EscapeMarkdown(plan.bleeding_risk), holds);
+                                EscapeMarkdown(plan.bleeding_risk ? engine::ToString(*plan.bleeding_risk) : ""), holds);
         }
         for (const engine::MedicationHoldResult& hold : plan.medication_holds)
           unverified = unverified || hold.unverified;

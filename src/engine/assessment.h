@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/vocabulary.h"
+
 namespace regenpath::engine {
 
 // References to the input resources behind a fact: "Condition/abc".
@@ -106,14 +108,14 @@ struct AssessedRedFlag {
 struct EvidenceStatement {
   std::string source;
   std::string level;
-  std::string direction;
+  EvidenceDirection direction = EvidenceDirection::kNeutral;
   std::string statement;
   std::string confidence;  // H | M | U
 };
 
 struct FoundContraindication {
   std::string id;
-  std::string kind;  // absolute | relative
+  ContraindicationKind kind = ContraindicationKind::kRelative;
   std::string display;
   Refs evidence;
   Data data;
@@ -133,7 +135,7 @@ struct MedicationHoldResult {
 
 struct ProcedurePlan {
   std::vector<std::string> image_guidance;
-  std::string bleeding_risk;
+  std::optional<BleedingRisk> bleeding_risk;  // nullopt: not an injection
   std::string bleeding_risk_note;
   std::string protocol;
   std::vector<MedicationHoldResult> medication_holds;
@@ -164,11 +166,11 @@ struct CostInfo {
 struct Recommendation {
   std::string id;
   std::string condition;
-  std::string category;
+  OptionCategory category = OptionCategory::kConventional;
   std::string therapy;
   std::optional<std::string> target;
   std::string display;
-  std::string status;
+  RecommendationStatus status = RecommendationStatus::kConsider;
   std::string status_reason;  // why it has its status, in one sentence
   std::string summary;
   std::optional<bool> done;   // the record shows it already tried for this condition

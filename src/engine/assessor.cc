@@ -254,8 +254,8 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
   size_t open = 0;
   for (size_t index = first_option; index < out.recommendations.size(); ++index) {
     const Recommendation& option = out.recommendations[index];
-    if (option.category != "regenerative") continue;
-    const bool offered = option.status == "recommended" || option.status == "consider";
+    if (option.category != OptionCategory::kRegenerative) continue;
+    const bool offered = IsOpen(option.status);
     if (offered) ++open;
     for (const Criterion& criterion : option.rationale) {
       if (!criterion.met) note_missing(criterion);
@@ -291,13 +291,14 @@ void Assessor::AddOption(const std::string& id, const knowledge::Condition& cond
   Recommendation recommendation;
   recommendation.id = option->id;
   recommendation.condition = condition.id;
-  recommendation.category = option->category;
+  recommendation.category = ParseOptionCategory(option->category).value_or(OptionCategory::kConventional);
   recommendation.therapy = option->therapy;
   if (!option->target.empty()) recommendation.target = option->target;
   recommendation.display = option->display;
   recommendation.summary = option->summary.empty() ? option->display : option->summary;
   for (const knowledge::Evidence& evidence : option->evidence) {
-    recommendation.evidence.push_back(EvidenceStatement{evidence.source, evidence.level, evidence.direction,
+    recommendation.evidence.push_back(EvidenceStatement{evidence.source, evidence.level,
+                                                        ParseEvidenceDirection(evidence.direction).value_or(EvidenceDirection::kNeutral),
                                                         evidence.statement,
                                                         std::string(knowledge::ConfidenceName(evidence.confidence))});
     if (evidence.confidence == Confidence::kU) {

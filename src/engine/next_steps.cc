@@ -20,14 +20,16 @@ bool Contains(const std::vector<std::string>& items, const std::string& item) {
 void Assessor::AddNextSteps(const AssessedCondition& assessed, const Recommendation& recommendation,
                             Assessment& out) {
   for (const knowledge::NextStepRule& rule : kb_.next_step_rules()) {
-    if (!Contains(rule.categories, recommendation.category)) continue;
+    const std::string category(ToString(recommendation.category));
+    const std::string status(ToString(recommendation.status));
+    if (!Contains(rule.categories, category)) continue;
     if (!rule.stage.empty() && assessed.stage.id != rule.stage) continue;
     if (rule.not_done && recommendation.done == true) continue;
-    if (!rule.status.empty() && !Contains(rule.status, recommendation.status)) continue;
-    if (Contains(rule.status_not, recommendation.status)) continue;
+    if (!rule.status.empty() && !Contains(rule.status, status)) continue;
+    if (Contains(rule.status_not, status)) continue;
     out.next_steps.push_back(NextStep{
         rule.kind,
-        FillTemplate(rule.text, {{"option", recommendation.display}, {"status", recommendation.status}}),
+        FillTemplate(rule.text, {{"option", recommendation.display}, {"status", status}}),
         assessed.id, recommendation.id});
     return;
   }

@@ -41,14 +41,15 @@ void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondi
         EvidenceOf(*definition, true, refs, data, seen);
       }
       FoundContraindication found{item.id,
-                                  item.kind == knowledge::ContraindicationKind::kAbsolute ? "absolute" : "relative",
+                                  item.kind == knowledge::ContraindicationKind::kAbsolute ? ContraindicationKind::kAbsolute
+                                                                                          : ContraindicationKind::kRelative,
                                   item.display, std::move(refs), std::move(data), item.confidence == Confidence::kU};
       if (found.unverified) NoteUnverified(fmt::format("contraindication '{}'", item.display));
       recommendation.contraindications.push_back(std::move(found));
     }
   }
 
-  std::string status = option.base_status;
+  std::string status = option.base_status;  // a word of the status ladder until parsed below
   std::string reason = option.status_rationale;
   for (const StatusRule& rule : kb_.status_rules()) {
     const bool applies = Contains(rule.applies_to, option.category) || (injection && Contains(rule.applies_to, "injection"));
@@ -57,7 +58,7 @@ void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondi
     switch (rule.when) {
       case StatusRule::When::kContraindication:
         holds = std::any_of(recommendation.contraindications.begin(), recommendation.contraindications.end(),
-                            [&](const FoundContraindication& found) { return found.kind == rule.when_value; });
+                            [&](const FoundContraindication& found) { return ToString(found.kind) == rule.when_value; });
         break;
       case StatusRule::When::kCriterion: {
         // A patient-level criterion (its value does not depend on the condition).
@@ -83,7 +84,7 @@ void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondi
     reason = FillTemplate(rule.reason, {{"stage", assessed.stage.display}, {"rationale", option.status_rationale}});
     break;
   }
-  recommendation.status = std::move(status);
+  recommendation.status = ParseRecommendationStatus(status).value_or(RecommendationStatus::kNotRecommended);
   recommendation.status_reason = std::move(reason);
 }
 

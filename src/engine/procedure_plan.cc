@@ -14,11 +14,6 @@ namespace {
 
 using knowledge::Confidence;
 
-bool Open(const std::string& status) {
-  // The statuses under which an option is offered; the ladder's first two.
-  return status == "recommended" || status == "consider";
-}
-
 }  // namespace
 
 ProcedurePlan Assessor::PlanProcedure(const knowledge::Option& option, Recommendation& recommendation) {
@@ -27,7 +22,7 @@ ProcedurePlan Assessor::PlanProcedure(const knowledge::Option& option, Recommend
   if (!option.procedure) return plan;
   const knowledge::Procedure& procedure = *option.procedure;
   plan.image_guidance = procedure.image_guidance;
-  plan.bleeding_risk = procedure.bleeding_risk;
+  plan.bleeding_risk = ParseBleedingRisk(procedure.bleeding_risk);
   plan.bleeding_risk_note = procedure.bleeding_risk_note;
   plan.protocol = procedure.protocol;
   plan.pre_checks = procedure.pre_checks;
@@ -39,14 +34,14 @@ ProcedurePlan Assessor::PlanProcedure(const knowledge::Option& option, Recommend
       const int steps = kb_.bleeding_risk_escalation()->steps;
       const auto last = static_cast<long>(ladder.size()) - 1;
       const auto moved = std::min<long>(at - ladder.begin() + steps, last);
-      plan.bleeding_risk = ladder[static_cast<size_t>(moved)];
+      plan.bleeding_risk = ParseBleedingRisk(ladder[static_cast<size_t>(moved)]);
       std::string note = fmt::format("moved up from {}: {}", procedure.bleeding_risk,
                                      kb_.bleeding_risk_escalation()->display);
       plan.bleeding_risk_note = plan.bleeding_risk_note.empty() ? note : plan.bleeding_risk_note + "; " + note;
     }
   }
-  if (!procedure.bleeding_risk.empty() && recommendation.status != "contraindicated") {
-    plan.medication_holds = HoldsFor(procedure, plan.bleeding_risk);
+  if (plan.bleeding_risk && recommendation.status != RecommendationStatus::kContraindicated) {
+    plan.medication_holds = HoldsFor(procedure, std::string(ToString(*plan.bleeding_risk)));
   }
   if (!procedure.protocol.empty() && procedure.protocol_confidence == Confidence::kU) {
     NoteUnverified(fmt::format("protocol of {}", option.id));
@@ -78,7 +73,7 @@ void Assessor::CheckPreProcedure(const knowledge::Procedure& procedure, Recommen
         result.missing = MissingItem(*definition->missing_data);
       }
     }
-    if (!*result.met && result.missing && Open(recommendation.status)) AddMissing(*result.missing);
+    if (!*result.met && result.missing && IsOpen(recommendation.status)) AddMissing(*result.missing);
     recommendation.pre_checks.push_back(std::move(result));
   }
 }

@@ -88,11 +88,11 @@ json::object RecommendationJson(const Recommendation& item) {
   json::object object;
   object["id"] = item.id;
   object["condition"] = item.condition;
-  object["category"] = item.category;
+  object["category"] = ToString(item.category);
   object["therapy"] = item.therapy;
   object["target"] = item.target ? json::value(*item.target) : json::value(nullptr);
   object["display"] = item.display;
-  object["status"] = item.status;
+  object["status"] = ToString(item.status);
   object["status_reason"] = item.status_reason;
   object["summary"] = item.summary;
   object["done"] = item.done ? json::value(*item.done) : json::value(nullptr);
@@ -102,7 +102,7 @@ json::object RecommendationJson(const Recommendation& item) {
     json::object entry;
     entry["source"] = statement.source;
     if (!statement.level.empty()) entry["level"] = statement.level;
-    entry["direction"] = statement.direction;
+    entry["direction"] = ToString(statement.direction);
     entry["statement"] = statement.statement;
     entry["confidence"] = statement.confidence;
     evidence.push_back(std::move(entry));
@@ -121,7 +121,7 @@ json::object RecommendationJson(const Recommendation& item) {
   for (const FoundContraindication& found : item.contraindications) {
     json::object entry;
     entry["id"] = found.id;
-    entry["kind"] = found.kind;
+    entry["kind"] = ToString(found.kind);
     entry["display"] = found.display;
     entry["evidence"] = Strings(found.evidence);
     entry["data"] = DataJson(found.data);
@@ -133,7 +133,7 @@ json::object RecommendationJson(const Recommendation& item) {
     const ProcedurePlan& plan = *item.procedure;
     json::object procedure;
     procedure["image_guidance"] = Strings(plan.image_guidance);
-    if (!plan.bleeding_risk.empty()) procedure["bleeding_risk"] = plan.bleeding_risk;
+    if (plan.bleeding_risk) procedure["bleeding_risk"] = ToString(*plan.bleeding_risk);
     if (!plan.bleeding_risk_note.empty()) procedure["bleeding_risk_note"] = plan.bleeding_risk_note;
     if (!plan.protocol.empty()) procedure["protocol"] = plan.protocol;
     json::array holds;

@@ -21,9 +21,12 @@ using engine::FoundContraindication;
 using engine::MedicationHoldResult;
 using engine::MissingDataItem;
 using engine::NextStep;
+using engine::OptionCategory;
 using engine::ProcedurePlan;
 using engine::Recommendation;
+using engine::RecommendationStatus;
 using engine::SourceInfo;
+using engine::ToString;
 
 namespace {
 
@@ -81,7 +84,7 @@ std::string CriterionLines(const Criterion& criterion, std::string_view indent) 
   return out;
 }
 
-bool Open(const Recommendation& item) { return item.status == "consider" || item.status == "recommended"; }
+bool Open(const Recommendation& item) { return IsOpen(item.status); }
 
 }  // namespace
 
@@ -120,8 +123,8 @@ std::string AssessmentToText(const Assessment& assessment) {
     for (const Criterion& criterion : condition.criteria) out += CriterionLines(criterion, "   ");
     // Conventional care and diagnostics in one line per status (a clinician
     // scans them); the rest, regenerative options above all, in full.
-    for (std::string_view category : {"conventional", "diagnostic"}) {
-      std::map<std::string, std::vector<std::string>> by_status;
+    for (OptionCategory category : {OptionCategory::kConventional, OptionCategory::kDiagnostic}) {
+      std::map<RecommendationStatus, std::vector<std::string>> by_status;
       for (const Recommendation& item : assessment.recommendations) {
         if (item.condition != condition.id || item.category != category) continue;
         std::string shown = item.display;
@@ -135,27 +138,29 @@ std::string AssessmentToText(const Assessment& assessment) {
         by_status[item.status].push_back(shown);
       }
       if (by_status.empty()) continue;
-      out += fmt::format("  {}:\n", category == "conventional" ? "Conventional care" : "Diagnostic evaluation");
-      for (std::string_view status : {"recommended", "consider", "not-recommended", "contraindicated"}) {
-        auto found = by_status.find(std::string(status));
-        if (found == by_status.end()) continue;
-        out += fmt::format("    {:<16} {}\n", Upper(std::string(status)), Join(found->second, "; "));
+      out += fmt::format("  {}:\n", category == OptionCategory::kConventional ? "Conventional care" : "Diagnostic evaluation");
+      for (const auto& [status, shown] : by_status) {
+        out += fmt::format("    {:<16} {}\n", Upper(std::string(ToString(status))), Join(shown, "; "));
       }
     }
     for (const Recommendation& item : assessment.recommendations) {
-      if (item.condition != condition.id || item.category == "conventional" || item.category == "diagnostic") continue;
-      out += fmt::format("  {:<16} {} [{}]\n", Upper(item.status), item.display, item.category);
+      if (item.condition != condition.id || item.category == OptionCategory::kConventional ||
+          item.category == OptionCategory::kDiagnostic) {
+        continue;
+      }
+      out += fmt::format("  {:<16} {} [{}]\n", Upper(std::string(ToString(item.status))), item.display,
+                         ToString(item.category));
       if (!item.status_reason.empty()) out += fmt::format("      why: {}\n", item.status_reason);
       for (const Criterion& criterion : item.rationale) out += CriterionLines(criterion, "      ");
       for (const FoundContraindication& found : item.contraindications) {
-        out += fmt::format("      {} contraindication: {}{}\n", found.kind, found.display,
+        out += fmt::format("      {} contraindication: {}{}\n", ToString(found.kind), found.display,
                            found.unverified ? " (unverified)" : "");
         out += DataLines(found.data, "          ", 2);
       }
       if (!item.evidence.empty()) {
         std::vector<std::string> sides;
         for (const EvidenceStatement& evidence : item.evidence) {
-          sides.push_back(fmt::format("{} {}{} ({}{})", evidence.source, evidence.direction,
+          sides.push_back(fmt::format("{} {}{} ({}{})", evidence.source, ToString(evidence.direction),
                                       evidence.level.empty() ? "" : ", " + evidence.level, evidence.confidence,
                                       evidence.confidence == "U" ? " unverified" : ""));
         }
@@ -165,7 +170,7 @@ std::string AssessmentToText(const Assessment& assessment) {
         const ProcedurePlan& plan = *item.procedure;
         if (!plan.image_guidance.empty()) {
           out += fmt::format("      procedure: {} guidance; {} bleeding risk{}\n", Join(plan.image_guidance, " or "),
-                             plan.bleeding_risk.empty() ? "no" : plan.bleeding_risk,
+                             plan.bleeding_risk ? ToString(*plan.bleeding_risk) : "no",
                              plan.bleeding_risk_note.empty() ? "" : " (" + plan.bleeding_risk_note + ")");
         }
         if (!plan.protocol.empty()) out += fmt::format("      protocol: {}\n", plan.protocol);
@@ -195,7 +200,7 @@ std::string AssessmentToText(const Assessment& assessment) {
         for (double week : item.follow_up->schedule_weeks) weeks.push_back(Number(week));
         out += fmt::format("      follow-up: {} at week {}\n", Join(instruments, ", "), Join(weeks, ", "));
       }
-      if (item.cost && item.category == "regenerative") {
+      if (item.cost && item.category == OptionCategory::kRegenerative) {
         std::string range;
         if (item.cost->usd_low && item.cost->usd_high) {
           range = fmt::format("${}–{}", Number(*item.cost->usd_low), Number(*item.cost->usd_high));

@@ -124,7 +124,7 @@ TEST_F(EngineTest, RegenerativeCandidateWithHoldsByBleedingRisk) {
   EXPECT_EQ(assessment.conditions[0].evidence, (Refs{"Condition/c1"}));
 
   const Recommendation& prp = Find(assessment, "prp-knee");
-  EXPECT_EQ(prp.status, "consider");
+  EXPECT_EQ(prp.status, RecommendationStatus::kConsider);
   ASSERT_TRUE(prp.procedure.has_value());
   EXPECT_EQ(prp.procedure->image_guidance, (std::vector<std::string>{"ultrasound", "landmark"}));
   ASSERT_EQ(prp.procedure->medication_holds.size(), 1u);
@@ -135,7 +135,7 @@ TEST_F(EngineTest, RegenerativeCandidateWithHoldsByBleedingRisk) {
   EXPECT_EQ(low.evidence, (Refs{"MedicationRequest/m1"}));  // found by name in text
 
   const Recommendation& prolotherapy = Find(assessment, "prolotherapy-knee");
-  EXPECT_EQ(prolotherapy.status, "not-recommended");  // its base status
+  EXPECT_EQ(prolotherapy.status, RecommendationStatus::kNotRecommended);  // its base status
   ASSERT_EQ(prolotherapy.procedure->medication_holds.size(), 1u);
   EXPECT_EQ(prolotherapy.procedure->medication_holds[0].hold_days_before, 3);  // intermediate risk
   EXPECT_TRUE(assessment.missing_data.empty());
@@ -146,11 +146,11 @@ TEST_F(EngineTest, SeveralAntithromboticsMoveTheProcedureUpOneCategory) {
   Assessment assessment = Assess(With(kCandidate, "clopidogrel"));
   const Recommendation& prp = Find(assessment, "prp-knee");
   ASSERT_TRUE(prp.procedure.has_value());
-  EXPECT_EQ(prp.procedure->bleeding_risk, "intermediate");  // low, moved up
+  EXPECT_EQ(prp.procedure->bleeding_risk, BleedingRisk::kIntermediate);  // low, moved up
   EXPECT_THAT(prp.procedure->bleeding_risk_note, HasSubstr("moved up from low"));
   ASSERT_FALSE(prp.procedure->medication_holds.empty());
   EXPECT_EQ(prp.procedure->medication_holds[0].hold_days_before, 3);  // apixaban at intermediate risk
-  EXPECT_EQ(Find(assessment, "prolotherapy-knee").procedure->bleeding_risk, "high");
+  EXPECT_EQ(Find(assessment, "prolotherapy-knee").procedure->bleeding_risk, BleedingRisk::kHigh);
 }
 
 TEST_F(EngineTest, RedFlagWinsOverEverything) {
@@ -160,8 +160,8 @@ TEST_F(EngineTest, RedFlagWinsOverEverything) {
   EXPECT_EQ(assessment.red_flags[0].id, "cauda-equina");
   EXPECT_EQ(assessment.red_flags[0].evidence, (Refs{"Condition/ce1"}));
   for (const Recommendation& item : assessment.recommendations) {
-    if (item.category == "regenerative") {
-      EXPECT_EQ(item.status, "not-recommended") << item.id;
+    if (item.category == OptionCategory::kRegenerative) {
+      EXPECT_EQ(item.status, RecommendationStatus::kNotRecommended) << item.id;
     }
   }
   ASSERT_FALSE(assessment.next_steps.empty());
@@ -171,14 +171,14 @@ TEST_F(EngineTest, RedFlagWinsOverEverything) {
 TEST_F(EngineTest, AbsoluteContraindicationAppliesToItsTherapiesOnly) {
   Assessment assessment = Assess(With(kCandidate, "septicemia"));
   const Recommendation& prp = Find(assessment, "prp-knee");
-  EXPECT_EQ(prp.status, "contraindicated");
+  EXPECT_EQ(prp.status, RecommendationStatus::kContraindicated);
   ASSERT_EQ(prp.contraindications.size(), 1u);
-  EXPECT_EQ(prp.contraindications[0].kind, "absolute");
+  EXPECT_EQ(prp.contraindications[0].kind, ContraindicationKind::kAbsolute);
   EXPECT_EQ(prp.contraindications[0].evidence, (Refs{"Condition/s1"}));
   EXPECT_TRUE(prp.procedure->medication_holds.empty());
   const Recommendation& prolotherapy = Find(assessment, "prolotherapy-knee");
   EXPECT_TRUE(prolotherapy.contraindications.empty());
-  EXPECT_NE(prolotherapy.status, "contraindicated");
+  EXPECT_NE(prolotherapy.status, RecommendationStatus::kContraindicated);
 }
 
 TEST_F(EngineTest, UnknownOnsetKeepsConventionalCareAndAsksForData) {
@@ -188,7 +188,7 @@ TEST_F(EngineTest, UnknownOnsetKeepsConventionalCareAndAsksForData) {
   EXPECT_EQ(assessment.stage.id, "conventional-care");
   EXPECT_EQ(assessment.conditions[0].chronic, std::nullopt);
   EXPECT_THAT(MissingIds(assessment), ::testing::Contains("pain-duration"));
-  EXPECT_EQ(Find(assessment, "prp-knee").status, "not-recommended");
+  EXPECT_EQ(Find(assessment, "prp-knee").status, RecommendationStatus::kNotRecommended);
 }
 
 TEST_F(EngineTest, ConventionalCareNotTriedGivesItAsNextStep) {

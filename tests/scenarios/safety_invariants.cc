@@ -7,10 +7,10 @@ namespace regenpath::engine {
 
 namespace {
 
-bool Offered(const Recommendation& item) { return item.status == "recommended" || item.status == "consider"; }
+bool Offered(const Recommendation& item) { return IsOpen(item.status); }
 
 bool IsInjection(const Recommendation& item) {
-  return item.category == "regenerative" || (item.procedure && !item.procedure->bleeding_risk.empty());
+  return item.category == OptionCategory::kRegenerative || (item.procedure && item.procedure->bleeding_risk);
 }
 
 bool Contains(const std::vector<std::string>& values, const std::string& value) {
@@ -45,31 +45,31 @@ std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, con
     if (condition.stage.id == "oncology-integrative") oncology_conditions.push_back(condition.id);
   }
   for (const Recommendation& item : assessment.recommendations) {
-    const std::string label = item.id + " (" + item.status + ")";
+    const std::string label = item.id + " (" + std::string(ToString(item.status)) + ")";
     if ((red_flag || facts.red_flag) && IsInjection(item) && Offered(item)) {
       violations.push_back("red flag, yet the injection " + label + " is offered");
     }
-    if (item.category == "regenerative" && Offered(item) &&
+    if (item.category == OptionCategory::kRegenerative && Offered(item) &&
         (facts.active_cancer || Contains(oncology_conditions, item.condition))) {
       violations.push_back("active-cancer pain, yet " + label + " is offered");
     }
     bool absolute = false;
     bool relative = false;
     for (const FoundContraindication& found : item.contraindications) {
-      if (found.kind == "absolute") absolute = true;
-      if (found.kind == "relative") relative = true;
+      if (found.kind == ContraindicationKind::kAbsolute) absolute = true;
+      if (found.kind == ContraindicationKind::kRelative) relative = true;
     }
-    if (absolute && item.status != "contraindicated") {
+    if (absolute && item.status != RecommendationStatus::kContraindicated) {
       violations.push_back("absolute contraindication, yet " + label + " is not contraindicated");
     }
-    if (relative && item.status == "recommended") {
+    if (relative && item.status == RecommendationStatus::kRecommended) {
       violations.push_back("relative contraindication, yet " + label + " is recommended");
     }
-    if (item.category == "regenerative" && Contains(facts.contraindicated_therapies, item.therapy) &&
-        item.status != "contraindicated") {
+    if (item.category == OptionCategory::kRegenerative && Contains(facts.contraindicated_therapies, item.therapy) &&
+        item.status != RecommendationStatus::kContraindicated) {
       violations.push_back("an added absolute contraindication does not make " + label + " contraindicated");
     }
-    if (item.category == "regenerative" && item.status != "contraindicated") {
+    if (item.category == OptionCategory::kRegenerative && item.status != RecommendationStatus::kContraindicated) {
       if (!item.procedure || item.procedure->image_guidance.empty()) {
         violations.push_back(label + " carries no image guidance");
       }
@@ -82,9 +82,6 @@ std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, con
         if (!held) violations.push_back(label + " has no hold entry for the patient's " + medication);
       }
     }
-    static const std::vector<std::string> kStatuses = {"recommended", "consider", "not-recommended",
-                                                       "contraindicated"};
-    if (!Contains(kStatuses, item.status)) violations.push_back(label + ": invalid status");
   }
   return violations;
 }

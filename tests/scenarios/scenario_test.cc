@@ -166,8 +166,9 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
         continue;
       }
       const YAML::Node& facts = entry.second;
-      if (facts["status"] && facts["status"].Scalar() != item->status) {
-        fail("recommendation " + id + " status: expected " + facts["status"].Scalar() + ", got " + item->status);
+      if (facts["status"] && facts["status"].Scalar() != ToString(item->status)) {
+        fail("recommendation " + id + " status: expected " + facts["status"].Scalar() + ", got " +
+             std::string(ToString(item->status)));
       }
       if (facts["contraindications"]) {
         std::vector<std::string> got;
@@ -185,7 +186,7 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
         }
       }
       if (facts["bleeding_risk"]) {
-        std::string got = item->procedure ? item->procedure->bleeding_risk : "";
+        std::string got(item->procedure && item->procedure->bleeding_risk ? ToString(*item->procedure->bleeding_risk) : "");
         if (got != facts["bleeding_risk"].Scalar()) {
           fail("recommendation " + id + " bleeding_risk: expected " + facts["bleeding_risk"].Scalar() + ", got " + got);
         }
