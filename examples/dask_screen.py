@@ -19,6 +19,7 @@ import argparse
 import os
 import shutil
 import sys
+import time
 
 
 def run_shard(inputs, shard, shards, options):
@@ -65,6 +66,7 @@ def main(argv):
 
     from dask.distributed import Client, LocalCluster
 
+    started = time.monotonic()
     if args.local:
         cluster = LocalCluster(n_workers=args.local, threads_per_worker=1, processes=True)
         client = Client(cluster)
@@ -72,18 +74,27 @@ def main(argv):
         cluster = None
         client = Client(args.scheduler)
     try:
+        if args.local:
+            client.wait_for_workers(args.local)
+        ready = time.monotonic()
         workers = max(1, len(client.scheduler_info()["workers"]))
         shards = args.shards or 4 * workers
         options = {"jobs": args.jobs, "memory": args.memory}
         if args.now:
             options["now"] = args.now
         result = screen_on_dask(client, args.inputs, args.output, shards, options)
+        done = time.monotonic()
         print("dask_screen: %d patients in %d shards on %d workers; output in %s"
               % (result["patients"], shards, workers, args.output), file=sys.stderr)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+    # Seconds per phase (bench/screen_bench.sh reads this line): the cluster
+    # start-up (workers up), the screening (shards and merge), the shutdown.
+    print("dask_screen_seconds: startup %.3f screen %.3f shutdown %.3f shard_cpu %.3f"
+          % (ready - started, done - ready, time.monotonic() - done,
+             sum(shard["cpu_seconds"] for shard in result["shards"])), file=sys.stderr)
     return 0
 
 

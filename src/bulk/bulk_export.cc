@@ -86,6 +86,7 @@ class Exporter {
   Exporter(const server::HttpClient& client, const BulkExportOptions& options) : client_(client), options_(options) {}
 
   Result<BulkExportReport> Run() {
+    RP_RETURN_IF_ERROR(RefreshToken(false));
     std::error_code error;
     fs::create_directories(options_.download_dir, error);
     if (error) {
@@ -108,10 +109,20 @@ class Exporter {
 
   server::HeaderList Headers(const char* accept, bool with_token) const {
     server::HeaderList headers = {{"Accept", accept}};
-    if (with_token && !options_.bearer_token.empty()) {
-      headers.emplace_back("Authorization", "Bearer " + options_.bearer_token);
-    }
+    if (with_token && !bearer_token_.empty()) headers.emplace_back("Authorization", "Bearer " + bearer_token_);
     return headers;
+  }
+
+  // The token to send (from options_.access_token when set).
+  Status RefreshToken(bool refresh) {
+    if (!options_.access_token) {
+      bearer_token_ = options_.bearer_token;
+      return Status();
+    }
+    Result<std::string> token = options_.access_token(refresh);
+    if (!token.has_value()) return token.error().WithPrefix("bulk export");
+    bearer_token_ = std::move(*token);
+    return Status();
   }
 
   void Wait(milliseconds delay) const {
@@ -136,11 +147,23 @@ class Exporter {
   static bool Retryable(int status) { return status == 429 || status >= 500; }
 
   // GET with retries of 429, 5xx and transport failures.
-  Result<server::HttpClientResponse> Get(const std::string& url, const server::HeaderList& headers,
-                                         std::string_view step) {
+  Result<server::HttpClientResponse> Get(const std::string& url, server::HeaderList headers, std::string_view step) {
     milliseconds backoff(500);
+    bool refreshed = false;
     for (int attempt = 1;; ++attempt) {
       Result<server::HttpClientResponse> response = client_.Get(url, headers);
+      // An expired or revoked token: a new one, once per request.
+      if (response.has_value() && response->status == 401 && options_.access_token && !refreshed &&
+          server::FindHeader(headers, "Authorization") != nullptr) {
+        refreshed = true;
+        ++report_.token_refreshes;
+        RP_RETURN_IF_ERROR(RefreshToken(true));
+        for (auto& [name, value] : headers) {
+          if (name == "Authorization") value = "Bearer " + bearer_token_;
+        }
+        --attempt;
+        continue;
+      }
       bool retry = false;
       milliseconds delay = backoff;
       if (!response.has_value()) {
@@ -259,6 +282,7 @@ class Exporter {
 
   const server::HttpClient& client_;
   const BulkExportOptions& options_;
+  std::string bearer_token_;
   BulkExportReport report_;
 };
 

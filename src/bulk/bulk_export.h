@@ -14,8 +14,9 @@
 // starts the export again once. Resumable: the manifest is kept in the
 // directory, and a rerun downloads only the files not already complete
 // (written as .part and renamed when whole).
-// Authentication: a bearer token (SMART Backend Services' client assertion
-// is not implemented).
+// Authentication: a bearer token given, or one from `access_token` (SMART
+// Backend Services, bulk/smart_auth.h): asked for before the first request,
+// reused, and asked for again (once per request) when a request answers 401.
 #ifndef REGENPATH_BULK_BULK_EXPORT_H_
 #define REGENPATH_BULK_BULK_EXPORT_H_
 
@@ -33,6 +34,8 @@ struct BulkExportOptions {
   std::string url;                   // where $export is appended
   std::vector<std::string> types;    // _type; empty: every type
   std::string bearer_token;          // empty: none
+  // When set, the bearer token comes from here (refresh: a new one is wanted).
+  std::function<Result<std::string>(bool refresh)> access_token;
   std::string download_dir;          // created if absent
   int max_attempts = 6;              // per request
   std::chrono::seconds max_poll{6 * 3600};  // give up polling after this long
@@ -46,6 +49,7 @@ struct BulkExportReport {
   int reused = 0;                    // files already complete from an earlier run
   int kickoffs = 0;
   int retries = 0;
+  int token_refreshes = 0;           // 401s answered by getting a new token
 };
 
 // Fails naming the step and the HTTP status or the OperationOutcome's text;

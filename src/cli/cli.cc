@@ -106,6 +106,14 @@ int Main(int argc, char** argv) {
                              "its output");
   screen_command->add_option("--bearer-token-file", screen.bearer_token_file,
                              "A file holding the bearer token for --fhir-server");
+  screen_command->add_option("--smart-client-id", screen.smart_client_id,
+                             "SMART Backend Services: the client id registered with --fhir-server's authorization server");
+  screen_command->add_option("--smart-key-file", screen.smart_key_file,
+                             "SMART Backend Services: the client's PEM private key (RSA: RS384; EC P-384: ES384)");
+  screen_command->add_option("--smart-key-id", screen.smart_key_id,
+                             "SMART Backend Services: the key's kid in the client's JWK Set");
+  screen_command->add_option("--smart-token-endpoint", screen.smart_token_endpoint,
+                             "SMART Backend Services: the token endpoint (default: from .well-known/smart-configuration)");
   screen_command->add_option("--download-dir", screen.download_dir,
                              "Where --fhir-server's files go (default OUTPUT/bulk-download; a rerun resumes)");
   screen_command->add_option("INPUT", screen.inputs, "Bulk Data output directories or NDJSON files (.ndjson, .ndjson.gz)");

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bulk/bulk_export.h"
+#include "bulk/smart_auth.h"
 #include "bulk/types_read.h"
 #include "cli/exit_codes.h"
 #include "common/now_option.h"
@@ -132,13 +133,41 @@ int RunExport(const ScreenCommandOptions& options, const knowledge::KnowledgeBas
       export_options.bearer_token.pop_back();
     }
   }
+  std::unique_ptr<bulk::SmartTokenSource> smart;
+  if (options.smart_client_id || options.smart_key_file || options.smart_key_id || options.smart_token_endpoint) {
+    if (options.bearer_token_file) {
+      err << "regenpath screen: give either --bearer-token-file or the --smart-* options, not both\n";
+      return kExitUsage;
+    }
+    if (!options.smart_client_id || !options.smart_key_file || !options.smart_key_id) {
+      err << "regenpath screen: SMART Backend Services needs --smart-client-id, --smart-key-file and --smart-key-id\n";
+      return kExitUsage;
+    }
+    bulk::SmartAuthOptions smart_options;
+    smart_options.fhir_base = *options.fhir_server;
+    smart_options.token_endpoint = options.smart_token_endpoint.value_or("");
+    smart_options.client_id = *options.smart_client_id;
+    smart_options.key_file = *options.smart_key_file;
+    smart_options.key_id = *options.smart_key_id;
+    Result<std::unique_ptr<bulk::SmartTokenSource>> source = bulk::SmartTokenSource::Create(**client, smart_options);
+    if (!source.has_value()) {
+      err << "regenpath screen: " << source.error().message() << "\n";
+      return source.error().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
+    }
+    smart = std::move(*source);
+    export_options.access_token = [&smart](bool refresh) { return smart->Token(refresh); };
+  }
   Result<bulk::BulkExportReport> report = bulk::RunBulkExport(**client, export_options);
   if (!report.has_value()) {
     err << "regenpath screen: " << report.error().message() << "\n";
     return kExitInvalidInput;
   }
-  err << fmt::format("regenpath screen: bulk export: {} files ({} downloaded, {} already complete), {} retries\n",
+  err << fmt::format("regenpath screen: bulk export: {} files ({} downloaded, {} already complete), {} retries",
                      report->files.size(), report->downloaded, report->reused, report->retries);
+  if (smart) {
+    err << fmt::format("; SMART: {} access tokens, {} after a 401", smart->tokens_requested(), report->token_refreshes);
+  }
+  err << "\n";
   input = export_options.download_dir;
   return kExitOk;
 }

@@ -20,6 +20,11 @@ struct ScreenCommandOptions {
   // --fhir-server: run a Bulk Data export there first (bulk/bulk_export.h).
   std::optional<std::string> fhir_server;
   std::optional<std::string> bearer_token_file;
+  // SMART Backend Services (instead of --bearer-token-file).
+  std::optional<std::string> smart_client_id;
+  std::optional<std::string> smart_key_file;
+  std::optional<std::string> smart_key_id;
+  std::optional<std::string> smart_token_endpoint;  // default: from .well-known/smart-configuration
   std::optional<std::string> download_dir;  // default: <output>/bulk-download
 };
 

@@ -10,12 +10,22 @@ std::string_view Node::type_name() const {
   return std::string_view();
 }
 
+namespace {
+
+// name == other, testing the size and the first byte before memcmp: most
+// siblings differ there, and this lookup runs for every FHIRPath member step.
+inline bool SameName(std::string_view name, std::string_view other) {
+  return name.size() == other.size() && (name.empty() || (name.front() == other.front() && name == other));
+}
+
+}  // namespace
+
 std::span<const Node> Node::Children(std::string_view name) const {
   const Node* end = children_ + child_count_;
   for (const Node* child = children_; child != end; ++child) {
-    if (child->name_ != name) continue;
+    if (!SameName(child->name_, name)) continue;
     const Node* last = child + 1;
-    while (last != end && last->name_ == name) ++last;
+    while (last != end && SameName(last->name_, name)) ++last;
     return {child, static_cast<size_t>(last - child)};
   }
   return {};

@@ -43,6 +43,7 @@ py::dict ReportDict(const regenpath::screen::ScreenReport& report, const std::st
   result["malformed_lines"] = report.malformed_lines;
   result["partitions"] = report.partitions;
   result["seconds"] = report.seconds;
+  result["cpu_seconds"] = report.cpu_seconds;
   return result;
 }
 

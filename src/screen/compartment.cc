@@ -107,6 +107,7 @@ uint64_t PatientHash(std::string_view patient_id) {
 
 struct LineRouter::Impl {
   simdjson::dom::parser parser;
+  simdjson::ondemand::parser quick_parser;
 };
 
 LineRouter::LineRouter() : impl_(std::make_unique<Impl>()) {}
@@ -134,7 +135,92 @@ std::optional<std::string_view> PatientOfElement(simdjson::dom::element element)
   return std::nullopt;
 }
 
+// PatientOfElement for an On-Demand value (the same rule).
+std::optional<std::string> QuickPatientOfValue(simdjson::ondemand::value value) {
+  simdjson::ondemand::json_type type;
+  if (value.type().get(type) != simdjson::SUCCESS) return std::nullopt;
+  if (type == simdjson::ondemand::json_type::array) {
+    simdjson::ondemand::array items;
+    if (value.get_array().get(items) != simdjson::SUCCESS) return std::nullopt;
+    for (auto item : items) {
+      simdjson::ondemand::value element;
+      if (item.get(element) != simdjson::SUCCESS) return std::nullopt;
+      if (std::optional<std::string> id = QuickPatientOfValue(element)) return id;
+    }
+    return std::nullopt;
+  }
+  if (type != simdjson::ondemand::json_type::object) return std::nullopt;
+  simdjson::ondemand::object object;
+  if (value.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
+  // The DOM rule reads "reference" first and "actor" only without one.
+  std::optional<std::string> from_actor;
+  bool has_reference = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return std::nullopt;
+    if (key == "reference" && !has_reference) {
+      has_reference = true;
+      std::string_view reference;
+      if (field.value().get_string().get(reference) != simdjson::SUCCESS) return std::nullopt;
+      std::optional<std::string_view> id = PatientIdOfReference(reference);
+      if (!id) return std::nullopt;
+      return std::string(*id);
+    }
+    if (key == "actor" && !from_actor) {
+      simdjson::ondemand::value actor;
+      if (field.value().get(actor) != simdjson::SUCCESS) return std::nullopt;
+      from_actor = QuickPatientOfValue(actor);
+      if (!from_actor) return std::nullopt;  // the DOM rule looks no further either
+    }
+  }
+  return from_actor;
+}
+
 }  // namespace
+
+std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_t capacity) {
+  if (capacity < line.size() + simdjson::SIMDJSON_PADDING) return std::nullopt;
+  simdjson::ondemand::document document;
+  if (impl_->quick_parser.iterate(line.data(), line.size(), capacity).get(document) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  simdjson::ondemand::object object;
+  if (document.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
+  // One pass over the top-level fields: resourceType, then the element that
+  // names the patient (first occurrence of each, as the DOM lookup takes).
+  std::string type;
+  std::optional<std::string_view> element;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return std::nullopt;
+    if (type.empty()) {
+      if (key != "resourceType") continue;
+      std::string_view value;
+      if (field.value().get_string().get(value) != simdjson::SUCCESS || value.empty()) return std::nullopt;
+      type = std::string(value);
+      element = PatientElement(type);
+      if (!element) return std::nullopt;
+      // The element may come before resourceType: start again from the top.
+      break;
+    }
+  }
+  if (!element) return std::nullopt;
+  if (object.reset().error() != simdjson::SUCCESS) return std::nullopt;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return std::nullopt;
+    if (key != *element) continue;
+    simdjson::ondemand::value value;
+    if (field.value().get(value) != simdjson::SUCCESS) return std::nullopt;
+    if (*element == "id") {
+      std::string_view own;
+      if (value.get_string().get(own) != simdjson::SUCCESS || own.empty()) return std::nullopt;
+      return std::string(own);
+    }
+    return QuickPatientOfValue(value);
+  }
+  return std::nullopt;
+}
 
 LineRouting LineRouter::Route(std::string_view line, size_t capacity) {
   LineRouting routing;

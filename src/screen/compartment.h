@@ -56,6 +56,15 @@ class LineRouter {
 
   LineRouting Route(std::string_view line, size_t capacity);
 
+  // A cheap look at a line for shard routing: the patient it names, found
+  // with simdjson On-Demand (structural indexing and the few fields read,
+  // no full parse), or nullopt when the line is not a patient-compartment
+  // resource naming a patient as far as those fields tell. Does NOT check
+  // the rest of the line: a line it routes may still be malformed, which
+  // Route then finds. For a valid JSON line without duplicate keys, a
+  // patient it returns is the one Route returns.
+  std::optional<std::string> QuickPatient(std::string_view line, size_t capacity);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <time.h>
+#include <unordered_map>
 
 #include "common/json_string.h"
 #include "report/assessment_json.h"
@@ -35,12 +37,29 @@ size_t JobCount(size_t requested) {
   return std::max<size_t>(1, std::thread::hardware_concurrency());
 }
 
+// CPU time of the calling thread, in nanoseconds.
+uint64_t ThreadCpuNanos() {
+  struct timespec now {};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec);
+}
+
+// CPU time of the threads RunOnThreads started (the callers' own is measured
+// by Screen), for ScreenReport::cpu_seconds.
+thread_local std::atomic<uint64_t>* helper_cpu_nanos = nullptr;
+
 // Runs fn(worker) on `jobs` threads (the caller's among them) and returns
 // the first failure.
 Status RunOnThreads(size_t jobs, const std::function<Status(size_t worker)>& fn) {
   std::vector<Status> statuses(jobs);
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < jobs; ++i) threads.emplace_back([&, i] { statuses[i] = fn(i); });
+  std::atomic<uint64_t>* cpu = helper_cpu_nanos;
+  for (size_t i = 1; i < jobs; ++i) {
+    threads.emplace_back([&, i, cpu] {
+      statuses[i] = fn(i);
+      if (cpu != nullptr) *cpu += ThreadCpuNanos();
+    });
+  }
   statuses[0] = fn(0);
   for (std::thread& thread : threads) thread.join();
   for (Status& status : statuses) {
@@ -104,6 +123,12 @@ Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text) {
 
 Result<ScreenReport> Screen(const ScreenOptions& options) {
   const auto started = std::chrono::steady_clock::now();
+  const uint64_t cpu_started = ThreadCpuNanos();
+  std::atomic<uint64_t> helper_cpu{0};
+  helper_cpu_nanos = &helper_cpu;
+  struct ResetHelperCpu {
+    ~ResetHelperCpu() { helper_cpu_nanos = nullptr; }
+  } reset_helper_cpu;
   if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
   if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
   RP_ASSIGN_OR_RETURN(engine::Engine engine, engine::Engine::Create(options.kb));
@@ -147,6 +172,16 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
           [&](uint64_t line_number, std::string_view line, size_t capacity) {
             if (!status.ok()) return;
             ++count.lines;
+            if (options.shards > 1) {
+              // Lines of the other shards' patients are only looked at, not
+              // parsed: their shard checks them (a malformed one is that
+              // shard's issue; `screen merge` takes the union).
+              std::optional<std::string> patient = router.QuickPatient(line, capacity);
+              if (patient && PatientHash(*patient) % options.shards != options.shard) {
+                ++count.patient_resources;
+                return;
+              }
+            }
             LineRouting routing = router.Route(line, capacity);
             switch (routing.kind) {
               case LineKind::kMalformed:
@@ -208,15 +243,46 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   std::vector<std::string> result_files;
   uint64_t patients = 0;
   RP_RETURN_IF_ERROR(grouper.ForEachPartition([&](std::vector<PatientLine>& lines) -> Status {
-    std::sort(lines.begin(), lines.end(), [](const PatientLine& a, const PatientLine& b) {
-      if (a.patient_id != b.patient_id) return a.patient_id < b.patient_id;
+    // Sorted by (patient id, file, line), the ids compared once per patient
+    // rather than once per comparison: each line gets the rank of its
+    // patient's id, then integer keys are sorted.
+    std::unordered_map<std::string_view, uint32_t> patient_index;
+    std::vector<std::string_view> ids;
+    std::vector<uint32_t> line_patient(lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) {
+      auto [it, inserted] = patient_index.try_emplace(lines[i].patient_id, static_cast<uint32_t>(ids.size()));
+      if (inserted) ids.push_back(lines[i].patient_id);
+      line_patient[i] = it->second;
+    }
+    std::vector<uint32_t> by_id(ids.size());
+    for (uint32_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+    std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
+    std::vector<uint32_t> rank(ids.size());
+    for (uint32_t r = 0; r < by_id.size(); ++r) rank[by_id[r]] = r;
+    struct SortKey {
+      uint32_t rank, file;
+      uint64_t line;
+      uint32_t index;
+    };
+    std::vector<SortKey> keys(lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) {
+      keys[i] = {rank[line_patient[i]], lines[i].file, lines[i].line, static_cast<uint32_t>(i)};
+    }
+    std::sort(keys.begin(), keys.end(), [](const SortKey& a, const SortKey& b) {
+      if (a.rank != b.rank) return a.rank < b.rank;
       if (a.file != b.file) return a.file < b.file;
       return a.line < b.line;
     });
+    {
+      std::vector<PatientLine> sorted(lines.size());
+      for (size_t i = 0; i < keys.size(); ++i) sorted[i] = lines[keys[i].index];
+      lines.swap(sorted);
+    }
     std::vector<PatientGroup> groups;
+    groups.reserve(ids.size());
     for (size_t i = 0; i < lines.size();) {
       size_t j = i;
-      while (j < lines.size() && lines[j].patient_id == lines[i].patient_id) ++j;
+      while (j < lines.size() && keys[j].rank == keys[i].rank) ++j;
       groups.push_back({lines[i].patient_id, i, j});
       i = j;
     }
@@ -282,6 +348,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   report.malformed_lines = facts.malformed_lines;
   report.partitions = grouper.partition_count();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report.cpu_seconds = static_cast<double>(ThreadCpuNanos() - cpu_started + helper_cpu.load()) / 1e9;
   return report;
 }
 
@@ -295,7 +362,16 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
     text << in.rdbuf();
     return text.str();
   };
-  std::string run_json, issues;
+  // A shard checks fully only the lines of its own patients (and those it
+  // cannot route): its malformed lines and patient-resource count are its
+  // own; everything else in run.json is the same in every shard of a run.
+  auto shared_facts = [](RunFacts facts) {
+    facts.malformed_lines = 0;
+    facts.patient_resources = 0;
+    return facts.ToJson();
+  };
+  std::string run_json, shared_run;
+  std::vector<std::string> issue_lines;
   std::vector<bool> seen;
   std::vector<std::string> patient_files;
   for (const std::string& dir : shard_dirs) {
@@ -313,11 +389,19 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
     seen[shard] = true;
     RP_ASSIGN_OR_RETURN(std::string shard_run, read(dir + "/run.json"));
     RP_ASSIGN_OR_RETURN(std::string shard_issues, read(dir + "/issues.ndjson"));
+    RP_ASSIGN_OR_RETURN(RunFacts shard_facts, RunFacts::FromJson(shard_run));
+    std::string shard_shared = shared_facts(shard_facts);
     if (patient_files.empty()) {
       run_json = shard_run;
-      issues = shard_issues;
-    } else if (shard_run != run_json || shard_issues != issues) {
-      return Fail(InvalidInput(fmt::format("{}: a shard of another run (its run.json or issues differ)", dir)));
+      shared_run = shard_shared;
+    } else if (shard_shared != shared_run) {
+      return Fail(InvalidInput(fmt::format("{}: a shard of another run (its run.json differs)", dir)));
+    }
+    for (size_t begin = 0; begin < shard_issues.size();) {
+      size_t end = shard_issues.find('\n', begin);
+      if (end == std::string::npos) end = shard_issues.size();
+      if (end > begin) issue_lines.emplace_back(shard_issues.substr(begin, end - begin));
+      begin = end + 1;
     }
     patient_files.push_back(dir + "/patients.ndjson");
   }
@@ -325,6 +409,48 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
     if (!seen[i]) return Fail(InvalidInput(fmt::format("screen merge: shard {}/{} is missing", i, seen.size())));
   }
   RP_ASSIGN_OR_RETURN(RunFacts facts, RunFacts::FromJson(run_json));
+  // The issues of the run: the union of the shards' (a line no shard could
+  // route is in each), in input order (file, then line), as a single run
+  // writes them.
+  std::map<std::string_view, size_t> file_order;
+  for (size_t i = 0; i < facts.inputs.size(); ++i) file_order.emplace(facts.inputs[i].first, i);
+  struct IssueKey {
+    size_t file;
+    uint64_t line;
+    std::string text;
+  };
+  std::vector<IssueKey> keyed;
+  {
+    simdjson::dom::parser parser;
+    for (std::string& text : issue_lines) {
+      simdjson::dom::element root;
+      std::string_view file;
+      uint64_t line = 0;
+      if (parser.parse(text).get(root) || root["file"].get_string().get(file) || root["line"].get_uint64().get(line) ||
+          !file_order.contains(file)) {
+        return Fail(InvalidInput(fmt::format("screen merge: a shard's issues.ndjson has a bad line: {}", text)));
+      }
+      keyed.push_back({file_order[file], line, std::move(text)});
+    }
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const IssueKey& a, const IssueKey& b) {
+    if (a.file != b.file) return a.file < b.file;
+    if (a.line != b.line) return a.line < b.line;
+    return a.text < b.text;
+  });
+  std::string issues;
+  uint64_t malformed = 0;
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    if (i > 0 && keyed[i].file == keyed[i - 1].file && keyed[i].line == keyed[i - 1].line) continue;
+    issues += keyed[i].text;
+    issues += '\n';
+    ++malformed;
+  }
+  facts.malformed_lines = malformed;
+  uint64_t not_patient = malformed;
+  for (const auto& [type, n] : facts.outside_compartment) not_patient += n;
+  for (const auto& [type, n] : facts.no_patient) not_patient += n;
+  facts.patient_resources = facts.lines >= not_patient ? facts.lines - not_patient : 0;
   RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(output_dir));
   RP_RETURN_IF_ERROR(MergePatientFiles(patient_files, [&](std::string_view line) { return writer->AddPatient(line); }));
   ScreenReport report;

@@ -58,6 +58,7 @@ struct ScreenReport {
   uint64_t malformed_lines = 0;
   size_t partitions = 1;       // > 1 when the groups were spilled to disk
   double seconds = 0;
+  double cpu_seconds = 0;      // user + sys of the run's threads (Screen only)
 };
 
 // Screens the inputs into options.output_dir. Fails (naming the file) only

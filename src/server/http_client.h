@@ -1,6 +1,6 @@
 // HttpClient: a small HTTP/1.1 client (HTTP and HTTPS) on Boost.Beast for
 // what the service reads from elsewhere: the EHR's FHIR server (prefetch
-// fallback) and JWK Sets. One request per connection; an overall deadline;
+// fallback), JWK Sets, and (POST) an OAuth token endpoint. One request per connection; an overall deadline;
 // a response size limit; optionally public addresses only; TLS verified against the system CA store (or a
 // given CA file) with the host name checked; redirects are not followed.
 //
@@ -62,6 +62,18 @@ class HttpClient {
                                          Deadline deadline) const = 0;
   Result<HttpClientResponse> Get(const std::string& url, const HeaderList& headers) const {
     return Get(url, headers, Deadline::max());
+  }
+  // POST `body` (of `content_type`) to `url`; otherwise as Get. The default
+  // (implementations that only read) fails with kInvalidArgument.
+  virtual Result<HttpClientResponse> Post(const std::string& url, const HeaderList& headers,
+                                          const std::string& content_type, const std::string& body,
+                                          Deadline deadline) const {
+    (void)url, (void)headers, (void)content_type, (void)body, (void)deadline;
+    return Fail(InvalidArgument("this HTTP client cannot POST"));
+  }
+  Result<HttpClientResponse> Post(const std::string& url, const HeaderList& headers, const std::string& content_type,
+                                  const std::string& body) const {
+    return Post(url, headers, content_type, body, Deadline::max());
   }
   // GET every URL of `urls` (same headers, same deadline), concurrently when
   // the implementation can (the Beast one does, on one io_context); one result

@@ -11,8 +11,18 @@ faults (counts are decremented as they are used):
   truncate: send the first N file downloads cut short (Content-Length says more)
   expire: answer 410 to file downloads of the first export (its URLs have "expired")
   fail_file: answer 400 to every download of this file name (e.g. "Procedure.000.ndjson")
+  revoke_tokens: at the status URL, expire every issued access token and answer 401, this many times
 Every request is logged in server.log as (method, path).
+
+SMART Backend Services: with smart={"client_id": ..., "public_key_pem": ..., "kid": ..., "expires_in": N},
+the server also publishes /fhir/.well-known/smart-configuration and a token endpoint (/auth/token) that
+accepts only a client_credentials request with a JWT client assertion (RS384 or ES384) signed by that
+public key (iss = sub = client_id, aud = the token endpoint, not expired, jti not reused, kid matching),
+and answers with a new access token valid for expires_in seconds (server time); the FHIR URLs then
+accept any token it issued and has not seen expire (plus `token`, if set). server.tokens_issued counts.
 """
+import base64
+import time
 import http.server
 import json
 import os
@@ -21,9 +31,13 @@ import urllib.parse
 
 
 class FakeBulkServer:
-    def __init__(self, directory, token="secret", faults=None, port=0):
+    def __init__(self, directory, token="secret", faults=None, port=0, smart=None):
         self.directory = directory
         self.token = token
+        self.smart = smart
+        self.issued = {}  # access token -> expiry (time.time())
+        self.tokens_issued = 0
+        self.jtis = set()
         self.faults = dict(faults or {})
         self.log = []
         self.exports = 0
@@ -48,6 +62,73 @@ class FakeBulkServer:
                 self.faults[fault] -= 1
                 return True
             return False
+
+    def authorized(self, header):
+        if header is None or not header.startswith("Bearer "):
+            return False
+        token = header[len("Bearer "):]
+        if self.token is not None and token == self.token:
+            return True
+        with self.lock:
+            return self.issued.get(token, 0) > time.time()
+
+    def check_assertion(self, form):
+        """The reason a token request is refused, or None."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+
+        def field(name):
+            return form.get(name, [""])[0]
+
+        if field("grant_type") != "client_credentials":
+            return "unsupported_grant_type"
+        if field("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return "invalid_request: client_assertion_type"
+        if field("scope") != "system/*.read":
+            return "invalid_scope"
+        parts = field("client_assertion").split(".")
+        if len(parts) != 3:
+            return "invalid_client: not a JWT"
+
+        def decode(part):
+            return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+        try:
+            header, claims, signature = json.loads(decode(parts[0])), json.loads(decode(parts[1])), decode(parts[2])
+        except ValueError:
+            return "invalid_client: not a JWT"
+        if header.get("kid") != self.smart["kid"] or header.get("typ") != "JWT":
+            return "invalid_client: unknown kid"
+        key = serialization.load_pem_public_key(self.smart["public_key_pem"].encode())
+        signed = (parts[0] + "." + parts[1]).encode()
+        try:
+            if header.get("alg") == "RS384":
+                key.verify(signature, signed, padding.PKCS1v15(), hashes.SHA384())
+            elif header.get("alg") == "ES384" and len(signature) == 96:
+                der = utils.encode_dss_signature(int.from_bytes(signature[:48], "big"),
+                                                 int.from_bytes(signature[48:], "big"))
+                key.verify(der, signed, ec.ECDSA(hashes.SHA384()))
+            else:
+                return "invalid_client: unsupported alg"
+        except (InvalidSignature, TypeError, AttributeError):
+            return "invalid_client: bad signature"
+        if claims.get("iss") != self.smart["client_id"] or claims.get("sub") != self.smart["client_id"]:
+            return "invalid_client: iss/sub"
+        if claims.get("aud") != self.token_url:
+            return "invalid_client: aud"
+        exp = claims.get("exp")
+        if not isinstance(exp, int) or exp <= time.time() or exp > time.time() + 300 + 5:
+            return "invalid_client: exp"
+        with self.lock:
+            if not claims.get("jti") or claims["jti"] in self.jtis:
+                return "invalid_client: jti reused"
+            self.jtis.add(claims["jti"])
+        return None
+
+    @property
+    def token_url(self):
+        return "http://127.0.0.1:%d/auth/token" % self.port
 
     def files(self):
         return sorted(name for name in os.listdir(self.directory)
@@ -75,11 +156,42 @@ class FakeBulkServer:
                                    "issue": [{"severity": "error", "code": "processing", "diagnostics": text}]})
                 self.send(status, body.encode(), {"Content-Type": "application/fhir+json"})
 
+            def do_POST(self):
+                url = urllib.parse.urlsplit(self.path)
+                with server.lock:
+                    server.log.append(("POST", url.path, url.query))
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length).decode()
+                if url.path != "/auth/token" or server.smart is None:
+                    return self.outcome(404, "no such URL")
+                if self.headers.get("Content-Type") != "application/x-www-form-urlencoded":
+                    return self.send(400, b'{"error":"invalid_request"}', {"Content-Type": "application/json"})
+                refused = server.check_assertion(urllib.parse.parse_qs(body))
+                if refused:
+                    error, _, description = refused.partition(": ")
+                    answer = {"error": error, "error_description": description or error}
+                    return self.send(400 if error != "invalid_client" else 401, json.dumps(answer).encode(),
+                                     {"Content-Type": "application/json"})
+                token = base64.urlsafe_b64encode(os.urandom(24)).decode()
+                expires_in = server.smart.get("expires_in", 300)
+                with server.lock:
+                    server.issued[token] = time.time() + expires_in
+                    server.tokens_issued += 1
+                answer = {"access_token": token, "token_type": "bearer", "expires_in": expires_in,
+                          "scope": "system/*.read"}
+                return self.send(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
+
             def do_GET(self):
                 url = urllib.parse.urlsplit(self.path)
                 with server.lock:
                     server.log.append(("GET", url.path, url.query))
-                if self.headers.get("Authorization") != "Bearer " + server.token:
+                if url.path == "/fhir/.well-known/smart-configuration" and server.smart is not None:
+                    config = {"token_endpoint": server.token_url, "grant_types_supported": ["client_credentials"],
+                              "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                              "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
+                              "scopes_supported": ["system/*.read"]}
+                    return self.send(200, json.dumps(config).encode(), {"Content-Type": "application/json"})
+                if not server.authorized(self.headers.get("Authorization")):
                     return self.outcome(401, "no or wrong bearer token")
                 if url.path == "/fhir/$export":
                     if self.headers.get("Prefer") != "respond-async":
@@ -94,6 +206,11 @@ class FakeBulkServer:
                     return self.send(202, b"", {"Content-Location": "%s/status/%d" % (server.base, export)})
                 if url.path.startswith("/fhir/status/"):
                     export = int(url.path.rsplit("/", 1)[1])
+                    if server.take("revoke_tokens"):
+                        # Every issued token expires now (as if its time ran out).
+                        with server.lock:
+                            server.issued.clear()
+                        return self.outcome(401, "the access token has expired")
                     if server.take("status_202"):
                         return self.send(202, b"", {"Retry-After": "0", "X-Progress": "working"})
                     if server.take("status_500"):

@@ -119,5 +119,116 @@ class FhirServerTest(unittest.TestCase):
         self.assertIn("kick-off: HTTP 401: no or wrong bearer token", result.stderr)
 
 
+def private_key_pem(kind):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key = rsa.generate_private_key(65537, 2048) if kind == "RSA" else ec.generate_private_key(ec.SECP384R1())
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+class SmartBackendServicesTest(unittest.TestCase):
+    """--smart-client-id/--smart-key-file/--smart-key-id: a JWT client assertion, checked by the fake
+    server's token endpoint (signature, iss/sub, aud, exp, jti, kid)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.temp = tempfile.TemporaryDirectory(prefix="regenpath-smart-test-")
+        cls.reference = os.path.join(cls.temp.name, "reference")
+        subprocess.run([BINARY, "screen", "--now", NOW, "--output", cls.reference, BULK], check=True,
+                       capture_output=True)
+        cls.keys = {}
+        for kind in ("RSA", "EC"):
+            private, public = private_key_pem(kind)
+            path = os.path.join(cls.temp.name, kind + ".pem")
+            with open(path, "w") as handle:
+                handle.write(private)
+            cls.keys[kind] = (path, public)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.temp.cleanup()
+
+    def serve(self, kind, faults=None, expires_in=300):
+        smart = {"client_id": "regenpath-screen", "kid": "key-1", "public_key_pem": self.keys[kind][1],
+                 "expires_in": expires_in}
+        return FakeBulkServer(BULK, token=None, faults=faults, smart=smart).start()
+
+    def screen(self, server, name, key, *extra):
+        output = os.path.join(self.temp.name, name)
+        result = subprocess.run([BINARY, "screen", "--now", NOW, "--fhir-server", server.base,
+                                 "--smart-client-id", "regenpath-screen", "--smart-key-file", key,
+                                 "--smart-key-id", "key-1", "--output", output, *extra],
+                                capture_output=True, text=True, timeout=120)
+        return output, result
+
+    def assert_same_as_reference(self, output):
+        for name in SAME_FILES:
+            self.assertEqual(read(os.path.join(self.reference, name)), read(os.path.join(output, name)), name)
+
+    def test_rs384_with_discovery_reuses_one_token(self):
+        server = self.serve("RSA")
+        try:
+            output, result = self.screen(server, "rs384", self.keys["RSA"][0])
+        finally:
+            server.stop()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assert_same_as_reference(output)
+        self.assertEqual(server.tokens_issued, 1)  # one token for the kick-off, polls and 6 downloads
+        self.assertIn(("GET", "/fhir/.well-known/smart-configuration", ""), server.log)
+        self.assertIn("SMART: 1 access tokens, 0 after a 401", result.stderr)
+
+    def test_es384_expired_token_is_refreshed_on_401(self):
+        server = self.serve("EC", faults={"revoke_tokens": 1})
+        try:
+            output, result = self.screen(server, "es384", self.keys["EC"][0], "--smart-token-endpoint",
+                                         server.token_url)
+        finally:
+            server.stop()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assert_same_as_reference(output)
+        self.assertEqual(server.tokens_issued, 2)
+        self.assertNotIn(("GET", "/fhir/.well-known/smart-configuration", ""), server.log)
+        self.assertIn("SMART: 2 access tokens, 1 after a 401", result.stderr)
+
+    def test_a_key_the_server_does_not_know_is_refused(self):
+        other, _ = private_key_pem("RSA")
+        path = os.path.join(self.temp.name, "other.pem")
+        with open(path, "w") as handle:
+            handle.write(other)
+        server = self.serve("RSA")
+        try:
+            output, result = self.screen(server, "badkey", path)
+        finally:
+            server.stop()
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn("SMART token request: HTTP 401: invalid_client (bad signature)", result.stderr)
+        self.assertEqual([e for e in server.log if e[1] == "/fhir/$export"], [])
+        self.assertNotIn("PRIVATE", result.stderr)
+        self.assertFalse(os.path.exists(os.path.join(output, "patients.ndjson")))
+
+    def test_not_a_key_and_missing_options_fail_before_any_request(self):
+        path = os.path.join(self.temp.name, "not-a-key.pem")
+        with open(path, "w") as handle:
+            handle.write("hello\n")
+        server = self.serve("RSA")
+        try:
+            _, result = self.screen(server, "notakey", path)
+            incomplete = subprocess.run([BINARY, "screen", "--fhir-server", server.base, "--smart-client-id", "x",
+                                         "--output", os.path.join(self.temp.name, "incomplete")],
+                                        capture_output=True, text=True, timeout=60)
+        finally:
+            server.stop()
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn("not-a-key.pem: the SMART key is not a PEM private key", result.stderr)
+        self.assertEqual(incomplete.returncode, 2, incomplete.stderr)
+        self.assertIn("--smart-key-file", incomplete.stderr)
+        self.assertEqual(server.log, [])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
