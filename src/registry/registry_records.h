@@ -124,6 +124,32 @@ struct Cohort {
   std::vector<AdverseEventRecord> adverse_events;
 };
 
+// The stored report facts of one episode (episode_facts.h gives their
+// meaning and the format of `numbers`).
+struct FactsRow {
+  std::string episode_key;
+  std::string patient;
+  std::string option_id;
+  bool synthetic = false;
+  std::string condition;
+  std::string kb_version;
+  std::string feedback;
+  std::string prp_leukocytes;
+  std::string image_guidance;
+  std::string first_procedure;
+  std::string numbers;
+};
+
+// Every patient a batch writes a row of (sorted, without duplicates).
+std::vector<std::string> TouchedPatients(const WriteBatch& batch);
+
+// A patient whose report facts are out of date, and how many writes made
+// them so (a refresh clears the mark only if no write came in between).
+struct StalePatient {
+  std::string patient;
+  int64_t version = 0;
+};
+
 }  // namespace regenpath::registry
 
 #endif  // REGENPATH_REGISTRY_REGISTRY_RECORDS_H_

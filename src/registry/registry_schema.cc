@@ -75,6 +75,28 @@ CREATE TABLE audit (
   outcome TEXT NOT NULL
 )
 )sql"},
+    {2, "report facts: one row per episode, refreshed after the writes that touch its patient", R"sql(
+CREATE TABLE episode_facts (
+  episode_key TEXT PRIMARY KEY,
+  patient TEXT NOT NULL,
+  option_id TEXT NOT NULL,
+  synthetic INTEGER NOT NULL,
+  condition TEXT NOT NULL,
+  kb_version TEXT NOT NULL,
+  feedback TEXT NOT NULL,
+  prp_leukocytes TEXT NOT NULL,
+  image_guidance TEXT NOT NULL,
+  first_procedure TEXT NOT NULL,
+  numbers TEXT NOT NULL
+);
+CREATE INDEX episode_facts_by_option ON episode_facts(option_id);
+CREATE INDEX episode_facts_by_patient ON episode_facts(patient);
+CREATE TABLE stale_patients (
+  patient TEXT PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+INSERT INTO stale_patients(patient, version) SELECT pseudonym, 1 FROM patients
+)sql"},
 };
 
 }  // namespace
