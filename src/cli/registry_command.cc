@@ -13,6 +13,7 @@
 #include "registry/civil_day.h"
 #include "registry/cohort_export.h"
 #include "registry/cohort_report.h"
+#include "registry/csv_import.h"
 #include "registry/demo_cohort.h"
 #include "registry/fhir_import.h"
 #include "registry/followup_worklist.h"
@@ -185,6 +186,42 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
       if (!ReadAll(file, content)) {
         err << fmt::format("{}: cannot read the file\n", file);
         exit_code = kExitInvalidInput;
+        continue;
+      }
+      if (file.ends_with(".csv")) {
+        // The registry's CSV (docs/registry.md, "CSV import"): rows become
+        // FHIR resources, imported as NDJSON; every issue names file:line:column.
+        auto conversion = registry::ConvertCsv(content);
+        if (!conversion) {
+          err << fmt::format("{}:{}\n", file, conversion.error().message());
+          exit_code = kExitInvalidInput;
+          continue;
+        }
+        for (const registry::CsvIssue& issue : conversion->issues) {
+          err << (issue.column > 0 ? fmt::format("{}:{}:{}: {}\n", file, issue.line, issue.column, issue.message)
+                                   : fmt::format("{}:{}: {}\n", file, issue.line, issue.message));
+        }
+        int accepted = 0, created = 0, updated = 0, rejected = static_cast<int>(conversion->issues.size());
+        if (!conversion->ndjson.empty()) {
+          auto result = importer.Import(conversion->ndjson, registry::InputFormat::kNdjson, file, context);
+          if (!result) {
+            err << result.error().message() << "\n";
+            int code = ExitFor(result.error());
+            if (code == kExitUsage) code = kExitInvalidInput;
+            if (code > exit_code || exit_code == kExitOk) exit_code = code;
+            continue;
+          }
+          for (const registry::ImportIssue& issue : result->issues) {
+            err << fmt::format("{}:{}: {}\n", file, registry::CsvLocation(*conversion, issue), issue.message);
+          }
+          accepted = result->accepted();
+          created = result->summary.created;
+          updated = result->summary.updated;
+          rejected += result->rejected();
+        }
+        if (rejected > 0 && exit_code == kExitOk) exit_code = kExitInvalidInput;
+        out << fmt::format("{}: {} rows: {} accepted ({} created, {} updated), {} rejected\n", file, conversion->rows,
+                           accepted, created, updated, rejected);
         continue;
       }
       bool ndjson = file.ends_with(".ndjson") || file.ends_with(".jsonl");

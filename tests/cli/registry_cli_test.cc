@@ -65,6 +65,31 @@ class RegistryCliTest : public ::testing::Test {
   fs::path dir_;
 };
 
+TEST_F(RegistryCliTest, CsvImportNamesFileLineAndColumnOfEveryBadRow) {
+  ASSERT_EQ(Registry({"migrate"}).exit_code, 0);
+  CliRun good = Registry({"import", Data("csv/good.csv")});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("good.csv: 7 rows: 7 accepted (9 created, 0 updated), 0 rejected"), std::string::npos)
+      << good.out;
+  CliRun bad = Registry({"import", Data("csv/bad.csv")});
+  EXPECT_EQ(bad.exit_code, 3) << bad.err;
+  const std::string file = Data("csv/bad.csv");
+  for (const std::string& expected :
+       {file + ":3:7: 'seven' is not a number", file + ":4:7: score 12 is out of range for nrs",
+        file + ":6:5: 'no-such-option' is not an option of the knowledge base",
+        file + ":10:6: 'instrument' does not apply to a procedure row", file + ":13:8: 7 fields, the header has 9"}) {
+    EXPECT_NE(bad.err.find(expected), std::string::npos) << expected << "\n" << bad.err;
+  }
+  EXPECT_NE(bad.out.find("12 rows: 1 accepted"), std::string::npos) << bad.out;
+  CliRun header = Registry({"import", Data("csv/bad-header.csv")});
+  EXPECT_EQ(header.exit_code, 3);
+  EXPECT_NE(header.err.find(Data("csv/bad-header.csv") + ":1:5: unknown column 'score'"), std::string::npos) << header.err;
+  // The CSV's scores are in the report.
+  CliRun report = Registry({"report", "--option", "prp-knee", "--format", "json"});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("\"episodes\":3"), std::string::npos) << report.out.substr(0, 400);
+}
+
 TEST_F(RegistryCliTest, ImportReportsEachRejectionWithFileAndLocationAndExits3) {
   ASSERT_EQ(Registry({"migrate"}).exit_code, 0);
   CliRun first = Registry({"import", Data("batch.json")});
