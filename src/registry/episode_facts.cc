@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
+#include <bit>
+#include <cstring>
 #include <unordered_map>
 
 #include "registry/civil_day.h"
@@ -12,7 +13,7 @@ namespace regenpath::registry {
 
 namespace {
 
-constexpr std::string_view kFactsFormat = "facts-v1";
+constexpr std::string_view kFactsFormat = "facts-v2";
 
 std::string ScoreKey(const std::string& patient, const std::string& instrument) {
   std::string key;
@@ -32,73 +33,96 @@ const InstrumentScoring* LossInstrument(const knowledge::Option& option, const I
   return nullptr;
 }
 
-// Writers and readers of the numbers line.
-void PutInt(std::string& out, std::optional<int> value) {
-  out += value ? fmt::format("{} ", *value) : std::string("- ");
-}
-void PutScore(std::string& out, const std::optional<DayScore>& score) {
-  if (score) {
-    out += fmt::format("{} {} ", score->day, score->value);
-  } else {
-    out += "- ";
+// The binary record: fixed-width little-endian fields; an optional value is
+// a flag byte then the value; strings are a byte length then the bytes.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void Byte(uint8_t value) { out_.push_back(static_cast<char>(value)); }
+  void Int(int32_t value) { Raw(&value, sizeof value); }
+  void Double(double value) { Raw(&value, sizeof value); }
+  void OptionalInt(const std::optional<int>& value) {
+    Byte(value ? 1 : 0);
+    if (value) Int(*value);
   }
-}
+  void OptionalScore(const std::optional<DayScore>& score) {
+    Byte(score ? 1 : 0);
+    if (score) {
+      Int(score->day);
+      Double(score->value);
+    }
+  }
+  void Text(std::string_view text) {
+    Byte(static_cast<uint8_t>(std::min<size_t>(text.size(), 255)));
+    out_.append(text.substr(0, 255));
+  }
+
+ private:
+  void Raw(const void* data, size_t size) {
+    // The registry runs on little-endian machines (x86-64, arm64); the
+    // format is defined as little-endian.
+    static_assert(std::endian::native == std::endian::little);
+    out_.append(static_cast<const char*>(data), size);
+  }
+  std::string& out_;
+};
 
 class Reader {
  public:
-  explicit Reader(std::string_view text) : text_(text) {}
-  bool ok() const { return ok_; }
-  std::string_view Token() {
-    while (at_ < text_.size() && text_[at_] == ' ') ++at_;
-    size_t start = at_;
-    while (at_ < text_.size() && text_[at_] != ' ') ++at_;
-    if (start == at_) ok_ = false;
-    return text_.substr(start, at_ - start);
+  explicit Reader(std::string_view data) : data_(data) {}
+  bool ok() const { return ok_ && at_ == data_.size(); }
+  bool good() const { return ok_; }
+  uint8_t Byte() {
+    if (!Need(1)) return 0;
+    return static_cast<uint8_t>(data_[at_++]);
   }
-  int Int() {
-    std::string_view token = Token();
-    int value = 0;
-    auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), value);
-    if (error != std::errc() || end != token.data() + token.size()) ok_ = false;
+  int32_t Int() {
+    int32_t value = 0;
+    Raw(&value, sizeof value);
     return value;
   }
   double Double() {
-    std::string_view token = Token();
     double value = 0;
-    auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), value);
-    if (error != std::errc() || end != token.data() + token.size()) ok_ = false;
+    Raw(&value, sizeof value);
     return value;
   }
   std::optional<int> OptionalInt() {
-    if (Peek() == "-") {
-      Token();
-      return std::nullopt;
-    }
+    if (Byte() == 0) return std::nullopt;
     return Int();
   }
   std::optional<DayScore> OptionalScore() {
-    if (Peek() == "-") {
-      Token();
-      return std::nullopt;
-    }
+    if (Byte() == 0) return std::nullopt;
     int day = Int();
     double value = Double();
     return DayScore{day, value};
   }
+  std::string Text() {
+    size_t size = Byte();
+    if (!Need(size)) return "";
+    std::string text(data_.substr(at_, size));
+    at_ += size;
+    return text;
+  }
 
  private:
-  std::string_view Peek() {
-    size_t saved = at_;
-    bool saved_ok = ok_;
-    std::string_view token = Token();
-    at_ = saved;
-    ok_ = saved_ok;
-    return token;
+  bool Need(size_t size) {
+    if (!ok_ || at_ + size > data_.size()) {
+      ok_ = false;
+      return false;
+    }
+    return true;
   }
-  std::string_view text_;
+  void Raw(void* value, size_t size) {
+    if (!Need(size)) return;
+    std::memcpy(value, data_.data() + at_, size);
+    at_ += size;
+  }
+  std::string_view data_;
   size_t at_ = 0;
   bool ok_ = true;
 };
+
+constexpr char kGroupSeparator = '\x1f';
 
 }  // namespace
 
@@ -236,31 +260,40 @@ std::vector<EpisodeFacts> ComputeEpisodeFacts(const Cohort& cohort, const Instru
 }
 
 FactsRow ToRow(const EpisodeFacts& facts) {
-  FactsRow row{facts.episode_key, facts.patient,        facts.option_id,      facts.synthetic,
-               facts.condition,   facts.kb_version,     facts.feedback,       facts.prp_leukocytes,
-               facts.image_guidance, facts.first_procedure, {}};
-  std::string& out = row.numbers;
-  out.reserve(64 + 48 * facts.instruments.size() * 6);
-  PutInt(out, facts.start_day);
-  PutInt(out, facts.repeat_day);
-  PutInt(out, facts.surgery_day);
-  PutInt(out, facts.last_contact_day);
-  PutInt(out, facts.ended_day);
-  out += fmt::format("{} {} {} {} ", facts.loss_subject ? 1 : 0, facts.loss_days, facts.loss_event ? 1 : 0,
-                     facts.adverse_events.size());
+  FactsRow row;
+  row.option_id = facts.option_id;
+  row.episode_key = facts.episode_key;
+  row.patient = facts.patient;
+  row.synthetic = facts.synthetic;
+  for (const std::string* value : {&facts.condition, &facts.kb_version, &facts.feedback, &facts.prp_leukocytes,
+                                   &facts.image_guidance, &facts.first_procedure}) {
+    if (value != &facts.condition) row.groups.push_back(kGroupSeparator);
+    // A separator inside a value (never in knowledge-base ids or FHIR codes)
+    // becomes a space rather than shifting the columns.
+    for (char c : *value) row.groups.push_back(c == kGroupSeparator ? ' ' : c);
+  }
+  Writer out(row.data);
+  out.OptionalInt(facts.start_day);
+  out.OptionalInt(facts.repeat_day);
+  out.OptionalInt(facts.surgery_day);
+  out.OptionalInt(facts.last_contact_day);
+  out.OptionalInt(facts.ended_day);
+  out.Byte(facts.loss_subject ? 1 : 0);
+  out.Int(facts.loss_days);
+  out.Byte(facts.loss_event ? 1 : 0);
+  out.Int(static_cast<int32_t>(facts.adverse_events.size()));
   for (const AdverseEventFacts& event : facts.adverse_events) {
-    out += fmt::format("{} {} ", static_cast<int>(event.category), event.serious ? 1 : 0);
+    out.Byte(static_cast<uint8_t>(event.category));
+    out.Byte(event.serious ? 1 : 0);
   }
-  out += fmt::format("{} ", facts.instruments.size());
+  out.Byte(static_cast<uint8_t>(facts.instruments.size()));
   for (const InstrumentFacts& instrument : facts.instruments) {
-    out += instrument.instrument;
-    out += ' ';
-    PutScore(out, instrument.baseline);
-    PutInt(out, instrument.last_score_day);
-    out += fmt::format("{} ", instrument.timepoints.size());
-    for (const std::optional<DayScore>& score : instrument.timepoints) PutScore(out, score);
+    out.Text(instrument.instrument);
+    out.OptionalScore(instrument.baseline);
+    out.OptionalInt(instrument.last_score_day);
+    out.Byte(static_cast<uint8_t>(instrument.timepoints.size()));
+    for (const std::optional<DayScore>& score : instrument.timepoints) out.OptionalScore(score);
   }
-  if (!out.empty()) out.pop_back();
   return row;
 }
 
@@ -270,36 +303,49 @@ Result<EpisodeFacts> FromRow(FactsRow row) {
   facts.patient = std::move(row.patient);
   facts.option_id = std::move(row.option_id);
   facts.synthetic = row.synthetic;
-  facts.condition = std::move(row.condition);
-  facts.kb_version = std::move(row.kb_version);
-  facts.feedback = std::move(row.feedback);
-  facts.prp_leukocytes = std::move(row.prp_leukocytes);
-  facts.image_guidance = std::move(row.image_guidance);
-  facts.first_procedure = std::move(row.first_procedure);
-  Reader in(row.numbers);
+  std::string* values[] = {&facts.condition, &facts.kb_version, &facts.feedback, &facts.prp_leukocytes,
+                           &facts.image_guidance, &facts.first_procedure};
+  size_t start = 0;
+  for (size_t index = 0; index < std::size(values); ++index) {
+    size_t end = row.groups.find(kGroupSeparator, start);
+    bool last = index + 1 == std::size(values);
+    if ((end == std::string::npos) != last) {
+      return Fail(Internal(fmt::format("registry: the stored groups of episode {} are malformed", facts.episode_key)));
+    }
+    if (end == std::string::npos) end = row.groups.size();
+    values[index]->assign(row.groups, start, end - start);
+    start = end + 1;
+  }
+  Reader in(row.data);
   facts.start_day = in.OptionalInt();
   facts.repeat_day = in.OptionalInt();
   facts.surgery_day = in.OptionalInt();
   facts.last_contact_day = in.OptionalInt();
   facts.ended_day = in.OptionalInt();
-  facts.loss_subject = in.Int() != 0;
+  facts.loss_subject = in.Byte() != 0;
   facts.loss_days = in.Int();
-  facts.loss_event = in.Int() != 0;
+  facts.loss_event = in.Byte() != 0;
   int events = in.Int();
-  for (int index = 0; in.ok() && index < events; ++index) {
-    int category = in.Int();
-    bool serious = in.Int() != 0;
-    if (category < 0 || category > static_cast<int>(AdverseEventCategory::kOther)) category = 5;
+  if (events < 0 || events > 100000) {
+    return Fail(Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key)));
+  }
+  facts.adverse_events.reserve(in.good() ? events : 0);
+  for (int index = 0; in.good() && index < events; ++index) {
+    int category = in.Byte();
+    bool serious = in.Byte() != 0;
+    if (category > static_cast<int>(AdverseEventCategory::kOther)) category = static_cast<int>(AdverseEventCategory::kOther);
     facts.adverse_events.push_back(AdverseEventFacts{static_cast<AdverseEventCategory>(category), serious});
   }
-  int instruments = in.Int();
-  for (int index = 0; in.ok() && index < instruments; ++index) {
+  int instruments = in.Byte();
+  facts.instruments.reserve(instruments);
+  for (int index = 0; in.good() && index < instruments; ++index) {
     InstrumentFacts instrument;
-    instrument.instrument = std::string(in.Token());
+    instrument.instrument = in.Text();
     instrument.baseline = in.OptionalScore();
     instrument.last_score_day = in.OptionalInt();
-    int points = in.Int();
-    for (int point = 0; in.ok() && point < points; ++point) instrument.timepoints.push_back(in.OptionalScore());
+    int points = in.Byte();
+    instrument.timepoints.reserve(points);
+    for (int point = 0; in.good() && point < points; ++point) instrument.timepoints.push_back(in.OptionalScore());
     facts.instruments.push_back(std::move(instrument));
   }
   if (!in.ok()) return Fail(Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key)));

@@ -73,10 +73,12 @@ struct EpisodeFacts {
 // the episodes' patients), ordered by episode key.
 std::vector<EpisodeFacts> ComputeEpisodeFacts(const Cohort& cohort, const InstrumentCatalog& catalog);
 
-// The stored form (FactsRow, registry_records.h): the group strings in their
-// own columns, everything else in `numbers`, space-separated numbers and ids.
+// The stored form (FactsRow, registry_records.h): the group strings joined by
+// \x1f in `groups`; the days, scores, events and instruments in `data`, a
+// compact little-endian binary record (reading 100,000 of them is the bulk
+// of an all-options report, so it is not text).
 FactsRow ToRow(const EpisodeFacts& facts);
-// kInternal when `row.numbers` is malformed.
+// kInternal when `row.groups` or `row.data` is malformed.
 Result<EpisodeFacts> FromRow(FactsRow row);
 
 // Changes whenever the knowledge base changes anything the facts depend on

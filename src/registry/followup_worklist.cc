@@ -21,36 +21,51 @@ Result<std::vector<DueItem>> FollowUpWorklistFromFacts(const std::vector<Episode
                                                        const InstrumentCatalog& catalog, const std::string& today) {
   std::optional<int> today_day = ParseCivilDay(today);
   if (!today_day) return Fail(InvalidArgument(fmt::format("'{}' is not a date (YYYY-MM-DD)", today)));
-  std::vector<DueItem> items;
+  // Found as numbers, sorted, and only then written out: a cohort of 100,000
+  // episodes has hundreds of thousands of items.
+  struct Found {
+    int window_first;
+    int window_last;
+    const EpisodeFacts* episode;
+    const InstrumentFacts* instrument;
+    double weeks;
+    bool overdue;
+  };
+  std::vector<Found> found;
   for (const EpisodeFacts& episode : facts) {
     const knowledge::Option* option = catalog.kb().FindOption(episode.option_id);
     if (option == nullptr || !option->follow_up || !episode.start_day) continue;
     int start = *episode.start_day;
+    const std::vector<double>& schedule = option->follow_up->schedule_weeks;
     for (const InstrumentFacts& instrument : episode.instruments) {
-      const std::vector<double>& schedule = option->follow_up->schedule_weeks;
       for (size_t point = 0; point < schedule.size(); ++point) {
-        double weeks = schedule[point];
-        TimepointWindow window = WindowOf(start, weeks, catalog.timepoint_window_fraction());
+        TimepointWindow window = WindowOf(start, schedule[point], catalog.timepoint_window_fraction());
         if (window.first > *today_day) break;  // later timepoints are not due yet
         if (episode.ended_day && *episode.ended_day <= window.first) break;
         if (point < instrument.timepoints.size() && instrument.timepoints[point]) continue;
-        std::string status;
-        if (*today_day <= window.last) {
-          status = "due";
-        } else {
-          bool seen_later = instrument.last_score_day && *instrument.last_score_day > window.last;
-          if (seen_later) continue;
-          status = "overdue";
-        }
-        items.push_back(DueItem{episode.patient, episode.episode_key, episode.first_procedure, episode.option_id,
-                                instrument.instrument, weeks, FormatCivilDay(window.first),
-                                FormatCivilDay(window.last), status});
+        bool overdue = *today_day > window.last;
+        if (overdue && instrument.last_score_day && *instrument.last_score_day > window.last) continue;  // seen later
+        found.push_back(Found{window.first, window.last, &episode, &instrument, schedule[point], overdue});
       }
     }
   }
-  std::sort(items.begin(), items.end(), [](const DueItem& a, const DueItem& b) {
-    return std::tie(a.window_end, a.episode_key, a.instrument) < std::tie(b.window_end, b.episode_key, b.instrument);
+  // By window end, then episode, then instrument (as the text would sort:
+  // YYYY-MM-DD sorts as the day number does).
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    if (a.window_last != b.window_last) return a.window_last < b.window_last;
+    if (a.episode != b.episode && a.episode->episode_key != b.episode->episode_key) {
+      return a.episode->episode_key < b.episode->episode_key;
+    }
+    return a.instrument->instrument < b.instrument->instrument;
   });
+  std::vector<DueItem> items;
+  items.reserve(found.size());
+  for (const Found& item : found) {
+    items.push_back(DueItem{item.episode->patient, item.episode->episode_key, item.episode->first_procedure,
+                            item.episode->option_id, item.instrument->instrument, item.weeks,
+                            FormatCivilDay(item.window_first), FormatCivilDay(item.window_last),
+                            item.overdue ? "overdue" : "due"});
+  }
   return items;
 }
 

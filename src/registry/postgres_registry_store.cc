@@ -198,6 +198,18 @@ class Pipeline {
   Status status_;
 };
 
+// `bytes` as a bytea literal in text form (\x and hex digits).
+std::string HexBytea(const std::string& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + 2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
 // The statements the writes use, prepared once per connection under these
 // names: each upsert writes its audit row in the same statement and answers
 // the action ("create" or "update").
@@ -630,11 +642,11 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
       status = impl_->Error("enter pipeline mode");
     } else {
       for (const FactsRow& row : rows) {
+        // bytea in text form: \x and hex digits.
+        std::string data = HexBytea(row.data);
         status = pipeline.Send("rp_insert_facts",
-                               {row.episode_key.c_str(), row.patient.c_str(), row.option_id.c_str(),
-                                row.synthetic ? "1" : "0", row.condition.c_str(), row.kb_version.c_str(),
-                                row.feedback.c_str(), row.prp_leukocytes.c_str(), row.image_guidance.c_str(),
-                                row.first_procedure.c_str(), row.numbers.c_str()},
+                               {row.option_id.c_str(), row.episode_key.c_str(), row.patient.c_str(),
+                                row.synthetic ? "1" : "0", row.groups.c_str(), data.c_str()},
                                nullptr);
         if (!status.ok()) break;
       }
@@ -657,20 +669,24 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
 
 Result<std::vector<FactsRow>> PostgresRegistryStore::LoadFacts(const std::string& option_id) {
   std::lock_guard lock(impl_->mutex);
-  Params params;
-  if (!option_id.empty()) params.push_back(option_id);
-  RP_ASSIGN_OR_RETURN(auto result, impl_->Run(fmt::format("SELECT {} FROM episode_facts{}", sql::kFactsColumns,
-                                                          option_id.empty() ? "" : " WHERE option_id = $1"),
-                                              params, "read the report facts"));
-  std::vector<FactsRow> rows;
-  rows.reserve(result->rows());
-  PGresult* r = result->get();
-  auto text = [r](int row, int column) {
+  // Binary results: the data column arrives as raw bytes, texts as they are,
+  // synthetic as a 4-byte big-endian integer.
+  std::string query = fmt::format("SELECT option_id, episode_key, patient, synthetic, groups, data FROM episode_facts{}",
+                                  option_id.empty() ? "" : " WHERE option_id = $1");
+  const char* values[] = {option_id.c_str()};
+  PgResult result(PQexecParams(impl_->conn, query.c_str(), option_id.empty() ? 0 : 1, nullptr, values, nullptr, nullptr, 1));
+  if (result.get() == nullptr || result.status() != PGRES_TUPLES_OK) return Fail(impl_->Error("read the report facts", result.get()));
+  PGresult* r = result.get();
+  auto bytes = [r](int row, int column) {
     return std::string(PQgetvalue(r, row, column), static_cast<size_t>(PQgetlength(r, row, column)));
   };
-  for (int row = 0; row < result->rows(); ++row) {
-    rows.push_back(FactsRow{text(row, 0), text(row, 1), text(row, 2), text(row, 3) != "0", text(row, 4), text(row, 5),
-                            text(row, 6), text(row, 7), text(row, 8), text(row, 9), text(row, 10)});
+  std::vector<FactsRow> rows;
+  int count = PQntuples(r);
+  rows.reserve(count);
+  for (int row = 0; row < count; ++row) {
+    const auto* flag = reinterpret_cast<const unsigned char*>(PQgetvalue(r, row, 3));
+    bool synthetic = PQgetlength(r, row, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
+    rows.push_back(FactsRow{bytes(row, 0), bytes(row, 1), bytes(row, 2), synthetic, bytes(row, 4), bytes(row, 5)});
   }
   return rows;
 }

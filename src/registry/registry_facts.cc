@@ -1,6 +1,7 @@
 #include "registry/registry_facts.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace regenpath::registry {
 
@@ -35,8 +36,11 @@ Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const I
     RP_ASSIGN_OR_RETURN(EpisodeFacts parsed, FromRow(std::move(row)));
     facts.push_back(std::move(parsed));
   }
-  std::sort(facts.begin(), facts.end(),
-            [](const EpisodeFacts& a, const EpisodeFacts& b) { return a.episode_key < b.episode_key; });
+  // By option, then episode key (the stores usually give this order already).
+  auto before = [](const EpisodeFacts& a, const EpisodeFacts& b) {
+    return std::tie(a.option_id, a.episode_key) < std::tie(b.option_id, b.episode_key);
+  };
+  if (!std::is_sorted(facts.begin(), facts.end(), before)) std::sort(facts.begin(), facts.end(), before);
   return facts;
 }
 

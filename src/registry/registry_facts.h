@@ -23,7 +23,7 @@ namespace regenpath::registry {
 Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk = 500);
 
 // RefreshFacts(), then the facts of `option_id`'s episodes (every option
-// when empty), ordered by episode key.
+// when empty), ordered by option, then episode key.
 Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalog,
                                                    const std::string& option_id);
 

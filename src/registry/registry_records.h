@@ -125,19 +125,14 @@ struct Cohort {
 };
 
 // The stored report facts of one episode (episode_facts.h gives their
-// meaning and the format of `numbers`).
+// meaning and the format of `groups` and `data`).
 struct FactsRow {
+  std::string option_id;
   std::string episode_key;
   std::string patient;
-  std::string option_id;
   bool synthetic = false;
-  std::string condition;
-  std::string kb_version;
-  std::string feedback;
-  std::string prp_leukocytes;
-  std::string image_guidance;
-  std::string first_procedure;
-  std::string numbers;
+  std::string groups;  // the group values and the first procedure, separated by \x1f
+  std::string data;    // everything else, binary (episode_facts.cc)
 };
 
 // Every patient a batch writes a row of (sorted, without duplicates).

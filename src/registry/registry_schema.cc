@@ -77,19 +77,14 @@ CREATE TABLE audit (
 )sql"},
     {2, "report facts: one row per episode, refreshed after the writes that touch its patient", R"sql(
 CREATE TABLE episode_facts (
-  episode_key TEXT PRIMARY KEY,
-  patient TEXT NOT NULL,
   option_id TEXT NOT NULL,
+  episode_key TEXT NOT NULL,
+  patient TEXT NOT NULL,
   synthetic INTEGER NOT NULL,
-  condition TEXT NOT NULL,
-  kb_version TEXT NOT NULL,
-  feedback TEXT NOT NULL,
-  prp_leukocytes TEXT NOT NULL,
-  image_guidance TEXT NOT NULL,
-  first_procedure TEXT NOT NULL,
-  numbers TEXT NOT NULL
-);
-CREATE INDEX episode_facts_by_option ON episode_facts(option_id);
+  groups TEXT NOT NULL,
+  data {BLOB} NOT NULL,
+  PRIMARY KEY (option_id, episode_key)
+){WITHOUT_ROWID};
 CREATE INDEX episode_facts_by_patient ON episode_facts(patient);
 CREATE TABLE stale_patients (
   patient TEXT PRIMARY KEY,
@@ -112,6 +107,9 @@ std::string MigrationSql(const Migration& migration, SqlDialect dialect) {
   };
   bool sqlite = dialect == SqlDialect::kSqlite;
   replace_all("{DOUBLE}", sqlite ? "REAL" : "DOUBLE PRECISION");
+  replace_all("{BLOB}", sqlite ? "BLOB" : "BYTEA");
+  // Facts are read by option, in key order: clustered on the primary key.
+  replace_all("{WITHOUT_ROWID}", sqlite ? " WITHOUT ROWID" : "");
   replace_all("{AUTO_ID}", sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
   return sql;
 }

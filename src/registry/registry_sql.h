@@ -30,9 +30,7 @@ inline constexpr const char* kProcedureColumns =
 inline constexpr const char* kOutcomeColumns = "key, patient, instrument, date, value";
 inline constexpr const char* kAdverseEventColumns =
     "key, patient, episode_key, category, serious, onset, resolved, relatedness";
-inline constexpr const char* kFactsColumns =
-    "episode_key, patient, option_id, synthetic, condition, kb_version, feedback, prp_leukocytes, image_guidance, "
-    "first_procedure, numbers";
+inline constexpr const char* kFactsColumns = "option_id, episode_key, patient, synthetic, groups, data";
 
 // Writes (parameters in the column order above).
 inline constexpr const char* kInsertMeta =
@@ -80,8 +78,7 @@ inline constexpr const char* kMarkAllStale =
     "DO UPDATE SET version = stale_patients.version + 1";
 inline constexpr const char* kStalePatients = "SELECT patient, version FROM stale_patients ORDER BY patient{C} LIMIT ?";
 inline constexpr const char* kInsertFacts =
-    "INSERT INTO episode_facts(episode_key, patient, option_id, synthetic, condition, kb_version, feedback, "
-    "prp_leukocytes, image_guidance, first_procedure, numbers) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO episode_facts(option_id, episode_key, patient, synthetic, groups, data) VALUES (?,?,?,?,?,?)";
 inline constexpr const char* kClearStale = "DELETE FROM stale_patients WHERE patient = ? AND version = ?";
 
 // Reads of LoadPatients(): {IN} is replaced by an IN list of the patients.

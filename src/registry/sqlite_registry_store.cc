@@ -46,6 +46,10 @@ class Statement {
     }
     return *this;
   }
+  Statement& BindBlob(const std::string& bytes) {
+    sqlite3_bind_blob(stmt_, next_++, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
   std::string Text(int column) const {
@@ -53,6 +57,11 @@ class Statement {
     return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text));
   }
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string Blob(int column) const {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    int size = sqlite3_column_bytes(stmt_, column);
+    return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+  }
   double Double(int column) const { return sqlite3_column_double(stmt_, column); }
   std::optional<double> OptionalDouble(int column) const {
     if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
@@ -523,9 +532,8 @@ Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale,
     if (int code = remove.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete facts");
     for (const FactsRow& row : rows) {
       insert.Reset();
-      insert.Bind(row.episode_key).Bind(row.patient).Bind(row.option_id).Bind(int64_t{row.synthetic ? 1 : 0})
-          .Bind(row.condition).Bind(row.kb_version).Bind(row.feedback).Bind(row.prp_leukocytes)
-          .Bind(row.image_guidance).Bind(row.first_procedure).Bind(row.numbers);
+      insert.Bind(row.option_id).Bind(row.episode_key).Bind(row.patient).Bind(int64_t{row.synthetic ? 1 : 0})
+          .Bind(row.groups).BindBlob(row.data);
       if (int code = insert.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write facts");
     }
     for (const StalePatient& patient : stale) {
@@ -546,15 +554,15 @@ Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale,
 Result<std::vector<FactsRow>> SqliteRegistryStore::LoadFacts(const std::string& option_id) {
   std::lock_guard lock(impl_->mutex);
   sqlite3* db = impl_->db;
-  Statement read(db, fmt::format("SELECT {} FROM episode_facts{}", sql::kFactsColumns,
+  // The primary key (option_id, episode_key) clusters the table: no sort.
+  Statement read(db, fmt::format("SELECT {} FROM episode_facts{} ORDER BY option_id, episode_key", sql::kFactsColumns,
                                  option_id.empty() ? "" : " WHERE option_id = ?").c_str());
   if (!read.ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "read the report facts"));
   if (!option_id.empty()) read.Bind(option_id);
   std::vector<FactsRow> rows;
   int code;
   while ((code = read.Step()) == SQLITE_ROW) {
-    rows.push_back(FactsRow{read.Text(0), read.Text(1), read.Text(2), read.Int(3) != 0, read.Text(4), read.Text(5),
-                            read.Text(6), read.Text(7), read.Text(8), read.Text(9), read.Text(10)});
+    rows.push_back(FactsRow{read.Text(0), read.Text(1), read.Text(2), read.Int(3) != 0, read.Text(4), read.Blob(5)});
   }
   if (code != SQLITE_DONE) return Fail(ErrorOf(db, code, "read the report facts"));
   return rows;

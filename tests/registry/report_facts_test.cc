@@ -115,15 +115,22 @@ TEST(EpisodeFactsTest, StoredFormRoundTrips) {
   for (const EpisodeFacts& episode : facts) {
     FactsRow row = ToRow(episode);
     auto back = FromRow(row);
-    ASSERT_TRUE(back.has_value()) << row.numbers;
-    EXPECT_EQ(ToRow(*back).numbers, row.numbers);
+    ASSERT_TRUE(back.has_value()) << back.error().ToString();
+    EXPECT_EQ(ToRow(*back).data, row.data);
+    EXPECT_EQ(ToRow(*back).groups, row.groups);
     parsed.push_back(*back);
   }
   EXPECT_TRUE(SameText(CohortReportJson(*BuildCohortReportFromFacts(parsed, Catalog(), "", GroupBy::kNone, kToday)),
                        CohortReportJson(*BuildCohortReportFromFacts(facts, Catalog(), "", GroupBy::kNone, kToday))));
   FactsRow broken = ToRow(facts[0]);
-  broken.numbers = "12 - - x";
+  broken.data.pop_back();
   EXPECT_FALSE(FromRow(broken).has_value());
+  FactsRow extra = ToRow(facts[0]);
+  extra.data.push_back('\0');
+  EXPECT_FALSE(FromRow(extra).has_value());
+  FactsRow groups = ToRow(facts[0]);
+  groups.groups = "only\x1ftwo";
+  EXPECT_FALSE(FromRow(groups).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ReportFactsTest, ::testing::ValuesIn(testing::StoreFactories()), testing::FactoryName);
