@@ -70,6 +70,9 @@ int Main(int argc, char** argv) {
   assess_command->add_option("--kb", assess.kb_dir, "Load this knowledge-base directory instead of the built-in one");
   assess_command->add_option("--patient", assess.patient,
                              "The Patient id to assess when the record holds several (their other data is left out)");
+  assess_command->add_option("--registry", assess.registry,
+                             "The outcomes registry (SQLite file or PostgreSQL conninfo): show the clinic's own "
+                             "results next to the published evidence");
   assess_command->add_option("FILE", assess.file, "A FHIR R4 Bundle or NDJSON of one patient; - for stdin")->required();
 
   KbOptions kb;
