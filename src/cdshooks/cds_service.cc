@@ -26,6 +26,7 @@ struct CdsHooksService::State {
   std::vector<ServiceDefinition> services;
   std::string discovery;
   AssemblyLimits limits;
+  std::function<void(engine::Assessment&, const DateTime&)> annotate;
 
   const ServiceDefinition* Find(std::string_view id) const {
     for (const ServiceDefinition& service : services) {
@@ -79,6 +80,7 @@ Result<CdsHooksService> CdsHooksService::Create(std::shared_ptr<const engine::En
   state->discovery = DiscoveryJson(state->services);
   state->limits.max_pages_per_query = options.max_pages_per_query;
   state->limits.max_record_bytes = options.max_record_bytes;
+  state->annotate = options.annotate;
   state->engine = std::move(engine);
   state->clock = clock;
   return CdsHooksService(std::move(state));
@@ -128,6 +130,8 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
       return Error(MakeCallError(400, "invalid", "the patient's record does not hold the context's patient", "",
                                  OneLine(assessment.error().message(), 300)));
     }
+
+    if (state_->annotate) state_->annotate(*assessment, now);
 
     CallInfo call{service->id, request->hook_instance, request->patient_id, request->encounter_id};
     std::vector<Card> cards;

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,11 @@ struct CdsHooksServiceOptions {
   int max_pages_per_query = 20;
   // Size of the assembled record; larger makes the call 412.
   size_t max_record_bytes = size_t{64} << 20;
+  // Called with each assessment after the engine ran and before the cards
+  // are built, with the call's "now" (the server adds the clinic's own
+  // evidence from its outcomes registry here). May be empty; must be
+  // thread-safe and must not throw.
+  std::function<void(engine::Assessment& assessment, const DateTime& now)> annotate;
 };
 
 class CdsHooksService {

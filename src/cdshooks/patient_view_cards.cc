@@ -161,6 +161,9 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
                             StatusText(option->status));
       if (!option->status_reason.empty()) detail += ": " + EscapeMarkdown(OneLine(option->status_reason, 400));
       detail += '\n';
+      if (option->clinic_evidence) {
+        detail += fmt::format("  - {}\n", EscapeMarkdown(OneLine(option->clinic_evidence->summary, 400)));
+      }
       for (const engine::FoundContraindication& found : option->contraindications) {
         detail += fmt::format("  - Contraindication ({}): {}", engine::ToString(found.kind),
                               EscapeMarkdown(OneLine(found.display, 200)));

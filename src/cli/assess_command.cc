@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <ostream>
 
 #include "cli/exit_codes.h"
@@ -16,6 +17,9 @@
 #include "report/text_report.h"
 #include "fhir/parser.h"
 #include "fhirpath/output.h"
+#include "registry/instrument_catalog.h"
+#include "registry/open_store.h"
+#include "server/clinic_evidence_source.h"
 
 namespace regenpath::cli {
 
@@ -24,6 +28,26 @@ namespace {
 Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKb(const std::optional<std::string>& directory) {
   if (!directory) return knowledge::KnowledgeBase::Embedded();
   return knowledge::KnowledgeBase::LoadDirectory(*directory);
+}
+
+// The clinic's own evidence from the registry at `database`, after the
+// engine ran (the engine never reads the registry).
+void AddClinicEvidence(const std::string& database, const DateTime& now, engine::Assessment& assessment,
+                       std::ostream& err) {
+  auto warn = [&](const Status& status) {
+    err << "regenpath assess: warning: the clinic's evidence is not shown: " << status.message() << "\n";
+  };
+  if (!registry::IsPostgresDatabase(database) && !std::filesystem::exists(database)) {
+    warn(NotFound(fmt::format("no registry database {}", database)));
+    return;
+  }
+  auto store = registry::OpenRegistryStore(database);
+  if (!store) return warn(store.error());
+  auto catalog = registry::InstrumentCatalog::Embedded();
+  if (!catalog) return warn(catalog.error());
+  server::ClinicEvidenceSource source(store->get(), catalog->get(), 0, 0);
+  Status attached = source.Attach(assessment, now.ToString().substr(0, 10));
+  if (!attached.ok()) warn(attached);
 }
 
 }  // namespace
@@ -66,6 +90,7 @@ int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err
     err << "regenpath assess: " << assessment.error().message() << "\n";
     return kExitInvalidInput;
   }
+  if (options.registry) AddClinicEvidence(*options.registry, *now, *assessment, err);
   if (format == "json") {
     out << report::AssessmentToJson(*assessment);
   } else {

@@ -14,10 +14,15 @@ struct AssessOptions {
   std::optional<std::string> format;  // json | text; default: text on a terminal, json otherwise
   std::optional<std::string> kb_dir;  // default: the built-in knowledge base
   std::optional<std::string> patient;  // the Patient id when the record holds several
+  // The outcomes registry (a SQLite file or a PostgreSQL connection string):
+  // regenerative options it holds enough real episodes of show the clinic's
+  // own result next to the published evidence (docs/registry.md).
+  std::optional<std::string> registry;
 };
 
 // Returns the exit code: 0, 2 (usage), 3 (unreadable or invalid input or
-// knowledge base).
+// knowledge base). A registry that cannot be read is a warning on `err`: the
+// assessment is printed without the clinic's evidence.
 int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err);
 
 struct KbOptions {

@@ -70,6 +70,9 @@ int Main(int argc, char** argv) {
   assess_command->add_option("--kb", assess.kb_dir, "Load this knowledge-base directory instead of the built-in one");
   assess_command->add_option("--patient", assess.patient,
                              "The Patient id to assess when the record holds several (their other data is left out)");
+  assess_command->add_option("--registry", assess.registry,
+                             "The outcomes registry (SQLite file or PostgreSQL conninfo): show the clinic's own "
+                             "results next to the published evidence");
   assess_command->add_option("FILE", assess.file, "A FHIR R4 Bundle or NDJSON of one patient; - for stdin")->required();
 
   KbOptions kb;
@@ -139,8 +142,8 @@ int Main(int argc, char** argv) {
   registry_command->add_option("--site-secret-file", registry.site_secret_file, "Secret (>= 32 bytes) keying the patient pseudonyms");
   registry_command->add_option("--now", registry.now, "\"Today\" (YYYY-MM-DD); default: the system's UTC date");
   registry_command->fallthrough();
-  CLI::App* registry_import = registry_command->add_subcommand("import", "Import FHIR R4 Bundles (batch, transaction) or NDJSON");
-  registry_import->add_option("FILE", registry.files, "Bundle JSON or NDJSON (*.ndjson) files")->required();
+  CLI::App* registry_import = registry_command->add_subcommand("import", "Import FHIR R4 Bundles (batch, transaction), NDJSON or the registry CSV");
+  registry_import->add_option("FILE", registry.files, "Bundle JSON, NDJSON (*.ndjson) or the registry CSV (*.csv) files")->required();
   CLI::App* registry_report = registry_command->add_subcommand("report", "Outcomes per option: change, responders, adverse events, survival");
   registry_report->add_option("--format", registry.format, "text, json or csv");
   registry_report->add_option("--option", registry.option, "One knowledge-base option id (default: every option)");

@@ -13,11 +13,13 @@
 #include "registry/civil_day.h"
 #include "registry/cohort_export.h"
 #include "registry/cohort_report.h"
+#include "registry/csv_import.h"
 #include "registry/demo_cohort.h"
 #include "registry/fhir_import.h"
 #include "registry/followup_worklist.h"
 #include "registry/instrument_catalog.h"
 #include "registry/postgres_registry_store.h"
+#include "registry/registry_facts.h"
 #include "registry/registry_config.h"
 #include "registry/report_format.h"
 #include "registry/sqlite_registry_store.h"
@@ -45,6 +47,16 @@ std::string NowInstant() {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(date.year()),
                      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), time.hours().count(),
                      time.minutes().count(), time.seconds().count());
+}
+
+// Brings the report facts up to date after a write, so the first report
+// after a bulk import does not pay for it. The write is committed either
+// way: a failure here leaves the stale marks, and the next report retries.
+void RefreshAfterWrite(registry::RegistryStore& store, const registry::InstrumentCatalog& catalog, std::ostream& err) {
+  auto refreshed = registry::RefreshFacts(store, catalog);
+  if (!refreshed) {
+    err << "note: the report facts will be refreshed by the next report: " << refreshed.error().message() << "\n";
+  }
 }
 
 int ExitFor(const Status& status) {
@@ -148,6 +160,7 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
       err << "regenpath registry: " << written.error().message() << "\n";
       return kExitEvaluationError;
     }
+    RefreshAfterWrite(store, **catalog, err);
     out << fmt::format("{}: synthetic demo cohort (seed {}): {} episodes, {} procedures, {} scores, {} adverse events "
                        "({} created, {} updated) — SYNTHETIC, not real patients\n",
                        database_name, options.seed, batch->episodes.size(), batch->procedures.size(),
@@ -175,6 +188,42 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
         exit_code = kExitInvalidInput;
         continue;
       }
+      if (file.ends_with(".csv")) {
+        // The registry's CSV (docs/registry.md, "CSV import"): rows become
+        // FHIR resources, imported as NDJSON; every issue names file:line:column.
+        auto conversion = registry::ConvertCsv(content);
+        if (!conversion) {
+          err << fmt::format("{}:{}\n", file, conversion.error().message());
+          exit_code = kExitInvalidInput;
+          continue;
+        }
+        for (const registry::CsvIssue& issue : conversion->issues) {
+          err << (issue.column > 0 ? fmt::format("{}:{}:{}: {}\n", file, issue.line, issue.column, issue.message)
+                                   : fmt::format("{}:{}: {}\n", file, issue.line, issue.message));
+        }
+        int accepted = 0, created = 0, updated = 0, rejected = static_cast<int>(conversion->issues.size());
+        if (!conversion->ndjson.empty()) {
+          auto result = importer.Import(conversion->ndjson, registry::InputFormat::kNdjson, file, context);
+          if (!result) {
+            err << result.error().message() << "\n";
+            int code = ExitFor(result.error());
+            if (code == kExitUsage) code = kExitInvalidInput;
+            if (code > exit_code || exit_code == kExitOk) exit_code = code;
+            continue;
+          }
+          for (const registry::ImportIssue& issue : result->issues) {
+            err << fmt::format("{}:{}: {}\n", file, registry::CsvLocation(*conversion, issue), issue.message);
+          }
+          accepted = result->accepted();
+          created = result->summary.created;
+          updated = result->summary.updated;
+          rejected += result->rejected();
+        }
+        if (rejected > 0 && exit_code == kExitOk) exit_code = kExitInvalidInput;
+        out << fmt::format("{}: {} rows: {} accepted ({} created, {} updated), {} rejected\n", file, conversion->rows,
+                           accepted, created, updated, rejected);
+        continue;
+      }
       bool ndjson = file.ends_with(".ndjson") || file.ends_with(".jsonl");
       auto result = importer.Import(content, ndjson ? registry::InputFormat::kNdjson : registry::InputFormat::kJson, file,
                                     context);
@@ -195,6 +244,7 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
                              ? " — transaction Bundle: nothing stored"
                              : "");
     }
+    RefreshAfterWrite(store, **catalog, err);
     return exit_code;
   }
 
@@ -205,10 +255,24 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
       return kExitUsage;
     }
   }
-  auto cohort = store.LoadCohort(options.action == "report" ? options.option : "");
-  if (!cohort) {
-    err << "regenpath registry: " << cohort.error().message() << "\n";
-    return kExitEvaluationError;
+  // Reports and the worklist read the stored report facts (refreshed first);
+  // the export reads every row.
+  std::optional<registry::Cohort> cohort;
+  std::vector<registry::EpisodeFacts> facts;
+  if (options.action == "report" || options.action == "due") {
+    auto loaded = registry::LoadEpisodeFacts(store, **catalog, options.action == "report" ? options.option : "");
+    if (!loaded) {
+      err << "regenpath registry: " << loaded.error().message() << "\n";
+      return kExitEvaluationError;
+    }
+    facts = std::move(*loaded);
+  } else {
+    auto loaded = store.LoadCohort("");
+    if (!loaded) {
+      err << "regenpath registry: " << loaded.error().message() << "\n";
+      return kExitEvaluationError;
+    }
+    cohort = std::move(*loaded);
   }
   auto synthetic = store.Synthetic();
   if (synthetic && synthetic->value_or(false) && format == "text") {
@@ -223,7 +287,7 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
                          options.group_by);
       return kExitUsage;
     }
-    auto report = registry::BuildCohortReport(*cohort, **catalog, options.option, *group_by, today);
+    auto report = registry::BuildCohortReportFromFacts(facts, **catalog, options.option, *group_by, today);
     if (!report) {
       err << "regenpath registry report: " << report.error().message() << "\n";
       return ExitFor(report.error());
@@ -234,7 +298,7 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
     return kExitOk;
   }
   if (options.action == "due") {
-    auto items = registry::FollowUpWorklist(*cohort, **catalog, today);
+    auto items = registry::FollowUpWorklistFromFacts(facts, **catalog, today);
     if (!items) {
       err << "regenpath registry due: " << items.error().message() << "\n";
       return ExitFor(items.error());

@@ -163,6 +163,26 @@ struct CostInfo {
   bool unverified = false;
 };
 
+// The clinic's own result for an option, from its outcomes registry
+// (docs/registry.md, "The clinic's evidence"): observational data shown next
+// to the published evidence. The engine never fills it; the CLI (`assess
+// --registry`) and the CDS service fill it after the engine ran, from the
+// registry, when it holds at least the knowledge base's
+// registry-min-episodes episodes of the option.
+struct ClinicEvidence {
+  int episodes = 0;        // episodes of the option in the registry
+  std::string instrument;  // the instrument of the responder rate (e.g. nrs)
+  double weeks = 0;        // its timepoint
+  int responders = 0;      // MCID responders ...
+  int assessed = 0;        // ... among the episodes with paired scores
+  double rate = 0;         // responders / assessed, with its Wilson 95 % CI
+  double lower = 0;
+  double upper = 0;
+  int lost_to_follow_up = 0;
+  bool observational = true;  // always: registry data, not a trial
+  std::string summary;        // one line: "this clinic: 42 episodes of ..., nrs MCID responders at 26 weeks 48 % (95 % CI 34–62 %, ...)"
+};
+
 struct Recommendation {
   std::string id;
   std::string condition;
@@ -183,6 +203,7 @@ struct Recommendation {
   std::optional<FollowUpPlan> follow_up;
   std::optional<CostInfo> cost;
   std::optional<OrderCode> order_code;  // for an orderable option (imaging, a block)
+  std::optional<ClinicEvidence> clinic_evidence;  // never set by the engine (see ClinicEvidence)
 };
 
 struct NextStep {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "registry/cohort_report.h"
+#include "registry/registry_facts.h"
 
 namespace regenpath::registry {
 
@@ -20,10 +21,10 @@ Result<ClinicEvidence> ClinicEvidenceFor(RegistryStore& store, const InstrumentC
     weeks = parameter->value.ToDouble();
   }
   evidence.weeks = weeks;
-  RP_ASSIGN_OR_RETURN(Cohort cohort, store.LoadCohort(option_id));
-  evidence.episodes = static_cast<int>(cohort.episodes.size());
-  for (const Episode& episode : cohort.episodes) evidence.synthetic = evidence.synthetic || episode.synthetic;
-  RP_ASSIGN_OR_RETURN(CohortReport report, BuildCohortReport(cohort, catalog, option_id, GroupBy::kNone, today));
+  RP_ASSIGN_OR_RETURN(std::vector<EpisodeFacts> facts, LoadEpisodeFacts(store, catalog, option_id));
+  evidence.episodes = static_cast<int>(facts.size());
+  for (const EpisodeFacts& episode : facts) evidence.synthetic = evidence.synthetic || episode.synthetic;
+  RP_ASSIGN_OR_RETURN(CohortReport report, BuildCohortReportFromFacts(facts, catalog, option_id, GroupBy::kNone, today));
   if (report.options.empty() || report.options[0].groups.empty()) return evidence;
   const GroupReport& group = report.options[0].groups[0];
   for (const InstrumentOutcomes& instrument : group.instruments) {

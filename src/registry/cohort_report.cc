@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "registry/civil_day.h"
+#include "registry/episode_facts.h"
 #include "registry/episode_timeline.h"
 
 namespace regenpath::registry {
@@ -23,109 +24,47 @@ constexpr std::pair<GroupBy, const char*> kGroupNames[] = {
     {GroupBy::kFeedback, "feedback"},
 };
 
-// Index of a cohort: scores by patient and instrument, procedures and
-// adverse events by episode.
-struct CohortIndex {
-  // Hash maps: a report of 100,000 episodes looks these up millions of times.
-  std::unordered_map<std::string, std::vector<DayScore>> scores;  // ScoreKey(patient, instrument)
-  std::unordered_map<std::string, std::vector<const ProcedureRecord*>> procedures;         // episode key
-  std::unordered_map<std::string, std::vector<const AdverseEventRecord*>> adverse_events;  // episode key
-  std::unordered_map<std::string, int> last_contact;                                       // patient -> day
-
-  static std::string ScoreKey(const std::string& patient, const std::string& instrument) {
-    std::string key;
-    key.reserve(patient.size() + instrument.size() + 1);
-    key.append(patient).push_back('\x1f');
-    key.append(instrument);
-    return key;
-  }
-
-  explicit CohortIndex(const Cohort& cohort) {
-    auto contact = [&](const std::string& patient, int day) {
-      auto [it, inserted] = last_contact.emplace(patient, day);
-      if (!inserted) it->second = std::max(it->second, day);
-    };
-    for (const OutcomeRecord& outcome : cohort.outcomes) {
-      std::optional<int> day = ParseCivilDay(outcome.date);
-      if (!day) continue;
-      scores[ScoreKey(outcome.patient, outcome.instrument)].push_back(DayScore{*day, outcome.value});
-      contact(outcome.patient, *day);
-    }
-    for (auto& [key, list] : scores) {
-      std::stable_sort(list.begin(), list.end(), [](const DayScore& a, const DayScore& b) { return a.day < b.day; });
-    }
-    for (const ProcedureRecord& procedure : cohort.procedures) {
-      procedures[procedure.episode_key].push_back(&procedure);
-      if (auto day = ParseCivilDay(procedure.date)) contact(procedure.patient, *day);
-    }
-    for (auto& [key, list] : procedures) {
-      std::stable_sort(list.begin(), list.end(),
-                       [](const ProcedureRecord* a, const ProcedureRecord* b) { return a->date < b->date; });
-    }
-    for (const AdverseEventRecord& event : cohort.adverse_events) {
-      adverse_events[event.episode_key].push_back(&event);
-      if (auto day = ParseCivilDay(event.onset)) contact(event.patient, *day);
-    }
-  }
-
-  const std::vector<DayScore>& ScoresOf(const std::string& patient, const std::string& instrument) const {
-    static const std::vector<DayScore> kNone;
-    auto found = scores.find(ScoreKey(patient, instrument));
-    return found == scores.end() ? kNone : found->second;
-  }
-};
-
-std::string GroupOf(const Episode& episode, const CohortIndex& index, GroupBy group_by) {
-  auto first_procedure = [&]() -> const ProcedureRecord* {
-    auto found = index.procedures.find(episode.key);
-    if (found == index.procedures.end()) return nullptr;
-    for (const ProcedureRecord* procedure : found->second) {
-      if (procedure->kind == "index") return procedure;
-    }
-    return nullptr;
-  };
-  std::string value;
+std::string GroupOf(const EpisodeFacts& facts, GroupBy group_by) {
+  const std::string* value = nullptr;
   switch (group_by) {
     case GroupBy::kNone:
       return "all";
     case GroupBy::kCondition:
-      value = episode.condition;
+      value = &facts.condition;
       break;
     case GroupBy::kKbVersion:
-      value = episode.kb_version;
+      value = &facts.kb_version;
       break;
     case GroupBy::kFeedback:
-      value = episode.feedback;
+      value = &facts.feedback;
       break;
     case GroupBy::kPrpLeukocytes:
-      if (const ProcedureRecord* procedure = first_procedure()) value = procedure->prp_leukocytes;
+      value = &facts.prp_leukocytes;
       break;
     case GroupBy::kImageGuidance:
-      if (const ProcedureRecord* procedure = first_procedure()) value = procedure->image_guidance;
+      value = &facts.image_guidance;
       break;
   }
-  return value.empty() ? "(not recorded)" : value;
+  return value == nullptr || value->empty() ? "(not recorded)" : *value;
 }
 
-// An episode's start day and its patient's scores on one instrument, looked
-// up once for all the timepoints.
+// An episode's start day and its facts on one instrument.
 struct EpisodeScores {
   int start = 0;
-  const std::vector<DayScore>* scores = nullptr;
+  const InstrumentFacts* facts = nullptr;
 };
 
 TimepointOutcome Timepoint(const std::vector<EpisodeScores>& episodes, const InstrumentScoring& instrument,
-                           const InstrumentCatalog& catalog, double weeks, int today) {
+                           const InstrumentCatalog& catalog, size_t point, double weeks, int today) {
   TimepointOutcome out;
   out.weeks = weeks;
   std::vector<double> changes;
   int mcid = 0, immpact30 = 0, immpact50 = 0, ordinal = 0;
   bool ordinal_instrument = instrument.responder_max.has_value();
   for (const EpisodeScores& episode : episodes) {
-    std::optional<int> start = episode.start;
-    const std::vector<DayScore>& scores = *episode.scores;
-    TimepointWindow window = WindowOf(*start, weeks, catalog.timepoint_window_fraction());
-    std::optional<DayScore> score = ScoreIn(scores, window);
+    TimepointWindow window = WindowOf(episode.start, weeks, catalog.timepoint_window_fraction());
+    std::optional<DayScore> score;
+    if (point < episode.facts->timepoints.size()) score = episode.facts->timepoints[point];
     if (!score && window.last >= today) continue;  // not due yet
     if (ordinal_instrument) {
       ++out.due;
@@ -137,7 +76,7 @@ TimepointOutcome Timepoint(const std::vector<EpisodeScores>& episodes, const Ins
       if (score->value <= *instrument.responder_max) ++ordinal;
       continue;
     }
-    std::optional<DayScore> baseline = BaselineOf(scores, *start, catalog.baseline_window_days());
+    const std::optional<DayScore>& baseline = episode.facts->baseline;
     if (!baseline) {
       // No baseline: change cannot be computed; counted, never imputed.
       if (score) {
@@ -171,49 +110,29 @@ TimepointOutcome Timepoint(const std::vector<EpisodeScores>& episodes, const Ins
   return out;
 }
 
-// The end of follow-up of an episode: the patient's last contact, not after today.
-int LastContact(const Episode& episode, const CohortIndex& index, int start, int today) {
-  auto found = index.last_contact.find(episode.patient);
-  int last = found == index.last_contact.end() ? start : found->second;
-  return std::clamp(last, start, today);
-}
-
-std::vector<SurvivalCurve> Survival(const std::vector<const Episode*>& episodes, const CohortIndex& index,
-                                    const InstrumentCatalog& catalog, const knowledge::Option& option, int today) {
+std::vector<SurvivalCurve> Survival(const std::vector<const EpisodeFacts*>& episodes, const InstrumentCatalog& catalog,
+                                    const knowledge::Option& option, int today) {
   std::vector<SurvivalCurve> curves;
-  for (const char* endpoint : {"repeat-procedure", "surgery"}) {
+  for (bool surgery : {false, true}) {
     SurvivalCurve curve;
-    curve.endpoint = endpoint;
+    curve.endpoint = surgery ? "surgery" : "repeat-procedure";
     std::vector<SurvivalSubject> subjects;
-    for (const Episode* episode : episodes) {
-      std::optional<int> start = ParseCivilDay(episode->start_date);
-      if (!start) continue;
-      std::optional<int> event_day;
-      auto found = index.procedures.find(episode->key);
-      if (found != index.procedures.end()) {
-        for (const ProcedureRecord* procedure : found->second) {
-          std::optional<int> day = ParseCivilDay(procedure->date);
-          if (!day || *day <= *start) continue;
-          bool is_event = std::string(endpoint) == "surgery"
-                              ? procedure->kind == "surgery"
-                              : procedure->kind == "index" && procedure->series_number == 1;
-          if (is_event) {
-            event_day = *day;
-            break;
-          }
-        }
-      }
-      int end = event_day ? *event_day : LastContact(*episode, index, *start, today);
-      subjects.push_back(SurvivalSubject{static_cast<double>(end - *start), event_day.has_value()});
+    subjects.reserve(episodes.size());
+    for (const EpisodeFacts* facts : episodes) {
+      if (!facts->start_day) continue;
+      int start = *facts->start_day;
+      std::optional<int> event_day = surgery ? facts->surgery_day : facts->repeat_day;
+      // The end of follow-up: the patient's last contact, not after today.
+      int end = event_day ? *event_day : std::clamp(facts->last_contact_day.value_or(start), start, today);
+      subjects.push_back(SurvivalSubject{static_cast<double>(end - start), event_day.has_value()});
       curve.events += event_day ? 1 : 0;
     }
     curve.subjects = static_cast<int>(subjects.size());
     curve.steps = KaplanMeier(subjects);
     curves.push_back(std::move(curve));
   }
-  // Loss of response: among episodes that reached a responder score on the
-  // option's first instrument with an MCID, the first later score that is no
-  // longer one; censored at the last score.
+  // Loss of response on the option's first instrument with an MCID
+  // (computed per episode in episode_facts.cc).
   const InstrumentScoring* instrument = nullptr;
   if (option.follow_up) {
     for (const std::string& id : option.follow_up->instruments) {
@@ -229,30 +148,10 @@ std::vector<SurvivalCurve> Survival(const std::vector<const Episode*>& episodes,
     curve.endpoint = "loss-of-response";
     curve.instrument = instrument->id;
     std::vector<SurvivalSubject> subjects;
-    for (const Episode* episode : episodes) {
-      std::optional<int> start = ParseCivilDay(episode->start_date);
-      if (!start) continue;
-      const std::vector<DayScore>& scores = index.ScoresOf(episode->patient, instrument->id);
-      std::optional<DayScore> baseline = BaselineOf(scores, *start, catalog.baseline_window_days());
-      if (!baseline) continue;
-      bool responded = false;
-      std::optional<int> lost_day;
-      int last_day = *start;
-      for (const DayScore& score : scores) {
-        if (score.day <= *start) continue;
-        last_day = score.day;
-        bool responder = McidResponder(*instrument, baseline->value, score.value).value_or(false);
-        if (responder) {
-          responded = true;
-        } else if (responded) {
-          lost_day = score.day;
-          break;
-        }
-      }
-      if (!responded) continue;
-      int end = lost_day ? *lost_day : last_day;
-      subjects.push_back(SurvivalSubject{static_cast<double>(end - *start), lost_day.has_value()});
-      curve.events += lost_day ? 1 : 0;
+    for (const EpisodeFacts* facts : episodes) {
+      if (!facts->loss_subject) continue;
+      subjects.push_back(SurvivalSubject{static_cast<double>(facts->loss_days), facts->loss_event});
+      curve.events += facts->loss_event ? 1 : 0;
     }
     curve.subjects = static_cast<int>(subjects.size());
     curve.steps = KaplanMeier(subjects);
@@ -261,13 +160,14 @@ std::vector<SurvivalCurve> Survival(const std::vector<const Episode*>& episodes,
   return curves;
 }
 
-GroupReport Group(const std::string& name, const std::vector<const Episode*>& episodes, const CohortIndex& index,
+GroupReport Group(const std::string& name, const std::vector<const EpisodeFacts*>& episodes,
                   const InstrumentCatalog& catalog, const knowledge::Option& option, int today) {
   GroupReport report;
   report.group = name;
   report.episodes = static_cast<int>(episodes.size());
-  std::set<std::string> patients;
-  for (const Episode* episode : episodes) patients.insert(episode->patient);
+  std::unordered_set<std::string_view> patients;
+  patients.reserve(episodes.size());
+  for (const EpisodeFacts* facts : episodes) patients.insert(facts->patient);
   report.patients = static_cast<int>(patients.size());
   if (option.follow_up) {
     for (const std::string& id : option.follow_up->instruments) {
@@ -280,45 +180,50 @@ GroupReport Group(const std::string& name, const std::vector<const Episode*>& ep
       outcomes.confidence = instrument->confidence;
       std::vector<EpisodeScores> views;
       views.reserve(episodes.size());
-      for (const Episode* episode : episodes) {
-        std::optional<int> start = ParseCivilDay(episode->start_date);
-        if (start) views.push_back(EpisodeScores{*start, &index.ScoresOf(episode->patient, instrument->id)});
+      for (const EpisodeFacts* facts : episodes) {
+        if (!facts->start_day) continue;
+        for (const InstrumentFacts& instrument_facts : facts->instruments) {
+          if (instrument_facts.instrument == id) {
+            views.push_back(EpisodeScores{*facts->start_day, &instrument_facts});
+            break;
+          }
+        }
       }
-      for (double weeks : option.follow_up->schedule_weeks) {
-        outcomes.timepoints.push_back(Timepoint(views, *instrument, catalog, weeks, today));
+      const std::vector<double>& schedule = option.follow_up->schedule_weeks;
+      for (size_t point = 0; point < schedule.size(); ++point) {
+        outcomes.timepoints.push_back(Timepoint(views, *instrument, catalog, point, schedule[point], today));
       }
       report.instruments.push_back(std::move(outcomes));
     }
   }
-  // Adverse events: episodes with at least one event of the category.
-  std::vector<std::string> categories;
-  for (AdverseEventCategory category :
-       {AdverseEventCategory::kInfection, AdverseEventCategory::kBleeding, AdverseEventCategory::kSensoryDisturbance,
-        AdverseEventCategory::kPostInjectionFlare, AdverseEventCategory::kVasovagal, AdverseEventCategory::kOther}) {
-    categories.push_back(AdverseEventCategoryCode(category));
+  // Adverse events: episodes with at least one event of the category
+  // (the six categories, then "serious" and "any").
+  constexpr int kCategories = static_cast<int>(AdverseEventCategory::kOther) + 1;
+  std::vector<AdverseEventRate> rates(kCategories + 2);
+  std::vector<int> with_event(kCategories + 2, 0);
+  for (int index = 0; index < kCategories; ++index) {
+    rates[index].category = AdverseEventCategoryCode(static_cast<AdverseEventCategory>(index));
   }
-  categories.push_back("serious");
-  categories.push_back("any");
-  for (const std::string& category : categories) {
-    AdverseEventRate rate;
-    rate.category = category;
-    int with_event = 0;
-    for (const Episode* episode : episodes) {
-      auto found = index.adverse_events.find(episode->key);
-      if (found == index.adverse_events.end()) continue;
-      int count = 0;
-      for (const AdverseEventRecord* event : found->second) {
-        bool counts = category == "any" || (category == "serious" ? event->serious
-                                                                  : AdverseEventCategoryCode(event->category) == category);
-        count += counts ? 1 : 0;
-      }
-      rate.events += count;
-      with_event += count > 0 ? 1 : 0;
+  rates[kCategories].category = "serious";
+  rates[kCategories + 1].category = "any";
+  for (const EpisodeFacts* facts : episodes) {
+    if (facts->adverse_events.empty()) continue;
+    std::vector<int> counts(kCategories + 2, 0);
+    for (const AdverseEventFacts& event : facts->adverse_events) {
+      ++counts[static_cast<int>(event.category)];
+      if (event.serious) ++counts[kCategories];
+      ++counts[kCategories + 1];
     }
-    rate.episodes = WilsonProportion(with_event, report.episodes);
-    report.adverse_events.push_back(rate);
+    for (int index = 0; index < kCategories + 2; ++index) {
+      rates[index].events += counts[index];
+      with_event[index] += counts[index] > 0 ? 1 : 0;
+    }
   }
-  report.survival = Survival(episodes, index, catalog, option, today);
+  for (int index = 0; index < kCategories + 2; ++index) {
+    rates[index].episodes = WilsonProportion(with_event[index], report.episodes);
+  }
+  report.adverse_events = std::move(rates);
+  report.survival = Survival(episodes, catalog, option, today);
   return report;
 }
 
@@ -340,14 +245,19 @@ std::optional<GroupBy> ParseGroupBy(const std::string& name) {
 
 Result<CohortReport> BuildCohortReport(const Cohort& cohort, const InstrumentCatalog& catalog,
                                        const std::string& option_id, GroupBy group_by, const std::string& today) {
+  return BuildCohortReportFromFacts(ComputeEpisodeFacts(cohort, catalog), catalog, option_id, group_by, today);
+}
+
+Result<CohortReport> BuildCohortReportFromFacts(const std::vector<EpisodeFacts>& facts, const InstrumentCatalog& catalog,
+                                                const std::string& option_id, GroupBy group_by,
+                                                const std::string& today) {
   std::optional<int> today_day = ParseCivilDay(today);
   if (!today_day) return Fail(InvalidArgument(fmt::format("'{}' is not a date (YYYY-MM-DD)", today)));
   if (!option_id.empty() && catalog.kb().FindOption(option_id) == nullptr) {
     return Fail(InvalidArgument(fmt::format("'{}' is not an option of the knowledge base", option_id)));
   }
-  CohortIndex index(cohort);
-  std::map<std::string, std::vector<const Episode*>> by_option;
-  for (const Episode& episode : cohort.episodes) {
+  std::map<std::string, std::vector<const EpisodeFacts*>> by_option;
+  for (const EpisodeFacts& episode : facts) {
     if (option_id.empty() || episode.option_id == option_id) by_option[episode.option_id].push_back(&episode);
   }
   CohortReport report;
@@ -361,11 +271,12 @@ Result<CohortReport> BuildCohortReport(const Cohort& cohort, const InstrumentCat
     option_report.display = option->display;
     option_report.therapy = option->therapy;
     option_report.target = option->target;
-    option_report.synthetic = std::any_of(episodes.begin(), episodes.end(), [](const Episode* e) { return e->synthetic; });
-    std::map<std::string, std::vector<const Episode*>> groups;
-    for (const Episode* episode : episodes) groups[GroupOf(*episode, index, group_by)].push_back(episode);
+    option_report.synthetic =
+        std::any_of(episodes.begin(), episodes.end(), [](const EpisodeFacts* e) { return e->synthetic; });
+    std::map<std::string, std::vector<const EpisodeFacts*>> groups;
+    for (const EpisodeFacts* episode : episodes) groups[GroupOf(*episode, group_by)].push_back(episode);
     for (const auto& [name, members] : groups) {
-      option_report.groups.push_back(Group(name, members, index, catalog, *option, *today_day));
+      option_report.groups.push_back(Group(name, members, catalog, *option, *today_day));
     }
     report.options.push_back(std::move(option_report));
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "registry/episode_facts.h"
 #include "registry/instrument_catalog.h"
 #include "registry/registry_records.h"
 #include "registry/statistics.h"
@@ -89,8 +90,16 @@ struct CohortReport {
 // Reports every option present in `cohort` (or only `option_id` when not
 // empty), as of `today` ("YYYY-MM-DD"). kInvalidArgument for a bad date or
 // an option the knowledge base lacks.
+// Computes the episodes' facts (episode_facts.h) from `cohort`, which must
+// hold every row of the episodes' patients, then reports them.
 Result<CohortReport> BuildCohortReport(const Cohort& cohort, const InstrumentCatalog& catalog,
                                        const std::string& option_id, GroupBy group_by, const std::string& today);
+// The same from stored facts (registry_facts.h): what the CLI, the server and
+// the clinic's evidence use. Facts of options other than `option_id` (when
+// not empty) are ignored.
+Result<CohortReport> BuildCohortReportFromFacts(const std::vector<EpisodeFacts>& facts, const InstrumentCatalog& catalog,
+                                                const std::string& option_id, GroupBy group_by,
+                                                const std::string& today);
 
 }  // namespace regenpath::registry
 

@@ -7,63 +7,65 @@
 
 #include "common/json_string.h"
 #include "registry/civil_day.h"
+#include "registry/episode_facts.h"
 #include "registry/episode_timeline.h"
 
 namespace regenpath::registry {
 
 Result<std::vector<DueItem>> FollowUpWorklist(const Cohort& cohort, const InstrumentCatalog& catalog,
                                               const std::string& today) {
+  return FollowUpWorklistFromFacts(ComputeEpisodeFacts(cohort, catalog), catalog, today);
+}
+
+Result<std::vector<DueItem>> FollowUpWorklistFromFacts(const std::vector<EpisodeFacts>& facts,
+                                                       const InstrumentCatalog& catalog, const std::string& today) {
   std::optional<int> today_day = ParseCivilDay(today);
   if (!today_day) return Fail(InvalidArgument(fmt::format("'{}' is not a date (YYYY-MM-DD)", today)));
-  std::map<std::pair<std::string, std::string>, std::vector<DayScore>> scores;
-  for (const OutcomeRecord& outcome : cohort.outcomes) {
-    if (auto day = ParseCivilDay(outcome.date)) scores[{outcome.patient, outcome.instrument}].push_back({*day, outcome.value});
-  }
-  for (auto& [key, list] : scores) {
-    std::sort(list.begin(), list.end(), [](const DayScore& a, const DayScore& b) { return a.day < b.day; });
-  }
-  std::map<std::string, std::string> first_procedure;
-  std::map<std::string, int> ended;  // episodes ended by surgery: no more follow-up due
-  for (const ProcedureRecord& procedure : cohort.procedures) {
-    if (procedure.kind == "surgery") {
-      if (auto day = ParseCivilDay(procedure.date)) ended[procedure.episode_key] = *day;
-      continue;
-    }
-    auto [it, inserted] = first_procedure.emplace(procedure.episode_key, procedure.key);
-    (void)it;
-    (void)inserted;
-  }
-  static const std::vector<DayScore> kNone;
-  std::vector<DueItem> items;
-  for (const Episode& episode : cohort.episodes) {
+  // Found as numbers, sorted, and only then written out: a cohort of 100,000
+  // episodes has hundreds of thousands of items.
+  struct Found {
+    int window_first;
+    int window_last;
+    const EpisodeFacts* episode;
+    const InstrumentFacts* instrument;
+    double weeks;
+    bool overdue;
+  };
+  std::vector<Found> found;
+  for (const EpisodeFacts& episode : facts) {
     const knowledge::Option* option = catalog.kb().FindOption(episode.option_id);
-    std::optional<int> start = ParseCivilDay(episode.start_date);
-    if (option == nullptr || !option->follow_up || !start) continue;
-    for (const std::string& id : option->follow_up->instruments) {
-      auto found = scores.find({episode.patient, id});
-      const std::vector<DayScore>& list = found == scores.end() ? kNone : found->second;
-      for (double weeks : option->follow_up->schedule_weeks) {
-        TimepointWindow window = WindowOf(*start, weeks, catalog.timepoint_window_fraction());
+    if (option == nullptr || !option->follow_up || !episode.start_day) continue;
+    int start = *episode.start_day;
+    const std::vector<double>& schedule = option->follow_up->schedule_weeks;
+    for (const InstrumentFacts& instrument : episode.instruments) {
+      for (size_t point = 0; point < schedule.size(); ++point) {
+        TimepointWindow window = WindowOf(start, schedule[point], catalog.timepoint_window_fraction());
         if (window.first > *today_day) break;  // later timepoints are not due yet
-        auto end = ended.find(episode.key);
-        if (end != ended.end() && end->second <= window.first) break;
-        if (ScoreIn(list, window)) continue;
-        std::string status;
-        if (*today_day <= window.last) {
-          status = "due";
-        } else {
-          bool seen_later = std::any_of(list.begin(), list.end(), [&](const DayScore& s) { return s.day > window.last; });
-          if (seen_later) continue;
-          status = "overdue";
-        }
-        items.push_back(DueItem{episode.patient, episode.key, first_procedure[episode.key], episode.option_id, id, weeks,
-                                FormatCivilDay(window.first), FormatCivilDay(window.last), status});
+        if (episode.ended_day && *episode.ended_day <= window.first) break;
+        if (point < instrument.timepoints.size() && instrument.timepoints[point]) continue;
+        bool overdue = *today_day > window.last;
+        if (overdue && instrument.last_score_day && *instrument.last_score_day > window.last) continue;  // seen later
+        found.push_back(Found{window.first, window.last, &episode, &instrument, schedule[point], overdue});
       }
     }
   }
-  std::sort(items.begin(), items.end(), [](const DueItem& a, const DueItem& b) {
-    return std::tie(a.window_end, a.episode_key, a.instrument) < std::tie(b.window_end, b.episode_key, b.instrument);
+  // By window end, then episode, then instrument (as the text would sort:
+  // YYYY-MM-DD sorts as the day number does).
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    if (a.window_last != b.window_last) return a.window_last < b.window_last;
+    if (a.episode != b.episode && a.episode->episode_key != b.episode->episode_key) {
+      return a.episode->episode_key < b.episode->episode_key;
+    }
+    return a.instrument->instrument < b.instrument->instrument;
   });
+  std::vector<DueItem> items;
+  items.reserve(found.size());
+  for (const Found& item : found) {
+    items.push_back(DueItem{item.episode->patient, item.episode->episode_key, item.episode->first_procedure,
+                            item.episode->option_id, item.instrument->instrument, item.weeks,
+                            FormatCivilDay(item.window_first), FormatCivilDay(item.window_last),
+                            item.overdue ? "overdue" : "due"});
+  }
   return items;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "registry/episode_facts.h"
 #include "registry/instrument_catalog.h"
 #include "registry/registry_records.h"
 
@@ -30,6 +31,9 @@ struct DueItem {
 // Items sorted by window end, then episode. kInvalidArgument for a bad date.
 Result<std::vector<DueItem>> FollowUpWorklist(const Cohort& cohort, const InstrumentCatalog& catalog,
                                               const std::string& today);
+// The same from stored facts (registry_facts.h).
+Result<std::vector<DueItem>> FollowUpWorklistFromFacts(const std::vector<EpisodeFacts>& facts,
+                                                       const InstrumentCatalog& catalog, const std::string& today);
 
 std::string WorklistJson(const std::vector<DueItem>& items, const std::string& today);
 std::string WorklistText(const std::vector<DueItem>& items, const std::string& today);

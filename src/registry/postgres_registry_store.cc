@@ -5,9 +5,12 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <deque>
+#include <functional>
 #include <mutex>
 
 #include "registry/registry_schema.h"
+#include "registry/registry_sql.h"
 
 namespace regenpath::registry {
 
@@ -45,13 +48,6 @@ std::optional<std::string> Param(const std::optional<double>& value) {
   return fmt::format("{}", *value);
 }
 
-constexpr const char* kEpisodeColumns =
-    "key, patient, option_id, therapy, target, condition, side, start_date, assessment_stage, option_status, "
-    "kb_version, feedback, override_reason, synthetic";
-constexpr const char* kProcedureColumns =
-    "key, episode_key, patient, date, kind, image_guidance, prp_leukocytes, volume_ml, platelet_concentration, "
-    "bmc_nucleated_cells, dextrose_percent, series_number";
-
 Episode ReadEpisode(const PgResult& result, int row) {
   Episode episode;
   episode.key = result.Text(row, 0);
@@ -88,11 +84,181 @@ ProcedureRecord ReadProcedure(const PgResult& result, int row) {
   return procedure;
 }
 
+// Pipeline mode (libpq >= 14): statements are sent without waiting for each
+// answer, and the answers are read in batches, so a write of a million rows
+// costs a few round trips instead of a million. Prepared statements: parsed
+// once per connection.
+class Pipeline {
+ public:
+  // Called with each statement's result, in the order they were sent.
+  using OnResult = std::function<Status(const PGresult* result)>;
+  explicit Pipeline(PGconn* conn) : conn_(conn) { entered_ = PQenterPipelineMode(conn) == 1; }
+  ~Pipeline() {
+    if (entered_) {
+      // Drain whatever is left (after an error) so the connection is usable.
+      while (pending_ > 0 || !synced_) {
+        if (!ReadOne(nullptr)) break;
+      }
+      PQexitPipelineMode(conn_);
+    }
+  }
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  bool entered() const { return entered_; }
+
+  // Queues `statement` (a prepared statement's name) with `params`; reads the
+  // answers of what is queued every kBatch statements.
+  Status Send(const char* statement, const std::vector<const char*>& params, OnResult on_result) {
+    if (!status_.ok()) return status_;
+    if (PQsendQueryPrepared(conn_, statement, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0) != 1) {
+      status_ = Unavailable(fmt::format("registry database (PostgreSQL): send: {}", PQerrorMessage(conn_)));
+      return status_;
+    }
+    handlers_.push_back(std::move(on_result));
+    ++pending_;
+    if (pending_ >= kBatch) {
+      if (PQsendFlushRequest(conn_) != 1 || PQflush(conn_) != 0) {
+        status_ = Unavailable(fmt::format("registry database (PostgreSQL): flush: {}", PQerrorMessage(conn_)));
+        return status_;
+      }
+      while (pending_ > 0) {
+        if (!ReadOne(&status_)) break;
+      }
+    }
+    return status_;
+  }
+
+  // Sends a sync point and reads every remaining answer. The first error
+  // (a statement's, or a handler's) is returned.
+  Status Finish() {
+    if (PQpipelineSync(conn_) != 1) {
+      if (status_.ok()) status_ = Unavailable(fmt::format("registry database (PostgreSQL): sync: {}", PQerrorMessage(conn_)));
+      return status_;
+    }
+    synced_ = false;
+    while (pending_ > 0 || !synced_) {
+      if (!ReadOne(&status_)) break;
+    }
+    return status_;
+  }
+
+ private:
+  static constexpr int kBatch = 512;
+
+  // Reads one answer (a statement's result or the sync). False when the
+  // connection failed.
+  bool ReadOne(Status* status) {
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) {
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        if (status != nullptr && status->ok()) {
+          *status = Unavailable(fmt::format("registry database (PostgreSQL): {}", PQerrorMessage(conn_)));
+        }
+        pending_ = 0;
+        synced_ = true;
+        return false;
+      }
+      return true;  // the end of one statement's results
+    }
+    ExecStatusType type = PQresultStatus(result);
+    if (type == PGRES_PIPELINE_SYNC) {
+      synced_ = true;
+      PQclear(result);
+      return true;
+    }
+    OnResult handler;
+    if (!handlers_.empty()) {
+      handler = std::move(handlers_.front());
+      handlers_.pop_front();
+    }
+    --pending_;
+    if (status != nullptr && status->ok()) {
+      if (type == PGRES_FATAL_ERROR || type == PGRES_PIPELINE_ABORTED || type == PGRES_NONFATAL_ERROR) {
+        std::string message = fmt::format("registry database (PostgreSQL): write: {}", PQresultErrorMessage(result));
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+        const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+        bool retry = PQstatus(conn_) != CONNECTION_OK ||
+                     (state != nullptr && (std::string_view(state).starts_with("08") || std::string_view(state).starts_with("40") ||
+                                           std::string_view(state).starts_with("53") || std::string_view(state).starts_with("57")));
+        *status = retry ? Unavailable(std::move(message)) : Internal(std::move(message));
+      } else if (handler) {
+        *status = handler(result);
+      }
+    }
+    PQclear(result);
+    return true;
+  }
+
+  PGconn* conn_;
+  bool entered_ = false;
+  bool synced_ = true;
+  int pending_ = 0;
+  std::deque<OnResult> handlers_;
+  Status status_;
+};
+
+// `bytes` as a bytea literal in text form (\x and hex digits).
+std::string HexBytea(const std::string& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + 2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+// The statements the writes use, prepared once per connection under these
+// names: each upsert writes its audit row in the same statement and answers
+// the action ("create" or "update").
+struct Prepared {
+  const char* name;
+  std::string sql;
+};
+
+std::string UpsertWithAudit(const char* upsert, const char* type) {
+  // Parameters: the row's, then recorded, actor, entity (the key).
+  return sql::ForDialect(fmt::format("WITH up AS ({} RETURNING (xmax = 0) AS created) INSERT INTO audit(recorded, "
+                                     "actor, action, entity_type, entity, outcome) SELECT ?, ?, CASE WHEN created "
+                                     "THEN 'create' ELSE 'update' END, '{}', ?, 'success' FROM up RETURNING action",
+                                     upsert, type),
+                         SqlDialect::kPostgres);
+}
+
+std::vector<Prepared> WriteStatements() {
+  return {
+      {"rp_insert_meta", sql::ForDialect(sql::kInsertMeta, SqlDialect::kPostgres)},
+      {"rp_insert_patient", sql::ForDialect(sql::kInsertPatient, SqlDialect::kPostgres)},
+      {"rp_upsert_episode", UpsertWithAudit(sql::kUpsertEpisode, "Episode")},
+      {"rp_upsert_procedure", UpsertWithAudit(sql::kUpsertProcedure, "Procedure")},
+      {"rp_upsert_outcome", UpsertWithAudit(sql::kUpsertOutcome, "Outcome")},
+      {"rp_upsert_adverse_event", UpsertWithAudit(sql::kUpsertAdverseEvent, "AdverseEvent")},
+      {"rp_mark_stale", sql::ForDialect(sql::kMarkStale, SqlDialect::kPostgres)},
+      {"rp_insert_facts", sql::ForDialect(sql::kInsertFacts, SqlDialect::kPostgres)},
+      {"rp_clear_stale", sql::ForDialect(sql::kClearStale, SqlDialect::kPostgres)},
+  };
+}
+
 }  // namespace
 
 struct PostgresRegistryStore::Impl {
   PGconn* conn = nullptr;
   std::mutex mutex;
+  bool prepared = false;
+
+  // Prepares the write statements once per connection (after the schema
+  // exists: PostgreSQL checks the tables when preparing).
+  Status PrepareWrites() {
+    if (prepared) return Status::Ok();
+    for (const Prepared& statement : WriteStatements()) {
+      PgResult result(PQprepare(conn, statement.name, statement.sql.c_str(), 0, nullptr));
+      if (result.status() != PGRES_COMMAND_OK) return Error(fmt::format("prepare {}", statement.name), result.get());
+    }
+    prepared = true;
+    return Status::Ok();
+  }
 
   ~Impl() { PQfinish(conn); }
 
@@ -161,72 +327,72 @@ struct PostgresRegistryStore::Impl {
       return Fail(InvalidArgument(fmt::format("the PostgreSQL registry holds {} data: {} data is never mixed with it",
                                               *synthetic ? "synthetic (demo)" : "real", batch.synthetic ? "synthetic" : "real")));
     }
+    RP_RETURN_IF_ERROR(PrepareWrites());
     WriteSummary summary;
-    // RETURNING (xmax = 0): true for a row inserted, false for one updated.
-    auto upsert = [&](const std::string& sql, const Params& params, std::string_view type, const std::string& key) -> Status {
-      auto result = Run(sql + " RETURNING (xmax = 0)", params, fmt::format("write a {}", type));
-      if (!result) return result.error();
-      bool created = (*result)->Text(0, 0) == "t";
-      ++(created ? summary.created : summary.updated);
-      return Audit(context, created ? "create" : "update", type, key);
-    };
-    RP_RETURN_IF_ERROR(Exec("BEGIN", "begin"));
-    auto body = [&]() -> Status {
-      auto meta = Run("INSERT INTO meta(name, value) VALUES ('synthetic', $1) ON CONFLICT(name) DO NOTHING",
-                      {std::string(batch.synthetic ? "1" : "0")}, "write meta", PGRES_COMMAND_OK);
-      if (!meta) return meta.error();
-      for (const auto& [pseudonym, is_synthetic] : batch.patients) {
-        auto patient = Run("INSERT INTO patients(pseudonym, synthetic) VALUES ($1, $2) ON CONFLICT(pseudonym) DO NOTHING",
-                           {pseudonym, Param(int64_t{is_synthetic ? 1 : 0})}, "write a patient", PGRES_COMMAND_OK);
-        if (!patient) return patient.error();
-      }
-      for (const Episode& e : batch.episodes) {
-        RP_RETURN_IF_ERROR(upsert(R"sql(INSERT INTO episodes(key, patient, option_id, therapy, target, condition, side,
-            start_date, assessment_stage, option_status, kb_version, feedback, override_reason, synthetic)
-            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT(key) DO UPDATE SET
-            condition = CASE WHEN excluded.condition <> '' THEN excluded.condition ELSE episodes.condition END,
-            start_date = LEAST(episodes.start_date, excluded.start_date),
-            assessment_stage = CASE WHEN excluded.assessment_stage <> '' THEN excluded.assessment_stage ELSE episodes.assessment_stage END,
-            option_status = CASE WHEN excluded.option_status <> '' THEN excluded.option_status ELSE episodes.option_status END,
-            kb_version = CASE WHEN excluded.kb_version <> '' THEN excluded.kb_version ELSE episodes.kb_version END,
-            feedback = CASE WHEN excluded.feedback <> '' THEN excluded.feedback ELSE episodes.feedback END,
-            override_reason = CASE WHEN excluded.override_reason <> '' THEN excluded.override_reason ELSE episodes.override_reason END)sql",
-                                  {e.key, e.patient, e.option_id, e.therapy, e.target, e.condition, e.side, e.start_date,
-                                   e.assessment_stage, e.option_status, e.kb_version, e.feedback, e.override_reason,
-                                   Param(int64_t{e.synthetic ? 1 : 0})},
-                                  "Episode", e.key));
-      }
-      for (const ProcedureRecord& p : batch.procedures) {
-        RP_RETURN_IF_ERROR(upsert(R"sql(INSERT INTO procedures(key, episode_key, patient, date, kind, image_guidance,
-            prp_leukocytes, volume_ml, platelet_concentration, bmc_nucleated_cells, dextrose_percent, series_number)
-            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT(key) DO UPDATE SET episode_key = excluded.episode_key,
-            date = excluded.date, kind = excluded.kind, image_guidance = excluded.image_guidance,
-            prp_leukocytes = excluded.prp_leukocytes, volume_ml = excluded.volume_ml,
-            platelet_concentration = excluded.platelet_concentration, bmc_nucleated_cells = excluded.bmc_nucleated_cells,
-            dextrose_percent = excluded.dextrose_percent, series_number = excluded.series_number)sql",
-                                  {p.key, p.episode_key, p.patient, p.date, p.kind, p.image_guidance, p.prp_leukocytes,
-                                   Param(p.volume_ml), Param(p.platelet_concentration), Param(p.bmc_nucleated_cells),
-                                   Param(p.dextrose_percent), Param(int64_t{p.series_number})},
-                                  "Procedure", p.key));
-      }
-      for (const OutcomeRecord& o : batch.outcomes) {
-        RP_RETURN_IF_ERROR(upsert(R"sql(INSERT INTO outcomes(key, patient, instrument, date, value) VALUES ($1,$2,$3,$4,$5)
-            ON CONFLICT(key) DO UPDATE SET instrument = excluded.instrument, date = excluded.date, value = excluded.value)sql",
-                                  {o.key, o.patient, o.instrument, o.date, Param(std::optional<double>(o.value))}, "Outcome",
-                                  o.key));
-      }
-      for (const AdverseEventRecord& a : batch.adverse_events) {
-        RP_RETURN_IF_ERROR(upsert(R"sql(INSERT INTO adverse_events(key, patient, episode_key, category, serious, onset,
-            resolved, relatedness) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT(key) DO UPDATE SET
-            episode_key = excluded.episode_key, category = excluded.category, serious = excluded.serious,
-            onset = excluded.onset, resolved = excluded.resolved, relatedness = excluded.relatedness)sql",
-                                  {a.key, a.patient, a.episode_key, std::string(AdverseEventCategoryCode(a.category)),
-                                   Param(int64_t{a.serious ? 1 : 0}), a.onset, a.resolved, a.relatedness},
-                                  "AdverseEvent", a.key));
-      }
+    auto count = [&summary](const PGresult* result) -> Status {
+      if (PQntuples(result) != 1) return Internal("registry database (PostgreSQL): an upsert answered no row");
+      ++(std::string_view(PQgetvalue(result, 0, 0)) == "create" ? summary.created : summary.updated);
       return Status::Ok();
     };
-    Status status = body();
+    std::string synthetic_flag = batch.synthetic ? "1" : "0";
+    RP_RETURN_IF_ERROR(Exec("BEGIN", "begin"));
+    Status status;
+    {
+      Pipeline pipeline(conn);
+      if (!pipeline.entered()) return Fail(Error("enter pipeline mode"));
+      auto body = [&]() -> Status {
+        const char* recorded = context.recorded.c_str();
+        const char* actor = context.actor.c_str();
+        RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_meta", {synthetic_flag.c_str()}, nullptr));
+        for (const auto& [pseudonym, is_synthetic] : batch.patients) {
+          RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_patient", {pseudonym.c_str(), is_synthetic ? "1" : "0"}, nullptr));
+        }
+        for (const Episode& e : batch.episodes) {
+          RP_RETURN_IF_ERROR(pipeline.Send(
+              "rp_upsert_episode",
+              {e.key.c_str(), e.patient.c_str(), e.option_id.c_str(), e.therapy.c_str(), e.target.c_str(),
+               e.condition.c_str(), e.side.c_str(), e.start_date.c_str(), e.assessment_stage.c_str(),
+               e.option_status.c_str(), e.kb_version.c_str(), e.feedback.c_str(), e.override_reason.c_str(),
+               e.synthetic ? "1" : "0", recorded, actor, e.key.c_str()},
+              count));
+        }
+        for (const ProcedureRecord& p : batch.procedures) {
+          std::optional<std::string> volume = Param(p.volume_ml), platelets = Param(p.platelet_concentration),
+                                     cells = Param(p.bmc_nucleated_cells), dextrose = Param(p.dextrose_percent);
+          std::string series = std::to_string(p.series_number);
+          auto c = [](const std::optional<std::string>& value) { return value ? value->c_str() : nullptr; };
+          RP_RETURN_IF_ERROR(pipeline.Send(
+              "rp_upsert_procedure",
+              {p.key.c_str(), p.episode_key.c_str(), p.patient.c_str(), p.date.c_str(), p.kind.c_str(),
+               p.image_guidance.c_str(), p.prp_leukocytes.c_str(), c(volume), c(platelets), c(cells), c(dextrose),
+               series.c_str(), recorded, actor, p.key.c_str()},
+              count));
+        }
+        for (const OutcomeRecord& o : batch.outcomes) {
+          std::string value = *Param(std::optional<double>(o.value));
+          RP_RETURN_IF_ERROR(pipeline.Send("rp_upsert_outcome",
+                                           {o.key.c_str(), o.patient.c_str(), o.instrument.c_str(), o.date.c_str(),
+                                            value.c_str(), recorded, actor, o.key.c_str()},
+                                           count));
+        }
+        for (const AdverseEventRecord& a : batch.adverse_events) {
+          RP_RETURN_IF_ERROR(pipeline.Send(
+              "rp_upsert_adverse_event",
+              {a.key.c_str(), a.patient.c_str(), a.episode_key.c_str(), AdverseEventCategoryCode(a.category),
+               a.serious ? "1" : "0", a.onset.c_str(), a.resolved.c_str(), a.relatedness.c_str(), recorded, actor,
+               a.key.c_str()},
+              count));
+        }
+        // The report facts of every patient written to are now out of date.
+        for (const std::string& patient : TouchedPatients(batch)) {
+          RP_RETURN_IF_ERROR(pipeline.Send("rp_mark_stale", {patient.c_str()}, nullptr));
+        }
+        return Status::Ok();
+      };
+      status = body();
+      Status finished = pipeline.Finish();
+      if (status.ok()) status = finished;
+    }
     if (!status.ok()) {
       Exec("ROLLBACK", "rollback");
       return Fail(status);
@@ -294,7 +460,7 @@ Result<WriteSummary> PostgresRegistryStore::Write(const WriteBatch& batch, const
 
 Result<std::optional<ProcedureRecord>> PostgresRegistryStore::FindProcedure(const std::string& key) {
   std::lock_guard lock(impl_->mutex);
-  RP_ASSIGN_OR_RETURN(auto result, impl_->Run(fmt::format("SELECT {} FROM procedures WHERE key = $1", kProcedureColumns),
+  RP_ASSIGN_OR_RETURN(auto result, impl_->Run(fmt::format("SELECT {} FROM procedures WHERE key = $1", sql::kProcedureColumns),
                                               {key}, "read procedures"));
   if (result->rows() == 0) return std::optional<ProcedureRecord>();
   return std::optional<ProcedureRecord>(ReadProcedure(*result, 0));
@@ -303,7 +469,7 @@ Result<std::optional<ProcedureRecord>> PostgresRegistryStore::FindProcedure(cons
 Result<std::vector<Episode>> PostgresRegistryStore::EpisodesOfPatient(const std::string& patient) {
   std::lock_guard lock(impl_->mutex);
   RP_ASSIGN_OR_RETURN(auto result, impl_->Run(fmt::format("SELECT {} FROM episodes WHERE patient = $1 ORDER BY start_date, key",
-                                                          kEpisodeColumns),
+                                                          sql::kEpisodeColumns),
                                               {patient}, "read episodes"));
   std::vector<Episode> episodes;
   for (int row = 0; row < result->rows(); ++row) episodes.push_back(ReadEpisode(*result, row));
@@ -324,18 +490,18 @@ Result<Cohort> PostgresRegistryStore::LoadCohort(const std::string& option_id) {
   // One snapshot for the four reads. COLLATE "C": the same order as SQLite.
   RP_RETURN_IF_ERROR(impl_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin"));
   auto body = [&]() -> Status {
-    auto episodes = impl_->Run(fmt::format("SELECT {} FROM episodes WHERE {} ORDER BY key COLLATE \"C\"", kEpisodeColumns, filter),
+    auto episodes = impl_->Run(fmt::format("SELECT {} FROM episodes WHERE {} ORDER BY key COLLATE \"C\"", sql::kEpisodeColumns, filter),
                                params, "read episodes");
     if (!episodes) return episodes.error();
     for (int row = 0; row < (*episodes)->rows(); ++row) cohort.episodes.push_back(ReadEpisode(**episodes, row));
     auto procedures = impl_->Run(fmt::format("SELECT {} FROM procedures WHERE episode_key IN (SELECT key FROM episodes WHERE {}) "
                                              "ORDER BY episode_key COLLATE \"C\", date COLLATE \"C\", key COLLATE \"C\"",
-                                             kProcedureColumns, filter),
+                                             sql::kProcedureColumns, filter),
                                  params, "read procedures");
     if (!procedures) return procedures.error();
     for (int row = 0; row < (*procedures)->rows(); ++row) cohort.procedures.push_back(ReadProcedure(**procedures, row));
     auto outcomes = impl_->Run(fmt::format("SELECT key, patient, instrument, date, value FROM outcomes WHERE {} ORDER BY "
-                                           "patient COLLATE \"C\", instrument COLLATE \"C\", date COLLATE \"C\"",
+                                           "patient COLLATE \"C\", instrument COLLATE \"C\", date COLLATE \"C\", key COLLATE \"C\"",
                                            in_cohort),
                                params, "read outcomes");
     if (!outcomes) return outcomes.error();
@@ -386,6 +552,141 @@ Result<std::vector<AuditRow>> PostgresRegistryStore::Audit(int limit) {
   for (int row = 0; row < result->rows(); ++row) {
     rows.push_back(AuditRow{result->Int(row, 0), result->Text(row, 1), result->Text(row, 2), result->Text(row, 3),
                             result->Text(row, 4), result->Text(row, 5), result->Text(row, 6)});
+  }
+  return rows;
+}
+
+Result<std::vector<StalePatient>> PostgresRegistryStore::StalePatients(const std::string& fingerprint, int limit) {
+  std::lock_guard lock(impl_->mutex);
+  RP_ASSIGN_OR_RETURN(auto stored, impl_->Run(sql::kReadFingerprint, {}, "read the facts fingerprint"));
+  if (stored->rows() == 0 || stored->Text(0, 0) != fingerprint) {
+    RP_RETURN_IF_ERROR(impl_->Exec("BEGIN", "begin"));
+    Status status = impl_->Exec(sql::kMarkAllStale, "mark every patient's facts stale");
+    if (status.ok()) {
+      auto written = impl_->Run(sql::ForDialect(sql::kWriteFingerprint, SqlDialect::kPostgres), {fingerprint},
+                                "write the facts fingerprint", PGRES_COMMAND_OK);
+      if (!written) status = written.error();
+    }
+    if (!status.ok()) {
+      impl_->Exec("ROLLBACK", "rollback");
+      return Fail(status);
+    }
+    RP_RETURN_IF_ERROR(impl_->Exec("COMMIT", "commit"));
+  }
+  RP_ASSIGN_OR_RETURN(auto result, impl_->Run(sql::ForDialect(sql::kStalePatients, SqlDialect::kPostgres),
+                                              {std::to_string(limit)}, "read stale patients"));
+  std::vector<StalePatient> stale;
+  stale.reserve(result->rows());
+  for (int row = 0; row < result->rows(); ++row) stale.push_back(StalePatient{result->Text(row, 0), result->Int(row, 1)});
+  return stale;
+}
+
+Result<Cohort> PostgresRegistryStore::LoadPatients(const std::vector<std::string>& patients) {
+  std::lock_guard lock(impl_->mutex);
+  Cohort cohort;
+  if (patients.empty()) return cohort;
+  Params params(patients.begin(), patients.end());
+  int count = static_cast<int>(patients.size());
+  auto query = [&](const char* statement, const char* columns, std::string_view what) {
+    return impl_->Run(sql::ForDialect(sql::WithColumnsAndIn(statement, columns, count), SqlDialect::kPostgres), params,
+                      what);
+  };
+  RP_RETURN_IF_ERROR(impl_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin"));
+  auto body = [&]() -> Status {
+    RP_ASSIGN_OR_RETURN(auto episodes, query(sql::kPatientsEpisodes, sql::kEpisodeColumns, "read episodes"));
+    for (int row = 0; row < episodes->rows(); ++row) cohort.episodes.push_back(ReadEpisode(*episodes, row));
+    RP_ASSIGN_OR_RETURN(auto procedures, query(sql::kPatientsProcedures, sql::kProcedureColumns, "read procedures"));
+    for (int row = 0; row < procedures->rows(); ++row) cohort.procedures.push_back(ReadProcedure(*procedures, row));
+    RP_ASSIGN_OR_RETURN(auto outcomes, query(sql::kPatientsOutcomes, sql::kOutcomeColumns, "read outcomes"));
+    const PgResult& o = *outcomes;
+    cohort.outcomes.reserve(o.rows());
+    for (int row = 0; row < o.rows(); ++row) {
+      cohort.outcomes.push_back(OutcomeRecord{o.Text(row, 0), o.Text(row, 1), o.Text(row, 2), o.Text(row, 3), o.Double(row, 4)});
+    }
+    RP_ASSIGN_OR_RETURN(auto events, query(sql::kPatientsAdverseEvents, sql::kAdverseEventColumns, "read adverse events"));
+    const PgResult& a = *events;
+    for (int row = 0; row < a.rows(); ++row) {
+      AdverseEventRecord event;
+      event.key = a.Text(row, 0);
+      event.patient = a.Text(row, 1);
+      event.episode_key = a.Text(row, 2);
+      event.category = ParseAdverseEventCategory(a.Text(row, 3)).value_or(AdverseEventCategory::kOther);
+      event.serious = a.Int(row, 4) != 0;
+      event.onset = a.Text(row, 5);
+      event.resolved = a.Text(row, 6);
+      event.relatedness = a.Text(row, 7);
+      cohort.adverse_events.push_back(std::move(event));
+    }
+    return Status::Ok();
+  };
+  Status status = body();
+  impl_->Exec(status.ok() ? "COMMIT" : "ROLLBACK", "end the read");
+  if (!status.ok()) return Fail(status);
+  return cohort;
+}
+
+Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows) {
+  std::lock_guard lock(impl_->mutex);
+  if (stale.empty()) return Status::Ok();
+  RP_RETURN_IF_ERROR(impl_->PrepareWrites());
+  Params patients;
+  for (const StalePatient& patient : stale) patients.push_back(patient.patient);
+  RP_RETURN_IF_ERROR(impl_->Exec("BEGIN", "begin"));
+  auto removed = impl_->Run(sql::ForDialect(sql::WithColumnsAndIn(sql::kDeletePatientsFacts, "", static_cast<int>(stale.size())),
+                                            SqlDialect::kPostgres),
+                            patients, "delete facts", PGRES_COMMAND_OK);
+  Status status = removed ? Status::Ok() : removed.error();
+  if (status.ok()) {
+    Pipeline pipeline(impl_->conn);
+    if (!pipeline.entered()) {
+      status = impl_->Error("enter pipeline mode");
+    } else {
+      for (const FactsRow& row : rows) {
+        // bytea in text form: \x and hex digits.
+        std::string data = HexBytea(row.data);
+        status = pipeline.Send("rp_insert_facts",
+                               {row.option_id.c_str(), row.episode_key.c_str(), row.patient.c_str(),
+                                row.synthetic ? "1" : "0", row.groups.c_str(), data.c_str()},
+                               nullptr);
+        if (!status.ok()) break;
+      }
+      std::vector<std::string> versions;
+      versions.reserve(stale.size());
+      for (const StalePatient& patient : stale) versions.push_back(std::to_string(patient.version));
+      for (size_t index = 0; status.ok() && index < stale.size(); ++index) {
+        status = pipeline.Send("rp_clear_stale", {stale[index].patient.c_str(), versions[index].c_str()}, nullptr);
+      }
+      Status finished = pipeline.Finish();
+      if (status.ok()) status = finished;
+    }
+  }
+  if (!status.ok()) {
+    impl_->Exec("ROLLBACK", "rollback");
+    return status;
+  }
+  return impl_->Exec("COMMIT", "commit");
+}
+
+Result<std::vector<FactsRow>> PostgresRegistryStore::LoadFacts(const std::string& option_id) {
+  std::lock_guard lock(impl_->mutex);
+  // Binary results: the data column arrives as raw bytes, texts as they are,
+  // synthetic as a 4-byte big-endian integer.
+  std::string query = fmt::format("SELECT option_id, episode_key, patient, synthetic, groups, data FROM episode_facts{}",
+                                  option_id.empty() ? "" : " WHERE option_id = $1");
+  const char* values[] = {option_id.c_str()};
+  PgResult result(PQexecParams(impl_->conn, query.c_str(), option_id.empty() ? 0 : 1, nullptr, values, nullptr, nullptr, 1));
+  if (result.get() == nullptr || result.status() != PGRES_TUPLES_OK) return Fail(impl_->Error("read the report facts", result.get()));
+  PGresult* r = result.get();
+  auto bytes = [r](int row, int column) {
+    return std::string(PQgetvalue(r, row, column), static_cast<size_t>(PQgetlength(r, row, column)));
+  };
+  std::vector<FactsRow> rows;
+  int count = PQntuples(r);
+  rows.reserve(count);
+  for (int row = 0; row < count; ++row) {
+    const auto* flag = reinterpret_cast<const unsigned char*>(PQgetvalue(r, row, 3));
+    bool synthetic = PQgetlength(r, row, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
+    rows.push_back(FactsRow{bytes(row, 0), bytes(row, 1), bytes(row, 2), synthetic, bytes(row, 4), bytes(row, 5)});
   }
   return rows;
 }

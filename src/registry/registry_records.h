@@ -124,6 +124,27 @@ struct Cohort {
   std::vector<AdverseEventRecord> adverse_events;
 };
 
+// The stored report facts of one episode (episode_facts.h gives their
+// meaning and the format of `groups` and `data`).
+struct FactsRow {
+  std::string option_id;
+  std::string episode_key;
+  std::string patient;
+  bool synthetic = false;
+  std::string groups;  // the group values and the first procedure, separated by \x1f
+  std::string data;    // everything else, binary (episode_facts.cc)
+};
+
+// Every patient a batch writes a row of (sorted, without duplicates).
+std::vector<std::string> TouchedPatients(const WriteBatch& batch);
+
+// A patient whose report facts are out of date, and how many writes made
+// them so (a refresh clears the mark only if no write came in between).
+struct StalePatient {
+  std::string patient;
+  int64_t version = 0;
+};
+
 }  // namespace regenpath::registry
 
 #endif  // REGENPATH_REGISTRY_REGISTRY_RECORDS_H_

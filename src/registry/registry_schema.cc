@@ -75,6 +75,23 @@ CREATE TABLE audit (
   outcome TEXT NOT NULL
 )
 )sql"},
+    {2, "report facts: one row per episode, refreshed after the writes that touch its patient", R"sql(
+CREATE TABLE episode_facts (
+  option_id TEXT NOT NULL,
+  episode_key TEXT NOT NULL,
+  patient TEXT NOT NULL,
+  synthetic INTEGER NOT NULL,
+  groups TEXT NOT NULL,
+  data {BLOB} NOT NULL,
+  PRIMARY KEY (option_id, episode_key)
+){WITHOUT_ROWID};
+CREATE INDEX episode_facts_by_patient ON episode_facts(patient);
+CREATE TABLE stale_patients (
+  patient TEXT PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+INSERT INTO stale_patients(patient, version) SELECT pseudonym, 1 FROM patients
+)sql"},
 };
 
 }  // namespace
@@ -90,6 +107,9 @@ std::string MigrationSql(const Migration& migration, SqlDialect dialect) {
   };
   bool sqlite = dialect == SqlDialect::kSqlite;
   replace_all("{DOUBLE}", sqlite ? "REAL" : "DOUBLE PRECISION");
+  replace_all("{BLOB}", sqlite ? "BLOB" : "BYTEA");
+  // Facts are read by option, in key order: clustered on the primary key.
+  replace_all("{WITHOUT_ROWID}", sqlite ? " WITHOUT ROWID" : "");
   replace_all("{AUTO_ID}", sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
   return sql;
 }

@@ -16,13 +16,15 @@ struct Migration {
   const char* sql;  // one or more statements separated by ';'
 };
 
-// Every migration, in version order (1, 2, ...). Its SQL holds two
+// Every migration, in version order (1, 2, ...). Its SQL holds
 // placeholders that MigrationSql() fills per database.
 std::span<const Migration> RegistryMigrations();
 
 enum class SqlDialect { kSqlite, kPostgres };
 // `migration.sql` for `dialect`: {DOUBLE} is REAL (SQLite) or DOUBLE
-// PRECISION; {AUTO_ID} an auto-numbered primary key.
+// PRECISION; {BLOB} BLOB or BYTEA; {WITHOUT_ROWID} a clustered table
+// (SQLite's WITHOUT ROWID; nothing for PostgreSQL); {AUTO_ID} an
+// auto-numbered primary key.
 std::string MigrationSql(const Migration& migration, SqlDialect dialect);
 
 }  // namespace regenpath::registry

@@ -61,6 +61,25 @@ class RegistryStore {
 
   // The last `limit` audit rows, newest first.
   virtual Result<std::vector<AuditRow>> Audit(int limit) = 0;
+
+  // Report facts (episode_facts.h; kept up to date by registry_facts.h).
+  // Write() marks every patient it touches stale in its own transaction, so
+  // a crash never leaves facts that look current but are not.
+  //
+  // Up to `limit` stale patients. When the stored fingerprint differs from
+  // `fingerprint` (the knowledge base changed), first marks every patient
+  // stale and records `fingerprint`, in one transaction.
+  virtual Result<std::vector<StalePatient>> StalePatients(const std::string& fingerprint, int limit) = 0;
+  // Every row of `patients` (all their episodes, procedures, outcomes and
+  // adverse events), in the order LoadCohort() gives.
+  virtual Result<Cohort> LoadPatients(const std::vector<std::string>& patients) = 0;
+  // In one transaction: replaces the facts of the episodes of the `stale`
+  // patients by `rows`, and clears each patient's stale mark unless a write
+  // came in since (its version changed).
+  virtual Status ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows) = 0;
+  // The stored facts of the episodes of `option_id` (every option when
+  // empty), in no particular order.
+  virtual Result<std::vector<FactsRow>> LoadFacts(const std::string& option_id) = 0;
 };
 
 }  // namespace regenpath::registry

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "registry/registry_schema.h"
+#include "registry/registry_sql.h"
 
 namespace regenpath::registry {
 
@@ -45,6 +46,10 @@ class Statement {
     }
     return *this;
   }
+  Statement& BindBlob(const std::string& bytes) {
+    sqlite3_bind_blob(stmt_, next_++, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
   std::string Text(int column) const {
@@ -52,6 +57,11 @@ class Statement {
     return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text));
   }
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string Blob(int column) const {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    int size = sqlite3_column_bytes(stmt_, column);
+    return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+  }
   double Double(int column) const { return sqlite3_column_double(stmt_, column); }
   std::optional<double> OptionalDouble(int column) const {
     if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
@@ -73,13 +83,6 @@ Status ErrorOf(sqlite3* db, int code, std::string_view what) {
   }
   return Internal(std::move(message));
 }
-
-constexpr const char* kEpisodeColumns =
-    "key, patient, option_id, therapy, target, condition, side, start_date, assessment_stage, option_status, "
-    "kb_version, feedback, override_reason, synthetic";
-constexpr const char* kProcedureColumns =
-    "key, episode_key, patient, date, kind, image_guidance, prp_leukocytes, volume_ml, platelet_concentration, "
-    "bmc_nucleated_cells, dextrose_percent, series_number";
 
 Episode ReadEpisode(const Statement& row) {
   Episode episode;
@@ -181,39 +184,21 @@ struct SqliteRegistryStore::Impl {
           "registry database {} holds {} data: {} data is never mixed with it", path,
           *synthetic ? "synthetic (demo)" : "real", batch.synthetic ? "synthetic" : "real")));
     }
-    Statement insert_meta(db, "INSERT INTO meta(name, value) VALUES ('synthetic', ?) ON CONFLICT(name) DO NOTHING");
-    Statement insert_patient(db, "INSERT INTO patients(pseudonym, synthetic) VALUES (?, ?) ON CONFLICT(pseudonym) DO NOTHING");
+    Statement insert_meta(db, sql::kInsertMeta);
+    Statement insert_patient(db, sql::kInsertPatient);
     Statement exists_episode(db, "SELECT 1 FROM episodes WHERE key = ?");
-    Statement upsert_episode(db, R"sql(INSERT INTO episodes(key, patient, option_id, therapy, target, condition, side,
-        start_date, assessment_stage, option_status, kb_version, feedback, override_reason, synthetic)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET
-        condition = CASE WHEN excluded.condition <> '' THEN excluded.condition ELSE episodes.condition END,
-        start_date = min(episodes.start_date, excluded.start_date),
-        assessment_stage = CASE WHEN excluded.assessment_stage <> '' THEN excluded.assessment_stage ELSE episodes.assessment_stage END,
-        option_status = CASE WHEN excluded.option_status <> '' THEN excluded.option_status ELSE episodes.option_status END,
-        kb_version = CASE WHEN excluded.kb_version <> '' THEN excluded.kb_version ELSE episodes.kb_version END,
-        feedback = CASE WHEN excluded.feedback <> '' THEN excluded.feedback ELSE episodes.feedback END,
-        override_reason = CASE WHEN excluded.override_reason <> '' THEN excluded.override_reason ELSE episodes.override_reason END)sql");
+    Statement upsert_episode(db, sql::kUpsertEpisode);
     Statement exists_procedure(db, "SELECT 1 FROM procedures WHERE key = ?");
-    Statement upsert_procedure(db, R"sql(INSERT INTO procedures(key, episode_key, patient, date, kind, image_guidance,
-        prp_leukocytes, volume_ml, platelet_concentration, bmc_nucleated_cells, dextrose_percent, series_number)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET episode_key = excluded.episode_key,
-        date = excluded.date, kind = excluded.kind, image_guidance = excluded.image_guidance,
-        prp_leukocytes = excluded.prp_leukocytes, volume_ml = excluded.volume_ml,
-        platelet_concentration = excluded.platelet_concentration, bmc_nucleated_cells = excluded.bmc_nucleated_cells,
-        dextrose_percent = excluded.dextrose_percent, series_number = excluded.series_number)sql");
+    Statement upsert_procedure(db, sql::kUpsertProcedure);
     Statement exists_outcome(db, "SELECT 1 FROM outcomes WHERE key = ?");
-    Statement upsert_outcome(db, R"sql(INSERT INTO outcomes(key, patient, instrument, date, value) VALUES (?,?,?,?,?)
-        ON CONFLICT(key) DO UPDATE SET instrument = excluded.instrument, date = excluded.date, value = excluded.value)sql");
+    Statement upsert_outcome(db, sql::kUpsertOutcome);
     Statement exists_event(db, "SELECT 1 FROM adverse_events WHERE key = ?");
-    Statement upsert_event(db, R"sql(INSERT INTO adverse_events(key, patient, episode_key, category, serious, onset,
-        resolved, relatedness) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET episode_key = excluded.episode_key,
-        category = excluded.category, serious = excluded.serious, onset = excluded.onset, resolved = excluded.resolved,
-        relatedness = excluded.relatedness)sql");
-    Statement insert_audit(db, "INSERT INTO audit(recorded, actor, action, entity_type, entity, outcome) VALUES (?,?,?,?,?,?)");
+    Statement upsert_event(db, sql::kUpsertAdverseEvent);
+    Statement insert_audit(db, sql::kInsertAudit);
+    Statement mark_stale(db, sql::kMarkStale);
     for (const Statement* statement : {&insert_meta, &insert_patient, &exists_episode, &upsert_episode, &exists_procedure,
                                        &upsert_procedure, &exists_outcome, &upsert_outcome, &exists_event, &upsert_event,
-                                       &insert_audit}) {
+                                       &insert_audit, &mark_stale}) {
       if (!statement->ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "prepare the write"));
     }
 
@@ -268,6 +253,12 @@ struct SqliteRegistryStore::Impl {
             .Bind(std::string(AdverseEventCategoryCode(event.category))).Bind(int64_t{event.serious ? 1 : 0})
             .Bind(event.onset).Bind(event.resolved).Bind(event.relatedness);
         RP_RETURN_IF_ERROR(upsert(exists_event, upsert_event, "AdverseEvent", event.key));
+      }
+      // The report facts of every patient written to are now out of date.
+      for (const std::string& patient : TouchedPatients(batch)) {
+        mark_stale.Reset();
+        mark_stale.Bind(patient);
+        if (int code = mark_stale.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "mark the report facts stale");
       }
       return Status::Ok();
     };
@@ -324,7 +315,7 @@ Result<int> SqliteRegistryStore::Migrate(const WriteContext& context) {
       if (int code = record.Step(); code != SQLITE_DONE) status = ErrorOf(impl_->db, code, "record the migration");
     }
     if (status.ok()) {
-      Statement audit(impl_->db, "INSERT INTO audit(recorded, actor, action, entity_type, entity, outcome) VALUES (?,?,?,?,?,?)");
+      Statement audit(impl_->db, sql::kInsertAudit);
       status = impl_->AddAudit(audit, context, "migrate", "Schema", std::to_string(migration.version));
     }
     if (!status.ok()) {
@@ -349,7 +340,7 @@ Result<WriteSummary> SqliteRegistryStore::Write(const WriteBatch& batch, const W
 
 Result<std::optional<ProcedureRecord>> SqliteRegistryStore::FindProcedure(const std::string& key) {
   std::lock_guard lock(impl_->mutex);
-  Statement read(impl_->db, fmt::format("SELECT {} FROM procedures WHERE key = ?", kProcedureColumns).c_str());
+  Statement read(impl_->db, fmt::format("SELECT {} FROM procedures WHERE key = ?", sql::kProcedureColumns).c_str());
   if (!read.ok()) return Fail(ErrorOf(impl_->db, SQLITE_ERROR, "read procedures"));
   read.Bind(key);
   int code = read.Step();
@@ -361,7 +352,7 @@ Result<std::optional<ProcedureRecord>> SqliteRegistryStore::FindProcedure(const 
 Result<std::vector<Episode>> SqliteRegistryStore::EpisodesOfPatient(const std::string& patient) {
   std::lock_guard lock(impl_->mutex);
   Statement read(impl_->db,
-                 fmt::format("SELECT {} FROM episodes WHERE patient = ? ORDER BY start_date, key", kEpisodeColumns).c_str());
+                 fmt::format("SELECT {} FROM episodes WHERE patient = ? ORDER BY start_date, key", sql::kEpisodeColumns).c_str());
   if (!read.ok()) return Fail(ErrorOf(impl_->db, SQLITE_ERROR, "read episodes"));
   read.Bind(patient);
   std::vector<Episode> episodes;
@@ -381,7 +372,7 @@ Result<Cohort> SqliteRegistryStore::LoadCohort(const std::string& option_id) {
     std::string filter = option_id.empty() ? "1 = 1" : "option_id = ?1";
     std::string in_cohort = option_id.empty() ? "1 = 1" : "patient IN (SELECT patient FROM episodes WHERE option_id = ?1)";
     int code;
-    Statement episodes(db, fmt::format("SELECT {} FROM episodes WHERE {} ORDER BY key", kEpisodeColumns, filter).c_str());
+    Statement episodes(db, fmt::format("SELECT {} FROM episodes WHERE {} ORDER BY key", sql::kEpisodeColumns, filter).c_str());
     if (!episodes.ok()) return ErrorOf(db, SQLITE_ERROR, "read episodes");
     if (!option_id.empty()) episodes.Bind(option_id);
     while ((code = episodes.Step()) == SQLITE_ROW) cohort.episodes.push_back(ReadEpisode(episodes));
@@ -389,14 +380,14 @@ Result<Cohort> SqliteRegistryStore::LoadCohort(const std::string& option_id) {
 
     Statement procedures(db, fmt::format("SELECT {} FROM procedures WHERE episode_key IN (SELECT key FROM episodes "
                                          "WHERE {}) ORDER BY episode_key, date, key",
-                                         kProcedureColumns, filter).c_str());
+                                         sql::kProcedureColumns, filter).c_str());
     if (!procedures.ok()) return ErrorOf(db, SQLITE_ERROR, "read procedures");
     if (!option_id.empty()) procedures.Bind(option_id);
     while ((code = procedures.Step()) == SQLITE_ROW) cohort.procedures.push_back(ReadProcedure(procedures));
     if (code != SQLITE_DONE) return ErrorOf(db, code, "read procedures");
 
     Statement outcomes(db, fmt::format("SELECT key, patient, instrument, date, value FROM outcomes WHERE {} "
-                                       "ORDER BY patient, instrument, date", in_cohort).c_str());
+                                       "ORDER BY patient, instrument, date, key", in_cohort).c_str());
     if (!outcomes.ok()) return ErrorOf(db, SQLITE_ERROR, "read outcomes");
     if (!option_id.empty()) outcomes.Bind(option_id);
     while ((code = outcomes.Step()) == SQLITE_ROW) {
@@ -448,6 +439,132 @@ Result<std::vector<AuditRow>> SqliteRegistryStore::Audit(int limit) {
     rows.push_back(AuditRow{read.Int(0), read.Text(1), read.Text(2), read.Text(3), read.Text(4), read.Text(5), read.Text(6)});
   }
   if (code != SQLITE_DONE) return Fail(ErrorOf(impl_->db, code, "read the audit trail"));
+  return rows;
+}
+
+Result<std::vector<StalePatient>> SqliteRegistryStore::StalePatients(const std::string& fingerprint, int limit) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  {
+    Statement read(db, sql::kReadFingerprint);
+    if (!read.ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "read the facts fingerprint"));
+    int code = read.Step();
+    if (code != SQLITE_ROW && code != SQLITE_DONE) return Fail(ErrorOf(db, code, "read the facts fingerprint"));
+    if (code == SQLITE_DONE || read.Text(0) != fingerprint) {
+      RP_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE", "begin"));
+      Status status = impl_->Exec(sql::kMarkAllStale, "mark every patient's facts stale");
+      if (status.ok()) {
+        Statement write(db, sql::kWriteFingerprint);
+        write.Bind(fingerprint);
+        if (int written = write.Step(); written != SQLITE_DONE) status = ErrorOf(db, written, "write the facts fingerprint");
+      }
+      if (!status.ok()) {
+        impl_->Exec("ROLLBACK", "rollback");
+        return Fail(status);
+      }
+      RP_RETURN_IF_ERROR(impl_->Exec("COMMIT", "commit"));
+    }
+  }
+  Statement read(db, sql::ForDialect(sql::kStalePatients, SqlDialect::kSqlite).c_str());
+  if (!read.ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "read stale patients"));
+  read.Bind(int64_t{limit});
+  std::vector<StalePatient> stale;
+  int code;
+  while ((code = read.Step()) == SQLITE_ROW) stale.push_back(StalePatient{read.Text(0), read.Int(1)});
+  if (code != SQLITE_DONE) return Fail(ErrorOf(db, code, "read stale patients"));
+  return stale;
+}
+
+Result<Cohort> SqliteRegistryStore::LoadPatients(const std::vector<std::string>& patients) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  Cohort cohort;
+  if (patients.empty()) return cohort;
+  int count = static_cast<int>(patients.size());
+  auto run = [&](const char* statement, const char* columns, std::string_view what, auto&& read_row) -> Status {
+    Statement read(db, sql::ForDialect(sql::WithColumnsAndIn(statement, columns, count), SqlDialect::kSqlite).c_str());
+    if (!read.ok()) return ErrorOf(db, SQLITE_ERROR, what);
+    for (const std::string& patient : patients) read.Bind(patient);
+    int code;
+    while ((code = read.Step()) == SQLITE_ROW) read_row(read);
+    if (code != SQLITE_DONE) return ErrorOf(db, code, what);
+    return Status::Ok();
+  };
+  RP_RETURN_IF_ERROR(impl_->Exec("BEGIN", "begin"));
+  auto body = [&]() -> Status {
+    RP_RETURN_IF_ERROR(run(sql::kPatientsEpisodes, sql::kEpisodeColumns, "read episodes",
+                           [&](const Statement& row) { cohort.episodes.push_back(ReadEpisode(row)); }));
+    RP_RETURN_IF_ERROR(run(sql::kPatientsProcedures, sql::kProcedureColumns, "read procedures",
+                           [&](const Statement& row) { cohort.procedures.push_back(ReadProcedure(row)); }));
+    RP_RETURN_IF_ERROR(run(sql::kPatientsOutcomes, sql::kOutcomeColumns, "read outcomes", [&](const Statement& row) {
+      cohort.outcomes.push_back(OutcomeRecord{row.Text(0), row.Text(1), row.Text(2), row.Text(3), row.Double(4)});
+    }));
+    return run(sql::kPatientsAdverseEvents, sql::kAdverseEventColumns, "read adverse events", [&](const Statement& row) {
+      AdverseEventRecord event;
+      event.key = row.Text(0);
+      event.patient = row.Text(1);
+      event.episode_key = row.Text(2);
+      event.category = ParseAdverseEventCategory(row.Text(3)).value_or(AdverseEventCategory::kOther);
+      event.serious = row.Int(4) != 0;
+      event.onset = row.Text(5);
+      event.resolved = row.Text(6);
+      event.relatedness = row.Text(7);
+      cohort.adverse_events.push_back(std::move(event));
+    });
+  };
+  Status status = body();
+  impl_->Exec("COMMIT", "end the read");
+  if (!status.ok()) return Fail(status);
+  return cohort;
+}
+
+Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  if (stale.empty()) return Status::Ok();
+  RP_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE", "begin"));
+  auto body = [&]() -> Status {
+    Statement remove(db, sql::WithColumnsAndIn(sql::kDeletePatientsFacts, "", static_cast<int>(stale.size())).c_str());
+    Statement insert(db, sql::kInsertFacts);
+    Statement clear(db, sql::kClearStale);
+    if (!remove.ok() || !insert.ok() || !clear.ok()) return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
+    for (const StalePatient& patient : stale) remove.Bind(patient.patient);
+    if (int code = remove.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete facts");
+    for (const FactsRow& row : rows) {
+      insert.Reset();
+      insert.Bind(row.option_id).Bind(row.episode_key).Bind(row.patient).Bind(int64_t{row.synthetic ? 1 : 0})
+          .Bind(row.groups).BindBlob(row.data);
+      if (int code = insert.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write facts");
+    }
+    for (const StalePatient& patient : stale) {
+      clear.Reset();
+      clear.Bind(patient.patient).Bind(patient.version);
+      if (int code = clear.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "clear the stale mark");
+    }
+    return Status::Ok();
+  };
+  Status status = body();
+  if (!status.ok()) {
+    impl_->Exec("ROLLBACK", "rollback");
+    return status;
+  }
+  return impl_->Exec("COMMIT", "commit");
+}
+
+Result<std::vector<FactsRow>> SqliteRegistryStore::LoadFacts(const std::string& option_id) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  // The primary key (option_id, episode_key) clusters the table: no sort.
+  Statement read(db, fmt::format("SELECT {} FROM episode_facts{} ORDER BY option_id, episode_key", sql::kFactsColumns,
+                                 option_id.empty() ? "" : " WHERE option_id = ?").c_str());
+  if (!read.ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "read the report facts"));
+  if (!option_id.empty()) read.Bind(option_id);
+  std::vector<FactsRow> rows;
+  int code;
+  while ((code = read.Step()) == SQLITE_ROW) {
+    rows.push_back(FactsRow{read.Text(0), read.Text(1), read.Text(2), read.Int(3) != 0, read.Text(4), read.Blob(5)});
+  }
+  if (code != SQLITE_DONE) return Fail(ErrorOf(db, code, "read the report facts"));
   return rows;
 }
 

@@ -27,6 +27,10 @@ class SqliteRegistryStore final : public RegistryStore {
   Result<Cohort> LoadCohort(const std::string& option_id) override;
   Result<std::optional<bool>> Synthetic() override;
   Result<std::vector<AuditRow>> Audit(int limit) override;
+  Result<std::vector<StalePatient>> StalePatients(const std::string& fingerprint, int limit) override;
+  Result<Cohort> LoadPatients(const std::vector<std::string>& patients) override;
+  Status ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows) override;
+  Result<std::vector<FactsRow>> LoadFacts(const std::string& option_id) override;
 
  private:
   struct Impl;

@@ -180,6 +180,24 @@ json::object RecommendationJson(const Recommendation& item) {
     if (item.cost->unverified) cost["unverified"] = true;
     object["cost"] = std::move(cost);
   }
+  if (item.clinic_evidence) {
+    const engine::ClinicEvidence& clinic = *item.clinic_evidence;
+    json::object evidence;
+    evidence["observational"] = true;
+    evidence["episodes"] = clinic.episodes;
+    evidence["instrument"] = clinic.instrument;
+    evidence["weeks"] = OptionalNumber(clinic.weeks);
+    evidence["responders"] = clinic.responders;
+    evidence["assessed"] = clinic.assessed;
+    evidence["rate"] = OptionalNumber(clinic.rate);
+    json::array interval;
+    interval.push_back(OptionalNumber(clinic.lower));
+    interval.push_back(OptionalNumber(clinic.upper));
+    evidence["ci95"] = std::move(interval);
+    evidence["lost_to_follow_up"] = clinic.lost_to_follow_up;
+    evidence["summary"] = clinic.summary;
+    object["clinic_evidence"] = std::move(evidence);
+  }
   return object;
 }
 

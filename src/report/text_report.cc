@@ -212,6 +212,7 @@ std::string AssessmentToText(const Assessment& assessment) {
                            item.cost->billing_codes.empty() ? "" : " (" + Join(item.cost->billing_codes, ", ") + ")",
                            item.cost->unverified ? " (unverified)" : "");
       }
+      if (item.clinic_evidence) out += fmt::format("      {}\n", item.clinic_evidence->summary);
     }
   }
 

@@ -13,6 +13,7 @@
 #include "security/postgres_replay_store.h"
 #include "security/sqlite_replay_store.h"
 #include "server/cds_http_handler.h"
+#include "server/clinic_evidence_source.h"
 #include "server/fallback_executor.h"
 #include "server/fhir_server_allowlist.h"
 #include "server/http_client.h"
@@ -40,6 +41,7 @@ struct CdsServer::Parts {
   Metrics metrics;
   std::unique_ptr<CdsHttpHandler> handler;
   RegistryParts registry;
+  std::unique_ptr<ClinicEvidenceSource> clinic_evidence;
   std::unique_ptr<RegistryHttpHandler> registry_handler;
   std::unique_ptr<RouteSplitHandler> router;
   std::unique_ptr<HttpServer> http;
@@ -68,9 +70,6 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
   Result<engine::Engine> engine = engine::Engine::Create(*kb);
   if (!engine.has_value()) return Fail(engine.error());
   parts->engine = std::make_shared<const engine::Engine>(std::move(*engine));
-  Result<cdshooks::CdsHooksService> service = cdshooks::CdsHooksService::Create(parts->engine, clock);
-  if (!service.has_value()) return Fail(service.error());
-  parts->service.emplace(std::move(*service));
 
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
@@ -82,6 +81,23 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
                                std::filesystem::perm_options::replace, ec);
   RP_ASSIGN_OR_RETURN(parts->store, registry::FeedbackStore::Open(
                                         (std::filesystem::path(cfg.data_dir) / "feedback.sqlite").string()));
+
+  // The outcomes registry: its routes (below) and the clinic's own evidence
+  // on the cards (cached per option for a minute).
+  RP_ASSIGN_OR_RETURN(parts->registry, OpenRegistryParts(cfg, clock->Now().ToString()));
+  parts->clinic_evidence = std::make_unique<ClinicEvidenceSource>(
+      parts->registry.store.get(), parts->registry.catalog.get(), parts->registry.min_episodes, 60);
+  cdshooks::CdsHooksServiceOptions service_options;
+  service_options.annotate = [source = parts->clinic_evidence.get()](engine::Assessment& assessment,
+                                                                     const DateTime& now) {
+    // A registry that cannot be read leaves the cards without the clinic's
+    // evidence; it never fails the call.
+    (void)source->Attach(assessment, now.ToString().substr(0, 10));
+  };
+  Result<cdshooks::CdsHooksService> service =
+      cdshooks::CdsHooksService::Create(parts->engine, clock, service_options);
+  if (!service.has_value()) return Fail(service.error());
+  parts->service.emplace(std::move(*service));
 
   HttpClientOptions fhir_options;
   fhir_options.timeout = cfg.fhir_timeout;
@@ -129,7 +145,6 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
                                        parts->store.get(), parts->fhir_http.get(), &parts->metrics, clock);
 
   // The outcomes registry's routes (/registry...), beside the CDS routes.
-  RP_ASSIGN_OR_RETURN(parts->registry, OpenRegistryParts(cfg, clock->Now().ToString()));
   RegistryHttpHandlerOptions registry_options;
   registry_options.cors_allowed_origins = cfg.cors_allowed_origins;
   registry_options.body_limit_bytes = cfg.body_limit_bytes;

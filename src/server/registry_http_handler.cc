@@ -11,6 +11,7 @@
 #include "registry/cohort_report.h"
 #include "registry/fhir_import.h"
 #include "registry/followup_worklist.h"
+#include "registry/registry_facts.h"
 #include "registry/report_format.h"
 #include "server/jwt_scopes.h"
 
@@ -270,19 +271,19 @@ HttpResponse RegistryHttpHandler::Report(const HttpRequest& request, const Reque
   if (!state.argument.empty() && catalog_->kb().FindOption(state.argument) == nullptr) {
     return Outcome(state, 404, "not-found", "no such option in the knowledge base");
   }
-  Result<registry::Cohort> cohort = store_->LoadCohort(state.argument);
-  if (!cohort) return StoreFailure(state, cohort.error());
+  Result<std::vector<registry::EpisodeFacts>> facts = registry::LoadEpisodeFacts(*store_, *catalog_, state.argument);
+  if (!facts) return StoreFailure(state, facts.error());
   Result<registry::CohortReport> report =
-      registry::BuildCohortReport(*cohort, *catalog_, state.argument, *group_by, Today());
+      registry::BuildCohortReportFromFacts(*facts, *catalog_, state.argument, *group_by, Today());
   if (!report) return Outcome(state, 400, "value", report.error().message());
   return Respond(state, 200, registry::CohortReportJson(*report), "application/json");
 }
 
 HttpResponse RegistryHttpHandler::Due(const RequestState& state) {
-  Result<registry::Cohort> cohort = store_->LoadCohort("");
-  if (!cohort) return StoreFailure(state, cohort.error());
+  Result<std::vector<registry::EpisodeFacts>> facts = registry::LoadEpisodeFacts(*store_, *catalog_, "");
+  if (!facts) return StoreFailure(state, facts.error());
   std::string today = Today();
-  Result<std::vector<registry::DueItem>> items = registry::FollowUpWorklist(*cohort, *catalog_, today);
+  Result<std::vector<registry::DueItem>> items = registry::FollowUpWorklistFromFacts(*facts, *catalog_, today);
   if (!items) return Outcome(state, 500, "exception", items.error().message());
   return Respond(state, 200, registry::WorklistJson(*items, today), "application/json");
 }

@@ -18,6 +18,7 @@
 //            "page_size": 2,
 //            "fail": {"Observation": {"kind": "timeout|status|body|too-large|next-loop|next-foreign|endless",
 //                                     "status": 401, "body": "..."}}},
+//   "clinic_evidence": {"prp-knee": "this clinic: ..."},  the server's registry annotation (summary per option)
 //   "expect": {"status": 200, "cards": 1, "outcome_contains": ["..."],
 //              "card": [{"index": 0, "indicator": "critical", "summary_contains": "...",
 //                        "detail_contains": ["..."], "detail_excludes": ["..."],
@@ -35,6 +36,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -243,7 +245,22 @@ TEST_P(ExchangeTest, Exchange) {
       exchange.contains("now") ? std::string(exchange.at("now").as_string()) : "2026-01-15");
   ASSERT_TRUE(now.has_value());
   FixedClock clock(*now);
-  Result<CdsHooksService> service = CdsHooksService::Create(SharedEngine(), &clock);
+  CdsHooksServiceOptions options;
+  if (const json::value* clinic = exchange.if_contains("clinic_evidence")) {
+    // What the server's registry adds after the engine ran (ClinicEvidenceSource).
+    std::map<std::string, std::string> summaries;
+    for (const auto& member : clinic->as_object()) summaries[member.key()] = std::string(member.value().as_string());
+    options.annotate = [summaries](engine::Assessment& assessment, const DateTime&) {
+      for (engine::Recommendation& recommendation : assessment.recommendations) {
+        auto found = summaries.find(recommendation.id);
+        if (found == summaries.end()) continue;
+        engine::ClinicEvidence evidence;
+        evidence.summary = found->second;
+        recommendation.clinic_evidence = evidence;
+      }
+    };
+  }
+  Result<CdsHooksService> service = CdsHooksService::Create(SharedEngine(), &clock, options);
   ASSERT_TRUE(service.has_value()) << service.error().message();
 
   const std::string service_id(exchange.at("service").as_string());

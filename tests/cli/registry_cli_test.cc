@@ -58,12 +58,107 @@ class RegistryCliTest : public ::testing::Test {
     return run;
   }
 
+  // `regenpath assess` with the registry (another subcommand, same temp dir).
+  CliRun Assess(const std::vector<std::string>& args) {
+    std::string command = Quote(REGENPATH_BINARY) + " assess";
+    for (const std::string& arg : args) command += " " + Quote(arg);
+    command += " >" + Quote((dir_ / "out").string()) + " 2>" + Quote((dir_ / "err").string());
+    int status = std::system(command.c_str());
+    CliRun run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = Slurp(dir_ / "out");
+    run.err = Slurp(dir_ / "err");
+    return run;
+  }
+
   static std::string Data(const std::string& name) {
     return std::string(REGENPATH_SOURCE_DIR) + "/tests/registry/data/" + name;
   }
 
   fs::path dir_;
 };
+
+// The clinic's own result next to the published evidence: `assess
+// --registry` fills it after the engine ran, from at least
+// registry-min-episodes (20) real episodes, never from a demo cohort.
+TEST_F(RegistryCliTest, AssessShowsTheClinicsOwnResultFromTheRegistry) {
+  ASSERT_EQ(Registry({"migrate"}).exit_code, 0);
+  // 24 knees: baseline NRS 7, at 26 weeks 2 (responder) for the first 12, 6 for the others.
+  std::ofstream csv(dir_ / "clinic.csv");
+  csv << "record,patient,id,date,option,side,instrument,value\n";
+  for (int index = 0; index < 24; ++index) {
+    std::string patient = "MRN-" + std::to_string(1000 + index);
+    csv << "procedure," << patient << ",P" << index << ",2026-01-10,prp-knee,left,,\n";
+    csv << "score," << patient << ",B" << index << ",2026-01-05,,,nrs,7\n";
+    csv << "score," << patient << ",F" << index << ",2026-07-11,,,nrs," << (index < 12 ? 2 : 6) << "\n";
+  }
+  csv.close();
+  CliRun imported = Registry({"import", (dir_ / "clinic.csv").string()});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  const std::string record = std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/knee-oa-candidate.json";
+  const std::string database = (dir_ / "registry.sqlite").string();
+  CliRun json = Assess({"--now", "2026-12-05", "--format", "json", "--registry", database, record});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json.out).get(root), simdjson::SUCCESS);
+  int with_evidence = 0;
+  for (simdjson::dom::element item : root["recommendations"].get_array()) {
+    simdjson::dom::element evidence;
+    if (item["clinic_evidence"].get(evidence) != simdjson::SUCCESS) continue;
+    ++with_evidence;
+    EXPECT_EQ(std::string_view(item["id"].get_string().value()), "prp-knee");
+    EXPECT_TRUE(evidence["observational"].get_bool().value());
+    EXPECT_EQ(evidence["episodes"].get_int64().value(), 24);
+    EXPECT_EQ(evidence["responders"].get_int64().value(), 12);
+    EXPECT_EQ(evidence["assessed"].get_int64().value(), 24);
+    EXPECT_DOUBLE_EQ(evidence["rate"].get_double().value(), 0.5);
+    std::string_view summary = evidence["summary"].get_string().value();
+    EXPECT_NE(summary.find("this clinic: 24 episodes"), std::string_view::npos) << summary;
+    EXPECT_NE(summary.find("observational"), std::string_view::npos) << summary;
+  }
+  EXPECT_EQ(with_evidence, 1) << json.out.substr(0, 300);
+  CliRun text = Assess({"--now", "2026-12-05", "--format", "text", "--registry", database, record});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("this clinic: 24 episodes"), std::string::npos) << text.out;
+  // Without --registry, or with a demo (synthetic) registry: nothing of the kind.
+  CliRun plain = Assess({"--now", "2026-12-05", "--format", "json", record});
+  EXPECT_EQ(plain.out.find("clinic_evidence"), std::string::npos);
+  ASSERT_EQ(Registry({"demo", "--episodes", "400"}, "demo.sqlite").exit_code, 0);
+  CliRun demo = Assess({"--now", "2026-12-05", "--format", "json", "--registry", (dir_ / "demo.sqlite").string(), record});
+  EXPECT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_EQ(demo.out.find("clinic_evidence"), std::string::npos);
+  // A registry that is not there: a warning, the assessment all the same.
+  CliRun missing = Assess({"--now", "2026-12-05", "--format", "json", "--registry", (dir_ / "none.sqlite").string(), record});
+  EXPECT_EQ(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("warning: the clinic's evidence is not shown"), std::string::npos) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "none.sqlite"));
+}
+
+TEST_F(RegistryCliTest, CsvImportNamesFileLineAndColumnOfEveryBadRow) {
+  ASSERT_EQ(Registry({"migrate"}).exit_code, 0);
+  CliRun good = Registry({"import", Data("csv/good.csv")});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("good.csv: 7 rows: 7 accepted (9 created, 0 updated), 0 rejected"), std::string::npos)
+      << good.out;
+  CliRun bad = Registry({"import", Data("csv/bad.csv")});
+  EXPECT_EQ(bad.exit_code, 3) << bad.err;
+  const std::string file = Data("csv/bad.csv");
+  for (const std::string& expected :
+       {file + ":3:7: 'seven' is not a number", file + ":4:7: score 12 is out of range for nrs",
+        file + ":6:5: 'no-such-option' is not an option of the knowledge base",
+        file + ":10:6: 'instrument' does not apply to a procedure row", file + ":13:8: 7 fields, the header has 9"}) {
+    EXPECT_NE(bad.err.find(expected), std::string::npos) << expected << "\n" << bad.err;
+  }
+  EXPECT_NE(bad.out.find("12 rows: 1 accepted"), std::string::npos) << bad.out;
+  CliRun header = Registry({"import", Data("csv/bad-header.csv")});
+  EXPECT_EQ(header.exit_code, 3);
+  EXPECT_NE(header.err.find(Data("csv/bad-header.csv") + ":1:5: unknown column 'score'"), std::string::npos) << header.err;
+  // The CSV's scores are in the report.
+  CliRun report = Registry({"report", "--option", "prp-knee", "--format", "json"});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("\"episodes\":3"), std::string::npos) << report.out.substr(0, 400);
+}
 
 TEST_F(RegistryCliTest, ImportReportsEachRejectionWithFileAndLocationAndExits3) {
   ASSERT_EQ(Registry({"migrate"}).exit_code, 0);

@@ -172,6 +172,24 @@ class FaultyStore : public registry::RegistryStore {
   }
   Result<std::optional<bool>> Synthetic() override { return inner_->Synthetic(); }
   Result<std::vector<registry::AuditRow>> Audit(int limit) override { return inner_->Audit(limit); }
+  // Reports start here (registry_facts.h).
+  Result<std::vector<registry::StalePatient>> StalePatients(const std::string& fingerprint, int limit) override {
+    if (failures_ > 0) {
+      --failures_;
+      return Fail(Status(code_, "injected fault"));
+    }
+    return inner_->StalePatients(fingerprint, limit);
+  }
+  Result<registry::Cohort> LoadPatients(const std::vector<std::string>& patients) override {
+    return inner_->LoadPatients(patients);
+  }
+  Status ReplaceFacts(const std::vector<registry::StalePatient>& stale,
+                      const std::vector<registry::FactsRow>& rows) override {
+    return inner_->ReplaceFacts(stale, rows);
+  }
+  Result<std::vector<registry::FactsRow>> LoadFacts(const std::string& option_id) override {
+    return inner_->LoadFacts(option_id);
+  }
 
  private:
   registry::RegistryStore* inner_;

@@ -1,0 +1,379 @@
+#include "registry/episode_facts.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <unordered_map>
+
+#include "registry/civil_day.h"
+
+namespace regenpath::registry {
+
+namespace {
+
+constexpr std::string_view kFactsFormat = "facts-v2";
+
+std::string ScoreKey(const std::string& patient, const std::string& instrument) {
+  std::string key;
+  key.reserve(patient.size() + instrument.size() + 1);
+  key.append(patient).push_back('\x1f');
+  key.append(instrument);
+  return key;
+}
+
+// The first instrument of the option's schedule with an MCID (loss of response).
+const InstrumentScoring* LossInstrument(const knowledge::Option& option, const InstrumentCatalog& catalog) {
+  if (!option.follow_up) return nullptr;
+  for (const std::string& id : option.follow_up->instruments) {
+    const InstrumentScoring* candidate = catalog.ById(id);
+    if (candidate != nullptr && (candidate->mcid_points || candidate->mcid_percent)) return candidate;
+  }
+  return nullptr;
+}
+
+// The binary record: fixed-width little-endian fields; an optional value is
+// a flag byte then the value; strings are a byte length then the bytes.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void Byte(uint8_t value) { out_.push_back(static_cast<char>(value)); }
+  void Int(int32_t value) { Raw(&value, sizeof value); }
+  void Double(double value) { Raw(&value, sizeof value); }
+  void OptionalInt(const std::optional<int>& value) {
+    Byte(value ? 1 : 0);
+    if (value) Int(*value);
+  }
+  void OptionalScore(const std::optional<DayScore>& score) {
+    Byte(score ? 1 : 0);
+    if (score) {
+      Int(score->day);
+      Double(score->value);
+    }
+  }
+  void Text(std::string_view text) {
+    Byte(static_cast<uint8_t>(std::min<size_t>(text.size(), 255)));
+    out_.append(text.substr(0, 255));
+  }
+
+ private:
+  void Raw(const void* data, size_t size) {
+    // The registry runs on little-endian machines (x86-64, arm64); the
+    // format is defined as little-endian.
+    static_assert(std::endian::native == std::endian::little);
+    out_.append(static_cast<const char*>(data), size);
+  }
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  bool ok() const { return ok_ && at_ == data_.size(); }
+  bool good() const { return ok_; }
+  uint8_t Byte() {
+    if (!Need(1)) return 0;
+    return static_cast<uint8_t>(data_[at_++]);
+  }
+  int32_t Int() {
+    int32_t value = 0;
+    Raw(&value, sizeof value);
+    return value;
+  }
+  double Double() {
+    double value = 0;
+    Raw(&value, sizeof value);
+    return value;
+  }
+  std::optional<int> OptionalInt() {
+    if (Byte() == 0) return std::nullopt;
+    return Int();
+  }
+  std::optional<DayScore> OptionalScore() {
+    if (Byte() == 0) return std::nullopt;
+    int day = Int();
+    double value = Double();
+    return DayScore{day, value};
+  }
+  std::string Text() {
+    size_t size = Byte();
+    if (!Need(size)) return "";
+    std::string text(data_.substr(at_, size));
+    at_ += size;
+    return text;
+  }
+
+ private:
+  bool Need(size_t size) {
+    if (!ok_ || at_ + size > data_.size()) {
+      ok_ = false;
+      return false;
+    }
+    return true;
+  }
+  void Raw(void* value, size_t size) {
+    if (!Need(size)) return;
+    std::memcpy(value, data_.data() + at_, size);
+    at_ += size;
+  }
+  std::string_view data_;
+  size_t at_ = 0;
+  bool ok_ = true;
+};
+
+constexpr char kGroupSeparator = '\x1f';
+
+}  // namespace
+
+std::vector<EpisodeFacts> ComputeEpisodeFacts(const Cohort& cohort, const InstrumentCatalog& catalog) {
+  std::unordered_map<std::string, std::vector<DayScore>> scores;  // ScoreKey(patient, instrument)
+  std::unordered_map<std::string, std::vector<const ProcedureRecord*>> procedures;         // episode key
+  std::unordered_map<std::string, std::vector<const AdverseEventRecord*>> adverse_events;  // episode key
+  std::unordered_map<std::string, int> last_contact;                                       // patient
+  auto contact = [&](const std::string& patient, int day) {
+    auto [it, inserted] = last_contact.emplace(patient, day);
+    if (!inserted) it->second = std::max(it->second, day);
+  };
+  for (const OutcomeRecord& outcome : cohort.outcomes) {
+    std::optional<int> day = ParseCivilDay(outcome.date);
+    if (!day) continue;
+    scores[ScoreKey(outcome.patient, outcome.instrument)].push_back(DayScore{*day, outcome.value});
+    contact(outcome.patient, *day);
+  }
+  for (auto& [key, list] : scores) {
+    std::stable_sort(list.begin(), list.end(), [](const DayScore& a, const DayScore& b) { return a.day < b.day; });
+  }
+  for (const ProcedureRecord& procedure : cohort.procedures) {
+    procedures[procedure.episode_key].push_back(&procedure);
+    if (auto day = ParseCivilDay(procedure.date)) contact(procedure.patient, *day);
+  }
+  for (const AdverseEventRecord& event : cohort.adverse_events) {
+    adverse_events[event.episode_key].push_back(&event);
+    if (auto day = ParseCivilDay(event.onset)) contact(event.patient, *day);
+  }
+  static const std::vector<DayScore> kNoScores;
+
+  std::vector<const Episode*> ordered;
+  ordered.reserve(cohort.episodes.size());
+  for (const Episode& episode : cohort.episodes) ordered.push_back(&episode);
+  std::sort(ordered.begin(), ordered.end(), [](const Episode* a, const Episode* b) { return a->key < b->key; });
+
+  std::vector<EpisodeFacts> out;
+  out.reserve(ordered.size());
+  for (const Episode* episode : ordered) {
+    EpisodeFacts facts;
+    facts.episode_key = episode->key;
+    facts.patient = episode->patient;
+    facts.option_id = episode->option_id;
+    facts.synthetic = episode->synthetic;
+    facts.start_day = ParseCivilDay(episode->start_date);
+    facts.condition = episode->condition;
+    facts.kb_version = episode->kb_version;
+    facts.feedback = episode->feedback;
+    if (auto found = last_contact.find(episode->patient); found != last_contact.end()) {
+      facts.last_contact_day = found->second;
+    }
+    // Procedures in the order of the store (episode, date, key); the first
+    // index procedure by date for the groups.
+    std::vector<const ProcedureRecord*> own;
+    if (auto found = procedures.find(episode->key); found != procedures.end()) own = found->second;
+    for (const ProcedureRecord* procedure : own) {
+      if (procedure->kind == "surgery") {
+        if (auto day = ParseCivilDay(procedure->date)) facts.ended_day = *day;
+      } else if (facts.first_procedure.empty()) {
+        facts.first_procedure = procedure->key;
+      }
+    }
+    std::stable_sort(own.begin(), own.end(),
+                     [](const ProcedureRecord* a, const ProcedureRecord* b) { return a->date < b->date; });
+    for (const ProcedureRecord* procedure : own) {
+      if (procedure->kind == "index") {
+        facts.prp_leukocytes = procedure->prp_leukocytes;
+        facts.image_guidance = procedure->image_guidance;
+        break;
+      }
+    }
+    if (facts.start_day) {
+      for (const ProcedureRecord* procedure : own) {
+        std::optional<int> day = ParseCivilDay(procedure->date);
+        if (!day || *day <= *facts.start_day) continue;
+        if (!facts.surgery_day && procedure->kind == "surgery") facts.surgery_day = *day;
+        if (!facts.repeat_day && procedure->kind == "index" && procedure->series_number == 1) facts.repeat_day = *day;
+      }
+    }
+    if (auto found = adverse_events.find(episode->key); found != adverse_events.end()) {
+      for (const AdverseEventRecord* event : found->second) {
+        facts.adverse_events.push_back(AdverseEventFacts{event->category, event->serious});
+      }
+    }
+    const knowledge::Option* option = catalog.kb().FindOption(episode->option_id);
+    if (option != nullptr && option->follow_up && facts.start_day) {
+      int start = *facts.start_day;
+      for (const std::string& id : option->follow_up->instruments) {
+        const InstrumentScoring* instrument = catalog.ById(id);
+        if (instrument == nullptr) continue;
+        auto found = scores.find(ScoreKey(episode->patient, id));
+        const std::vector<DayScore>& list = found == scores.end() ? kNoScores : found->second;
+        InstrumentFacts instrument_facts;
+        instrument_facts.instrument = id;
+        instrument_facts.baseline = BaselineOf(list, start, catalog.baseline_window_days());
+        if (!list.empty()) instrument_facts.last_score_day = list.back().day;
+        for (double weeks : option->follow_up->schedule_weeks) {
+          instrument_facts.timepoints.push_back(
+              ScoreIn(list, WindowOf(start, weeks, catalog.timepoint_window_fraction())));
+        }
+        facts.instruments.push_back(std::move(instrument_facts));
+      }
+      // Loss of response: among episodes that reached a responder score, the
+      // first later score that is no longer one; censored at the last score.
+      if (const InstrumentScoring* instrument = LossInstrument(*option, catalog)) {
+        auto found = scores.find(ScoreKey(episode->patient, instrument->id));
+        const std::vector<DayScore>& list = found == scores.end() ? kNoScores : found->second;
+        std::optional<DayScore> baseline = BaselineOf(list, start, catalog.baseline_window_days());
+        if (baseline) {
+          bool responded = false;
+          std::optional<int> lost_day;
+          int last_day = start;
+          for (const DayScore& score : list) {
+            if (score.day <= start) continue;
+            last_day = score.day;
+            bool responder = McidResponder(*instrument, baseline->value, score.value).value_or(false);
+            if (responder) {
+              responded = true;
+            } else if (responded) {
+              lost_day = score.day;
+              break;
+            }
+          }
+          if (responded) {
+            facts.loss_subject = true;
+            facts.loss_days = (lost_day ? *lost_day : last_day) - start;
+            facts.loss_event = lost_day.has_value();
+          }
+        }
+      }
+    }
+    out.push_back(std::move(facts));
+  }
+  return out;
+}
+
+FactsRow ToRow(const EpisodeFacts& facts) {
+  FactsRow row;
+  row.option_id = facts.option_id;
+  row.episode_key = facts.episode_key;
+  row.patient = facts.patient;
+  row.synthetic = facts.synthetic;
+  for (const std::string* value : {&facts.condition, &facts.kb_version, &facts.feedback, &facts.prp_leukocytes,
+                                   &facts.image_guidance, &facts.first_procedure}) {
+    if (value != &facts.condition) row.groups.push_back(kGroupSeparator);
+    // A separator inside a value (never in knowledge-base ids or FHIR codes)
+    // becomes a space rather than shifting the columns.
+    for (char c : *value) row.groups.push_back(c == kGroupSeparator ? ' ' : c);
+  }
+  Writer out(row.data);
+  out.OptionalInt(facts.start_day);
+  out.OptionalInt(facts.repeat_day);
+  out.OptionalInt(facts.surgery_day);
+  out.OptionalInt(facts.last_contact_day);
+  out.OptionalInt(facts.ended_day);
+  out.Byte(facts.loss_subject ? 1 : 0);
+  out.Int(facts.loss_days);
+  out.Byte(facts.loss_event ? 1 : 0);
+  out.Int(static_cast<int32_t>(facts.adverse_events.size()));
+  for (const AdverseEventFacts& event : facts.adverse_events) {
+    out.Byte(static_cast<uint8_t>(event.category));
+    out.Byte(event.serious ? 1 : 0);
+  }
+  out.Byte(static_cast<uint8_t>(facts.instruments.size()));
+  for (const InstrumentFacts& instrument : facts.instruments) {
+    out.Text(instrument.instrument);
+    out.OptionalScore(instrument.baseline);
+    out.OptionalInt(instrument.last_score_day);
+    out.Byte(static_cast<uint8_t>(instrument.timepoints.size()));
+    for (const std::optional<DayScore>& score : instrument.timepoints) out.OptionalScore(score);
+  }
+  return row;
+}
+
+Result<EpisodeFacts> FromRow(FactsRow row) {
+  EpisodeFacts facts;
+  facts.episode_key = std::move(row.episode_key);
+  facts.patient = std::move(row.patient);
+  facts.option_id = std::move(row.option_id);
+  facts.synthetic = row.synthetic;
+  std::string* values[] = {&facts.condition, &facts.kb_version, &facts.feedback, &facts.prp_leukocytes,
+                           &facts.image_guidance, &facts.first_procedure};
+  size_t start = 0;
+  for (size_t index = 0; index < std::size(values); ++index) {
+    size_t end = row.groups.find(kGroupSeparator, start);
+    bool last = index + 1 == std::size(values);
+    if ((end == std::string::npos) != last) {
+      return Fail(Internal(fmt::format("registry: the stored groups of episode {} are malformed", facts.episode_key)));
+    }
+    if (end == std::string::npos) end = row.groups.size();
+    values[index]->assign(row.groups, start, end - start);
+    start = end + 1;
+  }
+  Reader in(row.data);
+  facts.start_day = in.OptionalInt();
+  facts.repeat_day = in.OptionalInt();
+  facts.surgery_day = in.OptionalInt();
+  facts.last_contact_day = in.OptionalInt();
+  facts.ended_day = in.OptionalInt();
+  facts.loss_subject = in.Byte() != 0;
+  facts.loss_days = in.Int();
+  facts.loss_event = in.Byte() != 0;
+  int events = in.Int();
+  if (events < 0 || events > 100000) {
+    return Fail(Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key)));
+  }
+  facts.adverse_events.reserve(in.good() ? events : 0);
+  for (int index = 0; in.good() && index < events; ++index) {
+    int category = in.Byte();
+    bool serious = in.Byte() != 0;
+    if (category > static_cast<int>(AdverseEventCategory::kOther)) category = static_cast<int>(AdverseEventCategory::kOther);
+    facts.adverse_events.push_back(AdverseEventFacts{static_cast<AdverseEventCategory>(category), serious});
+  }
+  int instruments = in.Byte();
+  facts.instruments.reserve(instruments);
+  for (int index = 0; in.good() && index < instruments; ++index) {
+    InstrumentFacts instrument;
+    instrument.instrument = in.Text();
+    instrument.baseline = in.OptionalScore();
+    instrument.last_score_day = in.OptionalInt();
+    int points = in.Byte();
+    instrument.timepoints.reserve(points);
+    for (int point = 0; in.good() && point < points; ++point) instrument.timepoints.push_back(in.OptionalScore());
+    facts.instruments.push_back(std::move(instrument));
+  }
+  if (!in.ok()) return Fail(Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key)));
+  return facts;
+}
+
+std::string FactsFingerprint(const InstrumentCatalog& catalog) {
+  std::string text = fmt::format("{}|{}|{}|", kFactsFormat, catalog.timepoint_window_fraction(),
+                                 catalog.baseline_window_days());
+  for (const InstrumentScoring& instrument : catalog.instruments()) {
+    text += fmt::format("{}:{}:{}:{};", instrument.id, instrument.direction == Direction::kLowerIsBetter ? "lower" : "higher",
+                        instrument.mcid_points ? fmt::format("{}", *instrument.mcid_points) : "-",
+                        instrument.mcid_percent ? fmt::format("{}", *instrument.mcid_percent) : "-");
+  }
+  for (const knowledge::Option& option : catalog.kb().options()) {
+    if (!option.follow_up) continue;
+    text += option.id + ":";
+    for (const std::string& id : option.follow_up->instruments) text += id + ",";
+    for (double weeks : option.follow_up->schedule_weeks) text += fmt::format("{},", weeks);
+    text += ";";
+  }
+  // FNV-1a, 64 bits: stable across builds and platforms.
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return fmt::format("{}-{:016x}", kFactsFormat, hash);
+}
+
+}  // namespace regenpath::registry

@@ -1,0 +1,99 @@
+// The SQL the SQLite and PostgreSQL registry stores share: every statement
+// is written once, with `?` parameters and two markers, and ForDialect()
+// turns it into each database's form. The stores keep only what differs:
+// the client library calls, transactions, error mapping and how a create is
+// told from an update.
+#ifndef REGENPATH_REGISTRY_REGISTRY_SQL_H_
+#define REGENPATH_REGISTRY_REGISTRY_SQL_H_
+
+#include <string>
+#include <string_view>
+
+#include "registry/registry_schema.h"
+
+namespace regenpath::registry::sql {
+
+// `sql` for `dialect`: each `?` becomes $1, $2, ... for PostgreSQL;
+// {C} becomes COLLATE "C" for PostgreSQL (byte order, as SQLite's BINARY)
+// and nothing for SQLite.
+std::string ForDialect(std::string_view sql, SqlDialect dialect);
+// "?,?,...,?" with `count` parameters (an IN list).
+std::string Parameters(int count);
+
+// Columns, in the order the stores read them.
+inline constexpr const char* kEpisodeColumns =
+    "key, patient, option_id, therapy, target, condition, side, start_date, assessment_stage, option_status, "
+    "kb_version, feedback, override_reason, synthetic";
+inline constexpr const char* kProcedureColumns =
+    "key, episode_key, patient, date, kind, image_guidance, prp_leukocytes, volume_ml, platelet_concentration, "
+    "bmc_nucleated_cells, dextrose_percent, series_number";
+inline constexpr const char* kOutcomeColumns = "key, patient, instrument, date, value";
+inline constexpr const char* kAdverseEventColumns =
+    "key, patient, episode_key, category, serious, onset, resolved, relatedness";
+inline constexpr const char* kFactsColumns = "option_id, episode_key, patient, synthetic, groups, data";
+
+// Writes (parameters in the column order above).
+inline constexpr const char* kInsertMeta =
+    "INSERT INTO meta(name, value) VALUES ('synthetic', ?) ON CONFLICT(name) DO NOTHING";
+inline constexpr const char* kInsertPatient =
+    "INSERT INTO patients(pseudonym, synthetic) VALUES (?, ?) ON CONFLICT(pseudonym) DO NOTHING";
+// A later import keeps what an earlier one recorded unless it brings a value,
+// and the start date is the earliest procedure's.
+inline constexpr const char* kUpsertEpisode = R"sql(INSERT INTO episodes(key, patient, option_id, therapy, target,
+  condition, side, start_date, assessment_stage, option_status, kb_version, feedback, override_reason, synthetic)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET
+  condition = CASE WHEN excluded.condition <> '' THEN excluded.condition ELSE episodes.condition END,
+  start_date = CASE WHEN excluded.start_date < episodes.start_date THEN excluded.start_date ELSE episodes.start_date END,
+  assessment_stage = CASE WHEN excluded.assessment_stage <> '' THEN excluded.assessment_stage ELSE episodes.assessment_stage END,
+  option_status = CASE WHEN excluded.option_status <> '' THEN excluded.option_status ELSE episodes.option_status END,
+  kb_version = CASE WHEN excluded.kb_version <> '' THEN excluded.kb_version ELSE episodes.kb_version END,
+  feedback = CASE WHEN excluded.feedback <> '' THEN excluded.feedback ELSE episodes.feedback END,
+  override_reason = CASE WHEN excluded.override_reason <> '' THEN excluded.override_reason ELSE episodes.override_reason END)sql";
+inline constexpr const char* kUpsertProcedure = R"sql(INSERT INTO procedures(key, episode_key, patient, date, kind,
+  image_guidance, prp_leukocytes, volume_ml, platelet_concentration, bmc_nucleated_cells, dextrose_percent, series_number)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET episode_key = excluded.episode_key,
+  date = excluded.date, kind = excluded.kind, image_guidance = excluded.image_guidance,
+  prp_leukocytes = excluded.prp_leukocytes, volume_ml = excluded.volume_ml,
+  platelet_concentration = excluded.platelet_concentration, bmc_nucleated_cells = excluded.bmc_nucleated_cells,
+  dextrose_percent = excluded.dextrose_percent, series_number = excluded.series_number)sql";
+inline constexpr const char* kUpsertOutcome = R"sql(INSERT INTO outcomes(key, patient, instrument, date, value)
+  VALUES (?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET instrument = excluded.instrument, date = excluded.date,
+  value = excluded.value)sql";
+inline constexpr const char* kUpsertAdverseEvent = R"sql(INSERT INTO adverse_events(key, patient, episode_key,
+  category, serious, onset, resolved, relatedness) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET
+  episode_key = excluded.episode_key, category = excluded.category, serious = excluded.serious,
+  onset = excluded.onset, resolved = excluded.resolved, relatedness = excluded.relatedness)sql";
+inline constexpr const char* kInsertAudit =
+    "INSERT INTO audit(recorded, actor, action, entity_type, entity, outcome) VALUES (?,?,?,?,?,?)";
+inline constexpr const char* kMarkStale =
+    "INSERT INTO stale_patients(patient, version) VALUES (?, 1) ON CONFLICT(patient) DO UPDATE SET "
+    "version = stale_patients.version + 1";
+
+// Report facts.
+inline constexpr const char* kReadFingerprint = "SELECT value FROM meta WHERE name = 'facts_fingerprint'";
+inline constexpr const char* kWriteFingerprint =
+    "INSERT INTO meta(name, value) VALUES ('facts_fingerprint', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+inline constexpr const char* kMarkAllStale =
+    "INSERT INTO stale_patients(patient, version) SELECT pseudonym, 1 FROM patients WHERE true ON CONFLICT(patient) "
+    "DO UPDATE SET version = stale_patients.version + 1";
+inline constexpr const char* kStalePatients = "SELECT patient, version FROM stale_patients ORDER BY patient{C} LIMIT ?";
+inline constexpr const char* kInsertFacts =
+    "INSERT INTO episode_facts(option_id, episode_key, patient, synthetic, groups, data) VALUES (?,?,?,?,?,?)";
+inline constexpr const char* kClearStale = "DELETE FROM stale_patients WHERE patient = ? AND version = ?";
+
+// Reads of LoadPatients(): {IN} is replaced by an IN list of the patients.
+inline constexpr const char* kPatientsEpisodes = "SELECT {COLUMNS} FROM episodes WHERE patient IN ({IN}) ORDER BY key{C}";
+inline constexpr const char* kPatientsProcedures =
+    "SELECT {COLUMNS} FROM procedures WHERE episode_key IN (SELECT key FROM episodes WHERE patient IN ({IN})) "
+    "ORDER BY episode_key{C}, date{C}, key{C}";
+inline constexpr const char* kPatientsOutcomes =
+    "SELECT {COLUMNS} FROM outcomes WHERE patient IN ({IN}) ORDER BY patient{C}, instrument{C}, date{C}, key{C}";
+inline constexpr const char* kPatientsAdverseEvents =
+    "SELECT {COLUMNS} FROM adverse_events WHERE patient IN ({IN}) ORDER BY patient{C}, onset{C}, key{C}";
+inline constexpr const char* kDeletePatientsFacts = "DELETE FROM episode_facts WHERE patient IN ({IN})";
+// `statement` with {COLUMNS} and {IN} filled (count parameters).
+std::string WithColumnsAndIn(std::string_view statement, std::string_view columns, int count);
+
+}  // namespace regenpath::registry::sql
+
+#endif  // REGENPATH_REGISTRY_REGISTRY_SQL_H_

@@ -1,0 +1,139 @@
+// The stored report facts (episode_facts.h, registry_facts.h) on both
+// stores: a report, the worklist and the clinic's evidence read from the
+// stored facts equal the same computed from every row of the store, after a
+// first write, after a later write that changes some patients (their facts
+// go stale and are refreshed), and after the knowledge base changed.
+#include "registry/registry_facts.h"
+
+#include <gtest/gtest.h>
+
+#include "registry/cohort_report.h"
+#include "registry/demo_cohort.h"
+#include "registry/followup_worklist.h"
+#include "registry/report_format.h"
+#include "test_support.h"
+
+namespace regenpath::registry {
+namespace {
+
+using testing::Catalog;
+
+constexpr const char* kToday = "2026-12-05";
+
+// Equal, or where the two texts first differ (reports are long).
+::testing::AssertionResult SameText(const std::string& actual, const std::string& expected) {
+  if (actual == expected) return ::testing::AssertionSuccess();
+  size_t at = 0;
+  while (at < actual.size() && at < expected.size() && actual[at] == expected[at]) ++at;
+  size_t from = at > 120 ? at - 120 : 0;
+  return ::testing::AssertionFailure() << "first difference at " << at << ":\n  actual   ..." << actual.substr(from, 200)
+                                       << "\n  expected ..." << expected.substr(from, 200);
+}
+
+class ReportFactsTest : public ::testing::TestWithParam<testing::StoreFactory> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().open(dir_.path());
+    ASSERT_NE(store_, nullptr);
+    ASSERT_TRUE(store_->Migrate(testing::TestContext()).has_value());
+  }
+
+  // Every report and the worklist, from the stored facts and from all rows.
+  void ExpectFactsMatchRows() {
+    auto cohort = store_->LoadCohort("");
+    ASSERT_TRUE(cohort.has_value()) << cohort.error().ToString();
+    auto facts = LoadEpisodeFacts(*store_, Catalog(), "");
+    ASSERT_TRUE(facts.has_value()) << facts.error().ToString();
+    ASSERT_EQ(facts->size(), cohort->episodes.size());
+    for (GroupBy group_by : {GroupBy::kNone, GroupBy::kCondition, GroupBy::kKbVersion, GroupBy::kPrpLeukocytes,
+                             GroupBy::kImageGuidance, GroupBy::kFeedback}) {
+      auto from_rows = BuildCohortReport(*cohort, Catalog(), "", group_by, kToday);
+      auto from_facts = BuildCohortReportFromFacts(*facts, Catalog(), "", group_by, kToday);
+      ASSERT_TRUE(from_rows.has_value() && from_facts.has_value());
+      EXPECT_TRUE(SameText(CohortReportJson(*from_facts), CohortReportJson(*from_rows))) << GroupByName(group_by);
+    }
+    auto option_facts = LoadEpisodeFacts(*store_, Catalog(), "prp-knee");
+    ASSERT_TRUE(option_facts.has_value());
+    EXPECT_TRUE(SameText(
+        CohortReportJson(*BuildCohortReportFromFacts(*option_facts, Catalog(), "prp-knee", GroupBy::kNone, kToday)),
+        CohortReportJson(*BuildCohortReport(*cohort, Catalog(), "prp-knee", GroupBy::kNone, kToday))));
+    EXPECT_TRUE(SameText(WorklistJson(*FollowUpWorklistFromFacts(*facts, Catalog(), kToday), kToday),
+                         WorklistJson(*FollowUpWorklist(*cohort, Catalog(), kToday), kToday)));
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<RegistryStore> store_;
+};
+
+TEST_P(ReportFactsTest, StoredFactsGiveTheReportsOfAllRows) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{240, 7, kToday});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_TRUE(store_->Write(*batch, testing::TestContext()).has_value());
+  // Every patient written is stale until refreshed.
+  auto stale = store_->StalePatients(FactsFingerprint(Catalog()), 100000);
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->size(), batch->patients.size());
+  ExpectFactsMatchRows();
+  EXPECT_TRUE(store_->StalePatients(FactsFingerprint(Catalog()), 10)->empty());
+
+  // A later write: new scores for a few patients, one score moved, one
+  // episode's feedback recorded. Only those patients go stale.
+  WriteBatch later;
+  later.synthetic = true;
+  for (size_t index = 0; index < 5; ++index) {
+    OutcomeRecord outcome = batch->outcomes[index * 7];
+    outcome.key += "|later";
+    outcome.value = 0;
+    later.outcomes.push_back(outcome);
+  }
+  OutcomeRecord moved = batch->outcomes[3];
+  moved.value = moved.value > 5 ? 1 : 9;
+  later.outcomes.push_back(moved);
+  Episode episode = batch->episodes[11];
+  episode.feedback = "overridden";
+  later.episodes.push_back(episode);
+  ASSERT_TRUE(store_->Write(later, testing::TestContext()).has_value());
+  auto now_stale = store_->StalePatients(FactsFingerprint(Catalog()), 100000);
+  ASSERT_TRUE(now_stale.has_value());
+  EXPECT_EQ(now_stale->size(), TouchedPatients(later).size());
+  ExpectFactsMatchRows();
+
+  // Another knowledge base (another fingerprint): every patient is stale.
+  auto all = store_->StalePatients("another-knowledge-base", 100000);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->size(), batch->patients.size());
+  ExpectFactsMatchRows();  // back to this knowledge base: rebuilt
+}
+
+TEST(EpisodeFactsTest, StoredFormRoundTrips) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{60, 3, kToday});
+  ASSERT_TRUE(batch.has_value());
+  Cohort cohort{batch->episodes, batch->procedures, batch->outcomes, batch->adverse_events};
+  std::vector<EpisodeFacts> facts = ComputeEpisodeFacts(cohort, Catalog());
+  ASSERT_EQ(facts.size(), batch->episodes.size());
+  std::vector<EpisodeFacts> parsed;
+  for (const EpisodeFacts& episode : facts) {
+    FactsRow row = ToRow(episode);
+    auto back = FromRow(row);
+    ASSERT_TRUE(back.has_value()) << back.error().ToString();
+    EXPECT_EQ(ToRow(*back).data, row.data);
+    EXPECT_EQ(ToRow(*back).groups, row.groups);
+    parsed.push_back(*back);
+  }
+  EXPECT_TRUE(SameText(CohortReportJson(*BuildCohortReportFromFacts(parsed, Catalog(), "", GroupBy::kNone, kToday)),
+                       CohortReportJson(*BuildCohortReportFromFacts(facts, Catalog(), "", GroupBy::kNone, kToday))));
+  FactsRow broken = ToRow(facts[0]);
+  broken.data.pop_back();
+  EXPECT_FALSE(FromRow(broken).has_value());
+  FactsRow extra = ToRow(facts[0]);
+  extra.data.push_back('\0');
+  EXPECT_FALSE(FromRow(extra).has_value());
+  FactsRow groups = ToRow(facts[0]);
+  groups.groups = "only\x1ftwo";
+  EXPECT_FALSE(FromRow(groups).has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, ReportFactsTest, ::testing::ValuesIn(testing::StoreFactories()), testing::FactoryName);
+
+}  // namespace
+}  // namespace regenpath::registry
