@@ -43,7 +43,7 @@ Result<std::optional<engine::ClinicEvidence>> ClinicEvidenceSource::ForOption(co
 
 Status ClinicEvidenceSource::Attach(engine::Assessment& assessment, const std::string& today) {
   for (engine::Recommendation& recommendation : assessment.recommendations) {
-    if (recommendation.category != "regenerative") continue;
+    if (recommendation.category != engine::OptionCategory::kRegenerative) continue;
     if (catalog_->kb().FindOption(recommendation.id) == nullptr) continue;
     RP_ASSIGN_OR_RETURN(std::optional<engine::ClinicEvidence> evidence, ForOption(recommendation.id, today));
     recommendation.clinic_evidence = std::move(evidence);
