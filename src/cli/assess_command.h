@@ -14,6 +14,9 @@ struct AssessOptions {
   std::optional<std::string> format;  // json | text; default: text on a terminal, json otherwise
   std::optional<std::string> kb_dir;  // default: the built-in knowledge base
   std::optional<std::string> patient;  // the Patient id when the record holds several
+  // The planned procedure date (YYYY-MM-DD): holds get stop/restart dates and
+  // follow-up schedules calendar dates.
+  std::optional<std::string> procedure_date;
 };
 
 // Returns the exit code: 0, 2 (usage), 3 (unreadable or invalid input or

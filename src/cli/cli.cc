@@ -70,6 +70,8 @@ int Main(int argc, char** argv) {
   assess_command->add_option("--kb", assess.kb_dir, "Load this knowledge-base directory instead of the built-in one");
   assess_command->add_option("--patient", assess.patient,
                              "The Patient id to assess when the record holds several (their other data is left out)");
+  assess_command->add_option("--procedure-date", assess.procedure_date,
+                             "Planned procedure date YYYY-MM-DD: hold stop/restart dates and follow-up dates");
   assess_command->add_option("FILE", assess.file, "A FHIR R4 Bundle or NDJSON of one patient; - for stdin")->required();
 
   KbOptions kb;
