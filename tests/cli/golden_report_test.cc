@@ -61,3 +61,27 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Golden>& info) { return std::to_string(info.index); });
 
 }  // namespace
+
+namespace {
+
+TEST(ProcedureDateOption, ABadDateIsAUsageErrorNamingTheOption) {
+  const std::string command = std::string(REGENPATH_BINARY) + " assess --format json --now 2026-06-01 " +
+                              "--procedure-date 2026-7-1 " + kSource +
+                              "/tests/scenarios/acute-lbp-naproxen-2023.json 2>&1; echo \"exit $?\"";
+  const std::string output = RunCommand(command);
+  EXPECT_NE(output.find("--procedure-date must be a date YYYY-MM-DD"), std::string::npos) << output;
+  EXPECT_NE(output.find("exit 2"), std::string::npos) << output;
+}
+
+TEST(ProcedureDateOption, HoldAndFollowUpDatesAreInTheJson) {
+  const std::string command = std::string(REGENPATH_BINARY) + " assess --format json --now 2026-06-01 " +
+                              "--procedure-date 2026-07-01 " + kSource +
+                              "/tests/scenarios/disc-candidate-aspirin-clopidogrel-stent.json";
+  const std::string output = RunCommand(command);
+  EXPECT_NE(output.find("\"procedure_date\": \"2026-07-01\""), std::string::npos) << output.substr(0, 400);
+  EXPECT_NE(output.find("\"stop_on\": \"2026-06-24\""), std::string::npos);     // clopidogrel, 7 days
+  EXPECT_NE(output.find("\"restart_on\": \"2026-07-02\""), std::string::npos);  // 24 h
+  EXPECT_NE(output.find("\"2026-07-08\""), std::string::npos);                   // follow-up week 1
+}
+
+}  // namespace
