@@ -148,6 +148,36 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
   if (total > shown) steps += fmt::format("- (+{} more)\n", total - shown);
   if (!steps.empty()) detail += "**Next steps**\n\n" + steps + "\n";
 
+  // Each next step that is an order (imaging, a diagnostic block, a referral
+  // with an order code from the knowledge base) is offered as a suggestion
+  // creating a draft ServiceRequest, the one-click action of CDS Hooks.
+  const std::string patient_prefix = "Patient/";
+  const std::string patient_id = assessment.patient_reference.starts_with(patient_prefix)
+                                     ? assessment.patient_reference.substr(patient_prefix.size())
+                                     : "";
+  for (const engine::NextStep& step : assessment.next_steps) {
+    if (step.condition != condition.id || step.option.empty() || patient_id.empty()) continue;
+    const engine::Recommendation* option = nullptr;
+    for (const engine::Recommendation& recommendation : assessment.recommendations) {
+      if (recommendation.condition == condition.id && recommendation.id == step.option) option = &recommendation;
+    }
+    if (option == nullptr || !option->order_code || !engine::IsOpen(option->status)) continue;
+    ProposedServiceRequest request;
+    request.codings.push_back(Coding{option->order_code->system, option->order_code->code, option->order_code->display});
+    request.text = OneLine(option->display, 200);
+    request.patient_id = patient_id;
+    request.note = OneLine(fmt::format("{} — {}", condition.display, condition.stage_reason), 300);
+    Action action;
+    action.type = "create";
+    action.description = OneLine(fmt::format("Create a draft order: {}", option->display), 200);
+    action.resource.push_back(std::move(request));
+    Suggestion suggestion;
+    suggestion.label = OneLine(fmt::format("Order {}", option->display), 80);
+    suggestion.actions.push_back(std::move(action));
+    card.suggestions.push_back(std::move(suggestion));
+  }
+  if (!card.suggestions.empty()) card.selection_behavior = "any";
+
   if (!regenerative.empty()) {
     detail +=
         "**Regenerative options** \xE2\x80\x94 status and every source's evidence side by side, negative "

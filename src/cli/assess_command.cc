@@ -63,6 +63,14 @@ int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err
     err << "regenpath assess: " << now.error().message() << "\n";
     return kExitUsage;
   }
+  engine::AssessOptions assess_options{options.patient, std::nullopt};
+  if (options.procedure_date) {
+    assess_options.procedure_date = DateTime::ParseDate(*options.procedure_date);
+    if (!assess_options.procedure_date || options.procedure_date->size() != 10) {
+      err << "regenpath assess: --procedure-date must be a date YYYY-MM-DD, not '" << *options.procedure_date << "'\n";
+      return kExitUsage;
+    }
+  }
   Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb = LoadKb(options.kb_dir);
   if (!kb.has_value()) {
     err << "regenpath assess: " << kb.error().message() << "\n";
@@ -85,7 +93,7 @@ int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err
     err << "regenpath assess: " << record.error().message() << "\n";
     return kExitInvalidInput;
   }
-  Result<engine::Assessment> assessment = engine->Assess(*record, *now, {options.patient});
+  Result<engine::Assessment> assessment = engine->Assess(*record, *now, assess_options);
   if (!assessment.has_value()) {
     err << "regenpath assess: " << assessment.error().message() << "\n";
     return kExitInvalidInput;

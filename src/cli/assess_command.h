@@ -18,6 +18,9 @@ struct AssessOptions {
   // regenerative options it holds enough real episodes of show the clinic's
   // own result next to the published evidence (docs/registry.md).
   std::optional<std::string> registry;
+  // The planned procedure date (YYYY-MM-DD): holds get stop/restart dates and
+  // follow-up schedules calendar dates.
+  std::optional<std::string> procedure_date;
 };
 
 // Returns the exit code: 0, 2 (usage), 3 (unreadable or invalid input or

@@ -73,6 +73,8 @@ int Main(int argc, char** argv) {
   assess_command->add_option("--registry", assess.registry,
                              "The outcomes registry (SQLite file or PostgreSQL conninfo): show the clinic's own "
                              "results next to the published evidence");
+  assess_command->add_option("--procedure-date", assess.procedure_date,
+                             "Planned procedure date YYYY-MM-DD: hold stop/restart dates and follow-up dates");
   assess_command->add_option("FILE", assess.file, "A FHIR R4 Bundle or NDJSON of one patient; - for stdin")->required();
 
   KbOptions kb;

@@ -126,6 +126,12 @@ struct MedicationHoldResult {
   std::string medication;
   std::optional<double> hold_days_before;     // nullopt: shared decision
   std::optional<double> restart_hours_after;  // nullopt: not given
+  // With a planned procedure date (AssessOptions::procedure_date): the first
+  // day without it (procedure date minus hold_days_before) and the day it may
+  // be restarted (procedure date plus restart_hours_after), YYYY-MM-DD. Unset when there is no date, no hold (0 days) or
+  // the hold is a shared decision (null days).
+  std::optional<std::string> stop_on;
+  std::optional<std::string> restart_on;
   std::string note;
   Refs evidence;
   Data data;
@@ -152,6 +158,9 @@ struct FollowUpInstrument {
 struct FollowUpPlan {
   std::vector<FollowUpInstrument> instruments;
   std::vector<double> schedule_weeks;
+  // The calendar date of each scheduled visit (YYYY-MM-DD) from the planned
+  // procedure date; empty without one.
+  std::vector<std::string> dates;
 };
 
 struct CostInfo {
@@ -238,6 +247,7 @@ struct Assessment {
   // the one patient its resources name ("the report says so at the top").
   std::string patient_note;
   std::string evaluated_at;
+  std::optional<std::string> procedure_date;  // the planned procedure date the hold and follow-up dates use
   std::string kb_name;
   std::string kb_version;
   StageInfo stage;

@@ -225,6 +225,9 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
     current_resources_ = nullptr;
     return;
   }
+  // The heading fits the phase: an acute low back pain is not titled chronic.
+  if (assessed.chronic == false && !condition.display_not_chronic.empty()) assessed.display = condition.display_not_chronic;
+  if (assessed.chronic == true && !condition.display_chronic.empty()) assessed.display = condition.display_chronic;
   assessed.stage_reason = StageReason(assessed);
   for (const Criterion& criterion : assessed.criteria) {
     if (!criterion.met && criterion.missing) {
@@ -344,7 +347,7 @@ void Assessor::AddOption(const std::string& id, const knowledge::Condition& cond
                                    cost.confidence == Confidence::kU};
     if (cost.confidence == Confidence::kU) NoteUnverified(fmt::format("cost of {}", option->id));
   }
-  AddNextSteps(assessed, recommendation, out);
+  AddNextSteps(*option, assessed, recommendation, out);
   out.recommendations.push_back(std::move(recommendation));
 }
 

@@ -114,7 +114,7 @@ class Assessor {
   void CheckPreProcedure(const knowledge::Procedure& procedure, Recommendation& recommendation);
 
   // next_steps.cc
-  void AddNextSteps(const AssessedCondition& assessed, const Recommendation& recommendation, Assessment& out);
+  void AddNextSteps(const knowledge::Option& option, const AssessedCondition& assessed, const Recommendation& recommendation, Assessment& out);
   void AddPatientNextSteps(Assessment& out);
 
   const knowledge::KnowledgeBase& kb_;

@@ -138,10 +138,14 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
 Result<Assessment> Engine::Assess(const fhir::Document& record, const DateTime& now,
                                   const AssessOptions& options) const {
   RP_ASSIGN_OR_RETURN(PatientSelection selection, SelectPatient(record, options.patient_id));
-  if (selection.excluded.empty()) return Assessor(*kb_, *tables_, record, now).Run(selection, record);
+  auto dated = [&](Result<Assessment> assessment) -> Result<Assessment> {
+    if (assessment.has_value() && options.procedure_date) PlanDates(*options.procedure_date, *assessment);
+    return assessment;
+  };
+  if (selection.excluded.empty()) return dated(Assessor(*kb_, *tables_, record, now).Run(selection, record));
   // Another patient's resources are in the record: assess a copy without them.
   RP_ASSIGN_OR_RETURN(fhir::Document own, WithoutExcluded(record, selection, element_filter_.get()));
-  return Assessor(*kb_, *tables_, own, now).Run(selection, record);
+  return dated(Assessor(*kb_, *tables_, own, now).Run(selection, record));
 }
 
 }  // namespace regenpath::engine

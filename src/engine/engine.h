@@ -32,7 +32,14 @@ struct AssessOptions {
   // The patient to assess when the record holds several (a Patient id); the
   // other patients' resources are then excluded and reported as issues.
   std::optional<std::string> patient_id;
+  // A planned procedure date: every hold gets its stop and restart dates and
+  // every follow-up schedule its calendar dates (renderers compute none).
+  std::optional<DateTime> procedure_date;
 };
+
+// Fills the dates of `assessment` from `procedure_date` (a Date): the holds'
+// stop_on / restart_on and the follow-up plans' dates (procedure_dates.cc).
+void PlanDates(const DateTime& procedure_date, Assessment& assessment);
 
 class Engine {
  public:

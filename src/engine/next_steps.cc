@@ -17,8 +17,19 @@ bool Contains(const std::vector<std::string>& items, const std::string& item) {
 
 }  // namespace
 
-void Assessor::AddNextSteps(const AssessedCondition& assessed, const Recommendation& recommendation,
-                            Assessment& out) {
+void Assessor::AddNextSteps(const knowledge::Option& option, const AssessedCondition& assessed,
+                            const Recommendation& recommendation, Assessment& out) {
+  // The red-flag step stands for this option (urgent evaluation): not twice.
+  if (!out.red_flags.empty() && recommendation.id == kb_.pathway().red_flag_step.option) return;
+  // Chronic pain: in the guideline's order (option `chronic_after`): a next
+  // step only once one of the earlier options was tried for this condition.
+  if (assessed.chronic == true && !option.chronic_after.empty()) {
+    const bool earlier_tried = std::any_of(
+        out.recommendations.begin(), out.recommendations.end(), [&](const Recommendation& earlier) {
+          return earlier.condition == assessed.id && earlier.done == true && Contains(option.chronic_after, earlier.id);
+        });
+    if (!earlier_tried) return;
+  }
   for (const knowledge::NextStepRule& rule : kb_.next_step_rules()) {
     const std::string category(ToString(recommendation.category));
     const std::string status(ToString(recommendation.status));
@@ -38,18 +49,39 @@ void Assessor::AddNextSteps(const AssessedCondition& assessed, const Recommendat
 void Assessor::AddPatientNextSteps(Assessment& out) {
   const knowledge::PathwaySettings& pathway = kb_.pathway();
   if (!out.red_flags.empty()) {
+    // Each red flag with the record's wording, code and date.
     std::string flags;
     for (const AssessedRedFlag& flag : out.red_flags) {
       if (!flags.empty()) flags += "; ";
       flags += flag.display;
+      std::string recorded;
+      for (const Datum& datum : flag.data) {
+        recorded += recorded.empty() ? "" : "; ";
+        recorded += datum.reference + " " + datum.display;
+        if (datum.date) recorded += ", " + datum.date->substr(0, 10);
+      }
+      if (!recorded.empty()) flags += " (" + recorded + ")";
     }
-    out.next_steps.insert(out.next_steps.begin(),
-                          NextStep{pathway.red_flag_step.kind,
-                                   FillTemplate(pathway.red_flag_step.text, {{"red_flags", flags}}), "", ""});
+    NextStep step{pathway.red_flag_step.kind, FillTemplate(pathway.red_flag_step.text, {{"red_flags", flags}}), "",
+                  pathway.red_flag_step.option};
+    if (pathway.red_flag_step.only) {
+      out.next_steps.assign(1, std::move(step));
+      return;
+    }
+    out.next_steps.insert(out.next_steps.begin(), std::move(step));
   }
   for (const MissingDataItem& item : missing_) {
     out.next_steps.push_back(NextStep{pathway.missing_data_step.kind,
                                       FillTemplate(pathway.missing_data_step.text, {{"missing", item.display}}), "", ""});
+  }
+  // Safety, then diagnostics, then treatment (pathway.yaml next_step_order).
+  if (!pathway.next_step_order.empty()) {
+    auto rank = [&](const NextStep& step) {
+      auto at = std::find(pathway.next_step_order.begin(), pathway.next_step_order.end(), step.kind);
+      return static_cast<size_t>(at - pathway.next_step_order.begin());
+    };
+    std::stable_sort(out.next_steps.begin(), out.next_steps.end(),
+                     [&](const NextStep& a, const NextStep& b) { return rank(a) < rank(b); });
   }
 }
 

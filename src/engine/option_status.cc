@@ -52,7 +52,8 @@ void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondi
   std::string status = option.base_status;  // a word of the status ladder until parsed below
   std::string reason = option.status_rationale;
   for (const StatusRule& rule : kb_.status_rules()) {
-    const bool applies = Contains(rule.applies_to, option.category) || (injection && Contains(rule.applies_to, "injection"));
+    const bool applies = Contains(rule.applies_to, option.category) || (injection && Contains(rule.applies_to, "injection")) ||
+                         Contains(rule.applies_to, "therapy:" + option.therapy);
     if (!applies) continue;
     bool holds = false;
     switch (rule.when) {

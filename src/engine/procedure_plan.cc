@@ -89,9 +89,32 @@ std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure&
     result.data = current.data;
     result.sources = hold.sources;
     result.unverified = hold.confidence == Confidence::kU;
-    auto category = hold.holds.find(bleeding_risk);
+    // The patient's context (medication-holds.yaml `contexts`): the first
+    // whose definition finds data replaces the holds it lists, and its
+    // indication joins the hold's data.
+    std::map<std::string, knowledge::Hold> by_category = hold.holds;
+    std::string warning;
+    for (const knowledge::MedicationHold::Context& context : hold.contexts) {
+      const knowledge::Definition* definition = kb_.FindDefinition(context.when);
+      if (definition == nullptr || Truth(evaluator_.Patient(context.when), false) != true) continue;
+      for (const auto& [name, entry] : context.holds) by_category[name] = entry;
+      warning = context.warning;
+      std::set<std::string> seen(result.evidence.begin(), result.evidence.end());
+      EvidenceOf(*definition, true, result.evidence, result.data, seen);
+      for (const std::string& source : context.sources) {
+        if (std::find(result.sources.begin(), result.sources.end(), source) == result.sources.end()) {
+          result.sources.push_back(source);
+        }
+      }
+      if (context.confidence == Confidence::kU) {
+        result.unverified = true;
+        NoteUnverified(fmt::format("hold context '{}' of {}", context.when, hold.medication));
+      }
+      break;
+    }
+    auto category = by_category.find(bleeding_risk);
     std::string note;
-    if (category != hold.holds.end()) {
+    if (category != by_category.end()) {
       result.hold_days_before = category->second.days;
       note = category->second.note;
     } else {
@@ -101,8 +124,8 @@ std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure&
     // merged by the rule of medication-holds.yaml `hold_merge`.
     if (procedure.platelet_function_holds) {
       const knowledge::HoldMerge& merge = kb_.hold_merge();
-      auto extra = hold.holds.find(merge.category);
-      if (extra != hold.holds.end()) {
+      auto extra = by_category.find(merge.category);
+      if (extra != by_category.end()) {
         if (extra->second.days) {
           if (!result.hold_days_before || *result.hold_days_before < *extra->second.days) {
             result.hold_days_before = extra->second.days;
@@ -113,6 +136,7 @@ std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure&
         note = note.empty() ? extra->second.note : note + "; " + extra->second.note;
       }
     }
+    if (!warning.empty()) note = note.empty() ? warning : note + "; " + warning;
     result.restart_hours_after = hold.restart_hours;
     if (!hold.restart_note.empty()) note = note.empty() ? hold.restart_note : note + "; restart: " + hold.restart_note;
     if (result.unverified) {

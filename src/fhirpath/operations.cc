@@ -57,7 +57,9 @@ std::optional<Value> QuantityFromNode(const fhir::Node& node) {
   if (system != nullptr && system->text() == "http://unitsofmeasure.org" && code != nullptr && code->has_value()) {
     unit = code->text();
   } else if (const fhir::Node* unit_node = node.Child("unit"); unit_node != nullptr && unit_node->has_value()) {
-    unit = unit_node->text();
+    // A common non-UCUM spelling of a UCUM unit ("K/uL") is read as that unit.
+    std::optional<std::string_view> spelled = ucum::CommonSpellingToUcum(unit_node->text());
+    unit = spelled ? *spelled : unit_node->text();
   } else if (code != nullptr && code->has_value()) {
     unit = code->text();
   } else {

@@ -798,4 +798,29 @@ std::optional<ProductUnit> Divide(std::string_view unit_a, std::string_view unit
   return ProductUnit{AsLeftOperand(unit_a) + "/" + divisor};
 }
 
+std::optional<std::string_view> CommonSpellingToUcum(std::string_view unit) {
+  // Spellings seen in laboratory feeds (issue 9: a platelet count in "K/uL"
+  // must compare with 100 10*9/L). The micro sign (U+00B5) and Greek mu
+  // (U+03BC) are read as "u".
+  std::string text;
+  for (size_t i = 0; i < unit.size(); ++i) {
+    if (i + 1 < unit.size() && ((unit[i] == '\xC2' && unit[i + 1] == '\xB5') || (unit[i] == '\xCE' && unit[i + 1] == '\xBC'))) {
+      text += 'u';
+      ++i;
+      continue;
+    }
+    text += static_cast<char>(unit[i] >= 'A' && unit[i] <= 'Z' ? unit[i] - 'A' + 'a' : unit[i]);
+  }
+  static constexpr std::pair<std::string_view, std::string_view> kSpellings[] = {
+      {"k/ul", "10*3/uL"},      {"10^3/ul", "10*3/uL"}, {"x10e3/ul", "10*3/uL"}, {"10e3/ul", "10*3/uL"},
+      {"x10^3/ul", "10*3/uL"},  {"thou/ul", "10*3/uL"}, {"/nl", "10*3/uL"},      {"10*3/ul", "10*3/uL"},
+      {"10^9/l", "10*9/L"},     {"x10e9/l", "10*9/L"},  {"10e9/l", "10*9/L"},    {"x10^9/l", "10*9/L"},
+      {"10*9/l", "10*9/L"},     {"g/l", "g/L"},         {"g/dl", "g/dL"},
+  };
+  for (const auto& [spelling, code] : kSpellings) {
+    if (text == spelling) return code;
+  }
+  return std::nullopt;
+}
+
 }  // namespace regenpath::fhirpath::ucum

@@ -89,6 +89,12 @@ std::optional<Decimal> Convert(const Decimal& value, std::string_view from, std:
 // nullopt for any other text.
 std::optional<std::string_view> CalendarKeywordToUcum(std::string_view keyword);
 
+// The UCUM code of a common non-UCUM spelling of a laboratory count unit, as
+// records write it in Quantity.unit without a UCUM code ("K/uL", "10^3/uL",
+// "x10E3/uL", "/nL" -> "10*3/uL"; "10^9/L", "x10E9/L" -> "10*9/L"; "µL"
+// spelled with a micro sign). nullopt: not one of them (use the text as is).
+std::optional<std::string_view> CommonSpellingToUcum(std::string_view unit);
+
 // Multiplies or divides two quantities' units. The result unit is a valid
 // UCUM expression built literally from the inputs, so the values simply
 // multiply or divide with no factor: 2 'cm' * 3 'm' = 6 'cm.m' (convert to

@@ -188,6 +188,10 @@ struct Option {
   std::vector<std::string> criteria;  // definition ids shown as rationale
   std::string when;                   // definition id: listed only when true
   std::string done;                   // definition id: the option was already done / tried
+  // In chronic pain, a next step only once one of these options was tried for
+  // the condition (ACP 2017's order: non-drug care, then NSAIDs, then
+  // tramadol or duloxetine, opioids last). Empty: no order.
+  std::vector<std::string> chronic_after;
   std::vector<std::string> sources;
   Confidence confidence = Confidence::kU;
   std::string note;
@@ -212,6 +216,10 @@ struct Condition {
   std::vector<std::string> referral;
   std::vector<std::string> sources;
   std::string note;
+  // The heading when the condition is known not to be chronic (acute or
+  // subacute); empty: `display` in every phase.
+  std::string display_not_chronic;
+  std::string display_chronic;  // the heading when chronic; empty: `display`
   SourceLocation location;
 };
 
@@ -228,6 +236,17 @@ struct MedicationHold {
   // e.g. topical NSAIDs: "gel", "topical".
   std::vector<std::string> exclude_forms;
   std::map<std::string, Hold> holds;  // by bleeding-risk category
+  // Holds that replace `holds` when the patient's context says so (aspirin
+  // for secondary prevention; dabigatran with renal impairment): the first
+  // context whose patient-scope definition finds data applies.
+  struct Context {
+    std::string when;                   // patient-scope definition id
+    std::map<std::string, Hold> holds;  // by category; a category not listed keeps `holds`
+    std::string warning;                // added to the note (whom to consult)
+    std::vector<std::string> sources;
+    Confidence confidence = Confidence::kU;
+  };
+  std::vector<Context> contexts;
   std::optional<double> restart_hours;
   std::string restart_note;
   std::vector<std::string> sources;
@@ -342,11 +361,19 @@ struct NextStepRule {
 struct StepTemplate {
   std::string kind;
   std::string text;
+  // The option this step stands for (its own next step is not added again).
+  std::string option;
+  // When true, this step is the only next step (red flags: the urgent
+  // evaluation, stated once).
+  bool only = false;
 };
 
 // The pathway's settings (pathway.yaml `pathway`).
 struct PathwaySettings {
   std::vector<std::string> status_ladder;
+  // Next-step kinds in the order the next steps are listed (safety, then
+  // diagnostics, then treatment); kinds not listed keep their place at the end.
+  std::vector<std::string> next_step_order;
   std::vector<std::string> bleeding_risk_ladder;
   std::string fallback_stage;
   std::string chronic_criterion;  // the role whose value is a condition's `chronic`

@@ -572,7 +572,8 @@ class Loader {
 
   void ReadCondition(const YamlTree& node) {
     CheckKeys(node, {"id", "display", "valueset", "nature", "targets", "facts", "first_line", "roles",
-                     "diagnostics", "regenerative", "integrative", "referral", "sources", "note"});
+                     "diagnostics", "regenerative", "integrative", "referral", "sources", "note",
+                     "display_not_chronic", "display_chronic"});
     Condition condition;
     condition.location = At(node);
     condition.id = String(node, "id", true);
@@ -601,6 +602,8 @@ class Loader {
     condition.referral = Strings(node, "referral");
     condition.sources = Strings(node, "sources");
     condition.note = String(node, "note");
+    condition.display_not_chronic = String(node, "display_not_chronic");
+    condition.display_chronic = String(node, "display_chronic");
     for (const std::string& target : condition.targets) {
       if (!OneOf(target, kTargets)) Report(node["targets"], fmt::format("unknown target '{}'", target));
     }
@@ -610,7 +613,7 @@ class Loader {
   void ReadOption(const YamlTree& node) {
     CheckKeys(node, {"id", "category", "therapy", "target", "display", "summary", "base_status", "status_rationale",
                      "evidence", "procedure", "monitoring", "follow_up", "cost", "criteria", "when", "done",
-                     "sources", "confidence", "note"});
+                     "chronic_after", "sources", "confidence", "note"});
     Option option;
     option.location = At(node);
     option.id = String(node, "id", true);
@@ -625,6 +628,7 @@ class Loader {
     option.criteria = Strings(node, "criteria");
     option.when = String(node, "when");
     option.done = String(node, "done");
+    option.chronic_after = Strings(node, "chronic_after");
     option.sources = Strings(node, "sources");
     option.note = String(node, "note");
     option.confidence = node["confidence"] ? ReadConfidence(node) : Confidence::kH;
@@ -724,8 +728,8 @@ class Loader {
   }
 
   void ReadMedicationHold(const YamlTree& node) {
-    CheckKeys(node, {"medication", "class", "valueset", "exclude_forms", "holds", "restart_hours", "restart_note",
-                     "sources", "confidence", "note"});
+    CheckKeys(node, {"medication", "class", "valueset", "exclude_forms", "holds", "contexts", "restart_hours",
+                     "restart_note", "sources", "confidence", "note"});
     MedicationHold hold;
     hold.location = At(node);
     hold.medication = String(node, "medication", true);
@@ -759,6 +763,32 @@ class Loader {
       }
     } else {
       Report(node, "missing 'holds' (by category: high, intermediate, low)");
+    }
+    if (const YamlTree& contexts = node["contexts"]; contexts) {
+      if (!contexts.IsSequence()) {
+        Report(contexts, "contexts must be a list of {when, holds, warning, sources, confidence}");
+      } else {
+        for (const YamlTree& item : contexts) {
+          CheckKeys(item, {"when", "holds", "warning", "sources", "confidence", "note"});
+          MedicationHold::Context context;
+          context.when = String(item, "when", true);
+          context.warning = String(item, "warning");
+          context.sources = Strings(item, "sources");
+          context.confidence = ReadConfidence(item);
+          const YamlTree& by_category = item["holds"];
+          if (by_category && by_category.IsMap()) {
+            for (const auto& entry : by_category.entries()) {
+              if (!entry.second.IsMap()) {
+                Report(entry.second, "a hold must be {days, note}");
+                continue;
+              }
+              CheckKeys(entry.second, {"days", "note"});
+              context.holds[entry.first.Scalar()] = Hold{Number(entry.second, "days"), String(entry.second, "note")};
+            }
+          }
+          hold.contexts.push_back(std::move(context));
+        }
+      }
     }
     kb_->medication_holds_.push_back(std::move(hold));
   }
@@ -811,10 +841,11 @@ class Loader {
     kb_->saw_pathway_ = true;
     CheckKeys(node, {"status_ladder", "bleeding_risk_ladder", "fallback_stage", "chronic_criterion", "deceased",
                      "no_condition_reason",
-                     "red_flag_step", "missing_data_step", "criterion_states", "no_data"});
+                     "red_flag_step", "missing_data_step", "criterion_states", "no_data", "next_step_order"});
     PathwaySettings& pathway = kb_->pathway_;
     pathway.location = At(node);
     pathway.status_ladder = Strings(node, "status_ladder", true);
+    pathway.next_step_order = Strings(node, "next_step_order");
     pathway.bleeding_risk_ladder = Strings(node, "bleeding_risk_ladder", true);
     pathway.fallback_stage = String(node, "fallback_stage", true);
     pathway.chronic_criterion = String(node, "chronic_criterion", true);
@@ -834,9 +865,11 @@ class Loader {
         Report(node, fmt::format("pathway.{} must be a mapping {{kind, text}}", key));
         return;
       }
-      CheckKeys(value, {"kind", "text"});
+      CheckKeys(value, {"kind", "text", "option", "only"});
       out.kind = String(value, "kind", true);
       out.text = String(value, "text", true);
+      out.option = String(value, "option");
+      out.only = Bool(value, "only", false);
     };
     step("red_flag_step", pathway.red_flag_step);
     step("missing_data_step", pathway.missing_data_step);
@@ -915,9 +948,10 @@ class Loader {
     rule.location = At(node);
     rule.applies_to = Strings(node, "applies_to", true);
     for (const std::string& item : rule.applies_to) {
-      if (item != "injection" && !OneOf(item, kCategories)) {
-        Report(node["applies_to"], fmt::format("applies_to: '{}' is neither a category ({}) nor injection", item,
-                                               Joined(kCategories)));
+      // A category, "injection", or "therapy:<therapy>" (e.g. therapy:spinal-manipulation).
+      if (item != "injection" && !item.starts_with("therapy:") && !OneOf(item, kCategories)) {
+        Report(node["applies_to"], fmt::format("applies_to: '{}' is neither a category ({}), injection nor "
+                                               "therapy:<therapy>", item, Joined(kCategories)));
       }
     }
     const YamlTree& when = node["when"];
@@ -1118,6 +1152,10 @@ class Loader {
     }
     for (const MedicationHold& hold : kb_->medication_holds_) {
       CheckCitations(hold.location, hold.sources);
+      for (const MedicationHold::Context& context : hold.contexts) {
+        CheckDefinition(hold.location, context.when, "contexts.when");
+        CheckCitations(hold.location, context.sources);
+      }
       for (const auto& [category, entry] : hold.holds) {
         if (!OneOf(category, kBleedingRisks) && !(kb_->saw_hold_merge_ && category == kb_->hold_merge_.category)) {
           Report(hold.location, fmt::format("hold category '{}' is neither a bleeding-risk category ({}) nor the "
@@ -1196,6 +1234,9 @@ class Loader {
       for (const std::string& id : option.criteria) CheckDefinition(option.location, id, "criterion");
       CheckDefinition(option.location, option.when, "when");
       CheckDefinition(option.location, option.done, "done");
+      for (const std::string& id : option.chronic_after) {
+        if (kb_->FindOption(id) == nullptr) Report(option.location, fmt::format("chronic_after: option '{}' does not exist", id));
+      }
       if (reachable.count(option.id) == 0) {
         Report(option.location, fmt::format("option '{}' is not reachable: no condition lists it", option.id));
       }

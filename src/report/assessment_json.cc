@@ -142,6 +142,8 @@ json::object RecommendationJson(const Recommendation& item) {
       entry["medication"] = hold.medication;
       entry["hold_days_before"] = OptionalNumber(hold.hold_days_before);
       entry["restart_hours_after"] = OptionalNumber(hold.restart_hours_after);
+      if (hold.stop_on) entry["stop_on"] = *hold.stop_on;
+      if (hold.restart_on) entry["restart_on"] = *hold.restart_on;
       if (!hold.note.empty()) entry["note"] = hold.note;
       entry["evidence"] = Strings(hold.evidence);
       entry["data"] = DataJson(hold.data);
@@ -168,6 +170,7 @@ json::object RecommendationJson(const Recommendation& item) {
     json::array weeks;
     for (double week : item.follow_up->schedule_weeks) weeks.push_back(OptionalNumber(week));
     follow_up["schedule_weeks"] = std::move(weeks);
+    if (!item.follow_up->dates.empty()) follow_up["dates"] = Strings(item.follow_up->dates);
     object["follow_up"] = std::move(follow_up);
   }
   if (item.cost) {
@@ -255,6 +258,7 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
   if (!assessment.patient_note.empty()) patient["note"] = assessment.patient_note;
   root["patient"] = std::move(patient);
   root["evaluated_at"] = assessment.evaluated_at;
+  if (assessment.procedure_date) root["procedure_date"] = *assessment.procedure_date;
   json::object kb;
   kb["name"] = assessment.kb_name;
   kb["version"] = assessment.kb_version;

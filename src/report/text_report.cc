@@ -181,15 +181,31 @@ std::string AssessmentToText(const Assessment& assessment) {
             out += fmt::format("      pre-check {}: MISSING\n", check.display);
           }
         }
-        for (const MedicationHoldResult& hold : plan.medication_holds) {
-          std::string before = hold.hold_days_before ? "hold " + Number(*hold.hold_days_before) + " days before"
-                                                     : "shared decision on holding";
-          std::string after = hold.restart_hours_after ? ", restart " + Number(*hold.restart_hours_after) + " h after" : "";
-          out += fmt::format("      hold {}: {}{}{}\n", hold.medication, before, after,
-                             hold.note.empty() ? "" : " — " + hold.note);
-          out += DataLines(hold.data, "          ", 2);
+        if (!plan.medication_holds.empty()) {
+          out += fmt::format("      holds (procedure {}):\n", assessment.procedure_date
+                                                                ? "on " + *assessment.procedure_date
+                                                                : "date not given: days before / hours after it");
         }
-        if (!plan.monitoring.empty()) out += fmt::format("      monitor: {}\n", Join(plan.monitoring, ", "));
+        for (const MedicationHoldResult& hold : plan.medication_holds) {
+          std::string stop;
+          if (!hold.hold_days_before) {
+            stop = "stop: shared decision with the prescriber";
+          } else if (*hold.hold_days_before == 0) {
+            stop = "stop: no hold";
+          } else {
+            stop = "stop: " + Number(*hold.hold_days_before) + " days before" +
+                   (hold.stop_on ? " (none from " + *hold.stop_on + ")" : "");
+          }
+          std::string restart = hold.restart_hours_after ? " | restart: " + Number(*hold.restart_hours_after) +
+                                                               " h after" + (hold.restart_on ? " (" + *hold.restart_on + ")" : "")
+                                                         : "";
+          out += fmt::format("        {:<12} {}{}{}\n", hold.medication, stop, restart,
+                             hold.note.empty() ? "" : " | " + hold.note);
+          out += DataLines(hold.data, "            ", 3);
+        }
+        if (!plan.monitoring.empty()) {
+          out += fmt::format("      monitor: {} (no timing given by the knowledge base)\n", Join(plan.monitoring, ", "));
+        }
       }
       if (item.follow_up && Open(item)) {
         std::vector<std::string> instruments;
@@ -198,7 +214,8 @@ std::string AssessmentToText(const Assessment& assessment) {
         }
         std::vector<std::string> weeks;
         for (double week : item.follow_up->schedule_weeks) weeks.push_back(Number(week));
-        out += fmt::format("      follow-up: {} at week {}\n", Join(instruments, ", "), Join(weeks, ", "));
+        out += fmt::format("      follow-up: {} at week {}{}\n", Join(instruments, ", "), Join(weeks, ", "),
+                           item.follow_up->dates.empty() ? "" : " (" + Join(item.follow_up->dates, ", ") + ")");
       }
       if (item.cost && item.category == OptionCategory::kRegenerative) {
         std::string range;
@@ -220,7 +237,11 @@ std::string AssessmentToText(const Assessment& assessment) {
     out += "\nNEXT STEPS\n";
     int number = 1;
     for (const NextStep& step : assessment.next_steps) {
-      out += fmt::format("  {}. [{}] {}\n", number++, step.kind, step.display);
+      std::string condition;
+      for (const AssessedCondition& assessed : assessment.conditions) {
+        if (assessed.id == step.condition) condition = " — " + assessed.display;
+      }
+      out += fmt::format("  {}. [{}] {}{}\n", number++, step.kind, step.display, condition);
     }
   }
   if (!assessment.missing_data.empty()) {

@@ -238,7 +238,8 @@ TEST_F(EngineTest, TextReportNamesStageHoldsAndSources) {
   Assessment assessment = Assess(kCandidate);
   std::string text = report::AssessmentToText(assessment);
   EXPECT_THAT(text, HasSubstr("STAGE: REGENERATIVE CANDIDATE"));
-  EXPECT_THAT(text, HasSubstr("hold apixaban"));
+  EXPECT_THAT(text, HasSubstr("holds (procedure date not given"));
+  EXPECT_THAT(text, HasSubstr("apixaban     stop: shared decision"));
   EXPECT_THAT(text, HasSubstr("[src-a] Source A"));
   EXPECT_THAT(text, HasSubstr("UNVERIFIED FACTS USED"));
 }

@@ -44,8 +44,39 @@ std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, con
   for (const AssessedCondition& condition : assessment.conditions) {
     if (condition.stage.id == "oncology-integrative") oncology_conditions.push_back(condition.id);
   }
+  auto find_option = [&](const std::string& condition, const std::string& id) -> const Recommendation* {
+    for (const Recommendation& item : assessment.recommendations) {
+      if (item.id == id && (condition.empty() || item.condition == condition)) return &item;
+    }
+    return nullptr;
+  };
+  for (const NextStep& step : assessment.next_steps) {
+    if (step.option.empty()) continue;
+    const Recommendation* option = find_option(step.condition, step.option);
+    if (option != nullptr && !Offered(*option)) {
+      violations.push_back("next step '" + step.display + "' proposes " + option->id + " (" +
+                           std::string(ToString(option->status)) + ")");
+    }
+  }
+  std::vector<std::string> urgent_conditions;
+  for (const AssessedCondition& condition : assessment.conditions) {
+    if (condition.stage.id == "urgent-referral") urgent_conditions.push_back(condition.id);
+  }
   for (const Recommendation& item : assessment.recommendations) {
     const std::string label = item.id + " (" + std::string(ToString(item.status)) + ")";
+    static const std::vector<std::string> kManual = {"spinal-manipulation", "massage"};
+    if (Contains(urgent_conditions, item.condition) && Offered(item) &&
+        (IsInjection(item) || Contains(kManual, item.therapy))) {
+      violations.push_back("urgent referral, yet the manual or procedural therapy " + label + " is offered");
+    }
+    if (facts.secondary_prevention && item.procedure) {
+      for (const MedicationHoldResult& hold : item.procedure->medication_holds) {
+        if (hold.medication == "aspirin" && hold.hold_days_before && *hold.hold_days_before > 0) {
+          violations.push_back("secondary-prevention indication, yet " + label + " holds aspirin " +
+                               std::to_string(*hold.hold_days_before) + " days");
+        }
+      }
+    }
     if ((red_flag || facts.red_flag) && IsInjection(item) && Offered(item)) {
       violations.push_back("red flag, yet the injection " + label + " is offered");
     }
@@ -183,6 +214,10 @@ const std::vector<Variation>& Variations() {
     for (const auto& [ingredient, code, display] : drugs) {
       list->push_back({"on " + ingredient, {Order("var-" + ingredient, code, display)}, {.antithrombotics = {ingredient}}});
     }
+    const std::string stent = Condition("var-stent", "Z95.5", "414545008", "Presence of coronary stent");
+    list->push_back({"aspirin with a coronary stent",
+                     {stent, Order("var-aspirin", "1191", "aspirin 81 MG Oral Tablet")},
+                     {.antithrombotics = {"aspirin"}, .secondary_prevention = true}});
     list->push_back({"red flag and apixaban",
                      {cauda, Order("var-apixaban", "1364430", "apixaban 5 MG Oral Tablet")},
                      {.red_flag = true, .antithrombotics = {"apixaban"}}});

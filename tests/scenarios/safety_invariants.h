@@ -18,6 +18,9 @@ struct RecordFacts {
   std::vector<std::string> contraindicated_therapies;
   // Antithrombotic / NSAID ingredients the record now has active orders for.
   std::vector<std::string> antithrombotics;
+  // The record codes an indication for secondary-prevention antiplatelet
+  // therapy (coronary disease, stent, stroke/TIA, PAD).
+  bool secondary_prevention = false;
 };
 
 // Returns a description of every violated invariant:
@@ -27,7 +30,13 @@ struct RecordFacts {
 //  - an absolute contraindication: the option is contraindicated;
 //  - a relative one: listed, and the status is never recommended;
 //  - every regenerative option not contraindicated carries image guidance and
-//    a hold entry for each of the patient's current antithrombotics.
+//    a hold entry for each of the patient's current antithrombotics;
+//  - no next step proposes an option that is not recommended or
+//    contraindicated;
+//  - at urgent referral no manual or procedural therapy (spinal manipulation,
+//    massage, any injection) is recommended or consider;
+//  - with a coded secondary-prevention indication, no aspirin hold has a
+//    positive number of days (it is a shared decision; "no hold" stays 0).
 std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, const RecordFacts& facts);
 
 // Returns a description of every finding whose patient data is missing:

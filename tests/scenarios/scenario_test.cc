@@ -22,6 +22,14 @@
 //   absent: [acupuncture-ai-arthralgia]  # options that must not be listed
 //   missing_data: [platelet-count]        # must be among missing_data
 //   next_steps: [procedure]               # kinds that must be among next_steps
+//   next_step_options: [lbp-nsaids]       # options that must be among next_steps
+//   no_next_step_options: [lbp-opioids]   # options that must not be
+//   next_steps_count: 1                   # exactly this many next steps
+//   next_step_text: ["Condition/cf"]      # fragments that must appear in a next step's text
+//   no_missing_data: [platelet-count]     # must not be among missing_data
+//   (recommendations: also `done: true|false`, `status_reason_contains`,
+//    `pre_check_contains` (a pre-check's display), holds' `note_contains`;
+//    conditions: also `display_contains`)
 // `holds: {}` asserts that the option lists no hold; `conditions: {}` that no
 // condition is in scope. An expectation the engine or knowledge base does not
 // meet yet stays as it should be, with a `# KNOWN ISSUE: ...` comment saying
@@ -108,6 +116,9 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
       if (facts["stage"] && facts["stage"].Scalar() != found->stage.id) {
         fail("condition " + id + " stage: expected " + facts["stage"].Scalar() + ", got " + found->stage.id);
       }
+      if (facts["display_contains"] && found->display.find(facts["display_contains"].Scalar()) == std::string::npos) {
+        fail("condition " + id + " display '" + found->display + "' lacks '" + facts["display_contains"].Scalar() + "'");
+      }
       if (YAML::Node criteria = facts["criteria"]) {
         for (const auto& criterion_entry : criteria) {
           const std::string criterion_id = criterion_entry.first.Scalar();
@@ -170,6 +181,25 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
         fail("recommendation " + id + " status: expected " + facts["status"].Scalar() + ", got " +
              std::string(ToString(item->status)));
       }
+      if (facts["done"]) {
+        const bool expected = facts["done"].as<bool>();
+        if (item->done.value_or(false) != expected) {
+          fail("recommendation " + id + " done: expected " + facts["done"].Scalar() + ", got " +
+               (item->done.value_or(false) ? "true" : "false"));
+        }
+      }
+      if (facts["status_reason_contains"] &&
+          item->status_reason.find(facts["status_reason_contains"].Scalar()) == std::string::npos) {
+        fail("recommendation " + id + " status_reason '" + item->status_reason + "' lacks '" +
+             facts["status_reason_contains"].Scalar() + "'");
+      }
+      if (facts["pre_check_contains"]) {
+        const std::string wanted = facts["pre_check_contains"].Scalar();
+        bool found_text = std::any_of(item->pre_checks.begin(), item->pre_checks.end(), [&](const Criterion& check) {
+          return check.display.find(wanted) != std::string::npos;
+        });
+        if (!found_text) fail("recommendation " + id + " has no pre-check saying '" + wanted + "'");
+      }
       if (facts["contraindications"]) {
         std::vector<std::string> got;
         for (const FoundContraindication& found : item->contraindications) got.push_back(found.id);
@@ -216,6 +246,11 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
           };
           check_number("days", found->hold_days_before);
           check_number("restart", found->restart_hours_after);
+          if (hold.second["note_contains"] &&
+              found->note.find(hold.second["note_contains"].Scalar()) == std::string::npos) {
+            fail("recommendation " + id + " hold " + medication + " note '" + found->note + "' lacks '" +
+                 hold.second["note_contains"].Scalar() + "'");
+          }
         }
         for (const MedicationHoldResult& result : got) {
           if (expected_medications.count(result.medication) == 0) {
@@ -235,6 +270,33 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
       std::vector<std::string> got;
       for (const MissingDataItem& item : assessment.missing_data) got.push_back(item.id);
       fail("missing_data lacks " + id + " (has " + Show(got) + ")");
+    }
+  }
+  for (const std::string& id : ListOf(expect["no_missing_data"])) {
+    if (std::any_of(assessment.missing_data.begin(), assessment.missing_data.end(),
+                    [&](const MissingDataItem& item) { return item.id == id; })) {
+      fail("missing_data should not list " + id);
+    }
+  }
+  auto proposes = [&](const std::string& option) {
+    return std::any_of(assessment.next_steps.begin(), assessment.next_steps.end(),
+                       [&](const NextStep& step) { return step.option == option; });
+  };
+  for (const std::string& option : ListOf(expect["next_step_options"])) {
+    if (!proposes(option)) fail("next_steps lack option " + option);
+  }
+  for (const std::string& option : ListOf(expect["no_next_step_options"])) {
+    if (proposes(option)) fail("next_steps should not propose " + option);
+  }
+  if (expect["next_steps_count"] && assessment.next_steps.size() != expect["next_steps_count"].as<size_t>()) {
+    std::vector<std::string> got;
+    for (const NextStep& step : assessment.next_steps) got.push_back(step.display);
+    fail("next_steps: expected " + expect["next_steps_count"].Scalar() + ", got " + Show(got));
+  }
+  for (const std::string& text : ListOf(expect["next_step_text"])) {
+    if (std::none_of(assessment.next_steps.begin(), assessment.next_steps.end(),
+                     [&](const NextStep& step) { return step.display.find(text) != std::string::npos; })) {
+      fail("no next step says '" + text + "'");
     }
   }
   for (const std::string& kind : ListOf(expect["next_steps"])) {
