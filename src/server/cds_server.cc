@@ -21,6 +21,7 @@
 #include "server/registry_http_handler.h"
 #include "server/registry_parts.h"
 #include "server/route_split_handler.h"
+#include "server/web_http_handler.h"
 
 namespace regenpath::server {
 
@@ -41,6 +42,7 @@ struct CdsServer::Parts {
   std::unique_ptr<CdsHttpHandler> handler;
   RegistryParts registry;
   std::unique_ptr<RegistryHttpHandler> registry_handler;
+  std::unique_ptr<WebHttpHandler> web_handler;
   std::unique_ptr<RouteSplitHandler> router;
   std::unique_ptr<HttpServer> http;
   std::string base_url;
@@ -138,7 +140,26 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
       registry_options, parts->registry.store.get(), parts->registry.catalog.get(),
       parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, parts->verifier.get(),
       &parts->metrics, clock);
-  parts->router = std::make_unique<RouteSplitHandler>(parts->handler.get(), parts->registry_handler.get());
+  // The clinician web app (/, /app/..., /api/...; docs/web-app.md).
+  WebHttpHandlerOptions web_options;
+  web_options.body_limit_bytes = cfg.body_limit_bytes;
+  {
+    std::string web_root = cfg.web_root.empty() ? std::string(REGENPATH_DEFAULT_WEB_ROOT) : cfg.web_root;
+    Result<StaticFiles> files = StaticFiles::Open(web_root);
+    if (files.has_value()) {
+      web_options.files.emplace(std::move(*files));
+    } else if (!cfg.web_root.empty()) {
+      return Fail(files.error());
+    } else {
+      spdlog::warn("the web app is off: {}", files.error().message());
+    }
+  }
+  parts->web_handler = std::make_unique<WebHttpHandler>(
+      std::move(web_options), parts->engine, parts->registry.store.get(), parts->registry.catalog.get(),
+      parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, parts->verifier.get(),
+      &parts->metrics, clock);
+  parts->router = std::make_unique<RouteSplitHandler>(parts->handler.get(), parts->registry_handler.get(),
+                                                      parts->web_handler.get());
 
   HttpServerOptions http_options;
   http_options.host = cfg.host;
@@ -164,6 +185,7 @@ Status CdsServer::Start() {
   parts_->base_url = PublicBaseUrl(parts_->config, parts_->http->port());
   parts_->handler->set_public_base_url(parts_->base_url);
   parts_->registry_handler->set_public_base_url(parts_->base_url);
+  parts_->web_handler->set_public_base_url(parts_->base_url);
   RP_RETURN_IF_ERROR(parts_->http->Start());
   spdlog::info("regenpath serving CDS Hooks on {}:{} ({}), public base URL {}, authentication {}",
                parts_->config.host, parts_->http->port(), parts_->http->tls() ? "TLS" : "plain HTTP",

@@ -1,0 +1,292 @@
+#!/usr/bin/python3
+"""The clinician web app in a real browser (Debian chromium, headless, driven
+by Selenium): starts `regenpath serve --insecure-dev` on a free loopback port
+with a registry seeded by `regenpath registry demo`, then
+
+  - every page loads with no console error and no serious/critical axe-core
+    violation (axe-core from npm, installed by scripts/setup-web-test.sh into
+    build/web-test/, injected into the page);
+  - the server's headers: CSP without inline script, MIME types, path
+    traversal refused;
+  - uploading a Synthea bundle shows its assessment with the data behind the
+    criteria, and a datum opens its resource;
+  - recording a score on the Outcomes page adds a point to the chart;
+  - the patient page's render time for the largest bundle (printed).
+
+Screenshots go to SCREEN_DIR (build/web-screens/). Usage:
+  browser_test.py REGENPATH_BINARY SOURCE_DIR BUILD_DIR
+Run with /usr/bin/python3 (Debian's python3-selenium)."""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+BINARY, SOURCE_DIR, BUILD_DIR = sys.argv[1:4]
+SHARED = os.environ.get("REGENPATH_SHARED_DIR") or os.path.join(SOURCE_DIR, "..", "shared")
+SYNTHEA = os.path.realpath(os.path.join(SHARED, "testdata", "synthea", "r4-bundles-pain-subset"))
+AXE = os.path.join(BUILD_DIR, "web-test", "node_modules", "axe-core", "axe.min.js")
+SCREEN_DIR = os.path.join(BUILD_DIR, "web-screens")
+FAILURES = []
+
+
+def check(condition, message):
+    if condition:
+        print(f"ok    {message}")
+    else:
+        print(f"FAIL  {message}")
+        FAILURES.append(message)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(work, demo):
+    """`regenpath serve --insecure-dev` on a free port; `demo`: its registry
+    seeded with `regenpath registry demo` (a synthetic registry refuses other
+    data, so recording runs against a server with an empty registry)."""
+    work = os.path.join(work, "demo" if demo else "empty")
+    data = os.path.join(work, "data")
+    os.makedirs(data)
+    secret = os.path.join(work, "site-secret")
+    with open(secret, "w") as f:
+        f.write("browser-test-site-secret-0123456789abcdef\n")
+    os.chmod(secret, 0o600)
+    with open(os.path.join(work, "registry.yaml"), "w") as f:
+        f.write(f"database: {data}/registry.sqlite\nsite_secret_file: {secret}\n")
+    with open(os.path.join(work, "serve.yaml"), "w") as f:
+        f.write(f"data_dir: {data}\nregistry_config: {work}/registry.yaml\nlog_level: warn\n")
+    if demo:
+        subprocess.run([BINARY, "registry", "--database", f"{data}/registry.sqlite", "demo"], check=True,
+                       stdout=subprocess.DEVNULL)
+    port = free_port()
+    log = open(os.path.join(work, "serve.log"), "w")
+    process = subprocess.Popen([BINARY, "serve", "--insecure-dev", "--port", str(port), "--config",
+                                os.path.join(work, "serve.yaml"), "--web-root", os.path.join(SOURCE_DIR, "web")],
+                               stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1).read()
+            return process, base
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("regenpath serve exited: " + open(os.path.join(work, "serve.log")).read())
+            time.sleep(0.1)
+    raise RuntimeError("regenpath serve did not answer /healthz")
+
+
+def raw_get(base, path):
+    host, port = base[len("http://"):].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    connection.putrequest("GET", path, skip_host=False, skip_accept_encoding=True)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    headers = {k.lower(): v for k, v in response.getheaders()}
+    connection.close()
+    return response.status, headers, body
+
+
+def check_headers(base):
+    status, headers, body = raw_get(base, "/app/")
+    check(status == 200 and headers.get("content-type", "").startswith("text/html"), "/app/ is HTML")
+    csp = headers.get("content-security-policy", "")
+    check("script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp,
+          f"CSP without inline script: {csp}")
+    check(headers.get("x-content-type-options") == "nosniff", "nosniff")
+    status, headers, _ = raw_get(base, "/app/js/common.js")
+    check(status == 200 and headers.get("content-type", "").startswith("text/javascript"), "JS served as text/javascript")
+    check(headers.get("cache-control") == "no-cache" and headers.get("etag"), "JS revalidated with an ETag")
+    for path in ["/app/../CMakeLists.txt", "/app/%2e%2e/CMakeLists.txt", "/app/..%2fCMakeLists.txt",
+                 "/app/js/../../README.md", "/app/.git/config", "/app//etc/passwd"]:
+        status, _, body = raw_get(base, path)
+        check(status == 404 and b"regenpath" not in body, f"traversal refused: {path} -> {status}")
+
+
+def make_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,1600", "--no-first-run", "--disable-extensions"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def console_errors(driver):
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def run_axe(driver, name):
+    with open(AXE) as f:
+        driver.execute_script(f.read())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations)).catch(e => done([{id: 'axe-error', impact: 'critical', description: String(e), nodes: []}]));")
+    bad = [v for v in result if v.get("impact") in ("serious", "critical")]
+    for v in bad:
+        print(f"      axe {v['impact']}: {v['id']}: {v['description']} ({len(v['nodes'])} nodes: "
+              f"{[n.get('target') for n in v['nodes'][:3]]})")
+    check(not bad, f"{name}: no serious or critical axe-core violation ({len(result)} minor/moderate)")
+
+
+def wait(driver, css, seconds=20):
+    return WebDriverWait(driver, seconds).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def page_check(driver, base, name, path, ready_css):
+    driver.get(base + path)
+    wait(driver, ready_css)
+    time.sleep(0.2)
+    errors = console_errors(driver)
+    check(not errors, f"{name}: loads without console errors {errors if errors else ''}")
+    run_axe(driver, name)
+    driver.save_screenshot(os.path.join(SCREEN_DIR, f"{name}.png"))
+
+
+def upload(driver, base, path):
+    driver.get(base + "/app/")
+    wait(driver, "#bundle-file").send_keys(path)
+    driver.find_element(By.CSS_SELECTOR, "#now").send_keys("11242026") if False else None
+    driver.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "main").get_attribute("data-render-ms")
+                                    or d.find_elements(By.CSS_SELECTOR, "#assessment .error"))
+    main = driver.find_element(By.ID, "main")
+    return {k: main.get_attribute(f"data-{k}-ms") for k in ("render", "assess", "dom")}
+
+
+def main():
+    if not os.path.exists(AXE):
+        print(f"axe-core is missing ({AXE}): run scripts/setup-web-test.sh")
+        return 1
+    os.makedirs(SCREEN_DIR, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="regenpath-web-")
+    servers = []
+    driver = None
+    try:
+        process, base = start_server(work, demo=False)
+        servers.append(process)
+        check_headers(base)
+        driver = make_driver()
+        driver.set_script_timeout(60)
+
+        bundles = sorted((os.path.join(SYNTHEA, n) for n in os.listdir(SYNTHEA) if n.endswith(".json")),
+                         key=os.path.getsize, reverse=True)
+        largest = bundles[0]
+
+        # The patient page: upload, the data behind the criteria, a datum opens its resource.
+        times = upload(driver, base, largest)
+        check(driver.find_elements(By.CSS_SELECTOR, "#assessment section.condition"),
+              "the assessment shows the patient's conditions")
+        data_buttons = driver.find_elements(By.CSS_SELECTOR, "table.criteria button.datum[data-ref]")
+        check(len(data_buttons) > 0, f"criteria show the data behind them ({len(data_buttons)} data)")
+        if data_buttons:
+            reference = data_buttons[0].get_attribute("data-ref")
+            driver.execute_script("arguments[0].scrollIntoView()", data_buttons[0])
+            data_buttons[0].click()
+            dialog = wait(driver, "dialog#resource-dialog[open]")
+            shown = json.loads(driver.find_element(By.ID, "resource-json").text)
+            check(f"{shown.get('resourceType')}/{shown.get('id')}" == reference, f"clicking {reference} shows that resource")
+            dialog.find_element(By.CSS_SELECTOR, "button").click()
+        errors = console_errors(driver)
+        check(not errors, f"patient: no console errors {errors if errors else ''}")
+        run_axe(driver, "patient")
+        driver.save_screenshot(os.path.join(SCREEN_DIR, "patient.png"))
+
+        # Render time of the largest bundle: three more runs.
+        runs = [times]
+        for _ in range(3):
+            runs.append(upload(driver, base, largest))
+        totals = [float(r["render"]) for r in runs]
+        print(f"RENDER {os.path.basename(largest)} ({os.path.getsize(largest)} bytes): upload+assess+render "
+              f"median {statistics.median(totals):.0f} ms (runs {', '.join(f'{t:.0f}' for t in totals)}); "
+              f"server assess round trip {', '.join(r['assess'] for r in runs)} ms; DOM render "
+              f"{', '.join(r['dom'] for r in runs)} ms")
+        check(statistics.median(totals) < 1000, "the patient page renders the largest bundle in under 1 s")
+
+        # Outcomes of the uploaded patient: record two scores, the chart gains the points.
+        driver.get(base + "/app/outcomes.html")
+        wait(driver, "#record:not([hidden])")
+        time.sleep(0.3)
+        before = len(driver.find_elements(By.CSS_SELECTOR, "svg.chart circle.point"))
+        Select(driver.find_element(By.ID, "score-instrument")).select_by_value("nrs")
+        for date, value in (("2026-10-01", "7"), ("2026-11-20", "3")):
+            driver.execute_script("document.getElementById('score-date').value = arguments[0]", date)
+            field = driver.find_element(By.ID, "score-value")
+            field.clear()
+            field.send_keys(value)
+            driver.find_element(By.CSS_SELECTOR, "#score-form button").click()
+            WebDriverWait(driver, 15).until(lambda d: "recorded" in d.find_element(By.ID, "record-status").text)
+            status = driver.find_element(By.ID, "record-status").text
+            check(status == "Score recorded.", f"recording a score: {status}")
+        WebDriverWait(driver, 15).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg.chart circle.point")) >= before + 2)
+        points = driver.find_elements(By.CSS_SELECTOR, "section[data-instrument=nrs] svg.chart circle.point")
+        values = sorted(p.get_attribute("data-value") for p in points)
+        check("3" in values and "7" in values, f"recorded scores appear on the chart (nrs points {values})")
+        errors = console_errors(driver)
+        check(not errors, f"outcomes (recording): no console errors {errors if errors else ''}")
+
+        # The other pages, on a server whose registry holds the synthetic demo cohort.
+        process, base = start_server(work, demo=True)
+        servers.append(process)
+        page_check(driver, base, "worklist", "/app/worklist.html", "#worklist table tbody tr")
+        driver.find_element(By.CSS_SELECTOR, "#worklist tbody button").click()
+        wait(driver, "svg.chart circle.point")
+        check(driver.find_elements(By.CSS_SELECTOR, "svg.chart line.baseline"),
+              "a demo patient's outcomes show the baseline line")
+        errors = console_errors(driver)
+        check(not errors, f"outcomes: loads without console errors {errors if errors else ''}")
+        run_axe(driver, "outcomes")
+        driver.save_screenshot(os.path.join(SCREEN_DIR, "outcomes.png"))
+        page_check(driver, base, "registry", "/app/registry.html", "#report table.responders")
+        check(driver.find_elements(By.CSS_SELECTOR, "svg.km path"), "the dashboard draws Kaplan-Meier curves")
+        page_check(driver, base, "kb", "/app/kb.html", "#kb details")
+
+        # The shipped JavaScript stays small.
+        import gzip
+        total = 0
+        for name in os.listdir(os.path.join(SOURCE_DIR, "web", "js")):
+            with open(os.path.join(SOURCE_DIR, "web", "js", name), "rb") as f:
+                total += len(gzip.compress(f.read(), 9))
+        print(f"JS gzipped: {total} bytes")
+        check(total < 100 * 1024, "shipped JavaScript under 100 KB gzipped")
+    finally:
+        if driver is not None:
+            driver.quit()
+        for process in servers:
+            process.send_signal(signal.SIGTERM)
+            try:
+                check(process.wait(timeout=20) == 0, f"regenpath serve (pid {process.pid}) stopped cleanly")
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if FAILURES:
+            for kind in ("empty", "demo"):
+                log = os.path.join(work, kind, "serve.log")
+                if os.path.exists(log):
+                    print(f"--- {kind} server log\n" + open(log).read()[-3000:])
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{len(FAILURES)} failure(s)")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
