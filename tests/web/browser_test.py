@@ -17,7 +17,9 @@ Screenshots go to SCREEN_DIR (build/web-screens/). Usage:
   browser_test.py REGENPATH_BINARY SOURCE_DIR BUILD_DIR
 Run with /usr/bin/python3 (Debian's python3-selenium)."""
 
+import base64
 import http.client
+import re
 import json
 import os
 import shutil
@@ -41,6 +43,8 @@ SHARED = os.environ.get("REGENPATH_SHARED_DIR") or os.path.join(SOURCE_DIR, ".."
 SYNTHEA = os.path.realpath(os.path.join(SHARED, "testdata", "synthea", "r4-bundles-pain-subset"))
 AXE = os.path.join(BUILD_DIR, "web-test", "node_modules", "axe-core", "axe.min.js")
 SCREEN_DIR = os.path.join(BUILD_DIR, "web-screens")
+# A Synthea patient with options, evidence and medication holds.
+OPTIONS_PATIENT = "Pierre_Bosco_85812c4a-7b8e-4754-aaa4-64b3aef16f7e.json"
 FAILURES = []
 
 
@@ -121,6 +125,39 @@ def check_headers(base):
         check(status == 404 and b"regenpath" not in body, f"traversal refused: {path} -> {status}")
 
 
+def request(base, method, path, body=b"", headers=None):
+    host, port = base[len("http://"):].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data
+
+
+def check_api(base):
+    fhir = {"Content-Type": "application/fhir+json"}
+    status, body = request(base, "POST", "/api/assess", b"{not json", fhir)
+    check(status == 400 and b"OperationOutcome" in body, f"/api/assess: malformed JSON -> 400 OperationOutcome ({status})")
+    status, _ = request(base, "POST", "/api/assess", b"{}", {"Content-Type": "text/plain"})
+    check(status == 415, f"/api/assess: text/plain -> 415 ({status})")
+    status, _ = request(base, "GET", "/api/assess")
+    check(status == 405, f"GET /api/assess -> 405 ({status})")
+    status, _ = request(base, "POST", "/api/assess", b"{}", dict(fhir, Origin="https://evil.example"))
+    check(status == 403, f"cross-origin POST /api/assess -> 403 ({status})")
+    with open(os.path.join(SYNTHEA, OPTIONS_PATIENT), "rb") as f:
+        status, body = request(base, "POST", "/api/assess?now=2026-11-24", f.read(), dict(fhir, Origin=base))
+    answer = json.loads(body) if status == 200 else {}
+    check(answer.get("schema") == "regenpath.assessment/1" and answer.get("evaluated_at", "").startswith("2026-11-24"),
+          f"/api/assess answers the Assessment JSON ({status})")
+    status, body = request(base, "GET", "/api/kb")
+    kb = json.loads(body) if status == 200 else {}
+    check(any(r.get("resourceType") == "PlanDefinition" for r in kb.get("resources", [])) and kb.get("instruments"),
+          "/api/kb answers the knowledge base")
+    status, body = request(base, "POST", "/api/outcomes", b'{"nothing":1}', {"Content-Type": "application/json"})
+    check(status == 400, f"/api/outcomes without a patient -> 400 ({status})")
+
+
 def make_driver():
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -185,8 +222,33 @@ def main():
         process, base = start_server(work, demo=False)
         servers.append(process)
         check_headers(base)
+        check_api(base)
         driver = make_driver()
         driver.set_script_timeout(60)
+
+        # A patient with options, evidence and medication holds: the hold table for a picked date, one printed page.
+        upload(driver, base, os.path.join(SYNTHEA, OPTIONS_PATIENT))
+        options = driver.find_elements(By.CSS_SELECTOR, "article.option")
+        check(len(options) > 0, f"options shown with their status ({len(options)})")
+        check(driver.find_elements(By.CSS_SELECTOR, "article.option .evidence-cols h4.dir-for"),
+              "evidence shown side by side (for / against / neutral)")
+        date_inputs = driver.find_elements(By.CSS_SELECTOR, ".procedure input[type=date]")
+        check(date_inputs, "a hold table where the Assessment gives holds")
+        if date_inputs:
+            driver.execute_script("arguments[0].value = '2027-01-15';"
+                                  "arguments[0].dispatchEvent(new Event('change'))", date_inputs[0])
+            caption = date_inputs[0].find_element(By.XPATH, "following-sibling::div//caption").text
+            check("2027-01-15" in caption, f"the hold table follows the picked procedure date ({caption})")
+        errors = console_errors(driver)
+        check(not errors, f"patient (options): no console errors {errors if errors else ''}")
+        run_axe(driver, "patient (options)")
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(os.path.join(SCREEN_DIR, "patient.png"))
+        pdf = base64.b64decode(driver.print_page())
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        with open(os.path.join(SCREEN_DIR, "patient-print.pdf"), "wb") as f:
+            f.write(pdf)
+        check(pages == 1, f"the print view fits on one page ({pages} pages)")
 
         bundles = sorted((os.path.join(SYNTHEA, n) for n in os.listdir(SYNTHEA) if n.endswith(".json")),
                          key=os.path.getsize, reverse=True)
@@ -209,7 +271,7 @@ def main():
         errors = console_errors(driver)
         check(not errors, f"patient: no console errors {errors if errors else ''}")
         run_axe(driver, "patient")
-        driver.save_screenshot(os.path.join(SCREEN_DIR, "patient.png"))
+        driver.save_screenshot(os.path.join(SCREEN_DIR, "patient-largest.png"))
 
         # Render time of the largest bundle: three more runs.
         runs = [times]

@@ -189,6 +189,18 @@ function recommendation(rec) {
     procedurePlan(rec), followUp(rec), cost(rec), clinicOutcomes(rec));
 }
 
+// The options of a condition in one table, for the one-page print view only.
+function printSummary(recs) {
+  if (!recs.length) return null;
+  return el('table', { class: 'print-only options-summary' },
+    el('thead', {}, el('tr', {}, ['Option', 'Status', 'Why', 'Evidence (for / against)'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, recs.map((r) => {
+      const count = (d) => (r.evidence || []).filter((e) => e.direction === d).length;
+      return el('tr', {}, el('td', {}, `${words(r.therapy)}${r.target ? ` ${words(r.target)}` : ''}`), el('td', {}, words(r.status)),
+        el('td', {}, r.status_reason || r.summary || ''), el('td', {}, `${count('for')} / ${count('against')}`));
+    })));
+}
+
 function render(a) {
   state.citations = new Map((a.citations || []).map((c) => [c.id, c.reference]));
   const root = document.getElementById('assessment');
@@ -212,9 +224,9 @@ function render(a) {
       el('h2', { id: `c-${c.id}` }, `${c.display} `, badge('stage', c.stage)),
       defs([['Chronic', c.chronic === null || c.chronic === undefined ? 'unknown' : (c.chronic ? 'yes' : 'no')],
         ['Targets', (c.targets || []).map(words).join(', ')], ['Why this stage', c.stage_reason]]),
-      dataList(c.data) ? el('div', {}, el('h3', {}, 'Data'), dataList(c.data)) : null,
+      dataList(c.data) ? el('div', { class: 'condition-data' }, el('h3', {}, 'Data'), dataList(c.data)) : null,
       criteriaTable(c.criteria, `Stage criteria — ${c.display}`),
-      el('h3', {}, `Options (${own.length})`), own.map(recommendation)));
+      el('h3', {}, `Options (${own.length})`), printSummary(own), own.map(recommendation)));
   }
   const orphans = recs.filter((r) => !(a.conditions || []).some((c) => c.id === r.condition));
   if (orphans.length) parts.push(el('section', {}, el('h2', {}, 'Other options'), orphans.map(recommendation)));
