@@ -722,7 +722,7 @@ class Exchange : public ExchangeBase {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
   template <class... Args>
-  Exchange(net::io_context& io_context, HttpUrl target, http::request<http::empty_body> request,
+  Exchange(net::io_context& io_context, HttpUrl target, http::request<http::string_body> request,
            SteadyClock::time_point deadline, const HttpClientOptions& options, const AddressPolicy& policy,
            Args&... args)
       : stream_(io_context, args...),
@@ -845,7 +845,7 @@ class Exchange : public ExchangeBase {
   tcp::resolver resolver_;
   net::steady_timer resolve_timer_;
   HttpUrl target_;
-  http::request<http::empty_body> request_;
+  http::request<http::string_body> request_;
   SteadyClock::time_point deadline_;
   const HttpClientOptions& options_;
   const AddressPolicy& policy_;
@@ -893,6 +893,20 @@ class BeastHttpClient : public HttpClient {
     return std::move(results.front());
   }
 
+  Result<HttpClientResponse> Post(const std::string& url, const HeaderList& headers, std::string body,
+                                  Deadline deadline) const override {
+    net::io_context io_context;
+    RP_ASSIGN_OR_RETURN(std::unique_ptr<ExchangeBase> exchange,
+                        Prepare(io_context, url, headers, deadline, http::verb::post, std::move(body)));
+    exchange->Start();
+    try {
+      io_context.run();
+    } catch (const std::exception& error) {
+      return Fail(Unavailable(fmt::format("request failed: {}", error.what())));
+    }
+    return exchange->Finish();
+  }
+
   // The exchanges run concurrently on one io_context in the calling thread.
   std::vector<Result<HttpClientResponse>> GetMany(const std::vector<std::string>& urls, const HeaderList& headers,
                                                   Deadline deadline) const override {
@@ -925,7 +939,8 @@ class BeastHttpClient : public HttpClient {
 
  private:
   Result<std::unique_ptr<ExchangeBase>> Prepare(net::io_context& io_context, const std::string& url,
-                                                const HeaderList& headers, Deadline deadline) const {
+                                                const HeaderList& headers, Deadline deadline,
+                                                http::verb verb = http::verb::get, std::string body = {}) const {
     RP_ASSIGN_OR_RETURN(HttpUrl target, ParseHttpUrl(url));
     deadline = std::min(deadline, SteadyClock::now() + options_.timeout);
     if (deadline <= SteadyClock::now()) {
@@ -945,11 +960,15 @@ class BeastHttpClient : public HttpClient {
                         IsFieldName(name) ? name : std::string("?"))));
       }
     }
-    http::request<http::empty_body> request{http::verb::get, target.target, 11};
+    http::request<http::string_body> request{verb, target.target, 11};
     request.set(http::field::host, target.HostHeader());
     request.set(http::field::user_agent, "regenpath");
     request.set(http::field::connection, "close");
     for (const auto& [name, value] : headers) request.set(name, value);
+    if (verb != http::verb::get) {
+      request.body() = std::move(body);
+      request.prepare_payload();
+    }
     if (target.https) {
       std::string host = target.host;
       auto exchange = std::make_unique<Exchange<beast::ssl_stream<beast::tcp_stream>>>(

@@ -21,6 +21,7 @@
 #include "server/registry_http_handler.h"
 #include "server/registry_parts.h"
 #include "server/route_split_handler.h"
+#include "server/smart_launch.h"
 #include "server/web_http_handler.h"
 
 namespace regenpath::server {
@@ -42,6 +43,10 @@ struct CdsServer::Parts {
   std::unique_ptr<CdsHttpHandler> handler;
   RegistryParts registry;
   std::unique_ptr<RegistryHttpHandler> registry_handler;
+  std::unique_ptr<HttpClient> smart_http;
+  std::unique_ptr<SmartLaunch> smart;
+  // The registry's routes behind the web app's own authentication (/api/registry/...).
+  std::unique_ptr<RegistryHttpHandler> web_registry_handler;
   std::unique_ptr<WebHttpHandler> web_handler;
   std::unique_ptr<RouteSplitHandler> router;
   std::unique_ptr<HttpServer> http;
@@ -158,6 +163,24 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
       std::move(web_options), parts->engine, parts->registry.store.get(), parts->registry.catalog.get(),
       parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, parts->verifier.get(),
       &parts->metrics, clock);
+  if (!cfg.smart_client_id.empty()) {
+    HttpClientOptions smart_options;
+    smart_options.timeout = std::chrono::milliseconds(10'000);
+    smart_options.max_response_bytes = cfg.fhir_max_bytes;
+    smart_options.allow_http = cfg.fhir_allow_http;
+    smart_options.ca_file = cfg.ca_file;
+    smart_options.public_addresses_only = true;
+    smart_options.allowed_private_networks = cfg.fhir_allowed_private_networks;
+    smart_options.tls12_ciphers = cfg.tls12_ciphers;
+    RP_ASSIGN_OR_RETURN(parts->smart_http, CreateBeastHttpClient(smart_options));
+    parts->smart = std::make_unique<SmartLaunch>(SmartOptions{cfg.smart_client_id, cfg.smart_issuers},
+                                                 parts->smart_http.get());
+    parts->web_handler->set_smart(parts->smart.get());
+  }
+  parts->web_registry_handler = std::make_unique<RegistryHttpHandler>(
+      registry_options, parts->registry.store.get(), parts->registry.catalog.get(),
+      parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, nullptr, &parts->metrics, clock);
+  parts->web_handler->set_registry(parts->web_registry_handler.get());
   parts->router = std::make_unique<RouteSplitHandler>(parts->handler.get(), parts->registry_handler.get(),
                                                       parts->web_handler.get());
 

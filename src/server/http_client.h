@@ -63,6 +63,14 @@ class HttpClient {
   Result<HttpClientResponse> Get(const std::string& url, const HeaderList& headers) const {
     return Get(url, headers, Deadline::max());
   }
+  // POST `body` (its Content-Type among `headers`) to `url`; failures as Get.
+  // The default refuses (kInternal): only the Beast client sends bodies.
+  virtual Result<HttpClientResponse> Post(const std::string& url, const HeaderList& headers, std::string body,
+                                          Deadline deadline) const {
+    (void)url, (void)headers, (void)body, (void)deadline;
+    return Fail(Internal("this HTTP client cannot POST"));
+  }
+
   // GET every URL of `urls` (same headers, same deadline), concurrently when
   // the implementation can (the Beast one does, on one io_context); one result
   // per URL, in order. The default runs Get one after the other.

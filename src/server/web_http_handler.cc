@@ -15,12 +15,13 @@
 #include "registry/episode_timeline.h"
 #include "report/assessment_json.h"
 #include "server/jwt_scopes.h"
+#include "server/smart_launch.h"
 
 namespace regenpath::server {
 
 namespace {
 
-enum class Route { kRoot, kStatic, kAssess, kKb, kOutcomes, kSession, kNotFound };
+enum class Route { kRoot, kStatic, kAssess, kKb, kOutcomes, kSession, kLaunch, kCallback, kSmartAssess, kNotFound };
 
 std::string QueryValue(const std::string& target, std::string_view name) {
   size_t question = target.find('?');
@@ -117,16 +118,76 @@ HttpResponse WebHttpHandler::Outcome(int status, std::string_view code, std::str
               "application/fhir+json");
 }
 
+std::optional<HttpResponse> WebHttpHandler::Authenticate(const HttpRequest& request, std::string_view label,
+                                                           bool write) const {
+  std::optional<SmartSession> session = smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
+  if (session) {
+    const std::string* csrf = request.Header("X-CSRF-Token");
+    if (write && (csrf == nullptr || *csrf != session->csrf_token)) {
+      spdlog::warn("403 {} {}: missing or wrong CSRF token", request.method, label);
+      return Outcome(403, "forbidden", "missing or wrong CSRF token");
+    }
+    return std::nullopt;
+  }
+  if (verifier_ == nullptr) return std::nullopt;
+  const std::string* authorization = request.Header("Authorization");
+  if (authorization == nullptr) {
+    metrics_->AuthFailure("missing");
+    HttpResponse response = Outcome(401, "login", "sign in (SMART launch) or send a bearer token");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"regenpath\"");
+    return response;
+  }
+  std::string audience = options_.public_base_url + std::string(request.Path());
+  Result<security::VerifiedClient> client = verifier_->Verify(*authorization, audience);
+  if (!client.has_value()) {
+    metrics_->AuthFailure(StatusCodeName(client.error().code()));
+    spdlog::warn("401 {} {} from {}: {}", request.method, label, request.remote_address, client.error().message());
+    HttpResponse response = Outcome(401, "login", "unauthorized");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"regenpath\", error=\"invalid_token\"");
+    return response;
+  }
+  if (!GrantsSystemAccess(TokenScopes(*authorization), write ? "write" : "read")) {
+    metrics_->AuthFailure("scope");
+    return Outcome(403, "forbidden", fmt::format("the token needs the scope system/*.{}", write ? "write" : "read"));
+  }
+  return std::nullopt;
+}
+
 std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
+  std::string_view path = request.Path();
+  if (registry_ != nullptr && (path == "/api/registry" || path.starts_with("/api/registry/"))) {
+    bool write = request.method == "POST";
+    if (std::optional<HttpResponse> refused = Authenticate(request, "/api/registry", write)) {
+      metrics_->RequestStarted();
+      request.state = RequestState{Route::kNotFound, "/api/registry"};
+      return refused;
+    }
+    if (write) {
+      if (const std::string* origin = request.Header("Origin");
+          origin != nullptr && *origin != options_.public_base_url) {
+        metrics_->RequestStarted();
+        request.state = RequestState{Route::kNotFound, "/api/registry"};
+        return Outcome(403, "forbidden", "cross-origin requests are refused");
+      }
+    }
+    // The registry's own routes, authenticated here: /api/registry/x -> /registry/x.
+    request.target.erase(0, 4);
+    return registry_->OnHeader(request);
+  }
   metrics_->RequestStarted();
   RequestState state;
-  std::string_view path = request.Path();
   if (path == "/") {
     state = {Route::kRoot, "/"};
+  } else if (path == "/app/launch") {
+    state = {Route::kLaunch, "/app/launch"};
+  } else if (path == "/app/launch/callback") {
+    state = {Route::kCallback, "/app/launch/callback"};
   } else if (path == "/app" || path.starts_with("/app/")) {
     state = {Route::kStatic, "/app"};
   } else if (path == "/api/assess") {
     state = {Route::kAssess, "/api/assess"};
+  } else if (path == "/api/smart/assess") {
+    state = {Route::kSmartAssess, "/api/smart/assess"};
   } else if (path == "/api/kb") {
     state = {Route::kKb, "/api/kb"};
   } else if (path == "/api/outcomes") {
@@ -138,7 +199,7 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
   }
   request.state = state;
   if (state.route == Route::kNotFound) return Outcome(404, "not-found", "no such route");
-  bool post = state.route == Route::kAssess || state.route == Route::kOutcomes;
+  bool post = state.route == Route::kAssess || state.route == Route::kOutcomes || state.route == Route::kSmartAssess;
   bool allowed = post ? request.method == "POST"
                       : (request.method == "GET" || (state.route == Route::kStatic && request.method == "HEAD"));
   if (!allowed) {
@@ -146,43 +207,35 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
     response.headers.emplace_back("Allow", post ? "POST" : "GET");
     return response;
   }
-  if (state.route == Route::kRoot) {
-    HttpResponse response = Json(302, "");
-    response.headers.emplace_back("Location", "/app/");
-    return response;
-  }
-  if (state.route == Route::kStatic) {
-    if (!options_.files) return Outcome(404, "not-found", "the web app is not installed (web_root)");
-    std::string_view relative = path == "/app" ? std::string_view() : path.substr(5);
-    if (path == "/app") {
-      HttpResponse response = Json(301, "");
+  switch (state.route) {
+    case Route::kRoot: {
+      HttpResponse response = Json(302, "");
       response.headers.emplace_back("Location", "/app/");
       return response;
     }
-    return options_.files->Serve(relative, request.Header("If-None-Match"), request.method == "HEAD");
+    case Route::kLaunch:
+      return Launch(request);
+    case Route::kCallback:
+      return Callback(request);
+    case Route::kSession:
+      return Session(request);
+    case Route::kStatic: {
+      if (!options_.files) return Outcome(404, "not-found", "the web app is not installed (web_root)");
+      if (path == "/app") {
+        HttpResponse response = Json(301, "");
+        response.headers.emplace_back("Location", "/app/");
+        return response;
+      }
+      return options_.files->Serve(path.substr(5), request.Header("If-None-Match"), request.method == "HEAD");
+    }
+    default:
+      break;
   }
-  if (verifier_ != nullptr) {
-    const std::string* authorization = request.Header("Authorization");
-    std::string audience = options_.public_base_url + std::string(path);
-    if (authorization == nullptr) {
-      metrics_->AuthFailure("missing");
-      HttpResponse response = Outcome(401, "login", "unauthorized");
-      response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"regenpath\"");
-      return response;
-    }
-    Result<security::VerifiedClient> client = verifier_->Verify(*authorization, audience);
-    if (!client.has_value()) {
-      metrics_->AuthFailure(StatusCodeName(client.error().code()));
-      spdlog::warn("401 {} {} from {}: {}", request.method, state.label, request.remote_address, client.error().message());
-      HttpResponse response = Outcome(401, "login", "unauthorized");
-      response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"regenpath\", error=\"invalid_token\"");
-      return response;
-    }
-    if (!GrantsSystemAccess(TokenScopes(*authorization), "read")) {
-      metrics_->AuthFailure("scope");
-      return Outcome(403, "forbidden", "the token needs the scope system/*.read");
-    }
+  if (state.route == Route::kSmartAssess) {
+    std::optional<SmartSession> session = smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
+    if (!session) return Outcome(401, "login", "no SMART session: launch the app from the EHR");
   }
+  if (std::optional<HttpResponse> refused = Authenticate(request, state.label, false)) return refused;
   if (post) {
     // CSRF: a browser names the page's origin on every POST; only ours may write.
     if (const std::string* origin = request.Header("Origin");
@@ -203,18 +256,90 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
   return std::nullopt;
 }
 
+HttpResponse WebHttpHandler::Launch(const HttpRequest& request) const {
+  if (smart_ == nullptr || !smart_->enabled()) return Outcome(404, "not-found", "the SMART launch is not configured");
+  std::string iss = UrlDecode(QueryValue(request.target, "iss"));
+  std::string launch = UrlDecode(QueryValue(request.target, "launch"));
+  if (iss.empty()) return Outcome(400, "required", "iss is required");
+  Result<std::string> url = smart_->Begin(iss, launch, options_.public_base_url + "/app/launch/callback");
+  if (!url.has_value()) {
+    spdlog::warn("SMART launch refused: {}", url.error().message());
+    return Outcome(url.error().code() == StatusCode::kInvalidArgument ? 400 : 502, "processing", url.error().message());
+  }
+  HttpResponse response = Json(302, "");
+  response.headers.emplace_back("Location", *url);
+  return response;
+}
+
+HttpResponse WebHttpHandler::Callback(const HttpRequest& request) const {
+  if (smart_ == nullptr || !smart_->enabled()) return Outcome(404, "not-found", "the SMART launch is not configured");
+  if (!QueryValue(request.target, "error").empty()) {
+    return Outcome(400, "security", "the EHR did not authorize the app: " + UrlDecode(QueryValue(request.target, "error")));
+  }
+  Result<SmartSession> session = smart_->Complete(UrlDecode(QueryValue(request.target, "code")),
+                                                  UrlDecode(QueryValue(request.target, "state")),
+                                                  options_.public_base_url + "/app/launch/callback");
+  if (!session.has_value()) {
+    spdlog::warn("SMART launch not completed: {}", session.error().message());
+    return Outcome(session.error().code() == StatusCode::kUnavailable ? 502 : 400, "security", session.error().message());
+  }
+  spdlog::info("SMART launch completed: a session for a clinician");
+  HttpResponse response = Json(302, "");
+  response.headers.emplace_back("Set-Cookie", smart_->CookieFor(*session));
+  response.headers.emplace_back("Location", "/app/");
+  return response;
+}
+
+HttpResponse WebHttpHandler::Session(const HttpRequest& request) const {
+  std::optional<SmartSession> session = smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
+  if (session) {
+    return Json(200, fmt::format(R"({{"mode":"smart","user":{},"csrf_token":{},"app_context":{},"registry_writes":{}}})",
+                                 JsonQuoted(session->user), JsonQuoted(session->csrf_token),
+                                 JsonQuoted(session->app_context), pseudonymizer_ ? "true" : "false"));
+  }
+  return Json(200, fmt::format(R"({{"mode":"{}","registry_writes":{},"smart_launch":{}}})",
+                               verifier_ ? "token" : "insecure-dev", pseudonymizer_ ? "true" : "false",
+                               smart_ != nullptr && smart_->enabled() ? "true" : "false"));
+}
+
+HttpResponse WebHttpHandler::SmartAssess(const HttpRequest& request) const {
+  std::optional<SmartSession> session = smart_->Find(request.Header("Cookie"));
+  if (!session) return Outcome(401, "login", "no SMART session");
+  const std::string* csrf = request.Header("X-CSRF-Token");
+  if (csrf == nullptr || *csrf != session->csrf_token) return Outcome(403, "forbidden", "missing or wrong CSRF token");
+  Result<std::string> record = smart_->ReadRecord(*session);
+  if (!record.has_value()) {
+    spdlog::warn("/api/smart/assess: {}", record.error().message());
+    return Outcome(502, "transient", record.error().message());
+  }
+  fhir::ParseOptions parse_options;
+  const fhir::ElementFilter* filter = engine_->element_filter();
+  parse_options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
+    return root_type == "Bundle" ? filter : nullptr;
+  };
+  fhir::Parser parser(parse_options);
+  Result<fhir::Document> document = parser.ParseAuto(*record, "EHR record");
+  if (!document.has_value()) return Outcome(502, "invalid", document.error().message());
+  engine::AssessOptions assess_options;
+  assess_options.patient_id = session->patient;
+  Result<engine::Assessment> assessment = engine_->Assess(*document, clock_->Now(), assess_options);
+  if (!assessment.has_value()) return Outcome(502, "processing", assessment.error().message());
+  return Json(200, fmt::format(R"({{"assessment":{},"record":{},"app_context":{}}})",
+                               report::AssessmentToJson(*assessment, false), *record, JsonQuoted(session->app_context)));
+}
+
 HttpResponse WebHttpHandler::Handle(HttpRequest& request) {
+  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr) return registry_->Handle(request);
   const RequestState& state = std::any_cast<const RequestState&>(request.state);
   switch (state.route) {
+    case Route::kSmartAssess:
+      return SmartAssess(request);
     case Route::kAssess:
       return Assess(request);
     case Route::kKb:
       return KnowledgeBase();
     case Route::kOutcomes:
       return Outcomes(request);
-    case Route::kSession:
-      return Json(200, fmt::format(R"({{"mode":"{}","registry_writes":{}}})", verifier_ ? "token" : "insecure-dev",
-                                   pseudonymizer_ ? "true" : "false"));
     default:
       break;
   }
@@ -345,7 +470,9 @@ HttpResponse WebHttpHandler::Outcomes(const HttpRequest& request) const {
 }
 
 HttpResponse WebHttpHandler::OnBodyError(HttpRequest& request, TransportError error) {
-  (void)request;
+  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr && request.state.has_value()) {
+    return registry_->OnBodyError(request, error);
+  }
   return Outcome(413, "too-costly", fmt::format("request body: {}", TransportErrorName(error)));
 }
 
@@ -357,6 +484,10 @@ HttpResponse WebHttpHandler::OnBadFraming(HttpRequest& request, std::string_view
 }
 
 void WebHttpHandler::Completed(const HttpRequest& request, int status, double seconds) {
+  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr && request.state.has_value()) {
+    registry_->Completed(request, status, seconds);
+    return;
+  }
   std::string label = "/api/{unknown}";
   if (const auto* stored = std::any_cast<RequestState>(&request.state)) label = stored->label;
   metrics_->RequestFinished(label, status, seconds);

@@ -18,14 +18,23 @@
 //                               procedures, scores and adverse events of that
 //                               patient, with each episode's baseline and
 //                               MCID threshold per instrument
-//   GET  /api/session           {"mode":"insecure-dev"|"token"}
+//   GET  /api/session           {"mode":"insecure-dev"|"token"|"smart", ...}:
+//                               with a SMART session also "user", "csrf_token"
+//                               and "app_context"
+//   GET  /app/launch, /app/launch/callback   the SMART App Launch (smart_launch.h)
+//   POST /api/smart/assess      (a SMART session) the launch patient's record
+//                               read from the EHR and assessed:
+//                               {"assessment":{...},"record":{Bundle}}
+//   *    /api/registry/...      the registry's routes (registry_http_handler.h)
+//                               for the app's signed-in users
 //
 // The app computes no clinical logic: everything it shows comes from these
 // routes and the registry's (/registry/...).
 //
 // Authentication: with a verifier (not --insecure-dev), the /api routes need
-// a bearer JWT as the registry routes (audience: the route's URL; scope
-// system/*.read); the static files are public. Writes (POST) are refused
+// a SMART session cookie (writes also its X-CSRF-Token) or a bearer JWT as the
+// registry routes (audience: the route's URL; scope system/*.read); the static
+// files are public. Writes (POST) are refused
 // (403) when an Origin header names another origin than the server's
 // (CSRF), and need a JSON media type, which a cross-site form cannot send
 // without a CORS preflight (none is granted here). Logs and metrics carry
@@ -67,6 +76,11 @@ class WebHttpHandler : public HttpHandler {
                  Metrics* metrics, const Clock* clock);
 
   void set_public_base_url(std::string url) { options_.public_base_url = std::move(url); }
+  // Not owned. `smart` null or not enabled: no SMART launch. `registry`: an
+  // unauthenticated RegistryHttpHandler that /api/registry/... is handed to
+  // once this handler has authenticated the user.
+  void set_smart(class SmartLaunch* smart) { smart_ = smart; }
+  void set_registry(HttpHandler* registry) { registry_ = registry; }
 
   // Whether `path` is one of this handler's: "/", "/app", "/app/...", "/api/...".
   static bool Owns(std::string_view path);
@@ -85,6 +99,11 @@ class WebHttpHandler : public HttpHandler {
   HttpResponse Assess(const HttpRequest& request) const;
   HttpResponse KnowledgeBase() const;
   HttpResponse Outcomes(const HttpRequest& request) const;
+  HttpResponse Launch(const HttpRequest& request) const;
+  HttpResponse Callback(const HttpRequest& request) const;
+  HttpResponse Session(const HttpRequest& request) const;
+  HttpResponse SmartAssess(const HttpRequest& request) const;
+  std::optional<HttpResponse> Authenticate(const HttpRequest& request, std::string_view label, bool write) const;
 
   WebHttpHandlerOptions options_;
   std::shared_ptr<const engine::Engine> engine_;
@@ -95,6 +114,8 @@ class WebHttpHandler : public HttpHandler {
   Metrics* const metrics_;
   const Clock* const clock_;
   std::string kb_json_;  // built once
+  class SmartLaunch* smart_ = nullptr;
+  HttpHandler* registry_ = nullptr;
 };
 
 }  // namespace regenpath::server

@@ -55,9 +55,13 @@ function errorText(text) {
   return text.slice(0, 300);
 }
 
+// The CSRF token of a SMART session (from /api/session), sent on every write.
+let csrfToken = null;
+
 export async function api(path, { method = 'GET', body, type = 'application/json' } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = type;
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const response = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
   const text = await response.text();
   if (!response.ok) throw new ApiError(response.status, `${response.status}: ${errorText(text)}`);
@@ -102,7 +106,12 @@ export async function initPage() {
   const badge = document.getElementById('mode');
   try {
     const info = await api('/api/session');
-    if (badge) badge.textContent = info.mode === 'insecure-dev' ? 'Demo mode (no authentication, loopback only)' : 'Signed in';
+    csrfToken = info.csrf_token || null;
+    if (badge) {
+      badge.textContent = info.mode === 'smart' ? `Signed in as ${info.user}`
+        : info.mode === 'insecure-dev' ? 'Demo mode (no authentication, loopback only)'
+          : 'Not signed in: launch the app from the EHR';
+    }
     return info;
   } catch (error) {
     if (badge) badge.textContent = `Not signed in (${error.status || 'offline'})`;

@@ -95,7 +95,7 @@ async function post(resource, what) {
   const status = document.getElementById('record-status');
   try {
     const bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ resource, request: { method: 'POST', url: resource.resourceType } }] };
-    const answer = await api('/registry', { method: 'POST', body: JSON.stringify(bundle), type: 'application/fhir+json' });
+    const answer = await api('/api/registry', { method: 'POST', body: JSON.stringify(bundle), type: 'application/fhir+json' });
     const entry = (answer.entry || [])[0];
     const ok = entry && String(entry.response?.status || '').startsWith('2');
     if (!ok) {

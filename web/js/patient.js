@@ -164,7 +164,7 @@ function clinicOutcomes(rec) {
   if (rec.category !== 'regenerative') return null;
   const box = el('div', { class: 'clinic', 'aria-live': 'polite' }, el('h4', {}, "This clinic's outcomes (registry)"),
     el('p', { class: 'muted' }, 'loading…'));
-  api(`/registry/evidence/${encodeURIComponent(rec.id)}`).then((e) => {
+  api(`/api/registry/evidence/${encodeURIComponent(rec.id)}`).then((e) => {
     const text = e.shown
       ? `${e.summary || ''} Responders at ${e.weeks} weeks (${e.instrument}): ${e.responders.successes}/${e.responders.n}, ${pct(e.responders.p)} (95 % CI ${pct(e.responders.lower)}–${pct(e.responders.upper)}); lost to follow-up ${e.lost_to_follow_up}.`
       : `Too few episodes to show (${e.episodes} of the ${e.min_episodes} needed).`;
@@ -286,7 +286,41 @@ async function onSubmit(event) {
   }
 }
 
-initPage();
-document.getElementById('upload').addEventListener('submit', onSubmit);
-const kept = session.get('assessment');
-if (kept) render(kept);
+// A SMART launch: the launch patient's record, read by the server from the EHR.
+async function launched(info) {
+  const status = document.getElementById('status');
+  document.getElementById('load').hidden = true;
+  status.textContent = 'Reading the record from the EHR…';
+  try {
+    const answer = await api('/api/smart/assess', { method: 'POST', body: '{}' });
+    state.bundleText = null;
+    state.index = new Map();
+    for (const entry of answer.record.entry || []) {
+      const r = entry.resource;
+      if (r && r.resourceType && r.id) state.index.set(`${r.resourceType}/${r.id}`, r);
+      if (r && entry.fullUrl) state.index.set(entry.fullUrl, r);
+    }
+    render(answer.assessment);
+    rememberPatient();
+    status.textContent = `Assessment of the patient in the EHR's context${info.app_context ? ` (${info.app_context})` : ''}.`;
+    const target = info.app_context ? document.getElementById(`c-${info.app_context}`) : null;
+    if (target) { target.scrollIntoView(); target.setAttribute('tabindex', '-1'); target.focus(); }
+  } catch (error) {
+    showError(document.getElementById('assessment'), error);
+    status.textContent = '';
+  }
+}
+
+async function start() {
+  const info = await initPage();
+  document.getElementById('upload').addEventListener('submit', onSubmit);
+  if (info.mode === 'smart') {
+    await launched(info);
+    return;
+  }
+  if (info.mode !== 'insecure-dev') document.getElementById('load').hidden = true;
+  const kept = session.get('assessment');
+  if (kept) render(kept);
+}
+
+start();

@@ -59,7 +59,7 @@ async function show(event) {
   const status = document.getElementById('status');
   status.textContent = 'Loading the report…';
   try {
-    const report = await api(`/registry/reports${option ? `/${encodeURIComponent(option)}` : ''}?group_by=${group}`);
+    const report = await api(`/api/registry/reports${option ? `/${encodeURIComponent(option)}` : ''}?group_by=${group}`);
     render(report);
     status.textContent = `Report loaded (${(report.options || []).length} options).`;
   } catch (error) {

@@ -26,7 +26,7 @@ async function main() {
   await initPage();
   document.getElementById('status-filter').addEventListener('change', render);
   try {
-    const due = await api('/registry/due');
+    const due = await api('/api/registry/due');
     items = due.items || [];
     document.getElementById('status').textContent = `Worklist of ${due.today}: ${items.length} items.`;
     render();
