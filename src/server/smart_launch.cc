@@ -64,7 +64,8 @@ std::string UrlDecode(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() + 0 && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    } else if (text[i] == '%' && i + 2 < text.size() + 0 &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -87,9 +88,10 @@ Result<std::string> SmartLaunch::Begin(const std::string& iss, const std::string
   if (std::find(options_.issuers.begin(), options_.issuers.end(), iss) == options_.issuers.end()) {
     return Fail(InvalidArgument("iss is not a FHIR server this app may be launched from (smart.issuers)"));
   }
-  Result<HttpClientResponse> configuration = client_->Get(iss + "/.well-known/smart-configuration",
-                                                          {{"Accept", "application/json"}}, Clock::now() + kDeadline);
-  if (!configuration.has_value()) return Fail(Unavailable("cannot read the EHR's SMART configuration: " + configuration.error().message()));
+  Result<HttpClientResponse> configuration = client_->Get(
+      iss + "/.well-known/smart-configuration", {{"Accept", "application/json"}}, Clock::now() + kDeadline);
+  if (!configuration.has_value())
+    return Fail(Unavailable("cannot read the EHR's SMART configuration: " + configuration.error().message()));
   if (configuration->status != 200) {
     return Fail(Unavailable(fmt::format("the EHR's SMART configuration answered {}", configuration->status)));
   }
@@ -100,7 +102,8 @@ Result<std::string> SmartLaunch::Begin(const std::string& iss, const std::string
   }
   std::string authorize = Field(root, "authorization_endpoint");
   std::string token = Field(root, "token_endpoint");
-  if (authorize.empty() || token.empty()) return Fail(Unavailable("the EHR's SMART configuration lacks its endpoints"));
+  if (authorize.empty() || token.empty())
+    return Fail(Unavailable("the EHR's SMART configuration lacks its endpoints"));
   bool s256 = false;
   simdjson::dom::array methods;
   if (root["code_challenge_methods_supported"].get(methods) == simdjson::SUCCESS) {
@@ -140,14 +143,15 @@ Result<SmartSession> SmartLaunch::Complete(const std::string& code, const std::s
     pending_.erase(found);
   }
   if (code.empty()) return Fail(InvalidArgument("the EHR sent no authorization code"));
-  std::string form = fmt::format("grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&code_verifier={}",
-                                 UrlEncode(code), UrlEncode(redirect_uri), UrlEncode(options_.client_id),
-                                 UrlEncode(pending.verifier));
+  std::string form = fmt::format(
+      "grant_type=authorization_code&code={}&redirect_uri={}&client_id={}&code_verifier={}", UrlEncode(code),
+      UrlEncode(redirect_uri), UrlEncode(options_.client_id), UrlEncode(pending.verifier));
   Result<HttpClientResponse> response =
       client_->Post(pending.token_endpoint,
                     {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}},
                     std::move(form), Clock::now() + kDeadline);
-  if (!response.has_value()) return Fail(Unavailable("the token endpoint failed: " + response.error().message()));
+  if (!response.has_value())
+    return Fail(Unavailable("the token endpoint failed: " + response.error().message()));
   if (response->status != 200) {
     return Fail(InvalidInput(fmt::format("the token endpoint answered {}", response->status)));
   }
@@ -163,16 +167,20 @@ Result<SmartSession> SmartLaunch::Complete(const std::string& code, const std::s
   std::string scope = Field(root, "scope");
   std::string id_token = Field(root, "id_token");
   if (session.access_token.empty()) return Fail(InvalidInput("the token response has no access_token"));
-  if (session.patient.empty()) return Fail(InvalidInput("the token response names no patient (launch context)"));
-  if (!HasScope(scope, "openid") || id_token.empty()) return Fail(InvalidInput("no OpenID identity was granted"));
+  if (session.patient.empty())
+    return Fail(InvalidInput("the token response names no patient (launch context)"));
+  if (!HasScope(scope, "openid") || id_token.empty())
+    return Fail(InvalidInput("no OpenID identity was granted"));
   // The id_token's claims (its signature is not checked: see the header).
   size_t first = id_token.find('.');
   size_t second = first == std::string::npos ? std::string::npos : id_token.find('.', first + 1);
   if (second == std::string::npos) return Fail(InvalidInput("the id_token is not a JWT"));
-  Result<std::string> payload = security::Base64UrlDecode(std::string_view(id_token).substr(first + 1, second - first - 1));
+  Result<std::string> payload =
+      security::Base64UrlDecode(std::string_view(id_token).substr(first + 1, second - first - 1));
   simdjson::dom::parser claims_parser;
   simdjson::dom::element claims;
-  if (!payload.has_value() || claims_parser.parse(*payload).get(claims) != simdjson::SUCCESS || !claims.is_object()) {
+  if (!payload.has_value() || claims_parser.parse(*payload).get(claims) != simdjson::SUCCESS ||
+      !claims.is_object()) {
     return Fail(InvalidInput("the id_token's claims cannot be read"));
   }
   std::string audience = Field(claims, "aud");
@@ -222,13 +230,15 @@ std::string SmartLaunch::CookieFor(const SmartSession& session) const {
 }
 
 Result<std::string> SmartLaunch::ReadRecord(const SmartSession& session) const {
-  HeaderList headers = {{"Authorization", "Bearer " + session.access_token}, {"Accept", "application/fhir+json"}};
+  HeaderList headers = {{"Authorization", "Bearer " + session.access_token},
+                        {"Accept", "application/fhir+json"}};
   std::string url = fmt::format("{}/Patient/{}/$everything", session.fhir_base, UrlEncode(session.patient));
   std::string entries;
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(30);
   for (int page = 0; page < 20 && !url.empty(); ++page) {
     Result<HttpClientResponse> response = client_->Get(url, headers, deadline);
-    if (!response.has_value()) return Fail(Unavailable("the EHR's FHIR server failed: " + response.error().message()));
+    if (!response.has_value())
+      return Fail(Unavailable("the EHR's FHIR server failed: " + response.error().message()));
     if (response->status != 200) {
       return Fail(Unavailable(fmt::format("the EHR's FHIR server answered {}", response->status)));
     }

@@ -52,7 +52,7 @@ struct SmartSession {
   std::string user;        // fhirUser, else sub
   std::string fhir_base;   // the issuer's FHIR base
   std::string access_token;
-  std::string patient;     // the launch context's Patient id
+  std::string patient;      // the launch context's Patient id
   std::string app_context;  // the launch's appContext (e.g. a condition id), may be empty
   std::chrono::steady_clock::time_point expires;
 };
@@ -61,18 +61,21 @@ class SmartLaunch {
  public:
   // `client` (not owned) reads the SMART configuration, the token endpoint
   // and the FHIR record.
-  SmartLaunch(SmartOptions options, const HttpClient* client) : options_(std::move(options)), client_(client) {}
+  SmartLaunch(SmartOptions options, const HttpClient* client)
+      : options_(std::move(options)), client_(client) {}
 
   bool enabled() const { return !options_.client_id.empty() && client_ != nullptr; }
 
   // The URL of the EHR's authorization endpoint to redirect to.
   // kInvalidArgument for an `iss` not allowed; kUnavailable when the SMART
   // configuration cannot be read.
-  Result<std::string> Begin(const std::string& iss, const std::string& launch, const std::string& redirect_uri);
+  Result<std::string> Begin(const std::string& iss, const std::string& launch,
+                            const std::string& redirect_uri);
 
   // Exchanges the code; the new session. kInvalidArgument for an unknown or
   // used state, kUnavailable / kInvalidInput for the token endpoint's failures.
-  Result<SmartSession> Complete(const std::string& code, const std::string& state, const std::string& redirect_uri);
+  Result<SmartSession> Complete(const std::string& code, const std::string& state,
+                                const std::string& redirect_uri);
 
   // The session of a Cookie header, if any and not expired.
   std::optional<SmartSession> Find(const std::string* cookie_header) const;

@@ -84,7 +84,8 @@ void StaticFiles::AddSecurityHeaders(HeaderList& headers) {
   headers.emplace_back("Cross-Origin-Resource-Policy", "same-origin");
 }
 
-HttpResponse StaticFiles::Serve(std::string_view relative, const std::string* if_none_match, bool head) const {
+HttpResponse StaticFiles::Serve(std::string_view relative, const std::string* if_none_match,
+                                bool head) const {
   if (!SafeRelative(relative)) return NotFound();
   std::string name(relative);
   if (name.empty() || name.back() == '/') name += "index.html";
@@ -99,8 +100,9 @@ HttpResponse StaticFiles::Serve(std::string_view relative, const std::string* if
   }
   struct stat info {};
   if (::stat(full.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return NotFound();
-  std::string etag = fmt::format("\"{:x}-{:x}{:09x}\"", static_cast<uint64_t>(info.st_size),
-                                 static_cast<uint64_t>(info.st_mtim.tv_sec), static_cast<uint64_t>(info.st_mtim.tv_nsec));
+  std::string etag =
+      fmt::format("\"{:x}-{:x}{:09x}\"", static_cast<uint64_t>(info.st_size),
+                  static_cast<uint64_t>(info.st_mtim.tv_sec), static_cast<uint64_t>(info.st_mtim.tv_nsec));
   HttpResponse response;
   response.headers.emplace_back("Cache-Control", "no-cache");
   response.headers.emplace_back("ETag", etag);

@@ -21,7 +21,18 @@ namespace regenpath::server {
 
 namespace {
 
-enum class Route { kRoot, kStatic, kAssess, kKb, kOutcomes, kSession, kLaunch, kCallback, kSmartAssess, kNotFound };
+enum class Route {
+  kRoot,
+  kStatic,
+  kAssess,
+  kKb,
+  kOutcomes,
+  kSession,
+  kLaunch,
+  kCallback,
+  kSmartAssess,
+  kNotFound
+};
 
 std::string QueryValue(const std::string& target, std::string_view name) {
   size_t question = target.find('?');
@@ -31,7 +42,8 @@ std::string QueryValue(const std::string& target, std::string_view name) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     size_t equals = pair.find('=');
-    if (pair.substr(0, equals) == name) return equals == std::string_view::npos ? "" : std::string(pair.substr(equals + 1));
+    if (pair.substr(0, equals) == name)
+      return equals == std::string_view::npos ? "" : std::string(pair.substr(equals + 1));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -60,8 +72,8 @@ struct WebHttpHandler::RequestState {
 
 WebHttpHandler::WebHttpHandler(WebHttpHandlerOptions options, std::shared_ptr<const engine::Engine> engine,
                                registry::RegistryStore* store, const registry::InstrumentCatalog* catalog,
-                               const registry::Pseudonymizer* pseudonymizer, const security::JwtVerifier* verifier,
-                               Metrics* metrics, const Clock* clock)
+                               const registry::Pseudonymizer* pseudonymizer,
+                               const security::JwtVerifier* verifier, Metrics* metrics, const Clock* clock)
     : options_(std::move(options)),
       engine_(std::move(engine)),
       store_(store),
@@ -72,7 +84,8 @@ WebHttpHandler::WebHttpHandler(WebHttpHandlerOptions options, std::shared_ptr<co
       clock_(clock) {
   const knowledge::KnowledgeBase& kb = engine_->kb();
   std::string resources;
-  if (Result<std::vector<knowledge::ExportedResource>> exported = knowledge::ExportFhir(kb); exported.has_value()) {
+  if (Result<std::vector<knowledge::ExportedResource>> exported = knowledge::ExportFhir(kb);
+      exported.has_value()) {
     for (const knowledge::ExportedResource& resource : *exported) {
       if (!resources.empty()) resources += ",";
       resources += resource.json;
@@ -88,13 +101,15 @@ WebHttpHandler::WebHttpHandler(WebHttpHandlerOptions options, std::shared_ptr<co
           R"({{"id":{},"display":{},"loinc":{},"direction":{},"min":{},"max":{},"mcid_points":{},"mcid_percent":{},"immpact":{},"confidence":{},"note":{}}})",
           JsonQuoted(instrument.id), JsonQuoted(instrument.display),
           JsonQuoted(instrument.loinc.empty() ? "" : instrument.loinc.front()),
-          JsonQuoted(instrument.direction == registry::Direction::kLowerIsBetter ? "lower-is-better" : "higher-is-better"),
+          JsonQuoted(instrument.direction == registry::Direction::kLowerIsBetter ? "lower-is-better"
+                                                                                 : "higher-is-better"),
           instrument.min, instrument.max, Number(instrument.mcid_points), Number(instrument.mcid_percent),
-          instrument.immpact ? "true" : "false", JsonQuoted(instrument.confidence), JsonQuoted(instrument.note));
+          instrument.immpact ? "true" : "false", JsonQuoted(instrument.confidence),
+          JsonQuoted(instrument.note));
     }
   }
-  kb_json_ = fmt::format(R"({{"name":{},"version":{},"resources":[{}],"instruments":[{}]}})", JsonQuoted(kb.name()),
-                         JsonQuoted(kb.version()), resources, instruments);
+  kb_json_ = fmt::format(R"({{"name":{},"version":{},"resources":[{}],"instruments":[{}]}})",
+                         JsonQuoted(kb.name()), JsonQuoted(kb.version()), resources, instruments);
 }
 
 bool WebHttpHandler::Owns(std::string_view path) {
@@ -112,15 +127,18 @@ HttpResponse WebHttpHandler::Json(int status, std::string body, std::string cont
 }
 
 HttpResponse WebHttpHandler::Outcome(int status, std::string_view code, std::string_view text) const {
-  return Json(status,
-              fmt::format(R"({{"resourceType":"OperationOutcome","issue":[{{"severity":"error","code":"{}","diagnostics":{}}}]}})",
-                          code, JsonQuoted(text)),
-              "application/fhir+json");
+  return Json(
+      status,
+      fmt::format(
+          R"({{"resourceType":"OperationOutcome","issue":[{{"severity":"error","code":"{}","diagnostics":{}}}]}})",
+          code, JsonQuoted(text)),
+      "application/fhir+json");
 }
 
 std::optional<HttpResponse> WebHttpHandler::Authenticate(const HttpRequest& request, std::string_view label,
-                                                           bool write) const {
-  std::optional<SmartSession> session = smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
+                                                         bool write) const {
+  std::optional<SmartSession> session =
+      smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
   if (session) {
     const std::string* csrf = request.Header("X-CSRF-Token");
     if (write && (csrf == nullptr || *csrf != session->csrf_token)) {
@@ -141,14 +159,16 @@ std::optional<HttpResponse> WebHttpHandler::Authenticate(const HttpRequest& requ
   Result<security::VerifiedClient> client = verifier_->Verify(*authorization, audience);
   if (!client.has_value()) {
     metrics_->AuthFailure(StatusCodeName(client.error().code()));
-    spdlog::warn("401 {} {} from {}: {}", request.method, label, request.remote_address, client.error().message());
+    spdlog::warn("401 {} {} from {}: {}", request.method, label, request.remote_address,
+                 client.error().message());
     HttpResponse response = Outcome(401, "login", "unauthorized");
     response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"regenpath\", error=\"invalid_token\"");
     return response;
   }
   if (!GrantsSystemAccess(TokenScopes(*authorization), write ? "write" : "read")) {
     metrics_->AuthFailure("scope");
-    return Outcome(403, "forbidden", fmt::format("the token needs the scope system/*.{}", write ? "write" : "read"));
+    return Outcome(403, "forbidden",
+                   fmt::format("the token needs the scope system/*.{}", write ? "write" : "read"));
   }
   return std::nullopt;
 }
@@ -199,9 +219,11 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
   }
   request.state = state;
   if (state.route == Route::kNotFound) return Outcome(404, "not-found", "no such route");
-  bool post = state.route == Route::kAssess || state.route == Route::kOutcomes || state.route == Route::kSmartAssess;
-  bool allowed = post ? request.method == "POST"
-                      : (request.method == "GET" || (state.route == Route::kStatic && request.method == "HEAD"));
+  bool post =
+      state.route == Route::kAssess || state.route == Route::kOutcomes || state.route == Route::kSmartAssess;
+  bool allowed =
+      post ? request.method == "POST"
+           : (request.method == "GET" || (state.route == Route::kStatic && request.method == "HEAD"));
   if (!allowed) {
     HttpResponse response = Outcome(405, "not-supported", "method not allowed");
     response.headers.emplace_back("Allow", post ? "POST" : "GET");
@@ -232,7 +254,8 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
       break;
   }
   if (state.route == Route::kSmartAssess) {
-    std::optional<SmartSession> session = smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
+    std::optional<SmartSession> session =
+        smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
     if (!session) return Outcome(401, "login", "no SMART session: launch the app from the EHR");
   }
   if (std::optional<HttpResponse> refused = Authenticate(request, state.label, false)) return refused;
@@ -245,26 +268,30 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
     }
     std::string media = MediaType(request.Header("Content-Type"));
     bool json = media == "application/json" || media == "application/fhir+json";
-    bool ndjson = media == "application/fhir+ndjson" || media == "application/x-ndjson" || media == "application/ndjson";
+    bool ndjson = media == "application/fhir+ndjson" || media == "application/x-ndjson" ||
+                  media == "application/ndjson";
     if (!json && !(ndjson && state.route == Route::kAssess)) {
       return Outcome(415, "not-supported", "the body must be application/fhir+json");
     }
     if (request.content_length && *request.content_length > options_.body_limit_bytes) {
-      return Outcome(413, "too-costly", fmt::format("the body exceeds the limit of {} bytes", options_.body_limit_bytes));
+      return Outcome(413, "too-costly",
+                     fmt::format("the body exceeds the limit of {} bytes", options_.body_limit_bytes));
     }
   }
   return std::nullopt;
 }
 
 HttpResponse WebHttpHandler::Launch(const HttpRequest& request) const {
-  if (smart_ == nullptr || !smart_->enabled()) return Outcome(404, "not-found", "the SMART launch is not configured");
+  if (smart_ == nullptr || !smart_->enabled())
+    return Outcome(404, "not-found", "the SMART launch is not configured");
   std::string iss = UrlDecode(QueryValue(request.target, "iss"));
   std::string launch = UrlDecode(QueryValue(request.target, "launch"));
   if (iss.empty()) return Outcome(400, "required", "iss is required");
   Result<std::string> url = smart_->Begin(iss, launch, options_.public_base_url + "/app/launch/callback");
   if (!url.has_value()) {
     spdlog::warn("SMART launch refused: {}", url.error().message());
-    return Outcome(url.error().code() == StatusCode::kInvalidArgument ? 400 : 502, "processing", url.error().message());
+    return Outcome(url.error().code() == StatusCode::kInvalidArgument ? 400 : 502, "processing",
+                   url.error().message());
   }
   HttpResponse response = Json(302, "");
   response.headers.emplace_back("Location", *url);
@@ -272,16 +299,19 @@ HttpResponse WebHttpHandler::Launch(const HttpRequest& request) const {
 }
 
 HttpResponse WebHttpHandler::Callback(const HttpRequest& request) const {
-  if (smart_ == nullptr || !smart_->enabled()) return Outcome(404, "not-found", "the SMART launch is not configured");
+  if (smart_ == nullptr || !smart_->enabled())
+    return Outcome(404, "not-found", "the SMART launch is not configured");
   if (!QueryValue(request.target, "error").empty()) {
-    return Outcome(400, "security", "the EHR did not authorize the app: " + UrlDecode(QueryValue(request.target, "error")));
+    return Outcome(400, "security",
+                   "the EHR did not authorize the app: " + UrlDecode(QueryValue(request.target, "error")));
   }
   Result<SmartSession> session = smart_->Complete(UrlDecode(QueryValue(request.target, "code")),
                                                   UrlDecode(QueryValue(request.target, "state")),
                                                   options_.public_base_url + "/app/launch/callback");
   if (!session.has_value()) {
     spdlog::warn("SMART launch not completed: {}", session.error().message());
-    return Outcome(session.error().code() == StatusCode::kUnavailable ? 502 : 400, "security", session.error().message());
+    return Outcome(session.error().code() == StatusCode::kUnavailable ? 502 : 400, "security",
+                   session.error().message());
   }
   spdlog::info("SMART launch completed: a session for a clinician");
   HttpResponse response = Json(302, "");
@@ -291,11 +321,14 @@ HttpResponse WebHttpHandler::Callback(const HttpRequest& request) const {
 }
 
 HttpResponse WebHttpHandler::Session(const HttpRequest& request) const {
-  std::optional<SmartSession> session = smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
+  std::optional<SmartSession> session =
+      smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
   if (session) {
-    return Json(200, fmt::format(R"({{"mode":"smart","user":{},"csrf_token":{},"app_context":{},"registry_writes":{}}})",
-                                 JsonQuoted(session->user), JsonQuoted(session->csrf_token),
-                                 JsonQuoted(session->app_context), pseudonymizer_ ? "true" : "false"));
+    return Json(
+        200,
+        fmt::format(R"({{"mode":"smart","user":{},"csrf_token":{},"app_context":{},"registry_writes":{}}})",
+                    JsonQuoted(session->user), JsonQuoted(session->csrf_token),
+                    JsonQuoted(session->app_context), pseudonymizer_ ? "true" : "false"));
   }
   return Json(200, fmt::format(R"({{"mode":"{}","registry_writes":{},"smart_launch":{}}})",
                                verifier_ ? "token" : "insecure-dev", pseudonymizer_ ? "true" : "false",
@@ -306,7 +339,8 @@ HttpResponse WebHttpHandler::SmartAssess(const HttpRequest& request) const {
   std::optional<SmartSession> session = smart_->Find(request.Header("Cookie"));
   if (!session) return Outcome(401, "login", "no SMART session");
   const std::string* csrf = request.Header("X-CSRF-Token");
-  if (csrf == nullptr || *csrf != session->csrf_token) return Outcome(403, "forbidden", "missing or wrong CSRF token");
+  if (csrf == nullptr || *csrf != session->csrf_token)
+    return Outcome(403, "forbidden", "missing or wrong CSRF token");
   Result<std::string> record = smart_->ReadRecord(*session);
   if (!record.has_value()) {
     spdlog::warn("/api/smart/assess: {}", record.error().message());
@@ -325,11 +359,13 @@ HttpResponse WebHttpHandler::SmartAssess(const HttpRequest& request) const {
   Result<engine::Assessment> assessment = engine_->Assess(*document, clock_->Now(), assess_options);
   if (!assessment.has_value()) return Outcome(502, "processing", assessment.error().message());
   return Json(200, fmt::format(R"({{"assessment":{},"record":{},"app_context":{}}})",
-                               report::AssessmentToJson(*assessment, false), *record, JsonQuoted(session->app_context)));
+                               report::AssessmentToJson(*assessment, false), *record,
+                               JsonQuoted(session->app_context)));
 }
 
 HttpResponse WebHttpHandler::Handle(HttpRequest& request) {
-  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr) return registry_->Handle(request);
+  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr)
+    return registry_->Handle(request);
   const RequestState& state = std::any_cast<const RequestState&>(request.state);
   switch (state.route) {
     case Route::kSmartAssess:
@@ -380,13 +416,14 @@ HttpResponse WebHttpHandler::Outcomes(const HttpRequest& request) const {
     std::string_view system;
     std::string_view value;
     simdjson::dom::element identifier;
-    if (root["identifier"].get(identifier) != simdjson::SUCCESS || identifier["value"].get(value) != simdjson::SUCCESS ||
-        value.empty()) {
+    if (root["identifier"].get(identifier) != simdjson::SUCCESS ||
+        identifier["value"].get(value) != simdjson::SUCCESS || value.empty()) {
       return Outcome(400, "required", "give identifier.value (and identifier.system) or pseudonym");
     }
     if (identifier["system"].get(system) != simdjson::SUCCESS) system = "";
     if (pseudonymizer_ == nullptr) {
-      return Outcome(503, "not-supported", "the registry has no site secret configured: look patients up by pseudonym");
+      return Outcome(503, "not-supported",
+                     "the registry has no site secret configured: look patients up by pseudonym");
     }
     pseudonym = pseudonymizer_->Pseudonym(system, value);
   }
@@ -433,15 +470,17 @@ HttpResponse WebHttpHandler::Outcomes(const HttpRequest& request) const {
         threshold = baseline->value + sign * baseline->value * *instrument->mcid_percent / 100.0;
       }
       if (!baselines.empty()) baselines += ",";
-      baselines += fmt::format(R"({{"instrument":{},"date":{},"value":{},"mcid_threshold":{}}})", JsonQuoted(id),
-                               JsonQuoted(registry::FormatCivilDay(baseline->day)), baseline->value, Number(threshold));
+      baselines += fmt::format(R"({{"instrument":{},"date":{},"value":{},"mcid_threshold":{}}})",
+                               JsonQuoted(id), JsonQuoted(registry::FormatCivilDay(baseline->day)),
+                               baseline->value, Number(threshold));
     }
     if (!episodes.empty()) episodes += ",";
     episodes += fmt::format(
         R"({{"key":{},"option":{},"therapy":{},"target":{},"condition":{},"side":{},"start_date":{},"synthetic":{},"baselines":[{}]}})",
         JsonQuoted(episode.key.substr(episode.key.find('|') + 1)), JsonQuoted(episode.option_id),
         JsonQuoted(episode.therapy), JsonQuoted(episode.target), JsonQuoted(episode.condition),
-        JsonQuoted(episode.side), JsonQuoted(episode.start_date), episode.synthetic ? "true" : "false", baselines);
+        JsonQuoted(episode.side), JsonQuoted(episode.start_date), episode.synthetic ? "true" : "false",
+        baselines);
   }
   std::string procedures;
   for (const registry::ProcedureRecord& procedure : cohort->procedures) {
@@ -461,16 +500,19 @@ HttpResponse WebHttpHandler::Outcomes(const HttpRequest& request) const {
     if (!events.empty()) events += ",";
     events += fmt::format(R"({{"category":{},"serious":{},"onset":{},"resolved":{},"relatedness":{}}})",
                           JsonQuoted(registry::AdverseEventCategoryCode(event.category)),
-                          event.serious ? "true" : "false", JsonQuoted(event.onset), JsonQuoted(event.resolved),
-                          JsonQuoted(event.relatedness));
+                          event.serious ? "true" : "false", JsonQuoted(event.onset),
+                          JsonQuoted(event.resolved), JsonQuoted(event.relatedness));
   }
-  return Json(200, fmt::format(R"({{"found":{},"episodes":[{}],"procedures":[{}],"scores":[{}],"adverse_events":[{}]}})",
-                               (episodes.empty() && score_json.empty() && events.empty()) ? "false" : "true", episodes,
-                               procedures, score_json, events));
+  return Json(
+      200,
+      fmt::format(R"({{"found":{},"episodes":[{}],"procedures":[{}],"scores":[{}],"adverse_events":[{}]}})",
+                  (episodes.empty() && score_json.empty() && events.empty()) ? "false" : "true", episodes,
+                  procedures, score_json, events));
 }
 
 HttpResponse WebHttpHandler::OnBodyError(HttpRequest& request, TransportError error) {
-  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr && request.state.has_value()) {
+  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr &&
+      request.state.has_value()) {
     return registry_->OnBodyError(request, error);
   }
   return Outcome(413, "too-costly", fmt::format("request body: {}", TransportErrorName(error)));
@@ -484,7 +526,8 @@ HttpResponse WebHttpHandler::OnBadFraming(HttpRequest& request, std::string_view
 }
 
 void WebHttpHandler::Completed(const HttpRequest& request, int status, double seconds) {
-  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr && request.state.has_value()) {
+  if (std::any_cast<RequestState>(&request.state) == nullptr && registry_ != nullptr &&
+      request.state.has_value()) {
     registry_->Completed(request, status, seconds);
     return;
   }

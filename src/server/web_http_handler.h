@@ -103,7 +103,8 @@ class WebHttpHandler : public HttpHandler {
   HttpResponse Callback(const HttpRequest& request) const;
   HttpResponse Session(const HttpRequest& request) const;
   HttpResponse SmartAssess(const HttpRequest& request) const;
-  std::optional<HttpResponse> Authenticate(const HttpRequest& request, std::string_view label, bool write) const;
+  std::optional<HttpResponse> Authenticate(const HttpRequest& request, std::string_view label,
+                                           bool write) const;
 
   WebHttpHandlerOptions options_;
   std::shared_ptr<const engine::Engine> engine_;

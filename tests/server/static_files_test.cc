@@ -45,8 +45,9 @@ TEST_F(StaticFilesTest, ServesFilesWithTheirTypeAndTheSecurityHeaders) {
     std::string path;
     std::string type;
   };
-  for (const Case& c : {Case{"", "text/html; charset=utf-8"}, Case{"index.html", "text/html; charset=utf-8"},
-                        Case{"js/app.js", "text/javascript; charset=utf-8"}, Case{"style.css", "text/css; charset=utf-8"}}) {
+  for (const Case& c :
+       {Case{"", "text/html; charset=utf-8"}, Case{"index.html", "text/html; charset=utf-8"},
+        Case{"js/app.js", "text/javascript; charset=utf-8"}, Case{"style.css", "text/css; charset=utf-8"}}) {
     HttpResponse response = files_->Serve(c.path, nullptr, false);
     ASSERT_EQ(response.status, 200) << c.path;
     ASSERT_NE(Header(response, "Content-Type"), nullptr);
@@ -73,9 +74,10 @@ TEST_F(StaticFilesTest, RevalidatesWithTheETag) {
 }
 
 TEST_F(StaticFilesTest, RefusesEveryPathOutOfTheRootOrNotServed) {
-  for (const std::string& path : std::vector<std::string>{"../outside.html", "js/../../outside.html", "%2e%2e/outside.html", "..", ".",
-                                 "./index.html", "js//app.js", "/etc/passwd", "link.html", ".secret.html",
-                                 "notes.md", "missing.html", "js", "js\\app.js", std::string("index.html\0x", 12)}) {
+  for (const std::string& path : std::vector<std::string>{
+           "../outside.html", "js/../../outside.html", "%2e%2e/outside.html", "..", ".", "./index.html",
+           "js//app.js", "/etc/passwd", "link.html", ".secret.html", "notes.md", "missing.html", "js",
+           "js\\app.js", std::string("index.html\0x", 12)}) {
     HttpResponse response = files_->Serve(path, nullptr, false);
     EXPECT_EQ(response.status, 404) << path;
     EXPECT_EQ(response.body.find("outside"), std::string::npos) << path;
