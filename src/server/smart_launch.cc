@@ -15,6 +15,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kDeadline = std::chrono::seconds(10);
+constexpr size_t kMaxPending = 10'000;
 
 std::string Field(simdjson::dom::element object, std::string_view name) {
   std::string_view value;
@@ -120,6 +121,8 @@ Result<std::string> SmartLaunch::Begin(const std::string& iss, const std::string
   {
     std::lock_guard lock(mutex_);
     Expire();
+    // Launches are cheap to start: bound the ones waiting for their callback.
+    if (pending_.size() >= kMaxPending) return Fail(Unavailable("too many launches in progress; retry later"));
     pending_[state] = Pending{iss, verifier, token, Clock::now() + std::chrono::minutes(10)};
   }
   std::string url = fmt::format(

@@ -14,7 +14,8 @@
 //
 // `iss` must be one of the configured FHIR bases (smart.issuers), so the
 // server never fetches from or redirects to a place an attacker names.
-// `state` is 256 random bits, used once, valid for 10 minutes. The token
+// `state` is 256 random bits, used once, valid for 10 minutes (at most 10,000
+// launches wait for their callback at once; beyond, kUnavailable). The token
 // response must name a patient and carry an id_token whose `fhirUser` (or
 // `sub`) becomes the session's user; it is received directly from the token
 // endpoint (OpenID Connect Core 3.1.3.7: TLS authenticates the issuer there)
