@@ -19,7 +19,7 @@
 // response must name a patient and carry an id_token whose `fhirUser` (or
 // `sub`) becomes the session's user; it is received directly from the token
 // endpoint (OpenID Connect Core 3.1.3.7: TLS authenticates the issuer there)
-// and its `iss`/`aud` are checked, its signature is not.
+// and its `aud` must be the client id; its signature and `iss` are not checked.
 //
 // Sessions: 256-bit random ids in the cookie `rp_session` (HttpOnly; Secure;
 // SameSite=Strict; Path=/), each with its own CSRF token that the page reads
