@@ -26,6 +26,7 @@ struct CdsHooksService::State {
   std::vector<ServiceDefinition> services;
   std::string discovery;
   AssemblyLimits limits;
+  std::string smart_launch_url;
 
   const ServiceDefinition* Find(std::string_view id) const {
     for (const ServiceDefinition& service : services) {
@@ -79,6 +80,7 @@ Result<CdsHooksService> CdsHooksService::Create(std::shared_ptr<const engine::En
   state->discovery = DiscoveryJson(state->services);
   state->limits.max_pages_per_query = options.max_pages_per_query;
   state->limits.max_record_bytes = options.max_record_bytes;
+  state->smart_launch_url = options.smart_launch_url;
   state->engine = std::move(engine);
   state->clock = clock;
   return CdsHooksService(std::move(state));
@@ -132,7 +134,7 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
     CallInfo call{service->id, request->hook_instance, request->patient_id, request->encounter_id};
     std::vector<Card> cards;
     if (service->hook == Hook::kPatientView) {
-      cards = BuildPatientViewCards(*assessment);
+      cards = BuildPatientViewCards(*assessment, state_->smart_launch_url);
     } else {
       cards = BuildOrderReviewCards(orders, *assessment, call);
     }

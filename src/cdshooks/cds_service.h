@@ -53,6 +53,9 @@ struct CdsHooksServiceOptions {
   int max_pages_per_query = 20;
   // Size of the assembled record; larger makes the call 412.
   size_t max_record_bytes = size_t{64} << 20;
+  // The web app's SMART launch URL; not empty: patient-view condition cards
+  // carry a `smart` link to it (appContext = the condition id).
+  std::string smart_launch_url;
 };
 
 class CdsHooksService {

@@ -75,7 +75,10 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
   Result<engine::Engine> engine = engine::Engine::Create(*kb);
   if (!engine.has_value()) return Fail(engine.error());
   parts->engine = std::make_shared<const engine::Engine>(std::move(*engine));
-  Result<cdshooks::CdsHooksService> service = cdshooks::CdsHooksService::Create(parts->engine, clock);
+  cdshooks::CdsHooksServiceOptions service_options;
+  // The web app's launch URL on the condition cards, when the SMART launch is configured.
+  if (!cfg.smart_client_id.empty()) service_options.smart_launch_url = PublicBaseUrl(cfg, cfg.port) + "/app/launch";
+  Result<cdshooks::CdsHooksService> service = cdshooks::CdsHooksService::Create(parts->engine, clock, service_options);
   if (!service.has_value()) return Fail(service.error());
   parts->service.emplace(std::move(*service));
 

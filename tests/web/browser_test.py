@@ -166,7 +166,8 @@ def start_smart_server(work, ehr_factory):
     work = os.path.join(work, "smart")
     data = os.path.join(work, "data")
     os.makedirs(data)
-    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    key = ec.generate_private_key(ec.SECP256R1())
+    numbers = key.public_key().public_numbers()
     jwk = {"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256", "use": "sig",
            "x": base64.urlsafe_b64encode(numbers.x.to_bytes(32, "big")).rstrip(b"=").decode(),
            "y": base64.urlsafe_b64encode(numbers.y.to_bytes(32, "big")).rstrip(b"=").decode()}
@@ -192,7 +193,7 @@ def start_smart_server(work, ehr_factory):
     for _ in range(100):
         try:
             urllib.request.urlopen(base + "/healthz", timeout=1).read()
-            return process, base, ehr, os.path.join(work, "serve.log")
+            return process, base, ehr, os.path.join(work, "serve.log"), key
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError("regenpath serve exited: " + open(os.path.join(work, "serve.log")).read())
@@ -200,10 +201,55 @@ def start_smart_server(work, ehr_factory):
     raise RuntimeError("regenpath serve did not answer /healthz")
 
 
+def es256_jwt(key, claims):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signing_input = b64(json.dumps({"alg": "ES256", "typ": "JWT", "kid": "k1"}).encode()) + "." + \
+        b64(json.dumps(claims).encode())
+    r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return signing_input + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def card_link_test(driver, work, base, ehr, key, bundle):
+    import uuid
+
+    def token(path):
+        now = int(time.time())
+        return "Bearer " + es256_jwt(key, {"iss": "https://unused-ehr.example", "aud": base + path, "iat": now,
+                                           "exp": now + 300, "jti": str(uuid.uuid4())})
+    status, discovery = request(base, "GET", "/cds-services", headers={"Authorization": token("/cds-services")})
+    check(status == 200, f"CDS discovery with a signed JWT ({status})")
+    discovery_path = os.path.join(work, "discovery.json")
+    with open(discovery_path, "wb") as f:
+        f.write(discovery)
+    body = subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "bench", "make_cds_request.py"), discovery_path,
+                           bundle], check=True, capture_output=True).stdout
+    path = "/cds-services/regenpath-patient-view"
+    status, answer = request(base, "POST", path, body, {"Authorization": token(path), "Content-Type": "application/json"})
+    cards = json.loads(answer).get("cards", []) if status == 200 else []
+    links = [link for card in cards for link in card.get("links", []) if link.get("type") == "smart"]
+    check(any(l.get("appContext") == "knee-osteoarthritis" and l.get("url") == base + "/app/launch" for l in links),
+          f"the patient-view card carries a smart link with the condition as appContext ({links})")
+    if not links:
+        return
+    link = next(l for l in links if l.get("appContext") == "knee-osteoarthritis")
+    driver.delete_all_cookies()
+    driver.get(ehr.base + "/ehr/launch?" + urllib.parse.urlencode({"app": link["url"], "appContext": link["appContext"]}))
+    wait(driver, "#assessment section.condition", 30)
+    shown = driver.find_element(By.CSS_SELECTOR, "#summary-h + dl.defs dd").text
+    check(shown == f"Patient/{ehr.patient_id}", f"the card's link opens the right patient ({shown})")
+    focused = driver.execute_script("return document.activeElement && document.activeElement.id")
+    check(focused == "c-knee-osteoarthritis", f"... on the card's condition ({focused})")
+
+
 def smart_tests(driver, work, servers):
     import fake_ehr
     bundle = os.path.join(SYNTHEA, OPTIONS_PATIENT)
-    process, base, ehr, log_path = start_smart_server(
+    process, base, ehr, log_path, key = start_smart_server(
         work, lambda app: fake_ehr.FakeEhr(bundle, "regenpath-web", app, app_context="knee-osteoarthritis"))
     servers.append(process)
     try:
@@ -252,6 +298,9 @@ def smart_tests(driver, work, servers):
         check(status == 403, f"a write with the session cookie but no CSRF token -> 403 ({status})")
         status, _ = request(base, "GET", "/api/registry/due", headers={"Cookie": session_cookie})
         check(status == 200, f"registry data with the session cookie -> 200 ({status})")
+
+        # The patient-view card's smart link opens the app on the right patient and condition.
+        card_link_test(driver, work, base, ehr, key, bundle)
 
         # Standalone launch: the app is opened first and asks the EHR for a patient.
         driver.delete_all_cookies()

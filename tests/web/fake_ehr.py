@@ -37,7 +37,7 @@ class FakeEhr:
         self.app_context = app_context
         self.codes = {}
         self.tokens = set()
-        self.launches = set()
+        self.launches = {}  # launch id -> appContext
         self.events = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -77,9 +77,12 @@ class FakeEhr:
                 url = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
                 if url.path == "/ehr/launch":
+                    # The EHR opens an app: by default this app; or a CDS card's smart link
+                    # (?app=<url>&appContext=<context>), as an EHR does when the link is clicked.
                     launch = secrets.token_urlsafe(16)
-                    ehr.launches.add(launch)
-                    target = f"{ehr.app_base}/app/launch?" + urllib.parse.urlencode({"iss": ehr.fhir, "launch": launch})
+                    ehr.launches[launch] = query.get("appContext", ehr.app_context)
+                    app = query.get("app", f"{ehr.app_base}/app/launch")
+                    target = app + ("&" if "?" in app else "?") + urllib.parse.urlencode({"iss": ehr.fhir, "launch": launch})
                     return self.send(302, headers={"Location": target})
                 if url.path == "/fhir/.well-known/smart-configuration":
                     return self.send(200, json.dumps({
@@ -107,7 +110,8 @@ class FakeEhr:
                         return self.fail(400, "launch")
                     code = secrets.token_urlsafe(24)
                     ehr.codes[code] = {"challenge": query["code_challenge"], "redirect_uri": query["redirect_uri"],
-                                       "scope": " ".join(scopes)}
+                                       "scope": " ".join(scopes),
+                                       "app_context": ehr.launches.get(query.get("launch"), ehr.app_context)}
                     ehr.events.append(("authorized", kind))
                     target = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query.get("state", "")})
                     return self.send(302, headers={"Location": target})
@@ -150,8 +154,8 @@ class FakeEhr:
                 ehr.events.append(("token", "issued"))
                 answer = {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": grant["scope"],
                           "patient": ehr.patient_id, "id_token": id_token}
-                if ehr.app_context:
-                    answer["appContext"] = ehr.app_context
+                if grant["app_context"]:
+                    answer["appContext"] = grant["app_context"]
                 return self.send(200, json.dumps(answer).encode(), headers={"Cache-Control": "no-store"})
 
         return Handler
