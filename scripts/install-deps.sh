@@ -26,6 +26,9 @@ PACKAGES=(
   r-cran-survival
   # the registry tests start a real PostgreSQL 15 in a temp dir (tests/registry/test_postgres.h)
   postgresql-15
+  # the web app's browser tests (tests/web/): headless Debian chromium driven by Selenium; npm installs
+  # axe-core for the accessibility check into build/ (scripts/setup-web-test.sh), never into the repository
+  chromium chromium-driver python3-selenium npm
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -21,6 +21,7 @@ struct Link {
   std::string label;
   std::string url;
   std::string type = "absolute";  // absolute | smart
+  std::string app_context;        // smart links: the appContext handed to the app (empty: none)
 };
 
 // A FHIR ServiceRequest to propose (a create action): an order for a test or

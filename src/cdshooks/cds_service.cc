@@ -27,6 +27,7 @@ struct CdsHooksService::State {
   std::string discovery;
   AssemblyLimits limits;
   std::function<void(engine::Assessment&, const DateTime&)> annotate;
+  std::string smart_launch_url;
 
   const ServiceDefinition* Find(std::string_view id) const {
     for (const ServiceDefinition& service : services) {
@@ -81,6 +82,7 @@ Result<CdsHooksService> CdsHooksService::Create(std::shared_ptr<const engine::En
   state->limits.max_pages_per_query = options.max_pages_per_query;
   state->limits.max_record_bytes = options.max_record_bytes;
   state->annotate = options.annotate;
+  state->smart_launch_url = options.smart_launch_url;
   state->engine = std::move(engine);
   state->clock = clock;
   return CdsHooksService(std::move(state));
@@ -136,7 +138,7 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
     CallInfo call{service->id, request->hook_instance, request->patient_id, request->encounter_id};
     std::vector<Card> cards;
     if (service->hook == Hook::kPatientView) {
-      cards = BuildPatientViewCards(*assessment);
+      cards = BuildPatientViewCards(*assessment, state_->smart_launch_url);
     } else {
       cards = BuildOrderReviewCards(orders, *assessment, call);
     }

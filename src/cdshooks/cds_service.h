@@ -59,6 +59,9 @@ struct CdsHooksServiceOptions {
   // evidence from its outcomes registry here). May be empty; must be
   // thread-safe and must not throw.
   std::function<void(engine::Assessment& assessment, const DateTime& now)> annotate;
+  // The web app's SMART launch URL; not empty: patient-view condition cards
+  // carry a `smart` link to it (appContext = the condition id).
+  std::string smart_launch_url;
 };
 
 class CdsHooksService {

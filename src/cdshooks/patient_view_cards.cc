@@ -238,7 +238,7 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
 
 }  // namespace
 
-std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment) {
+std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment, const std::string& smart_launch_url) {
   std::vector<Card> cards;
   if (assessment.deceased == true) {
     cards.push_back(DeceasedCard(assessment));
@@ -249,6 +249,10 @@ std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment) {
   std::vector<Card> conditions;
   for (const engine::AssessedCondition& condition : assessment.conditions) {
     conditions.push_back(ConditionCard(condition, assessment));
+    if (!smart_launch_url.empty()) {
+      conditions.back().links.push_back(
+          Link{"Open the full assessment (regenpath)", smart_launch_url, "smart", condition.id});
+    }
   }
   std::stable_sort(conditions.begin(), conditions.end(), [](const Card& a, const Card& b) {
     return IndicatorRank(a.indicator) > IndicatorRank(b.indicator);

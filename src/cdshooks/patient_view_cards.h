@@ -24,7 +24,9 @@
 namespace regenpath::cdshooks {
 
 // The cards for `assessment` (identifiers are assigned later).
-std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment);
+// `smart_launch_url` not empty: each condition's card also links the web app
+// (type smart, appContext = the condition's knowledge-base id).
+std::vector<Card> BuildPatientViewCards(const engine::Assessment& assessment, const std::string& smart_launch_url = "");
 
 }  // namespace regenpath::cdshooks
 

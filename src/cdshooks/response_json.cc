@@ -89,7 +89,9 @@ json::object CardJson(const Card& card) {
   if (!card.links.empty()) {
     json::array links;
     for (const Link& link : card.links) {
-      links.push_back(json::object{{"label", link.label}, {"url", link.url}, {"type", link.type}});
+      json::object entry{{"label", link.label}, {"url", link.url}, {"type", link.type}};
+      if (!link.app_context.empty()) entry["appContext"] = link.app_context;
+      links.push_back(std::move(entry));
     }
     object["links"] = std::move(links);
   }

@@ -135,6 +135,7 @@ int Main(int argc, char** argv) {
   serve_command->add_option("--config", serve.config_file, "A YAML configuration file (docs/server.md)");
   serve_command->add_flag("--insecure-dev", serve.insecure_dev,
                           "No authentication, for local demos; refuses any host but loopback");
+  serve_command->add_option("--web-root", serve.web_root, "The web app's static files (default: the source tree's web/)");
 
   RegistryOptions registry;
   CLI::App* registry_command = app.add_subcommand("registry", "The outcomes registry (docs/registry.md)");

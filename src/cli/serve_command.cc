@@ -43,6 +43,7 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
     config.port = static_cast<uint16_t>(*options.port);
   }
   config.insecure_dev = options.insecure_dev;
+  if (options.web_root) config.web_root = *options.web_root;
   if (Status valid = server::ValidateServerConfig(config); !valid.ok()) {
     err << "regenpath serve: " << valid.message() << "\n";
     return kExitUsage;

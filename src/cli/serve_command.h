@@ -13,6 +13,7 @@ struct ServeOptions {
   std::optional<int> port;          // overrides the config file's
   std::optional<std::string> config_file;
   bool insecure_dev = false;  // no authentication; loopback only
+  std::optional<std::string> web_root;  // the web app's files; overrides the config file's
 };
 
 // Runs the service until SIGTERM or SIGINT, then drains requests in flight

@@ -22,6 +22,8 @@
 #include "server/registry_http_handler.h"
 #include "server/registry_parts.h"
 #include "server/route_split_handler.h"
+#include "server/smart_launch.h"
+#include "server/web_http_handler.h"
 
 namespace regenpath::server {
 
@@ -43,6 +45,11 @@ struct CdsServer::Parts {
   RegistryParts registry;
   std::unique_ptr<ClinicEvidenceSource> clinic_evidence;
   std::unique_ptr<RegistryHttpHandler> registry_handler;
+  std::unique_ptr<HttpClient> smart_http;
+  std::unique_ptr<SmartLaunch> smart;
+  // The registry's routes behind the web app's own authentication (/api/registry/...).
+  std::unique_ptr<RegistryHttpHandler> web_registry_handler;
+  std::unique_ptr<WebHttpHandler> web_handler;
   std::unique_ptr<RouteSplitHandler> router;
   std::unique_ptr<HttpServer> http;
   std::string base_url;
@@ -88,6 +95,8 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
   parts->clinic_evidence = std::make_unique<ClinicEvidenceSource>(
       parts->registry.store.get(), parts->registry.catalog.get(), parts->registry.min_episodes, 60);
   cdshooks::CdsHooksServiceOptions service_options;
+  // The web app's launch URL on the condition cards, when the SMART launch is configured.
+  if (!cfg.smart_client_id.empty()) service_options.smart_launch_url = PublicBaseUrl(cfg, cfg.port) + "/app/launch";
   service_options.annotate = [source = parts->clinic_evidence.get()](engine::Assessment& assessment,
                                                                      const DateTime& now) {
     // A registry that cannot be read leaves the cards without the clinic's
@@ -153,7 +162,44 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
       registry_options, parts->registry.store.get(), parts->registry.catalog.get(),
       parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, parts->verifier.get(),
       &parts->metrics, clock);
-  parts->router = std::make_unique<RouteSplitHandler>(parts->handler.get(), parts->registry_handler.get());
+  // The clinician web app (/, /app/..., /api/...; docs/web-app.md).
+  WebHttpHandlerOptions web_options;
+  web_options.body_limit_bytes = cfg.body_limit_bytes;
+  {
+    std::string web_root = cfg.web_root.empty() ? std::string(REGENPATH_DEFAULT_WEB_ROOT) : cfg.web_root;
+    Result<StaticFiles> files = StaticFiles::Open(web_root);
+    if (files.has_value()) {
+      web_options.files.emplace(std::move(*files));
+    } else if (!cfg.web_root.empty()) {
+      return Fail(files.error());
+    } else {
+      spdlog::warn("the web app is off: {}", files.error().message());
+    }
+  }
+  parts->web_handler = std::make_unique<WebHttpHandler>(
+      std::move(web_options), parts->engine, parts->registry.store.get(), parts->registry.catalog.get(),
+      parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, parts->verifier.get(),
+      &parts->metrics, clock);
+  if (!cfg.smart_client_id.empty()) {
+    HttpClientOptions smart_options;
+    smart_options.timeout = std::chrono::milliseconds(10'000);
+    smart_options.max_response_bytes = cfg.fhir_max_bytes;
+    smart_options.allow_http = cfg.fhir_allow_http;
+    smart_options.ca_file = cfg.ca_file;
+    smart_options.public_addresses_only = true;
+    smart_options.allowed_private_networks = cfg.fhir_allowed_private_networks;
+    smart_options.tls12_ciphers = cfg.tls12_ciphers;
+    RP_ASSIGN_OR_RETURN(parts->smart_http, CreateBeastHttpClient(smart_options));
+    parts->smart = std::make_unique<SmartLaunch>(SmartOptions{cfg.smart_client_id, cfg.smart_issuers},
+                                                 parts->smart_http.get());
+    parts->web_handler->set_smart(parts->smart.get());
+  }
+  parts->web_registry_handler = std::make_unique<RegistryHttpHandler>(
+      registry_options, parts->registry.store.get(), parts->registry.catalog.get(),
+      parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, nullptr, &parts->metrics, clock);
+  parts->web_handler->set_registry(parts->web_registry_handler.get());
+  parts->router = std::make_unique<RouteSplitHandler>(parts->handler.get(), parts->registry_handler.get(),
+                                                      parts->web_handler.get());
 
   HttpServerOptions http_options;
   http_options.host = cfg.host;
@@ -179,6 +225,7 @@ Status CdsServer::Start() {
   parts_->base_url = PublicBaseUrl(parts_->config, parts_->http->port());
   parts_->handler->set_public_base_url(parts_->base_url);
   parts_->registry_handler->set_public_base_url(parts_->base_url);
+  parts_->web_handler->set_public_base_url(parts_->base_url);
   RP_RETURN_IF_ERROR(parts_->http->Start());
   spdlog::info("regenpath serving CDS Hooks on {}:{} ({}), public base URL {}, authentication {}",
                parts_->config.host, parts_->http->port(), parts_->http->tls() ? "TLS" : "plain HTTP",

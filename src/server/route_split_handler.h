@@ -1,6 +1,7 @@
-// RouteSplitHandler: one HttpHandler in front of two — the registry's routes
-// (RegistryHttpHandler::Owns) go to `registry`, everything else to `main`
-// (the CDS Hooks handler). Neither is owned. Thread-safe as they are.
+// RouteSplitHandler: one HttpHandler in front of two or three — the
+// registry's routes (RegistryHttpHandler::Owns) go to `registry`, the web
+// app's (WebHttpHandler::Owns) to `web` when given, everything else to `main`
+// (the CDS Hooks handler). None is owned. Thread-safe as they are.
 #ifndef REGENPATH_SERVER_ROUTE_SPLIT_HANDLER_H_
 #define REGENPATH_SERVER_ROUTE_SPLIT_HANDLER_H_
 
@@ -10,7 +11,8 @@ namespace regenpath::server {
 
 class RouteSplitHandler : public HttpHandler {
  public:
-  RouteSplitHandler(HttpHandler* main, HttpHandler* registry) : main_(main), registry_(registry) {}
+  RouteSplitHandler(HttpHandler* main, HttpHandler* registry, HttpHandler* web = nullptr)
+      : main_(main), registry_(registry), web_(web) {}
 
   std::optional<HttpResponse> OnHeader(HttpRequest& request) override { return For(request).OnHeader(request); }
   HttpResponse Handle(HttpRequest& request) override { return For(request).Handle(request); }
@@ -34,6 +36,7 @@ class RouteSplitHandler : public HttpHandler {
   HttpHandler& For(const HttpRequest& request) const;
   HttpHandler* main_;
   HttpHandler* registry_;
+  HttpHandler* web_;
 };
 
 }  // namespace regenpath::server

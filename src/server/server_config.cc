@@ -107,7 +107,7 @@ class ConfigReader {
                    "max_connections", "max_connections_per_client", "body_budget_bytes", "timeouts", "cors",
                    "auth", "kb_dir", "fhir_client", "log_level", "replay_store",
                    "replay_store_database",
-                   "registry_config"}));
+                   "registry_config", "web_root", "smart"}));
     if (auto node = root["host"]) {
       RP_ASSIGN_OR_RETURN(config.host, String(node, "host"));
     }
@@ -150,6 +150,9 @@ class ConfigReader {
     if (auto node = root["registry_config"]) {
       RP_ASSIGN_OR_RETURN(config.registry_config, Path(node, "registry_config"));
     }
+    if (auto node = root["web_root"]) {
+      RP_ASSIGN_OR_RETURN(config.web_root, Path(node, "web_root"));
+    }
     if (auto node = root["body_limit_bytes"]) {
       RP_ASSIGN_OR_RETURN(int64_t limit, Integer(node, "body_limit_bytes", 1024, int64_t{1} << 30));
       config.body_limit_bytes = static_cast<size_t>(limit);
@@ -182,6 +185,20 @@ class ConfigReader {
       }
       if (auto value = node["shutdown"]) {
         RP_ASSIGN_OR_RETURN(config.shutdown_timeout, Seconds(value, "timeouts.shutdown", 0));
+      }
+    }
+    if (auto node = root["smart"]) {
+      RP_RETURN_IF_ERROR(CheckKeys(node, "smart", {"client_id", "issuers"}));
+      if (auto id = node["client_id"]) {
+        RP_ASSIGN_OR_RETURN(config.smart_client_id, String(id, "smart.client_id"));
+      }
+      if (auto issuers = node["issuers"]) {
+        RP_ASSIGN_OR_RETURN(config.smart_issuers, StringList(issuers, "smart.issuers"));
+        for (std::string& issuer : config.smart_issuers) {
+          while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
+          Result<HttpUrl> url = ParseHttpUrl(issuer);
+          if (!url.has_value()) return Error(issuers, "smart.issuers: " + url.error().message());
+        }
       }
     }
     if (auto node = root["cors"]) {

@@ -61,6 +61,16 @@ struct ServerConfig {
   std::string replay_store_database;
   // A knowledge-base directory; empty: the built-in one.
   std::string kb_dir;
+  // The clinician web app's static files (web_root; docs/web-app.md). Empty:
+  // the web/ folder of the source tree the executable was built from
+  // (REGENPATH_DEFAULT_WEB_ROOT); a folder that does not exist turns the app off.
+  std::string web_root;
+  // The web app as a SMART App Launch client (smart.client_id, smart.issuers:
+  // the FHIR base URLs it may be launched from; smart_launch.h). Empty
+  // client id: no launch. The EHR is reached with fhir_client's allow_http,
+  // ca_file and allowed_private_networks.
+  std::string smart_client_id;
+  std::vector<std::string> smart_issuers;
   // The client for the EHR's FHIR server (prefetch fallback) and JWK Sets.
   std::chrono::milliseconds fhir_timeout{3'000};      // one request
   std::chrono::milliseconds fhir_call_budget{5'000};  // all requests of one CDS call
