@@ -165,6 +165,7 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
   // The clinician web app (/, /app/..., /api/...; docs/web-app.md).
   WebHttpHandlerOptions web_options;
   web_options.body_limit_bytes = cfg.body_limit_bytes;
+  web_options.screening_dir = cfg.screening_dir;
   {
     std::string web_root = cfg.web_root.empty() ? std::string(REGENPATH_DEFAULT_WEB_ROOT) : cfg.web_root;
     Result<StaticFiles> files = StaticFiles::Open(web_root);
@@ -197,6 +198,7 @@ Result<std::unique_ptr<CdsServer>> CdsServer::Create(ServerConfig config, const 
   parts->web_registry_handler = std::make_unique<RegistryHttpHandler>(
       registry_options, parts->registry.store.get(), parts->registry.catalog.get(),
       parts->registry.pseudonymizer ? &*parts->registry.pseudonymizer : nullptr, nullptr, &parts->metrics, clock);
+  parts->web_registry_handler->set_delegated(true);  // reachable only through the web handler
   parts->web_handler->set_registry(parts->web_registry_handler.get());
   parts->router = std::make_unique<RouteSplitHandler>(parts->handler.get(), parts->registry_handler.get(),
                                                       parts->web_handler.get());

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "common/json_string.h"
+#include "registry/civil_day.h"
 #include "registry/clinic_evidence.h"
 #include "registry/cohort_report.h"
 #include "registry/fhir_import.h"
@@ -133,7 +134,8 @@ std::string RegistryHttpHandler::Today() const {
 
 std::optional<HttpResponse> RegistryHttpHandler::Authenticate(const HttpRequest& request, RequestState& state) const {
   if (verifier_ == nullptr) {
-    state.actor = "insecure-dev";
+    const std::string* delegated = delegated_ ? request.Header(kDelegatedActorHeader) : nullptr;
+    state.actor = !delegated_ ? std::string("insecure-dev") : delegated != nullptr ? *delegated : "unknown";
     return std::nullopt;
   }
   const std::string* authorization = request.Header("Authorization");
@@ -271,8 +273,23 @@ HttpResponse RegistryHttpHandler::Report(const HttpRequest& request, const Reque
   if (!state.argument.empty() && catalog_->kb().FindOption(state.argument) == nullptr) {
     return Outcome(state, 404, "not-found", "no such option in the knowledge base");
   }
+  // The period: episodes whose start date (the first index procedure) lies in [from, to].
+  std::optional<int> from;
+  std::optional<int> to;
+  for (auto [name, day] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+    std::string text = QueryValue(request.target, name);
+    if (text.empty()) continue;
+    *day = registry::ParseCivilDay(text);
+    if (!*day || text.size() != 10) return Outcome(state, 400, "value", fmt::format("{} must be a date YYYY-MM-DD", name));
+  }
+  if (from && to && *from > *to) return Outcome(state, 400, "value", "from must not be after to");
   Result<std::vector<registry::EpisodeFacts>> facts = registry::LoadEpisodeFacts(*store_, *catalog_, state.argument);
   if (!facts) return StoreFailure(state, facts.error());
+  if (from || to) {
+    std::erase_if(*facts, [&](const registry::EpisodeFacts& episode) {
+      return !episode.start_day || (from && *episode.start_day < *from) || (to && *episode.start_day > *to);
+    });
+  }
   Result<registry::CohortReport> report =
       registry::BuildCohortReportFromFacts(*facts, *catalog_, state.argument, *group_by, Today());
   if (!report) return Outcome(state, 400, "value", report.error().message());

@@ -3,7 +3,9 @@
 //
 //   POST /registry                       FHIR Bundle / resource / NDJSON in;  scope system/*.write
 //                                        a batch-/transaction-response Bundle or an OperationOutcome out
-//   GET  /registry/reports[/{option}]    the cohort report, JSON (?group_by=)  scope system/*.read
+//   GET  /registry/reports[/{option}]    the cohort report, JSON (?group_by=,  scope system/*.read
+//                                        ?from=&to= YYYY-MM-DD: only episodes
+//                                        started in that period, inclusive)
 //   GET  /registry/due                   the follow-up worklist, JSON          scope system/*.read
 //   GET  /registry/evidence/{option}     the clinic's own evidence (?min_n=)   scope system/*.read
 //   OPTIONS on these                     CORS preflight                        open
@@ -50,6 +52,16 @@ class RegistryHttpHandler : public HttpHandler {
 
   void set_public_base_url(std::string url) { options_.public_base_url = std::move(url); }
 
+  // The header through which a front handler that has already authenticated
+  // the user (the web app, web_http_handler.h) names the actor of the
+  // registry's audit rows. Trusted only by a handler set_delegated(true),
+  // which must not be reachable from the network except through that front
+  // handler (it strips every client copy of the header before setting it).
+  static constexpr std::string_view kDelegatedActorHeader = "X-Regenpath-Delegated-Actor";
+  // With no verifier: the audit actor is the kDelegatedActorHeader value
+  // (else "unknown") instead of "insecure-dev".
+  void set_delegated(bool delegated) { delegated_ = delegated; }
+
   // Whether `path` is one of this handler's.
   static bool Owns(std::string_view path);
 
@@ -81,6 +93,7 @@ class RegistryHttpHandler : public HttpHandler {
   const security::JwtVerifier* const verifier_;
   Metrics* const metrics_;
   const Clock* const clock_;
+  bool delegated_ = false;
 };
 
 }  // namespace regenpath::server

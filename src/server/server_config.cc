@@ -107,7 +107,7 @@ class ConfigReader {
                    "max_connections", "max_connections_per_client", "body_budget_bytes", "timeouts", "cors",
                    "auth", "kb_dir", "fhir_client", "log_level", "replay_store",
                    "replay_store_database",
-                   "registry_config", "web_root", "smart"}));
+                   "registry_config", "web_root", "screening_dir", "smart"}));
     if (auto node = root["host"]) {
       RP_ASSIGN_OR_RETURN(config.host, String(node, "host"));
     }
@@ -152,6 +152,9 @@ class ConfigReader {
     }
     if (auto node = root["web_root"]) {
       RP_ASSIGN_OR_RETURN(config.web_root, Path(node, "web_root"));
+    }
+    if (auto node = root["screening_dir"]) {
+      RP_ASSIGN_OR_RETURN(config.screening_dir, Path(node, "screening_dir"));
     }
     if (auto node = root["body_limit_bytes"]) {
       RP_ASSIGN_OR_RETURN(int64_t limit, Integer(node, "body_limit_bytes", 1024, int64_t{1} << 30));

@@ -65,6 +65,9 @@ struct ServerConfig {
   // the web/ folder of the source tree the executable was built from
   // (REGENPATH_DEFAULT_WEB_ROOT); a folder that does not exist turns the app off.
   std::string web_root;
+  // A `regenpath screen --output` directory whose latest result the web
+  // app's Worklist shows (GET /api/screening; docs/web-app.md). Empty: none.
+  std::string screening_dir;
   // The web app as a SMART App Launch client (smart.client_id, smart.issuers:
   // the FHIR base URLs it may be launched from; smart_launch.h). Empty
   // client id: no launch. The EHR is reached with fhir_client's allow_http,

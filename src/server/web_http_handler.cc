@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "common/json_string.h"
@@ -15,6 +16,8 @@
 #include "registry/episode_timeline.h"
 #include "report/assessment_json.h"
 #include "server/jwt_scopes.h"
+#include "server/registry_http_handler.h"
+#include "server/screening_result.h"
 #include "server/smart_launch.h"
 
 namespace regenpath::server {
@@ -27,6 +30,7 @@ enum class Route {
   kAssess,
   kKb,
   kOutcomes,
+  kScreening,
   kSession,
   kLaunch,
   kCallback,
@@ -136,7 +140,7 @@ HttpResponse WebHttpHandler::Outcome(int status, std::string_view code, std::str
 }
 
 std::optional<HttpResponse> WebHttpHandler::Authenticate(const HttpRequest& request, std::string_view label,
-                                                         bool write) const {
+                                                         bool write, std::string* actor) const {
   std::optional<SmartSession> session =
       smart_ != nullptr ? smart_->Find(request.Header("Cookie")) : std::nullopt;
   if (session) {
@@ -145,9 +149,13 @@ std::optional<HttpResponse> WebHttpHandler::Authenticate(const HttpRequest& requ
       spdlog::warn("403 {} {}: missing or wrong CSRF token", request.method, label);
       return Outcome(403, "forbidden", "missing or wrong CSRF token");
     }
+    if (actor != nullptr) *actor = session->user;
     return std::nullopt;
   }
-  if (verifier_ == nullptr) return std::nullopt;
+  if (verifier_ == nullptr) {
+    if (actor != nullptr) *actor = "insecure-dev";
+    return std::nullopt;
+  }
   const std::string* authorization = request.Header("Authorization");
   if (authorization == nullptr) {
     metrics_->AuthFailure("missing");
@@ -170,6 +178,7 @@ std::optional<HttpResponse> WebHttpHandler::Authenticate(const HttpRequest& requ
     return Outcome(403, "forbidden",
                    fmt::format("the token needs the scope system/*.{}", write ? "write" : "read"));
   }
+  if (actor != nullptr) *actor = client->subject.value_or(client->issuer);
   return std::nullopt;
 }
 
@@ -177,7 +186,17 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
   std::string_view path = request.Path();
   if (registry_ != nullptr && (path == "/api/registry" || path.starts_with("/api/registry/"))) {
     bool write = request.method == "POST";
-    if (std::optional<HttpResponse> refused = Authenticate(request, "/api/registry", write)) {
+    // Only this handler names the registry's audit actor: drop any copy a client sent.
+    std::erase_if(request.headers, [](const auto& header) {
+      return header.first.size() == RegistryHttpHandler::kDelegatedActorHeader.size() &&
+             std::equal(header.first.begin(), header.first.end(),
+                        RegistryHttpHandler::kDelegatedActorHeader.begin(), [](char a, char b) {
+                          return std::tolower(static_cast<unsigned char>(a)) ==
+                                 std::tolower(static_cast<unsigned char>(b));
+                        });
+    });
+    std::string actor;
+    if (std::optional<HttpResponse> refused = Authenticate(request, "/api/registry", write, &actor)) {
       metrics_->RequestStarted();
       request.state = RequestState{Route::kNotFound, "/api/registry"};
       return refused;
@@ -191,6 +210,7 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
       }
     }
     // The registry's own routes, authenticated here: /api/registry/x -> /registry/x.
+    request.headers.emplace_back(std::string(RegistryHttpHandler::kDelegatedActorHeader), actor);
     request.target.erase(0, 4);
     return registry_->OnHeader(request);
   }
@@ -212,6 +232,8 @@ std::optional<HttpResponse> WebHttpHandler::OnHeader(HttpRequest& request) {
     state = {Route::kKb, "/api/kb"};
   } else if (path == "/api/outcomes") {
     state = {Route::kOutcomes, "/api/outcomes"};
+  } else if (path == "/api/screening") {
+    state = {Route::kScreening, "/api/screening"};
   } else if (path == "/api/session") {
     state = {Route::kSession, "/api/session"};
   } else {
@@ -376,6 +398,8 @@ HttpResponse WebHttpHandler::Handle(HttpRequest& request) {
       return KnowledgeBase();
     case Route::kOutcomes:
       return Outcomes(request);
+    case Route::kScreening:
+      return Screening();
     default:
       break;
   }
@@ -400,6 +424,21 @@ HttpResponse WebHttpHandler::Assess(const HttpRequest& request) const {
 }
 
 HttpResponse WebHttpHandler::KnowledgeBase() const { return Json(200, kb_json_); }
+
+HttpResponse WebHttpHandler::Screening() const {
+  // The Worklist asks on every load: "none" is an answer, not an error.
+  if (options_.screening_dir.empty()) return Json(200, R"({"configured":false})");
+  Result<std::string> latest = LatestScreeningJson(options_.screening_dir);
+  if (!latest.has_value()) {
+    if (latest.error().code() == StatusCode::kNotFound) {
+      return Json(200, fmt::format(R"({{"configured":true,"available":false,"reason":{}}})",
+                                   JsonQuoted(latest.error().message())));
+    }
+    spdlog::warn("/api/screening: {}", latest.error().message());
+    return Outcome(500, "exception", latest.error().message());
+  }
+  return Json(200, R"({"configured":true,"available":true,"result":)" + *latest + "}");
+}
 
 HttpResponse WebHttpHandler::Outcomes(const HttpRequest& request) const {
   if (store_ == nullptr || catalog_ == nullptr) return Outcome(503, "transient", "no registry");

@@ -18,6 +18,13 @@
 //                               procedures, scores and adverse events of that
 //                               patient, with each episode's baseline and
 //                               MCID threshold per instrument
+//   GET  /api/screening         the latest population screening of the
+//                               configured screening_dir (screening_result.h):
+//                               {"configured":true,"available":true,"result":
+//                               {summary, candidates as Patient references}};
+//                               "configured":false without screening_dir,
+//                               "available":false (+"reason") before a run
+//                               wrote it; 500 for files screen did not write
 //   GET  /api/session           {"mode":"insecure-dev"|"token"|"smart", ...}:
 //                               with a SMART session also "user", "csrf_token"
 //                               and "app_context"
@@ -26,7 +33,12 @@
 //                               read from the EHR and assessed:
 //                               {"assessment":{...},"record":{Bundle}}
 //   *    /api/registry/...      the registry's routes (registry_http_handler.h)
-//                               for the app's signed-in users
+//                               for the app's signed-in users; the registry
+//                               audits their writes with the user this
+//                               handler authenticated (the SMART fhirUser,
+//                               else sub; a token's subject; "insecure-dev"
+//                               in demo mode), passed in
+//                               RegistryHttpHandler::kDelegatedActorHeader
 //
 // The app computes no clinical logic: everything it shows comes from these
 // routes and the registry's (/registry/...).
@@ -63,6 +75,7 @@ struct WebHttpHandlerOptions {
   std::string public_base_url;  // no trailing slash
   size_t body_limit_bytes = 8 * 1024 * 1024;
   std::optional<StaticFiles> files;  // nullopt: /app answers 404
+  std::string screening_dir;         // empty: /api/screening answers 404
 };
 
 class WebHttpHandler : public HttpHandler {
@@ -102,9 +115,13 @@ class WebHttpHandler : public HttpHandler {
   HttpResponse Launch(const HttpRequest& request) const;
   HttpResponse Callback(const HttpRequest& request) const;
   HttpResponse Session(const HttpRequest& request) const;
+  HttpResponse Screening() const;
   HttpResponse SmartAssess(const HttpRequest& request) const;
-  std::optional<HttpResponse> Authenticate(const HttpRequest& request, std::string_view label,
-                                           bool write) const;
+  // `actor` (if not null) receives the authenticated user: the SMART
+  // session's fhirUser (else sub), the bearer token's subject (else issuer),
+  // or "insecure-dev" with no authentication.
+  std::optional<HttpResponse> Authenticate(const HttpRequest& request, std::string_view label, bool write,
+                                           std::string* actor = nullptr) const;
 
   WebHttpHandlerOptions options_;
   std::shared_ptr<const engine::Engine> engine_;

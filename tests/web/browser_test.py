@@ -42,6 +42,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 BINARY, SOURCE_DIR, BUILD_DIR = sys.argv[1:4]
 SHARED = os.environ.get("REGENPATH_SHARED_DIR") or os.path.join(SOURCE_DIR, "..", "shared")
 SYNTHEA = os.path.realpath(os.path.join(SHARED, "testdata", "synthea", "r4-bundles-pain-subset"))
+BULK = os.path.realpath(os.path.join(SHARED, "testdata", "synthea", "bulk-ndjson-10-patients"))
 AXE = os.path.join(BUILD_DIR, "web-test", "node_modules", "axe-core", "axe.min.js")
 SCREEN_DIR = os.path.join(BUILD_DIR, "web-screens")
 # A Synthea patient with options, evidence and medication holds.
@@ -57,13 +58,21 @@ def check(condition, message):
         FAILURES.append(message)
 
 
+def audit_actors(database):
+    """The set of actors in a registry database's audit table (but the
+    server's own schema migration, actor regenpath-serve)."""
+    import sqlite3
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return {row[0] for row in db.execute("SELECT actor FROM audit WHERE actor <> 'regenpath-serve'")}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(work, demo):
+def start_server(work, demo, screening_dir=None):
     """`regenpath serve --insecure-dev` on a free port; `demo`: its registry
     seeded with `regenpath registry demo` (a synthetic registry refuses other
     data, so recording runs against a server with an empty registry)."""
@@ -78,6 +87,8 @@ def start_server(work, demo):
         f.write(f"database: {data}/registry.sqlite\nsite_secret_file: {secret}\n")
     with open(os.path.join(work, "serve.yaml"), "w") as f:
         f.write(f"data_dir: {data}\nregistry_config: {work}/registry.yaml\nlog_level: warn\n")
+        if screening_dir:
+            f.write(f"screening_dir: {screening_dir}\n")
     if demo:
         subprocess.run([BINARY, "registry", "--database", f"{data}/registry.sqlite", "demo"], check=True,
                        stdout=subprocess.DEVNULL)
@@ -157,6 +168,66 @@ def check_api(base):
           "/api/kb answers the knowledge base")
     status, body = request(base, "POST", "/api/outcomes", b'{"nothing":1}', {"Content-Type": "application/json"})
     check(status == 400, f"/api/outcomes without a patient -> 400 ({status})")
+    status, body = request(base, "GET", "/api/screening")
+    check(status == 200 and json.loads(body) == {"configured": False},
+          f"/api/screening without screening_dir -> not configured ({status} {body[:80]!r})")
+
+
+def screening_test(driver, base, screen_dir):
+    """The Worklist shows the latest `regenpath screen` result of the server's screening_dir."""
+    with open(os.path.join(screen_dir, "summary.json")) as f:
+        summary = json.load(f)
+    with open(os.path.join(screen_dir, "Group.json")) as f:
+        members = [m["entity"]["reference"] for m in json.load(f).get("member", [])]
+    wait(driver, "#screening-summary")
+    text = driver.find_element(By.ID, "screening-summary").text
+    expected = (f"{summary['assessed']} of {summary['patients']} patients assessed, "
+                f"{summary['regenerative_candidates']} regenerative candidates")
+    check(expected in text and summary["evaluated_at"] in text, f"the worklist shows the screening summary ({text!r})")
+    rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#screening-candidates tbody td")]
+    check(rows == members, f"the worklist lists the screening's candidates by reference ({rows} vs {members})")
+    stages = driver.find_elements(By.CSS_SELECTOR, "#screening li")
+    check(len(stages) == len(summary["stages"]), f"the worklist shows the screening's stage counts ({len(stages)})")
+    check(not console_errors(driver), "worklist with screening: no console errors")
+    run_axe(driver, "worklist-screening")
+    status, body = request(base, "GET", "/api/screening")
+    answer = json.loads(body) if status == 200 else {}
+    check(answer.get("available") and answer["result"]["candidates"] == members
+          and answer["result"]["summary"]["patients"] == summary["patients"],
+          f"/api/screening answers the latest summary and candidates ({status})")
+    driver.save_screenshot(os.path.join(SCREEN_DIR, "worklist.png"))
+
+
+def period_test(driver, base, database):
+    """The dashboard's period filter: only episodes started in [from, to]."""
+    import sqlite3
+
+    def episodes(query):
+        status, body = request(base, "GET", "/api/registry/reports" + query)
+        report = json.loads(body) if status == 200 else {}
+        return status, sum(g["episodes"] for o in report.get("options", []) for g in o["groups"])
+
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        expected = db.execute("SELECT count(*) FROM episodes WHERE substr(start_date, 1, 10) "
+                              "BETWEEN '2025-06-01' AND '2025-12-31'").fetchone()[0]
+    _, everything = episodes("?group_by=none")
+    status, in_period = episodes("?group_by=none&from=2025-06-01&to=2025-12-31")
+    check(status == 200 and in_period == expected and 0 < in_period < everything,
+          f"the report's period keeps the episodes started in it ({in_period} of {everything}; expected {expected})")
+    for query in ("?from=2025-13-01", "?from=yesterday", "?from=2025-12-31&to=2025-06-01"):
+        status, _ = episodes(query)
+        check(status == 400, f"a bad period {query} -> 400 ({status})")
+    Select(driver.find_element(By.ID, "option")).select_by_value("")  # every option, as the API call above
+    driver.execute_script("document.getElementById('period-from').value = '2025-06-01';"
+                          "document.getElementById('period-to').value = '2025-12-31'")
+    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    WebDriverWait(driver, 15).until(lambda d: "started 2025-06-01" in d.find_element(By.ID, "status").text)
+    import re
+    shown = sum(int(m.group(1)) for h in driver.find_elements(By.CSS_SELECTOR, "#report h3")
+                if (m := re.search(r"(\d+) episodes, ", h.get_attribute("textContent"))))
+    check(shown == in_period, f"the dashboard shows the period's episodes ({shown} of {in_period})")
+    check(not console_errors(driver), "dashboard with a period: no console errors")
+    run_axe(driver, "registry-period")
 
 
 def start_smart_server(work, ehr_factory):
@@ -294,6 +365,26 @@ def smart_tests(driver, work, servers):
         WebDriverWait(driver, 15).until(lambda d: "recorded" in d.find_element(By.ID, "record-status").text)
         check(driver.find_element(By.ID, "record-status").text == "Score recorded.", "a signed-in user records a score (with CSRF token)")
         session_cookie = f"rp_session={cookie['value']}" if cookie else ""
+        registry_db = os.path.join(work, "smart", "data", "registry.sqlite")
+        actors = audit_actors(registry_db)
+        check(actors == {ehr.fhir + "/Practitioner/practitioner-1"},
+              f"a signed-in user's registry write is audited with their fhirUser ({actors})")
+        # A client cannot name the audit actor itself.
+        status, body = request(base, "GET", "/api/session", headers={"Cookie": session_cookie})
+        csrf = json.loads(body).get("csrf_token", "") if status == 200 else ""
+        score = {"resourceType": "Observation", "identifier": [{"system": "urn:regenpath:web-app", "value": "forged-actor-1"}],
+                 "status": "final", "subject": {"identifier": {"system": "urn:test", "value": "forged-actor-patient"}},
+                 "code": {"coding": [{"system": "http://regenpath.org/fhir/CodeSystem/instrument", "code": "nrs"}]},
+                 "effectiveDateTime": "2026-11-02", "valueQuantity": {"value": 4}}
+        forged = {"resourceType": "Bundle", "type": "batch",
+                  "entry": [{"resource": score, "request": {"method": "POST", "url": "Observation"}}]}
+        status, body = request(base, "POST", "/api/registry", json.dumps(forged).encode(),
+                               {"Content-Type": "application/fhir+json", "Cookie": session_cookie, "X-CSRF-Token": csrf,
+                                "Origin": base, "X-Regenpath-Delegated-Actor": "mallory"})
+        entry_status = (json.loads(body).get("entry") or [{}])[0].get("response", {}).get("status", "") if status == 200 else ""
+        actors = audit_actors(registry_db)
+        check(entry_status.startswith("2") and actors == {ehr.fhir + "/Practitioner/practitioner-1"},
+              f"a client's own actor header is ignored ({status} {entry_status}, {actors})")
         status, _ = request(base, "POST", "/api/registry", b"{}", {"Content-Type": "application/fhir+json", "Cookie": session_cookie})
         check(status == 403, f"a write with the session cookie but no CSRF token -> 403 ({status})")
         status, _ = request(base, "GET", "/api/registry/due", headers={"Cookie": session_cookie})
@@ -462,13 +553,19 @@ def main():
         points = driver.find_elements(By.CSS_SELECTOR, "section[data-instrument=nrs] svg.chart circle.point")
         values = sorted(p.get_attribute("data-value") for p in points)
         check("3" in values and "7" in values, f"recorded scores appear on the chart (nrs points {values})")
+        actors = audit_actors(os.path.join(work, "empty", "data", "registry.sqlite"))
+        check(actors == {"insecure-dev"}, f"demo-mode writes are audited with actor insecure-dev ({actors})")
         errors = console_errors(driver)
         check(not errors, f"outcomes (recording): no console errors {errors if errors else ''}")
 
         # The other pages, on a server whose registry holds the synthetic demo cohort.
-        process, base = start_server(work, demo=True)
+        screen_dir = os.path.join(work, "screen")
+        subprocess.run([BINARY, "screen", "--now", "2025-06-01", "--jobs", "1", "--output", screen_dir, BULK],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process, base = start_server(work, demo=True, screening_dir=screen_dir)
         servers.append(process)
         page_check(driver, base, "worklist", "/app/worklist.html", "#worklist table tbody tr")
+        screening_test(driver, base, screen_dir)
         driver.find_element(By.CSS_SELECTOR, "#worklist tbody button").click()
         wait(driver, "svg.chart circle.point")
         check(driver.find_elements(By.CSS_SELECTOR, "svg.chart line.baseline"),
@@ -479,6 +576,7 @@ def main():
         driver.save_screenshot(os.path.join(SCREEN_DIR, "outcomes.png"))
         page_check(driver, base, "registry", "/app/registry.html", "#report table.responders")
         check(driver.find_elements(By.CSS_SELECTOR, "svg.km path"), "the dashboard draws Kaplan-Meier curves")
+        period_test(driver, base, os.path.join(work, "demo", "data", "registry.sqlite"))
         page_check(driver, base, "kb", "/app/kb.html", "#kb details")
 
         # SMART App Launch 2.0 against the fake EHR.

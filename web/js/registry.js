@@ -56,12 +56,15 @@ async function show(event) {
   if (event) event.preventDefault();
   const option = document.getElementById('option').value;
   const group = document.getElementById('group-by').value;
+  const period = ['from', 'to'].map((name) => [name, document.getElementById(`period-${name}`).value])
+    .filter(([, value]) => value).map(([name, value]) => `&${name}=${value}`).join('');
   const status = document.getElementById('status');
   status.textContent = 'Loading the report…';
   try {
-    const report = await api(`/api/registry/reports${option ? `/${encodeURIComponent(option)}` : ''}?group_by=${group}`);
+    const report = await api(`/api/registry/reports${option ? `/${encodeURIComponent(option)}` : ''}?group_by=${group}${period}`);
     render(report);
-    status.textContent = `Report loaded (${(report.options || []).length} options).`;
+    const started = period ? ` of the episodes started ${document.getElementById('period-from').value || '…'} – ${document.getElementById('period-to').value || '…'}` : '';
+    status.textContent = `Report loaded (${(report.options || []).length} options${started}).`;
   } catch (error) {
     showError(document.getElementById('report'), error);
     status.textContent = '';
