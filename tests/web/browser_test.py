@@ -188,6 +188,8 @@ def screening_test(driver, base, screen_dir):
     check(rows == members, f"the worklist lists the screening's candidates by reference ({rows} vs {members})")
     stages = driver.find_elements(By.CSS_SELECTOR, "#screening li")
     check(len(stages) == len(summary["stages"]), f"the worklist shows the screening's stage counts ({len(stages)})")
+    section = driver.find_element(By.ID, "screening").text
+    check("null" not in section and "undefined" not in section, f"the screening section shows no null/undefined ({section!r})")
     check(not console_errors(driver), "worklist with screening: no console errors")
     run_axe(driver, "worklist-screening")
     status, body = request(base, "GET", "/api/screening")

@@ -41,7 +41,7 @@ async function loadScreening() {
   const s = result.summary || {};
   const stages = Object.entries(s.stages || {}).map(([stage, n]) => el('li', {}, `${words(stage)}: ${n}`));
   const candidates = result.candidates || [];
-  root.replaceChildren(
+  root.replaceChildren(...[
     el('p', { id: 'screening-summary' }, `Screening as of ${s.evaluated_at || result.now || 'unknown'} (written ${result.completed || 'unknown'}): `
       + `${s.assessed ?? '?'} of ${s.patients ?? '?'} patients assessed, ${candidates.length} regenerative candidates.`),
     stages.length ? el('ul', { class: 'inline-list' }, stages) : null,
@@ -49,7 +49,8 @@ async function loadScreening() {
       el('caption', {}, `${candidates.length} candidates (overall stage regenerative candidate)`),
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Patient (EHR reference)'))),
       el('tbody', {}, candidates.slice(0, 500).map((ref) => el('tr', {}, el('td', {}, ref))))),
-    candidates.length > 500 ? el('p', { class: 'muted' }, `The first 500 of ${candidates.length} are shown.`) : null);
+    candidates.length > 500 ? el('p', { class: 'muted' }, `The first 500 of ${candidates.length} are shown.`) : null,
+  ].filter(Boolean));
 }
 
 async function main() {
