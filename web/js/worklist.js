@@ -8,7 +8,7 @@ function render() {
   const filter = document.getElementById('status-filter').value;
   const shown = items.filter((i) => !filter || i.status === filter);
   const root = document.getElementById('worklist');
-  root.replaceChildren(el('table', {},
+  root.replaceChildren(...[el('table', {},
     el('caption', {}, `${shown.length} follow-ups ${filter || 'due or overdue'}`),
     el('thead', {}, el('tr', {}, ['Status', 'Window', 'Patient (pseudonym)', 'Option', 'Instrument', 'Weeks', ''].map((h) => el('th', { scope: 'col' }, h)))),
     el('tbody', {}, shown.slice(0, 500).map((i) => el('tr', {},
@@ -20,7 +20,8 @@ function render() {
         sessionStorage.setItem('regenpath.pseudonym', i.patient);
         window.location.href = 'outcomes.html';
       } }, 'Outcomes')))))),
-  shown.length > 500 ? el('p', { class: 'muted' }, `The first 500 of ${shown.length} are shown.`) : null);
+  shown.length > 500 ? el('p', { class: 'muted' }, `The first 500 of ${shown.length} are shown.`) : null,
+  ].filter(Boolean));
 }
 
 async function loadScreening() {
