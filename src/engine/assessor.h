@@ -102,7 +102,7 @@ class Assessor {
   void EvidenceOf(const knowledge::Definition& definition, bool met, Refs& refs, Data& data,
                   std::set<std::string>& seen);
   std::string StageReason(const AssessedCondition& assessed) const;
-  MissingDataItem MissingItem(const knowledge::MissingData& missing) const;
+  MissingDataItem MissingItem(const knowledge::MissingData& missing);
 
   // option_status.cc
   void DecideStatus(const knowledge::Option& option, const AssessedCondition& assessed,
@@ -131,6 +131,7 @@ class Assessor {
   std::map<std::string, std::pair<Refs, Data>> patient_contraindications_;
   std::vector<CurrentMedication> current_medications_;
   std::vector<MissingDataItem> missing_;
+  std::map<std::string, std::string> missing_steps_;  // a missing item's own next-step text (unreadable data)
   std::set<std::string> unverified_;
   std::vector<std::string> cited_;  // citation ids in first-use order
 };

@@ -36,7 +36,7 @@ std::optional<bool> Truth(const Collection& values, bool empty_is_unknown) {
   return true;
 }
 
-MissingDataItem Assessor::MissingItem(const knowledge::MissingData& missing) const {
+MissingDataItem Assessor::MissingItem(const knowledge::MissingData& missing) {
   MissingDataItem item{missing.id, missing.display, missing.display, std::nullopt};
   // A test the knowledge base has a value set for (platelet count,
   // hemoglobin) can be ordered: its title names it, its first code orders it.
@@ -46,6 +46,20 @@ MissingDataItem Assessor::MissingItem(const knowledge::MissingData& missing) con
       if (entry.prefix || entry.code.empty() || entry.system.empty()) continue;
       item.order_code = OrderCode{entry.system, entry.code, entry.display};
       break;
+    }
+  }
+  // Present but unreadable (a unit that does not convert): say so, never
+  // "record it" (knowledge: missing_data.unreadable).
+  if (!missing.unreadable_when.empty()) {
+    const Collection& found = evaluator_.InCondition(missing.unreadable_when);
+    if (!found.empty()) {
+      std::string value;
+      std::optional<fhirpath::Value> first = fhirpath::ToSystem(found.front());
+      if (first && first->type() == fhirpath::ValueType::kString) value = std::string(first->string());
+      item.id = missing.id + "-unreadable";
+      item.display = FillTemplate(missing.unreadable_display, {{"value", value}});
+      item.title = item.display;
+      missing_steps_[item.id] = FillTemplate(missing.unreadable_step, {{"value", value}, {"missing", item.display}});
     }
   }
   return item;

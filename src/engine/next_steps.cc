@@ -71,8 +71,11 @@ void Assessor::AddPatientNextSteps(Assessment& out) {
     out.next_steps.insert(out.next_steps.begin(), std::move(step));
   }
   for (const MissingDataItem& item : missing_) {
-    out.next_steps.push_back(NextStep{pathway.missing_data_step.kind,
-                                      FillTemplate(pathway.missing_data_step.text, {{"missing", item.display}}), "", ""});
+    auto own = missing_steps_.find(item.id);
+    std::string text = own == missing_steps_.end()
+                           ? FillTemplate(pathway.missing_data_step.text, {{"missing", item.display}})
+                           : own->second;
+    out.next_steps.push_back(NextStep{pathway.missing_data_step.kind, std::move(text), "", ""});
   }
   // Safety, then diagnostics, then treatment (pathway.yaml next_step_order).
   if (!pathway.next_step_order.empty()) {

@@ -91,6 +91,14 @@ enum class DefinitionScope { kPatient, kCondition };
 struct MissingData {
   std::string id;
   std::string display;
+  // The data is in the record but cannot be read (a quantity whose unit does
+  // not convert): when the definition `unreadable_when` finds a value, the
+  // item is `<id>-unreadable`, shown as `unreadable_display` and proposed as
+  // the next step `unreadable_step` ({value}: what that definition found;
+  // {missing}: the display). Empty: no such case.
+  std::string unreadable_when;
+  std::string unreadable_display;
+  std::string unreadable_step;
 };
 
 struct Definition {

@@ -522,8 +522,17 @@ class Loader {
     definition.evidence = String(node, "evidence");
     const YamlTree& missing = node["missing_data"];
     if (missing && missing.IsMap()) {
-      CheckKeys(missing, {"id", "display"});
-      definition.missing_data = MissingData{String(missing, "id", true), String(missing, "display", true)};
+      CheckKeys(missing, {"id", "display", "unreadable"});
+      definition.missing_data = MissingData{String(missing, "id", true), String(missing, "display", true), "", "", ""};
+      const YamlTree& unreadable = missing["unreadable"];
+      if (unreadable && unreadable.IsMap()) {
+        CheckKeys(unreadable, {"when", "display", "step"});
+        definition.missing_data->unreadable_when = String(unreadable, "when", true);
+        definition.missing_data->unreadable_display = String(unreadable, "display", true);
+        definition.missing_data->unreadable_step = String(unreadable, "step", true);
+      } else if (unreadable && !unreadable.IsNull()) {
+        Report(unreadable, "missing_data.unreadable must be a mapping {when, display, step}");
+      }
     } else if (missing && !missing.IsNull()) {
       Report(missing, "missing_data must be a mapping {id, display}");
     }
@@ -1135,6 +1144,9 @@ class Loader {
                                 [](const MedicationHold& m) -> const std::string& { return m.medication; });
     for (const Definition& definition : kb_->definitions_) {
       CheckDefinition(definition.location, definition.evidence, "evidence");
+      if (definition.missing_data) {
+        CheckDefinition(definition.location, definition.missing_data->unreadable_when, "missing_data.unreadable.when");
+      }
       if (kb_->FindParameter(definition.id) != nullptr) {
         Report(definition.location, fmt::format("'{}' is both a parameter and a definition", definition.id));
       }
