@@ -8,7 +8,16 @@ namespace {
 
 constexpr std::string_view kValueSetBase = "http://regenpath.org/fhir/ValueSet/";
 
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// AsciiLower of every byte, for the scan in EntryContainsText.
+constexpr std::array<unsigned char, 256> kLower = [] {
+  std::array<unsigned char, 256> lower{};
+  for (int b = 0; b < 256; ++b) {
+    lower[b] = static_cast<unsigned char>(AsciiLower(static_cast<char>(static_cast<unsigned char>(b))));
+  }
+  return lower;
+}();
 
 }  // namespace
 
@@ -81,13 +90,8 @@ bool KbTerminology::EntryContains(const Entry& entry, std::string_view system, s
 
 // One pass over `text`: at each position, only the names sharing its first
 // two (lower-cased) bytes are compared, case-insensitively. Each byte is
-// lower-cased once, through a table.
+// lower-cased once, through kLower.
 bool KbTerminology::EntryContainsText(const Entry& entry, std::string_view text) {
-  static constexpr std::array<unsigned char, 256> kLower = [] {
-    std::array<unsigned char, 256> lower{};
-    for (int b = 0; b < 256; ++b) lower[b] = static_cast<unsigned char>(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
-    return lower;
-  }();
   const size_t size = text.size();
   if (size == 0) return false;
   unsigned char first = kLower[static_cast<unsigned char>(text[0])];
