@@ -28,8 +28,12 @@ PACKAGES=(
   postgresql-15
   # the web app's browser tests (tests/web/): headless Debian chromium driven by Selenium; npm installs
   # axe-core for the accessibility check into build/ (scripts/setup-web-test.sh), never into the repository
-  chromium chromium-driver python3-selenium npm
+  chromium chromium-driver python3-selenium
 )
+
+# npm: machines of this kind ship Node.js (with its own npm) from NodeSource, whose nodejs package
+# conflicts with Debian's npm package; ask apt for npm only where no npm is on the PATH.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
