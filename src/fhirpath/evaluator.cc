@@ -359,6 +359,12 @@ Status Evaluator::EvalVariable(const Expr& expr, std::span<const Value> focus, c
       return Status();
     }
   }
+  if (context_.variable_source != nullptr) {
+    if (const Collection* found = context_.variable_source->Find(name); found != nullptr) {
+      out.insert(out.end(), found->begin(), found->end());
+      return Status();
+    }
+  }
   if (context_.variables != nullptr) {
     auto found = context_.variables->find(name);
     if (found != context_.variables->end()) {
