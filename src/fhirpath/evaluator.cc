@@ -290,7 +290,7 @@ Status Evaluator::EvalDefineVariable(const Expr& expr, std::span<const Value> in
   } else {
     values.assign(input.begin(), input.end());
   }
-  VariableBinding& binding = bindings_.emplace_back();
+  VariableBinding& binding = bindings_.emplace_front();
   binding.name = Keep(variable);
   binding.values = &values;
   binding.next = scope.variables;
