@@ -75,6 +75,9 @@ class Evaluator {
     return true;
   }
 
+  // Whether the evaluation ran out of its string budget (it then fails).
+  bool out_of_string_budget() const { return out_of_string_budget_; }
+
   // The failure of an evaluation out of its string budget.
   Status StringBudgetExceeded() const;
 
