@@ -8,61 +8,97 @@ namespace regenpath::engine {
 
 RecordEvaluator::RecordEvaluator(const knowledge::KnowledgeBase& kb, const fhir::Document& record,
                                  const DateTime& now)
-    : kb_(kb), record_(record), now_(now) {
+    : kb_(kb),
+      record_(record),
+      now_(now),
+      patient_values_(kb.definitions().size()),
+      patient_state_(kb.definitions().size(), State::kNew),
+      condition_values_(kb.definitions().size()),
+      condition_state_(kb.definitions().size(), State::kNew) {
   for (const knowledge::Parameter& parameter : kb.parameters()) {
     // Units live in the knowledge base, which outlives the evaluator.
-    patient_variables_[parameter.id] = {parameter.unit.empty() ? Value::MakeDecimal(parameter.value)
-                                                               : Value::Quantity(parameter.value, parameter.unit)};
+    parameters_[parameter.id] = {parameter.unit.empty() ? Value::MakeDecimal(parameter.value)
+                                                        : Value::Quantity(parameter.value, parameter.unit)};
   }
 }
 
+const Collection* RecordEvaluator::ScopeVariables::Find(std::string_view name) const {
+  if (condition_scope_) {
+    if (name == "condition") return &owner_.condition_;
+    if (name == "target") return &owner_.target_;
+  }
+  if (const knowledge::Definition* definition = owner_.kb_.FindDefinition(name); definition != nullptr) {
+    // A definition is a variable once evaluated (in its own scope); before,
+    // a parameter of the same name (if any) stands.
+    const size_t index = owner_.IndexOf(*definition);
+    if (condition_scope_ && definition->scope == knowledge::DefinitionScope::kCondition) {
+      if (owner_.condition_state_[index] == State::kDone) return &owner_.condition_values_[index];
+    } else if (owner_.patient_state_[index] == State::kDone) {
+      return &owner_.patient_values_[index];
+    }
+  }
+  auto parameter = owner_.parameters_.find(name);
+  return parameter == owner_.parameters_.end() ? nullptr : &parameter->second;
+}
+
 const Collection& RecordEvaluator::Patient(std::string_view id) {
-  auto cached = patient_cache_.find(id);
-  if (cached != patient_cache_.end()) return cached->second;
   const knowledge::Definition* definition = kb_.FindDefinition(id);
   if (definition == nullptr) return empty_;
-  return Evaluate(*definition, patient_variables_, patient_cache_, /*condition_scope=*/false);
+  return PatientValue(*definition);
+}
+
+const Collection& RecordEvaluator::PatientValue(const knowledge::Definition& definition) {
+  const size_t index = IndexOf(definition);
+  if (patient_state_[index] != State::kNew) return patient_values_[index];
+  return Evaluate(definition, /*condition_scope=*/false);
 }
 
 void RecordEvaluator::EnterCondition(const Collection& conditions, const std::vector<std::string>& targets) {
-  condition_cache_.clear();
-  condition_variables_ = patient_variables_;
-  condition_variables_["condition"] = conditions;
-  Collection& target_values = *scratch_.emplace_back(std::make_unique<Collection>());
-  for (const std::string& target : targets) target_values.push_back(Value::String(target));
-  condition_variables_["target"] = target_values;
+  for (size_t index = 0; index < condition_state_.size(); ++index) {
+    if (condition_state_[index] == State::kNew) continue;
+    condition_state_[index] = State::kNew;
+    condition_values_[index].clear();
+  }
+  condition_ = conditions;
+  target_.clear();
+  for (const std::string& target : targets) target_.push_back(Value::String(target));
 }
 
 const Collection& RecordEvaluator::InCondition(std::string_view id) {
   const knowledge::Definition* definition = kb_.FindDefinition(id);
   if (definition == nullptr) return empty_;
-  if (definition->scope == knowledge::DefinitionScope::kPatient) return Patient(id);
-  auto cached = condition_cache_.find(id);
-  if (cached != condition_cache_.end()) return cached->second;
-  return Evaluate(*definition, condition_variables_, condition_cache_, /*condition_scope=*/true);
+  return ConditionValue(*definition);
 }
 
-const Collection& RecordEvaluator::Evaluate(const knowledge::Definition& definition, VariableMap& variables,
-                                            std::map<std::string, Collection, std::less<>>& cache,
-                                            bool condition_scope) {
-  // Insert first: a cycle (rejected by the loader) could otherwise recurse.
-  Collection& result = cache[definition.id];
+const Collection& RecordEvaluator::ConditionValue(const knowledge::Definition& definition) {
+  if (definition.scope == knowledge::DefinitionScope::kPatient) return PatientValue(definition);
+  const size_t index = IndexOf(definition);
+  if (condition_state_[index] != State::kNew) return condition_values_[index];
+  return Evaluate(definition, /*condition_scope=*/true);
+}
+
+const Collection& RecordEvaluator::Evaluate(const knowledge::Definition& definition, bool condition_scope) {
+  const size_t index = IndexOf(definition);
+  // Mark first: a cycle (rejected by the loader) could otherwise recurse.
+  std::vector<State>& state = condition_scope ? condition_state_ : patient_state_;
+  state[index] = State::kStarted;
   for (const std::string& used : definition.uses) {
     const knowledge::Definition* dependency = kb_.FindDefinition(used);
-    if (dependency == nullptr) continue;  // a parameter, already a variable
-    const Collection& value = condition_scope ? InCondition(used) : Patient(used);
-    // Evaluating a definition binds it in its own scope's variables; only a
-    // patient-scope value first computed after EnterCondition copied the
-    // patient variables is still missing from the condition scope.
-    if (variables.find(used) == variables.end()) variables.emplace(used, value);
+    if (dependency == nullptr) continue;  // a parameter, always a variable
+    if (condition_scope) {
+      ConditionValue(*dependency);
+    } else {
+      PatientValue(*dependency);
+    }
   }
+  Collection& result = condition_scope ? condition_values_[index] : patient_values_[index];
   if (!definition.compiled) return result;
   fhirpath::EvaluationContext context;
   context.document = &record_;
   context.resource = &record_.root();
   context.now = now_;
   context.terminology = &kb_.terminology();
-  context.variables = &variables;
+  context.variable_source = condition_scope ? &condition_scope_ : &patient_scope_;
   Result<Collection> evaluated = definition.compiled->Evaluate(context, workspace_);
   if (evaluated.has_value()) {
     result = std::move(*evaluated);
@@ -72,7 +108,7 @@ const Collection& RecordEvaluator::Evaluate(const knowledge::Definition& definit
                                                   definition.id, evaluated.error().message()),
                                       ""});
   }
-  variables[definition.id] = result;
+  state[index] = State::kDone;
   return result;
 }
 
@@ -84,7 +120,7 @@ const Collection& RecordEvaluator::EvaluateExpression(const fhirpath::CompiledEx
   context.resource = &record_.root();
   context.now = now_;
   context.terminology = &kb_.terminology();
-  context.variables = &patient_variables_;
+  context.variable_source = &patient_scope_;
   Result<Collection> evaluated = expression.Evaluate(context, workspace_);
   if (evaluated.has_value()) {
     result = std::move(*evaluated);

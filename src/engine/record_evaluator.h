@@ -14,6 +14,7 @@
 #define REGENPATH_ENGINE_RECORD_EVALUATOR_H_
 
 #include <map>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ using VariableMap = std::map<std::string, std::vector<Value>, std::less<>>;
 class RecordEvaluator {
  public:
   RecordEvaluator(const knowledge::KnowledgeBase& kb, const fhir::Document& record, const DateTime& now);
+  // Its variable scopes point back at it.
+  RecordEvaluator(const RecordEvaluator&) = delete;
+  RecordEvaluator& operator=(const RecordEvaluator&) = delete;
 
   // The value of a patient-scope definition (evaluated on first use).
   const Collection& Patient(std::string_view id);
@@ -57,17 +61,45 @@ class RecordEvaluator {
   fhirpath::Workspace& workspace() { return workspace_; }
 
  private:
-  const Collection& Evaluate(const knowledge::Definition& definition, VariableMap& variables,
-                             std::map<std::string, Collection, std::less<>>& cache, bool condition_scope);
+  // The %name variables of one scope, looked up where they live: the
+  // definitions evaluated so far (by definition number), the parameters and,
+  // in a condition scope, %condition and %target. Nothing is copied.
+  class ScopeVariables : public fhirpath::VariableSource {
+   public:
+    ScopeVariables(const RecordEvaluator& owner, bool condition_scope)
+        : owner_(owner), condition_scope_(condition_scope) {}
+    const Collection* Find(std::string_view name) const override;
+
+   private:
+    const RecordEvaluator& owner_;
+    bool condition_scope_;
+  };
+
+  // Where a definition stands in one scope.
+  enum class State : uint8_t { kNew, kStarted, kDone };
+
+  size_t IndexOf(const knowledge::Definition& definition) const {
+    return static_cast<size_t>(&definition - kb_.definitions().data());
+  }
+  const Collection& PatientValue(const knowledge::Definition& definition);
+  const Collection& ConditionValue(const knowledge::Definition& definition);
+  const Collection& Evaluate(const knowledge::Definition& definition, bool condition_scope);
 
   const knowledge::KnowledgeBase& kb_;
   const fhir::Document& record_;
   DateTime now_;
   fhirpath::Workspace workspace_;
-  VariableMap patient_variables_;
-  std::map<std::string, Collection, std::less<>> patient_cache_;
-  VariableMap condition_variables_;
-  std::map<std::string, Collection, std::less<>> condition_cache_;
+  VariableMap parameters_;
+  // By definition number (index in kb_.definitions()); sized once, so the
+  // references handed out stay valid.
+  std::vector<Collection> patient_values_;
+  std::vector<State> patient_state_;
+  std::vector<Collection> condition_values_;
+  std::vector<State> condition_state_;
+  Collection condition_;
+  Collection target_;
+  ScopeVariables patient_scope_{*this, /*condition_scope=*/false};
+  ScopeVariables condition_scope_{*this, /*condition_scope=*/true};
   std::vector<AssessmentIssue> issues_;
   std::vector<std::unique_ptr<Collection>> scratch_;
   const Collection empty_;

@@ -29,6 +29,15 @@ class TraceSink {
   virtual void Trace(std::string_view name, std::span<const Value> values) = 0;
 };
 
+// Variables a caller looks up where they live instead of copying them into a
+// map (e.g. the definitions evaluated so far for one patient).
+class VariableSource {
+ public:
+  virtual ~VariableSource() = default;
+  // The value of %`name`, or nullptr when this source does not define it.
+  virtual const std::vector<Value>* Find(std::string_view name) const = 0;
+};
+
 struct EvaluationContext {
   // The document holding `resource`; resolve() looks references up in it.
   // May be null (resolve() then finds nothing).
@@ -45,6 +54,8 @@ struct EvaluationContext {
   const Terminology* terminology = nullptr;
   // %name variables supplied by the caller (beyond the built-in ones).
   const std::map<std::string, std::vector<Value>, std::less<>>* variables = nullptr;
+  // More %name variables, looked up before `variables`; may be null.
+  const VariableSource* variable_source = nullptr;
   // Receives trace(); null discards it.
   TraceSink* trace = nullptr;
   // Upper bound on items any intermediate collection may hold, and on

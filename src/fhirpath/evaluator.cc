@@ -290,7 +290,7 @@ Status Evaluator::EvalDefineVariable(const Expr& expr, std::span<const Value> in
   } else {
     values.assign(input.begin(), input.end());
   }
-  VariableBinding& binding = bindings_.emplace_back();
+  VariableBinding& binding = bindings_.emplace_front();
   binding.name = Keep(variable);
   binding.values = &values;
   binding.next = scope.variables;
@@ -356,6 +356,12 @@ Status Evaluator::EvalVariable(const Expr& expr, std::span<const Value> focus, c
   for (const VariableBinding* binding = scope.variables; binding != nullptr; binding = binding->next) {
     if (binding->name == name) {
       out.insert(out.end(), binding->values->begin(), binding->values->end());
+      return Status();
+    }
+  }
+  if (context_.variable_source != nullptr) {
+    if (const Collection* found = context_.variable_source->Find(name); found != nullptr) {
+      out.insert(out.end(), found->begin(), found->end());
       return Status();
     }
   }

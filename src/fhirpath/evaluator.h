@@ -4,7 +4,7 @@
 #ifndef REGENPATH_FHIRPATH_EVALUATOR_H_
 #define REGENPATH_FHIRPATH_EVALUATOR_H_
 
-#include <deque>
+#include <forward_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -75,6 +75,9 @@ class Evaluator {
     return true;
   }
 
+  // Whether the evaluation ran out of its string budget (it then fails).
+  bool out_of_string_budget() const { return out_of_string_budget_; }
+
   // The failure of an evaluation out of its string budget.
   Status StringBudgetExceeded() const;
 
@@ -82,7 +85,7 @@ class Evaluator {
   Status CheckSize(const Expr& where, size_t size) const;
 
   // Storage for a defineVariable() value, alive until evaluation ends.
-  Collection& NewVariableStorage() { return variables_.emplace_back(); }
+  Collection& NewVariableStorage() { return variables_.emplace_front(); }
 
   const EvaluationContext& context() const { return context_; }
   Workspace& workspace() { return workspace_; }
@@ -122,8 +125,10 @@ class Evaluator {
   const EvaluationContext& context_;
   Workspace& workspace_;
   std::string_view expression_text_;
-  std::deque<Collection> variables_;
-  std::deque<VariableBinding> bindings_;
+  // Lists, not deques: most evaluations define no variable, and an empty
+  // forward_list allocates nothing (a deque allocates on construction).
+  std::forward_list<Collection> variables_;
+  std::forward_list<VariableBinding> bindings_;
   size_t start_bytes_ = 0;
   bool out_of_string_budget_ = false;
 };

@@ -43,6 +43,13 @@ inline Result<std::optional<Value>> SingleInput(Evaluator& evaluator, const Expr
 // Argument `index` evaluated on the focus, as a single System value (nullopt if empty).
 inline Result<std::optional<Value>> SingleArg(Evaluator& evaluator, const Expr& call, size_t index,
                                               std::span<const Value> focus, const Scope& scope) {
+  const Expr& arg = *call.args[index];
+  if (arg.kind == ExprKind::kLiteral) {
+    // What evaluating it would give (memberOf('id') inside where() over a
+    // whole record comes here once per item).
+    if (evaluator.out_of_string_budget()) return Fail(evaluator.StringBudgetExceeded());
+    return ToSystem(arg.literal);
+  }
   Evaluator::Scratch items(evaluator);
   RP_RETURN_IF_ERROR(evaluator.EvalArg(call, index, focus, scope, *items));
   if (items->empty()) return std::optional<Value>();

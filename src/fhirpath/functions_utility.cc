@@ -239,17 +239,41 @@ RP_FHIRPATH_FUNCTION(MemberOf) {
   names.clear();
   if (item.is_node() && item.node()->is_object()) {
     const fhir::Node& node = *item.node();
-    const fhir::Node* concept_text = node.Child("text");
-    const bool is_concept = concept_text != nullptr || node.Child("coding") != nullptr;
-    std::span<const fhir::Node> coding_nodes =
-        is_concept ? node.Children("coding") : std::span<const fhir::Node>(&node, 1);
+    // One pass over the children each (as Child() and Children() would find
+    // them: the first `text`, the first run of `coding`).
+    const fhir::Node* concept_text = nullptr;
+    std::span<const fhir::Node> concept_codings;
+    std::span<const fhir::Node> children = node.children();
+    for (size_t i = 0; i < children.size(); ++i) {
+      std::string_view name = children[i].name();
+      if (concept_text == nullptr && name == "text") {
+        concept_text = &children[i];
+      } else if (concept_codings.empty() && name == "coding") {
+        size_t end = i + 1;
+        while (end < children.size() && children[end].name() == "coding") ++end;
+        concept_codings = children.subspan(i, end - i);
+        i = end - 1;
+      }
+    }
+    const bool is_concept = concept_text != nullptr || !concept_codings.empty();
+    std::span<const fhir::Node> coding_nodes = is_concept ? concept_codings : std::span<const fhir::Node>(&node, 1);
     for (const fhir::Node& coding : coding_nodes) {
-      const fhir::Node* code = coding.Child("code");
+      const fhir::Node* code = nullptr;
+      const fhir::Node* system = nullptr;
+      const fhir::Node* display = nullptr;
+      for (const fhir::Node& part : coding.children()) {
+        std::string_view name = part.name();
+        if (code == nullptr && name == "code") {
+          code = &part;
+        } else if (system == nullptr && name == "system") {
+          system = &part;
+        } else if (display == nullptr && name == "display") {
+          display = &part;
+        }
+      }
       if (code != nullptr && code->has_value()) {
-        const fhir::Node* system = coding.Child("system");
         codings.push_back({system != nullptr ? system->text() : std::string_view(), code->text()});
       }
-      const fhir::Node* display = coding.Child("display");
       if (display != nullptr && display->has_value()) names.push_back(display->text());
     }
     if (concept_text != nullptr && concept_text->has_value()) names.push_back(concept_text->text());
