@@ -178,10 +178,10 @@ void Assessor::FindContraindications() {
   for (const knowledge::Contraindication& item : kb_.contraindications()) {
     const knowledge::Definition* definition = kb_.FindDefinition(item.definition);
     if (definition == nullptr || definition->scope == knowledge::DefinitionScope::kCondition) continue;
-    const Collection& found = evaluator_.Patient(item.definition);
+    const Collection& found = evaluator_.Patient(*definition);
     if (Truth(found, false) != true) continue;
     auto& [refs, data] = patient_contraindications_[item.id];
-    std::set<std::string> seen;
+    std::vector<size_t> seen;
     EvidenceOf(*definition, true, refs, data, seen);
   }
 }
@@ -283,8 +283,8 @@ void Assessor::AddOption(const std::string& id, const knowledge::Condition& cond
   if (option == nullptr) return;
   // Options with a `when` are listed only for the patients it selects.
   if (!option->when.empty()) {
-    const Collection& selected = evaluator_.InCondition(option->when);
     const knowledge::Definition* when = kb_.FindDefinition(option->when);
+    const Collection& selected = when != nullptr ? evaluator_.InCondition(*when) : evaluator_.InCondition(option->when);
     std::optional<bool> applies = Truth(selected, when != nullptr && when->missing_data.has_value());
     // Unknown (e.g. no birth date for an adults-only option): not listed,
     // but the data that would decide it is.
@@ -315,9 +315,9 @@ void Assessor::AddOption(const std::string& id, const knowledge::Condition& cond
   }
   if (!option->done.empty()) {
     if (const knowledge::Definition* done = kb_.FindDefinition(option->done)) {
-      recommendation.done = Truth(evaluator_.InCondition(done->id), false) == true;
+      recommendation.done = Truth(evaluator_.InCondition(*done), false) == true;
       Refs refs;
-      std::set<std::string> seen;
+      std::vector<size_t> seen;
       if (*recommendation.done) EvidenceOf(*done, true, refs, recommendation.done_data, seen);
     }
   }

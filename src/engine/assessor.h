@@ -98,9 +98,10 @@ class Assessor {
   // The resources behind a definition's value: those of its `evidence`
   // definition, else its own, else (a Boolean) those of the definitions it
   // uses that found something, and the condition's own resources when it
-  // reads %condition and `met`.
+  // reads %condition and `met`. `seen`: the definitions visited (positions
+  // in the knowledge base), each visited once.
   void EvidenceOf(const knowledge::Definition& definition, bool met, Refs& refs, Data& data,
-                  std::set<std::string>& seen);
+                  std::vector<size_t>& seen);
   std::string StageReason(const AssessedCondition& assessed) const;
   MissingDataItem MissingItem(const knowledge::MissingData& missing);
 

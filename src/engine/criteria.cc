@@ -66,25 +66,25 @@ MissingDataItem Assessor::MissingItem(const knowledge::MissingData& missing) {
 }
 
 void Assessor::EvidenceOf(const knowledge::Definition& definition, bool met, Refs& refs, Data& data,
-                          std::set<std::string>& seen) {
-  if (!seen.insert(definition.id).second) return;
+                          std::vector<size_t>& seen) {
+  const size_t position = kb_.IndexOf(definition);
+  if (std::find(seen.begin(), seen.end(), position) != seen.end()) return;
+  seen.push_back(position);
   const size_t before = refs.size();
   if (!definition.evidence.empty()) {
     if (const knowledge::Definition* named = kb_.FindDefinition(definition.evidence)) {
-      data_.Append(evaluator_.InCondition(named->id), refs, data);
+      data_.Append(evaluator_.InCondition(*named), refs, data);
       if (refs.size() > before) return;
     }
   }
-  const Collection& values = evaluator_.InCondition(definition.id);
+  const Collection& values = evaluator_.InCondition(definition);
   data_.Append(values, refs, data);
   if (refs.size() > before) return;
   if (values.empty() && seen.size() > 1) return;  // a used definition that found nothing: no data of its own
   // A Boolean: the data of what it was computed from (definitions that found
   // something; those that found nothing add nothing).
-  for (const std::string& used : definition.uses) {
-    if (const knowledge::Definition* dependency = kb_.FindDefinition(used)) {
-      EvidenceOf(*dependency, met, refs, data, seen);
-    }
+  for (size_t used : definition.used_definitions) {
+    EvidenceOf(kb_.definitions()[used], met, refs, data, seen);
   }
   // What it says of the condition itself (chronic from its onset, ...), when
   // that made it true.
@@ -98,9 +98,9 @@ Criterion Assessor::FromDefinition(std::string id, const knowledge::Definition& 
   Criterion criterion;
   criterion.id = std::move(id);
   criterion.display = definition.note.empty() ? definition.id : definition.note;
-  const Collection& values = evaluator_.InCondition(definition.id);
+  const Collection& values = evaluator_.InCondition(definition);
   criterion.met = Truth(values, definition.missing_data.has_value());
-  std::set<std::string> seen;
+  std::vector<size_t> seen;
   EvidenceOf(definition, criterion.met == true, criterion.evidence, criterion.data, seen);
   if (criterion.met != true || criterion.data.empty()) {
     auto looked = tables_.looked_for.find(definition.id);

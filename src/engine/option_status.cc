@@ -36,8 +36,8 @@ void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondi
       } else {
         const knowledge::Definition* definition = kb_.FindDefinition(item.definition);
         if (definition == nullptr || definition->scope != knowledge::DefinitionScope::kCondition) continue;
-        if (Truth(evaluator_.InCondition(item.definition), false) != true) continue;
-        std::set<std::string> seen;
+        if (Truth(evaluator_.InCondition(*definition), false) != true) continue;
+        std::vector<size_t> seen;
         EvidenceOf(*definition, true, refs, data, seen);
       }
       FoundContraindication found{item.id,

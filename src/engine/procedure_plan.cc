@@ -64,7 +64,7 @@ void Assessor::CheckPreProcedure(const knowledge::Procedure& procedure, Recommen
     auto cached = criteria_cache_.find(key);
     if (cached == criteria_cache_.end()) cached = criteria_cache_.emplace(key, FromDefinition(check, *definition)).first;
     Criterion result = cached->second;
-    result.met = !evaluator_.InCondition(check).empty();
+    result.met = !evaluator_.InCondition(*definition).empty();
     if (definition->missing_data) {
       result.display = definition->missing_data->display;
       if (*result.met) {
@@ -96,10 +96,10 @@ std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure&
     std::string warning;
     for (const knowledge::MedicationHold::Context& context : hold.contexts) {
       const knowledge::Definition* definition = kb_.FindDefinition(context.when);
-      if (definition == nullptr || Truth(evaluator_.Patient(context.when), false) != true) continue;
+      if (definition == nullptr || Truth(evaluator_.Patient(*definition), false) != true) continue;
       for (const auto& [name, entry] : context.holds) by_category[name] = entry;
       warning = context.warning;
-      std::set<std::string> seen(result.evidence.begin(), result.evidence.end());
+      std::vector<size_t> seen;
       EvidenceOf(*definition, true, result.evidence, result.data, seen);
       for (const std::string& source : context.sources) {
         if (std::find(result.sources.begin(), result.sources.end(), source) == result.sources.end()) {

@@ -14,13 +14,7 @@ RecordEvaluator::RecordEvaluator(const knowledge::KnowledgeBase& kb, const fhir:
       patient_values_(kb.definitions().size()),
       patient_state_(kb.definitions().size(), State::kNew),
       condition_values_(kb.definitions().size()),
-      condition_state_(kb.definitions().size(), State::kNew) {
-  for (const knowledge::Parameter& parameter : kb.parameters()) {
-    // Units live in the knowledge base, which outlives the evaluator.
-    parameters_[parameter.id] = {parameter.unit.empty() ? Value::MakeDecimal(parameter.value)
-                                                        : Value::Quantity(parameter.value, parameter.unit)};
-  }
-}
+      condition_state_(kb.definitions().size(), State::kNew) {}
 
 const Collection* RecordEvaluator::ScopeVariables::Find(std::string_view name) const {
   if (condition_scope_) {
@@ -37,8 +31,7 @@ const Collection* RecordEvaluator::ScopeVariables::Find(std::string_view name) c
       return &owner_.patient_values_[index];
     }
   }
-  auto parameter = owner_.parameters_.find(name);
-  return parameter == owner_.parameters_.end() ? nullptr : &parameter->second;
+  return owner_.kb_.ParameterVariable(name);
 }
 
 const Collection& RecordEvaluator::Patient(std::string_view id) {
@@ -82,13 +75,12 @@ const Collection& RecordEvaluator::Evaluate(const knowledge::Definition& definit
   // Mark first: a cycle (rejected by the loader) could otherwise recurse.
   std::vector<State>& state = condition_scope ? condition_state_ : patient_state_;
   state[index] = State::kStarted;
-  for (const std::string& used : definition.uses) {
-    const knowledge::Definition* dependency = kb_.FindDefinition(used);
-    if (dependency == nullptr) continue;  // a parameter, always a variable
+  for (size_t used : definition.used_definitions) {
+    const knowledge::Definition& dependency = kb_.definitions()[used];
     if (condition_scope) {
-      ConditionValue(*dependency);
+      ConditionValue(dependency);
     } else {
-      PatientValue(*dependency);
+      PatientValue(dependency);
     }
   }
   Collection& result = condition_scope ? condition_values_[index] : patient_values_[index];

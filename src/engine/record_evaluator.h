@@ -41,6 +41,7 @@ class RecordEvaluator {
 
   // The value of a patient-scope definition (evaluated on first use).
   const Collection& Patient(std::string_view id);
+  const Collection& Patient(const knowledge::Definition& definition) { return PatientValue(definition); }
 
   // Starts a condition scope: %condition = `conditions`, %target = `targets`.
   void EnterCondition(const Collection& conditions, const std::vector<std::string>& targets);
@@ -48,6 +49,7 @@ class RecordEvaluator {
   // The value of a definition in the current condition scope (patient-scope
   // definitions are shared). Call EnterCondition first.
   const Collection& InCondition(std::string_view id);
+  const Collection& InCondition(const knowledge::Definition& definition) { return ConditionValue(definition); }
 
   // Evaluates an expression compiled by the engine (not a definition) with
   // every patient-scope variable available.
@@ -78,9 +80,7 @@ class RecordEvaluator {
   // Where a definition stands in one scope.
   enum class State : uint8_t { kNew, kStarted, kDone };
 
-  size_t IndexOf(const knowledge::Definition& definition) const {
-    return static_cast<size_t>(&definition - kb_.definitions().data());
-  }
+  size_t IndexOf(const knowledge::Definition& definition) const { return kb_.IndexOf(definition); }
   const Collection& PatientValue(const knowledge::Definition& definition);
   const Collection& ConditionValue(const knowledge::Definition& definition);
   const Collection& Evaluate(const knowledge::Definition& definition, bool condition_scope);
@@ -89,7 +89,6 @@ class RecordEvaluator {
   const fhir::Document& record_;
   DateTime now_;
   fhirpath::Workspace workspace_;
-  VariableMap parameters_;
   // By definition number (index in kb_.definitions()); sized once, so the
   // references handed out stay valid.
   std::vector<Collection> patient_values_;

@@ -1,6 +1,7 @@
 #include "knowledge/knowledge_base.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace regenpath::knowledge {
 
@@ -45,6 +46,31 @@ const Option* KnowledgeBase::FindOption(std::string_view id) const {
   return FindIndexed(options_, option_index_, id, [](const Option& item) -> const std::string& { return item.id; });
 }
 
+size_t KnowledgeBase::IdHash::operator()(std::string_view id) const {
+  const size_t size = id.size();
+  if (size < 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, id.data(), size);
+    return static_cast<size_t>((word ^ size) * 0x9E3779B97F4A7C15ULL);
+  }
+  uint64_t first = 0;
+  uint64_t middle = 0;
+  uint64_t last = 0;
+  std::memcpy(&first, id.data(), 8);
+  std::memcpy(&middle, id.data() + (size - 8) / 2, 8);
+  std::memcpy(&last, id.data() + size - 8, 8);
+  uint64_t hash = (first ^ size) * 0x9E3779B97F4A7C15ULL;
+  hash = (hash ^ (hash >> 29) ^ middle) * 0xBF58476D1CE4E5B9ULL;
+  hash = (hash ^ (hash >> 31) ^ last) * 0x94D049BB133111EBULL;
+  return static_cast<size_t>(hash ^ (hash >> 32));
+}
+
+const fhirpath::Collection* KnowledgeBase::ParameterVariable(std::string_view id) const {
+  const Parameter* parameter = FindParameter(id);
+  if (parameter == nullptr || parameter_variables_.empty()) return nullptr;
+  return &parameter_variables_[static_cast<size_t>(parameter - parameters_.data())];
+}
+
 void KnowledgeBase::IndexIds() {
   // emplace keeps the first of a repeated id, as the scan does.
   BuildIndex(definitions_, definition_index_, [](const Definition& item) -> const std::string& { return item.id; });
@@ -52,6 +78,18 @@ void KnowledgeBase::IndexIds() {
   BuildIndex(citations_, citation_index_, [](const Citation& item) -> const std::string& { return item.id; });
   BuildIndex(parameters_, parameter_index_, [](const Parameter& item) -> const std::string& { return item.id; });
   BuildIndex(valuesets_, valueset_index_, [](const ValueSet& item) -> const std::string& { return item.id; });
+  for (Definition& definition : definitions_) {
+    definition.used_definitions.clear();
+    for (const std::string& used : definition.uses) {
+      if (const Definition* dependency = FindDefinition(used)) definition.used_definitions.push_back(IndexOf(*dependency));
+    }
+  }
+  // Units live in the parameters, which stay where they are from here on.
+  parameter_variables_.clear();
+  for (const Parameter& parameter : parameters_) {
+    parameter_variables_.push_back({parameter.unit.empty() ? fhirpath::Value::MakeDecimal(parameter.value)
+                                                           : fhirpath::Value::Quantity(parameter.value, parameter.unit)});
+  }
 }
 const Condition* KnowledgeBase::FindCondition(std::string_view id) const {
   return FindById(conditions_, id, [](const Condition& item) -> const std::string& { return item.id; });

@@ -116,6 +116,9 @@ struct Definition {
   std::optional<fhirpath::CompiledExpression> compiled;
   // Definitions and parameters it refers to (%`name`).
   std::vector<std::string> uses;
+  // The definitions among `uses`, as positions in KnowledgeBase::definitions()
+  // (filled once the loader has put the definitions in their final order).
+  std::vector<size_t> used_definitions;
 };
 
 struct RedFlag {
@@ -476,6 +479,13 @@ class KnowledgeBase {
   const Parameter* FindParameter(std::string_view id) const;
   const ValueSet* FindValueSet(std::string_view id) const;
   const Definition* FindDefinition(std::string_view id) const;
+  // The position of `definition` (one of definitions()) in definitions().
+  size_t IndexOf(const Definition& definition) const {
+    return static_cast<size_t>(&definition - definitions_.data());
+  }
+  // A parameter's value as the %`id` variable of definitions: a Decimal, or
+  // a Quantity in its unit (nullptr when there is no such parameter).
+  const fhirpath::Collection* ParameterVariable(std::string_view id) const;
   const Option* FindOption(std::string_view id) const;
   const Condition* FindCondition(std::string_view id) const;
   const Instrument* FindInstrument(std::string_view id) const;
@@ -524,17 +534,24 @@ class KnowledgeBase {
   // value sets (looked up for every definition and option an assessment
   // evaluates), built once the loader has put them in their final order;
   // until then lookups scan.
+  // Ids are looked up tens of thousands of times per assessment: the hash
+  // reads the length and three 8-byte words (first, middle, last) instead of
+  // every byte; ids that share all three still differ in the equality test.
   struct IdHash {
     using is_transparent = void;
-    size_t operator()(std::string_view id) const { return std::hash<std::string_view>()(id); }
+    size_t operator()(std::string_view id) const;
   };
   using IdIndex = std::unordered_map<std::string, size_t, IdHash, std::equal_to<>>;
+  // Builds the indexes above, Definition::used_definitions and the
+  // parameters' variables.
   void IndexIds();
   IdIndex definition_index_;
   IdIndex option_index_;
   IdIndex citation_index_;
   IdIndex parameter_index_;
   IdIndex valueset_index_;
+  // ParameterVariable's values, by parameter position.
+  std::vector<fhirpath::Collection> parameter_variables_;
 };
 
 // The canonical URL of a knowledge-base value set.

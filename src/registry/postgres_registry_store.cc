@@ -1,14 +1,14 @@
-// libpq behind RegistryStore. One connection serialized by a mutex; every
+// libpq (loaded at run time: postgres/libpq.h) behind RegistryStore. One connection serialized by a mutex; every
 // statement uses text parameters ($1, $2, ...), never string splicing.
 #include "registry/postgres_registry_store.h"
 
 #include <fmt/format.h>
-#include <libpq-fe.h>
 
 #include <deque>
 #include <functional>
 #include <mutex>
 
+#include "postgres/libpq.h"
 #include "registry/registry_schema.h"
 #include "registry/registry_sql.h"
 
@@ -20,14 +20,14 @@ namespace {
 class PgResult {
  public:
   explicit PgResult(PGresult* result) : result_(result) {}
-  ~PgResult() { PQclear(result_); }
+  ~PgResult() { postgres::Pq().PQclear(result_); }
   PgResult(const PgResult&) = delete;
   PgResult& operator=(const PgResult&) = delete;
   PGresult* get() const { return result_; }
-  ExecStatusType status() const { return PQresultStatus(result_); }
-  int rows() const { return PQntuples(result_); }
-  std::string Text(int row, int column) const { return PQgetvalue(result_, row, column); }
-  bool Null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+  ExecStatusType status() const { return postgres::Pq().PQresultStatus(result_); }
+  int rows() const { return postgres::Pq().PQntuples(result_); }
+  std::string Text(int row, int column) const { return postgres::Pq().PQgetvalue(result_, row, column); }
+  bool Null(int row, int column) const { return postgres::Pq().PQgetisnull(result_, row, column) != 0; }
   double Double(int row, int column) const { return std::stod(Text(row, column)); }
   int64_t Int(int row, int column) const { return std::stoll(Text(row, column)); }
   std::optional<double> OptionalDouble(int row, int column) const {
@@ -92,14 +92,14 @@ class Pipeline {
  public:
   // Called with each statement's result, in the order they were sent.
   using OnResult = std::function<Status(const PGresult* result)>;
-  explicit Pipeline(PGconn* conn) : conn_(conn) { entered_ = PQenterPipelineMode(conn) == 1; }
+  explicit Pipeline(PGconn* conn) : conn_(conn) { entered_ = postgres::Pq().PQenterPipelineMode(conn) == 1; }
   ~Pipeline() {
     if (entered_) {
       // Drain whatever is left (after an error) so the connection is usable.
       while (pending_ > 0 || !synced_) {
         if (!ReadOne(nullptr)) break;
       }
-      PQexitPipelineMode(conn_);
+      postgres::Pq().PQexitPipelineMode(conn_);
     }
   }
   Pipeline(const Pipeline&) = delete;
@@ -111,15 +111,15 @@ class Pipeline {
   // answers of what is queued every kBatch statements.
   Status Send(const char* statement, const std::vector<const char*>& params, OnResult on_result) {
     if (!status_.ok()) return status_;
-    if (PQsendQueryPrepared(conn_, statement, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0) != 1) {
-      status_ = Unavailable(fmt::format("registry database (PostgreSQL): send: {}", PQerrorMessage(conn_)));
+    if (postgres::Pq().PQsendQueryPrepared(conn_, statement, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0) != 1) {
+      status_ = Unavailable(fmt::format("registry database (PostgreSQL): send: {}", postgres::Pq().PQerrorMessage(conn_)));
       return status_;
     }
     handlers_.push_back(std::move(on_result));
     ++pending_;
     if (pending_ >= kBatch) {
-      if (PQsendFlushRequest(conn_) != 1 || PQflush(conn_) != 0) {
-        status_ = Unavailable(fmt::format("registry database (PostgreSQL): flush: {}", PQerrorMessage(conn_)));
+      if (postgres::Pq().PQsendFlushRequest(conn_) != 1 || postgres::Pq().PQflush(conn_) != 0) {
+        status_ = Unavailable(fmt::format("registry database (PostgreSQL): flush: {}", postgres::Pq().PQerrorMessage(conn_)));
         return status_;
       }
       while (pending_ > 0) {
@@ -132,8 +132,8 @@ class Pipeline {
   // Sends a sync point and reads every remaining answer. The first error
   // (a statement's, or a handler's) is returned.
   Status Finish() {
-    if (PQpipelineSync(conn_) != 1) {
-      if (status_.ok()) status_ = Unavailable(fmt::format("registry database (PostgreSQL): sync: {}", PQerrorMessage(conn_)));
+    if (postgres::Pq().PQpipelineSync(conn_) != 1) {
+      if (status_.ok()) status_ = Unavailable(fmt::format("registry database (PostgreSQL): sync: {}", postgres::Pq().PQerrorMessage(conn_)));
       return status_;
     }
     synced_ = false;
@@ -149,11 +149,11 @@ class Pipeline {
   // Reads one answer (a statement's result or the sync). False when the
   // connection failed.
   bool ReadOne(Status* status) {
-    PGresult* result = PQgetResult(conn_);
+    PGresult* result = postgres::Pq().PQgetResult(conn_);
     if (result == nullptr) {
-      if (PQstatus(conn_) != CONNECTION_OK) {
+      if (postgres::Pq().PQstatus(conn_) != CONNECTION_OK) {
         if (status != nullptr && status->ok()) {
-          *status = Unavailable(fmt::format("registry database (PostgreSQL): {}", PQerrorMessage(conn_)));
+          *status = Unavailable(fmt::format("registry database (PostgreSQL): {}", postgres::Pq().PQerrorMessage(conn_)));
         }
         pending_ = 0;
         synced_ = true;
@@ -161,10 +161,10 @@ class Pipeline {
       }
       return true;  // the end of one statement's results
     }
-    ExecStatusType type = PQresultStatus(result);
+    ExecStatusType type = postgres::Pq().PQresultStatus(result);
     if (type == PGRES_PIPELINE_SYNC) {
       synced_ = true;
-      PQclear(result);
+      postgres::Pq().PQclear(result);
       return true;
     }
     OnResult handler;
@@ -175,10 +175,10 @@ class Pipeline {
     --pending_;
     if (status != nullptr && status->ok()) {
       if (type == PGRES_FATAL_ERROR || type == PGRES_PIPELINE_ABORTED || type == PGRES_NONFATAL_ERROR) {
-        std::string message = fmt::format("registry database (PostgreSQL): write: {}", PQresultErrorMessage(result));
+        std::string message = fmt::format("registry database (PostgreSQL): write: {}", postgres::Pq().PQresultErrorMessage(result));
         while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-        const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-        bool retry = PQstatus(conn_) != CONNECTION_OK ||
+        const char* state = postgres::Pq().PQresultErrorField(result, PG_DIAG_SQLSTATE);
+        bool retry = postgres::Pq().PQstatus(conn_) != CONNECTION_OK ||
                      (state != nullptr && (std::string_view(state).starts_with("08") || std::string_view(state).starts_with("40") ||
                                            std::string_view(state).starts_with("53") || std::string_view(state).starts_with("57")));
         *status = retry ? Unavailable(std::move(message)) : Internal(std::move(message));
@@ -186,7 +186,7 @@ class Pipeline {
         *status = handler(result);
       }
     }
-    PQclear(result);
+    postgres::Pq().PQclear(result);
     return true;
   }
 
@@ -253,22 +253,22 @@ struct PostgresRegistryStore::Impl {
   Status PrepareWrites() {
     if (prepared) return Status::Ok();
     for (const Prepared& statement : WriteStatements()) {
-      PgResult result(PQprepare(conn, statement.name, statement.sql.c_str(), 0, nullptr));
+      PgResult result(postgres::Pq().PQprepare(conn, statement.name, statement.sql.c_str(), 0, nullptr));
       if (result.status() != PGRES_COMMAND_OK) return Error(fmt::format("prepare {}", statement.name), result.get());
     }
     prepared = true;
     return Status::Ok();
   }
 
-  ~Impl() { PQfinish(conn); }
+  ~Impl() { postgres::Pq().PQfinish(conn); }
 
   Status Error(std::string_view what, const PGresult* result = nullptr) const {
     std::string message = fmt::format("registry database (PostgreSQL): {}: {}", what,
-                                      result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn));
+                                      result != nullptr ? postgres::Pq().PQresultErrorMessage(result) : postgres::Pq().PQerrorMessage(conn));
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    if (PQstatus(conn) != CONNECTION_OK) return Unavailable(std::move(message));
+    if (postgres::Pq().PQstatus(conn) != CONNECTION_OK) return Unavailable(std::move(message));
     // SQLSTATE class 08 (connection), 40 (serialization / deadlock), 53 (resources), 57 (operator): retry later.
-    const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    const char* state = result != nullptr ? postgres::Pq().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     if (state != nullptr && (std::string_view(state).starts_with("08") || std::string_view(state).starts_with("40") ||
                              std::string_view(state).starts_with("53") || std::string_view(state).starts_with("57"))) {
       return Unavailable(std::move(message));
@@ -282,14 +282,14 @@ struct PostgresRegistryStore::Impl {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
-    auto result = std::make_unique<PgResult>(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
+    auto result = std::make_unique<PgResult>(postgres::Pq().PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
                                                           values.data(), nullptr, nullptr, 0));
     if (result->get() == nullptr || result->status() != expected) return Fail(Error(what, result->get()));
     return result;
   }
 
   Status Exec(const std::string& sql, std::string_view what) {
-    PgResult result(PQexec(conn, sql.c_str()));
+    PgResult result(postgres::Pq().PQexec(conn, sql.c_str()));
     ExecStatusType status = result.status();
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Error(what, result.get());
     return Status::Ok();
@@ -330,8 +330,8 @@ struct PostgresRegistryStore::Impl {
     RP_RETURN_IF_ERROR(PrepareWrites());
     WriteSummary summary;
     auto count = [&summary](const PGresult* result) -> Status {
-      if (PQntuples(result) != 1) return Internal("registry database (PostgreSQL): an upsert answered no row");
-      ++(std::string_view(PQgetvalue(result, 0, 0)) == "create" ? summary.created : summary.updated);
+      if (postgres::Pq().PQntuples(result) != 1) return Internal("registry database (PostgreSQL): an upsert answered no row");
+      ++(std::string_view(postgres::Pq().PQgetvalue(result, 0, 0)) == "create" ? summary.created : summary.updated);
       return Status::Ok();
     };
     std::string synthetic_flag = batch.synthetic ? "1" : "0";
@@ -406,18 +406,19 @@ PostgresRegistryStore::PostgresRegistryStore(std::unique_ptr<Impl> impl) : impl_
 PostgresRegistryStore::~PostgresRegistryStore() = default;
 
 Result<std::unique_ptr<PostgresRegistryStore>> PostgresRegistryStore::Open(const std::string& conninfo) {
+  RP_RETURN_IF_ERROR(postgres::LoadLibPq());
   auto impl = std::make_unique<Impl>();
-  impl->conn = PQconnectdb(conninfo.c_str());
-  if (impl->conn == nullptr || PQstatus(impl->conn) != CONNECTION_OK) {
-    std::string message = impl->conn ? PQerrorMessage(impl->conn) : "out of memory";
+  impl->conn = postgres::Pq().PQconnectdb(conninfo.c_str());
+  if (impl->conn == nullptr || postgres::Pq().PQstatus(impl->conn) != CONNECTION_OK) {
+    std::string message = impl->conn ? postgres::Pq().PQerrorMessage(impl->conn) : "out of memory";
     while (!message.empty() && message.back() == '\n') message.pop_back();
     return Fail(Unavailable(fmt::format("cannot connect to the PostgreSQL registry: {}", message)));
   }
-  PgResult setting(PQexec(impl->conn, "SHOW synchronous_commit"));
+  PgResult setting(postgres::Pq().PQexec(impl->conn, "SHOW synchronous_commit"));
   if (setting.status() != PGRES_TUPLES_OK || setting.Text(0, 0) == "off") {
     return Fail(InvalidArgument("the PostgreSQL registry needs synchronous_commit on (acknowledged writes must be durable)"));
   }
-  PgResult quiet(PQexec(impl->conn, "SET client_min_messages = warning"));
+  PgResult quiet(postgres::Pq().PQexec(impl->conn, "SET client_min_messages = warning"));
   return std::unique_ptr<PostgresRegistryStore>(new PostgresRegistryStore(std::move(impl)));
 }
 
@@ -674,18 +675,18 @@ Result<std::vector<FactsRow>> PostgresRegistryStore::LoadFacts(const std::string
   std::string query = fmt::format("SELECT option_id, episode_key, patient, synthetic, groups, data FROM episode_facts{}",
                                   option_id.empty() ? "" : " WHERE option_id = $1");
   const char* values[] = {option_id.c_str()};
-  PgResult result(PQexecParams(impl_->conn, query.c_str(), option_id.empty() ? 0 : 1, nullptr, values, nullptr, nullptr, 1));
+  PgResult result(postgres::Pq().PQexecParams(impl_->conn, query.c_str(), option_id.empty() ? 0 : 1, nullptr, values, nullptr, nullptr, 1));
   if (result.get() == nullptr || result.status() != PGRES_TUPLES_OK) return Fail(impl_->Error("read the report facts", result.get()));
   PGresult* r = result.get();
   auto bytes = [r](int row, int column) {
-    return std::string(PQgetvalue(r, row, column), static_cast<size_t>(PQgetlength(r, row, column)));
+    return std::string(postgres::Pq().PQgetvalue(r, row, column), static_cast<size_t>(postgres::Pq().PQgetlength(r, row, column)));
   };
   std::vector<FactsRow> rows;
-  int count = PQntuples(r);
+  int count = postgres::Pq().PQntuples(r);
   rows.reserve(count);
   for (int row = 0; row < count; ++row) {
-    const auto* flag = reinterpret_cast<const unsigned char*>(PQgetvalue(r, row, 3));
-    bool synthetic = PQgetlength(r, row, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
+    const auto* flag = reinterpret_cast<const unsigned char*>(postgres::Pq().PQgetvalue(r, row, 3));
+    bool synthetic = postgres::Pq().PQgetlength(r, row, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
     rows.push_back(FactsRow{bytes(row, 0), bytes(row, 1), bytes(row, 2), synthetic, bytes(row, 4), bytes(row, 5)});
   }
   return rows;

@@ -1,12 +1,13 @@
-// The only file of the security module that includes libpq.
+// The only file of the security module that calls libpq (loaded at run time: postgres/libpq.h).
 #include "security/postgres_replay_store.h"
 
 #include <fmt/format.h>
-#include <libpq-fe.h>
 
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+
+#include "postgres/libpq.h"
 
 namespace regenpath::security {
 
@@ -14,7 +15,7 @@ namespace {
 
 constexpr int64_t kPurgeIntervalMs = 10'000;
 
-using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+using ResultPtr = std::unique_ptr<PGresult, decltype(&postgres::ClearResult)>;
 
 // Big-endian int8 for a binary parameter.
 std::array<char, 8> Int8(int64_t value) {
@@ -36,30 +37,31 @@ struct PostgresReplayStore::Impl {
   std::mutex mutex;
 
   ~Impl() {
-    if (connection != nullptr) PQfinish(connection);
+    if (connection != nullptr) postgres::Pq().PQfinish(connection);
   }
 
   Status Error(std::string_view what) const {
-    std::string detail = connection != nullptr ? PQerrorMessage(connection) : "no connection";
+    std::string detail = connection != nullptr ? postgres::Pq().PQerrorMessage(connection) : "no connection";
     while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
     return Unavailable(fmt::format("replay store (PostgreSQL): {}: {}", what, detail));
   }
 
   Status Connect() {
-    if (connection != nullptr && PQstatus(connection) == CONNECTION_OK) return Status::Ok();
+    if (connection != nullptr && postgres::Pq().PQstatus(connection) == CONNECTION_OK) return Status::Ok();
     if (connection != nullptr) {
-      PQreset(connection);
-      if (PQstatus(connection) == CONNECTION_OK) return Status::Ok();
+      postgres::Pq().PQreset(connection);
+      if (postgres::Pq().PQstatus(connection) == CONNECTION_OK) return Status::Ok();
       return Error("cannot reconnect");
     }
-    connection = PQconnectdb(conninfo.c_str());
-    if (PQstatus(connection) != CONNECTION_OK) return Error("cannot connect");
-    ResultPtr created(PQexec(connection,
+    if (Status loaded = postgres::LoadLibPq(); !loaded.ok()) return loaded;
+    connection = postgres::Pq().PQconnectdb(conninfo.c_str());
+    if (postgres::Pq().PQstatus(connection) != CONNECTION_OK) return Error("cannot connect");
+    ResultPtr created(postgres::Pq().PQexec(connection,
                              "CREATE TABLE IF NOT EXISTS regenpath_seen_jti ("
                              "digest bytea PRIMARY KEY, expires_ms bigint NOT NULL);"
                              "CREATE INDEX IF NOT EXISTS regenpath_seen_jti_expiry ON regenpath_seen_jti (expires_ms)"),
-                      &PQclear);
-    if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) return Error("cannot create the table");
+                      &postgres::ClearResult);
+    if (postgres::Pq().PQresultStatus(created.get()) != PGRES_COMMAND_OK) return Error("cannot create the table");
     return Status::Ok();
   }
 
@@ -76,9 +78,9 @@ struct PostgresReplayStore::Impl {
       lengths.push_back(8);
       formats.push_back(1);
     }
-    return ResultPtr(PQexecParams(connection, sql, static_cast<int>(values.size()), nullptr, values.data(),
+    return ResultPtr(postgres::Pq().PQexecParams(connection, sql, static_cast<int>(values.size()), nullptr, values.data(),
                                   lengths.data(), formats.data(), 0),
-                     &PQclear);
+                     &postgres::ClearResult);
   }
 };
 
@@ -101,14 +103,14 @@ Status PostgresReplayStore::Remember(std::string_view key, int64_t expires_ms, i
     std::array<uint8_t, 16> unused{};
     ResultPtr purged = impl.Run("DELETE FROM regenpath_seen_jti WHERE expires_ms <= $2 AND $1::bytea IS NOT NULL",
                                 unused, {now_ms});
-    if (PQresultStatus(purged.get()) != PGRES_COMMAND_OK) return impl.Error("cannot delete expired rows");
+    if (postgres::Pq().PQresultStatus(purged.get()) != PGRES_COMMAND_OK) return impl.Error("cannot delete expired rows");
     impl.last_purge_ms = now_ms;
   }
   if (expires_ms <= now_ms) {
     ResultPtr live = impl.Run("SELECT 1 FROM regenpath_seen_jti WHERE digest = $1 AND expires_ms > $2", digest,
                               {now_ms});
-    if (PQresultStatus(live.get()) != PGRES_TUPLES_OK) return impl.Error("cannot read");
-    return PQntuples(live.get()) > 0 ? InvalidInput("token already used (jti replayed)") : Status::Ok();
+    if (postgres::Pq().PQresultStatus(live.get()) != PGRES_TUPLES_OK) return impl.Error("cannot read");
+    return postgres::Pq().PQntuples(live.get()) > 0 ? InvalidInput("token already used (jti replayed)") : Status::Ok();
   }
   // Recorded iff absent or expired: a live row makes the WHERE false and
   // nothing is returned.
@@ -117,8 +119,8 @@ Status PostgresReplayStore::Remember(std::string_view key, int64_t expires_ms, i
       "ON CONFLICT (digest) DO UPDATE SET expires_ms = EXCLUDED.expires_ms "
       "WHERE regenpath_seen_jti.expires_ms <= $3 RETURNING 1",
       digest, {expires_ms, now_ms});
-  if (PQresultStatus(recorded.get()) != PGRES_TUPLES_OK) return impl.Error("cannot record");
-  return PQntuples(recorded.get()) == 1 ? Status::Ok() : InvalidInput("token already used (jti replayed)");
+  if (postgres::Pq().PQresultStatus(recorded.get()) != PGRES_TUPLES_OK) return impl.Error("cannot record");
+  return postgres::Pq().PQntuples(recorded.get()) == 1 ? Status::Ok() : InvalidInput("token already used (jti replayed)");
 }
 
 }  // namespace regenpath::security

@@ -8,7 +8,6 @@
 #ifndef REGENPATH_TESTS_REGISTRY_TEST_POSTGRES_H_
 #define REGENPATH_TESTS_REGISTRY_TEST_POSTGRES_H_
 
-#include <libpq-fe.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,8 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+
+#include "postgres/libpq.h"
 
 namespace regenpath::registry::testing {
 
@@ -37,17 +38,21 @@ class TestPostgres {
     std::lock_guard lock(mutex_);
     if (!started_ && !Start()) return "";
     std::string name = "registry_" + std::to_string(++databases_);
-    PGconn* conn = PQconnectdb((base_conninfo_ + " dbname=postgres").c_str());
-    if (PQstatus(conn) != CONNECTION_OK) {
-      error_ = std::string("connect: ") + PQerrorMessage(conn);
-      PQfinish(conn);
+    if (Status loaded = postgres::LoadLibPq(); !loaded.ok()) {
+      error_ = loaded.message();
       return "";
     }
-    PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-    bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    if (!ok) error_ = std::string("create database: ") + PQerrorMessage(conn);
-    PQclear(result);
-    PQfinish(conn);
+    PGconn* conn = postgres::Pq().PQconnectdb((base_conninfo_ + " dbname=postgres").c_str());
+    if (postgres::Pq().PQstatus(conn) != CONNECTION_OK) {
+      error_ = std::string("connect: ") + postgres::Pq().PQerrorMessage(conn);
+      postgres::Pq().PQfinish(conn);
+      return "";
+    }
+    PGresult* result = postgres::Pq().PQexec(conn, ("CREATE DATABASE " + name).c_str());
+    bool ok = postgres::Pq().PQresultStatus(result) == PGRES_COMMAND_OK;
+    if (!ok) error_ = std::string("create database: ") + postgres::Pq().PQerrorMessage(conn);
+    postgres::Pq().PQclear(result);
+    postgres::Pq().PQfinish(conn);
     return ok ? base_conninfo_ + " dbname=" + name : "";
   }
   const std::string& error() const { return error_; }
