@@ -29,6 +29,9 @@ def project(reference, assessment):
         "patient": reference,
         "deceased": deceased if isinstance(deceased, bool) else None,
         "stage": s(assessment, "stage"),
+        # A regenerative candidate: the stage offers regenerative options (the
+        # knowledge base's stage table, as screen/patient_line.h says).
+        "candidate": assessment.get("stage_offers_regenerative") is True,
         "conditions": [{"id": s(c, "id"), "stage": s(c, "stage")} for c in assessment["conditions"]],
         "regenerative_options": [
             {"id": s(r, "id"), "condition": s(r, "condition"), "therapy": s(r, "therapy"), "status": s(r, "status")}
@@ -91,7 +94,10 @@ def main(argv):
             return patient_id, "assess exit %d: %s" % (result.returncode, result.stderr.strip())
         expected = project("Patient/" + patient_id, json.loads(result.stdout))
         actual = screened.get("Patient/" + patient_id)
-        return patient_id, None if actual == expected else "differs"
+        if actual == expected:
+            return patient_id, None
+        keys = sorted(k for k in set(expected) | set(actual or {}) if (actual or {}).get(k) != expected.get(k))
+        return patient_id, "differs in %s" % ", ".join(keys)
 
     differences = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:

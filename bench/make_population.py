@@ -7,7 +7,8 @@ new ids for every resource (references rewritten to match), a new name, no
 identifiers or contact details, and every date shifted by the same number of
 days (0 to 365 into the past). Only the resource types the knowledge base
 reads are kept (Claim, ExplanationOfBenefit, Immunization... are dropped),
-which keeps 10,000 patients near 2 GB. Output: <Type>.<nnn>.ndjson files of at
+which keeps 10,000 patients near 2 GB; --all-types keeps every type, as a
+Bulk Data export without _type has them (about twice the bytes). Output: <Type>.<nnn>.ndjson files of at
 most --chunk-lines lines (or .ndjson.gz with --gzip), like a Bulk Data export.
 
   /usr/bin/python3 bench/make_population.py --patients 10000 --output /tmp/population-10k
@@ -35,7 +36,7 @@ class Template:
     """One base patient's resources as text segments: literal text, dates to
     shift, and ids to renumber, so that a copy is a join of segments."""
 
-    def __init__(self, bundle):
+    def __init__(self, bundle, all_types=False):
         types_by_url = {}
         for entry in bundle["entry"]:
             resource = entry["resource"]
@@ -45,7 +46,7 @@ class Template:
         for entry in bundle["entry"]:
             resource = entry["resource"]
             kind = resource["resourceType"]
-            if kind not in KEPT_TYPES:
+            if kind not in KEPT_TYPES and not all_types:
                 continue
             if kind == "Patient":
                 self.patient = resource
@@ -146,6 +147,7 @@ def main(argv):
                                                           "../../shared/testdata/synthea/r4-bundles-pain-subset"))
     parser.add_argument("--chunk-lines", type=int, default=500000)
     parser.add_argument("--gzip", action="store_true")
+    parser.add_argument("--all-types", action="store_true", help="keep every resource type of the bundles")
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args(argv)
 
@@ -154,7 +156,7 @@ def main(argv):
         with open(path, encoding="utf-8") as handle:
             bundle = json.load(handle)
         if bundle.get("resourceType") == "Bundle":
-            templates.append(Template(bundle))
+            templates.append(Template(bundle, args.all_types))
     if not templates:
         sys.exit("make_population: no Synthea bundle in %s" % args.bundles)
     os.makedirs(args.output, exist_ok=True)

@@ -21,6 +21,14 @@ OUTPUT_FILES = ["patients.ndjson", "patients.csv", "summary.json", "summary.txt"
                 "MeasureReport.json", "Group.json", "run.json", "issues.ndjson"]
 
 
+def worker_allocator():
+    """Run in a worker: the tcmalloc library mapped into it (or None), and its
+    MALLOC_TRIM_THRESHOLD_ (or None)."""
+    with open("/proc/self/maps") as maps:
+        mapped = next((line.split()[-1] for line in maps if "libtcmalloc" in line), None)
+    return mapped, os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
 def read(path):
     with open(path, "rb") as handle:
         return handle.read()
@@ -43,12 +51,23 @@ class DaskScreenTest(unittest.TestCase):
                              "%s differs from regenpath screen's" % name)
 
     def test_local_cluster_of_two_workers_gives_the_single_run_output(self):
+        import ctypes.util
+        import dask
         from dask.distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        # The workers as dask_screen.py --local starts them: tcmalloc when it
+        # is installed (the CI machine has it: the executables link it), and
+        # never Dask's MALLOC_TRIM_THRESHOLD_ (it doubled a shard's CPU).
+        allocator = "tcmalloc" if ctypes.util.find_library("tcmalloc_minimal") else "system"
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": dask_screen.worker_environment(allocator)}):
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
         try:
             self.assertEqual(len(client.scheduler_info()["workers"]), 2)
+            for mapped, trim in client.run(worker_allocator).values():
+                self.assertIsNone(trim, "a worker has MALLOC_TRIM_THRESHOLD_")
+                if allocator == "tcmalloc":
+                    self.assertIsNotNone(mapped, "a worker does not use tcmalloc")
             output = os.path.join(self.dir, "dask")
             result = dask_screen.screen_on_dask(client, [BULK], output, 4, {"now": NOW, "jobs": 1})
         finally:
