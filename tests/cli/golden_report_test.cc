@@ -104,7 +104,7 @@ TEST(FollowUpBaseline, TheLatestScoreIsOutdatedMoreThanTheWindowBeforeTheProcedu
             std::string::npos)
       << text;
   EXPECT_NE(text.find("BASELINE OUTDATED: last Numeric rating scale of pain, 0–10 7 {score} on 2026-05-04 is more "
-                      "than 30 days before 2026-07-01"),
+                      "than 30 days (window U) before 2026-07-01"),
             std::string::npos);
   // No ODI in the record.
   EXPECT_NE(text.find("BASELINE MISSING: no Oswestry Disability Index in the record"), std::string::npos);
