@@ -125,8 +125,8 @@ TEST(FollowUpBaseline, AScoreWithinTheWindowIsTheRecordedBaseline) {
 TEST(HoldCheck, AWarfarinHoldShowsTheLatestInrWithItsDate) {
   const std::string text = Assess("--format text --now 2026-06-01 --procedure-date 2026-07-01 " + kSource +
                                   "/tests/scenarios/sacroiliac-and-radicular-candidate-warfarin.json");
-  EXPECT_NE(text.find("check INR before the procedure (warfarin: 5 days' hold and a normal INR; the fact sheet gives "
-                      "no range): "),
+  EXPECT_NE(text.find("check INR before the procedure (warfarin: a normal INR where it is held, ASRA 2018; the fact "
+                      "sheet gives no range): "),
             std::string::npos)
       << text;
   EXPECT_NE(text.find(": 2.4"), std::string::npos);
