@@ -104,6 +104,9 @@ std::string CriteriaMarkdown(const std::vector<engine::Criterion>& criteria) {
     }
     out += UnverifiedMark(criterion.unverified);
     out += '\n';
+    for (const std::string& issue : criterion.issues) {
+      out += fmt::format("  - Data issue: {}\n", EscapeMarkdown(OneLine(issue, 300)));
+    }
   }
   return out;
 }
@@ -188,6 +191,11 @@ std::string HoldsText(const engine::ProcedurePlan& plan) {
       out += fmt::format(", restart {} h after", FormatNumber(*hold.restart_hours_after));
     if (!hold.note.empty()) out += " (" + EscapeMarkdown(OneLine(hold.note, 200)) + ")";
     if (!hold.data.empty()) out += " — " + DataText(hold.data, 2);
+    if (hold.check) {
+      out += fmt::format("; check {}: {}", EscapeMarkdown(OneLine(hold.check->display, 200)),
+                         hold.check->met == true && !hold.check->data.empty() ? DatumText(hold.check->data.front())
+                                                                              : std::string("MISSING"));
+    }
     out += UnverifiedMark(hold.unverified);
   }
   return out;

@@ -65,7 +65,8 @@ std::string DatumText(const engine::Datum& datum);
 std::string DataText(const engine::Data& data, size_t max = 3);
 
 // One bullet per criterion: met / not met / unknown, the dated data behind
-// it (or what was looked for), U mark.
+// it (or what was looked for), U mark, and the record's data issues on that
+// data as sub-bullets.
 std::string CriteriaMarkdown(const std::vector<engine::Criterion>& criteria);
 
 // Collects the citations a card uses, for its "Sources" section and links.

@@ -225,10 +225,16 @@ class OrderReviewer {
     card.summary = OneLine(fmt::format("{}: {}", subject, headline), kMaxSummaryChars);
 
     std::string detail = OrderLine(order);
-    detail += fmt::format("**Condition:** {} \xE2\x80\x94 {}",
-                          EscapeMarkdown(OneLine(condition.display, 200)), EscapeMarkdown(condition.stage.title));
-    if (!condition.stage_reason.empty())
-      detail += fmt::format(" ({})", EscapeMarkdown(OneLine(condition.stage_reason, 300)));
+    // The short why starts with the stage's title and names the deciding data.
+    if (!condition.why.empty()) {
+      detail += fmt::format("**Condition:** {} \xE2\x80\x94 {}", EscapeMarkdown(OneLine(condition.display, 200)),
+                            EscapeMarkdown(OneLine(condition.why, 600)));
+    } else {
+      detail += fmt::format("**Condition:** {} \xE2\x80\x94 {}",
+                            EscapeMarkdown(OneLine(condition.display, 200)), EscapeMarkdown(condition.stage.title));
+      if (!condition.stage_reason.empty())
+        detail += fmt::format(" ({})", EscapeMarkdown(OneLine(condition.stage_reason, 300)));
+    }
     detail += ".\n\n";
     detail += RedFlagsMarkdown(unverified);
 

@@ -128,9 +128,10 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
   std::string detail =
       fmt::format("**{} \xE2\x80\x94 {}**\n\n", EscapeMarkdown(OneLine(condition.display, 200)),
                   EscapeMarkdown(condition.stage.title));
-  if (!condition.stage_reason.empty()) {
-    detail += fmt::format("Why: {}.\n\n", EscapeMarkdown(OneLine(condition.stage_reason, 400)));
-  }
+  // The short why (the deciding data in the knowledge base's words), else the
+  // full stage reason.
+  const std::string& why = condition.why.empty() ? condition.stage_reason : condition.why;
+  if (!why.empty()) detail += fmt::format("Why: {}.\n\n", EscapeMarkdown(OneLine(why, 600)));
   if (!condition.data.empty()) detail += fmt::format("Recorded as: {}\n\n", DataText(condition.data));
   std::string criteria = CriteriaMarkdown(condition.criteria);
   if (!criteria.empty()) detail += "**Criteria**\n\n" + criteria + "\n";
@@ -166,7 +167,7 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
     request.codings.push_back(Coding{option->order_code->system, option->order_code->code, option->order_code->display});
     request.text = OneLine(option->display, 200);
     request.patient_id = patient_id;
-    request.note = OneLine(fmt::format("{} — {}", condition.display, condition.stage_reason), 300);
+    request.note = OneLine(fmt::format("{} — {}", condition.display, why), 300);
     Action action;
     action.type = "create";
     action.description = OneLine(fmt::format("Create a draft order: {}", option->display), 200);
@@ -213,6 +214,18 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
           unverified = unverified || hold.unverified;
         std::string guidance = ImageGuidanceText(plan);
         if (!guidance.empty()) detail += fmt::format("  - Image guidance: {}\n", guidance);
+      }
+      // Follow-up baselines before the procedure, as the engine judged them.
+      if (option->follow_up && engine::IsOpen(option->status)) {
+        std::string baselines;
+        for (const engine::FollowUpInstrument& instrument : option->follow_up->instruments) {
+          if (instrument.baseline_status == engine::BaselineStatus::kNotLookedFor) continue;
+          if (!baselines.empty()) baselines += "; ";
+          baselines += EscapeMarkdown(instrument.id);
+          if (instrument.baseline) baselines += " " + DatumText(*instrument.baseline);
+          if (!instrument.baseline_flag.empty()) baselines += " \xE2\x80\x94 " + EscapeMarkdown(instrument.baseline_flag);
+        }
+        if (!baselines.empty()) detail += fmt::format("  - Baseline before the procedure: {}\n", baselines);
       }
     }
     detail += '\n';

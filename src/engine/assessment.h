@@ -64,6 +64,10 @@ struct Criterion {
   // stage (what keeps it from the next stage when not met).
   bool decides_stage = false;
   std::optional<MissingDataItem> missing;  // what would settle it, when it is unknown or open
+  // The record's data issues on the resources behind it ("warning: unknown
+  // element 'x' in Condition at Bundle.entry[2].resource.x"), shown next to
+  // it; they are also in Assessment::issues.
+  std::vector<std::string> issues;
 };
 
 // A stage of the care pathway, as the knowledge base's stage table words it.
@@ -89,6 +93,10 @@ struct AssessedCondition {
   Refs evidence;
   Data data;
   std::string stage_reason;  // why this stage, in a sentence, with the deciding data
+  // The same, short, for a card or a report heading: the stage's title and
+  // the deciding criteria in the knowledge base's words with their dated
+  // data ("... since 2024-09-16 (Condition); conventional care tried: ...").
+  std::string why;
   // One line for a card or report heading; never contradicts the options
   // (a candidate whose every regenerative option is advised against says so).
   std::string headline;
@@ -132,6 +140,9 @@ struct MedicationHoldResult {
   // the hold is a shared decision (null days).
   std::optional<std::string> stop_on;
   std::optional<std::string> restart_on;
+  // What the hold asks to check before the procedure (warfarin: the latest
+  // INR), with its value and date; unset when the hold asks for none.
+  std::optional<Criterion> check;
   std::string note;
   Refs evidence;
   Data data;
@@ -153,6 +164,14 @@ struct FollowUpInstrument {
   std::string id;
   std::string loinc;
   std::string mcid;
+  std::string display;  // "Oswestry Disability Index"
+  // The baseline before the procedure: the latest score in the record (its
+  // value and date), how it stands against the knowledge base's window
+  // before the planned procedure date (or the assessment date), and the
+  // flag to show when it is missing or outdated (empty when recorded).
+  std::optional<Datum> baseline;
+  BaselineStatus baseline_status = BaselineStatus::kNotLookedFor;
+  std::string baseline_flag;
 };
 
 struct FollowUpPlan {

@@ -91,6 +91,7 @@ Assessment Assessor::Run(const PatientSelection& selection, const fhir::Document
   if (!deceased_) AddPatientNextSteps(out);
   out.missing_data = missing_;
   for (AssessmentIssue& issue : evaluator_.issues()) out.issues.push_back(std::move(issue));
+  AttachIssues(original, out);
   out.unverified_facts.assign(unverified_.begin(), unverified_.end());
   CollectSources(out);
   return out;
@@ -229,6 +230,7 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
   if (assessed.chronic == false && !condition.display_not_chronic.empty()) assessed.display = condition.display_not_chronic;
   if (assessed.chronic == true && !condition.display_chronic.empty()) assessed.display = condition.display_chronic;
   assessed.stage_reason = StageReason(assessed);
+  assessed.why = WhySentence(assessed);
   for (const Criterion& criterion : assessed.criteria) {
     if (!criterion.met && criterion.missing) {
       AddMissing(*criterion.missing);
@@ -330,17 +332,7 @@ void Assessor::AddOption(const std::string& id, const knowledge::Condition& cond
   }
   DecideStatus(*option, assessed, recommendation);
   if (option->procedure || !option->monitoring.empty()) recommendation.procedure = PlanProcedure(*option, recommendation);
-  if (option->follow_up) {
-    FollowUpPlan plan;
-    for (const std::string& instrument_id : option->follow_up->instruments) {
-      const knowledge::Instrument* instrument = kb_.FindInstrument(instrument_id);
-      if (instrument == nullptr) continue;
-      plan.instruments.push_back(FollowUpInstrument{instrument->id, instrument->loinc, instrument->mcid});
-      if (instrument->confidence == Confidence::kU) NoteUnverified(fmt::format("instrument {}", instrument->display));
-    }
-    plan.schedule_weeks = option->follow_up->schedule_weeks;
-    recommendation.follow_up = std::move(plan);
-  }
+  if (option->follow_up) recommendation.follow_up = PlanFollowUp(*option->follow_up);
   if (option->cost) {
     const knowledge::Cost& cost = *option->cost;
     recommendation.cost = CostInfo{cost.usd_low, cost.usd_high, cost.per, cost.coverage, cost.billing_codes,

@@ -65,6 +65,10 @@ class Assessor {
   // evaluator's record is `original` without `selection.excluded`.
   Assessment Run(const PatientSelection& selection, const fhir::Document& original);
 
+  // The planned procedure date the follow-up baselines are judged against
+  // (default: the assessment date).
+  void set_procedure_date(const std::optional<DateTime>& date) { procedure_date_ = date; }
+
  private:
   struct CurrentMedication {
     const knowledge::MedicationHold* hold;
@@ -103,6 +107,8 @@ class Assessor {
   void EvidenceOf(const knowledge::Definition& definition, bool met, Refs& refs, Data& data,
                   std::vector<size_t>& seen);
   std::string StageReason(const AssessedCondition& assessed) const;
+  // The short "why" of a condition's stage (pathway.why words, dated data).
+  std::string WhySentence(const AssessedCondition& assessed) const;
   MissingDataItem MissingItem(const knowledge::MissingData& missing);
 
   // option_status.cc
@@ -114,6 +120,15 @@ class Assessor {
   std::vector<MedicationHoldResult> HoldsFor(const knowledge::Procedure& procedure, const std::string& bleeding_risk);
   void CheckPreProcedure(const knowledge::Procedure& procedure, Recommendation& recommendation);
 
+  // criterion_issues.cc
+  // Attaches each data issue of `original` to the criteria whose data are the
+  // resource it is about.
+  static void AttachIssues(const fhir::Document& original, Assessment& out);
+
+  // follow_up_plan.cc
+  FollowUpPlan PlanFollowUp(const knowledge::FollowUp& follow_up);
+  void JudgeBaseline(const knowledge::Instrument& instrument, FollowUpInstrument& entry);
+
   // next_steps.cc
   void AddNextSteps(const knowledge::Option& option, const AssessedCondition& assessed, const Recommendation& recommendation, Assessment& out);
   void AddPatientNextSteps(Assessment& out);
@@ -123,6 +138,7 @@ class Assessor {
   RecordEvaluator evaluator_;
   DatumReader data_;
   bool deceased_ = false;
+  std::optional<DateTime> procedure_date_;
   bool escalate_bleeding_risk_ = false;
   const knowledge::Condition* current_condition_ = nullptr;
   // Criteria already evaluated in the current condition scope (options share

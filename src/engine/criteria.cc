@@ -272,3 +272,53 @@ std::string Assessor::StageReason(const AssessedCondition& assessed) const {
 }
 
 }  // namespace regenpath::engine
+
+namespace regenpath::engine {
+
+std::string Assessor::WhySentence(const AssessedCondition& assessed) const {
+  const knowledge::PathwaySettings& pathway = kb_.pathway();
+  if (pathway.why.empty()) return "";
+  constexpr size_t kShown = 3;
+  std::string parts;
+  for (const knowledge::WhyWords& words : pathway.why) {
+    // Every criterion shown for the condition: those it passed to reach its
+    // stage and the one that holds it there.
+    auto criterion = std::find_if(assessed.criteria.begin(), assessed.criteria.end(),
+                                  [&](const Criterion& c) { return c.id == words.criterion; });
+    if (criterion == assessed.criteria.end()) continue;
+    const std::string& text = !criterion->met ? words.unknown : *criterion->met ? words.met : words.not_met;
+    if (text.empty()) continue;
+    std::string data;
+    for (size_t index = 0; index < criterion->data.size() && index < kShown; ++index) {
+      const Datum& datum = criterion->data[index];
+      if (!data.empty()) data += ", ";
+      data += datum.display;
+      if (datum.value && datum.reference.starts_with("Observation/")) data += " " + *datum.value;
+      if (datum.date) data += " " + datum.date->substr(0, 10);
+    }
+    if (criterion->data.size() > kShown) {
+      data += FillTemplate(pathway.why_data_more, {{"n", std::to_string(criterion->data.size() - kShown)}});
+    }
+    if (data.empty()) data = pathway.no_data;
+    std::string first;
+    std::string since;
+    std::string type;
+    if (!criterion->data.empty()) {
+      const Datum& datum = criterion->data.front();
+      first = datum.display;
+      since = datum.date ? datum.date->substr(0, 10) : pathway.no_data;
+      type = datum.reference.substr(0, datum.reference.find('/'));
+    }
+    if (!parts.empty()) parts += "; ";
+    parts += FillTemplate(text, {{"data", data},
+                                 {"first", first},
+                                 {"since", since},
+                                 {"type", type},
+                                 {"condition", assessed.display},
+                                 {"criterion", criterion->display}});
+  }
+  if (parts.empty()) return "";
+  return fmt::format("{}: {}", assessed.stage.title, parts);
+}
+
+}  // namespace regenpath::engine

@@ -142,10 +142,16 @@ Result<Assessment> Engine::Assess(const fhir::Document& record, const DateTime& 
     if (assessment.has_value() && options.procedure_date) PlanDates(*options.procedure_date, *assessment);
     return assessment;
   };
-  if (selection.excluded.empty()) return dated(Assessor(*kb_, *tables_, record, now).Run(selection, record));
+  if (selection.excluded.empty()) {
+    Assessor assessor(*kb_, *tables_, record, now);
+    assessor.set_procedure_date(options.procedure_date);
+    return dated(assessor.Run(selection, record));
+  }
   // Another patient's resources are in the record: assess a copy without them.
   RP_ASSIGN_OR_RETURN(fhir::Document own, WithoutExcluded(record, selection, element_filter_.get()));
-  return dated(Assessor(*kb_, *tables_, own, now).Run(selection, record));
+  Assessor assessor(*kb_, *tables_, own, now);
+  assessor.set_procedure_date(options.procedure_date);
+  return dated(assessor.Run(selection, record));
 }
 
 }  // namespace regenpath::engine

@@ -144,6 +144,21 @@ std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure&
       NoteUnverified(fmt::format("hold times for {}", hold.medication));
     }
     result.note = note;
+    // What the hold asks to check before the procedure (warfarin: a normal
+    // INR), shown with its value and date, or as missing.
+    if (const knowledge::Definition* check = hold.check.empty() ? nullptr : kb_.FindDefinition(hold.check)) {
+      Criterion found = FromDefinition(hold.check, *check);
+      found.met = !evaluator_.InCondition(hold.check).empty();
+      if (check->missing_data) {
+        found.display = check->missing_data->display;
+        if (*found.met) {
+          found.missing.reset();
+        } else {
+          found.missing = MissingItem(*check->missing_data);
+        }
+      }
+      result.check = std::move(found);
+    }
     holds.push_back(std::move(result));
   }
   return holds;

@@ -25,6 +25,10 @@ constexpr Words<ContraindicationKind, 2> kKinds{
 constexpr Words<EvidenceDirection, 3> kDirections{{{EvidenceDirection::kFor, "for"},
                                                    {EvidenceDirection::kAgainst, "against"},
                                                    {EvidenceDirection::kNeutral, "neutral"}}};
+constexpr Words<BaselineStatus, 4> kBaselines{{{BaselineStatus::kRecorded, "recorded"},
+                                               {BaselineStatus::kOutdated, "outdated"},
+                                               {BaselineStatus::kMissing, "missing"},
+                                               {BaselineStatus::kNotLookedFor, "not-looked-for"}}};
 constexpr Words<BleedingRisk, 3> kRisks{
     {{BleedingRisk::kLow, "low"}, {BleedingRisk::kIntermediate, "intermediate"}, {BleedingRisk::kHigh, "high"}}};
 
@@ -51,6 +55,7 @@ std::string_view ToString(OptionCategory category) { return Word(kCategories, ca
 std::string_view ToString(ContraindicationKind kind) { return Word(kKinds, kind); }
 std::string_view ToString(EvidenceDirection direction) { return Word(kDirections, direction); }
 std::string_view ToString(BleedingRisk risk) { return Word(kRisks, risk); }
+std::string_view ToString(BaselineStatus status) { return Word(kBaselines, status); }
 
 std::optional<RecommendationStatus> ParseRecommendationStatus(std::string_view text) { return Find(kStatuses, text); }
 std::optional<OptionCategory> ParseOptionCategory(std::string_view text) { return Find(kCategories, text); }

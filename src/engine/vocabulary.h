@@ -28,12 +28,17 @@ enum class EvidenceDirection { kFor, kAgainst, kNeutral };
 
 // ASRA 2018 procedure bleeding-risk category.
 enum class BleedingRisk { kLow, kIntermediate, kHigh };
+// A follow-up instrument's baseline before a procedure: recorded (within the
+// knowledge base's window), outdated (older), missing (no score), or not
+// looked for (the knowledge base has no code for the instrument).
+enum class BaselineStatus { kRecorded, kOutdated, kMissing, kNotLookedFor };
 
 std::string_view ToString(RecommendationStatus status);
 std::string_view ToString(OptionCategory category);
 std::string_view ToString(ContraindicationKind kind);
 std::string_view ToString(EvidenceDirection direction);
 std::string_view ToString(BleedingRisk risk);
+std::string_view ToString(BaselineStatus status);  // recorded | outdated | missing | not-looked-for
 
 std::optional<RecommendationStatus> ParseRecommendationStatus(std::string_view text);
 std::optional<OptionCategory> ParseOptionCategory(std::string_view text);

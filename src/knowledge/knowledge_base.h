@@ -258,6 +258,9 @@ struct MedicationHold {
     Confidence confidence = Confidence::kU;
   };
   std::vector<Context> contexts;
+  // A definition whose data must be in the record before the procedure while
+  // the drug is held (warfarin: the latest INR); empty: none.
+  std::string check;
   std::optional<double> restart_hours;
   std::string restart_note;
   std::vector<std::string> sources;
@@ -271,6 +274,10 @@ struct Instrument {
   std::string display;
   std::string loinc;
   std::string mcid;
+  // The definition finding this instrument's scores in the record, oldest
+  // first (its last one is the baseline before a procedure); empty when the
+  // knowledge base has no code to look for it with (WOMAC, KOOS, PGIC).
+  std::string baseline;
   std::vector<std::string> sources;
   Confidence confidence = Confidence::kU;
   SourceLocation location;
@@ -379,6 +386,28 @@ struct StepTemplate {
   bool only = false;
 };
 
+// The words of a condition's "why" sentence for one criterion of the stage
+// rules, per state; {data} is the criterion's data, {since} the date of its
+// first datum, {type} that datum's resource type, {condition} the
+// condition's name. An empty state leaves the criterion out.
+struct WhyWords {
+  std::string criterion;
+  std::string met;
+  std::string not_met;
+  std::string unknown;
+};
+
+// How a follow-up instrument's baseline is judged before a procedure: its
+// latest score counts when taken within the `window` parameter (days)
+// before the planned procedure date (or the assessment date); the flags'
+// words ({instrument}, {date}, {value}, {window}).
+struct BaselineWords {
+  std::string window;       // parameter id
+  std::string missing;      // no score in the record
+  std::string outdated;     // the latest score is older than the window
+  std::string not_looked_for;  // the instrument has no baseline definition
+};
+
 // The pathway's settings (pathway.yaml `pathway`).
 struct PathwaySettings {
   std::vector<std::string> status_ladder;
@@ -397,6 +426,11 @@ struct PathwaySettings {
   std::string state_not_met;
   std::string state_unknown;
   std::string no_data;
+  // The condition's "why" sentence (cards, report): the stage's title, then
+  // these criteria in this order, each in its words.
+  std::vector<WhyWords> why;
+  std::string why_data_more;  // after the data shown: " (+{n} more)"
+  BaselineWords baseline;
   SourceLocation location;
 };
 

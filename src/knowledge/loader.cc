@@ -737,10 +737,11 @@ class Loader {
   }
 
   void ReadMedicationHold(const YamlTree& node) {
-    CheckKeys(node, {"medication", "class", "valueset", "exclude_forms", "holds", "contexts", "restart_hours",
+    CheckKeys(node, {"medication", "class", "valueset", "exclude_forms", "holds", "contexts", "check", "restart_hours",
                      "restart_note", "sources", "confidence", "note"});
     MedicationHold hold;
     hold.location = At(node);
+    hold.check = String(node, "check");
     hold.medication = String(node, "medication", true);
     hold.drug_class = String(node, "class", true);
     hold.valueset = String(node, "valueset", true);
@@ -803,13 +804,14 @@ class Loader {
   }
 
   void ReadInstrument(const YamlTree& node) {
-    CheckKeys(node, {"id", "display", "loinc", "mcid", "sources", "confidence", "note"});
+    CheckKeys(node, {"id", "display", "loinc", "mcid", "baseline", "sources", "confidence", "note"});
     Instrument instrument;
     instrument.location = At(node);
     instrument.id = String(node, "id", true);
     instrument.display = String(node, "display", true);
     instrument.loinc = String(node, "loinc");
     instrument.mcid = String(node, "mcid");
+    instrument.baseline = String(node, "baseline");
     instrument.sources = Strings(node, "sources");
     instrument.confidence = ReadConfidence(node);
     kb_->instruments_.push_back(std::move(instrument));
@@ -850,7 +852,8 @@ class Loader {
     kb_->saw_pathway_ = true;
     CheckKeys(node, {"status_ladder", "bleeding_risk_ladder", "fallback_stage", "chronic_criterion", "deceased",
                      "no_condition_reason",
-                     "red_flag_step", "missing_data_step", "criterion_states", "no_data", "next_step_order"});
+                     "red_flag_step", "missing_data_step", "criterion_states", "no_data", "next_step_order", "why",
+                     "why_data_more", "baseline"});
     PathwaySettings& pathway = kb_->pathway_;
     pathway.location = At(node);
     pathway.status_ladder = Strings(node, "status_ladder", true);
@@ -890,6 +893,33 @@ class Loader {
       pathway.state_unknown = String(states, "unknown", true);
     } else {
       Report(node, "pathway.criterion_states must be a mapping {met, not_met, unknown}");
+    }
+    pathway.why_data_more = String(node, "why_data_more");
+    if (const YamlTree& why = node["why"]; why) {
+      if (!why.IsSequence()) {
+        Report(why, "pathway.why must be a list of {criterion, met, not_met, unknown}");
+      } else {
+        for (const YamlTree& item : why) {
+          if (!item.IsMap()) {
+            Report(item, "pathway.why: each entry must be a mapping {criterion, met, not_met, unknown}");
+            continue;
+          }
+          CheckKeys(item, {"criterion", "met", "not_met", "unknown"});
+          pathway.why.push_back(WhyWords{String(item, "criterion", true), String(item, "met"),
+                                         String(item, "not_met"), String(item, "unknown")});
+        }
+      }
+    }
+    if (const YamlTree& baseline = node["baseline"]; baseline) {
+      if (!baseline.IsMap()) {
+        Report(baseline, "pathway.baseline must be a mapping {window, missing, outdated, not_looked_for}");
+      } else {
+        CheckKeys(baseline, {"window", "missing", "outdated", "not_looked_for"});
+        pathway.baseline.window = String(baseline, "window", true);
+        pathway.baseline.missing = String(baseline, "missing", true);
+        pathway.baseline.outdated = String(baseline, "outdated", true);
+        pathway.baseline.not_looked_for = String(baseline, "not_looked_for", true);
+      }
     }
   }
 
@@ -1178,7 +1208,15 @@ class Loader {
         Report(hold.location, fmt::format("value set '{}' does not exist", hold.valueset));
       }
     }
-    for (const Instrument& instrument : kb_->instruments_) CheckCitations(instrument.location, instrument.sources);
+    for (const MedicationHold& hold : kb_->medication_holds_) CheckDefinition(hold.location, hold.check, "check");
+    for (const Instrument& instrument : kb_->instruments_) {
+      CheckCitations(instrument.location, instrument.sources);
+      CheckDefinition(instrument.location, instrument.baseline, "baseline");
+    }
+    if (!kb_->pathway_.baseline.window.empty() && kb_->FindParameter(kb_->pathway_.baseline.window) == nullptr) {
+      Report(kb_->pathway_.location,
+             fmt::format("pathway.baseline.window: parameter '{}' does not exist", kb_->pathway_.baseline.window));
+    }
     if (kb_->saw_hold_merge_) CheckCitations(kb_->hold_merge_.location, kb_->hold_merge_.sources);
     for (const Option& option : kb_->options_) {
       if (option.procedure && option.procedure->platelet_function_holds && !kb_->saw_hold_merge_) {

@@ -81,6 +81,7 @@ json::object CriterionJson(const Criterion& criterion) {
   if (!criterion.from_record) object["basis"] = "knowledge-base";
   if (criterion.missing) object["missing"] = MissingJson(*criterion.missing);
   if (criterion.unverified) object["unverified"] = true;
+  if (!criterion.issues.empty()) object["issues"] = Strings(criterion.issues);
   return object;
 }
 
@@ -149,6 +150,7 @@ json::object RecommendationJson(const Recommendation& item) {
       entry["data"] = DataJson(hold.data);
       entry["sources"] = Strings(hold.sources);
       if (hold.unverified) entry["unverified"] = true;
+      if (hold.check) entry["check"] = CriterionJson(*hold.check);
       holds.push_back(std::move(entry));
     }
     procedure["medication_holds"] = std::move(holds);
@@ -164,6 +166,13 @@ json::object RecommendationJson(const Recommendation& item) {
       entry["id"] = instrument.id;
       if (!instrument.loinc.empty()) entry["loinc"] = instrument.loinc;
       if (!instrument.mcid.empty()) entry["mcid"] = instrument.mcid;
+      if (!instrument.display.empty()) entry["display"] = instrument.display;
+      // The baseline before the procedure (the engine judged it).
+      json::object baseline;
+      baseline["status"] = engine::ToString(instrument.baseline_status);
+      if (instrument.baseline) baseline["data"] = DataJson(Data{*instrument.baseline}).front();
+      if (!instrument.baseline_flag.empty()) baseline["flag"] = instrument.baseline_flag;
+      entry["baseline"] = std::move(baseline);
       instruments.push_back(std::move(entry));
     }
     follow_up["instruments"] = std::move(instruments);
@@ -275,6 +284,7 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
     object["stage"] = condition.stage.id;
     object["stage_display"] = condition.stage.display;
     object["stage_reason"] = condition.stage_reason;
+    if (!condition.why.empty()) object["why"] = condition.why;
     object["headline"] = condition.headline;
     object["chronic"] = condition.chronic ? json::value(*condition.chronic) : json::value(nullptr);
     object["targets"] = Strings(condition.targets);

@@ -81,6 +81,7 @@ std::string CriterionLines(const Criterion& criterion, std::string_view indent) 
     out += fmt::format("{}looked for: {}\n", inner, criterion.looked_for);
   }
   if (!criterion.met && criterion.missing) out += fmt::format("{}missing: {}\n", inner, criterion.missing->display);
+  for (const std::string& issue : criterion.issues) out += fmt::format("{}! data issue: {}\n", inner, issue);
   return out;
 }
 
@@ -102,7 +103,8 @@ std::string AssessmentToText(const Assessment& assessment) {
   if (!assessment.patient_note.empty()) out += fmt::format("NOTE: {}\n", assessment.patient_note);
   out += fmt::format("Knowledge base {} {}. Decision support for a clinician: check every criterion and source.\n",
                      assessment.kb_name, assessment.kb_version);
-  out += "Criteria: + met, - not met, ? unknown (data missing); the data behind each are listed under it.\n\n";
+  out += "Criteria: + met, - not met, ? unknown (data missing); the data behind each are listed under it,\n"
+         "with '! data issue' where the record has a problem in that data.\n\n";
   out += fmt::format("STAGE: {}\n", assessment.stage.heading);
   if (!assessment.stage_reason.empty() && assessment.deceased != true) {
     out += fmt::format("  {}\n", assessment.stage_reason);
@@ -119,6 +121,7 @@ std::string AssessmentToText(const Assessment& assessment) {
   for (const AssessedCondition& condition : assessment.conditions) {
     out += fmt::format("\n== {}: {}\n", condition.display, condition.stage.heading);
     out += fmt::format("   {}\n", condition.headline);
+    if (!condition.why.empty()) out += fmt::format("   why: {}\n", condition.why);
     out += DataLines(condition.data, "   recorded as: ", 2);
     for (const Criterion& criterion : condition.criteria) out += CriterionLines(criterion, "   ");
     // Conventional care and diagnostics in one line per status (a clinician
@@ -202,20 +205,29 @@ std::string AssessmentToText(const Assessment& assessment) {
           out += fmt::format("        {:<12} {}{}{}\n", hold.medication, stop, restart,
                              hold.note.empty() ? "" : " | " + hold.note);
           out += DataLines(hold.data, "            ", 3);
+          if (hold.check) {
+            if (hold.check->met == true && !hold.check->data.empty()) {
+              out += fmt::format("            check {}: {}\n", hold.check->display, DatumText(hold.check->data.front()));
+            } else {
+              out += fmt::format("            check {}: MISSING\n", hold.check->display);
+            }
+          }
         }
         if (!plan.monitoring.empty()) {
           out += fmt::format("      monitor: {} (no timing given by the knowledge base)\n", Join(plan.monitoring, ", "));
         }
       }
       if (item.follow_up && Open(item)) {
-        std::vector<std::string> instruments;
-        for (const FollowUpInstrument& instrument : item.follow_up->instruments) {
-          instruments.push_back(instrument.mcid.empty() ? instrument.id : instrument.id + " (MCID " + instrument.mcid + ")");
-        }
         std::vector<std::string> weeks;
         for (double week : item.follow_up->schedule_weeks) weeks.push_back(Number(week));
-        out += fmt::format("      follow-up: {} at week {}{}\n", Join(instruments, ", "), Join(weeks, ", "),
+        out += fmt::format("      follow-up at week {}{}; instruments with their baseline:\n", Join(weeks, ", "),
                            item.follow_up->dates.empty() ? "" : " (" + Join(item.follow_up->dates, ", ") + ")");
+        for (const FollowUpInstrument& instrument : item.follow_up->instruments) {
+          std::string line = instrument.mcid.empty() ? instrument.id : instrument.id + " (MCID " + instrument.mcid + ")";
+          if (instrument.baseline) line += ": baseline " + DatumText(*instrument.baseline);
+          if (!instrument.baseline_flag.empty()) line += (instrument.baseline ? " — " : ": ") + instrument.baseline_flag;
+          out += fmt::format("        {}\n", line);
+        }
       }
       if (item.cost && item.category == OptionCategory::kRegenerative) {
         std::string range;

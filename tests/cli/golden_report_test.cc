@@ -85,3 +85,84 @@ TEST(ProcedureDateOption, HoldAndFollowUpDatesAreInTheJson) {
 }
 
 }  // namespace
+
+// The report a clinician acts on (issue 9): follow-up baselines judged by the
+// engine, the INR a warfarin hold asks for, the card-sized "why" sentence and
+// data issues next to the criterion they concern.
+namespace {
+
+std::string Assess(const std::string& arguments) {
+  return RunCommand(std::string(REGENPATH_BINARY) + " assess " + arguments + " 2>&1");
+}
+
+TEST(FollowUpBaseline, TheLatestScoreIsOutdatedMoreThanTheWindowBeforeTheProcedure) {
+  // Latest NRS 7 on 2026-05-04; procedure 2026-07-01: more than 30 days before it.
+  const std::string text = Assess("--format text --now 2026-06-01 --procedure-date 2026-07-01 " + kSource +
+                                  "/tests/scenarios/knee-oa-and-disc-candidate-aspirin.json");
+  EXPECT_NE(text.find("nrs (MCID ≥ 2 points or ≥ 30% (Farrar 2001, H); IMMPACT: ≥ 30% moderate, ≥ 50% substantial "
+                      "(M)): baseline Pain severity 0-10: 7 {score}, 2026-05-04"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("BASELINE OUTDATED: last Numeric rating scale of pain, 0–10 7 {score} on 2026-05-04 is more "
+                      "than 30 days (window U) before 2026-07-01"),
+            std::string::npos);
+  // No ODI in the record.
+  EXPECT_NE(text.find("BASELINE MISSING: no Oswestry Disability Index in the record"), std::string::npos);
+  // PGIC has no code in the knowledge base.
+  EXPECT_NE(text.find("no baseline looked for: the knowledge base has no code for Patient Global Impression"),
+            std::string::npos);
+}
+
+TEST(FollowUpBaseline, AScoreWithinTheWindowIsTheRecordedBaseline) {
+  const std::string json = Assess("--format json --now 2026-05-10 --procedure-date 2026-05-20 " + kSource +
+                                  "/tests/scenarios/knee-oa-and-disc-candidate-aspirin.json");
+  EXPECT_NE(json.find("\"status\": \"recorded\""), std::string::npos) << json.substr(0, 400);
+  EXPECT_NE(json.find("\"reference\": \"Observation/knee-oa-and-disc-candidate-aspirin-nrs-8\""), std::string::npos);
+  EXPECT_EQ(json.find("BASELINE OUTDATED: last Numeric rating scale"), std::string::npos);
+  EXPECT_NE(json.find("\"status\": \"missing\""), std::string::npos);  // ODI
+}
+
+TEST(HoldCheck, AWarfarinHoldShowsTheLatestInrWithItsDate) {
+  const std::string text = Assess("--format text --now 2026-06-01 --procedure-date 2026-07-01 " + kSource +
+                                  "/tests/scenarios/sacroiliac-and-radicular-candidate-warfarin.json");
+  EXPECT_NE(text.find("check INR before the procedure (warfarin: a normal INR where it is held, ASRA 2018; the fact "
+                      "sheet gives no range): "),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(": 2.4"), std::string::npos);
+  EXPECT_NE(text.find("2026-05-11 [Observation/sacroiliac-and-radicular-candidate-warfarin-lab-1]"), std::string::npos);
+}
+
+TEST(WhySentence, TheConditionsWhyNamesTheDecidingDataWithDates) {
+  const std::string text = Assess("--format text --now 2026-06-01 " + kSource +
+                                  "/tests/scenarios/knee-oa-and-disc-candidate-aspirin.json");
+  EXPECT_NE(text.find("why: Candidate for a regenerative option: Primary osteoarthritis of right knee since "
+                      "2024-09-16 (Condition), chronic (> 3 months); conventional care tried since the pain began: "
+                      "Acetaminophen 325 MG Oral Tablet 2024-09-16"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("source localized and injectable; no red flags"), std::string::npos);
+  EXPECT_EQ(text.find("its criteria are met"), std::string::npos);
+}
+
+TEST(CriterionIssues, ADataIssueIsShownNextToTheCriterionItConcerns) {
+  // The knee condition with an element FHIR does not define: the parser's
+  // warning is about the resource behind the chronic criterion.
+  std::string record = ReadFile(kSource + "/tests/scenarios/knee-oa-and-disc-candidate-aspirin.json");
+  const std::string anchor = "\"id\": \"knee-oa-and-disc-candidate-aspirin-cond-1\"";
+  const size_t at = record.find(anchor);
+  ASSERT_NE(at, std::string::npos);
+  record.insert(at + anchor.size(), ", \"severityNote\": \"made up\"");
+  const std::string path = ::testing::TempDir() + "/criterion-issue.json";
+  std::ofstream(path, std::ios::binary) << record;
+  const std::string text = Assess("--format text --now 2026-06-01 " + path);
+  const size_t criterion = text.find("   + Chronic: coded as chronic");
+  ASSERT_NE(criterion, std::string::npos) << text;
+  const size_t issue = text.find("! data issue: warning: unknown element 'severityNote'", criterion);
+  ASSERT_NE(issue, std::string::npos) << text;
+  // Under that criterion, before the next one.
+  EXPECT_LT(issue, text.find("   + First-line conventional care", criterion));
+  std::remove(path.c_str());
+}
+
+}  // namespace
