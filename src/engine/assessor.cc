@@ -169,6 +169,13 @@ void Assessor::FindRedFlags(Assessment& out) {
     if (Truth(found, false) != true) continue;
     AssessedRedFlag result{flag.id, flag.display, {}, {}, flag.confidence == Confidence::kU, flag.sources};
     data_.Append(found, result.evidence, result.data);
+    // The code of each flag's record, for the urgent step (datum view `code`).
+    for (const fhirpath::Value& value : found) {
+      if (!value.is_node()) continue;
+      const fhir::Node* resource = value.node()->EnclosingResource();
+      if (resource == nullptr) continue;
+      if (std::optional<std::string> code = data_.CodeOf(*resource)) red_flag_codes_[ReferenceOf(*resource)] = *code;
+    }
     if (result.unverified) NoteUnverified(fmt::format("red flag '{}'", flag.display));
     out.red_flags.push_back(std::move(result));
   }
@@ -204,6 +211,7 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
   const Collection resources = found;
   evaluator_.EnterCondition(resources, condition.targets);
   criteria_cache_.clear();
+  not_met_steps_.clear();
   current_condition_ = &condition;
   current_resources_ = &resources;
 
@@ -242,6 +250,13 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
   for (const auto* ids : {&condition.first_line, &condition.diagnostics, &condition.regenerative,
                           &condition.integrative, &condition.referral}) {
     for (const std::string& id : *ids) AddOption(id, condition, assessed, out);
+  }
+  // A stage-deciding criterion that is known and false says why (e.g. relief
+  // below the threshold after a diagnostic block).
+  for (const Criterion& criterion : assessed.criteria) {
+    if (!criterion.decides_stage || criterion.met != false) continue;
+    auto step = not_met_steps_.find(criterion.id);
+    if (step != not_met_steps_.end()) out.next_steps.push_back(NextStep{step->second.first, step->second.second, assessed.id, ""});
   }
 
   // The headline never contradicts the options: a stage that offers

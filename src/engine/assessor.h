@@ -110,6 +110,8 @@ class Assessor {
   // The short "why" of a condition's stage (pathway.why words, dated data).
   std::string WhySentence(const AssessedCondition& assessed) const;
   MissingDataItem MissingItem(const knowledge::MissingData& missing);
+  // Records the next step that says why `criterion` (known, false) is not met.
+  void AddNotMetStep(const Criterion& criterion, const knowledge::NotMetStep& not_met);
 
   // option_status.cc
   void DecideStatus(const knowledge::Option& option, const AssessedCondition& assessed,
@@ -149,6 +151,10 @@ class Assessor {
   std::vector<CurrentMedication> current_medications_;
   std::vector<MissingDataItem> missing_;
   std::map<std::string, std::string> missing_steps_;  // a missing item's own next-step text (unreadable data)
+  // In the current condition: criterion id -> {kind, text} of the step that
+  // says why it is not met (definition `not_met`).
+  std::map<std::string, std::pair<std::string, std::string>> not_met_steps_;
+  std::map<std::string, std::string> red_flag_codes_;  // "Condition/x" -> "system|code" (datum view `code`)
   std::set<std::string> unverified_;
   std::vector<std::string> cited_;  // citation ids in first-use order
 };

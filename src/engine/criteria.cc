@@ -114,7 +114,31 @@ Criterion Assessor::FromDefinition(std::string id, const knowledge::Definition& 
     }
   }
   if (!criterion.met && definition.missing_data) criterion.missing = MissingItem(*definition.missing_data);
+  if (criterion.met == false && definition.not_met) AddNotMetStep(criterion, *definition.not_met);
   return criterion;
+}
+
+void Assessor::AddNotMetStep(const Criterion& criterion, const knowledge::NotMetStep& not_met) {
+  // Why it is not met, with its data and thresholds (knowledge: not_met).
+  Data found;
+  if (!not_met.when.empty()) {
+    const Collection& values = evaluator_.InCondition(not_met.when);
+    if (values.empty()) return;
+    Refs refs;
+    data_.Append(values, refs, found);
+  }
+  std::string shown;
+  for (const Datum& datum : not_met.when.empty() ? criterion.data : found) {
+    if (!shown.empty()) shown += "; ";
+    shown += datum.display;
+    if (datum.value) shown += " " + *datum.value;
+    if (datum.date) shown += ", " + datum.date->substr(0, 10);
+  }
+  std::vector<std::pair<std::string_view, std::string>> values{{"data", shown.empty() ? kb_.pathway().no_data : shown}};
+  for (const knowledge::Parameter& parameter : kb_.parameters()) {
+    if (not_met.step.find("{" + parameter.id + "}") != std::string::npos) values.emplace_back(parameter.id, parameter.ValueText());
+  }
+  not_met_steps_[criterion.id] = {not_met.kind, FillTemplate(not_met.step, values)};
 }
 
 Criterion Assessor::EvaluateCriterion(const std::string& id, const knowledge::Condition& condition) {

@@ -69,6 +69,14 @@ const Datum& DatumReader::Of(const fhir::Node& resource) {
   return cache_.emplace(&resource, std::move(datum)).first->second;
 }
 
+std::optional<std::string> DatumReader::CodeOf(const fhir::Node& resource) {
+  const knowledge::DatumView* view = kb_.FindDatumView(resource.type_name());
+  if (view == nullptr || view->code.compiled.empty()) return std::nullopt;
+  std::optional<std::string> code = First(view->code, resource);
+  workspace_.Reset();
+  return code;
+}
+
 void DatumReader::Append(const Collection& values, Refs& refs, Data& data) {
   // Resources already added by this call, by node (cheaper than comparing
   // references); those added before it, by reference.

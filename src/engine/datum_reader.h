@@ -48,6 +48,10 @@ class DatumReader {
   // The datum of a resource of the record.
   const Datum& Of(const fhir::Node& resource);
 
+  // The resource's code as its datum view's `code` reads it ("system|code"),
+  // or nullopt (no such field for its type, or nothing found).
+  std::optional<std::string> CodeOf(const fhir::Node& resource);
+
   // The data of the distinct resources among `values` (their enclosing
   // resources for element values), in order; appended to `data` and their
   // references to `refs`, skipping those already there.

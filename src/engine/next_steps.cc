@@ -38,6 +38,11 @@ void Assessor::AddNextSteps(const knowledge::Option& option, const AssessedCondi
     if (rule.not_done && recommendation.done == true) continue;
     if (!rule.status.empty() && !Contains(rule.status, status)) continue;
     if (Contains(rule.status_not, status)) continue;
+    if (rule.criteria_met && (recommendation.rationale.empty() ||
+                              std::any_of(recommendation.rationale.begin(), recommendation.rationale.end(),
+                                          [](const Criterion& criterion) { return criterion.met != true; }))) {
+      continue;
+    }
     out.next_steps.push_back(NextStep{
         rule.kind,
         FillTemplate(rule.text, {{"option", recommendation.display}, {"status", status}}),
@@ -58,6 +63,8 @@ void Assessor::AddPatientNextSteps(Assessment& out) {
       for (const Datum& datum : flag.data) {
         recorded += recorded.empty() ? "" : "; ";
         recorded += datum.reference + " " + datum.display;
+        auto code = red_flag_codes_.find(datum.reference);
+        if (code != red_flag_codes_.end()) recorded += " [" + code->second + "]";
         if (datum.date) recorded += ", " + datum.date->substr(0, 10);
       }
       if (!recorded.empty()) flags += " (" + recorded + ")";

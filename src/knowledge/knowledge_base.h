@@ -101,11 +101,24 @@ struct MissingData {
   std::string unreadable_step;
 };
 
+// A criterion that is known and false says why as a next step of its
+// condition when it decides the condition's stage (e.g. a block whose relief
+// is below the threshold). With `when` (a definition), only when that
+// definition finds something, and {data} is what it found; without, {data} is
+// the criterion's data. Each datum reads "display value, date". `step` may
+// also hold {<parameter id>} (the parameter's value with unit).
+struct NotMetStep {
+  std::string when;  // empty: always
+  std::string kind;  // a next-step kind (pathway next_step_order)
+  std::string step;
+};
+
 struct Definition {
   std::string id;
   DefinitionScope scope = DefinitionScope::kPatient;
   std::string expression;
   std::optional<MissingData> missing_data;
+  std::optional<NotMetStep> not_met;
   std::string note;
   // The data definition whose resources are this criterion's evidence (the
   // CQL habit: a data definition plus a test); empty: its own resources, or
@@ -371,6 +384,9 @@ struct NextStepRule {
   bool not_done = false;
   std::vector<std::string> status;      // empty: any
   std::vector<std::string> status_not;  // excluded statuses
+  // True: only options that have criteria, all of them met (e.g. RF
+  // denervation after a positive medial branch block).
+  bool criteria_met = false;
   std::string kind;
   std::string text;  // may hold {option}, {status}
   SourceLocation location;
@@ -447,6 +463,9 @@ struct DatumView {
   DatumField display;
   DatumField date;
   DatumField value;
+  // Optional: the resource's code as "system|code" (no expressions: none).
+  // Read only where a next step names a code (the red-flag step).
+  DatumField code;
   SourceLocation location;
 };
 

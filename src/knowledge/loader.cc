@@ -507,7 +507,7 @@ class Loader {
   }
 
   void ReadDefinition(const YamlTree& node) {
-    CheckKeys(node, {"id", "scope", "expression", "missing_data", "evidence", "note"});
+    CheckKeys(node, {"id", "scope", "expression", "missing_data", "not_met", "evidence", "note"});
     Definition definition;
     definition.location = At(node);
     definition.id = String(node, "id", true);
@@ -535,6 +535,14 @@ class Loader {
       }
     } else if (missing && !missing.IsNull()) {
       Report(missing, "missing_data must be a mapping {id, display}");
+    }
+    const YamlTree& not_met = node["not_met"];
+    if (not_met && not_met.IsMap()) {
+      CheckKeys(not_met, {"when", "kind", "step"});
+      definition.not_met =
+          NotMetStep{String(not_met, "when"), String(not_met, "kind", true), String(not_met, "step", true)};
+    } else if (not_met && !not_met.IsNull()) {
+      Report(not_met, "not_met must be a mapping {when, kind, step}");
     }
     kb_->definitions_.push_back(std::move(definition));
   }
@@ -1020,7 +1028,7 @@ class Loader {
   }
 
   void ReadNextStepRule(const YamlTree& node) {
-    CheckKeys(node, {"categories", "stage", "not_done", "status", "status_not", "kind", "text", "note"});
+    CheckKeys(node, {"categories", "stage", "not_done", "status", "status_not", "criteria_met", "kind", "text", "note"});
     NextStepRule rule;
     rule.location = At(node);
     rule.categories = Strings(node, "categories", true);
@@ -1031,22 +1039,23 @@ class Loader {
     rule.not_done = Bool(node, "not_done", false);
     rule.status = Strings(node, "status");
     rule.status_not = Strings(node, "status_not");
+    rule.criteria_met = Bool(node, "criteria_met", false);
     rule.kind = String(node, "kind", true);
     rule.text = String(node, "text", true);
     kb_->next_step_rules_.push_back(std::move(rule));
   }
 
   void ReadDatumView(const YamlTree& node) {
-    CheckKeys(node, {"type", "display", "date", "value"});
+    CheckKeys(node, {"type", "display", "date", "value", "code"});
     DatumView view;
     view.location = At(node);
     view.type = String(node, "type", true);
     fhirpath::CompileOptions options;
     if (view.type != kFallbackDatumType) options.context_type = view.type;
-    const auto field = [&](const char* key, DatumField& out) {
+    const auto field = [&](const char* key, DatumField& out, bool optional = false) {
       const YamlTree& value = node[key];
       if (!value) {
-        Report(node, fmt::format("missing '{}'", key));
+        if (!optional) Report(node, fmt::format("missing '{}'", key));
         return;
       }
       // One expression, or a list of alternatives tried in order.
@@ -1063,6 +1072,7 @@ class Loader {
     field("display", view.display);
     field("date", view.date);
     field("value", view.value);
+    field("code", view.code, true);
     kb_->datum_views_.push_back(std::move(view));
   }
 
@@ -1176,6 +1186,13 @@ class Loader {
       CheckDefinition(definition.location, definition.evidence, "evidence");
       if (definition.missing_data) {
         CheckDefinition(definition.location, definition.missing_data->unreadable_when, "missing_data.unreadable.when");
+      }
+      if (definition.not_met) CheckDefinition(definition.location, definition.not_met->when, "not_met.when");
+      const std::vector<std::string>& kinds = kb_->pathway_.next_step_order;
+      if (definition.not_met && !kinds.empty() &&
+          std::find(kinds.begin(), kinds.end(), definition.not_met->kind) == kinds.end()) {
+        Report(definition.location, fmt::format("not_met.kind '{}' is not in pathway.next_step_order",
+                                                definition.not_met->kind));
       }
       if (kb_->FindParameter(definition.id) != nullptr) {
         Report(definition.location, fmt::format("'{}' is both a parameter and a definition", definition.id));

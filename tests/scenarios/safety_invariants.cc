@@ -71,9 +71,11 @@ std::vector<std::string> CheckSafetyInvariants(const Assessment& assessment, con
     }
     if (facts.secondary_prevention && item.procedure) {
       for (const MedicationHoldResult& hold : item.procedure->medication_holds) {
-        if (hold.medication == "aspirin" && hold.hold_days_before && *hold.hold_days_before > 0) {
-          violations.push_back("secondary-prevention indication, yet " + label + " holds aspirin " +
-                               std::to_string(*hold.hold_days_before) + " days");
+        // Strict (issue 9): with a secondary-prevention indication every aspirin
+        // hold is a shared decision (null days), "no hold" (0) included.
+        if (hold.medication == "aspirin" && hold.hold_days_before) {
+          violations.push_back("secondary-prevention indication, yet " + label + " gives aspirin a hold of " +
+                               std::to_string(*hold.hold_days_before) + " days instead of a shared decision");
         }
       }
     }
