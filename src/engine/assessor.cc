@@ -211,6 +211,7 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
   const Collection resources = found;
   evaluator_.EnterCondition(resources, condition.targets);
   criteria_cache_.clear();
+  if (follow_up_cache_per_condition_) follow_up_cache_.clear();
   not_met_steps_.clear();
   current_condition_ = &condition;
   current_resources_ = &resources;

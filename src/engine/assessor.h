@@ -146,6 +146,11 @@ class Assessor {
   // Criteria already evaluated in the current condition scope (options share
   // their rationale, pre-checks and the status rules' criteria).
   std::map<std::string, Criterion, std::less<>> criteria_cache_;
+  // Follow-up instruments already judged (options name the same instruments,
+  // and their baselines), by id; cleared for each condition when a baseline
+  // definition is condition-scoped, kept for the patient otherwise.
+  std::map<std::string, FollowUpInstrument, std::less<>> follow_up_cache_;
+  bool follow_up_cache_per_condition_ = false;
   const Collection* current_resources_ = nullptr;
   std::map<std::string, std::pair<Refs, Data>> patient_contraindications_;
   std::vector<CurrentMedication> current_medications_;

@@ -25,6 +25,10 @@ std::string DaysBefore(const DateTime& date, double days) {
 FollowUpPlan Assessor::PlanFollowUp(const knowledge::FollowUp& follow_up) {
   FollowUpPlan plan;
   for (const std::string& instrument_id : follow_up.instruments) {
+    if (auto cached = follow_up_cache_.find(instrument_id); cached != follow_up_cache_.end()) {
+      plan.instruments.push_back(cached->second);
+      continue;
+    }
     const knowledge::Instrument* instrument = kb_.FindInstrument(instrument_id);
     if (instrument == nullptr) continue;
     FollowUpInstrument entry;
@@ -33,6 +37,11 @@ FollowUpPlan Assessor::PlanFollowUp(const knowledge::FollowUp& follow_up) {
     entry.mcid = instrument->mcid;
     entry.display = instrument->display;
     JudgeBaseline(*instrument, entry);
+    if (const knowledge::Definition* scores = kb_.FindDefinition(instrument->baseline);
+        scores != nullptr && scores->scope == knowledge::DefinitionScope::kCondition) {
+      follow_up_cache_per_condition_ = true;
+    }
+    follow_up_cache_.emplace(instrument_id, entry);
     plan.instruments.push_back(std::move(entry));
     if (instrument->confidence == knowledge::Confidence::kU) {
       NoteUnverified(fmt::format("instrument {}", instrument->display));
@@ -53,7 +62,7 @@ void Assessor::JudgeBaseline(const knowledge::Instrument& instrument, FollowUpIn
   }
   Refs refs;
   Data data;
-  data_.Append(evaluator_.InCondition(scores->id), refs, data);
+  data_.Append(evaluator_.InCondition(*scores), refs, data);
   // The baseline is the latest dated score.
   const Datum* latest = nullptr;
   for (const Datum& datum : data) {
