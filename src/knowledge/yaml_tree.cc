@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <strings.h>
 
@@ -150,6 +152,8 @@ class Decoder {
         RP_ASSIGN_OR_RETURN(long count, Number(':'));
         if (count < 0) return Fail(InvalidInput("encoded YAML tree: negative count"));
         std::vector<YamlTree> items;
+        // Each item takes at least 3 bytes ("~0;"): a count beyond that is refused below, not reserved.
+        items.reserve(std::min(static_cast<size_t>(count), (text_.size() - pos_) / 3));
         for (long i = 0; i < count; ++i) {
           RP_ASSIGN_OR_RETURN(YamlTree item, Node(depth + 1));
           items.push_back(std::move(item));
@@ -160,6 +164,7 @@ class Decoder {
         RP_ASSIGN_OR_RETURN(long count, Number(':'));
         if (count < 0) return Fail(InvalidInput("encoded YAML tree: negative count"));
         std::vector<std::pair<YamlTree, YamlTree>> entries;
+        entries.reserve(std::min(static_cast<size_t>(count), (text_.size() - pos_) / 6));
         for (long i = 0; i < count; ++i) {
           RP_ASSIGN_OR_RETURN(YamlTree key, Node(depth + 1));
           RP_ASSIGN_OR_RETURN(YamlTree value, Node(depth + 1));
@@ -180,10 +185,11 @@ class Decoder {
     if (end == std::string_view::npos || end == pos_ || end - pos_ > 12) {
       return Fail(InvalidInput("encoded YAML tree: bad number"));
     }
-    std::string digits(text_.substr(pos_, end - pos_));
-    char* parsed_end = nullptr;
-    long value = std::strtol(digits.c_str(), &parsed_end, 10);
-    if (parsed_end != digits.c_str() + digits.size()) return Fail(InvalidInput("encoded YAML tree: bad number"));
+    long value = 0;
+    const char* first = text_.data() + pos_;
+    const char* last = text_.data() + end;
+    auto [parsed_end, error] = std::from_chars(first, last, value);
+    if (error != std::errc() || parsed_end != last) return Fail(InvalidInput("encoded YAML tree: bad number"));
     pos_ = end + 1;
     return value;
   }
