@@ -2,6 +2,9 @@
 
 #include <strings.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace regenpath::server {
 
 const std::string* FindHeader(const HeaderList& headers, std::string_view name) {
@@ -10,6 +13,32 @@ const std::string* FindHeader(const HeaderList& headers, std::string_view name) 
       return &value;
   }
   return nullptr;
+}
+
+std::string MediaType(const std::string* content_type) {
+  if (content_type == nullptr) return "";
+  std::string_view value = *content_type;
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  std::string media(value);
+  std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
+  return media;
+}
+
+std::string QueryValue(const std::string& target, std::string_view name) {
+  size_t question = target.find('?');
+  if (question == std::string::npos) return "";
+  std::string_view query = std::string_view(target).substr(question + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t equals = pair.find('=');
+    if (pair.substr(0, equals) == name) return equals == std::string_view::npos ? "" : std::string(pair.substr(equals + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return "";
 }
 
 std::string_view HttpRequest::Path() const {

@@ -22,6 +22,14 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // null. The pointer is valid as long as `headers` is not modified.
 const std::string* FindHeader(const HeaderList& headers, std::string_view name);
 
+// The media type of a Content-Type value without its parameters, trimmed of
+// spaces and in lower case ("" when there is no header).
+std::string MediaType(const std::string* content_type);
+
+// The value of `name` in the query string of `target`, "" when absent (no
+// percent-decoding: callers decode what may be encoded).
+std::string QueryValue(const std::string& target, std::string_view name);
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ... as sent
   std::string target;  // the request-target, e.g. "/cds-services?x=1"

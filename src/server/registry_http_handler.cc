@@ -24,39 +24,6 @@ constexpr std::string_view kPrefix = "/registry";
 
 enum class Route { kImport, kReports, kDue, kEvidence, kNotFound };
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-// The media type without parameters, lower case.
-std::string MediaType(const std::string* content_type) {
-  if (content_type == nullptr) return "";
-  std::string_view value = *content_type;
-  value = value.substr(0, value.find(';'));
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return Lower(value);
-}
-
-// The value of `name` in the query string of `target` (no percent-decoding:
-// the values used here are ids and numbers).
-std::string QueryValue(const std::string& target, std::string_view name) {
-  size_t question = target.find('?');
-  if (question == std::string::npos) return "";
-  std::string_view query = std::string_view(target).substr(question + 1);
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t equals = pair.find('=');
-    if (pair.substr(0, equals) == name) return equals == std::string_view::npos ? "" : std::string(pair.substr(equals + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return "";
-}
-
 }  // namespace
 
 struct RegistryHttpHandler::RequestState {

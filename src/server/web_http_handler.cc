@@ -38,31 +38,6 @@ enum class Route {
   kNotFound
 };
 
-std::string QueryValue(const std::string& target, std::string_view name) {
-  size_t question = target.find('?');
-  if (question == std::string::npos) return "";
-  std::string_view query = std::string_view(target).substr(question + 1);
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t equals = pair.find('=');
-    if (pair.substr(0, equals) == name)
-      return equals == std::string_view::npos ? "" : std::string(pair.substr(equals + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return "";
-}
-
-std::string MediaType(const std::string* content_type) {
-  if (content_type == nullptr) return "";
-  std::string value(std::string_view(*content_type).substr(0, content_type->find(';')));
-  std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::tolower(c); });
-  value.erase(0, value.find_first_not_of(' '));
-  value.erase(value.find_last_not_of(' ') + 1);
-  return value;
-}
-
 std::string Number(std::optional<double> value) {
   return value ? fmt::format("{}", *value) : std::string("null");
 }
