@@ -37,10 +37,6 @@ FollowUpPlan Assessor::PlanFollowUp(const knowledge::FollowUp& follow_up) {
     entry.mcid = instrument->mcid;
     entry.display = instrument->display;
     JudgeBaseline(*instrument, entry);
-    if (const knowledge::Definition* scores = kb_.FindDefinition(instrument->baseline);
-        scores != nullptr && scores->scope == knowledge::DefinitionScope::kCondition) {
-      follow_up_cache_per_condition_ = true;
-    }
     follow_up_cache_.emplace(instrument_id, entry);
     plan.instruments.push_back(std::move(entry));
     if (instrument->confidence == knowledge::Confidence::kU) {
@@ -60,6 +56,8 @@ void Assessor::JudgeBaseline(const knowledge::Instrument& instrument, FollowUpIn
     entry.baseline_flag = FillTemplate(words.not_looked_for, {{"instrument", instrument.display}});
     return;
   }
+  // A condition-scoped baseline is judged again for each condition.
+  if (scores->scope == knowledge::DefinitionScope::kCondition) follow_up_cache_per_condition_ = true;
   Refs refs;
   Data data;
   data_.Append(evaluator_.InCondition(*scores), refs, data);
