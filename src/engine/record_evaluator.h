@@ -13,7 +13,6 @@
 #ifndef REGENPATH_ENGINE_RECORD_EVALUATOR_H_
 #define REGENPATH_ENGINE_RECORD_EVALUATOR_H_
 
-#include <map>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,7 +29,6 @@ namespace regenpath::engine {
 
 using fhirpath::Collection;
 using fhirpath::Value;
-using VariableMap = std::map<std::string, std::vector<Value>, std::less<>>;
 
 class RecordEvaluator {
  public:
