@@ -327,9 +327,9 @@ void Assessor::AddOption(const std::string& id, const knowledge::Condition& cond
     }
   }
   for (const std::string& criterion_id : option->criteria) {
-    Criterion criterion = EvaluateCriterion(criterion_id, condition);
+    const Criterion& criterion = EvaluateCriterion(criterion_id, condition);
     if (!criterion.met && criterion.missing) AddMissing(*criterion.missing);
-    recommendation.rationale.push_back(std::move(criterion));
+    recommendation.rationale.push_back(criterion);
   }
   if (!option->done.empty()) {
     if (const knowledge::Definition* done = kb_.FindDefinition(option->done)) {

@@ -92,8 +92,9 @@ class Assessor {
 
   // criteria.cc
   // A criterion (a role or a definition id) in the current condition scope;
-  // evaluated once per condition.
-  Criterion EvaluateCriterion(const std::string& id, const knowledge::Condition& condition);
+  // evaluated once per condition (the reference stays valid until the next
+  // condition).
+  const Criterion& EvaluateCriterion(const std::string& id, const knowledge::Condition& condition);
   Criterion EvaluateCriterionUncached(const std::string& id, const knowledge::Condition& condition);
   Criterion FromDefinition(std::string id, const knowledge::Definition& definition);
   std::optional<bool> EvaluateRule(const knowledge::RuleExpr& rule, const knowledge::Condition& condition,
@@ -162,6 +163,7 @@ class Assessor {
   std::map<std::string, std::string> red_flag_codes_;  // "Condition/x" -> "system|code" (datum view `code`)
   std::set<std::string> unverified_;
   std::vector<std::string> cited_;  // citation ids in first-use order
+  std::string key_;  // scratch for cache keys
 };
 
 }  // namespace regenpath::engine

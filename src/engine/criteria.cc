@@ -141,12 +141,10 @@ void Assessor::AddNotMetStep(const Criterion& criterion, const knowledge::NotMet
   not_met_steps_[criterion.id] = {not_met.kind, FillTemplate(not_met.step, values)};
 }
 
-Criterion Assessor::EvaluateCriterion(const std::string& id, const knowledge::Condition& condition) {
+const Criterion& Assessor::EvaluateCriterion(const std::string& id, const knowledge::Condition& condition) {
   auto cached = criteria_cache_.find(id);
   if (cached != criteria_cache_.end()) return cached->second;
-  Criterion criterion = EvaluateCriterionUncached(id, condition);
-  criteria_cache_.emplace(id, criterion);
-  return criterion;
+  return criteria_cache_.emplace(id, EvaluateCriterionUncached(id, condition)).first->second;
 }
 
 Criterion Assessor::EvaluateCriterionUncached(const std::string& id, const knowledge::Condition& condition) {
@@ -200,10 +198,8 @@ std::optional<bool> Assessor::EvaluateRule(const knowledge::RuleExpr& rule, cons
       auto known = std::find_if(criteria.begin(), criteria.end(),
                                 [&](const Criterion& criterion) { return criterion.id == rule.criterion; });
       if (known != criteria.end()) return known->met;
-      Criterion criterion = EvaluateCriterion(rule.criterion, condition);
-      std::optional<bool> met = criterion.met;
-      criteria.push_back(std::move(criterion));
-      return met;
+      criteria.push_back(EvaluateCriterion(rule.criterion, condition));
+      return criteria.back().met;
     }
     case Kind::kNot: {
       std::optional<bool> operand = EvaluateRule(rule.operands[0], condition, criteria, used);

@@ -30,9 +30,9 @@ void Assessor::AddNextSteps(const knowledge::Option& option, const AssessedCondi
         });
     if (!earlier_tried) return;
   }
+  const std::string category(ToString(recommendation.category));
+  const std::string status(ToString(recommendation.status));
   for (const knowledge::NextStepRule& rule : kb_.next_step_rules()) {
-    const std::string category(ToString(recommendation.category));
-    const std::string status(ToString(recommendation.status));
     if (!Contains(rule.categories, category)) continue;
     if (!rule.stage.empty() && assessed.stage.id != rule.stage) continue;
     if (rule.not_done && recommendation.done == true) continue;

@@ -17,6 +17,14 @@ bool Contains(const std::vector<std::string>& items, std::string_view item) {
   return std::find(items.begin(), items.end(), item) != items.end();
 }
 
+// True iff `items` holds "therapy:<therapy>".
+bool ContainsTherapy(const std::vector<std::string>& items, std::string_view therapy) {
+  constexpr std::string_view kPrefix = "therapy:";
+  return std::any_of(items.begin(), items.end(), [&](const std::string& item) {
+    return item.size() == kPrefix.size() + therapy.size() && item.starts_with(kPrefix) && item.ends_with(therapy);
+  });
+}
+
 }  // namespace
 
 void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondition& assessed,
@@ -53,7 +61,7 @@ void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondi
   std::string reason = option.status_rationale;
   for (const StatusRule& rule : kb_.status_rules()) {
     const bool applies = Contains(rule.applies_to, option.category) || (injection && Contains(rule.applies_to, "injection")) ||
-                         Contains(rule.applies_to, "therapy:" + option.therapy);
+                         ContainsTherapy(rule.applies_to, option.therapy);
     if (!applies) continue;
     bool holds = false;
     switch (rule.when) {
@@ -63,8 +71,7 @@ void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondi
         break;
       case StatusRule::When::kCriterion: {
         // A patient-level criterion (its value does not depend on the condition).
-        Criterion criterion = EvaluateCriterion(rule.when_value, *current_condition_);
-        holds = criterion.met == true;
+        holds = EvaluateCriterion(rule.when_value, *current_condition_).met == true;
         break;
       }
       case StatusRule::When::kStage:

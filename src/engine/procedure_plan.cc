@@ -60,9 +60,9 @@ void Assessor::CheckPreProcedure(const knowledge::Procedure& procedure, Recommen
     // A pre-check is present when its definition finds the data; its value
     // and date are in the data (the latest platelet count, ...).
     // (Cached per condition: every option of a condition checks the same data.)
-    const std::string key = "pre-check " + check;
-    auto cached = criteria_cache_.find(key);
-    if (cached == criteria_cache_.end()) cached = criteria_cache_.emplace(key, FromDefinition(check, *definition)).first;
+    key_.assign("pre-check ").append(check);
+    auto cached = criteria_cache_.find(key_);
+    if (cached == criteria_cache_.end()) cached = criteria_cache_.emplace(key_, FromDefinition(check, *definition)).first;
     Criterion result = cached->second;
     result.met = !evaluator_.InCondition(*definition).empty();
     if (definition->missing_data) {
@@ -92,13 +92,11 @@ std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure&
     // The patient's context (medication-holds.yaml `contexts`): the first
     // whose definition finds data replaces the holds it lists, and its
     // indication joins the hold's data.
-    std::map<std::string, knowledge::Hold> by_category = hold.holds;
-    std::string warning;
+    const knowledge::MedicationHold::Context* applied = nullptr;
     for (const knowledge::MedicationHold::Context& context : hold.contexts) {
       const knowledge::Definition* definition = kb_.FindDefinition(context.when);
       if (definition == nullptr || Truth(evaluator_.Patient(*definition), false) != true) continue;
-      for (const auto& [name, entry] : context.holds) by_category[name] = entry;
-      warning = context.warning;
+      applied = &context;
       std::vector<size_t> seen;
       EvidenceOf(*definition, true, result.evidence, result.data, seen);
       for (const std::string& source : context.sources) {
@@ -112,11 +110,21 @@ std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure&
       }
       break;
     }
-    auto category = by_category.find(bleeding_risk);
+    // The hold of a category: the context's, else the drug's own.
+    auto hold_of = [&](const std::string& name) -> const knowledge::Hold* {
+      if (applied != nullptr) {
+        auto found = applied->holds.find(name);
+        if (found != applied->holds.end()) return &found->second;
+      }
+      auto found = hold.holds.find(name);
+      return found != hold.holds.end() ? &found->second : nullptr;
+    };
+    const std::string warning = applied != nullptr ? applied->warning : std::string();
+    const knowledge::Hold* category = hold_of(bleeding_risk);
     std::string note;
-    if (category != by_category.end()) {
-      result.hold_days_before = category->second.days;
-      note = category->second.note;
+    if (category != nullptr) {
+      result.hold_days_before = category->days;
+      note = category->note;
     } else {
       note = fmt::format("no hold listed for a {}-risk procedure", bleeding_risk);
     }
@@ -124,16 +132,13 @@ std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure&
     // merged by the rule of medication-holds.yaml `hold_merge`.
     if (procedure.platelet_function_holds) {
       const knowledge::HoldMerge& merge = kb_.hold_merge();
-      auto extra = by_category.find(merge.category);
-      if (extra != by_category.end()) {
-        if (extra->second.days) {
-          if (!result.hold_days_before || *result.hold_days_before < *extra->second.days) {
-            result.hold_days_before = extra->second.days;
-          }
+      if (const knowledge::Hold* extra = hold_of(merge.category)) {
+        if (extra->days) {
+          if (!result.hold_days_before || *result.hold_days_before < *extra->days) result.hold_days_before = extra->days;
         } else if (merge.shared_decision_replaces_no_hold && result.hold_days_before == 0) {
           result.hold_days_before = std::nullopt;
         }
-        note = note.empty() ? extra->second.note : note + "; " + extra->second.note;
+        note = note.empty() ? extra->note : note + "; " + extra->note;
       }
     }
     if (!warning.empty()) note = note.empty() ? warning : note + "; " + warning;
