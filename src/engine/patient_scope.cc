@@ -32,6 +32,15 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
+// The id in "Patient/x" or "Patient/x/_history/1", also at the end of an
+// absolute URL; "" for any other reference.
+std::string_view PatientIdIn(std::string_view value) {
+  size_t at = value.rfind("Patient/");
+  if (at == std::string_view::npos || (at != 0 && value[at - 1] != '/')) return std::string_view();
+  std::string_view id = value.substr(at + 8);
+  return id.substr(0, id.find('/'));
+}
+
 }  // namespace
 
 std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& record) {
@@ -42,14 +51,8 @@ std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& rec
     const fhir::Node* text = reference->Child("reference");
     if (text == nullptr || !text->has_value()) continue;
     std::string_view value = text->text();
-    // "Patient/x" or "Patient/x/_history/1", also at the end of an absolute
-    // URL: read it without a lookup (the common case, on every resource).
-    size_t at = value.rfind("Patient/");
-    if (at != std::string_view::npos && (at == 0 || value[at - 1] == '/')) {
-      std::string_view id = value.substr(at + 8);
-      id = id.substr(0, id.find('/'));
-      if (!id.empty()) return id;
-    }
+    // Read without a lookup (the common case, on every resource).
+    if (std::string_view id = PatientIdIn(value); !id.empty()) return id;
     // urn:uuid:..., or a URL naming a Bundle entry: the entry it resolves to.
     if (const fhir::Node* target = record.Resolve(value, &resource);
         target != nullptr && target->type_name() == "Patient") {
@@ -63,10 +66,29 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
   std::vector<const fhir::Node*> patients;
   std::vector<std::string> named;  // patients the other resources name, in first-seen order
   std::vector<std::string_view> owners(record.resources().size());
+  // The document read each resource's id and patient reference while it was
+  // indexed: a plain "Patient/x" is decided from those, without walking the
+  // resource again (its nodes are cold by now in a large record); anything
+  // else by PatientOf.
+  const std::span<const std::string_view> ids = record.resource_ids();
+  const std::span<const std::string_view> types = record.resource_types();
+  const std::span<const std::string_view> references = record.patient_references();
+  const bool indexed = ids.size() == owners.size() && types.size() == owners.size() && references.size() == owners.size();
   for (size_t index = 0; index < record.resources().size(); ++index) {
     const fhir::Node& resource = *record.resources()[index];
-    owners[index] = PatientOf(resource, record);
-    if (resource.type_name() == "Patient") {
+    const bool is_patient = (indexed ? types[index] : resource.type_name()) == "Patient";
+    std::string_view owner;
+    if (indexed && is_patient) {
+      owner = ids[index];
+    } else if (indexed && references[index].empty()) {
+      owner = std::string_view();  // no subject, patient or beneficiary reference
+    } else if (indexed && !PatientIdIn(references[index]).empty()) {
+      owner = PatientIdIn(references[index]);
+    } else {
+      owner = PatientOf(resource, record);
+    }
+    owners[index] = owner;
+    if (is_patient) {
       patients.push_back(&resource);
     } else if (!owners[index].empty() && std::find(named.begin(), named.end(), owners[index]) == named.end()) {
       named.emplace_back(owners[index]);

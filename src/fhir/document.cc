@@ -59,6 +59,7 @@ void Document::IndexResources() {
     if (id != nullptr && id->has_value()) {
       by_type_and_id_.emplace(std::string(root_->type_name()) + "/" + std::string(id->text()), root_);
     }
+    IndexPatientReferences();
     return;
   }
   for (const Node& entry : root_->Children("entry")) {
@@ -70,6 +71,31 @@ void Document::IndexResources() {
     const Node* id = resource->Child("id");
     if (id != nullptr && id->has_value() && !resource->type_name().empty()) {
       by_type_and_id_.emplace(std::string(resource->type_name()) + "/" + std::string(id->text()), resource);
+    }
+  }
+  IndexPatientReferences();
+}
+
+void Document::IndexPatientReferences() {
+  // FHIR R4 CompartmentDefinition "patient", for the resource types the
+  // engine reads: subject (Condition, Observation, Procedure, Medication-
+  // Request, DiagnosticReport, ImagingStudy, CarePlan, Encounter, ...),
+  // patient (AllergyIntolerance, Immunization, ...), beneficiary (Coverage).
+  static constexpr std::string_view kPatientReferences[] = {"subject", "patient", "beneficiary"};
+  patient_references_.assign(resources_.size(), std::string_view());
+  resource_ids_.assign(resources_.size(), std::string_view());
+  resource_types_.assign(resources_.size(), std::string_view());
+  for (size_t index = 0; index < resources_.size(); ++index) {
+    const Node& resource = *resources_[index];
+    resource_types_[index] = resource.type_name();
+    if (const Node* id = resource.Child("id"); id != nullptr && id->has_value()) resource_ids_[index] = id->text();
+    for (std::string_view name : kPatientReferences) {
+      const Node* element = resource.Child(name);
+      if (element == nullptr) continue;
+      const Node* text = element->Child("reference");
+      if (text == nullptr || !text->has_value()) continue;
+      patient_references_[index] = text->text();
+      break;
     }
   }
 }

@@ -38,6 +38,18 @@ class Document {
   // resources are not listed.
   std::span<const Node* const> resources() const { return resources_; }
 
+  // Per resource of resources(), in the same order, read once while the
+  // document is indexed (when its nodes are still in the cache):
+  //  - patient_references(): the reference text of the element that puts it
+  //    in a patient's compartment (FHIR R4 CompartmentDefinition "patient":
+  //    subject, patient or beneficiary, the first that holds a reference),
+  //    or "";
+  //  - resource_ids(): its id, or "";
+  //  - resource_types(): its type name (Node::type_name()).
+  std::span<const std::string_view> patient_references() const { return patient_references_; }
+  std::span<const std::string_view> resource_ids() const { return resource_ids_; }
+  std::span<const std::string_view> resource_types() const { return resource_types_; }
+
   // Resolves a Reference.reference string as seen from `from` (a node of this
   // document, or nullptr for the root), following FHIR's rules:
   //  - "#id": a resource contained in the resource that holds `from`
@@ -58,6 +70,7 @@ class Document {
   Document() : arena_(std::make_unique<Arena>(1 << 16)) {}
 
   void IndexResources();
+  void IndexPatientReferences();
 
   // The JSON text the nodes' strings point into, and the arena for the rest.
   std::unique_ptr<char[]> input_;
@@ -66,6 +79,9 @@ class Document {
   std::vector<Issue> issues_;
   std::string source_name_;
   std::vector<const Node*> resources_;
+  std::vector<std::string_view> patient_references_;  // by position in resources_
+  std::vector<std::string_view> resource_ids_;        // by position in resources_
+  std::vector<std::string_view> resource_types_;      // by position in resources_
   // fullUrl -> resource, and "Type/id" -> resource (first wins).
   std::unordered_map<std::string_view, const Node*> by_full_url_;
   std::unordered_map<std::string, const Node*> by_type_and_id_;
