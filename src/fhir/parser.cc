@@ -214,6 +214,10 @@ class DocumentBuilder {
   Result<Node*> BuildLooseResource(od::document& json, std::string_view text) {
     json_ = &json;
     text_ = text;
+    // One builder serves every line: a failed line may have left state.
+    path_.clear();
+    resource_type_stack_.clear();
+    filter_ = nullptr;
     od::object object;
     simdjson::error_code error = json.get_object().get(object);
     if (error) {
@@ -232,7 +236,8 @@ class DocumentBuilder {
     return root;
   }
 
-  void set_location_prefix(std::string prefix) { location_prefix_ = std::move(prefix); }
+  // Issues' paths start "line N: " (an NDJSON line; 0: no prefix).
+  void set_line(size_t line_number) { line_number_ = line_number; }
 
  private:
   struct PathSegment {
@@ -257,7 +262,7 @@ class DocumentBuilder {
   }
 
   std::string CurrentPath() const {
-    std::string path = location_prefix_;
+    std::string path = line_number_ > 0 ? fmt::format("line {}: ", line_number_) : std::string();
     for (const PathSegment& segment : path_) {
       if (segment.name.empty()) {
         path += resource_type_stack_.empty() ? std::string_view("$") : resource_type_stack_.front();
@@ -425,11 +430,10 @@ class DocumentBuilder {
   Result<std::string_view> ReadKey(od::field& field) {
     const char* start = field.key().raw();
     const char* end = text_.data() + text_.size();
-    const void* quote = start < end ? std::memchr(start, '"', static_cast<size_t>(end - start)) : nullptr;
-    if (quote != nullptr) {
-      std::string_view key(start, static_cast<size_t>(static_cast<const char*>(quote) - start));
-      if (std::memchr(key.data(), '\\', key.size()) == nullptr) return key;
-    }
+    // Keys are short: a plain loop beats two memchr calls.
+    const char* at = start;
+    while (at < end && *at != '"' && *at != '\\') ++at;
+    if (at < end && *at == '"') return std::string_view(start, static_cast<size_t>(at - start));
     std::string_view unescaped;
     simdjson::error_code error = field.unescaped_key().get(unescaped);
     if (error) return Fail(JsonFailure(error));
@@ -902,7 +906,7 @@ class DocumentBuilder {
   std::string_view text_;
   std::vector<PathSegment> path_;
   std::vector<std::string_view> resource_type_stack_;
-  std::string location_prefix_;
+  size_t line_number_ = 0;
   PropertyCache& cache_;
   const ElementFilter* filter_ = nullptr;
 };
@@ -960,6 +964,16 @@ Result<Document> Parser::ParseNdjson(std::string_view text, std::string_view sou
         fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
   }
   return ParseBuffer(CopyToPaddedBuffer(text), text.size(), source_name, Format::kNdjson);
+}
+
+static_assert(Parser::kBufferPadding >= kPadding, "a caller's buffer needs simdjson's padding");
+
+Result<Document> Parser::ParseNdjson(std::unique_ptr<char[]> buffer, size_t size, std::string_view source_name) {
+  if (size > options_.max_bytes) {
+    return Fail(ResourceExhausted(
+        fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
+  }
+  return ParseBuffer(std::move(buffer), size, source_name, Format::kNdjson);
 }
 
 Result<Document> Parser::ParseAuto(std::string_view text, std::string_view source_name) {
@@ -1094,6 +1108,7 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
   size_t line_number = 0;
   size_t start = 0;
   std::string first_error;
+  DocumentBuilder line_builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
   while (start <= text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
@@ -1109,15 +1124,14 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
     simdjson::error_code error =
         impl_->json_parser.iterate(line.data(), line.size(), size - (line.data() - data) + kPadding)
             .get(json_document);
-    std::string location = fmt::format("line {}", line_number);
     if (error) {
       if (first_error.empty())
         first_error = fmt::format("line {}: {}", line_number, DescribeJsonError(error));
-      document.issues_.push_back(Issue{IssueSeverity::kError, DescribeJsonError(error), location});
+      document.issues_.push_back(
+          Issue{IssueSeverity::kError, DescribeJsonError(error), fmt::format("line {}", line_number)});
     } else {
-      DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
-      builder.set_location_prefix(location + ": ");
-      Result<Node*> resource = builder.BuildLooseResource(json_document, line);
+      line_builder.set_line(line_number);
+      Result<Node*> resource = line_builder.BuildLooseResource(json_document, line);
       impl_->scratch.clear();
       impl_->extension_scratch.clear();
       if (resource.has_value()) {
@@ -1125,7 +1139,8 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
       } else {
         if (first_error.empty())
           first_error = fmt::format("line {}: {}", line_number, resource.error().message());
-        document.issues_.push_back(Issue{IssueSeverity::kError, resource.error().message(), location});
+        document.issues_.push_back(
+            Issue{IssueSeverity::kError, resource.error().message(), fmt::format("line {}", line_number)});
       }
     }
     if (end == text.size()) break;
