@@ -24,8 +24,14 @@ std::span<const Node> Node::Children(std::string_view name) const {
   const Node* end = children_ + child_count_;
   for (const Node* child = children_; child != end; ++child) {
     if (!SameName(child->name_, name)) continue;
+    // The rest of the run: siblings of one property share their name's
+    // storage (the model's element name, or one literal), so a pointer test
+    // settles most of them without memcmp (a Bundle has hundreds of entries).
     const Node* last = child + 1;
-    while (last != end && SameName(last->name_, name)) ++last;
+    while (last != end && ((last->name_.data() == child->name_.data() && last->name_.size() == name.size()) ||
+                           SameName(last->name_, name))) {
+      ++last;
+    }
     return {child, static_cast<size_t>(last - child)};
   }
   return {};
