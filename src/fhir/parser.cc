@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -117,10 +118,39 @@ std::string DescribeJsonError(simdjson::error_code code) {
   }
 }
 
+// The hash of a property name for PropertyCache: its bytes eight at a time
+// (little-endian words, the last one zero-filled), FNV-1a style.
+constexpr uint64_t kKeyHashSeed = 0xCBF29CE484222325ull;
+constexpr uint64_t kKeyHashPrime = 0x100000001B3ull;
+
+uint64_t KeyHash(std::string_view key) {
+  uint64_t hash = kKeyHashSeed;
+  size_t i = 0;
+  for (; i + 8 <= key.size(); i += 8) {
+    uint64_t word = 0;
+    for (size_t b = 0; b < 8; ++b) word |= uint64_t{static_cast<unsigned char>(key[i + b])} << (8 * b);
+    hash = (hash ^ word) * kKeyHashPrime;
+  }
+  if (i < key.size()) {
+    uint64_t word = 0;
+    for (size_t b = 0; i + b < key.size(); ++b) word |= uint64_t{static_cast<unsigned char>(key[i + b])} << (8 * b);
+    hash = (hash ^ word) * kKeyHashPrime;
+  }
+  return hash;
+}
+
+// Each byte of `word` equal to `byte` has its high bit set in the result, and
+// the lowest set bit is exact (bits above it may be false positives).
+inline uint64_t HasByte(uint64_t word, unsigned char byte) {
+  const uint64_t x = word ^ (0x0101010101010101ull * byte);
+  return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
+
 // Recent (type, JSON key) -> model match resolutions, kept by a Parser across
 // documents.
 struct PropertyCache {
-  static constexpr size_t kSize = 1024;
+  static constexpr int kBits = 10;
+  static constexpr size_t kSize = size_t{1} << kBits;
   static constexpr size_t kMaxKey = 40;
   struct Entry {
     const TypeInfo* type = nullptr;
@@ -426,27 +456,55 @@ class DocumentBuilder {
     return arena_.CopyString(unescaped);
   }
 
-  // A key's text, as ReadString.
-  Result<std::string_view> ReadKey(od::field& field) {
+  // A key's text, as ReadString. `hash`, when given, gets KeyHash(key).
+  Result<std::string_view> ReadKey(od::field& field, uint64_t* hash = nullptr) {
     const char* start = field.key().raw();
     const char* end = text_.data() + text_.size();
-    // Keys are short: a plain loop beats two memchr calls.
-    const char* at = start;
-    while (at < end && *at != '"' && *at != '\\') ++at;
-    if (at < end && *at == '"') return std::string_view(start, static_cast<size_t>(at - start));
+    if constexpr (std::endian::native == std::endian::little) {
+      // Eight bytes at a time, hashing as it goes: the text is followed by
+      // at least kPadding readable bytes, so a load that starts inside it is
+      // safe. Only the first '"' or '\\' in a word counts (HasByte's false
+      // positives lie above a true one).
+      uint64_t key_hash = kKeyHashSeed;
+      for (const char* at = start; at < end; at += 8) {
+        uint64_t word;
+        std::memcpy(&word, at, 8);
+        const uint64_t stops = HasByte(word, '"') | HasByte(word, '\\');
+        if (stops == 0) {
+          key_hash = (key_hash ^ word) * kKeyHashPrime;
+          continue;
+        }
+        const size_t n = static_cast<size_t>(std::countr_zero(stops)) / 8;
+        if (at + n >= end || at[n] != '"') break;  // an escape (or no end): unescaped below
+        if (n > 0) key_hash = (key_hash ^ (word & ((uint64_t{1} << (8 * n)) - 1))) * kKeyHashPrime;
+        if (hash != nullptr) *hash = key_hash;
+        return std::string_view(start, static_cast<size_t>(at + n - start));
+      }
+    } else {
+      const char* at = start;
+      while (at < end && *at != '"' && *at != '\\') ++at;
+      if (at < end && *at == '"') {
+        std::string_view key(start, static_cast<size_t>(at - start));
+        if (hash != nullptr) *hash = KeyHash(key);
+        return key;
+      }
+    }
     std::string_view unescaped;
     simdjson::error_code error = field.unescaped_key().get(unescaped);
     if (error) return Fail(JsonFailure(error));
-    return arena_.CopyString(unescaped);
+    std::string_view key = arena_.CopyString(unescaped);
+    if (hash != nullptr) *hash = KeyHash(key);
+    return key;
   }
 
   // Model::ResolveJsonProperty behind a small direct-mapped cache: documents
   // repeat the same few hundred (type, key) pairs thousands of times.
-  JsonPropertyMatch ResolveProperty(const TypeInfo& type, std::string_view key) {
+  // `key_hash` is KeyHash(key).
+  JsonPropertyMatch ResolveProperty(const TypeInfo& type, std::string_view key, uint64_t key_hash) {
     if (key.size() > PropertyCache::kMaxKey) return Model::ResolveJsonProperty(type, key);
-    uint64_t hash = reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull;
-    for (char c : key) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
-    PropertyCache::Entry& entry = cache_.entries[(hash >> 20) & (PropertyCache::kSize - 1)];
+    const uint64_t hash =
+        (key_hash ^ (reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
+    PropertyCache::Entry& entry = cache_.entries[hash >> (64 - PropertyCache::kBits)];
     if (entry.type == &type && entry.length == key.size() &&
         std::memcmp(entry.key, key.data(), key.size()) == 0) {
       return entry.match;
@@ -574,7 +632,8 @@ class DocumentBuilder {
       od::field field;
       simdjson::error_code error = std::move(field_result).get(field);
       if (error) return JsonFailure(error);
-      RP_ASSIGN_OR_RETURN(std::string_view key, ReadKey(field));
+      uint64_t key_hash = 0;
+      RP_ASSIGN_OR_RETURN(std::string_view key, ReadKey(field, &key_hash));
       if (out.is_resource_ && key == "resourceType") {
         // Already read by FindResourceType; read again here, not skipped,
         // so that what follows it is checked (fuzz finding 13).
@@ -585,7 +644,9 @@ class DocumentBuilder {
       const bool is_extension_part = key.size() > 1 && key.front() == '_';
       std::string_view json_name = is_extension_part ? key.substr(1) : key;
       JsonPropertyMatch match;
-      if (out.type_ != nullptr) match = ResolveProperty(*out.type_, json_name);
+      if (out.type_ != nullptr) {
+        match = ResolveProperty(*out.type_, json_name, is_extension_part ? KeyHash(json_name) : key_hash);
+      }
       std::string_view name = match.element != nullptr ? match.element->name : json_name;
       if (filter_ != nullptr &&
           !filter_->Keeps(match.element != nullptr ? match.element->name : std::string_view(), json_name)) {
