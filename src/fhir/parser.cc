@@ -571,7 +571,8 @@ class DocumentBuilder {
     const size_t extension_start = extension_scratch_.size();
     Status status = BuildFields(object, out, depth);
     if (status.ok()) {
-      MergeExtensions(scratch_start, extension_start);
+      // (Most objects have no `_name` part: no call for them.)
+      if (extension_scratch_.size() != extension_start) MergeExtensions(scratch_start, extension_start);
       const size_t count = scratch_.size() - scratch_start;
       if (count > 0) {
         Node* children = arena_.NewArray<Node>(count);
