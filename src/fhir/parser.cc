@@ -127,8 +127,13 @@ uint64_t KeyHash(std::string_view key) {
   uint64_t hash = kKeyHashSeed;
   size_t i = 0;
   for (; i + 8 <= key.size(); i += 8) {
-    uint64_t word = 0;
-    for (size_t b = 0; b < 8; ++b) word |= uint64_t{static_cast<unsigned char>(key[i + b])} << (8 * b);
+    uint64_t word;
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&word, key.data() + i, 8);
+    } else {
+      word = 0;
+      for (size_t b = 0; b < 8; ++b) word |= uint64_t{static_cast<unsigned char>(key[i + b])} << (8 * b);
+    }
     hash = (hash ^ word) * kKeyHashPrime;
   }
   if (i < key.size()) {
@@ -138,6 +143,23 @@ uint64_t KeyHash(std::string_view key) {
   }
   return hash;
 }
+
+// Recent (type, text) -> valid results of CheckTemporalText, kept by a Parser
+// across documents: a record repeats the same timestamps (an encounter's
+// time in each of its observations), and parsing one costs far more than
+// looking it up.
+struct TemporalCache {
+  static constexpr int kBits = 8;
+  static constexpr size_t kSize = size_t{1} << kBits;
+  static constexpr size_t kMaxText = 40;
+  struct Entry {
+    const TypeInfo* type = nullptr;
+    uint8_t length = 0;
+    bool valid = false;
+    char text[kMaxText];
+  };
+  Entry entries[kSize];
+};
 
 // Each byte of `word` equal to `byte` has its high bit set in the result, and
 // the lowest set bit is exact (bits above it may be false positives).
@@ -161,6 +183,12 @@ struct PropertyCache {
   Entry entries[kSize];
 };
 
+// What a Parser keeps for its DocumentBuilders from one document to the next.
+struct BuilderCaches {
+  PropertyCache properties;
+  TemporalCache temporal;
+};
+
 }  // namespace
 
 // Builds the Node tree of one document from a simdjson On-Demand stream.
@@ -170,14 +198,15 @@ struct PropertyCache {
 class DocumentBuilder {
  public:
   DocumentBuilder(Document& document, const ParseOptions& options, std::vector<Node>& scratch,
-                  std::vector<Node>& extension_scratch, PropertyCache& cache)
+                  std::vector<Node>& extension_scratch, BuilderCaches& caches)
       : document_(document),
         arena_(*document.arena_),
         options_(options),
         scratch_(scratch),
         extension_scratch_(extension_scratch),
         model_(Model::R4()),
-        cache_(cache) {}
+        cache_(caches.properties),
+        temporal_cache_(caches.temporal) {}
 
   // Parses the root object. Returns a failure for malformed JSON or a root
   // that is not a resource.
@@ -317,6 +346,37 @@ class DocumentBuilder {
   // Dates, dateTimes, instants and times must be valid where they are read
   // (a bad date would otherwise just never compare).
   void CheckTemporalText(const TypeInfo& type, std::string_view text) {
+    if (type.system_type != SystemType::kDate && type.system_type != SystemType::kDateTime &&
+        type.system_type != SystemType::kTime) {
+      return;
+    }
+    TemporalCache::Entry* entry = nullptr;
+    if (text.size() <= TemporalCache::kMaxText) {
+      const uint64_t hash =
+          (KeyHash(text) ^ (reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
+      entry = &temporal_cache_.entries[hash >> (64 - TemporalCache::kBits)];
+      if (entry->type == &type && entry->length == text.size() &&
+          std::memcmp(entry->text, text.data(), text.size()) == 0) {
+        if (!entry->valid) AddTemporalIssue(type, text);
+        return;
+      }
+    }
+    const bool valid = IsValidTemporal(type, text);
+    if (entry != nullptr) {
+      entry->type = &type;
+      entry->length = static_cast<uint8_t>(text.size());
+      entry->valid = valid;
+      std::memcpy(entry->text, text.data(), text.size());
+    }
+    if (!valid) AddTemporalIssue(type, text);
+  }
+
+  void AddTemporalIssue(const TypeInfo& type, std::string_view text) {
+    AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR {}", text, type.name));
+  }
+
+  // CheckTemporalText's rule, uncached.
+  static bool IsValidTemporal(const TypeInfo& type, std::string_view text) {
     bool valid = true;
     switch (type.system_type) {
       case SystemType::kDate:
@@ -335,9 +395,9 @@ class DocumentBuilder {
         valid = DateTime::ParseTime(text).has_value();
         break;
       default:
-        return;
+        break;
     }
-    if (!valid) AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR {}", text, type.name));
+    return valid;
   }
 
   // Scalar readers shared by the builder and SkipChecked: each consumes the
@@ -970,6 +1030,7 @@ class DocumentBuilder {
   std::vector<std::string_view> resource_type_stack_;
   size_t line_number_ = 0;
   PropertyCache& cache_;
+  TemporalCache& temporal_cache_;
   const ElementFilter* filter_ = nullptr;
 };
 
@@ -977,7 +1038,7 @@ struct Parser::Impl {
   od::parser json_parser;
   std::vector<Node> scratch;
   std::vector<Node> extension_scratch;
-  std::unique_ptr<PropertyCache> cache = std::make_unique<PropertyCache>();
+  std::unique_ptr<BuilderCaches> cache = std::make_unique<BuilderCaches>();
 };
 
 Parser::Parser(ParseOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
