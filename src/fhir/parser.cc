@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -117,10 +118,61 @@ std::string DescribeJsonError(simdjson::error_code code) {
   }
 }
 
+// The hash of a property name for PropertyCache: its bytes eight at a time
+// (little-endian words, the last one zero-filled), FNV-1a style.
+constexpr uint64_t kKeyHashSeed = 0xCBF29CE484222325ull;
+constexpr uint64_t kKeyHashPrime = 0x100000001B3ull;
+
+uint64_t KeyHash(std::string_view key) {
+  uint64_t hash = kKeyHashSeed;
+  size_t i = 0;
+  for (; i + 8 <= key.size(); i += 8) {
+    uint64_t word;
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&word, key.data() + i, 8);
+    } else {
+      word = 0;
+      for (size_t b = 0; b < 8; ++b) word |= uint64_t{static_cast<unsigned char>(key[i + b])} << (8 * b);
+    }
+    hash = (hash ^ word) * kKeyHashPrime;
+  }
+  if (i < key.size()) {
+    uint64_t word = 0;
+    for (size_t b = 0; i + b < key.size(); ++b) word |= uint64_t{static_cast<unsigned char>(key[i + b])} << (8 * b);
+    hash = (hash ^ word) * kKeyHashPrime;
+  }
+  return hash;
+}
+
+// Recent (type, text) -> valid results of CheckTemporalText, kept by a Parser
+// across documents: a record repeats the same timestamps (an encounter's
+// time in each of its observations), and parsing one costs far more than
+// looking it up.
+struct TemporalCache {
+  static constexpr int kBits = 8;
+  static constexpr size_t kSize = size_t{1} << kBits;
+  static constexpr size_t kMaxText = 40;
+  struct Entry {
+    const TypeInfo* type = nullptr;
+    uint8_t length = 0;
+    bool valid = false;
+    char text[kMaxText];
+  };
+  Entry entries[kSize];
+};
+
+// Each byte of `word` equal to `byte` has its high bit set in the result, and
+// the lowest set bit is exact (bits above it may be false positives).
+inline uint64_t HasByte(uint64_t word, unsigned char byte) {
+  const uint64_t x = word ^ (0x0101010101010101ull * byte);
+  return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
+
 // Recent (type, JSON key) -> model match resolutions, kept by a Parser across
 // documents.
 struct PropertyCache {
-  static constexpr size_t kSize = 1024;
+  static constexpr int kBits = 10;
+  static constexpr size_t kSize = size_t{1} << kBits;
   static constexpr size_t kMaxKey = 40;
   struct Entry {
     const TypeInfo* type = nullptr;
@@ -129,6 +181,12 @@ struct PropertyCache {
     JsonPropertyMatch match;
   };
   Entry entries[kSize];
+};
+
+// What a Parser keeps for its DocumentBuilders from one document to the next.
+struct BuilderCaches {
+  PropertyCache properties;
+  TemporalCache temporal;
 };
 
 }  // namespace
@@ -140,14 +198,15 @@ struct PropertyCache {
 class DocumentBuilder {
  public:
   DocumentBuilder(Document& document, const ParseOptions& options, std::vector<Node>& scratch,
-                  std::vector<Node>& extension_scratch, PropertyCache& cache)
+                  std::vector<Node>& extension_scratch, BuilderCaches& caches)
       : document_(document),
         arena_(*document.arena_),
         options_(options),
         scratch_(scratch),
         extension_scratch_(extension_scratch),
         model_(Model::R4()),
-        cache_(cache) {}
+        cache_(caches.properties),
+        temporal_cache_(caches.temporal) {}
 
   // Parses the root object. Returns a failure for malformed JSON or a root
   // that is not a resource.
@@ -214,6 +273,10 @@ class DocumentBuilder {
   Result<Node*> BuildLooseResource(od::document& json, std::string_view text) {
     json_ = &json;
     text_ = text;
+    // One builder serves every line: a failed line may have left state.
+    path_.clear();
+    resource_type_stack_.clear();
+    filter_ = nullptr;
     od::object object;
     simdjson::error_code error = json.get_object().get(object);
     if (error) {
@@ -232,7 +295,8 @@ class DocumentBuilder {
     return root;
   }
 
-  void set_location_prefix(std::string prefix) { location_prefix_ = std::move(prefix); }
+  // Issues' paths start "line N: " (an NDJSON line; 0: no prefix).
+  void set_line(size_t line_number) { line_number_ = line_number; }
 
  private:
   struct PathSegment {
@@ -257,7 +321,7 @@ class DocumentBuilder {
   }
 
   std::string CurrentPath() const {
-    std::string path = location_prefix_;
+    std::string path = line_number_ > 0 ? fmt::format("line {}: ", line_number_) : std::string();
     for (const PathSegment& segment : path_) {
       if (segment.name.empty()) {
         path += resource_type_stack_.empty() ? std::string_view("$") : resource_type_stack_.front();
@@ -282,6 +346,37 @@ class DocumentBuilder {
   // Dates, dateTimes, instants and times must be valid where they are read
   // (a bad date would otherwise just never compare).
   void CheckTemporalText(const TypeInfo& type, std::string_view text) {
+    if (type.system_type != SystemType::kDate && type.system_type != SystemType::kDateTime &&
+        type.system_type != SystemType::kTime) {
+      return;
+    }
+    TemporalCache::Entry* entry = nullptr;
+    if (text.size() <= TemporalCache::kMaxText) {
+      const uint64_t hash =
+          (KeyHash(text) ^ (reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
+      entry = &temporal_cache_.entries[hash >> (64 - TemporalCache::kBits)];
+      if (entry->type == &type && entry->length == text.size() &&
+          std::memcmp(entry->text, text.data(), text.size()) == 0) {
+        if (!entry->valid) AddTemporalIssue(type, text);
+        return;
+      }
+    }
+    const bool valid = IsValidTemporal(type, text);
+    if (entry != nullptr) {
+      entry->type = &type;
+      entry->length = static_cast<uint8_t>(text.size());
+      entry->valid = valid;
+      std::memcpy(entry->text, text.data(), text.size());
+    }
+    if (!valid) AddTemporalIssue(type, text);
+  }
+
+  void AddTemporalIssue(const TypeInfo& type, std::string_view text) {
+    AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR {}", text, type.name));
+  }
+
+  // CheckTemporalText's rule, uncached.
+  static bool IsValidTemporal(const TypeInfo& type, std::string_view text) {
     bool valid = true;
     switch (type.system_type) {
       case SystemType::kDate:
@@ -300,9 +395,9 @@ class DocumentBuilder {
         valid = DateTime::ParseTime(text).has_value();
         break;
       default:
-        return;
+        break;
     }
-    if (!valid) AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR {}", text, type.name));
+    return valid;
   }
 
   // Scalar readers shared by the builder and SkipChecked: each consumes the
@@ -421,28 +516,55 @@ class DocumentBuilder {
     return arena_.CopyString(unescaped);
   }
 
-  // A key's text, as ReadString.
-  Result<std::string_view> ReadKey(od::field& field) {
+  // A key's text, as ReadString. `hash`, when given, gets KeyHash(key).
+  Result<std::string_view> ReadKey(od::field& field, uint64_t* hash = nullptr) {
     const char* start = field.key().raw();
     const char* end = text_.data() + text_.size();
-    const void* quote = start < end ? std::memchr(start, '"', static_cast<size_t>(end - start)) : nullptr;
-    if (quote != nullptr) {
-      std::string_view key(start, static_cast<size_t>(static_cast<const char*>(quote) - start));
-      if (std::memchr(key.data(), '\\', key.size()) == nullptr) return key;
+    if constexpr (std::endian::native == std::endian::little) {
+      // Eight bytes at a time, hashing as it goes: the text is followed by
+      // at least kPadding readable bytes, so a load that starts inside it is
+      // safe. Only the first '"' or '\\' in a word counts (HasByte's false
+      // positives lie above a true one).
+      uint64_t key_hash = kKeyHashSeed;
+      for (const char* at = start; at < end; at += 8) {
+        uint64_t word;
+        std::memcpy(&word, at, 8);
+        const uint64_t stops = HasByte(word, '"') | HasByte(word, '\\');
+        if (stops == 0) {
+          key_hash = (key_hash ^ word) * kKeyHashPrime;
+          continue;
+        }
+        const size_t n = static_cast<size_t>(std::countr_zero(stops)) / 8;
+        if (at + n >= end || at[n] != '"') break;  // an escape (or no end): unescaped below
+        if (n > 0) key_hash = (key_hash ^ (word & ((uint64_t{1} << (8 * n)) - 1))) * kKeyHashPrime;
+        if (hash != nullptr) *hash = key_hash;
+        return std::string_view(start, static_cast<size_t>(at + n - start));
+      }
+    } else {
+      const char* at = start;
+      while (at < end && *at != '"' && *at != '\\') ++at;
+      if (at < end && *at == '"') {
+        std::string_view key(start, static_cast<size_t>(at - start));
+        if (hash != nullptr) *hash = KeyHash(key);
+        return key;
+      }
     }
     std::string_view unescaped;
     simdjson::error_code error = field.unescaped_key().get(unescaped);
     if (error) return Fail(JsonFailure(error));
-    return arena_.CopyString(unescaped);
+    std::string_view key = arena_.CopyString(unescaped);
+    if (hash != nullptr) *hash = KeyHash(key);
+    return key;
   }
 
   // Model::ResolveJsonProperty behind a small direct-mapped cache: documents
   // repeat the same few hundred (type, key) pairs thousands of times.
-  JsonPropertyMatch ResolveProperty(const TypeInfo& type, std::string_view key) {
+  // `key_hash` is KeyHash(key).
+  JsonPropertyMatch ResolveProperty(const TypeInfo& type, std::string_view key, uint64_t key_hash) {
     if (key.size() > PropertyCache::kMaxKey) return Model::ResolveJsonProperty(type, key);
-    uint64_t hash = reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull;
-    for (char c : key) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
-    PropertyCache::Entry& entry = cache_.entries[(hash >> 20) & (PropertyCache::kSize - 1)];
+    const uint64_t hash =
+        (key_hash ^ (reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
+    PropertyCache::Entry& entry = cache_.entries[hash >> (64 - PropertyCache::kBits)];
     if (entry.type == &type && entry.length == key.size() &&
         std::memcmp(entry.key, key.data(), key.size()) == 0) {
       return entry.match;
@@ -509,7 +631,8 @@ class DocumentBuilder {
     const size_t extension_start = extension_scratch_.size();
     Status status = BuildFields(object, out, depth);
     if (status.ok()) {
-      MergeExtensions(scratch_start, extension_start);
+      // (Most objects have no `_name` part: no call for them.)
+      if (extension_scratch_.size() != extension_start) MergeExtensions(scratch_start, extension_start);
       const size_t count = scratch_.size() - scratch_start;
       if (count > 0) {
         Node* children = arena_.NewArray<Node>(count);
@@ -570,7 +693,8 @@ class DocumentBuilder {
       od::field field;
       simdjson::error_code error = std::move(field_result).get(field);
       if (error) return JsonFailure(error);
-      RP_ASSIGN_OR_RETURN(std::string_view key, ReadKey(field));
+      uint64_t key_hash = 0;
+      RP_ASSIGN_OR_RETURN(std::string_view key, ReadKey(field, &key_hash));
       if (out.is_resource_ && key == "resourceType") {
         // Already read by FindResourceType; read again here, not skipped,
         // so that what follows it is checked (fuzz finding 13).
@@ -581,7 +705,9 @@ class DocumentBuilder {
       const bool is_extension_part = key.size() > 1 && key.front() == '_';
       std::string_view json_name = is_extension_part ? key.substr(1) : key;
       JsonPropertyMatch match;
-      if (out.type_ != nullptr) match = ResolveProperty(*out.type_, json_name);
+      if (out.type_ != nullptr) {
+        match = ResolveProperty(*out.type_, json_name, is_extension_part ? KeyHash(json_name) : key_hash);
+      }
       std::string_view name = match.element != nullptr ? match.element->name : json_name;
       if (filter_ != nullptr &&
           !filter_->Keeps(match.element != nullptr ? match.element->name : std::string_view(), json_name)) {
@@ -902,8 +1028,9 @@ class DocumentBuilder {
   std::string_view text_;
   std::vector<PathSegment> path_;
   std::vector<std::string_view> resource_type_stack_;
-  std::string location_prefix_;
+  size_t line_number_ = 0;
   PropertyCache& cache_;
+  TemporalCache& temporal_cache_;
   const ElementFilter* filter_ = nullptr;
 };
 
@@ -911,7 +1038,7 @@ struct Parser::Impl {
   od::parser json_parser;
   std::vector<Node> scratch;
   std::vector<Node> extension_scratch;
-  std::unique_ptr<PropertyCache> cache = std::make_unique<PropertyCache>();
+  std::unique_ptr<BuilderCaches> cache = std::make_unique<BuilderCaches>();
 };
 
 Parser::Parser(ParseOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
@@ -960,6 +1087,16 @@ Result<Document> Parser::ParseNdjson(std::string_view text, std::string_view sou
         fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
   }
   return ParseBuffer(CopyToPaddedBuffer(text), text.size(), source_name, Format::kNdjson);
+}
+
+static_assert(Parser::kBufferPadding >= kPadding, "a caller's buffer needs simdjson's padding");
+
+Result<Document> Parser::ParseNdjson(std::unique_ptr<char[]> buffer, size_t size, std::string_view source_name) {
+  if (size > options_.max_bytes) {
+    return Fail(ResourceExhausted(
+        fmt::format("{}: the input is larger than {} bytes", source_name, options_.max_bytes)));
+  }
+  return ParseBuffer(std::move(buffer), size, source_name, Format::kNdjson);
 }
 
 Result<Document> Parser::ParseAuto(std::string_view text, std::string_view source_name) {
@@ -1094,6 +1231,7 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
   size_t line_number = 0;
   size_t start = 0;
   std::string first_error;
+  DocumentBuilder line_builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
   while (start <= text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
@@ -1109,15 +1247,14 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
     simdjson::error_code error =
         impl_->json_parser.iterate(line.data(), line.size(), size - (line.data() - data) + kPadding)
             .get(json_document);
-    std::string location = fmt::format("line {}", line_number);
     if (error) {
       if (first_error.empty())
         first_error = fmt::format("line {}: {}", line_number, DescribeJsonError(error));
-      document.issues_.push_back(Issue{IssueSeverity::kError, DescribeJsonError(error), location});
+      document.issues_.push_back(
+          Issue{IssueSeverity::kError, DescribeJsonError(error), fmt::format("line {}", line_number)});
     } else {
-      DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
-      builder.set_location_prefix(location + ": ");
-      Result<Node*> resource = builder.BuildLooseResource(json_document, line);
+      line_builder.set_line(line_number);
+      Result<Node*> resource = line_builder.BuildLooseResource(json_document, line);
       impl_->scratch.clear();
       impl_->extension_scratch.clear();
       if (resource.has_value()) {
@@ -1125,7 +1262,8 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
       } else {
         if (first_error.empty())
           first_error = fmt::format("line {}: {}", line_number, resource.error().message());
-        document.issues_.push_back(Issue{IssueSeverity::kError, resource.error().message(), location});
+        document.issues_.push_back(
+            Issue{IssueSeverity::kError, resource.error().message(), fmt::format("line {}", line_number)});
       }
     }
     if (end == text.size()) break;

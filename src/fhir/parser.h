@@ -73,6 +73,16 @@ class Parser {
   // no line holds a resource.
   Result<Document> ParseNdjson(std::string_view text, std::string_view source_name);
 
+  // Bytes a buffer given to ParseNdjson(buffer, ...) must hold after its
+  // text: simdjson reads ahead. Their value does not matter, but they must be
+  // set.
+  static constexpr size_t kBufferPadding = 64;
+
+  // As ParseNdjson above, for text the caller has already put in `buffer`:
+  // `size` bytes followed by kBufferPadding set bytes. The Document takes the
+  // buffer and keeps it, so the text is not copied.
+  Result<Document> ParseNdjson(std::unique_ptr<char[]> buffer, size_t size, std::string_view source_name);
+
   // Reads `path` ("-" for stdin) and parses it as a resource, or as NDJSON
   // when the content is not a single JSON value but one per line.
   Result<Document> ParseFile(const std::string& path);

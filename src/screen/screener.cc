@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -292,16 +294,23 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
     RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(groups.size(), 1)), [&](size_t) -> Status {
       fhir::Parser parser(parse_options);
       simdjson::dom::parser json_parser;
-      std::string record;
       for (size_t g = next++; g < groups.size(); g = next++) {
         const PatientGroup& group = groups[g];
-        record.clear();
+        // The record is written straight into the buffer the document keeps
+        // (no second copy of the text in the parser).
+        size_t record_size = 0;
+        for (size_t i = group.begin; i < group.end; ++i) record_size += lines[i].text.size() + 1;
+        std::unique_ptr<char[]> record(new char[record_size + fhir::Parser::kBufferPadding]);
+        char* out = record.get();
         for (size_t i = group.begin; i < group.end; ++i) {
-          record.append(lines[i].text);
-          record += '\n';
+          std::memcpy(out, lines[i].text.data(), lines[i].text.size());
+          out += lines[i].text.size();
+          *out++ = '\n';
         }
+        std::memset(out, ' ', fhir::Parser::kBufferPadding);
         const std::string reference = "Patient/" + std::string(group.patient_id);
-        Result<fhir::Document> document = parser.ParseNdjson(record, reference + ".ndjson");
+        Result<fhir::Document> document =
+            parser.ParseNdjson(std::move(record), record_size, reference + ".ndjson");
         if (!document.has_value()) {
           results[g] = UnreadableRecordLine(reference, document.error().message());
         } else {

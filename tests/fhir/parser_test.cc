@@ -954,6 +954,30 @@ TEST(NdjsonTest, ExportLogWithoutResourcesFails) {
   EXPECT_THAT(document.error().message(), AllOf(HasSubstr("log.ndjson"), HasSubstr("line 1")));
 }
 
+// Dates are checked through a cache kept across lines and documents: a
+// repeated bad date is reported every time, and the same text is judged per
+// type (a dateTime without a time zone is no instant).
+TEST(NdjsonTest, RepeatedDatesAreCheckedEachTime) {
+  Parser parser;
+  const std::string lines =
+      "{\"resourceType\":\"Patient\",\"id\":\"a\",\"birthDate\":\"2020-02-30\"}\n"
+      "{\"resourceType\":\"Patient\",\"id\":\"b\",\"birthDate\":\"2020-02-30\"}\n"
+      "{\"resourceType\":\"Observation\",\"id\":\"c\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+      "\"effectiveDateTime\":\"2020-02-03T10:00:00\",\"issued\":\"2020-02-03T10:00:00\"}\n"
+      "{\"resourceType\":\"Observation\",\"id\":\"d\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
+      "\"effectiveDateTime\":\"2020-02-03T10:00:00\",\"issued\":\"2020-02-03T10:00:00\"}\n";
+  for (int round = 0; round < 2; ++round) {  // the second document finds everything cached
+    Result<Document> document = parser.ParseNdjson(lines, "dates.ndjson");
+    ASSERT_TRUE(document.has_value()) << document.error().message();
+    ExpectIssueAt(*document, "line 1: Patient.birthDate", IssueSeverity::kError);
+    ExpectIssueAt(*document, "line 2: Patient.birthDate", IssueSeverity::kError);
+    EXPECT_TRUE(IssuesAt(*document, "line 3: Observation.effective").empty()) << DescribeIssues(*document);
+    ExpectIssueAt(*document, "line 3: Observation.issued", IssueSeverity::kError);
+    EXPECT_TRUE(IssuesAt(*document, "line 4: Observation.effective").empty()) << DescribeIssues(*document);
+    ExpectIssueAt(*document, "line 4: Observation.issued", IssueSeverity::kError);
+  }
+}
+
 TEST(NdjsonTest, BlankLinesAreSkipped) {
   Parser parser;
   Result<Document> document = parser.ParseNdjson(
