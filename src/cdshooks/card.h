@@ -27,6 +27,7 @@ struct Link {
 // A FHIR ServiceRequest to propose (a create action): an order for a test or
 // a diagnostic evaluation, in draft status for the user to complete.
 struct ProposedServiceRequest {
+  std::vector<Coding> category;  // category[0].coding (a referral: "Patient referral")
   std::vector<Coding> codings;
   std::string text;          // code.text
   std::string patient_id;    // subject: Patient/<id>

@@ -37,6 +37,32 @@ std::string JoinDisplays(const std::vector<engine::AssessedRedFlag>& flags) {
   return out;
 }
 
+// The patient's id ("abc" of "Patient/abc"), or "" when unknown.
+std::string PatientId(const engine::Assessment& assessment) {
+  const std::string prefix = "Patient/";
+  return assessment.patient_reference.starts_with(prefix) ? assessment.patient_reference.substr(prefix.size()) : "";
+}
+
+// A suggestion creating the draft ServiceRequest of a next step's order.
+Suggestion OrderSuggestion(const engine::StepOrder& order, const std::string& patient_id, std::string note) {
+  ProposedServiceRequest request;
+  if (order.category) {
+    request.category.push_back(Coding{order.category->system, order.category->code, order.category->display});
+  }
+  if (order.code) request.codings.push_back(Coding{order.code->system, order.code->code, order.code->display});
+  request.text = OneLine(order.text, 200);
+  request.patient_id = patient_id;
+  request.note = std::move(note);
+  Action action;
+  action.type = "create";
+  action.description = OneLine(fmt::format("Create a draft order: {}", order.text), 200);
+  action.resource.push_back(std::move(request));
+  Suggestion suggestion;
+  suggestion.label = OneLine(order.label.empty() ? fmt::format("Order {}", order.text) : order.label, 80);
+  suggestion.actions.push_back(std::move(action));
+  return suggestion;
+}
+
 Card RedFlagCard(const engine::Assessment& assessment) {
   Card card;
   card.indicator = "critical";
@@ -62,9 +88,15 @@ Card RedFlagCard(const engine::Assessment& assessment) {
     conditions += EscapeMarkdown(OneLine(condition.display, 100));
   }
   detail += fmt::format("\nPain conditions affected: {}.\n", conditions);
+  const std::string patient_id = PatientId(assessment);
   for (const engine::NextStep& step : assessment.next_steps) {
     if (step.kind == "referral" && step.condition.empty()) {
       detail += fmt::format("\n**Next step:** {}\n", EscapeMarkdown(OneLine(step.display, 300)));
+      // The urgent evaluation as a draft referral, the red flags in its note.
+      if (step.order && !patient_id.empty()) {
+        card.suggestions.push_back(OrderSuggestion(*step.order, patient_id, OneLine(step.display, 300)));
+        card.selection_behavior = "any";
+      }
       break;
     }
   }
@@ -149,33 +181,15 @@ Card ConditionCard(const engine::AssessedCondition& condition, const engine::Ass
   if (total > shown) steps += fmt::format("- (+{} more)\n", total - shown);
   if (!steps.empty()) detail += "**Next steps**\n\n" + steps + "\n";
 
-  // Each next step that is an order (imaging, a diagnostic block, a referral
-  // with an order code from the knowledge base) is offered as a suggestion
-  // creating a draft ServiceRequest, the one-click action of CDS Hooks.
-  const std::string patient_prefix = "Patient/";
-  const std::string patient_id = assessment.patient_reference.starts_with(patient_prefix)
-                                     ? assessment.patient_reference.substr(patient_prefix.size())
-                                     : "";
+  // Each next step that is an order (imaging, a diagnostic block: coded from
+  // the knowledge base; a referral: its category and words) is offered as a
+  // suggestion creating a draft ServiceRequest, the one-click action of CDS
+  // Hooks.
+  const std::string patient_id = PatientId(assessment);
   for (const engine::NextStep& step : assessment.next_steps) {
-    if (step.condition != condition.id || step.option.empty() || patient_id.empty()) continue;
-    const engine::Recommendation* option = nullptr;
-    for (const engine::Recommendation& recommendation : assessment.recommendations) {
-      if (recommendation.condition == condition.id && recommendation.id == step.option) option = &recommendation;
-    }
-    if (option == nullptr || !option->order_code || !engine::IsOpen(option->status)) continue;
-    ProposedServiceRequest request;
-    request.codings.push_back(Coding{option->order_code->system, option->order_code->code, option->order_code->display});
-    request.text = OneLine(option->display, 200);
-    request.patient_id = patient_id;
-    request.note = OneLine(fmt::format("{} — {}", condition.display, why), 300);
-    Action action;
-    action.type = "create";
-    action.description = OneLine(fmt::format("Create a draft order: {}", option->display), 200);
-    action.resource.push_back(std::move(request));
-    Suggestion suggestion;
-    suggestion.label = OneLine(fmt::format("Order {}", option->display), 80);
-    suggestion.actions.push_back(std::move(action));
-    card.suggestions.push_back(std::move(suggestion));
+    if (step.condition != condition.id || !step.order || patient_id.empty()) continue;
+    card.suggestions.push_back(
+        OrderSuggestion(*step.order, patient_id, OneLine(fmt::format("{} — {}", condition.display, why), 300)));
   }
   if (!card.suggestions.empty()) card.selection_behavior = "any";
 

@@ -30,6 +30,11 @@ json::object ServiceRequestJson(const ProposedServiceRequest& request) {
   resource["resourceType"] = "ServiceRequest";
   resource["status"] = "draft";
   resource["intent"] = "order";
+  if (!request.category.empty()) {
+    json::array codings;
+    for (const Coding& coding : request.category) codings.push_back(CodingJson(coding));
+    resource["category"] = json::array{json::object{{"coding", std::move(codings)}}};
+  }
   json::object code;
   if (!request.codings.empty()) {
     json::array codings;

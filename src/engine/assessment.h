@@ -68,6 +68,9 @@ struct Criterion {
   // element 'x' in Condition at Bundle.entry[2].resource.x"), shown next to
   // it; they are also in Assessment::issues.
   std::vector<std::string> issues;
+  // The knowledge-base definition it was evaluated from ("" for a fact of the
+  // knowledge base): what it reads, for the issues of resources it left out.
+  std::string definition;
 };
 
 // A stage of the care pathway, as the knowledge base's stage table words it.
@@ -231,7 +234,22 @@ struct Recommendation {
   std::optional<FollowUpPlan> follow_up;
   std::optional<CostInfo> cost;
   std::optional<OrderCode> order_code;  // for an orderable option (imaging, a block)
+  // What an open option still lacks before its procedure (a follow-up
+  // instrument's baseline); also in its condition's and the patient's lists.
+  std::vector<MissingDataItem> missing_data;
   std::optional<ClinicEvidence> clinic_evidence;  // never set by the engine (see ClinicEvidence)
+};
+
+// How a next step is ordered, as a draft ServiceRequest (a CDS Hooks
+// suggestion): with its code (the option's value set: imaging, a block) or,
+// for a referral the knowledge base has no code for, with its category
+// ("Patient referral") and the knowledge base's words as code.text.
+struct StepOrder {
+  std::optional<OrderCode> code;      // ServiceRequest.code.coding
+  std::optional<OrderCode> category;  // ServiceRequest.category
+  std::string text;                   // ServiceRequest.code.text
+  std::string label;                  // the suggestion's label; empty: the renderer's "Order <text>"
+  bool unverified = false;            // the code or category rests on a U fact
 };
 
 struct NextStep {
@@ -239,6 +257,7 @@ struct NextStep {
   std::string display;
   std::string condition;
   std::string option;  // the recommendation it proposes, when it is one
+  std::optional<StepOrder> order;  // set when the step is an order
 };
 
 struct AssessmentIssue {

@@ -283,6 +283,11 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
     }
     if (offered) {
       for (const Criterion& check : option.pre_checks) note_missing(check);
+      for (const MissingDataItem& item : option.missing_data) {
+        bool listed = std::any_of(assessed.missing_data.begin(), assessed.missing_data.end(),
+                                  [&](const MissingDataItem& known) { return known.id == item.id; });
+        if (!listed) assessed.missing_data.push_back(item);
+      }
     }
   }
   assessed.headline =
@@ -339,7 +344,7 @@ void Assessor::AddOption(const std::string& id, const knowledge::Condition& cond
       if (*recommendation.done) EvidenceOf(*done, true, refs, recommendation.done_data, seen);
     }
   }
-  if (const knowledge::ValueSet* valueset = kb_.FindValueSet(option->id)) {
+  if (const knowledge::ValueSet* valueset = kb_.FindValueSet(option->order.empty() ? option->id : option->order)) {
     for (const knowledge::Concept& entry : valueset->concepts) {
       if (entry.prefix || entry.code.empty() || entry.system.empty()) continue;
       recommendation.order_code = OrderCode{entry.system, entry.code, entry.display};
@@ -348,7 +353,10 @@ void Assessor::AddOption(const std::string& id, const knowledge::Condition& cond
   }
   DecideStatus(*option, assessed, recommendation);
   if (option->procedure || !option->monitoring.empty()) recommendation.procedure = PlanProcedure(*option, recommendation);
-  if (option->follow_up) recommendation.follow_up = PlanFollowUp(*option->follow_up);
+  if (option->follow_up) {
+    recommendation.follow_up = PlanFollowUp(*option->follow_up);
+    if (IsOpen(recommendation.status)) NoteMissingBaselines(recommendation);
+  }
   if (option->cost) {
     const knowledge::Cost& cost = *option->cost;
     recommendation.cost = CostInfo{cost.usd_low, cost.usd_high, cost.per, cost.coverage, cost.billing_codes,

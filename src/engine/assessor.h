@@ -45,6 +45,16 @@ struct EngineTables {
   std::set<std::string, std::less<>> contraindication_categories;
   // The datum views' alternatives read as member paths.
   DatumPaths datum_paths;
+  // What each definition reads, with the definitions it uses: the resource
+  // types it names (ofType(X), is X) and the names it reads (its lower-case
+  // identifiers). A data issue on such an element of such a resource that is
+  // not among a criterion's data may be why it did not count
+  // (criterion_issues.cc).
+  struct Reads {
+    std::set<std::string, std::less<>> types;
+    std::set<std::string, std::less<>> elements;
+  };
+  std::unordered_map<std::string, Reads> reads;
 };
 
 // A criterion's truth from a definition's value: a single Boolean is itself;
@@ -112,7 +122,9 @@ class Assessor {
   std::string WhySentence(const AssessedCondition& assessed) const;
   MissingDataItem MissingItem(const knowledge::MissingData& missing);
   // Records the next step that says why `criterion` (known, false) is not met.
-  void AddNotMetStep(const Criterion& criterion, const knowledge::NotMetStep& not_met);
+  // Adds the step when its `when` finds something (or it has none); false
+  // when it does not apply.
+  bool AddNotMetStep(const Criterion& criterion, const knowledge::NotMetStep& not_met);
 
   // option_status.cc
   void DecideStatus(const knowledge::Option& option, const AssessedCondition& assessed,
@@ -125,16 +137,26 @@ class Assessor {
 
   // criterion_issues.cc
   // Attaches each data issue of `original` to the criteria whose data are the
-  // resource it is about.
-  static void AttachIssues(const fhir::Document& original, Assessment& out);
+  // resource it is about, and to those whose definition reads the element it
+  // is on (in a resource of a type they read) but left that resource out.
+  void AttachIssues(const fhir::Document& original, Assessment& out) const;
 
   // follow_up_plan.cc
+  // A missing or outdated baseline of an open option's follow-up instrument
+  // as missing data of the option and the patient, with its own next step
+  // (pathway.baseline missing_item; nothing when the knowledge base has none).
+  void NoteMissingBaselines(Recommendation& recommendation);
   FollowUpPlan PlanFollowUp(const knowledge::FollowUp& follow_up);
   void JudgeBaseline(const knowledge::Instrument& instrument, FollowUpInstrument& entry);
 
   // next_steps.cc
   void AddNextSteps(const knowledge::Option& option, const AssessedCondition& assessed, const Recommendation& recommendation, Assessment& out);
   void AddPatientNextSteps(Assessment& out);
+  // How the next step proposing `option` (shown as `display`, of `kind`) is
+  // ordered: the option's order code, else a referral order for the kinds of
+  // pathway.referral_order; nullopt when it is not an order.
+  std::optional<StepOrder> OrderOf(const std::string& kind, const std::string& display,
+                                   const std::optional<OrderCode>& code);
 
   const knowledge::KnowledgeBase& kb_;
   const EngineTables& tables_;

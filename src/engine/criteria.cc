@@ -98,6 +98,7 @@ Criterion Assessor::FromDefinition(std::string id, const knowledge::Definition& 
   Criterion criterion;
   criterion.id = std::move(id);
   criterion.display = definition.note.empty() ? definition.id : definition.note;
+  criterion.definition = definition.id;
   const Collection& values = evaluator_.InCondition(definition);
   criterion.met = Truth(values, definition.missing_data.has_value());
   std::vector<size_t> seen;
@@ -114,16 +115,20 @@ Criterion Assessor::FromDefinition(std::string id, const knowledge::Definition& 
     }
   }
   if (!criterion.met && definition.missing_data) criterion.missing = MissingItem(*definition.missing_data);
-  if (criterion.met == false && definition.not_met) AddNotMetStep(criterion, *definition.not_met);
+  if (criterion.met == false) {
+    for (const knowledge::NotMetStep& not_met : definition.not_met) {
+      if (AddNotMetStep(criterion, not_met)) break;
+    }
+  }
   return criterion;
 }
 
-void Assessor::AddNotMetStep(const Criterion& criterion, const knowledge::NotMetStep& not_met) {
+bool Assessor::AddNotMetStep(const Criterion& criterion, const knowledge::NotMetStep& not_met) {
   // Why it is not met, with its data and thresholds (knowledge: not_met).
   Data found;
   if (!not_met.when.empty()) {
     const Collection& values = evaluator_.InCondition(not_met.when);
-    if (values.empty()) return;
+    if (values.empty()) return false;
     Refs refs;
     data_.Append(values, refs, found);
   }
@@ -139,6 +144,7 @@ void Assessor::AddNotMetStep(const Criterion& criterion, const knowledge::NotMet
     if (not_met.step.find("{" + parameter.id + "}") != std::string::npos) values.emplace_back(parameter.id, parameter.ValueText());
   }
   not_met_steps_[criterion.id] = {not_met.kind, FillTemplate(not_met.step, values)};
+  return true;
 }
 
 const Criterion& Assessor::EvaluateCriterion(const std::string& id, const knowledge::Condition& condition) {

@@ -93,4 +93,33 @@ void Assessor::JudgeBaseline(const knowledge::Instrument& instrument, FollowUpIn
   }
 }
 
+void Assessor::NoteMissingBaselines(Recommendation& recommendation) {
+  const knowledge::BaselineWords& words = kb_.pathway().baseline;
+  if (words.missing_id.empty() || !recommendation.follow_up) return;
+  for (const FollowUpInstrument& instrument : recommendation.follow_up->instruments) {
+    const bool missing = instrument.baseline_status == BaselineStatus::kMissing;
+    if (!missing && instrument.baseline_status != BaselineStatus::kOutdated) continue;
+    MissingDataItem item;
+    item.id = FillTemplate(words.missing_id, {{"id", instrument.id}});
+    item.display = FillTemplate(words.missing_display, {{"instrument", instrument.display}});
+    item.title = item.display;
+    recommendation.missing_data.push_back(item);
+    if (missing_steps_.find(item.id) == missing_steps_.end()) {
+      std::string step = FillTemplate(words.missing_step, {{"instrument", instrument.display}});
+      if (!missing && instrument.baseline) {
+        const knowledge::Parameter* window = kb_.FindParameter(words.window);
+        const DateTime& reference = procedure_date_ ? *procedure_date_ : evaluator_.now();
+        step = FillTemplate(words.outdated_step,
+                            {{"instrument", instrument.display},
+                             {"date", instrument.baseline->date.value_or("").substr(0, 10)},
+                             {"value", instrument.baseline->value.value_or("")},
+                             {"window", window != nullptr ? window->ValueText() : ""},
+                             {"reference", reference.ToString().substr(0, 10)}});
+      }
+      missing_steps_[item.id] = std::move(step);
+    }
+    AddMissing(item);
+  }
+}
+
 }  // namespace regenpath::engine

@@ -43,12 +43,35 @@ void Assessor::AddNextSteps(const knowledge::Option& option, const AssessedCondi
                                           [](const Criterion& criterion) { return criterion.met != true; }))) {
       continue;
     }
+    if (rule.no_unmet_criteria &&
+        std::any_of(recommendation.rationale.begin(), recommendation.rationale.end(),
+                    [](const Criterion& criterion) { return criterion.met != true; })) {
+      continue;
+    }
     out.next_steps.push_back(NextStep{
         rule.kind,
         FillTemplate(rule.text, {{"option", recommendation.display}, {"status", status}}),
-        assessed.id, recommendation.id});
+        assessed.id, recommendation.id, OrderOf(rule.kind, recommendation.display, recommendation.order_code)});
     return;
   }
+}
+
+std::optional<StepOrder> Assessor::OrderOf(const std::string& kind, const std::string& display,
+                                           const std::optional<OrderCode>& code) {
+  if (code) return StepOrder{code, std::nullopt, display, "", false};
+  const knowledge::ReferralOrder& referral = kb_.pathway().referral_order;
+  if (!Contains(referral.kinds, kind)) return std::nullopt;
+  const knowledge::ValueSet* category = kb_.FindValueSet(referral.category);
+  if (category == nullptr || category->concepts.empty()) return std::nullopt;
+  const knowledge::Concept& first = category->concepts.front();
+  StepOrder order{std::nullopt, OrderCode{first.system, first.code, first.display},
+                  FillTemplate(referral.text, {{"option", display}}), FillTemplate(referral.label, {{"option", display}}),
+                  first.confidence == knowledge::Confidence::kU};
+  if (order.unverified) {
+    NoteUnverified(fmt::format("referral order category {} {} ({}): the fact sheet gives no referral code",
+                               first.code, first.display, category->id));
+  }
+  return order;
 }
 
 void Assessor::AddPatientNextSteps(Assessment& out) {
@@ -71,6 +94,13 @@ void Assessor::AddPatientNextSteps(Assessment& out) {
     }
     NextStep step{pathway.red_flag_step.kind, FillTemplate(pathway.red_flag_step.text, {{"red_flags", flags}}), "",
                   pathway.red_flag_step.option};
+    if (const knowledge::Option* option = kb_.FindOption(pathway.red_flag_step.option)) {
+      std::optional<OrderCode> code;
+      for (const Recommendation& recommendation : out.recommendations) {
+        if (recommendation.id == option->id && recommendation.order_code) code = recommendation.order_code;
+      }
+      step.order = OrderOf(step.kind, option->display, code);
+    }
     if (pathway.red_flag_step.only) {
       out.next_steps.assign(1, std::move(step));
       return;

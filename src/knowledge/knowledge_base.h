@@ -118,7 +118,9 @@ struct Definition {
   DefinitionScope scope = DefinitionScope::kPatient;
   std::string expression;
   std::optional<MissingData> missing_data;
-  std::optional<NotMetStep> not_met;
+  // Tried in order: the first whose `when` finds something (or has none)
+  // gives the step (e.g. relief below the threshold; else too few blocks).
+  std::vector<NotMetStep> not_met;
   std::string note;
   // The data definition whose resources are this criterion's evidence (the
   // CQL habit: a data definition plus a test); empty: its own resources, or
@@ -212,6 +214,9 @@ struct Option {
   std::vector<std::string> criteria;  // definition ids shown as rationale
   std::string when;                   // definition id: listed only when true
   std::string done;                   // definition id: the option was already done / tried
+  // The value set whose first code orders it (a draft ServiceRequest); empty:
+  // the value set with the option's id, when there is one.
+  std::string order;
   // In chronic pain, a next step only once one of these options was tried for
   // the condition (ACP 2017's order: non-drug care, then NSAIDs, then
   // tramadol or duloxetine, opioids last). Empty: no order.
@@ -387,6 +392,10 @@ struct NextStepRule {
   // True: only options that have criteria, all of them met (e.g. RF
   // denervation after a positive medial branch block).
   bool criteria_met = false;
+  // When true, an option with a criterion of its own that is not met (false
+  // or unknown) does not match (radiofrequency denervation before a positive
+  // medial branch block is no conventional next step).
+  bool no_unmet_criteria = false;
   std::string kind;
   std::string text;  // may hold {option}, {status}
   SourceLocation location;
@@ -422,6 +431,23 @@ struct BaselineWords {
   std::string missing;      // no score in the record
   std::string outdated;     // the latest score is older than the window
   std::string not_looked_for;  // the instrument has no baseline definition
+  // A missing or outdated baseline of an open option as missing data ({id}:
+  // the instrument's id) with its next step; empty: a flag only.
+  std::string missing_id;
+  std::string missing_display;
+  std::string missing_step;   // no score in the record
+  std::string outdated_step;  // the latest score is older than the window
+};
+
+// How a next step with no code of its own is ordered as a referral
+// (pathway.yaml `referral_order`): a draft ServiceRequest whose category is
+// the first concept of the value set `category` and whose code.text and
+// suggestion label fill `text` and `label` ({option}: the option's display).
+struct ReferralOrder {
+  std::vector<std::string> kinds;  // next-step kinds ordered this way
+  std::string category;            // value set id
+  std::string text;
+  std::string label;
 };
 
 // The pathway's settings (pathway.yaml `pathway`).
@@ -446,7 +472,11 @@ struct PathwaySettings {
   // these criteria in this order, each in its words.
   std::vector<WhyWords> why;
   std::string why_data_more;  // after the data shown: " (+{n} more)"
+  // A criterion's words for a data issue of a resource it read but left out
+  // ({issue}, {resource}); empty: such issues are not attached.
+  std::string issue_not_counted;
   BaselineWords baseline;
+  ReferralOrder referral_order;  // empty kinds: referrals are not ordered
   SourceLocation location;
 };
 

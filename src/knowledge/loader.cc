@@ -537,12 +537,19 @@ class Loader {
       Report(missing, "missing_data must be a mapping {id, display}");
     }
     const YamlTree& not_met = node["not_met"];
-    if (not_met && not_met.IsMap()) {
-      CheckKeys(not_met, {"when", "kind", "step"});
-      definition.not_met =
-          NotMetStep{String(not_met, "when"), String(not_met, "kind", true), String(not_met, "step", true)};
+    auto read_not_met = [&](const YamlTree& item) {
+      if (!item.IsMap()) {
+        Report(item, "not_met must be a mapping {when, kind, step} or a list of them");
+        return;
+      }
+      CheckKeys(item, {"when", "kind", "step"});
+      definition.not_met.push_back(
+          NotMetStep{String(item, "when"), String(item, "kind", true), String(item, "step", true)});
+    };
+    if (not_met && not_met.IsSequence()) {
+      for (const YamlTree& item : not_met) read_not_met(item);
     } else if (not_met && !not_met.IsNull()) {
-      Report(not_met, "not_met must be a mapping {when, kind, step}");
+      read_not_met(not_met);
     }
     kb_->definitions_.push_back(std::move(definition));
   }
@@ -630,7 +637,7 @@ class Loader {
   void ReadOption(const YamlTree& node) {
     CheckKeys(node, {"id", "category", "therapy", "target", "display", "summary", "base_status", "status_rationale",
                      "evidence", "procedure", "monitoring", "follow_up", "cost", "criteria", "when", "done",
-                     "chronic_after", "sources", "confidence", "note"});
+                     "chronic_after", "order", "sources", "confidence", "note"});
     Option option;
     option.location = At(node);
     option.id = String(node, "id", true);
@@ -645,6 +652,7 @@ class Loader {
     option.criteria = Strings(node, "criteria");
     option.when = String(node, "when");
     option.done = String(node, "done");
+    option.order = String(node, "order");
     option.chronic_after = Strings(node, "chronic_after");
     option.sources = Strings(node, "sources");
     option.note = String(node, "note");
@@ -861,7 +869,7 @@ class Loader {
     CheckKeys(node, {"status_ladder", "bleeding_risk_ladder", "fallback_stage", "chronic_criterion", "deceased",
                      "no_condition_reason",
                      "red_flag_step", "missing_data_step", "criterion_states", "no_data", "next_step_order", "why",
-                     "why_data_more", "baseline"});
+                     "why_data_more", "baseline", "referral_order", "issue_not_counted"});
     PathwaySettings& pathway = kb_->pathway_;
     pathway.location = At(node);
     pathway.status_ladder = Strings(node, "status_ladder", true);
@@ -903,6 +911,7 @@ class Loader {
       Report(node, "pathway.criterion_states must be a mapping {met, not_met, unknown}");
     }
     pathway.why_data_more = String(node, "why_data_more");
+    pathway.issue_not_counted = String(node, "issue_not_counted");
     if (const YamlTree& why = node["why"]; why) {
       if (!why.IsSequence()) {
         Report(why, "pathway.why must be a list of {criterion, met, not_met, unknown}");
@@ -922,11 +931,34 @@ class Loader {
       if (!baseline.IsMap()) {
         Report(baseline, "pathway.baseline must be a mapping {window, missing, outdated, not_looked_for}");
       } else {
-        CheckKeys(baseline, {"window", "missing", "outdated", "not_looked_for"});
+        CheckKeys(baseline, {"window", "missing", "outdated", "not_looked_for", "missing_item", "missing_step",
+                             "outdated_step"});
         pathway.baseline.window = String(baseline, "window", true);
         pathway.baseline.missing = String(baseline, "missing", true);
         pathway.baseline.outdated = String(baseline, "outdated", true);
         pathway.baseline.not_looked_for = String(baseline, "not_looked_for", true);
+        if (const YamlTree& item = baseline["missing_item"]; item) {
+          if (!item.IsMap()) {
+            Report(item, "pathway.baseline.missing_item must be a mapping {id, display}");
+          } else {
+            CheckKeys(item, {"id", "display"});
+            pathway.baseline.missing_id = String(item, "id", true);
+            pathway.baseline.missing_display = String(item, "display", true);
+            pathway.baseline.missing_step = String(baseline, "missing_step", true);
+            pathway.baseline.outdated_step = String(baseline, "outdated_step", true);
+          }
+        }
+      }
+    }
+    if (const YamlTree& order = node["referral_order"]; order) {
+      if (!order.IsMap()) {
+        Report(order, "pathway.referral_order must be a mapping {kinds, category, text, label}");
+      } else {
+        CheckKeys(order, {"kinds", "category", "text", "label"});
+        pathway.referral_order.kinds = Strings(order, "kinds", true);
+        pathway.referral_order.category = String(order, "category", true);
+        pathway.referral_order.text = String(order, "text", true);
+        pathway.referral_order.label = String(order, "label", true);
       }
     }
   }
@@ -1028,7 +1060,8 @@ class Loader {
   }
 
   void ReadNextStepRule(const YamlTree& node) {
-    CheckKeys(node, {"categories", "stage", "not_done", "status", "status_not", "criteria_met", "kind", "text", "note"});
+    CheckKeys(node, {"categories", "stage", "not_done", "status", "status_not", "criteria_met", "no_unmet_criteria", "kind", "text",
+                     "note"});
     NextStepRule rule;
     rule.location = At(node);
     rule.categories = Strings(node, "categories", true);
@@ -1040,6 +1073,7 @@ class Loader {
     rule.status = Strings(node, "status");
     rule.status_not = Strings(node, "status_not");
     rule.criteria_met = Bool(node, "criteria_met", false);
+    rule.no_unmet_criteria = Bool(node, "no_unmet_criteria", false);
     rule.kind = String(node, "kind", true);
     rule.text = String(node, "text", true);
     kb_->next_step_rules_.push_back(std::move(rule));
@@ -1187,12 +1221,12 @@ class Loader {
       if (definition.missing_data) {
         CheckDefinition(definition.location, definition.missing_data->unreadable_when, "missing_data.unreadable.when");
       }
-      if (definition.not_met) CheckDefinition(definition.location, definition.not_met->when, "not_met.when");
       const std::vector<std::string>& kinds = kb_->pathway_.next_step_order;
-      if (definition.not_met && !kinds.empty() &&
-          std::find(kinds.begin(), kinds.end(), definition.not_met->kind) == kinds.end()) {
-        Report(definition.location, fmt::format("not_met.kind '{}' is not in pathway.next_step_order",
-                                                definition.not_met->kind));
+      for (const NotMetStep& not_met : definition.not_met) {
+        CheckDefinition(definition.location, not_met.when, "not_met.when");
+        if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), not_met.kind) == kinds.end()) {
+          Report(definition.location, fmt::format("not_met.kind '{}' is not in pathway.next_step_order", not_met.kind));
+        }
       }
       if (kb_->FindParameter(definition.id) != nullptr) {
         Report(definition.location, fmt::format("'{}' is both a parameter and a definition", definition.id));
@@ -1233,6 +1267,24 @@ class Loader {
     if (!kb_->pathway_.baseline.window.empty() && kb_->FindParameter(kb_->pathway_.baseline.window) == nullptr) {
       Report(kb_->pathway_.location,
              fmt::format("pathway.baseline.window: parameter '{}' does not exist", kb_->pathway_.baseline.window));
+    }
+    if (const ReferralOrder& order = kb_->pathway_.referral_order; !order.kinds.empty()) {
+      const ValueSet* category = kb_->FindValueSet(order.category);
+      if (category == nullptr) {
+        Report(kb_->pathway_.location,
+               fmt::format("pathway.referral_order.category: value set '{}' does not exist", order.category));
+      } else if (category->concepts.empty() || category->concepts.front().prefix) {
+        Report(kb_->pathway_.location,
+               fmt::format("pathway.referral_order.category: value set '{}' needs a first concept that is one code",
+                           order.category));
+      }
+      for (const std::string& kind : order.kinds) {
+        const std::vector<std::string>& kinds = kb_->pathway_.next_step_order;
+        if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+          Report(kb_->pathway_.location,
+                 fmt::format("pathway.referral_order.kinds: '{}' is not a word of next_step_order", kind));
+        }
+      }
     }
     if (kb_->saw_hold_merge_) CheckCitations(kb_->hold_merge_.location, kb_->hold_merge_.sources);
     for (const Option& option : kb_->options_) {
@@ -1301,6 +1353,9 @@ class Loader {
       for (const std::string& id : option.criteria) CheckDefinition(option.location, id, "criterion");
       CheckDefinition(option.location, option.when, "when");
       CheckDefinition(option.location, option.done, "done");
+      if (!option.order.empty() && kb_->FindValueSet(option.order) == nullptr) {
+        Report(option.location, fmt::format("order: value set '{}' does not exist", option.order));
+      }
       for (const std::string& id : option.chronic_after) {
         if (kb_->FindOption(id) == nullptr) Report(option.location, fmt::format("chronic_after: option '{}' does not exist", id));
       }

@@ -118,6 +118,11 @@ json::object RecommendationJson(const Recommendation& item) {
     object["pre_checks"] = std::move(checks);
   }
   if (item.order_code) object["order_code"] = OrderCodeJson(*item.order_code);
+  if (!item.missing_data.empty()) {
+    json::array missing;
+    for (const MissingDataItem& entry : item.missing_data) missing.push_back(MissingJson(entry));
+    object["missing_data"] = std::move(missing);
+  }
   json::array contraindications;
   for (const FoundContraindication& found : item.contraindications) {
     json::object entry;
@@ -322,6 +327,15 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
     object["display"] = step.display;
     if (!step.condition.empty()) object["condition"] = step.condition;
     if (!step.option.empty()) object["option"] = step.option;
+    if (step.order) {
+      json::object order;
+      if (step.order->code) order["code"] = OrderCodeJson(*step.order->code);
+      if (step.order->category) order["category"] = OrderCodeJson(*step.order->category);
+      order["text"] = step.order->text;
+      if (!step.order->label.empty()) order["label"] = step.order->label;
+      if (step.order->unverified) order["unverified"] = true;
+      object["order"] = std::move(order);
+    }
     next_steps.push_back(std::move(object));
   }
   root["next_steps"] = std::move(next_steps);

@@ -23,7 +23,9 @@
 //              "card": [{"index": 0, "indicator": "critical", "summary_contains": "...",
 //                        "detail_contains": ["..."], "detail_excludes": ["..."],
 //                        "suggestion_labels": ["..."], "suggestions": 2, "selectionBehavior": "any",
-//                        "delete_suggestion": true, "links_min": 1}],
+//                        "delete_suggestion": true, "links_min": 1,
+//                        "suggestion_contains": {"Refer: Urgent": ["3457005", "\"category\""]}}],
+//                        (each suggestion labelled like the key has every fragment in its JSON)
 //              "requests": 3, "request_contains": ["Observation?patient="], "token": "abc"}
 // CDSHOOKS_PRINT=1 prints every response.
 #include <gtest/gtest.h>
@@ -176,6 +178,21 @@ void CheckCard(const json::object& card, const json::object& expect, size_t inde
       return false;
     });
     EXPECT_EQ(found, wanted->as_bool());
+  }
+  if (const json::value* wanted = expect.if_contains("suggestion_contains")) {
+    for (const auto& entry : wanted->as_object()) {
+      bool found = false;
+      for (const json::value& suggestion : suggestions) {
+        if (!Contains(std::string(suggestion.at("label").as_string()), entry.key())) continue;
+        found = true;
+        const std::string text = json::serialize(suggestion);
+        for (const json::value& part : entry.value().as_array()) {
+          EXPECT_TRUE(Contains(text, part.as_string())) << "suggestion " << entry.key() << " lacks " << part << "\n"
+                                                         << text;
+        }
+      }
+      EXPECT_TRUE(found) << "no suggestion labelled like " << entry.key();
+    }
   }
   if (const json::value* links = expect.if_contains("links_min")) {
     const int64_t count =

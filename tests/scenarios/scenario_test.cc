@@ -26,10 +26,18 @@
 //   no_next_step_options: [lbp-opioids]   # options that must not be
 //   next_steps_count: 1                   # exactly this many next steps
 //   next_step_text: ["Condition/cf"]      # fragments that must appear in a next step's text
+//   no_next_step_text: ["confirmatory"]   # fragments that must appear in no next step's text
+//   next_step_orders:                     # the step proposing the option is an order (a draft
+//     urgent-evaluation: {category: "3457005", text_contains: "Urgent"}  # ServiceRequest): its
+//     lumbar-mri: {code: "72148"}         # category's / code's code, words in its code.text
+//   parameters: {source-confirming-blocks: 2}  # the knowledge base (knowledge/*.yaml) with these
+//                                          # parameters' values changed, as a clinic would set them
 //   no_missing_data: [platelet-count]     # must not be among missing_data
 //   (recommendations: also `done: true|false`, `status_reason_contains`,
-//    `pre_check_contains` (a pre-check's display), holds' `note_contains`;
-//    conditions: also `display_contains`)
+//    `pre_check_contains` (a pre-check's display), `missing_data` (ids that
+//    must be among the option's own missing data), holds' `note_contains`;
+//    conditions: also `display_contains`; criteria: also `issues_contain`, a
+//    fragment one of the criterion's data issues must say)
 // `holds: {}` asserts that the option lists no hold; `conditions: {}` that no
 // condition is in scope. An expectation the engine or knowledge base does not
 // meet yet stays as it should be, with a `# KNOWN ISSUE: ...` comment saying
@@ -144,6 +152,13 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
               fail("condition " + id + " criterion " + criterion_id + ": " + reference + " shown without a display");
             }
           }
+          for (const std::string& fragment : ListOf(want["issues_contain"])) {
+            if (std::none_of(criterion->issues.begin(), criterion->issues.end(),
+                             [&](const std::string& issue) { return issue.find(fragment) != std::string::npos; })) {
+              fail("condition " + id + " criterion " + criterion_id + ": no data issue says '" + fragment + "' (has " +
+                   Show(criterion->issues) + ")");
+            }
+          }
         }
       }
       if (facts["chronic"]) {
@@ -199,6 +214,12 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
           return check.display.find(wanted) != std::string::npos;
         });
         if (!found_text) fail("recommendation " + id + " has no pre-check saying '" + wanted + "'");
+      }
+      for (const std::string& wanted : ListOf(facts["missing_data"])) {
+        if (std::none_of(item->missing_data.begin(), item->missing_data.end(),
+                         [&](const MissingDataItem& missing) { return missing.id == wanted; })) {
+          fail("recommendation " + id + " missing_data lacks " + wanted);
+        }
       }
       if (facts["contraindications"]) {
         std::vector<std::string> got;
@@ -299,6 +320,37 @@ std::vector<std::string> Compare(const YAML::Node& expect, const Assessment& ass
       fail("no next step says '" + text + "'");
     }
   }
+  if (YAML::Node orders = expect["next_step_orders"]) {
+    for (const auto& entry : orders) {
+      const std::string option = entry.first.Scalar();
+      auto step = std::find_if(assessment.next_steps.begin(), assessment.next_steps.end(),
+                               [&](const NextStep& s) { return s.option == option; });
+      if (step == assessment.next_steps.end()) {
+        fail("next_step_orders: no next step proposes " + option);
+        continue;
+      }
+      if (!step->order) {
+        fail("next step for " + option + " is not an order");
+        continue;
+      }
+      const YAML::Node& want = entry.second;
+      if (want["category"] && (!step->order->category || step->order->category->code != want["category"].Scalar())) {
+        fail("next step for " + option + ": order category is not " + want["category"].Scalar());
+      }
+      if (want["code"] && (!step->order->code || step->order->code->code != want["code"].Scalar())) {
+        fail("next step for " + option + ": order code is not " + want["code"].Scalar());
+      }
+      if (want["text_contains"] && step->order->text.find(want["text_contains"].Scalar()) == std::string::npos) {
+        fail("next step for " + option + ": order text '" + step->order->text + "' lacks '" +
+             want["text_contains"].Scalar() + "'");
+      }
+    }
+  }
+  for (const std::string& text : ListOf(expect["no_next_step_text"])) {
+    for (const NextStep& step : assessment.next_steps) {
+      if (step.display.find(text) != std::string::npos) fail("next step '" + step.display + "' says '" + text + "'");
+    }
+  }
   for (const std::string& kind : ListOf(expect["next_steps"])) {
     bool found = std::any_of(assessment.next_steps.begin(), assessment.next_steps.end(),
                              [&](const NextStep& step) { return step.kind == kind; });
@@ -323,6 +375,53 @@ class ScenarioSuite : public ::testing::Test {
 
 Engine* ScenarioSuite::engine_ = nullptr;
 
+// The knowledge base of knowledge/*.yaml with some parameters' values
+// changed (a scenario's `parameters`); fails the test when a parameter does
+// not exist or the result does not load cleanly.
+std::optional<Engine> EngineWithParameters(const YAML::Node& overrides) {
+  const std::string directory = std::string(REGENPATH_SOURCE_DIR) + "/knowledge";
+  std::vector<knowledge::SourceFile> files;
+  DIR* dir = opendir(directory.c_str());
+  if (dir == nullptr) {
+    ADD_FAILURE() << "cannot read " << directory;
+    return std::nullopt;
+  }
+  std::vector<std::string> names;
+  while (dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.ends_with(".yaml")) names.push_back(name);
+  }
+  closedir(dir);
+  std::sort(names.begin(), names.end());
+  std::set<std::string> changed;
+  for (const std::string& name : names) {
+    std::string text = ReadFile(directory + "/" + name);
+    YAML::Node tree = YAML::Load(text);
+    if (tree["parameters"]) {
+      for (YAML::Node parameter : tree["parameters"]) {
+        const std::string id = parameter["id"].Scalar();
+        if (!overrides[id]) continue;
+        parameter["value"] = overrides[id];
+        changed.insert(id);
+      }
+      YAML::Emitter out;
+      out << tree;
+      text = out.c_str();
+    }
+    files.push_back(knowledge::SourceFile{directory + "/" + name, text});
+  }
+  for (const auto& entry : overrides) {
+    if (changed.count(entry.first.Scalar()) == 0) ADD_FAILURE() << "no parameter " << entry.first.Scalar();
+  }
+  std::shared_ptr<const knowledge::KnowledgeBase> kb = knowledge::KnowledgeBase::Load(files);
+  Result<Engine> engine = Engine::Create(kb);
+  if (!engine.has_value()) {
+    ADD_FAILURE() << engine.error().message();
+    return std::nullopt;
+  }
+  return std::move(*engine);
+}
+
 TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
   std::vector<std::string> files = ScenarioFiles();
   ASSERT_GE(files.size(), 40u) << "the suite needs at least 40 scenarios";
@@ -341,7 +440,13 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
     fhir::Parser parser;
     Result<fhir::Document> record = parser.ParseAuto(record_text, expect["record"].Scalar());
     ASSERT_TRUE(record.has_value()) << record.error().message();
-    Assessment assessment = *engine_->Assess(*record, *now);
+    std::optional<Engine> own_engine;
+    if (expect["parameters"]) {
+      own_engine = EngineWithParameters(expect["parameters"]);
+      ASSERT_TRUE(own_engine.has_value()) << name;
+    }
+    const Engine& engine = own_engine ? *own_engine : *engine_;
+    Assessment assessment = *engine.Assess(*record, *now);
     std::vector<std::string> problems = Compare(expect, assessment);
     if (ReadFile(kScenarioDir + "/" + name).find("evidence:") != std::string::npos) ++scenarios_with_evidence;
     for (const std::string& gap : CheckEvidenceCoverage(assessment, coverage)) {
@@ -356,7 +461,7 @@ TEST_F(ScenarioSuite, EveryScenarioMeetsItsExpectationsAndTheSafetyInvariants) {
     for (const Variation& variation : Variations()) {
       Result<fhir::Document> varied = parser.ParseAuto(variation.Apply(record_text), name + " + " + variation.name);
       ASSERT_TRUE(varied.has_value()) << varied.error().message();
-      Assessment varied_assessment = *engine_->Assess(*varied, *now);
+      Assessment varied_assessment = *engine.Assess(*varied, *now);
       ++variations;
       for (const std::string& violation : CheckSafetyInvariants(varied_assessment, variation.facts)) {
         ADD_FAILURE() << name << " + " << variation.name << ": safety invariant: " << violation;
