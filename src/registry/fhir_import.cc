@@ -550,11 +550,14 @@ class Run {
                                                fmt::format("item '{}' needs a numeric answer to score {}", link_id,
                                                            instrument->id)));
       }
-      // Items of mean / single-item scorings share the instrument's range.
-      if (scoring.method != ScoringMethod::kTable && (*answer < instrument->min || *answer > instrument->max)) {
+      // Items of mean / single-item scorings share the instrument's range;
+      // a table scoring's items have their own (item_min … item_max).
+      double item_min = scoring.method == ScoringMethod::kTable ? scoring.item_min : instrument->min;
+      double item_max = scoring.method == ScoringMethod::kTable ? scoring.item_max : instrument->max;
+      if (*answer < item_min || *answer > item_max) {
         return std::optional<Rejection>(Reject(entry, "value", path,
                                                fmt::format("answer {} to '{}' is out of range ({}–{})", *answer, link_id,
-                                                           instrument->min, instrument->max)));
+                                                           item_min, item_max)));
       }
       answers.push_back(*answer);
     }

@@ -79,6 +79,12 @@ Result<std::shared_ptr<const InstrumentCatalog>> InstrumentCatalog::Load(
           q.method = ScoringMethod::kTable;
           for (const YAML::Node& value : questionnaire["table"]) q.table.push_back(value.as<double>());
           if (q.table.empty()) return Fail(Bad(node, fmt::format("{}: a table scoring needs 'table'", scoring.id)));
+          if (!questionnaire["item_min"] || !questionnaire["item_max"]) {
+            return Fail(Bad(node, fmt::format("{}: a table scoring needs item_min and item_max", scoring.id)));
+          }
+          q.item_min = questionnaire["item_min"].as<double>();
+          q.item_max = questionnaire["item_max"].as<double>();
+          if (!(q.item_min < q.item_max)) return Fail(Bad(node, fmt::format("{}: item_min must be below item_max", scoring.id)));
         } else {
           return Fail(Bad(node, fmt::format("{}: questionnaire method must be item, mean or table", scoring.id)));
         }

@@ -33,6 +33,10 @@ struct QuestionnaireScoring {
   ScoringMethod method = ScoringMethod::kItem;
   std::vector<std::string> items;  // linkIds
   std::vector<double> table;       // kTable: score of raw sum 0, 1, 2, ...
+  // kTable: the range of each item's answer (the instrument's min/max is the
+  // range of the converted score). Required for kTable.
+  double item_min = 0;
+  double item_max = 0;
 };
 
 struct InstrumentScoring {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "registry/civil_day.h"
 #include "test_support.h"
 
@@ -102,6 +104,41 @@ TEST_P(FhirImportTest, BatchKeepsTheGoodEntriesAndLocatesEachRejection) {
                          ReadFile((dir_.path() / "registry.sqlite-wal").string());
   EXPECT_EQ(database.find("MRN-0001"), std::string::npos);
   EXPECT_EQ(database.find("Doe"), std::string::npos);
+}
+
+// KOOS JR QuestionnaireResponses are scored from the raw-to-interval table of
+// knowledge/registry/instrument-scoring.yaml (Lyman 2016 / HSS; U). The
+// expected scores are the table's printed values for raw sums 14, 0, 28, 7.
+TEST_P(FhirImportTest, ScoresKoosJrQuestionnaireResponsesFromItsTable) {
+  auto result = Import(ReadFile(DataPath("koos-jr.json")));
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  EXPECT_TRUE(result->written);
+  ASSERT_EQ(result->issues.size(), 3u) << Issues(*result);
+  struct Expected {
+    int entry;
+    std::string code;
+    std::string location;
+    std::string message_part;
+  };
+  for (const Expected& expected : std::vector<Expected>{
+           {6, "value", "Bundle.entry[6].resource.item[0].answer[0]", "answer 5 to 'stiffness' is out of range (0–4)"},
+           {7, "required", "Bundle.entry[7].resource.item", "item 'bending-to-floor' needs a numeric answer"},
+           {8, "value", "Bundle.entry[8].resource.item", "raw sum 6.5 has no score in the table"},
+       }) {
+    const ImportIssue* issue = IssueOf(*result, expected.entry);
+    ASSERT_NE(issue, nullptr) << expected.entry;
+    EXPECT_EQ(issue->code, expected.code);
+    EXPECT_EQ(issue->location, expected.location);
+    EXPECT_NE(issue->message.find(expected.message_part), std::string::npos) << issue->message;
+  }
+  Cohort cohort = store_->LoadCohort("prp-knee").value();
+  std::map<std::string, double> by_day;
+  for (const OutcomeRecord& outcome : cohort.outcomes) {
+    EXPECT_EQ(outcome.instrument, "koos-jr");
+    by_day[outcome.date] = outcome.value;
+  }
+  EXPECT_EQ(by_day, (std::map<std::string, double>{
+                        {"2026-01-08", 52.465}, {"2026-02-07", 100.0}, {"2026-03-07", 0.0}, {"2026-04-07", 68.284}}));
 }
 
 TEST_P(FhirImportTest, ImportingTwiceCreatesNoDuplicates) {
