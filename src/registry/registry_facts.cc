@@ -1,7 +1,11 @@
 #include "registry/registry_facts.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <tuple>
+
+#include "registry/civil_day.h"
 
 namespace regenpath::registry {
 
@@ -18,9 +22,13 @@ Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog,
     for (const StalePatient& patient : stale) patients.push_back(patient.patient);
     RP_ASSIGN_OR_RETURN(Cohort cohort, store.LoadPatients(patients));
     std::vector<FactsRow> rows;
+    std::vector<DueRow> due;
     rows.reserve(cohort.episodes.size());
-    for (const EpisodeFacts& facts : ComputeEpisodeFacts(cohort, catalog)) rows.push_back(ToRow(facts));
-    RP_RETURN_IF_ERROR(store.ReplaceFacts(stale, rows));
+    for (const EpisodeFacts& facts : ComputeEpisodeFacts(cohort, catalog)) {
+      for (DueRow& row : DueCandidates(facts, catalog)) due.push_back(std::move(row));
+      rows.push_back(ToRow(facts));
+    }
+    RP_RETURN_IF_ERROR(store.ReplaceFacts(stale, rows, due));
     refreshed += static_cast<int>(stale.size());
   }
   return refreshed;
@@ -42,6 +50,32 @@ Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const I
   };
   if (!std::is_sorted(facts.begin(), facts.end(), before)) std::sort(facts.begin(), facts.end(), before);
   return facts;
+}
+
+Result<WorklistPage> LoadWorklist(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& today,
+                                  int page_size, const std::string& cursor) {
+  std::optional<int> today_day = ParseCivilDay(today);
+  if (!today_day) return Fail(InvalidArgument(fmt::format("'{}' is not a date (YYYY-MM-DD)", today)));
+  if (page_size < 0) return Fail(InvalidArgument("the page size must be positive"));
+  DueQuery query;
+  query.today = *today_day;
+  query.last_bound = *today_day + WidestWindow(catalog);
+  if (!cursor.empty()) {
+    RP_ASSIGN_OR_RETURN(DueCursor after, DecodeDueCursor(cursor));
+    query.after = std::move(after);
+  }
+  // One row more than the page: whether there is a next page.
+  query.limit = page_size > 0 ? page_size + 1 : 0;
+  RP_RETURN_IF_ERROR(RefreshFacts(store, catalog));
+  RP_ASSIGN_OR_RETURN(std::vector<DueRow> rows, store.LoadDue(query));
+  WorklistPage page;
+  if (page_size > 0 && rows.size() > static_cast<size_t>(page_size)) {
+    rows.resize(page_size);
+    page.next = EncodeDueCursor(rows.back());
+  }
+  page.items.reserve(rows.size());
+  for (const DueRow& row : rows) page.items.push_back(ToDueItem(row, *today_day));
+  return page;
 }
 
 }  // namespace regenpath::registry

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "registry/episode_facts.h"
+#include "registry/followup_worklist.h"
 #include "registry/instrument_catalog.h"
 #include "registry/registry_store.h"
 
@@ -26,6 +27,14 @@ Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog,
 // when empty), ordered by option, then episode key.
 Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalog,
                                                    const std::string& option_id);
+
+// The follow-up worklist of `today` (YYYY-MM-DD) from the stored worklist
+// candidates (RefreshFacts() first): the page of `page_size` items (0: every
+// item, one page) after `cursor` (empty: from the start; else the `next` of
+// an earlier page). Items and order are those of FollowUpWorklist() on all
+// rows. kInvalidArgument for a bad date, page size or cursor.
+Result<WorklistPage> LoadWorklist(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& today,
+                                  int page_size, const std::string& cursor);
 
 }  // namespace regenpath::registry
 
