@@ -11,22 +11,30 @@ namespace regenpath::registry {
 
 Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk) {
   const std::string fingerprint = FactsFingerprint(catalog);
+  // Rows are read and computed 500 patients at a time (bounded memory for
+  // the raw rows); the facts of up to `chunk` patients are written in one
+  // transaction, so a bulk refresh commits a few times instead of once per
+  // 500 patients (each commit rewrites the touched pages of the indexes).
+  constexpr size_t kReadChunk = 500;
   int refreshed = 0;
   // Each round clears the marks it read unless a write came in since; a
   // patient written to during the round comes back in a later one.
   while (true) {
-    RP_ASSIGN_OR_RETURN(std::vector<StalePatient> stale, store.StalePatients(fingerprint, chunk));
+    RP_ASSIGN_OR_RETURN(std::vector<StalePatient> stale, store.StalePatients(fingerprint, std::clamp(chunk, 1, 10000)));
     if (stale.empty()) break;
-    std::vector<std::string> patients;
-    patients.reserve(stale.size());
-    for (const StalePatient& patient : stale) patients.push_back(patient.patient);
-    RP_ASSIGN_OR_RETURN(Cohort cohort, store.LoadPatients(patients));
     std::vector<FactsRow> rows;
     std::vector<DueRow> due;
-    rows.reserve(cohort.episodes.size());
-    for (const EpisodeFacts& facts : ComputeEpisodeFacts(cohort, catalog)) {
-      for (DueRow& row : DueCandidates(facts, catalog)) due.push_back(std::move(row));
-      rows.push_back(ToRow(facts));
+    for (size_t begin = 0; begin < stale.size(); begin += kReadChunk) {
+      size_t end = std::min(stale.size(), begin + kReadChunk);
+      std::vector<std::string> patients;
+      patients.reserve(end - begin);
+      for (size_t index = begin; index < end; ++index) patients.push_back(stale[index].patient);
+      RP_ASSIGN_OR_RETURN(Cohort cohort, store.LoadPatients(patients));
+      rows.reserve(rows.size() + cohort.episodes.size());
+      for (const EpisodeFacts& facts : ComputeEpisodeFacts(cohort, catalog)) {
+        for (DueRow& row : DueCandidates(facts, catalog)) due.push_back(std::move(row));
+        rows.push_back(ToRow(facts));
+      }
     }
     RP_RETURN_IF_ERROR(store.ReplaceFacts(stale, rows, due));
     refreshed += static_cast<int>(stale.size());

@@ -19,9 +19,10 @@
 
 namespace regenpath::registry {
 
-// Recomputes the facts of every stale patient, in transactions of
-// `chunk` patients. Returns how many patients were refreshed.
-Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk = 500);
+// Recomputes the facts of every stale patient, in transactions of up to
+// `chunk` patients (1–10,000; their rows are read 500 patients at a time). Returns
+// how many patients were refreshed.
+Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk = 10000);
 
 // RefreshFacts(), then the facts of `option_id`'s episodes (every option
 // when empty), ordered by option, then episode key.

@@ -80,8 +80,9 @@ class RegistryStore {
   virtual Status ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows,
                               const std::vector<DueRow>& due) = 0;
   // The stored worklist candidates that answer `query` (registry_records.h),
-  // in the worklist's order; read through an index on (window_last,
-  // episode_key, option_id, instrument), so a page costs its own rows.
+  // in the worklist's order; read through an index on window_last (the
+  // ties of a page's last day are sorted by episode_key, option_id,
+  // instrument), so a page costs its own rows and one day's.
   virtual Result<std::vector<DueRow>> LoadDue(const DueQuery& query) = 0;
   // The stored facts of the episodes of `option_id` (every option when
   // empty), in no particular order.
