@@ -128,6 +128,28 @@ TEST_P(ReportFactsTest, StoredFactsGiveTheReportsOfAllRows) {
   ExpectFactsMatchRows();  // back to this knowledge base: rebuilt
 }
 
+// RefreshFacts() reads rows 500 patients at a time and writes up to `chunk`
+// patients per transaction: several transactions, and several reads within
+// one, give the facts of all rows.
+TEST_P(ReportFactsTest, RefreshInSeveralTransactionsAndReadsGivesTheFactsOfAllRows) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{700, 5, kToday});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_GT(batch->patients.size(), 500u);  // more than one read of 500 patients
+  ASSERT_TRUE(store_->Write(*batch, testing::TestContext()).has_value());
+  auto refreshed = RefreshFacts(*store_, Catalog(), 150);  // 150 patients per transaction
+  ASSERT_TRUE(refreshed.has_value()) << refreshed.error().ToString();
+  EXPECT_EQ(*refreshed, static_cast<int>(batch->patients.size()));
+  EXPECT_TRUE(store_->StalePatients(FactsFingerprint(Catalog()), 10)->empty());
+  ExpectFactsMatchRows();
+  // Every patient stale again (another knowledge base, then this one): one
+  // transaction of all patients, read in two or more rounds.
+  ASSERT_TRUE(store_->StalePatients("another-knowledge-base", 1).has_value());
+  refreshed = RefreshFacts(*store_, Catalog());
+  ASSERT_TRUE(refreshed.has_value()) << refreshed.error().ToString();
+  EXPECT_EQ(*refreshed, static_cast<int>(batch->patients.size()));
+  ExpectFactsMatchRows();
+}
+
 TEST_P(ReportFactsTest, WorklistCursorsAreCheckedAndExact) {
   auto batch = GenerateDemoCohort(Catalog(), DemoOptions{60, 11, kToday});
   ASSERT_TRUE(batch.has_value());
