@@ -235,7 +235,27 @@ int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& ba
     auto built = BuildCohortReportFromFacts(*facts, catalog, "", GroupBy::kKbVersion, today);
     if (CohortReportCsv(*built).empty()) std::abort();
   });
-  report("due (follow-up worklist)", [&]() {
+  // The worklist from the stored candidates (index on window end): every
+  // item, the first page of 100, and the page after 1,000 items.
+  size_t due_items = 0;
+  report("due, every item (json)", [&]() {
+    auto page = LoadWorklist(store, catalog, today, 0, "");
+    if (!page) std::abort();
+    due_items = page->items.size();
+    if (WorklistJson(page->items, today).empty()) std::abort();
+  });
+  fmt::print("{:<10} (the worklist of {} has {} items)\n", name, today, due_items);
+  report("due, first page of 100 (json)", [&]() {
+    auto page = LoadWorklist(store, catalog, today, 100, "");
+    if (!page || WorklistPageJson(*page, today).empty()) std::abort();
+  });
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) cursor = LoadWorklist(store, catalog, today, 100, cursor)->next;
+  report("due, page of 100 after 1,000 (json)", [&]() {
+    auto page = LoadWorklist(store, catalog, today, 100, cursor);
+    if (!page || WorklistPageJson(*page, today).empty()) std::abort();
+  });
+  report("due from all facts (before: no index)", [&]() {
     auto facts = LoadEpisodeFacts(store, catalog, "");
     auto items = FollowUpWorklistFromFacts(*facts, catalog, today);
     if (WorklistJson(*items, today).empty()) std::abort();

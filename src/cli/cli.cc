@@ -153,6 +153,9 @@ int Main(int argc, char** argv) {
   registry_report->add_option("--group-by", registry.group_by, "none, condition, kb-version, prp-leukocytes, image-guidance, feedback");
   CLI::App* registry_due = registry_command->add_subcommand("due", "The follow-up worklist: who is due or overdue for what");
   registry_due->add_option("--format", registry.format, "text, json or csv");
+  registry_due->add_option("--page-size", registry.page_size, "Items per page (default: every item)")
+      ->check(CLI::PositiveNumber);
+  registry_due->add_option("--cursor", registry.cursor, "Start after the page whose 'next' this is");
   CLI::App* registry_export = registry_command->add_subcommand("export", "The cohort as FHIR (NDJSON or a Bundle) or CSV");
   registry_export->add_option("--format", registry.format, "ndjson (default), bundle or csv");
   CLI::App* registry_demo = registry_command->add_subcommand("demo", "Write a seeded SYNTHETIC cohort (never into a database with real data)");

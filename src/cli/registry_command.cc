@@ -259,14 +259,14 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
   // the export reads every row.
   std::optional<registry::Cohort> cohort;
   std::vector<registry::EpisodeFacts> facts;
-  if (options.action == "report" || options.action == "due") {
-    auto loaded = registry::LoadEpisodeFacts(store, **catalog, options.action == "report" ? options.option : "");
+  if (options.action == "report") {
+    auto loaded = registry::LoadEpisodeFacts(store, **catalog, options.option);
     if (!loaded) {
       err << "regenpath registry: " << loaded.error().message() << "\n";
       return kExitEvaluationError;
     }
     facts = std::move(*loaded);
-  } else {
+  } else if (options.action != "due") {
     auto loaded = store.LoadCohort("");
     if (!loaded) {
       err << "regenpath registry: " << loaded.error().message() << "\n";
@@ -298,14 +298,21 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
     return kExitOk;
   }
   if (options.action == "due") {
-    auto items = registry::FollowUpWorklistFromFacts(facts, **catalog, today);
-    if (!items) {
-      err << "regenpath registry due: " << items.error().message() << "\n";
-      return ExitFor(items.error());
+    // From the stored worklist candidates, through their index: a page costs
+    // its own rows (registry_facts.h).
+    auto page = registry::LoadWorklist(store, **catalog, today, options.page_size, options.cursor);
+    if (!page) {
+      err << "regenpath registry due: " << page.error().message() << "\n";
+      return ExitFor(page.error());
     }
-    out << (format == "json"  ? registry::WorklistJson(*items, today) + "\n"
-            : format == "csv" ? registry::WorklistCsv(*items)
-                              : registry::WorklistText(*items, today));
+    bool paged = options.page_size > 0 || !options.cursor.empty();
+    if (format == "json") {
+      out << (paged ? registry::WorklistPageJson(*page, today) : registry::WorklistJson(page->items, today)) << "\n";
+    } else {
+      out << (format == "csv" ? registry::WorklistCsv(page->items) : registry::WorklistText(page->items, today));
+      // The cursor of the next page goes beside the table (stderr), never inside it.
+      if (!page->next.empty()) err << "next page: --cursor " << page->next << "\n";
+    }
     return kExitOk;
   }
   if (options.action == "export") {

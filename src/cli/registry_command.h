@@ -19,6 +19,8 @@ struct RegistryOptions {
   std::optional<std::string> format;            // report/due: text | json | csv; export: ndjson | bundle | csv
   std::string option;                           // report: one option id (default: all)
   std::string group_by = "none";                // report
+  int page_size = 0;                            // due: items per page (0: every item)
+  std::string cursor;                           // due: the `next` of an earlier page
   int episodes = 300;                           // demo
   uint64_t seed = 20261205;                     // demo
   std::vector<std::string> files;               // import

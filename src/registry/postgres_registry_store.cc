@@ -238,6 +238,7 @@ std::vector<Prepared> WriteStatements() {
       {"rp_mark_stale", sql::ForDialect(sql::kMarkStale, SqlDialect::kPostgres)},
       {"rp_insert_facts", sql::ForDialect(sql::kInsertFacts, SqlDialect::kPostgres)},
       {"rp_clear_stale", sql::ForDialect(sql::kClearStale, SqlDialect::kPostgres)},
+      {"rp_insert_due", sql::ForDialect(sql::kInsertDue, SqlDialect::kPostgres)},
   };
 }
 
@@ -626,7 +627,8 @@ Result<Cohort> PostgresRegistryStore::LoadPatients(const std::vector<std::string
   return cohort;
 }
 
-Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows) {
+Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows,
+                                           const std::vector<DueRow>& due) {
   std::lock_guard lock(impl_->mutex);
   if (stale.empty()) return Status::Ok();
   RP_RETURN_IF_ERROR(impl_->PrepareWrites());
@@ -637,6 +639,13 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
                                             SqlDialect::kPostgres),
                             patients, "delete facts", PGRES_COMMAND_OK);
   Status status = removed ? Status::Ok() : removed.error();
+  if (status.ok()) {
+    auto removed_due = impl_->Run(
+        sql::ForDialect(sql::WithColumnsAndIn(sql::kDeletePatientsDue, "", static_cast<int>(stale.size())),
+                        SqlDialect::kPostgres),
+        patients, "delete worklist candidates", PGRES_COMMAND_OK);
+    if (!removed_due) status = removed_due.error();
+  }
   if (status.ok()) {
     Pipeline pipeline(impl_->conn);
     if (!pipeline.entered()) {
@@ -650,6 +659,17 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
                                 row.synthetic ? "1" : "0", row.groups.c_str(), data.c_str()},
                                nullptr);
         if (!status.ok()) break;
+      }
+      for (size_t index = 0; status.ok() && index < due.size(); ++index) {
+        const DueRow& row = due[index];
+        std::string first = std::to_string(row.window_first);
+        std::string last = std::to_string(row.window_last);
+        std::string weeks = fmt::format("{}", row.weeks);
+        status = pipeline.Send("rp_insert_due",
+                               {first.c_str(), last.c_str(), row.episode_key.c_str(), row.option_id.c_str(),
+                                row.instrument.c_str(), weeks.c_str(), row.seen_later ? "1" : "0", row.patient.c_str(),
+                                row.procedure.c_str()},
+                               nullptr);
       }
       std::vector<std::string> versions;
       versions.reserve(stale.size());
@@ -666,6 +686,31 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
     return status;
   }
   return impl_->Exec("COMMIT", "commit");
+}
+
+Result<std::vector<DueRow>> PostgresRegistryStore::LoadDue(const DueQuery& query) {
+  std::lock_guard lock(impl_->mutex);
+  Params params{std::to_string(query.last_bound), std::to_string(query.today), std::to_string(query.today)};
+  if (query.after) {
+    params.push_back(std::to_string(query.after->window_last));
+    params.push_back(query.after->episode_key);
+    params.push_back(query.after->option_id);
+    params.push_back(query.after->instrument);
+  }
+  if (query.limit > 0) params.push_back(std::to_string(query.limit));
+  RP_ASSIGN_OR_RETURN(
+      auto result,
+      impl_->Run(sql::ForDialect(sql::LoadDueStatement(query.after.has_value(), query.limit > 0), SqlDialect::kPostgres),
+                 params, "read the worklist"));
+  std::vector<DueRow> rows;
+  int count = postgres::Pq().PQntuples(result->get());
+  rows.reserve(count);
+  for (int row = 0; row < count; ++row) {
+    rows.push_back(DueRow{std::stoi(result->Text(row, 0)), std::stoi(result->Text(row, 1)), result->Text(row, 2),
+                          result->Text(row, 3), result->Text(row, 4), result->Double(row, 5),
+                          result->Text(row, 6) == "1", result->Text(row, 7), result->Text(row, 8)});
+  }
+  return rows;
 }
 
 Result<std::vector<FactsRow>> PostgresRegistryStore::LoadFacts(const std::string& option_id) {

@@ -1,26 +1,42 @@
 #include "registry/registry_facts.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <tuple>
+
+#include "registry/civil_day.h"
 
 namespace regenpath::registry {
 
 Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk) {
   const std::string fingerprint = FactsFingerprint(catalog);
+  // Rows are read and computed 500 patients at a time (bounded memory for
+  // the raw rows); the facts of up to `chunk` patients are written in one
+  // transaction, so a bulk refresh commits a few times instead of once per
+  // 500 patients (each commit rewrites the touched pages of the indexes).
+  constexpr size_t kReadChunk = 500;
   int refreshed = 0;
   // Each round clears the marks it read unless a write came in since; a
   // patient written to during the round comes back in a later one.
   while (true) {
-    RP_ASSIGN_OR_RETURN(std::vector<StalePatient> stale, store.StalePatients(fingerprint, chunk));
+    RP_ASSIGN_OR_RETURN(std::vector<StalePatient> stale, store.StalePatients(fingerprint, std::clamp(chunk, 1, 10000)));
     if (stale.empty()) break;
-    std::vector<std::string> patients;
-    patients.reserve(stale.size());
-    for (const StalePatient& patient : stale) patients.push_back(patient.patient);
-    RP_ASSIGN_OR_RETURN(Cohort cohort, store.LoadPatients(patients));
     std::vector<FactsRow> rows;
-    rows.reserve(cohort.episodes.size());
-    for (const EpisodeFacts& facts : ComputeEpisodeFacts(cohort, catalog)) rows.push_back(ToRow(facts));
-    RP_RETURN_IF_ERROR(store.ReplaceFacts(stale, rows));
+    std::vector<DueRow> due;
+    for (size_t begin = 0; begin < stale.size(); begin += kReadChunk) {
+      size_t end = std::min(stale.size(), begin + kReadChunk);
+      std::vector<std::string> patients;
+      patients.reserve(end - begin);
+      for (size_t index = begin; index < end; ++index) patients.push_back(stale[index].patient);
+      RP_ASSIGN_OR_RETURN(Cohort cohort, store.LoadPatients(patients));
+      rows.reserve(rows.size() + cohort.episodes.size());
+      for (const EpisodeFacts& facts : ComputeEpisodeFacts(cohort, catalog)) {
+        for (DueRow& row : DueCandidates(facts, catalog)) due.push_back(std::move(row));
+        rows.push_back(ToRow(facts));
+      }
+    }
+    RP_RETURN_IF_ERROR(store.ReplaceFacts(stale, rows, due));
     refreshed += static_cast<int>(stale.size());
   }
   return refreshed;
@@ -42,6 +58,32 @@ Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const I
   };
   if (!std::is_sorted(facts.begin(), facts.end(), before)) std::sort(facts.begin(), facts.end(), before);
   return facts;
+}
+
+Result<WorklistPage> LoadWorklist(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& today,
+                                  int page_size, const std::string& cursor) {
+  std::optional<int> today_day = ParseCivilDay(today);
+  if (!today_day) return Fail(InvalidArgument(fmt::format("'{}' is not a date (YYYY-MM-DD)", today)));
+  if (page_size < 0) return Fail(InvalidArgument("the page size must be positive"));
+  DueQuery query;
+  query.today = *today_day;
+  query.last_bound = *today_day + WidestWindow(catalog);
+  if (!cursor.empty()) {
+    RP_ASSIGN_OR_RETURN(DueCursor after, DecodeDueCursor(cursor));
+    query.after = std::move(after);
+  }
+  // One row more than the page: whether there is a next page.
+  query.limit = page_size > 0 ? page_size + 1 : 0;
+  RP_RETURN_IF_ERROR(RefreshFacts(store, catalog));
+  RP_ASSIGN_OR_RETURN(std::vector<DueRow> rows, store.LoadDue(query));
+  WorklistPage page;
+  if (page_size > 0 && rows.size() > static_cast<size_t>(page_size)) {
+    rows.resize(page_size);
+    page.next = EncodeDueCursor(rows.back());
+  }
+  page.items.reserve(rows.size());
+  for (const DueRow& row : rows) page.items.push_back(ToDueItem(row, *today_day));
+  return page;
 }
 
 }  // namespace regenpath::registry

@@ -13,19 +13,29 @@
 
 #include "common/status.h"
 #include "registry/episode_facts.h"
+#include "registry/followup_worklist.h"
 #include "registry/instrument_catalog.h"
 #include "registry/registry_store.h"
 
 namespace regenpath::registry {
 
-// Recomputes the facts of every stale patient, in transactions of
-// `chunk` patients. Returns how many patients were refreshed.
-Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk = 500);
+// Recomputes the facts of every stale patient, in transactions of up to
+// `chunk` patients (1–10,000; their rows are read 500 patients at a time). Returns
+// how many patients were refreshed.
+Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk = 10000);
 
 // RefreshFacts(), then the facts of `option_id`'s episodes (every option
 // when empty), ordered by option, then episode key.
 Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalog,
                                                    const std::string& option_id);
+
+// The follow-up worklist of `today` (YYYY-MM-DD) from the stored worklist
+// candidates (RefreshFacts() first): the page of `page_size` items (0: every
+// item, one page) after `cursor` (empty: from the start; else the `next` of
+// an earlier page). Items and order are those of FollowUpWorklist() on all
+// rows. kInvalidArgument for a bad date, page size or cursor.
+Result<WorklistPage> LoadWorklist(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& today,
+                                  int page_size, const std::string& cursor);
 
 }  // namespace regenpath::registry
 

@@ -135,6 +135,43 @@ struct FactsRow {
   std::string data;    // everything else, binary (episode_facts.cc)
 };
 
+// One stored follow-up worklist candidate (followup_worklist.h): a timepoint
+// of an episode's schedule for one instrument that has no score in its
+// window, kept in the `due_items` table beside the report facts and
+// refreshed with them. Whether it is on the worklist depends on the day of
+// the worklist (DueOn()). Days are civil_day.h day numbers.
+struct DueRow {
+  int window_first = 0;
+  int window_last = 0;
+  std::string episode_key;
+  std::string option_id;
+  std::string instrument;
+  double weeks = 0;
+  bool seen_later = false;  // the patient has a score on the instrument after window_last
+  std::string patient;
+  std::string procedure;  // key of the episode's first procedure
+};
+
+// Where a page of the worklist starts: after this key of the worklist's
+// order (window_last, episode_key, option_id, instrument).
+struct DueCursor {
+  int window_last = 0;
+  std::string episode_key;
+  std::string option_id;
+  std::string instrument;
+};
+
+// A read of the worklist: the candidates due on `today` (window_first <=
+// today, and not overdue with a later score), with window_last <=
+// `last_bound` (the caller's bound: today + the widest window), after
+// `after`, in the worklist's order, at most `limit` (0: all).
+struct DueQuery {
+  int today = 0;
+  int last_bound = 0;
+  std::optional<DueCursor> after;
+  int limit = 0;
+};
+
 // Every patient a batch writes a row of (sorted, without duplicates).
 std::vector<std::string> TouchedPatients(const WriteBatch& batch);
 

@@ -35,4 +35,13 @@ std::string WithColumnsAndIn(std::string_view statement, std::string_view column
   return out;
 }
 
+std::string LoadDueStatement(bool with_cursor, bool with_limit) {
+  std::string out = std::string("SELECT ") + kDueColumns +
+                    " FROM due_items WHERE window_last <= ? AND window_first <= ? AND (window_last >= ? OR seen_later = 0)";
+  if (with_cursor) out += " AND (window_last, episode_key, option_id, instrument) > (?, ?, ?, ?)";
+  out += " ORDER BY window_last, episode_key, option_id, instrument";
+  if (with_limit) out += " LIMIT ?";
+  return out;
+}
+
 }  // namespace regenpath::registry::sql

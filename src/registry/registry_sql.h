@@ -81,6 +81,18 @@ inline constexpr const char* kInsertFacts =
     "INSERT INTO episode_facts(option_id, episode_key, patient, synthetic, groups, data) VALUES (?,?,?,?,?,?)";
 inline constexpr const char* kClearStale = "DELETE FROM stale_patients WHERE patient = ? AND version = ?";
 
+// Follow-up worklist candidates (DueRow, parameters and results in this order).
+inline constexpr const char* kDueColumns =
+    "window_first, window_last, episode_key, option_id, instrument, weeks, seen_later, patient, procedure_key";
+inline constexpr const char* kInsertDue =
+    "INSERT INTO due_items(window_first, window_last, episode_key, option_id, instrument, weeks, seen_later, patient, "
+    "procedure_key) VALUES (?,?,?,?,?,?,?,?,?)";
+inline constexpr const char* kDeletePatientsDue = "DELETE FROM due_items WHERE patient IN ({IN})";
+// LoadDue(): parameters last_bound, today, today, then (with a cursor) its
+// window_last, episode_key, option_id, instrument, then (with a limit) the
+// limit. The primary key's order; the row-value comparison is a range on it.
+std::string LoadDueStatement(bool with_cursor, bool with_limit);
+
 // Reads of LoadPatients(): {IN} is replaced by an IN list of the patients.
 inline constexpr const char* kPatientsEpisodes = "SELECT {COLUMNS} FROM episodes WHERE patient IN ({IN}) ORDER BY key{C}";
 inline constexpr const char* kPatientsProcedures =

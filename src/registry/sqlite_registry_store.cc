@@ -518,18 +518,34 @@ Result<Cohort> SqliteRegistryStore::LoadPatients(const std::vector<std::string>&
   return cohort;
 }
 
-Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows) {
+Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows,
+                                         const std::vector<DueRow>& due) {
   std::lock_guard lock(impl_->mutex);
   sqlite3* db = impl_->db;
   if (stale.empty()) return Status::Ok();
   RP_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE", "begin"));
   auto body = [&]() -> Status {
     Statement remove(db, sql::WithColumnsAndIn(sql::kDeletePatientsFacts, "", static_cast<int>(stale.size())).c_str());
+    Statement remove_due(db, sql::WithColumnsAndIn(sql::kDeletePatientsDue, "", static_cast<int>(stale.size())).c_str());
     Statement insert(db, sql::kInsertFacts);
+    Statement insert_due(db, sql::kInsertDue);
     Statement clear(db, sql::kClearStale);
-    if (!remove.ok() || !insert.ok() || !clear.ok()) return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
-    for (const StalePatient& patient : stale) remove.Bind(patient.patient);
+    if (!remove.ok() || !remove_due.ok() || !insert.ok() || !insert_due.ok() || !clear.ok()) {
+      return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
+    }
+    for (const StalePatient& patient : stale) {
+      remove.Bind(patient.patient);
+      remove_due.Bind(patient.patient);
+    }
     if (int code = remove.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete facts");
+    if (int code = remove_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete worklist candidates");
+    for (const DueRow& row : due) {
+      insert_due.Reset();
+      insert_due.Bind(int64_t{row.window_first}).Bind(int64_t{row.window_last}).Bind(row.episode_key)
+          .Bind(row.option_id).Bind(row.instrument).Bind(std::optional<double>(row.weeks))
+          .Bind(int64_t{row.seen_later ? 1 : 0}).Bind(row.patient).Bind(row.procedure);
+      if (int code = insert_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write worklist candidates");
+    }
     for (const FactsRow& row : rows) {
       insert.Reset();
       insert.Bind(row.option_id).Bind(row.episode_key).Bind(row.patient).Bind(int64_t{row.synthetic ? 1 : 0})
@@ -549,6 +565,27 @@ Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale,
     return status;
   }
   return impl_->Exec("COMMIT", "commit");
+}
+
+Result<std::vector<DueRow>> SqliteRegistryStore::LoadDue(const DueQuery& query) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  Statement read(db, sql::LoadDueStatement(query.after.has_value(), query.limit > 0).c_str());
+  if (!read.ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "read the worklist"));
+  read.Bind(int64_t{query.last_bound}).Bind(int64_t{query.today}).Bind(int64_t{query.today});
+  if (query.after) {
+    read.Bind(int64_t{query.after->window_last}).Bind(query.after->episode_key).Bind(query.after->option_id)
+        .Bind(query.after->instrument);
+  }
+  if (query.limit > 0) read.Bind(int64_t{query.limit});
+  std::vector<DueRow> rows;
+  int code;
+  while ((code = read.Step()) == SQLITE_ROW) {
+    rows.push_back(DueRow{static_cast<int>(read.Int(0)), static_cast<int>(read.Int(1)), read.Text(2), read.Text(3),
+                          read.Text(4), read.Double(5), read.Int(6) != 0, read.Text(7), read.Text(8)});
+  }
+  if (code != SQLITE_DONE) return Fail(ErrorOf(db, code, "read the worklist"));
+  return rows;
 }
 
 Result<std::vector<FactsRow>> SqliteRegistryStore::LoadFacts(const std::string& option_id) {

@@ -29,7 +29,9 @@ class SqliteRegistryStore final : public RegistryStore {
   Result<std::vector<AuditRow>> Audit(int limit) override;
   Result<std::vector<StalePatient>> StalePatients(const std::string& fingerprint, int limit) override;
   Result<Cohort> LoadPatients(const std::vector<std::string>& patients) override;
-  Status ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows) override;
+  Status ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows,
+                      const std::vector<DueRow>& due) override;
+  Result<std::vector<DueRow>> LoadDue(const DueQuery& query) override;
   Result<std::vector<FactsRow>> LoadFacts(const std::string& option_id) override;
 
  private:

@@ -198,7 +198,7 @@ HttpResponse RegistryHttpHandler::Handle(HttpRequest& request) {
     case Route::kReports:
       return Report(request, state);
     case Route::kDue:
-      return Due(state);
+      return Due(request, state);
     case Route::kEvidence:
       return Evidence(request, state);
     case Route::kNotFound:
@@ -263,13 +263,31 @@ HttpResponse RegistryHttpHandler::Report(const HttpRequest& request, const Reque
   return Respond(state, 200, registry::CohortReportJson(*report), "application/json");
 }
 
-HttpResponse RegistryHttpHandler::Due(const RequestState& state) {
-  Result<std::vector<registry::EpisodeFacts>> facts = registry::LoadEpisodeFacts(*store_, *catalog_, "");
-  if (!facts) return StoreFailure(state, facts.error());
+HttpResponse RegistryHttpHandler::Due(const HttpRequest& request, const RequestState& state) {
+  // page_size (1–10,000) and cursor (the `next` of the previous page); with
+  // neither, every item in one answer (the shape the web app reads).
+  int page_size = 0;
+  std::string size_text = QueryValue(request.target, "page_size");
+  if (!size_text.empty()) {
+    char* end = nullptr;
+    long value = std::strtol(size_text.c_str(), &end, 10);
+    if (end != size_text.c_str() + size_text.size() || value < 1 || value > 10'000) {
+      return Outcome(state, 400, "value", "page_size must be an integer from 1 to 10000");
+    }
+    page_size = static_cast<int>(value);
+  }
+  std::string cursor = QueryValue(request.target, "cursor");
+  if (!cursor.empty()) {
+    if (Result<registry::DueCursor> decoded = registry::DecodeDueCursor(cursor); !decoded) {
+      return Outcome(state, 400, "value", "cursor: " + decoded.error().message());
+    }
+  }
   std::string today = Today();
-  Result<std::vector<registry::DueItem>> items = registry::FollowUpWorklistFromFacts(*facts, *catalog_, today);
-  if (!items) return Outcome(state, 500, "exception", items.error().message());
-  return Respond(state, 200, registry::WorklistJson(*items, today), "application/json");
+  Result<registry::WorklistPage> page = registry::LoadWorklist(*store_, *catalog_, today, page_size, cursor);
+  if (!page) return StoreFailure(state, page.error());
+  bool paged = page_size > 0 || !cursor.empty();
+  return Respond(state, 200, paged ? registry::WorklistPageJson(*page, today) : registry::WorklistJson(page->items, today),
+                 "application/json");
 }
 
 HttpResponse RegistryHttpHandler::Evidence(const HttpRequest& request, const RequestState& state) {

@@ -7,6 +7,8 @@
 //                                        ?from=&to= YYYY-MM-DD: only episodes
 //                                        started in that period, inclusive)
 //   GET  /registry/due                   the follow-up worklist, JSON          scope system/*.read
+//                                        (?page_size=1–10000&cursor=: a page and
+//                                        its "next" cursor; neither: every item)
 //   GET  /registry/evidence/{option}     the clinic's own evidence (?min_n=)   scope system/*.read
 //   OPTIONS on these                     CORS preflight                        open
 //
@@ -81,7 +83,7 @@ class RegistryHttpHandler : public HttpHandler {
   std::optional<HttpResponse> Authenticate(const HttpRequest& request, RequestState& state) const;
   HttpResponse Import(const HttpRequest& request, const RequestState& state);
   HttpResponse Report(const HttpRequest& request, const RequestState& state);
-  HttpResponse Due(const RequestState& state);
+  HttpResponse Due(const HttpRequest& request, const RequestState& state);
   HttpResponse Evidence(const HttpRequest& request, const RequestState& state);
   std::string Today() const;
   bool OriginAllowed(const std::string& origin) const;

@@ -59,6 +59,29 @@ class ReportFactsTest : public ::testing::TestWithParam<testing::StoreFactory> {
         CohortReportJson(*BuildCohortReport(*cohort, Catalog(), "prp-knee", GroupBy::kNone, kToday))));
     EXPECT_TRUE(SameText(WorklistJson(*FollowUpWorklistFromFacts(*facts, Catalog(), kToday), kToday),
                          WorklistJson(*FollowUpWorklist(*cohort, Catalog(), kToday), kToday)));
+    // The stored worklist candidates (read through their index), whole and
+    // page by page, on days before, during and after the cohort's follow-up.
+    for (const char* today : {kToday, "2026-03-01", "2025-06-15", "2028-01-01"}) {
+      auto expected = FollowUpWorklist(*cohort, Catalog(), today);
+      ASSERT_TRUE(expected.has_value());
+      auto whole = LoadWorklist(*store_, Catalog(), today, 0, "");
+      ASSERT_TRUE(whole.has_value()) << whole.error().ToString();
+      EXPECT_TRUE(whole->next.empty());
+      EXPECT_TRUE(SameText(WorklistJson(whole->items, today), WorklistJson(*expected, today))) << today;
+      std::vector<DueItem> paged;
+      std::string cursor;
+      int pages = 0;
+      do {
+        auto page = LoadWorklist(*store_, Catalog(), today, 7, cursor);
+        ASSERT_TRUE(page.has_value()) << page.error().ToString();
+        ASSERT_LE(page->items.size(), 7u);
+        if (!page->next.empty()) ASSERT_EQ(page->items.size(), 7u);
+        paged.insert(paged.end(), page->items.begin(), page->items.end());
+        cursor = page->next;
+        ASSERT_LT(++pages, 100000);
+      } while (!cursor.empty());
+      EXPECT_TRUE(SameText(WorklistJson(paged, today), WorklistJson(*expected, today))) << today;
+    }
   }
 
   testing::TempDir dir_;
@@ -103,6 +126,63 @@ TEST_P(ReportFactsTest, StoredFactsGiveTheReportsOfAllRows) {
   ASSERT_TRUE(all.has_value());
   EXPECT_EQ(all->size(), batch->patients.size());
   ExpectFactsMatchRows();  // back to this knowledge base: rebuilt
+}
+
+// RefreshFacts() reads rows 500 patients at a time and writes up to `chunk`
+// patients per transaction: several transactions, and several reads within
+// one, give the facts of all rows.
+TEST_P(ReportFactsTest, RefreshInSeveralTransactionsAndReadsGivesTheFactsOfAllRows) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{700, 5, kToday});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_GT(batch->patients.size(), 500u);  // more than one read of 500 patients
+  ASSERT_TRUE(store_->Write(*batch, testing::TestContext()).has_value());
+  auto refreshed = RefreshFacts(*store_, Catalog(), 150);  // 150 patients per transaction
+  ASSERT_TRUE(refreshed.has_value()) << refreshed.error().ToString();
+  EXPECT_EQ(*refreshed, static_cast<int>(batch->patients.size()));
+  EXPECT_TRUE(store_->StalePatients(FactsFingerprint(Catalog()), 10)->empty());
+  ExpectFactsMatchRows();
+  // Every patient stale again (another knowledge base, then this one): one
+  // transaction of all patients, read in two or more rounds.
+  ASSERT_TRUE(store_->StalePatients("another-knowledge-base", 1).has_value());
+  refreshed = RefreshFacts(*store_, Catalog());
+  ASSERT_TRUE(refreshed.has_value()) << refreshed.error().ToString();
+  EXPECT_EQ(*refreshed, static_cast<int>(batch->patients.size()));
+  ExpectFactsMatchRows();
+}
+
+TEST_P(ReportFactsTest, WorklistCursorsAreCheckedAndExact) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{60, 11, kToday});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_TRUE(store_->Write(*batch, testing::TestContext()).has_value());
+  auto whole = LoadWorklist(*store_, Catalog(), kToday, 0, "");
+  ASSERT_TRUE(whole.has_value());
+  ASSERT_GT(whole->items.size(), 3u);
+  auto first = LoadWorklist(*store_, Catalog(), kToday, 3, "");
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->items.size(), 3u);
+  ASSERT_FALSE(first->next.empty());
+  auto cursor = DecodeDueCursor(first->next);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->episode_key, first->items[2].episode_key);
+  EXPECT_EQ(cursor->option_id, first->items[2].option_id);
+  EXPECT_EQ(cursor->instrument, first->items[2].instrument);
+  auto second = LoadWorklist(*store_, Catalog(), kToday, 3, first->next);
+  ASSERT_TRUE(second.has_value());
+  ASSERT_FALSE(second->items.empty());
+  EXPECT_EQ(WorklistJson({whole->items[3]}, kToday), WorklistJson({second->items[0]}, kToday));
+  // A page's JSON names the next cursor; the last page says null.
+  EXPECT_NE(WorklistPageJson(*first, kToday).find(R"("next":")" + first->next + "\""), std::string::npos);
+  auto last = LoadWorklist(*store_, Catalog(), kToday, static_cast<int>(whole->items.size()), "");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_TRUE(last->next.empty());
+  EXPECT_NE(WorklistPageJson(*last, kToday).find(R"("next":null})"), std::string::npos);
+  for (const char* bad : {"zz", "abc", "", "41", "616263"}) {
+    if (std::string(bad).empty()) continue;
+    auto page = LoadWorklist(*store_, Catalog(), kToday, 3, bad);
+    ASSERT_FALSE(page.has_value()) << bad;
+    EXPECT_EQ(page.error().code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_FALSE(LoadWorklist(*store_, Catalog(), "2026-13-01", 3, "").has_value());
 }
 
 TEST(EpisodeFactsTest, StoredFormRoundTrips) {

@@ -103,6 +103,18 @@ TEST_F(RegistryHttpTest, AuthenticatesAndChecksScopes) {
   auto due = GetWith("/registry/due", "system/*.rs");
   ASSERT_TRUE(due);
   EXPECT_EQ(due->status, 200);
+  EXPECT_EQ(due->body.find("\"next\""), std::string::npos);  // every item, no page
+  auto page = GetWith("/registry/due?page_size=1", "system/*.read");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200) << page->body;
+  EXPECT_NE(page->body.find("\"next\":"), std::string::npos) << page->body;
+  for (const char* bad : {"/registry/due?page_size=0", "/registry/due?page_size=x", "/registry/due?page_size=10001",
+                          "/registry/due?cursor=zz"}) {
+    auto refused = GetWith(bad, "system/*.read");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << bad;
+    EXPECT_NE(refused->body.find("OperationOutcome"), std::string::npos) << refused->body;
+  }
   auto evidence = GetWith("/registry/evidence/prp-knee?min_n=1", "system/*.*");
   ASSERT_TRUE(evidence);
   EXPECT_EQ(evidence->status, 200) << evidence->body;
@@ -183,9 +195,12 @@ class FaultyStore : public registry::RegistryStore {
   Result<registry::Cohort> LoadPatients(const std::vector<std::string>& patients) override {
     return inner_->LoadPatients(patients);
   }
-  Status ReplaceFacts(const std::vector<registry::StalePatient>& stale,
-                      const std::vector<registry::FactsRow>& rows) override {
-    return inner_->ReplaceFacts(stale, rows);
+  Status ReplaceFacts(const std::vector<registry::StalePatient>& stale, const std::vector<registry::FactsRow>& rows,
+                      const std::vector<registry::DueRow>& due) override {
+    return inner_->ReplaceFacts(stale, rows, due);
+  }
+  Result<std::vector<registry::DueRow>> LoadDue(const registry::DueQuery& query) override {
+    return inner_->LoadDue(query);
   }
   Result<std::vector<registry::FactsRow>> LoadFacts(const std::string& option_id) override {
     return inner_->LoadFacts(option_id);

@@ -173,6 +173,41 @@ def check_api(base):
           f"/api/screening without screening_dir -> not configured ({status} {body[:80]!r})")
 
 
+def worklist_paging_test(driver, base):
+    """The Worklist reads GET /registry/due a page (100) at a time and pages with the cursor: each page shows
+    exactly the items of the whole list at its place."""
+    status, body = request(base, "GET", "/api/registry/due")
+    whole = json.loads(body)["items"] if status == 200 else []
+    check(len(whole) > 200, f"the demo worklist has more than two pages ({status}, {len(whole)} items)")
+
+    def shown():
+        return [tuple(td.text for td in tr.find_elements(By.CSS_SELECTOR, "td"))
+                for tr in driver.find_elements(By.CSS_SELECTOR, "#worklist tbody tr")]
+
+    def expected(begin, end):
+        return [(f"{i['window_start']} – {i['window_end']}", i["patient"], i["instrument"]) for i in whole[begin:end]]
+
+    def page_is(first):
+        last = min(first + 99, len(whole))
+        WebDriverWait(driver, 20).until(lambda d: f"items {first}–{last}" in d.find_element(By.ID, "status").text)
+        rows = [(r[1], r[2], r[4]) for r in shown()]
+        check(rows == expected(first - 1, last),
+              f"worklist page from item {first} shows the whole list's items {first}-{last} ({len(rows)} rows)")
+
+    page_is(1)
+    check(driver.find_element(By.ID, "worklist-previous").get_attribute("disabled") is not None,
+          "the first worklist page has no previous page")
+    driver.find_element(By.ID, "worklist-next").click()
+    page_is(101)
+    driver.find_element(By.ID, "worklist-next").click()
+    page_is(201)
+    driver.find_element(By.ID, "worklist-previous").click()
+    page_is(101)
+    driver.find_element(By.ID, "worklist-previous").click()
+    page_is(1)
+    check(not console_errors(driver), "worklist paging: no console errors")
+
+
 def screening_test(driver, base, screen_dir):
     """The Worklist shows the latest `regenpath screen` result of the server's screening_dir."""
     with open(os.path.join(screen_dir, "summary.json")) as f:
@@ -568,6 +603,7 @@ def main():
         servers.append(process)
         page_check(driver, base, "worklist", "/app/worklist.html", "#worklist table tbody tr")
         screening_test(driver, base, screen_dir)
+        worklist_paging_test(driver, base)
         driver.find_element(By.CSS_SELECTOR, "#worklist tbody button").click()
         wait(driver, "svg.chart circle.point")
         check(driver.find_elements(By.CSS_SELECTOR, "svg.chart line.baseline"),
