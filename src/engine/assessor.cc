@@ -257,7 +257,7 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
   for (const Criterion& criterion : assessed.criteria) {
     if (!criterion.decides_stage || criterion.met != false) continue;
     auto step = not_met_steps_.find(criterion.id);
-    if (step != not_met_steps_.end()) out.next_steps.push_back(NextStep{step->second.first, step->second.second, assessed.id, ""});
+    if (step != not_met_steps_.end()) out.next_steps.push_back(NextStep{step->second.first, step->second.second, assessed.id, "", std::nullopt});
   }
 
   // The headline never contradicts the options: a stage that offers

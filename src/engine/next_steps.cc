@@ -93,7 +93,7 @@ void Assessor::AddPatientNextSteps(Assessment& out) {
       if (!recorded.empty()) flags += " (" + recorded + ")";
     }
     NextStep step{pathway.red_flag_step.kind, FillTemplate(pathway.red_flag_step.text, {{"red_flags", flags}}), "",
-                  pathway.red_flag_step.option};
+                  pathway.red_flag_step.option, std::nullopt};
     if (const knowledge::Option* option = kb_.FindOption(pathway.red_flag_step.option)) {
       std::optional<OrderCode> code;
       for (const Recommendation& recommendation : out.recommendations) {
@@ -112,7 +112,7 @@ void Assessor::AddPatientNextSteps(Assessment& out) {
     std::string text = own == missing_steps_.end()
                            ? FillTemplate(pathway.missing_data_step.text, {{"missing", item.display}})
                            : own->second;
-    out.next_steps.push_back(NextStep{pathway.missing_data_step.kind, std::move(text), "", ""});
+    out.next_steps.push_back(NextStep{pathway.missing_data_step.kind, std::move(text), "", "", std::nullopt});
   }
   // Safety, then diagnostics, then treatment (pathway.yaml next_step_order).
   if (!pathway.next_step_order.empty()) {
