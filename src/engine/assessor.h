@@ -45,16 +45,6 @@ struct EngineTables {
   std::set<std::string, std::less<>> contraindication_categories;
   // The datum views' alternatives read as member paths.
   DatumPaths datum_paths;
-  // What each definition reads, with the definitions it uses: the resource
-  // types it names (ofType(X), is X) and the names it reads (its lower-case
-  // identifiers). A data issue on such an element of such a resource that is
-  // not among a criterion's data may be why it did not count
-  // (criterion_issues.cc).
-  struct Reads {
-    std::set<std::string, std::less<>> types;
-    std::set<std::string, std::less<>> elements;
-  };
-  std::unordered_map<std::string, Reads> reads;
 };
 
 // A criterion's truth from a definition's value: a single Boolean is itself;

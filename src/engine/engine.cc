@@ -53,66 +53,6 @@ std::string LookedFor(const KnowledgeBase& kb, const knowledge::Definition& defi
   return text;
 }
 
-// The resource types `expression` names: X of "ofType(X" and "is X" with X
-// capitalized (data types such as Quantity are named too; they never match a
-// resource's type).
-std::vector<std::string> TypesNamed(const std::string& expression) {
-  std::vector<std::string> types;
-  for (const char* marker : {"ofType(", " is "}) {
-    const size_t length = std::string_view(marker).size();
-    for (size_t at = expression.find(marker); at != std::string::npos; at = expression.find(marker, at + length)) {
-      size_t start = at + length;
-      size_t end = start;
-      while (end < expression.size() && std::isalnum(static_cast<unsigned char>(expression[end]))) ++end;
-      if (end > start && std::isupper(static_cast<unsigned char>(expression[start]))) {
-        types.push_back(expression.substr(start, end - start));
-      }
-    }
-  }
-  return types;
-}
-
-// The element names `expression` may read: its identifiers that start in
-// lower case ("authoredOn", "effective"; function names are among them and
-// never match an element a data issue is on). ElementsRead does not follow
-// paths that start from a variable (%`medication-history`.authoredOn).
-std::vector<std::string> NamesIn(const std::string& expression) {
-  std::vector<std::string> names;
-  size_t at = 0;
-  while (at < expression.size()) {
-    if (!std::isalpha(static_cast<unsigned char>(expression[at]))) {
-      ++at;
-      continue;
-    }
-    size_t end = at;
-    while (end < expression.size() && std::isalnum(static_cast<unsigned char>(expression[end]))) ++end;
-    if (std::islower(static_cast<unsigned char>(expression[at])) && (at == 0 || expression[at - 1] != '\'')) {
-      names.push_back(expression.substr(at, end - at));
-    }
-    at = end;
-  }
-  return names;
-}
-
-// EngineTables::reads: each definition's own reads, then those of the
-// definitions it uses (the loader ordered them so that a definition comes
-// after those it uses).
-void NoteDefinitionReads(const KnowledgeBase& kb, EngineTables& tables) {
-  for (const knowledge::Definition& definition : kb.definitions()) {
-    EngineTables::Reads& reads = tables.reads[definition.id];
-    for (std::string& type : TypesNamed(definition.expression)) reads.types.insert(std::move(type));
-    for (std::string& name : NamesIn(definition.expression)) reads.elements.insert(std::move(name));
-    for (const std::string& used : definition.uses) {
-      auto dependency = tables.reads.find(used);
-      if (dependency == tables.reads.end() || used == definition.id) continue;
-      const EngineTables::Reads copy = dependency->second;
-      EngineTables::Reads& own = tables.reads[definition.id];
-      own.types.insert(copy.types.begin(), copy.types.end());
-      own.elements.insert(copy.elements.begin(), copy.elements.end());
-    }
-  }
-}
-
 }  // namespace
 
 Engine::Engine(std::shared_ptr<const KnowledgeBase> kb) : kb_(std::move(kb)) {}
@@ -171,7 +111,6 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
     if (definition.compiled) note_reads(*definition.compiled, "Bundle");
     tables->looked_for.emplace(definition.id, LookedFor(*kb, definition));
   }
-  NoteDefinitionReads(*kb, *tables);
   for (const knowledge::StatusRule& rule : kb->status_rules()) {
     if (rule.when != knowledge::StatusRule::When::kContraindication) continue;
     tables->contraindication_categories.insert(rule.applies_to.begin(), rule.applies_to.end());
