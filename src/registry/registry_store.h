@@ -1,6 +1,6 @@
 // RegistryStore: where the outcomes registry keeps its rows. One interface,
-// two implementations (SQLite: sqlite_registry_store.h; PostgreSQL: not yet,
-// see docs/registry.md) and a fault-injecting fake in the tests.
+// two implementations (SQLite: sqlite_registry_store.h; PostgreSQL:
+// postgres_registry_store.h, libpq loaded at run time) and a fault-injecting fake in the tests.
 //
 // Contracts shared by every implementation:
 // - Write() is all or nothing: every row of the batch and one audit row per
