@@ -69,17 +69,9 @@ struct Reads {
 
 Reads ReadsOf(const knowledge::KnowledgeBase& kb, const knowledge::Definition& definition) {
   Reads reads;
-  std::set<std::string_view> seen;
-  std::vector<const knowledge::Definition*> pending{&definition};
-  while (!pending.empty()) {
-    const knowledge::Definition* current = pending.back();
-    pending.pop_back();
-    if (!seen.insert(current->id).second) continue;
+  for (const knowledge::Definition* current : kb.WithDependencies(definition)) {
     for (std::string& type : TypesNamed(current->expression)) reads.types.insert(std::move(type));
     for (std::string& name : NamesIn(current->expression)) reads.elements.insert(std::move(name));
-    for (const std::string& used : current->uses) {
-      if (const knowledge::Definition* dependency = kb.FindDefinition(used)) pending.push_back(dependency);
-    }
   }
   return reads;
 }

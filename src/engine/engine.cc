@@ -20,12 +20,7 @@ using knowledge::KnowledgeBase;
 std::string LookedFor(const KnowledgeBase& kb, const knowledge::Definition& definition) {
   std::vector<std::string> valuesets;
   std::vector<std::string> parameters;
-  std::set<std::string> seen;
-  std::vector<const knowledge::Definition*> pending{&definition};
-  while (!pending.empty()) {
-    const knowledge::Definition* current = pending.back();
-    pending.pop_back();
-    if (!seen.insert(current->id).second) continue;
+  for (const knowledge::Definition* current : kb.WithDependencies(definition)) {
     // memberOf('id') arguments, as the loader checked them.
     for (size_t at = current->expression.find("memberOf('"); at != std::string::npos;
          at = current->expression.find("memberOf('", at + 1)) {
@@ -42,8 +37,6 @@ std::string LookedFor(const KnowledgeBase& kb, const knowledge::Definition& defi
         std::string text = fmt::format("{} = {}{}", parameter->id, parameter->ValueText(),
                                        parameter->confidence == knowledge::Confidence::kU ? " (unverified)" : "");
         if (std::find(parameters.begin(), parameters.end(), text) == parameters.end()) parameters.push_back(text);
-      } else if (const knowledge::Definition* dependency = kb.FindDefinition(used)) {
-        pending.push_back(dependency);
       }
     }
   }

@@ -10,14 +10,6 @@ namespace regenpath::engine {
 
 namespace {
 
-// The reference elements that put a resource in a patient's compartment, for
-// the resource types the knowledge base reads (FHIR R4 CompartmentDefinition
-// "patient"): subject (Condition, Observation, Procedure, MedicationRequest,
-// MedicationAdministration, DiagnosticReport, ImagingStudy, CarePlan,
-// Encounter, ...), patient (AllergyIntolerance, Immunization, ...),
-// beneficiary (Coverage).
-constexpr std::string_view kPatientReferences[] = {"subject", "patient", "beneficiary"};
-
 std::string_view IdOf(const fhir::Node& resource) {
   const fhir::Node* id = resource.Child("id");
   return id != nullptr && id->has_value() ? id->text() : std::string_view();
@@ -45,7 +37,7 @@ std::string_view PatientIdIn(std::string_view value) {
 
 std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& record) {
   if (resource.type_name() == "Patient") return IdOf(resource);
-  for (std::string_view name : kPatientReferences) {
+  for (std::string_view name : fhir::kPatientReferenceElements) {
     const fhir::Node* reference = resource.Child(name);
     if (reference == nullptr) continue;
     const fhir::Node* text = reference->Child("reference");
@@ -78,14 +70,13 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
     const fhir::Node& resource = *record.resources()[index];
     const bool is_patient = (indexed ? types[index] : resource.type_name()) == "Patient";
     std::string_view owner;
-    if (indexed && is_patient) {
-      owner = ids[index];
-    } else if (indexed && references[index].empty()) {
-      owner = std::string_view();  // no subject, patient or beneficiary reference
-    } else if (indexed && !PatientIdIn(references[index]).empty()) {
-      owner = PatientIdIn(references[index]);
-    } else {
+    if (!indexed) {
       owner = PatientOf(resource, record);
+    } else if (is_patient) {
+      owner = ids[index];
+    } else if (!references[index].empty()) {  // else: no subject, patient or beneficiary reference
+      owner = PatientIdIn(references[index]);
+      if (owner.empty()) owner = PatientOf(resource, record);
     }
     owners[index] = owner;
     if (is_patient) {

@@ -85,11 +85,6 @@ void Document::IndexResources() {
 }
 
 void Document::IndexPatientReferences() {
-  // FHIR R4 CompartmentDefinition "patient", for the resource types the
-  // engine reads: subject (Condition, Observation, Procedure, Medication-
-  // Request, DiagnosticReport, ImagingStudy, CarePlan, Encounter, ...),
-  // patient (AllergyIntolerance, Immunization, ...), beneficiary (Coverage).
-  static constexpr std::string_view kPatientReferences[] = {"subject", "patient", "beneficiary"};
   patient_references_.assign(resources_.size(), std::string_view());
   resource_ids_.assign(resources_.size(), std::string_view());
   resource_types_.assign(resources_.size(), std::string_view());
@@ -97,7 +92,7 @@ void Document::IndexPatientReferences() {
     const Node& resource = *resources_[index];
     resource_types_[index] = resource.type_name();
     if (const Node* id = resource.Child("id"); id != nullptr && id->has_value()) resource_ids_[index] = id->text();
-    for (std::string_view name : kPatientReferences) {
+    for (std::string_view name : kPatientReferenceElements) {
       const Node* element = resource.Child(name);
       if (element == nullptr) continue;
       const Node* text = element->Child("reference");

@@ -19,6 +19,13 @@
 
 namespace regenpath::fhir {
 
+// The elements that put a resource in a patient's compartment, for the
+// resource types the engine reads (FHIR R4 CompartmentDefinition "patient"):
+// subject (Condition, Observation, Procedure, MedicationRequest,
+// DiagnosticReport, ImagingStudy, CarePlan, Encounter, ...), patient
+// (AllergyIntolerance, Immunization, ...), beneficiary (Coverage).
+inline constexpr std::string_view kPatientReferenceElements[] = {"subject", "patient", "beneficiary"};
+
 class Document {
  public:
   Document(Document&&) = default;

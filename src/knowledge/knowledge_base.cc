@@ -65,6 +65,22 @@ size_t KnowledgeBase::IdHash::operator()(std::string_view id) const {
   return static_cast<size_t>(hash ^ (hash >> 32));
 }
 
+std::vector<const Definition*> KnowledgeBase::WithDependencies(const Definition& definition) const {
+  std::vector<const Definition*> visited;
+  std::vector<bool> seen(definitions_.size(), false);
+  std::vector<const Definition*> pending{&definition};
+  while (!pending.empty()) {
+    const Definition* current = pending.back();
+    pending.pop_back();
+    const size_t index = IndexOf(*current);
+    if (index >= seen.size() || seen[index]) continue;
+    seen[index] = true;
+    visited.push_back(current);
+    for (size_t used : current->used_definitions) pending.push_back(&definitions_[used]);
+  }
+  return visited;
+}
+
 const fhirpath::Collection* KnowledgeBase::ParameterVariable(std::string_view id) const {
   const Parameter* parameter = FindParameter(id);
   if (parameter == nullptr || parameter_variables_.empty()) return nullptr;

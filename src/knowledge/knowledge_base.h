@@ -562,6 +562,10 @@ class KnowledgeBase {
   const Parameter* FindParameter(std::string_view id) const;
   const ValueSet* FindValueSet(std::string_view id) const;
   const Definition* FindDefinition(std::string_view id) const;
+  // `definition` (one of definitions()) first, then every definition it
+  // uses, directly or through others, each once, depth first (the last used
+  // first).
+  std::vector<const Definition*> WithDependencies(const Definition& definition) const;
   // The position of `definition` (one of definitions()) in definitions().
   size_t IndexOf(const Definition& definition) const {
     return static_cast<size_t>(&definition - definitions_.data());
