@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -103,6 +107,257 @@ uint64_t PatientHash(std::string_view patient_id) {
     hash *= 1099511628211ull;
   }
   return hash;
+}
+
+namespace {
+
+constexpr size_t kEnd = std::string_view::npos;
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t SkipSpace(std::string_view s, size_t p) {
+  while (p < s.size() && IsJsonSpace(s[p])) ++p;
+  return p;
+}
+
+// The first position from `p` holding one of `chars` (N of them), or
+// s.size(): 16 bytes a step with SSE2 (x86-64's baseline), then bytewise.
+template <size_t N>
+size_t FindAny(std::string_view s, size_t p, const char (&chars)[N]) {
+#ifdef __SSE2__
+  __m128i wanted[N];
+  for (size_t i = 0; i < N; ++i) wanted[i] = _mm_set1_epi8(chars[i]);
+  for (; p + 16 <= s.size(); p += 16) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + p));
+    __m128i hits = _mm_cmpeq_epi8(chunk, wanted[0]);
+    for (size_t i = 1; i < N; ++i) hits = _mm_or_si128(hits, _mm_cmpeq_epi8(chunk, wanted[i]));
+    if (const int mask = _mm_movemask_epi8(hits); mask != 0) return p + static_cast<size_t>(__builtin_ctz(mask));
+  }
+#endif
+  for (; p < s.size(); ++p) {
+    for (char c : chars) {
+      if (s[p] == c) return p;
+    }
+  }
+  return s.size();
+}
+
+constexpr char kStringEnds[] = {'"', '\\'};
+constexpr char kStructure[] = {'"', '{', '}', '[', ']'};
+
+// `p` is inside a string: the position after its closing quote, or kEnd.
+// `escaped` tells whether the rest of the string holds a backslash (its raw
+// text then differs from its value).
+size_t StringEndFrom(std::string_view s, size_t p, bool* escaped = nullptr) {
+  for (;;) {
+    p = FindAny(s, p, kStringEnds);
+    if (p >= s.size()) return kEnd;
+    if (s[p] == '"') return p + 1;
+    if (escaped != nullptr) *escaped = true;
+    p += 2;  // the backslash and the character it escapes
+  }
+}
+
+// `s[p]` is '"': the position after the closing quote, or kEnd.
+size_t SkipString(std::string_view s, size_t p, bool* escaped = nullptr) { return StringEndFrom(s, p + 1, escaped); }
+
+#ifdef __SSE2__
+// Bits of the 64 bytes at `data` equal to `c`.
+inline uint64_t Matches(const __m128i (&chunks)[4], char c) {
+  const __m128i wanted = _mm_set1_epi8(c);
+  uint64_t bits = 0;
+  for (int i = 0; i < 4; ++i) {
+    bits |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunks[i], wanted))))
+            << (16 * i);
+  }
+  return bits;
+}
+#endif
+
+// Skips the object or array opening at `s[p]` 64 bytes a step while no
+// backslash is in sight: the quotes give, by a prefix XOR carried from block
+// to block, which bytes are inside strings; the brackets outside them move
+// the depth. Returns the position after the closing bracket, or, when it
+// cannot go on (a backslash, fewer than 64 bytes left), kEnd with `p`,
+// `depth` and `in_string` where the bytewise walk must take over.
+size_t SkipContainerByBlocks(std::string_view s, size_t& p, size_t& depth, bool& in_string) {
+  in_string = false;
+#ifdef __SSE2__
+  uint64_t carry = 0;  // all ones when the last block ended inside a string
+  while (p + 64 <= s.size()) {
+    __m128i chunks[4];
+    for (int i = 0; i < 4; ++i) chunks[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + p + 16 * i));
+    if (Matches(chunks, '\\') != 0) break;
+    uint64_t inside = Matches(chunks, '"');  // bit i: inside a string (or its opening quote)
+    inside ^= inside << 1;
+    inside ^= inside << 2;
+    inside ^= inside << 4;
+    inside ^= inside << 8;
+    inside ^= inside << 16;
+    inside ^= inside << 32;
+    inside ^= carry;
+    const uint64_t outside = ~inside;
+    const uint64_t opens = (Matches(chunks, '{') | Matches(chunks, '[')) & outside;
+    const uint64_t closes = (Matches(chunks, '}') | Matches(chunks, ']')) & outside;
+    for (uint64_t brackets = opens | closes; brackets != 0; brackets &= brackets - 1) {
+      const uint64_t bit = brackets & (~brackets + 1);
+      if (opens & bit) {
+        ++depth;
+      } else if (--depth == 0) {
+        return p + static_cast<size_t>(__builtin_ctzll(bit)) + 1;
+      }
+    }
+    carry = (inside >> 63) != 0 ? ~uint64_t{0} : 0;
+    p += 64;
+  }
+  in_string = carry != 0;
+#endif
+  return kEnd;
+}
+
+// A plain string value at `p` (no escapes): its text, and `p` moved past it.
+std::optional<std::string_view> PlainString(std::string_view s, size_t& p) {
+  if (p >= s.size() || s[p] != '"') return std::nullopt;
+  bool escaped = false;
+  size_t end = SkipString(s, p, &escaped);
+  if (end == kEnd || escaped) return std::nullopt;
+  std::string_view text = s.substr(p + 1, end - p - 2);
+  p = end;
+  return text;
+}
+
+// Skips the value at `p` (after spaces); kEnd when the line ends first.
+size_t SkipValue(std::string_view s, size_t p) {
+  p = SkipSpace(s, p);
+  if (p >= s.size()) return kEnd;
+  if (s[p] == '"') return SkipString(s, p);
+  if (s[p] == '{' || s[p] == '[') {
+    size_t depth = 0;
+    bool in_string = false;
+    if (size_t end = SkipContainerByBlocks(s, p, depth, in_string); end != kEnd) return end;
+    if (in_string) {
+      p = StringEndFrom(s, p);
+      if (p == kEnd) return kEnd;
+    }
+    for (;;) {
+      p = FindAny(s, p, kStructure);
+      if (p >= s.size()) return kEnd;
+      const char c = s[p];
+      if (c == '"') {
+        p = SkipString(s, p);
+        if (p == kEnd) return kEnd;
+        continue;
+      }
+      if (c == '{' || c == '[') {
+        ++depth;
+      } else if (--depth == 0) {
+        return p + 1;
+      }
+      ++p;
+    }
+  }
+  while (p < s.size() && s[p] != ',' && s[p] != '}' && s[p] != ']' && !IsJsonSpace(s[p])) ++p;
+  return p;
+}
+
+// Reads `"key" :` at `p` (after spaces); the key, and `p` at its value.
+std::optional<std::string_view> KeyAt(std::string_view s, size_t& p) {
+  p = SkipSpace(s, p);
+  std::optional<std::string_view> key = PlainString(s, p);
+  if (!key) return std::nullopt;
+  p = SkipSpace(s, p);
+  if (p >= s.size() || s[p] != ':') return std::nullopt;
+  p = SkipSpace(s, p + 1);
+  return key;
+}
+
+// After a member's value: past a ',' (true) or at the closing '}' (false,
+// `closed` set); anything else leaves `closed` false and returns false.
+bool NextMember(std::string_view s, size_t& p, bool& closed) {
+  p = SkipSpace(s, p);
+  closed = false;
+  if (p < s.size() && s[p] == ',') {
+    ++p;
+    return true;
+  }
+  closed = p < s.size() && s[p] == '}';
+  return false;
+}
+
+// The reference object at `p` ({"reference": "..."} with other members),
+// read as PatientOfElement reads it.
+FastPatient FastReference(std::string_view s, size_t p) {
+  if (p >= s.size() || s[p] != '{') return {};
+  ++p;
+  if (size_t at = SkipSpace(s, p); at < s.size() && s[at] == '}') return {FastLook::kNoPatient, {}};
+  for (;;) {
+    std::optional<std::string_view> key = KeyAt(s, p);
+    if (!key || *key == "actor") return {};
+    if (*key == "reference") {
+      std::optional<std::string_view> reference = PlainString(s, p);
+      if (!reference) return {};
+      std::optional<std::string_view> id = PatientIdOfReference(*reference);
+      if (!id) return {FastLook::kNoPatient, {}};
+      return {FastLook::kPatient, *id};
+    }
+    p = SkipValue(s, p);
+    if (p == kEnd) return {};
+    bool closed = false;
+    if (!NextMember(s, p, closed)) return closed ? FastPatient{FastLook::kNoPatient, {}} : FastPatient{};
+  }
+}
+
+}  // namespace
+
+FastPatient FastPatientOf(std::string_view line) {
+  size_t p = SkipSpace(line, 0);
+  if (p >= line.size() || line[p] != '{') return {};
+  ++p;
+  std::optional<std::string_view> element;  // known once resourceType is read
+  std::optional<std::string_view> early_id;  // a plain "id" met before resourceType
+  bool early_id_other = false;               // an "id" met before it that is not one
+  for (;;) {
+    std::optional<std::string_view> key = KeyAt(line, p);
+    if (!key) return {};
+    if (!element) {
+      if (*key == "resourceType") {
+        std::optional<std::string_view> type = PlainString(line, p);
+        if (!type || type->empty()) return {};
+        element = PatientElement(*type);
+        if (!element) return {FastLook::kNoPatient, {}};
+        if (*element == "id" && (early_id || early_id_other)) {
+          if (early_id_other || early_id->empty()) return {};
+          return {FastLook::kPatient, *early_id};
+        }
+      } else if (*key == "id" && !early_id && !early_id_other) {
+        size_t at = p;
+        early_id = PlainString(line, at);
+        early_id_other = !early_id;
+        p = SkipValue(line, p);
+      } else if (*key == "subject" || *key == "patient" || *key == "beneficiary" || *key == "participant" ||
+                 *key == "actor") {
+        return {};  // the element may come before resourceType: QuickPatient reads that
+      } else {
+        p = SkipValue(line, p);
+      }
+    } else if (*key == *element) {
+      if (*element == "id") {
+        std::optional<std::string_view> id = PlainString(line, p);
+        if (!id || id->empty()) return {};
+        return {FastLook::kPatient, *id};
+      }
+      return FastReference(line, p);
+    } else {
+      p = SkipValue(line, p);
+    }
+    if (p == kEnd) return {};
+    bool closed = false;
+    if (!NextMember(line, p, closed)) {
+      // The object ended without the element (or without a resourceType):
+      // a valid line names no patient.
+      return closed ? FastPatient{FastLook::kNoPatient, {}} : FastPatient{};
+    }
+  }
 }
 
 struct LineRouter::Impl {

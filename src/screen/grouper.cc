@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <new>
 
 #include <sys/mman.h>
@@ -50,12 +51,18 @@ Grouper::~Grouper() {
 }
 
 Status Grouper::Add(LineBatch batch) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!partitions_.empty()) return Spill(batch);
-  held_bytes_ += batch.bytes();
-  held_.push_back(std::move(batch));
-  if (held_bytes_ > budget_bytes_ / 2) return StartSpilling();
-  return Status();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (partitions_.empty()) {
+      held_bytes_ += batch.bytes();
+      held_.push_back(std::move(batch));
+      if (held_bytes_ > budget_bytes_ / 2) return StartSpilling();
+      return Status();
+    }
+  }
+  // Spilling: partitions_ no longer changes (it was set under mutex_, which
+  // this thread has taken since).
+  return Spill(batch);
 }
 
 Status Grouper::StartSpilling() {
@@ -79,6 +86,7 @@ Status Grouper::StartSpilling() {
     partitions_.push_back(file);
     partition_paths_.push_back(std::move(path));
   }
+  partition_mutexes_ = std::make_unique<std::mutex[]>(count);
   for (const LineBatch& batch : held_) RP_RETURN_IF_ERROR(Spill(batch));
   held_.clear();
   held_.shrink_to_fit();
@@ -104,7 +112,10 @@ T ReadRaw(const char*& cursor) {
 }  // namespace
 
 Status Grouper::Spill(const LineBatch& batch) {
-  std::vector<std::string> buffers(partitions_.size());
+  // Per thread, reused from batch to batch (clear() keeps the capacity).
+  thread_local std::vector<std::string> buffers;
+  buffers.resize(partitions_.size());
+  for (std::string& buffer : buffers) buffer.clear();
   batch.ForEach([&](const PatientLine& line) {
     std::string& out = buffers[(PatientHash(line.patient_id) >> 32) % partitions_.size()];
     AppendRaw<uint32_t>(out, static_cast<uint32_t>(line.patient_id.size()));
@@ -114,12 +125,58 @@ Status Grouper::Spill(const LineBatch& batch) {
     AppendRaw<uint32_t>(out, static_cast<uint32_t>(line.text.size()));
     out.append(line.text);
   });
-  for (size_t i = 0; i < buffers.size(); ++i) {
-    if (buffers[i].empty()) continue;
-    if (std::fwrite(buffers[i].data(), 1, buffers[i].size(), partitions_[i]) != buffers[i].size()) {
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    const std::string& buffer = buffers[i];
+    if (buffer.empty()) continue;
+    // A record is written whole under its partition's lock, so records of
+    // two threads never interleave; their order in the file does not matter
+    // (each partition is sorted when it is read back).
+    std::lock_guard<std::mutex> lock(partition_mutexes_[i]);
+    if (std::fwrite(buffer.data(), 1, buffer.size(), partitions_[i]) != buffer.size()) {
       return InvalidInput(fmt::format("{}: cannot write a spill file: {}", partition_paths_[i], std::strerror(errno)));
     }
-    spilled_bytes_ += buffers[i].size();
+    spilled_bytes_ += buffer.size();
+  }
+  return Status();
+}
+
+Status Grouper::ReadPartition(size_t index, ReadBack& into) {
+  std::FILE* file = partitions_[index];
+  if (std::fflush(file) != 0 || std::fseek(file, 0, SEEK_END) != 0) {
+    return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[index]));
+  }
+  long size = std::ftell(file);
+  std::rewind(file);
+  const size_t data_size = static_cast<size_t>(std::max(size, 0L));
+  // The buffer is reused, grown (never zero-filled) to the largest
+  // partition: a fresh ~budget/4 allocation per partition left the
+  // allocator holding freed ones beside the new one, and peak RSS grew with
+  // the number of partitions.
+  if (data_size > into.capacity) {
+    into.buffer.reset();  // the old one goes before the new one comes
+    into.capacity = data_size + data_size / 16;
+    into.buffer.reset(new char[into.capacity]);
+  }
+  if (data_size > 0 && std::fread(into.buffer.get(), 1, data_size, file) != data_size) {
+    return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[index]));
+  }
+  std::fclose(file);
+  partitions_[index] = nullptr;
+  std::remove(partition_paths_[index].c_str());
+  into.lines.clear();
+  const char* cursor = into.buffer.get();
+  const char* end = cursor + data_size;
+  while (cursor < end) {
+    PatientLine line;
+    uint32_t id_size = ReadRaw<uint32_t>(cursor);
+    line.patient_id = std::string_view(cursor, id_size);
+    cursor += id_size;
+    line.file = ReadRaw<uint32_t>(cursor);
+    line.line = ReadRaw<uint64_t>(cursor);
+    uint32_t text_size = ReadRaw<uint32_t>(cursor);
+    line.text = std::string_view(cursor, text_size);
+    cursor += text_size;
+    into.lines.push_back(line);
   }
   return Status();
 }
@@ -132,48 +189,21 @@ Status Grouper::ForEachPartition(const std::function<Status(std::vector<PatientL
     held_.clear();
     return Status();
   }
-  // One buffer serves every partition, grown (never zero-filled) to the
-  // largest: a fresh ~budget/4 allocation per partition left the allocator
-  // holding freed ones beside the new one, and peak RSS grew with the
-  // number of partitions.
-  std::unique_ptr<char[]> buffer;
-  size_t buffer_capacity = 0;
+  // Two buffers take turns: partition i+1 is read back while partition i
+  // is visited (reading 2 GB back one partition after another was a
+  // one-thread phase between the parallel ones).
+  ReadBack current, next;
+  RP_RETURN_IF_ERROR(ReadPartition(0, current));
   for (size_t i = 0; i < partitions_.size(); ++i) {
-    std::FILE* file = partitions_[i];
-    if (std::fflush(file) != 0 || std::fseek(file, 0, SEEK_END) != 0) {
-      return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[i]));
+    std::future<Status> ahead;
+    if (i + 1 < partitions_.size()) {
+      ahead = std::async(std::launch::async, [this, i, &next] { return ReadPartition(i + 1, next); });
     }
-    long size = std::ftell(file);
-    std::rewind(file);
-    const size_t data_size = static_cast<size_t>(std::max(size, 0L));
-    if (data_size > buffer_capacity) {
-      buffer.reset();  // the old one goes before the new one comes
-      buffer_capacity = data_size + data_size / 16;
-      buffer.reset(new char[buffer_capacity]);
-    }
-    std::string_view data(buffer.get(), data_size);
-    if (data_size > 0 && std::fread(buffer.get(), 1, data_size, file) != data_size) {
-      return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[i]));
-    }
-    std::fclose(file);
-    partitions_[i] = nullptr;
-    std::remove(partition_paths_[i].c_str());
-    lines.clear();
-    const char* cursor = data.data();
-    const char* end = data.data() + data.size();
-    while (cursor < end) {
-      PatientLine line;
-      uint32_t id_size = ReadRaw<uint32_t>(cursor);
-      line.patient_id = std::string_view(cursor, id_size);
-      cursor += id_size;
-      line.file = ReadRaw<uint32_t>(cursor);
-      line.line = ReadRaw<uint64_t>(cursor);
-      uint32_t text_size = ReadRaw<uint32_t>(cursor);
-      line.text = std::string_view(cursor, text_size);
-      cursor += text_size;
-      lines.push_back(line);
-    }
-    RP_RETURN_IF_ERROR(visit(lines));
+    Status visited = visit(current.lines);
+    Status read = ahead.valid() ? ahead.get() : Status();
+    RP_RETURN_IF_ERROR(visited);
+    RP_RETURN_IF_ERROR(read);
+    std::swap(current, next);
   }
   return Status();
 }

@@ -9,11 +9,12 @@
 #ifndef REGENPATH_SCREEN_GROUPER_H_
 #define REGENPATH_SCREEN_GROUPER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -79,12 +80,17 @@ class Grouper {
   Grouper(const Grouper&) = delete;
   Grouper& operator=(const Grouper&) = delete;
 
-  // Thread-safe. Fails when a partition file cannot be written.
+  // Thread-safe. Fails when a partition file cannot be written. Once
+  // spilling, the batch is split by partition without any lock and each
+  // partition's part is appended under that partition's own lock, so
+  // scanning threads write to disk side by side.
   Status Add(LineBatch batch);
 
   // Calls `visit` once per partition, in partition order, with all the lines
   // of that partition's patients (in no particular order). The views are
-  // valid during the call. Call once, after the last Add.
+  // valid during the call. Call once, after the last Add. While `visit`
+  // runs, the next partition is read back on another thread (so at most two
+  // partitions are in memory: half the budget).
   Status ForEachPartition(const std::function<Status(std::vector<PatientLine>&)>& visit);
 
   bool spilled() const { return !partitions_.empty(); }
@@ -92,8 +98,17 @@ class Grouper {
   uint64_t spilled_bytes() const { return spilled_bytes_; }
 
  private:
+  // A partition read back: its bytes and the lines that view them.
+  struct ReadBack {
+    std::unique_ptr<char[]> buffer;
+    size_t capacity = 0;
+    std::vector<PatientLine> lines;
+  };
+
   Status StartSpilling();
   Status Spill(const LineBatch& batch);
+  // Reads partition `index` into `into` (reusing its buffer) and removes the file.
+  Status ReadPartition(size_t index, ReadBack& into);
 
   size_t budget_bytes_;
   uint64_t expected_bytes_;
@@ -101,9 +116,11 @@ class Grouper {
   std::mutex mutex_;
   std::vector<LineBatch> held_;
   size_t held_bytes_ = 0;
+  // Set once, under mutex_, when spilling starts; read-only after.
   std::vector<std::FILE*> partitions_;
   std::vector<std::string> partition_paths_;
-  uint64_t spilled_bytes_ = 0;
+  std::unique_ptr<std::mutex[]> partition_mutexes_;  // one per partition file
+  std::atomic<uint64_t> spilled_bytes_{0};
 };
 
 }  // namespace regenpath::screen

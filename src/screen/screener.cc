@@ -178,10 +178,20 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
               // Lines of the other shards' patients are only looked at, not
               // parsed: their shard checks them (a malformed one is that
               // shard's issue; `screen merge` takes the union).
-              std::optional<std::string> patient = router.QuickPatient(line, capacity);
-              if (patient && PatientHash(*patient) % options.shards != options.shard) {
-                ++count.patient_resources;
-                return;
+              // First a raw look at the first fields, then (for shapes it
+              // does not read) simdjson On-Demand.
+              const FastPatient fast = FastPatientOf(line);
+              if (fast.look == FastLook::kPatient) {
+                if (PatientHash(fast.patient_id) % options.shards != options.shard) {
+                  ++count.patient_resources;
+                  return;
+                }
+              } else if (fast.look == FastLook::kUnknown) {
+                std::optional<std::string> patient = router.QuickPatient(line, capacity);
+                if (patient && PatientHash(*patient) % options.shards != options.shard) {
+                  ++count.patient_resources;
+                  return;
+                }
               }
             }
             LineRouting routing = router.Route(line, capacity);

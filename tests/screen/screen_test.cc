@@ -154,6 +154,96 @@ TEST(CompartmentTest, QuickPatientAgreesWithRoute) {
   EXPECT_EQ(route(broken).kind, LineKind::kMalformed);
 }
 
+// The raw look agrees with Route wherever it decides: on every line of the
+// shared bulk export (Synthea's field order), and on shapes written to
+// trip it (escapes, order, duplicates, nesting, strings holding braces).
+TEST(CompartmentTest, FastPatientAgreesWithRouteWhereItDecides) {
+  LineRouter router;
+  auto route = [&](const std::string& text) {
+    std::string padded = text + std::string(64, ' ');
+    return router.Route(std::string_view(padded.data(), text.size()), padded.size());
+  };
+  auto agrees = [&](const std::string& line) {
+    const FastPatient fast = FastPatientOf(line);
+    const LineRouting routing = route(line);
+    switch (fast.look) {
+      case FastLook::kPatient:
+        EXPECT_EQ(routing.kind, LineKind::kPatientResource) << line;
+        EXPECT_EQ(fast.patient_id, routing.patient_id) << line;
+        break;
+      case FastLook::kNoPatient:
+        EXPECT_NE(routing.kind, LineKind::kPatientResource) << line;
+        break;
+      case FastLook::kUnknown:
+        break;
+    }
+    return fast.look;
+  };
+  size_t decided = 0, lines = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(testing::BulkDir())) {
+    if (entry.path().extension() != ".ndjson") continue;
+    for (const std::string& line : testing::Lines(testing::ReadFile(entry.path()))) {
+      ++lines;
+      if (agrees(line) != FastLook::kUnknown) ++decided;
+    }
+  }
+  EXPECT_GT(lines, 1000u);
+  EXPECT_EQ(decided, lines) << "Synthea's lines should all be read without simdjson";
+
+  struct Case {
+    std::string line;
+    FastLook look;
+    std::string id;
+  };
+  const std::vector<Case> cases = {
+      {R"({"resourceType":"Patient","id":"p1"})", FastLook::kPatient, "p1"},
+      {R"(  { "id" : "p1" , "resourceType" : "Patient" } )", FastLook::kPatient, "p1"},
+      {R"({"id":"p1","id":"p9","resourceType":"Patient"})", FastLook::kPatient, "p1"},
+      {R"({"resourceType":"Patient","id":""})", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Patient","id":"p\u0031"})", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Patient","name":[{"given":["}{]["]}],"id":"p2"})", FastLook::kPatient, "p2"},
+      {R"({"resourceType":"Condition","code":{"text":"a \"}\" b"},"subject":{"reference":"Patient/p3"}})",
+       FastLook::kPatient, "p3"},
+      {R"({"resourceType":"Condition","subject":{"display":"x","reference":"urn:uuid:p4"}})", FastLook::kPatient,
+       "p4"},
+      {R"({"resourceType":"Condition","subject":{"reference":"Patient\/p5"}})", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Condition","subject":{"reference":"Group/g"}})", FastLook::kNoPatient, ""},
+      {R"({"resourceType":"Condition","subject":{}})", FastLook::kNoPatient, ""},
+      {R"({"resourceType":"Condition","subject":{"display":"x"}})", FastLook::kNoPatient, ""},
+      {R"({"resourceType":"Condition","subject":{"reference":7}})", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Condition","subject":{"actor":{"reference":"Patient/p6"}}})", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Condition","subject":"Patient/p7"})", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Condition"})", FastLook::kNoPatient, ""},
+      {R"({"resourceType":"Condition","resourceType":"Patient","id":"x","subject":{"reference":"Patient/p8"}})",
+       FastLook::kPatient, "p8"},
+      {R"({"resourceType":"Condition","subject":{"reference":"Patient/p9"},"subject":{"reference":"Patient/q"}})",
+       FastLook::kPatient, "p9"},
+      {R"({"subject":{"reference":"Patient/p2"},"resourceType":"Condition"})", FastLook::kUnknown, ""},
+      {R"({"resourceTyp\u0065":"Condition","subject":{"reference":"Patient/p2"}})", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Organization","id":"o"})", FastLook::kNoPatient, ""},
+      {R"({"resourceType":"Appointment","participant":[{"actor":{"reference":"Patient/p3"}}]})", FastLook::kUnknown,
+       ""},
+      {R"({"resourceType":"Observation","valueQuantity":{"value":-1.5e3},"subject":{"reference":"Patient/pa"}})",
+       FastLook::kPatient, "pa"},
+      {R"({"resourceType":"Observation","flag":true,"n":null,"subject":{"reference":"Patient/pb"}})",
+       FastLook::kPatient, "pb"},
+      {R"([1,2])", FastLook::kUnknown, ""},
+      {"not json", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Patient","id":)", FastLook::kUnknown, ""},
+      {R"({"resourceType":"Condition","code":{"text":"unclosed)", FastLook::kUnknown, ""},
+  };
+  for (const Case& c : cases) {
+    const FastLook look = agrees(c.line);
+    EXPECT_EQ(look, c.look) << c.line;
+    if (c.look == FastLook::kPatient) EXPECT_EQ(FastPatientOf(c.line).patient_id, c.id) << c.line;
+  }
+  // Like QuickPatient, it stops at the patient: the rest of the line is
+  // Route's to check, in that patient's shard.
+  const std::string broken = R"({"resourceType":"Condition","subject":{"reference":"Patient/p2"},"code":[})";
+  EXPECT_EQ(FastPatientOf(broken).look, FastLook::kPatient);
+  EXPECT_EQ(route(broken).kind, LineKind::kMalformed);
+}
+
 // ---------------------------------------------------------------------------
 // Line reader
 
