@@ -219,21 +219,19 @@ int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& ba
   };
   for (const std::string& option : options) {
     report("report " + option, [&]() {
-      auto facts = LoadEpisodeFacts(store, catalog, option);
-      auto built = BuildCohortReportFromFacts(*facts, catalog, option, GroupBy::kNone, today);
+      auto built = LoadCohortReport(store, catalog, option, GroupBy::kNone, today);
+      if (!built) std::abort();
       std::string json = CohortReportJson(*built);
       if (json.empty()) std::abort();
     });
   }
   report("report all options (json)", [&]() {
-    auto facts = LoadEpisodeFacts(store, catalog, "");
-    auto built = BuildCohortReportFromFacts(*facts, catalog, "", GroupBy::kNone, today);
-    if (CohortReportJson(*built).empty()) std::abort();
+    auto built = LoadCohortReport(store, catalog, "", GroupBy::kNone, today);
+    if (!built || CohortReportJson(*built).empty()) std::abort();
   });
   report("report all by kb-version (csv)", [&]() {
-    auto facts = LoadEpisodeFacts(store, catalog, "");
-    auto built = BuildCohortReportFromFacts(*facts, catalog, "", GroupBy::kKbVersion, today);
-    if (CohortReportCsv(*built).empty()) std::abort();
+    auto built = LoadCohortReport(store, catalog, "", GroupBy::kKbVersion, today);
+    if (!built || CohortReportCsv(*built).empty()) std::abort();
   });
   // The worklist from the stored candidates (index on window end): every
   // item, the first page of 100, and the page after 1,000 items.

@@ -737,4 +737,39 @@ Result<std::vector<FactsRow>> PostgresRegistryStore::LoadFacts(const std::string
   return rows;
 }
 
+Status PostgresRegistryStore::ForEachFacts(const std::string& option_id,
+                                           const std::function<Status(const FactsRowView&)>& visit) {
+  std::lock_guard lock(impl_->mutex);
+  // Read in primary-key order (option_id, episode_key); binary results as
+  // in LoadFacts(), seen in libpq's result buffer without copying.
+  std::string query = fmt::format(
+      "SELECT option_id, episode_key, patient, synthetic, groups, data FROM episode_facts{} ORDER BY option_id, "
+      "episode_key",
+      option_id.empty() ? "" : " WHERE option_id = $1");
+  const char* values[] = {option_id.c_str()};
+  PgResult result(postgres::Pq().PQexecParams(impl_->conn, query.c_str(), option_id.empty() ? 0 : 1, nullptr, values,
+                                              nullptr, nullptr, 1));
+  if (result.get() == nullptr || result.status() != PGRES_TUPLES_OK) {
+    return impl_->Error("read the report facts", result.get());
+  }
+  PGresult* r = result.get();
+  const auto& pq = postgres::Pq();
+  auto view = [&](int row, int column) {
+    return std::string_view(pq.PQgetvalue(r, row, column), static_cast<size_t>(pq.PQgetlength(r, row, column)));
+  };
+  FactsRowView facts;
+  int count = pq.PQntuples(r);
+  for (int row = 0; row < count; ++row) {
+    const auto* flag = reinterpret_cast<const unsigned char*>(pq.PQgetvalue(r, row, 3));
+    facts.option_id = view(row, 0);
+    facts.episode_key = view(row, 1);
+    facts.patient = view(row, 2);
+    facts.synthetic = pq.PQgetlength(r, row, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
+    facts.groups = view(row, 4);
+    facts.data = view(row, 5);
+    RP_RETURN_IF_ERROR(visit(facts));
+  }
+  return Status::Ok();
+}
+
 }  // namespace regenpath::registry
