@@ -129,9 +129,10 @@ struct GroupTally {
 
 // One episode at one timepoint of one instrument (the rules of
 // docs/registry.md, "Reports").
+// `window_last`: the last day of the timepoint's window (WindowOf()).
 void CountTimepoint(TimepointTally& tally, const InstrumentScoring& instrument, const std::optional<DayScore>& baseline,
-                    const std::optional<DayScore>& score, int start, double weeks, double window_fraction, int today) {
-  if (!score && WindowOf(start, weeks, window_fraction).last >= today) return;  // not due yet
+                    const std::optional<DayScore>& score, int window_last, int today) {
+  if (!score && window_last >= today) return;  // not due yet
   if (instrument.responder_max) {
     ++tally.due;
     if (!score) {
@@ -227,6 +228,9 @@ struct CohortReportBuilder::State {
     const knowledge::Option* option = nullptr;  // nullptr: not in the knowledge base (ignored)
     const InstrumentScoring* loss_instrument = nullptr;
     const std::vector<double>* schedule = nullptr;  // the follow-up schedule's weeks (empty without one)
+    // Per timepoint, the last day of its window minus the start day
+    // (WindowOf() is the start day plus offsets that do not depend on it).
+    std::vector<int> window_last;
     std::vector<const InstrumentScoring*> instruments;  // the follow-up instruments known to the catalog
     bool synthetic = false;
     std::map<std::string, GroupTally, std::less<>> groups;
@@ -254,6 +258,9 @@ struct CohortReportBuilder::State {
       tally.schedule = &kNoSchedule;
       if (tally.option != nullptr && tally.option->follow_up) {
         tally.schedule = &tally.option->follow_up->schedule_weeks;
+        for (double weeks : *tally.schedule) {
+          tally.window_last.push_back(WindowOf(0, weeks, catalog->timepoint_window_fraction()).last);
+        }
         for (const std::string& instrument : tally.option->follow_up->instruments) {
           if (const InstrumentScoring* scoring = catalog->ById(instrument)) tally.instruments.push_back(scoring);
         }
@@ -318,8 +325,7 @@ void CohortReportBuilder::Add(const EpisodeFacts& facts) {
     // Each follow-up instrument's timepoints (the episode's first facts of
     // that instrument).
     int start = *facts.start_day;
-    const std::vector<double>& schedule = *option.schedule;
-    double fraction = state.catalog->timepoint_window_fraction();
+    size_t points = option.window_last.size();
     for (InstrumentTally& instrument : group.instruments) {
       const InstrumentFacts* own = nullptr;
       for (const InstrumentFacts& candidate : facts.instruments) {
@@ -330,10 +336,10 @@ void CohortReportBuilder::Add(const EpisodeFacts& facts) {
       }
       if (own == nullptr) continue;
       static const std::optional<DayScore> kNoScore;
-      for (size_t point = 0; point < schedule.size(); ++point) {
+      for (size_t point = 0; point < points; ++point) {
         const std::optional<DayScore>& score = point < own->timepoints.size() ? own->timepoints[point] : kNoScore;
-        CountTimepoint(instrument.points[point], *instrument.scoring, own->baseline, score, start, schedule[point],
-                       fraction, state.today);
+        CountTimepoint(instrument.points[point], *instrument.scoring, own->baseline, score,
+                       start + option.window_last[point], state.today);
       }
     }
   }
