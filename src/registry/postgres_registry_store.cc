@@ -764,29 +764,51 @@ Status PostgresRegistryStore::ForEachFacts(const std::string& option_id,
     return std::string_view(pq.PQgetvalue(r, row, column), static_cast<size_t>(pq.PQgetlength(r, row, column)));
   };
   int count = pq.PQntuples(r);
+  // The rows by option (few), then each option's rows by episode key. The
+  // heap is mostly in patient order (the refresh writes patients in order),
+  // and an episode key begins with its patient, so an option's rows usually
+  // arrive sorted already: each is checked, and sorted only if not.
   struct Key {
-    std::string_view option_id;
     std::string_view episode_key;
     int row;
   };
-  std::vector<Key> order;
-  order.reserve(count);
-  for (int row = 0; row < count; ++row) order.push_back(Key{view(row, 0), view(row, 1), row});
-  // (option_id, episode_key) is the primary key: no ties.
-  std::sort(order.begin(), order.end(), [](const Key& a, const Key& b) {
-    return a.option_id != b.option_id ? a.option_id < b.option_id : a.episode_key < b.episode_key;
-  });
+  struct Option {
+    std::string_view option_id;
+    std::vector<Key> rows;
+  };
+  std::vector<Option> options;
+  Option* last = nullptr;
+  for (int row = 0; row < count; ++row) {
+    std::string_view option = view(row, 0);
+    if (last == nullptr || last->option_id != option) {
+      auto found = std::find_if(options.begin(), options.end(), [&](const Option& o) { return o.option_id == option; });
+      if (found == options.end()) {
+        options.push_back(Option{option, {}});
+        found = options.end() - 1;
+      }
+      last = &*found;
+    }
+    last->rows.push_back(Key{view(row, 1), row});
+  }
+  std::sort(options.begin(), options.end(), [](const Option& a, const Option& b) { return a.option_id < b.option_id; });
+  auto by_key = [](const Key& a, const Key& b) { return a.episode_key < b.episode_key; };
   FactsRowView facts;
-  for (const Key& key : order) {
-    int row = key.row;
-    const auto* flag = reinterpret_cast<const unsigned char*>(pq.PQgetvalue(r, row, 3));
-    facts.option_id = key.option_id;
-    facts.episode_key = key.episode_key;
-    facts.patient = view(row, 2);
-    facts.synthetic = pq.PQgetlength(r, row, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
-    facts.groups = view(row, 4);
-    facts.data = view(row, 5);
-    RP_RETURN_IF_ERROR(visit(facts));
+  for (Option& option : options) {
+    // (option_id, episode_key) is the primary key: no ties.
+    if (!std::is_sorted(option.rows.begin(), option.rows.end(), by_key)) {
+      std::sort(option.rows.begin(), option.rows.end(), by_key);
+    }
+    for (const Key& key : option.rows) {
+      int row = key.row;
+      const auto* flag = reinterpret_cast<const unsigned char*>(pq.PQgetvalue(r, row, 3));
+      facts.option_id = option.option_id;
+      facts.episode_key = key.episode_key;
+      facts.patient = view(row, 2);
+      facts.synthetic = pq.PQgetlength(r, row, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
+      facts.groups = view(row, 4);
+      facts.data = view(row, 5);
+      RP_RETURN_IF_ERROR(visit(facts));
+    }
   }
   return Status::Ok();
 }
