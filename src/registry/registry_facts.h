@@ -1,7 +1,9 @@
 // Keeps the stores' report facts (episode_facts.h) up to date and reads
-// them: every report, the worklist and the clinic's evidence go through
-// LoadEpisodeFacts(), which first refreshes the patients that writes have
-// marked stale (and every patient when the knowledge base changed).
+// them: reports and the clinic's evidence go through LoadCohortReport()
+// (facts streamed, never held), the worklist through LoadWorklist(), and
+// whoever needs the facts themselves through LoadEpisodeFacts(); each first
+// refreshes the patients that writes have marked stale (and every patient
+// when the knowledge base changed).
 // Thread-safe if the store is; two processes refreshing at once both write
 // correct facts (the later transaction wins, and a stale mark is cleared
 // only if no write came in since it was read).
