@@ -222,7 +222,8 @@ std::optional<GroupBy> ParseGroupBy(const std::string& name) {
   return std::nullopt;
 }
 
-// An option of the report: its knowledge-base entry and its groups.
+// The builder's tallies: per option (its knowledge-base entry, schedule and
+// instruments), per group of that option.
 struct CohortReportBuilder::State {
   struct OptionTally {
     const knowledge::Option* option = nullptr;  // nullptr: not in the knowledge base (ignored)
