@@ -5,6 +5,7 @@
 // file) and, with --postgres "conninfo", on PostgreSQL too.
 //
 //   build/bench/registry_bench [--episodes N] [--postgres "host=/tmp/pg dbname=x"] [--report-runs 5]
+//   build/bench/registry_bench --reports-only DATABASE   (the reports alone, on a registry already written)
 //
 // Prints one line per measurement; see bench/README.md, "Registry".
 #include <fmt/format.h>
@@ -28,6 +29,7 @@
 #include "registry/fhir_import.h"
 #include "registry/followup_worklist.h"
 #include "registry/instrument_catalog.h"
+#include "registry/open_store.h"
 #include "registry/postgres_registry_store.h"
 #include "registry/registry_facts.h"
 #include "registry/report_format.h"
@@ -173,6 +175,9 @@ Timing Time(int runs, Work&& work) {
   return {times[times.size() / 2], times.back(), cpu[cpu.size() / 2]};
 }
 
+int RunReports(const std::string& name, RegistryStore& store, const InstrumentCatalog& catalog,
+               const std::string& today, int report_runs, const std::vector<std::string>& options);
+
 int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& batch, const InstrumentCatalog& catalog,
              const std::string& today, int report_runs, double bare_seconds) {
   WriteContext context{"bench", today + "T00:00:00Z"};
@@ -212,6 +217,12 @@ int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& ba
     if (std::find(options.begin(), options.end(), episode.option_id) == options.end()) options.push_back(episode.option_id);
   }
   std::sort(options.begin(), options.end());
+  return RunReports(name, store, catalog, today, report_runs, options);
+}
+
+// Every report of `options` (sorted option ids) on `store`, timed.
+int RunReports(const std::string& name, RegistryStore& store, const InstrumentCatalog& catalog,
+               const std::string& today, int report_runs, const std::vector<std::string>& options) {
   auto report = [&](const std::string& label, auto&& work) {
     Timing timing = Time(report_runs, work);
     fmt::print("{:<10} {:<40} median {:8.1f} ms, max {:8.1f} ms, cpu {:8.1f} ms{}\n", name, label, timing.median,
@@ -219,21 +230,25 @@ int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& ba
   };
   for (const std::string& option : options) {
     report("report " + option, [&]() {
-      auto facts = LoadEpisodeFacts(store, catalog, option);
-      auto built = BuildCohortReportFromFacts(*facts, catalog, option, GroupBy::kNone, today);
+      auto built = LoadCohortReport(store, catalog, option, GroupBy::kNone, today);
+      if (!built) std::abort();
       std::string json = CohortReportJson(*built);
       if (json.empty()) std::abort();
     });
   }
   report("report all options (json)", [&]() {
-    auto facts = LoadEpisodeFacts(store, catalog, "");
-    auto built = BuildCohortReportFromFacts(*facts, catalog, "", GroupBy::kNone, today);
+    auto built = LoadCohortReport(store, catalog, "", GroupBy::kNone, today);
+    if (!built || CohortReportJson(*built).empty()) std::abort();
+  });
+  // What writing the report costs apart (report_format.h), from a built report.
+  auto built = LoadCohortReport(store, catalog, "", GroupBy::kNone, today);
+  if (!built) std::abort();
+  report("  of which: JSON of the all-options report", [&]() {
     if (CohortReportJson(*built).empty()) std::abort();
   });
   report("report all by kb-version (csv)", [&]() {
-    auto facts = LoadEpisodeFacts(store, catalog, "");
-    auto built = BuildCohortReportFromFacts(*facts, catalog, "", GroupBy::kKbVersion, today);
-    if (CohortReportCsv(*built).empty()) std::abort();
+    auto built = LoadCohortReport(store, catalog, "", GroupBy::kKbVersion, today);
+    if (!built || CohortReportCsv(*built).empty()) std::abort();
   });
   // The worklist from the stored candidates (index on window end): every
   // item, the first page of 100, and the page after 1,000 items.
@@ -274,19 +289,40 @@ int main(int argc, char** argv) {
   int episodes = 100000;
   int report_runs = 5;
   std::string postgres;
+  std::string reports_only;
   for (int index = 1; index < argc; ++index) {
     std::string arg = argv[index];
     if (arg == "--episodes" && index + 1 < argc) episodes = std::atoi(argv[++index]);
     else if (arg == "--postgres" && index + 1 < argc) postgres = argv[++index];
     else if (arg == "--report-runs" && index + 1 < argc) report_runs = std::atoi(argv[++index]);
+    else if (arg == "--reports-only" && index + 1 < argc) reports_only = argv[++index];
     else {
-      fmt::print(stderr, "usage: registry_bench [--episodes N] [--postgres CONNINFO] [--report-runs N]\n");
+      fmt::print(stderr,
+                 "usage: registry_bench [--episodes N] [--postgres CONNINFO] [--report-runs N] [--reports-only DATABASE]\n");
       return 2;
     }
   }
   auto catalog = InstrumentCatalog::Embedded();
   if (!catalog) return 1;
   const std::string today = "2026-12-05";
+  if (!reports_only.empty()) {
+    // The reports alone, on a registry already written (a SQLite file or a
+    // PostgreSQL connection string, as `registry --database` takes).
+    auto store = OpenRegistryStore(reports_only);
+    if (!store) {
+      fmt::print(stderr, "{}: {}\n", reports_only, store.error().ToString());
+      return 1;
+    }
+    auto all = LoadCohortReport(**store, **catalog, "", GroupBy::kNone, today);
+    if (!all) {
+      fmt::print(stderr, "{}: {}\n", reports_only, all.error().ToString());
+      return 1;
+    }
+    std::vector<std::string> options;
+    for (const OptionReport& option : all->options) options.push_back(option.option_id);
+    return RunReports(IsPostgresDatabase(reports_only) ? "postgres" : "sqlite", **store, **catalog, today, report_runs,
+                      options);
+  }
   auto start = Clock::now();
   auto batch = GenerateDemoCohort(**catalog, DemoOptions{episodes, 20261205, today});
   fmt::print("cohort: {} episodes, {} procedures, {} score rows, {} adverse events ({} rows) generated in {:.1f} s\n",

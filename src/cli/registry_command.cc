@@ -258,15 +258,7 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
   // Reports and the worklist read the stored report facts (refreshed first);
   // the export reads every row.
   std::optional<registry::Cohort> cohort;
-  std::vector<registry::EpisodeFacts> facts;
-  if (options.action == "report") {
-    auto loaded = registry::LoadEpisodeFacts(store, **catalog, options.option);
-    if (!loaded) {
-      err << "regenpath registry: " << loaded.error().message() << "\n";
-      return kExitEvaluationError;
-    }
-    facts = std::move(*loaded);
-  } else if (options.action != "due") {
+  if (options.action != "report" && options.action != "due") {
     auto loaded = store.LoadCohort("");
     if (!loaded) {
       err << "regenpath registry: " << loaded.error().message() << "\n";
@@ -287,10 +279,14 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
                          options.group_by);
       return kExitUsage;
     }
-    auto report = registry::BuildCohortReportFromFacts(facts, **catalog, options.option, *group_by, today);
+    auto report = registry::LoadCohortReport(store, **catalog, options.option, *group_by, today);
     if (!report) {
-      err << "regenpath registry report: " << report.error().message() << "\n";
-      return ExitFor(report.error());
+      if (report.error().code() == StatusCode::kInvalidArgument) {
+        err << "regenpath registry report: " << report.error().message() << "\n";
+        return ExitFor(report.error());
+      }
+      err << "regenpath registry: " << report.error().message() << "\n";
+      return kExitEvaluationError;
     }
     out << (format == "json"  ? registry::CohortReportJson(*report) + "\n"
             : format == "csv" ? registry::CohortReportCsv(*report)

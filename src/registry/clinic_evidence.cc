@@ -21,11 +21,11 @@ Result<ClinicEvidence> ClinicEvidenceFor(RegistryStore& store, const InstrumentC
     weeks = parameter->value.ToDouble();
   }
   evidence.weeks = weeks;
-  RP_ASSIGN_OR_RETURN(std::vector<EpisodeFacts> facts, LoadEpisodeFacts(store, catalog, option_id));
-  evidence.episodes = static_cast<int>(facts.size());
-  for (const EpisodeFacts& episode : facts) evidence.synthetic = evidence.synthetic || episode.synthetic;
-  RP_ASSIGN_OR_RETURN(CohortReport report, BuildCohortReportFromFacts(facts, catalog, option_id, GroupBy::kNone, today));
+  RP_ASSIGN_OR_RETURN(CohortReport report, LoadCohortReport(store, catalog, option_id, GroupBy::kNone, today));
   if (report.options.empty() || report.options[0].groups.empty()) return evidence;
+  // Without grouping, the option's one group holds every episode.
+  evidence.synthetic = report.options[0].synthetic;
+  evidence.episodes = report.options[0].groups[0].episodes;
   const GroupReport& group = report.options[0].groups[0];
   for (const InstrumentOutcomes& instrument : group.instruments) {
     const InstrumentScoring* scoring = catalog.ById(instrument.instrument);

@@ -4,8 +4,7 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
-#include <unordered_set>
+#include <string_view>
 
 #include "registry/civil_day.h"
 #include "registry/episode_facts.h"
@@ -24,7 +23,7 @@ constexpr std::pair<GroupBy, const char*> kGroupNames[] = {
     {GroupBy::kFeedback, "feedback"},
 };
 
-std::string GroupOf(const EpisodeFacts& facts, GroupBy group_by) {
+std::string_view GroupOf(const EpisodeFacts& facts, GroupBy group_by) {
   const std::string* value = nullptr;
   switch (group_by) {
     case GroupBy::kNone:
@@ -45,186 +44,166 @@ std::string GroupOf(const EpisodeFacts& facts, GroupBy group_by) {
       value = &facts.image_guidance;
       break;
   }
-  return value == nullptr || value->empty() ? "(not recorded)" : *value;
+  return value == nullptr || value->empty() ? std::string_view("(not recorded)") : std::string_view(*value);
 }
 
-// An episode's start day and its facts on one instrument.
-struct EpisodeScores {
-  int start = 0;
-  const InstrumentFacts* facts = nullptr;
+// The number of distinct patients among those added. Exact, and cheap when
+// the patients come in ascending order with each patient's episodes
+// together (episode-key order: a key begins with its patient), as the
+// stores give them: then only the changes are counted; otherwise the
+// patients kept in one buffer are sorted at the end.
+class DistinctPatients {
+ public:
+  void Add(std::string_view patient) {
+    if (!ends_.empty()) {
+      std::string_view last = Last();
+      if (patient == last) return;
+      if (patient < last) ascending_ = false;
+    }
+    buffer_.append(patient);
+    ends_.push_back(buffer_.size());
+  }
+  int Count() const {
+    if (ascending_) return static_cast<int>(ends_.size());
+    std::vector<std::string_view> all;
+    all.reserve(ends_.size());
+    size_t begin = 0;
+    for (size_t end : ends_) {
+      all.emplace_back(buffer_.data() + begin, end - begin);
+      begin = end;
+    }
+    std::sort(all.begin(), all.end());
+    return static_cast<int>(std::unique(all.begin(), all.end()) - all.begin());
+  }
+
+ private:
+  std::string_view Last() const {
+    size_t begin = ends_.size() > 1 ? ends_[ends_.size() - 2] : 0;
+    return std::string_view(buffer_).substr(begin, ends_.back() - begin);
+  }
+  std::string buffer_;
+  std::vector<size_t> ends_;
+  bool ascending_ = true;
 };
 
-TimepointOutcome Timepoint(const std::vector<EpisodeScores>& episodes, const InstrumentScoring& instrument,
-                           const InstrumentCatalog& catalog, size_t point, double weeks, int today) {
+// What a timepoint's outcome needs (docs/registry.md, "Reports"): the
+// paired changes in the order the episodes came (the mean and SD sum them
+// in that order) and the counts.
+struct TimepointTally {
+  int due = 0;
+  int observed = 0;
+  int lost = 0;
+  int without_baseline = 0;
+  std::vector<double> changes;
+  int mcid = 0;
+  int immpact30 = 0;
+  int immpact50 = 0;
+  int ordinal = 0;
+};
+
+// One follow-up instrument of the option: its scoring and a tally per
+// timepoint of the schedule.
+struct InstrumentTally {
+  const InstrumentScoring* scoring = nullptr;
+  std::vector<TimepointTally> points;
+};
+
+constexpr int kAdverseCategories = static_cast<int>(AdverseEventCategory::kOther) + 1;
+constexpr int kAdverseRates = kAdverseCategories + 2;  // the six categories, then "serious" and "any"
+
+// Everything a group of an option's report needs.
+struct GroupTally {
+  int episodes = 0;
+  DistinctPatients patients;
+  std::vector<InstrumentTally> instruments;
+  int adverse_events[kAdverseRates] = {};
+  int with_adverse_event[kAdverseRates] = {};
+  // Kaplan–Meier subjects (the estimate does not depend on their order).
+  std::vector<SurvivalSubject> repeat;
+  std::vector<SurvivalSubject> surgery;
+  std::vector<SurvivalSubject> loss;
+  int repeat_events = 0;
+  int surgery_events = 0;
+  int loss_events = 0;
+};
+
+// One episode at one timepoint of one instrument (the rules of
+// docs/registry.md, "Reports").
+// `window_last`: the last day of the timepoint's window (WindowOf()).
+void CountTimepoint(TimepointTally& tally, const InstrumentScoring& instrument, const std::optional<DayScore>& baseline,
+                    const std::optional<DayScore>& score, int window_last, int today) {
+  if (!score && window_last >= today) return;  // not due yet
+  if (instrument.responder_max) {
+    ++tally.due;
+    if (!score) {
+      ++tally.lost;
+      return;
+    }
+    ++tally.observed;
+    if (score->value <= *instrument.responder_max) ++tally.ordinal;
+    return;
+  }
+  if (!baseline) {
+    // No baseline: change cannot be computed; counted, never imputed.
+    if (score) {
+      ++tally.observed;
+      ++tally.without_baseline;
+    }
+    return;
+  }
+  ++tally.due;
+  if (!score) {
+    ++tally.lost;
+    return;
+  }
+  ++tally.observed;
+  tally.changes.push_back(score->value - baseline->value);
+  if (McidResponder(instrument, baseline->value, score->value).value_or(false)) ++tally.mcid;
+  if (PercentReduction(instrument, baseline->value, score->value, 30)) ++tally.immpact30;
+  if (PercentReduction(instrument, baseline->value, score->value, 50)) ++tally.immpact50;
+}
+
+TimepointOutcome TimepointOf(const TimepointTally& tally, const InstrumentScoring& instrument, double weeks) {
   TimepointOutcome out;
   out.weeks = weeks;
-  std::vector<double> changes;
-  int mcid = 0, immpact30 = 0, immpact50 = 0, ordinal = 0;
-  bool ordinal_instrument = instrument.responder_max.has_value();
-  for (const EpisodeScores& episode : episodes) {
-    TimepointWindow window = WindowOf(episode.start, weeks, catalog.timepoint_window_fraction());
-    std::optional<DayScore> score;
-    if (point < episode.facts->timepoints.size()) score = episode.facts->timepoints[point];
-    if (!score && window.last >= today) continue;  // not due yet
-    if (ordinal_instrument) {
-      ++out.due;
-      if (!score) {
-        ++out.lost;
-        continue;
-      }
-      ++out.observed;
-      if (score->value <= *instrument.responder_max) ++ordinal;
-      continue;
-    }
-    const std::optional<DayScore>& baseline = episode.facts->baseline;
-    if (!baseline) {
-      // No baseline: change cannot be computed; counted, never imputed.
-      if (score) {
-        ++out.observed;
-        ++out.without_baseline;
-      }
-      continue;
-    }
-    ++out.due;
-    if (!score) {
-      ++out.lost;
-      continue;
-    }
-    ++out.observed;
-    changes.push_back(score->value - baseline->value);
-    if (McidResponder(instrument, baseline->value, score->value).value_or(false)) ++mcid;
-    if (PercentReduction(instrument, baseline->value, score->value, 30)) ++immpact30;
-    if (PercentReduction(instrument, baseline->value, score->value, 50)) ++immpact50;
-  }
-  out.change = MeanWithInterval(changes);
-  int paired = static_cast<int>(changes.size());
-  if (ordinal_instrument) {
-    out.ordinal = WilsonProportion(ordinal, out.observed);
+  out.due = tally.due;
+  out.observed = tally.observed;
+  out.lost = tally.lost;
+  out.without_baseline = tally.without_baseline;
+  out.change = MeanWithInterval(tally.changes);
+  int paired = static_cast<int>(tally.changes.size());
+  if (instrument.responder_max) {
+    out.ordinal = WilsonProportion(tally.ordinal, out.observed);
   } else {
-    if (instrument.mcid_points || instrument.mcid_percent) out.mcid = WilsonProportion(mcid, paired);
+    if (instrument.mcid_points || instrument.mcid_percent) out.mcid = WilsonProportion(tally.mcid, paired);
     if (instrument.immpact) {
-      out.immpact30 = WilsonProportion(immpact30, paired);
-      out.immpact50 = WilsonProportion(immpact50, paired);
+      out.immpact30 = WilsonProportion(tally.immpact30, paired);
+      out.immpact50 = WilsonProportion(tally.immpact50, paired);
     }
   }
   return out;
 }
 
-std::vector<SurvivalCurve> Survival(const std::vector<const EpisodeFacts*>& episodes, const InstrumentCatalog& catalog,
-                                    const knowledge::Option& option, int today) {
-  std::vector<SurvivalCurve> curves;
-  for (bool surgery : {false, true}) {
-    SurvivalCurve curve;
-    curve.endpoint = surgery ? "surgery" : "repeat-procedure";
-    std::vector<SurvivalSubject> subjects;
-    subjects.reserve(episodes.size());
-    for (const EpisodeFacts* facts : episodes) {
-      if (!facts->start_day) continue;
-      int start = *facts->start_day;
-      std::optional<int> event_day = surgery ? facts->surgery_day : facts->repeat_day;
-      // The end of follow-up: the patient's last contact, not after today.
-      int end = event_day ? *event_day : std::clamp(facts->last_contact_day.value_or(start), start, today);
-      subjects.push_back(SurvivalSubject{static_cast<double>(end - start), event_day.has_value()});
-      curve.events += event_day ? 1 : 0;
-    }
-    curve.subjects = static_cast<int>(subjects.size());
-    curve.steps = KaplanMeier(subjects);
-    curves.push_back(std::move(curve));
-  }
-  // Loss of response on the option's first instrument with an MCID
-  // (computed per episode in episode_facts.cc).
-  const InstrumentScoring* instrument = nullptr;
-  if (option.follow_up) {
-    for (const std::string& id : option.follow_up->instruments) {
-      const InstrumentScoring* candidate = catalog.ById(id);
-      if (candidate != nullptr && (candidate->mcid_points || candidate->mcid_percent)) {
-        instrument = candidate;
-        break;
-      }
-    }
-  }
-  if (instrument != nullptr) {
-    SurvivalCurve curve;
-    curve.endpoint = "loss-of-response";
-    curve.instrument = instrument->id;
-    std::vector<SurvivalSubject> subjects;
-    for (const EpisodeFacts* facts : episodes) {
-      if (!facts->loss_subject) continue;
-      subjects.push_back(SurvivalSubject{static_cast<double>(facts->loss_days), facts->loss_event});
-      curve.events += facts->loss_event ? 1 : 0;
-    }
-    curve.subjects = static_cast<int>(subjects.size());
-    curve.steps = KaplanMeier(subjects);
-    curves.push_back(std::move(curve));
-  }
-  return curves;
+SurvivalCurve CurveOf(const char* endpoint, std::string instrument, const std::vector<SurvivalSubject>& subjects,
+                      int events) {
+  SurvivalCurve curve;
+  curve.endpoint = endpoint;
+  curve.instrument = std::move(instrument);
+  curve.subjects = static_cast<int>(subjects.size());
+  curve.events = events;
+  curve.steps = KaplanMeier(subjects);
+  return curve;
 }
 
-GroupReport Group(const std::string& name, const std::vector<const EpisodeFacts*>& episodes,
-                  const InstrumentCatalog& catalog, const knowledge::Option& option, int today) {
-  GroupReport report;
-  report.group = name;
-  report.episodes = static_cast<int>(episodes.size());
-  std::unordered_set<std::string_view> patients;
-  patients.reserve(episodes.size());
-  for (const EpisodeFacts* facts : episodes) patients.insert(facts->patient);
-  report.patients = static_cast<int>(patients.size());
-  if (option.follow_up) {
-    for (const std::string& id : option.follow_up->instruments) {
-      const InstrumentScoring* instrument = catalog.ById(id);
-      if (instrument == nullptr) continue;
-      InstrumentOutcomes outcomes;
-      outcomes.instrument = instrument->id;
-      outcomes.display = instrument->display;
-      outcomes.direction = instrument->direction;
-      outcomes.confidence = instrument->confidence;
-      std::vector<EpisodeScores> views;
-      views.reserve(episodes.size());
-      for (const EpisodeFacts* facts : episodes) {
-        if (!facts->start_day) continue;
-        for (const InstrumentFacts& instrument_facts : facts->instruments) {
-          if (instrument_facts.instrument == id) {
-            views.push_back(EpisodeScores{*facts->start_day, &instrument_facts});
-            break;
-          }
-        }
-      }
-      const std::vector<double>& schedule = option.follow_up->schedule_weeks;
-      for (size_t point = 0; point < schedule.size(); ++point) {
-        outcomes.timepoints.push_back(Timepoint(views, *instrument, catalog, point, schedule[point], today));
-      }
-      report.instruments.push_back(std::move(outcomes));
-    }
+// The option's first follow-up instrument with an MCID (loss of response,
+// computed per episode in episode_facts.cc).
+const InstrumentScoring* LossInstrument(const knowledge::Option& option, const InstrumentCatalog& catalog) {
+  if (!option.follow_up) return nullptr;
+  for (const std::string& id : option.follow_up->instruments) {
+    const InstrumentScoring* candidate = catalog.ById(id);
+    if (candidate != nullptr && (candidate->mcid_points || candidate->mcid_percent)) return candidate;
   }
-  // Adverse events: episodes with at least one event of the category
-  // (the six categories, then "serious" and "any").
-  constexpr int kCategories = static_cast<int>(AdverseEventCategory::kOther) + 1;
-  std::vector<AdverseEventRate> rates(kCategories + 2);
-  std::vector<int> with_event(kCategories + 2, 0);
-  for (int index = 0; index < kCategories; ++index) {
-    rates[index].category = AdverseEventCategoryCode(static_cast<AdverseEventCategory>(index));
-  }
-  rates[kCategories].category = "serious";
-  rates[kCategories + 1].category = "any";
-  for (const EpisodeFacts* facts : episodes) {
-    if (facts->adverse_events.empty()) continue;
-    std::vector<int> counts(kCategories + 2, 0);
-    for (const AdverseEventFacts& event : facts->adverse_events) {
-      ++counts[static_cast<int>(event.category)];
-      if (event.serious) ++counts[kCategories];
-      ++counts[kCategories + 1];
-    }
-    for (int index = 0; index < kCategories + 2; ++index) {
-      rates[index].events += counts[index];
-      with_event[index] += counts[index] > 0 ? 1 : 0;
-    }
-  }
-  for (int index = 0; index < kCategories + 2; ++index) {
-    rates[index].episodes = WilsonProportion(with_event[index], report.episodes);
-  }
-  report.adverse_events = std::move(rates);
-  report.survival = Survival(episodes, catalog, option, today);
-  return report;
+  return nullptr;
 }
 
 }  // namespace
@@ -243,6 +222,211 @@ std::optional<GroupBy> ParseGroupBy(const std::string& name) {
   return std::nullopt;
 }
 
+// The builder's tallies: per option (its knowledge-base entry, schedule and
+// instruments), per group of that option.
+struct CohortReportBuilder::State {
+  struct OptionTally {
+    const knowledge::Option* option = nullptr;  // nullptr: not in the knowledge base (ignored)
+    const InstrumentScoring* loss_instrument = nullptr;
+    const std::vector<double>* schedule = nullptr;  // the follow-up schedule's weeks (empty without one)
+    // Per timepoint, the last day of its window minus the start day
+    // (WindowOf() is the start day plus offsets that do not depend on it).
+    std::vector<int> window_last;
+    std::vector<const InstrumentScoring*> instruments;  // the follow-up instruments known to the catalog
+    bool synthetic = false;
+    std::map<std::string, GroupTally, std::less<>> groups;
+  };
+
+  const InstrumentCatalog* catalog = nullptr;
+  std::string option_id;
+  GroupBy group_by = GroupBy::kNone;
+  int today = 0;
+  std::map<std::string, OptionTally, std::less<>> options;
+  // The tallies of the previous episode (episodes come grouped by option).
+  OptionTally* last_option = nullptr;
+  std::string_view last_option_id;
+  GroupTally* last_group = nullptr;
+  std::string_view last_group_name;
+
+  OptionTally& OptionOf(std::string_view id) {
+    if (last_option != nullptr && id == last_option_id) return *last_option;
+    auto found = options.find(id);
+    if (found == options.end()) {
+      found = options.emplace(std::string(id), OptionTally{}).first;
+      OptionTally& tally = found->second;
+      tally.option = catalog->kb().FindOption(found->first);
+      static const std::vector<double> kNoSchedule;
+      tally.schedule = &kNoSchedule;
+      if (tally.option != nullptr && tally.option->follow_up) {
+        tally.schedule = &tally.option->follow_up->schedule_weeks;
+        for (double weeks : *tally.schedule) {
+          tally.window_last.push_back(WindowOf(0, weeks, catalog->timepoint_window_fraction()).last);
+        }
+        for (const std::string& instrument : tally.option->follow_up->instruments) {
+          if (const InstrumentScoring* scoring = catalog->ById(instrument)) tally.instruments.push_back(scoring);
+        }
+        tally.loss_instrument = LossInstrument(*tally.option, *catalog);
+      }
+    }
+    last_option = &found->second;
+    last_option_id = found->first;  // the map's key: stable
+    last_group = nullptr;
+    return found->second;
+  }
+
+  GroupTally& GroupOfOption(OptionTally& option, std::string_view name) {
+    if (last_group != nullptr && name == last_group_name) return *last_group;
+    auto found = option.groups.find(name);
+    if (found == option.groups.end()) {
+      found = option.groups.emplace(std::string(name), GroupTally{}).first;
+      GroupTally& group = found->second;
+      const std::vector<double>& schedule = *option.schedule;
+      group.instruments.resize(option.instruments.size());
+      for (size_t index = 0; index < option.instruments.size(); ++index) {
+        group.instruments[index].scoring = option.instruments[index];
+        group.instruments[index].points.resize(schedule.size());
+      }
+    }
+    last_group = &found->second;
+    last_group_name = found->first;
+    return found->second;
+  }
+};
+
+CohortReportBuilder::CohortReportBuilder(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CohortReportBuilder::CohortReportBuilder(CohortReportBuilder&&) noexcept = default;
+CohortReportBuilder& CohortReportBuilder::operator=(CohortReportBuilder&&) noexcept = default;
+CohortReportBuilder::~CohortReportBuilder() = default;
+
+Result<CohortReportBuilder> CohortReportBuilder::Create(const InstrumentCatalog& catalog, const std::string& option_id,
+                                                        GroupBy group_by, const std::string& today) {
+  std::optional<int> today_day = ParseCivilDay(today);
+  if (!today_day) return Fail(InvalidArgument(fmt::format("'{}' is not a date (YYYY-MM-DD)", today)));
+  if (!option_id.empty() && catalog.kb().FindOption(option_id) == nullptr) {
+    return Fail(InvalidArgument(fmt::format("'{}' is not an option of the knowledge base", option_id)));
+  }
+  auto state = std::make_unique<State>();
+  state->catalog = &catalog;
+  state->option_id = option_id;
+  state->group_by = group_by;
+  state->today = *today_day;
+  return CohortReportBuilder(std::move(state));
+}
+
+void CohortReportBuilder::Add(const EpisodeFacts& facts) {
+  State& state = *state_;
+  if (!state.option_id.empty() && facts.option_id != state.option_id) return;
+  State::OptionTally& option = state.OptionOf(facts.option_id);
+  if (option.option == nullptr) return;  // an option since removed from the knowledge base
+  option.synthetic = option.synthetic || facts.synthetic;
+  GroupTally& group = state.GroupOfOption(option, GroupOf(facts, state.group_by));
+  ++group.episodes;
+  group.patients.Add(facts.patient);
+  if (facts.start_day) {
+    // Each follow-up instrument's timepoints (the episode's first facts of
+    // that instrument).
+    int start = *facts.start_day;
+    size_t points = option.window_last.size();
+    for (InstrumentTally& instrument : group.instruments) {
+      const InstrumentFacts* own = nullptr;
+      for (const InstrumentFacts& candidate : facts.instruments) {
+        if (candidate.instrument == instrument.scoring->id) {
+          own = &candidate;
+          break;
+        }
+      }
+      if (own == nullptr) continue;
+      static const std::optional<DayScore> kNoScore;
+      for (size_t point = 0; point < points; ++point) {
+        const std::optional<DayScore>& score = point < own->timepoints.size() ? own->timepoints[point] : kNoScore;
+        CountTimepoint(instrument.points[point], *instrument.scoring, own->baseline, score,
+                       start + option.window_last[point], state.today);
+      }
+    }
+  }
+  // Adverse events: episodes with at least one event of the category.
+  if (!facts.adverse_events.empty()) {
+    int counts[kAdverseRates] = {};
+    for (const AdverseEventFacts& event : facts.adverse_events) {
+      ++counts[static_cast<int>(event.category)];
+      if (event.serious) ++counts[kAdverseCategories];
+      ++counts[kAdverseCategories + 1];
+    }
+    for (int index = 0; index < kAdverseRates; ++index) {
+      group.adverse_events[index] += counts[index];
+      group.with_adverse_event[index] += counts[index] > 0 ? 1 : 0;
+    }
+  }
+  // Kaplan–Meier: repeat procedure and surgery from the start; the end of
+  // follow-up is the patient's last contact, not after today.
+  if (facts.start_day) {
+    int start = *facts.start_day;
+    int censored_end = std::clamp(facts.last_contact_day.value_or(start), start, state.today);
+    int repeat_end = facts.repeat_day ? *facts.repeat_day : censored_end;
+    int surgery_end = facts.surgery_day ? *facts.surgery_day : censored_end;
+    group.repeat.push_back(SurvivalSubject{static_cast<double>(repeat_end - start), facts.repeat_day.has_value()});
+    group.surgery.push_back(SurvivalSubject{static_cast<double>(surgery_end - start), facts.surgery_day.has_value()});
+    group.repeat_events += facts.repeat_day ? 1 : 0;
+    group.surgery_events += facts.surgery_day ? 1 : 0;
+  }
+  if (option.loss_instrument != nullptr && facts.loss_subject) {
+    group.loss.push_back(SurvivalSubject{static_cast<double>(facts.loss_days), facts.loss_event});
+    group.loss_events += facts.loss_event ? 1 : 0;
+  }
+}
+
+CohortReport CohortReportBuilder::Finish() {
+  State& state = *state_;
+  CohortReport report;
+  report.today = FormatCivilDay(state.today);
+  report.group_by = GroupByName(state.group_by);
+  for (const auto& [id, option] : state.options) {
+    if (option.option == nullptr) continue;
+    OptionReport option_report;
+    option_report.option_id = id;
+    option_report.display = option.option->display;
+    option_report.therapy = option.option->therapy;
+    option_report.target = option.option->target;
+    option_report.synthetic = option.synthetic;
+    for (const auto& [name, group] : option.groups) {
+      GroupReport group_report;
+      group_report.group = name;
+      group_report.episodes = group.episodes;
+      group_report.patients = group.patients.Count();
+      const std::vector<double>& schedule = *option.schedule;
+      for (const InstrumentTally& instrument : group.instruments) {
+        InstrumentOutcomes outcomes;
+        outcomes.instrument = instrument.scoring->id;
+        outcomes.display = instrument.scoring->display;
+        outcomes.direction = instrument.scoring->direction;
+        outcomes.confidence = instrument.scoring->confidence;
+        for (size_t point = 0; point < schedule.size(); ++point) {
+          outcomes.timepoints.push_back(TimepointOf(instrument.points[point], *instrument.scoring, schedule[point]));
+        }
+        group_report.instruments.push_back(std::move(outcomes));
+      }
+      group_report.adverse_events.resize(kAdverseRates);
+      for (int index = 0; index < kAdverseRates; ++index) {
+        AdverseEventRate& rate = group_report.adverse_events[index];
+        rate.category = index < kAdverseCategories ? AdverseEventCategoryCode(static_cast<AdverseEventCategory>(index))
+                        : index == kAdverseCategories ? "serious"
+                                                      : "any";
+        rate.events = group.adverse_events[index];
+        rate.episodes = WilsonProportion(group.with_adverse_event[index], group.episodes);
+      }
+      group_report.survival.push_back(CurveOf("repeat-procedure", "", group.repeat, group.repeat_events));
+      group_report.survival.push_back(CurveOf("surgery", "", group.surgery, group.surgery_events));
+      if (option.loss_instrument != nullptr) {
+        group_report.survival.push_back(
+            CurveOf("loss-of-response", option.loss_instrument->id, group.loss, group.loss_events));
+      }
+      option_report.groups.push_back(std::move(group_report));
+    }
+    report.options.push_back(std::move(option_report));
+  }
+  return report;
+}
+
 Result<CohortReport> BuildCohortReport(const Cohort& cohort, const InstrumentCatalog& catalog,
                                        const std::string& option_id, GroupBy group_by, const std::string& today) {
   return BuildCohortReportFromFacts(ComputeEpisodeFacts(cohort, catalog), catalog, option_id, group_by, today);
@@ -251,36 +435,9 @@ Result<CohortReport> BuildCohortReport(const Cohort& cohort, const InstrumentCat
 Result<CohortReport> BuildCohortReportFromFacts(const std::vector<EpisodeFacts>& facts, const InstrumentCatalog& catalog,
                                                 const std::string& option_id, GroupBy group_by,
                                                 const std::string& today) {
-  std::optional<int> today_day = ParseCivilDay(today);
-  if (!today_day) return Fail(InvalidArgument(fmt::format("'{}' is not a date (YYYY-MM-DD)", today)));
-  if (!option_id.empty() && catalog.kb().FindOption(option_id) == nullptr) {
-    return Fail(InvalidArgument(fmt::format("'{}' is not an option of the knowledge base", option_id)));
-  }
-  std::map<std::string, std::vector<const EpisodeFacts*>> by_option;
-  for (const EpisodeFacts& episode : facts) {
-    if (option_id.empty() || episode.option_id == option_id) by_option[episode.option_id].push_back(&episode);
-  }
-  CohortReport report;
-  report.today = FormatCivilDay(*today_day);
-  report.group_by = GroupByName(group_by);
-  for (const auto& [id, episodes] : by_option) {
-    const knowledge::Option* option = catalog.kb().FindOption(id);
-    if (option == nullptr) continue;  // an option since removed from the knowledge base
-    OptionReport option_report;
-    option_report.option_id = id;
-    option_report.display = option->display;
-    option_report.therapy = option->therapy;
-    option_report.target = option->target;
-    option_report.synthetic =
-        std::any_of(episodes.begin(), episodes.end(), [](const EpisodeFacts* e) { return e->synthetic; });
-    std::map<std::string, std::vector<const EpisodeFacts*>> groups;
-    for (const EpisodeFacts* episode : episodes) groups[GroupOf(*episode, group_by)].push_back(episode);
-    for (const auto& [name, members] : groups) {
-      option_report.groups.push_back(Group(name, members, catalog, *option, *today_day));
-    }
-    report.options.push_back(std::move(option_report));
-  }
-  return report;
+  RP_ASSIGN_OR_RETURN(CohortReportBuilder builder, CohortReportBuilder::Create(catalog, option_id, group_by, today));
+  for (const EpisodeFacts& episode : facts) builder.Add(episode);
+  return builder.Finish();
 }
 
 }  // namespace regenpath::registry

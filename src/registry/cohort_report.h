@@ -9,6 +9,7 @@
 #ifndef REGENPATH_REGISTRY_COHORT_REPORT_H_
 #define REGENPATH_REGISTRY_COHORT_REPORT_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,6 +86,37 @@ struct CohortReport {
   std::string group_by;
   bool observational = true;  // always: registry data, not a trial
   std::vector<OptionReport> options;
+};
+
+// Builds a CohortReport from episodes' facts given one at a time, so that a
+// report over a whole store never holds the episodes themselves: per option
+// and group it keeps only what the statistics need (per instrument and
+// timepoint the paired changes in the order the episodes came, and counts;
+// survival subjects; adverse-event counts; the patients for the distinct
+// count). BuildCohortReportFromFacts() is this builder over a vector, so
+// both give the same report, byte for byte, for episodes given in the same
+// order. Not thread-safe (one builder per report).
+class CohortReportBuilder {
+ public:
+  // kInvalidArgument for a bad `today` (YYYY-MM-DD) or an `option_id` (when
+  // not empty) the knowledge base lacks. `catalog` must outlive the builder.
+  static Result<CohortReportBuilder> Create(const InstrumentCatalog& catalog, const std::string& option_id,
+                                            GroupBy group_by, const std::string& today);
+  CohortReportBuilder(CohortReportBuilder&&) noexcept;
+  CohortReportBuilder& operator=(CohortReportBuilder&&) noexcept;
+  ~CohortReportBuilder();
+
+  // Counts one episode; facts of another option than `option_id` (when not
+  // empty) or of an option the knowledge base lacks are ignored. Nothing of
+  // `facts` is kept by reference: the caller may reuse it.
+  void Add(const EpisodeFacts& facts);
+  // The report of every episode added (options by id, groups by name).
+  CohortReport Finish();
+
+ private:
+  struct State;
+  explicit CohortReportBuilder(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 // Reports every option present in `cohort` (or only `option_id` when not

@@ -96,10 +96,10 @@ class Reader {
     double value = Double();
     return DayScore{day, value};
   }
-  std::string Text() {
+  std::string_view Text() {
     size_t size = Byte();
-    if (!Need(size)) return "";
-    std::string text(data_.substr(at_, size));
+    if (!Need(size)) return {};
+    std::string_view text = data_.substr(at_, size);
     at_ += size;
     return text;
   }
@@ -299,9 +299,17 @@ FactsRow ToRow(const EpisodeFacts& facts) {
 
 Result<EpisodeFacts> FromRow(FactsRow row) {
   EpisodeFacts facts;
-  facts.episode_key = std::move(row.episode_key);
-  facts.patient = std::move(row.patient);
-  facts.option_id = std::move(row.option_id);
+  RP_RETURN_IF_ERROR(DecodeFacts(FactsRowView{row.option_id, row.episode_key, row.patient, row.synthetic, row.groups,
+                                              row.data},
+                                 facts));
+  return facts;
+}
+
+Status DecodeFacts(const FactsRowView& row, EpisodeFacts& facts) {
+  // Every field is assigned (strings and vectors keep their capacity).
+  facts.episode_key.assign(row.episode_key);
+  facts.patient.assign(row.patient);
+  facts.option_id.assign(row.option_id);
   facts.synthetic = row.synthetic;
   std::string* values[] = {&facts.condition, &facts.kb_version, &facts.feedback, &facts.prp_leukocytes,
                            &facts.image_guidance, &facts.first_procedure};
@@ -309,11 +317,11 @@ Result<EpisodeFacts> FromRow(FactsRow row) {
   for (size_t index = 0; index < std::size(values); ++index) {
     size_t end = row.groups.find(kGroupSeparator, start);
     bool last = index + 1 == std::size(values);
-    if ((end == std::string::npos) != last) {
-      return Fail(Internal(fmt::format("registry: the stored groups of episode {} are malformed", facts.episode_key)));
+    if ((end == std::string_view::npos) != last) {
+      return Internal(fmt::format("registry: the stored groups of episode {} are malformed", facts.episode_key));
     }
-    if (end == std::string::npos) end = row.groups.size();
-    values[index]->assign(row.groups, start, end - start);
+    if (end == std::string_view::npos) end = row.groups.size();
+    values[index]->assign(row.groups.substr(start, end - start));
     start = end + 1;
   }
   Reader in(row.data);
@@ -327,9 +335,9 @@ Result<EpisodeFacts> FromRow(FactsRow row) {
   facts.loss_event = in.Byte() != 0;
   int events = in.Int();
   if (events < 0 || events > 100000) {
-    return Fail(Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key)));
+    return Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key));
   }
-  facts.adverse_events.reserve(in.good() ? events : 0);
+  facts.adverse_events.clear();
   for (int index = 0; in.good() && index < events; ++index) {
     int category = in.Byte();
     bool serious = in.Byte() != 0;
@@ -337,19 +345,19 @@ Result<EpisodeFacts> FromRow(FactsRow row) {
     facts.adverse_events.push_back(AdverseEventFacts{static_cast<AdverseEventCategory>(category), serious});
   }
   int instruments = in.Byte();
-  facts.instruments.reserve(instruments);
+  // Resized, not cleared: the elements' strings and vectors are reused.
+  facts.instruments.resize(in.good() ? instruments : 0);
   for (int index = 0; in.good() && index < instruments; ++index) {
-    InstrumentFacts instrument;
-    instrument.instrument = in.Text();
+    InstrumentFacts& instrument = facts.instruments[index];
+    instrument.instrument.assign(in.Text());
     instrument.baseline = in.OptionalScore();
     instrument.last_score_day = in.OptionalInt();
     int points = in.Byte();
-    instrument.timepoints.reserve(points);
+    instrument.timepoints.clear();
     for (int point = 0; in.good() && point < points; ++point) instrument.timepoints.push_back(in.OptionalScore());
-    facts.instruments.push_back(std::move(instrument));
   }
-  if (!in.ok()) return Fail(Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key)));
-  return facts;
+  if (!in.ok()) return Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key));
+  return Status::Ok();
 }
 
 std::string FactsFingerprint(const InstrumentCatalog& catalog) {

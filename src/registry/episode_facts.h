@@ -80,6 +80,11 @@ std::vector<EpisodeFacts> ComputeEpisodeFacts(const Cohort& cohort, const Instru
 FactsRow ToRow(const EpisodeFacts& facts);
 // kInternal when `row.groups` or `row.data` is malformed.
 Result<EpisodeFacts> FromRow(FactsRow row);
+// FromRow() into `facts`, whose every field is overwritten; its strings and
+// vectors keep their capacity, so decoding row after row into the same
+// EpisodeFacts allocates nothing once warm. kInternal as FromRow(); `facts`
+// is then unspecified.
+Status DecodeFacts(const FactsRowView& row, EpisodeFacts& facts);
 
 // Changes whenever the knowledge base changes anything the facts depend on
 // (schedules, instruments, windows, MCIDs) or the facts' format changes.

@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string_view>
+#include <utility>
 
 #include "postgres/libpq.h"
 #include "registry/registry_schema.h"
@@ -735,6 +738,79 @@ Result<std::vector<FactsRow>> PostgresRegistryStore::LoadFacts(const std::string
     rows.push_back(FactsRow{bytes(row, 0), bytes(row, 1), bytes(row, 2), synthetic, bytes(row, 4), bytes(row, 5)});
   }
   return rows;
+}
+
+Status PostgresRegistryStore::ForEachFacts(const std::string& option_id,
+                                           const std::function<Status(const FactsRowView&)>& visit) {
+  std::lock_guard lock(impl_->mutex);
+  // Binary results as in LoadFacts(), seen in libpq's result buffer without
+  // copying. No ORDER BY: the heap is not in key order, so PostgreSQL would
+  // sort 100,000 rows of ~400 bytes on disk (work_mem) or walk the primary
+  // key over random heap pages (each 3-8x the sequential scan, measured at
+  // 100,000 episodes); and the database's collation may order text
+  // otherwise than bytes, which the contract (and SQLite) use. The rows'
+  // numbers are sorted here by their bytes instead.
+  std::string query = fmt::format("SELECT option_id, episode_key, patient, synthetic, groups, data FROM episode_facts{}",
+                                  option_id.empty() ? "" : " WHERE option_id = $1");
+  const char* values[] = {option_id.c_str()};
+  PgResult result(postgres::Pq().PQexecParams(impl_->conn, query.c_str(), option_id.empty() ? 0 : 1, nullptr, values,
+                                              nullptr, nullptr, 1));
+  if (result.get() == nullptr || result.status() != PGRES_TUPLES_OK) {
+    return impl_->Error("read the report facts", result.get());
+  }
+  PGresult* r = result.get();
+  const auto& pq = postgres::Pq();
+  auto view = [&](int row, int column) {
+    return std::string_view(pq.PQgetvalue(r, row, column), static_cast<size_t>(pq.PQgetlength(r, row, column)));
+  };
+  int count = pq.PQntuples(r);
+  // The rows by option (few), then each option's rows by episode key. The
+  // heap is mostly in patient order (the refresh writes patients in order),
+  // and an episode key begins with its patient, so an option's rows usually
+  // arrive sorted already: each is checked, and sorted only if not.
+  struct Key {
+    std::string_view episode_key;
+    int row;
+  };
+  struct Option {
+    std::string_view option_id;
+    std::vector<Key> rows;
+  };
+  std::vector<Option> options;
+  Option* last = nullptr;
+  for (int row = 0; row < count; ++row) {
+    std::string_view option = view(row, 0);
+    if (last == nullptr || last->option_id != option) {
+      auto found = std::find_if(options.begin(), options.end(), [&](const Option& o) { return o.option_id == option; });
+      if (found == options.end()) {
+        options.push_back(Option{option, {}});
+        found = options.end() - 1;
+      }
+      last = &*found;
+    }
+    last->rows.push_back(Key{view(row, 1), row});
+  }
+  std::sort(options.begin(), options.end(), [](const Option& a, const Option& b) { return a.option_id < b.option_id; });
+  auto by_key = [](const Key& a, const Key& b) { return a.episode_key < b.episode_key; };
+  FactsRowView facts;
+  for (Option& option : options) {
+    // (option_id, episode_key) is the primary key: no ties.
+    if (!std::is_sorted(option.rows.begin(), option.rows.end(), by_key)) {
+      std::sort(option.rows.begin(), option.rows.end(), by_key);
+    }
+    for (const Key& key : option.rows) {
+      int row = key.row;
+      const auto* flag = reinterpret_cast<const unsigned char*>(pq.PQgetvalue(r, row, 3));
+      facts.option_id = option.option_id;
+      facts.episode_key = key.episode_key;
+      facts.patient = view(row, 2);
+      facts.synthetic = pq.PQgetlength(r, row, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
+      facts.groups = view(row, 4);
+      facts.data = view(row, 5);
+      RP_RETURN_IF_ERROR(visit(facts));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace regenpath::registry

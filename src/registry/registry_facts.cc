@@ -60,6 +60,31 @@ Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const I
   return facts;
 }
 
+Status ForEachEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& option_id,
+                           const std::function<Status(const EpisodeFacts&)>& visit) {
+  RP_RETURN_IF_ERROR(RefreshFacts(store, catalog));
+  EpisodeFacts facts;  // reused: its strings and vectors keep their capacity
+  return store.ForEachFacts(option_id, [&](const FactsRowView& row) -> Status {
+    RP_RETURN_IF_ERROR(DecodeFacts(row, facts));
+    return visit(facts);
+  });
+}
+
+Result<CohortReport> LoadCohortReport(RegistryStore& store, const InstrumentCatalog& catalog,
+                                      const std::string& option_id, GroupBy group_by, const std::string& today,
+                                      std::optional<int> from, std::optional<int> to) {
+  RP_ASSIGN_OR_RETURN(CohortReportBuilder builder, CohortReportBuilder::Create(catalog, option_id, group_by, today));
+  bool period = from.has_value() || to.has_value();
+  RP_RETURN_IF_ERROR(ForEachEpisodeFacts(store, catalog, option_id, [&](const EpisodeFacts& facts) -> Status {
+    if (period && (!facts.start_day || (from && *facts.start_day < *from) || (to && *facts.start_day > *to))) {
+      return Status::Ok();
+    }
+    builder.Add(facts);
+    return Status::Ok();
+  }));
+  return builder.Finish();
+}
+
 Result<WorklistPage> LoadWorklist(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& today,
                                   int page_size, const std::string& cursor) {
   std::optional<int> today_day = ParseCivilDay(today);

@@ -1,17 +1,22 @@
 // Keeps the stores' report facts (episode_facts.h) up to date and reads
-// them: every report, the worklist and the clinic's evidence go through
-// LoadEpisodeFacts(), which first refreshes the patients that writes have
-// marked stale (and every patient when the knowledge base changed).
+// them: reports and the clinic's evidence go through LoadCohortReport()
+// (facts streamed, never held), the worklist through LoadWorklist(), and
+// whoever needs the facts themselves through LoadEpisodeFacts(); each first
+// refreshes the patients that writes have marked stale (and every patient
+// when the knowledge base changed).
 // Thread-safe if the store is; two processes refreshing at once both write
 // correct facts (the later transaction wins, and a stale mark is cleared
 // only if no write came in since it was read).
 #ifndef REGENPATH_REGISTRY_REGISTRY_FACTS_H_
 #define REGENPATH_REGISTRY_REGISTRY_FACTS_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "registry/cohort_report.h"
 #include "registry/episode_facts.h"
 #include "registry/followup_worklist.h"
 #include "registry/instrument_catalog.h"
@@ -28,6 +33,26 @@ Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog,
 // when empty), ordered by option, then episode key.
 Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalog,
                                                    const std::string& option_id);
+
+// RefreshFacts(), then calls `visit` with the facts of each of `option_id`'s
+// episodes (every option when empty), ordered by option, then episode key,
+// decoded one by one into the same EpisodeFacts (valid during the call
+// only): nothing is held per episode. Stops at the first error of `visit`,
+// the store or the decoding. The store is locked during the walk: `visit`
+// must not call it.
+Status ForEachEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& option_id,
+                           const std::function<Status(const EpisodeFacts&)>& visit);
+
+// The cohort report (cohort_report.h) of `option_id` (every option when
+// empty) from the stored facts, as of `today`, of the episodes whose start
+// day lies in [from, to] when given (an episode without a start day is then
+// left out). The same report as BuildCohortReportFromFacts() on
+// LoadEpisodeFacts(), without holding the episodes: what the CLI, the server
+// and the clinic's evidence use. kInvalidArgument for a bad date or unknown
+// option (before the store is read); else the store's error.
+Result<CohortReport> LoadCohortReport(RegistryStore& store, const InstrumentCatalog& catalog,
+                                      const std::string& option_id, GroupBy group_by, const std::string& today,
+                                      std::optional<int> from = std::nullopt, std::optional<int> to = std::nullopt);
 
 // The follow-up worklist of `today` (YYYY-MM-DD) from the stored worklist
 // candidates (RefreshFacts() first): the page of `page_size` items (0: every

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace regenpath::registry {
@@ -133,6 +134,18 @@ struct FactsRow {
   bool synthetic = false;
   std::string groups;  // the group values and the first procedure, separated by \x1f
   std::string data;    // everything else, binary (episode_facts.cc)
+};
+
+// A FactsRow seen in place (RegistryStore::ForEachFacts): the views point
+// into the store's own buffers and are valid only during the call they are
+// given to.
+struct FactsRowView {
+  std::string_view option_id;
+  std::string_view episode_key;
+  std::string_view patient;
+  bool synthetic = false;
+  std::string_view groups;
+  std::string_view data;
 };
 
 // One stored follow-up worklist candidate (followup_worklist.h): a timepoint

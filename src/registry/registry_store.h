@@ -17,6 +17,7 @@
 #ifndef REGENPATH_REGISTRY_REGISTRY_STORE_H_
 #define REGENPATH_REGISTRY_REGISTRY_STORE_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,6 +88,13 @@ class RegistryStore {
   // The stored facts of the episodes of `option_id` (every option when
   // empty), in no particular order.
   virtual Result<std::vector<FactsRow>> LoadFacts(const std::string& option_id) = 0;
+  // Calls `visit` with the stored facts of each episode of `option_id`
+  // (every option when empty), ordered by option, then episode key, without
+  // copying them (the views are valid during the call only); stops at, and
+  // returns, the first error of `visit` or of the store. Reports read the
+  // facts this way (registry_facts.h). The default implementation reads
+  // LoadFacts() and sorts it; the stores stream their own rows.
+  virtual Status ForEachFacts(const std::string& option_id, const std::function<Status(const FactsRowView&)>& visit);
 };
 
 }  // namespace regenpath::registry

@@ -63,6 +63,12 @@ class Statement {
     return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), static_cast<size_t>(size));
   }
   double Double(int column) const { return sqlite3_column_double(stmt_, column); }
+  // The column's bytes in SQLite's own buffer: valid until the next Step().
+  std::string_view View(int column) const {
+    const void* data = sqlite3_column_blob(stmt_, column);
+    int size = sqlite3_column_bytes(stmt_, column);
+    return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), static_cast<size_t>(size));
+  }
   std::optional<double> OptionalDouble(int column) const {
     if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
     return sqlite3_column_double(stmt_, column);
@@ -603,6 +609,31 @@ Result<std::vector<FactsRow>> SqliteRegistryStore::LoadFacts(const std::string& 
   }
   if (code != SQLITE_DONE) return Fail(ErrorOf(db, code, "read the report facts"));
   return rows;
+}
+
+Status SqliteRegistryStore::ForEachFacts(const std::string& option_id,
+                                         const std::function<Status(const FactsRowView&)>& visit) {
+  std::lock_guard lock(impl_->mutex);
+  sqlite3* db = impl_->db;
+  // The primary key (option_id, episode_key) clusters the table: read in
+  // that order, no sort; each row is seen in SQLite's page buffers.
+  Statement read(db, fmt::format("SELECT {} FROM episode_facts{} ORDER BY option_id, episode_key", sql::kFactsColumns,
+                                 option_id.empty() ? "" : " WHERE option_id = ?").c_str());
+  if (!read.ok()) return ErrorOf(db, SQLITE_ERROR, "read the report facts");
+  if (!option_id.empty()) read.Bind(option_id);
+  FactsRowView row;
+  int code;
+  while ((code = read.Step()) == SQLITE_ROW) {
+    row.option_id = read.View(0);
+    row.episode_key = read.View(1);
+    row.patient = read.View(2);
+    row.synthetic = read.Int(3) != 0;
+    row.groups = read.View(4);
+    row.data = read.View(5);
+    RP_RETURN_IF_ERROR(visit(row));
+  }
+  if (code != SQLITE_DONE) return ErrorOf(db, code, "read the report facts");
+  return Status::Ok();
 }
 
 }  // namespace regenpath::registry

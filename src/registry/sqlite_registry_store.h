@@ -33,6 +33,7 @@ class SqliteRegistryStore final : public RegistryStore {
                       const std::vector<DueRow>& due) override;
   Result<std::vector<DueRow>> LoadDue(const DueQuery& query) override;
   Result<std::vector<FactsRow>> LoadFacts(const std::string& option_id) override;
+  Status ForEachFacts(const std::string& option_id, const std::function<Status(const FactsRowView&)>& visit) override;
 
  private:
   struct Impl;

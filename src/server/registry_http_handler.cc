@@ -250,16 +250,16 @@ HttpResponse RegistryHttpHandler::Report(const HttpRequest& request, const Reque
     if (!*day || text.size() != 10) return Outcome(state, 400, "value", fmt::format("{} must be a date YYYY-MM-DD", name));
   }
   if (from && to && *from > *to) return Outcome(state, 400, "value", "from must not be after to");
-  Result<std::vector<registry::EpisodeFacts>> facts = registry::LoadEpisodeFacts(*store_, *catalog_, state.argument);
-  if (!facts) return StoreFailure(state, facts.error());
-  if (from || to) {
-    std::erase_if(*facts, [&](const registry::EpisodeFacts& episode) {
-      return !episode.start_day || (from && *episode.start_day < *from) || (to && *episode.start_day > *to);
-    });
-  }
   Result<registry::CohortReport> report =
-      registry::BuildCohortReportFromFacts(*facts, *catalog_, state.argument, *group_by, Today());
-  if (!report) return Outcome(state, 400, "value", report.error().message());
+      registry::LoadCohortReport(*store_, *catalog_, state.argument, *group_by, Today(), from, to);
+  if (!report) {
+    // The option and group were checked above: an invalid argument here is
+    // the date; anything else is the store's.
+    if (report.error().code() == StatusCode::kInvalidArgument) {
+      return Outcome(state, 400, "value", report.error().message());
+    }
+    return StoreFailure(state, report.error());
+  }
   return Respond(state, 200, registry::CohortReportJson(*report), "application/json");
 }
 

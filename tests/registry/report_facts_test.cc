@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include "registry/cohort_report.h"
 #include "registry/demo_cohort.h"
 #include "registry/followup_worklist.h"
@@ -185,6 +188,102 @@ TEST_P(ReportFactsTest, WorklistCursorsAreCheckedAndExact) {
   EXPECT_FALSE(LoadWorklist(*store_, Catalog(), "2026-13-01", 3, "").has_value());
 }
 
+// The reports as the CLI, the server and the clinic's evidence build them
+// (LoadCohortReport: facts streamed from the store into the builder, never
+// held) equal the reports of all rows, on every grouping, for one option,
+// and for a period of start days.
+TEST_P(ReportFactsTest, StreamedReportsGiveTheReportsOfAllRows) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{300, 13, kToday});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_TRUE(store_->Write(*batch, testing::TestContext()).has_value());
+  auto cohort = store_->LoadCohort("");
+  ASSERT_TRUE(cohort.has_value()) << cohort.error().ToString();
+  for (GroupBy group_by : {GroupBy::kNone, GroupBy::kCondition, GroupBy::kKbVersion, GroupBy::kPrpLeukocytes,
+                           GroupBy::kImageGuidance, GroupBy::kFeedback}) {
+    auto streamed = LoadCohortReport(*store_, Catalog(), "", group_by, kToday);
+    ASSERT_TRUE(streamed.has_value()) << streamed.error().ToString();
+    auto from_rows = BuildCohortReport(*cohort, Catalog(), "", group_by, kToday);
+    ASSERT_TRUE(from_rows.has_value());
+    EXPECT_TRUE(SameText(CohortReportJson(*streamed), CohortReportJson(*from_rows))) << GroupByName(group_by);
+    EXPECT_TRUE(SameText(CohortReportCsv(*streamed), CohortReportCsv(*from_rows))) << GroupByName(group_by);
+  }
+  auto option = LoadCohortReport(*store_, Catalog(), "prp-knee", GroupBy::kCondition, kToday);
+  ASSERT_TRUE(option.has_value());
+  ASSERT_EQ(option->options.size(), 1u);
+  EXPECT_TRUE(SameText(CohortReportJson(*option),
+                       CohortReportJson(*BuildCohortReport(*cohort, Catalog(), "prp-knee", GroupBy::kCondition, kToday))));
+  // A period of start days: the same as the facts of the episodes in it.
+  auto facts = LoadEpisodeFacts(*store_, Catalog(), "");
+  ASSERT_TRUE(facts.has_value());
+  std::vector<int> starts;
+  for (const EpisodeFacts& episode : *facts) {
+    if (episode.start_day) starts.push_back(*episode.start_day);
+  }
+  ASSERT_GT(starts.size(), 10u);
+  std::sort(starts.begin(), starts.end());
+  int from = starts[starts.size() / 4];
+  int to = starts[starts.size() * 3 / 4];
+  std::vector<EpisodeFacts> in_period;
+  for (const EpisodeFacts& episode : *facts) {
+    if (episode.start_day && *episode.start_day >= from && *episode.start_day <= to) in_period.push_back(episode);
+  }
+  ASSERT_LT(in_period.size(), facts->size());
+  auto period = LoadCohortReport(*store_, Catalog(), "", GroupBy::kNone, kToday, from, to);
+  ASSERT_TRUE(period.has_value());
+  EXPECT_TRUE(SameText(CohortReportJson(*period),
+                       CohortReportJson(*BuildCohortReportFromFacts(in_period, Catalog(), "", GroupBy::kNone, kToday))));
+  // Checked before the store is read.
+  auto bad_day = LoadCohortReport(*store_, Catalog(), "", GroupBy::kNone, "2026-13-01");
+  ASSERT_FALSE(bad_day.has_value());
+  EXPECT_EQ(bad_day.error().code(), StatusCode::kInvalidArgument);
+  auto bad_option = LoadCohortReport(*store_, Catalog(), "no-such-option", GroupBy::kNone, kToday);
+  ASSERT_FALSE(bad_option.has_value());
+  EXPECT_EQ(bad_option.error().code(), StatusCode::kInvalidArgument);
+  // A visitor's error stops the walk and is returned.
+  int seen = 0;
+  Status stopped = ForEachEpisodeFacts(*store_, Catalog(), "", [&](const EpisodeFacts&) -> Status {
+    return ++seen == 3 ? Internal("stop here") : Status::Ok();
+  });
+  EXPECT_EQ(stopped.message(), "stop here");
+  EXPECT_EQ(seen, 3);
+}
+
+// Patients are counted exactly whatever the order of the episodes (the
+// stores give each patient's episodes together, in ascending order; a
+// vector may not).
+TEST(CohortReportBuilderTest, CountsDistinctPatientsInAnyOrder) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{200, 17, kToday});
+  ASSERT_TRUE(batch.has_value());
+  Cohort cohort{batch->episodes, batch->procedures, batch->outcomes, batch->adverse_events};
+  std::vector<EpisodeFacts> facts = ComputeEpisodeFacts(cohort, Catalog());
+  std::vector<EpisodeFacts> reversed(facts.rbegin(), facts.rend());
+  for (GroupBy group_by : {GroupBy::kNone, GroupBy::kCondition}) {
+    auto ordered = BuildCohortReportFromFacts(facts, Catalog(), "", group_by, kToday);
+    auto backwards = BuildCohortReportFromFacts(reversed, Catalog(), "", group_by, kToday);
+    ASSERT_TRUE(ordered.has_value() && backwards.has_value());
+    ASSERT_EQ(ordered->options.size(), backwards->options.size());
+    for (size_t option = 0; option < ordered->options.size(); ++option) {
+      const OptionReport& a = ordered->options[option];
+      const OptionReport& b = backwards->options[option];
+      ASSERT_EQ(a.groups.size(), b.groups.size());
+      for (size_t group = 0; group < a.groups.size(); ++group) {
+        std::set<std::string> patients;
+        for (const EpisodeFacts& episode : facts) {
+          if (episode.option_id != a.option_id) continue;
+          if (group_by == GroupBy::kCondition &&
+              (episode.condition.empty() ? "(not recorded)" : episode.condition) != a.groups[group].group) {
+            continue;
+          }
+          patients.insert(episode.patient);
+        }
+        EXPECT_EQ(a.groups[group].patients, static_cast<int>(patients.size())) << a.option_id;
+        EXPECT_EQ(b.groups[group].patients, static_cast<int>(patients.size())) << a.option_id;
+        EXPECT_EQ(a.groups[group].episodes, b.groups[group].episodes);
+      }
+    }
+  }
+}
+
 TEST(EpisodeFactsTest, StoredFormRoundTrips) {
   auto batch = GenerateDemoCohort(Catalog(), DemoOptions{60, 3, kToday});
   ASSERT_TRUE(batch.has_value());
@@ -211,6 +310,37 @@ TEST(EpisodeFactsTest, StoredFormRoundTrips) {
   FactsRow groups = ToRow(facts[0]);
   groups.groups = "only\x1ftwo";
   EXPECT_FALSE(FromRow(groups).has_value());
+}
+
+// Decoding row after row into one EpisodeFacts (what reports do) leaves
+// nothing of the previous row behind: each decodes to its own facts.
+TEST(EpisodeFactsTest, DecodingIntoReusedFactsGivesEachRow) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{80, 19, kToday});
+  ASSERT_TRUE(batch.has_value());
+  Cohort cohort{batch->episodes, batch->procedures, batch->outcomes, batch->adverse_events};
+  std::vector<EpisodeFacts> facts = ComputeEpisodeFacts(cohort, Catalog());
+  // Largest first, then smallest: fewer instruments, events and timepoints
+  // than the row before.
+  std::sort(facts.begin(), facts.end(), [](const EpisodeFacts& a, const EpisodeFacts& b) {
+    return ToRow(a).data.size() > ToRow(b).data.size();
+  });
+  std::vector<FactsRow> rows;
+  for (size_t index = 0; index < facts.size(); ++index) {
+    rows.push_back(ToRow(facts[index % 2 == 0 ? index / 2 : facts.size() - 1 - index / 2]));
+  }
+  EpisodeFacts scratch;
+  for (const FactsRow& row : rows) {
+    ASSERT_TRUE(DecodeFacts(FactsRowView{row.option_id, row.episode_key, row.patient, row.synthetic, row.groups, row.data},
+                            scratch)
+                    .ok());
+    FactsRow again = ToRow(scratch);
+    EXPECT_EQ(again.data, row.data) << row.episode_key;
+    EXPECT_EQ(again.groups, row.groups) << row.episode_key;
+    EXPECT_EQ(again.episode_key, row.episode_key);
+    EXPECT_EQ(again.patient, row.patient);
+    EXPECT_EQ(again.option_id, row.option_id);
+  }
+  ASSERT_GT(rows.front().data.size(), rows.back().data.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ReportFactsTest, ::testing::ValuesIn(testing::StoreFactories()), testing::FactoryName);
