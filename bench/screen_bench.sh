@@ -7,6 +7,7 @@
 #
 #   /usr/bin/python3 bench/make_population.py --patients 1000 --output /tmp/population-1k
 #   bench/screen_bench.sh [--dask] [--memory 512M] /tmp/population-1k
+#   (REGENPATH, FLOOR and PYMODULE name another build's binary, floor and Python module, for an A/B)
 #
 # Figures depend on the machine and its load: say which when quoting them.
 set -euo pipefail
@@ -22,6 +23,7 @@ while [ $# -gt 1 ]; do
 done
 INPUT="$(realpath "${1:?usage: $0 [--dask] [--memory SIZE] POPULATION_DIR}")"
 REGENPATH="${REGENPATH:-build/regenpath}"
+PYMODULE="${PYMODULE:-build/python}"  # where the regenpath Python module is (for --dask)
 FLOOR="${FLOOR:-build/bench/ndjson_floor}"
 NOW=2025-06-01
 WORK=$(mktemp -d /tmp/regenpath-screen-bench-XXXXXX)
@@ -57,7 +59,7 @@ awk -v b="$BYTES" -v p="$PATIENTS" -v s1="$S1" -v s2="$S2" -v f="$FLOOR_MBS" -v 
   printf "  CPU seconds at 2 jobs / at 1 job: %.2f (1.00 = no parallel overhead)\n", c2 / c1 }'
 
 if [ "$DASK" = 1 ]; then
-  PYTHONPATH="build/python:examples" /usr/bin/time -f "%e %U %S" -o "$WORK/time-dask" /usr/bin/python3 examples/dask_screen.py \
+  PYTHONPATH="$PYMODULE:examples" /usr/bin/time -f "%e %U %S" -o "$WORK/time-dask" /usr/bin/python3 examples/dask_screen.py \
     --local 2 --shards "${DASK_SHARDS:-2}" --now "$NOW" --memory "$MEMORY" --output "$WORK/out-dask" "$INPUT" 2> "$WORK/log-dask"
   read -r SD CD < <(awk '{print $1, $2 + $3}' "$WORK/time-dask")
   read -r STARTUP SCREEN SHUTDOWN SHARDCPU < <(sed -nE 's/^dask_screen_seconds: startup ([0-9.]+) screen ([0-9.]+) shutdown ([0-9.]+) shard_cpu ([0-9.]+)/\1 \2 \3 \4/p' "$WORK/log-dask")
