@@ -181,8 +181,12 @@ int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& ba
     fmt::print(stderr, "{}: {}\n", name, migrated.error().ToString());
     return 1;
   }
+  // As `registry import` and `registry demo` write: the facts of the
+  // patients a write creates are stored by the write itself.
+  WriteContext write_context = context;
+  write_context.facts = FactsOfNewPatients(catalog);
   auto start = Clock::now();
-  auto written = store.Write(batch, context);
+  auto written = store.Write(batch, write_context);
   double seconds = Seconds(start);
   if (!written) {
     fmt::print(stderr, "{}: {}\n", name, written.error().ToString());
