@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "registry/audit_entities.h"
 #include "registry/batch_rows.h"
 #include "registry/registry_schema.h"
 #include "registry/registry_sql.h"
@@ -164,8 +165,18 @@ struct SqliteRegistryStore::Impl {
   Status AddAudit(Statement& insert, const WriteContext& context, std::string_view action, std::string_view type,
                   const std::string& entity) {
     insert.Reset();
-    insert.Bind(context.recorded).Bind(context.actor).Bind(std::string(action)).Bind(std::string(type)).Bind(entity);
+    insert.Bind(context.recorded).Bind(context.actor).Bind(std::string(action)).Bind(std::string(type))
+        .Bind(AuditEntityOf(entity));
     insert.Bind(std::string("success"));
+    int code = insert.Step();
+    if (code != SQLITE_DONE) return ErrorOf(db, code, "write the audit trail");
+    return Status::Ok();
+  }
+
+  Status AddAuditEntry(Statement& insert, const WriteContext& context, const AuditEntry& entry) {
+    insert.Reset();
+    insert.Bind(context.recorded).Bind(context.actor).Bind(entry.action).Bind(entry.entity_type).Bind(entry.entity)
+        .Bind(int64_t{entry.entity_count}).Bind(std::string("success"));
     int code = insert.Step();
     if (code != SQLITE_DONE) return ErrorOf(db, code, "write the audit trail");
     return Status::Ok();
@@ -246,7 +257,7 @@ struct SqliteRegistryStore::Impl {
     Statement upsert_outcome(db, sql::kUpsertOutcome);
     Statement insert_event(db, insert_event_sql.c_str());
     Statement upsert_event(db, sql::kUpsertAdverseEvent);
-    Statement insert_audit(db, sql::kInsertAudit);
+    Statement insert_audit(db, sql::kInsertAuditEntities);
     Statement mark_stale(db, sql::kMarkStale);
     for (const Statement* statement : {&insert_meta, &insert_patient, &insert_episode, &upsert_episode, &insert_procedure,
                                        &upsert_procedure, &insert_outcome, &upsert_outcome, &insert_event, &upsert_event,
@@ -255,6 +266,7 @@ struct SqliteRegistryStore::Impl {
     }
 
     WriteSummary summary;
+    AuditEntities audit;
     // Writes one row: a plain insert, and the upsert only when the key is
     // already stored (then it counts, and is audited, as an update).
     auto write = [&](Statement& insert, Statement& upsert, auto&& bind, std::string_view type,
@@ -269,7 +281,10 @@ struct SqliteRegistryStore::Impl {
         if (code != SQLITE_DONE) return ErrorOf(db, code, fmt::format("write a {}", type));
       }
       ++(update ? summary.updated : summary.created);
-      return AddAudit(insert_audit, context, update ? "update" : "create", type, key);
+      if (auto full = audit.Add(update ? "update" : "create", type, key)) {
+        return AddAuditEntry(insert_audit, context, *full);
+      }
+      return Status::Ok();
     };
 
     RP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin"));
@@ -341,6 +356,7 @@ struct SqliteRegistryStore::Impl {
         };
         RP_RETURN_IF_ERROR(write(insert_event, upsert_event, bind, "AdverseEvent", event.key));
       }
+      for (const AuditEntry& entry : audit.Flush()) RP_RETURN_IF_ERROR(AddAuditEntry(insert_audit, context, entry));
       // The facts of the patients created here, from the batch: every row
       // of the batch is new and these patients had no row before, so the
       // store now holds exactly their batch rows (BatchRows).
@@ -525,13 +541,16 @@ Result<std::optional<bool>> SqliteRegistryStore::Synthetic() {
 
 Result<std::vector<AuditRow>> SqliteRegistryStore::Audit(int limit) {
   std::lock_guard lock(impl_->mutex);
-  Statement read(impl_->db, "SELECT id, recorded, actor, action, entity_type, entity, outcome FROM audit ORDER BY id DESC LIMIT ?");
+  Statement read(impl_->db,
+                 "SELECT id, recorded, actor, action, entity_type, entity, outcome, entity_count FROM audit ORDER BY id "
+                 "DESC LIMIT ?");
   if (!read.ok()) return Fail(ErrorOf(impl_->db, SQLITE_ERROR, "read the audit trail"));
   read.Bind(int64_t{limit});
   std::vector<AuditRow> rows;
   int code;
   while ((code = read.Step()) == SQLITE_ROW) {
-    rows.push_back(AuditRow{read.Int(0), read.Text(1), read.Text(2), read.Text(3), read.Text(4), read.Text(5), read.Text(6)});
+    rows.push_back(AuditRow{read.Int(0), read.Text(1), read.Text(2), read.Text(3), read.Text(4), read.Text(5), read.Text(6),
+                            read.Int(7)});
   }
   if (code != SQLITE_DONE) return Fail(ErrorOf(impl_->db, code, "read the audit trail"));
   return rows;
