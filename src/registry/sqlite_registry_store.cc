@@ -37,6 +37,12 @@ class Statement {
     sqlite3_bind_text(stmt_, next_++, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  // `text` must stay unchanged until the statement is stepped and reset
+  // (a row of the batch being written): bound without a copy.
+  Statement& BindRef(const std::string& text) {
+    sqlite3_bind_text(stmt_, next_++, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+    return *this;
+  }
   Statement& Bind(int64_t value) {
     sqlite3_bind_int64(stmt_, next_++, value);
     return *this;
@@ -216,9 +222,9 @@ struct SqliteRegistryStore::Impl {
                      const std::vector<DueRow>& due) {
     for (const DueRow& row : due) {
       insert_due.Reset();
-      insert_due.Bind(int64_t{row.window_first}).Bind(int64_t{row.window_last}).Bind(row.episode_key)
-          .Bind(row.option_id).Bind(row.instrument).Bind(std::optional<double>(row.weeks))
-          .Bind(int64_t{row.seen_later ? 1 : 0}).Bind(row.patient).Bind(row.procedure);
+      insert_due.Bind(int64_t{row.window_first}).Bind(int64_t{row.window_last}).BindRef(row.episode_key)
+          .BindRef(row.option_id).BindRef(row.instrument).Bind(std::optional<double>(row.weeks))
+          .Bind(int64_t{row.seen_later ? 1 : 0}).BindRef(row.patient).BindRef(row.procedure);
       if (int code = insert_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write worklist candidates");
     }
     for (const FactsRow& row : rows) {
@@ -332,8 +338,9 @@ struct SqliteRegistryStore::Impl {
       for (const ProcedureRecord& procedure : batch.procedures) {
         auto bind = [&](Statement& statement) {
           statement.Reset();
-          statement.Bind(procedure.key).Bind(procedure.episode_key).Bind(procedure.patient).Bind(procedure.date)
-              .Bind(procedure.kind).Bind(procedure.image_guidance).Bind(procedure.prp_leukocytes)
+          statement.BindRef(procedure.key).BindRef(procedure.episode_key).BindRef(procedure.patient)
+              .BindRef(procedure.date).BindRef(procedure.kind).BindRef(procedure.image_guidance)
+              .BindRef(procedure.prp_leukocytes)
               .Bind(procedure.volume_ml).Bind(procedure.platelet_concentration).Bind(procedure.bmc_nucleated_cells)
               .Bind(procedure.dextrose_percent).Bind(int64_t{procedure.series_number});
         };
@@ -342,7 +349,7 @@ struct SqliteRegistryStore::Impl {
       for (const OutcomeRecord& outcome : batch.outcomes) {
         auto bind = [&](Statement& statement) {
           statement.Reset();
-          statement.Bind(outcome.key).Bind(outcome.patient).Bind(outcome.instrument).Bind(outcome.date)
+          statement.BindRef(outcome.key).BindRef(outcome.patient).BindRef(outcome.instrument).BindRef(outcome.date)
               .Bind(std::optional<double>(outcome.value));
         };
         RP_RETURN_IF_ERROR(write(insert_outcome, upsert_outcome, bind, "Outcome", outcome.key));
