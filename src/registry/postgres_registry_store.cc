@@ -4,12 +4,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <deque>
 #include <functional>
 #include <mutex>
 
 #include "postgres/libpq.h"
 #include "registry/audit_entities.h"
+#include "registry/batch_rows.h"
 #include "registry/registry_schema.h"
 #include "registry/registry_sql.h"
 
@@ -226,7 +229,8 @@ std::string UpsertReturningCreated(const char* upsert) {
 std::vector<Prepared> WriteStatements() {
   return {
       {"rp_insert_meta", sql::ForDialect(sql::kInsertMeta, SqlDialect::kPostgres)},
-      {"rp_insert_patient", sql::ForDialect(sql::kInsertPatient, SqlDialect::kPostgres)},
+      // Answers a row when it created the patient.
+      {"rp_insert_patient", sql::ForDialect(std::string(sql::kInsertPatient) + " RETURNING 1", SqlDialect::kPostgres)},
       {"rp_upsert_episode", UpsertReturningCreated(sql::kUpsertEpisode)},
       {"rp_upsert_procedure", UpsertReturningCreated(sql::kUpsertProcedure)},
       {"rp_upsert_outcome", UpsertReturningCreated(sql::kUpsertOutcome)},
@@ -312,6 +316,29 @@ struct PostgresRegistryStore::Impl {
     return result ? Status::Ok() : result.error();
   }
 
+  // Queues the inserts of facts rows and worklist candidates.
+  static Status SendFacts(Pipeline& pipeline, const std::vector<FactsRow>& rows, const std::vector<DueRow>& due) {
+    for (const FactsRow& row : rows) {
+      // bytea in text form: \x and hex digits.
+      std::string data = HexBytea(row.data);
+      RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_facts",
+                                       {row.option_id.c_str(), row.episode_key.c_str(), row.patient.c_str(),
+                                        row.synthetic ? "1" : "0", row.groups.c_str(), data.c_str()},
+                                       nullptr));
+    }
+    for (const DueRow& row : due) {
+      std::string first = std::to_string(row.window_first);
+      std::string last = std::to_string(row.window_last);
+      std::string weeks = fmt::format("{}", row.weeks);
+      RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due",
+                                       {first.c_str(), last.c_str(), row.episode_key.c_str(), row.option_id.c_str(),
+                                        row.instrument.c_str(), weeks.c_str(), row.seen_later ? "1" : "0",
+                                        row.patient.c_str(), row.procedure.c_str()},
+                                       nullptr));
+    }
+    return Status::Ok();
+  }
+
   Result<WriteSummary> WriteLocked(const WriteBatch& batch, const WriteContext& context) {
     RP_ASSIGN_OR_RETURN(int version, Version());
     if (version < static_cast<int>(RegistryMigrations().size())) {
@@ -339,15 +366,39 @@ struct PostgresRegistryStore::Impl {
       };
     };
     std::string synthetic_flag = batch.synthetic ? "1" : "0";
+    std::vector<std::string> created_patients;
     RP_RETURN_IF_ERROR(Exec("BEGIN", "begin"));
+    // Whether this write may store the facts of the patients it creates
+    // (WriteContext::facts; as the SQLite store).
+    bool facts_here = false;
     Status status;
-    {
+    if (context.facts) {
+      auto stored = Run(sql::kReadFingerprint, {}, "read the facts fingerprint");
+      if (!stored) {
+        status = stored.error();
+      } else if (stored.value()->rows() > 0) {
+        facts_here = stored.value()->Text(0, 0) == context.facts->fingerprint;
+      } else {
+        status = Exec(sql::kMarkAllStale, "mark every patient's facts stale");
+        if (status.ok()) {
+          auto written = Run(sql::ForDialect(sql::kWriteFingerprint, SqlDialect::kPostgres), {context.facts->fingerprint},
+                             "write the facts fingerprint", PGRES_COMMAND_OK);
+          if (!written) status = written.error();
+        }
+        facts_here = true;
+      }
+    }
+    if (status.ok()) {
       Pipeline pipeline(conn);
       if (!pipeline.entered()) return Fail(Error("enter pipeline mode"));
       auto body = [&]() -> Status {
         RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_meta", {synthetic_flag.c_str()}, nullptr));
         for (const auto& [pseudonym, is_synthetic] : batch.patients) {
-          RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_patient", {pseudonym.c_str(), is_synthetic ? "1" : "0"}, nullptr));
+          RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_patient", {pseudonym.c_str(), is_synthetic ? "1" : "0"},
+                                           [&created_patients, &pseudonym](const PGresult* result) {
+                                             if (postgres::Pq().PQntuples(result) == 1) created_patients.push_back(pseudonym);
+                                             return Status::Ok();
+                                           }));
         }
         for (const Episode& e : batch.episodes) {
           RP_RETURN_IF_ERROR(pipeline.Send(
@@ -384,9 +435,37 @@ struct PostgresRegistryStore::Impl {
                a.serious ? "1" : "0", a.onset.c_str(), a.resolved.c_str(), a.relatedness.c_str()},
               count("AdverseEvent", a.key)));
         }
-        // The report facts of every patient written to are now out of date.
+        return Status::Ok();
+      };
+      status = body();
+      Status finished = pipeline.Finish();
+      if (status.ok()) status = finished;
+    }
+    if (status.ok()) {
+      // The facts of the patients created here, from the batch (every row
+      // new, no row of theirs before); every other patient touched goes stale.
+      std::vector<std::string> fresh;
+      if (facts_here && summary.updated == 0) fresh = std::move(created_patients);
+      std::sort(fresh.begin(), fresh.end());
+      Pipeline pipeline(conn);
+      if (!pipeline.entered()) return Fail(Error("enter pipeline mode"));
+      auto body = [&]() -> Status {
         for (const std::string& patient : TouchedPatients(batch)) {
+          if (std::binary_search(fresh.begin(), fresh.end(), patient)) continue;
           RP_RETURN_IF_ERROR(pipeline.Send("rp_mark_stale", {patient.c_str()}, nullptr));
+        }
+        if (fresh.empty()) return Status::Ok();
+        BatchRows by_patient(batch);
+        constexpr size_t kChunk = 500;
+        std::vector<FactsRow> rows;
+        std::vector<DueRow> due;
+        for (size_t begin = 0; begin < fresh.size(); begin += kChunk) {
+          std::vector<std::string> chunk(fresh.begin() + static_cast<std::ptrdiff_t>(begin),
+                                         fresh.begin() + static_cast<std::ptrdiff_t>(std::min(fresh.size(), begin + kChunk)));
+          rows.clear();
+          due.clear();
+          context.facts->compute(by_patient.Of(chunk), rows, due);
+          RP_RETURN_IF_ERROR(SendFacts(pipeline, rows, due));  // libpq copies the parameters
         }
         return Status::Ok();
       };

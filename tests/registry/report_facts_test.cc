@@ -175,18 +175,17 @@ WriteBatch Prefixed(WriteBatch batch, const std::string& prefix) {
 }
 
 // A write given WriteContext::facts stores the facts of the patients it
-// creates in its own transaction, from the batch (SQLite; the PostgreSQL
-// store marks them stale instead): they equal the facts of all rows, and
-// every other patient the write touches is marked stale and re-read.
+// creates in its own transaction, from the batch: they equal the facts of
+// all rows, and every other patient the write touches is marked stale and
+// re-read.
 TEST_P(ReportFactsTest, AWriteStoresTheFactsOfThePatientsItCreates) {
-  const bool in_write = GetParam().name == "sqlite";
   WriteContext context = testing::TestContext();
   context.facts = FactsOfNewPatients(Catalog());
   auto stale_count = [&]() { return store_->StalePatients(FactsFingerprint(Catalog()), 100000).value().size(); };
   auto batch = GenerateDemoCohort(Catalog(), DemoOptions{240, 7, kToday});
   ASSERT_TRUE(batch.has_value());
   ASSERT_TRUE(store_->Write(*batch, context).has_value());
-  EXPECT_EQ(stale_count(), in_write ? 0u : batch->patients.size());
+  EXPECT_EQ(stale_count(), 0u);
   ExpectFactsMatchRows();
 
   // New patients, and new rows of two stored patients: a score, and a
@@ -206,7 +205,7 @@ TEST_P(ReportFactsTest, AWriteStoresTheFactsOfThePatientsItCreates) {
   later.procedures.push_back(crossing);
   ASSERT_NE(score.patient, crossing.patient);
   ASSERT_TRUE(store_->Write(later, context).has_value());
-  EXPECT_EQ(stale_count(), in_write ? 2u : TouchedPatients(later).size());
+  EXPECT_EQ(stale_count(), 2u);  // the two stored patients
   ExpectFactsMatchRows();
 
   // The same batch again: every row is an update, so every patient it
