@@ -108,6 +108,9 @@ int RunRegistry(const RegistryOptions& options, std::ostream& out, std::ostream&
     err << "regenpath registry: " << catalog.error().message() << "\n";
     return kExitInvalidInput;
   }
+  // An import or the demo stores the facts of the patients it creates in its
+  // own transaction (the refresh after it then has only the others to do).
+  context.facts = registry::FactsOfNewPatients(**catalog);
   // A PostgreSQL connection string (URI or key=value), else a SQLite file.
   bool postgres = config.database.starts_with("postgresql://") || config.database.starts_with("postgres://") ||
                   config.database.find("dbname=") != std::string::npos || config.database.find("host=") != std::string::npos;

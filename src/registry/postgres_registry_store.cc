@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -12,6 +13,8 @@
 #include <utility>
 
 #include "postgres/libpq.h"
+#include "registry/audit_entities.h"
+#include "registry/batch_rows.h"
 #include "registry/registry_schema.h"
 #include "registry/registry_sql.h"
 
@@ -214,30 +217,26 @@ std::string HexBytea(const std::string& bytes) {
 }
 
 // The statements the writes use, prepared once per connection under these
-// names: each upsert writes its audit row in the same statement and answers
-// the action ("create" or "update").
+// names: each upsert answers whether it created the row (the audit rows,
+// audit_entities.h, are written after the rows, in the same transaction).
 struct Prepared {
   const char* name;
   std::string sql;
 };
 
-std::string UpsertWithAudit(const char* upsert, const char* type) {
-  // Parameters: the row's, then recorded, actor, entity (the key).
-  return sql::ForDialect(fmt::format("WITH up AS ({} RETURNING (xmax = 0) AS created) INSERT INTO audit(recorded, "
-                                     "actor, action, entity_type, entity, outcome) SELECT ?, ?, CASE WHEN created "
-                                     "THEN 'create' ELSE 'update' END, '{}', ?, 'success' FROM up RETURNING action",
-                                     upsert, type),
-                         SqlDialect::kPostgres);
+std::string UpsertReturningCreated(const char* upsert) {
+  return sql::ForDialect(fmt::format("{} RETURNING (xmax = 0) AS created", upsert), SqlDialect::kPostgres);
 }
 
 std::vector<Prepared> WriteStatements() {
   return {
       {"rp_insert_meta", sql::ForDialect(sql::kInsertMeta, SqlDialect::kPostgres)},
-      {"rp_insert_patient", sql::ForDialect(sql::kInsertPatient, SqlDialect::kPostgres)},
-      {"rp_upsert_episode", UpsertWithAudit(sql::kUpsertEpisode, "Episode")},
-      {"rp_upsert_procedure", UpsertWithAudit(sql::kUpsertProcedure, "Procedure")},
-      {"rp_upsert_outcome", UpsertWithAudit(sql::kUpsertOutcome, "Outcome")},
-      {"rp_upsert_adverse_event", UpsertWithAudit(sql::kUpsertAdverseEvent, "AdverseEvent")},
+      // Answers a row when it created the patient.
+      {"rp_insert_patient", sql::ForDialect(std::string(sql::kInsertPatient) + " RETURNING 1", SqlDialect::kPostgres)},
+      {"rp_upsert_episode", UpsertReturningCreated(sql::kUpsertEpisode)},
+      {"rp_upsert_procedure", UpsertReturningCreated(sql::kUpsertProcedure)},
+      {"rp_upsert_outcome", UpsertReturningCreated(sql::kUpsertOutcome)},
+      {"rp_upsert_adverse_event", UpsertReturningCreated(sql::kUpsertAdverseEvent)},
       {"rp_mark_stale", sql::ForDialect(sql::kMarkStale, SqlDialect::kPostgres)},
       {"rp_insert_facts", sql::ForDialect(sql::kInsertFacts, SqlDialect::kPostgres)},
       {"rp_clear_stale", sql::ForDialect(sql::kClearStale, SqlDialect::kPostgres)},
@@ -314,9 +313,32 @@ struct PostgresRegistryStore::Impl {
 
   Status Audit(const WriteContext& context, std::string_view action, std::string_view type, const std::string& entity) {
     auto result = Run("INSERT INTO audit(recorded, actor, action, entity_type, entity, outcome) VALUES ($1,$2,$3,$4,$5,'success')",
-                      {context.recorded, context.actor, std::string(action), std::string(type), entity},
+                      {context.recorded, context.actor, std::string(action), std::string(type), AuditEntityOf(entity)},
                       "write the audit trail", PGRES_COMMAND_OK);
     return result ? Status::Ok() : result.error();
+  }
+
+  // Queues the inserts of facts rows and worklist candidates.
+  static Status SendFacts(Pipeline& pipeline, const std::vector<FactsRow>& rows, const std::vector<DueRow>& due) {
+    for (const FactsRow& row : rows) {
+      // bytea in text form: \x and hex digits.
+      std::string data = HexBytea(row.data);
+      RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_facts",
+                                       {row.option_id.c_str(), row.episode_key.c_str(), row.patient.c_str(),
+                                        row.synthetic ? "1" : "0", row.groups.c_str(), data.c_str()},
+                                       nullptr));
+    }
+    for (const DueRow& row : due) {
+      std::string first = std::to_string(row.window_first);
+      std::string last = std::to_string(row.window_last);
+      std::string weeks = fmt::format("{}", row.weeks);
+      RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due",
+                                       {first.c_str(), last.c_str(), row.episode_key.c_str(), row.option_id.c_str(),
+                                        row.instrument.c_str(), weeks.c_str(), row.seen_later ? "1" : "0",
+                                        row.patient.c_str(), row.procedure.c_str()},
+                                       nullptr));
+    }
+    return Status::Ok();
   }
 
   Result<WriteSummary> WriteLocked(const WriteBatch& batch, const WriteContext& context) {
@@ -333,23 +355,52 @@ struct PostgresRegistryStore::Impl {
     }
     RP_RETURN_IF_ERROR(PrepareWrites());
     WriteSummary summary;
-    auto count = [&summary](const PGresult* result) -> Status {
-      if (postgres::Pq().PQntuples(result) != 1) return Internal("registry database (PostgreSQL): an upsert answered no row");
-      ++(std::string_view(postgres::Pq().PQgetvalue(result, 0, 0)) == "create" ? summary.created : summary.updated);
-      return Status::Ok();
+    AuditEntities audit;
+    std::vector<AuditEntry> audit_rows;
+    // Counts a row's upsert and adds its key to the audit rows.
+    auto count = [&](const char* type, const std::string& key) {
+      return [&summary, &audit, &audit_rows, type, &key](const PGresult* result) -> Status {
+        if (postgres::Pq().PQntuples(result) != 1) return Internal("registry database (PostgreSQL): an upsert answered no row");
+        bool created = std::string_view(postgres::Pq().PQgetvalue(result, 0, 0)) == "t";
+        ++(created ? summary.created : summary.updated);
+        if (auto full = audit.Add(created ? "create" : "update", type, key)) audit_rows.push_back(std::move(*full));
+        return Status::Ok();
+      };
     };
     std::string synthetic_flag = batch.synthetic ? "1" : "0";
+    std::vector<std::string> created_patients;
     RP_RETURN_IF_ERROR(Exec("BEGIN", "begin"));
+    // Whether this write may store the facts of the patients it creates
+    // (WriteContext::facts; as the SQLite store).
+    bool facts_here = false;
     Status status;
-    {
+    if (context.facts) {
+      auto stored = Run(sql::kReadFingerprint, {}, "read the facts fingerprint");
+      if (!stored) {
+        status = stored.error();
+      } else if (stored.value()->rows() > 0) {
+        facts_here = stored.value()->Text(0, 0) == context.facts->fingerprint;
+      } else {
+        status = Exec(sql::kMarkAllStale, "mark every patient's facts stale");
+        if (status.ok()) {
+          auto written = Run(sql::ForDialect(sql::kWriteFingerprint, SqlDialect::kPostgres), {context.facts->fingerprint},
+                             "write the facts fingerprint", PGRES_COMMAND_OK);
+          if (!written) status = written.error();
+        }
+        facts_here = true;
+      }
+    }
+    if (status.ok()) {
       Pipeline pipeline(conn);
       if (!pipeline.entered()) return Fail(Error("enter pipeline mode"));
       auto body = [&]() -> Status {
-        const char* recorded = context.recorded.c_str();
-        const char* actor = context.actor.c_str();
         RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_meta", {synthetic_flag.c_str()}, nullptr));
         for (const auto& [pseudonym, is_synthetic] : batch.patients) {
-          RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_patient", {pseudonym.c_str(), is_synthetic ? "1" : "0"}, nullptr));
+          RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_patient", {pseudonym.c_str(), is_synthetic ? "1" : "0"},
+                                           [&created_patients, &pseudonym](const PGresult* result) {
+                                             if (postgres::Pq().PQntuples(result) == 1) created_patients.push_back(pseudonym);
+                                             return Status::Ok();
+                                           }));
         }
         for (const Episode& e : batch.episodes) {
           RP_RETURN_IF_ERROR(pipeline.Send(
@@ -357,8 +408,8 @@ struct PostgresRegistryStore::Impl {
               {e.key.c_str(), e.patient.c_str(), e.option_id.c_str(), e.therapy.c_str(), e.target.c_str(),
                e.condition.c_str(), e.side.c_str(), e.start_date.c_str(), e.assessment_stage.c_str(),
                e.option_status.c_str(), e.kb_version.c_str(), e.feedback.c_str(), e.override_reason.c_str(),
-               e.synthetic ? "1" : "0", recorded, actor, e.key.c_str()},
-              count));
+               e.synthetic ? "1" : "0"},
+              count("Episode", e.key)));
         }
         for (const ProcedureRecord& p : batch.procedures) {
           std::optional<std::string> volume = Param(p.volume_ml), platelets = Param(p.platelet_concentration),
@@ -369,33 +420,74 @@ struct PostgresRegistryStore::Impl {
               "rp_upsert_procedure",
               {p.key.c_str(), p.episode_key.c_str(), p.patient.c_str(), p.date.c_str(), p.kind.c_str(),
                p.image_guidance.c_str(), p.prp_leukocytes.c_str(), c(volume), c(platelets), c(cells), c(dextrose),
-               series.c_str(), recorded, actor, p.key.c_str()},
-              count));
+               series.c_str()},
+              count("Procedure", p.key)));
         }
         for (const OutcomeRecord& o : batch.outcomes) {
           std::string value = *Param(std::optional<double>(o.value));
           RP_RETURN_IF_ERROR(pipeline.Send("rp_upsert_outcome",
                                            {o.key.c_str(), o.patient.c_str(), o.instrument.c_str(), o.date.c_str(),
-                                            value.c_str(), recorded, actor, o.key.c_str()},
-                                           count));
+                                            value.c_str()},
+                                           count("Outcome", o.key)));
         }
         for (const AdverseEventRecord& a : batch.adverse_events) {
           RP_RETURN_IF_ERROR(pipeline.Send(
               "rp_upsert_adverse_event",
               {a.key.c_str(), a.patient.c_str(), a.episode_key.c_str(), AdverseEventCategoryCode(a.category),
-               a.serious ? "1" : "0", a.onset.c_str(), a.resolved.c_str(), a.relatedness.c_str(), recorded, actor,
-               a.key.c_str()},
-              count));
-        }
-        // The report facts of every patient written to are now out of date.
-        for (const std::string& patient : TouchedPatients(batch)) {
-          RP_RETURN_IF_ERROR(pipeline.Send("rp_mark_stale", {patient.c_str()}, nullptr));
+               a.serious ? "1" : "0", a.onset.c_str(), a.resolved.c_str(), a.relatedness.c_str()},
+              count("AdverseEvent", a.key)));
         }
         return Status::Ok();
       };
       status = body();
       Status finished = pipeline.Finish();
       if (status.ok()) status = finished;
+    }
+    if (status.ok()) {
+      // The facts of the patients created here, from the batch (every row
+      // new, no row of theirs before); every other patient touched goes stale.
+      std::vector<std::string> fresh;
+      if (facts_here && summary.updated == 0) fresh = std::move(created_patients);
+      std::sort(fresh.begin(), fresh.end());
+      Pipeline pipeline(conn);
+      if (!pipeline.entered()) return Fail(Error("enter pipeline mode"));
+      auto body = [&]() -> Status {
+        for (const std::string& patient : TouchedPatients(batch)) {
+          if (std::binary_search(fresh.begin(), fresh.end(), patient)) continue;
+          RP_RETURN_IF_ERROR(pipeline.Send("rp_mark_stale", {patient.c_str()}, nullptr));
+        }
+        if (fresh.empty()) return Status::Ok();
+        BatchRows by_patient(batch);
+        constexpr size_t kChunk = 500;
+        std::vector<FactsRow> rows;
+        std::vector<DueRow> due;
+        for (size_t begin = 0; begin < fresh.size(); begin += kChunk) {
+          std::vector<std::string> chunk(fresh.begin() + static_cast<std::ptrdiff_t>(begin),
+                                         fresh.begin() + static_cast<std::ptrdiff_t>(std::min(fresh.size(), begin + kChunk)));
+          rows.clear();
+          due.clear();
+          context.facts->compute(by_patient.Of(chunk), rows, due);
+          RP_RETURN_IF_ERROR(SendFacts(pipeline, rows, due));  // libpq copies the parameters
+        }
+        return Status::Ok();
+      };
+      status = body();
+      Status finished = pipeline.Finish();
+      if (status.ok()) status = finished;
+    }
+    if (status.ok()) {
+      // The audit rows (the upserts' answers are all read): in the same transaction.
+      for (AuditEntry& entry : audit.Flush()) audit_rows.push_back(std::move(entry));
+      for (const AuditEntry& entry : audit_rows) {
+        auto inserted = Run(sql::ForDialect(sql::kInsertAuditEntities, SqlDialect::kPostgres),
+                            {context.recorded, context.actor, entry.action, entry.entity_type, entry.entity,
+                             std::to_string(entry.entity_count), std::string("success")},
+                            "write the audit trail", PGRES_COMMAND_OK);
+        if (!inserted) {
+          status = inserted.error();
+          break;
+        }
+      }
     }
     if (!status.ok()) {
       Exec("ROLLBACK", "rollback");
@@ -550,13 +642,13 @@ Result<std::optional<bool>> PostgresRegistryStore::Synthetic() {
 
 Result<std::vector<AuditRow>> PostgresRegistryStore::Audit(int limit) {
   std::lock_guard lock(impl_->mutex);
-  RP_ASSIGN_OR_RETURN(auto result, impl_->Run("SELECT id, recorded, actor, action, entity_type, entity, outcome FROM audit "
+  RP_ASSIGN_OR_RETURN(auto result, impl_->Run("SELECT id, recorded, actor, action, entity_type, entity, outcome, entity_count FROM audit "
                                               "ORDER BY id DESC LIMIT $1",
                                               {std::to_string(limit)}, "read the audit trail"));
   std::vector<AuditRow> rows;
   for (int row = 0; row < result->rows(); ++row) {
     rows.push_back(AuditRow{result->Int(row, 0), result->Text(row, 1), result->Text(row, 2), result->Text(row, 3),
-                            result->Text(row, 4), result->Text(row, 5), result->Text(row, 6)});
+                            result->Text(row, 4), result->Text(row, 5), result->Text(row, 6), result->Int(row, 7)});
   }
   return rows;
 }

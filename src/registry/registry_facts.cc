@@ -9,6 +9,28 @@
 
 namespace regenpath::registry {
 
+namespace {
+
+void AppendFacts(const Cohort& cohort, const InstrumentCatalog& catalog, std::vector<FactsRow>& rows,
+                 std::vector<DueRow>& due) {
+  rows.reserve(rows.size() + cohort.episodes.size());
+  for (const EpisodeFacts& facts : ComputeEpisodeFacts(cohort, catalog)) {
+    for (DueRow& row : DueCandidates(facts, catalog)) due.push_back(std::move(row));
+    rows.push_back(ToRow(facts));
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const FactsComputer> FactsOfNewPatients(const InstrumentCatalog& catalog) {
+  auto computer = std::make_shared<FactsComputer>();
+  computer->fingerprint = FactsFingerprint(catalog);
+  computer->compute = [&catalog](const Cohort& cohort, std::vector<FactsRow>& rows, std::vector<DueRow>& due) {
+    AppendFacts(cohort, catalog, rows, due);
+  };
+  return computer;
+}
+
 Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk) {
   const std::string fingerprint = FactsFingerprint(catalog);
   // Rows are read and computed 500 patients at a time (bounded memory for
@@ -30,11 +52,7 @@ Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog,
       patients.reserve(end - begin);
       for (size_t index = begin; index < end; ++index) patients.push_back(stale[index].patient);
       RP_ASSIGN_OR_RETURN(Cohort cohort, store.LoadPatients(patients));
-      rows.reserve(rows.size() + cohort.episodes.size());
-      for (const EpisodeFacts& facts : ComputeEpisodeFacts(cohort, catalog)) {
-        for (DueRow& row : DueCandidates(facts, catalog)) due.push_back(std::move(row));
-        rows.push_back(ToRow(facts));
-      }
+      AppendFacts(cohort, catalog, rows, due);
     }
     RP_RETURN_IF_ERROR(store.ReplaceFacts(stale, rows, due));
     refreshed += static_cast<int>(stale.size());

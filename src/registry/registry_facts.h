@@ -11,6 +11,7 @@
 #define REGENPATH_REGISTRY_REGISTRY_FACTS_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,12 @@ namespace regenpath::registry {
 // `chunk` patients (1–10,000; their rows are read 500 patients at a time). Returns
 // how many patients were refreshed.
 Result<int> RefreshFacts(RegistryStore& store, const InstrumentCatalog& catalog, int chunk = 10000);
+
+// What WriteContext::facts needs to let a write store the facts of the
+// patients it creates in its own transaction (computed from the batch, with
+// `catalog`, which must outlive it), so that a bulk import of new patients
+// does not re-read its rows in RefreshFacts().
+std::shared_ptr<const FactsComputer> FactsOfNewPatients(const InstrumentCatalog& catalog);
 
 // RefreshFacts(), then the facts of `option_id`'s episodes (every option
 // when empty), ordered by option, then episode key.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <array>
+#include <string_view>
 #include <utility>
 
 namespace regenpath::registry {
@@ -33,16 +34,18 @@ std::optional<AdverseEventCategory> ParseAdverseEventCategory(const std::string&
 }
 
 std::vector<std::string> TouchedPatients(const WriteBatch& batch) {
-  std::vector<std::string> patients;
-  patients.reserve(batch.patients.size() + batch.episodes.size());
-  for (const auto& [pseudonym, synthetic] : batch.patients) patients.push_back(pseudonym);
-  for (const Episode& episode : batch.episodes) patients.push_back(episode.patient);
-  for (const ProcedureRecord& procedure : batch.procedures) patients.push_back(procedure.patient);
-  for (const OutcomeRecord& outcome : batch.outcomes) patients.push_back(outcome.patient);
-  for (const AdverseEventRecord& event : batch.adverse_events) patients.push_back(event.patient);
-  std::sort(patients.begin(), patients.end());
-  patients.erase(std::unique(patients.begin(), patients.end()), patients.end());
-  return patients;
+  // Views into the batch, sorted and deduplicated, then copied once each.
+  std::vector<std::string_view> views;
+  views.reserve(batch.patients.size() + batch.episodes.size() + batch.procedures.size() + batch.outcomes.size() +
+                batch.adverse_events.size());
+  for (const auto& [pseudonym, synthetic] : batch.patients) views.push_back(pseudonym);
+  for (const Episode& episode : batch.episodes) views.push_back(episode.patient);
+  for (const ProcedureRecord& procedure : batch.procedures) views.push_back(procedure.patient);
+  for (const OutcomeRecord& outcome : batch.outcomes) views.push_back(outcome.patient);
+  for (const AdverseEventRecord& event : batch.adverse_events) views.push_back(event.patient);
+  std::sort(views.begin(), views.end());
+  views.erase(std::unique(views.begin(), views.end()), views.end());
+  return std::vector<std::string>(views.begin(), views.end());
 }
 
 }  // namespace regenpath::registry

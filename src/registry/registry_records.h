@@ -86,16 +86,18 @@ struct AdverseEventRecord {
   std::string relatedness;  // related | possibly | unrelated | empty
 };
 
-// Who wrote what, when (FHIR AuditEvent-like). Never holds an identifier of
-// the patient: `entity` is the resource's registry key.
+// Who wrote what, when (FHIR AuditEvent-like): one row per write, action and
+// entity type, for up to 1,000 entities (audit_entities.h). Never holds an
+// identifier of the patient: `entity` lists the resources' registry keys.
 struct AuditRow {
   int64_t id = 0;
   std::string recorded;  // instant
   std::string actor;     // token subject, or "cli:<user>"
   std::string action;    // create | update | migrate | reject
   std::string entity_type;
-  std::string entity;
+  std::string entity;    // JSON array of the registry keys written (audit_entities.h)
   std::string outcome;   // success | failure
+  int64_t entity_count = 1;
 };
 
 // What one import writes in one transaction.

@@ -63,8 +63,12 @@ inline constexpr const char* kUpsertAdverseEvent = R"sql(INSERT INTO adverse_eve
   category, serious, onset, resolved, relatedness) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET
   episode_key = excluded.episode_key, category = excluded.category, serious = excluded.serious,
   onset = excluded.onset, resolved = excluded.resolved, relatedness = excluded.relatedness)sql";
+// The migrations' audit rows (the entity_count column comes with migration 4;
+// its default is 1) and the writes' (audit_entities.h).
 inline constexpr const char* kInsertAudit =
     "INSERT INTO audit(recorded, actor, action, entity_type, entity, outcome) VALUES (?,?,?,?,?,?)";
+inline constexpr const char* kInsertAuditEntities =
+    "INSERT INTO audit(recorded, actor, action, entity_type, entity, entity_count, outcome) VALUES (?,?,?,?,?,?,?)";
 inline constexpr const char* kMarkStale =
     "INSERT INTO stale_patients(patient, version) VALUES (?, 1) ON CONFLICT(patient) DO UPDATE SET "
     "version = stale_patients.version + 1";

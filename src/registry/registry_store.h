@@ -3,8 +3,9 @@
 // postgres_registry_store.h, libpq loaded at run time) and a fault-injecting fake in the tests.
 //
 // Contracts shared by every implementation:
-// - Write() is all or nothing: every row of the batch and one audit row per
-//   row are committed in one transaction, and Write() returns only after the
+// - Write() is all or nothing: every row of the batch, one audit row per
+//   row and the stale marks (or the facts, WriteContext::facts) of its
+//   patients are committed in one transaction, and Write() returns only after the
 //   commit is durable (acknowledging the caller after it returns is safe).
 // - Rows are upserted by their key: writing the same batch twice creates no
 //   duplicate (the second write counts as updates).
@@ -18,6 +19,7 @@
 #define REGENPATH_REGISTRY_REGISTRY_STORE_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,10 +29,29 @@
 
 namespace regenpath::registry {
 
+// How to compute report facts (registry_facts.h, FactsOfNewPatients()):
+// `compute` appends the facts rows and worklist candidates of every episode
+// of `cohort` (rows in the order LoadPatients() gives) under the knowledge
+// base whose FactsFingerprint() is `fingerprint`.
+struct FactsComputer {
+  std::string fingerprint;
+  std::function<void(const Cohort& cohort, std::vector<FactsRow>& rows, std::vector<DueRow>& due)> compute;
+};
+
 // Who is writing, and when (an instant, "2026-12-05T17:00:00Z").
 struct WriteContext {
   std::string actor;
   std::string recorded;
+  // Optional. When set, Write() may store the report facts of the patients
+  // it creates in its own transaction, computed from the batch, instead of
+  // marking them stale for the next RefreshFacts(): only when every row of
+  // the batch is new (no update), and only for patients without a row before
+  // the write (so the batch holds all of their rows, and the facts equal
+  // those a re-read would give), and only when the store's facts
+  // fingerprint is `facts->fingerprint` (or none is recorded yet: it is
+  // then recorded, as StalePatients() would). An implementation may ignore
+  // it and mark every patient stale.
+  std::shared_ptr<const FactsComputer> facts = nullptr;
 };
 
 class RegistryStore {

@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
 
+#include "registry/audit_entities.h"
+#include "registry/batch_rows.h"
 #include "registry/registry_schema.h"
 #include "registry/registry_sql.h"
 
@@ -32,6 +35,12 @@ class Statement {
   }
   Statement& Bind(const std::string& text) {
     sqlite3_bind_text(stmt_, next_++, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // `text` must stay unchanged until the statement is stepped and reset
+  // (a row of the batch being written): bound without a copy.
+  Statement& BindRef(const std::string& text) {
+    sqlite3_bind_text(stmt_, next_++, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
     return *this;
   }
   Statement& Bind(int64_t value) {
@@ -126,6 +135,13 @@ ProcedureRecord ReadProcedure(const Statement& row) {
   return procedure;
 }
 
+// The plain INSERT of an upsert statement: "... ON CONFLICT(key) DO NOTHING".
+std::string InsertOnly(const char* upsert) {
+  std::string sql(upsert);
+  sql.resize(sql.find("ON CONFLICT(key)"));
+  return sql + "ON CONFLICT(key) DO NOTHING";
+}
+
 }  // namespace
 
 struct SqliteRegistryStore::Impl {
@@ -161,8 +177,18 @@ struct SqliteRegistryStore::Impl {
   Status AddAudit(Statement& insert, const WriteContext& context, std::string_view action, std::string_view type,
                   const std::string& entity) {
     insert.Reset();
-    insert.Bind(context.recorded).Bind(context.actor).Bind(std::string(action)).Bind(std::string(type)).Bind(entity);
+    insert.Bind(context.recorded).Bind(context.actor).Bind(std::string(action)).Bind(std::string(type))
+        .Bind(AuditEntityOf(entity));
     insert.Bind(std::string("success"));
+    int code = insert.Step();
+    if (code != SQLITE_DONE) return ErrorOf(db, code, "write the audit trail");
+    return Status::Ok();
+  }
+
+  Status AddAuditEntry(Statement& insert, const WriteContext& context, const AuditEntry& entry) {
+    insert.Reset();
+    insert.Bind(context.recorded).Bind(context.actor).Bind(entry.action).Bind(entry.entity_type).Bind(entry.entity)
+        .Bind(int64_t{entry.entity_count}).Bind(std::string("success"));
     int code = insert.Step();
     if (code != SQLITE_DONE) return ErrorOf(db, code, "write the audit trail");
     return Status::Ok();
@@ -175,6 +201,45 @@ struct SqliteRegistryStore::Impl {
     if (code == SQLITE_DONE) return std::optional<bool>();
     if (code != SQLITE_ROW) return Fail(ErrorOf(db, code, "read meta"));
     return std::optional<bool>(read.Text(0) == "1");
+  }
+
+  // Inserts the facts and worklist candidates of `patients` (who have none
+  // stored) computed from `batch`, 500 patients at a time.
+  Status InsertFactsOf(const WriteBatch& batch, const std::vector<std::string>& patients, const FactsComputer& facts) {
+    Statement insert(db, sql::kInsertFacts);
+    Statement insert_due(db, sql::kInsertDue);
+    if (!insert.ok() || !insert_due.ok()) return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
+    BatchRows by_patient(batch);
+    constexpr size_t kChunk = 500;
+    std::vector<FactsRow> rows;
+    std::vector<DueRow> due;
+    for (size_t begin = 0; begin < patients.size(); begin += kChunk) {
+      std::vector<std::string> chunk(patients.begin() + begin,
+                                     patients.begin() + std::min(patients.size(), begin + kChunk));
+      rows.clear();
+      due.clear();
+      facts.compute(by_patient.Of(chunk), rows, due);
+      RP_RETURN_IF_ERROR(InsertFacts(insert, insert_due, rows, due));
+    }
+    return Status::Ok();
+  }
+
+  Status InsertFacts(Statement& insert, Statement& insert_due, const std::vector<FactsRow>& rows,
+                     const std::vector<DueRow>& due) {
+    for (const DueRow& row : due) {
+      insert_due.Reset();
+      insert_due.Bind(int64_t{row.window_first}).Bind(int64_t{row.window_last}).BindRef(row.episode_key)
+          .BindRef(row.option_id).BindRef(row.instrument).Bind(std::optional<double>(row.weeks))
+          .Bind(int64_t{row.seen_later ? 1 : 0}).BindRef(row.patient).BindRef(row.procedure);
+      if (int code = insert_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write worklist candidates");
+    }
+    for (const FactsRow& row : rows) {
+      insert.Reset();
+      insert.Bind(row.option_id).Bind(row.episode_key).Bind(row.patient).Bind(int64_t{row.synthetic ? 1 : 0})
+          .Bind(row.groups).BindBlob(row.data);
+      if (int code = insert.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write facts");
+    }
+    return Status::Ok();
   }
 
   Result<WriteSummary> WriteLocked(const WriteBatch& batch, const WriteContext& context) {
@@ -192,80 +257,133 @@ struct SqliteRegistryStore::Impl {
     }
     Statement insert_meta(db, sql::kInsertMeta);
     Statement insert_patient(db, sql::kInsertPatient);
-    Statement exists_episode(db, "SELECT 1 FROM episodes WHERE key = ?");
+    const std::string insert_episode_sql = InsertOnly(sql::kUpsertEpisode);
+    const std::string insert_procedure_sql = InsertOnly(sql::kUpsertProcedure);
+    const std::string insert_outcome_sql = InsertOnly(sql::kUpsertOutcome);
+    const std::string insert_event_sql = InsertOnly(sql::kUpsertAdverseEvent);
+    Statement insert_episode(db, insert_episode_sql.c_str());
     Statement upsert_episode(db, sql::kUpsertEpisode);
-    Statement exists_procedure(db, "SELECT 1 FROM procedures WHERE key = ?");
+    Statement insert_procedure(db, insert_procedure_sql.c_str());
     Statement upsert_procedure(db, sql::kUpsertProcedure);
-    Statement exists_outcome(db, "SELECT 1 FROM outcomes WHERE key = ?");
+    Statement insert_outcome(db, insert_outcome_sql.c_str());
     Statement upsert_outcome(db, sql::kUpsertOutcome);
-    Statement exists_event(db, "SELECT 1 FROM adverse_events WHERE key = ?");
+    Statement insert_event(db, insert_event_sql.c_str());
     Statement upsert_event(db, sql::kUpsertAdverseEvent);
-    Statement insert_audit(db, sql::kInsertAudit);
+    Statement insert_audit(db, sql::kInsertAuditEntities);
     Statement mark_stale(db, sql::kMarkStale);
-    for (const Statement* statement : {&insert_meta, &insert_patient, &exists_episode, &upsert_episode, &exists_procedure,
-                                       &upsert_procedure, &exists_outcome, &upsert_outcome, &exists_event, &upsert_event,
+    for (const Statement* statement : {&insert_meta, &insert_patient, &insert_episode, &upsert_episode, &insert_procedure,
+                                       &upsert_procedure, &insert_outcome, &upsert_outcome, &insert_event, &upsert_event,
                                        &insert_audit, &mark_stale}) {
       if (!statement->ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "prepare the write"));
     }
 
     WriteSummary summary;
-    // Upserts one row: `exists` tells create from update for the audit trail.
-    auto upsert = [&](Statement& exists, Statement& statement, std::string_view type, const std::string& key) -> Status {
-      exists.Reset();
-      exists.Bind(key);
-      int found = exists.Step();
-      if (found != SQLITE_ROW && found != SQLITE_DONE) return ErrorOf(db, found, "read");
-      int code = statement.Step();
+    AuditEntities audit;
+    // Writes one row: a plain insert, and the upsert only when the key is
+    // already stored (then it counts, and is audited, as an update).
+    auto write = [&](Statement& insert, Statement& upsert, auto&& bind, std::string_view type,
+                     const std::string& key) -> Status {
+      bind(insert);
+      int code = insert.Step();
       if (code != SQLITE_DONE) return ErrorOf(db, code, fmt::format("write a {}", type));
-      bool update = found == SQLITE_ROW;
+      bool update = sqlite3_changes(db) == 0;
+      if (update) {
+        bind(upsert);
+        code = upsert.Step();
+        if (code != SQLITE_DONE) return ErrorOf(db, code, fmt::format("write a {}", type));
+      }
       ++(update ? summary.updated : summary.created);
-      return AddAudit(insert_audit, context, update ? "update" : "create", type, key);
+      if (auto full = audit.Add(update ? "update" : "create", type, key)) {
+        return AddAuditEntry(insert_audit, context, *full);
+      }
+      return Status::Ok();
     };
 
     RP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin"));
     auto body = [&]() -> Status {
+      // Whether this write may store the facts of the patients it creates
+      // (WriteContext::facts): only under the facts' fingerprint. With none
+      // recorded yet, records it as StalePatients() would (every patient
+      // already stored is marked stale first).
+      bool facts_here = false;
+      if (context.facts) {
+        Statement read(db, sql::kReadFingerprint);
+        if (!read.ok()) return ErrorOf(db, SQLITE_ERROR, "read the facts fingerprint");
+        int code = read.Step();
+        if (code == SQLITE_ROW) {
+          facts_here = read.Text(0) == context.facts->fingerprint;
+        } else if (code == SQLITE_DONE) {
+          RP_RETURN_IF_ERROR(Exec(sql::kMarkAllStale, "mark the report facts stale"));
+          Statement record(db, sql::kWriteFingerprint);
+          record.Bind(context.facts->fingerprint);
+          if (int written = record.Step(); written != SQLITE_DONE) return ErrorOf(db, written, "write meta");
+          facts_here = true;
+        } else {
+          return ErrorOf(db, code, "read the facts fingerprint");
+        }
+      }
       insert_meta.Bind(std::string(batch.synthetic ? "1" : "0"));
       if (int code = insert_meta.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write meta");
+      std::vector<std::string> created_patients;
       for (const auto& [pseudonym, is_synthetic] : batch.patients) {
         insert_patient.Reset();
         insert_patient.Bind(pseudonym).Bind(int64_t{is_synthetic ? 1 : 0});
         if (int code = insert_patient.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write a patient");
+        if (sqlite3_changes(db) == 1) created_patients.push_back(pseudonym);
       }
       for (const Episode& episode : batch.episodes) {
-        upsert_episode.Reset();
-        upsert_episode.Bind(episode.key).Bind(episode.patient).Bind(episode.option_id).Bind(episode.therapy)
-            .Bind(episode.target).Bind(episode.condition).Bind(episode.side).Bind(episode.start_date)
-            .Bind(episode.assessment_stage).Bind(episode.option_status).Bind(episode.kb_version).Bind(episode.feedback)
-            .Bind(episode.override_reason).Bind(int64_t{episode.synthetic ? 1 : 0});
-        RP_RETURN_IF_ERROR(upsert(exists_episode, upsert_episode, "Episode", episode.key));
+        auto bind = [&](Statement& statement) {
+          statement.Reset();
+          statement.Bind(episode.key).Bind(episode.patient).Bind(episode.option_id).Bind(episode.therapy)
+              .Bind(episode.target).Bind(episode.condition).Bind(episode.side).Bind(episode.start_date)
+              .Bind(episode.assessment_stage).Bind(episode.option_status).Bind(episode.kb_version)
+              .Bind(episode.feedback).Bind(episode.override_reason).Bind(int64_t{episode.synthetic ? 1 : 0});
+        };
+        RP_RETURN_IF_ERROR(write(insert_episode, upsert_episode, bind, "Episode", episode.key));
       }
       for (const ProcedureRecord& procedure : batch.procedures) {
-        upsert_procedure.Reset();
-        upsert_procedure.Bind(procedure.key).Bind(procedure.episode_key).Bind(procedure.patient).Bind(procedure.date)
-            .Bind(procedure.kind).Bind(procedure.image_guidance).Bind(procedure.prp_leukocytes).Bind(procedure.volume_ml)
-            .Bind(procedure.platelet_concentration).Bind(procedure.bmc_nucleated_cells).Bind(procedure.dextrose_percent)
-            .Bind(int64_t{procedure.series_number});
-        RP_RETURN_IF_ERROR(upsert(exists_procedure, upsert_procedure, "Procedure", procedure.key));
+        auto bind = [&](Statement& statement) {
+          statement.Reset();
+          statement.BindRef(procedure.key).BindRef(procedure.episode_key).BindRef(procedure.patient)
+              .BindRef(procedure.date).BindRef(procedure.kind).BindRef(procedure.image_guidance)
+              .BindRef(procedure.prp_leukocytes)
+              .Bind(procedure.volume_ml).Bind(procedure.platelet_concentration).Bind(procedure.bmc_nucleated_cells)
+              .Bind(procedure.dextrose_percent).Bind(int64_t{procedure.series_number});
+        };
+        RP_RETURN_IF_ERROR(write(insert_procedure, upsert_procedure, bind, "Procedure", procedure.key));
       }
       for (const OutcomeRecord& outcome : batch.outcomes) {
-        upsert_outcome.Reset();
-        upsert_outcome.Bind(outcome.key).Bind(outcome.patient).Bind(outcome.instrument).Bind(outcome.date)
-            .Bind(std::optional<double>(outcome.value));
-        RP_RETURN_IF_ERROR(upsert(exists_outcome, upsert_outcome, "Outcome", outcome.key));
+        auto bind = [&](Statement& statement) {
+          statement.Reset();
+          statement.BindRef(outcome.key).BindRef(outcome.patient).BindRef(outcome.instrument).BindRef(outcome.date)
+              .Bind(std::optional<double>(outcome.value));
+        };
+        RP_RETURN_IF_ERROR(write(insert_outcome, upsert_outcome, bind, "Outcome", outcome.key));
       }
       for (const AdverseEventRecord& event : batch.adverse_events) {
-        upsert_event.Reset();
-        upsert_event.Bind(event.key).Bind(event.patient).Bind(event.episode_key)
-            .Bind(std::string(AdverseEventCategoryCode(event.category))).Bind(int64_t{event.serious ? 1 : 0})
-            .Bind(event.onset).Bind(event.resolved).Bind(event.relatedness);
-        RP_RETURN_IF_ERROR(upsert(exists_event, upsert_event, "AdverseEvent", event.key));
+        auto bind = [&](Statement& statement) {
+          statement.Reset();
+          statement.Bind(event.key).Bind(event.patient).Bind(event.episode_key)
+              .Bind(std::string(AdverseEventCategoryCode(event.category))).Bind(int64_t{event.serious ? 1 : 0})
+              .Bind(event.onset).Bind(event.resolved).Bind(event.relatedness);
+        };
+        RP_RETURN_IF_ERROR(write(insert_event, upsert_event, bind, "AdverseEvent", event.key));
       }
-      // The report facts of every patient written to are now out of date.
+      for (const AuditEntry& entry : audit.Flush()) RP_RETURN_IF_ERROR(AddAuditEntry(insert_audit, context, entry));
+      // The facts of the patients created here, from the batch: every row
+      // of the batch is new and these patients had no row before, so the
+      // store now holds exactly their batch rows (BatchRows).
+      std::vector<std::string> fresh;
+      if (facts_here && summary.updated == 0) fresh = std::move(created_patients);
+      std::sort(fresh.begin(), fresh.end());
+      // The report facts of every other patient written to are now out of date.
       for (const std::string& patient : TouchedPatients(batch)) {
+        if (std::binary_search(fresh.begin(), fresh.end(), patient)) continue;
         mark_stale.Reset();
         mark_stale.Bind(patient);
         if (int code = mark_stale.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "mark the report facts stale");
       }
+      if (!fresh.empty()) RP_RETURN_IF_ERROR(InsertFactsOf(batch, fresh, *context.facts));
       return Status::Ok();
     };
     Status status = body();
@@ -436,13 +554,16 @@ Result<std::optional<bool>> SqliteRegistryStore::Synthetic() {
 
 Result<std::vector<AuditRow>> SqliteRegistryStore::Audit(int limit) {
   std::lock_guard lock(impl_->mutex);
-  Statement read(impl_->db, "SELECT id, recorded, actor, action, entity_type, entity, outcome FROM audit ORDER BY id DESC LIMIT ?");
+  Statement read(impl_->db,
+                 "SELECT id, recorded, actor, action, entity_type, entity, outcome, entity_count FROM audit ORDER BY id "
+                 "DESC LIMIT ?");
   if (!read.ok()) return Fail(ErrorOf(impl_->db, SQLITE_ERROR, "read the audit trail"));
   read.Bind(int64_t{limit});
   std::vector<AuditRow> rows;
   int code;
   while ((code = read.Step()) == SQLITE_ROW) {
-    rows.push_back(AuditRow{read.Int(0), read.Text(1), read.Text(2), read.Text(3), read.Text(4), read.Text(5), read.Text(6)});
+    rows.push_back(AuditRow{read.Int(0), read.Text(1), read.Text(2), read.Text(3), read.Text(4), read.Text(5), read.Text(6),
+                            read.Int(7)});
   }
   if (code != SQLITE_DONE) return Fail(ErrorOf(impl_->db, code, "read the audit trail"));
   return rows;
@@ -545,19 +666,7 @@ Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale,
     }
     if (int code = remove.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete facts");
     if (int code = remove_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete worklist candidates");
-    for (const DueRow& row : due) {
-      insert_due.Reset();
-      insert_due.Bind(int64_t{row.window_first}).Bind(int64_t{row.window_last}).Bind(row.episode_key)
-          .Bind(row.option_id).Bind(row.instrument).Bind(std::optional<double>(row.weeks))
-          .Bind(int64_t{row.seen_later ? 1 : 0}).Bind(row.patient).Bind(row.procedure);
-      if (int code = insert_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write worklist candidates");
-    }
-    for (const FactsRow& row : rows) {
-      insert.Reset();
-      insert.Bind(row.option_id).Bind(row.episode_key).Bind(row.patient).Bind(int64_t{row.synthetic ? 1 : 0})
-          .Bind(row.groups).BindBlob(row.data);
-      if (int code = insert.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write facts");
-    }
+    RP_RETURN_IF_ERROR(impl_->InsertFacts(insert, insert_due, rows, due));
     for (const StalePatient& patient : stale) {
       clear.Reset();
       clear.Bind(patient.patient).Bind(patient.version);

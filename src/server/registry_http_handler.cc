@@ -216,6 +216,7 @@ HttpResponse RegistryHttpHandler::Import(const HttpRequest& request, const Reque
   bool ndjson = media.find("ndjson") != std::string::npos;
   registry::FhirImporter importer(*store_, *catalog_, *pseudonymizer_, Today());
   registry::WriteContext context{state.actor, clock_->Now().ToString()};
+  context.facts = registry::FactsOfNewPatients(*catalog_);
   Result<registry::ImportResult> result =
       importer.Import(request.body, ndjson ? registry::InputFormat::kNdjson : registry::InputFormat::kJson, "body", context);
   if (!result) {

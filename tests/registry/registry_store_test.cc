@@ -2,6 +2,8 @@
 // implementation built: today SQLite (a temp file per test).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -110,10 +112,24 @@ TEST_P(RegistryStoreTest, WritesAreIdempotentAndAudited) {
   ASSERT_TRUE(cohort.procedures[0].volume_ml.has_value());
   EXPECT_DOUBLE_EQ(*cohort.procedures[0].volume_ml, 4.5);
   EXPECT_FALSE(cohort.procedures[0].platelet_concentration.has_value());
+  // One audit row per write, action and entity type (4 types, 5 rows per
+  // write), listing the keys written.
   auto audit = store_->Audit(100).value();
-  EXPECT_EQ(audit.size(), RegistryMigrations().size() + 10);
-  EXPECT_EQ(audit[0].actor, "test-subject");
-  EXPECT_EQ(audit[0].action, "update");
+  ASSERT_EQ(audit.size(), RegistryMigrations().size() + 8);
+  int64_t updated = 0, created = 0;
+  std::set<std::string> entities;
+  for (size_t index = 0; index < 8; ++index) {
+    EXPECT_EQ(audit[index].actor, "test-subject");
+    EXPECT_EQ(audit[index].outcome, "success");
+    (index < 4 ? updated : created) += audit[index].entity_count;
+    EXPECT_EQ(audit[index].action, index < 4 ? "update" : "create");
+    if (index < 4) entities.insert(audit[index].entity);
+  }
+  EXPECT_EQ(updated, 5);
+  EXPECT_EQ(created, 5);
+  EXPECT_EQ(entities, (std::set<std::string>{R"(["p1|prp-knee|left"])", R"(["Procedure|urn:x|1"])",
+                                             R"(["Observation|urn:x|o1","Observation|urn:x|o2"])", R"(["AdverseEvent|urn:x|a1"])"}));
+  EXPECT_EQ(audit[8].entity, "[\"" + std::to_string(RegistryMigrations().size()) + "\"]");  // the last migration
   EXPECT_TRUE(store_->LoadCohort("bmc-knee").value().episodes.empty());
   EXPECT_EQ(store_->FindProcedure("Procedure|urn:x|1").value()->patient, "p1");
   EXPECT_FALSE(store_->FindProcedure("Procedure|nope").value().has_value());

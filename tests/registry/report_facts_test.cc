@@ -153,6 +153,84 @@ TEST_P(ReportFactsTest, RefreshInSeveralTransactionsAndReadsGivesTheFactsOfAllRo
   ExpectFactsMatchRows();
 }
 
+// `batch` with `prefix` before every key and pseudonym: other patients.
+WriteBatch Prefixed(WriteBatch batch, const std::string& prefix) {
+  for (auto& [pseudonym, synthetic] : batch.patients) pseudonym = prefix + pseudonym;
+  for (Episode& episode : batch.episodes) {
+    episode.key = prefix + episode.key;
+    episode.patient = prefix + episode.patient;
+  }
+  for (ProcedureRecord& procedure : batch.procedures) {
+    procedure.key = prefix + procedure.key;
+    procedure.episode_key = prefix + procedure.episode_key;
+    procedure.patient = prefix + procedure.patient;
+  }
+  for (OutcomeRecord& outcome : batch.outcomes) {
+    outcome.key = prefix + outcome.key;
+    outcome.patient = prefix + outcome.patient;
+  }
+  for (AdverseEventRecord& event : batch.adverse_events) {
+    event.key = prefix + event.key;
+    event.patient = prefix + event.patient;
+    event.episode_key = prefix + event.episode_key;
+  }
+  return batch;
+}
+
+// A write given WriteContext::facts stores the facts of the patients it
+// creates in its own transaction, from the batch: they equal the facts of
+// all rows, and every other patient the write touches is marked stale and
+// re-read.
+TEST_P(ReportFactsTest, AWriteStoresTheFactsOfThePatientsItCreates) {
+  WriteContext context = testing::TestContext();
+  context.facts = FactsOfNewPatients(Catalog());
+  auto stale_count = [&]() { return store_->StalePatients(FactsFingerprint(Catalog()), 100000).value().size(); };
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{240, 7, kToday});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_TRUE(store_->Write(*batch, context).has_value());
+  EXPECT_EQ(stale_count(), 0u);
+  ExpectFactsMatchRows();
+
+  // New patients, and new rows of two stored patients: a score, and a
+  // procedure that names a new patient's episode (it counts in that
+  // episode's facts, as a re-read of the new patient gives it).
+  auto more = GenerateDemoCohort(Catalog(), DemoOptions{60, 9, kToday});
+  ASSERT_TRUE(more.has_value());
+  WriteBatch later = Prefixed(*more, "later-");
+  OutcomeRecord score = batch->outcomes[0];
+  score.key += "|later";
+  score.value = 0;
+  later.outcomes.push_back(score);
+  ProcedureRecord crossing = later.procedures[0];
+  crossing.key += "|crossing";
+  crossing.patient = batch->patients[1].first;
+  crossing.date = later.procedures[1].date;
+  later.procedures.push_back(crossing);
+  ASSERT_NE(score.patient, crossing.patient);
+  ASSERT_TRUE(store_->Write(later, context).has_value());
+  EXPECT_EQ(stale_count(), 2u);  // the two stored patients
+  ExpectFactsMatchRows();
+
+  // The same batch again: every row is an update, so every patient it
+  // touches is marked stale and re-read.
+  auto again = store_->Write(later, context);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->created, 0);
+  EXPECT_EQ(stale_count(), TouchedPatients(later).size());
+  ExpectFactsMatchRows();
+
+  // The stored facts are of another knowledge base: new patients are marked
+  // stale too (the next refresh recomputes every patient).
+  ASSERT_TRUE(store_->StalePatients("another-knowledge-base", 1).has_value());
+  auto third = GenerateDemoCohort(Catalog(), DemoOptions{20, 3, kToday});
+  ASSERT_TRUE(third.has_value());
+  ASSERT_TRUE(store_->Write(Prefixed(*third, "third-"), context).has_value());
+  auto all = store_->StalePatients("another-knowledge-base", 100000);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->size(), batch->patients.size() + later.patients.size() + third->patients.size());
+  ExpectFactsMatchRows();
+}
+
 TEST_P(ReportFactsTest, WorklistCursorsAreCheckedAndExact) {
   auto batch = GenerateDemoCohort(Catalog(), DemoOptions{60, 11, kToday});
   ASSERT_TRUE(batch.has_value());
