@@ -51,21 +51,29 @@ Grouper::~Grouper() {
 }
 
 Status Grouper::Add(LineBatch batch) {
+  std::vector<LineBatch> held;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (partitions_.empty()) {
       held_bytes_ += batch.bytes();
       held_.push_back(std::move(batch));
-      if (held_bytes_ > budget_bytes_ / 2) return StartSpilling();
-      return Status();
+      if (held_bytes_ <= budget_bytes_ / 2) return Status();
+      RP_RETURN_IF_ERROR(OpenPartitions());
+      // The lines held so far are spilled below, outside the lock, while
+      // the other threads spill theirs (order within a partition file does
+      // not matter: partitions are sorted when read back).
+      held.swap(held_);
+      held_bytes_ = 0;
     }
   }
   // Spilling: partitions_ no longer changes (it was set under mutex_, which
   // this thread has taken since).
+  for (const LineBatch& taken : held) RP_RETURN_IF_ERROR(Spill(taken));
+  if (!held.empty()) return Status();
   return Spill(batch);
 }
 
-Status Grouper::StartSpilling() {
+Status Grouper::OpenPartitions() {
   // Each partition, read back, should take at most an eighth of the budget:
   // two are in memory at a time (one assessed, the next read ahead), beside
   // what the allocator still holds of the lines held before spilling.
@@ -89,10 +97,6 @@ Status Grouper::StartSpilling() {
     partition_paths_.push_back(std::move(path));
   }
   partition_mutexes_ = std::make_unique<std::mutex[]>(count);
-  for (const LineBatch& batch : held_) RP_RETURN_IF_ERROR(Spill(batch));
-  held_.clear();
-  held_.shrink_to_fit();
-  held_bytes_ = 0;
   return Status();
 }
 
@@ -182,10 +186,12 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
   return Status();
 }
 
-Status Grouper::ForEachPartition(const std::function<Status(std::vector<PatientLine>&)>& visit) {
+Status Grouper::ForEachPartition(const std::function<void(std::vector<PatientLine>&)>& prepare,
+                                 const std::function<Status(std::vector<PatientLine>&)>& visit) {
   std::vector<PatientLine> lines;
   if (partitions_.empty()) {
     for (const LineBatch& batch : held_) batch.ForEach([&](const PatientLine& line) { lines.push_back(line); });
+    prepare(lines);
     RP_RETURN_IF_ERROR(visit(lines));
     held_.clear();
     return Status();
@@ -193,12 +199,19 @@ Status Grouper::ForEachPartition(const std::function<Status(std::vector<PatientL
   // Two buffers take turns: partition i+1 is read back while partition i
   // is visited (reading 2 GB back one partition after another was a
   // one-thread phase between the parallel ones).
+  // The reading thread also prepares (sorts) what it read, so that too is
+  // off the visiting thread's path.
+  auto read_and_prepare = [&](size_t index, ReadBack& into) -> Status {
+    RP_RETURN_IF_ERROR(ReadPartition(index, into));
+    prepare(into.lines);
+    return Status();
+  };
   ReadBack current, next;
-  RP_RETURN_IF_ERROR(ReadPartition(0, current));
+  RP_RETURN_IF_ERROR(read_and_prepare(0, current));
   for (size_t i = 0; i < partitions_.size(); ++i) {
     std::future<Status> ahead;
     if (i + 1 < partitions_.size()) {
-      ahead = std::async(std::launch::async, [this, i, &next] { return ReadPartition(i + 1, next); });
+      ahead = std::async(std::launch::async, [&read_and_prepare, i, &next] { return read_and_prepare(i + 1, next); });
     }
     Status visited = visit(current.lines);
     Status read = ahead.valid() ? ahead.get() : Status();

@@ -86,12 +86,16 @@ class Grouper {
   // scanning threads write to disk side by side.
   Status Add(LineBatch batch);
 
-  // Calls `visit` once per partition, in partition order, with all the lines
-  // of that partition's patients (in no particular order). The views are
-  // valid during the call. Call once, after the last Add. While `visit`
-  // runs, the next partition is read back on another thread (so at most two
-  // partitions are in memory: a quarter of the budget).
-  Status ForEachPartition(const std::function<Status(std::vector<PatientLine>&)>& visit);
+  // Calls `prepare` and then `visit` once per partition, in partition order,
+  // with all the lines of that partition's patients (in no particular order
+  // for `prepare`, which may reorder them; `visit` sees them as `prepare`
+  // left them). The views are valid until `visit` returns. Call once, after
+  // the last Add. While `visit` runs, the next partition is read back and
+  // prepared on another thread (so at most two partitions are in memory: a
+  // quarter of the budget); `prepare` must therefore be safe to run beside
+  // `visit`.
+  Status ForEachPartition(const std::function<void(std::vector<PatientLine>&)>& prepare,
+                          const std::function<Status(std::vector<PatientLine>&)>& visit);
 
   bool spilled() const { return !partitions_.empty(); }
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
@@ -105,7 +109,8 @@ class Grouper {
     std::vector<PatientLine> lines;
   };
 
-  Status StartSpilling();
+  // Creates the partition files (under mutex_).
+  Status OpenPartitions();
   Status Spill(const LineBatch& batch);
   // Reads partition `index` into `into` (reusing its buffer) and removes the file.
   Status ReadPartition(size_t index, ReadBack& into);

@@ -254,10 +254,11 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   const fhir::ParseOptions parse_options = AssessParseOptions(engine);
   std::vector<std::string> result_files;
   uint64_t patients = 0;
-  RP_RETURN_IF_ERROR(grouper.ForEachPartition([&](std::vector<PatientLine>& lines) -> Status {
-    // Sorted by (patient id, file, line), the ids compared once per patient
-    // rather than once per comparison: each line gets the rank of its
-    // patient's id, then integer keys are sorted.
+  // Sorted by (patient id, file, line), the ids compared once per patient
+  // rather than once per comparison: each line gets the rank of its
+  // patient's id, then integer keys are sorted. (Run by the thread that
+  // reads the partition back, beside the assessment of the one before.)
+  auto sort_by_patient = [](std::vector<PatientLine>& lines) {
     std::unordered_map<std::string_view, uint32_t> patient_index;
     std::vector<std::string_view> ids;
     std::vector<uint32_t> line_patient(lines.size());
@@ -285,16 +286,16 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
       if (a.file != b.file) return a.file < b.file;
       return a.line < b.line;
     });
-    {
-      std::vector<PatientLine> sorted(lines.size());
-      for (size_t i = 0; i < keys.size(); ++i) sorted[i] = lines[keys[i].index];
-      lines.swap(sorted);
-    }
+    std::vector<PatientLine> sorted(lines.size());
+    for (size_t i = 0; i < keys.size(); ++i) sorted[i] = lines[keys[i].index];
+    lines.swap(sorted);
+  };
+  RP_RETURN_IF_ERROR(grouper.ForEachPartition(sort_by_patient, [&](std::vector<PatientLine>& lines) -> Status {
+    // A patient's lines are adjacent once sorted.
     std::vector<PatientGroup> groups;
-    groups.reserve(ids.size());
     for (size_t i = 0; i < lines.size();) {
-      size_t j = i;
-      while (j < lines.size() && keys[j].rank == keys[i].rank) ++j;
+      size_t j = i + 1;
+      while (j < lines.size() && lines[j].patient_id == lines[i].patient_id) ++j;
       groups.push_back({lines[i].patient_id, i, j});
       i = j;
     }

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -297,36 +299,62 @@ TEST(LineReaderTest, LinesLongerThanTheBufferAndTruncatedGzip) {
 // ---------------------------------------------------------------------------
 // Grouper
 
+// Four threads add batches at once (the spill then runs side by side, the
+// lines held before it included); every line comes back once, each patient
+// in one partition, and `prepare` has run on a partition before `visit`.
 TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
   TempDir dir;
   Grouper grouper(/*budget_bytes=*/64 << 10, /*expected_bytes=*/1 << 20, dir.path());
   std::map<std::string, int> expected;
   for (int batch_number = 0; batch_number < 40; ++batch_number) {
-    LineBatch batch;
-    for (int i = 0; i < 100; ++i) {
-      std::string id = "p" + std::to_string((batch_number * 100 + i) % 997);
-      ++expected[id];
-      batch.Add(id, static_cast<uint32_t>(batch_number), static_cast<uint64_t>(i + 1), std::string(200, 'x'));
-    }
-    ASSERT_TRUE(grouper.Add(std::move(batch)).ok());
+    for (int i = 0; i < 100; ++i) ++expected["p" + std::to_string((batch_number * 100 + i) % 997)];
   }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int thread = 0; thread < 4; ++thread) {
+    threads.emplace_back([&, thread] {
+      for (int batch_number = thread; batch_number < 40; batch_number += 4) {
+        LineBatch batch;
+        for (int i = 0; i < 100; ++i) {
+          std::string id = "p" + std::to_string((batch_number * 100 + i) % 997);
+          batch.Add(id, static_cast<uint32_t>(batch_number), static_cast<uint64_t>(i + 1), std::string(200, 'x'));
+        }
+        if (!grouper.Add(std::move(batch)).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_EQ(failures.load(), 0);
   EXPECT_TRUE(grouper.spilled());
   EXPECT_GT(grouper.partition_count(), 1u);
   std::map<std::string, int> seen;
   std::set<std::string> in_earlier_partitions;
+  std::atomic<size_t> prepared{0};
+  size_t visited = 0;
+  auto by_patient = [](const PatientLine& a, const PatientLine& b) { return a.patient_id < b.patient_id; };
   ASSERT_TRUE(grouper
-                  .ForEachPartition([&](std::vector<PatientLine>& lines) -> Status {
-                    std::set<std::string> here;
-                    for (const PatientLine& line : lines) {
-                      ++seen[std::string(line.patient_id)];
-                      here.insert(std::string(line.patient_id));
-                      EXPECT_EQ(line.text, std::string(200, 'x'));
-                    }
-                    for (const std::string& id : here) EXPECT_EQ(in_earlier_partitions.count(id), 0u) << id;
-                    in_earlier_partitions.insert(here.begin(), here.end());
-                    return Status();
-                  })
+                  .ForEachPartition(
+                      [&](std::vector<PatientLine>& lines) {
+                        std::sort(lines.begin(), lines.end(), by_patient);
+                        ++prepared;
+                      },
+                      [&](std::vector<PatientLine>& lines) -> Status {
+                        ++visited;
+                        EXPECT_GE(prepared.load(), visited);
+                        EXPECT_TRUE(std::is_sorted(lines.begin(), lines.end(), by_patient));
+                        std::set<std::string> here;
+                        for (const PatientLine& line : lines) {
+                          ++seen[std::string(line.patient_id)];
+                          here.insert(std::string(line.patient_id));
+                          EXPECT_EQ(line.text, std::string(200, 'x'));
+                        }
+                        for (const std::string& id : here) EXPECT_EQ(in_earlier_partitions.count(id), 0u) << id;
+                        in_earlier_partitions.insert(here.begin(), here.end());
+                        return Status();
+                      })
                   .ok());
+  EXPECT_EQ(visited, grouper.partition_count());
+  EXPECT_EQ(prepared.load(), visited);
   EXPECT_EQ(seen, expected);
 }
 
