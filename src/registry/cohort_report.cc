@@ -195,17 +195,6 @@ SurvivalCurve CurveOf(const char* endpoint, std::string instrument, const std::v
   return curve;
 }
 
-// The option's first follow-up instrument with an MCID (loss of response,
-// computed per episode in episode_facts.cc).
-const InstrumentScoring* LossInstrument(const knowledge::Option& option, const InstrumentCatalog& catalog) {
-  if (!option.follow_up) return nullptr;
-  for (const std::string& id : option.follow_up->instruments) {
-    const InstrumentScoring* candidate = catalog.ById(id);
-    if (candidate != nullptr && (candidate->mcid_points || candidate->mcid_percent)) return candidate;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 const char* GroupByName(GroupBy group_by) {

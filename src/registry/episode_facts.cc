@@ -23,15 +23,6 @@ std::string ScoreKey(const std::string& patient, const std::string& instrument) 
   return key;
 }
 
-// The first instrument of the option's schedule with an MCID (loss of response).
-const InstrumentScoring* LossInstrument(const knowledge::Option& option, const InstrumentCatalog& catalog) {
-  if (!option.follow_up) return nullptr;
-  for (const std::string& id : option.follow_up->instruments) {
-    const InstrumentScoring* candidate = catalog.ById(id);
-    if (candidate != nullptr && (candidate->mcid_points || candidate->mcid_percent)) return candidate;
-  }
-  return nullptr;
-}
 
 // The binary record: fixed-width little-endian fields; an optional value is
 // a flag byte then the value; strings are a byte length then the bytes.
@@ -125,6 +116,15 @@ class Reader {
 constexpr char kGroupSeparator = '\x1f';
 
 }  // namespace
+
+const InstrumentScoring* LossInstrument(const knowledge::Option& option, const InstrumentCatalog& catalog) {
+  if (!option.follow_up) return nullptr;
+  for (const std::string& id : option.follow_up->instruments) {
+    const InstrumentScoring* candidate = catalog.ById(id);
+    if (candidate != nullptr && (candidate->mcid_points || candidate->mcid_percent)) return candidate;
+  }
+  return nullptr;
+}
 
 std::vector<EpisodeFacts> ComputeEpisodeFacts(const Cohort& cohort, const InstrumentCatalog& catalog) {
   std::unordered_map<std::string, std::vector<DayScore>> scores;  // ScoreKey(patient, instrument)

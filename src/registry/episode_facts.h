@@ -69,6 +69,12 @@ struct EpisodeFacts {
   std::vector<AdverseEventFacts> adverse_events;
 };
 
+// The option's first follow-up instrument (in schedule order) known to the
+// catalog with an MCID: the instrument of loss of response, both for the
+// facts (loss_subject / loss_days / loss_event) and for the report's curve.
+// nullptr when there is none.
+const InstrumentScoring* LossInstrument(const knowledge::Option& option, const InstrumentCatalog& catalog);
+
 // The facts of every episode of `cohort` (which must hold all the rows of
 // the episodes' patients), ordered by episode key.
 std::vector<EpisodeFacts> ComputeEpisodeFacts(const Cohort& cohort, const InstrumentCatalog& catalog);
