@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
 
 #include "common/json_string.h"
 #include "registry/civil_day.h"
@@ -23,6 +26,18 @@ namespace {
 constexpr std::string_view kPrefix = "/registry";
 
 enum class Route { kImport, kReports, kDue, kEvidence, kNotFound };
+
+// A query parameter's decimal integer (strtol's reading) in [low, high];
+// nullopt for trailing characters or a value out of range.
+std::optional<int> IntegerIn(const std::string& text, long low, long high) {
+  char* end = nullptr;
+  errno = 0;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || value < low || value > high) {
+    return std::nullopt;
+  }
+  return static_cast<int>(value);
+}
 
 }  // namespace
 
@@ -270,12 +285,9 @@ HttpResponse RegistryHttpHandler::Due(const HttpRequest& request, const RequestS
   int page_size = 0;
   std::string size_text = QueryValue(request.target, "page_size");
   if (!size_text.empty()) {
-    char* end = nullptr;
-    long value = std::strtol(size_text.c_str(), &end, 10);
-    if (end != size_text.c_str() + size_text.size() || value < 1 || value > 10'000) {
-      return Outcome(state, 400, "value", "page_size must be an integer from 1 to 10000");
-    }
-    page_size = static_cast<int>(value);
+    std::optional<int> value = IntegerIn(size_text, 1, 10'000);
+    if (!value) return Outcome(state, 400, "value", "page_size must be an integer from 1 to 10000");
+    page_size = *value;
   }
   std::string cursor = QueryValue(request.target, "cursor");
   if (!cursor.empty()) {
@@ -295,12 +307,9 @@ HttpResponse RegistryHttpHandler::Evidence(const HttpRequest& request, const Req
   int min_n = options_.min_episodes;
   std::string min_text = QueryValue(request.target, "min_n");
   if (!min_text.empty()) {
-    char* end = nullptr;
-    long value = std::strtol(min_text.c_str(), &end, 10);
-    if (end != min_text.c_str() + min_text.size() || value < 1 || value > 1'000'000) {
-      return Outcome(state, 400, "value", "min_n must be a positive integer");
-    }
-    min_n = static_cast<int>(value);
+    std::optional<int> value = IntegerIn(min_text, 1, 1'000'000);
+    if (!value) return Outcome(state, 400, "value", "min_n must be a positive integer");
+    min_n = *value;
   }
   if (catalog_->kb().FindOption(state.argument) == nullptr) {
     return Outcome(state, 404, "not-found", "no such option in the knowledge base");

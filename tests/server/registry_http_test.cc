@@ -109,7 +109,9 @@ TEST_F(RegistryHttpTest, AuthenticatesAndChecksScopes) {
   EXPECT_EQ(page->status, 200) << page->body;
   EXPECT_NE(page->body.find("\"next\":"), std::string::npos) << page->body;
   for (const char* bad : {"/registry/due?page_size=0", "/registry/due?page_size=x", "/registry/due?page_size=10001",
-                          "/registry/due?cursor=zz"}) {
+                          "/registry/due?page_size=5x", "/registry/due?cursor=zz",
+                          "/registry/evidence/prp-knee?min_n=0", "/registry/evidence/prp-knee?min_n=2.5",
+                          "/registry/evidence/prp-knee?min_n=99999999999999999999"}) {
     auto refused = GetWith(bad, "system/*.read");
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 400) << bad;
