@@ -144,23 +144,47 @@ uint64_t KeyHash(std::string_view key) {
   return hash;
 }
 
-// Recent (type, text) -> valid results of CheckTemporalText, kept by a Parser
-// across documents: a record repeats the same timestamps (an encounter's
-// time in each of its observations), and parsing one costs far more than
-// looking it up.
-struct TemporalCache {
-  static constexpr int kBits = 8;
-  static constexpr size_t kSize = size_t{1} << kBits;
+// A direct-mapped cache of (type, text) -> Value, kept by a Parser across
+// documents: a slot holds the last pair that hashed to it; texts longer than
+// kMaxText are not cached. Used for the results of CheckTemporalText (a
+// record repeats the same timestamps: an encounter's time in each of its
+// observations) and of Model::ResolveJsonProperty (documents repeat the same
+// few hundred (type, key) pairs thousands of times).
+template <typename Value, int kBits>
+class TypedTextCache {
+ public:
   static constexpr size_t kMaxText = 40;
   struct Entry {
     const TypeInfo* type = nullptr;
     uint8_t length = 0;
-    bool valid = false;
     char text[kMaxText];
+    Value value{};
+
+    bool Holds(const TypeInfo& of, std::string_view key) const {
+      return type == &of && length == key.size() && std::memcmp(text, key.data(), key.size()) == 0;
+    }
+    void Set(const TypeInfo& of, std::string_view key, const Value& result) {
+      type = &of;
+      length = static_cast<uint8_t>(key.size());
+      std::memcpy(text, key.data(), key.size());
+      value = result;
+    }
   };
-  Entry entries[kSize];
+
+  // The slot of (type, text), or nullptr for a text too long to cache.
+  // `text_hash` is KeyHash(text).
+  Entry* SlotOf(const TypeInfo& type, std::string_view text, uint64_t text_hash) {
+    if (text.size() > kMaxText) return nullptr;
+    const uint64_t hash =
+        (text_hash ^ (reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
+    return &entries_[hash >> (64 - kBits)];
+  }
+
+ private:
+  Entry entries_[size_t{1} << kBits];
 };
 
+using TemporalCache = TypedTextCache<bool, 8>;  // valid or not
 // Each byte of `word` equal to `byte` has its high bit set in the result, and
 // the lowest set bit is exact (bits above it may be false positives).
 inline uint64_t HasByte(uint64_t word, unsigned char byte) {
@@ -168,20 +192,7 @@ inline uint64_t HasByte(uint64_t word, unsigned char byte) {
   return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
 }
 
-// Recent (type, JSON key) -> model match resolutions, kept by a Parser across
-// documents.
-struct PropertyCache {
-  static constexpr int kBits = 10;
-  static constexpr size_t kSize = size_t{1} << kBits;
-  static constexpr size_t kMaxKey = 40;
-  struct Entry {
-    const TypeInfo* type = nullptr;
-    uint8_t length = 0;
-    char key[kMaxKey];
-    JsonPropertyMatch match;
-  };
-  Entry entries[kSize];
-};
+using PropertyCache = TypedTextCache<JsonPropertyMatch, 10>;
 
 // What a Parser keeps for its DocumentBuilders from one document to the next.
 struct BuilderCaches {
@@ -350,24 +361,14 @@ class DocumentBuilder {
         type.system_type != SystemType::kTime) {
       return;
     }
-    TemporalCache::Entry* entry = nullptr;
-    if (text.size() <= TemporalCache::kMaxText) {
-      const uint64_t hash =
-          (KeyHash(text) ^ (reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
-      entry = &temporal_cache_.entries[hash >> (64 - TemporalCache::kBits)];
-      if (entry->type == &type && entry->length == text.size() &&
-          std::memcmp(entry->text, text.data(), text.size()) == 0) {
-        if (!entry->valid) AddTemporalIssue(type, text);
-        return;
-      }
+    TemporalCache::Entry* entry =
+        text.size() <= TemporalCache::kMaxText ? temporal_cache_.SlotOf(type, text, KeyHash(text)) : nullptr;
+    if (entry != nullptr && entry->Holds(type, text)) {
+      if (!entry->value) AddTemporalIssue(type, text);
+      return;
     }
     const bool valid = IsValidTemporal(type, text);
-    if (entry != nullptr) {
-      entry->type = &type;
-      entry->length = static_cast<uint8_t>(text.size());
-      entry->valid = valid;
-      std::memcpy(entry->text, text.data(), text.size());
-    }
+    if (entry != nullptr) entry->Set(type, text, valid);
     if (!valid) AddTemporalIssue(type, text);
   }
 
@@ -561,19 +562,11 @@ class DocumentBuilder {
   // repeat the same few hundred (type, key) pairs thousands of times.
   // `key_hash` is KeyHash(key).
   JsonPropertyMatch ResolveProperty(const TypeInfo& type, std::string_view key, uint64_t key_hash) {
-    if (key.size() > PropertyCache::kMaxKey) return Model::ResolveJsonProperty(type, key);
-    const uint64_t hash =
-        (key_hash ^ (reinterpret_cast<uintptr_t>(&type) * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
-    PropertyCache::Entry& entry = cache_.entries[hash >> (64 - PropertyCache::kBits)];
-    if (entry.type == &type && entry.length == key.size() &&
-        std::memcmp(entry.key, key.data(), key.size()) == 0) {
-      return entry.match;
-    }
+    PropertyCache::Entry* entry = cache_.SlotOf(type, key, key_hash);
+    if (entry == nullptr) return Model::ResolveJsonProperty(type, key);
+    if (entry->Holds(type, key)) return entry->value;
     JsonPropertyMatch match = Model::ResolveJsonProperty(type, key);
-    entry.type = &type;
-    entry.length = static_cast<uint8_t>(key.size());
-    std::memcpy(entry.key, key.data(), key.size());
-    entry.match = match;
+    entry->Set(type, key, match);
     return match;
   }
 
