@@ -43,32 +43,17 @@ using testing::kNow;
 using testing::Lines;
 using testing::ReadFile;
 using testing::TempDir;
+using testing::TestOptions;
 
 Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std::string& output, size_t jobs,
                                size_t memory = size_t{512} << 20, uint32_t shard = 0, uint32_t shards = 1) {
-  ScreenOptions options;
-  options.inputs = inputs;
-  options.now = *DateTime::ParseDateTime(kNow);
-  options.now_text = kNow;
-  options.jobs = jobs;
-  options.memory_bytes = memory;
-  options.shard = shard;
-  options.shards = shards;
+  ScreenOptions options = TestOptions(inputs, jobs, memory, shard, shards);
   options.output_dir = output;
-  options.kb = knowledge::KnowledgeBase::Embedded();
   return Screen(options);
 }
 
 ScreenOptions ShuffleOptions(const std::vector<std::string>& inputs, uint32_t shards, size_t memory, size_t jobs) {
-  ScreenOptions options;
-  options.inputs = inputs;
-  options.now = *DateTime::ParseDateTime(kNow);
-  options.now_text = kNow;
-  options.jobs = jobs;
-  options.memory_bytes = memory;
-  options.shards = shards;
-  options.kb = knowledge::KnowledgeBase::Embedded();
-  return options;
+  return TestOptions(inputs, jobs, memory, 0, shards);
 }
 
 // A shuffled run: `maps` map tasks, then a reduce task per shard, then the
