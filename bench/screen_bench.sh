@@ -3,7 +3,8 @@
 # floor (a bare simdjson parse of the same files, bench/ndjson_floor), in the
 # same run; parallel efficiency at 2 jobs; peak RSS; and, with --dask, the
 # overhead of examples/dask_screen.py on a LocalCluster of 2 workers over
-# `regenpath screen --jobs 2`.
+# `regenpath screen --jobs 2` (shuffled: DASK_SHARDS map and reduce tasks,
+# 2 by default; DASK_NO_SHUFFLE=1 runs one task per shard instead).
 #
 #   /usr/bin/python3 bench/make_population.py --patients 1000 --output /tmp/population-1k
 #   bench/screen_bench.sh [--dask] [--memory 512M] /tmp/population-1k
@@ -60,18 +61,20 @@ awk -v b="$BYTES" -v p="$PATIENTS" -v s1="$S1" -v s2="$S2" -v f="$FLOOR_MBS" -v 
 
 if [ "$DASK" = 1 ]; then
   PYTHONPATH="$PYMODULE:examples" /usr/bin/time -f "%e %U %S" -o "$WORK/time-dask" /usr/bin/python3 examples/dask_screen.py \
-    --local 2 --shards "${DASK_SHARDS:-2}" --now "$NOW" --memory "$MEMORY" --output "$WORK/out-dask" "$INPUT" 2> "$WORK/log-dask"
+    --local 2 --shards "${DASK_SHARDS:-2}" ${DASK_NO_SHUFFLE:+--no-shuffle} --now "$NOW" --memory "$MEMORY" \
+    --output "$WORK/out-dask" "$INPUT" 2> "$WORK/log-dask"
   read -r SD CD < <(awk '{print $1, $2 + $3}' "$WORK/time-dask")
   read -r STARTUP SCREEN SHUTDOWN SHARDCPU < <(sed -nE 's/^dask_screen_seconds: startup ([0-9.]+) screen ([0-9.]+) shutdown ([0-9.]+) shard_cpu ([0-9.]+)/\1 \2 \3 \4/p' "$WORK/log-dask")
   for f in patients.ndjson patients.csv summary.json MeasureReport.json Group.json run.json issues.ndjson; do
     cmp -s "$WORK/out-2/$f" "$WORK/out-dask/$f" || { SAMED=NO; break; }
     SAMED=yes
   done
-  awk -v sd="$SD" -v s2="$S2" -v c2="$C2" -v same="$SAMED" -v shards="${DASK_SHARDS:-2}" -v cd="$CD" -v scpu="$SHARDCPU" -v up="$STARTUP" -v sc="$SCREEN" -v down="$SHUTDOWN" 'BEGIN {
-    printf "dask LocalCluster (2 workers, %s shards): %.2f s in all = start-up %.2f + shards and merge %.2f + shutdown %.2f; output identical: %s\n",
-           shards, sd, up, sc, down, same
+  MODE=$([ -n "${DASK_NO_SHUFFLE:-}" ] && echo "one task per shard" || echo "shuffled")
+  awk -v mode="$MODE" -v sd="$SD" -v s2="$S2" -v c2="$C2" -v same="$SAMED" -v shards="${DASK_SHARDS:-2}" -v cd="$CD" -v scpu="$SHARDCPU" -v up="$STARTUP" -v sc="$SCREEN" -v down="$SHUTDOWN" 'BEGIN {
+    printf "dask LocalCluster (2 workers, %s shards, %s): %.2f s in all = start-up %.2f + tasks and merge %.2f + shutdown %.2f; output identical: %s\n",
+           shards, mode, sd, up, sc, down, same
     printf "  overhead over screen --jobs 2 (wall %.2f s): %+.0f %% in all, %+.0f %% without start-up and shutdown\n",
            s2, (sd / s2 - 1) * 100, (sc / s2 - 1) * 100
-    printf "  CPU (user+sys): the shards %.2f s, %+.0f %% over screen --jobs 2 (%.2f s); with every cluster process (Python, scheduler, start-up) %.2f s, %+.0f %%\n",
+    printf "  CPU (user+sys): the tasks %.2f s, %+.0f %% over screen --jobs 2 (%.2f s); with every cluster process (Python, scheduler, start-up) %.2f s, %+.0f %%\n",
            scpu, (scpu / c2 - 1) * 100, c2, cd, (cd / c2 - 1) * 100 }'
 fi

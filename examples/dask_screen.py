@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Population screening on a Dask cluster: one task per shard, then a merge.
+"""Population screening on a Dask cluster, shuffled: map tasks each route a
+share of the input files into per-shard files on the shared storage, then one
+reduce task per shard screens its patients, then a merge. Every line is read
+once in the whole cluster. (--no-shuffle: one task per shard, each reading
+every input, as `regenpath screen --shard` does.)
 
 Every worker must be able to import the `regenpath` module (build/python on
 PYTHONPATH, or installed) and read the inputs and the output directory at the
@@ -58,25 +62,64 @@ def run_shard(inputs, shard, shards, options):
     return regenpath.screen_shard(inputs, shard, shards, options)
 
 
-def screen_on_dask(client, inputs, output, shards, options=None):
-    """Screens `inputs` with `shards` tasks on `client`'s cluster and merges
-    the shards into `output`. Returns the merge's counts and the shards'."""
+def run_map(inputs, map_index, maps, shards, options):
+    """A shuffle's map task: route a share of the inputs into per-shard files."""
+    import regenpath
+
+    return regenpath.screen_map(inputs, map_index, maps, shards, options)
+
+
+def run_reduce(map_results, shard, shards, maps, options):
+    """A shuffle's reduce task: screen one shard from the map tasks' files.
+    `map_results` (the map tasks' counts) makes Dask run it after them all."""
+    import regenpath
+
+    assert len(map_results) == maps
+    return regenpath.screen_reduce(shard, shards, maps, options)
+
+
+def screen_on_dask(client, inputs, output, shards, options=None, maps=None, shuffle=True):
+    """Screens `inputs` on `client`'s cluster into `output`, in `shards`
+    shards: shuffled (`maps` map tasks, default one per shard, then a reduce
+    task per shard), or with shuffle=False one task per shard reading every
+    input. Returns the merge's counts, with the tasks' under "shards" (and
+    "maps")."""
     import regenpath
 
     options = dict(options or {})
     inputs = [os.path.abspath(path) for path in inputs]
     output = os.path.abspath(output)
     shard_root = os.path.join(output, ".shards")
-    futures = [
-        client.submit(run_shard, inputs, shard, shards,
-                      dict(options, output=os.path.join(shard_root, "shard-%04d" % shard)),
-                      pure=False, key="regenpath-shard-%d-of-%d" % (shard, shards))
-        for shard in range(shards)
-    ]
-    results = client.gather(futures)
+    shuffle_dir = os.path.join(output, ".shuffle")
+    shard_options = [dict(options, output=os.path.join(shard_root, "shard-%04d" % shard)) for shard in range(shards)]
+    map_results = []
+    if shuffle:
+        maps = maps or shards
+        map_futures = [
+            client.submit(run_map, inputs, map_index, maps, shards, dict(options, shuffle_dir=shuffle_dir),
+                          pure=False, key="regenpath-map-%d-of-%d" % (map_index, maps))
+            for map_index in range(maps)
+        ]
+        futures = [
+            client.submit(run_reduce, map_futures, shard, shards, maps,
+                          dict(shard_options[shard], shuffle_dir=shuffle_dir),
+                          pure=False, key="regenpath-reduce-%d-of-%d" % (shard, shards))
+            for shard in range(shards)
+        ]
+        results = client.gather(futures)
+        map_results = client.gather(map_futures)
+    else:
+        futures = [
+            client.submit(run_shard, inputs, shard, shards, shard_options[shard],
+                          pure=False, key="regenpath-shard-%d-of-%d" % (shard, shards))
+            for shard in range(shards)
+        ]
+        results = client.gather(futures)
     merged = regenpath.merge([result["output"] for result in results], output)
     shutil.rmtree(shard_root, ignore_errors=True)
+    shutil.rmtree(shuffle_dir, ignore_errors=True)
     merged["shards"] = results
+    merged["maps"] = map_results
     return merged
 
 
@@ -85,7 +128,10 @@ def main(argv):
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--scheduler", help="address of a running Dask scheduler")
     where.add_argument("--local", type=int, metavar="N", help="start a LocalCluster of N worker processes")
-    parser.add_argument("--shards", type=int, default=0, help="tasks (default: 4 per worker)")
+    parser.add_argument("--shards", type=int, default=0, help="shards (default: 4 per worker)")
+    parser.add_argument("--maps", type=int, default=0, help="map tasks of the shuffle (default: one per shard)")
+    parser.add_argument("--no-shuffle", action="store_true",
+                        help="one task per shard, each reading every input (no shuffle directory)")
     parser.add_argument("--output", required=True)
     parser.add_argument("--now")
     parser.add_argument("--jobs", type=int, default=1, help="threads per task (default 1)")
@@ -120,7 +166,8 @@ def main(argv):
         options = {"jobs": args.jobs, "memory": args.memory}
         if args.now:
             options["now"] = args.now
-        result = screen_on_dask(client, args.inputs, args.output, shards, options)
+        result = screen_on_dask(client, args.inputs, args.output, shards, options, maps=args.maps or None,
+                                shuffle=not args.no_shuffle)
         done = time.monotonic()
         print("dask_screen: %d patients in %d shards on %d workers; output in %s"
               % (result["patients"], shards, workers, args.output), file=sys.stderr)
@@ -129,10 +176,11 @@ def main(argv):
         if cluster is not None:
             cluster.close()
     # Seconds per phase (bench/screen_bench.sh reads this line): the cluster
-    # start-up (workers up), the screening (shards and merge), the shutdown.
+    # start-up (workers up), the screening (tasks and merge), the shutdown;
+    # shard_cpu is the CPU time of every task (map, reduce or shard).
     print("dask_screen_seconds: startup %.3f screen %.3f shutdown %.3f shard_cpu %.3f"
           % (ready - started, done - ready, time.monotonic() - done,
-             sum(shard["cpu_seconds"] for shard in result["shards"])), file=sys.stderr)
+             sum(task["cpu_seconds"] for task in result["shards"] + result["maps"])), file=sys.stderr)
     return 0
 
 

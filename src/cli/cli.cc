@@ -33,7 +33,13 @@ std::optional<std::string> UnknownSubcommand(CLI::App& app, int argc, char** arg
     if (word.empty() || word.front() == '-') return std::nullopt;
     auto next = std::find_if(children.begin(), children.end(),
                              [&](CLI::App* child) { return child->check_name(word); });
-    if (next == children.end()) return word;
+    if (next == children.end()) {
+      // A command that takes positional arguments (`screen DIR`) reads the
+      // word as one of them.
+      const bool takes_positionals =
+          !level->get_options([](const CLI::Option* option) { return option->get_positional(); }).empty();
+      return takes_positionals ? std::nullopt : std::optional<std::string>(word);
+    }
     level = *next;
   }
   return std::nullopt;
@@ -127,6 +133,26 @@ int Main(int argc, char** argv) {
       screen_command->add_subcommand("merge", "Combine the outputs of the shards of one screening run");
   merge_command->add_option("--output", merge.output_dir, "Output directory, created if absent")->required();
   merge_command->add_option("SHARD_DIR", merge.inputs, "The --output directories of shards 0..N-1")->required();
+  ScreenCommandOptions map;
+  CLI::App* map_command = screen_command->add_subcommand(
+      "map", "A shuffle's map task: route a share of the inputs into per-shard files (docs/screening.md)");
+  map_command->add_option("--map", map.map, "I/K: this is map task I of K")->required();
+  map_command->add_option("--shards", map.shards, "How many shards (reduce tasks) the run has")->required();
+  map_command->add_option("--shuffle-dir", map.shuffle_dir, "The run's shuffle directory (shared storage)")->required();
+  map_command->add_option("--jobs", map.jobs, "Threads (default: every core)");
+  map_command->add_option("--memory", map.memory, "The reduce tasks' memory budget, e.g. 512M (default 512M)");
+  map_command->add_option("INPUT", map.inputs, "Bulk Data output directories or NDJSON files")->required();
+  ScreenCommandOptions reduce;
+  CLI::App* reduce_command = screen_command->add_subcommand(
+      "reduce", "A shuffle's reduce task: screen one shard from the map tasks' files (docs/screening.md)");
+  reduce_command->add_option("--shard", reduce.shard, "I/N: this is the reduce task of shard I of N")->required();
+  reduce_command->add_option("--maps", reduce.maps, "How many map tasks the run has")->required();
+  reduce_command->add_option("--shuffle-dir", reduce.shuffle_dir, "The run's shuffle directory")->required();
+  reduce_command->add_option("--output", reduce.output_dir, "This shard's output directory")->required();
+  reduce_command->add_option("--now", reduce.now, "\"Today\" for every assessment: YYYY-MM-DD or a FHIR dateTime");
+  reduce_command->add_option("--jobs", reduce.jobs, "Threads (default: every core)");
+  reduce_command->add_option("--memory", reduce.memory, "Memory budget, e.g. 512M, 2G (default 512M)");
+  reduce_command->add_option("--kb", reduce.kb_dir, "Load this knowledge-base directory instead of the built-in one");
 
   ServeOptions serve;
   CLI::App* serve_command = app.add_subcommand("serve", "Serve CDS Hooks over HTTP(S) (see docs/server.md)");
@@ -181,6 +207,8 @@ int Main(int argc, char** argv) {
   if (kb_eval->parsed()) return RunKbEval(kb, std::cout, std::cerr);
   if (kb_export->parsed()) return RunKbExport(kb, std::cout, std::cerr);
   if (merge_command->parsed()) return RunScreenMerge(merge, std::cerr);
+  if (map_command->parsed()) return RunScreenMap(map, std::cerr);
+  if (reduce_command->parsed()) return RunScreenReduce(reduce, std::cerr);
   if (screen_command->parsed()) return RunScreen(screen, std::cerr);
   if (serve_command->parsed()) return RunServe(serve, std::cerr);
   for (CLI::App* action : {registry_import, registry_report, registry_due, registry_export, registry_demo, registry_migrate}) {

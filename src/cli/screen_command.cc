@@ -256,4 +256,92 @@ int RunScreenMerge(const ScreenCommandOptions& options, std::ostream& err) {
   return kExitOk;
 }
 
+namespace {
+
+// The memory budget and the knowledge base of a map or reduce task; exit
+// code on failure.
+int TaskOptions(const ScreenCommandOptions& options, const char* command, bool needs_kb,
+                screen::ScreenOptions& screen_options, std::ostream& err) {
+  Result<size_t> memory = screen::ParseSize(options.memory);
+  if (!memory.has_value()) {
+    err << command << ": " << memory.error().message() << "\n";
+    return kExitUsage;
+  }
+  if (*memory < (size_t{16} << 20)) {
+    err << command << ": --memory must be at least 16M\n";
+    return kExitUsage;
+  }
+  screen_options.memory_bytes = *memory;
+  screen_options.jobs = options.jobs;
+  if (needs_kb) {
+    Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb = options.kb_dir
+                                                                    ? knowledge::KnowledgeBase::LoadDirectory(*options.kb_dir)
+                                                                    : knowledge::KnowledgeBase::Embedded();
+    if (!kb.has_value()) {
+      err << command << ": " << kb.error().message() << "\n";
+      return kExitInvalidInput;
+    }
+    screen_options.kb = *kb;
+  }
+  return kExitOk;
+}
+
+int TaskFailed(const Status& status, const char* command, std::ostream& err) {
+  err << command << ": " << status.message() << "\n";
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
+}
+
+}  // namespace
+
+int RunScreenMap(const ScreenCommandOptions& options, std::ostream& err) {
+  constexpr const char* kCommand = "regenpath screen map";
+  if (options.inputs.empty() || !options.map || options.shards == 0 || options.shuffle_dir.empty()) {
+    err << kCommand << ": give --map I/K, --shards N (N >= 1), --shuffle-dir DIR and INPUT\n";
+    return kExitUsage;
+  }
+  Result<std::pair<uint32_t, uint32_t>> map = screen::ParseShard(*options.map);
+  if (!map.has_value()) {
+    err << kCommand << ": --map: " << map.error().message() << "\n";
+    return kExitUsage;
+  }
+  screen::ScreenOptions screen_options;
+  if (int code = TaskOptions(options, kCommand, false, screen_options, err); code != kExitOk) return code;
+  screen_options.inputs = options.inputs;
+  screen_options.shards = options.shards;
+  const screen::ShuffleTask task{options.shuffle_dir, map->first, map->second};
+  Result<screen::ScreenReport> report = screen::ScreenMap(screen_options, task);
+  if (!report.has_value()) return TaskFailed(report.error(), kCommand, err);
+  err << fmt::format("{}: map task {} of {}: {} files ({}), {} lines into {} shards in {:.2f} s; {} malformed lines\n",
+                     kCommand, map->first, map->second, report->files, Megabytes(report->bytes), report->lines,
+                     options.shards, report->seconds, report->malformed_lines);
+  return kExitOk;
+}
+
+int RunScreenReduce(const ScreenCommandOptions& options, std::ostream& err) {
+  constexpr const char* kCommand = "regenpath screen reduce";
+  if (!options.shard || options.maps == 0 || options.shuffle_dir.empty() || options.output_dir.empty()) {
+    err << kCommand << ": give --shard I/N, --maps K (K >= 1), --shuffle-dir DIR and --output DIR\n";
+    return kExitUsage;
+  }
+  Result<std::pair<uint32_t, uint32_t>> shard = screen::ParseShard(*options.shard);
+  Result<DateTime> now = ParseNowOption(options.now);
+  if (!shard.has_value() || !now.has_value()) {
+    err << kCommand << ": " << (!shard.has_value() ? shard.error() : now.error()).message() << "\n";
+    return kExitUsage;
+  }
+  screen::ScreenOptions screen_options;
+  if (int code = TaskOptions(options, kCommand, true, screen_options, err); code != kExitOk) return code;
+  screen_options.shard = shard->first;
+  screen_options.shards = shard->second;
+  screen_options.now = *now;
+  screen_options.now_text = now->ToString();
+  screen_options.output_dir = options.output_dir;
+  const screen::ShuffleTask task{options.shuffle_dir, 0, options.maps};
+  Result<screen::ScreenReport> report = screen::ScreenReduce(screen_options, task);
+  if (!report.has_value()) return TaskFailed(report.error(), kCommand, err);
+  err << fmt::format("{}: shard {} of {}: {} patients in {:.2f} s; output in {}\n", kCommand, shard->first,
+                     shard->second, report->patients, report->seconds, options.output_dir);
+  return kExitOk;
+}
+
 }  // namespace regenpath::cli

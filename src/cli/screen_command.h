@@ -1,4 +1,4 @@
-// `regenpath screen` and `regenpath screen merge` (docs/screening.md).
+// `regenpath screen` and its subcommands merge, map and reduce (docs/screening.md).
 #ifndef REGENPATH_CLI_SCREEN_COMMAND_H_
 #define REGENPATH_CLI_SCREEN_COMMAND_H_
 
@@ -26,12 +26,21 @@ struct ScreenCommandOptions {
   std::optional<std::string> smart_key_id;
   std::optional<std::string> smart_token_endpoint;  // default: from .well-known/smart-configuration
   std::optional<std::string> download_dir;  // default: <output>/bulk-download
+  // A shuffle's tasks (screen map / screen reduce; screen/screener.h).
+  std::optional<std::string> map;      // "I/K": map task I of K
+  uint32_t shards = 0;                 // map: how many shards the run has
+  uint32_t maps = 0;                   // reduce: how many map tasks the run has
+  std::string shuffle_dir;
 };
 
 // Exit: 0; 2 usage; 3 an unreadable input or unwritable output (named).
 // Progress on stderr: a bar when stderr is a terminal, else one final line.
 int RunScreen(const ScreenCommandOptions& options, std::ostream& err);
 int RunScreenMerge(const ScreenCommandOptions& options, std::ostream& err);
+// A shuffle's map task (--map I/K --shards N --shuffle-dir DIR INPUT...) and
+// reduce task (--shard I/N --maps K --shuffle-dir DIR --output DIR).
+int RunScreenMap(const ScreenCommandOptions& options, std::ostream& err);
+int RunScreenReduce(const ScreenCommandOptions& options, std::ostream& err);
 
 }  // namespace regenpath::cli
 

@@ -6,6 +6,9 @@
 //   import regenpath
 //   regenpath.screen_shard(["/data/export"], 0, 4, {"output": "/shared/run/shard-0", "now": "2025-06-01"})
 //   regenpath.merge(["/shared/run/shard-0", ...], "/shared/run/merged")
+//   # or shuffled: every line read once in the whole cluster
+//   regenpath.screen_map(["/data/export"], 0, 2, 4, {"shuffle_dir": "/shared/run/shuffle"})  # and map 1 of 2
+//   regenpath.screen_reduce(0, 4, 2, {"shuffle_dir": "/shared/run/shuffle", "output": "/shared/run/shard-0"})
 //
 // Failures raise ValueError (bad options) or OSError (unreadable input,
 // unwritable output) with regenpath's one-line message.
@@ -47,18 +50,13 @@ py::dict ReportDict(const regenpath::screen::ScreenReport& report, const std::st
   return result;
 }
 
-// options: output (required), now, jobs, memory ("512M" or bytes), kb (a directory).
-py::dict ScreenShard(const std::vector<std::string>& files, uint32_t shard, uint32_t shards, const py::dict& options) {
-  regenpath::screen::ScreenOptions screen_options;
-  if (shards == 0 || shard >= shards) throw py::value_error("shard must be in [0, shards)");
-  if (!options.contains("output")) throw py::value_error("options['output'] (a directory) is required");
-  screen_options.output_dir = py::str(options["output"]);
-  std::optional<std::string> now;
-  if (options.contains("now") && !options["now"].is_none()) now = py::str(options["now"]).cast<std::string>();
-  Result<regenpath::DateTime> parsed_now = regenpath::ParseNowOption(now);
-  if (!parsed_now.has_value()) Raise(parsed_now.error());
-  screen_options.now = *parsed_now;
-  screen_options.now_text = parsed_now->ToString();
+std::string RequiredText(const py::dict& options, const char* key, const char* what) {
+  if (!options.contains(key)) throw py::value_error(std::string("options['") + key + "'] (" + what + ") is required");
+  return py::str(options[key]);
+}
+
+// Reads jobs and memory ("512M" or bytes); with `assessing`, also now and kb.
+void ReadOptions(const py::dict& options, bool assessing, regenpath::screen::ScreenOptions& screen_options) {
   if (options.contains("jobs")) screen_options.jobs = options["jobs"].cast<size_t>();
   if (options.contains("memory")) {
     py::object memory = options["memory"];
@@ -70,32 +68,74 @@ py::dict ScreenShard(const std::vector<std::string>& files, uint32_t shard, uint
       screen_options.memory_bytes = *size;
     }
   }
+  if (!assessing) return;
+  std::optional<std::string> now;
+  if (options.contains("now") && !options["now"].is_none()) now = py::str(options["now"]).cast<std::string>();
+  Result<regenpath::DateTime> parsed_now = regenpath::ParseNowOption(now);
+  if (!parsed_now.has_value()) Raise(parsed_now.error());
+  screen_options.now = *parsed_now;
+  screen_options.now_text = parsed_now->ToString();
   Result<std::shared_ptr<const regenpath::knowledge::KnowledgeBase>> kb =
       options.contains("kb") ? regenpath::knowledge::KnowledgeBase::LoadDirectory(py::str(options["kb"]))
                              : Result<std::shared_ptr<const regenpath::knowledge::KnowledgeBase>>(
                                    regenpath::knowledge::KnowledgeBase::Embedded());
   if (!kb.has_value()) Raise(kb.error());
   screen_options.kb = *kb;
+}
+
+// Runs `run` with the GIL released; raises on failure.
+template <typename Run>
+regenpath::screen::ScreenReport Released(Run run) {
+  Result<regenpath::screen::ScreenReport> report;
+  {
+    py::gil_scoped_release release;
+    report = run();
+  }
+  if (!report.has_value()) Raise(report.error());
+  return *report;
+}
+
+// options: output (required), now, jobs, memory ("512M" or bytes), kb (a directory).
+py::dict ScreenShard(const std::vector<std::string>& files, uint32_t shard, uint32_t shards, const py::dict& options) {
+  regenpath::screen::ScreenOptions screen_options;
+  if (shards == 0 || shard >= shards) throw py::value_error("shard must be in [0, shards)");
+  screen_options.output_dir = RequiredText(options, "output", "a directory");
+  ReadOptions(options, true, screen_options);
   screen_options.inputs = files;
   screen_options.shard = shard;
   screen_options.shards = shards;
-  Result<regenpath::screen::ScreenReport> report;
-  {
-    py::gil_scoped_release release;
-    report = regenpath::screen::Screen(screen_options);
-  }
-  if (!report.has_value()) Raise(report.error());
-  return ReportDict(*report, screen_options.output_dir);
+  return ReportDict(Released([&] { return regenpath::screen::Screen(screen_options); }), screen_options.output_dir);
+}
+
+// options: shuffle_dir (required), jobs, memory (the reduce tasks' budget).
+py::dict ScreenMap(const std::vector<std::string>& files, uint32_t map, uint32_t maps, uint32_t shards,
+                   const py::dict& options) {
+  if (maps == 0 || map >= maps) throw py::value_error("map must be in [0, maps)");
+  if (shards == 0) throw py::value_error("shards must be at least 1");
+  regenpath::screen::ScreenOptions screen_options;
+  const regenpath::screen::ShuffleTask task{RequiredText(options, "shuffle_dir", "a shared directory"), map, maps};
+  ReadOptions(options, false, screen_options);
+  screen_options.inputs = files;
+  screen_options.shards = shards;
+  return ReportDict(Released([&] { return regenpath::screen::ScreenMap(screen_options, task); }), task.dir);
+}
+
+// options: shuffle_dir and output (required), now, jobs, memory, kb.
+py::dict ScreenReduce(uint32_t shard, uint32_t shards, uint32_t maps, const py::dict& options) {
+  if (shards == 0 || shard >= shards) throw py::value_error("shard must be in [0, shards)");
+  if (maps == 0) throw py::value_error("maps must be at least 1");
+  regenpath::screen::ScreenOptions screen_options;
+  const regenpath::screen::ShuffleTask task{RequiredText(options, "shuffle_dir", "a shared directory"), 0, maps};
+  screen_options.output_dir = RequiredText(options, "output", "a directory");
+  ReadOptions(options, true, screen_options);
+  screen_options.shard = shard;
+  screen_options.shards = shards;
+  return ReportDict(Released([&] { return regenpath::screen::ScreenReduce(screen_options, task); }),
+                    screen_options.output_dir);
 }
 
 py::dict Merge(const std::vector<std::string>& shard_dirs, const std::string& output) {
-  Result<regenpath::screen::ScreenReport> report;
-  {
-    py::gil_scoped_release release;
-    report = regenpath::screen::MergeShards(shard_dirs, output);
-  }
-  if (!report.has_value()) Raise(report.error());
-  return ReportDict(*report, output);
+  return ReportDict(Released([&] { return regenpath::screen::MergeShards(shard_dirs, output); }), output);
 }
 
 }  // namespace
@@ -106,6 +146,15 @@ PYBIND11_MODULE(regenpath, module) {
              "Screen the patients of shard `shard` of `shards` (by patient id hash) in `files` (Bulk Data "
              "directories or NDJSON files) into options['output']; options: now, jobs, memory, kb. Returns the "
              "counts. Releases the GIL while it runs.");
+  module.def("screen_map", &ScreenMap, py::arg("files"), py::arg("map"), py::arg("maps"), py::arg("shards"),
+             py::arg("options"),
+             "A shuffle's map task `map` of `maps`: route its share of `files` into per-shard files under "
+             "options['shuffle_dir'] for `shards` reduce tasks; options: jobs, memory (the reduce tasks' budget). "
+             "Releases the GIL while it runs.");
+  module.def("screen_reduce", &ScreenReduce, py::arg("shard"), py::arg("shards"), py::arg("maps"), py::arg("options"),
+             "A shuffle's reduce task: screen shard `shard` of `shards` from the `maps` map tasks' files under "
+             "options['shuffle_dir'] into options['output'] (merge those with `merge`); options: now, jobs, memory, "
+             "kb. Run it once every map task has finished. Releases the GIL while it runs.");
   module.def("merge", &Merge, py::arg("shard_dirs"), py::arg("output"),
              "Merge the outputs of shards 0..N-1 into `output`: byte for byte the unsharded run's output.");
 }

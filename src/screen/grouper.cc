@@ -48,7 +48,86 @@ Grouper::~Grouper() {
   for (std::FILE* file : partitions_) {
     if (file != nullptr) std::fclose(file);
   }
-  for (const std::string& path : partition_paths_) std::remove(path.c_str());
+  if (!keep_files_) {
+    for (const std::string& path : partition_paths_) std::remove(path.c_str());
+  }
+}
+
+namespace {
+
+// At most 1024 partition files, and never more than the open-file limit
+// leaves room for (each partition holds a file open until it is read back).
+uint64_t MostOpenPartitions() {
+  uint64_t most = 1024;
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    most = std::clamp<uint64_t>(limit.rlim_cur > 128 ? limit.rlim_cur - 128 : 2, 2, most);
+  }
+  return most;
+}
+
+}  // namespace
+
+size_t Grouper::PartitionsFor(uint64_t expected_bytes, size_t budget_bytes) {
+  // Each partition, read back, should take at most an eighth of the budget:
+  // two are in memory at a time (one assessed, the next read ahead), beside
+  // what the allocator still holds of the lines held before spilling.
+  const uint64_t target = std::max<uint64_t>(budget_bytes / 8, 1);
+  return static_cast<size_t>(std::max<uint64_t>((expected_bytes + target - 1) / target, 1));
+}
+
+size_t Grouper::PlannedPartitions() const {
+  const uint64_t expected = std::max<uint64_t>(expected_bytes_, held_bytes_ * 2);
+  return static_cast<size_t>(
+      std::clamp<uint64_t>(PartitionsFor(expected, budget_bytes_), 2, MostOpenPartitions()));
+}
+
+std::string Grouper::ShuffleFileName(uint32_t shard, size_t partition) {
+  return fmt::format("s{:04}-p{:04}.bin", shard, partition);
+}
+
+Result<std::unique_ptr<Grouper>> Grouper::ForShuffle(uint32_t shards, size_t partitions_per_shard, std::string dir) {
+  if (shards == 0 || partitions_per_shard == 0) return Fail(InvalidArgument("a shuffle needs shards and partitions"));
+  const uint64_t files = uint64_t{shards} * partitions_per_shard;
+  if (files > MostOpenPartitions()) {
+    return Fail(InvalidArgument(fmt::format(
+        "{} shards x {} partitions = {} spill files, more than the open-file limit allows ({}): use fewer shards, "
+        "a larger --memory, or raise `ulimit -n`",
+        shards, partitions_per_shard, files, MostOpenPartitions())));
+  }
+  std::unique_ptr<Grouper> grouper(new Grouper(0, 0, std::move(dir)));
+  grouper->keep_files_ = true;
+  grouper->shards_ = shards;
+  RP_RETURN_IF_ERROR(grouper->OpenPartitions(files, [&](size_t i) {
+    return grouper->spill_dir_ + "/" + ShuffleFileName(static_cast<uint32_t>(i / partitions_per_shard), i % partitions_per_shard);
+  }));
+  return grouper;
+}
+
+std::unique_ptr<Grouper> Grouper::FromFiles(std::vector<std::vector<std::string>> files) {
+  std::unique_ptr<Grouper> grouper(new Grouper(0, 0, std::string()));
+  grouper->keep_files_ = true;
+  grouper->partitions_.assign(files.size(), nullptr);
+  grouper->per_shard_ = files.size();
+  grouper->partition_paths_.resize(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    grouper->partition_paths_[i] = files[i].empty() ? std::string("(no file)") : files[i].front();
+  }
+  grouper->partition_sources_ = std::move(files);
+  return grouper;
+}
+
+Status Grouper::Close() {
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    if (partitions_[i] == nullptr) continue;
+    const bool flushed = std::fflush(partitions_[i]) == 0;
+    const bool closed = std::fclose(partitions_[i]) == 0;
+    partitions_[i] = nullptr;
+    if (!flushed || !closed) {
+      return InvalidInput(fmt::format("{}: cannot write a spill file: {}", partition_paths_[i], std::strerror(errno)));
+    }
+  }
+  return Status();
 }
 
 Status Grouper::Add(LineBatch batch) {
@@ -59,7 +138,9 @@ Status Grouper::Add(LineBatch batch) {
       held_bytes_ += batch.bytes();
       held_.push_back(std::move(batch));
       if (held_bytes_ <= budget_bytes_ / 2) return Status();
-      RP_RETURN_IF_ERROR(OpenPartitions());
+      RP_RETURN_IF_ERROR(OpenPartitions(PlannedPartitions(), [this](size_t i) {
+        return fmt::format("{}/partition-{:04}.bin", spill_dir_, i);
+      }));
       // The lines held so far are spilled below, outside the lock, while
       // the other threads spill theirs (order within a partition file does
       // not matter: partitions are sorted when read back).
@@ -74,22 +155,9 @@ Status Grouper::Add(LineBatch batch) {
   return Spill(batch);
 }
 
-Status Grouper::OpenPartitions() {
-  // Each partition, read back, should take at most an eighth of the budget:
-  // two are in memory at a time (one assessed, the next read ahead), beside
-  // what the allocator still holds of the lines held before spilling.
-  const uint64_t target = std::max<uint64_t>(budget_bytes_ / 8, 1);
-  const uint64_t expected = std::max<uint64_t>(expected_bytes_, held_bytes_ * 2);
-  // At most 1024 partitions, and never more than the open-file limit leaves
-  // room for (each partition holds a file open until it is read back).
-  uint64_t most = 1024;
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    most = std::clamp<uint64_t>(limit.rlim_cur > 128 ? limit.rlim_cur - 128 : 2, 2, most);
-  }
-  const size_t count = static_cast<size_t>(std::clamp<uint64_t>((expected + target - 1) / target, 2, most));
+Status Grouper::OpenPartitions(size_t count, const std::function<std::string(size_t)>& name) {
   for (size_t i = 0; i < count; ++i) {
-    std::string path = fmt::format("{}/partition-{:04}.bin", spill_dir_, i);
+    std::string path = name(i);
     std::FILE* file = std::fopen(path.c_str(), "w+b");
     if (file == nullptr) {
       return InvalidInput(fmt::format("{}: cannot create a spill file: {}", path, std::strerror(errno)));
@@ -97,6 +165,7 @@ Status Grouper::OpenPartitions() {
     partitions_.push_back(file);
     partition_paths_.push_back(std::move(path));
   }
+  if (per_shard_ == 0) per_shard_ = count / shards_;
   partition_mutexes_ = std::make_unique<std::mutex[]>(count);
   return Status();
 }
@@ -123,7 +192,8 @@ Status Grouper::Spill(const LineBatch& batch) {
   // the peak RSS (measured: 277 MB against 148 MB at 10k with 128M).
   std::vector<std::string> buffers(partitions_.size());
   batch.ForEach([&](const PatientLine& line) {
-    std::string& out = buffers[(PatientHash(line.patient_id) >> 32) % partitions_.size()];
+    const uint64_t hash = PatientHash(line.patient_id);
+    std::string& out = buffers[(hash % shards_) * per_shard_ + (hash >> 32) % per_shard_];
     AppendRaw<uint32_t>(out, static_cast<uint32_t>(line.patient_id.size()));
     out.append(line.patient_id);
     AppendRaw<uint32_t>(out, line.file);
@@ -147,39 +217,81 @@ Status Grouper::Spill(const LineBatch& batch) {
 }
 
 Status Grouper::ReadPartition(size_t index, ReadBack& into) {
-  std::FILE* file = partitions_[index];
-  if (std::fflush(file) != 0 || std::fseek(file, 0, SEEK_END) != 0) {
-    return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[index]));
-  }
-  long size = std::ftell(file);
-  std::rewind(file);
-  const size_t data_size = static_cast<size_t>(std::max(size, 0L));
   // The buffer is reused, grown (never zero-filled) to the largest
   // partition: a fresh ~budget/4 allocation per partition left the
   // allocator holding freed ones beside the new one, and peak RSS grew with
   // the number of partitions.
-  if (data_size > into.capacity) {
-    into.buffer.reset();  // the old one goes before the new one comes
-    into.capacity = data_size + data_size / 16;
-    into.buffer.reset(new char[into.capacity]);
+  auto reserve = [&into](size_t data_size) {
+    if (data_size > into.capacity) {
+      into.buffer.reset();  // the old one goes before the new one comes
+      into.capacity = data_size + data_size / 16;
+      into.buffer.reset(new char[into.capacity]);
+    }
+  };
+  size_t data_size = 0;
+  if (!partition_sources_.empty()) {
+    // A shuffle's partition: the map tasks' files, one after another (kept:
+    // a reduce task that fails can run again).
+    std::vector<std::pair<std::FILE*, size_t>> sources;
+    struct CloseAll {
+      std::vector<std::pair<std::FILE*, size_t>>& files;
+      ~CloseAll() {
+        for (auto& [file, size] : files) std::fclose(file);
+      }
+    } close_all{sources};
+    for (const std::string& path : partition_sources_[index]) {
+      std::FILE* file = std::fopen(path.c_str(), "rb");
+      if (file == nullptr) return InvalidInput(fmt::format("{}: cannot open a shuffle file: {}", path, std::strerror(errno)));
+      sources.emplace_back(file, 0);
+      if (std::fseek(file, 0, SEEK_END) != 0) return InvalidInput(fmt::format("{}: cannot read a shuffle file", path));
+      sources.back().second = static_cast<size_t>(std::max(std::ftell(file), 0L));
+      std::rewind(file);
+      data_size += sources.back().second;
+    }
+    reserve(data_size);
+    size_t offset = 0;
+    for (size_t i = 0; i < sources.size(); ++i) {
+      auto [file, size] = sources[i];
+      if (size > 0 && std::fread(into.buffer.get() + offset, 1, size, file) != size) {
+        return InvalidInput(fmt::format("{}: cannot read a shuffle file", partition_sources_[index][i]));
+      }
+      offset += size;
+    }
+  } else {
+    std::FILE* file = partitions_[index];
+    if (std::fflush(file) != 0 || std::fseek(file, 0, SEEK_END) != 0) {
+      return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[index]));
+    }
+    long size = std::ftell(file);
+    std::rewind(file);
+    data_size = static_cast<size_t>(std::max(size, 0L));
+    reserve(data_size);
+    if (data_size > 0 && std::fread(into.buffer.get(), 1, data_size, file) != data_size) {
+      return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[index]));
+    }
+    std::fclose(file);
+    partitions_[index] = nullptr;
+    std::remove(partition_paths_[index].c_str());
   }
-  if (data_size > 0 && std::fread(into.buffer.get(), 1, data_size, file) != data_size) {
-    return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[index]));
-  }
-  std::fclose(file);
-  partitions_[index] = nullptr;
-  std::remove(partition_paths_[index].c_str());
   into.lines.clear();
   const char* cursor = into.buffer.get();
   const char* end = cursor + data_size;
+  // Records are checked against the end: a shuffle file comes from another
+  // process and may have been cut short.
+  auto truncated = [&] {
+    return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", partition_paths_[index]));
+  };
   while (cursor < end) {
     PatientLine line;
+    if (static_cast<size_t>(end - cursor) < sizeof(uint32_t)) return truncated();
     uint32_t id_size = ReadRaw<uint32_t>(cursor);
+    if (static_cast<size_t>(end - cursor) < size_t{id_size} + 2 * sizeof(uint32_t) + sizeof(uint64_t)) return truncated();
     line.patient_id = std::string_view(cursor, id_size);
     cursor += id_size;
     line.file = ReadRaw<uint32_t>(cursor);
     line.line = ReadRaw<uint64_t>(cursor);
     uint32_t text_size = ReadRaw<uint32_t>(cursor);
+    if (static_cast<size_t>(end - cursor) < text_size) return truncated();
     line.text = std::string_view(cursor, text_size);
     cursor += text_size;
     into.lines.push_back(line);

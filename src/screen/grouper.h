@@ -6,6 +6,11 @@
 // chosen by a hash of the patient id, so that a patient's lines are all in
 // one partition and each partition fits the budget when read back.
 // Partitions are then visited one at a time.
+//
+// A shuffle (screen/shuffle.h) uses the same partition files across tasks:
+// a map task's Grouper (ForShuffle) spills every line at once into one file
+// per (shard, partition), and a shard's reduce task visits partitions made
+// of the map tasks' files (FromFiles).
 #ifndef REGENPATH_SCREEN_GROUPER_H_
 #define REGENPATH_SCREEN_GROUPER_H_
 
@@ -77,6 +82,27 @@ class Grouper {
   // existing directory for the partition files (removed by the caller).
   Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir);
   ~Grouper();
+
+  // The map side of a shuffle: nothing is held; every line goes at once to
+  // the file ShuffleFileName(s, p) in `dir` (an existing directory), where s
+  // = PatientHash(id) % shards (the shard of `--shard`) and p =
+  // (PatientHash(id) >> 32) % partitions_per_shard (as a Grouper of that
+  // shard alone would partition it). All shards × partitions_per_shard
+  // files are created, empty or not, and kept: call Close after the last
+  // Add. Fails when the files cannot be created or exceed the open-file
+  // limit.
+  static Result<std::unique_ptr<Grouper>> ForShuffle(uint32_t shards, size_t partitions_per_shard, std::string dir);
+  static std::string ShuffleFileName(uint32_t shard, size_t partition);
+  // The reduce side: partition i is the concatenation of the spill files
+  // `files[i]` (written by ForShuffle Groupers), which are kept. Add must
+  // not be called.
+  static std::unique_ptr<Grouper> FromFiles(std::vector<std::vector<std::string>> files);
+  // How many partitions `expected_bytes` of line text need so that each
+  // read back takes about an eighth of `budget_bytes` (at least 1).
+  static size_t PartitionsFor(uint64_t expected_bytes, size_t budget_bytes);
+
+  // Flushes and closes the spill files (a shuffle's map side keeps them).
+  Status Close();
   Grouper(const Grouper&) = delete;
   Grouper& operator=(const Grouper&) = delete;
 
@@ -109,8 +135,11 @@ class Grouper {
     std::vector<PatientLine> lines;
   };
 
-  // Creates the partition files (under mutex_).
-  Status OpenPartitions();
+  // Creates `count` partition files named by `name(i)` (under mutex_, or
+  // before any Add).
+  Status OpenPartitions(size_t count, const std::function<std::string(size_t)>& name);
+  // The partition count of a spill planned from the budget and the lines held.
+  size_t PlannedPartitions() const;
   Status Spill(const LineBatch& batch);
   // Reads partition `index` into `into` (reusing its buffer) and removes the file.
   Status ReadPartition(size_t index, ReadBack& into);
@@ -124,6 +153,13 @@ class Grouper {
   // Set once, under mutex_, when spilling starts; read-only after.
   std::vector<std::FILE*> partitions_;
   std::vector<std::string> partition_paths_;
+  // A line's partition: (hash % shards_) * per_shard_ + (hash >> 32) % per_shard_.
+  uint32_t shards_ = 1;
+  size_t per_shard_ = 0;
+  bool keep_files_ = false;    // a shuffle's files outlive the Grouper
+  // FromFiles: the files each partition is read from (partitions_ then
+  // holds a null FILE* per partition).
+  std::vector<std::vector<std::string>> partition_sources_;
   std::unique_ptr<std::mutex[]> partition_mutexes_;  // one per partition file
   std::atomic<uint64_t> spilled_bytes_{0};
 };

@@ -27,6 +27,7 @@
 #include "screen/output_writer.h"
 #include "screen/patient_line.h"
 #include "screen/run_facts.h"
+#include "screen/shuffle_manifest.h"
 
 namespace regenpath::screen {
 
@@ -123,48 +124,58 @@ Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text) {
   return std::pair{index, count};
 }
 
-Result<ScreenReport> Screen(const ScreenOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
-  const uint64_t cpu_started = ThreadCpuNanos();
-  std::atomic<uint64_t> helper_cpu{0};
-  helper_cpu_nanos = &helper_cpu;
-  struct ResetHelperCpu {
-    ~ResetHelperCpu() { helper_cpu_nanos = nullptr; }
-  } reset_helper_cpu;
-  if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
-  if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
-  RP_ASSIGN_OR_RETURN(engine::Engine engine, engine::Engine::Create(options.kb));
-  RP_ASSIGN_OR_RETURN(InputListing listing, ListInputs(options.inputs));
-  const size_t jobs = JobCount(options.jobs);
-  Progress local_progress;
-  Progress& progress = options.progress != nullptr ? *options.progress : local_progress;
-  uint64_t total_bytes = 0, expected_text = 0;
-  for (const InputFile& file : listing.files) {
-    total_bytes += file.size;
-    expected_text += file.gzip ? file.size * 8 : file.size;
+namespace {
+
+// CPU time of a run: the calling thread's and that of every thread
+// RunOnThreads starts while it lives.
+class RunClock {
+ public:
+  RunClock() : started_(std::chrono::steady_clock::now()), cpu_started_(ThreadCpuNanos()) {
+    helper_cpu_nanos = &helper_cpu_;
   }
-  progress.files_total = listing.files.size();
-  progress.bytes_total = expected_text;
+  ~RunClock() { helper_cpu_nanos = nullptr; }
+  RunClock(const RunClock&) = delete;
+  RunClock& operator=(const RunClock&) = delete;
 
-  RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.output_dir));
-  const std::string work_dir = options.output_dir + "/.partial/work";
-  std::error_code fs_error;
-  fs::create_directories(work_dir, fs_error);
-  if (fs_error) return Fail(InvalidInput(fmt::format("{}: cannot create: {}", work_dir, fs_error.message())));
+  void Fill(ScreenReport& report) const {
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    report.cpu_seconds = static_cast<double>(ThreadCpuNanos() - cpu_started_ + helper_cpu_.load()) / 1e9;
+  }
 
-  // 1. Scan.
-  Grouper grouper(options.memory_bytes, expected_text, work_dir);
-  std::vector<ScanCounts> counts(listing.files.size());
-  std::atomic<size_t> next_file{0};
-  // Biggest files first, so that one large file does not run alone at the end.
-  std::vector<uint32_t> order(listing.files.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
+ private:
+  std::chrono::steady_clock::time_point started_;
+  uint64_t cpu_started_;
+  std::atomic<uint64_t> helper_cpu_{0};
+};
+
+// Bytes of line text the files will give (a gzip file about 8 times its size).
+uint64_t ExpectedText(const std::vector<InputFile>& files) {
+  uint64_t expected = 0;
+  for (const InputFile& file : files) expected += file.gzip ? file.size * 8 : file.size;
+  return expected;
+}
+
+Status CreateDirectory(const std::string& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) return InvalidInput(fmt::format("{}: cannot create: {}", dir, error.message()));
+  return Status();
+}
+
+// 1. Scan: reads the files `which` (indices into listing.files) on up to
+// `jobs` threads, biggest first so that one large file does not run alone
+// at the end, routing each line; the patient resources of shard `shard` of
+// `shards` (all of them when shards == 1) go to `grouper`. counts[i] gets
+// what file i held.
+Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_t jobs, uint32_t shard,
+                 uint32_t shards, Grouper& grouper, std::vector<ScanCounts>& counts, Progress& progress) {
+  std::stable_sort(which.begin(), which.end(),
                    [&](uint32_t a, uint32_t b) { return listing.files[a].size > listing.files[b].size; });
-  RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(order.size(), 1)), [&](size_t) -> Status {
+  std::atomic<size_t> next_file{0};
+  return RunOnThreads(std::min(jobs, std::max<size_t>(which.size(), 1)), [&](size_t) -> Status {
     LineRouter router;
-    for (size_t slot = next_file++; slot < order.size(); slot = next_file++) {
-      const uint32_t file_index = order[slot];
+    for (size_t slot = next_file++; slot < which.size(); slot = next_file++) {
+      const uint32_t file_index = which[slot];
       ScanCounts& count = counts[file_index];
       LineBatch batch;
       Status status;
@@ -174,7 +185,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
           [&](uint64_t line_number, std::string_view line, size_t capacity) {
             if (!status.ok()) return;
             ++count.lines;
-            if (options.shards > 1) {
+            if (shards > 1) {
               // Lines of the other shards' patients are only looked at, not
               // parsed: their shard checks them (a malformed one is that
               // shard's issue; `screen merge` takes the union).
@@ -182,13 +193,13 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
               // does not read) simdjson On-Demand.
               const FastPatient fast = FastPatientOf(line);
               if (fast.look == FastLook::kPatient) {
-                if (PatientHash(fast.patient_id) % options.shards != options.shard) {
+                if (PatientHash(fast.patient_id) % shards != shard) {
                   ++count.patient_resources;
                   return;
                 }
               } else if (fast.look == FastLook::kUnknown) {
                 std::optional<std::string> patient = router.QuickPatient(line, capacity);
-                if (patient && PatientHash(*patient) % options.shards != options.shard) {
+                if (patient && PatientHash(*patient) % shards != shard) {
                   ++count.patient_resources;
                   return;
                 }
@@ -207,7 +218,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
                 return;
               case LineKind::kPatientResource:
                 ++count.patient_resources;
-                if (options.shards > 1 && PatientHash(routing.patient_id) % options.shards != options.shard) return;
+                if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
                 if (const size_t needed = routing.patient_id.size() + line.size(); !batch.Fits(needed)) {
                   if (!batch.empty()) status = grouper.Add(std::move(batch));
                   batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
@@ -224,73 +235,105 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
       ++progress.files_done;
     }
     return Status();
-  }));
+  });
+}
 
+// What the scan counted, as run facts (without `now` and the knowledge
+// base, which the assessment adds).
+RunFacts FactsOf(const InputListing& listing, const std::vector<ScanCounts>& counts) {
   RunFacts facts;
-  facts.now = options.now_text;
-  facts.kb_name = options.kb->name();
-  facts.kb_version = options.kb->version();
   for (const InputFile& file : listing.files) facts.inputs.emplace_back(file.path, file.size);
   facts.skipped_files = listing.skipped;
-  std::string issues_ndjson;
   for (const ScanCounts& count : counts) {
     facts.lines += count.lines;
     facts.patient_resources += count.patient_resources;
     facts.malformed_lines += count.issues.size();
     for (const auto& [type, n] : count.outside) facts.outside_compartment[type] += n;
     for (const auto& [type, n] : count.no_patient) facts.no_patient[type] += n;
-    for (const LineIssue& issue : count.issues) {
-      issues_ndjson += "{\"file\":";
-      AppendJsonString(listing.files[issue.file].path, issues_ndjson);
-      issues_ndjson += fmt::format(",\"line\":{},\"message\":", issue.line);
-      AppendJsonString(issue.message, issues_ndjson);
-      issues_ndjson += "}\n";
-    }
   }
+  return facts;
+}
 
-  // 2. Assess, partition by partition; each partition's lines, in patient
-  // order, go to a file of its own.
+// The malformed lines the scan found, in input order (file, then line).
+std::vector<LineIssue> IssuesOf(std::vector<ScanCounts>& counts) {
+  std::vector<LineIssue> issues;
+  for (ScanCounts& count : counts) {
+    for (LineIssue& issue : count.issues) issues.push_back(std::move(issue));
+  }
+  return issues;
+}
+
+// issues.ndjson: one line per malformed line, as given.
+std::string IssuesNdjson(const std::vector<std::pair<std::string, uint64_t>>& inputs,
+                         const std::vector<LineIssue>& issues) {
+  std::string issues_ndjson;
+  for (const LineIssue& issue : issues) {
+    issues_ndjson += "{\"file\":";
+    AppendJsonString(inputs[issue.file].first, issues_ndjson);
+    issues_ndjson += fmt::format(",\"line\":{},\"message\":", issue.line);
+    AppendJsonString(issue.message, issues_ndjson);
+    issues_ndjson += "}\n";
+  }
+  return issues_ndjson;
+}
+
+// The run facts of `options`' assessment: what was scanned, `now` and the
+// knowledge base.
+void AddAssessmentFacts(const ScreenOptions& options, RunFacts& facts) {
+  facts.now = options.now_text;
+  facts.kb_name = options.kb->name();
+  facts.kb_version = options.kb->version();
+}
+
+// Sorted by (patient id, file, line), the ids compared once per patient
+// rather than once per comparison: each line gets the rank of its patient's
+// id, then integer keys are sorted. (Run by the thread that reads the
+// partition back, beside the assessment of the one before.)
+void SortByPatient(std::vector<PatientLine>& lines) {
+  std::unordered_map<std::string_view, uint32_t> patient_index;
+  std::vector<std::string_view> ids;
+  std::vector<uint32_t> line_patient(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto [it, inserted] = patient_index.try_emplace(lines[i].patient_id, static_cast<uint32_t>(ids.size()));
+    if (inserted) ids.push_back(lines[i].patient_id);
+    line_patient[i] = it->second;
+  }
+  std::vector<uint32_t> by_id(ids.size());
+  for (uint32_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+  std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
+  std::vector<uint32_t> rank(ids.size());
+  for (uint32_t r = 0; r < by_id.size(); ++r) rank[by_id[r]] = r;
+  struct SortKey {
+    uint32_t rank, file;
+    uint64_t line;
+    uint32_t index;
+  };
+  std::vector<SortKey> keys(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    keys[i] = {rank[line_patient[i]], lines[i].file, lines[i].line, static_cast<uint32_t>(i)};
+  }
+  std::sort(keys.begin(), keys.end(), [](const SortKey& a, const SortKey& b) {
+    if (a.rank != b.rank) return a.rank < b.rank;
+    if (a.file != b.file) return a.file < b.file;
+    return a.line < b.line;
+  });
+  std::vector<PatientLine> sorted(lines.size());
+  for (size_t i = 0; i < keys.size(); ++i) sorted[i] = lines[keys[i].index];
+  lines.swap(sorted);
+}
+
+// 2. Assess, partition by partition; each partition's patient lines, in
+// patient order, go to a file of its own in `work_dir`. 3. Output: those
+// files merged in patient order, the summaries and `extra` files.
+Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engine& engine, Grouper& grouper,
+                                size_t jobs, const std::string& work_dir, Progress& progress, OutputWriter& writer,
+                                const RunFacts& facts, std::string_view issues_ndjson,
+                                const std::map<std::string, std::string>& extra) {
   progress.assessing = true;
   const fhir::ParseOptions parse_options = AssessParseOptions(engine);
   std::vector<std::string> result_files;
   uint64_t patients = 0;
-  // Sorted by (patient id, file, line), the ids compared once per patient
-  // rather than once per comparison: each line gets the rank of its
-  // patient's id, then integer keys are sorted. (Run by the thread that
-  // reads the partition back, beside the assessment of the one before.)
-  auto sort_by_patient = [](std::vector<PatientLine>& lines) {
-    std::unordered_map<std::string_view, uint32_t> patient_index;
-    std::vector<std::string_view> ids;
-    std::vector<uint32_t> line_patient(lines.size());
-    for (size_t i = 0; i < lines.size(); ++i) {
-      auto [it, inserted] = patient_index.try_emplace(lines[i].patient_id, static_cast<uint32_t>(ids.size()));
-      if (inserted) ids.push_back(lines[i].patient_id);
-      line_patient[i] = it->second;
-    }
-    std::vector<uint32_t> by_id(ids.size());
-    for (uint32_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
-    std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
-    std::vector<uint32_t> rank(ids.size());
-    for (uint32_t r = 0; r < by_id.size(); ++r) rank[by_id[r]] = r;
-    struct SortKey {
-      uint32_t rank, file;
-      uint64_t line;
-      uint32_t index;
-    };
-    std::vector<SortKey> keys(lines.size());
-    for (size_t i = 0; i < lines.size(); ++i) {
-      keys[i] = {rank[line_patient[i]], lines[i].file, lines[i].line, static_cast<uint32_t>(i)};
-    }
-    std::sort(keys.begin(), keys.end(), [](const SortKey& a, const SortKey& b) {
-      if (a.rank != b.rank) return a.rank < b.rank;
-      if (a.file != b.file) return a.file < b.file;
-      return a.line < b.line;
-    });
-    std::vector<PatientLine> sorted(lines.size());
-    for (size_t i = 0; i < keys.size(); ++i) sorted[i] = lines[keys[i].index];
-    lines.swap(sorted);
-  };
-  RP_RETURN_IF_ERROR(grouper.ForEachPartition(sort_by_patient, [&](std::vector<PatientLine>& lines) -> Status {
+  RP_RETURN_IF_ERROR(grouper.ForEachPartition(SortByPatient, [&](std::vector<PatientLine>& lines) -> Status {
     // A patient's lines are adjacent once sorted.
     std::vector<PatientGroup> groups;
     for (size_t i = 0; i < lines.size();) {
@@ -351,24 +394,173 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
     patients += groups.size();
     return Status();
   }));
+  RP_RETURN_IF_ERROR(MergePatientFiles(result_files, [&](std::string_view line) { return writer.AddPatient(line); }));
+  RP_RETURN_IF_ERROR(writer.Finish(facts, issues_ndjson, extra));
+  return patients;
+}
 
-  // 3. Output, in patient order.
-  RP_RETURN_IF_ERROR(MergePatientFiles(result_files, [&](std::string_view line) { return writer->AddPatient(line); }));
+// shard.json, for `screen merge`: written by every shard of a --shard run
+// and by every reduce task (a shuffle of one shard is merged too).
+std::map<std::string, std::string> ShardFile(const ScreenOptions& options, bool always = false) {
   std::map<std::string, std::string> extra;
-  if (options.shards > 1) {
+  if (options.shards > 1 || always) {
     extra["shard.json"] = fmt::format("{{\"shard\": {}, \"shards\": {}}}\n", options.shard, options.shards);
   }
-  RP_RETURN_IF_ERROR(writer->Finish(facts, issues_ndjson, extra));
+  return extra;
+}
+
+}  // namespace
+
+Result<ScreenReport> Screen(const ScreenOptions& options) {
+  RunClock clock;
+  if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
+  if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
+  RP_ASSIGN_OR_RETURN(engine::Engine engine, engine::Engine::Create(options.kb));
+  RP_ASSIGN_OR_RETURN(InputListing listing, ListInputs(options.inputs));
+  const size_t jobs = JobCount(options.jobs);
+  Progress local_progress;
+  Progress& progress = options.progress != nullptr ? *options.progress : local_progress;
+  const uint64_t expected_text = ExpectedText(listing.files);
+  progress.files_total = listing.files.size();
+  progress.bytes_total = expected_text;
+
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.output_dir));
+  const std::string work_dir = options.output_dir + "/.partial/work";
+  RP_RETURN_IF_ERROR(CreateDirectory(work_dir));
+
+  Grouper grouper(options.memory_bytes, expected_text, work_dir);
+  std::vector<ScanCounts> counts(listing.files.size());
+  std::vector<uint32_t> every_file(listing.files.size());
+  for (uint32_t i = 0; i < every_file.size(); ++i) every_file[i] = i;
+  RP_RETURN_IF_ERROR(ScanFiles(listing, std::move(every_file), jobs, options.shard, options.shards, grouper, counts,
+                               progress));
+  RunFacts facts = FactsOf(listing, counts);
+  AddAssessmentFacts(options, facts);
+  const std::string issues = IssuesNdjson(facts.inputs, IssuesOf(counts));
+  RP_ASSIGN_OR_RETURN(uint64_t patients, AssessAndWrite(options, engine, grouper, jobs, work_dir, progress, *writer,
+                                                        facts, issues, ShardFile(options)));
 
   ScreenReport report;
   report.patients = patients;
   report.files = listing.files.size();
-  report.bytes = total_bytes;
+  for (const InputFile& file : listing.files) report.bytes += file.size;
   report.lines = facts.lines;
   report.malformed_lines = facts.malformed_lines;
   report.partitions = grouper.partition_count();
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  report.cpu_seconds = static_cast<double>(ThreadCpuNanos() - cpu_started + helper_cpu.load()) / 1e9;
+  clock.Fill(report);
+  return report;
+}
+
+Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& task) {
+  RunClock clock;
+  if (task.maps == 0 || task.map >= task.maps) return Fail(InvalidArgument("bad map task: expected 0 <= map < maps"));
+  if (options.shards == 0) return Fail(InvalidArgument("a shuffle needs at least one shard"));
+  if (task.dir.empty()) return Fail(InvalidArgument("a shuffle needs a shuffle directory"));
+  RP_ASSIGN_OR_RETURN(InputListing listing, ListInputs(options.inputs));
+  Progress local_progress;
+  Progress& progress = options.progress != nullptr ? *options.progress : local_progress;
+  std::vector<uint32_t> mine = ShareOfFiles(listing.files, task.map, task.maps);
+  progress.files_total = mine.size();
+  // Planned from the whole run (the same in every map task): a shard's
+  // partitions are read back by its reduce task within the budget.
+  const uint64_t shard_text = (ExpectedText(listing.files) + options.shards - 1) / options.shards;
+  const size_t per_shard = Grouper::PartitionsFor(shard_text, options.memory_bytes);
+
+  const std::string final_dir = MapDirectory(task.dir, task.map);
+  const std::string partial = final_dir + ".partial";
+  std::error_code fs_error;
+  fs::remove_all(partial, fs_error);  // left by an earlier attempt of this task
+  RP_RETURN_IF_ERROR(CreateDirectory(partial));
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<Grouper> grouper, Grouper::ForShuffle(options.shards, per_shard, partial));
+  std::vector<ScanCounts> counts(listing.files.size());
+  RP_RETURN_IF_ERROR(ScanFiles(listing, mine, JobCount(options.jobs), 0, 1, *grouper, counts, progress));
+  RP_RETURN_IF_ERROR(grouper->Close());
+
+  MapManifest manifest;
+  manifest.map = task.map;
+  manifest.maps = task.maps;
+  manifest.shards = options.shards;
+  manifest.partitions_per_shard = per_shard;
+  manifest.files = mine;
+  std::sort(manifest.files.begin(), manifest.files.end());
+  manifest.facts = FactsOf(listing, counts);
+  manifest.issues = IssuesOf(counts);
+  {
+    const std::string path = partial + "/" + std::string(MapManifest::kFileName);
+    std::ofstream out(path, std::ios::binary);
+    out << manifest.ToJson();
+    out.close();
+    if (!out) return Fail(InvalidInput(fmt::format("{}: cannot write", path)));
+  }
+  // In place only once whole: a reduce task never sees half a map's output.
+  fs::remove_all(final_dir, fs_error);
+  fs::rename(partial, final_dir, fs_error);
+  if (fs_error) return Fail(InvalidInput(fmt::format("{}: cannot move into place: {}", final_dir, fs_error.message())));
+
+  ScreenReport report;
+  report.files = mine.size();
+  for (uint32_t file : mine) report.bytes += listing.files[file].size;
+  report.lines = manifest.facts.lines;
+  report.malformed_lines = manifest.facts.malformed_lines;
+  report.partitions = per_shard;
+  clock.Fill(report);
+  return report;
+}
+
+Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTask& task) {
+  RunClock clock;
+  if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
+  if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
+  if (task.maps == 0) return Fail(InvalidArgument("a shuffle has at least one map task"));
+  RP_ASSIGN_OR_RETURN(engine::Engine engine, engine::Engine::Create(options.kb));
+  RP_ASSIGN_OR_RETURN(std::vector<MapManifest> manifests, ReadMapManifests(task.dir, task.maps, options.shards));
+  const size_t jobs = JobCount(options.jobs);
+  Progress local_progress;
+  Progress& progress = options.progress != nullptr ? *options.progress : local_progress;
+
+  // The run's facts: the sums of the map tasks' counts; its issues, in input order.
+  RunFacts facts = manifests.front().facts;
+  facts.lines = facts.patient_resources = facts.malformed_lines = 0;
+  facts.outside_compartment.clear();
+  facts.no_patient.clear();
+  std::vector<LineIssue> issues;
+  for (const MapManifest& manifest : manifests) {
+    facts.lines += manifest.facts.lines;
+    facts.patient_resources += manifest.facts.patient_resources;
+    facts.malformed_lines += manifest.facts.malformed_lines;
+    for (const auto& [type, n] : manifest.facts.outside_compartment) facts.outside_compartment[type] += n;
+    for (const auto& [type, n] : manifest.facts.no_patient) facts.no_patient[type] += n;
+    issues.insert(issues.end(), manifest.issues.begin(), manifest.issues.end());
+  }
+  std::stable_sort(issues.begin(), issues.end(), [](const LineIssue& a, const LineIssue& b) {
+    return a.file != b.file ? a.file < b.file : a.line < b.line;
+  });
+  AddAssessmentFacts(options, facts);
+
+  // Partition p of this shard: the file (shard, p) of every map task.
+  const size_t per_shard = manifests.front().partitions_per_shard;
+  std::vector<std::vector<std::string>> partitions(per_shard);
+  for (size_t p = 0; p < per_shard; ++p) {
+    for (uint32_t map = 0; map < task.maps; ++map) {
+      partitions[p].push_back(MapDirectory(task.dir, map) + "/" + Grouper::ShuffleFileName(options.shard, p));
+    }
+  }
+  std::unique_ptr<Grouper> grouper = Grouper::FromFiles(std::move(partitions));
+
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.output_dir));
+  const std::string work_dir = options.output_dir + "/.partial/work";
+  RP_RETURN_IF_ERROR(CreateDirectory(work_dir));
+  RP_ASSIGN_OR_RETURN(uint64_t patients,
+                      AssessAndWrite(options, engine, *grouper, jobs, work_dir, progress, *writer, facts,
+                                     IssuesNdjson(facts.inputs, issues), ShardFile(options, true)));
+  ScreenReport report;
+  report.patients = patients;
+  report.files = facts.inputs.size();
+  for (const auto& [path, bytes] : facts.inputs) report.bytes += bytes;
+  report.lines = facts.lines;
+  report.malformed_lines = facts.malformed_lines;
+  report.partitions = per_shard;
+  clock.Fill(report);
   return report;
 }
 

@@ -65,6 +65,36 @@ struct ScreenReport {
 // for an unreadable input or output; bad data never fails it.
 Result<ScreenReport> Screen(const ScreenOptions& options);
 
+// A shuffle (docs/screening.md, "Shuffled"): the scan and the assessment of
+// one run split into tasks that run anywhere sharing a directory `dir`:
+//   - map task m of M (ScreenMap) reads its share of the input files
+//     (ShareOfFiles), routes every line once and writes the lines of each
+//     shard's patients to files of its own under dir/map-MMMM/, with what it
+//     counted and the malformed lines it found (map.json);
+//   - once every map task has finished, the reduce task of shard s of N
+//     (ScreenReduce) reads shard s's lines from every map task's files,
+//     partition by partition within the memory budget, and writes that
+//     shard's output, as `Screen` with --shard s/N would (run.json and
+//     issues.ndjson those of the whole run);
+//   - MergeShards combines the shards' outputs.
+// Every line is read and routed once in the whole cluster (with --shard,
+// every shard reads every line). The files under `dir` are kept for reduce
+// tasks run again; the caller removes `dir` after the merge.
+struct ShuffleTask {
+  std::string dir;
+  uint32_t map = 0;   // ScreenMap: this task's index
+  uint32_t maps = 1;  // how many map tasks the run has
+};
+
+// options: inputs, jobs, memory_bytes (plans the shards' partitions), shards.
+// Writes dir/map-MMMM (replacing an earlier attempt's). Fails for an
+// unreadable input or an unwritable `dir`, naming it.
+Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& task);
+// options: shard, shards, now, now_text, kb, jobs, memory_bytes, output_dir.
+// Fails, naming the file, when a map task has not finished or the map
+// tasks disagree (another run's, another split).
+Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTask& task);
+
 // Combines the output directories of the shards 0..N-1 of one run (each
 // given once) into `output_dir`: byte for byte the output of the same run
 // unsharded.

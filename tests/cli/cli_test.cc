@@ -890,5 +890,42 @@ TEST(CliScreenTest, ScreenShardsMergeAndErrors) {
   EXPECT_THAT(one_shard.err, HasSubstr("shard 1/2 is missing"));
 }
 
+// A shuffle through the executable: `screen map` tasks, `screen reduce`
+// tasks, `screen merge` give the single run's output; a reduce before its
+// map tasks exits 3 naming the missing one; missing options exit 2.
+TEST(CliScreenTest, ShuffleMapReduceMerge) {
+  TempDir dir;
+  const std::string bulk = SharedDir() + "/testdata/synthea/bulk-ndjson-10-patients";
+  const std::string shuffle = dir.path() + "/shuffle";
+  ASSERT_EQ(RunRegenpath({"screen", "--now", "2025-06-01", "--output", dir.path() + "/single", bulk}).exit_code, 0);
+  RunResult early = RunRegenpath({"screen", "reduce", "--shard", "0/2", "--maps", "2", "--shuffle-dir", shuffle,
+                                  "--now", "2025-06-01", "--output", dir.path() + "/r0"});
+  EXPECT_EQ(early.exit_code, 3) << early;
+  EXPECT_THAT(early.err, HasSubstr("map task 0 of 2 has not finished"));
+  for (const std::string map : {"0/2", "1/2"}) {
+    RunResult run = RunRegenpath({"screen", "map", "--map", map, "--shards", "2", "--shuffle-dir", shuffle, bulk});
+    ASSERT_EQ(run.exit_code, 0) << run;
+    EXPECT_THAT(run.err, HasSubstr("regenpath screen map: map task " + map.substr(0, 1) + " of 2: "));
+  }
+  std::vector<std::string> outputs;
+  for (const std::string shard : {"0/2", "1/2"}) {
+    outputs.push_back(dir.path() + "/r" + shard.substr(0, 1));
+    RunResult run = RunRegenpath({"screen", "reduce", "--shard", shard, "--maps", "2", "--shuffle-dir", shuffle,
+                                  "--now", "2025-06-01", "--output", outputs.back()});
+    ASSERT_EQ(run.exit_code, 0) << run;
+  }
+  ASSERT_EQ(RunRegenpath({"screen", "merge", "--output", dir.path() + "/merged", outputs[0], outputs[1]}).exit_code, 0);
+  for (const std::string name : {"patients.ndjson", "patients.csv", "summary.json", "summary.txt", "MeasureReport.json",
+                                 "Group.json", "run.json", "issues.ndjson"}) {
+    EXPECT_EQ(ReadFile(dir.path() + "/single/" + name), ReadFile(dir.path() + "/merged/" + name)) << name;
+  }
+  RunResult no_shards = RunRegenpath({"screen", "map", "--map", "0/2", "--shuffle-dir", shuffle, bulk});
+  EXPECT_EQ(no_shards.exit_code, 2) << no_shards;
+  RunResult bad_map = RunRegenpath({"screen", "map", "--map", "2/2", "--shards", "2", "--shuffle-dir", shuffle, bulk});
+  EXPECT_EQ(bad_map.exit_code, 2) << bad_map;
+  RunResult no_dir = RunRegenpath({"screen", "reduce", "--shard", "0/2", "--maps", "2", "--output", dir.path() + "/x"});
+  EXPECT_EQ(no_dir.exit_code, 2) << no_dir;
+}
+
 }  // namespace
 }  // namespace regenpath::cli

@@ -68,15 +68,30 @@ class DaskScreenTest(unittest.TestCase):
                 self.assertIsNone(trim, "a worker has MALLOC_TRIM_THRESHOLD_")
                 if allocator == "tcmalloc":
                     self.assertIsNotNone(mapped, "a worker does not use tcmalloc")
+            # Shuffled (3 map tasks, 4 reduce tasks), then one task per shard.
             output = os.path.join(self.dir, "dask")
-            result = dask_screen.screen_on_dask(client, [BULK], output, 4, {"now": NOW, "jobs": 1})
+            result = dask_screen.screen_on_dask(client, [BULK], output, 4, {"now": NOW, "jobs": 1}, maps=3)
+            unshuffled = os.path.join(self.dir, "dask-no-shuffle")
+            unshuffled_result = dask_screen.screen_on_dask(client, [BULK], unshuffled, 4, {"now": NOW, "jobs": 1},
+                                                           shuffle=False)
         finally:
             client.close()
             cluster.close()
         self.assertEqual(result["patients"], 13)
         self.assertEqual(sum(shard["patients"] for shard in result["shards"]), 13)
+        self.assertEqual(len(result["maps"]), 3)
+        # Every line read once in the whole cluster: the map tasks' lines add
+        # up to the run's, and each map task read its own files.
+        with open(os.path.join(output, "run.json")) as run:
+            import json
+            self.assertEqual(sum(m["lines"] for m in result["maps"]), json.load(run)["lines"])
+        self.assertEqual(sum(m["files"] for m in result["maps"]), result["files"])
         self.assert_same_output(output)
         self.assertFalse(os.path.exists(os.path.join(output, ".shards")))
+        self.assertFalse(os.path.exists(os.path.join(output, ".shuffle")))
+        self.assertEqual(unshuffled_result["patients"], 13)
+        self.assertEqual(unshuffled_result["maps"], [])
+        self.assert_same_output(unshuffled)
 
     def test_screen_shard_releases_the_gil(self):
         # While screen_shard runs in one thread, this thread keeps running
@@ -118,6 +133,19 @@ class DaskScreenTest(unittest.TestCase):
     def test_bad_options_raise(self):
         with self.assertRaises(ValueError):
             regenpath.screen_shard([BULK], 4, 4, {"output": os.path.join(self.dir, "x")})
+        shuffle = os.path.join(self.dir, "shuffle")
+        with self.assertRaises(ValueError):
+            regenpath.screen_map([BULK], 2, 2, 4, {"shuffle_dir": shuffle})
+        with self.assertRaises(ValueError):
+            regenpath.screen_map([BULK], 0, 2, 4, {})  # no shuffle_dir
+        with self.assertRaises(ValueError):
+            regenpath.screen_reduce(0, 4, 2, {"shuffle_dir": shuffle})  # no output
+        # A reduce before its map tasks have run names the missing one.
+        with self.assertRaisesRegex(OSError, "map task 0 of 2 has not finished"):
+            regenpath.screen_reduce(0, 4, 2, {"shuffle_dir": shuffle, "output": os.path.join(self.dir, "r")})
+        regenpath.screen_map([BULK], 0, 2, 4, {"shuffle_dir": shuffle})
+        with self.assertRaisesRegex(OSError, "map task 1 of 2 has not finished"):
+            regenpath.screen_reduce(0, 4, 2, {"shuffle_dir": shuffle, "output": os.path.join(self.dir, "r")})
         with self.assertRaises(ValueError):
             regenpath.screen_shard([BULK], 0, 1, {})
         with self.assertRaises(OSError):

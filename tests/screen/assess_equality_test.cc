@@ -33,13 +33,8 @@ using testing::ReadFile;
 using testing::TempDir;
 
 Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std::string& output, size_t jobs) {
-  ScreenOptions options;
-  options.inputs = inputs;
-  options.now = *DateTime::ParseDateTime(kNow);
-  options.now_text = kNow;
-  options.jobs = jobs;
+  ScreenOptions options = testing::TestOptions(inputs, jobs);
   options.output_dir = output;
-  options.kb = knowledge::KnowledgeBase::Embedded();
   return Screen(options);
 }
 

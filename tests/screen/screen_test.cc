@@ -5,6 +5,7 @@
 // sharding. (The equality with `regenpath assess` is in
 // assess_equality_test.cc, which needs the CLI library; this file does not,
 // so that sanitizer builds can check src/screen alone: screen_core_test.)
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include "screen/line_reader.h"
 #include "screen/patient_line.h"
 #include "screen/screener.h"
+#include "screen/shuffle_manifest.h"
 #include "tests/screen/test_support.h"
 
 namespace regenpath::screen {
@@ -41,20 +43,39 @@ using testing::kNow;
 using testing::Lines;
 using testing::ReadFile;
 using testing::TempDir;
+using testing::TestOptions;
 
 Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std::string& output, size_t jobs,
                                size_t memory = size_t{512} << 20, uint32_t shard = 0, uint32_t shards = 1) {
-  ScreenOptions options;
-  options.inputs = inputs;
-  options.now = *DateTime::ParseDateTime(kNow);
-  options.now_text = kNow;
-  options.jobs = jobs;
-  options.memory_bytes = memory;
-  options.shard = shard;
-  options.shards = shards;
+  ScreenOptions options = TestOptions(inputs, jobs, memory, shard, shards);
   options.output_dir = output;
-  options.kb = knowledge::KnowledgeBase::Embedded();
   return Screen(options);
+}
+
+ScreenOptions ShuffleOptions(const std::vector<std::string>& inputs, uint32_t shards, size_t memory, size_t jobs) {
+  return TestOptions(inputs, jobs, memory, 0, shards);
+}
+
+// A shuffled run: `maps` map tasks, then a reduce task per shard, then the
+// merge into `output`. Fails with the first task's failure.
+Status RunShuffled(const std::vector<std::string>& inputs, const std::string& work, const std::string& output,
+                   uint32_t maps, uint32_t shards, size_t memory = size_t{512} << 20, size_t jobs = 1) {
+  ScreenOptions options = ShuffleOptions(inputs, shards, memory, jobs);
+  const std::string shuffle_dir = work + "/shuffle";
+  for (uint32_t map = 0; map < maps; ++map) {
+    Result<ScreenReport> report = ScreenMap(options, ShuffleTask{shuffle_dir, map, maps});
+    if (!report.has_value()) return report.error();
+  }
+  std::vector<std::string> shard_dirs;
+  for (uint32_t shard = 0; shard < shards; ++shard) {
+    options.shard = shard;
+    options.output_dir = work + "/reduce-" + std::to_string(shard);
+    Result<ScreenReport> report = ScreenReduce(options, ShuffleTask{shuffle_dir, 0, maps});
+    if (!report.has_value()) return report.error();
+    shard_dirs.push_back(options.output_dir);
+  }
+  Result<ScreenReport> merged = MergeShards(shard_dirs, output);
+  return merged.has_value() ? Status() : merged.error();
 }
 
 const std::vector<std::string> kOutputFiles = {"patients.ndjson",    "patients.csv", "summary.json", "summary.txt",
@@ -385,6 +406,94 @@ TEST(ScreenTest, OutputIsTheSameWhateverJobsMemoryOrShards) {
   EXPECT_FALSE(MergeShards({shard_dirs[0], shard_dirs[0], shard_dirs[1]}, dir / "bad").has_value());
 }
 
+// ---------------------------------------------------------------------------
+// Shuffled runs: map tasks, reduce tasks, merge
+
+TEST(ShuffleTest, OutputIsTheSingleRunsWhateverMapsShardsOrMemory) {
+  TempDir dir;
+  ASSERT_TRUE(RunScreen({BulkDir()}, dir / "one", 2).has_value());
+  struct Split {
+    uint32_t maps, shards;
+    size_t memory, jobs;
+  };
+  // 1 MiB: each shard's lines come back in several partitions.
+  for (const Split& split : {Split{1, 1, size_t{512} << 20, 1}, Split{3, 2, size_t{512} << 20, 2},
+                             Split{2, 5, size_t{1} << 20, 1}, Split{12, 3, size_t{1} << 20, 2}}) {
+    const std::string name = fmt::format("m{}-s{}-{}", split.maps, split.shards, split.memory);
+    Status status = RunShuffled({BulkDir()}, dir / name, dir / (name + "-merged"), split.maps, split.shards,
+                                split.memory, split.jobs);
+    ASSERT_TRUE(status.ok()) << name << ": " << status.message();
+    ExpectSameOutput(dir / "one", dir / (name + "-merged"));
+  }
+  // The spill files are planned from the whole run: at 1 MiB, each of 2
+  // shards' partitions holds about 128 KiB (an eighth of the budget).
+  MapManifest manifest = *MapManifest::FromJson(ReadFile(dir / "m2-s5-1048576/shuffle/map-0000/map.json"));
+  EXPECT_GT(manifest.partitions_per_shard, 1u);
+  EXPECT_TRUE(fs::exists(dir / fmt::format("m2-s5-1048576/shuffle/map-0001/{}", Grouper::ShuffleFileName(4, 0))));
+}
+
+TEST(ShuffleTest, EveryFileIsReadByOneMapTaskAndTheSharesAreBalanced) {
+  std::vector<InputFile> files;
+  for (uint64_t size : {900, 10, 500, 500, 400, 100, 100, 0, 300}) files.push_back({"f", size, false});
+  std::vector<int> reader(files.size(), -1);
+  std::vector<uint64_t> load(3, 0);
+  for (uint32_t map = 0; map < 3; ++map) {
+    std::vector<uint32_t> share = ShareOfFiles(files, map, 3);
+    EXPECT_TRUE(std::is_sorted(share.begin(), share.end()));
+    EXPECT_EQ(share, ShareOfFiles(files, map, 3));  // the same in every task
+    for (uint32_t file : share) {
+      EXPECT_EQ(reader[file], -1) << "file " << file << " read twice";
+      reader[file] = static_cast<int>(map);
+      load[map] += files[file].size;
+    }
+  }
+  for (int map : reader) EXPECT_NE(map, -1);
+  // 2,810 bytes in three shares: none more than the largest file over a third.
+  for (uint64_t bytes : load) EXPECT_LE(bytes, 2810 / 3 + 900);
+  EXPECT_EQ(*std::max_element(load.begin(), load.end()), 1000u);
+  // More tasks than files: the extra tasks read nothing.
+  EXPECT_TRUE(ShareOfFiles(files, 11, 12).empty());
+}
+
+TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
+  TempDir dir;
+  ScreenOptions options = ShuffleOptions({BulkDir()}, 2, size_t{512} << 20, 1);
+  const std::string shuffle = dir / "shuffle";
+  ASSERT_TRUE(ScreenMap(options, ShuffleTask{shuffle, 0, 2}).has_value());
+  options.output_dir = dir / "reduce";
+  // Map task 1 of 2 has not run.
+  Result<ScreenReport> early = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
+  ASSERT_FALSE(early.has_value());
+  EXPECT_THAT(early.error().message(), HasSubstr("map-0001/map.json: missing: map task 1 of 2 has not finished"));
+  EXPECT_FALSE(fs::exists(dir / "reduce/patients.ndjson"));
+  // Map task 1 written for another split (3 shards).
+  ScreenOptions other = ShuffleOptions({BulkDir()}, 3, size_t{512} << 20, 1);
+  ASSERT_TRUE(ScreenMap(other, ShuffleTask{shuffle, 1, 2}).has_value());
+  Result<ScreenReport> foreign = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
+  ASSERT_FALSE(foreign.has_value());
+  EXPECT_THAT(foreign.error().message(), HasSubstr("into 3 shards, where this reduce expects map 1 of 2 into 2 shards"));
+  // Run again, map task 1 replaces its earlier output; then the reduce works.
+  ASSERT_TRUE(ScreenMap(options, ShuffleTask{shuffle, 1, 2}).has_value());
+  EXPECT_FALSE(fs::exists(shuffle + "/map-0001/" + Grouper::ShuffleFileName(2, 0)));
+  Result<ScreenReport> reduced = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
+  ASSERT_TRUE(reduced.has_value()) << reduced.error().message();
+  EXPECT_GT(reduced->patients, 0u);
+  // A spill file cut short is named, not read past its end.
+  const std::string spill = shuffle + "/map-0000/" + Grouper::ShuffleFileName(1, 0);
+  const std::string text = ReadFile(spill);
+  ASSERT_GT(text.size(), 100u);
+  std::ofstream(spill, std::ios::binary | std::ios::trunc) << text.substr(0, text.size() - 7);
+  options.shard = 1;
+  options.output_dir = dir / "reduce-1";
+  Result<ScreenReport> cut = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_THAT(cut.error().message(), HasSubstr("s0001-p0000.bin: a spill file is cut short"));
+  EXPECT_FALSE(fs::exists(dir / "reduce-1/patients.ndjson"));
+  // Bad task numbers are refused.
+  EXPECT_FALSE(ScreenMap(options, ShuffleTask{shuffle, 2, 2}).has_value());
+  EXPECT_FALSE(ScreenReduce(options, ShuffleTask{shuffle, 0, 0}).has_value());
+}
+
 TEST(ScreenTest, BadLinesGzipAndOrphansAreReportedNotFatal) {
   TempDir dir;
   fs::create_directories(dir / "in");
@@ -429,6 +538,10 @@ TEST(ScreenTest, BadLinesGzipAndOrphansAreReportedNotFatal) {
   }
   ASSERT_TRUE(MergeShards(shard_dirs, dir / "merged").has_value());
   ExpectSameOutput(dir / "out", dir / "merged");
+  // Shuffled, each map task checks the lines of its own files: the same.
+  Status shuffled = RunShuffled({dir / "in"}, dir / "shuffled", dir / "shuffled-merged", 4, 3);
+  ASSERT_TRUE(shuffled.ok()) << shuffled.message();
+  ExpectSameOutput(dir / "out", dir / "shuffled-merged");
 
   // Without the bad lines, the same patients, but for the one whose Procedure was lost.
   ASSERT_TRUE(RunScreen({BulkDir()}, dir / "clean", 2).has_value());

@@ -11,12 +11,31 @@
 #include <string>
 #include <vector>
 
+#include "common/date_time.h"
+#include "knowledge/knowledge_base.h"
+#include "screen/screener.h"
+
 namespace regenpath::screen::testing {
 
 inline const std::string kNow = "2025-06-01";
 
 inline std::string BulkDir() {
   return std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/bulk-ndjson-10-patients";
+}
+
+// A run of `inputs` at kNow with the built-in knowledge base.
+inline ScreenOptions TestOptions(const std::vector<std::string>& inputs, size_t jobs,
+                                 size_t memory = size_t{512} << 20, uint32_t shard = 0, uint32_t shards = 1) {
+  ScreenOptions options;
+  options.inputs = inputs;
+  options.now = *DateTime::ParseDateTime(kNow);
+  options.now_text = kNow;
+  options.jobs = jobs;
+  options.memory_bytes = memory;
+  options.shard = shard;
+  options.shards = shards;
+  options.kb = knowledge::KnowledgeBase::Embedded();
+  return options;
 }
 
 inline std::string ReadFile(const std::string& path) {

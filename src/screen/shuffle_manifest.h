@@ -1,0 +1,51 @@
+// What a shuffle's map task leaves for the reduce tasks (screen/screener.h,
+// ScreenMap): which input files it read, what it counted and the malformed
+// lines it found, as dir/map-MMMM/map.json beside its spill files; and the
+// fixed share of the input files each map task reads.
+#ifndef REGENPATH_SCREEN_SHUFFLE_MANIFEST_H_
+#define REGENPATH_SCREEN_SHUFFLE_MANIFEST_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "screen/input_files.h"
+#include "screen/run_facts.h"
+
+namespace regenpath::screen {
+
+struct MapManifest {
+  static constexpr std::string_view kFileName = "map.json";
+
+  uint32_t map = 0, maps = 1, shards = 1;
+  uint64_t partitions_per_shard = 1;
+  std::vector<uint32_t> files;    // indices into facts.inputs this task read, ascending
+  // inputs and skipped_files: the whole run's; the counts: this task's files
+  // only; now and the knowledge base are not set (the reduce assesses).
+  RunFacts facts;
+  std::vector<LineIssue> issues;  // this task's malformed lines, by file then line
+
+  std::string ToJson() const;
+  // Fails (kInvalidInput) on anything but a map manifest.
+  static Result<MapManifest> FromJson(std::string_view json);
+};
+
+// The input files (indices into `files`) map task `map` of `maps` reads:
+// biggest first, each to the task with the fewest bytes so far (the lowest
+// index on a tie), so every task computes the same shares.
+std::vector<uint32_t> ShareOfFiles(const std::vector<InputFile>& files, uint32_t map, uint32_t maps);
+
+// dir/map-MMMM.
+std::string MapDirectory(const std::string& dir, uint32_t map);
+
+// The manifests of map tasks 0..maps-1 under `dir`, checked to be of one
+// run: each present (else the unfinished task is named), of `maps` tasks and
+// `shards` shards, the same inputs and partitions, every input file read by
+// exactly one task.
+Result<std::vector<MapManifest>> ReadMapManifests(const std::string& dir, uint32_t maps, uint32_t shards);
+
+}  // namespace regenpath::screen
+
+#endif  // REGENPATH_SCREEN_SHUFFLE_MANIFEST_H_
