@@ -280,9 +280,10 @@ HttpResponse RegistryHttpHandler::Report(const HttpRequest& request, const Reque
 }
 
 HttpResponse RegistryHttpHandler::Due(const HttpRequest& request, const RequestState& state) {
-  // page_size (1–10,000) and cursor (the `next` of the previous page); with
-  // neither, every item in one answer (the shape the web app reads).
-  int page_size = 0;
+  // page_size (1–10,000; default kDefaultDuePageSize) and cursor (the
+  // `next` of the previous page). Always a page: a clinic's whole worklist
+  // (hundreds of thousands of items at 100,000 episodes) is never one answer.
+  int page_size = kDefaultDuePageSize;
   std::string size_text = QueryValue(request.target, "page_size");
   if (!size_text.empty()) {
     std::optional<int> value = IntegerIn(size_text, 1, 10'000);
@@ -298,9 +299,7 @@ HttpResponse RegistryHttpHandler::Due(const HttpRequest& request, const RequestS
   std::string today = Today();
   Result<registry::WorklistPage> page = registry::LoadWorklist(*store_, *catalog_, today, page_size, cursor);
   if (!page) return StoreFailure(state, page.error());
-  bool paged = page_size > 0 || !cursor.empty();
-  return Respond(state, 200, paged ? registry::WorklistPageJson(*page, today) : registry::WorklistJson(page->items, today),
-                 "application/json");
+  return Respond(state, 200, registry::WorklistPageJson(*page, today), "application/json");
 }
 
 HttpResponse RegistryHttpHandler::Evidence(const HttpRequest& request, const RequestState& state) {

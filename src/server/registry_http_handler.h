@@ -7,8 +7,9 @@
 //                                        ?from=&to= YYYY-MM-DD: only episodes
 //                                        started in that period, inclusive)
 //   GET  /registry/due                   the follow-up worklist, JSON          scope system/*.read
-//                                        (?page_size=1–10000&cursor=: a page and
-//                                        its "next" cursor; neither: every item)
+//                                        a page and its "next" cursor (null on
+//                                        the last): ?page_size=1–10000 (default
+//                                        1000), &cursor= the previous "next"
 //   GET  /registry/evidence/{option}     the clinic's own evidence (?min_n=)   scope system/*.read
 //   OPTIONS on these                     CORS preflight                        open
 //
@@ -45,6 +46,9 @@ struct RegistryHttpHandlerOptions {
 
 class RegistryHttpHandler : public HttpHandler {
  public:
+  // Items of a GET /registry/due page without page_size.
+  static constexpr int kDefaultDuePageSize = 1000;
+
   // Nothing is owned; all must outlive the handler. `verifier` null: no
   // authentication. `pseudonymizer` null: POST answers 503 (no site secret
   // configured).

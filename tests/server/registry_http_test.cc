@@ -16,7 +16,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "registry/demo_cohort.h"
 #include "registry/instrument_catalog.h"
+#include "registry/registry_facts.h"
 #include "registry/postgres_registry_store.h"
 #include "registry/sqlite_registry_store.h"
 #include "server/registry_http_handler.h"
@@ -103,7 +105,8 @@ TEST_F(RegistryHttpTest, AuthenticatesAndChecksScopes) {
   auto due = GetWith("/registry/due", "system/*.rs");
   ASSERT_TRUE(due);
   EXPECT_EQ(due->status, 200);
-  EXPECT_EQ(due->body.find("\"next\""), std::string::npos);  // every item, no page
+  // Without page_size, a page of the default size (here every item) and its "next".
+  EXPECT_NE(due->body.find("\"next\":null"), std::string::npos) << due->body;
   auto page = GetWith("/registry/due?page_size=1", "system/*.read");
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200) << page->body;
@@ -124,6 +127,64 @@ TEST_F(RegistryHttpTest, AuthenticatesAndChecksScopes) {
   auto unknown_option = GetWith("/registry/reports/no-such-option", "system/*.read");
   ASSERT_TRUE(unknown_option);
   EXPECT_EQ(unknown_option->status, 404);
+}
+
+// GET /registry/due is always a page: without page_size, 1,000 items and the
+// cursor of the next; the pages, followed, are the whole worklist (as one
+// page of 10,000 gives it here).
+TEST_F(RegistryHttpTest, TheWorklistComesInPagesOfAThousandByDefault) {
+  {
+    // A second connection writes a synthetic cohort beside the server's.
+    auto catalog = registry::InstrumentCatalog::Embedded();
+    ASSERT_TRUE(catalog);
+    auto store = registry::SqliteRegistryStore::Open((dir_.path() / "registry.sqlite").string());
+    ASSERT_TRUE(store) << store.error().message();
+    const std::time_t now = std::time(nullptr);
+    char today[11];
+    std::strftime(today, sizeof(today), "%Y-%m-%d", std::gmtime(&now));
+    registry::WriteContext context{"test", std::string(today) + "T00:00:00Z"};
+    ASSERT_TRUE((*store)->Migrate(context));
+    auto batch = registry::GenerateDemoCohort(**catalog, registry::DemoOptions{400, 7, today});
+    ASSERT_TRUE(batch);
+    ASSERT_TRUE((*store)->Write(*batch, context));
+    ASSERT_TRUE(registry::RefreshFacts(**store, **catalog));
+  }
+  auto items_of = [](const std::string& body) {
+    std::vector<std::string> items;
+    for (size_t at = body.find("{\"patient\":"); at != std::string::npos; at = body.find("{\"patient\":", at + 1)) {
+      items.push_back(body.substr(at, body.find('}', at) - at));
+    }
+    return items;
+  };
+  auto next_of = [](const std::string& body) -> std::string {
+    const size_t at = body.rfind("\"next\":\"");
+    if (at == std::string::npos) return "";
+    const size_t begin = at + 8;
+    return body.substr(begin, body.find('"', begin) - begin);
+  };
+  auto whole = GetWith("/registry/due?page_size=10000", "system/*.read");
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200) << whole->body;
+  std::vector<std::string> expected = items_of(whole->body);
+  ASSERT_GT(expected.size(), 1000u) << "the demo cohort should give more than one default page";
+  ASSERT_LT(expected.size(), 10000u);
+  EXPECT_NE(whole->body.find("\"next\":null"), std::string::npos);
+  std::vector<std::string> paged;
+  std::string path = "/registry/due";
+  int pages = 0;
+  for (; pages < 20; ++pages) {
+    auto page = GetWith(path, "system/*.read");
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->status, 200) << page->body;
+    std::vector<std::string> items = items_of(page->body);
+    const std::string next = next_of(page->body);
+    if (!next.empty()) EXPECT_EQ(items.size(), size_t{RegistryHttpHandler::kDefaultDuePageSize});
+    paged.insert(paged.end(), items.begin(), items.end());
+    if (next.empty()) break;
+    path = "/registry/due?cursor=" + next;
+  }
+  EXPECT_EQ(pages + 1, static_cast<int>((expected.size() + 999) / 1000));
+  EXPECT_EQ(paged, expected);
 }
 
 TEST_F(RegistryHttpTest, AnswersEachRejectionWithItsLocation) {
