@@ -313,8 +313,11 @@ Status DecodeFacts(const FactsRowView& row, EpisodeFacts& facts) {
   facts.synthetic = row.synthetic;
   std::string* values[] = {&facts.condition, &facts.kb_version, &facts.feedback, &facts.prp_leukocytes,
                            &facts.image_guidance, &facts.first_procedure};
+  if (!row.has_groups) {
+    for (std::string* value : values) value->clear();
+  }
   size_t start = 0;
-  for (size_t index = 0; index < std::size(values); ++index) {
+  for (size_t index = 0; row.has_groups && index < std::size(values); ++index) {
     size_t end = row.groups.find(kGroupSeparator, start);
     bool last = index + 1 == std::size(values);
     if ((end == std::string_view::npos) != last) {

@@ -88,8 +88,9 @@ FactsRow ToRow(const EpisodeFacts& facts);
 Result<EpisodeFacts> FromRow(FactsRow row);
 // FromRow() into `facts`, whose every field is overwritten; its strings and
 // vectors keep their capacity, so decoding row after row into the same
-// EpisodeFacts allocates nothing once warm. kInternal as FromRow(); `facts`
-// is then unspecified.
+// EpisodeFacts allocates nothing once warm. A row without its groups
+// (`has_groups` false) leaves the group values and first_procedure empty.
+// kInternal as FromRow(); `facts` is then unspecified.
 Status DecodeFacts(const FactsRowView& row, EpisodeFacts& facts);
 
 // Changes whenever the knowledge base changes anything the facts depend on

@@ -905,4 +905,62 @@ Status PostgresRegistryStore::ForEachFacts(const std::string& option_id,
   return Status::Ok();
 }
 
+Status PostgresRegistryStore::ScanFacts(const std::string& option_id, const FactsScan& scan,
+                                        const std::function<Status(const FactsRowView&)>& visit) {
+  if (scan.ordered) return ForEachFacts(option_id, visit);
+  std::lock_guard lock(impl_->mutex);
+  const auto& pq = postgres::Pq();
+  PGconn* conn = impl_->conn;
+  // Binary results, as ForEachFacts(); without the groups column when the
+  // caller does not need it. Single-row mode: libpq hands over each row as
+  // it is parsed, so decoding and counting overlap the server's scan, and
+  // no 40 MB result is built (nor ordered: the caller takes any order).
+  std::string query = fmt::format("SELECT option_id, episode_key, patient, synthetic, {}data FROM episode_facts{}",
+                                  scan.groups ? "groups, " : "", option_id.empty() ? "" : " WHERE option_id = $1");
+  const char* values[] = {option_id.c_str()};
+  if (pq.PQsendQueryParams(conn, query.c_str(), option_id.empty() ? 0 : 1, nullptr, values, nullptr, nullptr, 1) != 1) {
+    return impl_->Error("read the report facts");
+  }
+  Status status;
+  if (pq.PQsetSingleRowMode(conn) != 1) status = impl_->Error("read the report facts (single-row mode)");
+  const int data_column = scan.groups ? 5 : 4;
+  FactsRowView facts;
+  facts.has_groups = scan.groups;
+  bool cancelled = false;
+  // Every result is read to the end (PQgetResult() gives nullptr), also
+  // after an error, so the connection is ready for the next statement.
+  while (PGresult* raw = pq.PQgetResult(conn)) {
+    PgResult result(raw);
+    ExecStatusType type = result.status();
+    if (type == PGRES_SINGLE_TUPLE) {
+      if (!status.ok()) continue;  // draining after an error
+      auto view = [raw, &pq](int column) {
+        return std::string_view(pq.PQgetvalue(raw, 0, column), static_cast<size_t>(pq.PQgetlength(raw, 0, column)));
+      };
+      const auto* flag = reinterpret_cast<const unsigned char*>(pq.PQgetvalue(raw, 0, 3));
+      facts.option_id = view(0);
+      facts.episode_key = view(1);
+      facts.patient = view(2);
+      facts.synthetic = pq.PQgetlength(raw, 0, 3) == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
+      facts.groups = scan.groups ? view(4) : std::string_view();
+      facts.data = view(data_column);
+      status = visit(facts);
+      if (!status.ok() && !cancelled) {
+        // Ask the server to stop sending; what is under way is drained.
+        cancelled = true;
+        if (PGcancel* cancel = pq.PQgetCancel(conn)) {
+          char error[256];
+          pq.PQcancel(cancel, error, sizeof error);
+          pq.PQfreeCancel(cancel);
+        }
+      }
+    } else if (type != PGRES_TUPLES_OK && status.ok()) {
+      // The query failed, was cancelled or the connection was lost mid-stream.
+      status = impl_->Error("read the report facts", raw);
+    }
+  }
+  if (status.ok() && pq.PQstatus(conn) != CONNECTION_OK) status = impl_->Error("read the report facts");
+  return status;
+}
+
 }  // namespace regenpath::registry
