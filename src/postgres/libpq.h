@@ -50,6 +50,9 @@ struct LibPq {
   decltype(&::PQgetCancel) PQgetCancel;
   decltype(&::PQcancel) PQcancel;
   decltype(&::PQfreeCancel) PQfreeCancel;
+  decltype(&::PQgetCopyData) PQgetCopyData;
+  decltype(&::PQfreemem) PQfreemem;
+  decltype(&::PQescapeLiteral) PQescapeLiteral;
 };
 
 // Loads libpq.so.5 and every function above, once. kUnavailable, naming the
