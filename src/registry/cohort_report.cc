@@ -394,12 +394,19 @@ void CohortReportBuilder::Add(const EpisodeFacts& facts) {
     // that instrument).
     int start = *facts.start_day;
     size_t points = option.window_last.size();
-    for (InstrumentTally& instrument : group.instruments) {
+    for (size_t index = 0; index < group.instruments.size(); ++index) {
+      InstrumentTally& instrument = group.instruments[index];
+      // The facts list the option's instruments in the same order (the
+      // schedule's, known to the catalog): the same place first.
       const InstrumentFacts* own = nullptr;
-      for (const InstrumentFacts& candidate : facts.instruments) {
-        if (candidate.instrument == instrument.scoring->id) {
-          own = &candidate;
-          break;
+      if (index < facts.instruments.size() && facts.instruments[index].instrument == instrument.scoring->id) {
+        own = &facts.instruments[index];
+      } else {
+        for (const InstrumentFacts& candidate : facts.instruments) {
+          if (candidate.instrument == instrument.scoring->id) {
+            own = &candidate;
+            break;
+          }
         }
       }
       if (own == nullptr) continue;
