@@ -124,9 +124,10 @@ class RegistryStore {
   // Calls `visit` with the stored facts of each episode of `option_id`
   // (every option when empty), ordered by option, then episode key, without
   // copying them (the views are valid during the call only); stops at, and
-  // returns, the first error of `visit` or of the store. Reports read the
-  // facts this way (registry_facts.h). The default implementation reads
-  // LoadFacts() and sorts it; the stores stream their own rows.
+  // returns, the first error of `visit` or of the store. ForEachEpisodeFacts()
+  // reads the facts this way (reports use ScanFacts()). The default
+  // implementation reads LoadFacts() and sorts it; the stores stream their
+  // own rows.
   virtual Status ForEachFacts(const std::string& option_id, const std::function<Status(const FactsRowView&)>& visit);
   // ForEachFacts() as `scan` asks: in no particular order when
   // !scan.ordered, perhaps without the group values when !scan.groups (see
