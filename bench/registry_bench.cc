@@ -6,6 +6,7 @@
 //
 //   build/bench/registry_bench [--episodes N] [--postgres "host=/tmp/pg dbname=x"] [--report-runs 5] [--ingest-only]
 //   build/bench/registry_bench --reports-only DATABASE   (the reports alone, on a registry already written)
+//   ... --only TEXT   (only the reports whose label contains TEXT, e.g. "all options")
 //
 // Prints one line per measurement; see bench/README.md, "Registry".
 #include <fmt/format.h>
@@ -185,6 +186,8 @@ int RunReports(const std::string& name, RegistryStore& store, const InstrumentCa
 // --ingest-only: the write and the refresh, no reports (to repeat the
 // ingest figure on a busy machine).
 bool ingest_only = false;
+// --only TEXT: only the reports whose label contains TEXT (to profile one).
+std::string only_reports;
 
 int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& batch, const InstrumentCatalog& catalog,
              const std::string& today, int report_runs, double bare_seconds) {
@@ -248,6 +251,7 @@ int RunStore(const std::string& name, RegistryStore& store, const WriteBatch& ba
 int RunReports(const std::string& name, RegistryStore& store, const InstrumentCatalog& catalog,
                const std::string& today, int report_runs, const std::vector<std::string>& options) {
   auto report = [&](const std::string& label, auto&& work) {
+    if (!only_reports.empty() && label.find(only_reports) == std::string::npos) return;
     Timing timing = Time(report_runs, work);
     fmt::print("{:<10} {:<40} median {:8.1f} ms, max {:8.1f} ms, cpu {:8.1f} ms{}\n", name, label, timing.median,
                timing.max, timing.cpu_median, timing.median < 200 ? "" : "  (> 200 ms)");
@@ -283,14 +287,16 @@ int RunReports(const std::string& name, RegistryStore& store, const InstrumentCa
     due_items = page->items.size();
     if (WorklistJson(page->items, today).empty()) std::abort();
   });
-  fmt::print("{:<10} (the worklist of {} has {} items)\n", name, today, due_items);
+  if (due_items > 0) fmt::print("{:<10} (the worklist of {} has {} items)\n", name, today, due_items);
   report("due, first page of 100 (json)", [&]() {
     auto page = LoadWorklist(store, catalog, today, 100, "");
     if (!page || WorklistPageJson(*page, today).empty()) std::abort();
   });
   std::string cursor;
-  for (int page = 0; page < 10; ++page) cursor = LoadWorklist(store, catalog, today, 100, cursor)->next;
-  report("due, page of 100 after 1,000 (json)", [&]() {
+  const std::string after_label = "due, page of 100 after 1,000 (json)";
+  bool after_wanted = only_reports.empty() || after_label.find(only_reports) != std::string::npos;
+  for (int page = 0; page < 10 && after_wanted; ++page) cursor = LoadWorklist(store, catalog, today, 100, cursor)->next;
+  report(after_label, [&]() {
     auto page = LoadWorklist(store, catalog, today, 100, cursor);
     if (!page || WorklistPageJson(*page, today).empty()) std::abort();
   });
@@ -321,10 +327,11 @@ int main(int argc, char** argv) {
     else if (arg == "--report-runs" && index + 1 < argc) report_runs = std::atoi(argv[++index]);
     else if (arg == "--reports-only" && index + 1 < argc) reports_only = argv[++index];
     else if (arg == "--ingest-only") ingest_only = true;
+    else if (arg == "--only" && index + 1 < argc) only_reports = argv[++index];
     else {
       fmt::print(stderr,
                  "usage: registry_bench [--episodes N] [--postgres CONNINFO] [--report-runs N] [--ingest-only] "
-                 "[--reports-only DATABASE]\n");
+                 "[--reports-only DATABASE] [--only TEXT]\n");
       return 2;
     }
   }

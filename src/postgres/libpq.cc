@@ -61,6 +61,14 @@ Status Load() {
   RP_BIND(PQsendFlushRequest);
   RP_BIND(PQsendQueryPrepared);
   RP_BIND(PQflush);
+  RP_BIND(PQsendQueryParams);
+  RP_BIND(PQsetSingleRowMode);
+  RP_BIND(PQgetCancel);
+  RP_BIND(PQcancel);
+  RP_BIND(PQfreeCancel);
+  RP_BIND(PQgetCopyData);
+  RP_BIND(PQfreemem);
+  RP_BIND(PQescapeLiteral);
 #undef RP_BIND
   if (!missing.empty()) {
     // Kept loaded: nothing else was bound to it, and unloading buys nothing.

@@ -45,6 +45,14 @@ struct LibPq {
   decltype(&::PQsendFlushRequest) PQsendFlushRequest;
   decltype(&::PQsendQueryPrepared) PQsendQueryPrepared;
   decltype(&::PQflush) PQflush;
+  decltype(&::PQsendQueryParams) PQsendQueryParams;
+  decltype(&::PQsetSingleRowMode) PQsetSingleRowMode;
+  decltype(&::PQgetCancel) PQgetCancel;
+  decltype(&::PQcancel) PQcancel;
+  decltype(&::PQfreeCancel) PQfreeCancel;
+  decltype(&::PQgetCopyData) PQgetCopyData;
+  decltype(&::PQfreemem) PQfreemem;
+  decltype(&::PQescapeLiteral) PQescapeLiteral;
 };
 
 // Loads libpq.so.5 and every function above, once. kUnavailable, naming the

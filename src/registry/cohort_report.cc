@@ -47,54 +47,96 @@ std::string_view GroupOf(const EpisodeFacts& facts, GroupBy group_by) {
   return value == nullptr || value->empty() ? std::string_view("(not recorded)") : std::string_view(*value);
 }
 
+// The positions 0..n-1 ordered by `less` (a strict weak order on
+// positions), ties in position order. Linear when the items are nearly in
+// order (as a sequential scan of the stores' facts gives them): one pass
+// keeps the ascending run and sets aside the items that break it, which
+// alone are sorted, then merged back. Worst case O(n log n).
+template <typename Less>
+std::vector<uint32_t> NearlySortedOrder(uint32_t n, const Less& less) {
+  std::vector<uint32_t> run;
+  std::vector<uint32_t> stragglers;
+  run.reserve(n);
+  for (uint32_t index = 0; index < n; ++index) {
+    if (run.empty() || !less(index, run.back())) {
+      run.push_back(index);
+    } else {
+      stragglers.push_back(index);
+    }
+  }
+  if (stragglers.empty()) return run;
+  std::stable_sort(stragglers.begin(), stragglers.end(), less);
+  // A straggler is less than the run's last item when it came, so every run
+  // item equal to it came before it: taking the run's first keeps ties in
+  // position order.
+  std::vector<uint32_t> out(n);
+  std::merge(run.begin(), run.end(), stragglers.begin(), stragglers.end(), out.begin(), less);
+  return out;
+}
+
+// Strings appended one after another into one buffer (no allocation per
+// string), seen as views.
+class StringList {
+ public:
+  void Add(std::string_view text) {
+    buffer_.append(text);
+    ends_.push_back(buffer_.size());
+  }
+  uint32_t size() const { return static_cast<uint32_t>(ends_.size()); }
+  bool empty() const { return ends_.empty(); }
+  std::string_view operator[](uint32_t index) const {
+    size_t begin = index > 0 ? ends_[index - 1] : 0;
+    return std::string_view(buffer_).substr(begin, ends_[index] - begin);
+  }
+  std::string_view back() const { return (*this)[size() - 1]; }
+
+ private:
+  std::string buffer_;
+  std::vector<size_t> ends_;
+};
+
 // The number of distinct patients among those added. Exact, and cheap when
 // the patients come in ascending order with each patient's episodes
-// together (episode-key order: a key begins with its patient), as the
-// stores give them: then only the changes are counted; otherwise the
-// patients kept in one buffer are sorted at the end.
+// together (episode-key order: a key begins with its patient): then only
+// the changes are counted; otherwise the patients kept in one buffer are
+// ordered at the end (NearlySortedOrder: linear when nearly in order).
 class DistinctPatients {
  public:
   void Add(std::string_view patient) {
-    if (!ends_.empty()) {
-      std::string_view last = Last();
+    if (!patients_.empty()) {
+      std::string_view last = patients_.back();
       if (patient == last) return;
       if (patient < last) ascending_ = false;
     }
-    buffer_.append(patient);
-    ends_.push_back(buffer_.size());
+    patients_.Add(patient);
   }
   int Count() const {
-    if (ascending_) return static_cast<int>(ends_.size());
-    std::vector<std::string_view> all;
-    all.reserve(ends_.size());
-    size_t begin = 0;
-    for (size_t end : ends_) {
-      all.emplace_back(buffer_.data() + begin, end - begin);
-      begin = end;
+    if (ascending_) return static_cast<int>(patients_.size());
+    std::vector<uint32_t> order =
+        NearlySortedOrder(patients_.size(), [this](uint32_t a, uint32_t b) { return patients_[a] < patients_[b]; });
+    int distinct = 0;
+    for (size_t index = 0; index < order.size(); ++index) {
+      if (index == 0 || patients_[order[index]] != patients_[order[index - 1]]) ++distinct;
     }
-    std::sort(all.begin(), all.end());
-    return static_cast<int>(std::unique(all.begin(), all.end()) - all.begin());
+    return distinct;
   }
 
  private:
-  std::string_view Last() const {
-    size_t begin = ends_.size() > 1 ? ends_[ends_.size() - 2] : 0;
-    return std::string_view(buffer_).substr(begin, ends_.back() - begin);
-  }
-  std::string buffer_;
-  std::vector<size_t> ends_;
+  StringList patients_;
   bool ascending_ = true;
 };
 
 // What a timepoint's outcome needs (docs/registry.md, "Reports"): the
-// paired changes in the order the episodes came (the mean and SD sum them
-// in that order) and the counts.
+// paired changes (the mean and SD sum them in episode-key order) with the
+// position among the option's episodes of the episode each came from (its
+// place in the order they were added), and the counts.
 struct TimepointTally {
   int due = 0;
   int observed = 0;
   int lost = 0;
   int without_baseline = 0;
   std::vector<double> changes;
+  std::vector<uint32_t> added;  // per change: the position of its episode among the option's, as added
   int mcid = 0;
   int immpact30 = 0;
   int immpact50 = 0;
@@ -130,8 +172,9 @@ struct GroupTally {
 // One episode at one timepoint of one instrument (the rules of
 // docs/registry.md, "Reports").
 // `window_last`: the last day of the timepoint's window (WindowOf()).
+// `added`: the episode's position among the option's episodes, as added.
 void CountTimepoint(TimepointTally& tally, const InstrumentScoring& instrument, const std::optional<DayScore>& baseline,
-                    const std::optional<DayScore>& score, int window_last, int today) {
+                    const std::optional<DayScore>& score, int window_last, int today, uint32_t added) {
   if (!score && window_last >= today) return;  // not due yet
   if (instrument.responder_max) {
     ++tally.due;
@@ -158,6 +201,7 @@ void CountTimepoint(TimepointTally& tally, const InstrumentScoring& instrument, 
   }
   ++tally.observed;
   tally.changes.push_back(score->value - baseline->value);
+  tally.added.push_back(added);
   if (McidResponder(instrument, baseline->value, score->value).value_or(false)) ++tally.mcid;
   if (PercentReduction(instrument, baseline->value, score->value, 30)) ++tally.immpact30;
   if (PercentReduction(instrument, baseline->value, score->value, 50)) ++tally.immpact50;
@@ -224,6 +268,13 @@ struct CohortReportBuilder::State {
     std::vector<const InstrumentScoring*> instruments;  // the follow-up instruments known to the catalog
     bool synthetic = false;
     std::map<std::string, GroupTally, std::less<>> groups;
+    // The episode keys in the order they were added, and whether that was
+    // ascending: if not, Finish() puts each timepoint's changes in key order.
+    StringList keys;
+    bool keys_ascending = true;
+    // The group of this option's previous episode (a map key: stable).
+    GroupTally* last_group = nullptr;
+    std::string_view last_group_name;
   };
 
   const InstrumentCatalog* catalog = nullptr;
@@ -231,11 +282,9 @@ struct CohortReportBuilder::State {
   GroupBy group_by = GroupBy::kNone;
   int today = 0;
   std::map<std::string, OptionTally, std::less<>> options;
-  // The tallies of the previous episode (episodes come grouped by option).
+  // The option of the previous episode.
   OptionTally* last_option = nullptr;
   std::string_view last_option_id;
-  GroupTally* last_group = nullptr;
-  std::string_view last_group_name;
 
   OptionTally& OptionOf(std::string_view id) {
     if (last_option != nullptr && id == last_option_id) return *last_option;
@@ -259,12 +308,36 @@ struct CohortReportBuilder::State {
     }
     last_option = &found->second;
     last_option_id = found->first;  // the map's key: stable
-    last_group = nullptr;
     return found->second;
   }
 
+  // Reorders every timepoint's changes of `option` (whose episodes were not
+  // added in key order) as if they had been: by the key of their episode
+  // (ties in the order added). The mean and SD then sum them in the same
+  // order as for episodes added in key order, to the last bit.
+  static void PutChangesInKeyOrder(OptionTally& option) {
+    const StringList& keys = option.keys;
+    std::vector<uint32_t> by_key = NearlySortedOrder(keys.size(), [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+    std::vector<uint32_t> rank(by_key.size());
+    for (uint32_t index = 0; index < by_key.size(); ++index) rank[by_key[index]] = index;
+    std::vector<double> values;
+    for (auto& [name, group] : option.groups) {
+      for (InstrumentTally& instrument : group.instruments) {
+        for (TimepointTally& point : instrument.points) {
+          const std::vector<uint32_t>& added = point.added;
+          std::vector<uint32_t> order = NearlySortedOrder(
+              static_cast<uint32_t>(added.size()), [&](uint32_t a, uint32_t b) { return rank[added[a]] < rank[added[b]]; });
+          values.clear();
+          values.reserve(order.size());
+          for (uint32_t index : order) values.push_back(point.changes[index]);
+          point.changes.swap(values);
+        }
+      }
+    }
+  }
+
   GroupTally& GroupOfOption(OptionTally& option, std::string_view name) {
-    if (last_group != nullptr && name == last_group_name) return *last_group;
+    if (option.last_group != nullptr && name == option.last_group_name) return *option.last_group;
     auto found = option.groups.find(name);
     if (found == option.groups.end()) {
       found = option.groups.emplace(std::string(name), GroupTally{}).first;
@@ -276,8 +349,8 @@ struct CohortReportBuilder::State {
         group.instruments[index].points.resize(schedule.size());
       }
     }
-    last_group = &found->second;
-    last_group_name = found->first;
+    option.last_group = &found->second;
+    option.last_group_name = found->first;
     return found->second;
   }
 };
@@ -308,6 +381,11 @@ void CohortReportBuilder::Add(const EpisodeFacts& facts) {
   State::OptionTally& option = state.OptionOf(facts.option_id);
   if (option.option == nullptr) return;  // an option since removed from the knowledge base
   option.synthetic = option.synthetic || facts.synthetic;
+  // The episode's position among the option's, as added (the changes it
+  // gives are summed in key order whatever the order of addition).
+  uint32_t added = option.keys.size();
+  if (!option.keys.empty() && facts.episode_key < option.keys.back()) option.keys_ascending = false;
+  option.keys.Add(facts.episode_key);
   GroupTally& group = state.GroupOfOption(option, GroupOf(facts, state.group_by));
   ++group.episodes;
   group.patients.Add(facts.patient);
@@ -316,12 +394,19 @@ void CohortReportBuilder::Add(const EpisodeFacts& facts) {
     // that instrument).
     int start = *facts.start_day;
     size_t points = option.window_last.size();
-    for (InstrumentTally& instrument : group.instruments) {
+    for (size_t index = 0; index < group.instruments.size(); ++index) {
+      InstrumentTally& instrument = group.instruments[index];
+      // The facts list the option's instruments in the same order (the
+      // schedule's, known to the catalog): the same place first.
       const InstrumentFacts* own = nullptr;
-      for (const InstrumentFacts& candidate : facts.instruments) {
-        if (candidate.instrument == instrument.scoring->id) {
-          own = &candidate;
-          break;
+      if (index < facts.instruments.size() && facts.instruments[index].instrument == instrument.scoring->id) {
+        own = &facts.instruments[index];
+      } else {
+        for (const InstrumentFacts& candidate : facts.instruments) {
+          if (candidate.instrument == instrument.scoring->id) {
+            own = &candidate;
+            break;
+          }
         }
       }
       if (own == nullptr) continue;
@@ -329,7 +414,7 @@ void CohortReportBuilder::Add(const EpisodeFacts& facts) {
       for (size_t point = 0; point < points; ++point) {
         const std::optional<DayScore>& score = point < own->timepoints.size() ? own->timepoints[point] : kNoScore;
         CountTimepoint(instrument.points[point], *instrument.scoring, own->baseline, score,
-                       start + option.window_last[point], state.today);
+                       start + option.window_last[point], state.today, added);
       }
     }
   }
@@ -369,8 +454,9 @@ CohortReport CohortReportBuilder::Finish() {
   CohortReport report;
   report.today = FormatCivilDay(state.today);
   report.group_by = GroupByName(state.group_by);
-  for (const auto& [id, option] : state.options) {
+  for (auto& [id, option] : state.options) {
     if (option.option == nullptr) continue;
+    if (!option.keys_ascending) State::PutChangesInKeyOrder(option);
     OptionReport option_report;
     option_report.option_id = id;
     option_report.display = option.option->display;

@@ -91,11 +91,15 @@ struct CohortReport {
 // Builds a CohortReport from episodes' facts given one at a time, so that a
 // report over a whole store never holds the episodes themselves: per option
 // and group it keeps only what the statistics need (per instrument and
-// timepoint the paired changes in the order the episodes came, and counts;
-// survival subjects; adverse-event counts; the patients for the distinct
-// count). BuildCohortReportFromFacts() is this builder over a vector, so
-// both give the same report, byte for byte, for episodes given in the same
-// order. Not thread-safe (one builder per report).
+// timepoint the paired changes, each with its episode's position, and
+// counts; survival subjects; adverse-event counts; the patients for the
+// distinct count; the option's episode keys). The episodes may come in any
+// order: the report is the one of the same episodes added in (option,
+// episode key) order, byte for byte (the changes, whose mean and SD are
+// floating sums, are put in key order by Finish() when they came otherwise;
+// everything else does not depend on the order). So a store may hand its
+// rows over as the database sends them. BuildCohortReportFromFacts() is
+// this builder over a vector. Not thread-safe (one builder per report).
 class CohortReportBuilder {
  public:
   // kInvalidArgument for a bad `today` (YYYY-MM-DD) or an `option_id` (when
@@ -108,7 +112,8 @@ class CohortReportBuilder {
 
   // Counts one episode; facts of another option than `option_id` (when not
   // empty) or of an option the knowledge base lacks are ignored. Nothing of
-  // `facts` is kept by reference: the caller may reuse it.
+  // `facts` is kept by reference: the caller may reuse it. Cheapest when the
+  // episodes of each option come in key order (nothing to reorder).
   void Add(const EpisodeFacts& facts);
   // The report of every episode added (options by id, groups by name).
   CohortReport Finish();

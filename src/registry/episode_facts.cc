@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <unordered_map>
 
@@ -13,7 +15,10 @@ namespace regenpath::registry {
 
 namespace {
 
-constexpr std::string_view kFactsFormat = "facts-v2";
+// facts-v3: the compact record below (facts-v2 stored every day as 4 bytes
+// and every score as 13); a store holding another format rebuilds its
+// facts (the fingerprint changes).
+constexpr std::string_view kFactsFormat = "facts-v3";
 
 std::string ScoreKey(const std::string& patient, const std::string& instrument) {
   std::string key;
@@ -24,23 +29,84 @@ std::string ScoreKey(const std::string& patient, const std::string& instrument) 
 }
 
 
-// The binary record: fixed-width little-endian fields; an optional value is
-// a flag byte then the value; strings are a byte length then the bytes.
+// The binary record (facts-v3), little-endian:
+//   flags byte (kHas* below); the days present among start, repeat,
+//   surgery, last contact and ended, each an int32; loss_days (int32) when
+//   kHasLossDays; the number of adverse events (varint), one byte each
+//   (category | serious << 7); the number of instruments (byte), each: its
+//   id (length byte + bytes), baseline (score), last score day (score-day),
+//   the number of timepoints (byte) and a score each.
+//   A score: tag byte 0 (none), 1 (int32 day, float64 value) or 2 (int16
+//   day minus the start day, int16 ten times the value) — the short form
+//   only when it gives back the same day and the same double, bit for bit
+//   (most scores: integers or tenths near the start). A score-day: the
+//   same tags without the value.
+// The start day is 0 for these offsets when absent.
+constexpr uint8_t kHasStart = 1;
+constexpr uint8_t kHasRepeat = 2;
+constexpr uint8_t kHasSurgery = 4;
+constexpr uint8_t kHasLastContact = 8;
+constexpr uint8_t kHasEnded = 16;
+constexpr uint8_t kLossSubject = 32;
+constexpr uint8_t kLossEvent = 64;
+constexpr uint8_t kHasLossDays = 128;
+
+constexpr uint8_t kNoScore = 0;
+constexpr uint8_t kFullScore = 1;
+constexpr uint8_t kShortScore = 2;
+
+// The short form of a value: ten times it as an int16, if that gives back
+// exactly the same double.
+std::optional<int16_t> TenthsOf(double value) {
+  if (!(value > -3276.8 && value < 3276.8)) return std::nullopt;  // also NaN
+  double scaled = std::nearbyint(value * 10);
+  double back = scaled / 10;
+  if (std::bit_cast<uint64_t>(back) != std::bit_cast<uint64_t>(value)) return std::nullopt;  // also -0.0
+  return static_cast<int16_t>(scaled);
+}
+
+std::optional<int16_t> OffsetOf(int day, int base) {
+  int64_t offset = static_cast<int64_t>(day) - base;
+  if (offset < INT16_MIN || offset > INT16_MAX) return std::nullopt;
+  return static_cast<int16_t>(offset);
+}
+
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  Writer(std::string& out, int base) : out_(out), base_(base) {}
   void Byte(uint8_t value) { out_.push_back(static_cast<char>(value)); }
   void Int(int32_t value) { Raw(&value, sizeof value); }
+  void Short(int16_t value) { Raw(&value, sizeof value); }
   void Double(double value) { Raw(&value, sizeof value); }
-  void OptionalInt(const std::optional<int>& value) {
-    Byte(value ? 1 : 0);
-    if (value) Int(*value);
+  void Varint(uint32_t value) {
+    while (value >= 0x80) {
+      Byte(static_cast<uint8_t>(value | 0x80));
+      value >>= 7;
+    }
+    Byte(static_cast<uint8_t>(value));
   }
-  void OptionalScore(const std::optional<DayScore>& score) {
-    Byte(score ? 1 : 0);
-    if (score) {
+  void Score(const std::optional<DayScore>& score) {
+    if (!score) return Byte(kNoScore);
+    std::optional<int16_t> offset = OffsetOf(score->day, base_);
+    std::optional<int16_t> tenths = TenthsOf(score->value);
+    if (offset && tenths) {
+      Byte(kShortScore);
+      Short(*offset);
+      Short(*tenths);
+    } else {
+      Byte(kFullScore);
       Int(score->day);
       Double(score->value);
+    }
+  }
+  void Day(const std::optional<int>& day) {
+    if (!day) return Byte(kNoScore);
+    if (std::optional<int16_t> offset = OffsetOf(*day, base_)) {
+      Byte(kShortScore);
+      Short(*offset);
+    } else {
+      Byte(kFullScore);
+      Int(*day);
     }
   }
   void Text(std::string_view text) {
@@ -56,11 +122,13 @@ class Writer {
     out_.append(static_cast<const char*>(data), size);
   }
   std::string& out_;
+  int base_;
 };
 
 class Reader {
  public:
   explicit Reader(std::string_view data) : data_(data) {}
+  void set_base(int base) { base_ = base; }
   bool ok() const { return ok_ && at_ == data_.size(); }
   bool good() const { return ok_; }
   uint8_t Byte() {
@@ -72,20 +140,57 @@ class Reader {
     Raw(&value, sizeof value);
     return value;
   }
+  int16_t Short() {
+    int16_t value = 0;
+    Raw(&value, sizeof value);
+    return value;
+  }
   double Double() {
     double value = 0;
     Raw(&value, sizeof value);
     return value;
   }
-  std::optional<int> OptionalInt() {
-    if (Byte() == 0) return std::nullopt;
-    return Int();
+  uint32_t Varint() {
+    uint32_t value = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+      uint8_t byte = Byte();
+      value |= static_cast<uint32_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return value;
+    }
+    ok_ = false;
+    return 0;
   }
-  std::optional<DayScore> OptionalScore() {
-    if (Byte() == 0) return std::nullopt;
-    int day = Int();
-    double value = Double();
-    return DayScore{day, value};
+  std::optional<DayScore> Score() {
+    switch (Byte()) {
+      case kNoScore:
+        return std::nullopt;
+      case kShortScore: {
+        int day = base_ + Short();
+        double value = static_cast<double>(Short()) / 10;
+        return DayScore{day, value};
+      }
+      case kFullScore: {
+        int day = Int();
+        double value = Double();
+        return DayScore{day, value};
+      }
+      default:
+        ok_ = false;
+        return std::nullopt;
+    }
+  }
+  std::optional<int> Day() {
+    switch (Byte()) {
+      case kNoScore:
+        return std::nullopt;
+      case kShortScore:
+        return base_ + Short();
+      case kFullScore:
+        return Int();
+      default:
+        ok_ = false;
+        return std::nullopt;
+    }
   }
   std::string_view Text() {
     size_t size = Byte();
@@ -111,6 +216,7 @@ class Reader {
   std::string_view data_;
   size_t at_ = 0;
   bool ok_ = true;
+  int base_ = 0;
 };
 
 constexpr char kGroupSeparator = '\x1f';
@@ -272,27 +378,28 @@ FactsRow ToRow(const EpisodeFacts& facts) {
     // becomes a space rather than shifting the columns.
     for (char c : *value) row.groups.push_back(c == kGroupSeparator ? ' ' : c);
   }
-  Writer out(row.data);
-  out.OptionalInt(facts.start_day);
-  out.OptionalInt(facts.repeat_day);
-  out.OptionalInt(facts.surgery_day);
-  out.OptionalInt(facts.last_contact_day);
-  out.OptionalInt(facts.ended_day);
-  out.Byte(facts.loss_subject ? 1 : 0);
-  out.Int(facts.loss_days);
-  out.Byte(facts.loss_event ? 1 : 0);
-  out.Int(static_cast<int32_t>(facts.adverse_events.size()));
+  uint8_t flags = (facts.start_day ? kHasStart : 0) | (facts.repeat_day ? kHasRepeat : 0) |
+                  (facts.surgery_day ? kHasSurgery : 0) | (facts.last_contact_day ? kHasLastContact : 0) |
+                  (facts.ended_day ? kHasEnded : 0) | (facts.loss_subject ? kLossSubject : 0) |
+                  (facts.loss_event ? kLossEvent : 0) | (facts.loss_days != 0 ? kHasLossDays : 0);
+  Writer out(row.data, facts.start_day.value_or(0));
+  out.Byte(flags);
+  for (const std::optional<int>* day :
+       {&facts.start_day, &facts.repeat_day, &facts.surgery_day, &facts.last_contact_day, &facts.ended_day}) {
+    if (*day) out.Int(**day);
+  }
+  if (facts.loss_days != 0) out.Int(facts.loss_days);
+  out.Varint(static_cast<uint32_t>(facts.adverse_events.size()));
   for (const AdverseEventFacts& event : facts.adverse_events) {
-    out.Byte(static_cast<uint8_t>(event.category));
-    out.Byte(event.serious ? 1 : 0);
+    out.Byte(static_cast<uint8_t>(static_cast<uint8_t>(event.category) | (event.serious ? 0x80 : 0)));
   }
   out.Byte(static_cast<uint8_t>(facts.instruments.size()));
   for (const InstrumentFacts& instrument : facts.instruments) {
     out.Text(instrument.instrument);
-    out.OptionalScore(instrument.baseline);
-    out.OptionalInt(instrument.last_score_day);
+    out.Score(instrument.baseline);
+    out.Day(instrument.last_score_day);
     out.Byte(static_cast<uint8_t>(instrument.timepoints.size()));
-    for (const std::optional<DayScore>& score : instrument.timepoints) out.OptionalScore(score);
+    for (const std::optional<DayScore>& score : instrument.timepoints) out.Score(score);
   }
   return row;
 }
@@ -313,8 +420,11 @@ Status DecodeFacts(const FactsRowView& row, EpisodeFacts& facts) {
   facts.synthetic = row.synthetic;
   std::string* values[] = {&facts.condition, &facts.kb_version, &facts.feedback, &facts.prp_leukocytes,
                            &facts.image_guidance, &facts.first_procedure};
+  if (!row.has_groups) {
+    for (std::string* value : values) value->clear();
+  }
   size_t start = 0;
-  for (size_t index = 0; index < std::size(values); ++index) {
+  for (size_t index = 0; row.has_groups && index < std::size(values); ++index) {
     size_t end = row.groups.find(kGroupSeparator, start);
     bool last = index + 1 == std::size(values);
     if ((end == std::string_view::npos) != last) {
@@ -325,22 +435,29 @@ Status DecodeFacts(const FactsRowView& row, EpisodeFacts& facts) {
     start = end + 1;
   }
   Reader in(row.data);
-  facts.start_day = in.OptionalInt();
-  facts.repeat_day = in.OptionalInt();
-  facts.surgery_day = in.OptionalInt();
-  facts.last_contact_day = in.OptionalInt();
-  facts.ended_day = in.OptionalInt();
-  facts.loss_subject = in.Byte() != 0;
-  facts.loss_days = in.Int();
-  facts.loss_event = in.Byte() != 0;
-  int events = in.Int();
-  if (events < 0 || events > 100000) {
+  uint8_t flags = in.Byte();
+  auto day_if = [&](uint8_t flag) -> std::optional<int> {
+    if ((flags & flag) == 0) return std::nullopt;
+    return in.Int();
+  };
+  facts.start_day = day_if(kHasStart);
+  facts.repeat_day = day_if(kHasRepeat);
+  facts.surgery_day = day_if(kHasSurgery);
+  facts.last_contact_day = day_if(kHasLastContact);
+  facts.ended_day = day_if(kHasEnded);
+  facts.loss_subject = (flags & kLossSubject) != 0;
+  facts.loss_event = (flags & kLossEvent) != 0;
+  facts.loss_days = (flags & kHasLossDays) != 0 ? in.Int() : 0;
+  in.set_base(facts.start_day.value_or(0));
+  uint32_t events = in.Varint();
+  if (events > 100000) {
     return Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key));
   }
   facts.adverse_events.clear();
-  for (int index = 0; in.good() && index < events; ++index) {
-    int category = in.Byte();
-    bool serious = in.Byte() != 0;
+  for (uint32_t index = 0; in.good() && index < events; ++index) {
+    uint8_t byte = in.Byte();
+    int category = byte & 0x7f;
+    bool serious = (byte & 0x80) != 0;
     if (category > static_cast<int>(AdverseEventCategory::kOther)) category = static_cast<int>(AdverseEventCategory::kOther);
     facts.adverse_events.push_back(AdverseEventFacts{static_cast<AdverseEventCategory>(category), serious});
   }
@@ -350,11 +467,11 @@ Status DecodeFacts(const FactsRowView& row, EpisodeFacts& facts) {
   for (int index = 0; in.good() && index < instruments; ++index) {
     InstrumentFacts& instrument = facts.instruments[index];
     instrument.instrument.assign(in.Text());
-    instrument.baseline = in.OptionalScore();
-    instrument.last_score_day = in.OptionalInt();
+    instrument.baseline = in.Score();
+    instrument.last_score_day = in.Day();
     int points = in.Byte();
     instrument.timepoints.clear();
-    for (int point = 0; in.good() && point < points; ++point) instrument.timepoints.push_back(in.OptionalScore());
+    for (int point = 0; in.good() && point < points; ++point) instrument.timepoints.push_back(in.Score());
   }
   if (!in.ok()) return Internal(fmt::format("registry: the stored facts of episode {} are malformed", facts.episode_key));
   return Status::Ok();

@@ -82,14 +82,17 @@ std::vector<EpisodeFacts> ComputeEpisodeFacts(const Cohort& cohort, const Instru
 // The stored form (FactsRow, registry_records.h): the group strings joined by
 // \x1f in `groups`; the days, scores, events and instruments in `data`, a
 // compact little-endian binary record (reading 100,000 of them is the bulk
-// of an all-options report, so it is not text).
+// of an all-options report, so it is not text; format facts-v3, described
+// in episode_facts.cc: most scores take 5 bytes, the others 13, and every
+// value decodes to the same double, bit for bit).
 FactsRow ToRow(const EpisodeFacts& facts);
 // kInternal when `row.groups` or `row.data` is malformed.
 Result<EpisodeFacts> FromRow(FactsRow row);
 // FromRow() into `facts`, whose every field is overwritten; its strings and
 // vectors keep their capacity, so decoding row after row into the same
-// EpisodeFacts allocates nothing once warm. kInternal as FromRow(); `facts`
-// is then unspecified.
+// EpisodeFacts allocates nothing once warm. A row without its groups
+// (`has_groups` false) leaves the group values and first_procedure empty.
+// kInternal as FromRow(); `facts` is then unspecified.
 Status DecodeFacts(const FactsRowView& row, EpisodeFacts& facts);
 
 // Changes whenever the knowledge base changes anything the facts depend on

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 
 #include <deque>
 #include <functional>
@@ -903,6 +905,156 @@ Status PostgresRegistryStore::ForEachFacts(const std::string& option_id,
     }
   }
   return Status::Ok();
+}
+
+namespace {
+
+uint16_t BigEndian16(const char* bytes) {
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes);
+  return static_cast<uint16_t>((b[0] << 8) | b[1]);
+}
+uint32_t BigEndian32(const char* bytes) {
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes);
+  return (static_cast<uint32_t>(b[0]) << 24) | (static_cast<uint32_t>(b[1]) << 16) | (static_cast<uint32_t>(b[2]) << 8) | b[3];
+}
+
+// Reads the rows of a binary COPY (the PostgreSQL documentation, "COPY",
+// "Binary Format") from the CopyData messages of the server, each row as
+// views of its fields into the message. The server sends one row per
+// message; the file header comes before the first row, the trailer (a field
+// count of -1) last.
+class BinaryCopyRows {
+ public:
+  explicit BinaryCopyRows(int fields) : fields_(fields), values_(fields) {}
+
+  // Calls `row` with the fields of each row of `message` (a NULL field is
+  // an empty view). false when the message is not binary COPY data of
+  // `fields` columns.
+  template <typename Row>
+  bool Read(std::string_view message, Row&& row, Status& status) {
+    size_t at = 0;
+    if (!header_read_) {
+      static constexpr char kSignature[] = "PGCOPY\n\377\r\n\0";
+      if (message.size() < 19 || std::memcmp(message.data(), kSignature, 11) != 0) return false;
+      size_t extension = BigEndian32(message.data() + 15);
+      at = 19 + extension;
+      if (at > message.size()) return false;
+      header_read_ = true;
+    }
+    while (at < message.size()) {
+      if (at + 2 > message.size()) return false;
+      auto count = static_cast<int16_t>(BigEndian16(message.data() + at));
+      at += 2;
+      if (count == -1) {
+        ended_ = true;
+        return at == message.size();
+      }
+      if (count != fields_) return false;
+      for (int field = 0; field < fields_; ++field) {
+        if (at + 4 > message.size()) return false;
+        auto length = static_cast<int32_t>(BigEndian32(message.data() + at));
+        at += 4;
+        if (length < 0) {
+          values_[field] = std::string_view();
+          continue;
+        }
+        if (at + static_cast<size_t>(length) > message.size()) return false;
+        values_[field] = message.substr(at, static_cast<size_t>(length));
+        at += static_cast<size_t>(length);
+      }
+      status = row(values_);
+      if (!status.ok()) return true;
+    }
+    return true;
+  }
+  bool ended() const { return ended_; }
+
+ private:
+  int fields_;
+  std::vector<std::string_view> values_;
+  bool header_read_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace
+
+Status PostgresRegistryStore::ScanFacts(const std::string& option_id, const FactsScan& scan,
+                                        const std::function<Status(const FactsRowView&)>& visit) {
+  if (scan.ordered) return ForEachFacts(option_id, visit);
+  std::lock_guard lock(impl_->mutex);
+  const auto& pq = postgres::Pq();
+  PGconn* conn = impl_->conn;
+  // COPY (SELECT ...) TO STDOUT in binary: the server sends each row as one
+  // message while it scans, and each is handed over as it arrives (decoding
+  // and counting overlap the scan); no 40 MB PGresult is built, nor ordered
+  // (the caller takes any order). Without the groups column when the
+  // caller does not need it. COPY takes no parameters: the option id is
+  // quoted by libpq (PQescapeLiteral), the one literal spliced into SQL here.
+  std::string where;
+  if (!option_id.empty()) {
+    char* literal = pq.PQescapeLiteral(conn, option_id.c_str(), option_id.size());
+    if (literal == nullptr) return impl_->Error("read the report facts (quote the option)");
+    where = std::string(" WHERE option_id = ") + literal;
+    pq.PQfreemem(literal);
+  }
+  std::string query =
+      fmt::format("COPY (SELECT option_id, episode_key, patient, synthetic, {}data FROM episode_facts{}) TO STDOUT "
+                  "(FORMAT binary)",
+                  scan.groups ? "groups, " : "", where);
+  {
+    PgResult started(pq.PQexec(conn, query.c_str()));
+    if (started.get() == nullptr || started.status() != PGRES_COPY_OUT) {
+      return impl_->Error("read the report facts", started.get());
+    }
+  }
+  const int fields = scan.groups ? 6 : 5;
+  BinaryCopyRows rows(fields);
+  FactsRowView facts;
+  facts.has_groups = scan.groups;
+  auto on_row = [&](const std::vector<std::string_view>& values) -> Status {
+    std::string_view flag = values[3];
+    facts.option_id = values[0];
+    facts.episode_key = values[1];
+    facts.patient = values[2];
+    facts.synthetic = flag.size() == 4 && (flag[0] | flag[1] | flag[2] | flag[3]) != 0;
+    facts.groups = scan.groups ? values[4] : std::string_view();
+    facts.data = values[fields - 1];
+    return visit(facts);
+  };
+  Status status;
+  bool cancelled = false;
+  char* buffer = nullptr;
+  int size;
+  // Every message is read to the end of the COPY, also after an error, so
+  // the connection is ready for the next statement.
+  while ((size = pq.PQgetCopyData(conn, &buffer, 0)) > 0) {
+    std::unique_ptr<char, void (*)(void*)> owned(buffer, pq.PQfreemem);
+    if (!status.ok()) continue;  // draining after an error
+    if (!rows.Read(std::string_view(buffer, static_cast<size_t>(size)), on_row, status)) {
+      status = Internal("registry database (PostgreSQL): read the report facts: malformed COPY data");
+    }
+    if (!status.ok() && !cancelled) {
+      // Ask the server to stop sending; what is under way is drained.
+      cancelled = true;
+      if (PGcancel* cancel = pq.PQgetCancel(conn)) {
+        char error[256];
+        pq.PQcancel(cancel, error, sizeof error);
+        pq.PQfreeCancel(cancel);
+      }
+    }
+  }
+  if (size == -2 && status.ok()) status = impl_->Error("read the report facts");
+  // The COPY's own result (its error if it failed mid-way: cancelled, the
+  // connection lost), then nullptr.
+  while (PGresult* raw = pq.PQgetResult(conn)) {
+    PgResult result(raw);
+    if (result.status() != PGRES_COMMAND_OK && status.ok()) status = impl_->Error("read the report facts", raw);
+  }
+  if (status.ok() && !rows.ended()) {
+    status = impl_->Error("read the report facts (the COPY ended early)");
+  }
+  if (status.ok() && pq.PQstatus(conn) != CONNECTION_OK) status = impl_->Error("read the report facts");
+  return status;
 }
 
 }  // namespace regenpath::registry

@@ -36,6 +36,14 @@ class PostgresRegistryStore final : public RegistryStore {
   Result<std::vector<DueRow>> LoadDue(const DueQuery& query) override;
   Result<std::vector<FactsRow>> LoadFacts(const std::string& option_id) override;
   Status ForEachFacts(const std::string& option_id, const std::function<Status(const FactsRowView&)>& visit) override;
+  // Unordered: the rows are streamed (COPY ... TO STDOUT in binary) and
+  // each is handed over as it arrives, while the server is still scanning;
+  // nothing is held. A failure mid-stream (the connection lost, the query cancelled
+  // or failed) is returned as kUnavailable / kInternal after the rows
+  // already handed over; a visitor's error cancels the query, and the
+  // connection stays usable either way.
+  Status ScanFacts(const std::string& option_id, const FactsScan& scan,
+                   const std::function<Status(const FactsRowView&)>& visit) override;
 
  private:
   struct Impl;

@@ -54,9 +54,13 @@ Status ForEachEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalo
 // empty) from the stored facts, as of `today`, of the episodes whose start
 // day lies in [from, to] when given (an episode without a start day is then
 // left out). The same report as BuildCohortReportFromFacts() on
-// LoadEpisodeFacts(), without holding the episodes: what the CLI, the server
-// and the clinic's evidence use. kInvalidArgument for a bad date or unknown
-// option (before the store is read); else the store's error.
+// LoadEpisodeFacts(), without holding the episodes: the store's rows are
+// read with RegistryStore::ScanFacts() in whatever order the database gives
+// them (the builder's result does not depend on it), without their group
+// values when ungrouped. What the CLI, the server and the clinic's evidence
+// use. kInvalidArgument for a bad date or unknown option (before the store
+// is read); else the store's error (nothing is returned of a read that
+// failed mid-way).
 Result<CohortReport> LoadCohortReport(RegistryStore& store, const InstrumentCatalog& catalog,
                                       const std::string& option_id, GroupBy group_by, const std::string& today,
                                       std::optional<int> from = std::nullopt, std::optional<int> to = std::nullopt);

@@ -148,6 +148,9 @@ struct FactsRowView {
   bool synthetic = false;
   std::string_view groups;
   std::string_view data;
+  // False when the store did not read `groups` (FactsScan::groups): the
+  // group values are then unknown, and DecodeFacts() leaves them empty.
+  bool has_groups = true;
 };
 
 // One stored follow-up worklist candidate (followup_worklist.h): a timepoint

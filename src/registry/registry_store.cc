@@ -17,4 +17,9 @@ Status RegistryStore::ForEachFacts(const std::string& option_id,
   return Status::Ok();
 }
 
+Status RegistryStore::ScanFacts(const std::string& option_id, const FactsScan& /*scan*/,
+                                const std::function<Status(const FactsRowView&)>& visit) {
+  return ForEachFacts(option_id, visit);
+}
+
 }  // namespace regenpath::registry

@@ -33,6 +33,18 @@ namespace regenpath::registry {
 // `compute` appends the facts rows and worklist candidates of every episode
 // of `cohort` (rows in the order LoadPatients() gives) under the knowledge
 // base whose FactsFingerprint() is `fingerprint`.
+// How RegistryStore::ScanFacts() reads the facts: what its caller needs.
+struct FactsScan {
+  // True: ordered by option, then episode key (as ForEachFacts()). False:
+  // in whatever order the database gives them, each row handed over as it
+  // arrives (PostgreSQL then neither holds the result nor orders it).
+  bool ordered = true;
+  // False: the caller does not read the group values; a store may then
+  // leave FactsRowView::groups out (has_groups false), which PostgreSQL
+  // does (a fifth of the bytes of a row).
+  bool groups = true;
+};
+
 struct FactsComputer {
   std::string fingerprint;
   std::function<void(const Cohort& cohort, std::vector<FactsRow>& rows, std::vector<DueRow>& due)> compute;
@@ -112,10 +124,20 @@ class RegistryStore {
   // Calls `visit` with the stored facts of each episode of `option_id`
   // (every option when empty), ordered by option, then episode key, without
   // copying them (the views are valid during the call only); stops at, and
-  // returns, the first error of `visit` or of the store. Reports read the
-  // facts this way (registry_facts.h). The default implementation reads
-  // LoadFacts() and sorts it; the stores stream their own rows.
+  // returns, the first error of `visit` or of the store. ForEachEpisodeFacts()
+  // reads the facts this way (reports use ScanFacts()). The default
+  // implementation reads LoadFacts() and sorts it; the stores stream their
+  // own rows.
   virtual Status ForEachFacts(const std::string& option_id, const std::function<Status(const FactsRowView&)>& visit);
+  // ForEachFacts() as `scan` asks: in no particular order when
+  // !scan.ordered, perhaps without the group values when !scan.groups (see
+  // FactsScan). Stops at, and returns, the first error of `visit` or of the
+  // store: a store that fails mid-way (a lost connection) returns its error
+  // after the rows already handed over, so the caller must drop what it
+  // built from them. Reports read this way (LoadCohortReport). The default
+  // implementation is ForEachFacts().
+  virtual Status ScanFacts(const std::string& option_id, const FactsScan& scan,
+                           const std::function<Status(const FactsRowView&)>& visit);
 };
 
 }  // namespace regenpath::registry

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace regenpath::registry {
@@ -125,23 +126,77 @@ Proportion WilsonProportion(int successes, int n, double z) {
   return out;
 }
 
-std::vector<SurvivalStep> KaplanMeier(const std::vector<SurvivalSubject>& subjects, double z) {
+namespace {
+
+// The subjects at one distinct time.
+struct TimeCount {
+  double time = 0;
+  int events = 0;
+  int censored = 0;
+};
+
+// The subjects' distinct times, ascending, with their events and
+// censorings. Whole numbers of days in a range not much wider than the
+// number of subjects (what the registry's curves are) are counted in an
+// array, without sorting; any other times are sorted. Both give the same
+// times and counts.
+std::vector<TimeCount> CountByTime(const std::vector<SurvivalSubject>& subjects) {
+  std::vector<TimeCount> counts;
+  if (subjects.empty()) return counts;
+  bool whole = true;
+  double low = subjects.front().time;
+  double high = low;
+  for (const SurvivalSubject& subject : subjects) {
+    double time = subject.time;
+    // Not NaN or infinite, a whole number, not -0 (kept as given by the sort).
+    if (!(std::abs(time) <= 1e9) || time != std::floor(time) || (time == 0 && std::signbit(time))) {
+      whole = false;
+      break;
+    }
+    low = std::min(low, time);
+    high = std::max(high, time);
+  }
+  if (whole && high - low <= 4.0 * static_cast<double>(subjects.size()) + 1024) {
+    auto base = static_cast<int64_t>(low);
+    std::vector<TimeCount> slots(static_cast<size_t>(high - low) + 1);
+    for (const SurvivalSubject& subject : subjects) {
+      TimeCount& slot = slots[static_cast<size_t>(static_cast<int64_t>(subject.time) - base)];
+      (subject.event ? slot.events : slot.censored) += 1;
+    }
+    for (size_t index = 0; index < slots.size(); ++index) {
+      if (slots[index].events == 0 && slots[index].censored == 0) continue;
+      slots[index].time = static_cast<double>(base + static_cast<int64_t>(index));
+      counts.push_back(slots[index]);
+    }
+    return counts;
+  }
   std::vector<SurvivalSubject> sorted = subjects;
   std::sort(sorted.begin(), sorted.end(),
             [](const SurvivalSubject& a, const SurvivalSubject& b) { return a.time < b.time; });
-  std::vector<SurvivalStep> steps;
-  int at_risk = static_cast<int>(sorted.size());
-  double survival = 1;
-  double greenwood = 0;  // Σ d / (n (n − d))
   size_t index = 0;
   while (index < sorted.size()) {
-    double time = sorted[index].time;
-    int events = 0;
-    int censored = 0;
-    while (index < sorted.size() && sorted[index].time == time) {
-      (sorted[index].event ? events : censored) += 1;
+    TimeCount count;
+    count.time = sorted[index].time;
+    while (index < sorted.size() && sorted[index].time == count.time) {
+      (sorted[index].event ? count.events : count.censored) += 1;
       ++index;
     }
+    counts.push_back(count);
+  }
+  return counts;
+}
+
+}  // namespace
+
+std::vector<SurvivalStep> KaplanMeier(const std::vector<SurvivalSubject>& subjects, double z) {
+  std::vector<SurvivalStep> steps;
+  int at_risk = static_cast<int>(subjects.size());
+  double survival = 1;
+  double greenwood = 0;  // Σ d / (n (n − d))
+  for (const TimeCount& count : CountByTime(subjects)) {
+    double time = count.time;
+    int events = count.events;
+    int censored = count.censored;
     if (events > 0) {
       survival *= 1.0 - static_cast<double>(events) / at_risk;
       if (at_risk > events) {

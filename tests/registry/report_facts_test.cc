@@ -8,13 +8,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
+#include <tuple>
 
 #include "registry/cohort_report.h"
 #include "registry/demo_cohort.h"
 #include "registry/followup_worklist.h"
+#include "registry/postgres_registry_store.h"
 #include "registry/report_format.h"
+#include "postgres/libpq.h"
 #include "test_support.h"
+#include "test_postgres.h"
 
 namespace regenpath::registry {
 namespace {
@@ -326,6 +331,135 @@ TEST_P(ReportFactsTest, StreamedReportsGiveTheReportsOfAllRows) {
   EXPECT_EQ(seen, 3);
 }
 
+// ScanFacts() gives the rows of ForEachFacts(): in any order when asked
+// (PostgreSQL streams them with COPY as the heap gives them), without the
+// group values when not asked (decoded as empty), one option's alone; a
+// visitor's error stops the read, and the store answers the next call.
+TEST_P(ReportFactsTest, ScanFactsGivesTheRowsOfForEachFacts) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{300, 29, kToday});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_TRUE(store_->Write(*batch, testing::TestContext()).has_value());
+  ASSERT_TRUE(RefreshFacts(*store_, Catalog()).has_value());
+  auto copy = [](const FactsRowView& row) {
+    return FactsRow{std::string(row.option_id), std::string(row.episode_key), std::string(row.patient), row.synthetic,
+                    std::string(row.groups), std::string(row.data)};
+  };
+  std::vector<FactsRow> ordered;
+  ASSERT_TRUE(store_->ForEachFacts("", [&](const FactsRowView& row) -> Status {
+    EXPECT_TRUE(row.has_groups);
+    ordered.push_back(copy(row));
+    return Status::Ok();
+  }).ok());
+  ASSERT_EQ(ordered.size(), batch->episodes.size());
+  auto by_key = [](const FactsRow& a, const FactsRow& b) {
+    return std::tie(a.option_id, a.episode_key) < std::tie(b.option_id, b.episode_key);
+  };
+  for (bool groups : {true, false}) {
+    for (const std::string option : {"", "prp-knee"}) {
+      FactsScan scan;
+      scan.ordered = false;
+      scan.groups = groups;
+      std::vector<FactsRow> scanned;
+      EpisodeFacts decoded;
+      ASSERT_TRUE(store_->ScanFacts(option, scan, [&](const FactsRowView& row) -> Status {
+        if (!row.has_groups) EXPECT_TRUE(row.groups.empty());
+        if (groups) EXPECT_TRUE(row.has_groups);
+        RP_RETURN_IF_ERROR(DecodeFacts(row, decoded));
+        if (!row.has_groups) EXPECT_TRUE(decoded.condition.empty() && decoded.kb_version.empty());
+        scanned.push_back(copy(row));
+        if (!row.has_groups) scanned.back().groups = "(not read)";
+        return Status::Ok();
+      }).ok());
+      std::sort(scanned.begin(), scanned.end(), by_key);
+      std::vector<FactsRow> expected;
+      for (const FactsRow& row : ordered) {
+        if (option.empty() || row.option_id == option) expected.push_back(row);
+      }
+      ASSERT_EQ(scanned.size(), expected.size()) << option << groups;
+      ASSERT_FALSE(expected.empty());
+      for (size_t index = 0; index < expected.size(); ++index) {
+        const FactsRow& a = scanned[index];
+        const FactsRow& b = expected[index];
+        EXPECT_EQ(a.option_id, b.option_id);
+        EXPECT_EQ(a.episode_key, b.episode_key);
+        EXPECT_EQ(a.patient, b.patient);
+        EXPECT_EQ(a.synthetic, b.synthetic);
+        EXPECT_EQ(a.data, b.data);
+        if (a.groups != "(not read)") EXPECT_EQ(a.groups, b.groups);
+      }
+    }
+  }
+  // A visitor's error stops the read and is returned; the store then
+  // answers (on PostgreSQL the COPY was cancelled and drained).
+  int seen = 0;
+  FactsScan scan;
+  scan.ordered = false;
+  Status stopped = store_->ScanFacts("", scan, [&](const FactsRowView&) -> Status {
+    return ++seen == 3 ? Internal("stop here") : Status::Ok();
+  });
+  EXPECT_EQ(stopped.message(), "stop here");
+  EXPECT_EQ(seen, 3);
+  auto cohort = store_->LoadCohort("");
+  ASSERT_TRUE(cohort.has_value()) << cohort.error().ToString();
+  auto report = LoadCohortReport(*store_, Catalog(), "", GroupBy::kNone, kToday);
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  EXPECT_TRUE(SameText(CohortReportJson(*report),
+                       CohortReportJson(*BuildCohortReport(*cohort, Catalog(), "", GroupBy::kNone, kToday))));
+}
+
+// PostgreSQL: the connection lost while the facts are streamed is an error
+// (kUnavailable) after the rows already handed over, never a crash or a
+// report of part of the rows; and so is every read after it.
+TEST(PostgresScanFactsTest, AConnectionLostMidStreamIsAnError) {
+  std::string conninfo = testing::TestPostgres::Instance().FreshDatabase();
+  ASSERT_FALSE(conninfo.empty()) << testing::TestPostgres::Instance().error();
+  auto opened = PostgresRegistryStore::Open(conninfo);
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  RegistryStore& store = **opened;
+  ASSERT_TRUE(store.Migrate(testing::TestContext()).has_value());
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{100, 31, kToday});
+  ASSERT_TRUE(batch.has_value());
+  WriteContext context = testing::TestContext();
+  context.facts = FactsOfNewPatients(Catalog());
+  ASSERT_TRUE(store.Write(*batch, context).has_value());
+  // Enough rows (about 8 MB) that the server is still sending when the
+  // connection is cut: copies of the facts under other keys.
+  PGconn* admin = postgres::Pq().PQconnectdb(conninfo.c_str());
+  ASSERT_EQ(postgres::Pq().PQstatus(admin), CONNECTION_OK);
+  auto exec = [&](const std::string& sql) {
+    PGresult* result = postgres::Pq().PQexec(admin, sql.c_str());
+    ExecStatusType status = postgres::Pq().PQresultStatus(result);
+    postgres::Pq().PQclear(result);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  };
+  ASSERT_TRUE(exec("INSERT INTO episode_facts (option_id, episode_key, patient, synthetic, groups, data) "
+                   "SELECT option_id, episode_key || '|copy' || n, patient, synthetic, groups, data "
+                   "FROM episode_facts, generate_series(1, 200) AS n"));
+  auto whole = LoadCohortReport(store, Catalog(), "", GroupBy::kNone, kToday);
+  ASSERT_TRUE(whole.has_value()) << whole.error().ToString();
+  int episodes = 0;
+  for (const OptionReport& option : whole->options) episodes += option.groups.at(0).episodes;
+  EXPECT_EQ(episodes, 100 * 201);
+  int seen = 0;
+  FactsScan scan;
+  scan.ordered = false;
+  Status lost = store.ScanFacts("", scan, [&](const FactsRowView&) -> Status {
+    if (++seen == 1) {
+      EXPECT_TRUE(exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+    }
+    return Status::Ok();
+  });
+  EXPECT_FALSE(lost.ok());
+  EXPECT_EQ(lost.code(), StatusCode::kUnavailable) << lost.ToString();
+  EXPECT_GE(seen, 1);
+  EXPECT_LT(seen, 100 * 201);
+  auto after = LoadCohortReport(store, Catalog(), "", GroupBy::kNone, kToday);
+  ASSERT_FALSE(after.has_value());
+  EXPECT_EQ(after.error().code(), StatusCode::kUnavailable) << after.error().ToString();
+  postgres::Pq().PQfinish(admin);
+}
+
 // Patients are counted exactly whatever the order of the episodes (the
 // stores give each patient's episodes together, in ascending order; a
 // vector may not).
@@ -358,6 +492,78 @@ TEST(CohortReportBuilderTest, CountsDistinctPatientsInAnyOrder) {
         EXPECT_EQ(b.groups[group].patients, static_cast<int>(patients.size())) << a.option_id;
         EXPECT_EQ(a.groups[group].episodes, b.groups[group].episodes);
       }
+    }
+  }
+}
+
+// Every mean change of two reports, to the last bit (the JSON rounds them,
+// so a sum in another order could print the same).
+void ExpectSameChanges(const CohortReport& actual, const CohortReport& expected, const std::string& label) {
+  ASSERT_EQ(actual.options.size(), expected.options.size()) << label;
+  int compared = 0;
+  for (size_t option = 0; option < actual.options.size(); ++option) {
+    const OptionReport& a = actual.options[option];
+    const OptionReport& b = expected.options[option];
+    ASSERT_EQ(a.groups.size(), b.groups.size()) << label;
+    for (size_t group = 0; group < a.groups.size(); ++group) {
+      ASSERT_EQ(a.groups[group].instruments.size(), b.groups[group].instruments.size()) << label;
+      for (size_t instrument = 0; instrument < a.groups[group].instruments.size(); ++instrument) {
+        const auto& x = a.groups[group].instruments[instrument].timepoints;
+        const auto& y = b.groups[group].instruments[instrument].timepoints;
+        ASSERT_EQ(x.size(), y.size()) << label;
+        for (size_t point = 0; point < x.size(); ++point) {
+          const MeanInterval& c = x[point].change;
+          const MeanInterval& d = y[point].change;
+          EXPECT_EQ(c.n, d.n) << label;
+          // Bitwise: EXPECT_EQ on doubles is exact.
+          EXPECT_EQ(c.mean, d.mean) << label << " " << a.option_id << " " << point;
+          EXPECT_EQ(c.sd, d.sd) << label << " " << a.option_id << " " << point;
+          EXPECT_EQ(c.lower, d.lower) << label;
+          EXPECT_EQ(c.upper, d.upper) << label;
+          compared += c.n > 1 ? 1 : 0;
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 10) << label;
+}
+
+// The builder gives the report of the episodes in (option, episode key)
+// order whatever the order they come in (PostgreSQL hands its rows over as
+// the heap gives them): reversed, shuffled, nearly sorted (a few episodes
+// out of place), rotated (a scan that starts mid-table), options
+// interleaved. Exact to the bit, and the same JSON and CSV.
+TEST(CohortReportBuilderTest, AnyOrderGivesTheReportOfKeyOrder) {
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{600, 23, kToday});
+  ASSERT_TRUE(batch.has_value());
+  Cohort cohort{batch->episodes, batch->procedures, batch->outcomes, batch->adverse_events};
+  std::vector<EpisodeFacts> facts = ComputeEpisodeFacts(cohort, Catalog());  // by episode key
+  std::stable_sort(facts.begin(), facts.end(), [](const EpisodeFacts& a, const EpisodeFacts& b) {
+    return a.option_id < b.option_id;
+  });  // by option, then episode key: the order of the stores' ForEachFacts()
+  std::vector<std::pair<std::string, std::vector<EpisodeFacts>>> orders;
+  orders.emplace_back("reversed", std::vector<EpisodeFacts>(facts.rbegin(), facts.rend()));
+  std::vector<EpisodeFacts> shuffled = facts;
+  std::mt19937 random(20261206);
+  std::shuffle(shuffled.begin(), shuffled.end(), random);
+  orders.emplace_back("shuffled", shuffled);
+  std::vector<EpisodeFacts> nearly = ComputeEpisodeFacts(cohort, Catalog());  // options interleaved
+  for (size_t index = 7; index + 40 < nearly.size(); index += 53) std::swap(nearly[index], nearly[index + 40]);
+  orders.emplace_back("nearly sorted, options interleaved", nearly);
+  std::vector<EpisodeFacts> rotated = ComputeEpisodeFacts(cohort, Catalog());
+  std::rotate(rotated.begin(), rotated.begin() + static_cast<long>(rotated.size() / 3), rotated.end());
+  orders.emplace_back("rotated", rotated);
+  for (GroupBy group_by : {GroupBy::kNone, GroupBy::kCondition, GroupBy::kKbVersion, GroupBy::kPrpLeukocytes,
+                           GroupBy::kImageGuidance, GroupBy::kFeedback}) {
+    auto expected = BuildCohortReportFromFacts(facts, Catalog(), "", group_by, kToday);
+    ASSERT_TRUE(expected.has_value());
+    for (const auto& [name, order] : orders) {
+      std::string label = std::string(GroupByName(group_by)) + ", " + name;
+      auto actual = BuildCohortReportFromFacts(order, Catalog(), "", group_by, kToday);
+      ASSERT_TRUE(actual.has_value());
+      ExpectSameChanges(*actual, *expected, label);
+      EXPECT_TRUE(SameText(CohortReportJson(*actual), CohortReportJson(*expected))) << label;
+      EXPECT_TRUE(SameText(CohortReportCsv(*actual), CohortReportCsv(*expected))) << label;
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -112,6 +113,36 @@ TEST(StatisticsTest, EmptyAndTinyInputsHaveNoInterval) {
   EXPECT_FALSE(WilsonProportion(0, 0).p.has_value());
   EXPECT_TRUE(KaplanMeier({}).empty());
   EXPECT_TRUE(KaplanMeier({{5, false}, {6, false}}).empty());
+}
+
+// Whole days (counted in an array) and any other times (sorted) give the
+// same curve: the same subjects with every time moved by half a day take
+// the sorting path, and their steps are the same but for the time.
+TEST(StatisticsTest, KaplanMeierCountsWholeDaysAsItSortsOtherTimes) {
+  std::mt19937 random(7);
+  for (int spread : {30, 400, 100000}) {  // the last: too wide to count, sorted either way
+    std::vector<SurvivalSubject> days;
+    std::vector<SurvivalSubject> halves;
+    std::uniform_int_distribution<int> time(-5, spread);
+    for (int index = 0; index < 500; ++index) {
+      SurvivalSubject subject{static_cast<double>(time(random)), random() % 3 == 0};
+      days.push_back(subject);
+      halves.push_back(SurvivalSubject{subject.time + 0.5, subject.event});
+    }
+    std::vector<SurvivalStep> counted = KaplanMeier(days);
+    std::vector<SurvivalStep> sorted = KaplanMeier(halves);
+    ASSERT_EQ(counted.size(), sorted.size()) << spread;
+    ASSERT_GT(counted.size(), 5u);
+    for (size_t index = 0; index < counted.size(); ++index) {
+      EXPECT_EQ(counted[index].time + 0.5, sorted[index].time);
+      EXPECT_EQ(counted[index].at_risk, sorted[index].at_risk);
+      EXPECT_EQ(counted[index].events, sorted[index].events);
+      EXPECT_EQ(counted[index].censored, sorted[index].censored);
+      EXPECT_EQ(counted[index].survival, sorted[index].survival);  // exact
+      EXPECT_EQ(counted[index].lower, sorted[index].lower);
+      EXPECT_EQ(counted[index].upper, sorted[index].upper);
+    }
+  }
 }
 
 }  // namespace
