@@ -154,8 +154,10 @@ std::vector<uint32_t> KeyOrder(const std::vector<Row>& rows) {
 }
 
 // A write of at least this many rows into a table may defer the table's
-// secondary indexes (DeferIndexes()).
-constexpr int64_t kDeferIndexesFrom = 10000;
+// secondary indexes (DeferIndexes()): below, a rebuild saves little, and
+// each one changes the schema (other connections prepare their statements
+// again).
+constexpr int64_t kDeferIndexesFrom = 1000;
 
 }  // namespace
 
