@@ -7,7 +7,17 @@ namespace regenpath {
 void AppendJsonString(std::string_view text, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
+  // Printable ASCII but the quote and the backslash is copied as it is, a
+  // run at a time.
+  auto plain = [](unsigned char byte) { return byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\'; };
   for (size_t i = 0; i < text.size(); ++i) {
+    size_t run = i;
+    while (run < text.size() && plain(static_cast<unsigned char>(text[run]))) ++run;
+    if (run > i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size()) break;
+    }
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte >= 0x80) {
       size_t length = Utf8SequenceLength(text, i);

@@ -26,34 +26,41 @@ Cohort BatchRows::Of(const std::vector<std::string>& patients) const {
     auto found = index.find(key);
     return found == index.end() ? nullptr : &found->second;
   };
-  for (const std::string& patient : patients) {
-    if (const auto* rows = rows_of(episodes_, patient)) {
-      for (uint32_t row : *rows) cohort.episodes.push_back(batch_.episodes[row]);
-    }
-    if (const auto* rows = rows_of(outcomes_, patient)) {
-      for (uint32_t row : *rows) cohort.outcomes.push_back(batch_.outcomes[row]);
-    }
-    if (const auto* rows = rows_of(events_, patient)) {
-      for (uint32_t row : *rows) cohort.adverse_events.push_back(batch_.adverse_events[row]);
-    }
-  }
-  for (const Episode& episode : cohort.episodes) {
-    if (const auto* rows = rows_of(procedures_, episode.key)) {
-      for (uint32_t row : *rows) cohort.procedures.push_back(batch_.procedures[row]);
-    }
-  }
-  std::sort(cohort.episodes.begin(), cohort.episodes.end(),
-            [](const Episode& a, const Episode& b) { return a.key < b.key; });
-  std::sort(cohort.procedures.begin(), cohort.procedures.end(), [](const ProcedureRecord& a, const ProcedureRecord& b) {
+  auto episode_order = [](const Episode& a, const Episode& b) { return a.key < b.key; };
+  auto procedure_order = [](const ProcedureRecord& a, const ProcedureRecord& b) {
     return std::tie(a.episode_key, a.date, a.key) < std::tie(b.episode_key, b.date, b.key);
-  });
-  std::sort(cohort.outcomes.begin(), cohort.outcomes.end(), [](const OutcomeRecord& a, const OutcomeRecord& b) {
+  };
+  auto outcome_order = [](const OutcomeRecord& a, const OutcomeRecord& b) {
     return std::tie(a.patient, a.instrument, a.date, a.key) < std::tie(b.patient, b.instrument, b.date, b.key);
-  });
-  std::sort(cohort.adverse_events.begin(), cohort.adverse_events.end(),
-            [](const AdverseEventRecord& a, const AdverseEventRecord& b) {
-              return std::tie(a.patient, a.onset, a.key) < std::tie(b.patient, b.onset, b.key);
-            });
+  };
+  auto event_order = [](const AdverseEventRecord& a, const AdverseEventRecord& b) {
+    return std::tie(a.patient, a.onset, a.key) < std::tie(b.patient, b.onset, b.key);
+  };
+  // Each patient's (episode's) rows are sorted apart: for patients in
+  // ascending order, the rows are then in order already, and the sort of
+  // the whole below only checks it (any other order of `patients` is sorted
+  // there).
+  auto append_sorted = [](auto& rows, const auto& source, const std::vector<uint32_t>* positions, auto&& order) {
+    if (positions == nullptr) return;
+    size_t from = rows.size();
+    for (uint32_t row : *positions) rows.push_back(source[row]);
+    if (!std::is_sorted(rows.begin() + from, rows.end(), order)) std::sort(rows.begin() + from, rows.end(), order);
+  };
+  auto sort_all = [](auto& rows, auto&& order) {
+    if (!std::is_sorted(rows.begin(), rows.end(), order)) std::sort(rows.begin(), rows.end(), order);
+  };
+  for (const std::string& patient : patients) {
+    append_sorted(cohort.episodes, batch_.episodes, rows_of(episodes_, patient), episode_order);
+    append_sorted(cohort.outcomes, batch_.outcomes, rows_of(outcomes_, patient), outcome_order);
+    append_sorted(cohort.adverse_events, batch_.adverse_events, rows_of(events_, patient), event_order);
+  }
+  sort_all(cohort.episodes, episode_order);
+  for (const Episode& episode : cohort.episodes) {
+    append_sorted(cohort.procedures, batch_.procedures, rows_of(procedures_, episode.key), procedure_order);
+  }
+  sort_all(cohort.procedures, procedure_order);
+  sort_all(cohort.outcomes, outcome_order);
+  sort_all(cohort.adverse_events, event_order);
   return cohort;
 }
 

@@ -142,6 +142,23 @@ std::string InsertOnly(const char* upsert) {
   return sql + "ON CONFLICT(key) DO NOTHING";
 }
 
+// Row positions of `rows` in ascending byte order of their keys; rows with
+// equal keys keep their batch order (the later one is the update).
+template <typename Row>
+std::vector<uint32_t> KeyOrder(const std::vector<Row>& rows) {
+  std::vector<uint32_t> order(rows.size());
+  for (uint32_t index = 0; index < order.size(); ++index) order[index] = index;
+  auto by_key = [&](uint32_t a, uint32_t b) { return rows[a].key < rows[b].key; };
+  if (!std::is_sorted(order.begin(), order.end(), by_key)) std::stable_sort(order.begin(), order.end(), by_key);
+  return order;
+}
+
+// A write of at least this many rows into a table may defer the table's
+// secondary indexes (DeferIndexes()): below, a rebuild saves little, and
+// each one changes the schema (other connections prepare their statements
+// again).
+constexpr int64_t kDeferIndexesFrom = 1000;
+
 }  // namespace
 
 struct SqliteRegistryStore::Impl {
@@ -156,6 +173,39 @@ struct SqliteRegistryStore::Impl {
     int code = sqlite3_exec(db, sql, nullptr, nullptr, &error);
     sqlite3_free(error);
     if (code != SQLITE_OK) return ErrorOf(db, code, what);
+    return Status::Ok();
+  }
+
+  // Drops the secondary indexes of `table` (not the primary key's) when
+  // `rows` rows are about to be inserted into it and they are at least as
+  // many as it holds (estimated from its largest rowid, or counted for a
+  // table without one), and at least kDeferIndexesFrom: their SQL is
+  // appended to `recreate`, to be run by the same transaction after the
+  // inserts. Building an index from the finished table sorts its entries
+  // once, where a million inserts into it each descend and split a B-tree
+  // at a random place. Within the transaction: a reader sees the indexes
+  // and rows of before until the commit, and a rollback restores them.
+  Status DeferIndexes(const char* table, int64_t rows, bool rowid, std::vector<std::string>& recreate) {
+    if (rows < kDeferIndexesFrom) return Status::Ok();
+    {
+      Statement size(db, fmt::format("SELECT {} FROM {}", rowid ? "coalesce(max(rowid), 0)" : "count(*)", table).c_str());
+      if (!size.ok() || size.Step() != SQLITE_ROW) return ErrorOf(db, SQLITE_ERROR, "read a table's size");
+      if (size.Int(0) > rows) return Status::Ok();
+    }  // (no statement may be reading while an index is dropped)
+    Statement indexes(db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT "
+                          "NULL ORDER BY name");
+    if (!indexes.ok()) return ErrorOf(db, SQLITE_ERROR, "read the indexes");
+    indexes.Bind(std::string(table));
+    std::vector<std::string> names;
+    int code;
+    while ((code = indexes.Step()) == SQLITE_ROW) {
+      names.push_back(indexes.Text(0));
+      recreate.push_back(indexes.Text(1));
+    }
+    if (code != SQLITE_DONE) return ErrorOf(db, code, "read the indexes");
+    for (const std::string& name : names) {
+      RP_RETURN_IF_ERROR(Exec(fmt::format("DROP INDEX \"{}\"", name).c_str(), "drop an index for a bulk write"));
+    }
     return Status::Ok();
   }
 
@@ -279,22 +329,32 @@ struct SqliteRegistryStore::Impl {
 
     WriteSummary summary;
     AuditEntities audit;
-    // Writes one row: a plain insert, and the upsert only when the key is
-    // already stored (then it counts, and is audited, as an update).
-    auto write = [&](Statement& insert, Statement& upsert, auto&& bind, std::string_view type,
-                     const std::string& key) -> Status {
-      bind(insert);
-      int code = insert.Step();
-      if (code != SQLITE_DONE) return ErrorOf(db, code, fmt::format("write a {}", type));
-      bool update = sqlite3_changes(db) == 0;
-      if (update) {
-        bind(upsert);
-        code = upsert.Step();
+    // Writes `rows` in ascending key order (each key B-tree then grows at its
+    // right edge, in pages already cached, instead of at a random place):
+    // a plain insert, and the upsert only when the key is already stored
+    // (then it counts, and is audited, as an update). Counted and audited in
+    // the batch's order, as they come.
+    auto write_all = [&](const auto& rows, Statement& insert, Statement& upsert, auto&& bind,
+                         std::string_view type) -> Status {
+      std::vector<char> updated(rows.size());
+      for (uint32_t index : KeyOrder(rows)) {
+        bind(insert, rows[index]);
+        int code = insert.Step();
         if (code != SQLITE_DONE) return ErrorOf(db, code, fmt::format("write a {}", type));
+        bool update = sqlite3_changes(db) == 0;
+        if (update) {
+          bind(upsert, rows[index]);
+          code = upsert.Step();
+          if (code != SQLITE_DONE) return ErrorOf(db, code, fmt::format("write a {}", type));
+        }
+        updated[index] = update;
       }
-      ++(update ? summary.updated : summary.created);
-      if (auto full = audit.Add(update ? "update" : "create", type, key)) {
-        return AddAuditEntry(insert_audit, context, *full);
+      for (size_t index = 0; index < rows.size(); ++index) {
+        bool update = updated[index] != 0;
+        ++(update ? summary.updated : summary.created);
+        if (auto full = audit.Add(update ? "update" : "create", type, rows[index].key)) {
+          RP_RETURN_IF_ERROR(AddAuditEntry(insert_audit, context, *full));
+        }
       }
       return Status::Ok();
     };
@@ -331,44 +391,52 @@ struct SqliteRegistryStore::Impl {
         if (int code = insert_patient.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write a patient");
         if (sqlite3_changes(db) == 1) created_patients.push_back(pseudonym);
       }
-      for (const Episode& episode : batch.episodes) {
-        auto bind = [&](Statement& statement) {
-          statement.Reset();
-          statement.Bind(episode.key).Bind(episode.patient).Bind(episode.option_id).Bind(episode.therapy)
-              .Bind(episode.target).Bind(episode.condition).Bind(episode.side).Bind(episode.start_date)
-              .Bind(episode.assessment_stage).Bind(episode.option_status).Bind(episode.kb_version)
-              .Bind(episode.feedback).Bind(episode.override_reason).Bind(int64_t{episode.synthetic ? 1 : 0});
-        };
-        RP_RETURN_IF_ERROR(write(insert_episode, upsert_episode, bind, "Episode", episode.key));
-      }
-      for (const ProcedureRecord& procedure : batch.procedures) {
-        auto bind = [&](Statement& statement) {
-          statement.Reset();
-          statement.BindRef(procedure.key).BindRef(procedure.episode_key).BindRef(procedure.patient)
-              .BindRef(procedure.date).BindRef(procedure.kind).BindRef(procedure.image_guidance)
-              .BindRef(procedure.prp_leukocytes)
-              .Bind(procedure.volume_ml).Bind(procedure.platelet_concentration).Bind(procedure.bmc_nucleated_cells)
-              .Bind(procedure.dextrose_percent).Bind(int64_t{procedure.series_number});
-        };
-        RP_RETURN_IF_ERROR(write(insert_procedure, upsert_procedure, bind, "Procedure", procedure.key));
-      }
-      for (const OutcomeRecord& outcome : batch.outcomes) {
-        auto bind = [&](Statement& statement) {
-          statement.Reset();
-          statement.BindRef(outcome.key).BindRef(outcome.patient).BindRef(outcome.instrument).BindRef(outcome.date)
-              .Bind(std::optional<double>(outcome.value));
-        };
-        RP_RETURN_IF_ERROR(write(insert_outcome, upsert_outcome, bind, "Outcome", outcome.key));
-      }
-      for (const AdverseEventRecord& event : batch.adverse_events) {
-        auto bind = [&](Statement& statement) {
-          statement.Reset();
-          statement.Bind(event.key).Bind(event.patient).Bind(event.episode_key)
-              .Bind(std::string(AdverseEventCategoryCode(event.category))).Bind(int64_t{event.serious ? 1 : 0})
-              .Bind(event.onset).Bind(event.resolved).Bind(event.relatedness);
-        };
-        RP_RETURN_IF_ERROR(write(insert_event, upsert_event, bind, "AdverseEvent", event.key));
-      }
+      // A bulk write defers the secondary indexes of the tables it fills
+      // (DeferIndexes()); they are rebuilt below, before the commit.
+      std::vector<std::string> recreate;
+      RP_RETURN_IF_ERROR(DeferIndexes("episodes", static_cast<int64_t>(batch.episodes.size()), true, recreate));
+      RP_RETURN_IF_ERROR(DeferIndexes("procedures", static_cast<int64_t>(batch.procedures.size()), true, recreate));
+      RP_RETURN_IF_ERROR(DeferIndexes("outcomes", static_cast<int64_t>(batch.outcomes.size()), true, recreate));
+      RP_RETURN_IF_ERROR(
+          DeferIndexes("adverse_events", static_cast<int64_t>(batch.adverse_events.size()), true, recreate));
+      RP_RETURN_IF_ERROR(write_all(
+          batch.episodes, insert_episode, upsert_episode,
+          [](Statement& statement, const Episode& episode) {
+            statement.Reset();
+            statement.BindRef(episode.key).BindRef(episode.patient).BindRef(episode.option_id).BindRef(episode.therapy)
+                .BindRef(episode.target).BindRef(episode.condition).BindRef(episode.side).BindRef(episode.start_date)
+                .BindRef(episode.assessment_stage).BindRef(episode.option_status).BindRef(episode.kb_version)
+                .BindRef(episode.feedback).BindRef(episode.override_reason).Bind(int64_t{episode.synthetic ? 1 : 0});
+          },
+          "Episode"));
+      RP_RETURN_IF_ERROR(write_all(
+          batch.procedures, insert_procedure, upsert_procedure,
+          [](Statement& statement, const ProcedureRecord& procedure) {
+            statement.Reset();
+            statement.BindRef(procedure.key).BindRef(procedure.episode_key).BindRef(procedure.patient)
+                .BindRef(procedure.date).BindRef(procedure.kind).BindRef(procedure.image_guidance)
+                .BindRef(procedure.prp_leukocytes)
+                .Bind(procedure.volume_ml).Bind(procedure.platelet_concentration).Bind(procedure.bmc_nucleated_cells)
+                .Bind(procedure.dextrose_percent).Bind(int64_t{procedure.series_number});
+          },
+          "Procedure"));
+      RP_RETURN_IF_ERROR(write_all(
+          batch.outcomes, insert_outcome, upsert_outcome,
+          [](Statement& statement, const OutcomeRecord& outcome) {
+            statement.Reset();
+            statement.BindRef(outcome.key).BindRef(outcome.patient).BindRef(outcome.instrument).BindRef(outcome.date)
+                .Bind(std::optional<double>(outcome.value));
+          },
+          "Outcome"));
+      RP_RETURN_IF_ERROR(write_all(
+          batch.adverse_events, insert_event, upsert_event,
+          [](Statement& statement, const AdverseEventRecord& event) {
+            statement.Reset();
+            statement.BindRef(event.key).BindRef(event.patient).BindRef(event.episode_key)
+                .Bind(std::string(AdverseEventCategoryCode(event.category))).Bind(int64_t{event.serious ? 1 : 0})
+                .BindRef(event.onset).BindRef(event.resolved).BindRef(event.relatedness);
+          },
+          "AdverseEvent"));
       for (const AuditEntry& entry : audit.Flush()) RP_RETURN_IF_ERROR(AddAuditEntry(insert_audit, context, entry));
       // The facts of the patients created here, from the batch: every row
       // of the batch is new and these patients had no row before, so the
@@ -383,7 +451,15 @@ struct SqliteRegistryStore::Impl {
         mark_stale.Bind(patient);
         if (int code = mark_stale.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "mark the report facts stale");
       }
-      if (!fresh.empty()) RP_RETURN_IF_ERROR(InsertFactsOf(batch, fresh, *context.facts));
+      if (!fresh.empty()) {
+        // At least a facts row and usually several worklist candidates per
+        // patient: the number of patients is a low estimate of both.
+        int64_t patients = static_cast<int64_t>(fresh.size());
+        RP_RETURN_IF_ERROR(DeferIndexes("episode_facts", patients, false, recreate));
+        RP_RETURN_IF_ERROR(DeferIndexes("due_items", patients, true, recreate));
+        RP_RETURN_IF_ERROR(InsertFactsOf(batch, fresh, *context.facts));
+      }
+      for (const std::string& index : recreate) RP_RETURN_IF_ERROR(Exec(index.c_str(), "rebuild an index"));
       return Status::Ok();
     };
     Status status = body();
@@ -402,7 +478,8 @@ SqliteRegistryStore::~SqliteRegistryStore() = default;
 Result<std::unique_ptr<SqliteRegistryStore>> SqliteRegistryStore::Open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  int code = sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  // No SQLite mutex: every use of the connection holds Impl::mutex.
+  int code = sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              nullptr);
   if (code != SQLITE_OK) {
     return Fail(Unavailable(fmt::format("cannot open the registry database {}: {}", path,
@@ -413,7 +490,11 @@ Result<std::unique_ptr<SqliteRegistryStore>> SqliteRegistryStore::Open(const std
   // returns, so an acknowledged write survives kill -9 and power loss.
   // A 64 MB page cache: the default 2 MB thrashes on the text-keyed B-trees of a
   // cohort of 100,000 episodes (bench/registry_bench).
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+  // Pages of 16 KiB in a new database (an existing one keeps its size): a
+  // bulk write appends and checkpoints a quarter as many WAL frames, each a
+  // write call, and the text-keyed B-trees are shallower (bench/README.md,
+  // run H). Must come before the first table and before WAL.
+  for (const char* pragma : {"PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
                              "PRAGMA cache_size=-65536"}) {
     Status status = impl->Exec(pragma, pragma);
     if (!status.ok()) return Fail(Unavailable(fmt::format("{}: {}", path, status.message())));

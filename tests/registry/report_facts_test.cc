@@ -6,12 +6,14 @@
 #include "registry/registry_facts.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <random>
 #include <set>
 #include <tuple>
 
+#include "registry/cohort_export.h"
 #include "registry/cohort_report.h"
 #include "registry/demo_cohort.h"
 #include "registry/followup_worklist.h"
@@ -598,6 +600,131 @@ TEST(EpisodeFactsTest, StoredFormRoundTrips) {
 
 // Decoding row after row into one EpisodeFacts (what reports do) leaves
 // nothing of the previous row behind: each decodes to its own facts.
+// The rows of `batch` whose patient is among patients [begin, end) of it.
+WriteBatch PatientsOf(const WriteBatch& batch, size_t begin, size_t end) {
+  std::set<std::string> patients;
+  WriteBatch part;
+  part.synthetic = batch.synthetic;
+  for (size_t index = begin; index < std::min(end, batch.patients.size()); ++index) {
+    part.patients.push_back(batch.patients[index]);
+    patients.insert(batch.patients[index].first);
+  }
+  auto in = [&](const std::string& patient) { return patients.count(patient) > 0; };
+  for (const Episode& episode : batch.episodes) if (in(episode.patient)) part.episodes.push_back(episode);
+  for (const ProcedureRecord& row : batch.procedures) if (in(row.patient)) part.procedures.push_back(row);
+  for (const OutcomeRecord& row : batch.outcomes) if (in(row.patient)) part.outcomes.push_back(row);
+  for (const AdverseEventRecord& row : batch.adverse_events) if (in(row.patient)) part.adverse_events.push_back(row);
+  return part;
+}
+
+// The indexes of a SQLite registry (name and SQL), and whether its
+// integrity check passes.
+std::vector<std::string> SqliteIndexes(const std::filesystem::path& file, bool& intact) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> indexes;
+  intact = false;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* read = nullptr;
+    sqlite3_prepare_v2(db, "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name", -1,
+                       &read, nullptr);
+    while (sqlite3_step(read) == SQLITE_ROW) {
+      indexes.push_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(read, 0))) + ": " +
+                        reinterpret_cast<const char*>(sqlite3_column_text(read, 1)));
+    }
+    sqlite3_finalize(read);
+    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &read, nullptr);
+    intact = sqlite3_step(read) == SQLITE_ROW &&
+             std::string(reinterpret_cast<const char*>(sqlite3_column_text(read, 0))) == "ok";
+    sqlite3_finalize(read);
+  }
+  sqlite3_close(db);
+  return indexes;
+}
+
+// A bulk write (1,000 episodes: enough rows in every table for the SQLite
+// store to drop its secondary indexes and rebuild them before the commit,
+// sqlite_registry_store.cc DeferIndexes) stores what the same rows written
+// 50 patients at a time (too few to defer anything) store: the same rows, facts, worklist and
+// indexes; the same write again creates nothing; a failed bulk write changes
+// nothing, indexes included.
+TEST_P(ReportFactsTest, ABulkWriteStoresWhatSmallWritesStore) {
+  const bool sqlite = GetParam().name == "sqlite";
+  constexpr size_t kSmallWrite = 50;
+  WriteContext context = testing::TestContext();
+  context.facts = FactsOfNewPatients(Catalog());
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{1000, 23, kToday});
+  ASSERT_TRUE(batch.has_value());
+  auto bulk = store_->Write(*batch, context);
+  ASSERT_TRUE(bulk.has_value()) << bulk.error().ToString();
+
+  testing::TempDir small_dir;
+  auto small = GetParam().open(small_dir.path());
+  ASSERT_NE(small, nullptr);
+  ASSERT_TRUE(small->Migrate(testing::TestContext()).has_value());
+  for (size_t begin = 0; begin < batch->patients.size(); begin += kSmallWrite) {
+    WriteBatch part = PatientsOf(*batch, begin, begin + kSmallWrite);
+    ASSERT_LT(part.outcomes.size(), 1000u);
+    ASSERT_TRUE(small->Write(part, context).has_value());
+  }
+
+  auto expect_same = [&]() {
+    auto cohort = store_->LoadCohort("");
+    auto small_cohort = small->LoadCohort("");
+    ASSERT_TRUE(cohort.has_value() && small_cohort.has_value());
+    ASSERT_EQ(cohort->outcomes.size(), batch->outcomes.size());
+    EXPECT_TRUE(SameText(CohortNdjson(*cohort), CohortNdjson(*small_cohort)));
+    auto facts = store_->LoadFacts("");
+    auto small_facts = small->LoadFacts("");
+    ASSERT_TRUE(facts.has_value() && small_facts.has_value());
+    ASSERT_EQ(facts->size(), small_facts->size());
+    for (auto* rows : {&*facts, &*small_facts}) {
+      std::sort(rows->begin(), rows->end(),
+                [](const FactsRow& a, const FactsRow& b) { return a.episode_key < b.episode_key; });
+    }
+    for (size_t index = 0; index < facts->size(); ++index) {
+      EXPECT_EQ((*facts)[index].episode_key, (*small_facts)[index].episode_key);
+      EXPECT_EQ((*facts)[index].data, (*small_facts)[index].data) << (*facts)[index].episode_key;
+    }
+    auto whole = LoadWorklist(*store_, Catalog(), kToday, 0, "");
+    auto small_whole = LoadWorklist(*small, Catalog(), kToday, 0, "");
+    ASSERT_TRUE(whole.has_value() && small_whole.has_value());
+    EXPECT_GT(whole->items.size(), 1000u);
+    EXPECT_TRUE(SameText(WorklistJson(whole->items, kToday), WorklistJson(small_whole->items, kToday)));
+    std::string cursor, small_cursor;
+    for (int page = 0; page < 3; ++page) {
+      auto one = LoadWorklist(*store_, Catalog(), kToday, 100, cursor);
+      auto other = LoadWorklist(*small, Catalog(), kToday, 100, small_cursor);
+      ASSERT_TRUE(one.has_value() && other.has_value());
+      EXPECT_TRUE(SameText(WorklistPageJson(*one, kToday), WorklistPageJson(*other, kToday)));
+      cursor = one->next;
+      small_cursor = other->next;
+    }
+    EXPECT_TRUE(store_->StalePatients(FactsFingerprint(Catalog()), 10).value().empty());
+    if (sqlite) {
+      bool intact = false, small_intact = false;
+      auto indexes = SqliteIndexes(dir_.path() / "registry.sqlite", intact);
+      EXPECT_EQ(indexes, SqliteIndexes(small_dir.path() / "registry.sqlite", small_intact));
+      EXPECT_EQ(indexes.size(), 15u);  // 7 of primary keys, 8 secondary
+      EXPECT_TRUE(intact && small_intact);
+    }
+  };
+  expect_same();
+
+  // Again: every row an update, no duplicate.
+  auto again = store_->Write(*batch, context);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->created, 0);
+  EXPECT_EQ(again->updated, bulk->created);
+  ASSERT_TRUE(RefreshFacts(*store_, Catalog()).has_value());
+  expect_same();
+
+  // A bulk write that fails on its last row leaves the store as it was.
+  WriteBatch failing = Prefixed(*batch, "failing-");
+  failing.outcomes.back().patient = "unknown-patient";  // violates the patients foreign key
+  ASSERT_FALSE(store_->Write(failing, context).has_value());
+  expect_same();
+}
+
 TEST(EpisodeFactsTest, DecodingIntoReusedFactsGivesEachRow) {
   auto batch = GenerateDemoCohort(Catalog(), DemoOptions{80, 19, kToday});
   ASSERT_TRUE(batch.has_value());
