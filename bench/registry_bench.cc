@@ -59,12 +59,15 @@ double CpuSeconds() {
 double bare_cpu_seconds = 0;
 
 // The same rows as plain INSERTs into tables with the same columns and keys,
-// in one transaction, with the same pragmas (WAL, synchronous=FULL): the
-// floor any SQLite store can reach.
+// in one transaction, on a connection with the store's own settings (the
+// same pragmas: page size, WAL, synchronous=FULL, page cache; no SQLite
+// mutex): the floor any SQLite store with that configuration can reach.
 double BareSqliteInsert(const std::string& path, const WriteBatch& batch) {
   sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, nullptr);
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  for (const char* pragma : regenpath::registry::SqliteRegistryStore::kConnectionPragmas) {
+    sqlite3_exec(db, pragma, nullptr, nullptr, nullptr);
+  }
   sqlite3_exec(db,
                "CREATE TABLE patients (pseudonym TEXT PRIMARY KEY, synthetic INTEGER);"
                "CREATE TABLE episodes (key TEXT PRIMARY KEY, patient TEXT, option_id TEXT, therapy TEXT, target TEXT,"

@@ -486,16 +486,12 @@ Result<std::unique_ptr<SqliteRegistryStore>> SqliteRegistryStore::Open(const std
                                         impl->db ? sqlite3_errmsg(impl->db) : "out of memory")));
   }
   sqlite3_busy_timeout(impl->db, 5000);
-  // WAL + synchronous=FULL: a committed transaction is fsynced before COMMIT
-  // returns, so an acknowledged write survives kill -9 and power loss.
-  // A 64 MB page cache: the default 2 MB thrashes on the text-keyed B-trees of a
-  // cohort of 100,000 episodes (bench/registry_bench).
-  // Pages of 16 KiB in a new database (an existing one keeps its size): a
-  // bulk write appends and checkpoints a quarter as many WAL frames, each a
-  // write call, and the text-keyed B-trees are shallower (bench/README.md,
-  // run H). Must come before the first table and before WAL.
-  for (const char* pragma : {"PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-                             "PRAGMA cache_size=-65536"}) {
+  // The settings (kConnectionPragmas): the 64 MB page cache because the
+  // default 2 MB thrashes on the text-keyed B-trees of a cohort of 100,000
+  // episodes; 16 KiB pages because a bulk write then appends and checkpoints
+  // a quarter as many WAL frames, each a write call, and the text-keyed
+  // B-trees are shallower (bench/README.md, run H).
+  for (const char* pragma : kConnectionPragmas) {
     Status status = impl->Exec(pragma, pragma);
     if (!status.ok()) return Fail(Unavailable(fmt::format("{}: {}", path, status.message())));
   }
