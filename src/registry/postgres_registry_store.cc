@@ -50,7 +50,6 @@ class PgResult {
 // Text parameters; nullopt is SQL NULL.
 using Params = std::vector<std::optional<std::string>>;
 
-std::optional<std::string> Param(int64_t value) { return std::to_string(value); }
 std::optional<std::string> Param(const std::optional<double>& value) {
   if (!value) return std::nullopt;
   return fmt::format("{}", *value);
