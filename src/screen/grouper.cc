@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <sys/mman.h>
+#include <time.h>
 #include <sys/resource.h>
 
 #include "screen/compartment.h"
@@ -334,6 +335,15 @@ Status Grouper::ForEachPartition(const std::function<void(std::vector<PatientLin
   bool stop = false;
   Status read_status;
   std::thread reader([&] {
+    // Its CPU time is the run's too (reader_cpu_seconds).
+    struct CountCpu {
+      std::atomic<uint64_t>& total;
+      ~CountCpu() {
+        struct timespec now {};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+        total += static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec);
+      }
+    } count_cpu{reader_cpu_nanos_};
     for (size_t i = 1; i < count; ++i) {
       {
         // buffers[i % 2] is free once partition i - 2 has been visited.

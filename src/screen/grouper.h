@@ -126,6 +126,8 @@ class Grouper {
   bool spilled() const { return !partitions_.empty(); }
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
+  // CPU time (user + sys) of the thread ForEachPartition reads ahead on.
+  double reader_cpu_seconds() const { return static_cast<double>(reader_cpu_nanos_.load()) / 1e9; }
 
  private:
   // A partition read back: its bytes and the lines that view them.
@@ -162,6 +164,7 @@ class Grouper {
   std::vector<std::vector<std::string>> partition_sources_;
   std::unique_ptr<std::mutex[]> partition_mutexes_;  // one per partition file
   std::atomic<uint64_t> spilled_bytes_{0};
+  std::atomic<uint64_t> reader_cpu_nanos_{0};
 };
 
 }  // namespace regenpath::screen

@@ -137,9 +137,11 @@ class RunClock {
   RunClock(const RunClock&) = delete;
   RunClock& operator=(const RunClock&) = delete;
 
-  void Fill(ScreenReport& report) const {
+  // `grouper`'s read-ahead thread counts too.
+  void Fill(ScreenReport& report, const Grouper& grouper) const {
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    report.cpu_seconds = static_cast<double>(ThreadCpuNanos() - cpu_started_ + helper_cpu_.load()) / 1e9;
+    report.cpu_seconds =
+        static_cast<double>(ThreadCpuNanos() - cpu_started_ + helper_cpu_.load()) / 1e9 + grouper.reader_cpu_seconds();
   }
 
  private:
@@ -447,7 +449,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   report.lines = facts.lines;
   report.malformed_lines = facts.malformed_lines;
   report.partitions = grouper.partition_count();
-  clock.Fill(report);
+  clock.Fill(report, grouper);
   return report;
 }
 
@@ -503,7 +505,7 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   report.lines = manifest.facts.lines;
   report.malformed_lines = manifest.facts.malformed_lines;
   report.partitions = per_shard;
-  clock.Fill(report);
+  clock.Fill(report, *grouper);
   return report;
 }
 
@@ -560,7 +562,7 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   report.lines = facts.lines;
   report.malformed_lines = facts.malformed_lines;
   report.partitions = per_shard;
-  clock.Fill(report);
+  clock.Fill(report, *grouper);
   return report;
 }
 
