@@ -11,10 +11,10 @@
 #include <thread>
 
 #include <sys/mman.h>
-#include <time.h>
 #include <sys/resource.h>
 
 #include "screen/compartment.h"
+#include "screen/thread_cpu.h"
 
 namespace regenpath::screen {
 
@@ -218,59 +218,53 @@ Status Grouper::Spill(const LineBatch& batch) {
 }
 
 Status Grouper::ReadPartition(size_t index, ReadBack& into) {
+  // The partition's files: a shuffle's partition is the map tasks' files,
+  // one after another (kept: a reduce task that fails can run again); a
+  // spilled one is this Grouper's own file (removed once read).
+  const bool own = partition_sources_.empty();
+  const std::vector<std::string> own_path = own ? std::vector<std::string>{partition_paths_[index]}
+                                                : std::vector<std::string>();
+  const std::vector<std::string>& paths = own ? own_path : partition_sources_[index];
+  std::vector<std::pair<std::FILE*, size_t>> files;  // with their sizes
+  struct CloseShuffleFiles {
+    std::vector<std::pair<std::FILE*, size_t>>& files;
+    bool own;
+    ~CloseShuffleFiles() {
+      if (!own) for (auto& [file, size] : files) std::fclose(file);
+    }
+  } close_shuffle_files{files, own};
+  auto cannot_read = [](const std::string& path) {
+    return InvalidInput(fmt::format("{}: cannot read back a spill file", path));
+  };
+  size_t data_size = 0;
+  for (const std::string& path : paths) {
+    std::FILE* file = own ? partitions_[index] : std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+      return InvalidInput(fmt::format("{}: cannot open a shuffle file: {}", path, std::strerror(errno)));
+    }
+    files.emplace_back(file, 0);
+    if (std::fflush(file) != 0 || std::fseek(file, 0, SEEK_END) != 0) return cannot_read(path);
+    files.back().second = static_cast<size_t>(std::max(std::ftell(file), 0L));
+    std::rewind(file);
+    data_size += files.back().second;
+  }
   // The buffer is reused, grown (never zero-filled) to the largest
   // partition: a fresh ~budget/4 allocation per partition left the
   // allocator holding freed ones beside the new one, and peak RSS grew with
   // the number of partitions.
-  auto reserve = [&into](size_t data_size) {
-    if (data_size > into.capacity) {
-      into.buffer.reset();  // the old one goes before the new one comes
-      into.capacity = data_size + data_size / 16;
-      into.buffer.reset(new char[into.capacity]);
-    }
-  };
-  size_t data_size = 0;
-  if (!partition_sources_.empty()) {
-    // A shuffle's partition: the map tasks' files, one after another (kept:
-    // a reduce task that fails can run again).
-    std::vector<std::pair<std::FILE*, size_t>> sources;
-    struct CloseAll {
-      std::vector<std::pair<std::FILE*, size_t>>& files;
-      ~CloseAll() {
-        for (auto& [file, size] : files) std::fclose(file);
-      }
-    } close_all{sources};
-    for (const std::string& path : partition_sources_[index]) {
-      std::FILE* file = std::fopen(path.c_str(), "rb");
-      if (file == nullptr) return InvalidInput(fmt::format("{}: cannot open a shuffle file: {}", path, std::strerror(errno)));
-      sources.emplace_back(file, 0);
-      if (std::fseek(file, 0, SEEK_END) != 0) return InvalidInput(fmt::format("{}: cannot read a shuffle file", path));
-      sources.back().second = static_cast<size_t>(std::max(std::ftell(file), 0L));
-      std::rewind(file);
-      data_size += sources.back().second;
-    }
-    reserve(data_size);
-    size_t offset = 0;
-    for (size_t i = 0; i < sources.size(); ++i) {
-      auto [file, size] = sources[i];
-      if (size > 0 && std::fread(into.buffer.get() + offset, 1, size, file) != size) {
-        return InvalidInput(fmt::format("{}: cannot read a shuffle file", partition_sources_[index][i]));
-      }
-      offset += size;
-    }
-  } else {
-    std::FILE* file = partitions_[index];
-    if (std::fflush(file) != 0 || std::fseek(file, 0, SEEK_END) != 0) {
-      return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[index]));
-    }
-    long size = std::ftell(file);
-    std::rewind(file);
-    data_size = static_cast<size_t>(std::max(size, 0L));
-    reserve(data_size);
-    if (data_size > 0 && std::fread(into.buffer.get(), 1, data_size, file) != data_size) {
-      return InvalidInput(fmt::format("{}: cannot read back a spill file", partition_paths_[index]));
-    }
-    std::fclose(file);
+  if (data_size > into.capacity) {
+    into.buffer.reset();  // the old one goes before the new one comes
+    into.capacity = data_size + data_size / 16;
+    into.buffer.reset(new char[into.capacity]);
+  }
+  size_t offset = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto [file, size] = files[i];
+    if (size > 0 && std::fread(into.buffer.get() + offset, 1, size, file) != size) return cannot_read(paths[i]);
+    offset += size;
+  }
+  if (own) {
+    std::fclose(partitions_[index]);
     partitions_[index] = nullptr;
     std::remove(partition_paths_[index].c_str());
   }
@@ -335,14 +329,10 @@ Status Grouper::ForEachPartition(const std::function<void(std::vector<PatientLin
   bool stop = false;
   Status read_status;
   std::thread reader([&] {
-    // Its CPU time is the run's too (reader_cpu_seconds).
+    // Its CPU time is the run's too (reader_cpu_seconds), whichever way it ends.
     struct CountCpu {
       std::atomic<uint64_t>& total;
-      ~CountCpu() {
-        struct timespec now {};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-        total += static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec);
-      }
+      ~CountCpu() { total += ThreadCpuNanos(); }
     } count_cpu{reader_cpu_nanos_};
     for (size_t i = 1; i < count; ++i) {
       {

@@ -7,10 +7,10 @@
 // one partition and each partition fits the budget when read back.
 // Partitions are then visited one at a time.
 //
-// A shuffle (screen/shuffle.h) uses the same partition files across tasks:
-// a map task's Grouper (ForShuffle) spills every line at once into one file
-// per (shard, partition), and a shard's reduce task visits partitions made
-// of the map tasks' files (FromFiles).
+// A shuffle (ScreenMap / ScreenReduce, screen/screener.h) uses the same
+// partition files across tasks: a map task's Grouper (ForShuffle) spills
+// every line at once into one file per (shard, partition), and a shard's
+// reduce task visits partitions made of the map tasks' files (FromFiles).
 #ifndef REGENPATH_SCREEN_GROUPER_H_
 #define REGENPATH_SCREEN_GROUPER_H_
 

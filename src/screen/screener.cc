@@ -13,7 +13,6 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
-#include <time.h>
 #include <unordered_map>
 
 #include "common/json_string.h"
@@ -28,6 +27,7 @@
 #include "screen/patient_line.h"
 #include "screen/run_facts.h"
 #include "screen/shuffle_manifest.h"
+#include "screen/thread_cpu.h"
 
 namespace regenpath::screen {
 
@@ -38,13 +38,6 @@ namespace fs = std::filesystem;
 size_t JobCount(size_t requested) {
   if (requested > 0) return requested;
   return std::max<size_t>(1, std::thread::hardware_concurrency());
-}
-
-// CPU time of the calling thread, in nanoseconds.
-uint64_t ThreadCpuNanos() {
-  struct timespec now {};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec);
 }
 
 // CPU time of the threads RunOnThreads started (the callers' own is measured
