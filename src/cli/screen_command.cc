@@ -174,94 +174,13 @@ int RunExport(const ScreenCommandOptions& options, const knowledge::KnowledgeBas
 
 }  // namespace
 
-int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
-  if (options.fhir_server && !options.inputs.empty()) {
-    err << "regenpath screen: give either --fhir-server or INPUT, not both\n";
-    return kExitUsage;
-  }
-  if (options.inputs.empty() && !options.fhir_server) {
-    err << "regenpath screen: no INPUT (a Bulk Data directory or NDJSON files)\n";
-    return kExitUsage;
-  }
-  if (options.output_dir.empty()) {
-    err << "regenpath screen: --output DIR is required\n";
-    return kExitUsage;
-  }
-  screen::ScreenOptions screen_options;
-  Result<DateTime> now = ParseNowOption(options.now);
-  Result<size_t> memory = screen::ParseSize(options.memory);
-  if (!now.has_value() || !memory.has_value()) {
-    err << "regenpath screen: " << (!now.has_value() ? now.error() : memory.error()).message() << "\n";
-    return kExitUsage;
-  }
-  if (*memory < (size_t{16} << 20)) {
-    err << "regenpath screen: --memory must be at least 16M\n";
-    return kExitUsage;
-  }
-  if (options.shard) {
-    Result<std::pair<uint32_t, uint32_t>> shard = screen::ParseShard(*options.shard);
-    if (!shard.has_value()) {
-      err << "regenpath screen: " << shard.error().message() << "\n";
-      return kExitUsage;
-    }
-    screen_options.shard = shard->first;
-    screen_options.shards = shard->second;
-  }
-  Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb =
-      options.kb_dir ? knowledge::KnowledgeBase::LoadDirectory(*options.kb_dir) : knowledge::KnowledgeBase::Embedded();
-  if (!kb.has_value()) {
-    err << "regenpath screen: " << kb.error().message() << "\n";
-    return kExitInvalidInput;
-  }
-  screen_options.inputs = options.inputs;
-  if (options.fhir_server) {
-    std::string downloaded;
-    if (int code = RunExport(options, **kb, downloaded, err); code != kExitOk) return code;
-    screen_options.inputs = {downloaded};
-  }
-  screen_options.now = *now;
-  screen_options.now_text = now->ToString();
-  screen_options.jobs = options.jobs;
-  screen_options.memory_bytes = *memory;
-  screen_options.output_dir = options.output_dir;
-  screen_options.kb = *kb;
-  screen::Progress progress;
-  screen_options.progress = &progress;
-  Result<screen::ScreenReport> report;
-  {
-    std::optional<ProgressBar> bar;
-    if (isatty(STDERR_FILENO)) bar.emplace(progress, err);
-    report = screen::Screen(screen_options);
-  }
-  if (!report.has_value()) {
-    err << "regenpath screen: " << report.error().message() << "\n";
-    return report.error().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
-  }
-  FinalLine(*report, options.output_dir, err);
-  return kExitOk;
-}
-
-int RunScreenMerge(const ScreenCommandOptions& options, std::ostream& err) {
-  if (options.inputs.empty() || options.output_dir.empty()) {
-    err << "regenpath screen merge: give --output DIR and the shards' output directories\n";
-    return kExitUsage;
-  }
-  Result<screen::ScreenReport> report = screen::MergeShards(options.inputs, options.output_dir);
-  if (!report.has_value()) {
-    err << "regenpath screen merge: " << report.error().message() << "\n";
-    return kExitInvalidInput;
-  }
-  err << fmt::format("regenpath screen merge: {} patients from {} shards; output in {}\n", report->patients,
-                     options.inputs.size(), options.output_dir);
-  return kExitOk;
-}
-
 namespace {
 
-// The memory budget and the knowledge base of a map or reduce task; exit
-// code on failure.
-int TaskOptions(const ScreenCommandOptions& options, const char* command, bool needs_kb,
-                screen::ScreenOptions& screen_options, std::ostream& err) {
+// --jobs, --memory and (with `needs_kb`) the knowledge base of `screen`,
+// `screen map` or `screen reduce` into `screen_options`; exit code on
+// failure, with the message.
+int ReadCommonOptions(const ScreenCommandOptions& options, const char* command, bool needs_kb,
+                      screen::ScreenOptions& screen_options, std::ostream& err) {
   Result<size_t> memory = screen::ParseSize(options.memory);
   if (!memory.has_value()) {
     err << command << ": " << memory.error().message() << "\n";
@@ -286,12 +205,81 @@ int TaskOptions(const ScreenCommandOptions& options, const char* command, bool n
   return kExitOk;
 }
 
-int TaskFailed(const Status& status, const char* command, std::ostream& err) {
+// A screening run that failed: its message, and exit 2 for bad options, 3
+// for an unreadable input or unwritable output.
+int RunFailed(const Status& status, const char* command, std::ostream& err) {
   err << command << ": " << status.message() << "\n";
   return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInvalidInput;
 }
 
 }  // namespace
+
+int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
+  if (options.fhir_server && !options.inputs.empty()) {
+    err << "regenpath screen: give either --fhir-server or INPUT, not both\n";
+    return kExitUsage;
+  }
+  if (options.inputs.empty() && !options.fhir_server) {
+    err << "regenpath screen: no INPUT (a Bulk Data directory or NDJSON files)\n";
+    return kExitUsage;
+  }
+  if (options.output_dir.empty()) {
+    err << "regenpath screen: --output DIR is required\n";
+    return kExitUsage;
+  }
+  constexpr const char* kCommand = "regenpath screen";
+  screen::ScreenOptions screen_options;
+  Result<DateTime> now = ParseNowOption(options.now);
+  if (!now.has_value()) {
+    err << kCommand << ": " << now.error().message() << "\n";
+    return kExitUsage;
+  }
+  if (options.shard) {
+    Result<std::pair<uint32_t, uint32_t>> shard = screen::ParseShard(*options.shard);
+    if (!shard.has_value()) {
+      err << kCommand << ": --shard: " << shard.error().message() << "\n";
+      return kExitUsage;
+    }
+    screen_options.shard = shard->first;
+    screen_options.shards = shard->second;
+  }
+  if (int code = ReadCommonOptions(options, kCommand, true, screen_options, err); code != kExitOk) return code;
+  screen_options.inputs = options.inputs;
+  if (options.fhir_server) {
+    std::string downloaded;
+    if (int code = RunExport(options, *screen_options.kb, downloaded, err); code != kExitOk) return code;
+    screen_options.inputs = {downloaded};
+  }
+  screen_options.now = *now;
+  screen_options.now_text = now->ToString();
+  screen_options.output_dir = options.output_dir;
+  screen::Progress progress;
+  screen_options.progress = &progress;
+  Result<screen::ScreenReport> report;
+  {
+    std::optional<ProgressBar> bar;
+    if (isatty(STDERR_FILENO)) bar.emplace(progress, err);
+    report = screen::Screen(screen_options);
+  }
+  if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
+  FinalLine(*report, options.output_dir, err);
+  return kExitOk;
+}
+
+int RunScreenMerge(const ScreenCommandOptions& options, std::ostream& err) {
+  if (options.inputs.empty() || options.output_dir.empty()) {
+    err << "regenpath screen merge: give --output DIR and the shards' output directories\n";
+    return kExitUsage;
+  }
+  Result<screen::ScreenReport> report = screen::MergeShards(options.inputs, options.output_dir);
+  if (!report.has_value()) {
+    err << "regenpath screen merge: " << report.error().message() << "\n";
+    return kExitInvalidInput;
+  }
+  err << fmt::format("regenpath screen merge: {} patients from {} shards; output in {}\n", report->patients,
+                     options.inputs.size(), options.output_dir);
+  return kExitOk;
+}
 
 int RunScreenMap(const ScreenCommandOptions& options, std::ostream& err) {
   constexpr const char* kCommand = "regenpath screen map";
@@ -305,12 +293,12 @@ int RunScreenMap(const ScreenCommandOptions& options, std::ostream& err) {
     return kExitUsage;
   }
   screen::ScreenOptions screen_options;
-  if (int code = TaskOptions(options, kCommand, false, screen_options, err); code != kExitOk) return code;
+  if (int code = ReadCommonOptions(options, kCommand, false, screen_options, err); code != kExitOk) return code;
   screen_options.inputs = options.inputs;
   screen_options.shards = options.shards;
   const screen::ShuffleTask task{options.shuffle_dir, map->first, map->second};
   Result<screen::ScreenReport> report = screen::ScreenMap(screen_options, task);
-  if (!report.has_value()) return TaskFailed(report.error(), kCommand, err);
+  if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
   err << fmt::format("{}: map task {} of {}: {} files ({}), {} lines into {} shards in {:.2f} s; {} malformed lines\n",
                      kCommand, map->first, map->second, report->files, Megabytes(report->bytes), report->lines,
                      options.shards, report->seconds, report->malformed_lines);
@@ -324,13 +312,17 @@ int RunScreenReduce(const ScreenCommandOptions& options, std::ostream& err) {
     return kExitUsage;
   }
   Result<std::pair<uint32_t, uint32_t>> shard = screen::ParseShard(*options.shard);
+  if (!shard.has_value()) {
+    err << kCommand << ": --shard: " << shard.error().message() << "\n";
+    return kExitUsage;
+  }
   Result<DateTime> now = ParseNowOption(options.now);
-  if (!shard.has_value() || !now.has_value()) {
-    err << kCommand << ": " << (!shard.has_value() ? shard.error() : now.error()).message() << "\n";
+  if (!now.has_value()) {
+    err << kCommand << ": " << now.error().message() << "\n";
     return kExitUsage;
   }
   screen::ScreenOptions screen_options;
-  if (int code = TaskOptions(options, kCommand, true, screen_options, err); code != kExitOk) return code;
+  if (int code = ReadCommonOptions(options, kCommand, true, screen_options, err); code != kExitOk) return code;
   screen_options.shard = shard->first;
   screen_options.shards = shard->second;
   screen_options.now = *now;
@@ -338,7 +330,7 @@ int RunScreenReduce(const ScreenCommandOptions& options, std::ostream& err) {
   screen_options.output_dir = options.output_dir;
   const screen::ShuffleTask task{options.shuffle_dir, 0, options.maps};
   Result<screen::ScreenReport> report = screen::ScreenReduce(screen_options, task);
-  if (!report.has_value()) return TaskFailed(report.error(), kCommand, err);
+  if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
   err << fmt::format("{}: shard {} of {}: {} patients in {:.2f} s; output in {}\n", kCommand, shard->first,
                      shard->second, report->patients, report->seconds, options.output_dir);
   return kExitOk;

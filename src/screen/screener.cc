@@ -112,7 +112,7 @@ Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text) {
       std::from_chars(text.data(), text.data() + slash, index).ec != std::errc() ||
       std::from_chars(text.data() + slash + 1, text.data() + text.size(), count).ec != std::errc() || count == 0 ||
       index >= count) {
-    return Fail(InvalidArgument(fmt::format("--shard '{}': expected I/N with 0 <= I < N", text)));
+    return Fail(InvalidArgument(fmt::format("'{}': expected I/N with 0 <= I < N", text)));
   }
   return std::pair{index, count};
 }

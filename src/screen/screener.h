@@ -103,7 +103,8 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
 // "512M", "2G", "100000K", "1048576": a size in bytes (K, M, G are 1024-based).
 Result<size_t> ParseSize(std::string_view text);
 
-// "I/N" with 0 <= I < N.
+// "I/N" with 0 <= I < N (a shard, or a map task); the message does not name
+// the option.
 Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text);
 
 }  // namespace regenpath::screen
