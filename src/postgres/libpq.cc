@@ -61,8 +61,6 @@ Status Load() {
   RP_BIND(PQsendFlushRequest);
   RP_BIND(PQsendQueryPrepared);
   RP_BIND(PQflush);
-  RP_BIND(PQsendQueryParams);
-  RP_BIND(PQsetSingleRowMode);
   RP_BIND(PQgetCancel);
   RP_BIND(PQcancel);
   RP_BIND(PQfreeCancel);

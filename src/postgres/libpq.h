@@ -45,8 +45,6 @@ struct LibPq {
   decltype(&::PQsendFlushRequest) PQsendFlushRequest;
   decltype(&::PQsendQueryPrepared) PQsendQueryPrepared;
   decltype(&::PQflush) PQflush;
-  decltype(&::PQsendQueryParams) PQsendQueryParams;
-  decltype(&::PQsetSingleRowMode) PQsetSingleRowMode;
   decltype(&::PQgetCancel) PQgetCancel;
   decltype(&::PQcancel) PQcancel;
   decltype(&::PQfreeCancel) PQfreeCancel;

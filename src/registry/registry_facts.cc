@@ -79,10 +79,10 @@ Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const I
 }
 
 Status ForEachEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& option_id,
-                           const std::function<Status(const EpisodeFacts&)>& visit) {
+                           const std::function<Status(const EpisodeFacts&)>& visit, const FactsScan& scan) {
   RP_RETURN_IF_ERROR(RefreshFacts(store, catalog));
   EpisodeFacts facts;  // reused: its strings and vectors keep their capacity
-  return store.ForEachFacts(option_id, [&](const FactsRowView& row) -> Status {
+  return store.ScanFacts(option_id, scan, [&](const FactsRowView& row) -> Status {
     RP_RETURN_IF_ERROR(DecodeFacts(row, facts));
     return visit(facts);
   });
@@ -93,22 +93,22 @@ Result<CohortReport> LoadCohortReport(RegistryStore& store, const InstrumentCata
                                       std::optional<int> from, std::optional<int> to) {
   RP_ASSIGN_OR_RETURN(CohortReportBuilder builder, CohortReportBuilder::Create(catalog, option_id, group_by, today));
   bool period = from.has_value() || to.has_value();
-  RP_RETURN_IF_ERROR(RefreshFacts(store, catalog));
   // The builder takes the episodes in any order (cohort_report.h), so the
   // store hands its rows over as they come; the group values only when the
   // report is grouped.
   FactsScan scan;
   scan.ordered = false;
   scan.groups = group_by != GroupBy::kNone;
-  EpisodeFacts facts;  // reused: its strings and vectors keep their capacity
-  RP_RETURN_IF_ERROR(store.ScanFacts(option_id, scan, [&](const FactsRowView& row) -> Status {
-    RP_RETURN_IF_ERROR(DecodeFacts(row, facts));
-    if (period && (!facts.start_day || (from && *facts.start_day < *from) || (to && *facts.start_day > *to))) {
-      return Status::Ok();
-    }
-    builder.Add(facts);
-    return Status::Ok();
-  }));
+  RP_RETURN_IF_ERROR(ForEachEpisodeFacts(
+      store, catalog, option_id,
+      [&](const EpisodeFacts& facts) -> Status {
+        if (period && (!facts.start_day || (from && *facts.start_day < *from) || (to && *facts.start_day > *to))) {
+          return Status::Ok();
+        }
+        builder.Add(facts);
+        return Status::Ok();
+      },
+      scan));
   return builder.Finish();
 }
 

@@ -42,13 +42,14 @@ Result<std::vector<EpisodeFacts>> LoadEpisodeFacts(RegistryStore& store, const I
                                                    const std::string& option_id);
 
 // RefreshFacts(), then calls `visit` with the facts of each of `option_id`'s
-// episodes (every option when empty), ordered by option, then episode key,
-// decoded one by one into the same EpisodeFacts (valid during the call
-// only): nothing is held per episode. Stops at the first error of `visit`,
-// the store or the decoding. The store is locked during the walk: `visit`
-// must not call it.
+// episodes (every option when empty), read as `scan` says (by default
+// ordered by option, then episode key, with their group values: see
+// FactsScan), decoded one by one into the same EpisodeFacts (valid during
+// the call only): nothing is held per episode. Stops at the first error of
+// `visit`, the store or the decoding. The store is locked during the walk:
+// `visit` must not call it.
 Status ForEachEpisodeFacts(RegistryStore& store, const InstrumentCatalog& catalog, const std::string& option_id,
-                           const std::function<Status(const EpisodeFacts&)>& visit);
+                           const std::function<Status(const EpisodeFacts&)>& visit, const FactsScan& scan = {});
 
 // The cohort report (cohort_report.h) of `option_id` (every option when
 // empty) from the stored facts, as of `today`, of the episodes whose start

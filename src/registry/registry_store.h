@@ -29,10 +29,6 @@
 
 namespace regenpath::registry {
 
-// How to compute report facts (registry_facts.h, FactsOfNewPatients()):
-// `compute` appends the facts rows and worklist candidates of every episode
-// of `cohort` (rows in the order LoadPatients() gives) under the knowledge
-// base whose FactsFingerprint() is `fingerprint`.
 // How RegistryStore::ScanFacts() reads the facts: what its caller needs.
 struct FactsScan {
   // True: ordered by option, then episode key (as ForEachFacts()). False:
@@ -45,6 +41,10 @@ struct FactsScan {
   bool groups = true;
 };
 
+// How to compute report facts (registry_facts.h, FactsOfNewPatients()):
+// `compute` appends the facts rows and worklist candidates of every episode
+// of `cohort` (rows in the order LoadPatients() gives) under the knowledge
+// base whose FactsFingerprint() is `fingerprint`.
 struct FactsComputer {
   std::string fingerprint;
   std::function<void(const Cohort& cohort, std::vector<FactsRow>& rows, std::vector<DueRow>& due)> compute;
@@ -124,8 +124,8 @@ class RegistryStore {
   // Calls `visit` with the stored facts of each episode of `option_id`
   // (every option when empty), ordered by option, then episode key, without
   // copying them (the views are valid during the call only); stops at, and
-  // returns, the first error of `visit` or of the store. ForEachEpisodeFacts()
-  // reads the facts this way (reports use ScanFacts()). The default
+  // returns, the first error of `visit` or of the store. ScanFacts() with
+  // an ordered scan reads the facts this way. The default
   // implementation reads LoadFacts() and sorts it; the stores stream their
   // own rows.
   virtual Status ForEachFacts(const std::string& option_id, const std::function<Status(const FactsRowView&)>& visit);
@@ -134,8 +134,9 @@ class RegistryStore {
   // FactsScan). Stops at, and returns, the first error of `visit` or of the
   // store: a store that fails mid-way (a lost connection) returns its error
   // after the rows already handed over, so the caller must drop what it
-  // built from them. Reports read this way (LoadCohortReport). The default
-  // implementation is ForEachFacts().
+  // built from them. ForEachEpisodeFacts() reads this way; reports ask for
+  // no order (LoadCohortReport). The default implementation is
+  // ForEachFacts().
   virtual Status ScanFacts(const std::string& option_id, const FactsScan& scan,
                            const std::function<Status(const FactsRowView&)>& visit);
 };
