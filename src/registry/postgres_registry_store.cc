@@ -241,7 +241,8 @@ std::vector<Prepared> WriteStatements() {
       {"rp_mark_stale", sql::ForDialect(sql::kMarkStale, SqlDialect::kPostgres)},
       {"rp_insert_facts", sql::ForDialect(sql::kInsertFacts, SqlDialect::kPostgres)},
       {"rp_clear_stale", sql::ForDialect(sql::kClearStale, SqlDialect::kPostgres)},
-      {"rp_insert_due", sql::ForDialect(sql::kInsertDue, SqlDialect::kPostgres)},
+      {"rp_insert_due_episode", sql::ForDialect(sql::kInsertDueEpisode, SqlDialect::kPostgres)},
+      {"rp_insert_due", sql::kInsertDuePostgres},
   };
 }
 
@@ -329,15 +330,28 @@ struct PostgresRegistryStore::Impl {
                                         row.synthetic ? "1" : "0", row.groups.c_str(), data.c_str()},
                                        nullptr));
     }
-    for (const DueRow& row : due) {
-      std::string first = std::to_string(row.window_first);
-      std::string last = std::to_string(row.window_last);
-      std::string weeks = fmt::format("{}", row.weeks);
-      RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due",
-                                       {first.c_str(), last.c_str(), row.episode_key.c_str(), row.option_id.c_str(),
-                                        row.instrument.c_str(), weeks.c_str(), row.seen_later ? "1" : "0",
-                                        row.patient.c_str(), row.procedure.c_str()},
+    // One due_episodes row per run of an episode's candidates (as
+    // DueCandidates() gives them), then the candidates, which take the id
+    // that row drew (kInsertDuePostgres).
+    for (size_t begin = 0, end = 0; begin < due.size(); begin = end) {
+      const DueRow& first = due[begin];
+      for (end = begin + 1; end < due.size() && SameDueEpisode(due[end], first); ++end) {
+      }
+      RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due_episode",
+                                       {first.patient.c_str(), first.episode_key.c_str(), first.option_id.c_str(),
+                                        first.procedure.c_str()},
                                        nullptr));
+      for (size_t index = begin; index < end; ++index) {
+        const DueRow& row = due[index];
+        std::string n = std::to_string(index - begin);
+        std::string last = std::to_string(row.window_last);
+        std::string window_first = std::to_string(row.window_first);
+        std::string weeks = fmt::format("{}", row.weeks);
+        RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due",
+                                         {n.c_str(), last.c_str(), window_first.c_str(), row.instrument.c_str(),
+                                          weeks.c_str(), row.seen_later ? "1" : "0"},
+                                         nullptr));
+      }
     }
     return Status::Ok();
   }
@@ -743,30 +757,18 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
     if (!removed_due) status = removed_due.error();
   }
   if (status.ok()) {
+    auto removed_episodes = impl_->Run(
+        sql::ForDialect(sql::WithColumnsAndIn(sql::kDeletePatientsDueEpisodes, "", static_cast<int>(stale.size())),
+                        SqlDialect::kPostgres),
+        patients, "delete worklist candidates", PGRES_COMMAND_OK);
+    if (!removed_episodes) status = removed_episodes.error();
+  }
+  if (status.ok()) {
     Pipeline pipeline(impl_->conn);
     if (!pipeline.entered()) {
       status = impl_->Error("enter pipeline mode");
     } else {
-      for (const FactsRow& row : rows) {
-        // bytea in text form: \x and hex digits.
-        std::string data = HexBytea(row.data);
-        status = pipeline.Send("rp_insert_facts",
-                               {row.option_id.c_str(), row.episode_key.c_str(), row.patient.c_str(),
-                                row.synthetic ? "1" : "0", row.groups.c_str(), data.c_str()},
-                               nullptr);
-        if (!status.ok()) break;
-      }
-      for (size_t index = 0; status.ok() && index < due.size(); ++index) {
-        const DueRow& row = due[index];
-        std::string first = std::to_string(row.window_first);
-        std::string last = std::to_string(row.window_last);
-        std::string weeks = fmt::format("{}", row.weeks);
-        status = pipeline.Send("rp_insert_due",
-                               {first.c_str(), last.c_str(), row.episode_key.c_str(), row.option_id.c_str(),
-                                row.instrument.c_str(), weeks.c_str(), row.seen_later ? "1" : "0", row.patient.c_str(),
-                                row.procedure.c_str()},
-                               nullptr);
-      }
+      status = Impl::SendFacts(pipeline, rows, due);
       std::vector<std::string> versions;
       versions.reserve(stale.size());
       for (const StalePatient& patient : stale) versions.push_back(std::to_string(patient.version));
@@ -788,6 +790,7 @@ Result<std::vector<DueRow>> PostgresRegistryStore::LoadDue(const DueQuery& query
   std::lock_guard lock(impl_->mutex);
   Params params{std::to_string(query.last_bound), std::to_string(query.today), std::to_string(query.today)};
   if (query.after) {
+    params.push_back(std::to_string(query.after->window_last));
     params.push_back(std::to_string(query.after->window_last));
     params.push_back(query.after->episode_key);
     params.push_back(query.after->option_id);

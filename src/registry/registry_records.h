@@ -170,6 +170,11 @@ struct DueRow {
   std::string procedure;  // key of the episode's first procedure
 };
 
+// Whether two candidates belong to the same episode (the same episode and
+// option keys, patient and first procedure): the stores keep these once
+// per episode.
+bool SameDueEpisode(const DueRow& a, const DueRow& b);
+
 // Where a page of the worklist starts: after this key of the worklist's
 // order (window_last, episode_key, option_id, instrument).
 struct DueCursor {

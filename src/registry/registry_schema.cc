@@ -124,6 +124,39 @@ INSERT INTO stale_patients(patient, version) SELECT pseudonym, 1 FROM patients W
 ALTER TABLE audit ADD COLUMN entity_count INTEGER NOT NULL DEFAULT 1;
 UPDATE audit SET entity = {JSON_ARRAY_OF_ENTITY} WHERE entity NOT LIKE '[%'
 )sql"},
+    // The worklist candidates of migration 3 repeated their episode's four
+    // keys (patient, episode, option, first procedure: ~100 bytes) in each
+    // of an episode's ~10 rows, and were indexed by patient: at 100,000
+    // episodes a quarter of the database, and the largest work a bulk import
+    // did beyond its own rows (bench/README.md, run J). The keys now live
+    // once per episode in `due_episodes`; a candidate holds its numbers,
+    // its instrument and the episode's number. The candidates are derived
+    // data: the migration drops them and marks every patient stale, so the
+    // next refresh computes them again.
+    {5, "worklist candidates: the episode's keys once, in due_episodes; narrow due_items referencing it", R"sql(
+DROP TABLE due_items;
+CREATE TABLE due_episodes (
+  id {AUTO_ID},
+  patient TEXT NOT NULL,
+  episode_key TEXT{COLLATE_C} NOT NULL,
+  option_id TEXT{COLLATE_C} NOT NULL,
+  procedure_key TEXT NOT NULL
+);
+CREATE INDEX due_episodes_by_patient ON due_episodes(patient);
+CREATE TABLE due_items (
+  episode BIGINT NOT NULL,
+  n INTEGER NOT NULL,
+  window_last INTEGER NOT NULL,
+  window_first INTEGER NOT NULL,
+  instrument TEXT{COLLATE_C} NOT NULL,
+  weeks {DOUBLE} NOT NULL,
+  seen_later INTEGER NOT NULL,
+  PRIMARY KEY (episode, n)
+){WITHOUT_ROWID};
+CREATE INDEX due_items_by_window_last ON due_items(window_last);
+INSERT INTO stale_patients(patient, version) SELECT pseudonym, 1 FROM patients WHERE true
+  ON CONFLICT(patient) DO UPDATE SET version = stale_patients.version + 1
+)sql"},
 };
 
 }  // namespace

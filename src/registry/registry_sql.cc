@@ -36,10 +36,16 @@ std::string WithColumnsAndIn(std::string_view statement, std::string_view column
 }
 
 std::string LoadDueStatement(bool with_cursor, bool with_limit) {
-  std::string out = std::string("SELECT ") + kDueColumns +
-                    " FROM due_items WHERE window_last <= ? AND window_first <= ? AND (window_last >= ? OR seen_later = 0)";
-  if (with_cursor) out += " AND (window_last, episode_key, option_id, instrument) > (?, ?, ?, ?)";
-  out += " ORDER BY window_last, episode_key, option_id, instrument";
+  std::string out =
+      "SELECT i.window_first, i.window_last, e.episode_key, e.option_id, i.instrument, i.weeks, i.seen_later, e.patient, "
+      "e.procedure_key FROM due_items i JOIN due_episodes e ON e.id = i.episode WHERE i.window_last <= ? AND "
+      "i.window_first <= ? AND (i.window_last >= ? OR i.seen_later = 0)";
+  // The first comparison lets the planner start the index range at the
+  // cursor's day; the row value is the exact position.
+  if (with_cursor) {
+    out += " AND i.window_last >= ? AND (i.window_last, e.episode_key, e.option_id, i.instrument) > (?, ?, ?, ?)";
+  }
+  out += " ORDER BY i.window_last, e.episode_key, e.option_id, i.instrument";
   if (with_limit) out += " LIMIT ?";
   return out;
 }

@@ -85,16 +85,31 @@ inline constexpr const char* kInsertFacts =
     "INSERT INTO episode_facts(option_id, episode_key, patient, synthetic, groups, data) VALUES (?,?,?,?,?,?)";
 inline constexpr const char* kClearStale = "DELETE FROM stale_patients WHERE patient = ? AND version = ?";
 
-// Follow-up worklist candidates (DueRow, parameters and results in this order).
-inline constexpr const char* kDueColumns =
-    "window_first, window_last, episode_key, option_id, instrument, weeks, seen_later, patient, procedure_key";
-inline constexpr const char* kInsertDue =
-    "INSERT INTO due_items(window_first, window_last, episode_key, option_id, instrument, weeks, seen_later, patient, "
-    "procedure_key) VALUES (?,?,?,?,?,?,?,?,?)";
-inline constexpr const char* kDeletePatientsDue = "DELETE FROM due_items WHERE patient IN ({IN})";
+// Follow-up worklist candidates (DueRow): an episode's keys once in
+// `due_episodes`, each of its candidates in `due_items` under the episode's
+// id (assigned by the database) and its ordinal `n` among them.
+inline constexpr const char* kInsertDueEpisode =
+    "INSERT INTO due_episodes(patient, episode_key, option_id, procedure_key) VALUES (?,?,?,?)";
+// SQLite: the episode's id is the first parameter (sqlite3_last_insert_rowid
+// of the kInsertDueEpisode before). PostgreSQL: the id the session's last
+// kInsertDueEpisode drew from the identity's sequence (a pipeline runs its
+// statements in order).
+inline constexpr const char* kInsertDueSqlite =
+    "INSERT INTO due_items(episode, n, window_last, window_first, instrument, weeks, seen_later) VALUES (?,?,?,?,?,?,?)";
+inline constexpr const char* kInsertDuePostgres =
+    "INSERT INTO due_items(episode, n, window_last, window_first, instrument, weeks, seen_later) VALUES "
+    "(currval(pg_get_serial_sequence('due_episodes', 'id')), $1, $2, $3, $4, $5, $6)";
+// The candidates of the patients in {IN}, then their episodes (in this order).
+inline constexpr const char* kDeletePatientsDue =
+    "DELETE FROM due_items WHERE episode IN (SELECT id FROM due_episodes WHERE patient IN ({IN}))";
+inline constexpr const char* kDeletePatientsDueEpisodes = "DELETE FROM due_episodes WHERE patient IN ({IN})";
 // LoadDue(): parameters last_bound, today, today, then (with a cursor) its
-// window_last, episode_key, option_id, instrument, then (with a limit) the
-// limit. The primary key's order; the row-value comparison is a range on it.
+// window_last twice, then its episode_key, option_id, instrument, then
+// (with a limit) the limit. Results: window_first, window_last,
+// episode_key, option_id, instrument, weeks, seen_later, patient,
+// procedure_key. The worklist's order; the candidates are read through the
+// index on window_last, each joined to its episode by id, and the ties of
+// a day sorted.
 std::string LoadDueStatement(bool with_cursor, bool with_limit);
 
 // Reads of LoadPatients(): {IN} is replaced by an IN list of the patients.

@@ -143,13 +143,45 @@ std::string InsertOnly(const char* upsert) {
 }
 
 // Row positions of `rows` in ascending byte order of their keys; rows with
-// equal keys keep their batch order (the later one is the update).
+// equal keys keep their batch order (the later one is the update). Sorted
+// on the 8 bytes after the keys' common prefix first (a batch's keys share
+// a long one, "Observation|<system>|"), as one big-endian integer whose
+// order is the bytes' order; the whole keys only break its ties.
 template <typename Row>
 std::vector<uint32_t> KeyOrder(const std::vector<Row>& rows) {
   std::vector<uint32_t> order(rows.size());
   for (uint32_t index = 0; index < order.size(); ++index) order[index] = index;
   auto by_key = [&](uint32_t a, uint32_t b) { return rows[a].key < rows[b].key; };
-  if (!std::is_sorted(order.begin(), order.end(), by_key)) std::stable_sort(order.begin(), order.end(), by_key);
+  if (std::is_sorted(order.begin(), order.end(), by_key)) return order;
+  std::string_view first = rows.front().key;
+  size_t common = first.size();
+  for (const Row& row : rows) {
+    std::string_view key = row.key;
+    size_t same = 0;
+    for (size_t limit = std::min(common, key.size()); same < limit && key[same] == first[same];) ++same;
+    common = same;
+  }
+  struct Entry {
+    uint64_t prefix;
+    uint32_t index;
+  };
+  std::vector<Entry> entries(rows.size());
+  for (uint32_t index = 0; index < rows.size(); ++index) {
+    std::string_view key = rows[index].key;
+    uint64_t prefix = 0;
+    for (size_t at = common; at < common + 8; ++at) {
+      prefix = (prefix << 8) | (at < key.size() ? static_cast<unsigned char>(key[at]) : 0u);
+    }
+    entries[index] = Entry{prefix, index};
+  }
+  // A shorter key is padded with zero bytes: equal prefixes are then told
+  // apart by the whole keys, so the order is exactly (key, batch position).
+  std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    int compared = std::string_view(rows[a.index].key).compare(rows[b.index].key);
+    return compared != 0 ? compared < 0 : a.index < b.index;
+  });
+  for (size_t at = 0; at < entries.size(); ++at) order[at] = entries[at].index;
   return order;
 }
 
@@ -253,12 +285,21 @@ struct SqliteRegistryStore::Impl {
     return std::optional<bool>(read.Text(0) == "1");
   }
 
+  // The statements that store report facts and worklist candidates.
+  struct FactsStatements {
+    explicit FactsStatements(sqlite3* db)
+        : facts(db, sql::kInsertFacts), due_episode(db, sql::kInsertDueEpisode), due_item(db, sql::kInsertDueSqlite) {}
+    bool ok() const { return facts.ok() && due_episode.ok() && due_item.ok(); }
+    Statement facts;
+    Statement due_episode;
+    Statement due_item;
+  };
+
   // Inserts the facts and worklist candidates of `patients` (who have none
   // stored) computed from `batch`, 500 patients at a time.
   Status InsertFactsOf(const WriteBatch& batch, const std::vector<std::string>& patients, const FactsComputer& facts) {
-    Statement insert(db, sql::kInsertFacts);
-    Statement insert_due(db, sql::kInsertDue);
-    if (!insert.ok() || !insert_due.ok()) return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
+    FactsStatements insert(db);
+    if (!insert.ok()) return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
     BatchRows by_patient(batch);
     constexpr size_t kChunk = 500;
     std::vector<FactsRow> rows;
@@ -269,25 +310,40 @@ struct SqliteRegistryStore::Impl {
       rows.clear();
       due.clear();
       facts.compute(by_patient.Of(chunk), rows, due);
-      RP_RETURN_IF_ERROR(InsertFacts(insert, insert_due, rows, due));
+      RP_RETURN_IF_ERROR(InsertFacts(insert, rows, due));
     }
     return Status::Ok();
   }
 
-  Status InsertFacts(Statement& insert, Statement& insert_due, const std::vector<FactsRow>& rows,
-                     const std::vector<DueRow>& due) {
-    for (const DueRow& row : due) {
-      insert_due.Reset();
-      insert_due.Bind(int64_t{row.window_first}).Bind(int64_t{row.window_last}).BindRef(row.episode_key)
-          .BindRef(row.option_id).BindRef(row.instrument).Bind(std::optional<double>(row.weeks))
-          .Bind(int64_t{row.seen_later ? 1 : 0}).BindRef(row.patient).BindRef(row.procedure);
-      if (int code = insert_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write worklist candidates");
+  // `due` holds each episode's candidates one after the other (as
+  // DueCandidates() gives them): one due_episodes row per run of the same
+  // episode, then its candidates under that row's id.
+  Status InsertFacts(FactsStatements& insert, const std::vector<FactsRow>& rows, const std::vector<DueRow>& due) {
+    for (size_t begin = 0, end = 0; begin < due.size(); begin = end) {
+      const DueRow& first = due[begin];
+      for (end = begin + 1; end < due.size() && SameDueEpisode(due[end], first); ++end) {
+      }
+      insert.due_episode.Reset();
+      insert.due_episode.BindRef(first.patient).BindRef(first.episode_key).BindRef(first.option_id)
+          .BindRef(first.procedure);
+      if (int code = insert.due_episode.Step(); code != SQLITE_DONE) {
+        return ErrorOf(db, code, "write worklist candidates");
+      }
+      int64_t episode = sqlite3_last_insert_rowid(db);
+      for (size_t index = begin; index < end; ++index) {
+        const DueRow& row = due[index];
+        insert.due_item.Reset();
+        insert.due_item.Bind(episode).Bind(static_cast<int64_t>(index - begin)).Bind(int64_t{row.window_last})
+            .Bind(int64_t{row.window_first}).BindRef(row.instrument).Bind(std::optional<double>(row.weeks))
+            .Bind(int64_t{row.seen_later ? 1 : 0});
+        if (int code = insert.due_item.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write worklist candidates");
+      }
     }
     for (const FactsRow& row : rows) {
-      insert.Reset();
-      insert.Bind(row.option_id).Bind(row.episode_key).Bind(row.patient).Bind(int64_t{row.synthetic ? 1 : 0})
-          .Bind(row.groups).BindBlob(row.data);
-      if (int code = insert.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write facts");
+      insert.facts.Reset();
+      insert.facts.BindRef(row.option_id).BindRef(row.episode_key).BindRef(row.patient)
+          .Bind(int64_t{row.synthetic ? 1 : 0}).BindRef(row.groups).BindBlob(row.data);
+      if (int code = insert.facts.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write facts");
     }
     return Status::Ok();
   }
@@ -456,7 +512,8 @@ struct SqliteRegistryStore::Impl {
         // patient: the number of patients is a low estimate of both.
         int64_t patients = static_cast<int64_t>(fresh.size());
         RP_RETURN_IF_ERROR(DeferIndexes("episode_facts", patients, false, recreate));
-        RP_RETURN_IF_ERROR(DeferIndexes("due_items", patients, true, recreate));
+        RP_RETURN_IF_ERROR(DeferIndexes("due_episodes", patients, true, recreate));
+        RP_RETURN_IF_ERROR(DeferIndexes("due_items", patients, false, recreate));
         RP_RETURN_IF_ERROR(InsertFactsOf(batch, fresh, *context.facts));
       }
       for (const std::string& index : recreate) RP_RETURN_IF_ERROR(Exec(index.c_str(), "rebuild an index"));
@@ -731,19 +788,22 @@ Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale,
   auto body = [&]() -> Status {
     Statement remove(db, sql::WithColumnsAndIn(sql::kDeletePatientsFacts, "", static_cast<int>(stale.size())).c_str());
     Statement remove_due(db, sql::WithColumnsAndIn(sql::kDeletePatientsDue, "", static_cast<int>(stale.size())).c_str());
-    Statement insert(db, sql::kInsertFacts);
-    Statement insert_due(db, sql::kInsertDue);
+    Statement remove_due_episodes(
+        db, sql::WithColumnsAndIn(sql::kDeletePatientsDueEpisodes, "", static_cast<int>(stale.size())).c_str());
+    Impl::FactsStatements insert(db);
     Statement clear(db, sql::kClearStale);
-    if (!remove.ok() || !remove_due.ok() || !insert.ok() || !insert_due.ok() || !clear.ok()) {
+    if (!remove.ok() || !remove_due.ok() || !remove_due_episodes.ok() || !insert.ok() || !clear.ok()) {
       return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
     }
     for (const StalePatient& patient : stale) {
       remove.Bind(patient.patient);
       remove_due.Bind(patient.patient);
+      remove_due_episodes.Bind(patient.patient);
     }
     if (int code = remove.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete facts");
     if (int code = remove_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete worklist candidates");
-    RP_RETURN_IF_ERROR(impl_->InsertFacts(insert, insert_due, rows, due));
+    if (int code = remove_due_episodes.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete worklist candidates");
+    RP_RETURN_IF_ERROR(impl_->InsertFacts(insert, rows, due));
     for (const StalePatient& patient : stale) {
       clear.Reset();
       clear.Bind(patient.patient).Bind(patient.version);
@@ -766,8 +826,8 @@ Result<std::vector<DueRow>> SqliteRegistryStore::LoadDue(const DueQuery& query) 
   if (!read.ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "read the worklist"));
   read.Bind(int64_t{query.last_bound}).Bind(int64_t{query.today}).Bind(int64_t{query.today});
   if (query.after) {
-    read.Bind(int64_t{query.after->window_last}).Bind(query.after->episode_key).Bind(query.after->option_id)
-        .Bind(query.after->instrument);
+    read.Bind(int64_t{query.after->window_last}).Bind(int64_t{query.after->window_last}).Bind(query.after->episode_key)
+        .Bind(query.after->option_id).Bind(query.after->instrument);
   }
   if (query.limit > 0) read.Bind(int64_t{query.limit});
   std::vector<DueRow> rows;

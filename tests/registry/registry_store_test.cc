@@ -2,6 +2,7 @@
 // implementation built: today SQLite (a temp file per test).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include <filesystem>
@@ -146,6 +147,39 @@ TEST_P(RegistryStoreTest, NeverMixesSyntheticAndRealData) {
   ASSERT_FALSE(written.has_value());
   EXPECT_EQ(written.error().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->LoadCohort("").value().outcomes.size(), 2u);
+}
+
+// A batch's rows in any order, keys of any length (one the prefix of
+// another, some alike for their first 8 bytes after the common prefix),
+// and one key twice: each key is stored once, and the later row is the
+// update (the SQLite store writes in key order: KeyOrder()).
+TEST_P(RegistryStoreTest, ABatchInAnyOrderStoresEachKeyOnceTheLaterRowWinning) {
+  ASSERT_TRUE(store_->Migrate(Ctx()).has_value());
+  WriteBatch batch = SampleBatch();
+  batch.outcomes.clear();
+  struct Row {
+    std::string key;
+    double value;
+  };
+  const std::vector<Row> rows = {{"Observation|urn:x|o10", 1},          {"Observation|urn:x|o1", 2},
+                                 {"Observation|urn:x|o2-aaaaaaaaz", 3}, {"Observation|urn:x|o2-aaaaaaaa", 4},
+                                 {"Observation|urn:x|o", 5},            {"Observation|urn:x|o1", 6},
+                                 {"Observation|urn:x|o2-aaaaaaaab", 7}, {"Observation|urn:x|\xc3\xa9", 8},
+                                 {"Observation|urn:x|O", 9}};
+  for (const auto& [key, value] : rows) batch.outcomes.push_back(OutcomeRecord{key, "p1", "nrs", "2026-02-01", value});
+  auto written = store_->Write(batch, Ctx());
+  ASSERT_TRUE(written.has_value()) << written.error().ToString();
+  EXPECT_EQ(written->created, 3 + 8);  // episode, procedure, event and 8 keys
+  EXPECT_EQ(written->updated, 1);      // o1's second row
+  std::map<std::string, double> stored;
+  Cohort cohort = store_->LoadCohort("").value();
+  for (const OutcomeRecord& outcome : cohort.outcomes) {
+    EXPECT_TRUE(stored.emplace(outcome.key, outcome.value).second) << outcome.key;
+  }
+  std::map<std::string, double> expected;
+  for (const auto& [key, value] : rows) expected[key] = value;  // the later row wins
+  EXPECT_EQ(stored, expected);
+  EXPECT_EQ(stored["Observation|urn:x|o1"], 6);
 }
 
 TEST_P(RegistryStoreTest, AFailedWriteLeavesNothing) {
