@@ -40,11 +40,19 @@ Cohort BatchRows::Of(const std::vector<std::string>& patients) const {
   // ascending order, the rows are then in order already, and the sort of
   // the whole below only checks it (any other order of `patients` is sorted
   // there).
-  auto append_sorted = [](auto& rows, const auto& source, const std::vector<uint32_t>* positions, auto&& order) {
+  // (The positions are sorted, not the copied rows: a row is a handful of
+  // strings, moved at every step of a sort.)
+  std::vector<uint32_t> sorted;
+  auto append_sorted = [&sorted](auto& rows, const auto& source, const std::vector<uint32_t>* positions, auto&& order) {
     if (positions == nullptr) return;
-    size_t from = rows.size();
-    for (uint32_t row : *positions) rows.push_back(source[row]);
-    if (!std::is_sorted(rows.begin() + from, rows.end(), order)) std::sort(rows.begin() + from, rows.end(), order);
+    auto by_row = [&](uint32_t a, uint32_t b) { return order(source[a], source[b]); };
+    const std::vector<uint32_t>* in_order = positions;
+    if (!std::is_sorted(positions->begin(), positions->end(), by_row)) {
+      sorted = *positions;
+      std::sort(sorted.begin(), sorted.end(), by_row);
+      in_order = &sorted;
+    }
+    for (uint32_t row : *in_order) rows.push_back(source[row]);
   };
   auto sort_all = [](auto& rows, auto&& order) {
     if (!std::is_sorted(rows.begin(), rows.end(), order)) std::sort(rows.begin(), rows.end(), order);

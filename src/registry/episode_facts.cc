@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "registry/civil_day.h"
 
@@ -20,13 +22,15 @@ namespace {
 // facts (the fingerprint changes).
 constexpr std::string_view kFactsFormat = "facts-v3";
 
-std::string ScoreKey(const std::string& patient, const std::string& instrument) {
-  std::string key;
-  key.reserve(patient.size() + instrument.size() + 1);
-  key.append(patient).push_back('\x1f');
-  key.append(instrument);
-  return key;
-}
+// A patient's scores on one instrument, found by (patient, instrument)
+// without building a key string per score.
+using ScoreKey = std::pair<std::string_view, std::string_view>;
+struct ScoreKeyHash {
+  size_t operator()(const ScoreKey& key) const {
+    size_t patient = std::hash<std::string_view>()(key.first);
+    return patient ^ (std::hash<std::string_view>()(key.second) + 0x9e3779b97f4a7c15ULL + (patient << 6) + (patient >> 2));
+  }
+};
 
 
 // The binary record (facts-v3), little-endian:
@@ -233,7 +237,7 @@ const InstrumentScoring* LossInstrument(const knowledge::Option& option, const I
 }
 
 std::vector<EpisodeFacts> ComputeEpisodeFacts(const Cohort& cohort, const InstrumentCatalog& catalog) {
-  std::unordered_map<std::string, std::vector<DayScore>> scores;  // ScoreKey(patient, instrument)
+  std::unordered_map<ScoreKey, std::vector<DayScore>, ScoreKeyHash> scores;  // views into `cohort`
   std::unordered_map<std::string, std::vector<const ProcedureRecord*>> procedures;         // episode key
   std::unordered_map<std::string, std::vector<const AdverseEventRecord*>> adverse_events;  // episode key
   std::unordered_map<std::string, int> last_contact;                                       // patient

@@ -331,11 +331,15 @@ struct PostgresRegistryStore::Impl {
                                        nullptr));
     }
     // One due_episodes row per run of an episode's candidates (as
-    // DueCandidates() gives them), then the candidates, which take the id
-    // that row drew (kInsertDuePostgres).
+    // DueCandidates() gives them), then the candidates, in the range of ids
+    // of the id that row drew (kInsertDuePostgres).
     for (size_t begin = 0, end = 0; begin < due.size(); begin = end) {
       const DueRow& first = due[begin];
       for (end = begin + 1; end < due.size() && SameDueEpisode(due[end], first); ++end) {
+      }
+      if (static_cast<int64_t>(end - begin) > sql::kDueItemsPerEpisode) {
+        return Internal(fmt::format("an episode has {} worklist candidates (at most {})", end - begin,
+                                    sql::kDueItemsPerEpisode));
       }
       RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due_episode",
                                        {first.patient.c_str(), first.episode_key.c_str(), first.option_id.c_str(),

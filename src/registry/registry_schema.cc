@@ -129,8 +129,11 @@ UPDATE audit SET entity = {JSON_ARRAY_OF_ENTITY} WHERE entity NOT LIKE '[%'
     // of an episode's ~10 rows, and were indexed by patient: at 100,000
     // episodes a quarter of the database, and the largest work a bulk import
     // did beyond its own rows (bench/README.md, run J). The keys now live
-    // once per episode in `due_episodes`; a candidate holds its numbers,
-    // its instrument and the episode's number. The candidates are derived
+    // once per episode in `due_episodes`; a candidate holds its numbers and
+    // its instrument under the id episode * 65536 + its ordinal in the
+    // episode (kDueItemsPerEpisode): an episode's candidates are one range
+    // of ids, so no index leads from an episode to them, and in SQLite the
+    // id is the rowid (a bulk write appends). The candidates are derived
     // data: the migration drops them and marks every patient stale, so the
     // next refresh computes them again.
     {5, "worklist candidates: the episode's keys once, in due_episodes; narrow due_items referencing it", R"sql(
@@ -144,15 +147,13 @@ CREATE TABLE due_episodes (
 );
 CREATE INDEX due_episodes_by_patient ON due_episodes(patient);
 CREATE TABLE due_items (
-  episode BIGINT NOT NULL,
-  n INTEGER NOT NULL,
+  id {INTEGER_KEY},
   window_last INTEGER NOT NULL,
   window_first INTEGER NOT NULL,
   instrument TEXT{COLLATE_C} NOT NULL,
   weeks {DOUBLE} NOT NULL,
-  seen_later INTEGER NOT NULL,
-  PRIMARY KEY (episode, n)
-){WITHOUT_ROWID};
+  seen_later INTEGER NOT NULL
+);
 CREATE INDEX due_items_by_window_last ON due_items(window_last);
 INSERT INTO stale_patients(patient, version) SELECT pseudonym, 1 FROM patients WHERE true
   ON CONFLICT(patient) DO UPDATE SET version = stale_patients.version + 1
@@ -178,6 +179,8 @@ std::string MigrationSql(const Migration& migration, SqlDialect dialect) {
   // Worklist keys sort as bytes in both (the C++ order of std::string).
   replace_all("{COLLATE_C}", sqlite ? "" : " COLLATE \"C\"");
   replace_all("{JSON_ARRAY_OF_ENTITY}", sqlite ? "json_array(entity)" : "json_build_array(entity)::text");
+  // SQLite: the rowid itself (only this spelling makes the key the rowid).
+  replace_all("{INTEGER_KEY}", sqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY");
   replace_all("{AUTO_ID}", sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
   return sql;
 }

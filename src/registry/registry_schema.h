@@ -24,7 +24,8 @@ enum class SqlDialect { kSqlite, kPostgres };
 // `migration.sql` for `dialect`: {DOUBLE} is REAL (SQLite) or DOUBLE
 // PRECISION; {BLOB} BLOB or BYTEA; {WITHOUT_ROWID} a clustered table
 // (SQLite's WITHOUT ROWID; nothing for PostgreSQL); {AUTO_ID} an
-// auto-numbered primary key.
+// auto-numbered primary key; {INTEGER_KEY} a 64-bit integer primary key
+// given by the writer (SQLite's rowid).
 std::string MigrationSql(const Migration& migration, SqlDialect dialect);
 
 }  // namespace regenpath::registry

@@ -38,7 +38,7 @@ std::string WithColumnsAndIn(std::string_view statement, std::string_view column
 std::string LoadDueStatement(bool with_cursor, bool with_limit) {
   std::string out =
       "SELECT i.window_first, i.window_last, e.episode_key, e.option_id, i.instrument, i.weeks, i.seen_later, e.patient, "
-      "e.procedure_key FROM due_items i JOIN due_episodes e ON e.id = i.episode WHERE i.window_last <= ? AND "
+      "e.procedure_key FROM due_items i JOIN due_episodes e ON e.id = i.id / 65536 WHERE i.window_last <= ? AND "
       "i.window_first <= ? AND (i.window_last >= ? OR i.seen_later = 0)";
   // The first comparison lets the planner start the index range at the
   // cursor's day; the row value is the exact position.

@@ -6,6 +6,7 @@
 #ifndef REGENPATH_REGISTRY_REGISTRY_SQL_H_
 #define REGENPATH_REGISTRY_REGISTRY_SQL_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -86,22 +87,27 @@ inline constexpr const char* kInsertFacts =
 inline constexpr const char* kClearStale = "DELETE FROM stale_patients WHERE patient = ? AND version = ?";
 
 // Follow-up worklist candidates (DueRow): an episode's keys once in
-// `due_episodes`, each of its candidates in `due_items` under the episode's
-// id (assigned by the database) and its ordinal `n` among them.
+// `due_episodes` (its id assigned by the database), each of its candidates
+// in `due_items` under the id episode * kDueItemsPerEpisode + its ordinal
+// among them (the literal 65536 in the statements below).
+inline constexpr int64_t kDueItemsPerEpisode = 65536;
 inline constexpr const char* kInsertDueEpisode =
     "INSERT INTO due_episodes(patient, episode_key, option_id, procedure_key) VALUES (?,?,?,?)";
-// SQLite: the episode's id is the first parameter (sqlite3_last_insert_rowid
-// of the kInsertDueEpisode before). PostgreSQL: the id the session's last
+// SQLite: the candidate's id is the first parameter (from
+// sqlite3_last_insert_rowid after kInsertDueEpisode). PostgreSQL: the first
+// parameter is the ordinal, added to the id the session's last
 // kInsertDueEpisode drew from the identity's sequence (a pipeline runs its
 // statements in order).
 inline constexpr const char* kInsertDueSqlite =
-    "INSERT INTO due_items(episode, n, window_last, window_first, instrument, weeks, seen_later) VALUES (?,?,?,?,?,?,?)";
+    "INSERT INTO due_items(id, window_last, window_first, instrument, weeks, seen_later) VALUES (?,?,?,?,?,?)";
 inline constexpr const char* kInsertDuePostgres =
-    "INSERT INTO due_items(episode, n, window_last, window_first, instrument, weeks, seen_later) VALUES "
-    "(currval(pg_get_serial_sequence('due_episodes', 'id')), $1, $2, $3, $4, $5, $6)";
-// The candidates of the patients in {IN}, then their episodes (in this order).
+    "INSERT INTO due_items(id, window_last, window_first, instrument, weeks, seen_later) VALUES "
+    "(currval(pg_get_serial_sequence('due_episodes', 'id')) * 65536 + $1, $2, $3, $4, $5, $6)";
+// The candidates of the patients in {IN} (each episode's range of ids),
+// then their episodes (in this order).
 inline constexpr const char* kDeletePatientsDue =
-    "DELETE FROM due_items WHERE episode IN (SELECT id FROM due_episodes WHERE patient IN ({IN}))";
+    "DELETE FROM due_items WHERE id IN (SELECT i.id FROM due_episodes e JOIN due_items i ON i.id >= e.id * 65536 AND "
+    "i.id < (e.id + 1) * 65536 WHERE e.patient IN ({IN}))";
 inline constexpr const char* kDeletePatientsDueEpisodes = "DELETE FROM due_episodes WHERE patient IN ({IN})";
 // LoadDue(): parameters last_bound, today, today, then (with a cursor) its
 // window_last twice, then its episode_key, option_id, instrument, then
