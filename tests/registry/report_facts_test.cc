@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 #include <set>
 #include <tuple>
@@ -18,6 +19,7 @@
 #include "registry/demo_cohort.h"
 #include "registry/followup_worklist.h"
 #include "registry/postgres_registry_store.h"
+#include "registry/registry_schema.h"
 #include "registry/report_format.h"
 #include "postgres/libpq.h"
 #include "test_support.h"
@@ -407,6 +409,91 @@ TEST_P(ReportFactsTest, ScanFactsGivesTheRowsOfForEachFacts) {
   ASSERT_TRUE(report.has_value()) << report.error().ToString();
   EXPECT_TRUE(SameText(CohortReportJson(*report),
                        CohortReportJson(*BuildCohortReport(*cohort, Catalog(), "", GroupBy::kNone, kToday))));
+}
+
+// Migration 5 on a store at version 4 (the worklist candidates of
+// migration 3, one wide row each): it drops them, and the next read of the
+// worklist computes them again, the same as before. `exec` runs SQL on a
+// second connection to the store's database.
+void ExpectMigrationFiveRebuildsTheWorklist(RegistryStore& store, SqlDialect dialect,
+                                             const std::function<bool(const std::string&)>& exec) {
+  ASSERT_TRUE(store.Migrate(testing::TestContext()).has_value());
+  WriteContext context = testing::TestContext();
+  context.facts = FactsOfNewPatients(Catalog());
+  auto batch = GenerateDemoCohort(Catalog(), DemoOptions{200, 41, kToday});
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_TRUE(store.Write(*batch, context).has_value());
+  auto cohort = store.LoadCohort("");
+  ASSERT_TRUE(cohort.has_value());
+  const std::vector<std::string> days = {kToday, "2026-03-01", "2028-01-01"};
+  std::vector<std::string> expected;
+  for (const std::string& today : days) {
+    expected.push_back(WorklistJson(*FollowUpWorklist(*cohort, Catalog(), today), today));
+  }
+  // Back to version 4: migration 3's table, holding a row of its own shape
+  // (what the facts of version 4 held), and no stale patient.
+  ASSERT_EQ(RegistryMigrations()[2].version, 3);
+  ASSERT_TRUE(exec("DROP TABLE due_items"));
+  ASSERT_TRUE(exec("DROP TABLE due_episodes"));
+  ASSERT_TRUE(exec(MigrationSql(RegistryMigrations()[2], dialect)));
+  ASSERT_TRUE(exec("DELETE FROM stale_patients"));
+  ASSERT_TRUE(exec("INSERT INTO due_items(window_first, window_last, episode_key, option_id, instrument, weeks, "
+                   "seen_later, patient, procedure_key) VALUES (1, 2, 'e', 'prp-knee', 'nrs', 6, 0, 'p', 'x')"));
+  ASSERT_TRUE(exec("DELETE FROM schema_migrations WHERE version = 5"));
+  ASSERT_EQ(store.SchemaVersion().value(), 4);
+  EXPECT_FALSE(store.Write(*batch, context).has_value());  // refused until migrated
+  auto migrated = store.Migrate(testing::TestContext());
+  ASSERT_TRUE(migrated.has_value()) << migrated.error().ToString();
+  EXPECT_EQ(*migrated, 5);
+  EXPECT_EQ(store.StalePatients(FactsFingerprint(Catalog()), 100000)->size(), batch->patients.size());
+  for (size_t index = 0; index < days.size(); ++index) {
+    auto page = LoadWorklist(store, Catalog(), days[index], 0, "");
+    ASSERT_TRUE(page.has_value()) << page.error().ToString();
+    EXPECT_TRUE(SameText(WorklistJson(page->items, days[index]), expected[index])) << days[index];
+    auto first = LoadWorklist(store, Catalog(), days[index], 5, "");
+    ASSERT_TRUE(first.has_value());
+    if (page->items.size() > 5) {
+      auto second = LoadWorklist(store, Catalog(), days[index], 5, first->next);
+      ASSERT_TRUE(second.has_value());
+      ASSERT_FALSE(second->items.empty());
+      EXPECT_EQ(second->items.front().procedure, page->items[5].procedure);
+      EXPECT_EQ(second->items.front().instrument, page->items[5].instrument);
+    }
+  }
+}
+
+TEST(RegistryMigrationTest, MigrationFiveRebuildsTheWorklistOnSqlite) {
+  testing::TempDir dir;
+  auto store = testing::MigratedSqlite(dir);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "registry.sqlite").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  ExpectMigrationFiveRebuildsTheWorklist(*store, SqlDialect::kSqlite, [&](const std::string& sql) {
+    char* error = nullptr;
+    bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK;
+    if (!ok) ADD_FAILURE() << sql << ": " << (error ? error : "");
+    sqlite3_free(error);
+    return ok;
+  });
+  sqlite3_close(db);
+}
+
+TEST(RegistryMigrationTest, MigrationFiveRebuildsTheWorklistOnPostgres) {
+  std::string conninfo = testing::TestPostgres::Instance().FreshDatabase();
+  ASSERT_FALSE(conninfo.empty()) << testing::TestPostgres::Instance().error();
+  auto opened = PostgresRegistryStore::Open(conninfo);
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  PGconn* admin = postgres::Pq().PQconnectdb(conninfo.c_str());
+  ASSERT_EQ(postgres::Pq().PQstatus(admin), CONNECTION_OK);
+  ExpectMigrationFiveRebuildsTheWorklist(**opened, SqlDialect::kPostgres, [&](const std::string& sql) {
+    PGresult* result = postgres::Pq().PQexec(admin, sql.c_str());
+    ExecStatusType status = postgres::Pq().PQresultStatus(result);
+    bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    if (!ok) ADD_FAILURE() << sql << ": " << postgres::Pq().PQresultErrorMessage(result);
+    postgres::Pq().PQclear(result);
+    return ok;
+  });
+  postgres::Pq().PQfinish(admin);
 }
 
 // PostgreSQL: the connection lost while the facts are streamed is an error
