@@ -31,8 +31,9 @@ struct DueItem {
 // The worklist's candidates of one episode, which do not depend on the day
 // of the worklist: each timepoint of the option's schedule, for each
 // follow-up instrument, with no score in its window and whose window opens
-// before the episode ended (its latest surgery). The stores keep them in
-// `due_items`, refreshed with the report facts (registry_facts.h).
+// before the episode ended (its latest surgery). The stores keep them by
+// episode and window end (due_windows.h), refreshed with the report facts
+// (registry_facts.h).
 std::vector<DueRow> DueCandidates(const EpisodeFacts& episode, const InstrumentCatalog& catalog);
 // Whether a candidate is on the worklist of day `today`: its window has
 // opened, and it is not overdue with a later score on the instrument.

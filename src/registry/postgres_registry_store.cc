@@ -17,6 +17,7 @@
 #include "postgres/libpq.h"
 #include "registry/audit_entities.h"
 #include "registry/batch_rows.h"
+#include "registry/due_windows.h"
 #include "registry/registry_schema.h"
 #include "registry/registry_sql.h"
 
@@ -242,7 +243,7 @@ std::vector<Prepared> WriteStatements() {
       {"rp_insert_facts", sql::ForDialect(sql::kInsertFacts, SqlDialect::kPostgres)},
       {"rp_clear_stale", sql::ForDialect(sql::kClearStale, SqlDialect::kPostgres)},
       {"rp_insert_due_episode", sql::ForDialect(sql::kInsertDueEpisode, SqlDialect::kPostgres)},
-      {"rp_insert_due", sql::kInsertDuePostgres},
+      {"rp_insert_due_window", sql::kInsertDueWindowPostgres},
   };
 }
 
@@ -331,29 +332,26 @@ struct PostgresRegistryStore::Impl {
                                        nullptr));
     }
     // One due_episodes row per run of an episode's candidates (as
-    // DueCandidates() gives them), then the candidates, in the range of ids
-    // of the id that row drew (kInsertDuePostgres).
+    // DueCandidates() gives them), then its windows (due_windows.h), in the
+    // range of ids of the id that row drew (kInsertDueWindowPostgres).
     for (size_t begin = 0, end = 0; begin < due.size(); begin = end) {
       const DueRow& first = due[begin];
       for (end = begin + 1; end < due.size() && SameDueEpisode(due[end], first); ++end) {
       }
-      if (static_cast<int64_t>(end - begin) > sql::kDueItemsPerEpisode) {
-        return Internal(fmt::format("an episode has {} worklist candidates (at most {})", end - begin,
-                                    sql::kDueItemsPerEpisode));
-      }
+      RP_ASSIGN_OR_RETURN(std::vector<DueWindow> windows,
+                          DueWindowsOf(std::span<const DueRow>(due.data() + begin, end - begin)));
       RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due_episode",
                                        {first.patient.c_str(), first.episode_key.c_str(), first.option_id.c_str(),
                                         first.procedure.c_str()},
                                        nullptr));
-      for (size_t index = begin; index < end; ++index) {
-        const DueRow& row = due[index];
-        std::string n = std::to_string(index - begin);
-        std::string last = std::to_string(row.window_last);
-        std::string window_first = std::to_string(row.window_first);
-        std::string weeks = fmt::format("{}", row.weeks);
-        RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due",
-                                         {n.c_str(), last.c_str(), window_first.c_str(), row.instrument.c_str(),
-                                          weeks.c_str(), row.seen_later ? "1" : "0"},
+      for (size_t index = 0; index < windows.size(); ++index) {
+        const DueWindow& window = windows[index];
+        std::string ordinal = std::to_string(index);
+        std::string last = std::to_string(window.window_last);
+        std::string window_first = std::to_string(window.window_first);
+        RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due_window",
+                                         {ordinal.c_str(), last.c_str(), window_first.c_str(), window.open ? "1" : "0",
+                                          window.candidates.c_str()},
                                          nullptr));
       }
     }
@@ -792,28 +790,30 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
 
 Result<std::vector<DueRow>> PostgresRegistryStore::LoadDue(const DueQuery& query) {
   std::lock_guard lock(impl_->mutex);
-  Params params{std::to_string(query.last_bound), std::to_string(query.today), std::to_string(query.today)};
-  if (query.after) {
-    params.push_back(std::to_string(query.after->window_last));
-    params.push_back(std::to_string(query.after->window_last));
-    params.push_back(query.after->episode_key);
-    params.push_back(query.after->option_id);
-    params.push_back(query.after->instrument);
-  }
-  if (query.limit > 0) params.push_back(std::to_string(query.limit));
-  RP_ASSIGN_OR_RETURN(
-      auto result,
-      impl_->Run(sql::ForDialect(sql::LoadDueStatement(query.after.has_value(), query.limit > 0), SqlDialect::kPostgres),
-                 params, "read the worklist"));
-  std::vector<DueRow> rows;
-  int count = postgres::Pq().PQntuples(result->get());
-  rows.reserve(count);
-  for (int row = 0; row < count; ++row) {
-    rows.push_back(DueRow{std::stoi(result->Text(row, 0)), std::stoi(result->Text(row, 1)), result->Text(row, 2),
-                          result->Text(row, 3), result->Text(row, 4), result->Double(row, 5),
-                          result->Text(row, 6) == "1", result->Text(row, 7), result->Text(row, 8)});
-  }
-  return rows;
+  return LoadDueFromWindows(query, [this](int today, int last_bound, const std::optional<DueWindowStart>& start,
+                                          int limit) -> Result<std::vector<StoredDueWindow>> {
+    Params params{std::to_string(last_bound), std::to_string(today), std::to_string(today)};
+    if (start) {
+      params.push_back(std::to_string(start->window_last));
+      params.push_back(std::to_string(start->window_last));
+      params.push_back(start->episode_key);
+      params.push_back(start->option_id);
+    }
+    if (limit > 0) params.push_back(std::to_string(limit));
+    RP_ASSIGN_OR_RETURN(
+        auto result,
+        impl_->Run(sql::ForDialect(sql::LoadDueWindowsStatement(start.has_value(), start && start->inclusive, limit > 0),
+                                   SqlDialect::kPostgres),
+                   params, "read the worklist"));
+    std::vector<StoredDueWindow> windows;
+    int count = postgres::Pq().PQntuples(result->get());
+    windows.reserve(count);
+    for (int row = 0; row < count; ++row) {
+      windows.push_back(StoredDueWindow{std::stoi(result->Text(row, 0)), result->Text(row, 1), result->Text(row, 2),
+                                        result->Text(row, 3), result->Text(row, 4), result->Text(row, 5)});
+    }
+    return windows;
+  });
 }
 
 Result<std::vector<FactsRow>> PostgresRegistryStore::LoadFacts(const std::string& option_id) {

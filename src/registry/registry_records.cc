@@ -53,9 +53,4 @@ std::vector<std::string> TouchedPatients(const WriteBatch& batch) {
   return std::vector<std::string>(views.begin(), views.end());
 }
 
-bool SameDueEpisode(const DueRow& a, const DueRow& b) {
-  return a.episode_key == b.episode_key && a.option_id == b.option_id && a.patient == b.patient &&
-         a.procedure == b.procedure;
-}
-
 }  // namespace regenpath::registry

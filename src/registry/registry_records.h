@@ -155,8 +155,8 @@ struct FactsRowView {
 
 // One stored follow-up worklist candidate (followup_worklist.h): a timepoint
 // of an episode's schedule for one instrument that has no score in its
-// window, kept in the `due_items` table beside the report facts and
-// refreshed with them. Whether it is on the worklist depends on the day of
+// window, kept beside the report facts and refreshed with them
+// (due_windows.h). Whether it is on the worklist depends on the day of
 // the worklist (DueOn()). Days are civil_day.h day numbers.
 struct DueRow {
   int window_first = 0;
@@ -169,11 +169,6 @@ struct DueRow {
   std::string patient;
   std::string procedure;  // key of the episode's first procedure
 };
-
-// Whether two candidates belong to the same episode (the same episode and
-// option keys, patient and first procedure): the stores keep these once
-// per episode.
-bool SameDueEpisode(const DueRow& a, const DueRow& b);
 
 // Where a page of the worklist starts: after this key of the worklist's
 // order (window_last, episode_key, option_id, instrument).

@@ -126,17 +126,19 @@ UPDATE audit SET entity = {JSON_ARRAY_OF_ENTITY} WHERE entity NOT LIKE '[%'
 )sql"},
     // The worklist candidates of migration 3 repeated their episode's four
     // keys (patient, episode, option, first procedure: ~100 bytes) in each
-    // of an episode's ~10 rows, and were indexed by patient: at 100,000
-    // episodes a quarter of the database, and the largest work a bulk import
-    // did beyond its own rows (bench/README.md, run J). The keys now live
-    // once per episode in `due_episodes`; a candidate holds its numbers and
-    // its instrument under the id episode * 65536 + its ordinal in the
-    // episode (kDueItemsPerEpisode): an episode's candidates are one range
-    // of ids, so no index leads from an episode to them, and in SQLite the
-    // id is the rowid (a bulk write appends). The candidates are derived
-    // data: the migration drops them and marks every patient stale, so the
-    // next refresh computes them again.
-    {5, "worklist candidates: the episode's keys once, in due_episodes; narrow due_items referencing it", R"sql(
+    // of an episode's ~10 rows, and were indexed by patient and window end:
+    // at 100,000 episodes a quarter of the database, and the largest work a
+    // bulk import did beyond its own rows (bench/README.md, run J). The keys
+    // now live once per episode in `due_episodes`; `due_windows` holds one
+    // row per episode and window end, its candidates encoded
+    // (due_windows.h), under the id episode * 65536 + its ordinal among the
+    // episode's: an episode's windows are one range of ids, so no index
+    // leads from an episode to them, and in SQLite the id is the rowid (a
+    // bulk write appends). The candidates are derived data: the migration
+    // drops them and marks every patient stale, so the next refresh
+    // computes them again.
+    {5, "worklist candidates: the episode's keys once (due_episodes), one row per episode and window end (due_windows)",
+     R"sql(
 DROP TABLE due_items;
 CREATE TABLE due_episodes (
   id {AUTO_ID},
@@ -146,15 +148,14 @@ CREATE TABLE due_episodes (
   procedure_key TEXT NOT NULL
 );
 CREATE INDEX due_episodes_by_patient ON due_episodes(patient);
-CREATE TABLE due_items (
+CREATE TABLE due_windows (
   id {INTEGER_KEY},
   window_last INTEGER NOT NULL,
   window_first INTEGER NOT NULL,
-  instrument TEXT{COLLATE_C} NOT NULL,
-  weeks {DOUBLE} NOT NULL,
-  seen_later INTEGER NOT NULL
+  any_unseen INTEGER NOT NULL,
+  candidates TEXT NOT NULL
 );
-CREATE INDEX due_items_by_window_last ON due_items(window_last);
+CREATE INDEX due_windows_by_window_last ON due_windows(window_last);
 INSERT INTO stale_patients(patient, version) SELECT pseudonym, 1 FROM patients WHERE true
   ON CONFLICT(patient) DO UPDATE SET version = stale_patients.version + 1
 )sql"},

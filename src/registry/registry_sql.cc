@@ -35,17 +35,18 @@ std::string WithColumnsAndIn(std::string_view statement, std::string_view column
   return out;
 }
 
-std::string LoadDueStatement(bool with_cursor, bool with_limit) {
+std::string LoadDueWindowsStatement(bool with_start, bool start_inclusive, bool with_limit) {
   std::string out =
-      "SELECT i.window_first, i.window_last, e.episode_key, e.option_id, i.instrument, i.weeks, i.seen_later, e.patient, "
-      "e.procedure_key FROM due_items i JOIN due_episodes e ON e.id = i.id / 65536 WHERE i.window_last <= ? AND "
-      "i.window_first <= ? AND (i.window_last >= ? OR i.seen_later = 0)";
+      "SELECT w.window_last, w.candidates, e.episode_key, e.option_id, e.patient, e.procedure_key FROM due_windows w "
+      "JOIN due_episodes e ON e.id = w.id / 65536 WHERE w.window_last <= ? AND w.window_first <= ? AND "
+      "(w.window_last >= ? OR w.any_unseen = 1)";
   // The first comparison lets the planner start the index range at the
-  // cursor's day; the row value is the exact position.
-  if (with_cursor) {
-    out += " AND i.window_last >= ? AND (i.window_last, e.episode_key, e.option_id, i.instrument) > (?, ?, ?, ?)";
+  // start's day; the row value is the exact position.
+  if (with_start) {
+    out += fmt::format(" AND w.window_last >= ? AND (w.window_last, e.episode_key, e.option_id) {} (?, ?, ?)",
+                       start_inclusive ? ">=" : ">");
   }
-  out += " ORDER BY i.window_last, e.episode_key, e.option_id, i.instrument";
+  out += " ORDER BY w.window_last, e.episode_key, e.option_id";
   if (with_limit) out += " LIMIT ?";
   return out;
 }

@@ -86,37 +86,36 @@ inline constexpr const char* kInsertFacts =
     "INSERT INTO episode_facts(option_id, episode_key, patient, synthetic, groups, data) VALUES (?,?,?,?,?,?)";
 inline constexpr const char* kClearStale = "DELETE FROM stale_patients WHERE patient = ? AND version = ?";
 
-// Follow-up worklist candidates (DueRow): an episode's keys once in
-// `due_episodes` (its id assigned by the database), each of its candidates
-// in `due_items` under the id episode * kDueItemsPerEpisode + its ordinal
-// among them (the literal 65536 in the statements below).
-inline constexpr int64_t kDueItemsPerEpisode = 65536;
+// Follow-up worklist candidates (DueRow, due_windows.h): an episode's keys
+// once in `due_episodes` (its id assigned by the database), its windows in
+// `due_windows` under the ids episode * kDueWindowsPerEpisode + ordinal (the
+// literal 65536 below).
 inline constexpr const char* kInsertDueEpisode =
     "INSERT INTO due_episodes(patient, episode_key, option_id, procedure_key) VALUES (?,?,?,?)";
-// SQLite: the candidate's id is the first parameter (from
+// SQLite: the window's id is the first parameter (from
 // sqlite3_last_insert_rowid after kInsertDueEpisode). PostgreSQL: the first
 // parameter is the ordinal, added to the id the session's last
 // kInsertDueEpisode drew from the identity's sequence (a pipeline runs its
 // statements in order).
-inline constexpr const char* kInsertDueSqlite =
-    "INSERT INTO due_items(id, window_last, window_first, instrument, weeks, seen_later) VALUES (?,?,?,?,?,?)";
-inline constexpr const char* kInsertDuePostgres =
-    "INSERT INTO due_items(id, window_last, window_first, instrument, weeks, seen_later) VALUES "
-    "(currval(pg_get_serial_sequence('due_episodes', 'id')) * 65536 + $1, $2, $3, $4, $5, $6)";
-// The candidates of the patients in {IN} (each episode's range of ids),
-// then their episodes (in this order).
+inline constexpr const char* kInsertDueWindowSqlite =
+    "INSERT INTO due_windows(id, window_last, window_first, any_unseen, candidates) VALUES (?,?,?,?,?)";
+inline constexpr const char* kInsertDueWindowPostgres =
+    "INSERT INTO due_windows(id, window_last, window_first, any_unseen, candidates) VALUES "
+    "(currval(pg_get_serial_sequence('due_episodes', 'id')) * 65536 + $1, $2, $3, $4, $5)";
+// The windows of the patients in {IN} (each episode's range of ids), then
+// their episodes (in this order).
 inline constexpr const char* kDeletePatientsDue =
-    "DELETE FROM due_items WHERE id IN (SELECT i.id FROM due_episodes e JOIN due_items i ON i.id >= e.id * 65536 AND "
-    "i.id < (e.id + 1) * 65536 WHERE e.patient IN ({IN}))";
+    "DELETE FROM due_windows WHERE id IN (SELECT w.id FROM due_episodes e JOIN due_windows w ON w.id >= e.id * 65536 "
+    "AND w.id < (e.id + 1) * 65536 WHERE e.patient IN ({IN}))";
 inline constexpr const char* kDeletePatientsDueEpisodes = "DELETE FROM due_episodes WHERE patient IN ({IN})";
-// LoadDue(): parameters last_bound, today, today, then (with a cursor) its
-// window_last twice, then its episode_key, option_id, instrument, then
-// (with a limit) the limit. Results: window_first, window_last,
-// episode_key, option_id, instrument, weeks, seen_later, patient,
-// procedure_key. The worklist's order; the candidates are read through the
-// index on window_last, each joined to its episode by id, and the ties of
-// a day sorted.
-std::string LoadDueStatement(bool with_cursor, bool with_limit);
+// A read of FetchDueWindows (due_windows.h): parameters last_bound, today,
+// today, then (with a start) its window_last twice, episode_key and
+// option_id, then (with a limit) the limit. Results: window_last,
+// candidates, episode_key, option_id, patient, procedure_key. Read through
+// the index on window_last, each window joined to its episode by id, the
+// ties of a day sorted.
+std::string LoadDueWindowsStatement(bool with_start, bool start_inclusive, bool with_limit);
+
 
 // Reads of LoadPatients(): {IN} is replaced by an IN list of the patients.
 inline constexpr const char* kPatientsEpisodes = "SELECT {COLUMNS} FROM episodes WHERE patient IN ({IN}) ORDER BY key{C}";

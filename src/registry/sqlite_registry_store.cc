@@ -10,6 +10,7 @@
 
 #include "registry/audit_entities.h"
 #include "registry/batch_rows.h"
+#include "registry/due_windows.h"
 #include "registry/registry_schema.h"
 #include "registry/registry_sql.h"
 
@@ -294,11 +295,13 @@ struct SqliteRegistryStore::Impl {
   // The statements that store report facts and worklist candidates.
   struct FactsStatements {
     explicit FactsStatements(sqlite3* db)
-        : facts(db, sql::kInsertFacts), due_episode(db, sql::kInsertDueEpisode), due_item(db, sql::kInsertDueSqlite) {}
-    bool ok() const { return facts.ok() && due_episode.ok() && due_item.ok(); }
+        : facts(db, sql::kInsertFacts),
+          due_episode(db, sql::kInsertDueEpisode),
+          due_window(db, sql::kInsertDueWindowSqlite) {}
+    bool ok() const { return facts.ok() && due_episode.ok() && due_window.ok(); }
     Statement facts;
     Statement due_episode;
-    Statement due_item;
+    Statement due_window;
   };
 
   // Inserts the facts and worklist candidates of `patients` (who have none
@@ -323,30 +326,29 @@ struct SqliteRegistryStore::Impl {
 
   // `due` holds each episode's candidates one after the other (as
   // DueCandidates() gives them): one due_episodes row per run of the same
-  // episode, then its candidates in that row's range of ids.
+  // episode, then its windows (due_windows.h) in that row's range of ids.
   Status InsertFacts(FactsStatements& insert, const std::vector<FactsRow>& rows, const std::vector<DueRow>& due) {
     for (size_t begin = 0, end = 0; begin < due.size(); begin = end) {
       const DueRow& first = due[begin];
       for (end = begin + 1; end < due.size() && SameDueEpisode(due[end], first); ++end) {
       }
+      RP_ASSIGN_OR_RETURN(std::vector<DueWindow> windows,
+                          DueWindowsOf(std::span<const DueRow>(due.data() + begin, end - begin)));
       insert.due_episode.Reset();
       insert.due_episode.BindRef(first.patient).BindRef(first.episode_key).BindRef(first.option_id)
           .BindRef(first.procedure);
       if (int code = insert.due_episode.Step(); code != SQLITE_DONE) {
         return ErrorOf(db, code, "write worklist candidates");
       }
-      if (static_cast<int64_t>(end - begin) > sql::kDueItemsPerEpisode) {
-        return Internal(fmt::format("an episode has {} worklist candidates (at most {})", end - begin,
-                                    sql::kDueItemsPerEpisode));
-      }
-      int64_t first_id = sqlite3_last_insert_rowid(db) * sql::kDueItemsPerEpisode;
-      for (size_t index = begin; index < end; ++index) {
-        const DueRow& row = due[index];
-        insert.due_item.Reset();
-        insert.due_item.Bind(first_id + static_cast<int64_t>(index - begin)).Bind(int64_t{row.window_last})
-            .Bind(int64_t{row.window_first}).BindRef(row.instrument).Bind(std::optional<double>(row.weeks))
-            .Bind(int64_t{row.seen_later ? 1 : 0});
-        if (int code = insert.due_item.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "write worklist candidates");
+      int64_t first_id = sqlite3_last_insert_rowid(db) * kDueWindowsPerEpisode;
+      for (size_t index = 0; index < windows.size(); ++index) {
+        const DueWindow& window = windows[index];
+        insert.due_window.Reset();
+        insert.due_window.Bind(first_id + static_cast<int64_t>(index)).Bind(int64_t{window.window_last})
+            .Bind(int64_t{window.window_first}).Bind(int64_t{window.open ? 1 : 0}).BindRef(window.candidates);
+        if (int code = insert.due_window.Step(); code != SQLITE_DONE) {
+          return ErrorOf(db, code, "write worklist candidates");
+        }
       }
     }
     for (const FactsRow& row : rows) {
@@ -523,7 +525,7 @@ struct SqliteRegistryStore::Impl {
         int64_t patients = static_cast<int64_t>(fresh.size());
         RP_RETURN_IF_ERROR(DeferIndexes("episode_facts", patients, false, recreate));
         RP_RETURN_IF_ERROR(DeferIndexes("due_episodes", patients, true, recreate));
-        RP_RETURN_IF_ERROR(DeferIndexes("due_items", patients, true, recreate));
+        RP_RETURN_IF_ERROR(DeferIndexes("due_windows", patients, true, recreate));
         RP_RETURN_IF_ERROR(InsertFactsOf(batch, fresh, *context.facts));
       }
       for (const std::string& index : recreate) RP_RETURN_IF_ERROR(Exec(index.c_str(), "rebuild an index"));
@@ -832,22 +834,25 @@ Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale,
 Result<std::vector<DueRow>> SqliteRegistryStore::LoadDue(const DueQuery& query) {
   std::lock_guard lock(impl_->mutex);
   sqlite3* db = impl_->db;
-  Statement read(db, sql::LoadDueStatement(query.after.has_value(), query.limit > 0).c_str());
-  if (!read.ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "read the worklist"));
-  read.Bind(int64_t{query.last_bound}).Bind(int64_t{query.today}).Bind(int64_t{query.today});
-  if (query.after) {
-    read.Bind(int64_t{query.after->window_last}).Bind(int64_t{query.after->window_last}).Bind(query.after->episode_key)
-        .Bind(query.after->option_id).Bind(query.after->instrument);
-  }
-  if (query.limit > 0) read.Bind(int64_t{query.limit});
-  std::vector<DueRow> rows;
-  int code;
-  while ((code = read.Step()) == SQLITE_ROW) {
-    rows.push_back(DueRow{static_cast<int>(read.Int(0)), static_cast<int>(read.Int(1)), read.Text(2), read.Text(3),
-                          read.Text(4), read.Double(5), read.Int(6) != 0, read.Text(7), read.Text(8)});
-  }
-  if (code != SQLITE_DONE) return Fail(ErrorOf(db, code, "read the worklist"));
-  return rows;
+  return LoadDueFromWindows(query, [db](int today, int last_bound, const std::optional<DueWindowStart>& start,
+                                        int limit) -> Result<std::vector<StoredDueWindow>> {
+    Statement read(db, sql::LoadDueWindowsStatement(start.has_value(), start && start->inclusive, limit > 0).c_str());
+    if (!read.ok()) return Fail(ErrorOf(db, SQLITE_ERROR, "read the worklist"));
+    read.Bind(int64_t{last_bound}).Bind(int64_t{today}).Bind(int64_t{today});
+    if (start) {
+      read.Bind(int64_t{start->window_last}).Bind(int64_t{start->window_last}).Bind(start->episode_key)
+          .Bind(start->option_id);
+    }
+    if (limit > 0) read.Bind(int64_t{limit});
+    std::vector<StoredDueWindow> windows;
+    int code;
+    while ((code = read.Step()) == SQLITE_ROW) {
+      windows.push_back(StoredDueWindow{static_cast<int>(read.Int(0)), read.Text(1), read.Text(2), read.Text(3),
+                                        read.Text(4), read.Text(5)});
+    }
+    if (code != SQLITE_DONE) return Fail(ErrorOf(db, code, "read the worklist"));
+    return windows;
+  });
 }
 
 Result<std::vector<FactsRow>> SqliteRegistryStore::LoadFacts(const std::string& option_id) {

@@ -433,7 +433,7 @@ void ExpectMigrationFiveRebuildsTheWorklist(RegistryStore& store, SqlDialect dia
   // Back to version 4: migration 3's table, holding a row of its own shape
   // (what the facts of version 4 held), and no stale patient.
   ASSERT_EQ(RegistryMigrations()[2].version, 3);
-  ASSERT_TRUE(exec("DROP TABLE due_items"));
+  ASSERT_TRUE(exec("DROP TABLE due_windows"));
   ASSERT_TRUE(exec("DROP TABLE due_episodes"));
   ASSERT_TRUE(exec(MigrationSql(RegistryMigrations()[2], dialect)));
   ASSERT_TRUE(exec("DELETE FROM stale_patients"));
