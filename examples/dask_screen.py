@@ -9,7 +9,15 @@ Every worker must be able to import the `regenpath` module (build/python on
 PYTHONPATH, or installed) and read the inputs and the output directory at the
 same paths (shared storage): see docs/screening.md.
 
-  # on one machine, a LocalCluster of 2 worker processes:
+On one machine, --local N runs one worker of N threads in this process (the
+C++ releases the GIL, so the tasks run in parallel; no nanny or worker
+process beside them, and the tasks share one loaded knowledge base and
+engine); this process then needs tcmalloc (or glibc without Dask's
+MALLOC_TRIM_THRESHOLD_), so it executes itself again with LD_PRELOAD set
+when it lacks it (in_process_allocator()). --local N --local-processes runs
+N worker processes of one thread each instead, as a cluster would.
+
+  # on one machine, a LocalCluster of one worker of 2 threads in this process:
   /usr/bin/python3 examples/dask_screen.py --local 2 --shards 8 --now 2025-06-01 \
       --output /tmp/screen /data/bulk-export
   # on a cluster (dask scheduler + dask worker on each machine):
@@ -237,6 +245,10 @@ def main(argv):
         done = time.monotonic()
         print("dask_screen: %d patients in %d shards on %d worker threads; output in %s"
               % (result["patients"], shards, threads, args.output), file=sys.stderr)
+        if args.local and not args.local_processes:
+            print("dask_screen: the worker runs in this process (malloc: %s, MALLOC_TRIM_THRESHOLD_ %s)"
+                  % ("tcmalloc" if tcmalloc_mapped() else "system",
+                     "unset" if "MALLOC_TRIM_THRESHOLD_" not in os.environ else "set"), file=sys.stderr)
     finally:
         client.close()
         if cluster is not None:
