@@ -100,7 +100,7 @@ if [ "$DASK" = 1 ]; then
     median() { sort -n | awk '{ v[NR] = $1 } END { printf "%+.0f", v[int((NR + 1) / 2)] }'; }
     for M in ${DASK_MODES:-threads processes}; do
       awk -v m="$M" '$5 == m' "$WORK/dask-runs" > "$WORK/dask-runs-$M"
-      echo "median over $(wc -l < "$WORK/dask-runs-$M") rounds, $M: wall $(awk '{ print ($6 / $3 - 1) * 100 }' "$WORK/dask-runs-$M" | median) % over screen --jobs 2 (rounds: $(awk '{ printf "%s%+.0f", NR > 1 ? " " : "", ($6 / $3 - 1) * 100 }' "$WORK/dask-runs-$M") %); without start-up and shutdown $(awk '{ print ($9 / $3 - 1) * 100 }' "$WORK/dask-runs-$M" | median) %; CPU of the tasks $(awk '{ print ($11 / $4 - 1) * 100 }' "$WORK/dask-runs-$M" | median) %, of every process $(awk '{ print ($7 / $4 - 1) * 100 }' "$WORK/dask-runs-$M" | median) %"
+      echo "median over $(wc -l < "$WORK/dask-runs-$M") rounds, $M: wall $(awk '{ print ($6 / $3 - 1) * 100 }' "$WORK/dask-runs-$M" | median) % over screen --jobs 2 (rounds: $(awk '{ printf "%s%+.0f", (NR > 1 ? " " : ""), ($6 / $3 - 1) * 100 }' "$WORK/dask-runs-$M") %); without start-up and shutdown $(awk '{ print ($9 / $3 - 1) * 100 }' "$WORK/dask-runs-$M" | median) %; CPU of the tasks $(awk '{ print ($11 / $4 - 1) * 100 }' "$WORK/dask-runs-$M" | median) %, of every process $(awk '{ print ($7 / $4 - 1) * 100 }' "$WORK/dask-runs-$M" | median) %"
     done
   fi
 fi
