@@ -99,7 +99,8 @@ def in_process_allocator(allocator):
     environ["REGENPATH_DASK_REEXECUTED"] = "1"
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__)] + sys.argv[1:], environ)
+    # The interpreter's own options too (sys.orig_argv): the same command again.
+    os.execve(sys.executable, sys.orig_argv, environ)
 
 
 def local_cluster(workers, processes=False, allocator="system"):
