@@ -71,22 +71,27 @@ def worker_environment(allocator):
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     if allocator == "tcmalloc":
-        library = tcmalloc_library()
-        if library is None:
-            raise SystemExit("dask_screen: libtcmalloc_minimal is not installed "
-                             "(apt-get install libgoogle-perftools4, or pass --allocator system)")
-        preload = os.environ.get("LD_PRELOAD", "")
-        environ["LD_PRELOAD"] = library if not preload else preload + ":" + library
+        environ["LD_PRELOAD"] = tcmalloc_preload()
     return environ
+
+
+def tcmalloc_preload():
+    """LD_PRELOAD with libtcmalloc_minimal added to this process's."""
+    library = tcmalloc_library()
+    if library is None:
+        raise SystemExit("dask_screen: libtcmalloc_minimal is not installed "
+                         "(apt-get install libgoogle-perftools4, or pass --allocator system)")
+    preload = os.environ.get("LD_PRELOAD", "")
+    return library if not preload else preload + ":" + library
 
 
 def in_process_allocator(allocator):
     """Makes this process run with `allocator` (see worker_environment()),
     for a LocalCluster whose worker runs in it (--local without
     --local-processes): malloc is chosen when a process starts, so when this
-    one does not have it, it executes itself again with the environment
-    worker_environment() gives (LD_PRELOAD of tcmalloc, no
-    MALLOC_TRIM_THRESHOLD_), once. Returns when the allocator is right."""
+    one does not have it, it executes itself again, once, with tcmalloc in
+    LD_PRELOAD (or without MALLOC_TRIM_THRESHOLD_ for "system"), before
+    anything imports Dask. Returns when the allocator is right."""
     right = tcmalloc_mapped() if allocator == "tcmalloc" else "MALLOC_TRIM_THRESHOLD_" not in os.environ
     if right:
         return
@@ -95,7 +100,7 @@ def in_process_allocator(allocator):
     environ = dict(os.environ)
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     if allocator == "tcmalloc":
-        environ["LD_PRELOAD"] = worker_environment(allocator)["LD_PRELOAD"]
+        environ["LD_PRELOAD"] = tcmalloc_preload()
     environ["REGENPATH_DASK_REEXECUTED"] = "1"
     sys.stdout.flush()
     sys.stderr.flush()
@@ -218,6 +223,8 @@ def main(argv):
                              "see worker_environment() and in_process_allocator()")
     parser.add_argument("inputs", nargs="+")
     args = parser.parse_args(argv)
+    if args.local_processes and not args.local:
+        parser.error("--local-processes goes with --local N")
     if args.allocator is None:
         args.allocator = "tcmalloc" if tcmalloc_mapped() or tcmalloc_library() else "system"
 
