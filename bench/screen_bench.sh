@@ -8,7 +8,8 @@
 # its default; and --local-processes, 2 worker processes under nannies),
 # DASK_ROUNDS rounds (default 1) alternating the modes, with medians.
 # Shuffled: DASK_SHARDS reduce tasks (2 by default) and DASK_MAPS map tasks
-# (default: as many as shards); DASK_NO_SHUFFLE=1 runs one task per shard.
+# (default: as many as shards), each of DASK_JOBS threads (default 1);
+# DASK_NO_SHUFFLE=1 runs one task per shard.
 #
 #   /usr/bin/python3 bench/make_population.py --patients 1000 --output /tmp/population-1k
 #   bench/screen_bench.sh [--dask] [--memory 512M] /tmp/population-1k
@@ -69,7 +70,8 @@ if [ "$DASK" = 1 ]; then
     rm -rf "$WORK/out-dask-$1"
     PYTHONPATH="$PYMODULE:examples" /usr/bin/time -f "%e %U %S" -o "$WORK/time-dask-$1" /usr/bin/python3 \
       examples/dask_screen.py --local 2 $([ "$1" = processes ] && echo --local-processes) \
-      --shards "${DASK_SHARDS:-2}" ${DASK_MAPS:+--maps "$DASK_MAPS"} ${DASK_NO_SHUFFLE:+--no-shuffle} \
+      --shards "${DASK_SHARDS:-2}" ${DASK_MAPS:+--maps "$DASK_MAPS"} ${DASK_JOBS:+--jobs "$DASK_JOBS"} \
+      ${DASK_NO_SHUFFLE:+--no-shuffle} \
       --now "$NOW" --memory "$MEMORY" --output "$WORK/out-dask-$1" "$INPUT" 2> "$WORK/log-dask-$1"
     local same=yes
     for f in patients.ndjson patients.csv summary.json MeasureReport.json Group.json run.json issues.ndjson; do
@@ -77,7 +79,7 @@ if [ "$DASK" = 1 ]; then
     done
     echo "$1 $(awk '{print $1, $2 + $3}' "$WORK/time-dask-$1") $(sed -nE 's/^dask_screen_seconds: startup ([0-9.]+) screen ([0-9.]+) shutdown ([0-9.]+) shard_cpu ([0-9.]+) merge ([0-9.]+)/\1 \2 \3 \4 \5/p' "$WORK/log-dask-$1") $same"
   }
-  MODE=$([ -n "${DASK_NO_SHUFFLE:-}" ] && echo "one task per shard" || echo "shuffled, ${DASK_MAPS:-${DASK_SHARDS:-2}} map tasks")
+  MODE="$([ -n "${DASK_NO_SHUFFLE:-}" ] && echo "one task per shard" || echo "shuffled, ${DASK_MAPS:-${DASK_SHARDS:-2}} map tasks"), ${DASK_JOBS:-1} thread(s) per task"
   # Rounds alternate the modes, each beside a run of screen --jobs 2 of its
   # own: on a machine whose speed drifts, a mode is compared with the run
   # next to it; the medians over the rounds are printed last.
