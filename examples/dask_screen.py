@@ -9,7 +9,15 @@ Every worker must be able to import the `regenpath` module (build/python on
 PYTHONPATH, or installed) and read the inputs and the output directory at the
 same paths (shared storage): see docs/screening.md.
 
-  # on one machine, a LocalCluster of 2 worker processes:
+On one machine, --local N runs one worker of N threads in this process (the
+C++ releases the GIL, so the tasks run in parallel; no nanny or worker
+process beside them, and the tasks share one loaded knowledge base and
+engine); this process then needs tcmalloc (or glibc without Dask's
+MALLOC_TRIM_THRESHOLD_), so it executes itself again with LD_PRELOAD set
+when it lacks it (in_process_allocator()). --local N --local-processes runs
+N worker processes of one thread each instead, as a cluster would.
+
+  # on one machine, a LocalCluster of one worker of 2 threads in this process:
   /usr/bin/python3 examples/dask_screen.py --local 2 --shards 8 --now 2025-06-01 \
       --output /tmp/screen /data/bulk-export
   # on a cluster (dask scheduler + dask worker on each machine):
@@ -25,6 +33,23 @@ import os
 import shutil
 import sys
 import time
+
+
+_tcmalloc_library = []
+
+
+def tcmalloc_library():
+    """The name of libtcmalloc_minimal to preload, or None when it is not
+    installed (looked up once: the lookup runs ldconfig)."""
+    if not _tcmalloc_library:
+        _tcmalloc_library.append(ctypes.util.find_library("tcmalloc_minimal"))
+    return _tcmalloc_library[0]
+
+
+def tcmalloc_mapped():
+    """Whether this process runs with tcmalloc (preloaded or linked)."""
+    with open("/proc/self/maps") as maps:
+        return any("libtcmalloc" in line for line in maps)
 
 
 def worker_environment(allocator):
@@ -46,13 +71,66 @@ def worker_environment(allocator):
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     if allocator == "tcmalloc":
-        library = ctypes.util.find_library("tcmalloc_minimal")
-        if library is None:
-            raise SystemExit("dask_screen: libtcmalloc_minimal is not installed "
-                             "(apt-get install libgoogle-perftools4, or pass --allocator system)")
-        preload = os.environ.get("LD_PRELOAD", "")
-        environ["LD_PRELOAD"] = library if not preload else preload + ":" + library
+        environ["LD_PRELOAD"] = tcmalloc_preload()
     return environ
+
+
+def tcmalloc_preload():
+    """LD_PRELOAD with libtcmalloc_minimal added to this process's."""
+    library = tcmalloc_library()
+    if library is None:
+        raise SystemExit("dask_screen: libtcmalloc_minimal is not installed "
+                         "(apt-get install libgoogle-perftools4, or pass --allocator system)")
+    preload = os.environ.get("LD_PRELOAD", "")
+    return library if not preload else preload + ":" + library
+
+
+def in_process_allocator(allocator):
+    """Makes this process run with `allocator` (see worker_environment()),
+    for a LocalCluster whose worker runs in it (--local without
+    --local-processes): malloc is chosen when a process starts, so when this
+    one does not have it, it executes itself again, once, with tcmalloc in
+    LD_PRELOAD (or without MALLOC_TRIM_THRESHOLD_ for "system"), before
+    anything imports Dask. Returns when the allocator is right."""
+    right = tcmalloc_mapped() if allocator == "tcmalloc" else "MALLOC_TRIM_THRESHOLD_" not in os.environ
+    if right:
+        return
+    if os.environ.get("REGENPATH_DASK_REEXECUTED") == "1":
+        raise SystemExit("dask_screen: started again with the %s allocator, but still without it" % allocator)
+    environ = dict(os.environ)
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    if allocator == "tcmalloc":
+        environ["LD_PRELOAD"] = tcmalloc_preload()
+    environ["REGENPATH_DASK_REEXECUTED"] = "1"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The interpreter's own options too (sys.orig_argv): the same command again.
+    os.execve(sys.executable, sys.orig_argv, environ)
+
+
+def local_cluster(workers, processes=False, allocator="system"):
+    """A LocalCluster on this machine for `workers` tasks at a time.
+
+    By default (processes=False) one worker with `workers` threads, in this
+    process: the C++ releases the GIL, so its tasks run in parallel (Dask's
+    advice for such code), and there are no nannies or worker processes to
+    start, to feed through sockets and to run beside the tasks on the same
+    cores; the tasks share one loaded knowledge base and engine. This
+    process must then run with `allocator` already (in_process_allocator()).
+
+    processes=True: `workers` worker processes of one thread each, under
+    nannies, spawned with `allocator` (worker_environment()); what a
+    cluster of several machines runs."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    if not processes:
+        return LocalCluster(n_workers=1, threads_per_worker=workers, processes=False)
+    # The worker processes get their allocator when they are spawned (a
+    # remote cluster's workers are started by their own command line:
+    # docs/screening.md shows the same setting there).
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environment(allocator)}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
 
 
 def run_shard(inputs, shard, shards, options):
@@ -127,8 +205,11 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--scheduler", help="address of a running Dask scheduler")
-    where.add_argument("--local", type=int, metavar="N", help="start a LocalCluster of N worker processes")
-    parser.add_argument("--shards", type=int, default=0, help="shards (default: 4 per worker)")
+    where.add_argument("--local", type=int, metavar="N",
+                       help="start a LocalCluster in this process: one worker of N threads (see local_cluster())")
+    parser.add_argument("--local-processes", action="store_true",
+                        help="with --local N: N worker processes of one thread each, under nannies, instead")
+    parser.add_argument("--shards", type=int, default=0, help="shards (default: 4 per worker thread)")
     parser.add_argument("--maps", type=int, default=0, help="map tasks of the shuffle (default: one per shard)")
     parser.add_argument("--no-shuffle", action="store_true",
                         help="one task per shard, each reading every input (no shuffle directory)")
@@ -137,50 +218,57 @@ def main(argv):
     parser.add_argument("--jobs", type=int, default=1, help="threads per task (default 1)")
     parser.add_argument("--memory", default="512M", help="memory budget per task")
     parser.add_argument("--allocator", choices=["tcmalloc", "system"],
-                        default="tcmalloc" if ctypes.util.find_library("tcmalloc_minimal") else "system",
+                        default=None,
                         help="malloc of the --local workers (default tcmalloc when installed); "
-                             "see worker_environment()")
+                             "see worker_environment() and in_process_allocator()")
     parser.add_argument("inputs", nargs="+")
     args = parser.parse_args(argv)
+    if args.local_processes and not args.local:
+        parser.error("--local-processes goes with --local N")
+    if args.allocator is None:
+        args.allocator = "tcmalloc" if tcmalloc_mapped() or tcmalloc_library() else "system"
 
-    import dask
-    from dask.distributed import Client, LocalCluster
+    if args.local and not args.local_processes:
+        in_process_allocator(args.allocator)  # may re-execute this script
+    from dask.distributed import Client
 
     started = time.monotonic()
     if args.local:
-        # The worker processes get their allocator when they are spawned (a
-        # remote cluster's workers are started by their own command line:
-        # docs/screening.md shows the same setting there).
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environment(args.allocator)}):
-            cluster = LocalCluster(n_workers=args.local, threads_per_worker=1, processes=True)
+        cluster = local_cluster(args.local, args.local_processes, args.allocator)
         client = Client(cluster)
     else:
         cluster = None
         client = Client(args.scheduler)
     try:
         if args.local:
-            client.wait_for_workers(args.local)
+            client.wait_for_workers(args.local if args.local_processes else 1)
         ready = time.monotonic()
-        workers = max(1, len(client.scheduler_info()["workers"]))
-        shards = args.shards or 4 * workers
+        threads = max(1, sum(worker["nthreads"] for worker in client.scheduler_info()["workers"].values()))
+        shards = args.shards or 4 * threads
         options = {"jobs": args.jobs, "memory": args.memory}
         if args.now:
             options["now"] = args.now
         result = screen_on_dask(client, args.inputs, args.output, shards, options, maps=args.maps or None,
                                 shuffle=not args.no_shuffle)
         done = time.monotonic()
-        print("dask_screen: %d patients in %d shards on %d workers; output in %s"
-              % (result["patients"], shards, workers, args.output), file=sys.stderr)
+        print("dask_screen: %d patients in %d shards on %d worker threads; output in %s"
+              % (result["patients"], shards, threads, args.output), file=sys.stderr)
+        if args.local and not args.local_processes:
+            print("dask_screen: the worker runs in this process (malloc: %s, MALLOC_TRIM_THRESHOLD_ %s)"
+                  % ("tcmalloc" if tcmalloc_mapped() else "system",
+                     "unset" if "MALLOC_TRIM_THRESHOLD_" not in os.environ else "set"), file=sys.stderr)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
     # Seconds per phase (bench/screen_bench.sh reads this line): the cluster
     # start-up (workers up), the screening (tasks and merge), the shutdown;
-    # shard_cpu is the CPU time of every task (map, reduce or shard).
-    print("dask_screen_seconds: startup %.3f screen %.3f shutdown %.3f shard_cpu %.3f"
+    # shard_cpu is the CPU time of every task (map, reduce or shard), merge
+    # the merge's wall time (in this process, after the tasks).
+    print("dask_screen_seconds: startup %.3f screen %.3f shutdown %.3f shard_cpu %.3f merge %.3f"
           % (ready - started, done - ready, time.monotonic() - done,
-             sum(task["cpu_seconds"] for task in result["shards"] + result["maps"])), file=sys.stderr)
+             sum(task["cpu_seconds"] for task in result["shards"] + result["maps"]), result["seconds"]),
+          file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,12 @@
 //
 // Failures raise ValueError (bad options) or OSError (unreadable input,
 // unwritable output) with regenpath's one-line message.
+//
+// The knowledge base and its compiled engine are loaded once per process
+// (python/engine_cache.h) and shared by the calls of every thread: the
+// tasks a Dask worker runs do not each load and compile their own. A
+// screening call's result says whether it found them loaded
+// ("engine_reused").
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -21,6 +27,7 @@
 
 #include "common/now_option.h"
 #include "knowledge/knowledge_base.h"
+#include "python/engine_cache.h"
 #include "screen/screener.h"
 
 namespace py = pybind11;
@@ -55,8 +62,14 @@ std::string RequiredText(const py::dict& options, const char* key, const char* w
   return py::str(options[key]);
 }
 
-// Reads jobs and memory ("512M" or bytes); with `assessing`, also now and kb.
-void ReadOptions(const py::dict& options, bool assessing, regenpath::screen::ScreenOptions& screen_options) {
+// The knowledge bases and engines of this process: every task it runs (on
+// any thread) shares them, instead of loading and compiling its own.
+regenpath::python::EngineCache engines;
+
+// Reads jobs and memory ("512M" or bytes); with `assessing`, also now and kb
+// (from `engines`; `engine_reused` tells whether it was there already).
+void ReadOptions(const py::dict& options, bool assessing, regenpath::screen::ScreenOptions& screen_options,
+                 bool& engine_reused) {
   if (options.contains("jobs")) screen_options.jobs = options["jobs"].cast<size_t>();
   if (options.contains("memory")) {
     py::object memory = options["memory"];
@@ -75,12 +88,17 @@ void ReadOptions(const py::dict& options, bool assessing, regenpath::screen::Scr
   if (!parsed_now.has_value()) Raise(parsed_now.error());
   screen_options.now = *parsed_now;
   screen_options.now_text = parsed_now->ToString();
-  Result<std::shared_ptr<const regenpath::knowledge::KnowledgeBase>> kb =
-      options.contains("kb") ? regenpath::knowledge::KnowledgeBase::LoadDirectory(py::str(options["kb"]))
-                             : Result<std::shared_ptr<const regenpath::knowledge::KnowledgeBase>>(
-                                   regenpath::knowledge::KnowledgeBase::Embedded());
-  if (!kb.has_value()) Raise(kb.error());
-  screen_options.kb = *kb;
+  std::optional<std::string> kb_directory;
+  if (options.contains("kb")) kb_directory = py::str(options["kb"]).cast<std::string>();
+  Result<regenpath::python::EngineCache::Entry> entry;
+  {
+    py::gil_scoped_release release;  // a load takes milliseconds: other Python threads go on meanwhile
+    entry = engines.Get(kb_directory);
+  }
+  if (!entry.has_value()) Raise(entry.error());
+  screen_options.kb = entry->kb;
+  screen_options.engine = entry->engine;
+  engine_reused = entry->reused;
 }
 
 // Runs `run` with the GIL released; raises on failure.
@@ -100,11 +118,15 @@ py::dict ScreenShard(const std::vector<std::string>& files, uint32_t shard, uint
   regenpath::screen::ScreenOptions screen_options;
   if (shards == 0 || shard >= shards) throw py::value_error("shard must be in [0, shards)");
   screen_options.output_dir = RequiredText(options, "output", "a directory");
-  ReadOptions(options, true, screen_options);
+  bool engine_reused = false;
+  ReadOptions(options, true, screen_options, engine_reused);
   screen_options.inputs = files;
   screen_options.shard = shard;
   screen_options.shards = shards;
-  return ReportDict(Released([&] { return regenpath::screen::Screen(screen_options); }), screen_options.output_dir);
+  py::dict result =
+      ReportDict(Released([&] { return regenpath::screen::Screen(screen_options); }), screen_options.output_dir);
+  result["engine_reused"] = engine_reused;
+  return result;
 }
 
 // options: shuffle_dir (required), jobs, memory (the reduce tasks' budget).
@@ -114,7 +136,8 @@ py::dict ScreenMap(const std::vector<std::string>& files, uint32_t map, uint32_t
   if (shards == 0) throw py::value_error("shards must be at least 1");
   regenpath::screen::ScreenOptions screen_options;
   const regenpath::screen::ShuffleTask task{RequiredText(options, "shuffle_dir", "a shared directory"), map, maps};
-  ReadOptions(options, false, screen_options);
+  bool engine_reused = false;
+  ReadOptions(options, false, screen_options, engine_reused);
   screen_options.inputs = files;
   screen_options.shards = shards;
   return ReportDict(Released([&] { return regenpath::screen::ScreenMap(screen_options, task); }), task.dir);
@@ -127,11 +150,14 @@ py::dict ScreenReduce(uint32_t shard, uint32_t shards, uint32_t maps, const py::
   regenpath::screen::ScreenOptions screen_options;
   const regenpath::screen::ShuffleTask task{RequiredText(options, "shuffle_dir", "a shared directory"), 0, maps};
   screen_options.output_dir = RequiredText(options, "output", "a directory");
-  ReadOptions(options, true, screen_options);
+  bool engine_reused = false;
+  ReadOptions(options, true, screen_options, engine_reused);
   screen_options.shard = shard;
   screen_options.shards = shards;
-  return ReportDict(Released([&] { return regenpath::screen::ScreenReduce(screen_options, task); }),
-                    screen_options.output_dir);
+  py::dict result = ReportDict(Released([&] { return regenpath::screen::ScreenReduce(screen_options, task); }),
+                               screen_options.output_dir);
+  result["engine_reused"] = engine_reused;
+  return result;
 }
 
 py::dict Merge(const std::vector<std::string>& shard_dirs, const std::string& output) {

@@ -404,13 +404,26 @@ std::map<std::string, std::string> ShardFile(const ScreenOptions& options, bool 
   return extra;
 }
 
+// options.engine, or `kb` compiled now; fails when options.engine is not
+// `kb`'s (the run's facts name `kb`).
+Result<std::shared_ptr<const engine::Engine>> EngineOf(const ScreenOptions& options) {
+  if (options.engine != nullptr) {
+    if (&options.engine->kb() != options.kb.get()) {
+      return Fail(InvalidArgument("the engine given is not the knowledge base's"));
+    }
+    return options.engine;
+  }
+  RP_ASSIGN_OR_RETURN(engine::Engine engine, engine::Engine::Create(options.kb));
+  return std::make_shared<const engine::Engine>(std::move(engine));
+}
+
 }  // namespace
 
 Result<ScreenReport> Screen(const ScreenOptions& options) {
   RunClock clock;
   if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
   if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
-  RP_ASSIGN_OR_RETURN(engine::Engine engine, engine::Engine::Create(options.kb));
+  RP_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Engine> engine, EngineOf(options));
   RP_ASSIGN_OR_RETURN(InputListing listing, ListInputs(options.inputs));
   const size_t jobs = JobCount(options.jobs);
   Progress local_progress;
@@ -432,7 +445,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   RunFacts facts = FactsOf(listing, counts);
   AddAssessmentFacts(options, facts);
   const std::string issues = IssuesNdjson(facts.inputs, IssuesOf(counts));
-  RP_ASSIGN_OR_RETURN(uint64_t patients, AssessAndWrite(options, engine, grouper, jobs, work_dir, progress, *writer,
+  RP_ASSIGN_OR_RETURN(uint64_t patients, AssessAndWrite(options, *engine, grouper, jobs, work_dir, progress, *writer,
                                                         facts, issues, ShardFile(options)));
 
   ScreenReport report;
@@ -507,7 +520,7 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
   if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
   if (task.maps == 0) return Fail(InvalidArgument("a shuffle has at least one map task"));
-  RP_ASSIGN_OR_RETURN(engine::Engine engine, engine::Engine::Create(options.kb));
+  RP_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Engine> engine, EngineOf(options));
   RP_ASSIGN_OR_RETURN(std::vector<MapManifest> manifests, ReadMapManifests(task.dir, task.maps, options.shards));
   const size_t jobs = JobCount(options.jobs);
   Progress local_progress;
@@ -546,7 +559,7 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   const std::string work_dir = options.output_dir + "/.partial/work";
   RP_RETURN_IF_ERROR(CreateDirectory(work_dir));
   RP_ASSIGN_OR_RETURN(uint64_t patients,
-                      AssessAndWrite(options, engine, *grouper, jobs, work_dir, progress, *writer, facts,
+                      AssessAndWrite(options, *engine, *grouper, jobs, work_dir, progress, *writer, facts,
                                      IssuesNdjson(facts.inputs, issues), ShardFile(options, true)));
   ScreenReport report;
   report.patients = patients;

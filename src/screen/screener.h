@@ -26,6 +26,7 @@
 
 #include "common/date_time.h"
 #include "common/status.h"
+#include "engine/engine.h"
 #include "knowledge/knowledge_base.h"
 
 namespace regenpath::screen {
@@ -47,6 +48,10 @@ struct ScreenOptions {
   uint32_t shard = 0, shards = 1;   // screen the patients whose id hash % shards == shard
   std::string output_dir;
   std::shared_ptr<const knowledge::KnowledgeBase> kb;
+  // Optional: `kb` compiled (Engine::Create(kb)), shared with other runs (an
+  // Engine is immutable and thread-safe), e.g. the Python module's per-process
+  // cache. Null: Screen and ScreenReduce compile `kb` themselves.
+  std::shared_ptr<const engine::Engine> engine;
   Progress* progress = nullptr;     // optional
 };
 

@@ -93,6 +93,70 @@ class DaskScreenTest(unittest.TestCase):
         self.assertEqual(unshuffled_result["maps"], [])
         self.assert_same_output(unshuffled)
 
+    def test_local_cluster_of_threads_gives_the_single_run_output(self):
+        from dask.distributed import Client
+
+        # dask_screen.py --local's default: one worker of 2 threads in this
+        # process. The reduce tasks share one engine: of the 4, at most the
+        # first found none loaded (another test may have loaded it already).
+        cluster = dask_screen.local_cluster(2)
+        client = Client(cluster)
+        try:
+            workers = client.scheduler_info()["workers"]
+            self.assertEqual([worker["nthreads"] for worker in workers.values()], [2])
+            output = os.path.join(self.dir, "dask-threads")
+            result = dask_screen.screen_on_dask(client, [BULK], output, 4, {"now": NOW, "jobs": 1}, maps=3)
+        finally:
+            client.close()
+            cluster.close()
+        self.assertEqual(result["patients"], 13)
+        self.assertEqual(len(result["maps"]), 3)
+        self.assertLessEqual(sum(not shard["engine_reused"] for shard in result["shards"]), 1)
+        self.assert_same_output(output)
+
+    def test_the_script_runs_its_in_process_cluster_with_the_allocator(self):
+        # Started with Dask's MALLOC_TRIM_THRESHOLD_ (it doubled a shard's
+        # CPU), the script executes itself again without it, and with
+        # tcmalloc preloaded when it is installed; it says which it ran with.
+        import ctypes.util
+
+        allocator = "tcmalloc" if ctypes.util.find_library("tcmalloc_minimal") else "system"
+        output = os.path.join(self.dir, "script")
+        environ = dict(os.environ, MALLOC_TRIM_THRESHOLD_="65536")
+        environ.pop("LD_PRELOAD", None)
+        run = subprocess.run(["/usr/bin/python3", dask_screen.__file__, "--local", "2", "--shards", "3", "--now", NOW,
+                              "--output", output, BULK], env=environ, capture_output=True, text=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("13 patients in 3 shards on 2 worker threads", run.stderr)
+        self.assertIn("malloc: %s, MALLOC_TRIM_THRESHOLD_ unset" % allocator, run.stderr)
+        self.assert_same_output(output)
+
+    def test_the_engine_is_loaded_once_per_knowledge_base(self):
+        # A knowledge-base directory is loaded by the first call, reused by
+        # the next, and loaded again once one of its files has changed.
+        import shutil
+
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "knowledge")
+        kb = os.path.join(self.dir, "kb")
+        shutil.copytree(source, kb)
+
+        def screen(name):
+            out = os.path.join(self.dir, name)
+            result = regenpath.screen_shard([BULK], 0, 1, {"output": out, "now": NOW, "kb": kb})
+            self.assert_same_output(out)
+            return result["engine_reused"]
+
+        self.assertFalse(screen("kb-1"))
+        self.assertTrue(screen("kb-2"))
+        some_file = os.path.join(kb, sorted(name for name in os.listdir(kb) if name.endswith(".yaml"))[0])
+        stat = os.stat(some_file)
+        os.utime(some_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        self.assertFalse(screen("kb-3"))
+        self.assertTrue(screen("kb-4"))
+        with self.assertRaises(OSError):
+            regenpath.screen_shard([BULK], 0, 1, {"output": os.path.join(self.dir, "kb-x"), "now": NOW,
+                                                  "kb": os.path.join(self.dir, "absent")})
+
     def test_screen_shard_releases_the_gil(self):
         # While screen_shard runs in one thread, this thread keeps running
         # Python. Were the GIL held during the C++, this thread would stop for

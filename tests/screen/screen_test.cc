@@ -406,6 +406,40 @@ TEST(ScreenTest, OutputIsTheSameWhateverJobsMemoryOrShards) {
   EXPECT_FALSE(MergeShards({shard_dirs[0], shard_dirs[0], shard_dirs[1]}, dir / "bad").has_value());
 }
 
+TEST(ScreenTest, AGivenEngineIsUsedAndMustBeTheKnowledgeBases) {
+  // One engine shared by runs on two threads at once (as the Python
+  // module's cache shares it between Dask tasks): the output is the run's.
+  TempDir dir;
+  ASSERT_TRUE(RunScreen({BulkDir()}, dir / "own", 1).has_value());
+  ScreenOptions options = TestOptions({BulkDir()}, 1, size_t{512} << 20, 0, 1);
+  Result<engine::Engine> engine = engine::Engine::Create(options.kb);
+  ASSERT_TRUE(engine.has_value());
+  options.engine = std::make_shared<const engine::Engine>(std::move(*engine));
+  std::vector<Result<ScreenReport>> reports(2);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    threads.emplace_back([&, i] {
+      ScreenOptions mine = options;
+      mine.output_dir = dir / ("shared-" + std::to_string(i));
+      reports[i] = Screen(mine);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (size_t i = 0; i < reports.size(); ++i) {
+    ASSERT_TRUE(reports[i].has_value()) << reports[i].error().message();
+    ExpectSameOutput(dir / "own", dir / ("shared-" + std::to_string(i)));
+  }
+  // An engine compiled from another knowledge base than options.kb (whose
+  // name and version the output states) is refused.
+  std::shared_ptr<const knowledge::KnowledgeBase> other = knowledge::KnowledgeBase::Load({});
+  ScreenOptions mismatched = options;
+  mismatched.kb = other;
+  mismatched.output_dir = dir / "mismatched";
+  Result<ScreenReport> refused = Screen(mismatched);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message(), HasSubstr("not the knowledge base's"));
+}
+
 // ---------------------------------------------------------------------------
 // Shuffled runs: map tasks, reduce tasks, merge
 
