@@ -6,7 +6,6 @@
 #ifndef REGENPATH_REGISTRY_REGISTRY_SQL_H_
 #define REGENPATH_REGISTRY_REGISTRY_SQL_H_
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -115,7 +114,6 @@ inline constexpr const char* kDeletePatientsDueEpisodes = "DELETE FROM due_episo
 // the index on window_last, each window joined to its episode by id, the
 // ties of a day sorted.
 std::string LoadDueWindowsStatement(bool with_start, bool start_inclusive, bool with_limit);
-
 
 // Reads of LoadPatients(): {IN} is replaced by an IN list of the patients.
 inline constexpr const char* kPatientsEpisodes = "SELECT {COLUMNS} FROM episodes WHERE patient IN ({IN}) ORDER BY key{C}";

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "registry/followup_worklist.h"
+#include "registry/registry_sql.h"
 
 namespace regenpath::registry {
 namespace {
@@ -139,6 +140,16 @@ TEST(DueWindowsTest, PagesGiveTheWorklistOfTheCandidates) {
   }
   EXPECT_EQ(pages, 6);
   EXPECT_GT(counted.fetches(), pages + 1);
+}
+
+// The SQL spells kDueWindowsPerEpisode as a literal: the two must agree.
+TEST(DueWindowsTest, TheStatementsUseTheWindowsPerEpisode) {
+  const std::string literal = std::to_string(kDueWindowsPerEpisode);
+  EXPECT_NE(sql::LoadDueWindowsStatement(true, true, true).find("w.id / " + literal), std::string::npos);
+  EXPECT_NE(std::string(sql::kInsertDueWindowPostgres).find("* " + literal + " + $1"), std::string::npos);
+  const std::string remove = sql::kDeletePatientsDue;
+  EXPECT_NE(remove.find("e.id * " + literal + " AND"), std::string::npos);
+  EXPECT_NE(remove.find("(e.id + 1) * " + literal + " WHERE"), std::string::npos);
 }
 
 TEST(DueWindowsTest, AWindowThatDoesNotDecodeIsAnError) {
