@@ -14,11 +14,7 @@ std::string AuditEntityOf(std::string_view key) {
 std::optional<AuditEntry> AuditEntities::Add(std::string_view action, std::string_view type, std::string_view key) {
   size_t at = 0;
   while (at < open_.size() && (open_[at].action != action || open_[at].entity_type != type)) ++at;
-  if (at == open_.size()) {
-    open_.push_back(AuditEntry{std::string(action), std::string(type), "[", 0});
-    // A full row's size, from its first key (keys of a type are alike).
-    open_.back().entity.reserve((key.size() + 3) * kAuditEntitiesPerRow + 2);
-  }
+  if (at == open_.size()) open_.push_back(AuditEntry{std::string(action), std::string(type), "[", 0});
   AuditEntry& entry = open_[at];
   if (entry.entity_count > 0) entry.entity += ',';
   AppendJsonString(key, entry.entity);

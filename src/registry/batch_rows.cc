@@ -45,7 +45,11 @@ Cohort BatchRows::Of(const std::vector<std::string>& patients) const {
   std::vector<uint32_t> sorted;
   auto append_sorted = [&sorted](auto& rows, const auto& source, const std::vector<uint32_t>* positions, auto&& order) {
     if (positions == nullptr) return;
-    auto by_row = [&](uint32_t a, uint32_t b) { return order(source[a], source[b]); };
+    // Rows alike in the order keep their batch order (the positions' own).
+    auto by_row = [&](uint32_t a, uint32_t b) {
+      if (order(source[a], source[b])) return true;
+      return !order(source[b], source[a]) && a < b;
+    };
     const std::vector<uint32_t>* in_order = positions;
     if (!std::is_sorted(positions->begin(), positions->end(), by_row)) {
       sorted = *positions;

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 
 #include "registry/followup_worklist.h"
 
@@ -79,19 +80,40 @@ Result<std::vector<DueWindow>> DueWindowsOf(std::span<const DueRow> episode) {
   std::vector<DueWindow> windows;
   for (uint32_t index : order) {
     const DueRow& row = episode[index];
+    if (row.instrument.empty() || row.instrument.find_first_of("\x1e\x1f") != std::string::npos) {
+      return Fail(InvalidArgument(fmt::format("instrument id '{}' cannot be stored in the worklist (empty, or holding "
+                                              "U+001E or U+001F)", row.instrument)));
+    }
     if (windows.empty() || windows.back().window_last != row.window_last) {
       windows.push_back(DueWindow{row.window_last, row.window_first, false, {}});
     }
     DueWindow& window = windows.back();
     window.window_first = std::min(window.window_first, row.window_first);
-    window.open = window.open || !row.seen_later;
+    window.any_unseen = window.any_unseen || !row.seen_later;
     AppendCandidate(row, window.candidates);
   }
   if (static_cast<int64_t>(windows.size()) > kDueWindowsPerEpisode) {
-    return Fail(Internal(fmt::format("an episode has {} worklist windows (at most {})", windows.size(),
-                                     kDueWindowsPerEpisode)));
+    return Fail(Internal(fmt::format("episode {} ({}) has {} worklist windows (at most {})", episode.front().episode_key,
+                                     episode.front().option_id, windows.size(), kDueWindowsPerEpisode)));
   }
   return windows;
+}
+
+Status ForEachDueEpisode(std::span<const DueRow> due,
+                         const std::function<Status(const DueRow& keys, const std::vector<DueWindow>& windows)>& visit) {
+  std::unordered_set<std::string> seen;  // episode key U+001F option
+  for (size_t begin = 0, end = 0; begin < due.size(); begin = end) {
+    const DueRow& first = due[begin];
+    for (end = begin + 1; end < due.size() && SameDueEpisode(due[end], first); ++end) {
+    }
+    if (!seen.insert(first.episode_key + '\x1f' + first.option_id).second) {
+      return Internal(fmt::format("the worklist candidates of episode {} ({}) are not together", first.episode_key,
+                                  first.option_id));
+    }
+    RP_ASSIGN_OR_RETURN(std::vector<DueWindow> windows, DueWindowsOf(due.subspan(begin, end - begin)));
+    RP_RETURN_IF_ERROR(visit(first, windows));
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<DueRow>> LoadDueFromWindows(const DueQuery& query, const FetchDueWindows& fetch) {

@@ -30,7 +30,7 @@ inline constexpr int64_t kDueWindowsPerEpisode = 65536;
 struct DueWindow {
   int window_last = 0;
   int window_first = 0;  // the earliest of its candidates'
-  bool open = false;     // some candidate has no later score (seen_later false)
+  bool any_unseen = false;  // some candidate has no later score (seen_later false)
   std::string candidates;  // EncodeDueCandidates()
 };
 
@@ -40,9 +40,18 @@ bool SameDueEpisode(const DueRow& a, const DueRow& b);
 
 // One episode's candidates (all SameDueEpisode) grouped by window end, in
 // ascending order, each window's candidates in the worklist's order
-// (instrument). kInternal when an episode has more than
-// kDueWindowsPerEpisode windows.
+// (instrument). kInvalidArgument for an empty instrument id or one holding
+// a separator byte (U+001E, U+001F); kInternal when an episode has more
+// than kDueWindowsPerEpisode windows.
 Result<std::vector<DueWindow>> DueWindowsOf(std::span<const DueRow> episode);
+
+// Calls `visit` with each episode's keys (its first candidate) and windows,
+// in the order of `due`, whose candidates must come one episode after the
+// other (as DueCandidates() gives them, episode by episode): kInternal when
+// an episode's candidates come back after another's (it would be stored as
+// two episodes, and a page boundary between them would skip candidates).
+Status ForEachDueEpisode(std::span<const DueRow> due,
+                         const std::function<Status(const DueRow& keys, const std::vector<DueWindow>& windows)>& visit);
 
 // A stored window with its episode's keys, as LoadDue's statement reads it.
 struct StoredDueWindow {

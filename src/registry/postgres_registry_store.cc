@@ -334,15 +334,10 @@ struct PostgresRegistryStore::Impl {
     // One due_episodes row per run of an episode's candidates (as
     // DueCandidates() gives them), then its windows (due_windows.h), in the
     // range of ids of the id that row drew (kInsertDueWindowPostgres).
-    for (size_t begin = 0, end = 0; begin < due.size(); begin = end) {
-      const DueRow& first = due[begin];
-      for (end = begin + 1; end < due.size() && SameDueEpisode(due[end], first); ++end) {
-      }
-      RP_ASSIGN_OR_RETURN(std::vector<DueWindow> windows,
-                          DueWindowsOf(std::span<const DueRow>(due.data() + begin, end - begin)));
+    return ForEachDueEpisode(due, [&](const DueRow& keys, const std::vector<DueWindow>& windows) -> Status {
       RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due_episode",
-                                       {first.patient.c_str(), first.episode_key.c_str(), first.option_id.c_str(),
-                                        first.procedure.c_str()},
+                                       {keys.patient.c_str(), keys.episode_key.c_str(), keys.option_id.c_str(),
+                                        keys.procedure.c_str()},
                                        nullptr));
       for (size_t index = 0; index < windows.size(); ++index) {
         const DueWindow& window = windows[index];
@@ -350,12 +345,12 @@ struct PostgresRegistryStore::Impl {
         std::string last = std::to_string(window.window_last);
         std::string window_first = std::to_string(window.window_first);
         RP_RETURN_IF_ERROR(pipeline.Send("rp_insert_due_window",
-                                         {ordinal.c_str(), last.c_str(), window_first.c_str(), window.open ? "1" : "0",
-                                          window.candidates.c_str()},
+                                         {ordinal.c_str(), last.c_str(), window_first.c_str(),
+                                          window.any_unseen ? "1" : "0", window.candidates.c_str()},
                                          nullptr));
       }
-    }
-    return Status::Ok();
+      return Status::Ok();
+    });
   }
 
   Result<WriteSummary> WriteLocked(const WriteBatch& batch, const WriteContext& context) {
@@ -511,7 +506,8 @@ struct PostgresRegistryStore::Impl {
       return Fail(status);
     }
     RP_RETURN_IF_ERROR(Exec("COMMIT", "commit"));
-    AnalyzeAfterBulkWrite(Rows(batch));
+    AnalyzeAfterBulkWrite(Rows(batch), "patients, episodes, procedures, outcomes, adverse_events, episode_facts, "
+                                       "stale_patients, due_episodes, due_windows");
     return summary;
   }
 
@@ -521,13 +517,14 @@ struct PostgresRegistryStore::Impl {
   // episodes) was planned on the empty tables' estimates as a bitmap scan
   // and sort of every window after the cursor: 300 ms instead of 1 ms at
   // 100,000 episodes until autovacuum's analyze came (bench/README.md, run
-  // J). Best effort: the write is committed whatever ANALYZE answers.
+  // J). `tables`: those the write changed (a facts refresh: the derived
+  // ones; `rows` its facts rows, one per episode). Best effort: the write is
+  // committed whatever ANALYZE answers, and a failure only leaves the
+  // statistics autovacuum keeps.
   static constexpr size_t kAnalyzeFrom = 10000;
-  void AnalyzeAfterBulkWrite(size_t rows) {
+  void AnalyzeAfterBulkWrite(size_t rows, const char* tables) {
     if (rows < kAnalyzeFrom) return;
-    PgResult result(postgres::Pq().PQexec(
-        conn, "ANALYZE patients, episodes, procedures, outcomes, adverse_events, episode_facts, stale_patients, "
-              "due_episodes, due_windows"));
+    PgResult result(postgres::Pq().PQexec(conn, fmt::format("ANALYZE {}", tables).c_str()));
   }
 
   static size_t Rows(const WriteBatch& batch) {
@@ -807,7 +804,7 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
     return status;
   }
   RP_RETURN_IF_ERROR(impl_->Exec("COMMIT", "commit"));
-  impl_->AnalyzeAfterBulkWrite(rows.size() + due.size());
+  impl_->AnalyzeAfterBulkWrite(rows.size(), "episode_facts, due_episodes, due_windows, stale_patients");
   return Status::Ok();
 }
 

@@ -108,15 +108,18 @@ class RegistryStore {
   // adverse events), in the order LoadCohort() gives.
   virtual Result<Cohort> LoadPatients(const std::vector<std::string>& patients) = 0;
   // In one transaction: replaces the facts of the episodes of the `stale`
-  // patients by `rows` and their worklist candidates by `due`, and clears
+  // patients by `rows` and their worklist candidates by `due` (each
+  // episode's candidates together, as DueCandidates() gives them:
+  // ForEachDueEpisode()), and clears
   // each patient's stale mark unless a write came in since (its version
   // changed).
   virtual Status ReplaceFacts(const std::vector<StalePatient>& stale, const std::vector<FactsRow>& rows,
                               const std::vector<DueRow>& due) = 0;
   // The stored worklist candidates that answer `query` (registry_records.h),
-  // in the worklist's order; read through an index on window_last (the
-  // ties of a page's last day are sorted by episode_key, option_id,
-  // instrument), so a page costs its own rows and one day's.
+  // in the worklist's order; read as windows (an episode's candidates
+  // ending on one day, due_windows.h) through an index on window_last, the
+  // ties of a day sorted by episode_key, option_id, so a page costs its own
+  // windows and one day's.
   virtual Result<std::vector<DueRow>> LoadDue(const DueQuery& query) = 0;
   // The stored facts of the episodes of `option_id` (every option when
   // empty), in no particular order.

@@ -217,17 +217,21 @@ struct SqliteRegistryStore::Impl {
 
   // Drops the secondary indexes of `table` (not the primary key's) when
   // `rows` rows are about to be inserted into it and they are at least as
-  // many as it holds (estimated from its largest rowid, or counted for a
-  // table without one), and at least kDeferIndexesFrom: their SQL is
+  // many as it holds (`size`, an SQL expression over the table: its largest
+  // rowid, kRowsByRowid; count(*) for a table without one; for
+  // due_windows the number of episodes its ids span, each episode's
+  // windows counting as one, as `rows` counts patients), and at least
+  // kDeferIndexesFrom: their SQL is
   // appended to `recreate`, to be run by the same transaction after the
   // inserts. Building an index from the finished table sorts its entries
   // once, where a million inserts into it each descend and split a B-tree
   // at a random place. Within the transaction: a reader sees the indexes
   // and rows of before until the commit, and a rollback restores them.
-  Status DeferIndexes(const char* table, int64_t rows, bool rowid, std::vector<std::string>& recreate) {
+  static constexpr const char* kRowsByRowid = "coalesce(max(rowid), 0)";
+  Status DeferIndexes(const char* table, int64_t rows, const char* size_sql, std::vector<std::string>& recreate) {
     if (rows < kDeferIndexesFrom) return Status::Ok();
     {
-      Statement size(db, fmt::format("SELECT {} FROM {}", rowid ? "coalesce(max(rowid), 0)" : "count(*)", table).c_str());
+      Statement size(db, fmt::format("SELECT {} FROM {}", size_sql, table).c_str());
       if (!size.ok() || size.Step() != SQLITE_ROW) return ErrorOf(db, SQLITE_ERROR, "read a table's size");
       if (size.Int(0) > rows) return Status::Ok();
     }  // (no statement may be reading while an index is dropped)
@@ -328,15 +332,9 @@ struct SqliteRegistryStore::Impl {
   // DueCandidates() gives them): one due_episodes row per run of the same
   // episode, then its windows (due_windows.h) in that row's range of ids.
   Status InsertFacts(FactsStatements& insert, const std::vector<FactsRow>& rows, const std::vector<DueRow>& due) {
-    for (size_t begin = 0, end = 0; begin < due.size(); begin = end) {
-      const DueRow& first = due[begin];
-      for (end = begin + 1; end < due.size() && SameDueEpisode(due[end], first); ++end) {
-      }
-      RP_ASSIGN_OR_RETURN(std::vector<DueWindow> windows,
-                          DueWindowsOf(std::span<const DueRow>(due.data() + begin, end - begin)));
+    RP_RETURN_IF_ERROR(ForEachDueEpisode(due, [&](const DueRow& keys, const std::vector<DueWindow>& windows) -> Status {
       insert.due_episode.Reset();
-      insert.due_episode.BindRef(first.patient).BindRef(first.episode_key).BindRef(first.option_id)
-          .BindRef(first.procedure);
+      insert.due_episode.BindRef(keys.patient).BindRef(keys.episode_key).BindRef(keys.option_id).BindRef(keys.procedure);
       if (int code = insert.due_episode.Step(); code != SQLITE_DONE) {
         return ErrorOf(db, code, "write worklist candidates");
       }
@@ -345,12 +343,13 @@ struct SqliteRegistryStore::Impl {
         const DueWindow& window = windows[index];
         insert.due_window.Reset();
         insert.due_window.Bind(first_id + static_cast<int64_t>(index)).Bind(int64_t{window.window_last})
-            .Bind(int64_t{window.window_first}).Bind(int64_t{window.open ? 1 : 0}).BindRef(window.candidates);
+            .Bind(int64_t{window.window_first}).Bind(int64_t{window.any_unseen ? 1 : 0}).BindRef(window.candidates);
         if (int code = insert.due_window.Step(); code != SQLITE_DONE) {
           return ErrorOf(db, code, "write worklist candidates");
         }
       }
-    }
+      return Status::Ok();
+    }));
     for (const FactsRow& row : rows) {
       insert.facts.Reset();
       insert.facts.BindRef(row.option_id).BindRef(row.episode_key).BindRef(row.patient)
@@ -462,11 +461,11 @@ struct SqliteRegistryStore::Impl {
       // A bulk write defers the secondary indexes of the tables it fills
       // (DeferIndexes()); they are rebuilt below, before the commit.
       std::vector<std::string> recreate;
-      RP_RETURN_IF_ERROR(DeferIndexes("episodes", static_cast<int64_t>(batch.episodes.size()), true, recreate));
-      RP_RETURN_IF_ERROR(DeferIndexes("procedures", static_cast<int64_t>(batch.procedures.size()), true, recreate));
-      RP_RETURN_IF_ERROR(DeferIndexes("outcomes", static_cast<int64_t>(batch.outcomes.size()), true, recreate));
+      RP_RETURN_IF_ERROR(DeferIndexes("episodes", static_cast<int64_t>(batch.episodes.size()), kRowsByRowid, recreate));
+      RP_RETURN_IF_ERROR(DeferIndexes("procedures", static_cast<int64_t>(batch.procedures.size()), kRowsByRowid, recreate));
+      RP_RETURN_IF_ERROR(DeferIndexes("outcomes", static_cast<int64_t>(batch.outcomes.size()), kRowsByRowid, recreate));
       RP_RETURN_IF_ERROR(
-          DeferIndexes("adverse_events", static_cast<int64_t>(batch.adverse_events.size()), true, recreate));
+          DeferIndexes("adverse_events", static_cast<int64_t>(batch.adverse_events.size()), kRowsByRowid, recreate));
       RP_RETURN_IF_ERROR(write_all(
           batch.episodes, insert_episode, upsert_episode,
           [](Statement& statement, const Episode& episode) {
@@ -523,9 +522,9 @@ struct SqliteRegistryStore::Impl {
         // At least a facts row and usually several worklist candidates per
         // patient: the number of patients is a low estimate of both.
         int64_t patients = static_cast<int64_t>(fresh.size());
-        RP_RETURN_IF_ERROR(DeferIndexes("episode_facts", patients, false, recreate));
-        RP_RETURN_IF_ERROR(DeferIndexes("due_episodes", patients, true, recreate));
-        RP_RETURN_IF_ERROR(DeferIndexes("due_windows", patients, true, recreate));
+        RP_RETURN_IF_ERROR(DeferIndexes("episode_facts", patients, "count(*)", recreate));
+        RP_RETURN_IF_ERROR(DeferIndexes("due_episodes", patients, kRowsByRowid, recreate));
+        RP_RETURN_IF_ERROR(DeferIndexes("due_windows", patients, "coalesce(max(rowid), 0) / 65536", recreate));
         RP_RETURN_IF_ERROR(InsertFactsOf(batch, fresh, *context.facts));
       }
       for (const std::string& index : recreate) RP_RETURN_IF_ERROR(Exec(index.c_str(), "rebuild an index"));

@@ -35,10 +35,10 @@ TEST(DueWindowsTest, GroupsAnEpisodesCandidatesByWindowEnd) {
   ASSERT_EQ(windows->size(), 2u);
   EXPECT_EQ((*windows)[0].window_last, 110);
   EXPECT_EQ((*windows)[0].window_first, 100);
-  EXPECT_FALSE((*windows)[0].open);  // both seen later
+  EXPECT_FALSE((*windows)[0].any_unseen);  // both seen later
   EXPECT_EQ((*windows)[1].window_last, 230);
   EXPECT_EQ((*windows)[1].window_first, 195);  // the earliest
-  EXPECT_TRUE((*windows)[1].open);
+  EXPECT_TRUE((*windows)[1].any_unseen);
 }
 
 // A fake store: the windows of `episodes`, filtered and ordered as the
@@ -66,7 +66,7 @@ class FakeWindows {
       std::vector<StoredDueWindow> out;
       for (const auto& [window, stored] : stored_) {
         if (window.window_last > last_bound || window.window_first > today) continue;
-        if (!(window.window_last >= today || window.open)) continue;
+        if (!(window.window_last >= today || window.any_unseen)) continue;
         if (start) {
           auto key = std::tie(stored.window_last, stored.episode_key, stored.option_id);
           auto from = std::tie(start->window_last, start->episode_key, start->option_id);
@@ -140,6 +140,52 @@ TEST(DueWindowsTest, PagesGiveTheWorklistOfTheCandidates) {
   }
   EXPECT_EQ(pages, 6);
   EXPECT_GT(counted.fetches(), pages + 1);
+}
+
+// Weeks and days come back exactly as they went in (fmt's shortest form,
+// std::from_chars).
+TEST(DueWindowsTest, CandidatesComeBackExactly) {
+  std::vector<DueRow> episode = {Candidate(-3, 5, "nrs", 0.1, false), Candidate(-7, 5, "koos-jr", 1.0 / 3, true),
+                                 Candidate(2, 5, "promis-pf", 26.5, false), Candidate(4, 5, "pgic", 1e-7, true)};
+  auto windows = DueWindowsOf(episode);
+  ASSERT_TRUE(windows.has_value());
+  ASSERT_EQ(windows->size(), 1u);
+  std::vector<StoredDueWindow> stored = {StoredDueWindow{5, windows->front().candidates, "e1", "prp-knee", "p-e1",
+                                                         "Procedure|x|e1"}};
+  auto rows = LoadDueFromWindows(DueQuery{5, 100, std::nullopt, 0},
+                                 [&](int, int, const std::optional<DueWindowStart>&, int) {
+                                   return Result<std::vector<StoredDueWindow>>(stored);
+                                 });
+  ASSERT_TRUE(rows.has_value());
+  std::vector<DueRow> expected = episode;
+  std::sort(expected.begin(), expected.end(), DueBefore);
+  ASSERT_EQ(rows->size(), expected.size());
+  for (size_t index = 0; index < expected.size(); ++index) EXPECT_TRUE(Same((*rows)[index], expected[index])) << index;
+}
+
+// A store keeps each episode's candidates together: candidates of an episode
+// after another's are refused, as is an instrument id the encoding cannot
+// hold.
+TEST(DueWindowsTest, RefusesWhatItCannotStore) {
+  std::vector<DueRow> apart = {Candidate(1, 5, "nrs", 1, false), Candidate(1, 5, "nrs", 1, false, "e2"),
+                               Candidate(9, 20, "nrs", 2, false)};
+  int visits = 0;
+  Status status = ForEachDueEpisode(apart, [&](const DueRow&, const std::vector<DueWindow>&) {
+    ++visits;
+    return Status::Ok();
+  });
+  EXPECT_EQ(status.code(), StatusCode::kInternal);
+  EXPECT_EQ(visits, 2);  // e1, e2, then e1 again: refused
+  std::vector<DueRow> together = {apart[0], apart[2], apart[1]};
+  EXPECT_TRUE(ForEachDueEpisode(together, [&](const DueRow&, const std::vector<DueWindow>&) {
+                return Status::Ok();
+              }).ok());
+  for (const char* instrument : {"", "n\x1frs", "n\x1ers"}) {
+    std::vector<DueRow> bad = {Candidate(1, 5, instrument, 1, false)};
+    auto windows = DueWindowsOf(bad);
+    ASSERT_FALSE(windows.has_value());
+    EXPECT_EQ(windows.error().code(), StatusCode::kInvalidArgument);
+  }
 }
 
 // The SQL spells kDueWindowsPerEpisode as a literal: the two must agree.

@@ -165,12 +165,17 @@ TEST_P(RegistryStoreTest, ABatchInAnyOrderStoresEachKeyOnceTheLaterRowWinning) {
                                  {"Observation|urn:x|o2-aaaaaaaaz", 3}, {"Observation|urn:x|o2-aaaaaaaa", 4},
                                  {"Observation|urn:x|o", 5},            {"Observation|urn:x|o1", 6},
                                  {"Observation|urn:x|o2-aaaaaaaab", 7}, {"Observation|urn:x|\xc3\xa9", 8},
-                                 {"Observation|urn:x|O", 9}};
+                                 {"Observation|urn:x|O", 9},
+                                 // alike for 16 bytes and more after the common prefix
+                                 {"Observation|urn:x|o3-0123456789abcdef-b", 10},
+                                 {"Observation|urn:x|o3-0123456789abcdef-a", 11},
+                                 {"Observation|urn:x|o3-0123456789abcdef", 12},
+                                 {"Observation|urn:x|o3-0123456789abcdef-a", 13}};
   for (const auto& [key, value] : rows) batch.outcomes.push_back(OutcomeRecord{key, "p1", "nrs", "2026-02-01", value});
   auto written = store_->Write(batch, Ctx());
   ASSERT_TRUE(written.has_value()) << written.error().ToString();
-  EXPECT_EQ(written->created, 3 + 8);  // episode, procedure, event and 8 keys
-  EXPECT_EQ(written->updated, 1);      // o1's second row
+  EXPECT_EQ(written->created, 3 + 11);  // episode, procedure, event and 11 keys
+  EXPECT_EQ(written->updated, 2);       // o1's and o3-...-a's second rows
   std::map<std::string, double> stored;
   Cohort cohort = store_->LoadCohort("").value();
   for (const OutcomeRecord& outcome : cohort.outcomes) {
@@ -180,6 +185,7 @@ TEST_P(RegistryStoreTest, ABatchInAnyOrderStoresEachKeyOnceTheLaterRowWinning) {
   for (const auto& [key, value] : rows) expected[key] = value;  // the later row wins
   EXPECT_EQ(stored, expected);
   EXPECT_EQ(stored["Observation|urn:x|o1"], 6);
+  EXPECT_EQ(stored["Observation|urn:x|o3-0123456789abcdef-a"], 13);
 }
 
 TEST_P(RegistryStoreTest, AFailedWriteLeavesNothing) {
