@@ -506,7 +506,7 @@ struct PostgresRegistryStore::Impl {
       return Fail(status);
     }
     RP_RETURN_IF_ERROR(Exec("COMMIT", "commit"));
-    AnalyzeAfterBulkWrite(Rows(batch), "patients, episodes, procedures, outcomes, adverse_events, episode_facts, "
+    AnalyzeAfterBulkWrite(RowCount(batch), "patients, episodes, procedures, outcomes, adverse_events, episode_facts, "
                                        "stale_patients, due_episodes, due_windows");
     return summary;
   }
@@ -525,11 +525,6 @@ struct PostgresRegistryStore::Impl {
   void AnalyzeAfterBulkWrite(size_t rows, const char* tables) {
     if (rows < kAnalyzeFrom) return;
     PgResult result(postgres::Pq().PQexec(conn, fmt::format("ANALYZE {}", tables).c_str()));
-  }
-
-  static size_t Rows(const WriteBatch& batch) {
-    return batch.patients.size() + batch.episodes.size() + batch.procedures.size() + batch.outcomes.size() +
-           batch.adverse_events.size();
   }
 };
 
@@ -765,23 +760,15 @@ Status PostgresRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stal
   Params patients;
   for (const StalePatient& patient : stale) patients.push_back(patient.patient);
   RP_RETURN_IF_ERROR(impl_->Exec("BEGIN", "begin"));
-  auto removed = impl_->Run(sql::ForDialect(sql::WithColumnsAndIn(sql::kDeletePatientsFacts, "", static_cast<int>(stale.size())),
-                                            SqlDialect::kPostgres),
-                            patients, "delete facts", PGRES_COMMAND_OK);
-  Status status = removed ? Status::Ok() : removed.error();
-  if (status.ok()) {
-    auto removed_due = impl_->Run(
-        sql::ForDialect(sql::WithColumnsAndIn(sql::kDeletePatientsDue, "", static_cast<int>(stale.size())),
-                        SqlDialect::kPostgres),
-        patients, "delete worklist candidates", PGRES_COMMAND_OK);
-    if (!removed_due) status = removed_due.error();
-  }
-  if (status.ok()) {
-    auto removed_episodes = impl_->Run(
-        sql::ForDialect(sql::WithColumnsAndIn(sql::kDeletePatientsDueEpisodes, "", static_cast<int>(stale.size())),
-                        SqlDialect::kPostgres),
-        patients, "delete worklist candidates", PGRES_COMMAND_OK);
-    if (!removed_episodes) status = removed_episodes.error();
+  Status status = Status::Ok();
+  for (const sql::PatientsDelete& derived : sql::kDeletePatientsDerived) {
+    auto removed = impl_->Run(
+        sql::ForDialect(sql::WithColumnsAndIn(derived.sql, "", static_cast<int>(stale.size())), SqlDialect::kPostgres),
+        patients, derived.what, PGRES_COMMAND_OK);
+    if (!removed) {
+      status = removed.error();
+      break;
+    }
   }
   if (status.ok()) {
     Pipeline pipeline(impl_->conn);

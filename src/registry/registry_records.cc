@@ -33,11 +33,15 @@ std::optional<AdverseEventCategory> ParseAdverseEventCategory(const std::string&
   return std::nullopt;
 }
 
+size_t RowCount(const WriteBatch& batch) {
+  return batch.patients.size() + batch.episodes.size() + batch.procedures.size() + batch.outcomes.size() +
+         batch.adverse_events.size();
+}
+
 std::vector<std::string> TouchedPatients(const WriteBatch& batch) {
   // Views into the batch, sorted and deduplicated, then copied once each.
   std::vector<std::string_view> views;
-  views.reserve(batch.patients.size() + batch.episodes.size() + batch.procedures.size() + batch.outcomes.size() +
-                batch.adverse_events.size());
+  views.reserve(RowCount(batch));
   // A batch lists a patient's rows together: a repeat of the row before is
   // left out before the sort (a million score rows give about 100,000 views).
   auto add = [&](std::string_view patient) {

@@ -190,6 +190,10 @@ struct DueQuery {
   int limit = 0;
 };
 
+// How many rows a batch writes (patients, episodes, procedures, outcomes,
+// adverse events).
+size_t RowCount(const WriteBatch& batch);
+
 // Every patient a batch writes a row of (sorted, without duplicates).
 std::vector<std::string> TouchedPatients(const WriteBatch& batch);
 

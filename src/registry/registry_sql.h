@@ -125,6 +125,17 @@ inline constexpr const char* kPatientsOutcomes =
 inline constexpr const char* kPatientsAdverseEvents =
     "SELECT {COLUMNS} FROM adverse_events WHERE patient IN ({IN}) ORDER BY patient{C}, onset{C}, key{C}";
 inline constexpr const char* kDeletePatientsFacts = "DELETE FROM episode_facts WHERE patient IN ({IN})";
+// What a facts refresh deletes of the patients in {IN} before it writes
+// their facts again, in this order (a window before its episode), each with
+// what an error names.
+struct PatientsDelete {
+  const char* sql;
+  const char* what;
+};
+inline constexpr PatientsDelete kDeletePatientsDerived[] = {
+    {kDeletePatientsFacts, "delete facts"},
+    {kDeletePatientsDue, "delete worklist candidates"},
+    {kDeletePatientsDueEpisodes, "delete worklist candidates"}};
 // `statement` with {COLUMNS} and {IN} filled (count parameters).
 std::string WithColumnsAndIn(std::string_view statement, std::string_view columns, int count);
 

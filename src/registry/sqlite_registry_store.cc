@@ -227,8 +227,8 @@ struct SqliteRegistryStore::Impl {
   // once, where a million inserts into it each descend and split a B-tree
   // at a random place. Within the transaction: a reader sees the indexes
   // and rows of before until the commit, and a rollback restores them.
-  static constexpr const char* kRowsByRowid = "coalesce(max(rowid), 0)";
-  Status DeferIndexes(const char* table, int64_t rows, const char* size_sql, std::vector<std::string>& recreate) {
+  static constexpr std::string_view kRowsByRowid = "coalesce(max(rowid), 0)";
+  Status DeferIndexes(const char* table, int64_t rows, std::string_view size_sql, std::vector<std::string>& recreate) {
     if (rows < kDeferIndexesFrom) return Status::Ok();
     {
       Statement size(db, fmt::format("SELECT {} FROM {}", size_sql, table).c_str());
@@ -524,7 +524,8 @@ struct SqliteRegistryStore::Impl {
         int64_t patients = static_cast<int64_t>(fresh.size());
         RP_RETURN_IF_ERROR(DeferIndexes("episode_facts", patients, "count(*)", recreate));
         RP_RETURN_IF_ERROR(DeferIndexes("due_episodes", patients, kRowsByRowid, recreate));
-        RP_RETURN_IF_ERROR(DeferIndexes("due_windows", patients, "coalesce(max(rowid), 0) / 65536", recreate));
+        RP_RETURN_IF_ERROR(DeferIndexes("due_windows", patients,
+                                        fmt::format("{} / {}", kRowsByRowid, kDueWindowsPerEpisode), recreate));
         RP_RETURN_IF_ERROR(InsertFactsOf(batch, fresh, *context.facts));
       }
       for (const std::string& index : recreate) RP_RETURN_IF_ERROR(Exec(index.c_str(), "rebuild an index"));
@@ -797,23 +798,15 @@ Status SqliteRegistryStore::ReplaceFacts(const std::vector<StalePatient>& stale,
   if (stale.empty()) return Status::Ok();
   RP_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE", "begin"));
   auto body = [&]() -> Status {
-    Statement remove(db, sql::WithColumnsAndIn(sql::kDeletePatientsFacts, "", static_cast<int>(stale.size())).c_str());
-    Statement remove_due(db, sql::WithColumnsAndIn(sql::kDeletePatientsDue, "", static_cast<int>(stale.size())).c_str());
-    Statement remove_due_episodes(
-        db, sql::WithColumnsAndIn(sql::kDeletePatientsDueEpisodes, "", static_cast<int>(stale.size())).c_str());
     Impl::FactsStatements insert(db);
     Statement clear(db, sql::kClearStale);
-    if (!remove.ok() || !remove_due.ok() || !remove_due_episodes.ok() || !insert.ok() || !clear.ok()) {
-      return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
+    if (!insert.ok() || !clear.ok()) return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
+    for (const sql::PatientsDelete& derived : sql::kDeletePatientsDerived) {
+      Statement remove(db, sql::WithColumnsAndIn(derived.sql, "", static_cast<int>(stale.size())).c_str());
+      if (!remove.ok()) return ErrorOf(db, SQLITE_ERROR, "prepare the facts");
+      for (const StalePatient& patient : stale) remove.Bind(patient.patient);
+      if (int code = remove.Step(); code != SQLITE_DONE) return ErrorOf(db, code, derived.what);
     }
-    for (const StalePatient& patient : stale) {
-      remove.Bind(patient.patient);
-      remove_due.Bind(patient.patient);
-      remove_due_episodes.Bind(patient.patient);
-    }
-    if (int code = remove.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete facts");
-    if (int code = remove_due.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete worklist candidates");
-    if (int code = remove_due_episodes.Step(); code != SQLITE_DONE) return ErrorOf(db, code, "delete worklist candidates");
     RP_RETURN_IF_ERROR(impl_->InsertFacts(insert, rows, due));
     for (const StalePatient& patient : stale) {
       clear.Reset();
