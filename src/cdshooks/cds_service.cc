@@ -43,23 +43,20 @@ CallResult Error(const CallError& error) {
   return CallResult{error.status, OperationOutcomeJson(error.issues), {}, {}};
 }
 
-// This thread's parser for assembled records, reading only what `filter`
-// (the engine's) lets through. Kept from call to call: its JSON buffers and
-// its cache of resolved element names stay warm.
-fhir::Parser& RecordParser(const fhir::ElementFilter* filter) {
-  thread_local const fhir::ElementFilter* bound_filter = nullptr;
+// This thread's parser for assembled records, reading only what `engine`
+// lets through. Kept from call to call: its JSON buffers and its cache of
+// resolved element names stay warm.
+fhir::Parser& RecordParser(const engine::Engine& engine) {
+  thread_local const engine::Engine* bound_engine = nullptr;
   thread_local std::unique_ptr<fhir::Parser> parser;
-  if (parser == nullptr || bound_filter != filter) {
-    fhir::ParseOptions options;
+  if (parser == nullptr || bound_engine != &engine) {
+    fhir::ParseOptions options = engine.RecordParseOptions();
     options.report_unknown_elements = false;
     // The record is made of text ParseHookRequest / ReadFhirPayload parsed
     // whole with simdjson's validating DOM parser (depth <= kMaxJsonDepth).
     options.check_skipped_json = false;
-    options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
-      return root_type == "Bundle" ? filter : nullptr;
-    };
     parser = std::make_unique<fhir::Parser>(std::move(options));
-    bound_filter = filter;
+    bound_engine = &engine;
   }
   return *parser;
 }
@@ -118,7 +115,7 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
     if (!record) return Error(record.error());
 
     Result<fhir::Document> document =
-        RecordParser(engine.element_filter()).ParseResource(record->bundle_json, "the patient's record");
+        RecordParser(engine).ParseResource(record->bundle_json, "the patient's record");
     if (!document) {
       return Error(MakeCallError(400, "invalid",
                                  "the patient's record assembled from the request cannot be read", "",

@@ -82,12 +82,7 @@ int RunAssess(const AssessOptions& options, std::ostream& out, std::ostream& err
     return kExitInvalidInput;
   }
   // Read only what the knowledge base can look at.
-  fhir::ParseOptions parse_options;
-  const fhir::ElementFilter* filter = engine->element_filter();
-  parse_options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
-    return root_type == "Bundle" ? filter : nullptr;
-  };
-  fhir::Parser parser(parse_options);
+  fhir::Parser parser(engine->RecordParseOptions());
   Result<fhir::Document> record = parser.ParseFile(options.file);
   if (!record.has_value()) {
     err << "regenpath assess: " << record.error().message() << "\n";
@@ -164,7 +159,7 @@ int RunKbEval(const KbOptions& options, std::ostream& out, std::ostream& err) {
   }
   std::optional<fhir::Document> own;
   if (!selection->excluded.empty()) {
-    Result<fhir::Document> without = engine::WithoutExcluded(*whole, *selection, nullptr);
+    Result<fhir::Document> without = engine::WithoutExcluded(*whole, *selection, nullptr, nullptr);
     if (!without.has_value()) {
       err << "regenpath kb eval: " << without.error().message() << "\n";
       return kExitInvalidInput;

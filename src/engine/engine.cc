@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "engine/assessor.h"
@@ -46,7 +47,44 @@ std::string LookedFor(const KnowledgeBase& kb, const knowledge::Definition& defi
   return text;
 }
 
+// The resource filter for `gates`: per gated type, the codes (and code
+// prefixes) and names of the value sets its gates name. A type one of whose
+// value sets the knowledge base does not hold is not filtered.
+std::shared_ptr<const fhir::ResourceFilter> ResourceFilterFor(const KnowledgeBase& kb,
+                                                              const fhirpath::ResourceGates& gates) {
+  std::map<std::string, std::vector<std::string>> needles;
+  for (const auto& [type, value_sets] : gates.gated) {
+    if (!gates.IsGated(type)) continue;
+    std::vector<std::string> texts;
+    bool known = true;
+    for (const std::string& name : value_sets) {
+      const knowledge::ValueSet* value_set = kb.FindValueSet(name);
+      for (const knowledge::ValueSet& candidate : kb.valuesets()) {
+        if (value_set == nullptr && candidate.url == name) value_set = &candidate;
+      }
+      if (value_set == nullptr) {
+        known = false;
+        break;
+      }
+      for (const knowledge::Concept& concept_entry : value_set->concepts) texts.push_back(concept_entry.code);
+      texts.insert(texts.end(), value_set->text.begin(), value_set->text.end());
+    }
+    if (known) needles.emplace(type, std::move(texts));
+  }
+  return std::make_shared<fhir::ResourceFilter>(needles);
+}
+
 }  // namespace
+
+fhir::ParseOptions Engine::RecordParseOptions() const {
+  fhir::ParseOptions options;
+  const fhir::ElementFilter* filter = element_filter_.get();
+  options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
+    return root_type == "Bundle" ? filter : nullptr;
+  };
+  options.resource_filter = resource_filter_.get();
+  return options;
+}
 
 Engine::Engine(std::shared_ptr<const KnowledgeBase> kb) : kb_(std::move(kb)) {}
 
@@ -62,7 +100,9 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   options.context_type = "Bundle";
   std::vector<std::string> read;
   bool whole_tree = false;
+  fhirpath::ResourceGates gates;
   auto note_reads = [&](const fhirpath::CompiledExpression& expression, const std::string& context) {
+    gates.Merge(expression.GatesOnResources());
     std::optional<std::vector<std::string>> names = expression.ElementsRead(context);
     if (!names) {
       whole_tree = true;
@@ -80,7 +120,7 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
     // medication[x] is a CodeableConcept or a Reference to a Medication.
     std::string text = fmt::format(
         "%`active-medications`.where((medication.ofType(CodeableConcept).exists(memberOf('{0}')) or "
-        "medication.ofType(Reference).resolve().code.exists(memberOf('{0}')))",
+        "medication.ofType(Reference).resolve().ofType(Medication).code.exists(memberOf('{0}')))",
         hold.valueset);
     if (!hold.exclude_forms.empty()) {
       // Forms the hold does not apply to (a topical NSAID), by product name or route.
@@ -91,8 +131,8 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
       }
       text += fmt::format(
           " and (medication.ofType(CodeableConcept).select(text | coding.display) | "
-          "medication.ofType(Reference).resolve().code.select(text | coding.display) | "
-          "dosageInstruction.route.select(text | coding.display)).where({}).empty()",
+          "medication.ofType(Reference).resolve().ofType(Medication).code.select(text | coding.display) | "
+          "dosageInstruction.route.ofType(CodeableConcept).select(text | coding.display)).where({}).empty()",
           forms);
     }
     text += ")";
@@ -125,6 +165,9 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
     }
     engine.element_filter_ = std::make_shared<fhir::ElementFilter>(std::move(read));
   }
+  // (Independent of whole_tree: a skeleton never passes a gate, so no
+  // comparison of whole resources after the gates meets one.)
+  engine.resource_filter_ = ResourceFilterFor(*kb, gates);
   engine.tables_ = std::move(tables);
   return engine;
 }
@@ -142,7 +185,7 @@ Result<Assessment> Engine::Assess(const fhir::Document& record, const DateTime& 
     return dated(assessor.Run(selection, record));
   }
   // Another patient's resources are in the record: assess a copy without them.
-  RP_ASSIGN_OR_RETURN(fhir::Document own, WithoutExcluded(record, selection, element_filter_.get()));
+  RP_ASSIGN_OR_RETURN(fhir::Document own, WithoutExcluded(record, selection, element_filter_.get(), resource_filter_.get()));
   Assessor assessor(*kb_, *tables_, own, now);
   assessor.set_procedure_date(options.procedure_date);
   return dated(assessor.Run(selection, record));

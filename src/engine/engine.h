@@ -22,6 +22,8 @@
 #include "engine/assessment.h"
 #include "fhir/document.h"
 #include "fhir/element_filter.h"
+#include "fhir/parser.h"
+#include "fhir/resource_filter.h"
 #include "knowledge/knowledge_base.h"
 
 namespace regenpath::engine {
@@ -59,6 +61,18 @@ class Engine {
   // to skip the rest (nullptr when every element may be needed).
   const fhir::ElementFilter* element_filter() const { return element_filter_.get(); }
 
+  // The resources assessing a record can pass over, built as skeletons
+  // (fhir/resource_filter.h): those of a type the knowledge base reaches only
+  // through value-set gates whose codes and names their JSON does not hold
+  // (nullptr when every resource may be needed). Assessing a record parsed
+  // with it gives the same assessment, except for data issues inside the
+  // resources passed over, which are not reported.
+  const fhir::ResourceFilter* resource_filter() const { return resource_filter_.get(); }
+
+  // How to parse a record this engine assesses: the element filter for a
+  // Bundle root (everything for any other root) and the resource filter.
+  fhir::ParseOptions RecordParseOptions() const;
+
   const knowledge::KnowledgeBase& kb() const { return *kb_; }
 
  private:
@@ -67,6 +81,7 @@ class Engine {
   std::shared_ptr<const knowledge::KnowledgeBase> kb_;
   std::shared_ptr<const EngineTables> tables_;
   std::shared_ptr<const fhir::ElementFilter> element_filter_;
+  std::shared_ptr<const fhir::ResourceFilter> resource_filter_;
 };
 
 }  // namespace regenpath::engine

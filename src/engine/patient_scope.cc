@@ -137,7 +137,8 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
 }
 
 Result<fhir::Document> WithoutExcluded(const fhir::Document& record, const PatientSelection& selection,
-                                       const fhir::ElementFilter* filter) {
+                                       const fhir::ElementFilter* filter,
+                                       const fhir::ResourceFilter* resource_filter) {
   std::string json = R"({"resourceType":"Bundle","type":"collection","entry":[)";
   bool first = true;
   for (const fhir::Node* resource : record.resources()) {
@@ -170,6 +171,7 @@ Result<fhir::Document> WithoutExcluded(const fhir::Document& record, const Patie
   fhir::ParseOptions options;
   options.filter_for_root = [filter](std::string_view) { return filter; };
   options.report_unknown_elements = false;  // already reported on the whole record
+  options.resource_filter = resource_filter;
   fhir::Parser parser(options);
   return parser.ParseResource(json, record.source_name());
 }

@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "fhir/document.h"
 #include "fhir/element_filter.h"
+#include "fhir/resource_filter.h"
 
 namespace regenpath::engine {
 
@@ -48,11 +49,12 @@ std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& rec
 Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::optional<std::string>& requested);
 
 // A Bundle holding the record's resources except `selection.excluded`,
-// parsed with `filter` (may be null). Fails only when a kept resource's
+// parsed with `filter` and `resource_filter` (either may be null). Fails only when a kept resource's
 // source text is not available (a synthetic node), which parsed input never
 // has.
 Result<fhir::Document> WithoutExcluded(const fhir::Document& record, const PatientSelection& selection,
-                                       const fhir::ElementFilter* filter);
+                                       const fhir::ElementFilter* filter,
+                                       const fhir::ResourceFilter* resource_filter);
 
 }  // namespace regenpath::engine
 

@@ -595,6 +595,20 @@ class DocumentBuilder {
     return resource_type;
   }
 
+  // True when options_.resource_filter passes over this resource (an object
+  // whose resourceType was just read): its JSON text holds none of its
+  // type's needles. Leaves `object` at its start.
+  Result<bool> SkeletonOnly(od::object& object, std::string_view resource_type, size_t depth) {
+    const ResourceFilter* filter = options_.resource_filter;
+    if (filter == nullptr || !filter->Filters(resource_type)) return false;
+    if (depth == 1) return filter->Skips(resource_type, text_);  // the whole text is this resource
+    std::string_view json;
+    simdjson::error_code error = object.raw_json().get(json);
+    if (!error) error = object.reset().error();
+    if (error) return Fail(JsonFailure(error));
+    return filter->Skips(resource_type, json);
+  }
+
   // Fills `out` (an object node) from `object`, typed as `type` (may be null).
   Status BuildObject(od::object& object, Node& out, const TypeInfo* type, size_t depth,
                      bool expect_resource) {
@@ -602,6 +616,7 @@ class DocumentBuilder {
     out.kind_ = JsonKind::kObject;
     out.type_ = type;
     bool pushed_resource = false;
+    bool skeleton = false;
     if (expect_resource) {
       RP_ASSIGN_OR_RETURN(std::string_view resource_type, FindResourceType(object));
       if (!resource_type.empty()) {
@@ -614,6 +629,7 @@ class DocumentBuilder {
         resource_type_stack_.push_back(resource_type);
         pushed_resource = true;
         if (depth == 1 && options_.filter_for_root) filter_ = options_.filter_for_root(resource_type);
+        RP_ASSIGN_OR_RETURN(skeleton, SkeletonOnly(object, resource_type, depth));
       } else if (type != nullptr && depth > 1) {
         // (At the root, the caller fails instead.)
         AddIssue(IssueSeverity::kError, "a resource is expected here but the object has no resourceType");
@@ -622,7 +638,10 @@ class DocumentBuilder {
     }
     const size_t scratch_start = scratch_.size();
     const size_t extension_start = extension_scratch_.size();
+    const ElementFilter* saved_filter = filter_;
+    if (skeleton) filter_ = &options_.resource_filter->skeleton();
     Status status = BuildFields(object, out, depth);
+    filter_ = saved_filter;
     if (status.ok()) {
       // (Most objects have no `_name` part: no call for them.)
       if (extension_scratch_.size() != extension_start) MergeExtensions(scratch_start, extension_start);

@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "fhir/document.h"
 #include "fhir/element_filter.h"
+#include "fhir/resource_filter.h"
 
 namespace regenpath::fhir {
 
@@ -55,6 +56,10 @@ struct ParseOptions {
   // only for text already checked whole (the CDS service's record,
   // assembled from a request it parsed with a validating parser).
   bool check_skipped_json = true;
+  // Resources this filter passes over are built as skeletons
+  // (fhir/resource_filter.h), within the filter_for_root's filter or not.
+  // Must outlive the parse.
+  const ResourceFilter* resource_filter = nullptr;
 };
 
 class Parser {

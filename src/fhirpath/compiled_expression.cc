@@ -29,6 +29,8 @@ std::optional<std::vector<std::string>> CompiledExpression::ElementsRead(const s
   return names;
 }
 
+ResourceGates CompiledExpression::GatesOnResources() const { return AnalyzeResourceGates(*root_); }
+
 Result<Collection> CompiledExpression::Evaluate(const EvaluationContext& context, Workspace& workspace) const {
   Evaluator evaluator(context, workspace, *text_);
   Value resource;

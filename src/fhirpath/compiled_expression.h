@@ -19,6 +19,7 @@
 
 #include "common/status.h"
 #include "fhirpath/evaluation_context.h"
+#include "fhirpath/resource_gates.h"
 #include "fhirpath/value.h"
 
 namespace regenpath::fhirpath {
@@ -63,6 +64,10 @@ class CompiledExpression {
   // document parsed with such a filter gives the same result as on the
   // whole document.
   std::optional<std::vector<std::string>> ElementsRead(const std::string& context_type) const;
+
+  // Which resources of a record the expression can let through, by type
+  // (fhirpath/resource_gates.h).
+  ResourceGates GatesOnResources() const;
 
  private:
   CompiledExpression(std::shared_ptr<const Expr> root, std::shared_ptr<const std::string> text)

@@ -71,17 +71,6 @@ struct ScanCounts {
   std::vector<LineIssue> issues;
 };
 
-// The parser `regenpath assess` uses (cli/assess_command.cc): the engine's
-// element filter for a Bundle root, everything for any other root.
-fhir::ParseOptions AssessParseOptions(const engine::Engine& engine) {
-  fhir::ParseOptions options;
-  const fhir::ElementFilter* filter = engine.element_filter();
-  options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
-    return root_type == "Bundle" ? filter : nullptr;
-  };
-  return options;
-}
-
 struct PatientGroup {
   std::string_view patient_id;
   size_t begin = 0, end = 0;  // range of the sorted lines
@@ -325,7 +314,8 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
                                 const RunFacts& facts, std::string_view issues_ndjson,
                                 const std::map<std::string, std::string>& extra) {
   progress.assessing = true;
-  const fhir::ParseOptions parse_options = AssessParseOptions(engine);
+  // The parser `regenpath assess` uses (cli/assess_command.cc).
+  const fhir::ParseOptions parse_options = engine.RecordParseOptions();
   std::vector<std::string> result_files;
   uint64_t patients = 0;
   RP_RETURN_IF_ERROR(grouper.ForEachPartition(SortByPatient, [&](std::vector<PatientLine>& lines) -> Status {

@@ -343,12 +343,7 @@ HttpResponse WebHttpHandler::SmartAssess(const HttpRequest& request) const {
     spdlog::warn("/api/smart/assess: {}", record.error().message());
     return Outcome(502, "transient", record.error().message());
   }
-  fhir::ParseOptions parse_options;
-  const fhir::ElementFilter* filter = engine_->element_filter();
-  parse_options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
-    return root_type == "Bundle" ? filter : nullptr;
-  };
-  fhir::Parser parser(parse_options);
+  fhir::Parser parser(engine_->RecordParseOptions());
   Result<fhir::Document> document = parser.ParseAuto(*record, "EHR record");
   if (!document.has_value()) return Outcome(502, "invalid", document.error().message());
   engine::AssessOptions assess_options;
@@ -385,12 +380,7 @@ HttpResponse WebHttpHandler::Assess(const HttpRequest& request) const {
   std::string now_text = QueryValue(request.target, "now");
   Result<DateTime> now = now_text.empty() ? Result<DateTime>(clock_->Now()) : ParseNowOption(now_text);
   if (!now.has_value()) return Outcome(400, "value", "now: " + now.error().message());
-  fhir::ParseOptions parse_options;
-  const fhir::ElementFilter* filter = engine_->element_filter();
-  parse_options.filter_for_root = [filter](std::string_view root_type) -> const fhir::ElementFilter* {
-    return root_type == "Bundle" ? filter : nullptr;
-  };
-  fhir::Parser parser(parse_options);
+  fhir::Parser parser(engine_->RecordParseOptions());
   Result<fhir::Document> record = parser.ParseAuto(request.body, "body");
   if (!record.has_value()) return Outcome(400, "invalid", record.error().message());
   Result<engine::Assessment> assessment = engine_->Assess(*record, *now);

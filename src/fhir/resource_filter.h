@@ -1,0 +1,72 @@
+// ResourceFilter: which resources of a record a reader can pass over, built
+// only as skeletons.
+//
+// A reader (the engine's knowledge base) that reaches resources of a type
+// only through conditions that need a code or name of a few value sets
+// (fhirpath/resource_gates.h) cannot be affected by a resource of that type
+// whose JSON contains none of those codes and names. The parser builds such
+// a resource as a skeleton: its resourceType, id and the references that
+// say whose it is (kPatientReferenceElements), so that it still counts,
+// resolves and belongs to its patient, with its other elements neither
+// built nor checked against the model (their issues are not reported).
+//
+// The test is a plain search of the resource's JSON text, ASCII
+// case-insensitive, for any of the type's needles: a code anywhere in the
+// text, in any element, counts, so the test can only keep too much, never
+// too little. A backslash anywhere (a JSON escape, which may spell a code
+// differently) keeps the resource whole.
+//
+// Immutable after construction; thread-safe.
+#ifndef REGENPATH_FHIR_RESOURCE_FILTER_H_
+#define REGENPATH_FHIR_RESOURCE_FILTER_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fhir/element_filter.h"
+
+namespace regenpath::fhir {
+
+class ResourceFilter {
+ public:
+  // Per resource type, the texts one of which a resource's JSON must
+  // contain to be built whole. A type with an empty needle (which every
+  // text contains) is never passed over.
+  explicit ResourceFilter(const std::map<std::string, std::vector<std::string>>& needles_by_type);
+
+  // True iff the resource of `type` whose JSON text is `json` may be built
+  // as a skeleton.
+  bool Skips(std::string_view type, std::string_view json) const;
+
+  // True iff some resources of `type` may be passed over.
+  bool Filters(std::string_view type) const;
+
+  // What a skeleton keeps.
+  const ElementFilter& skeleton() const { return skeleton_; }
+
+ private:
+  // A DFA over ASCII-lowercased bytes that reaches kHit at the end of the
+  // first needle found (Aho-Corasick, transitions precomputed per class of
+  // bytes).
+  struct Automaton {
+    static constexpr uint32_t kHit = 0xFFFFFFFF;
+    std::array<uint8_t, 256> byte_class{};
+    size_t classes = 1;
+    size_t max_needle = 1;
+    // state * classes + class -> next state * classes, or kHit.
+    std::vector<uint32_t> next;
+  };
+  static bool Build(const std::vector<std::string>& needles, Automaton& out);
+  static bool Contains(const Automaton& automaton, std::string_view text);
+
+  std::map<std::string, Automaton, std::less<>> by_type_;
+  ElementFilter skeleton_;
+};
+
+}  // namespace regenpath::fhir
+
+#endif  // REGENPATH_FHIR_RESOURCE_FILTER_H_

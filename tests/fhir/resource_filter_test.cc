@@ -1,0 +1,150 @@
+#include "fhir/resource_filter.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fhir/parser.h"
+
+namespace regenpath::fhir {
+namespace {
+
+// What Skips must answer: a plain, ASCII case-insensitive search.
+bool NaiveContains(std::string text, std::vector<std::string> needles) {
+  auto lower = [](std::string& s) {
+    for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  };
+  lower(text);
+  needles.push_back("\\");
+  for (std::string& needle : needles) {
+    lower(needle);
+    if (text.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(ResourceFilterTest, KeepsAResourceWhoseTextHoldsANeedleOfItsType) {
+  ResourceFilter filter({{"Observation", {"718-7", "foot drop"}}});
+  EXPECT_TRUE(filter.Filters("Observation"));
+  EXPECT_FALSE(filter.Filters("Condition"));
+  EXPECT_TRUE(filter.Skips("Observation", R"({"resourceType":"Observation","code":{"text":"Heart rate"}})"));
+  EXPECT_FALSE(filter.Skips("Observation", R"({"resourceType":"Observation","code":{"coding":[{"code":"718-7"}]}})"));
+  // Names match whatever their case, anywhere in the text.
+  EXPECT_FALSE(filter.Skips("Observation", R"({"note":[{"text":"FOOT Drop, left"}]})"));
+  // An escape may spell a needle otherwise: kept.
+  EXPECT_FALSE(filter.Skips("Observation", R"({"code":{"text":"\u0066oot drop"}})"));
+  EXPECT_FALSE(filter.Skips("Observation", R"({"code":{"text":"a \"quoted\" name"}})"));
+  // Types without needles are never passed over.
+  EXPECT_FALSE(filter.Skips("Condition", R"({"resourceType":"Condition"})"));
+}
+
+TEST(ResourceFilterTest, AnEmptyNeedleKeepsEveryResourceOfItsType) {
+  ResourceFilter filter({{"Observation", {"718-7", ""}}, {"Encounter", {"hospice"}}});
+  EXPECT_FALSE(filter.Filters("Observation"));
+  EXPECT_FALSE(filter.Skips("Observation", R"({"resourceType":"Observation"})"));
+  EXPECT_TRUE(filter.Skips("Encounter", R"({"resourceType":"Encounter"})"));
+}
+
+// The search runs four interleaved automata over quarters of the text: a
+// needle across any boundary, at the very start or end, or in a short text
+// must be found exactly as a plain search finds it.
+TEST(ResourceFilterTest, AgreesWithAPlainSearchOnRandomTexts) {
+  const std::vector<std::string> needles{"777-3", "26515-7", "72166-2", "lumbar spine mri", "Mr Hip", "x", "abcabd"};
+  ResourceFilter filter({{"Observation", needles}});
+  std::mt19937 random(12345);
+  const std::string alphabet = "abcdxyzMRHIP -_0123456789\"{}:,\\";
+  int found = 0, missed = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const size_t size = random() % 400;
+    std::string text;
+    for (size_t i = 0; i < size; ++i) {
+      // Mostly bytes that make no needle, so that most texts hold none.
+      char c = alphabet[random() % alphabet.size()];
+      if (c == 'x' || c == '\\') c = 'q';
+      text.push_back(c);
+    }
+    if (round % 3 == 0 && size > 0) {
+      const std::string& needle = needles[random() % (needles.size() - 1)];
+      text.insert(random() % size, needle);
+    }
+    const bool expected = NaiveContains(text, needles);
+    ASSERT_EQ(!filter.Skips("Observation", text), expected) << text;
+    (expected ? found : missed)++;
+  }
+  EXPECT_GT(found, 5000);
+  EXPECT_GT(missed, 5000);
+}
+
+TEST(ResourceFilterTest, ANeedleAtEveryPositionOfALongTextIsFound) {
+  ResourceFilter filter({{"Observation", {"lumbar spine mri"}}});
+  const std::string base(1000, 'a');
+  EXPECT_TRUE(filter.Skips("Observation", base));
+  for (size_t at = 0; at <= base.size(); ++at) {
+    std::string text = base;
+    text.insert(at, "Lumbar Spine MRI");
+    ASSERT_FALSE(filter.Skips("Observation", text)) << "at " << at;
+  }
+}
+
+// The parser builds a passed-over resource as a skeleton: type, id and the
+// reference to its patient; nothing else, no issue from the rest.
+TEST(ResourceFilterTest, TheParserBuildsSkeletonsInBundlesAndNdjson) {
+  ResourceFilter filter({{"Observation", {"718-7"}}});
+  ParseOptions options;
+  options.resource_filter = &filter;
+  Parser parser(options);
+  const std::string skipped =
+      R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"Heart rate"},)"
+      R"("subject":{"reference":"Patient/p1","display":"P"},"effectiveDateTime":"not a date","bogus":1})";
+  const std::string kept =
+      R"({"resourceType":"Observation","id":"o2","status":"final","code":{"coding":[{"code":"718-7"}]},)"
+      R"("subject":{"reference":"Patient/p1"},"effectiveDateTime":"also not a date"})";
+  const std::string bundle = R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" + skipped +
+                             R"(},{"resource":)" + kept + "}]}";
+  Result<Document> from_bundle = parser.ParseResource(bundle, "bundle.json");
+  ASSERT_TRUE(from_bundle.has_value()) << from_bundle.error().message();
+  Result<Document> from_ndjson = parser.ParseNdjson(skipped + "\n" + kept + "\n", "records.ndjson");
+  ASSERT_TRUE(from_ndjson.has_value()) << from_ndjson.error().message();
+  for (const Document* document : {&*from_bundle, &*from_ndjson}) {
+    ASSERT_EQ(document->resources().size(), 2u);
+    const Node& skeleton = *document->resources()[0];
+    EXPECT_EQ(skeleton.type_name(), "Observation");
+    EXPECT_FALSE(skeleton.is_complete());
+    ASSERT_NE(skeleton.Child("id"), nullptr);
+    EXPECT_EQ(skeleton.Child("id")->text(), "o1");
+    ASSERT_NE(skeleton.Child("subject"), nullptr);
+    ASSERT_NE(skeleton.Child("subject")->Child("reference"), nullptr);
+    EXPECT_EQ(skeleton.Child("subject")->Child("reference")->text(), "Patient/p1");
+    EXPECT_EQ(skeleton.Child("code"), nullptr);
+    EXPECT_EQ(skeleton.Child("status"), nullptr);
+    EXPECT_EQ(document->patient_references()[0], "Patient/p1");
+    const Node& whole = *document->resources()[1];
+    EXPECT_NE(whole.Child("code"), nullptr);
+    EXPECT_NE(whole.Child("status"), nullptr);
+    // Only the resource built whole has its bad date reported.
+    ASSERT_EQ(document->issues().size(), 1u);
+    EXPECT_NE(document->issues()[0].message.find("also not a date"), std::string::npos);
+  }
+}
+
+// Passed over or not, malformed JSON is refused the same.
+TEST(ResourceFilterTest, ASkeletonsSkippedPartsAreStillCheckedJson) {
+  ResourceFilter filter({{"Observation", {"718-7"}}});
+  ParseOptions options;
+  options.resource_filter = &filter;
+  options.max_depth = 8;
+  Parser parser(options);
+  std::string deep = R"({"resourceType":"Observation","id":"o1","note":)";
+  for (int i = 0; i < 10; ++i) deep += R"({"a":)";
+  deep += "1";
+  for (int i = 0; i < 10; ++i) deep += "}";
+  deep += "}";
+  Result<Document> document = parser.ParseNdjson(deep + "\n", "deep.ndjson");
+  EXPECT_FALSE(document.has_value());
+}
+
+}  // namespace
+}  // namespace regenpath::fhir
