@@ -183,8 +183,9 @@ class Walker {
   }
 
   // The record, just visited, is only stepped into (a member), filtered on,
-  // given to defineVariable / select / iif, or asked exists / empty / count:
-  // nothing that compares it whole. (A function that keeps the record is
+  // given to defineVariable / select / iif, asked exists / empty / count, or
+  // walked by descendants() / children() / repeat(), whose results are
+  // resource sources: nothing that compares it whole. (A function that keeps the record is
   // itself a record use, checked when visited.)
   bool RecordUseIsShallow() const {
     if (parents_.empty()) return false;  // the result: its users may compare it
@@ -196,7 +197,7 @@ class Walker {
                                   "first", "last", "single", "iif"}) {
       if (IsFunction(node, name)) return true;
     }
-    return false;
+    return IsResourceSource(node);  // checked as such (Classify)
   }
 
   // `entry` only steps into its own elements (fullUrl, resource, ...).

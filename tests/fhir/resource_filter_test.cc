@@ -12,6 +12,8 @@
 namespace regenpath::fhir {
 namespace {
 
+using Needles = std::map<std::string, std::vector<std::string>>;
+
 // What Skips must answer: a plain, ASCII case-insensitive search.
 bool NaiveContains(std::string text, std::vector<std::string> needles) {
   auto lower = [](std::string& s) {
@@ -27,7 +29,7 @@ bool NaiveContains(std::string text, std::vector<std::string> needles) {
 }
 
 TEST(ResourceFilterTest, KeepsAResourceWhoseTextHoldsANeedleOfItsType) {
-  ResourceFilter filter({{"Observation", {"718-7", "foot drop"}}});
+  ResourceFilter filter(Needles{{"Observation", {"718-7", "foot drop"}}});
   EXPECT_TRUE(filter.Filters("Observation"));
   EXPECT_FALSE(filter.Filters("Condition"));
   EXPECT_TRUE(filter.Skips("Observation", R"({"resourceType":"Observation","code":{"text":"Heart rate"}})"));
@@ -42,7 +44,7 @@ TEST(ResourceFilterTest, KeepsAResourceWhoseTextHoldsANeedleOfItsType) {
 }
 
 TEST(ResourceFilterTest, AnEmptyNeedleKeepsEveryResourceOfItsType) {
-  ResourceFilter filter({{"Observation", {"718-7", ""}}, {"Encounter", {"hospice"}}});
+  ResourceFilter filter(Needles{{"Observation", {"718-7", ""}}, {"Encounter", {"hospice"}}});
   EXPECT_FALSE(filter.Filters("Observation"));
   EXPECT_FALSE(filter.Skips("Observation", R"({"resourceType":"Observation"})"));
   EXPECT_TRUE(filter.Skips("Encounter", R"({"resourceType":"Encounter"})"));
@@ -53,7 +55,7 @@ TEST(ResourceFilterTest, AnEmptyNeedleKeepsEveryResourceOfItsType) {
 // must be found exactly as a plain search finds it.
 TEST(ResourceFilterTest, AgreesWithAPlainSearchOnRandomTexts) {
   const std::vector<std::string> needles{"777-3", "26515-7", "72166-2", "lumbar spine mri", "Mr Hip", "x", "abcabd"};
-  ResourceFilter filter({{"Observation", needles}});
+  ResourceFilter filter(Needles{{"Observation", needles}});
   std::mt19937 random(12345);
   const std::string alphabet = "abcdxyzMRHIP -_0123456789\"{}:,\\";
   int found = 0, missed = 0;
@@ -79,7 +81,7 @@ TEST(ResourceFilterTest, AgreesWithAPlainSearchOnRandomTexts) {
 }
 
 TEST(ResourceFilterTest, ANeedleAtEveryPositionOfALongTextIsFound) {
-  ResourceFilter filter({{"Observation", {"lumbar spine mri"}}});
+  ResourceFilter filter(Needles{{"Observation", {"lumbar spine mri"}}});
   const std::string base(1000, 'a');
   EXPECT_TRUE(filter.Skips("Observation", base));
   for (size_t at = 0; at <= base.size(); ++at) {
@@ -92,7 +94,7 @@ TEST(ResourceFilterTest, ANeedleAtEveryPositionOfALongTextIsFound) {
 // The parser builds a passed-over resource as a skeleton: type, id and the
 // reference to its patient; nothing else, no issue from the rest.
 TEST(ResourceFilterTest, TheParserBuildsSkeletonsInBundlesAndNdjson) {
-  ResourceFilter filter({{"Observation", {"718-7"}}});
+  ResourceFilter filter(Needles{{"Observation", {"718-7"}}});
   ParseOptions options;
   options.resource_filter = &filter;
   Parser parser(options);
@@ -132,7 +134,7 @@ TEST(ResourceFilterTest, TheParserBuildsSkeletonsInBundlesAndNdjson) {
 
 // Passed over or not, malformed JSON is refused the same.
 TEST(ResourceFilterTest, ASkeletonsSkippedPartsAreStillCheckedJson) {
-  ResourceFilter filter({{"Observation", {"718-7"}}});
+  ResourceFilter filter(Needles{{"Observation", {"718-7"}}});
   ParseOptions options;
   options.resource_filter = &filter;
   options.max_depth = 8;

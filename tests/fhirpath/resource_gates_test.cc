@@ -24,8 +24,8 @@ TEST(ResourceGatesTest, CasesFromData) {
   options.context_type = "Bundle";
   size_t count = 0;
   for (simdjson::dom::element entry : cases.get_array()) {
-    const std::string name(std::string_view(entry["name"]));
-    const std::string expression(std::string_view(entry["expression"]));
+    const std::string name{std::string_view(entry["name"])};
+    const std::string expression{std::string_view(entry["expression"])};
     SCOPED_TRACE(name + ": " + expression);
     Result<CompiledExpression> compiled = CompiledExpression::Compile(expression, options);
     ASSERT_TRUE(compiled.has_value()) << compiled.error().message();
