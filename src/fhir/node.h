@@ -92,6 +92,11 @@ class Node {
   // source JSON (raw_json()) is the faithful content.
   bool is_complete() const { return complete_; }
 
+  // True for a resource a ResourceFilter passed over (fhir/resource_filter.h):
+  // only its type, id and patient reference were built. ofType() leaves it
+  // out: every path to it ends at a gate it cannot pass.
+  bool is_skeleton() const { return skeleton_; }
+
   // An object's JSON text as it appears in the source document (whitespace
   // included); empty for primitives and for synthetic nodes.
   std::string_view raw_json() const { return raw_; }
@@ -110,6 +115,7 @@ class Node {
   JsonKind kind_ = JsonKind::kObject;
   bool is_resource_ = false;
   bool complete_ = true;
+  bool skeleton_ = false;
 };
 
 }  // namespace regenpath::fhir

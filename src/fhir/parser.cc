@@ -639,7 +639,10 @@ class DocumentBuilder {
     const size_t scratch_start = scratch_.size();
     const size_t extension_start = extension_scratch_.size();
     const ElementFilter* saved_filter = filter_;
-    if (skeleton) filter_ = &options_.resource_filter->skeleton();
+    if (skeleton) {
+      filter_ = &options_.resource_filter->skeleton();
+      out.skeleton_ = true;
+    }
     Status status = BuildFields(object, out, depth);
     filter_ = saved_filter;
     if (status.ok()) {

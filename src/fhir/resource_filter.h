@@ -8,7 +8,9 @@
 // a resource as a skeleton: its resourceType, id and the references that
 // say whose it is (kPatientReferenceElements), so that it still counts,
 // resolves and belongs to its patient, with its other elements neither
-// built nor checked against the model (their issues are not reported).
+// built nor checked against the model (their issues are not reported);
+// Node::is_skeleton() marks it, and FHIRPath's ofType() leaves it out (every
+// path the reader takes to it ends at a gate it cannot pass).
 //
 // The test is a plain search of the resource's JSON text, ASCII
 // case-insensitive, for any of the type's needles: a code anywhere in the

@@ -188,6 +188,8 @@ RP_FHIRPATH_FUNCTION(RepeatAll) {
 RP_FHIRPATH_FUNCTION(OfType) {
   (void)evaluator, (void)focus, (void)scope;
   for (const Value& item : input) {
+    // A skeleton could only meet a gate it cannot pass (fhirpath/resource_gates.h).
+    if (item.is_node() && item.node()->is_skeleton()) continue;
     if (MatchesType(item, call.type, /*exact=*/true)) out.push_back(item);
   }
   return Status();
