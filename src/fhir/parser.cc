@@ -642,6 +642,7 @@ class DocumentBuilder {
     if (skeleton) {
       filter_ = &options_.resource_filter->skeleton();
       out.skeleton_ = true;
+      out.complete_ = false;  // whatever its text held besides the skeleton
     }
     Status status = BuildFields(object, out, depth);
     filter_ = saved_filter;

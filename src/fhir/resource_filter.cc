@@ -66,7 +66,7 @@ bool ResourceFilter::Build(const std::vector<std::string>& needles, Automaton& o
     ends[state] = true;
   }
   const size_t states = ends.size();
-  if (states * classes >= Automaton::kHit) return false;
+  if ((states + 1) * classes >= (size_t{1} << 31)) return false;
   std::vector<uint32_t> fail(states, 0);
   std::vector<uint32_t> dfa(states * classes, 0);
   std::deque<uint32_t> queue;
@@ -92,11 +92,14 @@ bool ResourceFilter::Build(const std::vector<std::string>& needles, Automaton& o
     }
   }
   // States are stored premultiplied by the number of classes: a step is
-  // one addition and one load.
-  out.next.resize(states * classes);
+  // one addition and one load. Every state that ends a needle becomes one
+  // absorbing hit state, the last row.
+  const uint32_t hit = static_cast<uint32_t>(states * classes);
+  out.next.assign((states + 1) * classes, hit);
   for (size_t slot = 0; slot < dfa.size(); ++slot) {
-    out.next[slot] = ends[dfa[slot]] ? Automaton::kHit : static_cast<uint32_t>(dfa[slot] * classes);
+    out.next[slot] = ends[dfa[slot]] ? hit : static_cast<uint32_t>(dfa[slot] * classes);
   }
+  out.hit = hit;
   out.max_needle = 1;
   for (const std::string& needle : lowered) out.max_needle = std::max(out.max_needle, needle.size());
   return true;
@@ -106,44 +109,48 @@ bool ResourceFilter::Build(const std::vector<std::string>& needles, Automaton& o
 // of one run waits for its previous load, so interleaving independent runs
 // keeps the core busy. Each run starts max_needle - 1 bytes before its
 // quarter, so a needle ending in its quarter is found whatever came before.
+// The hit state is absorbing, so the runs are checked once per block.
 bool ResourceFilter::Contains(const Automaton& automaton, std::string_view text) {
   const uint32_t* next = automaton.next.data();
   const uint8_t* byte_class = automaton.byte_class.data();
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const uint32_t hit = automaton.hit;
   const size_t size = text.size();
-  auto run = [&](size_t begin, size_t end) {
-    uint32_t state = 0;
-    for (size_t at = begin; at < end; ++at) {
-      state = next[state + byte_class[bytes[at]]];
-      if (state == Automaton::kHit) return true;
-    }
-    return false;
-  };
   const size_t quarter = size / 4;
   const size_t overlap = automaton.max_needle - 1;
-  if (quarter <= 4 * overlap) return run(0, size);
-  size_t at[4], end[4];
   uint32_t state[4] = {0, 0, 0, 0};
-  for (size_t k = 0; k < 4; ++k) {
-    at[k] = k == 0 ? 0 : k * quarter - overlap;
-    end[k] = k == 3 ? size : (k + 1) * quarter;
-  }
-  // The first run is the longest (it has no overlap): step all four while
-  // the shortest has bytes left, then finish each.
-  const size_t steps = end[1] - at[1];
-  for (size_t step = 0; step < steps; ++step) {
-    for (size_t k = 0; k < 4; ++k) state[k] = next[state[k] + byte_class[bytes[at[k] + step]]];
-    if ((state[0] == Automaton::kHit) | (state[1] == Automaton::kHit) | (state[2] == Automaton::kHit) |
-        (state[3] == Automaton::kHit)) {
-      return true;
+  size_t at[4], end[4];
+  size_t steps = 0;
+  if (quarter > 4 * overlap) {
+    for (size_t k = 0; k < 4; ++k) {
+      at[k] = k == 0 ? 0 : k * quarter - overlap;
+      end[k] = k == 3 ? size : (k + 1) * quarter;
     }
+    // The first run is the shortest (it has no overlap): step all four
+    // while it has bytes left, then finish each.
+    steps = end[0] - at[0];
+    constexpr size_t kBlock = 64;
+    for (size_t step = 0; step < steps;) {
+      const size_t block_end = std::min(steps, step + kBlock);
+      for (; step < block_end; ++step) {
+        state[0] = next[state[0] + byte_class[bytes[at[0] + step]]];
+        state[1] = next[state[1] + byte_class[bytes[at[1] + step]]];
+        state[2] = next[state[2] + byte_class[bytes[at[2] + step]]];
+        state[3] = next[state[3] + byte_class[bytes[at[3] + step]]];
+      }
+      if ((state[0] == hit) | (state[1] == hit) | (state[2] == hit) | (state[3] == hit)) return true;
+    }
+  } else {
+    at[0] = 0;
+    end[0] = size;
+    at[1] = at[2] = at[3] = end[1] = end[2] = end[3] = 0;
   }
   for (size_t k = 0; k < 4; ++k) {
     uint32_t current = state[k];
     for (size_t position = at[k] + steps; position < end[k]; ++position) {
       current = next[current + byte_class[bytes[position]]];
-      if (current == Automaton::kHit) return true;
     }
+    if (current == hit) return true;
   }
   return false;
 }

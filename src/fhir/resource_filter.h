@@ -51,16 +51,16 @@ class ResourceFilter {
   const ElementFilter& skeleton() const { return skeleton_; }
 
  private:
-  // A DFA over ASCII-lowercased bytes that reaches kHit at the end of the
-  // first needle found (Aho-Corasick, transitions precomputed per class of
-  // bytes).
+  // A DFA over ASCII-lowercased bytes that enters `hit`, and stays there,
+  // at the end of the first needle found (Aho-Corasick, transitions
+  // precomputed per class of bytes).
   struct Automaton {
-    static constexpr uint32_t kHit = 0xFFFFFFFF;
     std::array<uint8_t, 256> byte_class{};
     size_t classes = 1;
     size_t max_needle = 1;
-    // state * classes + class -> next state * classes, or kHit.
+    // state * classes + class -> next state * classes.
     std::vector<uint32_t> next;
+    uint32_t hit = 0;
   };
   static bool Build(const std::vector<std::string>& needles, Automaton& out);
   static bool Contains(const Automaton& automaton, std::string_view text);

@@ -8,7 +8,11 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 #include <utility>
+
+#include "fhir/model.h"
+#include "fhir/parser.h"
 
 namespace regenpath::screen {
 
@@ -477,7 +481,90 @@ std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_
   return std::nullopt;
 }
 
-LineRouting LineRouter::Route(std::string_view line, size_t capacity) {
+namespace {
+
+// True iff no object or array in `element` (at parser depth `depth`) lies
+// at depth `limit` or deeper.
+bool NestsWithin(const simdjson::dom::element& element, size_t depth, size_t limit) {
+  if (element.is_object()) {
+    if (depth >= limit) return false;
+    for (simdjson::dom::key_value_pair field : simdjson::dom::object(element)) {
+      if (!NestsWithin(field.value, depth + 1, limit)) return false;
+    }
+  } else if (element.is_array()) {
+    if (depth >= limit) return false;
+    for (simdjson::dom::element item : simdjson::dom::array(element)) {
+      if (!NestsWithin(item, depth + 1, limit)) return false;
+    }
+  }
+  return true;
+}
+
+// True iff `element` is or holds a number (whose text minified JSON may not
+// keep: 12.50 comes out 12.5).
+bool HoldsNumber(const simdjson::dom::element& element) {
+  if (element.is_number()) return true;
+  if (element.is_object()) {
+    for (simdjson::dom::key_value_pair field : simdjson::dom::object(element)) {
+      if (HoldsNumber(field.value)) return true;
+    }
+  } else if (element.is_array()) {
+    for (simdjson::dom::element item : simdjson::dom::array(element)) {
+      if (HoldsNumber(item)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, const fhir::ResourceFilter& filter,
+                  std::string& out) {
+  const size_t limit = fhir::ParseOptions().max_depth / 2;
+  for (simdjson::dom::key_value_pair field : object) {
+    if (!NestsWithin(field.value, 2, limit)) return false;
+  }
+  const fhir::TypeInfo* info = fhir::Model::R4().FindResourceType(type);
+  // Whether the skeleton keeps a member, by type and key: the same few keys
+  // come on every line. (Per thread, for the filter last used.)
+  thread_local const fhir::ResourceFilter* cached_for = nullptr;
+  thread_local std::unordered_map<std::string, bool> keeps;
+  if (cached_for != &filter) {
+    keeps.clear();
+    cached_for = &filter;
+  }
+  std::string cache_key;
+  std::string line = R"({"resourceType":")";
+  line += type;
+  line += '"';
+  for (simdjson::dom::key_value_pair field : object) {
+    const std::string_view key = field.key;
+    if (key == "resourceType") continue;
+    cache_key.assign(type);
+    cache_key += '\0';
+    cache_key += key;
+    auto [found, added] = keeps.try_emplace(cache_key, false);
+    if (added) {
+      // As the parser decides which members a skeleton keeps (parser.cc, BuildFields).
+      const std::string_view json_name = key.size() > 1 && key.front() == '_' ? key.substr(1) : key;
+      fhir::JsonPropertyMatch match;
+      if (info != nullptr) match = fhir::Model::ResolveJsonProperty(*info, json_name);
+      found->second =
+          filter.skeleton().Keeps(match.element != nullptr ? match.element->name : std::string_view(), json_name);
+    }
+    if (!found->second) continue;
+    if (HoldsNumber(field.value)) return false;
+    line += ",\"";
+    line += key;
+    line += "\":";
+    line += simdjson::to_string(field.value);
+  }
+  line += '}';
+  out = std::move(line);
+  return true;
+}
+
+LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir::ResourceFilter* skeletons) {
   LineRouting routing;
   simdjson::dom::element root;
   simdjson::error_code error =
@@ -516,6 +603,9 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity) {
   }
   routing.kind = LineKind::kPatientResource;
   routing.patient_id = std::string(*id);
+  if (skeletons != nullptr && skeletons->Filters(type) && skeletons->Skips(type, line)) {
+    SkeletonLine(object, type, *skeletons, routing.skeleton);
+  }
   return routing;
 }
 

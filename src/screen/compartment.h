@@ -17,6 +17,10 @@
 #include <string>
 #include <string_view>
 
+#include <simdjson.h>
+
+#include "fhir/resource_filter.h"
+
 namespace regenpath::screen {
 
 // The element of `resource_type` that names its patient ("subject",
@@ -40,7 +44,24 @@ struct LineRouting {
   std::string resource_type;
   std::string patient_id;  // for kPatientResource
   std::string message;     // for kMalformed: what is wrong
+  // For kPatientResource, when Route was given a resource filter that passes
+  // the line over: the line to parse in its place (SkeletonLine); else empty.
+  std::string skeleton;
 };
+
+// The skeleton line of a resource (`object`, of type `type`) that `filter`
+// passes over: its resourceType and, in their order, the members the
+// filter's skeleton keeps (their `_name` parts included), each value as
+// minified JSON. fhir::Parser builds it into the same skeleton node, with the
+// same issues, as it builds from the whole line, provided the whole line has
+// no backslash (which ResourceFilter::Skips ensures: its strings come out
+// byte for byte) and no object or array nested as deep as half the parser's
+// depth limit (so that the parser cannot refuse the whole line for its
+// depth), and provided no member it keeps holds a number (minified JSON may
+// write it otherwise, and the parser keeps a number's text). False, and
+// `out` untouched, when it is that deep or holds such a number.
+bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, const fhir::ResourceFilter& filter,
+                  std::string& out);
 
 // Routes one NDJSON line (without the newline). The whole line is checked to
 // be JSON (so a malformed line is found here, with its file:line, whatever
@@ -54,7 +75,9 @@ class LineRouter {
   LineRouter(const LineRouter&) = delete;
   LineRouter& operator=(const LineRouter&) = delete;
 
-  LineRouting Route(std::string_view line, size_t capacity);
+  // With `skeletons`, a patient resource it passes over is given as a
+  // skeleton line (LineRouting::skeleton).
+  LineRouting Route(std::string_view line, size_t capacity, const fhir::ResourceFilter* skeletons = nullptr);
 
   // A cheap look at a line for shard routing: the patient it names, found
   // with simdjson On-Demand (structural indexing and the few fields read,

@@ -149,10 +149,14 @@ Status CreateDirectory(const std::string& dir) {
 // 1. Scan: reads the files `which` (indices into listing.files) on up to
 // `jobs` threads, biggest first so that one large file does not run alone
 // at the end, routing each line; the patient resources of shard `shard` of
-// `shards` (all of them when shards == 1) go to `grouper`. counts[i] gets
-// what file i held.
+// `shards` (all of them when shards == 1) go to `grouper`, those `skeletons`
+// passes over (when not null) as their skeleton lines (compartment.h: the
+// assessment then builds the same skeleton as from the whole line, without
+// the whole line being copied, grouped and read again). counts[i] gets what
+// file i held.
 Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_t jobs, uint32_t shard,
-                 uint32_t shards, Grouper& grouper, std::vector<ScanCounts>& counts, Progress& progress) {
+                 uint32_t shards, const fhir::ResourceFilter* skeletons, Grouper& grouper,
+                 std::vector<ScanCounts>& counts, Progress& progress) {
   std::stable_sort(which.begin(), which.end(),
                    [&](uint32_t a, uint32_t b) { return listing.files[a].size > listing.files[b].size; });
   std::atomic<size_t> next_file{0};
@@ -189,7 +193,7 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
                 }
               }
             }
-            LineRouting routing = router.Route(line, capacity);
+            LineRouting routing = router.Route(line, capacity, skeletons);
             switch (routing.kind) {
               case LineKind::kMalformed:
                 count.issues.push_back({file_index, line_number, std::move(routing.message)});
@@ -203,11 +207,12 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
               case LineKind::kPatientResource:
                 ++count.patient_resources;
                 if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
-                if (const size_t needed = routing.patient_id.size() + line.size(); !batch.Fits(needed)) {
+                const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
+                if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {
                   if (!batch.empty()) status = grouper.Add(std::move(batch));
                   batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
                 }
-                batch.Add(routing.patient_id, file_index, line_number, line);
+                batch.Add(routing.patient_id, file_index, line_number, text);
                 return;
             }
           },
@@ -430,8 +435,8 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   std::vector<ScanCounts> counts(listing.files.size());
   std::vector<uint32_t> every_file(listing.files.size());
   for (uint32_t i = 0; i < every_file.size(); ++i) every_file[i] = i;
-  RP_RETURN_IF_ERROR(ScanFiles(listing, std::move(every_file), jobs, options.shard, options.shards, grouper, counts,
-                               progress));
+  RP_RETURN_IF_ERROR(ScanFiles(listing, std::move(every_file), jobs, options.shard, options.shards,
+                               engine->resource_filter(), grouper, counts, progress));
   RunFacts facts = FactsOf(listing, counts);
   AddAssessmentFacts(options, facts);
   const std::string issues = IssuesNdjson(facts.inputs, IssuesOf(counts));
@@ -471,7 +476,9 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   RP_RETURN_IF_ERROR(CreateDirectory(partial));
   RP_ASSIGN_OR_RETURN(std::unique_ptr<Grouper> grouper, Grouper::ForShuffle(options.shards, per_shard, partial));
   std::vector<ScanCounts> counts(listing.files.size());
-  RP_RETURN_IF_ERROR(ScanFiles(listing, mine, JobCount(options.jobs), 0, 1, *grouper, counts, progress));
+  // (Whole lines: the reduce tasks may run with another knowledge base.)
+  RP_RETURN_IF_ERROR(
+      ScanFiles(listing, mine, JobCount(options.jobs), 0, 1, /*skeletons=*/nullptr, *grouper, counts, progress));
   RP_RETURN_IF_ERROR(grouper->Close());
 
   MapManifest manifest;

@@ -1,0 +1,139 @@
+// SkeletonLine (screen/compartment.h): the scan gives the assessment a
+// short line in place of a resource the engine's ResourceFilter passes over.
+// The parser must build from it exactly what it builds from the whole line:
+// the same skeleton node and the same issues. Each case below is a whole
+// line; the test parses both and compares them node by node.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "fhir/parser.h"
+#include "fhir/resource_filter.h"
+#include "screen/compartment.h"
+
+namespace regenpath::screen {
+namespace {
+
+using Needles = std::map<std::string, std::vector<std::string>>;
+
+std::string Describe(const fhir::Node& node, int depth = 0) {
+  std::string text = std::string(depth * 2, ' ') + std::string(node.name()) + " [" + std::string(node.type_name()) +
+                     "] '" + std::string(node.text()) + "'" + (node.is_complete() ? "" : " (partial)") +
+                     (node.is_skeleton() ? " (skeleton)" : "") + "\n";
+  for (const fhir::Node& child : node.children()) text += Describe(child, depth + 1);
+  return text;
+}
+
+std::string Describe(const fhir::Document& document) {
+  std::string text;
+  for (const fhir::Node* resource : document.resources()) text += Describe(*resource);
+  for (const fhir::Issue& issue : document.issues()) text += issue.location + ": " + issue.message + "\n";
+  return text;
+}
+
+class SkeletonLineTest : public ::testing::Test {
+ protected:
+  SkeletonLineTest() : filter_(Needles{{"Observation", {"718-7"}}}) {
+    fhir::ParseOptions options;
+    options.resource_filter = &filter_;
+    parser_ = std::make_unique<fhir::Parser>(options);
+  }
+
+  // The stub of `line`, or "" when SkeletonLine declines.
+  std::string Stub(const std::string& line) {
+    simdjson::dom::parser dom;
+    simdjson::dom::object object = dom.parse(line).get_object();
+    std::string out;
+    return SkeletonLine(object, "Observation", filter_, out) ? out : std::string();
+  }
+
+  std::string Parsed(const std::string& line) {
+    Result<fhir::Document> document = parser_->ParseNdjson(line + "\n", "x.ndjson");
+    if (!document.has_value()) return "refused: " + document.error().message();
+    return Describe(*document);
+  }
+
+  fhir::ResourceFilter filter_;
+  std::unique_ptr<fhir::Parser> parser_;
+};
+
+TEST_F(SkeletonLineTest, TheStubBuildsWhatTheWholeLineBuilds) {
+  const std::vector<std::string> lines = {
+      // the usual shape
+      R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"Heart rate"},"subject":{"reference":"Patient/p1","display":"P"},"effectiveDateTime":"2020-01-01"})",
+      // resourceType last, whitespace, an `_id` part, a subject with unknown members
+      R"({ "id" : "o2", "_id": {"extension":[{"url":"http://x","valueString":"y"}]}, "subject" : { "reference" : "Patient/p1", "foo": ["1", true, null, {"x": []}] }, "resourceType" : "Observation" })",
+      // kept members with wrong values: issues that must come out the same
+      R"({"resourceType":"Observation","id":null,"subject":{"reference":["Patient/p1"]}})",
+      R"({"resourceType":"Observation","id":true,"subject":{"reference":{"a":"b"}}})",
+      R"({"resourceType":"Observation","id":"o3","subject":{}})",
+      R"({"resourceType":"Observation","id":"o4","subject":{"display":"only a display"}})",
+      // a kept member given twice
+      R"({"resourceType":"Observation","id":"a","id":"b","subject":{"reference":"Patient/p1"},"subject":{"reference":"Patient/p2"}})",
+      // unknown top-level members and deep skipped parts (within the limit)
+      R"({"resourceType":"Observation","bogus":{"a":{"b":{"c":[[[1]]]}}},"id":"o5","subject":{"reference":"Patient/p1"}})",
+      // non-ASCII text
+      R"({"resourceType":"Observation","id":"é-1","subject":{"reference":"Patient/ü"},"note":[{"text":"naïve"}]})",
+  };
+  for (const std::string& line : lines) {
+    SCOPED_TRACE(line);
+    ASSERT_TRUE(filter_.Skips("Observation", line));
+    const std::string stub = Stub(line);
+    ASSERT_FALSE(stub.empty());
+    EXPECT_LT(stub.size(), line.size() + 30);
+    EXPECT_EQ(Parsed(stub), Parsed(line)) << "stub: " << stub;
+    EXPECT_NE(Parsed(line).find("(skeleton)"), std::string::npos);
+  }
+}
+
+// The parser keeps a number's text (12.50), which minified JSON may write
+// otherwise (12.5): a kept member holding a number is never stubbed.
+TEST_F(SkeletonLineTest, NoStubWhenAKeptMemberHoldsANumber) {
+  EXPECT_TRUE(Stub(R"({"resourceType":"Observation","id":5,"subject":{"reference":"Patient/p1"}})").empty());
+  EXPECT_TRUE(Stub(R"({"resourceType":"Observation","id":"o","subject":{"reference":12.50}})").empty());
+  EXPECT_TRUE(Stub(R"({"resourceType":"Observation","id":"o","subject":{"x":[1]}})").empty());
+  // Numbers elsewhere do not matter.
+  EXPECT_FALSE(Stub(R"({"resourceType":"Observation","id":"o","valueQuantity":{"value":12.50}})").empty());
+}
+
+TEST_F(SkeletonLineTest, NoStubForALineNestedAsDeepAsHalfTheParsersLimit) {
+  const size_t limit = fhir::ParseOptions().max_depth / 2;
+  auto nested = [](size_t levels) {
+    std::string line = R"({"resourceType":"Observation","id":"o","note":)";
+    for (size_t i = 0; i < levels; ++i) line += "[";
+    for (size_t i = 0; i < levels; ++i) line += "]";
+    return line + "}";
+  };
+  // The resource is depth 1, `note` depth 2: levels arrays reach depth levels + 1.
+  EXPECT_FALSE(Stub(nested(limit - 2)).empty());
+  EXPECT_TRUE(Stub(nested(limit - 1)).empty());
+  // A line the parser refuses for its depth is never stubbed.
+  EXPECT_EQ(Parsed(nested(300)).rfind("refused", 0), 0u);
+  EXPECT_TRUE(Stub(nested(300)).empty());
+}
+
+TEST_F(SkeletonLineTest, RouteGivesTheStubOnlyForLinesTheFilterPassesOver) {
+  LineRouter router;
+  std::string passed = R"({"resourceType":"Observation","id":"o1","code":{"text":"Heart rate"},"subject":{"reference":"Patient/p1"}})";
+  std::string kept = R"({"resourceType":"Observation","id":"o2","code":{"coding":[{"code":"718-7"}]},"subject":{"reference":"Patient/p1"}})";
+  std::string condition = R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}})";
+  for (std::string* line : {&passed, &kept, &condition}) line->reserve(line->size() + 64);
+  auto route = [&](const std::string& line, const fhir::ResourceFilter* filter) {
+    std::string padded = line + std::string(64, ' ');
+    return router.Route(std::string_view(padded.data(), line.size()), padded.size(), filter);
+  };
+  LineRouting routing = route(passed, &filter_);
+  EXPECT_EQ(routing.kind, LineKind::kPatientResource);
+  EXPECT_EQ(routing.patient_id, "p1");
+  EXPECT_EQ(routing.skeleton, R"({"resourceType":"Observation","id":"o1","subject":{"reference":"Patient/p1"}})");
+  EXPECT_TRUE(route(passed, nullptr).skeleton.empty());
+  EXPECT_TRUE(route(kept, &filter_).skeleton.empty());
+  EXPECT_TRUE(route(condition, &filter_).skeleton.empty());
+}
+
+}  // namespace
+}  // namespace regenpath::screen
