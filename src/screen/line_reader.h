@@ -7,6 +7,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -23,6 +25,22 @@ using LineVisitor = std::function<void(uint64_t line_number, std::string_view li
 // Fails, naming the file, when it cannot be opened or read (a truncated or
 // corrupt gzip stream included).
 Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* bytes_read = nullptr);
+
+// The same over bytes [begin, end) of a plain (not gzip) file, where both
+// are line starts (0, a byte after a newline, or the file's size): lines
+// are numbered from 1 at `begin`. `lines`, when given, gets how many lines
+// (blank ones included) the range held.
+Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end, const LineVisitor& visit,
+                          uint64_t* bytes_read = nullptr, uint64_t* lines = nullptr);
+
+// True iff `path` is gzip-compressed (starts with the gzip magic). False
+// for a file that cannot be read (ForEachLine then says why).
+bool IsGzip(const std::string& path);
+
+// Splits the plain file `path` of `size` bytes into ranges of about
+// `piece_bytes` that start and end at line starts, in order.
+Result<std::vector<std::pair<uint64_t, uint64_t>>> LinePieces(const std::string& path, uint64_t size,
+                                                              uint64_t piece_bytes);
 
 }  // namespace regenpath::screen
 

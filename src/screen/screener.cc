@@ -147,84 +147,144 @@ Status CreateDirectory(const std::string& dir) {
 }
 
 // 1. Scan: reads the files `which` (indices into listing.files) on up to
-// `jobs` threads, biggest first so that one large file does not run alone
-// at the end, routing each line; the patient resources of shard `shard` of
-// `shards` (all of them when shards == 1) go to `grouper`, those `skeletons`
-// passes over (when not null) as their skeleton lines (compartment.h: the
-// assessment then builds the same skeleton as from the whole line, without
-// the whole line being copied, grouped and read again). counts[i] gets what
-// file i held.
+// A piece of an input file the scan reads on its own: the whole file, or
+// (a plain file larger than kPieceBytes) a range of its lines, so that the
+// threads share one large file (an export's Observation file is most of
+// it). The lines of piece k are numbered k << kPieceShift | (number within
+// the piece) while scanning, which orders them as their numbers in the
+// file do; ScanFiles gives the malformed lines their numbers in the file.
+struct ScanPiece {
+  uint32_t file = 0;
+  uint32_t ordinal = 0;  // within its file
+  uint64_t begin = 0, end = 0;
+  bool whole = true;
+  ScanCounts counts;
+  uint64_t lines = 0;  // blank ones included
+};
+constexpr uint64_t kPieceBytes = uint64_t{8} << 20;
+constexpr int kPieceShift = 40;
+
+Result<std::vector<ScanPiece>> PiecesOf(const InputListing& listing, const std::vector<uint32_t>& which) {
+  std::vector<ScanPiece> pieces;
+  for (uint32_t file_index : which) {
+    const InputFile& file = listing.files[file_index];
+    if (file.gzip || file.size <= kPieceBytes || IsGzip(file.path)) {
+      pieces.push_back(ScanPiece{file_index, 0, 0, file.size, true, {}, 0});
+      continue;
+    }
+    RP_ASSIGN_OR_RETURN(auto ranges, LinePieces(file.path, file.size, kPieceBytes));
+    for (uint32_t k = 0; k < ranges.size(); ++k) {
+      pieces.push_back(ScanPiece{file_index, k, ranges[k].first, ranges[k].second, ranges.size() == 1, {}, 0});
+    }
+  }
+  return pieces;
+}
+
+// Scans the files `which` (indices into `listing`) on up to `jobs` threads,
+// piece by piece (ScanPiece), biggest first so that one large piece does
+// not run alone at the end, routing each line; the patient resources of
+// shard `shard` of `shards` (all of them when shards == 1) go to `grouper`,
+// those `skeletons` passes over (when not null) as their skeleton lines
+// (compartment.h: the assessment then builds the same skeleton as from the
+// whole line, without the whole line being copied, grouped and read again).
+// counts[i] gets what file i held.
 Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_t jobs, uint32_t shard,
                  uint32_t shards, const fhir::ResourceFilter* skeletons, Grouper& grouper,
                  std::vector<ScanCounts>& counts, Progress& progress) {
-  std::stable_sort(which.begin(), which.end(),
-                   [&](uint32_t a, uint32_t b) { return listing.files[a].size > listing.files[b].size; });
-  std::atomic<size_t> next_file{0};
-  return RunOnThreads(std::min(jobs, std::max<size_t>(which.size(), 1)), [&](size_t) -> Status {
+  RP_ASSIGN_OR_RETURN(std::vector<ScanPiece> pieces, PiecesOf(listing, which));
+  std::vector<size_t> order(pieces.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return pieces[a].end - pieces[a].begin > pieces[b].end - pieces[b].begin;
+  });
+  std::atomic<size_t> next_piece{0};
+  std::vector<std::atomic<uint32_t>> pieces_left(listing.files.size());
+  for (const ScanPiece& piece : pieces) ++pieces_left[piece.file];
+  RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(pieces.size(), 1)), [&](size_t) -> Status {
     LineRouter router;
-    for (size_t slot = next_file++; slot < which.size(); slot = next_file++) {
-      const uint32_t file_index = which[slot];
-      ScanCounts& count = counts[file_index];
+    for (size_t slot = next_piece++; slot < order.size(); slot = next_piece++) {
+      ScanPiece& piece = pieces[order[slot]];
+      const uint32_t file_index = piece.file;
+      const uint64_t line_base = piece.whole ? 0 : uint64_t{piece.ordinal} << kPieceShift;
+      ScanCounts& count = piece.counts;
       LineBatch batch;
       Status status;
       uint64_t read = 0;
-      Status read_status = ForEachLine(
-          listing.files[file_index].path,
-          [&](uint64_t line_number, std::string_view line, size_t capacity) {
-            if (!status.ok()) return;
-            ++count.lines;
-            if (shards > 1) {
-              // Lines of the other shards' patients are only looked at, not
-              // parsed: their shard checks them (a malformed one is that
-              // shard's issue; `screen merge` takes the union).
-              // First a raw look at the first fields, then (for shapes it
-              // does not read) simdjson On-Demand.
-              const FastPatient fast = FastPatientOf(line);
-              if (fast.look == FastLook::kPatient) {
-                if (PatientHash(fast.patient_id) % shards != shard) {
-                  ++count.patient_resources;
-                  return;
-                }
-              } else if (fast.look == FastLook::kUnknown) {
-                std::optional<std::string> patient = router.QuickPatient(line, capacity);
-                if (patient && PatientHash(*patient) % shards != shard) {
-                  ++count.patient_resources;
-                  return;
-                }
-              }
+      auto visit = [&](uint64_t line_in_piece, std::string_view line, size_t capacity) {
+        if (!status.ok()) return;
+        const uint64_t line_number = line_base | line_in_piece;
+        ++count.lines;
+        if (shards > 1) {
+          // Lines of the other shards' patients are only looked at, not
+          // parsed: their shard checks them (a malformed one is that
+          // shard's issue; `screen merge` takes the union).
+          // First a raw look at the first fields, then (for shapes it
+          // does not read) simdjson On-Demand.
+          const FastPatient fast = FastPatientOf(line);
+          if (fast.look == FastLook::kPatient) {
+            if (PatientHash(fast.patient_id) % shards != shard) {
+              ++count.patient_resources;
+              return;
             }
-            LineRouting routing = router.Route(line, capacity, skeletons);
-            switch (routing.kind) {
-              case LineKind::kMalformed:
-                count.issues.push_back({file_index, line_number, std::move(routing.message)});
-                return;
-              case LineKind::kOutsideCompartment:
-                ++count.outside[routing.resource_type];
-                return;
-              case LineKind::kNoPatient:
-                ++count.no_patient[routing.resource_type];
-                return;
-              case LineKind::kPatientResource:
-                ++count.patient_resources;
-                if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
-                const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
-                if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {
-                  if (!batch.empty()) status = grouper.Add(std::move(batch));
-                  batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
-                }
-                batch.Add(routing.patient_id, file_index, line_number, text);
-                return;
+          } else if (fast.look == FastLook::kUnknown) {
+            std::optional<std::string> patient = router.QuickPatient(line, capacity);
+            if (patient && PatientHash(*patient) % shards != shard) {
+              ++count.patient_resources;
+              return;
             }
-          },
-          &read);
+          }
+        }
+        LineRouting routing = router.Route(line, capacity, skeletons);
+        switch (routing.kind) {
+          case LineKind::kMalformed:
+            count.issues.push_back({file_index, line_number, std::move(routing.message)});
+            return;
+          case LineKind::kOutsideCompartment:
+            ++count.outside[routing.resource_type];
+            return;
+          case LineKind::kNoPatient:
+            ++count.no_patient[routing.resource_type];
+            return;
+          case LineKind::kPatientResource:
+            ++count.patient_resources;
+            if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
+            const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
+            if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {
+              if (!batch.empty()) status = grouper.Add(std::move(batch));
+              batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
+            }
+            batch.Add(routing.patient_id, file_index, line_number, text);
+            return;
+        }
+      };
+      const std::string& path = listing.files[file_index].path;
+      Status read_status = piece.whole ? ForEachLine(path, visit, &read)
+                                       : ForEachLineInRange(path, piece.begin, piece.end, visit, &read, &piece.lines);
       progress.bytes_read += read;
       RP_RETURN_IF_ERROR(read_status);
       RP_RETURN_IF_ERROR(status);
       if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(std::move(batch)));
-      ++progress.files_done;
+      if (--pieces_left[file_index] == 0) ++progress.files_done;
     }
     return Status();
-  });
+  }));
+  // Per file, in piece order: the counts added up, and each malformed line
+  // numbered within its file (a piece's lines follow those of the pieces
+  // before it).
+  std::vector<uint64_t> lines_before(listing.files.size(), 0);
+  for (ScanPiece& piece : pieces) {  // (in file order, then piece order)
+    ScanCounts& into = counts[piece.file];
+    for (LineIssue& issue : piece.counts.issues) {
+      if (!piece.whole) issue.line = lines_before[piece.file] + (issue.line & ((uint64_t{1} << kPieceShift) - 1));
+      into.issues.push_back(std::move(issue));
+    }
+    lines_before[piece.file] += piece.lines;
+    into.lines += piece.counts.lines;
+    into.patient_resources += piece.counts.patient_resources;
+    for (const auto& [type, n] : piece.counts.outside) into.outside[type] += n;
+    for (const auto& [type, n] : piece.counts.no_patient) into.no_patient[type] += n;
+  }
+  return Status();
 }
 
 // What the scan counted, as run facts (without `now` and the knowledge

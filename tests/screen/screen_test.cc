@@ -528,6 +528,98 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
   EXPECT_FALSE(ScreenReduce(options, ShuffleTask{shuffle, 0, 0}).has_value());
 }
 
+// A large plain file is scanned in pieces on several threads: ranges of
+// whole lines whose lines, numbered within their piece, add up to the
+// file's, blank lines and a last line without a newline included.
+TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 500; ++i) {
+    text += i % 7 == 3 ? "\n" : std::string(static_cast<size_t>(i % 37), 'x') + " line " + std::to_string(i) + "\n";
+  }
+  text += "last line";
+  const std::string path = dir / "x.ndjson";
+  std::ofstream(path, std::ios::binary) << text;
+  std::vector<std::pair<uint64_t, std::string>> whole;
+  ASSERT_TRUE(ForEachLine(path, [&](uint64_t n, std::string_view line, size_t) { whole.emplace_back(n, line); }).ok());
+  for (uint64_t piece_bytes : {1, 10, 100, 1000, 100000}) {
+    SCOPED_TRACE(piece_bytes);
+    Result<std::vector<std::pair<uint64_t, uint64_t>>> pieces = LinePieces(path, text.size(), piece_bytes);
+    ASSERT_TRUE(pieces.has_value());
+    std::vector<std::pair<uint64_t, std::string>> joined;
+    uint64_t before = 0, expected_begin = 0;
+    for (const auto& [begin, end] : *pieces) {
+      EXPECT_EQ(begin, expected_begin);
+      EXPECT_TRUE(begin == 0 || text[begin - 1] == '\n');
+      expected_begin = end;
+      uint64_t lines = 0;
+      ASSERT_TRUE(ForEachLineInRange(
+                      path, begin, end,
+                      [&](uint64_t n, std::string_view line, size_t) { joined.emplace_back(before + n, line); },
+                      nullptr, &lines)
+                      .ok());
+      before += lines;
+    }
+    EXPECT_EQ(expected_begin, text.size());
+    EXPECT_EQ(joined, whole);
+    if (piece_bytes <= 100) EXPECT_GT(pieces->size(), 10u);
+  }
+}
+
+// A plain file larger than a scan piece (8 MB) is read by several threads at
+// once; the run must be the one that reads it whole (gzip: never split),
+// malformed lines named by their line in the file.
+TEST(ScreenTest, AFileScannedInPiecesGivesTheWholeFilesRun) {
+  TempDir dir;
+  fs::create_directories(dir / "plain");
+  fs::create_directories(dir / "gzip");
+  std::vector<std::string> encounters = Lines(ReadFile(BulkDir() + "/Encounter.000.ndjson"));
+  std::string text;
+  std::vector<uint64_t> bad_lines;
+  uint64_t number = 0;
+  while (text.size() < (size_t{9} << 20)) {
+    for (size_t i = 0; i < encounters.size(); ++i) {
+      if (i % 499 == 5) {
+        text += "{\"resourceType\":\"Encounter\",\n";
+        bad_lines.push_back(++number);
+        text += "\n";
+        ++number;
+      }
+      text += encounters[i] + "\n";
+      ++number;
+    }
+  }
+  std::ofstream(dir / "plain/Encounter.000.ndjson", std::ios::binary) << text;
+  WriteGzip(dir / "gzip/Encounter.000.ndjson.gz", text);
+  for (const std::string name : {"Patient.000.ndjson", "Condition.000.ndjson", "Procedure.000.ndjson"}) {
+    fs::copy_file(BulkDir() + "/" + name, dir / ("plain/" + name));
+    fs::copy_file(BulkDir() + "/" + name, dir / ("gzip/" + name));
+  }
+  ASSERT_TRUE(RunScreen({dir / "gzip"}, dir / "whole", 1).has_value());
+  for (size_t jobs : {1, 2, 3}) {
+    const std::string out = dir / ("pieces-" + std::to_string(jobs));
+    Result<ScreenReport> report = RunScreen({dir / "plain"}, out, jobs);
+    ASSERT_TRUE(report.has_value()) << report.error().message();
+    EXPECT_EQ(report->malformed_lines, bad_lines.size());
+    // Byte-identical but for the input's name in run.json.
+    for (const std::string& name : kOutputFiles) {
+      if (name == "run.json") continue;
+      std::string whole = ReadFile(dir / ("whole/" + name));
+      std::string pieces = ReadFile(out + "/" + name);
+      for (size_t at; (at = whole.find("gzip/Encounter.000.ndjson.gz")) != std::string::npos;) {
+        whole.replace(at, 28, "plain/Encounter.000.ndjson");
+      }
+      EXPECT_EQ(pieces, whole) << name;
+    }
+  }
+  std::vector<std::string> issues = Lines(ReadFile(dir / "pieces-2/issues.ndjson"));
+  ASSERT_EQ(issues.size(), bad_lines.size());
+  ASSERT_GT(bad_lines.size(), 10u);
+  for (size_t i = 0; i < issues.size(); ++i) {
+    EXPECT_THAT(issues[i], HasSubstr("\"line\":" + std::to_string(bad_lines[i]) + ","));
+  }
+}
+
 TEST(ScreenTest, BadLinesGzipAndOrphansAreReportedNotFatal) {
   TempDir dir;
   fs::create_directories(dir / "in");
