@@ -141,6 +141,9 @@ int Main(int argc, char** argv) {
   map_command->add_option("--shuffle-dir", map.shuffle_dir, "The run's shuffle directory (shared storage)")->required();
   map_command->add_option("--jobs", map.jobs, "Threads (default: every core)");
   map_command->add_option("--memory", map.memory, "The reduce tasks' memory budget, e.g. 512M (default 512M)");
+  map_command->add_option("--kb", map.kb_dir,
+                          "The knowledge base the reduce tasks use (default the built-in one): resources it passes "
+                          "over go to them as skeletons");
   map_command->add_option("INPUT", map.inputs, "Bulk Data output directories or NDJSON files")->required();
   ScreenCommandOptions reduce;
   CLI::App* reduce_command = screen_command->add_subcommand(

@@ -293,7 +293,7 @@ int RunScreenMap(const ScreenCommandOptions& options, std::ostream& err) {
     return kExitUsage;
   }
   screen::ScreenOptions screen_options;
-  if (int code = ReadCommonOptions(options, kCommand, false, screen_options, err); code != kExitOk) return code;
+  if (int code = ReadCommonOptions(options, kCommand, true, screen_options, err); code != kExitOk) return code;
   screen_options.inputs = options.inputs;
   screen_options.shards = options.shards;
   const screen::ShuffleTask task{options.shuffle_dir, map->first, map->second};

@@ -4,6 +4,8 @@
 #include <deque>
 #include <iterator>
 
+#include <fmt/format.h>
+
 #include "fhir/document.h"
 
 namespace regenpath::fhir {
@@ -21,10 +23,21 @@ std::vector<std::string> SkeletonElements() {
 
 ResourceFilter::ResourceFilter(const std::map<std::string, std::vector<std::string>>& needles_by_type)
     : skeleton_(SkeletonElements()) {
+  // FNV-1a over each filtered type and its needles, as given.
+  uint64_t hash = 14695981039346656037ull;
+  auto add = [&](std::string_view text) {
+    for (char byte : text) hash = (hash ^ static_cast<unsigned char>(byte)) * 1099511628211ull;
+    hash = (hash ^ 0xFFu) * 1099511628211ull;  // a separator no UTF-8 text holds
+  };
   for (const auto& [type, needles] : needles_by_type) {
     Automaton automaton;
-    if (Build(needles, automaton)) by_type_.emplace(type, std::move(automaton));
+    if (!Build(needles, automaton)) continue;
+    by_type_.emplace(type, std::move(automaton));
+    add(type);
+    for (const std::string& needle : needles) add(needle);
+    add("");
   }
+  fingerprint_ = fmt::format("{:016x}", hash);
 }
 
 bool ResourceFilter::Build(const std::vector<std::string>& needles, Automaton& out) {

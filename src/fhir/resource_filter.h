@@ -50,6 +50,10 @@ class ResourceFilter {
   // What a skeleton keeps.
   const ElementFilter& skeleton() const { return skeleton_; }
 
+  // The types and needles, hashed (16 hex digits): two filters with the
+  // same fingerprint pass over the same resources.
+  const std::string& fingerprint() const { return fingerprint_; }
+
  private:
   // A DFA over ASCII-lowercased bytes that enters `hit`, and stays there,
   // at the end of the first needle found (Aho-Corasick, transitions
@@ -67,6 +71,7 @@ class ResourceFilter {
 
   std::map<std::string, Automaton, std::less<>> by_type_;
   ElementFilter skeleton_;
+  std::string fingerprint_;
 };
 
 }  // namespace regenpath::fhir

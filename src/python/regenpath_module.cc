@@ -66,10 +66,11 @@ std::string RequiredText(const py::dict& options, const char* key, const char* w
 // any thread) shares them, instead of loading and compiling its own.
 regenpath::python::EngineCache engines;
 
-// Reads jobs and memory ("512M" or bytes); with `assessing`, also now and kb
-// (from `engines`; `engine_reused` tells whether it was there already).
-void ReadOptions(const py::dict& options, bool assessing, regenpath::screen::ScreenOptions& screen_options,
-                 bool& engine_reused) {
+// Reads jobs and memory ("512M" or bytes); with `assessing`, also now; with
+// `assessing` or `with_kb`, kb (from `engines`; `engine_reused` tells
+// whether it was there already).
+void ReadOptions(const py::dict& options, bool assessing, bool with_kb,
+                 regenpath::screen::ScreenOptions& screen_options, bool& engine_reused) {
   if (options.contains("jobs")) screen_options.jobs = options["jobs"].cast<size_t>();
   if (options.contains("memory")) {
     py::object memory = options["memory"];
@@ -81,13 +82,16 @@ void ReadOptions(const py::dict& options, bool assessing, regenpath::screen::Scr
       screen_options.memory_bytes = *size;
     }
   }
-  if (!assessing) return;
-  std::optional<std::string> now;
-  if (options.contains("now") && !options["now"].is_none()) now = py::str(options["now"]).cast<std::string>();
-  Result<regenpath::DateTime> parsed_now = regenpath::ParseNowOption(now);
-  if (!parsed_now.has_value()) Raise(parsed_now.error());
-  screen_options.now = *parsed_now;
-  screen_options.now_text = parsed_now->ToString();
+  if (assessing) {
+    std::optional<std::string> now;
+    if (options.contains("now") && !options["now"].is_none()) now = py::str(options["now"]).cast<std::string>();
+    Result<regenpath::DateTime> parsed_now = regenpath::ParseNowOption(now);
+    if (!parsed_now.has_value()) Raise(parsed_now.error());
+    screen_options.now = *parsed_now;
+    screen_options.now_text = parsed_now->ToString();
+  } else if (!with_kb) {
+    return;
+  }
   std::optional<std::string> kb_directory;
   if (options.contains("kb")) kb_directory = py::str(options["kb"]).cast<std::string>();
   Result<regenpath::python::EngineCache::Entry> entry;
@@ -119,7 +123,7 @@ py::dict ScreenShard(const std::vector<std::string>& files, uint32_t shard, uint
   if (shards == 0 || shard >= shards) throw py::value_error("shard must be in [0, shards)");
   screen_options.output_dir = RequiredText(options, "output", "a directory");
   bool engine_reused = false;
-  ReadOptions(options, true, screen_options, engine_reused);
+  ReadOptions(options, true, true, screen_options, engine_reused);
   screen_options.inputs = files;
   screen_options.shard = shard;
   screen_options.shards = shards;
@@ -129,7 +133,7 @@ py::dict ScreenShard(const std::vector<std::string>& files, uint32_t shard, uint
   return result;
 }
 
-// options: shuffle_dir (required), jobs, memory (the reduce tasks' budget).
+// options: shuffle_dir (required), jobs, memory (the reduce tasks' budget), kb.
 py::dict ScreenMap(const std::vector<std::string>& files, uint32_t map, uint32_t maps, uint32_t shards,
                    const py::dict& options) {
   if (maps == 0 || map >= maps) throw py::value_error("map must be in [0, maps)");
@@ -137,7 +141,9 @@ py::dict ScreenMap(const std::vector<std::string>& files, uint32_t map, uint32_t
   regenpath::screen::ScreenOptions screen_options;
   const regenpath::screen::ShuffleTask task{RequiredText(options, "shuffle_dir", "a shared directory"), map, maps};
   bool engine_reused = false;
-  ReadOptions(options, false, screen_options, engine_reused);
+  // The knowledge base (kb, default the built-in one) decides which
+  // resources go to the reduce tasks as skeletons: theirs must be the same.
+  ReadOptions(options, false, true, screen_options, engine_reused);
   screen_options.inputs = files;
   screen_options.shards = shards;
   return ReportDict(Released([&] { return regenpath::screen::ScreenMap(screen_options, task); }), task.dir);
@@ -151,7 +157,7 @@ py::dict ScreenReduce(uint32_t shard, uint32_t shards, uint32_t maps, const py::
   const regenpath::screen::ShuffleTask task{RequiredText(options, "shuffle_dir", "a shared directory"), 0, maps};
   screen_options.output_dir = RequiredText(options, "output", "a directory");
   bool engine_reused = false;
-  ReadOptions(options, true, screen_options, engine_reused);
+  ReadOptions(options, true, true, screen_options, engine_reused);
   screen_options.shard = shard;
   screen_options.shards = shards;
   py::dict result = ReportDict(Released([&] { return regenpath::screen::ScreenReduce(screen_options, task); }),

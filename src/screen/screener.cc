@@ -536,9 +536,17 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   RP_RETURN_IF_ERROR(CreateDirectory(partial));
   RP_ASSIGN_OR_RETURN(std::unique_ptr<Grouper> grouper, Grouper::ForShuffle(options.shards, per_shard, partial));
   std::vector<ScanCounts> counts(listing.files.size());
-  // (Whole lines: the reduce tasks may run with another knowledge base.)
+  // With a knowledge base, the resources its engine passes over go to the
+  // reduce tasks as skeleton lines, which they assess only with the same
+  // filter (the manifest names it).
+  const fhir::ResourceFilter* skeletons = nullptr;
+  std::shared_ptr<const engine::Engine> engine;
+  if (options.kb != nullptr) {
+    RP_ASSIGN_OR_RETURN(engine, EngineOf(options));
+    skeletons = engine->resource_filter();
+  }
   RP_RETURN_IF_ERROR(
-      ScanFiles(listing, mine, JobCount(options.jobs), 0, 1, /*skeletons=*/nullptr, *grouper, counts, progress));
+      ScanFiles(listing, mine, JobCount(options.jobs), 0, 1, skeletons, *grouper, counts, progress));
   RP_RETURN_IF_ERROR(grouper->Close());
 
   MapManifest manifest;
@@ -550,6 +558,7 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   std::sort(manifest.files.begin(), manifest.files.end());
   manifest.facts = FactsOf(listing, counts);
   manifest.issues = IssuesOf(counts);
+  if (skeletons != nullptr) manifest.skeletons = skeletons->fingerprint();
   {
     const std::string path = partial + "/" + std::string(MapManifest::kFileName);
     std::ofstream out(path, std::ios::binary);
@@ -579,6 +588,15 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   if (task.maps == 0) return Fail(InvalidArgument("a shuffle has at least one map task"));
   RP_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Engine> engine, EngineOf(options));
   RP_ASSIGN_OR_RETURN(std::vector<MapManifest> manifests, ReadMapManifests(task.dir, task.maps, options.shards));
+  for (const MapManifest& manifest : manifests) {
+    const fhir::ResourceFilter* filter = engine->resource_filter();
+    if (!manifest.skeletons.empty() && (filter == nullptr || filter->fingerprint() != manifest.skeletons)) {
+      return Fail(InvalidInput(fmt::format(
+          "map task {} passed over resources with another knowledge base's filter ({}; this reduce's: {}): run the "
+          "map tasks with the reduce tasks' knowledge base",
+          manifest.map, manifest.skeletons, filter == nullptr ? "none" : filter->fingerprint())));
+    }
+  }
   const size_t jobs = JobCount(options.jobs);
   Progress local_progress;
   Progress& progress = options.progress != nullptr ? *options.progress : local_progress;

@@ -26,7 +26,9 @@ std::string MapManifest::ToJson() const {
     AppendJsonString(issues[i].message, out);
     out += ']';
   }
-  out += "],\n \"facts\": ";
+  out += "],\n \"skeletons\": ";
+  AppendJsonString(skeletons, out);
+  out += ",\n \"facts\": ";
   out += facts.ToJson();
   out += "}\n";
   return out;
@@ -55,6 +57,9 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
   manifest.maps = static_cast<uint32_t>(maps);
   manifest.shards = static_cast<uint32_t>(shards);
   manifest.partitions_per_shard = per_shard;
+  if (std::string_view skeletons; root["skeletons"].get_string().get(skeletons) == simdjson::SUCCESS) {
+    manifest.skeletons = std::string(skeletons);
+  }
   for (simdjson::dom::element file : files) {
     uint64_t index = 0;
     if (file.get_uint64().get(index) || index > UINT32_MAX) return Fail(InvalidInput("a map manifest has a bad file index"));

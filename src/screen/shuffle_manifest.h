@@ -26,6 +26,11 @@ struct MapManifest {
   // only; now and the knowledge base are not set (the reduce assesses).
   RunFacts facts;
   std::vector<LineIssue> issues;  // this task's malformed lines, by file then line
+  // The fingerprint of the resource filter (fhir/resource_filter.h) whose
+  // skeleton lines this task wrote in place of the resources it passes over;
+  // "" when it wrote every line whole. A reduce task assesses skeleton lines
+  // only with a knowledge base whose filter has this fingerprint.
+  std::string skeletons;
 
   std::string ToJson() const;
   // Fails (kInvalidInput) on anything but a map manifest.

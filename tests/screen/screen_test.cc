@@ -24,6 +24,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "engine/engine.h"
 #include "screen/compartment.h"
 #include "screen/grouper.h"
 #include "screen/line_reader.h"
@@ -487,6 +488,47 @@ TEST(ShuffleTest, EveryFileIsReadByOneMapTaskAndTheSharesAreBalanced) {
   EXPECT_EQ(*std::max_element(load.begin(), load.end()), 1000u);
   // More tasks than files: the extra tasks read nothing.
   EXPECT_TRUE(ShareOfFiles(files, 11, 12).empty());
+}
+
+// Map tasks with a knowledge base write skeleton lines for the resources its
+// engine passes over, and say so with its filter's fingerprint; a reduce
+// task with another knowledge base refuses them rather than assess them.
+TEST(ShuffleTest, AReduceAssessesSkeletonLinesOnlyWithTheMapsFilter) {
+  TempDir dir;
+  ScreenOptions options = ShuffleOptions({BulkDir()}, 1, size_t{512} << 20, 1);
+  const std::string shuffle = dir / "shuffle";
+  ASSERT_TRUE(ScreenMap(options, ShuffleTask{shuffle, 0, 1}).has_value());
+  Result<MapManifest> manifest = MapManifest::FromJson(ReadFile(shuffle + "/map-0000/map.json"));
+  ASSERT_TRUE(manifest.has_value());
+  Result<engine::Engine> built_in = engine::Engine::Create(options.kb);
+  ASSERT_TRUE(built_in.has_value());
+  EXPECT_EQ(manifest->skeletons, built_in->resource_filter()->fingerprint());
+  EXPECT_EQ(manifest->skeletons.size(), 16u);
+
+  ScreenOptions other = options;
+  Result<std::shared_ptr<const knowledge::KnowledgeBase>> minimal =
+      knowledge::KnowledgeBase::LoadDirectory(std::string(REGENPATH_SOURCE_DIR) + "/tests/knowledge/data/minimal");
+  ASSERT_TRUE(minimal.has_value()) << minimal.error().message();
+  other.kb = *minimal;
+  other.output_dir = dir / "foreign";
+  Result<ScreenReport> foreign = ScreenReduce(other, ShuffleTask{shuffle, 0, 1});
+  ASSERT_FALSE(foreign.has_value());
+  EXPECT_THAT(foreign.error().message(), HasSubstr("map task 0 passed over resources with another knowledge base's filter"));
+  EXPECT_FALSE(fs::exists(dir / "foreign/patients.ndjson"));
+
+  options.output_dir = dir / "own";
+  Result<ScreenReport> own = ScreenReduce(options, ShuffleTask{shuffle, 0, 1});
+  ASSERT_TRUE(own.has_value()) << own.error().message();
+  // A manifest without the field (an earlier version's) means whole lines.
+  MapManifest whole = *manifest;
+  whole.skeletons.clear();
+  std::string json = whole.ToJson();
+  const size_t at = json.find(",\n \"skeletons\": \"\"");
+  ASSERT_NE(at, std::string::npos);
+  json.erase(at, std::string(",\n \"skeletons\": \"\"").size());
+  Result<MapManifest> old = MapManifest::FromJson(json);
+  ASSERT_TRUE(old.has_value()) << old.error().message();
+  EXPECT_TRUE(old->skeletons.empty());
 }
 
 TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
