@@ -47,16 +47,16 @@ CallResult Error(const CallError& error) {
 // lets through. Kept from call to call: its JSON buffers and its cache of
 // resolved element names stay warm.
 fhir::Parser& RecordParser(const engine::Engine& engine) {
-  thread_local const engine::Engine* bound_engine = nullptr;
+  thread_local uint64_t bound_engine = 0;  // Engine::id(): an address could be reused
   thread_local std::unique_ptr<fhir::Parser> parser;
-  if (parser == nullptr || bound_engine != &engine) {
+  if (parser == nullptr || bound_engine != engine.id()) {
     fhir::ParseOptions options = engine.RecordParseOptions();
     options.report_unknown_elements = false;
     // The record is made of text ParseHookRequest / ReadFhirPayload parsed
     // whole with simdjson's validating DOM parser (depth <= kMaxJsonDepth).
     options.check_skipped_json = false;
     parser = std::make_unique<fhir::Parser>(std::move(options));
-    bound_engine = &engine;
+    bound_engine = engine.id();
   }
   return *parser;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <map>
 #include <set>
@@ -86,7 +87,10 @@ fhir::ParseOptions Engine::RecordParseOptions() const {
   return options;
 }
 
-Engine::Engine(std::shared_ptr<const KnowledgeBase> kb) : kb_(std::move(kb)) {}
+Engine::Engine(std::shared_ptr<const KnowledgeBase> kb) : kb_(std::move(kb)) {
+  static std::atomic<uint64_t> next_id{1};
+  id_ = next_id++;
+}
 
 Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   if (!kb->usable()) {

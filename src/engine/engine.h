@@ -64,9 +64,13 @@ class Engine {
   // The resources assessing a record can pass over, built as skeletons
   // (fhir/resource_filter.h): those of a type the knowledge base reaches only
   // through value-set gates whose codes and names their JSON does not hold
-  // (nullptr when every resource may be needed). Assessing a record parsed
-  // with it gives the same assessment, except for data issues inside the
-  // resources passed over, which are not reported.
+  // (never null; it passes nothing over when no type is gated). Only the
+  // record's own resources are passed over (NDJSON lines, a Bundle's
+  // entries). Assessing a record parsed with it gives the same assessment,
+  // except that data issues inside the resources passed over are not
+  // reported, and an evaluation error such a resource would have raised in
+  // a gate's condition (a malformed element, e.g. a status given as an
+  // array) does not happen: it could not pass the gate either way.
   const fhir::ResourceFilter* resource_filter() const { return resource_filter_.get(); }
 
   // How to parse a record this engine assesses: the element filter for a
@@ -75,6 +79,10 @@ class Engine {
 
   const knowledge::KnowledgeBase& kb() const { return *kb_; }
 
+  // Unique to this engine (and its copies) in the process: a cache keyed by
+  // it cannot mistake another engine created at the same address for it.
+  uint64_t id() const { return id_; }
+
  private:
   explicit Engine(std::shared_ptr<const knowledge::KnowledgeBase> kb);
 
@@ -82,6 +90,7 @@ class Engine {
   std::shared_ptr<const EngineTables> tables_;
   std::shared_ptr<const fhir::ElementFilter> element_filter_;
   std::shared_ptr<const fhir::ResourceFilter> resource_filter_;
+  uint64_t id_ = 0;
 };
 
 }  // namespace regenpath::engine

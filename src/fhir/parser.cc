@@ -596,11 +596,20 @@ class DocumentBuilder {
   }
 
   // True when options_.resource_filter passes over this resource (an object
-  // whose resourceType was just read): its JSON text holds none of its
-  // type's needles. Leaves `object` at its start.
+  // whose resourceType was just read, and pushed on resource_type_stack_):
+  // one of the record's own resources — an NDJSON line, or an entry of a
+  // Bundle document — whose JSON text holds none of its type's needles.
+  // Never a contained resource, the entry of a Bundle inside the record, or a
+  // document that is one resource: the knowledge base's analysis
+  // (fhirpath/resource_gates.h) covers only the paths to the record's own
+  // resources. Leaves `object` at its start.
   Result<bool> SkeletonOnly(od::object& object, std::string_view resource_type, size_t depth) {
     const ResourceFilter* filter = options_.resource_filter;
     if (filter == nullptr || !filter->Filters(resource_type)) return false;
+    const bool ndjson_line = line_number_ > 0 && resource_type_stack_.size() == 1;
+    const bool bundle_entry = line_number_ == 0 && resource_type_stack_.size() == 2 &&
+                              resource_type_stack_[0] == "Bundle" && !path_.empty() && path_.back().name == "resource";
+    if (!ndjson_line && !bundle_entry) return false;
     if (depth == 1) return filter->Skips(resource_type, text_);  // the whole text is this resource
     std::string_view json;
     simdjson::error_code error = object.raw_json().get(json);

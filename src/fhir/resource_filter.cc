@@ -37,7 +37,7 @@ ResourceFilter::ResourceFilter(const std::map<std::string, std::vector<std::stri
     for (const std::string& needle : needles) add(needle);
     add("");
   }
-  fingerprint_ = fmt::format("{:016x}", hash);
+  if (!by_type_.empty()) fingerprint_ = fmt::format("{:016x}", hash);
 }
 
 bool ResourceFilter::Build(const std::vector<std::string>& needles, Automaton& out) {

@@ -51,7 +51,8 @@ class ResourceFilter {
   const ElementFilter& skeleton() const { return skeleton_; }
 
   // The types and needles, hashed (16 hex digits): two filters with the
-  // same fingerprint pass over the same resources.
+  // same fingerprint pass over the same resources; "" for a filter that
+  // passes nothing over.
   const std::string& fingerprint() const { return fingerprint_; }
 
  private:

@@ -58,6 +58,17 @@ bool IsOwnPath(const Expr* expr) {
 
 std::optional<ValueSets> Gating(const Expr& cond);
 
+// True iff `expr` reads $index or $total anywhere: a skeleton that ofType()
+// leaves out would renumber them.
+bool ReadsIndex(const Expr& expr) {
+  if (expr.kind == ExprKind::kIndex || expr.kind == ExprKind::kTotal) return true;
+  if (expr.receiver && ReadsIndex(*expr.receiver)) return true;
+  for (const std::unique_ptr<Expr>& argument : expr.args) {
+    if (ReadsIndex(*argument)) return true;
+  }
+  return false;
+}
+
 // A collection that is empty unless a gating condition holds for one of its
 // items: `P.where(gating)` over an own path P.
 std::optional<ValueSets> GatingCollection(const Expr& expr) {
@@ -98,7 +109,7 @@ std::optional<ValueSets> Gating(const Expr& cond) {
 // Nodes whose output may be resources of the record.
 bool IsResourceSource(const Expr& expr) {
   if (expr.kind == ExprKind::kMember) return expr.name == "resource";
-  for (std::string_view name : {"resolve", "descendants", "children", "repeat"}) {
+  for (std::string_view name : {"resolve", "descendants", "children", "repeat", "repeatAll"}) {
     if (IsFunction(expr, name)) return true;
   }
   return false;
@@ -216,7 +227,7 @@ class Walker {
     const std::string& type = of_type->type.name;
     const Expr* where = ReceiverParent(2);
     std::optional<ValueSets> value_sets;
-    if (where != nullptr && IsFunction(*where, "where") && where->args.size() == 1) {
+    if (where != nullptr && IsFunction(*where, "where") && where->args.size() == 1 && !ReadsIndex(*where->args[0])) {
       value_sets = Gating(*where->args[0]);
     }
     if (value_sets) {

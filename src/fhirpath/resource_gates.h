@@ -14,7 +14,8 @@
 // resources of that type in the expression is
 //     <resources>.ofType(T).where(cond)
 // where <resources> is `resource` (Bundle.entry.resource), resolve(),
-// descendants(), children() or repeat(), and `cond` is gating: it is true
+// descendants(), children(), repeat() or repeatAll(), and `cond` is gating
+// (and reads neither $index nor $total): it is true
 // only if some memberOf('<value set>') over the resource's own elements is
 // true (an `and` with a gating side; an `or` of gating sides;
 // `P.memberOf('v')`, `P.where(gating).exists()`, `P.exists(gating)` for a

@@ -526,13 +526,11 @@ bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, co
   }
   const fhir::TypeInfo* info = fhir::Model::R4().FindResourceType(type);
   // Whether the skeleton keeps a member, by type and key: the same few keys
-  // come on every line. (Per thread, for the filter last used.)
-  thread_local const fhir::ResourceFilter* cached_for = nullptr;
+  // come on every line. (Per thread; the answer depends on nothing else, the
+  // skeleton's elements being the same for every filter. Bounded: odd data
+  // with ever new keys empties it now and then.)
   thread_local std::unordered_map<std::string, bool> keeps;
-  if (cached_for != &filter) {
-    keeps.clear();
-    cached_for = &filter;
-  }
+  if (keeps.size() > 4096) keeps.clear();
   std::string cache_key;
   std::string line = R"({"resourceType":")";
   line += type;
@@ -604,7 +602,11 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   routing.kind = LineKind::kPatientResource;
   routing.patient_id = std::string(*id);
   if (skeletons != nullptr && skeletons->Filters(type) && skeletons->Skips(type, line)) {
-    SkeletonLine(object, type, *skeletons, routing.skeleton);
+    // The parser decides again on the short line: it must pass it over too
+    // (joining members can make a needle with punctuation in it).
+    if (SkeletonLine(object, type, *skeletons, routing.skeleton) && !skeletons->Skips(type, routing.skeleton)) {
+      routing.skeleton.clear();
+    }
   }
   return routing;
 }

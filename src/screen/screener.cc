@@ -558,7 +558,7 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   std::sort(manifest.files.begin(), manifest.files.end());
   manifest.facts = FactsOf(listing, counts);
   manifest.issues = IssuesOf(counts);
-  if (skeletons != nullptr) manifest.skeletons = skeletons->fingerprint();
+  if (skeletons != nullptr) manifest.skeletons = skeletons->fingerprint();  // "" when it passes nothing over
   {
     const std::string path = partial + "/" + std::string(MapManifest::kFileName);
     std::ofstream out(path, std::ios::binary);
@@ -589,12 +589,12 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   RP_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Engine> engine, EngineOf(options));
   RP_ASSIGN_OR_RETURN(std::vector<MapManifest> manifests, ReadMapManifests(task.dir, task.maps, options.shards));
   for (const MapManifest& manifest : manifests) {
-    const fhir::ResourceFilter* filter = engine->resource_filter();
-    if (!manifest.skeletons.empty() && (filter == nullptr || filter->fingerprint() != manifest.skeletons)) {
+    const std::string& own = engine->resource_filter()->fingerprint();
+    if (!manifest.skeletons.empty() && own != manifest.skeletons) {
       return Fail(InvalidInput(fmt::format(
           "map task {} passed over resources with another knowledge base's filter ({}; this reduce's: {}): run the "
           "map tasks with the reduce tasks' knowledge base",
-          manifest.map, manifest.skeletons, filter == nullptr ? "none" : filter->fingerprint())));
+          manifest.map, manifest.skeletons, own.empty() ? "none" : own)));
     }
   }
   const size_t jobs = JobCount(options.jobs);

@@ -132,6 +132,61 @@ TEST(ResourceFilterTest, TheParserBuildsSkeletonsInBundlesAndNdjson) {
   }
 }
 
+// Only the record's own resources are passed over: an NDJSON line, an entry
+// of a Bundle document. A contained resource, the entry of a Bundle that is
+// itself a line or an entry, and a document that is one resource are built
+// whole (the knowledge base's analysis covers only paths to the record's own
+// resources).
+TEST(ResourceFilterTest, OnlyTheRecordsOwnResourcesBecomeSkeletons) {
+  ResourceFilter filter(Needles{{"Observation", {"718-7"}}});
+  ParseOptions options;
+  options.resource_filter = &filter;
+  Parser parser(options);
+  const std::string observation =
+      R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"Heart rate"}})";
+  const std::string report = R"({"resourceType":"DiagnosticReport","id":"r1","status":"final","contained":[)" +
+                             observation + R"(],"result":[{"reference":"#o1"}]})";
+  auto contained_code = [](const Document& document) -> const Node* {
+    const Node* contained = document.resources()[0]->Child("contained");
+    return contained == nullptr ? nullptr : contained->Child("code");
+  };
+  Result<Document> line = parser.ParseNdjson(report + "\n", "x.ndjson");
+  ASSERT_TRUE(line.has_value());
+  EXPECT_NE(contained_code(*line), nullptr);
+  Result<Document> bundle = parser.ParseResource(
+      R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" + report + "}]}", "b.json");
+  ASSERT_TRUE(bundle.has_value());
+  EXPECT_NE(contained_code(*bundle), nullptr);
+  // A Bundle as an NDJSON line: its entries are not the record's.
+  Result<Document> nested = parser.ParseNdjson(
+      R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" + observation + "}]}\n", "n.ndjson");
+  ASSERT_TRUE(nested.has_value());
+  const Node* inner = nested->resources()[0]->Child("entry")->Child("resource");
+  ASSERT_NE(inner, nullptr);
+  EXPECT_FALSE(inner->is_skeleton());
+  EXPECT_NE(inner->Child("code"), nullptr);
+  // A document that is one Observation.
+  Result<Document> single = parser.ParseResource(observation, "o.json");
+  ASSERT_TRUE(single.has_value());
+  EXPECT_FALSE(single->root().is_skeleton());
+  EXPECT_NE(single->root().Child("code"), nullptr);
+  // While the same Observation as a line or an entry is a skeleton.
+  Result<Document> own = parser.ParseNdjson(observation + "\n", "o.ndjson");
+  ASSERT_TRUE(own.has_value());
+  EXPECT_TRUE(own->resources()[0]->is_skeleton());
+}
+
+TEST(ResourceFilterTest, TheFingerprintTellsFiltersApart) {
+  ResourceFilter a(Needles{{"Observation", {"718-7"}}});
+  ResourceFilter b(Needles{{"Observation", {"718-7", "777-3"}}});
+  ResourceFilter c(Needles{{"Observation", {"718-7"}}});
+  ResourceFilter none(Needles{});
+  EXPECT_EQ(a.fingerprint().size(), 16u);
+  EXPECT_NE(a.fingerprint(), b.fingerprint());
+  EXPECT_EQ(a.fingerprint(), c.fingerprint());
+  EXPECT_EQ(none.fingerprint(), "");
+}
+
 // Passed over or not, malformed JSON is refused the same.
 TEST(ResourceFilterTest, ASkeletonsSkippedPartsAreStillCheckedJson) {
   ResourceFilter filter(Needles{{"Observation", {"718-7"}}});

@@ -135,5 +135,18 @@ TEST_F(SkeletonLineTest, RouteGivesTheStubOnlyForLinesTheFilterPassesOver) {
   EXPECT_TRUE(route(condition, &filter_).skeleton.empty());
 }
 
+// The short line is decided on again: a needle that only joining the kept
+// members makes (here one with punctuation in it) sends the whole line.
+TEST_F(SkeletonLineTest, AShortLineTheFilterWouldKeepIsNotUsed) {
+  fhir::ResourceFilter odd(Needles{{"Observation", {"\",\"id"}}});
+  LineRouter router;
+  const std::string line = R"({"resourceType":"Observation", "id":"o1","subject":{"reference":"Patient/p1"}})";
+  ASSERT_TRUE(odd.Skips("Observation", line));
+  std::string padded = line + std::string(64, ' ');
+  LineRouting routing = router.Route(std::string_view(padded.data(), line.size()), padded.size(), &odd);
+  EXPECT_EQ(routing.kind, LineKind::kPatientResource);
+  EXPECT_TRUE(routing.skeleton.empty());
+}
+
 }  // namespace
 }  // namespace regenpath::screen
