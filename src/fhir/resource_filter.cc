@@ -74,7 +74,7 @@ bool ResourceFilter::Build(const std::vector<std::string>& needles, Automaton& o
         ends.push_back(false);
         trie.resize(ends.size() * classes, -1);
       }
-      state = static_cast<size_t>(trie[state * classes + out.byte_class[static_cast<unsigned char>(byte)]]);
+      state = static_cast<size_t>(trie[slot]);
     }
     ends[state] = true;
   }

@@ -601,7 +601,7 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   }
   routing.kind = LineKind::kPatientResource;
   routing.patient_id = std::string(*id);
-  if (skeletons != nullptr && skeletons->Filters(type) && skeletons->Skips(type, line)) {
+  if (skeletons != nullptr && skeletons->Skips(type, line)) {
     // The parser decides again on the short line: it must pass it over too
     // (joining members can make a needle with punctuation in it).
     if (SkeletonLine(object, type, *skeletons, routing.skeleton) && !skeletons->Skips(type, routing.skeleton)) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +14,14 @@ namespace regenpath::fhir {
 namespace {
 
 using Needles = std::map<std::string, std::vector<std::string>>;
+
+// A parser that builds what `filter` passes over as skeletons.
+std::unique_ptr<Parser> SkeletonParser(const ResourceFilter& filter, size_t max_depth = ParseOptions().max_depth) {
+  ParseOptions options;
+  options.resource_filter = &filter;
+  options.max_depth = max_depth;
+  return std::make_unique<Parser>(options);
+}
 
 // What Skips must answer: a plain, ASCII case-insensitive search.
 bool NaiveContains(std::string text, std::vector<std::string> needles) {
@@ -95,9 +104,7 @@ TEST(ResourceFilterTest, ANeedleAtEveryPositionOfALongTextIsFound) {
 // reference to its patient; nothing else, no issue from the rest.
 TEST(ResourceFilterTest, TheParserBuildsSkeletonsInBundlesAndNdjson) {
   ResourceFilter filter(Needles{{"Observation", {"718-7"}}});
-  ParseOptions options;
-  options.resource_filter = &filter;
-  Parser parser(options);
+  std::unique_ptr<Parser> parser = SkeletonParser(filter);
   const std::string skipped =
       R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"Heart rate"},)"
       R"("subject":{"reference":"Patient/p1","display":"P"},"effectiveDateTime":"not a date","bogus":1})";
@@ -106,9 +113,9 @@ TEST(ResourceFilterTest, TheParserBuildsSkeletonsInBundlesAndNdjson) {
       R"("subject":{"reference":"Patient/p1"},"effectiveDateTime":"also not a date"})";
   const std::string bundle = R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" + skipped +
                              R"(},{"resource":)" + kept + "}]}";
-  Result<Document> from_bundle = parser.ParseResource(bundle, "bundle.json");
+  Result<Document> from_bundle = parser->ParseResource(bundle, "bundle.json");
   ASSERT_TRUE(from_bundle.has_value()) << from_bundle.error().message();
-  Result<Document> from_ndjson = parser.ParseNdjson(skipped + "\n" + kept + "\n", "records.ndjson");
+  Result<Document> from_ndjson = parser->ParseNdjson(skipped + "\n" + kept + "\n", "records.ndjson");
   ASSERT_TRUE(from_ndjson.has_value()) << from_ndjson.error().message();
   for (const Document* document : {&*from_bundle, &*from_ndjson}) {
     ASSERT_EQ(document->resources().size(), 2u);
@@ -139,9 +146,7 @@ TEST(ResourceFilterTest, TheParserBuildsSkeletonsInBundlesAndNdjson) {
 // resources).
 TEST(ResourceFilterTest, OnlyTheRecordsOwnResourcesBecomeSkeletons) {
   ResourceFilter filter(Needles{{"Observation", {"718-7"}}});
-  ParseOptions options;
-  options.resource_filter = &filter;
-  Parser parser(options);
+  std::unique_ptr<Parser> parser = SkeletonParser(filter);
   const std::string observation =
       R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"Heart rate"}})";
   const std::string report = R"({"resourceType":"DiagnosticReport","id":"r1","status":"final","contained":[)" +
@@ -150,15 +155,15 @@ TEST(ResourceFilterTest, OnlyTheRecordsOwnResourcesBecomeSkeletons) {
     const Node* contained = document.resources()[0]->Child("contained");
     return contained == nullptr ? nullptr : contained->Child("code");
   };
-  Result<Document> line = parser.ParseNdjson(report + "\n", "x.ndjson");
+  Result<Document> line = parser->ParseNdjson(report + "\n", "x.ndjson");
   ASSERT_TRUE(line.has_value());
   EXPECT_NE(contained_code(*line), nullptr);
-  Result<Document> bundle = parser.ParseResource(
+  Result<Document> bundle = parser->ParseResource(
       R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" + report + "}]}", "b.json");
   ASSERT_TRUE(bundle.has_value());
   EXPECT_NE(contained_code(*bundle), nullptr);
   // A Bundle as an NDJSON line: its entries are not the record's.
-  Result<Document> nested = parser.ParseNdjson(
+  Result<Document> nested = parser->ParseNdjson(
       R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" + observation + "}]}\n", "n.ndjson");
   ASSERT_TRUE(nested.has_value());
   const Node* inner = nested->resources()[0]->Child("entry")->Child("resource");
@@ -166,12 +171,12 @@ TEST(ResourceFilterTest, OnlyTheRecordsOwnResourcesBecomeSkeletons) {
   EXPECT_FALSE(inner->is_skeleton());
   EXPECT_NE(inner->Child("code"), nullptr);
   // A document that is one Observation.
-  Result<Document> single = parser.ParseResource(observation, "o.json");
+  Result<Document> single = parser->ParseResource(observation, "o.json");
   ASSERT_TRUE(single.has_value());
   EXPECT_FALSE(single->root().is_skeleton());
   EXPECT_NE(single->root().Child("code"), nullptr);
   // While the same Observation as a line or an entry is a skeleton.
-  Result<Document> own = parser.ParseNdjson(observation + "\n", "o.ndjson");
+  Result<Document> own = parser->ParseNdjson(observation + "\n", "o.ndjson");
   ASSERT_TRUE(own.has_value());
   EXPECT_TRUE(own->resources()[0]->is_skeleton());
 }
@@ -190,16 +195,13 @@ TEST(ResourceFilterTest, TheFingerprintTellsFiltersApart) {
 // Passed over or not, malformed JSON is refused the same.
 TEST(ResourceFilterTest, ASkeletonsSkippedPartsAreStillCheckedJson) {
   ResourceFilter filter(Needles{{"Observation", {"718-7"}}});
-  ParseOptions options;
-  options.resource_filter = &filter;
-  options.max_depth = 8;
-  Parser parser(options);
+  std::unique_ptr<Parser> parser = SkeletonParser(filter, 8);
   std::string deep = R"({"resourceType":"Observation","id":"o1","note":)";
   for (int i = 0; i < 10; ++i) deep += R"({"a":)";
   deep += "1";
   for (int i = 0; i < 10; ++i) deep += "}";
   deep += "}";
-  Result<Document> document = parser.ParseNdjson(deep + "\n", "deep.ndjson");
+  Result<Document> document = parser->ParseNdjson(deep + "\n", "deep.ndjson");
   EXPECT_FALSE(document.has_value());
 }
 
