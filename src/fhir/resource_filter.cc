@@ -2,16 +2,33 @@
 
 #include <algorithm>
 #include <deque>
+#include <cstring>
 #include <iterator>
 
 #include <fmt/format.h>
 
 #include "fhir/document.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define REGENPATH_TEDDY 1
+#else
+#define REGENPATH_TEDDY 0
+#endif
+
 namespace regenpath::fhir {
 namespace {
 
 unsigned char Lower(unsigned char byte) { return byte >= 'A' && byte <= 'Z' ? byte + ('a' - 'A') : byte; }
+
+bool SimdAvailable() {
+#if REGENPATH_TEDDY
+  static const bool available = __builtin_cpu_supports("avx2");
+  return available;
+#else
+  return false;
+#endif
+}
 
 std::vector<std::string> SkeletonElements() {
   std::vector<std::string> names{"id", "reference"};
@@ -21,7 +38,8 @@ std::vector<std::string> SkeletonElements() {
 
 }  // namespace
 
-ResourceFilter::ResourceFilter(const std::map<std::string, std::vector<std::string>>& needles_by_type)
+ResourceFilter::ResourceFilter(const std::map<std::string, std::vector<std::string>>& needles_by_type,
+                               Search search)
     : skeleton_(SkeletonElements()) {
   // FNV-1a over each filtered type and its needles, as given.
   uint64_t hash = 14695981039346656037ull;
@@ -30,9 +48,10 @@ ResourceFilter::ResourceFilter(const std::map<std::string, std::vector<std::stri
     hash = (hash ^ 0xFFu) * 1099511628211ull;  // a separator no UTF-8 text holds
   };
   for (const auto& [type, needles] : needles_by_type) {
-    Automaton automaton;
-    if (!Build(needles, automaton)) continue;
-    by_type_.emplace(type, std::move(automaton));
+    TypeSearch searches;
+    if (!Build(needles, searches.automaton)) continue;
+    if (search == Search::kFastest && SimdAvailable()) Build(needles, searches.teddy);
+    by_type_.emplace(type, std::move(searches));
     add(type);
     for (const std::string& needle : needles) add(needle);
     add("");
@@ -168,11 +187,152 @@ bool ResourceFilter::Contains(const Automaton& automaton, std::string_view text)
   return false;
 }
 
+// Needles are put in buckets in the order of their first bytes, so that a
+// bucket's needles share what they can of their nibbles (fewer false
+// candidates); the fingerprint is each needle's first `width` bytes, width
+// the shortest needle's length, at most 4.
+bool ResourceFilter::Build(const std::vector<std::string>& needles, Teddy& out) {
+  out = Teddy{};
+  std::vector<std::string> lowered;
+  size_t width = 4;
+  for (const std::string& needle : needles) {
+    if (needle.size() < 3) return false;
+    std::string text;
+    for (char byte : needle) {
+      if (static_cast<unsigned char>(byte) < 0x20) return false;  // a zero byte pads the tail
+      text.push_back(static_cast<char>(Lower(static_cast<unsigned char>(byte))));
+    }
+    width = std::min(width, text.size());
+    lowered.push_back(std::move(text));
+  }
+  if (lowered.empty()) return false;
+  std::sort(lowered.begin(), lowered.end());
+  lowered.erase(std::unique(lowered.begin(), lowered.end()), lowered.end());
+  const size_t buckets = std::min<size_t>(8, lowered.size());
+  for (size_t i = 0; i < lowered.size(); ++i) {
+    const size_t bucket = i * buckets / lowered.size();
+    const std::string& needle = lowered[i];
+    for (size_t k = 0; k < width; ++k) {
+      const auto byte = static_cast<unsigned char>(needle[k]);
+      const unsigned char upper = byte >= 'a' && byte <= 'z' ? byte - ('a' - 'A') : byte;
+      for (unsigned char spelled : {byte, upper}) {
+        for (size_t lane : {size_t{0}, size_t{16}}) {
+          out.low[k][lane + (spelled & 0x0F)] |= static_cast<uint8_t>(1u << bucket);
+          out.high[k][lane + (spelled >> 4)] |= static_cast<uint8_t>(1u << bucket);
+        }
+      }
+    }
+    out.buckets[bucket].push_back(needle);
+  }
+  out.width = width;
+  return true;
+}
+
+#if REGENPATH_TEDDY
+namespace {
+
+// The buckets whose fingerprints may start at each of the 32 positions from
+// `at` (which must have 32 + width - 1 readable bytes), and whether a
+// backslash is among the 32 bytes.
+__attribute__((target("avx2"))) inline __m256i TeddyStep(const uint8_t* at, const __m256i* low, const __m256i* high,
+                                                          size_t width, uint32_t& backslashes) {
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  __m256i candidates = _mm256_set1_epi8(static_cast<char>(0xFF));
+  for (size_t k = 0; k < width; ++k) {
+    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + k));
+    if (k == 0) {
+      backslashes = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\\'))));
+    }
+    const __m256i lows = _mm256_shuffle_epi8(low[k], _mm256_and_si256(bytes, nibble));
+    const __m256i highs = _mm256_shuffle_epi8(high[k], _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble));
+    candidates = _mm256_and_si256(candidates, _mm256_and_si256(lows, highs));
+  }
+  return candidates;
+}
+
+// True iff a needle of the buckets `bucket_bits` starts at text[position].
+bool TeddyVerify(const std::array<std::vector<std::string>, 8>& buckets, uint8_t bucket_bits, std::string_view text,
+                 size_t position) {
+  for (; bucket_bits != 0; bucket_bits &= static_cast<uint8_t>(bucket_bits - 1)) {
+    for (const std::string& needle : buckets[static_cast<size_t>(__builtin_ctz(bucket_bits))]) {
+      if (needle.size() > text.size() - position) continue;
+      size_t i = 0;
+      while (i < needle.size() && Lower(static_cast<unsigned char>(text[position + i])) ==
+                                      static_cast<unsigned char>(needle[i])) {
+        ++i;
+      }
+      if (i == needle.size()) return true;
+    }
+  }
+  return false;
+}
+
+// True iff one of the 32 positions from text[base] that TeddyStep gave as
+// `candidates` starts a needle, or `backslashes` is not empty.
+__attribute__((target("avx2"))) bool TeddyCheck(const std::array<std::vector<std::string>, 8>& buckets,
+                                                __m256i candidates, uint32_t backslashes, std::string_view text,
+                                                size_t base) {
+  if (backslashes != 0) return true;
+  uint32_t hits = ~static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(candidates, _mm256_setzero_si256())));
+  if (hits == 0) return false;
+  alignas(32) uint8_t bucket_of[32];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(bucket_of), candidates);
+  for (; hits != 0; hits &= hits - 1) {
+    const size_t offset = static_cast<size_t>(__builtin_ctz(hits));
+    if (base + offset >= text.size()) break;
+    if (TeddyVerify(buckets, bucket_of[offset], text, base + offset)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+__attribute__((target("avx2"))) bool ResourceFilter::Contains(const Teddy& teddy, std::string_view text) {
+  __m256i low[4], high[4];
+  for (size_t k = 0; k < teddy.width; ++k) {
+    low[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(teddy.low[k].data()));
+    high[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(teddy.high[k].data()));
+  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t size = text.size();
+  const size_t reach = 32 + teddy.width - 1;  // bytes a step reads
+  size_t at = 0;
+  for (; at + reach <= size; at += 32) {
+    uint32_t backslashes = 0;
+    const __m256i candidates = TeddyStep(bytes + at, low, high, teddy.width, backslashes);
+    if (TeddyCheck(teddy.buckets, candidates, backslashes, text, at)) return true;
+  }
+  // The tail (fewer than `reach` bytes), copied after zeros: a zero byte is
+  // in no bucket (no needle byte is below 0x20), and no zero is a backslash.
+  while (at < size) {
+    alignas(32) uint8_t tail[96] = {};
+    const size_t count = std::min<size_t>(size - at, 64);
+    std::memcpy(tail, bytes + at, count);
+    for (size_t step = 0; step < count; step += 32) {
+      uint32_t backslashes = 0;
+      const __m256i candidates = TeddyStep(tail + step, low, high, teddy.width, backslashes);
+      if (TeddyCheck(teddy.buckets, candidates, backslashes, text, at + step)) return true;
+    }
+    at += count;
+  }
+  return false;
+}
+#else
+bool ResourceFilter::Contains(const Teddy&, std::string_view) { return false; }  // never built
+#endif
+
 bool ResourceFilter::Skips(std::string_view type, std::string_view json) const {
   auto found = by_type_.find(type);
-  return found != by_type_.end() && !Contains(found->second, json);
+  if (found == by_type_.end()) return false;
+  const TypeSearch& search = found->second;
+  return !(search.teddy.width != 0 ? Contains(search.teddy, json) : Contains(search.automaton, json));
 }
 
 bool ResourceFilter::Filters(std::string_view type) const { return by_type_.contains(type); }
+
+bool ResourceFilter::SearchesWithSimd(std::string_view type) const {
+  auto found = by_type_.find(type);
+  return found != by_type_.end() && found->second.teddy.width != 0;
+}
 
 }  // namespace regenpath::fhir
