@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <new>
 #include <thread>
+#include <utility>
 
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -24,6 +25,15 @@ LineBatch::LineBatch(size_t capacity) {
   data_.reset(static_cast<char*>(std::aligned_alloc(kHugePage, capacity_)));
   if (data_ == nullptr) throw std::bad_alloc();
   madvise(data_.get(), capacity_, MADV_HUGEPAGE);
+}
+
+LineBatch& LineBatch::operator=(LineBatch&& other) noexcept {
+  data_ = std::move(other.data_);
+  capacity_ = std::exchange(other.capacity_, 0);
+  size_ = std::exchange(other.size_, 0);
+  entries_ = std::move(other.entries_);
+  other.entries_.clear();
+  return *this;
 }
 
 void LineBatch::Add(std::string_view patient_id, uint32_t file, uint64_t line, std::string_view text) {
@@ -131,13 +141,13 @@ Status Grouper::Close() {
   return Status();
 }
 
-Status Grouper::Add(LineBatch batch) {
+Status Grouper::Add(LineBatch& batch) {
   std::vector<LineBatch> held;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (partitions_.empty()) {
       held_bytes_ += batch.bytes();
-      held_.push_back(std::move(batch));
+      held_.push_back(std::move(batch));  // leaves `batch` without memory
       if (held_bytes_ <= budget_bytes_ / 2) return Status();
       RP_RETURN_IF_ERROR(OpenPartitions(PlannedPartitions(), [this](size_t i) {
         return fmt::format("{}/partition-{:04}.bin", spill_dir_, i);
@@ -151,9 +161,14 @@ Status Grouper::Add(LineBatch batch) {
   }
   // Spilling: partitions_ no longer changes (it was set under mutex_, which
   // this thread has taken since).
-  for (const LineBatch& taken : held) RP_RETURN_IF_ERROR(Spill(taken));
-  if (!held.empty()) return Status();
-  return Spill(batch);
+  if (!held.empty()) {
+    for (const LineBatch& taken : held) RP_RETURN_IF_ERROR(Spill(taken));
+    batch = std::move(held.back());  // the one handed in (its lines were the last held)
+  } else {
+    RP_RETURN_IF_ERROR(Spill(batch));
+  }
+  batch.Clear();
+  return Status();
 }
 
 Status Grouper::OpenPartitions(size_t count, const std::function<std::string(size_t)>& name) {

@@ -46,8 +46,9 @@ class LineBatch {
   static constexpr size_t kDefaultCapacity = size_t{2} << 20;
 
   explicit LineBatch(size_t capacity = kDefaultCapacity);
-  LineBatch(LineBatch&&) noexcept = default;
-  LineBatch& operator=(LineBatch&&) noexcept = default;
+  // A moved-from batch has no memory (capacity 0: nothing fits).
+  LineBatch(LineBatch&& other) noexcept { *this = std::move(other); }
+  LineBatch& operator=(LineBatch&& other) noexcept;
 
   // True when a line of `bytes` (id and text) fits in what is left.
   bool Fits(size_t bytes) const { return size_ + bytes <= capacity_; }
@@ -55,6 +56,11 @@ class LineBatch {
   void Add(std::string_view patient_id, uint32_t file, uint64_t line, std::string_view text);
   size_t bytes() const { return capacity_ + entries_.capacity() * sizeof(Entry); }
   bool empty() const { return entries_.empty(); }
+  // Forgets the lines, keeping the memory.
+  void Clear() {
+    size_ = 0;
+    entries_.clear();
+  }
   // Calls visit for each line (views valid while the batch lives).
   void ForEach(const std::function<void(const PatientLine&)>& visit) const;
 
@@ -106,11 +112,15 @@ class Grouper {
   Grouper(const Grouper&) = delete;
   Grouper& operator=(const Grouper&) = delete;
 
-  // Thread-safe. Fails when a partition file cannot be written. Once
-  // spilling, the batch is split by partition without any lock and each
-  // partition's part is appended under that partition's own lock, so
-  // scanning threads write to disk side by side.
-  Status Add(LineBatch batch);
+  // Takes the lines of `batch` and leaves it empty: with its memory when
+  // they went to disk, so that the scanning thread fills it again (fresh
+  // memory costs a zeroed page per 4 kB: 30 % of the page faults at 10k
+  // patients were new batches), without (capacity 0) when the grouper
+  // holds them. Thread-safe. Fails when a partition file cannot be
+  // written. Once spilling, the batch is split by partition without any
+  // lock and each partition's part is appended under that partition's own
+  // lock, so scanning threads write to disk side by side.
+  Status Add(LineBatch& batch);
 
   // Calls `prepare` and then `visit` once per partition, in partition order,
   // with all the lines of that partition's patients (in no particular order

@@ -202,12 +202,14 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
   for (const ScanPiece& piece : pieces) ++pieces_left[piece.file];
   RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(pieces.size(), 1)), [&](size_t) -> Status {
     LineRouter router;
+    // One batch for the thread's pieces: once the grouper spills, Add
+    // hands its memory back and the next lines fill it again.
+    LineBatch batch;
     for (size_t slot = next_piece++; slot < order.size(); slot = next_piece++) {
       ScanPiece& piece = pieces[order[slot]];
       const uint32_t file_index = piece.file;
       const uint64_t line_base = piece.whole ? 0 : uint64_t{piece.ordinal} << kPieceShift;
       ScanCounts& count = piece.counts;
-      LineBatch batch;
       Status status;
       uint64_t read = 0;
       auto visit = [&](uint64_t line_in_piece, std::string_view line, size_t capacity) {
@@ -250,8 +252,8 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
             if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
             const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
             if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {
-              if (!batch.empty()) status = grouper.Add(std::move(batch));
-              batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
+              if (!batch.empty()) status = grouper.Add(batch);
+              if (!batch.Fits(needed)) batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
             }
             batch.Add(routing.patient_id, file_index, line_number, text);
             return;
@@ -263,9 +265,9 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
       progress.bytes_read += read;
       RP_RETURN_IF_ERROR(read_status);
       RP_RETURN_IF_ERROR(status);
-      if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(std::move(batch)));
       if (--pieces_left[file_index] == 0) ++progress.files_done;
     }
+    if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch));
     return Status();
   }));
   // Per file, in piece order: the counts added up, and each malformed line

@@ -321,6 +321,51 @@ TEST(LineReaderTest, LinesLongerThanTheBufferAndTruncatedGzip) {
 // ---------------------------------------------------------------------------
 // Grouper
 
+// Add takes a batch's lines and leaves it empty: without memory while the
+// grouper holds lines, with its memory (reused by the next lines) once it
+// spills; the lines of a reused batch all come back, each once.
+TEST(GrouperTest, ABatchSpilledIsEmptiedAndFilledAgain) {
+  TempDir dir;
+  Grouper grouper(/*budget_bytes=*/8 << 20, /*expected_bytes=*/16 << 20, dir.path());
+  LineBatch batch;
+  std::map<std::string, int> expected;
+  size_t line = 0;
+  auto fill = [&] {
+    while (batch.Fits(1000)) {
+      const std::string id = "p" + std::to_string(line % 101);
+      batch.Add(id, 0, ++line, std::string(1000 - id.size(), 'y'));
+      ++expected[id];
+    }
+  };
+  fill();
+  ASSERT_TRUE(grouper.Add(batch).ok());
+  EXPECT_FALSE(grouper.spilled());
+  EXPECT_TRUE(batch.empty());
+  EXPECT_FALSE(batch.Fits(1));  // held: its memory went with its lines
+  // Past half the budget, the grouper spills, and hands the memory back.
+  for (int round = 0; round < 4 && !grouper.spilled(); ++round) {
+    batch = LineBatch();
+    fill();
+    ASSERT_TRUE(grouper.Add(batch).ok());
+  }
+  ASSERT_TRUE(grouper.spilled());
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(batch.empty());
+    ASSERT_TRUE(batch.Fits(1000)) << "round " << round;
+    fill();
+    ASSERT_TRUE(grouper.Add(batch).ok());
+  }
+  std::map<std::string, int> seen;
+  ASSERT_TRUE(grouper
+                  .ForEachPartition([](std::vector<PatientLine>&) {},
+                                    [&](std::vector<PatientLine>& lines) -> Status {
+                                      for (const PatientLine& each : lines) ++seen[std::string(each.patient_id)];
+                                      return Status();
+                                    })
+                  .ok());
+  EXPECT_EQ(seen, expected);
+}
+
 // Four threads add batches at once (the spill then runs side by side, the
 // lines held before it included); every line comes back once, each patient
 // in one partition, and `prepare` has run on a partition before `visit`.
@@ -341,7 +386,9 @@ TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
           std::string id = "p" + std::to_string((batch_number * 100 + i) % 997);
           batch.Add(id, static_cast<uint32_t>(batch_number), static_cast<uint64_t>(i + 1), std::string(200, 'x'));
         }
-        if (!grouper.Add(std::move(batch)).ok()) ++failures;
+        if (!grouper.Add(batch).ok()) ++failures;
+        // The lines are taken either way.
+        if (!batch.empty()) ++failures;
       }
     });
   }
