@@ -28,6 +28,7 @@ LineBatch::LineBatch(size_t capacity) {
 }
 
 LineBatch& LineBatch::operator=(LineBatch&& other) noexcept {
+  if (this == &other) return *this;
   data_ = std::move(other.data_);
   capacity_ = std::exchange(other.capacity_, 0);
   size_ = std::exchange(other.size_, 0);
@@ -167,22 +168,40 @@ Status Grouper::Add(LineBatch& batch) {
   } else {
     RP_RETURN_IF_ERROR(Spill(batch));
   }
-  batch.Clear();
+  // Only a batch of the usual size is handed back: one made for a very long
+  // line would make every later Spill of this thread as large.
+  if (batch.capacity() <= LineBatch::kDefaultCapacity) {
+    batch.Clear();
+  } else {
+    LineBatch dropped = std::move(batch);  // leaves `batch` without memory
+  }
   return Status();
 }
 
 Status Grouper::OpenPartitions(size_t count, const std::function<std::string(size_t)>& name) {
+  // All or none: partitions_ is what tells Add it spills, so it is set only
+  // once every file is open and the mutexes exist (another scanning thread
+  // may call Add after a failure here).
+  std::vector<std::FILE*> files;
+  std::vector<std::string> paths;
   for (size_t i = 0; i < count; ++i) {
     std::string path = name(i);
     std::FILE* file = std::fopen(path.c_str(), "w+b");
     if (file == nullptr) {
-      return InvalidInput(fmt::format("{}: cannot create a spill file: {}", path, std::strerror(errno)));
+      Status failed = InvalidInput(fmt::format("{}: cannot create a spill file: {}", path, std::strerror(errno)));
+      for (size_t j = 0; j < files.size(); ++j) {
+        std::fclose(files[j]);
+        std::remove(paths[j].c_str());
+      }
+      return failed;
     }
-    partitions_.push_back(file);
-    partition_paths_.push_back(std::move(path));
+    files.push_back(file);
+    paths.push_back(std::move(path));
   }
-  if (per_shard_ == 0) per_shard_ = count / shards_;
   partition_mutexes_ = std::make_unique<std::mutex[]>(count);
+  if (per_shard_ == 0) per_shard_ = count / shards_;
+  partitions_ = std::move(files);
+  partition_paths_ = std::move(paths);
   return Status();
 }
 

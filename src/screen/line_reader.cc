@@ -85,6 +85,16 @@ Result<std::vector<std::pair<uint64_t, uint64_t>>> LinePieces(const std::string&
 
 namespace {
 
+struct SpareBuffer {
+  std::unique_ptr<char[]> buffer;
+  size_t capacity = 0;
+};
+
+SpareBuffer& Spare() {
+  thread_local SpareBuffer spare;
+  return spare;
+}
+
 // A thread's read buffer, kept between files and pieces: a fresh 4 MB
 // buffer per piece cost the kernel a zeroed page per 4 kB touched (7-8 % of
 // a screen's CPU in profiles). Not zero-filled either: the bytes a visitor
@@ -121,14 +131,6 @@ class ChunkBuffer {
   }
 
  private:
-  struct Slot {
-    std::unique_ptr<char[]> buffer;
-    size_t capacity = 0;
-  };
-  static Slot& Spare() {
-    thread_local Slot slot;
-    return slot;
-  }
   std::unique_ptr<char[]> buffer_;
   size_t capacity_;
 };
@@ -183,6 +185,8 @@ Status SplitLines(Read&& read, const LineVisitor& visit, uint64_t* bytes_read, u
 }
 
 }  // namespace
+
+void ReleaseReadBuffer() { Spare() = SpareBuffer{}; }
 
 Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* bytes_read) {
   gzFile raw = gzopen(path.c_str(), "rb");

@@ -33,6 +33,12 @@ Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* 
 Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end, const LineVisitor& visit,
                           uint64_t* bytes_read = nullptr, uint64_t* lines = nullptr);
 
+// Each thread keeps one read buffer (4 MB) between the calls above, so that
+// a file's pieces read into memory already paged in. A thread that reads
+// no more but lives on (the one that ran a scan and goes on to assess)
+// frees its buffer with this.
+void ReleaseReadBuffer();
+
 // True iff `path` is gzip-compressed (starts with the gzip magic). False
 // for a file that cannot be read (ForEachLine then says why).
 bool IsGzip(const std::string& path);

@@ -200,7 +200,7 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
   std::atomic<size_t> next_piece{0};
   std::vector<std::atomic<uint32_t>> pieces_left(listing.files.size());
   for (const ScanPiece& piece : pieces) ++pieces_left[piece.file];
-  RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(pieces.size(), 1)), [&](size_t) -> Status {
+  Status scanned = RunOnThreads(std::min(jobs, std::max<size_t>(pieces.size(), 1)), [&](size_t) -> Status {
     LineRouter router;
     // One batch for the thread's pieces: once the grouper spills, Add
     // hands its memory back and the next lines fill it again.
@@ -269,7 +269,9 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
     }
     if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch));
     return Status();
-  }));
+  });
+  ReleaseReadBuffer();  // this thread scanned too (RunOnThreads), and goes on to assess
+  RP_RETURN_IF_ERROR(scanned);
   // Per file, in piece order: the counts added up, and each malformed line
   // numbered within its file (a piece's lines follow those of the pieces
   // before it).

@@ -328,13 +328,13 @@ TEST(GrouperTest, ABatchSpilledIsEmptiedAndFilledAgain) {
   TempDir dir;
   Grouper grouper(/*budget_bytes=*/8 << 20, /*expected_bytes=*/16 << 20, dir.path());
   LineBatch batch;
-  std::map<std::string, int> expected;
+  std::set<std::pair<std::string, uint64_t>> expected;  // (patient, line): each line is one
   size_t line = 0;
   auto fill = [&] {
     while (batch.Fits(1000)) {
       const std::string id = "p" + std::to_string(line % 101);
       batch.Add(id, 0, ++line, std::string(1000 - id.size(), 'y'));
-      ++expected[id];
+      expected.emplace(id, line);
     }
   };
   fill();
@@ -355,15 +355,42 @@ TEST(GrouperTest, ABatchSpilledIsEmptiedAndFilledAgain) {
     fill();
     ASSERT_TRUE(grouper.Add(batch).ok());
   }
-  std::map<std::string, int> seen;
+  std::set<std::pair<std::string, uint64_t>> seen;
+  size_t count = 0;
   ASSERT_TRUE(grouper
                   .ForEachPartition([](std::vector<PatientLine>&) {},
                                     [&](std::vector<PatientLine>& lines) -> Status {
-                                      for (const PatientLine& each : lines) ++seen[std::string(each.patient_id)];
+                                      for (const PatientLine& each : lines) {
+                                        seen.emplace(std::string(each.patient_id), each.line);
+                                        ++count;
+                                      }
                                       return Status();
                                     })
                   .ok());
   EXPECT_EQ(seen, expected);
+  EXPECT_EQ(count, expected.size());
+}
+
+// A spill that cannot start (one partition file cannot be created: its
+// name is taken by a directory) fails with that file's name, and leaves
+// nothing half set up: the next Add fails the same way instead of writing
+// through partitions that were never opened, and the files made before
+// the failure are removed.
+TEST(GrouperTest, ASpillThatCannotStartFailsAgainCleanly) {
+  TempDir dir;
+  Grouper grouper(/*budget_bytes=*/64 << 10, /*expected_bytes=*/1 << 20, dir.path());
+  ASSERT_GT(Grouper::PartitionsFor(1 << 20, 64 << 10), 3u);
+  std::filesystem::create_directory(dir / "partition-0002.bin");
+  for (int round = 0; round < 3; ++round) {
+    LineBatch batch;
+    while (batch.Fits(1000)) batch.Add("p1", 0, 1, std::string(990, 'z'));
+    Status status = grouper.Add(batch);  // 2 MB held: past half the budget at once
+    ASSERT_FALSE(status.ok()) << "round " << round;
+    EXPECT_THAT(status.message(), HasSubstr("partition-0002.bin"));
+    EXPECT_FALSE(grouper.spilled());
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "partition-0000.bin"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "partition-0001.bin"));
 }
 
 // Four threads add batches at once (the spill then runs side by side, the
