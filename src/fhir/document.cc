@@ -52,6 +52,8 @@ const Node* EnclosingEntry(const Node* node) {
 
 void Document::IndexResources() {
   resources_.clear();
+  entry_resources_.clear();
+  entry_count_ = 0;
   if (root_ == nullptr) return;
   if (root_->type_name() != "Bundle") {
     resources_.push_back(root_);
@@ -65,6 +67,11 @@ void Document::IndexResources() {
   std::span<const Node> entries = root_->Children("entry");
   resources_.reserve(entries.size());
   by_type_and_id_.reserve(entries.size());
+  entry_count_ = entries.size();
+  entry_resources_.reserve(entries.size());
+  for (const Node& entry : entries) {
+    for (const Node& resource : entry.Children("resource")) entry_resources_.push_back(&resource);
+  }
   std::string key;
   for (const Node& entry : entries) {
     const Node* resource = entry.Child("resource");

@@ -45,6 +45,15 @@ class Document {
   // resources are not listed.
   std::span<const Node* const> resources() const { return resources_; }
 
+  // For a Bundle root: the nodes FHIRPath's `entry.resource` gives on it, in
+  // the same order (every `resource` of every entry, resources or not,
+  // skeletons included), and how many entries it has; empty and 0 for
+  // another root. (The engine's definitions start with
+  // Bundle.entry.resource.ofType(T): the evaluator filters this list
+  // instead of building those two collections on every evaluation.)
+  std::span<const Node* const> entry_resources() const { return entry_resources_; }
+  size_t entry_count() const { return entry_count_; }
+
   // Per resource of resources(), in the same order, read once while the
   // document is indexed (when its nodes are still in the cache):
   //  - patient_references(): the reference text of the element that puts it
@@ -86,6 +95,8 @@ class Document {
   std::vector<Issue> issues_;
   std::string source_name_;
   std::vector<const Node*> resources_;
+  std::vector<const Node*> entry_resources_;
+  size_t entry_count_ = 0;
   std::vector<std::string_view> patient_references_;  // by position in resources_
   std::vector<std::string_view> resource_ids_;        // by position in resources_
   std::vector<std::string_view> resource_types_;      // by position in resources_

@@ -11,6 +11,7 @@
 #ifndef REGENPATH_FHIR_ELEMENT_FILTER_H_
 #define REGENPATH_FHIR_ELEMENT_FILTER_H_
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,12 +28,19 @@ class ElementFilter {
   // the model does not know it) and JSON name `json_name` must be read.
   bool Keeps(std::string_view element_name, std::string_view json_name) const;
 
+  // False only when Keeps(e, json_name) is false for every element name e
+  // that is json_name or a prefix of it (a choice: "value" of
+  // "valueQuantity"), or empty: true iff one of the names starts json_name.
+  // (A cheap test before the model is asked which element json_name is.)
+  bool MayKeep(std::string_view json_name) const;
+
   const std::vector<std::string>& names() const { return names_; }
 
  private:
   bool Contains(std::string_view name) const;
 
   std::vector<std::string> names_;  // sorted, unique
+  std::array<bool, 256> first_bytes_{};  // the names' first bytes (all, for an empty name)
 };
 
 }  // namespace regenpath::fhir

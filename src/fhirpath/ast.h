@@ -106,6 +106,10 @@ struct Expr {
   // kMember at the start of a path whose name could be a type ("Patient"):
   // matches the focus itself when its type has that name.
   bool may_name_type = false;
+  // kFunction ofType(T) whose receiver is `Bundle.entry.resource` from the
+  // focus (set by CompiledExpression::Compile): on the document's root
+  // Bundle it is evaluated from fhir::Document::entry_resources().
+  bool of_record_resources = false;
   // Set by FoldConstants: the node always evaluates to `constant` (its
   // literal values, de-duplicated), whatever the focus.
   bool is_constant = false;

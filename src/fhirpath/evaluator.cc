@@ -130,6 +130,26 @@ Status Evaluator::EvalArgForItem(const Expr& call, size_t index, const Value& it
   return Eval(*call.args[index], std::span<const Value>(&item, 1), inner, out);
 }
 
+std::optional<Status> Evaluator::EvalOfRecordResources(const Expr& expr, std::span<const Value> focus,
+                                                       Collection& out) {
+  // Only where `Bundle.entry.resource` would give entry_resources(): the
+  // focus is the document's root, a Bundle (and none of the two steps would
+  // have gone over the item limit).
+  const fhir::Document* document = context_.document;
+  if (document == nullptr || focus.size() != 1 || !focus.front().is_node() ||
+      focus.front().node() != &document->root() || !TypeNameMatches(document->root(), "Bundle") ||
+      document->entry_count() > context_.max_items || document->entry_resources().size() > context_.max_items) {
+    return std::nullopt;
+  }
+  // As OfType (functions_collection.cc) filters its input.
+  for (const fhir::Node* resource : document->entry_resources()) {
+    if (resource->is_skeleton()) continue;
+    Value item = Value::Node(resource);
+    if (MatchesType(item, expr.type, /*exact=*/true)) out.push_back(item);
+  }
+  return Status();
+}
+
 Status Evaluator::EvalMember(const Expr& expr, std::span<const Value> input, Collection& out) {
   for (const Value& item : input) {
     if (item.is_node()) {
@@ -202,6 +222,10 @@ Status Evaluator::Eval(const Expr& expr, std::span<const Value> focus, Scope& sc
       return EvalMember(expr, *input, out);
     }
     case ExprKind::kFunction: {
+      if (expr.of_record_resources) {
+        std::optional<Status> done = EvalOfRecordResources(expr, focus, out);
+        if (done) return *done;
+      }
       Scratch scratch(*this);
       std::span<const Value> input = focus;
       if (expr.receiver != nullptr) {

@@ -115,6 +115,10 @@ class Evaluator {
   Result<std::optional<Value>> SingletonValue(const Expr& where, const Collection& items) const;
 
  private:
+  // Expr::of_record_resources on the document's root Bundle, from
+  // fhir::Document::entry_resources(); nullopt where that does not apply
+  // (then the call is evaluated as written).
+  std::optional<Status> EvalOfRecordResources(const Expr& expr, std::span<const Value> focus, Collection& out);
   Status EvalMember(const Expr& expr, std::span<const Value> input, Collection& out);
   Status EvalBinary(const Expr& expr, std::span<const Value> focus, Scope& scope, Collection& out);
   Status EvalArithmetic(const Expr& expr, const Collection& left, const Collection& right, Collection& out);

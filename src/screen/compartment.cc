@@ -500,20 +500,61 @@ bool NestsWithin(const simdjson::dom::element& element, size_t depth, size_t lim
   return true;
 }
 
-// True iff `element` is or holds a number (whose text minified JSON may not
-// keep: 12.50 comes out 12.5).
-bool HoldsNumber(const simdjson::dom::element& element) {
-  if (element.is_number()) return true;
-  if (element.is_object()) {
-    for (simdjson::dom::key_value_pair field : simdjson::dom::object(element)) {
-      if (HoldsNumber(field.value)) return true;
+// Appends `element` to `out` as minified JSON, its strings as they are.
+// False (with `out` part written) when it is or holds a number (whose text
+// minified JSON may not keep: 12.50 comes out 12.5, and the parser keeps a
+// number's text), or a string that would need an escape: never on a line
+// the resource filter passes over (it holds no backslash, and the DOM
+// parser refuses raw control characters), but checked all the same.
+bool AppendPlainJson(const simdjson::dom::element& element, std::string& out) {
+  switch (element.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      out += '{';
+      bool first = true;
+      for (simdjson::dom::key_value_pair field : simdjson::dom::object(element)) {
+        if (!first) out += ',';
+        first = false;
+        for (char byte : field.key) {
+          if (byte == '"' || byte == '\\' || static_cast<unsigned char>(byte) < 0x20) return false;
+        }
+        out += '"';
+        out += field.key;
+        out += "\":";
+        if (!AppendPlainJson(field.value, out)) return false;
+      }
+      out += '}';
+      return true;
     }
-  } else if (element.is_array()) {
-    for (simdjson::dom::element item : simdjson::dom::array(element)) {
-      if (HoldsNumber(item)) return true;
+    case simdjson::dom::element_type::ARRAY: {
+      out += '[';
+      bool first = true;
+      for (simdjson::dom::element item : simdjson::dom::array(element)) {
+        if (!first) out += ',';
+        first = false;
+        if (!AppendPlainJson(item, out)) return false;
+      }
+      out += ']';
+      return true;
     }
+    case simdjson::dom::element_type::STRING: {
+      const std::string_view text = element.get_string().value_unsafe();
+      for (char byte : text) {
+        if (byte == '"' || byte == '\\' || static_cast<unsigned char>(byte) < 0x20) return false;
+      }
+      out += '"';
+      out += text;
+      out += '"';
+      return true;
+    }
+    case simdjson::dom::element_type::BOOL:
+      out += element.get_bool().value_unsafe() ? "true" : "false";
+      return true;
+    case simdjson::dom::element_type::NULL_VALUE:
+      out += "null";
+      return true;
+    default:  // a number
+      return false;
   }
-  return false;
 }
 
 }  // namespace
@@ -538,24 +579,25 @@ bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, co
   for (simdjson::dom::key_value_pair field : object) {
     const std::string_view key = field.key;
     if (key == "resourceType") continue;
+    const std::string_view json_name = key.size() > 1 && key.front() == '_' ? key.substr(1) : key;
+    // Most members: no kept name starts theirs, so none is kept.
+    if (!filter.skeleton().MayKeep(json_name)) continue;
     cache_key.assign(type);
     cache_key += '\0';
     cache_key += key;
     auto [found, added] = keeps.try_emplace(cache_key, false);
     if (added) {
       // As the parser decides which members a skeleton keeps (parser.cc, BuildFields).
-      const std::string_view json_name = key.size() > 1 && key.front() == '_' ? key.substr(1) : key;
       fhir::JsonPropertyMatch match;
       if (info != nullptr) match = fhir::Model::ResolveJsonProperty(*info, json_name);
       found->second =
           filter.skeleton().Keeps(match.element != nullptr ? match.element->name : std::string_view(), json_name);
     }
     if (!found->second) continue;
-    if (HoldsNumber(field.value)) return false;
     line += ",\"";
     line += key;
     line += "\":";
-    line += simdjson::to_string(field.value);
+    if (!AppendPlainJson(field.value, line)) return false;
   }
   line += '}';
   out = std::move(line);

@@ -52,14 +52,16 @@ struct LineRouting {
 // The skeleton line of a resource (`object`, of type `type`) that `filter`
 // passes over: its resourceType and, in their order, the members the
 // filter's skeleton keeps (their `_name` parts included), each value as
-// minified JSON. fhir::Parser builds it into the same skeleton node, with the
-// same issues, as it builds from the whole line, provided the whole line has
-// no backslash (which ResourceFilter::Skips ensures: its strings come out
-// byte for byte) and no object or array nested as deep as half the parser's
-// depth limit (so that the parser cannot refuse the whole line for its
-// depth), and provided no member it keeps holds a number (minified JSON may
-// write it otherwise, and the parser keeps a number's text). False, and
-// `out` untouched, when it is that deep or holds such a number.
+// minified JSON with its strings as they are. fhir::Parser builds it into
+// the same skeleton node, with the same issues, as it builds from the whole
+// line, provided the whole line has no backslash (which
+// ResourceFilter::Skips ensures: its strings come out byte for byte) and no
+// object or array nested as deep as half the parser's depth limit (so that
+// the parser cannot refuse the whole line for its depth), and provided no
+// member it keeps holds a number (minified JSON may write it otherwise, and
+// the parser keeps a number's text). False, and `out` untouched, when it is
+// that deep or a kept member holds such a number (or a string that would
+// need an escape, which such a line cannot hold).
 bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, const fhir::ResourceFilter& filter,
                   std::string& out);
 

@@ -78,6 +78,9 @@ TEST_F(SkeletonLineTest, TheStubBuildsWhatTheWholeLineBuilds) {
       R"({"resourceType":"Observation","bogus":{"a":{"b":{"c":[[[1]]]}}},"id":"o5","subject":{"reference":"Patient/p1"}})",
       // non-ASCII text
       R"({"resourceType":"Observation","id":"é-1","subject":{"reference":"Patient/ü"},"note":[{"text":"naïve"}]})",
+      // members whose names start with a kept name: `identifier` (not kept), `patient` (no element of an
+      // Observation, kept by its JSON name) and `subjectX` (unknown, not kept)
+      R"({"resourceType":"Observation","identifier":[{"value":"i"}],"patient":{"reference":"Patient/p9"},"subjectX":"s","id":"o6"})",
   };
   for (const std::string& line : lines) {
     SCOPED_TRACE(line);
