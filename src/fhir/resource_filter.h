@@ -40,13 +40,13 @@ namespace regenpath::fhir {
 
 class ResourceFilter {
  public:
-  // Per resource type, the texts one of which a resource's JSON must
-  // contain to be built whole. A type with an empty needle (which every
-  // text contains) is never passed over.
   // Which search Skips uses: kFastest picks the SIMD one where it can run
   // (above); kAutomaton always uses the automaton (for tests that compare).
   enum class Search { kFastest, kAutomaton };
 
+  // Per resource type, the texts one of which a resource's JSON must
+  // contain to be built whole. A type with an empty needle (which every
+  // text contains) is never passed over.
   explicit ResourceFilter(const std::map<std::string, std::vector<std::string>>& needles_by_type,
                           Search search = Search::kFastest);
 
