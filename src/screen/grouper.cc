@@ -332,6 +332,11 @@ Status Grouper::ForEachPartition(const std::function<void(std::vector<PatientLin
                                  const std::function<Status(std::vector<PatientLine>&)>& visit) {
   std::vector<PatientLine> lines;
   if (partitions_.empty()) {
+    // Sized once: growing it (fresh pages, copies) showed between the scan
+    // and the assessment, where nothing else runs.
+    size_t count = 0;
+    for (const LineBatch& batch : held_) count += batch.size();
+    lines.reserve(count);
     for (const LineBatch& batch : held_) batch.ForEach([&](const PatientLine& line) { lines.push_back(line); });
     prepare(lines);
     RP_RETURN_IF_ERROR(visit(lines));

@@ -57,6 +57,7 @@ class LineBatch {
   size_t bytes() const { return capacity_ + entries_.capacity() * sizeof(Entry); }
   size_t capacity() const { return capacity_; }
   bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
   // Forgets the lines, keeping the memory.
   void Clear() {
     size_ = 0;

@@ -370,9 +370,22 @@ void SortByPatient(std::vector<PatientLine>& lines) {
     if (a.file != b.file) return a.file < b.file;
     return a.line < b.line;
   });
-  std::vector<PatientLine> sorted(lines.size());
-  for (size_t i = 0; i < keys.size(); ++i) sorted[i] = lines[keys[i].index];
-  lines.swap(sorted);
+  // lines[i] becomes lines[keys[i].index], cycle by cycle in place (a
+  // sorted copy cost as many fresh pages as the lines themselves).
+  constexpr uint32_t kPlaced = ~uint32_t{0};
+  for (size_t start = 0; start < keys.size(); ++start) {
+    if (keys[start].index == kPlaced || keys[start].index == start) continue;
+    const PatientLine first = lines[start];
+    size_t at = start;
+    while (keys[at].index != start) {
+      const size_t from = keys[at].index;
+      lines[at] = lines[from];
+      keys[at].index = kPlaced;
+      at = from;
+    }
+    lines[at] = first;
+    keys[at].index = kPlaced;
+  }
 }
 
 // 2. Assess, partition by partition; each partition's patient lines, in
