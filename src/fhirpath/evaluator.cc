@@ -133,12 +133,13 @@ Status Evaluator::EvalArgForItem(const Expr& call, size_t index, const Value& it
 std::optional<Status> Evaluator::EvalOfRecordResources(const Expr& expr, std::span<const Value> focus,
                                                        Collection& out) {
   // Only where `Bundle.entry.resource` would give entry_resources(): the
-  // focus is the document's root, a Bundle (and none of the two steps would
-  // have gone over the item limit).
+  // focus is the document's root, a Bundle (and none of the three steps
+  // would have gone over the item limit).
   const fhir::Document* document = context_.document;
   if (document == nullptr || focus.size() != 1 || !focus.front().is_node() ||
       focus.front().node() != &document->root() || !TypeNameMatches(document->root(), "Bundle") ||
-      document->entry_count() > context_.max_items || document->entry_resources().size() > context_.max_items) {
+      context_.max_items < 1 || document->entry_count() > context_.max_items ||
+      document->entry_resources().size() > context_.max_items) {
     return std::nullopt;
   }
   // As OfType (functions_collection.cc) filters its input.

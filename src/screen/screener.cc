@@ -371,7 +371,8 @@ void SortByPatient(std::vector<PatientLine>& lines) {
     return a.line < b.line;
   });
   // lines[i] becomes lines[keys[i].index], cycle by cycle in place (a
-  // sorted copy cost as many fresh pages as the lines themselves).
+  // sorted copy cost as many fresh pages as the lines themselves). (Indexes
+  // are 32 bits, as above: a partition holds fewer than 2^32 - 1 lines.)
   constexpr uint32_t kPlaced = ~uint32_t{0};
   for (size_t start = 0; start < keys.size(); ++start) {
     if (keys[start].index == kPlaced || keys[start].index == start) continue;

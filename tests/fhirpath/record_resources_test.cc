@@ -74,9 +74,20 @@ TEST(RecordResourcesTest, OfTypeOnTheRootBundleGivesWhatTheStepsGive) {
   ASSERT_TRUE(bundle.has_value()) << bundle.error().message();
   ASSERT_EQ(bundle->entry_resources().size(), 8u);  // (a key given twice is one member)
   ExpectTheStepsAnswers(*bundle);
-  // Past the item limit on the `entry` step: both fail (the marked call
-  // leaves its shortcut to the steps).
+  // Past the item limit on the `entry` step, or none allowed: both fail
+  // (the marked call leaves its shortcut to the steps).
   ExpectTheStepsAnswers(*bundle, 3);
+  ExpectTheStepsAnswers(*bundle, 0);
+  // Past it on the `resource` step only: an entry with two resources.
+  Result<fhir::Document> two = parser.ParseResource(R"({"resourceType":"Bundle","type":"collection","entry":[
+    {"resource":[{"resourceType":"Observation","id":"o1"},{"resourceType":"Observation","id":"o2"}]},
+    {"resource":{"resourceType":"Condition","id":"c1"}}]})",
+                                                    "two.json");
+  ASSERT_TRUE(two.has_value()) << two.error().message();
+  ASSERT_EQ(two->entry_count(), 2u);
+  ASSERT_EQ(two->entry_resources().size(), 3u);  // (the array is reported, and built)
+  ExpectTheStepsAnswers(*two, 2);
+  ExpectTheStepsAnswers(*two);
   // A root that is not a Bundle.
   Result<fhir::Document> patient = parser.ParseResource(R"({"resourceType":"Patient","id":"p"})", "p.json");
   ASSERT_TRUE(patient.has_value());
