@@ -401,6 +401,14 @@ size_t ItemHash(const Value& value) {
       hash = hash * 31 + std::hash<std::string_view>()(child.name());
       if (++shown == 8) break;
     }
+    // A resource's id too (equal resources have equal ids, hashed as the
+    // ids hash): the resources of a record share their shape, so without it
+    // a union of a record's resources compares every pair.
+    if (node.is_resource()) {
+      if (const fhir::Node* id = node.Child("id"); id != nullptr && id->has_value()) {
+        hash ^= ItemHash(Value::Node(id)) * kMix;
+      }
+    }
     return hash;
   }
   switch (system->type()) {

@@ -121,3 +121,42 @@ TEST(RecordResourcesTest, SkeletonsAreLeftOutAlike) {
 
 }  // namespace
 }  // namespace regenpath::fhirpath
+
+namespace regenpath::fhirpath {
+namespace {
+
+// Unions and distinct() over a record's resources keep one of each set of
+// resources equal in every element (a copy of a resource in two entries),
+// and all that differ in any (the same id with another status included),
+// in document order: the hash that spreads resources by id must never
+// separate two equal ones.
+TEST(RecordResourcesTest, UnionsKeepOneOfEachEqualResource) {
+  fhir::Parser parser;
+  Result<fhir::Document> bundle = parser.ParseResource(R"({"resourceType":"Bundle","type":"collection","entry":[
+    {"resource":{"resourceType":"Observation","id":"o1","status":"final"}},
+    {"resource":{"resourceType":"Observation","id":"o2","status":"final"}},
+    {"resource":{"resourceType":"Observation","id":"o1","status":"final"}},
+    {"resource":{"resourceType":"Observation","id":"o1","status":"amended"}},
+    {"resource":{"resourceType":"Observation","status":"final"}},
+    {"resource":{"resourceType":"Observation","status":"final"}},
+    {"resource":{"resourceType":"Observation","id":"o3","_id":{"extension":[{"url":"x","valueString":"y"}]},"status":"final"}},
+    {"resource":{"resourceType":"Observation","_id":{"extension":[{"url":"x","valueString":"y"}]},"status":"final"}},
+    {"resource":{"resourceType":"Observation","_id":{"extension":[{"url":"x","valueString":"y"}]},"status":"final"}}]})",
+                                                       "bundle.json");
+  ASSERT_TRUE(bundle.has_value()) << bundle.error().message();
+  const std::vector<const fhir::Node*>& all = {bundle->entry_resources().begin(), bundle->entry_resources().end()};
+  // Entries 0, 1, 3, 4, 6 and 7 are distinct; 2 equals 0, 5 equals 4, 8 equals 7.
+  const std::vector<const void*> expected = {all[0], all[1], all[3], all[4], all[6], all[7]};
+  for (const char* expression :
+       {"Bundle.entry.resource.ofType(Observation) | Bundle.entry.resource.ofType(Observation)",
+        "Bundle.entry.resource.ofType(Observation).distinct()",
+        "Bundle.entry.resource.ofType(Observation).union(Bundle.entry.resource.ofType(Observation))"}) {
+    SCOPED_TRACE(expression);
+    Result<std::vector<const void*>> found = Nodes(expression, *bundle);
+    ASSERT_TRUE(found.has_value()) << found.error().message();
+    EXPECT_EQ(*found, expected);
+  }
+}
+
+}  // namespace
+}  // namespace regenpath::fhirpath
