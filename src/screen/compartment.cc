@@ -506,6 +506,15 @@ bool NestsWithin(const simdjson::dom::element& element, size_t depth, size_t lim
 // number's text), or a string that would need an escape: never on a line
 // the resource filter passes over (it holds no backslash, and the DOM
 // parser refuses raw control characters), but checked all the same.
+// True iff JSON would write `text` with an escape (a quote, a backslash or
+// a control character).
+bool NeedsEscape(std::string_view text) {
+  for (char byte : text) {
+    if (byte == '"' || byte == '\\' || static_cast<unsigned char>(byte) < 0x20) return true;
+  }
+  return false;
+}
+
 bool AppendPlainJson(const simdjson::dom::element& element, std::string& out) {
   switch (element.type()) {
     case simdjson::dom::element_type::OBJECT: {
@@ -514,9 +523,7 @@ bool AppendPlainJson(const simdjson::dom::element& element, std::string& out) {
       for (simdjson::dom::key_value_pair field : simdjson::dom::object(element)) {
         if (!first) out += ',';
         first = false;
-        for (char byte : field.key) {
-          if (byte == '"' || byte == '\\' || static_cast<unsigned char>(byte) < 0x20) return false;
-        }
+        if (NeedsEscape(field.key)) return false;
         out += '"';
         out += field.key;
         out += "\":";
@@ -538,9 +545,7 @@ bool AppendPlainJson(const simdjson::dom::element& element, std::string& out) {
     }
     case simdjson::dom::element_type::STRING: {
       const std::string_view text = element.get_string().value_unsafe();
-      for (char byte : text) {
-        if (byte == '"' || byte == '\\' || static_cast<unsigned char>(byte) < 0x20) return false;
-      }
+      if (NeedsEscape(text)) return false;
       out += '"';
       out += text;
       out += '"';
