@@ -7,6 +7,7 @@
 #include "fhir/parser.h"
 #include "fhirpath/compiled_expression.h"
 #include "fhirpath/output.h"
+#include "tests/fhirpath/test_support.h"
 
 namespace regenpath::fhirpath {
 namespace {
@@ -16,10 +17,7 @@ using ::testing::HasSubstr;
 Result<Collection> Evaluate(std::string_view expression, const fhir::Document& document, Workspace& workspace,
                             size_t max_string_bytes = size_t{256} << 20) {
   RP_ASSIGN_OR_RETURN(CompiledExpression compiled, CompiledExpression::Compile(expression));
-  EvaluationContext context;
-  context.document = &document;
-  context.resource = &document.root();
-  context.now = *DateTime::ParseDateTime("2024-01-01T00:00:00Z");
+  EvaluationContext context = testing::DocumentContext(document);
   context.max_string_bytes = max_string_bytes;
   return compiled.Evaluate(context, workspace);
 }

@@ -12,6 +12,7 @@
 #include "fhir/parser.h"
 #include "fhir/resource_filter.h"
 #include "fhirpath/compiled_expression.h"
+#include "tests/fhirpath/test_support.h"
 
 namespace regenpath::fhirpath {
 namespace {
@@ -19,10 +20,7 @@ namespace {
 Result<std::vector<const void*>> Nodes(std::string_view expression, const fhir::Document& document,
                                        size_t max_items = 5'000'000) {
   RP_ASSIGN_OR_RETURN(CompiledExpression compiled, CompiledExpression::Compile(expression));
-  EvaluationContext context;
-  context.document = &document;
-  context.resource = &document.root();
-  context.now = *DateTime::ParseDateTime("2024-01-01T00:00:00Z");
+  EvaluationContext context = testing::DocumentContext(document);
   context.max_items = max_items;
   Workspace workspace;
   RP_ASSIGN_OR_RETURN(Collection found, compiled.Evaluate(context, workspace));
