@@ -11,7 +11,10 @@
 #include <thread>
 #include <utility>
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "screen/compartment.h"
@@ -46,11 +49,11 @@ void LineBatch::Add(std::string_view patient_id, uint32_t file, uint64_t line, s
 }
 
 void LineBatch::ForEach(const std::function<void(const PatientLine&)>& visit) const {
-  for (const Entry& entry : entries_) {
-    std::string_view id(data_.get() + entry.offset, entry.id_size);
-    std::string_view text(data_.get() + entry.offset + entry.id_size, entry.text_size);
-    visit(PatientLine{id, entry.file, entry.line, text});
-  }
+  for (const Entry& entry : entries_) visit(LineOf(entry));
+}
+
+void LineBatch::AppendTo(std::vector<PatientLine>& lines) const {
+  for (const Entry& entry : entries_) lines.push_back(LineOf(entry));
 }
 
 Grouper::Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir)
@@ -225,10 +228,23 @@ T ReadRaw(const char*& cursor) {
 Status Grouper::Spill(const LineBatch& batch) {
   // Fresh per batch: buffers kept per thread from batch to batch doubled
   // the peak RSS (measured: 277 MB against 148 MB at 10k with 128M).
-  std::vector<std::string> buffers(partitions_.size());
+  // Each buffer is sized once (grown by doubling, they were copied as often
+  // as they doubled).
+  constexpr size_t kRecordHeader = 2 * sizeof(uint32_t) + sizeof(uint64_t) + sizeof(uint32_t);
+  std::vector<uint32_t> partition_of;
+  partition_of.reserve(batch.size());
+  std::vector<size_t> sizes(partitions_.size(), 0);
   batch.ForEach([&](const PatientLine& line) {
     const uint64_t hash = PatientHash(line.patient_id);
-    std::string& out = buffers[(hash % shards_) * per_shard_ + (hash >> 32) % per_shard_];
+    const size_t partition = (hash % shards_) * per_shard_ + (hash >> 32) % per_shard_;
+    partition_of.push_back(static_cast<uint32_t>(partition));
+    sizes[partition] += kRecordHeader + line.patient_id.size() + line.text.size();
+  });
+  std::vector<std::string> buffers(partitions_.size());
+  for (size_t i = 0; i < buffers.size(); ++i) buffers[i].reserve(sizes[i]);
+  size_t next = 0;
+  batch.ForEach([&](const PatientLine& line) {
+    std::string& out = buffers[partition_of[next++]];
     AppendRaw<uint32_t>(out, static_cast<uint32_t>(line.patient_id.size()));
     out.append(line.patient_id);
     AppendRaw<uint32_t>(out, line.file);
@@ -251,6 +267,19 @@ Status Grouper::Spill(const LineBatch& batch) {
   return Status();
 }
 
+Grouper::MappedFile& Grouper::MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    MappedFile released(std::move(*this));
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+Grouper::MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+}
+
 Status Grouper::ReadPartition(size_t index, ReadBack& into) {
   // The partition's files: a shuffle's partition is the map tasks' files,
   // one after another (kept: a reduce task that fails can run again); a
@@ -259,111 +288,103 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
   const std::vector<std::string> own_path = own ? std::vector<std::string>{partition_paths_[index]}
                                                 : std::vector<std::string>();
   const std::vector<std::string>& paths = own ? own_path : partition_sources_[index];
-  std::vector<std::pair<std::FILE*, size_t>> files;  // with their sizes
-  struct CloseShuffleFiles {
-    std::vector<std::pair<std::FILE*, size_t>>& files;
-    bool own;
-    ~CloseShuffleFiles() {
-      if (!own) for (auto& [file, size] : files) std::fclose(file);
-    }
-  } close_shuffle_files{files, own};
-  auto cannot_read = [](const std::string& path) {
-    return InvalidInput(fmt::format("{}: cannot read back a spill file", path));
-  };
-  size_t data_size = 0;
+  // The previous partition's views go first, then its mappings.
+  into.lines.clear();
+  into.patients.clear();
+  into.files.clear();
+  // Each file is mapped rather than read into a buffer: its pages are in
+  // the page cache already (just written, for a spill), and a read copied
+  // them all once more (the kernel's copy was a tenth of a 10k-patient
+  // screen's CPU, input and read-back together).
   for (const std::string& path : paths) {
-    std::FILE* file = own ? partitions_[index] : std::fopen(path.c_str(), "rb");
-    if (file == nullptr) {
-      return InvalidInput(fmt::format("{}: cannot open a shuffle file: {}", path, std::strerror(errno)));
+    int fd = -1;
+    if (own) {
+      if (std::fflush(partitions_[index]) != 0) {
+        return InvalidInput(fmt::format("{}: cannot write a spill file: {}", path, std::strerror(errno)));
+      }
+      fd = ::dup(fileno(partitions_[index]));
+    } else {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     }
-    files.emplace_back(file, 0);
-    if (std::fflush(file) != 0 || std::fseek(file, 0, SEEK_END) != 0) return cannot_read(path);
-    files.back().second = static_cast<size_t>(std::max(std::ftell(file), 0L));
-    std::rewind(file);
-    data_size += files.back().second;
-  }
-  // The buffer is reused, grown (never zero-filled) to the largest
-  // partition: a fresh ~budget/4 allocation per partition left the
-  // allocator holding freed ones beside the new one, and peak RSS grew with
-  // the number of partitions.
-  if (data_size > into.capacity) {
-    into.buffer.reset();  // the old one goes before the new one comes
-    into.capacity = data_size + data_size / 16;
-    into.buffer.reset(new char[into.capacity]);
-  }
-  size_t offset = 0;
-  for (size_t i = 0; i < files.size(); ++i) {
-    auto [file, size] = files[i];
-    if (size > 0 && std::fread(into.buffer.get() + offset, 1, size, file) != size) return cannot_read(paths[i]);
-    offset += size;
+    if (fd < 0) return InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno)));
+    struct stat status {};
+    const bool sized = ::fstat(fd, &status) == 0;
+    const size_t size = sized ? static_cast<size_t>(status.st_size) : 0;
+    void* data = sized && size > 0 ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : nullptr;
+    const int map_error = errno;
+    ::close(fd);
+    if (!sized || data == MAP_FAILED) {
+      return InvalidInput(fmt::format("{}: cannot read back a spill file: {}", path, std::strerror(map_error)));
+    }
+    if (size == 0) continue;
+    into.files.emplace_back(static_cast<const char*>(data), size);
+    // Records are checked against the end of their file: a shuffle file
+    // comes from another process and may have been cut short.
+    const char* cursor = into.files.back().data();
+    const char* end = cursor + size;
+    auto truncated = [&] { return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", path)); };
+    while (cursor < end) {
+      PatientLine line;
+      if (static_cast<size_t>(end - cursor) < sizeof(uint32_t)) return truncated();
+      uint32_t id_size = ReadRaw<uint32_t>(cursor);
+      if (static_cast<size_t>(end - cursor) < size_t{id_size} + 2 * sizeof(uint32_t) + sizeof(uint64_t)) {
+        return truncated();
+      }
+      line.patient_id = std::string_view(cursor, id_size);
+      cursor += id_size;
+      line.file = ReadRaw<uint32_t>(cursor);
+      line.line = ReadRaw<uint64_t>(cursor);
+      uint32_t text_size = ReadRaw<uint32_t>(cursor);
+      if (static_cast<size_t>(end - cursor) < text_size) return truncated();
+      line.text = std::string_view(cursor, text_size);
+      cursor += text_size;
+      into.lines.push_back(line);
+    }
   }
   if (own) {
     std::fclose(partitions_[index]);
     partitions_[index] = nullptr;
-    std::remove(partition_paths_[index].c_str());
-  }
-  into.lines.clear();
-  const char* cursor = into.buffer.get();
-  const char* end = cursor + data_size;
-  // Records are checked against the end: a shuffle file comes from another
-  // process and may have been cut short.
-  auto truncated = [&] {
-    return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", partition_paths_[index]));
-  };
-  while (cursor < end) {
-    PatientLine line;
-    if (static_cast<size_t>(end - cursor) < sizeof(uint32_t)) return truncated();
-    uint32_t id_size = ReadRaw<uint32_t>(cursor);
-    if (static_cast<size_t>(end - cursor) < size_t{id_size} + 2 * sizeof(uint32_t) + sizeof(uint64_t)) return truncated();
-    line.patient_id = std::string_view(cursor, id_size);
-    cursor += id_size;
-    line.file = ReadRaw<uint32_t>(cursor);
-    line.line = ReadRaw<uint64_t>(cursor);
-    uint32_t text_size = ReadRaw<uint32_t>(cursor);
-    if (static_cast<size_t>(end - cursor) < text_size) return truncated();
-    line.text = std::string_view(cursor, text_size);
-    cursor += text_size;
-    into.lines.push_back(line);
+    std::remove(partition_paths_[index].c_str());  // the mapping keeps its pages until released
   }
   return Status();
 }
 
-Status Grouper::ForEachPartition(const std::function<void(std::vector<PatientLine>&)>& prepare,
-                                 const std::function<Status(std::vector<PatientLine>&)>& visit) {
-  std::vector<PatientLine> lines;
+Status Grouper::ForEachPartition(
+    const std::function<Status(std::vector<PatientLine>& lines, const std::vector<PatientGroup>& patients)>& visit) {
   if (partitions_.empty()) {
     // Sized once: growing it (fresh pages, copies) showed between the scan
     // and the assessment, where nothing else runs.
+    std::vector<PatientLine> lines;
     size_t count = 0;
     for (const LineBatch& batch : held_) count += batch.size();
     lines.reserve(count);
-    for (const LineBatch& batch : held_) batch.ForEach([&](const PatientLine& line) { lines.push_back(line); });
-    prepare(lines);
-    RP_RETURN_IF_ERROR(visit(lines));
+    for (const LineBatch& batch : held_) batch.AppendTo(lines);
+    const std::vector<PatientGroup> patients = GroupByPatient(lines);
+    RP_RETURN_IF_ERROR(visit(lines, patients));
     held_.clear();
     return Status();
   }
   // Two buffers take turns: partition i+1 is read back while partition i
   // is visited (reading 2 GB back one partition after another was a
   // one-thread phase between the parallel ones). The reading thread also
-  // prepares (sorts) what it read, so that too is off the visiting thread's
-  // path. One reader thread serves the whole run (a thread per partition
-  // left more memory with the allocator: 320 threads at 100k patients).
-  auto read_and_prepare = [&](size_t index, ReadBack& into) -> Status {
+  // groups what it read, so that too is off the visiting thread's path.
+  // One reader thread serves the whole run (a thread per partition left
+  // more memory with the allocator: 320 threads at 100k patients).
+  auto read_and_group = [&](size_t index, ReadBack& into) -> Status {
     try {
       RP_RETURN_IF_ERROR(ReadPartition(index, into));
+      into.patients = GroupByPatient(into.lines);
     } catch (const std::bad_alloc&) {
       return ResourceExhausted(fmt::format("{}: no memory to read the partition back", partition_paths_[index]));
     }
-    prepare(into.lines);
     return Status();
   };
   const size_t count = partitions_.size();
   ReadBack buffers[2];
-  RP_RETURN_IF_ERROR(read_and_prepare(0, buffers[0]));
+  RP_RETURN_IF_ERROR(read_and_group(0, buffers[0]));
   std::mutex mutex;
   std::condition_variable changed;
-  size_t read_up_to = 1;     // partitions [0, read_up_to) are read and prepared
+  size_t read_up_to = 1;     // partitions [0, read_up_to) are read and grouped
   size_t visited_up_to = 0;  // partitions [0, visited_up_to) are visited
   bool stop = false;
   Status read_status;
@@ -380,7 +401,7 @@ Status Grouper::ForEachPartition(const std::function<void(std::vector<PatientLin
         changed.wait(lock, [&] { return stop || visited_up_to + 1 >= i; });
         if (stop) return;
       }
-      Status status = read_and_prepare(i, buffers[i % 2]);
+      Status status = read_and_group(i, buffers[i % 2]);
       std::lock_guard<std::mutex> lock(mutex);
       if (!status.ok()) {
         read_status = std::move(status);
@@ -401,7 +422,7 @@ Status Grouper::ForEachPartition(const std::function<void(std::vector<PatientLin
         break;
       }
     }
-    Status visited = visit(buffers[i % 2].lines);
+    Status visited = visit(buffers[i % 2].lines, buffers[i % 2].patients);
     std::lock_guard<std::mutex> lock(mutex);
     if (!visited.ok()) {
       result = std::move(visited);

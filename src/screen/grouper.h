@@ -23,19 +23,13 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "screen/patient_order.h"
 
 namespace regenpath::screen {
-
-// One resource line of a patient.
-struct PatientLine {
-  std::string_view patient_id;
-  uint32_t file = 0;   // index of the input file
-  uint64_t line = 0;   // 1-based line number in it
-  std::string_view text;
-};
 
 // Lines routed by one scanning thread, in one allocation of a fixed
 // capacity: 2 MiB-aligned and marked for transparent huge pages, since the
@@ -65,6 +59,8 @@ class LineBatch {
   }
   // Calls visit for each line (views valid while the batch lives).
   void ForEach(const std::function<void(const PatientLine&)>& visit) const;
+  // Appends the lines to `lines` (the same views).
+  void AppendTo(std::vector<PatientLine>& lines) const;
 
  private:
   struct Entry {
@@ -74,6 +70,10 @@ class LineBatch {
     size_t offset;  // of the id, followed by the text
     uint32_t text_size;
   };
+  PatientLine LineOf(const Entry& entry) const {
+    return {std::string_view(data_.get() + entry.offset, entry.id_size), entry.file, entry.line,
+            std::string_view(data_.get() + entry.offset + entry.id_size, entry.text_size)};
+  }
   struct Free {
     void operator()(char* data) const { std::free(data); }
   };
@@ -125,16 +125,16 @@ class Grouper {
   // disk side by side.
   Status Add(LineBatch& batch);
 
-  // Calls `prepare` and then `visit` once per partition, in partition order,
-  // with all the lines of that partition's patients (in no particular order
-  // for `prepare`, which may reorder them; `visit` sees them as `prepare`
-  // left them). The views are valid until `visit` returns. Call once, after
-  // the last Add. While `visit` runs, the next partition is read back and
-  // prepared on another thread (so at most two partitions are in memory: a
-  // quarter of the budget); `prepare` must therefore be safe to run beside
-  // `visit`.
-  Status ForEachPartition(const std::function<void(std::vector<PatientLine>&)>& prepare,
-                          const std::function<Status(std::vector<PatientLine>&)>& visit);
+  // Calls `visit` once per partition, in partition order, with all the
+  // lines of that partition's patients grouped by patient (GroupByPatient:
+  // `patients` gives each one's range, in id order; a patient's lines are
+  // not yet in input order, see OrderWithinPatient). The views are valid
+  // until `visit` returns, which may reorder lines within a patient's
+  // range. Call once, after the last Add. While `visit` runs, the next
+  // partition is read back and grouped on another thread (so at most two
+  // partitions are in memory: a quarter of the budget).
+  Status ForEachPartition(
+      const std::function<Status(std::vector<PatientLine>& lines, const std::vector<PatientGroup>& patients)>& visit);
 
   bool spilled() const { return !partitions_.empty(); }
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
@@ -143,11 +143,27 @@ class Grouper {
   double reader_cpu_seconds() const { return static_cast<double>(reader_cpu_nanos_.load()) / 1e9; }
 
  private:
-  // A partition read back: its bytes and the lines that view them.
+  // A file of a partition, mapped read-only (the lines read back view it).
+  class MappedFile {
+   public:
+    MappedFile() = default;
+    MappedFile(const char* data, size_t size) : data_(data), size_(size) {}
+    MappedFile(MappedFile&& other) noexcept
+        : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    MappedFile& operator=(MappedFile&& other) noexcept;
+    ~MappedFile();
+    const char* data() const { return data_; }
+    size_t size() const { return size_; }
+
+   private:
+    const char* data_ = nullptr;
+    size_t size_ = 0;
+  };
+  // A partition read back: its files, mapped, and the lines that view them.
   struct ReadBack {
-    std::unique_ptr<char[]> buffer;
-    size_t capacity = 0;
+    std::vector<MappedFile> files;
     std::vector<PatientLine> lines;
+    std::vector<PatientGroup> patients;
   };
 
   // Creates `count` partition files named by `name(i)` (under mutex_, or
@@ -156,7 +172,8 @@ class Grouper {
   // The partition count of a spill planned from the budget and the lines held.
   size_t PlannedPartitions() const;
   Status Spill(const LineBatch& batch);
-  // Reads partition `index` into `into` (reusing its buffer) and removes the file.
+  // Reads partition `index` into `into` (what it held before is released
+  // first) and removes the partition's file when it is this Grouper's own.
   Status ReadPartition(size_t index, ReadBack& into);
 
   size_t budget_bytes_;

@@ -11,9 +11,9 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <sstream>
 #include <thread>
-#include <unordered_map>
 
 #include "common/json_string.h"
 #include "report/assessment_json.h"
@@ -24,6 +24,7 @@
 #include "screen/input_files.h"
 #include "screen/line_reader.h"
 #include "screen/output_writer.h"
+#include "screen/patient_order.h"
 #include "screen/patient_line.h"
 #include "screen/run_facts.h"
 #include "screen/shuffle_manifest.h"
@@ -69,11 +70,6 @@ struct ScanCounts {
   uint64_t lines = 0, patient_resources = 0;
   std::map<std::string, uint64_t> outside, no_patient;
   std::vector<LineIssue> issues;
-};
-
-struct PatientGroup {
-  std::string_view patient_id;
-  size_t begin = 0, end = 0;  // range of the sorted lines
 };
 
 }  // namespace
@@ -338,57 +334,6 @@ void AddAssessmentFacts(const ScreenOptions& options, RunFacts& facts) {
   facts.kb_version = options.kb->version();
 }
 
-// Sorted by (patient id, file, line), the ids compared once per patient
-// rather than once per comparison: each line gets the rank of its patient's
-// id, then integer keys are sorted. (Run by the thread that reads the
-// partition back, beside the assessment of the one before.)
-void SortByPatient(std::vector<PatientLine>& lines) {
-  std::unordered_map<std::string_view, uint32_t> patient_index;
-  std::vector<std::string_view> ids;
-  std::vector<uint32_t> line_patient(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) {
-    auto [it, inserted] = patient_index.try_emplace(lines[i].patient_id, static_cast<uint32_t>(ids.size()));
-    if (inserted) ids.push_back(lines[i].patient_id);
-    line_patient[i] = it->second;
-  }
-  std::vector<uint32_t> by_id(ids.size());
-  for (uint32_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
-  std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
-  std::vector<uint32_t> rank(ids.size());
-  for (uint32_t r = 0; r < by_id.size(); ++r) rank[by_id[r]] = r;
-  struct SortKey {
-    uint32_t rank, file;
-    uint64_t line;
-    uint32_t index;
-  };
-  std::vector<SortKey> keys(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) {
-    keys[i] = {rank[line_patient[i]], lines[i].file, lines[i].line, static_cast<uint32_t>(i)};
-  }
-  std::sort(keys.begin(), keys.end(), [](const SortKey& a, const SortKey& b) {
-    if (a.rank != b.rank) return a.rank < b.rank;
-    if (a.file != b.file) return a.file < b.file;
-    return a.line < b.line;
-  });
-  // lines[i] becomes lines[keys[i].index], cycle by cycle in place (a
-  // sorted copy cost as many fresh pages as the lines themselves). (Indexes
-  // are 32 bits, as above: a partition holds fewer than 2^32 - 1 lines.)
-  constexpr uint32_t kPlaced = ~uint32_t{0};
-  for (size_t start = 0; start < keys.size(); ++start) {
-    if (keys[start].index == kPlaced || keys[start].index == start) continue;
-    const PatientLine first = lines[start];
-    size_t at = start;
-    while (keys[at].index != start) {
-      const size_t from = keys[at].index;
-      lines[at] = lines[from];
-      keys[at].index = kPlaced;
-      at = from;
-    }
-    lines[at] = first;
-    keys[at].index = kPlaced;
-  }
-}
-
 // 2. Assess, partition by partition; each partition's patient lines, in
 // patient order, go to a file of its own in `work_dir`. 3. Output: those
 // files merged in patient order, the summaries and `extra` files.
@@ -401,15 +346,8 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
   const fhir::ParseOptions parse_options = engine.RecordParseOptions();
   std::vector<std::string> result_files;
   uint64_t patients = 0;
-  RP_RETURN_IF_ERROR(grouper.ForEachPartition(SortByPatient, [&](std::vector<PatientLine>& lines) -> Status {
-    // A patient's lines are adjacent once sorted.
-    std::vector<PatientGroup> groups;
-    for (size_t i = 0; i < lines.size();) {
-      size_t j = i + 1;
-      while (j < lines.size() && lines[j].patient_id == lines[i].patient_id) ++j;
-      groups.push_back({lines[i].patient_id, i, j});
-      i = j;
-    }
+  RP_RETURN_IF_ERROR(grouper.ForEachPartition([&](std::vector<PatientLine>& lines,
+                                                   const std::vector<PatientGroup>& groups) -> Status {
     progress.patients_total += groups.size();
     std::vector<std::string> results(groups.size());
     std::atomic<size_t> next{0};
@@ -418,6 +356,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
       simdjson::dom::parser json_parser;
       for (size_t g = next++; g < groups.size(); g = next++) {
         const PatientGroup& group = groups[g];
+        OrderWithinPatient(std::span<PatientLine>(lines).subspan(group.begin, group.end - group.begin));
         // The record is written straight into the buffer the document keeps
         // (no second copy of the text in the parser).
         size_t record_size = 0;

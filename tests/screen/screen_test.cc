@@ -358,8 +358,7 @@ TEST(GrouperTest, ABatchSpilledIsEmptiedAndFilledAgain) {
   std::set<std::pair<std::string, uint64_t>> seen;
   size_t count = 0;
   ASSERT_TRUE(grouper
-                  .ForEachPartition([](std::vector<PatientLine>&) {},
-                                    [&](std::vector<PatientLine>& lines) -> Status {
+                  .ForEachPartition([&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>&) -> Status {
                                       for (const PatientLine& each : lines) {
                                         seen.emplace(std::string(each.patient_id), each.line);
                                         ++count;
@@ -395,7 +394,7 @@ TEST(GrouperTest, ASpillThatCannotStartFailsAgainCleanly) {
 
 // Four threads add batches at once (the spill then runs side by side, the
 // lines held before it included); every line comes back once, each patient
-// in one partition, and `prepare` has run on a partition before `visit`.
+// in one partition, grouped by patient before `visit` sees it.
 TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
   TempDir dir;
   Grouper grouper(/*budget_bytes=*/64 << 10, /*expected_bytes=*/1 << 20, dir.path());
@@ -425,19 +424,22 @@ TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
   EXPECT_GT(grouper.partition_count(), 1u);
   std::map<std::string, int> seen;
   std::set<std::string> in_earlier_partitions;
-  std::atomic<size_t> prepared{0};
   size_t visited = 0;
   auto by_patient = [](const PatientLine& a, const PatientLine& b) { return a.patient_id < b.patient_id; };
   ASSERT_TRUE(grouper
                   .ForEachPartition(
-                      [&](std::vector<PatientLine>& lines) {
-                        std::sort(lines.begin(), lines.end(), by_patient);
-                        ++prepared;
-                      },
-                      [&](std::vector<PatientLine>& lines) -> Status {
+                      [&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>& patients) -> Status {
                         ++visited;
-                        EXPECT_GE(prepared.load(), visited);
                         EXPECT_TRUE(std::is_sorted(lines.begin(), lines.end(), by_patient));
+                        size_t covered = 0;
+                        for (const PatientGroup& patient : patients) {
+                          EXPECT_EQ(patient.begin, covered);
+                          for (size_t i = patient.begin; i < patient.end; ++i) {
+                            EXPECT_EQ(lines[i].patient_id, patient.patient_id);
+                          }
+                          covered = patient.end;
+                        }
+                        EXPECT_EQ(covered, lines.size());
                         std::set<std::string> here;
                         for (const PatientLine& line : lines) {
                           ++seen[std::string(line.patient_id)];
@@ -450,7 +452,6 @@ TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
                       })
                   .ok());
   EXPECT_EQ(visited, grouper.partition_count());
-  EXPECT_EQ(prepared.load(), visited);
   EXPECT_EQ(seen, expected);
 }
 

@@ -1,0 +1,73 @@
+#include "screen/patient_order.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <unordered_map>
+
+namespace regenpath::screen {
+
+std::vector<PatientGroup> GroupByPatient(std::vector<PatientLine>& lines) {
+  // Each line's patient, numbered in order of first sight. Lines of one
+  // patient mostly come in runs (a bulk export writes a patient's resources
+  // together), so the last id is compared before the table is asked.
+  std::unordered_map<std::string_view, uint32_t> numbers;
+  std::vector<std::string_view> ids;
+  std::vector<uint32_t> patient_of(lines.size());
+  std::string_view last_id;
+  uint32_t last_number = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string_view id = lines[i].patient_id;
+    if (ids.empty() || id != last_id) {
+      auto [it, inserted] = numbers.try_emplace(id, static_cast<uint32_t>(ids.size()));
+      if (inserted) ids.push_back(id);
+      last_id = id;
+      last_number = it->second;
+    }
+    patient_of[i] = last_number;
+  }
+  // The patients in id order, and where each one's lines start.
+  std::vector<uint32_t> by_id(ids.size());
+  std::iota(by_id.begin(), by_id.end(), uint32_t{0});
+  std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
+  std::vector<size_t> count(ids.size(), 0);
+  for (uint32_t number : patient_of) ++count[number];
+  std::vector<size_t> next(ids.size());
+  std::vector<PatientGroup> groups(ids.size());
+  size_t at = 0;
+  for (size_t rank = 0; rank < by_id.size(); ++rank) {
+    const uint32_t number = by_id[rank];
+    groups[rank] = {ids[number], at, at + count[number]};
+    next[number] = at;
+    at += count[number];
+  }
+  // Line i goes to destination[i] (a stable counting sort), moved there in
+  // place cycle by cycle: a sorted copy would cost as many fresh pages as
+  // the lines themselves.
+  constexpr uint32_t kPlaced = ~uint32_t{0};
+  std::vector<uint32_t> destination(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) destination[i] = static_cast<uint32_t>(next[patient_of[i]]++);
+  for (size_t start = 0; start < lines.size(); ++start) {
+    if (destination[start] == kPlaced) continue;
+    PatientLine carried = lines[start];
+    size_t to = destination[start];
+    destination[start] = kPlaced;
+    while (to != start) {
+      std::swap(carried, lines[to]);
+      const size_t after = destination[to];
+      destination[to] = kPlaced;
+      to = after;
+    }
+    lines[start] = carried;
+  }
+  return groups;
+}
+
+void OrderWithinPatient(std::span<PatientLine> lines) {
+  auto before = [](const PatientLine& a, const PatientLine& b) {
+    return a.file != b.file ? a.file < b.file : a.line < b.line;
+  };
+  if (!std::is_sorted(lines.begin(), lines.end(), before)) std::sort(lines.begin(), lines.end(), before);
+}
+
+}  // namespace regenpath::screen

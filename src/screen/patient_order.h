@@ -1,0 +1,46 @@
+// A patient's resource lines, and the order in which a partition's lines are assessed: patient by patient,
+// in byte order of the patient id, each patient's lines in input order
+// (file, then line), as `regenpath assess` reads that patient's own file.
+//
+// The work is split so that little of it runs on one thread:
+// GroupByPatient (one thread, in time linear in the lines) makes each
+// patient's lines adjacent and returns the groups; OrderWithinPatient
+// (cheap, run by whichever thread assesses the group) puts one group's lines
+// in input order.
+#ifndef REGENPATH_SCREEN_PATIENT_ORDER_H_
+#define REGENPATH_SCREEN_PATIENT_ORDER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace regenpath::screen {
+
+// One resource line of a patient.
+struct PatientLine {
+  std::string_view patient_id;
+  uint32_t file = 0;   // index of the input file
+  uint64_t line = 0;   // 1-based line number in it
+  std::string_view text;
+};
+
+// One patient's lines: [begin, end) of the grouped lines.
+struct PatientGroup {
+  std::string_view patient_id;
+  size_t begin = 0, end = 0;
+};
+
+// Reorders `lines` in place so that each patient's lines are adjacent, the
+// patients in byte order of their ids, and returns the patients' ranges in
+// that order. A patient's lines keep their relative order (the grouping is
+// stable). Fewer than 2^32 - 1 lines.
+std::vector<PatientGroup> GroupByPatient(std::vector<PatientLine>& lines);
+
+// Sorts one patient's lines by (file, line).
+void OrderWithinPatient(std::span<PatientLine> lines);
+
+}  // namespace regenpath::screen
+
+#endif  // REGENPATH_SCREEN_PATIENT_ORDER_H_

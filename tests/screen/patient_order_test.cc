@@ -1,0 +1,91 @@
+// GroupByPatient and OrderWithinPatient against a plain stable sort.
+#include "screen/patient_order.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace regenpath::screen {
+namespace {
+
+// Lines of `patients` patients in runs of random length (as a bulk export
+// writes them), from several files, each line numbered once per file.
+std::vector<PatientLine> RandomLines(std::mt19937& random, const std::vector<std::string>& ids, size_t count) {
+  std::vector<PatientLine> lines;
+  std::vector<uint64_t> next_line(4, 1);
+  while (lines.size() < count) {
+    const std::string& id = ids[random() % ids.size()];
+    const uint32_t file = static_cast<uint32_t>(random() % next_line.size());
+    for (size_t run = 1 + random() % 5; run > 0 && lines.size() < count; --run) {
+      lines.push_back({id, file, next_line[file]++, "{}"});
+    }
+  }
+  std::shuffle(lines.begin(), lines.begin() + static_cast<long>(lines.size() / 3), random);  // and some not in runs
+  return lines;
+}
+
+bool SameLine(const PatientLine& a, const PatientLine& b) {
+  return a.patient_id == b.patient_id && a.file == b.file && a.line == b.line && a.text.data() == b.text.data();
+}
+
+TEST(PatientOrderTest, GroupsLikeAStableSortByPatientId) {
+  std::mt19937 random(12);
+  // Ids that are prefixes of one another, and that differ in their last byte.
+  const std::vector<std::string> ids = {"p", "p1", "p10", "p2", "P", "q", "p11", "p1\xc3\xa9", "0"};
+  for (size_t count : {0, 1, 2, 7, 100, 5000}) {
+    std::vector<PatientLine> lines = RandomLines(random, ids, count);
+    std::vector<PatientLine> expected = lines;
+    std::stable_sort(expected.begin(), expected.end(),
+                     [](const PatientLine& a, const PatientLine& b) { return a.patient_id < b.patient_id; });
+    const std::vector<PatientGroup> groups = GroupByPatient(lines);
+    ASSERT_EQ(lines.size(), expected.size());
+    for (size_t i = 0; i < lines.size(); ++i) ASSERT_TRUE(SameLine(lines[i], expected[i])) << count << " at " << i;
+    size_t at = 0;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      EXPECT_EQ(groups[g].begin, at);
+      ASSERT_LT(groups[g].begin, groups[g].end);
+      if (g > 0) EXPECT_LT(groups[g - 1].patient_id, groups[g].patient_id);
+      for (size_t i = groups[g].begin; i < groups[g].end; ++i) EXPECT_EQ(lines[i].patient_id, groups[g].patient_id);
+      at = groups[g].end;
+    }
+    EXPECT_EQ(at, lines.size());
+  }
+}
+
+// Ids are compared by value: the same id from different buffers is one
+// patient.
+TEST(PatientOrderTest, SameIdInDifferentBuffersIsOnePatient) {
+  const std::string first = "abc", second = "abc", other = "abd";
+  std::vector<PatientLine> lines = {{first, 0, 1, ""}, {other, 0, 2, ""}, {second, 1, 1, ""}};
+  const std::vector<PatientGroup> groups = GroupByPatient(lines);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].end - groups[0].begin, 2u);
+  EXPECT_EQ(lines[0].patient_id.data(), first.data());
+  EXPECT_EQ(lines[1].patient_id.data(), second.data());
+  EXPECT_EQ(lines[2].patient_id.data(), other.data());
+}
+
+TEST(PatientOrderTest, OrderWithinPatientSortsByFileThenLine) {
+  std::mt19937 random(5);
+  for (size_t count : {0, 1, 3, 300}) {
+    std::vector<PatientLine> lines;
+    for (size_t i = 0; i < count; ++i) {
+      lines.push_back({"p", static_cast<uint32_t>(random() % 3), 1 + random() % 1000000, ""});
+    }
+    std::vector<PatientLine> expected = lines;
+    std::sort(expected.begin(), expected.end(), [](const PatientLine& a, const PatientLine& b) {
+      return std::pair(a.file, a.line) < std::pair(b.file, b.line);
+    });
+    OrderWithinPatient(lines);
+    for (size_t i = 0; i < count; ++i) {
+      EXPECT_EQ(lines[i].file, expected[i].file);
+      EXPECT_EQ(lines[i].line, expected[i].line);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace regenpath::screen
