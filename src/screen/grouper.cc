@@ -25,10 +25,25 @@ namespace regenpath::screen {
 LineBatch::LineBatch(size_t capacity) {
   constexpr size_t kHugePage = size_t{2} << 20;
   capacity_ = (std::max(capacity, size_t{1}) + kHugePage - 1) / kHugePage * kHugePage;
-  data_.reset(static_cast<char*>(std::aligned_alloc(kHugePage, capacity_)));
-  if (data_ == nullptr) throw std::bad_alloc();
+  // Mapped from the kernel, not taken from the allocator: unmapped when the
+  // batch goes (spilled, or visited), its memory leaves the process at once.
+  // From the allocator, the lines held before a spill (half the budget) were
+  // kept by it for the rest of the run, and the partitions read back then
+  // came on top (peak RSS 283 + 70 MB at 10k patients). Mapped with a huge
+  // page of slack, whose unaligned ends are unmapped at once.
+  const size_t mapped = capacity_ + kHugePage;
+  void* raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > start) ::munmap(raw, aligned - start);
+  const uintptr_t end = start + mapped;
+  if (end > aligned + capacity_) ::munmap(reinterpret_cast<void*>(aligned + capacity_), end - aligned - capacity_);
+  data_ = std::unique_ptr<char, Unmap>(reinterpret_cast<char*>(aligned), Unmap{capacity_});
   madvise(data_.get(), capacity_, MADV_HUGEPAGE);
 }
+
+void LineBatch::Unmap::operator()(char* data) const { ::munmap(data, size); }
 
 LineBatch& LineBatch::operator=(LineBatch&& other) noexcept {
   if (this == &other) return *this;

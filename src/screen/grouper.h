@@ -31,8 +31,9 @@
 
 namespace regenpath::screen {
 
-// Lines routed by one scanning thread, in one allocation of a fixed
-// capacity: 2 MiB-aligned and marked for transparent huge pages, since the
+// Lines routed by one scanning thread, in one mapping of a fixed capacity
+// (returned to the system when the batch goes): 2 MiB-aligned and marked
+// for transparent huge pages, since the
 // text of every line is copied here once and page faults on fresh memory
 // otherwise dominate the scan.
 class LineBatch {
@@ -74,10 +75,11 @@ class LineBatch {
     return {std::string_view(data_.get() + entry.offset, entry.id_size), entry.file, entry.line,
             std::string_view(data_.get() + entry.offset + entry.id_size, entry.text_size)};
   }
-  struct Free {
-    void operator()(char* data) const { std::free(data); }
+  struct Unmap {
+    size_t size;  // (value-initialized by unique_ptr)
+    void operator()(char* data) const;
   };
-  std::unique_ptr<char, Free> data_;
+  std::unique_ptr<char, Unmap> data_;
   size_t capacity_ = 0;
   size_t size_ = 0;
   std::vector<Entry> entries_;
