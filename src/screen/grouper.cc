@@ -100,8 +100,7 @@ uint64_t MostOpenPartitions() {
 
 size_t Grouper::PartitionsFor(uint64_t expected_bytes, size_t budget_bytes) {
   // Each partition, read back, should take at most an eighth of the budget:
-  // two are in memory at a time (one assessed, the next read ahead), beside
-  // what the allocator still holds of the lines held before spilling.
+  // two are in memory at a time (one assessed, the next read ahead).
   const uint64_t target = std::max<uint64_t>(budget_bytes / 8, 1);
   return static_cast<size_t>(std::max<uint64_t>((expected_bytes + target - 1) / target, 1));
 }
@@ -173,7 +172,7 @@ Status Grouper::Add(LineBatch& batch) {
       }));
       // The lines held so far are spilled below, outside the lock, while
       // the other threads spill theirs (order within a partition file does
-      // not matter: partitions are sorted when read back).
+      // not matter: partitions are grouped by patient when read back).
       held.swap(held_);
       held_bytes_ = 0;
     }
@@ -230,6 +229,14 @@ void AppendRaw(std::string& out, T value) {
   out.append(reinterpret_cast<const char*>(&value), sizeof(value));
 }
 
+// GroupByPatient's limit.
+constexpr size_t kMaxPartitionLines = size_t{0xffffffff};
+
+Status TooManyLines(std::string_view where) {
+  return ResourceExhausted(fmt::format("{}: more than {} lines in one partition: give a smaller --memory", where,
+                                       kMaxPartitionLines - 1));
+}
+
 template <typename T>
 T ReadRaw(const char*& cursor) {
   T value;
@@ -272,7 +279,7 @@ Status Grouper::Spill(const LineBatch& batch) {
     if (buffer.empty()) continue;
     // A record is written whole under its partition's lock, so records of
     // two threads never interleave; their order in the file does not matter
-    // (each partition is sorted when it is read back).
+    // (each partition is grouped by patient when it is read back).
     std::lock_guard<std::mutex> lock(partition_mutexes_[i]);
     if (std::fwrite(buffer.data(), 1, buffer.size(), partitions_[i]) != buffer.size()) {
       return InvalidInput(fmt::format("{}: cannot write a spill file: {}", partition_paths_[i], std::strerror(errno)));
@@ -307,32 +314,47 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
   into.lines.clear();
   into.patients.clear();
   into.files.clear();
-  // Each file is mapped rather than read into a buffer: its pages are in
-  // the page cache already (just written, for a spill), and a read copied
-  // them all once more (the kernel's copy was a tenth of a 10k-patient
-  // screen's CPU, input and read-back together).
+  // This Grouper's own spill file is mapped rather than read into a buffer:
+  // its pages are in the page cache already, just written, and a read
+  // copied them all once more. A shuffle's files come from other processes,
+  // maybe over a shared file system, where a mapped file that fails or
+  // shrinks would kill the process (SIGBUS) instead of failing the read:
+  // they are read, into memory mapped for the purpose.
   for (const std::string& path : paths) {
     int fd = -1;
     if (own) {
+      if (partitions_[index] == nullptr) return InvalidInput(fmt::format("{}: already read back", path));
       if (std::fflush(partitions_[index]) != 0) {
         return InvalidInput(fmt::format("{}: cannot write a spill file: {}", path, std::strerror(errno)));
       }
-      fd = ::dup(fileno(partitions_[index]));
+      fd = ::fcntl(fileno(partitions_[index]), F_DUPFD_CLOEXEC, 0);
     } else {
       fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     }
     if (fd < 0) return InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno)));
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    auto cannot_read = [&](int error) {
+      return InvalidInput(fmt::format("{}: cannot read back a spill file: {}", path, std::strerror(error)));
+    };
     struct stat status {};
-    const bool sized = ::fstat(fd, &status) == 0;
-    const size_t size = sized ? static_cast<size_t>(status.st_size) : 0;
-    void* data = sized && size > 0 ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : nullptr;
-    const int map_error = errno;
-    ::close(fd);
-    if (!sized || data == MAP_FAILED) {
-      return InvalidInput(fmt::format("{}: cannot read back a spill file: {}", path, std::strerror(map_error)));
-    }
+    if (::fstat(fd, &status) != 0) return cannot_read(errno);
+    const size_t size = static_cast<size_t>(status.st_size);
     if (size == 0) continue;
-    into.files.emplace_back(static_cast<const char*>(data), size);
+    void* data = own ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+                     : ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (data == MAP_FAILED) return cannot_read(errno);
+    MappedFile mapped(static_cast<const char*>(data), size);
+    for (size_t done = 0; !own && done < size;) {
+      const ssize_t got = ::pread(fd, static_cast<char*>(data) + done, size - done, static_cast<off_t>(done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return cannot_read(errno);
+      if (got == 0) return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", path));
+      done += static_cast<size_t>(got);
+    }
+    into.files.push_back(std::move(mapped));
     // Records are checked against the end of their file: a shuffle file
     // comes from another process and may have been cut short.
     const char* cursor = into.files.back().data();
@@ -372,6 +394,7 @@ Status Grouper::ForEachPartition(
     std::vector<PatientLine> lines;
     size_t count = 0;
     for (const LineBatch& batch : held_) count += batch.size();
+    if (count >= kMaxPartitionLines) return TooManyLines("the lines held in memory");
     lines.reserve(count);
     for (const LineBatch& batch : held_) batch.AppendTo(lines);
     const std::vector<PatientGroup> patients = GroupByPatient(lines);
@@ -379,7 +402,7 @@ Status Grouper::ForEachPartition(
     held_.clear();
     return Status();
   }
-  // Two buffers take turns: partition i+1 is read back while partition i
+  // Two ReadBacks take turns: partition i+1 is read back while partition i
   // is visited (reading 2 GB back one partition after another was a
   // one-thread phase between the parallel ones). The reading thread also
   // groups what it read, so that too is off the visiting thread's path.
@@ -388,6 +411,7 @@ Status Grouper::ForEachPartition(
   auto read_and_group = [&](size_t index, ReadBack& into) -> Status {
     try {
       RP_RETURN_IF_ERROR(ReadPartition(index, into));
+      if (into.lines.size() >= kMaxPartitionLines) return TooManyLines(partition_paths_[index]);
       into.patients = GroupByPatient(into.lines);
     } catch (const std::bad_alloc&) {
       return ResourceExhausted(fmt::format("{}: no memory to read the partition back", partition_paths_[index]));

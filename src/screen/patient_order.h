@@ -35,7 +35,7 @@ struct PatientGroup {
 // Reorders `lines` in place so that each patient's lines are adjacent, the
 // patients in byte order of their ids, and returns the patients' ranges in
 // that order. A patient's lines keep their relative order (the grouping is
-// stable). Fewer than 2^32 - 1 lines.
+// stable). At most 2^32 - 1 lines (indexes are 32 bits).
 std::vector<PatientGroup> GroupByPatient(std::vector<PatientLine>& lines);
 
 // Sorts one patient's lines by (file, line).

@@ -629,8 +629,9 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
   Result<ScreenReport> reduced = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
   ASSERT_TRUE(reduced.has_value()) << reduced.error().message();
   EXPECT_GT(reduced->patients, 0u);
-  // A spill file cut short is named, not read past its end.
-  const std::string spill = shuffle + "/map-0000/" + Grouper::ShuffleFileName(1, 0);
+  // A spill file cut short is named (the second of the partition's files,
+  // one per map task), not read past its end.
+  const std::string spill = shuffle + "/map-0001/" + Grouper::ShuffleFileName(1, 0);
   const std::string text = ReadFile(spill);
   ASSERT_GT(text.size(), 100u);
   std::ofstream(spill, std::ios::binary | std::ios::trunc) << text.substr(0, text.size() - 7);
@@ -638,7 +639,7 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
   options.output_dir = dir / "reduce-1";
   Result<ScreenReport> cut = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
   ASSERT_FALSE(cut.has_value());
-  EXPECT_THAT(cut.error().message(), HasSubstr("s0001-p0000.bin: a spill file is cut short"));
+  EXPECT_THAT(cut.error().message(), HasSubstr("map-0001/s0001-p0000.bin: a spill file is cut short"));
   EXPECT_FALSE(fs::exists(dir / "reduce-1/patients.ndjson"));
   // Bad task numbers are refused.
   EXPECT_FALSE(ScreenMap(options, ShuffleTask{shuffle, 2, 2}).has_value());
