@@ -47,7 +47,9 @@ TEST(PatientOrderTest, GroupsLikeAStableSortByPatientId) {
     for (size_t g = 0; g < groups.size(); ++g) {
       EXPECT_EQ(groups[g].begin, at);
       ASSERT_LT(groups[g].begin, groups[g].end);
-      if (g > 0) EXPECT_LT(groups[g - 1].patient_id, groups[g].patient_id);
+      if (g > 0) {
+        EXPECT_LT(groups[g - 1].patient_id, groups[g].patient_id);
+      }
       for (size_t i = groups[g].begin; i < groups[g].end; ++i) EXPECT_EQ(lines[i].patient_id, groups[g].patient_id);
       at = groups[g].end;
     }
