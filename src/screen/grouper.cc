@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <new>
@@ -30,20 +31,34 @@ LineBatch::LineBatch(size_t capacity) {
   // From the allocator, the lines held before a spill (half the budget) were
   // kept by it for the rest of the run, and the partitions read back then
   // came on top (peak RSS 283 + 70 MB at 10k patients). Mapped with a huge
-  // page of slack, whose unaligned ends are unmapped at once.
+  // page of slack, whose unaligned ends are unmapped at once. When the
+  // kernel refuses the mapping (a process may hold only vm.max_map_count of
+  // them: a very large --memory holds tens of thousands of batches), the
+  // allocator serves instead.
   const size_t mapped = capacity_ + kHugePage;
   void* raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
-  if (aligned > start) ::munmap(raw, aligned - start);
-  const uintptr_t end = start + mapped;
-  if (end > aligned + capacity_) ::munmap(reinterpret_cast<void*>(aligned + capacity_), end - aligned - capacity_);
-  data_ = std::unique_ptr<char, Unmap>(reinterpret_cast<char*>(aligned), Unmap{capacity_});
+  if (raw == MAP_FAILED) {
+    data_ = std::unique_ptr<char, Release>(static_cast<char*>(std::aligned_alloc(kHugePage, capacity_)),
+                                           Release{capacity_, false});
+    if (data_ == nullptr) throw std::bad_alloc();
+  } else {
+    const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+    const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+    if (aligned > start) ::munmap(raw, aligned - start);
+    const uintptr_t end = start + mapped;
+    if (end > aligned + capacity_) ::munmap(reinterpret_cast<void*>(aligned + capacity_), end - aligned - capacity_);
+    data_ = std::unique_ptr<char, Release>(reinterpret_cast<char*>(aligned), Release{capacity_, true});
+  }
   madvise(data_.get(), capacity_, MADV_HUGEPAGE);
 }
 
-void LineBatch::Unmap::operator()(char* data) const { ::munmap(data, size); }
+void LineBatch::Release::operator()(char* data) const {
+  if (mapped) {
+    ::munmap(data, size);
+  } else {
+    std::free(data);
+  }
+}
 
 LineBatch& LineBatch::operator=(LineBatch&& other) noexcept {
   if (this == &other) return *this;

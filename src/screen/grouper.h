@@ -74,11 +74,13 @@ class LineBatch {
     return {std::string_view(data_.get() + entry.offset, entry.id_size), entry.file, entry.line,
             std::string_view(data_.get() + entry.offset + entry.id_size, entry.text_size)};
   }
-  struct Unmap {
-    size_t size;  // (value-initialized by unique_ptr)
+  // Unmaps (or frees, when the allocator served) the batch's memory.
+  struct Release {
+    size_t size;   // (both value-initialized by unique_ptr)
+    bool mapped;
     void operator()(char* data) const;
   };
-  std::unique_ptr<char, Unmap> data_;
+  std::unique_ptr<char, Release> data_;
   size_t capacity_ = 0;
   size_t size_ = 0;
   std::vector<Entry> entries_;
