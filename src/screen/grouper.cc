@@ -325,16 +325,23 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
   const std::vector<std::string> own_path = own ? std::vector<std::string>{partition_paths_[index]}
                                                 : std::vector<std::string>();
   const std::vector<std::string>& paths = own ? own_path : partition_sources_[index];
-  // The previous partition's views go first, then its mappings.
+  // The previous partition's views go first, then what they viewed.
   into.lines.clear();
   into.patients.clear();
-  into.files.clear();
-  // This Grouper's own spill file is mapped rather than read into a buffer:
-  // its pages are in the page cache already, just written, and a read
-  // copied them all once more. A shuffle's files come from other processes,
-  // maybe over a shared file system, where a mapped file that fails or
-  // shrinks would kill the process (SIGBUS) instead of failing the read:
-  // they are read, into memory mapped for the purpose.
+  into.mapped = MappedFile();
+  // Each file's descriptor and size.
+  struct Source {
+    int fd = -1;
+    size_t size = 0;
+  };
+  std::vector<Source> sources;
+  struct CloseAll {
+    std::vector<Source>& sources;
+    ~CloseAll() {
+      for (const Source& source : sources) ::close(source.fd);
+    }
+  } close_all{sources};
+  size_t total = 0;
   for (const std::string& path : paths) {
     int fd = -1;
     if (own) {
@@ -347,34 +354,63 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
       fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     }
     if (fd < 0) return InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno)));
-    struct Closer {
-      int fd;
-      ~Closer() { ::close(fd); }
-    } closer{fd};
-    auto cannot_read = [&](int error) {
-      return InvalidInput(fmt::format("{}: cannot read back a spill file: {}", path, std::strerror(error)));
-    };
+    sources.push_back({fd, 0});
     struct stat status {};
-    if (::fstat(fd, &status) != 0) return cannot_read(errno);
-    const size_t size = static_cast<size_t>(status.st_size);
-    if (size == 0) continue;
-    void* data = own ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
-                     : ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (data == MAP_FAILED) return cannot_read(errno);
-    MappedFile mapped(static_cast<const char*>(data), size);
-    for (size_t done = 0; !own && done < size;) {
-      const ssize_t got = ::pread(fd, static_cast<char*>(data) + done, size - done, static_cast<off_t>(done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return cannot_read(errno);
-      if (got == 0) return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", path));
-      done += static_cast<size_t>(got);
+    if (::fstat(fd, &status) != 0) {
+      return InvalidInput(fmt::format("{}: cannot read back a spill file: {}", path, std::strerror(errno)));
     }
-    into.files.push_back(std::move(mapped));
-    // Records are checked against the end of their file: a shuffle file
-    // comes from another process and may have been cut short.
-    const char* cursor = into.files.back().data();
-    const char* end = cursor + size;
-    auto truncated = [&] { return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", path)); };
+    sources.back().size = static_cast<size_t>(status.st_size);
+    total += sources.back().size;
+  }
+  // This Grouper's own spill file is mapped: its pages are in the page cache
+  // already, just written, and a read copied them all once more. A
+  // shuffle's files come from other processes, maybe over a shared file
+  // system, where a mapped file that fails or shrinks would kill the process
+  // (SIGBUS) instead of failing the read: they are read into a buffer,
+  // reused (grown, never zero-filled) from partition to partition, since a
+  // fresh one per partition costs a zeroed page per 4 kB.
+  // (A spill file the kernel will not map is read too.)
+  const char* data = nullptr;
+  if (own && total > 0) {
+    void* mapped = ::mmap(nullptr, total, PROT_READ, MAP_PRIVATE | MAP_POPULATE, sources[0].fd, 0);
+    if (mapped != MAP_FAILED) {
+      into.mapped = MappedFile(static_cast<const char*>(mapped), total);
+      data = into.mapped.data();
+    }
+  }
+  if (data == nullptr) {
+    if (total > into.capacity) {
+      into.buffer.reset();  // the old one goes before the new one comes
+      into.capacity = total + total / 16;
+      into.buffer.reset(new char[into.capacity]);
+    }
+    size_t offset = 0;
+    for (size_t i = 0; i < sources.size(); ++i) {
+      for (size_t done = 0; done < sources[i].size;) {
+        const ssize_t got = ::pread(sources[i].fd, into.buffer.get() + offset + done, sources[i].size - done,
+                                    static_cast<off_t>(done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+          return InvalidInput(
+              fmt::format("{}: cannot read back a spill file: {}", paths[i], std::strerror(errno)));
+        }
+        if (got == 0) return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", paths[i]));
+        done += static_cast<size_t>(got);
+      }
+      offset += sources[i].size;
+    }
+    data = into.buffer.get();
+  }
+  // Records are checked against the end of their own file: a shuffle file
+  // comes from another process and may have been cut short.
+  size_t offset = 0;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const char* cursor = data + offset;
+    const char* end = cursor + sources[i].size;
+    offset += sources[i].size;
+    auto truncated = [&] {
+      return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", paths[i]));
+    };
     while (cursor < end) {
       PatientLine line;
       if (static_cast<size_t>(end - cursor) < sizeof(uint32_t)) return truncated();

@@ -146,7 +146,7 @@ class Grouper {
   double reader_cpu_seconds() const { return static_cast<double>(reader_cpu_nanos_.load()) / 1e9; }
 
  private:
-  // A file of a partition, mapped read-only (the lines read back view it).
+  // A spill file, mapped read-only (the lines read back view it).
   class MappedFile {
    public:
     MappedFile() = default;
@@ -162,9 +162,12 @@ class Grouper {
     const char* data_ = nullptr;
     size_t size_ = 0;
   };
-  // A partition read back: its files, mapped, and the lines that view them.
+  // A partition read back: its bytes (a spill file mapped, or a shuffle's
+  // files read into `buffer`) and the lines that view them.
   struct ReadBack {
-    std::vector<MappedFile> files;
+    MappedFile mapped;
+    std::unique_ptr<char[]> buffer;
+    size_t capacity = 0;
     std::vector<PatientLine> lines;
     std::vector<PatientGroup> patients;
   };
