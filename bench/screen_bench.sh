@@ -45,8 +45,12 @@ echo "input: $INPUT, $(awk -v b="$BYTES" 'BEGIN{printf "%.1f MB", b/1e6}'), $(np
 # The floor per CPU-second (the wall-clock figure is inflated by a loaded machine).
 FLOOR_MBS=$(sed -E 's/.*cpu [0-9.]+ s: ([0-9.]+) MB\/s/\1/' "$WORK/floor.txt")
 # The parse alone, files mapped (no read copy): a lower floor than any reader that copies.
-"$FLOOR" --mapped "$INPUT" | tee "$WORK/floor-mapped.txt"
-MAPPED_MBS=$(sed -E 's/.*cpu [0-9.]+ s: ([0-9.]+) MB\/s/\1/' "$WORK/floor-mapped.txt")
+# (An older floor binary has no --mapped: that ratio is then not printed.)
+MAPPED_MBS=0
+if "$FLOOR" --mapped "$INPUT" > "$WORK/floor-mapped.txt" 2>/dev/null; then
+  cat "$WORK/floor-mapped.txt"
+  MAPPED_MBS=$(sed -E 's/.*cpu [0-9.]+ s: ([0-9.]+) MB\/s/\1/' "$WORK/floor-mapped.txt")
+fi
 
 run_screen() {  # jobs -> "seconds maxrss_kb cpu_seconds"
   rm -rf "$WORK/out-$1"
@@ -64,7 +68,7 @@ awk -v b="$BYTES" -v p="$PATIENTS" -v s1="$S1" -v s2="$S2" -v f="$FLOOR_MBS" -v 
          p, s1, mbs, p / s1, r1 / 1024
   printf "  per CPU-second (user+sys %.2f s, which a loaded machine does not inflate): %.1f MB/s, %.0f patients/s; floor/screen (both per CPU-second) = %.1fx\n",
          c1, b / 1e6 / c1, p / c1, f / (b / 1e6 / c1)
-  printf "  floor (mapped)/screen, both per CPU-second = %.1fx\n", fm / (b / 1e6 / c1)
+  if (fm > 0) printf "  floor (mapped)/screen, both per CPU-second = %.1fx\n", fm / (b / 1e6 / c1)
   printf "screen --jobs 2: %.2f s: %.1f MB/s, %.0f patients/s; parallel efficiency %.2f; peak RSS %.0f MB; output identical to --jobs 1: %s\n",
          s2, b / 1e6 / s2, p / s2, s1 / (2 * s2), r2 / 1024, same
   printf "  CPU seconds at 2 jobs / at 1 job: %.2f (1.00 = no parallel overhead)\n", c2 / c1 }'

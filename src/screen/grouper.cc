@@ -31,33 +31,36 @@ LineBatch::LineBatch(size_t capacity) {
   // From the allocator, the lines held before a spill (half the budget) were
   // kept by it for the rest of the run, and the partitions read back then
   // came on top (peak RSS 283 + 70 MB at 10k patients). Mapped with a huge
-  // page of slack, whose unaligned ends are unmapped at once. When the
-  // kernel refuses the mapping (a process may hold only vm.max_map_count of
-  // them: a very large --memory holds tens of thousands of batches), the
-  // allocator serves instead.
+  // page of slack, whose unaligned ends are unmapped at once. (Each batch is
+  // a mapping of its own: the Grouper holds no more than MaxHeldBatches.)
   const size_t mapped = capacity_ + kHugePage;
   void* raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) {
-    data_ = std::unique_ptr<char, Release>(static_cast<char*>(std::aligned_alloc(kHugePage, capacity_)),
-                                           Release{capacity_, false});
-    if (data_ == nullptr) throw std::bad_alloc();
-  } else {
-    const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
-    const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
-    if (aligned > start) ::munmap(raw, aligned - start);
-    const uintptr_t end = start + mapped;
-    if (end > aligned + capacity_) ::munmap(reinterpret_cast<void*>(aligned + capacity_), end - aligned - capacity_);
-    data_ = std::unique_ptr<char, Release>(reinterpret_cast<char*>(aligned), Release{capacity_, true});
-  }
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > start) ::munmap(raw, aligned - start);
+  const uintptr_t end = start + mapped;
+  if (end > aligned + capacity_) ::munmap(reinterpret_cast<void*>(aligned + capacity_), end - aligned - capacity_);
+  data_ = std::unique_ptr<char, Unmap>(reinterpret_cast<char*>(aligned), Unmap{capacity_});
   madvise(data_.get(), capacity_, MADV_HUGEPAGE);
 }
 
-void LineBatch::Release::operator()(char* data) const {
-  if (mapped) {
-    ::munmap(data, size);
-  } else {
-    std::free(data);
-  }
+void LineBatch::Unmap::operator()(char* data) const { ::munmap(data, size); }
+
+size_t MaxHeldBatches() {
+  // A process may hold vm.max_map_count mappings (65530 by default); a
+  // quarter of them leaves room for everything else (libraries, threads'
+  // stacks, the allocator, partitions read back).
+  static const size_t most = [] {
+    size_t count = 65530;
+    if (std::FILE* file = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+      unsigned long long read = 0;
+      if (std::fscanf(file, "%llu", &read) == 1 && read > 0) count = static_cast<size_t>(read);
+      std::fclose(file);
+    }
+    return std::max<size_t>(count / 4, 64);
+  }();
+  return most;
 }
 
 LineBatch& LineBatch::operator=(LineBatch&& other) noexcept {
@@ -86,8 +89,11 @@ void LineBatch::AppendTo(std::vector<PatientLine>& lines) const {
   for (const Entry& entry : entries_) lines.push_back(LineOf(entry));
 }
 
-Grouper::Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir)
-    : budget_bytes_(budget_bytes), expected_bytes_(expected_bytes), spill_dir_(std::move(spill_dir)) {}
+Grouper::Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir, size_t max_held_batches)
+    : budget_bytes_(budget_bytes),
+      max_held_batches_(max_held_batches),
+      expected_bytes_(expected_bytes),
+      spill_dir_(std::move(spill_dir)) {}
 
 Grouper::~Grouper() {
   for (std::FILE* file : partitions_) {
@@ -181,7 +187,9 @@ Status Grouper::Add(LineBatch& batch) {
     if (partitions_.empty()) {
       held_bytes_ += batch.bytes();
       held_.push_back(std::move(batch));  // leaves `batch` without memory
-      if (held_bytes_ <= budget_bytes_ / 2) return Status();
+      // (A very large budget would hold more batches than a process may
+      // have mappings: past MaxHeldBatches, the grouper spills too.)
+      if (held_bytes_ <= budget_bytes_ / 2 && held_.size() <= max_held_batches_) return Status();
       RP_RETURN_IF_ERROR(OpenPartitions(PlannedPartitions(), [this](size_t i) {
         return fmt::format("{}/partition-{:04}.bin", spill_dir_, i);
       }));
@@ -325,105 +333,106 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
   const std::vector<std::string> own_path = own ? std::vector<std::string>{partition_paths_[index]}
                                                 : std::vector<std::string>();
   const std::vector<std::string>& paths = own ? own_path : partition_sources_[index];
-  // The previous partition's views go first, then what they viewed.
+  // The previous partition's views go first, then its mapping (its buffer
+  // is kept for this one).
   into.lines.clear();
   into.patients.clear();
   into.mapped = MappedFile();
-  // Each file's descriptor and size.
-  struct Source {
-    int fd = -1;
-    size_t size = 0;
+  auto cannot_read = [](const std::string& path, int error) {
+    return InvalidInput(fmt::format("{}: cannot read back a spill file: {}", path, std::strerror(error)));
   };
-  std::vector<Source> sources;
-  struct CloseAll {
-    std::vector<Source>& sources;
-    ~CloseAll() {
-      for (const Source& source : sources) ::close(source.fd);
-    }
-  } close_all{sources};
-  size_t total = 0;
-  for (const std::string& path : paths) {
-    int fd = -1;
-    if (own) {
-      if (partitions_[index] == nullptr) return InvalidInput(fmt::format("{}: already read back", path));
-      if (std::fflush(partitions_[index]) != 0) {
-        return InvalidInput(fmt::format("{}: cannot write a spill file: {}", path, std::strerror(errno)));
-      }
-      fd = ::fcntl(fileno(partitions_[index]), F_DUPFD_CLOEXEC, 0);
-    } else {
-      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    }
-    if (fd < 0) return InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno)));
-    sources.push_back({fd, 0});
-    struct stat status {};
-    if (::fstat(fd, &status) != 0) {
-      return InvalidInput(fmt::format("{}: cannot read back a spill file: {}", path, std::strerror(errno)));
-    }
-    sources.back().size = static_cast<size_t>(status.st_size);
-    total += sources.back().size;
-  }
-  // This Grouper's own spill file is mapped: its pages are in the page cache
-  // already, just written, and a read copied them all once more. A
-  // shuffle's files come from other processes, maybe over a shared file
-  // system, where a mapped file that fails or shrinks would kill the process
-  // (SIGBUS) instead of failing the read: they are read into a buffer,
-  // reused (grown, never zero-filled) from partition to partition, since a
-  // fresh one per partition costs a zeroed page per 4 kB.
-  // (A spill file the kernel will not map is read too.)
+  auto cut_short = [](const std::string& path) {
+    return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", path));
+  };
+  // Each file's size, and so the bytes the partition needs.
+  std::vector<size_t> sizes;
+  sizes.reserve(paths.size());
   const char* data = nullptr;
-  if (own && total > 0) {
-    void* mapped = ::mmap(nullptr, total, PROT_READ, MAP_PRIVATE | MAP_POPULATE, sources[0].fd, 0);
-    if (mapped != MAP_FAILED) {
-      into.mapped = MappedFile(static_cast<const char*>(mapped), total);
-      data = into.mapped.data();
+  if (own) {
+    // This Grouper's own spill file is mapped: its pages are in the page
+    // cache already, just written, and a read copied them all once more.
+    if (partitions_[index] == nullptr) return InvalidInput(fmt::format("{}: already read back", paths[0]));
+    if (std::fflush(partitions_[index]) != 0) {
+      return InvalidInput(fmt::format("{}: cannot write a spill file: {}", paths[0], std::strerror(errno)));
+    }
+    const int fd = fileno(partitions_[index]);
+    struct stat status {};
+    if (::fstat(fd, &status) != 0) return cannot_read(paths[0], errno);
+    sizes.push_back(static_cast<size_t>(status.st_size));
+    if (sizes[0] > 0) {
+      void* mapped = ::mmap(nullptr, sizes[0], PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (mapped != MAP_FAILED) {
+        into.mapped = MappedFile(static_cast<const char*>(mapped), sizes[0]);
+        data = into.mapped.data();
+      }
+    }
+  } else {
+    for (const std::string& path : paths) {
+      struct stat status {};
+      if (::stat(path.c_str(), &status) != 0) {
+        return InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno)));
+      }
+      sizes.push_back(static_cast<size_t>(status.st_size));
     }
   }
+  size_t total = 0;
+  for (size_t size : sizes) total += size;
   if (data == nullptr) {
+    // A shuffle's files come from other processes, maybe over a shared file
+    // system, where a mapped file that fails or shrinks would kill the
+    // process (SIGBUS) instead of failing the read: they are read, one at a
+    // time (a reduce of many map tasks opens one at once), into a buffer
+    // reused (grown, never zero-filled) from partition to partition, since a
+    // fresh one per partition costs a zeroed page per 4 kB. So is a spill
+    // file the kernel will not map.
     if (total > into.capacity) {
       into.buffer.reset();  // the old one goes before the new one comes
+      into.buffer.reset(new char[total + total / 16]);
       into.capacity = total + total / 16;
-      into.buffer.reset(new char[into.capacity]);
     }
     size_t offset = 0;
-    for (size_t i = 0; i < sources.size(); ++i) {
-      for (size_t done = 0; done < sources[i].size;) {
-        const ssize_t got = ::pread(sources[i].fd, into.buffer.get() + offset + done, sources[i].size - done,
-                                    static_cast<off_t>(done));
+    for (size_t i = 0; i < paths.size(); ++i) {
+      const int fd = own ? ::fcntl(fileno(partitions_[index]), F_DUPFD_CLOEXEC, 0)
+                         : ::open(paths[i].c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        return InvalidInput(fmt::format("{}: cannot open a spill file: {}", paths[i], std::strerror(errno)));
+      }
+      struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+      } closer{fd};
+      for (size_t done = 0; done < sizes[i];) {
+        const ssize_t got =
+            ::pread(fd, into.buffer.get() + offset + done, sizes[i] - done, static_cast<off_t>(done));
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-          return InvalidInput(
-              fmt::format("{}: cannot read back a spill file: {}", paths[i], std::strerror(errno)));
-        }
-        if (got == 0) return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", paths[i]));
+        if (got < 0) return cannot_read(paths[i], errno);
+        if (got == 0) return cut_short(paths[i]);  // shorter than it was a moment ago
         done += static_cast<size_t>(got);
       }
-      offset += sources[i].size;
+      offset += sizes[i];
     }
     data = into.buffer.get();
   }
   // Records are checked against the end of their own file: a shuffle file
   // comes from another process and may have been cut short.
   size_t offset = 0;
-  for (size_t i = 0; i < sources.size(); ++i) {
+  for (size_t i = 0; i < paths.size(); ++i) {
     const char* cursor = data + offset;
-    const char* end = cursor + sources[i].size;
-    offset += sources[i].size;
-    auto truncated = [&] {
-      return InvalidInput(fmt::format("{}: a spill file is cut short (or not one)", paths[i]));
-    };
+    const char* end = cursor + sizes[i];
+    offset += sizes[i];
     while (cursor < end) {
       PatientLine line;
-      if (static_cast<size_t>(end - cursor) < sizeof(uint32_t)) return truncated();
+      if (static_cast<size_t>(end - cursor) < sizeof(uint32_t)) return cut_short(paths[i]);
       uint32_t id_size = ReadRaw<uint32_t>(cursor);
       if (static_cast<size_t>(end - cursor) < size_t{id_size} + 2 * sizeof(uint32_t) + sizeof(uint64_t)) {
-        return truncated();
+        return cut_short(paths[i]);
       }
       line.patient_id = std::string_view(cursor, id_size);
       cursor += id_size;
       line.file = ReadRaw<uint32_t>(cursor);
       line.line = ReadRaw<uint64_t>(cursor);
       uint32_t text_size = ReadRaw<uint32_t>(cursor);
-      if (static_cast<size_t>(end - cursor) < text_size) return truncated();
+      if (static_cast<size_t>(end - cursor) < text_size) return cut_short(paths[i]);
       line.text = std::string_view(cursor, text_size);
       cursor += text_size;
       into.lines.push_back(line);

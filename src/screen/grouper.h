@@ -1,7 +1,8 @@
 // Groups resources by patient in bounded memory.
 //
 // Scanning threads hand in batches of routed lines. While the lines held fit
-// in half the memory budget they stay in memory; past that, every line held
+// in half the memory budget (in at most MaxHeldBatches batches) they stay in
+// memory; past that, every line held
 // and every line after it is appended to one of P partition files on disk,
 // chosen by a hash of the patient id, so that a patient's lines are all in
 // one partition and each partition fits the budget when read back.
@@ -74,24 +75,30 @@ class LineBatch {
     return {std::string_view(data_.get() + entry.offset, entry.id_size), entry.file, entry.line,
             std::string_view(data_.get() + entry.offset + entry.id_size, entry.text_size)};
   }
-  // Unmaps (or frees, when the allocator served) the batch's memory.
-  struct Release {
-    size_t size;   // (both value-initialized by unique_ptr)
-    bool mapped;
+  struct Unmap {
+    size_t size;  // (value-initialized by unique_ptr)
     void operator()(char* data) const;
   };
-  std::unique_ptr<char, Release> data_;
+  std::unique_ptr<char, Unmap> data_;
   size_t capacity_ = 0;
   size_t size_ = 0;
   std::vector<Entry> entries_;
 };
+
+// How many batches a Grouper holds at most before it spills, whatever its
+// budget: each batch is a mapping, and a process may hold only
+// vm.max_map_count of them (a quarter of it, at least 64).
+size_t MaxHeldBatches();
 
 class Grouper {
  public:
   // `budget_bytes`: the memory budget of the run; `expected_bytes`: about how
   // much line text will come (for the number of partitions); `spill_dir`: an
   // existing directory for the partition files (removed by the caller).
-  Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir);
+  // `max_held_batches`: spill past that many batches held, whatever the
+  // budget (tests lower it).
+  Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir,
+          size_t max_held_batches = MaxHeldBatches());
   ~Grouper();
 
   // The map side of a shuffle: nothing is held; every line goes at once to
@@ -163,7 +170,8 @@ class Grouper {
     size_t size_ = 0;
   };
   // A partition read back: its bytes (a spill file mapped, or a shuffle's
-  // files read into `buffer`) and the lines that view them.
+  // files, or a spill file that could not be mapped, read into `buffer`,
+  // which is kept from partition to partition) and the lines that view them.
   struct ReadBack {
     MappedFile mapped;
     std::unique_ptr<char[]> buffer;
@@ -178,11 +186,13 @@ class Grouper {
   // The partition count of a spill planned from the budget and the lines held.
   size_t PlannedPartitions() const;
   Status Spill(const LineBatch& batch);
-  // Reads partition `index` into `into` (what it held before is released
-  // first) and removes the partition's file when it is this Grouper's own.
+  // Reads partition `index` into `into` (its previous lines and mapping are
+  // released first; its buffer is reused) and removes the partition's file
+  // when it is this Grouper's own.
   Status ReadPartition(size_t index, ReadBack& into);
 
   size_t budget_bytes_;
+  size_t max_held_batches_;
   uint64_t expected_bytes_;
   std::string spill_dir_;
   std::mutex mutex_;

@@ -370,6 +370,32 @@ TEST(GrouperTest, ABatchSpilledIsEmptiedAndFilledAgain) {
   EXPECT_EQ(count, expected.size());
 }
 
+// Each batch held is a mapping of its own: past max_held_batches the grouper
+// spills, however far the lines are from half the budget, and every line
+// still comes back once.
+TEST(GrouperTest, SpillsPastTheMostBatchesItMayHold) {
+  EXPECT_GE(MaxHeldBatches(), 64u);
+  TempDir dir;
+  Grouper grouper(/*budget_bytes=*/size_t{1} << 30, /*expected_bytes=*/1 << 20, dir.path(), /*max_held_batches=*/3);
+  std::multiset<std::pair<std::string, uint64_t>> expected, seen;
+  for (uint64_t round = 0; round < 4; ++round) {
+    EXPECT_FALSE(grouper.spilled()) << "round " << round;
+    LineBatch batch;
+    const std::string id = "p" + std::to_string(round % 2);
+    batch.Add(id, 0, round + 1, "{}");
+    expected.emplace(id, round + 1);
+    ASSERT_TRUE(grouper.Add(batch).ok());
+  }
+  EXPECT_TRUE(grouper.spilled());
+  ASSERT_TRUE(grouper
+                  .ForEachPartition([&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>&) -> Status {
+                    for (const PatientLine& line : lines) seen.emplace(std::string(line.patient_id), line.line);
+                    return Status();
+                  })
+                  .ok());
+  EXPECT_EQ(seen, expected);
+}
+
 // A spill that cannot start (one partition file cannot be created: its
 // name is taken by a directory) fails with that file's name, and leaves
 // nothing half set up: the next Add fails the same way instead of writing
