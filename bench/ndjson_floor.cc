@@ -48,15 +48,18 @@ bool ParseMapped(const std::string& path, simdjson::dom::parser& parser, uint64_
     // The line as ForEachLine gives it: without surrounding blanks or a
     // '\r'; a blank line is no line.
     size_t first = start, last = end;
-    while (last > first && (data[last - 1] == '\r' || data[last - 1] == ' ' || data[last - 1] == '\t')) --last;
+    while (last > first && (data[last - 1] == '\r' || data[last - 1] == ' ' || data[last - 1] == '\t')) {
+      --last;
+    }
     while (first < last && (data[first] == ' ' || data[first] == '\t')) ++first;
     if (last > first) {
       ++lines;
       simdjson::dom::element root;
       // simdjson reads up to SIMDJSON_PADDING bytes past a line: the last
       // lines of the file are copied (realloc_if_needed) instead.
-      if (parser.parse(reinterpret_cast<const uint8_t*>(data + first), last - first,
-                       size - first < last - first + simdjson::SIMDJSON_PADDING)
+      if (parser
+              .parse(reinterpret_cast<const uint8_t*>(data + first), last - first,
+                     size - first < last - first + simdjson::SIMDJSON_PADDING)
               .get(root)) {
         ++bad;
       }

@@ -21,8 +21,8 @@ namespace regenpath::screen {
 // One resource line of a patient.
 struct PatientLine {
   std::string_view patient_id;
-  uint32_t file = 0;   // index of the input file
-  uint64_t line = 0;   // 1-based line number in it
+  uint32_t file = 0;  // index of the input file
+  uint64_t line = 0;  // 1-based line number in it
   std::string_view text;
 };
 

@@ -13,7 +13,8 @@ namespace {
 
 // Lines of `patients` patients in runs of random length (as a bulk export
 // writes them), from several files, each line numbered once per file.
-std::vector<PatientLine> RandomLines(std::mt19937& random, const std::vector<std::string>& ids, size_t count) {
+std::vector<PatientLine> RandomLines(std::mt19937& random, const std::vector<std::string>& ids,
+                                     size_t count) {
   std::vector<PatientLine> lines;
   std::vector<uint64_t> next_line(4, 1);
   while (lines.size() < count) {
@@ -23,12 +24,14 @@ std::vector<PatientLine> RandomLines(std::mt19937& random, const std::vector<std
       lines.push_back({id, file, next_line[file]++, "{}"});
     }
   }
-  std::shuffle(lines.begin(), lines.begin() + static_cast<long>(lines.size() / 3), random);  // and some not in runs
+  std::shuffle(lines.begin(), lines.begin() + static_cast<long>(lines.size() / 3),
+               random);  // and some not in runs
   return lines;
 }
 
 bool SameLine(const PatientLine& a, const PatientLine& b) {
-  return a.patient_id == b.patient_id && a.file == b.file && a.line == b.line && a.text.data() == b.text.data();
+  return a.patient_id == b.patient_id && a.file == b.file && a.line == b.line &&
+         a.text.data() == b.text.data();
 }
 
 TEST(PatientOrderTest, GroupsLikeAStableSortByPatientId) {
@@ -42,7 +45,8 @@ TEST(PatientOrderTest, GroupsLikeAStableSortByPatientId) {
                      [](const PatientLine& a, const PatientLine& b) { return a.patient_id < b.patient_id; });
     const std::vector<PatientGroup> groups = GroupByPatient(lines);
     ASSERT_EQ(lines.size(), expected.size());
-    for (size_t i = 0; i < lines.size(); ++i) ASSERT_TRUE(SameLine(lines[i], expected[i])) << count << " at " << i;
+    for (size_t i = 0; i < lines.size(); ++i)
+      ASSERT_TRUE(SameLine(lines[i], expected[i])) << count << " at " << i;
     size_t at = 0;
     for (size_t g = 0; g < groups.size(); ++g) {
       EXPECT_EQ(groups[g].begin, at);
@@ -50,7 +54,8 @@ TEST(PatientOrderTest, GroupsLikeAStableSortByPatientId) {
       if (g > 0) {
         EXPECT_LT(groups[g - 1].patient_id, groups[g].patient_id);
       }
-      for (size_t i = groups[g].begin; i < groups[g].end; ++i) EXPECT_EQ(lines[i].patient_id, groups[g].patient_id);
+      for (size_t i = groups[g].begin; i < groups[g].end; ++i)
+        EXPECT_EQ(lines[i].patient_id, groups[g].patient_id);
       at = groups[g].end;
     }
     EXPECT_EQ(at, lines.size());

@@ -376,7 +376,8 @@ TEST(GrouperTest, ABatchSpilledIsEmptiedAndFilledAgain) {
 TEST(GrouperTest, SpillsPastTheMostBatchesItMayHold) {
   EXPECT_GE(MaxHeldBatches(), 64u);
   TempDir dir;
-  Grouper grouper(/*budget_bytes=*/size_t{1} << 30, /*expected_bytes=*/1 << 20, dir.path(), /*max_held_batches=*/3);
+  Grouper grouper(/*budget_bytes=*/size_t{1} << 30, /*expected_bytes=*/1 << 20, dir.path(),
+                  /*max_held_batches=*/3);
   std::multiset<std::pair<std::string, uint64_t>> expected, seen;
   for (uint64_t round = 0; round < 4; ++round) {
     EXPECT_FALSE(grouper.spilled()) << "round " << round;
@@ -387,12 +388,13 @@ TEST(GrouperTest, SpillsPastTheMostBatchesItMayHold) {
     ASSERT_TRUE(grouper.Add(batch).ok());
   }
   EXPECT_TRUE(grouper.spilled());
-  ASSERT_TRUE(grouper
-                  .ForEachPartition([&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>&) -> Status {
-                    for (const PatientLine& line : lines) seen.emplace(std::string(line.patient_id), line.line);
-                    return Status();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      grouper
+          .ForEachPartition([&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>&) -> Status {
+            for (const PatientLine& line : lines) seen.emplace(std::string(line.patient_id), line.line);
+            return Status();
+          })
+          .ok());
   EXPECT_EQ(seen, expected);
 }
 
@@ -761,6 +763,39 @@ TEST(ScreenTest, AFileScannedInPiecesGivesTheWholeFilesRun) {
   ASSERT_GT(bad_lines.size(), 10u);
   for (size_t i = 0; i < issues.size(); ++i) {
     EXPECT_THAT(issues[i], HasSubstr("\"line\":" + std::to_string(bad_lines[i]) + ","));
+  }
+}
+
+// A patient's lines are assessed in input order (file, then line), as
+// `assess` reads a patient's own file, whatever order the scan met them in:
+// the scan takes the largest file first, so here it meets the second file's
+// Patient (deceased) before the first file's (alive), and the assessment
+// describes the patient from the first Patient resource of the record.
+TEST(ScreenTest, APatientsLinesAreAssessedInInputOrder) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  std::ofstream(dir / "in/Patient.000.ndjson")
+      << R"({"resourceType":"Patient","id":"x","gender":"female","birthDate":"1960-01-01"})"
+      << "\n";
+  std::string second =
+      R"({"resourceType":"Patient","id":"x","gender":"female","birthDate":"1960-01-01","deceasedBoolean":true})";
+  second += "\n";
+  for (int i = 0; i < 200; ++i) {
+    second +=
+        R"({"resourceType":"Patient","id":"filler-)" + std::to_string(i) + R"(","gender":"male"})" + "\n";
+  }
+  std::ofstream(dir / "in/Patient.001.ndjson") << second;
+  for (size_t memory : {size_t{512} << 20, size_t{64} << 10}) {  // held in memory, and spilled
+    const std::string out = dir / ("out-" + std::to_string(memory));
+    Result<ScreenReport> report = RunScreen({dir / "in"}, out, 1, memory);
+    ASSERT_TRUE(report.has_value()) << report.error().message();
+    std::vector<std::string> patients = Lines(ReadFile(out + "/patients.ndjson"));
+    ASSERT_EQ(patients.size(), 201u);
+    const auto x = std::find_if(patients.begin(), patients.end(), [](const std::string& line) {
+      return line.find("\"Patient/x\"") != std::string::npos;
+    });
+    ASSERT_NE(x, patients.end());
+    EXPECT_THAT(*x, HasSubstr("\"deceased\":false")) << "memory " << memory;
   }
 }
 
