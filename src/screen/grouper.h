@@ -2,10 +2,10 @@
 //
 // Scanning threads hand in batches of routed lines. While the lines held fit
 // in half the memory budget (in at most MaxHeldBatches batches) they stay in
-// memory; past that, every line held
-// and every line after it is appended to one of P partition files on disk,
-// chosen by a hash of the patient id, so that a patient's lines are all in
-// one partition and each partition fits the budget when read back.
+// memory; past that, every line held and every line after it is appended
+// to one of P partition files on disk, chosen by a hash of the patient id,
+// so that a patient's lines are all in one partition and each partition
+// fits the budget when read back.
 // Partitions are then visited one at a time.
 //
 // A shuffle (ScreenMap / ScreenReduce, screen/screener.h) uses the same
@@ -33,9 +33,8 @@ namespace regenpath::screen {
 
 // Lines routed by one scanning thread, in one mapping of a fixed capacity
 // (returned to the system when the batch goes): 2 MiB-aligned and marked
-// for transparent huge pages, since the
-// text of every line is copied here once and page faults on fresh memory
-// otherwise dominate the scan.
+// for transparent huge pages, since the text of every line is copied here
+// once and page faults on fresh memory otherwise dominate the scan.
 class LineBatch {
  public:
   static constexpr size_t kDefaultCapacity = size_t{2} << 20;
