@@ -43,10 +43,10 @@ std::vector<PatientGroup> GroupByPatient(std::vector<PatientLine>& lines) {
   }
   // Line i goes to destination[i] (a stable counting sort), moved there in
   // place cycle by cycle: a sorted copy would cost as many fresh pages as
-  // the lines themselves.
+  // the lines themselves. (The destinations take the patient numbers' place.)
   constexpr uint32_t kPlaced = ~uint32_t{0};
-  std::vector<uint32_t> destination(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) destination[i] = static_cast<uint32_t>(next[patient_of[i]]++);
+  std::vector<uint32_t>& destination = patient_of;
+  for (uint32_t& slot : destination) slot = static_cast<uint32_t>(next[slot]++);
   for (size_t start = 0; start < lines.size(); ++start) {
     if (destination[start] == kPlaced) continue;
     PatientLine carried = lines[start];
