@@ -27,6 +27,7 @@
 #include "screen/patient_order.h"
 #include "screen/patient_line.h"
 #include "screen/run_facts.h"
+#include "screen/run_on_threads.h"
 #include "screen/shuffle_manifest.h"
 #include "screen/thread_cpu.h"
 
@@ -44,26 +45,6 @@ size_t JobCount(size_t requested) {
 // CPU time of the threads RunOnThreads started (the callers' own is measured
 // by Screen), for ScreenReport::cpu_seconds.
 thread_local std::atomic<uint64_t>* helper_cpu_nanos = nullptr;
-
-// Runs fn(worker) on `jobs` threads (the caller's among them) and returns
-// the first failure.
-Status RunOnThreads(size_t jobs, const std::function<Status(size_t worker)>& fn) {
-  std::vector<Status> statuses(jobs);
-  std::vector<std::thread> threads;
-  std::atomic<uint64_t>* cpu = helper_cpu_nanos;
-  for (size_t i = 1; i < jobs; ++i) {
-    threads.emplace_back([&, i, cpu] {
-      statuses[i] = fn(i);
-      if (cpu != nullptr) *cpu += ThreadCpuNanos();
-    });
-  }
-  statuses[0] = fn(0);
-  for (std::thread& thread : threads) thread.join();
-  for (Status& status : statuses) {
-    if (!status.ok()) return status;
-  }
-  return Status();
-}
 
 // What one scanning thread counted.
 struct ScanCounts {
@@ -265,7 +246,7 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
     }
     if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch));
     return Status();
-  });
+  }, helper_cpu_nanos);
   ReleaseReadBuffer();  // this thread scanned too (RunOnThreads), and goes on to assess
   RP_RETURN_IF_ERROR(scanned);
   // Per file, in piece order: the counts added up, and each malformed line
@@ -391,7 +372,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
         ++progress.patients_done;
       }
       return Status();
-    }));
+    }, helper_cpu_nanos));
     const std::string path = fmt::format("{}/results-{:04}.ndjson", work_dir, result_files.size());
     std::ofstream out(path, std::ios::binary);
     for (const std::string& result : results) out << result << '\n';

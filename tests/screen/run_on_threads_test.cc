@@ -1,0 +1,87 @@
+// RunOnThreads (screen/run_on_threads.h): work shared out, failures in
+// worker order, running out of memory as a failure rather than the end of
+// the process, and the CPU time of the threads it starts.
+#include "screen/run_on_threads.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <new>
+#include <set>
+#include <string>
+
+namespace regenpath::screen {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(RunOnThreadsTest, EveryWorkerRunsAndTheWorkIsSharedOut) {
+  for (size_t jobs : {0, 1, 2, 4}) {
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> done{0};
+    std::set<size_t> workers;
+    std::mutex mutex;
+    Status status = RunOnThreads(jobs, [&](size_t worker) -> Status {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        workers.insert(worker);
+      }
+      for (size_t item = next++; item < 1000; item = next++) ++done;
+      return Status();
+    });
+    ASSERT_TRUE(status.ok()) << status.message();
+    EXPECT_EQ(done.load(), 1000u) << jobs << " jobs";
+    EXPECT_EQ(workers.size(), std::max<size_t>(jobs, 1)) << jobs << " jobs";
+  }
+}
+
+TEST(RunOnThreadsTest, TheFirstFailureInWorkerOrderIsReturnedAfterAllFinish) {
+  std::atomic<size_t> finished{0};
+  Status status = RunOnThreads(3, [&](size_t worker) -> Status {
+    ++finished;
+    if (worker == 0) return Status();
+    return InvalidInput("worker " + std::to_string(worker));
+  });
+  EXPECT_EQ(finished.load(), 3u);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(), "worker 1");
+}
+
+// A worker that runs out of memory fails the run with a message; the others
+// finish their work (and the process goes on).
+TEST(RunOnThreadsTest, RunningOutOfMemoryIsAFailureNotTheEnd) {
+  for (size_t failing : {0, 1}) {
+    std::atomic<size_t> finished{0};
+    Status status = RunOnThreads(2, [&](size_t worker) -> Status {
+      if (worker == failing) throw std::bad_alloc();
+      ++finished;
+      return Status();
+    });
+    ASSERT_FALSE(status.ok()) << "worker " << failing;
+    EXPECT_EQ(status.code(), StatusCode::kResourceExhausted);
+    EXPECT_THAT(status.message(), HasSubstr("out of memory"));
+    EXPECT_EQ(finished.load(), 1u);
+  }
+}
+
+TEST(RunOnThreadsTest, TheStartedThreadsCpuTimeIsCounted) {
+  std::atomic<uint64_t> cpu{0};
+  std::atomic<uint64_t> sink{0};
+  ASSERT_TRUE(RunOnThreads(
+                  2,
+                  [&](size_t) -> Status {
+                    uint64_t sum = 0;
+                    for (uint64_t i = 0; i < 20'000'000; ++i) sum += i * i;
+                    sink += sum;
+                    return Status();
+                  },
+                  &cpu)
+                  .ok());
+  EXPECT_GT(cpu.load(), 0u);  // the one thread started here
+}
+
+}  // namespace
+}  // namespace regenpath::screen
