@@ -1,7 +1,6 @@
 #include "screen/run_on_threads.h"
 
 #include <new>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -11,33 +10,45 @@ namespace regenpath::screen {
 
 namespace {
 
-Status RunWorker(const std::function<Status(size_t)>& fn, size_t worker) {
+Status RunWorker(const std::function<Status(size_t)>& fn, size_t worker, std::atomic<bool>* failed) {
+  Status status;
   try {
-    return fn(worker);
+    status = fn(worker);
   } catch (const std::bad_alloc&) {
-    return ResourceExhausted("out of memory: give a smaller --memory or fewer --jobs");
+    status = ResourceExhausted("out of memory");
   }
+  if (!status.ok() && failed != nullptr) *failed = true;
+  return status;
 }
 
 }  // namespace
 
 Status RunOnThreads(size_t jobs, const std::function<Status(size_t worker)>& fn,
-                    std::atomic<uint64_t>* cpu_nanos) {
+                    std::atomic<uint64_t>* cpu_nanos, std::atomic<bool>* failed) {
   if (jobs == 0) jobs = 1;
   std::vector<Status> statuses(jobs);
   std::vector<std::thread> threads;
   threads.reserve(jobs - 1);
+  // Whatever leaves this function, the threads started are joined first.
+  struct JoinAll {
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      for (std::thread& thread : threads) {
+        if (thread.joinable()) thread.join();
+      }
+    }
+  } join_all{threads};
   for (size_t i = 1; i < jobs; ++i) {
     try {
       threads.emplace_back([&, i] {
-        statuses[i] = RunWorker(fn, i);
+        statuses[i] = RunWorker(fn, i, failed);
         if (cpu_nanos != nullptr) *cpu_nanos += ThreadCpuNanos();
       });
-    } catch (const std::system_error&) {
-      break;  // no more threads: those started (and this one) share the work
+    } catch (...) {
+      break;  // no more threads (std::system_error, or no memory for one): those started share the work
     }
   }
-  statuses[0] = RunWorker(fn, 0);
+  statuses[0] = RunWorker(fn, 0, failed);
   for (std::thread& thread : threads) thread.join();
   for (Status& status : statuses) {
     if (!status.ok()) return status;

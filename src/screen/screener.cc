@@ -177,12 +177,13 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
   std::atomic<size_t> next_piece{0};
   std::vector<std::atomic<uint32_t>> pieces_left(listing.files.size());
   for (const ScanPiece& piece : pieces) ++pieces_left[piece.file];
+  std::atomic<bool> failed{false};  // a scanning thread failed: the others stop
   Status scanned = RunOnThreads(std::min(jobs, std::max<size_t>(pieces.size(), 1)), [&](size_t) -> Status {
     LineRouter router;
     // One batch for the thread's pieces: once the grouper spills, Add
     // hands its memory back and the next lines fill it again.
     LineBatch batch;
-    for (size_t slot = next_piece++; slot < order.size(); slot = next_piece++) {
+    for (size_t slot = next_piece++; slot < order.size() && !failed; slot = next_piece++) {
       ScanPiece& piece = pieces[order[slot]];
       const uint32_t file_index = piece.file;
       const uint64_t line_base = piece.whole ? 0 : uint64_t{piece.ordinal} << kPieceShift;
@@ -246,7 +247,7 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
     }
     if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch));
     return Status();
-  }, helper_cpu_nanos);
+  }, helper_cpu_nanos, &failed);
   ReleaseReadBuffer();  // this thread scanned too (RunOnThreads), and goes on to assess
   RP_RETURN_IF_ERROR(scanned);
   // Per file, in piece order: the counts added up, and each malformed line
@@ -332,10 +333,11 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
     progress.patients_total += groups.size();
     std::vector<std::string> results(groups.size());
     std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};  // an assessing thread failed: the others stop
     RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(groups.size(), 1)), [&](size_t) -> Status {
       fhir::Parser parser(parse_options);
       simdjson::dom::parser json_parser;
-      for (size_t g = next++; g < groups.size(); g = next++) {
+      for (size_t g = next++; g < groups.size() && !failed; g = next++) {
         const PatientGroup& group = groups[g];
         OrderWithinPatient(std::span<PatientLine>(lines).subspan(group.begin, group.end - group.begin));
         // The record is written straight into the buffer the document keeps
@@ -372,7 +374,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
         ++progress.patients_done;
       }
       return Status();
-    }, helper_cpu_nanos));
+    }, helper_cpu_nanos, &failed));
     const std::string path = fmt::format("{}/results-{:04}.ndjson", work_dir, result_files.size());
     std::ofstream out(path, std::ios::binary);
     for (const std::string& result : results) out << result << '\n';

@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <new>
 #include <set>
 #include <string>
+#include <thread>
 
 namespace regenpath::screen {
 namespace {
@@ -81,6 +83,50 @@ TEST(RunOnThreadsTest, TheStartedThreadsCpuTimeIsCounted) {
                   &cpu)
                   .ok());
   EXPECT_GT(cpu.load(), 0u);  // the one thread started here
+  // The calling thread's own time is not counted: with one job, nothing is.
+  std::atomic<uint64_t> alone{0};
+  ASSERT_TRUE(RunOnThreads(
+                  1,
+                  [&](size_t) -> Status {
+                    uint64_t sum = 0;
+                    for (uint64_t i = 0; i < 20'000'000; ++i) sum += i * i;
+                    sink += sum;
+                    return Status();
+                  },
+                  &alone)
+                  .ok());
+  EXPECT_EQ(alone.load(), 0u);
+}
+
+// `failed` is set as soon as one worker fails (or runs out of memory), so
+// that the others stop taking work; it stays clear when all succeed.
+TEST(RunOnThreadsTest, AFailureIsSignalledToTheOtherWorkers) {
+  for (bool out_of_memory : {false, true}) {
+    std::atomic<bool> failed{false};
+    std::atomic<bool> seen{false};
+    Status status = RunOnThreads(
+        2,
+        [&](size_t worker) -> Status {
+          if (worker == 1) {
+            if (out_of_memory) throw std::bad_alloc();
+            return InvalidInput("stop");
+          }
+          // Worker 0 waits (10 s at most) for worker 1's failure to show.
+          for (int spin = 0; spin < 10'000 && !failed; ++spin) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+          seen = failed.load();
+          return Status();
+        },
+        nullptr, &failed);
+    EXPECT_FALSE(status.ok());
+    EXPECT_TRUE(seen.load()) << (out_of_memory ? "out of memory" : "failure");
+  }
+  std::atomic<bool> failed{false};
+  ASSERT_TRUE(RunOnThreads(
+                  3, [](size_t) { return Status(); }, nullptr, &failed)
+                  .ok());
+  EXPECT_FALSE(failed.load());
 }
 
 }  // namespace
