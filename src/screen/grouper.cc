@@ -221,27 +221,40 @@ Status Grouper::Add(LineBatch& batch) {
 Status Grouper::OpenPartitions(size_t count, const std::function<std::string(size_t)>& name) {
   // All or none: partitions_ is what tells Add it spills, so it is set only
   // once every file is open and the mutexes exist (another scanning thread
-  // may call Add after a failure here).
+  // may call Add after a failure here). Files opened before a failure, or
+  // before an allocation throws, are closed and removed.
   std::vector<std::FILE*> files;
   std::vector<std::string> paths;
-  for (size_t i = 0; i < count; ++i) {
-    std::string path = name(i);
-    std::FILE* file = std::fopen(path.c_str(), "w+b");
-    if (file == nullptr) {
-      Status failed = InvalidInput(fmt::format("{}: cannot create a spill file: {}", path, std::strerror(errno)));
+  files.reserve(count);
+  paths.reserve(count);
+  struct Undo {
+    std::vector<std::FILE*>& files;
+    std::vector<std::string>& paths;
+    bool keep = false;
+    ~Undo() {
+      if (keep) return;
       for (size_t j = 0; j < files.size(); ++j) {
         std::fclose(files[j]);
         std::remove(paths[j].c_str());
       }
-      return failed;
+    }
+  } undo{files, paths};
+  for (size_t i = 0; i < count; ++i) {
+    paths.push_back(name(i));
+    std::FILE* file = std::fopen(paths.back().c_str(), "w+b");
+    if (file == nullptr) {
+      const int error = errno;
+      std::string path = std::move(paths.back());
+      paths.pop_back();
+      return InvalidInput(fmt::format("{}: cannot create a spill file: {}", path, std::strerror(error)));
     }
     files.push_back(file);
-    paths.push_back(std::move(path));
   }
   partition_mutexes_ = std::make_unique<std::mutex[]>(count);
   if (per_shard_ == 0) per_shard_ = count / shards_;
   partitions_ = std::move(files);
   partition_paths_ = std::move(paths);
+  undo.keep = true;
   return Status();
 }
 
