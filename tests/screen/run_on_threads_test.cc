@@ -70,31 +70,19 @@ TEST(RunOnThreadsTest, RunningOutOfMemoryIsAFailureNotTheEnd) {
 }
 
 TEST(RunOnThreadsTest, TheStartedThreadsCpuTimeIsCounted) {
-  std::atomic<uint64_t> cpu{0};
   std::atomic<uint64_t> sink{0};
-  ASSERT_TRUE(RunOnThreads(
-                  2,
-                  [&](size_t) -> Status {
-                    uint64_t sum = 0;
-                    for (uint64_t i = 0; i < 20'000'000; ++i) sum += i * i;
-                    sink += sum;
-                    return Status();
-                  },
-                  &cpu)
-                  .ok());
+  auto busy = [&](size_t) -> Status {
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < 20'000'000; ++i) sum += i * i;
+    sink += sum;
+    return Status();
+  };
+  std::atomic<uint64_t> cpu{0};
+  ASSERT_TRUE(RunOnThreads(2, busy, &cpu).ok());
   EXPECT_GT(cpu.load(), 0u);  // the one thread started here
   // The calling thread's own time is not counted: with one job, nothing is.
   std::atomic<uint64_t> alone{0};
-  ASSERT_TRUE(RunOnThreads(
-                  1,
-                  [&](size_t) -> Status {
-                    uint64_t sum = 0;
-                    for (uint64_t i = 0; i < 20'000'000; ++i) sum += i * i;
-                    sink += sum;
-                    return Status();
-                  },
-                  &alone)
-                  .ok());
+  ASSERT_TRUE(RunOnThreads(1, busy, &alone).ok());
   EXPECT_EQ(alone.load(), 0u);
 }
 
