@@ -500,12 +500,6 @@ bool NestsWithin(const simdjson::dom::element& element, size_t depth, size_t lim
   return true;
 }
 
-// Appends `element` to `out` as minified JSON, its strings as they are.
-// False (with `out` part written) when it is or holds a number (whose text
-// minified JSON may not keep: 12.50 comes out 12.5, and the parser keeps a
-// number's text), or a string that would need an escape: never on a line
-// the resource filter passes over (it holds no backslash, and the DOM
-// parser refuses raw control characters), but checked all the same.
 // True iff JSON would write `text` with an escape (a quote, a backslash or
 // a control character).
 bool NeedsEscape(std::string_view text) {
@@ -515,6 +509,12 @@ bool NeedsEscape(std::string_view text) {
   return false;
 }
 
+// Appends `element` to `out` as minified JSON, its strings as they are.
+// False (with `out` part written) when it is or holds a number (whose text
+// minified JSON may not keep: 12.50 comes out 12.5, and the parser keeps a
+// number's text), or a string that would need an escape: never on a line
+// the resource filter passes over (it holds no backslash, and the DOM
+// parser refuses raw control characters), but checked all the same.
 bool AppendPlainJson(const simdjson::dom::element& element, std::string& out) {
   switch (element.type()) {
     case simdjson::dom::element_type::OBJECT: {
