@@ -45,21 +45,17 @@ bool ParseMapped(const std::string& path, simdjson::dom::parser& parser, uint64_
   for (size_t start = 0; start < size;) {
     const char* newline = static_cast<const char*>(std::memchr(data + start, '\n', size - start));
     const size_t end = newline == nullptr ? size : static_cast<size_t>(newline - data);
-    // The line as ForEachLine gives it: without surrounding blanks or a
-    // '\r'; a blank line is no line.
-    size_t first = start, last = end;
-    while (last > first && (data[last - 1] == '\r' || data[last - 1] == ' ' || data[last - 1] == '\t')) {
-      --last;
-    }
-    while (first < last && (data[first] == ' ' || data[first] == '\t')) ++first;
-    if (last > first) {
+    // The line as ForEachLine gives it; a blank line is no line.
+    const std::string_view line = regenpath::screen::TrimLine(std::string_view(data + start, end - start));
+    if (!line.empty()) {
       ++lines;
       simdjson::dom::element root;
       // simdjson reads up to SIMDJSON_PADDING bytes past a line: the last
       // lines of the file are copied (realloc_if_needed) instead.
+      const size_t first = static_cast<size_t>(line.data() - data);
       if (parser
-              .parse(reinterpret_cast<const uint8_t*>(data + first), last - first,
-                     size - first < last - first + simdjson::SIMDJSON_PADDING)
+              .parse(reinterpret_cast<const uint8_t*>(line.data()), line.size(),
+                     size - first < line.size() + simdjson::SIMDJSON_PADDING)
               .get(root)) {
         ++bad;
       }

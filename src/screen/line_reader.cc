@@ -162,13 +162,8 @@ Status SplitLines(Read&& read, const LineVisitor& visit, uint64_t* bytes_read, u
       if (newline == nullptr && !at_end) break;
       size_t end = newline == nullptr ? filled : static_cast<size_t>(newline - buffer.get());
       ++line_number;
-      std::string_view line(buffer.get() + start, end - start);
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-        line.remove_suffix(1);
-      }
-      size_t first = line.find_first_not_of(" \t");
-      if (first != std::string_view::npos) {
-        line.remove_prefix(first);
+      const std::string_view line = TrimLine(std::string_view(buffer.get() + start, end - start));
+      if (!line.empty()) {
         visit(line_number, line, filled + kPadding - static_cast<size_t>(line.data() - buffer.get()));
       }
       start = end + 1;
@@ -187,6 +182,14 @@ Status SplitLines(Read&& read, const LineVisitor& visit, uint64_t* bytes_read, u
 }  // namespace
 
 void ReleaseReadBuffer() { Spare() = SpareBuffer{}; }
+
+std::string_view TrimLine(std::string_view line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.remove_suffix(1);
+  }
+  const size_t first = line.find_first_not_of(" \t");
+  return first == std::string_view::npos ? std::string_view() : line.substr(first);
+}
 
 Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* bytes_read) {
   gzFile raw = gzopen(path.c_str(), "rb");
