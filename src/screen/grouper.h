@@ -57,17 +57,23 @@ class LineBatch {
     size_ = 0;
     entries_.clear();
   }
-  // Calls visit for each line (views valid while the batch lives).
-  void ForEach(const std::function<void(const PatientLine&)>& visit) const;
-  // Appends the lines to `lines` (the same views).
-  void AppendTo(std::vector<PatientLine>& lines) const;
+  // Calls visit for each line (views valid while the batch lives) with
+  // PatientHash of its patient id (computed once, by Add).
+  void ForEach(const std::function<void(const PatientLine&, uint64_t hash)>& visit) const;
+  // Appends to `lines` (the same views) the lines of slice `slice` of
+  // `slices`: those whose SliceOf(hash, slices) is `slice`.
+  void AppendSliceTo(std::vector<PatientLine>& lines, size_t slice, size_t slices) const;
+  // The slice of `slices` a patient id's lines belong to: the bits of the
+  // hash a partition uses too, so a patient is in one slice.
+  static size_t SliceOf(uint64_t hash, size_t slices) { return static_cast<size_t>((hash >> 32) % slices); }
 
  private:
   struct Entry {
-    uint32_t file;
-    uint32_t id_size;
+    uint64_t hash;  // PatientHash of the id
     uint64_t line;
     size_t offset;  // of the id, followed by the text
+    uint32_t file;
+    uint32_t id_size;
     uint32_t text_size;
   };
   PatientLine LineOf(const Entry& entry) const {
@@ -95,9 +101,12 @@ class Grouper {
   // much line text will come (for the number of partitions); `spill_dir`: an
   // existing directory for the partition files (removed by the caller).
   // `max_held_batches`: spill past that many batches held, whatever the
-  // budget (tests lower it).
+  // budget (tests lower it). `held_slices`: when nothing is spilled, the
+  // lines held are visited in that many slices by a hash of the patient id
+  // (see ForEachPartition), so that grouping one slice overlaps the visit
+  // of the one before instead of the whole grouping running alone.
   Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir,
-          size_t max_held_batches = MaxHeldBatches());
+          size_t max_held_batches = MaxHeldBatches(), size_t held_slices = 1);
   ~Grouper();
 
   // The map side of a shuffle: nothing is held; every line goes at once to
@@ -137,17 +146,23 @@ class Grouper {
   // Calls `visit` once per partition, in partition order, with all the
   // lines of that partition's patients grouped by patient (GroupByPatient:
   // `patients` gives each one's range, in id order; a patient's lines are
-  // not yet in input order, see OrderWithinPatient). The views are valid
-  // until `visit` returns, which may reorder lines within a patient's
-  // range. Call once, after the last Add. While `visit` runs, the next
-  // partition is read back and grouped on another thread (so at most two
-  // partitions are in memory: a quarter of the budget).
+  // not yet in input order, see OrderWithinPatient). When nothing was
+  // spilled, the lines held are visited as `held_slices` partitions, each
+  // the patients of one slice (LineBatch::SliceOf), some maybe empty. The
+  // views are valid until `visit` returns, which may reorder lines within a
+  // patient's range. Call once, after the last Add. While `visit` runs, the
+  // next partition is read back (or gathered) and grouped on another
+  // thread (so at most two partitions are in memory: a quarter of the
+  // budget).
   Status ForEachPartition(
       const std::function<Status(std::vector<PatientLine>& lines, const std::vector<PatientGroup>& patients)>& visit);
 
   bool spilled() const { return !partitions_.empty(); }
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
+  // How many times ForEachPartition calls `visit` (for a run not spilled:
+  // held_slices, whether or not each slice holds lines).
+  size_t visits() const { return partitions_.empty() ? held_slices_ : partitions_.size(); }
   // CPU time (user + sys) of the thread ForEachPartition reads ahead on.
   double reader_cpu_seconds() const { return static_cast<double>(reader_cpu_nanos_.load()) / 1e9; }
 
@@ -168,7 +183,7 @@ class Grouper {
     const char* data_ = nullptr;
     size_t size_ = 0;
   };
-  // A partition read back: its bytes (a spill file mapped, or a shuffle's
+  // A partition read back (or a slice of the lines held gathered): its bytes (a spill file mapped, or a shuffle's
   // files, or a spill file that could not be mapped, read into `buffer`,
   // which is kept from partition to partition) and the lines that view them.
   struct ReadBack {
@@ -189,6 +204,8 @@ class Grouper {
   // released first; its buffer is reused) and removes the partition's file
   // when it is this Grouper's own.
   Status ReadPartition(size_t index, ReadBack& into);
+  // Gathers into `into.lines` the lines held in slice `slice` (nothing spilled).
+  Status GatherSlice(size_t slice, ReadBack& into) const;
 
   size_t budget_bytes_;
   size_t max_held_batches_;
@@ -197,6 +214,8 @@ class Grouper {
   std::mutex mutex_;
   std::vector<LineBatch> held_;
   size_t held_bytes_ = 0;
+  size_t held_slices_;
+  std::vector<size_t> held_slice_lines_;  // lines held per slice
   // Set once, under mutex_, when spilling starts; read-only after.
   std::vector<std::FILE*> partitions_;
   std::vector<std::string> partition_paths_;

@@ -42,6 +42,11 @@ size_t JobCount(size_t requested) {
   return std::max<size_t>(1, std::thread::hardware_concurrency());
 }
 
+// The slices a run's lines held in memory are assessed in (Grouper): one
+// alone leaves nothing to overlap with; with more jobs, four slices a job
+// (each slice's last patients leave threads idle in turn), at most 64.
+size_t HeldSlices(size_t jobs) { return jobs <= 1 ? 1 : std::min<size_t>(4 * jobs, 64); }
+
 // CPU time of the threads RunOnThreads started (the callers' own is measured
 // by Screen), for ScreenReport::cpu_seconds.
 thread_local std::atomic<uint64_t>* helper_cpu_nanos = nullptr;
@@ -431,7 +436,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   const std::string work_dir = options.output_dir + "/.partial/work";
   RP_RETURN_IF_ERROR(CreateDirectory(work_dir));
 
-  Grouper grouper(options.memory_bytes, expected_text, work_dir);
+  Grouper grouper(options.memory_bytes, expected_text, work_dir, MaxHeldBatches(), HeldSlices(jobs));
   std::vector<ScanCounts> counts(listing.files.size());
   std::vector<uint32_t> every_file(listing.files.size());
   for (uint32_t i = 0; i < every_file.size(); ++i) every_file[i] = i;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -480,6 +481,63 @@ TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
                       })
                   .ok());
   EXPECT_EQ(visited, grouper.partition_count());
+  EXPECT_EQ(seen, expected);
+}
+
+// Nothing spilled, the lines held are visited in `held_slices` slices (two
+// threads adding at once): `visit` is called once per slice, even an empty
+// one; each patient's lines all come in the slice LineBatch::SliceOf names,
+// grouped by patient; every line comes back once.
+TEST(GrouperTest, VisitsTheLinesHeldInSlicesThatKeepEachPatientWhole) {
+  TempDir dir;
+  constexpr size_t kSlices = 5;
+  Grouper grouper(/*budget_bytes=*/size_t{1} << 30, /*expected_bytes=*/1 << 20, dir.path(), MaxHeldBatches(), kSlices);
+  std::multiset<std::pair<std::string, uint64_t>> expected, seen;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  std::mutex expected_mutex;
+  for (int thread = 0; thread < 2; ++thread) {
+    threads.emplace_back([&, thread] {
+      for (int batch_number = thread; batch_number < 6; batch_number += 2) {
+        LineBatch batch;
+        for (int i = 0; i < 50; ++i) {
+          // Three patients only: some slices stay empty.
+          const std::string id = "patient-" + std::to_string((batch_number + i) % 3);
+          const uint64_t line = static_cast<uint64_t>(batch_number * 50 + i + 1);
+          batch.Add(id, static_cast<uint32_t>(batch_number), line, "{}");
+          std::lock_guard<std::mutex> lock(expected_mutex);
+          expected.emplace(id, line);
+        }
+        if (!grouper.Add(batch).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_EQ(failures.load(), 0);
+  ASSERT_FALSE(grouper.spilled());
+  EXPECT_EQ(grouper.visits(), kSlices);
+  size_t visited = 0, empty = 0;
+  ASSERT_TRUE(grouper
+                  .ForEachPartition(
+                      [&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>& patients) -> Status {
+                        const size_t slice = visited++;
+                        if (lines.empty()) ++empty;
+                        size_t covered = 0;
+                        for (const PatientGroup& patient : patients) {
+                          EXPECT_EQ(patient.begin, covered);
+                          EXPECT_EQ(LineBatch::SliceOf(PatientHash(patient.patient_id), kSlices), slice);
+                          for (size_t i = patient.begin; i < patient.end; ++i) {
+                            EXPECT_EQ(lines[i].patient_id, patient.patient_id);
+                          }
+                          covered = patient.end;
+                        }
+                        EXPECT_EQ(covered, lines.size());
+                        for (const PatientLine& line : lines) seen.emplace(std::string(line.patient_id), line.line);
+                        return Status();
+                      })
+                  .ok());
+  EXPECT_EQ(visited, kSlices);
+  EXPECT_GE(empty, 2u);  // 3 patients in 5 slices
   EXPECT_EQ(seen, expected);
 }
 
