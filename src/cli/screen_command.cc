@@ -93,6 +93,16 @@ void FinalLine(const screen::ScreenReport& report, const std::string& output_dir
       static_cast<double>(report.bytes) / 1e6 / std::max(report.seconds, 1e-6), report.malformed_lines, output_dir);
 }
 
+// A warning when the system would not start every thread --jobs asked for
+// (the run went on with fewer: slower, not wrong).
+void ThreadsWarning(const screen::ScreenReport& report, std::string_view command, std::ostream& err) {
+  if (report.threads_not_started == 0) return;
+  err << fmt::format(
+      "{}: warning: the system would not start {} of the threads --jobs asked for (thread or memory limit); "
+      "the run went on with fewer\n",
+      command, report.threads_not_started);
+}
+
 }  // namespace
 
 namespace {
@@ -262,6 +272,7 @@ int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
     report = screen::Screen(screen_options);
   }
   if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
+  ThreadsWarning(*report, kCommand, err);
   FinalLine(*report, options.output_dir, err);
   return kExitOk;
 }
@@ -299,6 +310,7 @@ int RunScreenMap(const ScreenCommandOptions& options, std::ostream& err) {
   const screen::ShuffleTask task{options.shuffle_dir, map->first, map->second};
   Result<screen::ScreenReport> report = screen::ScreenMap(screen_options, task);
   if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
+  ThreadsWarning(*report, kCommand, err);
   err << fmt::format("{}: map task {} of {}: {} files ({}), {} lines into {} shards in {:.2f} s; {} malformed lines\n",
                      kCommand, map->first, map->second, report->files, Megabytes(report->bytes), report->lines,
                      options.shards, report->seconds, report->malformed_lines);
@@ -331,6 +343,7 @@ int RunScreenReduce(const ScreenCommandOptions& options, std::ostream& err) {
   const screen::ShuffleTask task{options.shuffle_dir, 0, options.maps};
   Result<screen::ScreenReport> report = screen::ScreenReduce(screen_options, task);
   if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
+  ThreadsWarning(*report, kCommand, err);
   err << fmt::format("{}: shard {} of {}: {} patients in {:.2f} s; output in {}\n", kCommand, shard->first,
                      shard->second, report->patients, report->seconds, options.output_dir);
   return kExitOk;

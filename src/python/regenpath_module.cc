@@ -54,6 +54,7 @@ py::dict ReportDict(const regenpath::screen::ScreenReport& report, const std::st
   result["partitions"] = report.partitions;
   result["seconds"] = report.seconds;
   result["cpu_seconds"] = report.cpu_seconds;
+  result["threads_not_started"] = report.threads_not_started;
   return result;
 }
 

@@ -525,7 +525,7 @@ Status Grouper::ForEachPartition(
   size_t visited_up_to = 0;  // partitions [0, visited_up_to) are visited
   bool stop = false;
   Status read_status;
-  std::thread reader([&] {
+  auto read_ahead = [&] {
     // Its CPU time is the run's too (reader_cpu_seconds), whichever way it ends.
     struct CountCpu {
       std::atomic<uint64_t>& total;
@@ -548,9 +548,27 @@ Status Grouper::ForEachPartition(
       read_up_to = i + 1;
       changed.notify_all();
     }
-  });
+  };
+  std::thread reader;
+  if (count > 1) {
+    try {
+      reader = start_thread_ ? start_thread_(read_ahead) : std::thread(read_ahead);
+    } catch (...) {
+      // The system will not start it: each partition is read just before
+      // its visit, on this thread.
+      ++threads_not_started_;
+    }
+  }
   Status result;
   for (size_t i = 0; i < count; ++i) {
+    if (i > 0 && !reader.joinable()) {
+      // buffers[i % 2] held partition i - 2, visited.
+      if (Status status = read_and_group(i, buffers[i % 2]); !status.ok()) {
+        result = std::move(status);
+        break;
+      }
+      read_up_to = i + 1;
+    }
     {
       std::unique_lock<std::mutex> lock(mutex);
       changed.wait(lock, [&] { return read_up_to > i || !read_status.ok(); });
@@ -573,7 +591,7 @@ Status Grouper::ForEachPartition(
     stop = true;
     changed.notify_all();
   }
-  reader.join();
+  if (reader.joinable()) reader.join();
   if (held) {
     held_.clear();
     held_bytes_ = 0;

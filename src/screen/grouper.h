@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -157,6 +158,15 @@ class Grouper {
   Status ForEachPartition(
       const std::function<Status(std::vector<PatientLine>& lines, const std::vector<PatientGroup>& patients)>& visit);
 
+  // How ForEachPartition starts its read-ahead thread (empty: std::thread;
+  // tests give one that fails, as the system does at its thread limit).
+  // When it will not start, each partition is read just before its visit.
+  void set_start_thread(std::function<std::thread(std::function<void()>)> start_thread) {
+    start_thread_ = std::move(start_thread);
+  }
+  // 1 when ForEachPartition's read-ahead thread would not start, else 0.
+  size_t threads_not_started() const { return threads_not_started_; }
+
   bool spilled() const { return !partitions_.empty(); }
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
@@ -229,6 +239,8 @@ class Grouper {
   std::unique_ptr<std::mutex[]> partition_mutexes_;  // one per partition file
   std::atomic<uint64_t> spilled_bytes_{0};
   std::atomic<uint64_t> reader_cpu_nanos_{0};
+  std::function<std::thread(std::function<void()>)> start_thread_;
+  size_t threads_not_started_ = 0;
 };
 
 }  // namespace regenpath::screen

@@ -23,8 +23,9 @@ Status RunWorker(const std::function<Status(size_t)>& fn, size_t worker, std::at
 
 }  // namespace
 
-Status RunOnThreads(size_t jobs, const std::function<Status(size_t worker)>& fn,
-                    std::atomic<uint64_t>* cpu_nanos, std::atomic<bool>* failed) {
+Status RunOnThreads(size_t jobs, const std::function<Status(size_t worker)>& fn, const RunOptions& options) {
+  std::atomic<uint64_t>* cpu_nanos = options.cpu_nanos;
+  std::atomic<bool>* failed = options.failed;
   if (jobs == 0) jobs = 1;
   std::vector<Status> statuses(jobs);
   std::vector<std::thread> threads;
@@ -39,13 +40,17 @@ Status RunOnThreads(size_t jobs, const std::function<Status(size_t worker)>& fn,
     }
   } join_all{threads};
   for (size_t i = 1; i < jobs; ++i) {
+    auto work = [&, i] {
+      statuses[i] = RunWorker(fn, i, failed);
+      if (cpu_nanos != nullptr) *cpu_nanos += ThreadCpuNanos();
+    };
     try {
-      threads.emplace_back([&, i] {
-        statuses[i] = RunWorker(fn, i, failed);
-        if (cpu_nanos != nullptr) *cpu_nanos += ThreadCpuNanos();
-      });
+      threads.push_back(options.start_thread ? options.start_thread(work) : std::thread(work));
     } catch (...) {
-      break;  // no more threads (std::system_error, or no memory for one): those started share the work
+      // No more threads (std::system_error, or no memory for one): those
+      // started share the work.
+      if (options.not_started != nullptr) *options.not_started += jobs - i;
+      break;
     }
   }
   statuses[0] = RunWorker(fn, 0, failed);

@@ -47,9 +47,20 @@ size_t JobCount(size_t requested) {
 // (each slice's last patients leave threads idle in turn), at most 64.
 size_t HeldSlices(size_t jobs) { return jobs <= 1 ? 1 : std::min<size_t>(4 * jobs, 64); }
 
-// CPU time of the threads RunOnThreads started (the callers' own is measured
-// by Screen), for ScreenReport::cpu_seconds.
-thread_local std::atomic<uint64_t>* helper_cpu_nanos = nullptr;
+// The RunOnThreads options of the run on this thread (kept by RunClock):
+// where the CPU time of the threads started goes (the callers' own is
+// measured by RunClock), for ScreenReport::cpu_seconds; where the threads
+// that could not start are counted, for ScreenReport::threads_not_started;
+// how threads are started (ScreenOptions::start_thread).
+thread_local const RunOptions* run_threads = nullptr;
+
+// RunOnThreads' options for a phase of the run whose workers stop once
+// `failed` is set.
+RunOptions PhaseOptions(std::atomic<bool>& failed) {
+  RunOptions options = run_threads != nullptr ? *run_threads : RunOptions();
+  options.failed = &failed;
+  return options;
+}
 
 // What one scanning thread counted.
 struct ScanCounts {
@@ -91,27 +102,34 @@ Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text) {
 namespace {
 
 // CPU time of a run: the calling thread's and that of every thread
-// RunOnThreads starts while it lives.
+// RunOnThreads starts while it lives; and the threads it could not start.
 class RunClock {
  public:
-  RunClock() : started_(std::chrono::steady_clock::now()), cpu_started_(ThreadCpuNanos()) {
-    helper_cpu_nanos = &helper_cpu_;
+  explicit RunClock(const ScreenOptions& options)
+      : started_(std::chrono::steady_clock::now()), cpu_started_(ThreadCpuNanos()) {
+    threads_.cpu_nanos = &helper_cpu_;
+    threads_.not_started = &not_started_;
+    threads_.start_thread = options.start_thread;
+    run_threads = &threads_;
   }
-  ~RunClock() { helper_cpu_nanos = nullptr; }
+  ~RunClock() { run_threads = nullptr; }
   RunClock(const RunClock&) = delete;
   RunClock& operator=(const RunClock&) = delete;
 
   // `grouper`'s read-ahead thread counts too.
   void Fill(ScreenReport& report, const Grouper& grouper) const {
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    report.cpu_seconds =
-        static_cast<double>(ThreadCpuNanos() - cpu_started_ + helper_cpu_.load()) / 1e9 + grouper.reader_cpu_seconds();
+    report.cpu_seconds = static_cast<double>(ThreadCpuNanos() - cpu_started_ + helper_cpu_.load()) / 1e9 +
+                         grouper.reader_cpu_seconds();
+    report.threads_not_started = not_started_.load() + grouper.threads_not_started();
   }
 
  private:
   std::chrono::steady_clock::time_point started_;
   uint64_t cpu_started_;
   std::atomic<uint64_t> helper_cpu_{0};
+  std::atomic<size_t> not_started_{0};
+  RunOptions threads_;
 };
 
 // Bytes of line text the files will give (a gzip file about 8 times its size).
@@ -252,7 +270,7 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
     }
     if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch));
     return Status();
-  }, helper_cpu_nanos, &failed);
+  }, PhaseOptions(failed));
   ReleaseReadBuffer();  // this thread scanned too (RunOnThreads), and goes on to assess
   RP_RETURN_IF_ERROR(scanned);
   // Per file, in piece order: the counts added up, and each malformed line
@@ -379,7 +397,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
         ++progress.patients_done;
       }
       return Status();
-    }, helper_cpu_nanos, &failed));
+    }, PhaseOptions(failed)));
     const std::string path = fmt::format("{}/results-{:04}.ndjson", work_dir, result_files.size());
     std::ofstream out(path, std::ios::binary);
     for (const std::string& result : results) out << result << '\n';
@@ -420,7 +438,7 @@ Result<std::shared_ptr<const engine::Engine>> EngineOf(const ScreenOptions& opti
 }  // namespace
 
 Result<ScreenReport> Screen(const ScreenOptions& options) {
-  RunClock clock;
+  RunClock clock(options);
   if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
   if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
   RP_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Engine> engine, EngineOf(options));
@@ -437,6 +455,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   RP_RETURN_IF_ERROR(CreateDirectory(work_dir));
 
   Grouper grouper(options.memory_bytes, expected_text, work_dir, MaxHeldBatches(), HeldSlices(jobs));
+  grouper.set_start_thread(options.start_thread);
   std::vector<ScanCounts> counts(listing.files.size());
   std::vector<uint32_t> every_file(listing.files.size());
   for (uint32_t i = 0; i < every_file.size(); ++i) every_file[i] = i;
@@ -460,7 +479,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
 }
 
 Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& task) {
-  RunClock clock;
+  RunClock clock(options);
   if (task.maps == 0 || task.map >= task.maps) return Fail(InvalidArgument("bad map task: expected 0 <= map < maps"));
   if (options.shards == 0) return Fail(InvalidArgument("a shuffle needs at least one shard"));
   if (task.dir.empty()) return Fail(InvalidArgument("a shuffle needs a shuffle directory"));
@@ -527,7 +546,7 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
 }
 
 Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTask& task) {
-  RunClock clock;
+  RunClock clock(options);
   if (options.kb == nullptr) return Fail(InvalidArgument("no knowledge base"));
   if (options.shards == 0 || options.shard >= options.shards) return Fail(InvalidArgument("bad shard"));
   if (task.maps == 0) return Fail(InvalidArgument("a shuffle has at least one map task"));
@@ -574,6 +593,7 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
     }
   }
   std::unique_ptr<Grouper> grouper = Grouper::FromFiles(std::move(partitions));
+  grouper->set_start_thread(options.start_thread);
 
   RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.output_dir));
   const std::string work_dir = options.output_dir + "/.partial/work";

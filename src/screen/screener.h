@@ -20,8 +20,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/date_time.h"
@@ -53,6 +55,10 @@ struct ScreenOptions {
   // cache. Null: Screen and ScreenReduce compile `kb` themselves.
   std::shared_ptr<const engine::Engine> engine;
   Progress* progress = nullptr;     // optional
+  // Optional: starts each worker thread (RunOptions::start_thread); empty,
+  // std::thread. Tests give one that fails, as the system does at its
+  // thread limit.
+  std::function<std::thread(std::function<void()>)> start_thread;
 };
 
 struct ScreenReport {
@@ -64,6 +70,9 @@ struct ScreenReport {
   size_t partitions = 1;       // > 1 when the groups were spilled to disk
   double seconds = 0;
   double cpu_seconds = 0;      // user + sys of the run's threads (Screen only)
+  // Threads asked for (--jobs) that the system would not start, summed over
+  // the run's parallel phases: each phase went on with the threads it had.
+  size_t threads_not_started = 0;
 };
 
 // Screens the inputs into options.output_dir. Fails (naming the file) only

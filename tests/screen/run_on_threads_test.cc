@@ -13,6 +13,7 @@
 #include <new>
 #include <set>
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace regenpath::screen {
@@ -78,11 +79,11 @@ TEST(RunOnThreadsTest, TheStartedThreadsCpuTimeIsCounted) {
     return Status();
   };
   std::atomic<uint64_t> cpu{0};
-  ASSERT_TRUE(RunOnThreads(2, busy, &cpu).ok());
+  ASSERT_TRUE(RunOnThreads(2, busy, {.cpu_nanos = &cpu}).ok());
   EXPECT_GT(cpu.load(), 0u);  // the one thread started here
   // The calling thread's own time is not counted: with one job, nothing is.
   std::atomic<uint64_t> alone{0};
-  ASSERT_TRUE(RunOnThreads(1, busy, &alone).ok());
+  ASSERT_TRUE(RunOnThreads(1, busy, {.cpu_nanos = &alone}).ok());
   EXPECT_EQ(alone.load(), 0u);
 }
 
@@ -106,15 +107,52 @@ TEST(RunOnThreadsTest, AFailureIsSignalledToTheOtherWorkers) {
           seen = failed.load();
           return Status();
         },
-        nullptr, &failed);
+        {.failed = &failed});
     EXPECT_FALSE(status.ok());
     EXPECT_TRUE(seen.load()) << (out_of_memory ? "out of memory" : "failure");
   }
   std::atomic<bool> failed{false};
-  ASSERT_TRUE(RunOnThreads(
-                  3, [](size_t) { return Status(); }, nullptr, &failed)
-                  .ok());
+  ASSERT_TRUE(RunOnThreads(3, [](size_t) { return Status(); }, {.failed = &failed}).ok());
   EXPECT_FALSE(failed.load());
+}
+
+// A thread the system will not start (here the second of four: std::thread
+// throws std::system_error at the thread limit) leaves the work to the
+// workers already running, which do all of it; the workers that never
+// started are counted, and the run does not fail.
+TEST(RunOnThreadsTest, ThreadsThatCannotStartLeaveTheirWorkToTheOthers) {
+  size_t starts = 0;
+  auto start_one_only = [&](std::function<void()> work) -> std::thread {
+    if (starts++ > 0) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    return std::thread(std::move(work));
+  };
+  std::atomic<size_t> next{0}, done{0}, not_started{0};
+  std::set<size_t> workers;
+  std::mutex mutex;
+  Status status = RunOnThreads(
+      4,
+      [&](size_t worker) -> Status {
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          workers.insert(worker);
+        }
+        for (size_t item = next++; item < 1000; item = next++) ++done;
+        return Status();
+      },
+      {.not_started = &not_started, .start_thread = start_one_only});
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(done.load(), 1000u);
+  EXPECT_EQ(workers, (std::set<size_t>{0, 1}));
+  EXPECT_EQ(not_started.load(), 2u);
+  // A starter that never fails counts nothing.
+  not_started = 0;
+  ASSERT_TRUE(RunOnThreads(
+                  3, [](size_t) { return Status(); },
+                  {.not_started = &not_started, .start_thread = [](std::function<void()> work) {
+                     return std::thread(std::move(work));
+                   }})
+                  .ok());
+  EXPECT_EQ(not_started.load(), 0u);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -566,6 +567,30 @@ TEST(ScreenTest, OutputIsTheSameWhateverJobsMemoryOrShards) {
   // A missing or repeated shard is refused.
   EXPECT_FALSE(MergeShards({shard_dirs[0], shard_dirs[1]}, dir / "bad").has_value());
   EXPECT_FALSE(MergeShards({shard_dirs[0], shard_dirs[0], shard_dirs[1]}, dir / "bad").has_value());
+}
+
+// The system starts no thread beyond the caller's (for the scan, the
+// assessment, in memory and spilled): the run still screens everyone, with
+// the same output, and reports the threads it went without.
+TEST(ScreenTest, ThreadsThatCannotStartAreReportedAndTheOutputIsTheSame) {
+  TempDir dir;
+  ASSERT_TRUE(RunScreen({BulkDir()}, dir / "one", 1).has_value());
+  for (size_t memory : {size_t{512} << 20, size_t{1} << 20}) {
+    ScreenOptions options = TestOptions({BulkDir()}, 3, memory, 0, 1);
+    options.output_dir = dir / ("short-" + std::to_string(memory));
+    options.start_thread = [](std::function<void()>) -> std::thread {
+      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    };
+    Result<ScreenReport> report = Screen(options);
+    ASSERT_TRUE(report.has_value()) << report.error().message();
+    // Two threads short in the scan (12 files), and in each partition or
+    // slice assessed that has more than one patient, one or two more.
+    EXPECT_GE(report->threads_not_started, 2u) << memory;
+    ExpectSameOutput(dir / "one", options.output_dir);
+  }
+  Result<ScreenReport> full = RunScreen({BulkDir()}, dir / "three", 3);
+  ASSERT_TRUE(full.has_value());
+  EXPECT_EQ(full->threads_not_started, 0u);
 }
 
 TEST(ScreenTest, AGivenEngineIsUsedAndMustBeTheKnowledgeBases) {
