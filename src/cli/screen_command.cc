@@ -33,7 +33,12 @@ std::string Megabytes(uint64_t bytes) { return fmt::format("{:.1f} MB", static_c
 class ProgressBar {
  public:
   ProgressBar(const screen::Progress& progress, std::ostream& err) : progress_(progress), err_(err) {
-    thread_ = std::thread([this] { Loop(); });
+    try {
+      thread_ = std::thread([this] { Loop(); });
+    } catch (...) {
+      // No thread for it (the system's thread or memory limit): the run
+      // goes on without a bar.
+    }
   }
   ~ProgressBar() {
     {
@@ -41,6 +46,7 @@ class ProgressBar {
       stop_ = true;
     }
     wake_.notify_all();
+    if (!thread_.joinable()) return;
     thread_.join();
     err_ << "\r\033[K" << std::flush;
   }
@@ -62,13 +68,20 @@ class ProgressBar {
                            Megabytes(progress_.bytes_read), Megabytes(total),
                            static_cast<double>(progress_.bytes_read) / 1e6 / std::max(seconds, 1e-3));
       } else {
-        const uint64_t done = progress_.patients_done, total = std::max<uint64_t>(progress_.patients_total, 1);
+        // The patients of the partitions not yet started are estimated from
+        // those started (partitions are about equal: a hash splits them).
+        const uint64_t done = progress_.patients_done, started = progress_.partitions_started;
+        const uint64_t partitions = std::max<uint64_t>(progress_.partitions_total, started);
+        const bool estimated = started < partitions;
+        uint64_t total = progress_.patients_total;
+        if (started > 0 && estimated) total = total * partitions / started;
+        total = std::max<uint64_t>(total, 1);
         if (assess_started_ < 0) assess_started_ = seconds, assess_done_at_start_ = done;
         const double rate = static_cast<double>(done - assess_done_at_start_) / std::max(seconds - assess_started_, 1e-3);
         const double eta = rate > 0 ? static_cast<double>(total - std::min(done, total)) / rate : 0;
         const int filled = static_cast<int>(std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) * 30);
-        line = fmt::format("assessing [{}{}] patients {}/{} {:.0f}/s ETA {:.0f} s", std::string(filled, '#'),
-                           std::string(30 - filled, '.'), done, total, rate, eta);
+        line = fmt::format("assessing [{}{}] patients {}/{}{} {:.0f}/s ETA {:.0f} s", std::string(filled, '#'),
+                           std::string(30 - filled, '.'), done, estimated ? "~" : "", total, rate, eta);
       }
       err_ << "\r\033[K" << line << std::flush;
     } while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; }));

@@ -70,10 +70,13 @@ LineBatch& LineBatch::operator=(LineBatch&& other) noexcept {
   size_ = std::exchange(other.size_, 0);
   entries_ = std::move(other.entries_);
   other.entries_.clear();
+  slice_begin_ = std::move(other.slice_begin_);
+  other.slice_begin_.clear();
   return *this;
 }
 
 void LineBatch::Add(std::string_view patient_id, uint32_t file, uint64_t line, std::string_view text) {
+  if (!slice_begin_.empty()) slice_begin_.clear();  // no longer sorted
   entries_.push_back(Entry{PatientHash(patient_id), line, size_, file,
                            static_cast<uint32_t>(patient_id.size()), static_cast<uint32_t>(text.size())});
   std::memcpy(data_.get() + size_, patient_id.data(), patient_id.size());
@@ -85,9 +88,34 @@ void LineBatch::ForEach(const std::function<void(const PatientLine&, uint64_t ha
   for (const Entry& entry : entries_) visit(LineOf(entry), entry.hash);
 }
 
+void LineBatch::SortBySlice(size_t slices) {
+  slice_begin_.assign(slices + 1, 0);
+  for (const Entry& entry : entries_) ++slice_begin_[SliceOf(entry.hash, slices) + 1];
+  for (size_t i = 1; i <= slices; ++i) slice_begin_[i] += slice_begin_[i - 1];
+  std::vector<size_t> next(slice_begin_.begin(), slice_begin_.end() - 1);
+  std::vector<Entry> sorted(entries_.size());
+  for (const Entry& entry : entries_) sorted[next[SliceOf(entry.hash, slices)]++] = entry;
+  entries_ = std::move(sorted);
+}
+
+size_t LineBatch::SliceSize(size_t slice, size_t slices) const {
+  if (slices == 1) return entries_.size();
+  if (slice_begin_.size() == slices + 1) return slice_begin_[slice + 1] - slice_begin_[slice];
+  size_t count = 0;
+  for (const Entry& entry : entries_) count += SliceOf(entry.hash, slices) == slice;
+  return count;
+}
+
 void LineBatch::AppendSliceTo(std::vector<PatientLine>& lines, size_t slice, size_t slices) const {
-  for (const Entry& entry : entries_) {
-    if (SliceOf(entry.hash, slices) == slice) lines.push_back(LineOf(entry));
+  if (slices == 1) {
+    for (const Entry& entry : entries_) lines.push_back(LineOf(entry));
+  } else if (slice_begin_.size() == slices + 1) {
+    for (size_t i = slice_begin_[slice]; i < slice_begin_[slice + 1]; ++i)
+      lines.push_back(LineOf(entries_[i]));
+  } else {
+    for (const Entry& entry : entries_) {
+      if (SliceOf(entry.hash, slices) == slice) lines.push_back(LineOf(entry));
+    }
   }
 }
 
@@ -186,20 +214,16 @@ Status Grouper::Close() {
 }
 
 Status Grouper::Add(LineBatch& batch) {
-  // The lines of each slice, counted before the lock by the scanning
-  // thread (unused once spilling: a pass over the batch's entries).
-  std::vector<size_t> slice_lines(held_slices_, 0);
-  if (held_slices_ == 1) {
-    slice_lines[0] = batch.size();
-  } else {
-    batch.ForEach(
-        [&](const PatientLine&, uint64_t hash) { ++slice_lines[LineBatch::SliceOf(hash, held_slices_)]; });
-  }
+  // Sorted by slice by the scanning thread, before the lock, so that
+  // gathering a slice copies one range of each batch instead of looking at
+  // every line held once per slice. (Once spilling, order does not matter.
+  // A batch sorted just before the spill starts is spilled all the same.)
+  if (held_slices_ > 1 && !spilling_.load(std::memory_order_relaxed)) batch.SortBySlice(held_slices_);
   std::vector<LineBatch> held;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (partitions_.empty()) {
-      for (size_t i = 0; i < held_slices_; ++i) held_slice_lines_[i] += slice_lines[i];
+      for (size_t i = 0; i < held_slices_; ++i) held_slice_lines_[i] += batch.SliceSize(i, held_slices_);
       held_bytes_ += batch.bytes();
       held_.push_back(std::move(batch));  // leaves `batch` without memory
       // (A very large budget would hold more batches than a process may
@@ -270,6 +294,7 @@ Status Grouper::OpenPartitions(size_t count, const std::function<std::string(siz
   if (per_shard_ == 0) per_shard_ = count / shards_;
   partitions_ = std::move(files);
   partition_paths_ = std::move(paths);
+  spilling_ = true;
   undo.keep = true;
   return Status();
 }
@@ -504,9 +529,11 @@ Status Grouper::ForEachPartition(
   const bool held = partitions_.empty();
   auto read_and_group = [&](size_t index, ReadBack& into) -> Status {
     try {
-      RP_RETURN_IF_ERROR(held ? GatherSlice(index, into) : ReadPartition(index, into));
-      if (into.lines.size() >= kMaxPartitionLines) {
-        return TooManyLines(held ? std::string("the lines held in memory") : partition_paths_[index]);
+      if (held) {
+        RP_RETURN_IF_ERROR(GatherSlice(index, into));
+      } else {
+        RP_RETURN_IF_ERROR(ReadPartition(index, into));
+        if (into.lines.size() >= kMaxPartitionLines) return TooManyLines(partition_paths_[index]);
       }
       into.patients = GroupByPatient(into.lines);
     } catch (const std::bad_alloc&) {
@@ -556,42 +583,53 @@ Status Grouper::ForEachPartition(
     } catch (...) {
       // The system will not start it: each partition is read just before
       // its visit, on this thread.
-      ++threads_not_started_;
     }
   }
   Status result;
-  for (size_t i = 0; i < count; ++i) {
-    if (i > 0 && !reader.joinable()) {
-      // buffers[i % 2] held partition i - 2, visited.
-      if (Status status = read_and_group(i, buffers[i % 2]); !status.ok()) {
-        result = std::move(status);
-        break;
-      }
-      read_up_to = i + 1;
-    }
-    {
-      std::unique_lock<std::mutex> lock(mutex);
-      changed.wait(lock, [&] { return read_up_to > i || !read_status.ok(); });
-      if (read_up_to <= i) {
-        result = read_status;
-        break;
-      }
-    }
-    Status visited = visit(buffers[i % 2].lines, buffers[i % 2].patients);
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!visited.ok()) {
-      result = std::move(visited);
-      break;
-    }
-    visited_up_to = i + 1;
-    changed.notify_all();
-  }
   {
-    std::lock_guard<std::mutex> lock(mutex);
-    stop = true;
-    changed.notify_all();
+    // On every way out, an exception from `visit` included, the reader is
+    // told to stop and joined (a joinable thread destroyed ends the process).
+    struct StopReader {
+      std::mutex& mutex;
+      std::condition_variable& changed;
+      bool& stop;
+      std::thread& reader;
+      ~StopReader() {
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          stop = true;
+          changed.notify_all();
+        }
+        if (reader.joinable()) reader.join();
+      }
+    } stop_reader{mutex, changed, stop, reader};
+    for (size_t i = 0; i < count; ++i) {
+      if (i > 0 && !reader.joinable()) {
+        // buffers[i % 2] held partition i - 2, visited.
+        if (Status status = read_and_group(i, buffers[i % 2]); !status.ok()) {
+          result = std::move(status);
+          break;
+        }
+        read_up_to = i + 1;
+      }
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return read_up_to > i || !read_status.ok(); });
+        if (read_up_to <= i) {
+          result = read_status;
+          break;
+        }
+      }
+      Status visited = visit(buffers[i % 2].lines, buffers[i % 2].patients);
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!visited.ok()) {
+        result = std::move(visited);
+        break;
+      }
+      visited_up_to = i + 1;
+      changed.notify_all();
+    }
   }
-  if (reader.joinable()) reader.join();
   if (held) {
     held_.clear();
     held_bytes_ = 0;

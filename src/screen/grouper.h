@@ -57,12 +57,20 @@ class LineBatch {
   void Clear() {
     size_ = 0;
     entries_.clear();
+    slice_begin_.clear();
   }
   // Calls visit for each line (views valid while the batch lives) with
   // PatientHash of its patient id (computed once, by Add).
   void ForEach(const std::function<void(const PatientLine&, uint64_t hash)>& visit) const;
+  // Orders the lines by their slice of `slices` (SliceOf), so that
+  // AppendSliceTo copies one range (the order of a batch's lines does not
+  // matter: OrderWithinPatient puts each patient's in input order).
+  void SortBySlice(size_t slices);
+  // How many lines are in slice `slice` of `slices`.
+  size_t SliceSize(size_t slice, size_t slices) const;
   // Appends to `lines` (the same views) the lines of slice `slice` of
-  // `slices`: those whose SliceOf(hash, slices) is `slice`.
+  // `slices`: those whose SliceOf(hash, slices) is `slice` (one range once
+  // SortBySlice(slices) has run, else a look at every line).
   void AppendSliceTo(std::vector<PatientLine>& lines, size_t slice, size_t slices) const;
   // The slice of `slices` a patient id's lines belong to: the bits of the
   // hash a partition uses too, so a patient is in one slice.
@@ -89,6 +97,8 @@ class LineBatch {
   size_t capacity_ = 0;
   size_t size_ = 0;
   std::vector<Entry> entries_;
+  // After SortBySlice(n): slice i's entries are [slice_begin_[i], slice_begin_[i + 1]).
+  std::vector<size_t> slice_begin_;
 };
 
 // How many batches a Grouper holds at most before it spills, whatever its
@@ -164,8 +174,6 @@ class Grouper {
   void set_start_thread(std::function<std::thread(std::function<void()>)> start_thread) {
     start_thread_ = std::move(start_thread);
   }
-  // 1 when ForEachPartition's read-ahead thread would not start, else 0.
-  size_t threads_not_started() const { return threads_not_started_; }
 
   bool spilled() const { return !partitions_.empty(); }
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
@@ -193,9 +201,10 @@ class Grouper {
     const char* data_ = nullptr;
     size_t size_ = 0;
   };
-  // A partition read back (or a slice of the lines held gathered): its bytes (a spill file mapped, or a shuffle's
-  // files, or a spill file that could not be mapped, read into `buffer`,
-  // which is kept from partition to partition) and the lines that view them.
+  // A partition read back, or a slice of the lines held, gathered: its
+  // bytes (a spill file mapped, or a shuffle's files, or a spill file that
+  // could not be mapped, read into `buffer`, which is kept from partition
+  // to partition; none for a slice) and the lines that view them.
   struct ReadBack {
     MappedFile mapped;
     std::unique_ptr<char[]> buffer;
@@ -240,7 +249,9 @@ class Grouper {
   std::atomic<uint64_t> spilled_bytes_{0};
   std::atomic<uint64_t> reader_cpu_nanos_{0};
   std::function<std::thread(std::function<void()>)> start_thread_;
-  size_t threads_not_started_ = 0;
+  // Set (once, for good) with partitions_; read without the lock by Add,
+  // which need not sort batches by slice once spilling.
+  std::atomic<bool> spilling_{false};
 };
 
 }  // namespace regenpath::screen

@@ -49,7 +49,12 @@ Status RunOnThreads(size_t jobs, const std::function<Status(size_t worker)>& fn,
     } catch (...) {
       // No more threads (std::system_error, or no memory for one): those
       // started share the work.
-      if (options.not_started != nullptr) *options.not_started += jobs - i;
+      if (options.not_started != nullptr) {
+        const size_t shortfall = jobs - i;
+        size_t most = options.not_started->load();
+        while (most < shortfall && !options.not_started->compare_exchange_weak(most, shortfall)) {
+        }
+      }
       break;
     }
   }

@@ -19,10 +19,13 @@ struct RunOptions {
   std::atomic<uint64_t>* cpu_nanos = nullptr;
   // Set as soon as a worker fails, so that the others can stop taking work.
   std::atomic<bool>* failed = nullptr;
-  // Advanced by the workers asked for that the system would not start.
+  // Raised to the number of workers asked for that the system would not
+  // start, when that is more (shared by several calls, it holds the
+  // largest shortfall of any one).
   std::atomic<size_t>* not_started = nullptr;
-  // Starts a thread running its argument; std::thread when empty (tests
-  // give one that fails, as the system does at its thread limit).
+  // Starts a thread running its argument, or throws; std::thread when empty
+  // (tests give one that fails, as the system does at its thread limit).
+  // The thread returned must be joinable.
   std::function<std::thread(std::function<void()>)> start_thread;
 };
 
@@ -31,7 +34,7 @@ struct RunOptions {
 // `fn` must share its work out as it goes (each worker takes the next item
 // while any is left), so that fewer workers still do all of it: when the
 // system will not start a thread, the run goes on with the threads it has
-// (counted in options.not_started). A worker that runs out of memory
+// (see options.not_started). A worker that runs out of memory
 // (std::bad_alloc from `fn`) fails with ResourceExhausted instead of ending
 // the process; other exceptions from worker 0 propagate (after the other
 // threads are joined), and from the others end the process.

@@ -49,8 +49,8 @@ size_t HeldSlices(size_t jobs) { return jobs <= 1 ? 1 : std::min<size_t>(4 * job
 
 // The RunOnThreads options of the run on this thread (kept by RunClock):
 // where the CPU time of the threads started goes (the callers' own is
-// measured by RunClock), for ScreenReport::cpu_seconds; where the threads
-// that could not start are counted, for ScreenReport::threads_not_started;
+// measured by RunClock), for ScreenReport::cpu_seconds; the most threads a
+// phase could not start, for ScreenReport::threads_not_started;
 // how threads are started (ScreenOptions::start_thread).
 thread_local const RunOptions* run_threads = nullptr;
 
@@ -121,7 +121,7 @@ class RunClock {
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     report.cpu_seconds = static_cast<double>(ThreadCpuNanos() - cpu_started_ + helper_cpu_.load()) / 1e9 +
                          grouper.reader_cpu_seconds();
-    report.threads_not_started = not_started_.load() + grouper.threads_not_started();
+    report.threads_not_started = not_started_.load();
   }
 
  private:
@@ -346,20 +346,33 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
                                 size_t jobs, const std::string& work_dir, Progress& progress, OutputWriter& writer,
                                 const RunFacts& facts, std::string_view issues_ndjson,
                                 const std::map<std::string, std::string>& extra) {
+  progress.partitions_total = grouper.visits();
   progress.assessing = true;
   // The parser `regenpath assess` uses (cli/assess_command.cc).
   const fhir::ParseOptions parse_options = engine.RecordParseOptions();
   std::vector<std::string> result_files;
   uint64_t patients = 0;
+  // Each worker's parsers, made by its first patient and kept from one
+  // partition to the next (a slice of a run held in memory is a partition):
+  // made again for each, their buffers were fresh memory again, and with
+  // them the page faults.
+  struct Parsers {
+    explicit Parsers(const fhir::ParseOptions& options) : record(options) {}
+    fhir::Parser record;
+    simdjson::dom::parser assessment;
+  };
+  std::vector<std::unique_ptr<Parsers>> parsers(jobs);
   RP_RETURN_IF_ERROR(grouper.ForEachPartition([&](std::vector<PatientLine>& lines,
                                                    const std::vector<PatientGroup>& groups) -> Status {
     progress.patients_total += groups.size();
+    ++progress.partitions_started;
     std::vector<std::string> results(groups.size());
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};  // an assessing thread failed: the others stop
-    RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(groups.size(), 1)), [&](size_t) -> Status {
-      fhir::Parser parser(parse_options);
-      simdjson::dom::parser json_parser;
+    RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(groups.size(), 1)), [&](size_t worker) -> Status {
+      if (parsers[worker] == nullptr) parsers[worker] = std::make_unique<Parsers>(parse_options);
+      fhir::Parser& parser = parsers[worker]->record;
+      simdjson::dom::parser& json_parser = parsers[worker]->assessment;
       for (size_t g = next++; g < groups.size() && !failed; g = next++) {
         const PatientGroup& group = groups[g];
         OrderWithinPatient(std::span<PatientLine>(lines).subspan(group.begin, group.end - group.begin));

@@ -37,7 +37,11 @@ namespace regenpath::screen {
 struct Progress {
   std::atomic<uint64_t> files_total{0}, files_done{0};
   std::atomic<uint64_t> bytes_total{0}, bytes_read{0};  // bytes_read counts uncompressed bytes
+  // patients_total counts the patients of the partitions started so far
+  // (a run's patients are known partition by partition); partitions_total
+  // and partitions_started let a reader extrapolate.
   std::atomic<uint64_t> patients_total{0}, patients_done{0};
+  std::atomic<uint64_t> partitions_total{0}, partitions_started{0};
   std::atomic<bool> assessing{false};
 };
 
@@ -55,7 +59,8 @@ struct ScreenOptions {
   // cache. Null: Screen and ScreenReduce compile `kb` themselves.
   std::shared_ptr<const engine::Engine> engine;
   Progress* progress = nullptr;     // optional
-  // Optional: starts each worker thread (RunOptions::start_thread); empty,
+  // Optional: starts each worker thread and the read-ahead of partitions
+  // (RunOptions::start_thread: a joinable thread, or throws); empty,
   // std::thread. Tests give one that fails, as the system does at its
   // thread limit.
   std::function<std::thread(std::function<void()>)> start_thread;
@@ -70,8 +75,9 @@ struct ScreenReport {
   size_t partitions = 1;       // > 1 when the groups were spilled to disk
   double seconds = 0;
   double cpu_seconds = 0;      // user + sys of the run's threads (Screen only)
-  // Threads asked for (--jobs) that the system would not start, summed over
-  // the run's parallel phases: each phase went on with the threads it had.
+  // The most threads asked for (--jobs) that the system would not start in
+  // any one of the run's parallel phases (each went on with the threads it
+  // had): 0 when every phase had all it asked for.
   size_t threads_not_started = 0;
 };
 

@@ -144,6 +144,18 @@ TEST(RunOnThreadsTest, ThreadsThatCannotStartLeaveTheirWorkToTheOthers) {
   EXPECT_EQ(done.load(), 1000u);
   EXPECT_EQ(workers, (std::set<size_t>{0, 1}));
   EXPECT_EQ(not_started.load(), 2u);
+  // Shared by several calls, it holds the largest shortfall of any one, not
+  // their sum.
+  starts = 0;
+  ASSERT_TRUE(RunOnThreads(
+                  3, [](size_t) { return Status(); }, {.not_started = &not_started, .start_thread = start_one_only})
+                  .ok());
+  EXPECT_EQ(not_started.load(), 2u);
+  starts = 0;
+  ASSERT_TRUE(RunOnThreads(
+                  5, [](size_t) { return Status(); }, {.not_started = &not_started, .start_thread = start_one_only})
+                  .ok());
+  EXPECT_EQ(not_started.load(), 3u);
   // A starter that never fails counts nothing.
   not_started = 0;
   ASSERT_TRUE(RunOnThreads(
