@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <numeric>
 #include <unordered_map>
+#include <vector>
 
 namespace regenpath::screen {
 
@@ -67,7 +68,25 @@ void OrderWithinPatient(std::span<PatientLine> lines) {
   auto before = [](const PatientLine& a, const PatientLine& b) {
     return a.file != b.file ? a.file < b.file : a.line < b.line;
   };
-  if (!std::is_sorted(lines.begin(), lines.end(), before)) std::sort(lines.begin(), lines.end(), before);
+  // A patient's lines come as a few ascending runs (one per input file or
+  // piece the scan read them from, in the order the scan took the pieces):
+  // runs are merged pairwise, log2(runs) passes, instead of a sort that
+  // ignores them.
+  std::vector<size_t> runs{0};
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (before(lines[i], lines[i - 1])) runs.push_back(i);
+  }
+  runs.push_back(lines.size());
+  while (runs.size() > 2) {
+    std::vector<size_t> merged{0};
+    for (size_t r = 0; r + 2 < runs.size(); r += 2) {
+      std::inplace_merge(lines.begin() + runs[r], lines.begin() + runs[r + 1], lines.begin() + runs[r + 2],
+                         before);
+      merged.push_back(runs[r + 2]);
+    }
+    if (merged.back() != lines.size()) merged.push_back(lines.size());
+    runs = std::move(merged);
+  }
 }
 
 }  // namespace regenpath::screen

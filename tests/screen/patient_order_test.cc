@@ -75,21 +75,56 @@ TEST(PatientOrderTest, SameIdInDifferentBuffersIsOnePatient) {
   EXPECT_EQ(lines[2].patient_id.data(), other.data());
 }
 
+// OrderWithinPatient(lines) gives what a plain sort by (file, line) gives.
+void CheckOrdered(std::vector<PatientLine> lines) {
+  std::vector<PatientLine> expected = lines;
+  std::sort(expected.begin(), expected.end(), [](const PatientLine& a, const PatientLine& b) {
+    return std::pair(a.file, a.line) < std::pair(b.file, b.line);
+  });
+  OrderWithinPatient(lines);
+  ASSERT_EQ(lines.size(), expected.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].file, expected[i].file) << i;
+    EXPECT_EQ(lines[i].line, expected[i].line) << i;
+  }
+}
+
 TEST(PatientOrderTest, OrderWithinPatientSortsByFileThenLine) {
   std::mt19937 random(5);
-  for (size_t count : {0, 1, 3, 300}) {
-    std::vector<PatientLine> lines;
-    for (size_t i = 0; i < count; ++i) {
-      lines.push_back({"p", static_cast<uint32_t>(random() % 3), 1 + random() % 1000000, ""});
-    }
-    std::vector<PatientLine> expected = lines;
-    std::sort(expected.begin(), expected.end(), [](const PatientLine& a, const PatientLine& b) {
-      return std::pair(a.file, a.line) < std::pair(b.file, b.line);
-    });
-    OrderWithinPatient(lines);
-    for (size_t i = 0; i < count; ++i) {
-      EXPECT_EQ(lines[i].file, expected[i].file);
-      EXPECT_EQ(lines[i].line, expected[i].line);
+  // Random lines (a run per line or two), and lines in 1 to 17 ascending
+  // runs of random lengths, as the scan gives them.
+  for (size_t count : {0, 1, 2, 3, 300, 1000}) {
+    for (size_t runs : {0, 1, 2, 3, 8, 17}) {
+      std::vector<PatientLine> lines;
+      if (runs == 0) {
+        for (size_t i = 0; i < count; ++i) {
+          lines.push_back({"p", static_cast<uint32_t>(random() % 3), 1 + random() % 1000000, ""});
+        }
+      } else {
+        std::vector<size_t> cuts{0, count};
+        for (size_t r = 1; r < runs; ++r) cuts.push_back(count == 0 ? 0 : random() % (count + 1));
+        std::sort(cuts.begin(), cuts.end());
+        std::vector<PatientLine> ordered;
+        for (size_t i = 0; i < count; ++i) ordered.push_back({"p", static_cast<uint32_t>(i % 4), i + 1, ""});
+        std::sort(ordered.begin(), ordered.end(), [](const PatientLine& a, const PatientLine& b) {
+          return std::pair(a.file, a.line) < std::pair(b.file, b.line);
+        });
+        // Run r takes every line whose position falls in [cuts[r], cuts[r+1]) of a
+        // shuffled order, kept ascending: runs interleave in file and line.
+        std::vector<size_t> run_of(count);
+        std::vector<size_t> positions(count);
+        for (size_t i = 0; i < count; ++i) positions[i] = i;
+        std::shuffle(positions.begin(), positions.end(), random);
+        for (size_t r = 0; r + 1 < cuts.size(); ++r) {
+          for (size_t k = cuts[r]; k < cuts[r + 1]; ++k) run_of[positions[k]] = r;
+        }
+        for (size_t r = 0; r + 1 < cuts.size(); ++r) {
+          for (size_t i = 0; i < count; ++i) {
+            if (run_of[i] == r) lines.push_back(ordered[i]);
+          }
+        }
+      }
+      CheckOrdered(lines);
     }
   }
 }
