@@ -70,18 +70,19 @@ class ProgressBar {
       } else {
         // The patients of the partitions not yet started are estimated from
         // those started (partitions are about equal: a hash splits them).
-        const uint64_t done = progress_.patients_done, started = progress_.partitions_started;
-        const uint64_t partitions = std::max<uint64_t>(progress_.partitions_total, started);
-        const bool estimated = started < partitions;
+        const uint64_t done = progress_.patients_done, begun = progress_.partitions_started;
+        const uint64_t partitions = std::max<uint64_t>(progress_.partitions_total, begun);
+        const bool estimated = begun < partitions;
         uint64_t total = progress_.patients_total;
-        if (started > 0 && estimated) total = total * partitions / started;
+        if (begun > 0 && estimated) total = total * partitions / begun;
         total = std::max<uint64_t>(total, 1);
         if (assess_started_ < 0) assess_started_ = seconds, assess_done_at_start_ = done;
         const double rate = static_cast<double>(done - assess_done_at_start_) / std::max(seconds - assess_started_, 1e-3);
         const double eta = rate > 0 ? static_cast<double>(total - std::min(done, total)) / rate : 0;
         const int filled = static_cast<int>(std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) * 30);
-        line = fmt::format("assessing [{}{}] patients {}/{}{} {:.0f}/s ETA {:.0f} s", std::string(filled, '#'),
-                           std::string(30 - filled, '.'), done, estimated ? "~" : "", total, rate, eta);
+        const std::string total_text = begun == 0 ? "?" : fmt::format("{}{}", estimated ? "~" : "", total);
+        line = fmt::format("assessing [{}{}] patients {}/{} {:.0f}/s ETA {:.0f} s", std::string(filled, '#'),
+                           std::string(30 - filled, '.'), done, total_text, rate, eta);
       }
       err_ << "\r\033[K" << line << std::flush;
     } while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; }));

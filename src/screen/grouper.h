@@ -249,8 +249,9 @@ class Grouper {
   std::atomic<uint64_t> spilled_bytes_{0};
   std::atomic<uint64_t> reader_cpu_nanos_{0};
   std::function<std::thread(std::function<void()>)> start_thread_;
-  // Set (once, for good) with partitions_; read without the lock by Add,
-  // which need not sort batches by slice once spilling.
+  // Set (once, for good) when OpenPartitions sets partitions_ (Add's
+  // spill, ForShuffle); read without the lock by Add, which need not sort
+  // batches by slice once spilling.
   std::atomic<bool> spilling_{false};
 };
 

@@ -361,7 +361,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
     fhir::Parser record;
     simdjson::dom::parser assessment;
   };
-  std::vector<std::unique_ptr<Parsers>> parsers(jobs);
+  std::vector<std::unique_ptr<Parsers>> parsers(std::max<size_t>(jobs, 1));
   RP_RETURN_IF_ERROR(grouper.ForEachPartition([&](std::vector<PatientLine>& lines,
                                                    const std::vector<PatientGroup>& groups) -> Status {
     progress.patients_total += groups.size();
@@ -420,6 +420,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
     patients += groups.size();
     return Status();
   }));
+  parsers.clear();  // their buffers may be as large as the largest record
   RP_RETURN_IF_ERROR(MergePatientFiles(result_files, [&](std::string_view line) { return writer.AddPatient(line); }));
   RP_RETURN_IF_ERROR(writer.Finish(facts, issues_ndjson, extra));
   return patients;
