@@ -56,14 +56,25 @@ struct LineRouting {
 // the same skeleton node, with the same issues, as it builds from the whole
 // line, provided the whole line has no backslash (which
 // ResourceFilter::Skips ensures: its strings come out byte for byte) and no
-// object or array nested as deep as half the parser's depth limit (so that
-// the parser cannot refuse the whole line for its depth), and provided no
+// non-empty object or array nested as deep as half the parser's depth limit
+// (so that the parser cannot refuse the whole line for its depth: a line it
+// refuses has non-empty containers at every depth up to its limit), and
+// provided no
 // member it keeps holds a number (minified JSON may write it otherwise, and
 // the parser keeps a number's text). False, and `out` untouched, when it is
 // that deep or a kept member holds such a number (or a string that would
-// need an escape, which such a line cannot hold).
+// need an escape, which such a line cannot hold). `shallow`: the caller
+// knows the object nests less deep than that (it was parsed by a DOM parser
+// whose max_depth is SkeletonDepthLimit()), and the depth is not looked at
+// again.
 bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, const fhir::ResourceFilter& filter,
-                  std::string& out);
+                  std::string& out, bool shallow = false);
+
+// Half the parser's depth limit: a line with a non-empty object or array at
+// this depth or deeper (the resource being depth 1) is never given a
+// skeleton. A simdjson DOM parser with this max_depth refuses exactly such
+// lines (DEPTH_ERROR; an empty object or array is a value to its count).
+size_t SkeletonDepthLimit();
 
 // Routes one NDJSON line (without the newline). The whole line is checked to
 // be JSON (so a malformed line is found here, with its file:line, whatever

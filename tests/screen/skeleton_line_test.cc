@@ -111,12 +111,34 @@ TEST_F(SkeletonLineTest, NoStubForALineNestedAsDeepAsHalfTheParsersLimit) {
     for (size_t i = 0; i < levels; ++i) line += "]";
     return line + "}";
   };
-  // The resource is depth 1, `note` depth 2: levels arrays reach depth levels + 1.
-  EXPECT_FALSE(Stub(nested(limit - 2)).empty());
-  EXPECT_TRUE(Stub(nested(limit - 1)).empty());
+  // The resource is depth 1, `note` depth 2: of `levels` arrays, the
+  // innermost (empty) is at depth levels + 1, the deepest non-empty one at
+  // depth levels. An empty one does not count (as simdjson counts depth).
+  EXPECT_FALSE(Stub(nested(limit - 1)).empty());
+  EXPECT_TRUE(Stub(nested(limit)).empty());
   // A line the parser refuses for its depth is never stubbed.
   EXPECT_EQ(Parsed(nested(300)).rfind("refused", 0), 0u);
   EXPECT_TRUE(Stub(nested(300)).empty());
+  // Route decides the depth by its parse (SkeletonDepthLimit): the same
+  // lines get a skeleton, and a deep line is still routed, whole.
+  ASSERT_EQ(SkeletonDepthLimit(), limit);
+  LineRouter router;
+  for (bool empty_innermost : {true, false}) {
+    for (size_t levels : {limit - 2, limit - 1, limit, limit + 1, size_t{300}}) {
+      std::string line = nested(levels);
+      if (!empty_innermost) line.insert(line.find(']'), "1");
+      // The deepest non-empty array's depth.
+      const size_t deepest = empty_innermost ? levels : levels + 1;
+      EXPECT_EQ(Stub(line).empty(), deepest >= limit) << levels << (empty_innermost ? " []" : " [1]");
+      line.insert(line.size() - 1, R"(,"subject":{"reference":"Patient/p1"})");
+      const size_t size = line.size();
+      line.append(simdjson::SIMDJSON_PADDING, ' ');
+      LineRouting routing = router.Route(std::string_view(line.data(), size), line.size(), &filter_);
+      ASSERT_EQ(routing.kind, LineKind::kPatientResource) << levels << ": " << routing.message;
+      EXPECT_EQ(routing.patient_id, "p1");
+      EXPECT_EQ(routing.skeleton.empty(), deepest >= limit) << levels << (empty_innermost ? " []" : " [1]");
+    }
+  }
 }
 
 TEST_F(SkeletonLineTest, RouteGivesTheStubOnlyForLinesTheFilterPassesOver) {
