@@ -58,7 +58,7 @@ struct LineRouting {
 // ResourceFilter::Skips ensures: its strings come out byte for byte) and no
 // non-empty object or array nested as deep as half the parser's depth limit
 // (so that the parser cannot refuse the whole line for its depth: a line it
-// refuses has non-empty containers at every depth up to its limit), and
+// refuses has non-empty containers at every depth below its limit), and
 // provided no
 // member it keeps holds a number (minified JSON may write it otherwise, and
 // the parser keeps a number's text). False, and `out` untouched, when it is

@@ -64,8 +64,12 @@ class LineBatch {
   void ForEach(const std::function<void(const PatientLine&, uint64_t hash)>& visit) const;
   // Orders the lines by their slice of `slices` (SliceOf), so that
   // AppendSliceTo copies one range (the order of a batch's lines does not
-  // matter: OrderWithinPatient puts each patient's in input order).
+  // matter: OrderWithinPatient puts each patient's in input order). Keeps a
+  // vector per thread for the next call (ReleaseThreadScratch frees it).
   void SortBySlice(size_t slices);
+  // Frees the calling thread's SortBySlice vector (a scanning thread that
+  // is done: the caller's own thread may live on, e.g. in Python).
+  static void ReleaseThreadScratch();
   // How many lines are in slice `slice` of `slices`.
   size_t SliceSize(size_t slice, size_t slices) const;
   // Appends to `lines` (the same views) the lines of slice `slice` of
@@ -89,6 +93,7 @@ class LineBatch {
     return {std::string_view(data_.get() + entry.offset, entry.id_size), entry.file, entry.line,
             std::string_view(data_.get() + entry.offset + entry.id_size, entry.text_size)};
   }
+  static std::vector<Entry>& ThreadScratch();
   struct Unmap {
     size_t size;  // (value-initialized by unique_ptr)
     void operator()(char* data) const;

@@ -72,8 +72,11 @@ void OrderWithinPatient(std::span<PatientLine> lines) {
   // piece the scan read them from, in the order the scan took the pieces):
   // runs are merged pairwise, log2(runs) passes, instead of a sort that
   // ignores them.
-  std::vector<size_t> runs{0};
-  for (size_t i = 1; i < lines.size(); ++i) {
+  size_t descent = 1;
+  while (descent < lines.size() && !before(lines[descent], lines[descent - 1])) ++descent;
+  if (descent >= lines.size()) return;  // one run: in order already
+  std::vector<size_t> runs{0, descent};
+  for (size_t i = descent + 1; i < lines.size(); ++i) {
     if (before(lines[i], lines[i - 1])) runs.push_back(i);
   }
   runs.push_back(lines.size());

@@ -206,6 +206,11 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
     // One batch for the thread's pieces: once the grouper spills, Add
     // hands its memory back and the next lines fill it again.
     LineBatch batch;
+    // The thread's vector for sorting batches goes when it is done (worker 0
+    // is the caller's thread, which may live on).
+    struct ReleaseScratch {
+      ~ReleaseScratch() { LineBatch::ReleaseThreadScratch(); }
+    } release_scratch;
     for (size_t slot = next_piece++; slot < order.size() && !failed; slot = next_piece++) {
       ScanPiece& piece = pieces[order[slot]];
       const uint32_t file_index = piece.file;

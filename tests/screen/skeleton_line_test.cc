@@ -116,6 +116,8 @@ TEST_F(SkeletonLineTest, NoStubForALineNestedAsDeepAsHalfTheParsersLimit) {
   // depth levels. An empty one does not count (as simdjson counts depth).
   EXPECT_FALSE(Stub(nested(limit - 1)).empty());
   EXPECT_TRUE(Stub(nested(limit)).empty());
+  // At that edge the stub still builds what the whole line builds.
+  EXPECT_EQ(Parsed(Stub(nested(limit - 1))), Parsed(nested(limit - 1)));
   // A line the parser refuses for its depth is never stubbed.
   EXPECT_EQ(Parsed(nested(300)).rfind("refused", 0), 0u);
   EXPECT_TRUE(Stub(nested(300)).empty());
