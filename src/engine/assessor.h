@@ -12,6 +12,7 @@
 #define REGENPATH_ENGINE_ASSESSOR_H_
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,7 @@
 
 #include "engine/assessment.h"
 #include "engine/datum_reader.h"
+#include "engine/definition_reads.h"
 #include "engine/patient_scope.h"
 #include "engine/record_evaluator.h"
 #include "knowledge/knowledge_base.h"
@@ -45,6 +47,9 @@ struct EngineTables {
   std::set<std::string, std::less<>> contraindication_categories;
   // The datum views' alternatives read as member paths.
   DatumPaths datum_paths;
+  // What each definition reads, for attaching data issues to criteria:
+  // filled on first use by any assessment (thread-safe; knowledge base only).
+  std::unique_ptr<DefinitionReadsCache> definition_reads = std::make_unique<DefinitionReadsCache>();
 };
 
 // A criterion's truth from a definition's value: a single Boolean is itself;

@@ -13,68 +13,11 @@
 
 #include "engine/assessor.h"
 #include "engine/datum_reader.h"
+#include "engine/definition_reads.h"
 
 namespace regenpath::engine {
 
 namespace {
-
-// The resource types `expression` names: X of "ofType(X" and "is X" with X
-// capitalized (data types such as Quantity are named too; they never match a
-// resource's type).
-std::vector<std::string> TypesNamed(const std::string& expression) {
-  std::vector<std::string> types;
-  for (const char* marker : {"ofType(", " is "}) {
-    const size_t length = std::string_view(marker).size();
-    for (size_t at = expression.find(marker); at != std::string::npos; at = expression.find(marker, at + length)) {
-      size_t start = at + length;
-      size_t end = start;
-      while (end < expression.size() && std::isalnum(static_cast<unsigned char>(expression[end]))) ++end;
-      if (end > start && std::isupper(static_cast<unsigned char>(expression[start]))) {
-        types.push_back(expression.substr(start, end - start));
-      }
-    }
-  }
-  return types;
-}
-
-// The element names `expression` may read: its identifiers that start in
-// lower case ("authoredOn", "effective"; function names are among them and
-// never match an element a data issue is on). ElementsRead does not follow
-// paths that start from a variable (%`medication-history`.authoredOn).
-std::vector<std::string> NamesIn(const std::string& expression) {
-  std::vector<std::string> names;
-  size_t at = 0;
-  while (at < expression.size()) {
-    if (!std::isalpha(static_cast<unsigned char>(expression[at]))) {
-      ++at;
-      continue;
-    }
-    size_t end = at;
-    while (end < expression.size() && std::isalnum(static_cast<unsigned char>(expression[end]))) ++end;
-    if (std::islower(static_cast<unsigned char>(expression[at])) && (at == 0 || expression[at - 1] != '\'')) {
-      names.push_back(expression.substr(at, end - at));
-    }
-    at = end;
-  }
-  return names;
-}
-
-// What a definition reads (the resource types and element names of its
-// expression and of the definitions it uses). Computed only for a record
-// with data issues, not for every assessment.
-struct Reads {
-  std::set<std::string, std::less<>> types;
-  std::set<std::string, std::less<>> elements;
-};
-
-Reads ReadsOf(const knowledge::KnowledgeBase& kb, const knowledge::Definition& definition) {
-  Reads reads;
-  for (const knowledge::Definition* current : kb.WithDependencies(definition)) {
-    for (std::string& type : TypesNamed(current->expression)) reads.types.insert(std::move(type));
-    for (std::string& name : NamesIn(current->expression)) reads.elements.insert(std::move(name));
-  }
-  return reads;
-}
 
 // "Bundle.entry[3].resource" of "Bundle.entry[3].resource.effectiveDateTime".
 std::string ResourcePath(const std::string& location) {
@@ -140,17 +83,15 @@ void Assessor::AttachIssues(const fhir::Document& original, Assessment& out) con
       criterion.issues.push_back(std::move(text));
     }
   };
-  std::map<std::string, Reads, std::less<>> reads_of;  // by definition id
   auto attach = [&](Criterion& criterion) {
-    const Reads* reads = nullptr;
+    // What the criterion's definition reads: from the knowledge base alone,
+    // kept by the engine for every assessment (computed per assessment, it
+    // was 2 % of a population screening's instructions).
+    const DefinitionReads* reads = nullptr;
     if (!criterion.definition.empty()) {
-      auto found = reads_of.find(criterion.definition);
-      if (found == reads_of.end()) {
-        if (const knowledge::Definition* definition = kb_.FindDefinition(criterion.definition)) {
-          found = reads_of.emplace(criterion.definition, ReadsOf(kb_, *definition)).first;
-        }
+      if (const knowledge::Definition* definition = kb_.FindDefinition(criterion.definition)) {
+        reads = &tables_.definition_reads->Of(kb_, *definition);
       }
-      if (found != reads_of.end()) reads = &found->second;
     }
     for (const ResourceIssue& issue : issues) {
       const bool among_data =
