@@ -12,7 +12,6 @@
 #define REGENPATH_ENGINE_ASSESSOR_H_
 
 #include <map>
-#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -27,7 +26,8 @@
 
 namespace regenpath::engine {
 
-// What Engine::Create compiles once and every assessment reads.
+// What Engine::Create compiles once and every assessment reads (and one
+// cache, definition_reads, filled on first use).
 struct EngineTables {
   struct ConditionMatcher {
     const knowledge::Condition* condition = nullptr;
@@ -47,9 +47,11 @@ struct EngineTables {
   std::set<std::string, std::less<>> contraindication_categories;
   // The datum views' alternatives read as member paths.
   DatumPaths datum_paths;
-  // What each definition reads, for attaching data issues to criteria:
-  // filled on first use by any assessment (thread-safe; knowledge base only).
-  std::unique_ptr<DefinitionReadsCache> definition_reads = std::make_unique<DefinitionReadsCache>();
+  // What each definition reads, for attaching data issues to criteria: the
+  // one part filled after Create, on first use by any assessment, under its
+  // own lock (derived from the knowledge base alone; computing it for every
+  // definition in Create would add ~16 M instructions to each `assess`).
+  mutable DefinitionReadsCache definition_reads;
 };
 
 // A criterion's truth from a definition's value: a single Boolean is itself;

@@ -86,11 +86,11 @@ void Assessor::AttachIssues(const fhir::Document& original, Assessment& out) con
   auto attach = [&](Criterion& criterion) {
     // What the criterion's definition reads: from the knowledge base alone,
     // kept by the engine for every assessment (computed per assessment, it
-    // was 2 % of a population screening's instructions).
+    // was 2.5 % of a population screening's instructions).
     const DefinitionReads* reads = nullptr;
     if (!criterion.definition.empty()) {
       if (const knowledge::Definition* definition = kb_.FindDefinition(criterion.definition)) {
-        reads = &tables_.definition_reads->Of(kb_, *definition);
+        reads = &tables_.definition_reads.Of(kb_, *definition);
       }
     }
     for (const ResourceIssue& issue : issues) {

@@ -59,9 +59,10 @@ DefinitionReads ReadsOf(const knowledge::KnowledgeBase& kb, const knowledge::Def
 const DefinitionReads& DefinitionReadsCache::Of(const knowledge::KnowledgeBase& kb,
                                                 const knowledge::Definition& definition) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::unique_ptr<const DefinitionReads>& reads = by_definition_[&definition];
-  if (reads == nullptr) reads = std::make_unique<const DefinitionReads>(ReadsOf(kb, definition));
-  return *reads;
+  auto found = by_definition_.find(&definition);
+  if (found == by_definition_.end())
+    found = by_definition_.emplace(&definition, ReadsOf(kb, definition)).first;
+  return found->second;
 }
 
 }  // namespace regenpath::engine

@@ -10,7 +10,6 @@
 #define REGENPATH_ENGINE_DEFINITION_READS_H_
 
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -26,23 +25,29 @@ struct DefinitionReads {
   std::set<std::string, std::less<>> types;
   // Identifiers that start in lower case ("authoredOn", "effective";
   // function names are among them and never match an element an issue is
-  // on). Paths that start from a variable are not followed.
+  // on), from the expression's text: unlike fhirpath's ElementsRead, the
+  // names after a variable are included (authoredOn of
+  // %`medication-history`.authoredOn).
   std::set<std::string, std::less<>> elements;
 };
 
 // What `definition` and the definitions it uses read, computed now.
 DefinitionReads ReadsOf(const knowledge::KnowledgeBase& kb, const knowledge::Definition& definition);
 
-// ReadsOf, computed on first use for each definition and kept. The
-// definitions must belong to the knowledge base given, which must outlive
-// the cache.
+// ReadsOf, computed on first use for each definition and kept; thread-safe.
+// The definitions must belong to the knowledge base given, which must
+// outlive the cache.
 class DefinitionReadsCache {
  public:
+  // ReadsOf(kb, definition); the reference is valid while the cache lives.
+  // The first call for a definition computes it under the lock.
   const DefinitionReads& Of(const knowledge::KnowledgeBase& kb, const knowledge::Definition& definition);
 
  private:
   std::mutex mutex_;
-  std::unordered_map<const knowledge::Definition*, std::unique_ptr<const DefinitionReads>> by_definition_;
+  // Guarded by mutex_. (An unordered_map's elements stay where they are
+  // when it grows: references to them remain valid.)
+  std::unordered_map<const knowledge::Definition*, DefinitionReads> by_definition_;
 };
 
 }  // namespace regenpath::engine

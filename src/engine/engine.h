@@ -4,8 +4,9 @@
 //   RP_ASSIGN_OR_RETURN(Engine engine, Engine::Create(knowledge::KnowledgeBase::Embedded()));
 //   RP_ASSIGN_OR_RETURN(Assessment assessment, engine.Assess(document, now));
 //
-// An Engine is immutable after Create and may assess many records from many
-// threads at once. Assess never fails on data: problems in the record become
+// An Engine is immutable after Create (but for a cache of what each
+// definition reads, derived from the knowledge base alone and filled under a
+// lock on first use) and may assess many records from many threads at once. Assess never fails on data: problems in the record become
 // `issues` of the assessment. It fails only when the record holds several
 // patients and the options do not pick one (an assessment is of exactly one
 // patient; see patient_scope.h).
