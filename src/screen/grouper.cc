@@ -113,25 +113,16 @@ void LineBatch::SortBySlice(size_t slices) {
   slice_begin_ = std::move(begin);
 }
 
-size_t LineBatch::SliceSize(size_t slice, size_t slices) const {
-  if (slices == 1) return entries_.size();
-  if (slice_begin_.size() == slices + 1) return slice_begin_[slice + 1] - slice_begin_[slice];
-  size_t count = 0;
-  for (const Entry& entry : entries_) count += SliceOf(entry.hash, slices) == slice;
-  return count;
+bool LineBatch::SortedBy(size_t slices) const { return slices == 1 || slice_begin_.size() == slices + 1; }
+
+std::pair<size_t, size_t> LineBatch::SliceRange(size_t slice, size_t slices) const {
+  if (slices == 1) return {0, entries_.size()};
+  return {slice_begin_[slice], slice_begin_[slice + 1]};
 }
 
 void LineBatch::AppendSliceTo(std::vector<PatientLine>& lines, size_t slice, size_t slices) const {
-  if (slices == 1) {
-    for (const Entry& entry : entries_) lines.push_back(LineOf(entry));
-  } else if (slice_begin_.size() == slices + 1) {
-    for (size_t i = slice_begin_[slice]; i < slice_begin_[slice + 1]; ++i)
-      lines.push_back(LineOf(entries_[i]));
-  } else {
-    for (const Entry& entry : entries_) {
-      if (SliceOf(entry.hash, slices) == slice) lines.push_back(LineOf(entry));
-    }
-  }
+  const auto [begin, end] = SliceRange(slice, slices);
+  for (size_t i = begin; i < end; ++i) lines.push_back(LineOf(entries_[i]));
 }
 
 Grouper::Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill_dir, size_t max_held_batches,
@@ -140,8 +131,7 @@ Grouper::Grouper(size_t budget_bytes, uint64_t expected_bytes, std::string spill
       max_held_batches_(max_held_batches),
       expected_bytes_(expected_bytes),
       spill_dir_(std::move(spill_dir)),
-      held_slices_(std::max<size_t>(held_slices, 1)),
-      held_slice_lines_(held_slices_, 0) {}
+      held_slices_(std::max<size_t>(held_slices, 1)) {}
 
 Grouper::~Grouper() {
   for (std::FILE* file : partitions_) {
@@ -238,7 +228,8 @@ Status Grouper::Add(LineBatch& batch) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (partitions_.empty()) {
-      for (size_t i = 0; i < held_slices_; ++i) held_slice_lines_[i] += batch.SliceSize(i, held_slices_);
+      // (Sorted above: spilling_ is only ever set, with partitions_.)
+      if (!batch.SortedBy(held_slices_)) batch.SortBySlice(held_slices_);
       held_bytes_ += batch.bytes();
       held_.push_back(std::move(batch));  // leaves `batch` without memory
       // (A very large budget would hold more batches than a process may
@@ -252,7 +243,6 @@ Status Grouper::Add(LineBatch& batch) {
       // not matter: partitions are grouped by patient when read back).
       held.swap(held_);
       held_bytes_ = 0;
-      std::fill(held_slice_lines_.begin(), held_slice_lines_.end(), 0);
     }
   }
   // Spilling: partitions_ no longer changes (it was set under mutex_, which
@@ -520,10 +510,15 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
 Status Grouper::GatherSlice(size_t slice, ReadBack& into) const {
   into.lines.clear();
   into.patients.clear();
-  if (held_slice_lines_[slice] >= kMaxPartitionLines) return TooManyLines("the lines held in memory");
+  size_t count = 0;
+  for (const LineBatch& batch : held_) {
+    const auto [begin, end] = batch.SliceRange(slice, held_slices_);
+    count += end - begin;
+  }
+  if (count >= kMaxPartitionLines) return TooManyLines("the lines held in memory");
   // Sized once: growing it (fresh pages, copies) showed between the scan
   // and the assessment.
-  into.lines.reserve(held_slice_lines_[slice]);
+  into.lines.reserve(count);
   for (const LineBatch& batch : held_) batch.AppendSliceTo(into.lines, slice, held_slices_);
   return Status();
 }

@@ -70,11 +70,13 @@ class LineBatch {
   // Frees the calling thread's SortBySlice vector (a scanning thread that
   // is done: the caller's own thread may live on, e.g. in Python).
   static void ReleaseThreadScratch();
-  // How many lines are in slice `slice` of `slices`.
-  size_t SliceSize(size_t slice, size_t slices) const;
-  // Appends to `lines` (the same views) the lines of slice `slice` of
-  // `slices`: those whose SliceOf(hash, slices) is `slice` (one range once
-  // SortBySlice(slices) has run, else a look at every line).
+  // True when the lines are in slice order for `slices` (always for one):
+  // SortBySlice(slices) has run since the last Add.
+  bool SortedBy(size_t slices) const;
+  // [begin, end) of the lines of slice `slice` of `slices` (those whose
+  // SliceOf(hash, slices) is `slice`), in line order. Requires SortedBy(slices).
+  std::pair<size_t, size_t> SliceRange(size_t slice, size_t slices) const;
+  // Appends to `lines` (the same views) the lines of SliceRange(slice, slices).
   void AppendSliceTo(std::vector<PatientLine>& lines, size_t slice, size_t slices) const;
   // The slice of `slices` a patient id's lines belong to: the bits of the
   // hash a partition uses too, so a patient is in one slice.
@@ -239,7 +241,6 @@ class Grouper {
   std::vector<LineBatch> held_;
   size_t held_bytes_ = 0;
   size_t held_slices_;
-  std::vector<size_t> held_slice_lines_;  // lines held per slice
   // Set once, under mutex_, when spilling starts; read-only after.
   std::vector<std::FILE*> partitions_;
   std::vector<std::string> partition_paths_;
