@@ -494,22 +494,6 @@ std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_
 
 namespace {
 
-// True iff no non-empty object or array in `element` (at parser depth
-// `depth`) lies at depth `limit` or deeper: what a simdjson DOM parser with
-// max_depth `limit` accepts (an empty one is a value to its depth count).
-bool NestsWithin(const simdjson::dom::element& element, size_t depth, size_t limit) {
-  if (element.is_object()) {
-    for (simdjson::dom::key_value_pair field : simdjson::dom::object(element)) {
-      if (depth >= limit || !NestsWithin(field.value, depth + 1, limit)) return false;
-    }
-  } else if (element.is_array()) {
-    for (simdjson::dom::element item : simdjson::dom::array(element)) {
-      if (depth >= limit || !NestsWithin(item, depth + 1, limit)) return false;
-    }
-  }
-  return true;
-}
-
 // True iff JSON would write `text` with an escape (a quote, a backslash or
 // a control character).
 bool NeedsEscape(std::string_view text) {
@@ -577,13 +561,7 @@ bool AppendPlainJson(const simdjson::dom::element& element, std::string& out) {
 size_t SkeletonDepthLimit() { return fhir::ParseOptions().max_depth / 2; }
 
 bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, const fhir::ResourceFilter& filter,
-                  std::string& out, bool shallow) {
-  if (!shallow) {
-    const size_t limit = SkeletonDepthLimit();
-    for (simdjson::dom::key_value_pair field : object) {
-      if (!NestsWithin(field.value, 2, limit)) return false;
-    }
-  }
+                  std::string& out) {
   const fhir::TypeInfo* info = fhir::Model::R4().FindResourceType(type);
   // Whether the skeleton keeps a member, by type and key: the same few keys
   // come on every line. (Per thread; the answer depends on nothing else, the
@@ -665,13 +643,12 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   }
   routing.kind = LineKind::kPatientResource;
   routing.patient_id = std::string(*id);
-  // A line too deep for `shallow` gets no skeleton (SkeletonLine would
-  // decline it).
+  // A line too deep for `shallow` gets no skeleton (SkeletonLine takes
+  // only what `shallow` parsed).
   if (skeletons != nullptr && shallow && skeletons->Skips(type, line)) {
     // The parser decides again on the short line: it must pass it over too
     // (joining members can make a needle with punctuation in it).
-    if (SkeletonLine(object, type, *skeletons, routing.skeleton, /*shallow=*/true) &&
-        !skeletons->Skips(type, routing.skeleton)) {
+    if (SkeletonLine(object, type, *skeletons, routing.skeleton) && !skeletons->Skips(type, routing.skeleton)) {
       routing.skeleton.clear();
     }
   }

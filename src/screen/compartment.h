@@ -58,17 +58,14 @@ struct LineRouting {
 // ResourceFilter::Skips ensures: its strings come out byte for byte) and no
 // non-empty object or array nested as deep as half the parser's depth limit
 // (so that the parser cannot refuse the whole line for its depth: a line it
-// refuses has non-empty containers at every depth below its limit), and
-// provided no
-// member it keeps holds a number (minified JSON may write it otherwise, and
-// the parser keeps a number's text). False, and `out` untouched, when it is
-// that deep or a kept member holds such a number (or a string that would
-// need an escape, which such a line cannot hold). `shallow`: the caller
-// knows the object nests less deep than that (it was parsed by a DOM parser
-// whose max_depth is SkeletonDepthLimit()), and the depth is not looked at
-// again.
+// refuses has non-empty containers at every depth below its limit; `object`
+// must come from a DOM parser whose max_depth is SkeletonDepthLimit(), which
+// refuses such lines), and provided no member it keeps holds a number
+// (minified JSON may write it otherwise, and the parser keeps a number's
+// text). False, and `out` untouched, when a kept member holds such a number
+// (or a string that would need an escape, which such a line cannot hold).
 bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, const fhir::ResourceFilter& filter,
-                  std::string& out, bool shallow = false);
+                  std::string& out);
 
 // Half the parser's depth limit: a line with a non-empty object or array at
 // this depth or deeper (the resource being depth 1) is never given a

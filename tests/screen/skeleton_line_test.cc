@@ -43,10 +43,14 @@ class SkeletonLineTest : public ::testing::Test {
     parser_ = std::make_unique<fhir::Parser>(options);
   }
 
-  // The stub of `line`, or "" when SkeletonLine declines.
+  // The stub of `line`, or "" when there is none: the line parsed as the
+  // router parses it (depth limit SkeletonDepthLimit(), which refuses a line
+  // too deep for a stub), then SkeletonLine, which may decline.
   std::string Stub(const std::string& line) {
     simdjson::dom::parser dom;
-    simdjson::dom::object object = dom.parse(line).get_object();
+    if (dom.allocate(line.size(), SkeletonDepthLimit()) != simdjson::SUCCESS) return "allocation failed";
+    simdjson::dom::object object;
+    if (dom.parse(line).get_object().get(object) != simdjson::SUCCESS) return std::string();
     std::string out;
     return SkeletonLine(object, "Observation", filter_, out) ? out : std::string();
   }
