@@ -192,7 +192,8 @@ Result<std::unique_ptr<Grouper>> Grouper::ForShuffle(uint32_t shards, size_t par
   return grouper;
 }
 
-std::unique_ptr<Grouper> Grouper::FromFiles(std::vector<std::vector<std::string>> files) {
+std::unique_ptr<Grouper> Grouper::FromFiles(std::vector<std::vector<std::string>> files,
+                                            std::vector<std::vector<uint64_t>> sizes) {
   std::unique_ptr<Grouper> grouper(new Grouper(0, 0, std::string()));
   grouper->keep_files_ = true;
   grouper->partitions_.assign(files.size(), nullptr);
@@ -202,6 +203,7 @@ std::unique_ptr<Grouper> Grouper::FromFiles(std::vector<std::vector<std::string>
     grouper->partition_paths_[i] = files[i].empty() ? std::string("(no file)") : files[i].front();
   }
   grouper->partition_sources_ = std::move(files);
+  grouper->source_sizes_ = std::move(sizes);
   return grouper;
 }
 
@@ -296,6 +298,7 @@ Status Grouper::OpenPartitions(size_t count, const std::function<std::string(siz
     files.push_back(file);
   }
   partition_mutexes_ = std::make_unique<std::mutex[]>(count);
+  partition_bytes_.assign(count, 0);
   if (per_shard_ == 0) per_shard_ = count / shards_;
   partitions_ = std::move(files);
   partition_paths_ = std::move(paths);
@@ -307,13 +310,22 @@ Status Grouper::OpenPartitions(size_t count, const std::function<std::string(siz
 namespace {
 
 template <typename T>
-void AppendRaw(std::string& out, T value) {
-  out.append(reinterpret_cast<const char*>(&value), sizeof(value));
+void WriteRaw(char*& cursor, T value) {
+  std::memcpy(cursor, &value, sizeof(value));
+  cursor += sizeof(value);
 }
 
-// A spilled line's record: u32 id size, the id, u32 file, u64 line, u32
-// text size, the text. The fixed part after the id:
-constexpr size_t kRecordTail = sizeof(uint32_t) + sizeof(uint64_t) + sizeof(uint32_t);
+// A spill file is a run of blocks, one per write (a batch's lines of one
+// partition): u32 kBlockMagic, u32 record count, u64 bytes of records, u64
+// bytes of text; then the records, each u32 id size, u32 file, u64 line,
+// u32 text size and the id; then the texts, in the records' order. The
+// records of a block are read back one after another in a few pages,
+// instead of one record per line of text: reading each record beside its
+// text (the format before) missed the cache and the TLB once per line, 5 %
+// of the CPU time of a spilled run at 10k patients.
+constexpr uint32_t kBlockMagic = 0x31425052;  // "RPB1" on a little-endian machine
+constexpr size_t kBlockHead = 2 * sizeof(uint32_t) + 2 * sizeof(uint64_t);
+constexpr size_t kRecordHead = 3 * sizeof(uint32_t) + sizeof(uint64_t);
 
 // GroupByPatient's limit.
 constexpr size_t kMaxPartitionLines = size_t{0xffffffff};
@@ -336,39 +348,60 @@ T ReadRaw(const char*& cursor) {
 Status Grouper::Spill(const LineBatch& batch) {
   // Fresh per batch: buffers kept per thread from batch to batch doubled
   // the peak RSS (measured: 277 MB against 148 MB at 10k with 128M).
-  // Each buffer is sized once (grown by doubling, they were copied as often
-  // as they doubled).
+  // Each block is sized once, and not zero-filled.
+  struct Block {
+    uint32_t count = 0;
+    uint64_t record_bytes = 0, text_bytes = 0;
+    std::unique_ptr<char[]> bytes;
+    char* record_at = nullptr;  // where the next record goes
+    char* text_at = nullptr;    // where the next text goes
+    size_t size() const { return kBlockHead + record_bytes + text_bytes; }
+  };
   std::vector<uint32_t> partition_of;
   partition_of.reserve(batch.size());
-  std::vector<size_t> sizes(partitions_.size(), 0);
+  std::vector<Block> blocks(partitions_.size());
   batch.ForEach([&](const PatientLine& line, uint64_t hash) {
     const size_t partition = (hash % shards_) * per_shard_ + (hash >> 32) % per_shard_;
     partition_of.push_back(static_cast<uint32_t>(partition));
-    sizes[partition] += sizeof(uint32_t) + line.patient_id.size() + kRecordTail + line.text.size();
+    Block& block = blocks[partition];
+    ++block.count;
+    block.record_bytes += kRecordHead + line.patient_id.size();
+    block.text_bytes += line.text.size();
   });
-  std::vector<std::string> buffers(partitions_.size());
-  for (size_t i = 0; i < buffers.size(); ++i) buffers[i].reserve(sizes[i]);
+  for (Block& block : blocks) {
+    if (block.count == 0) continue;
+    block.bytes.reset(new char[block.size()]);
+    block.record_at = block.bytes.get();
+    WriteRaw<uint32_t>(block.record_at, kBlockMagic);
+    WriteRaw<uint32_t>(block.record_at, block.count);
+    WriteRaw<uint64_t>(block.record_at, block.record_bytes);
+    WriteRaw<uint64_t>(block.record_at, block.text_bytes);
+    block.text_at = block.record_at + block.record_bytes;
+  }
   size_t next = 0;
   batch.ForEach([&](const PatientLine& line, uint64_t) {
-    std::string& out = buffers[partition_of[next++]];
-    AppendRaw<uint32_t>(out, static_cast<uint32_t>(line.patient_id.size()));
-    out.append(line.patient_id);
-    AppendRaw<uint32_t>(out, line.file);
-    AppendRaw<uint64_t>(out, line.line);
-    AppendRaw<uint32_t>(out, static_cast<uint32_t>(line.text.size()));
-    out.append(line.text);
+    Block& block = blocks[partition_of[next++]];
+    WriteRaw<uint32_t>(block.record_at, static_cast<uint32_t>(line.patient_id.size()));
+    WriteRaw<uint32_t>(block.record_at, line.file);
+    WriteRaw<uint64_t>(block.record_at, line.line);
+    WriteRaw<uint32_t>(block.record_at, static_cast<uint32_t>(line.text.size()));
+    std::memcpy(block.record_at, line.patient_id.data(), line.patient_id.size());
+    block.record_at += line.patient_id.size();
+    std::memcpy(block.text_at, line.text.data(), line.text.size());
+    block.text_at += line.text.size();
   });
   for (size_t i = 0; i < partitions_.size(); ++i) {
-    const std::string& buffer = buffers[i];
-    if (buffer.empty()) continue;
-    // A record is written whole under its partition's lock, so records of
+    const Block& block = blocks[i];
+    if (block.count == 0) continue;
+    // A block is written whole under its partition's lock, so blocks of
     // two threads never interleave; their order in the file does not matter
     // (each partition is grouped by patient when it is read back).
     std::lock_guard<std::mutex> lock(partition_mutexes_[i]);
-    if (std::fwrite(buffer.data(), 1, buffer.size(), partitions_[i]) != buffer.size()) {
+    if (std::fwrite(block.bytes.get(), 1, block.size(), partitions_[i]) != block.size()) {
       return InvalidInput(fmt::format("{}: cannot write a spill file: {}", partition_paths_[i], std::strerror(errno)));
     }
-    spilled_bytes_ += buffer.size();
+    spilled_bytes_ += block.size();
+    partition_bytes_[i] += block.size();
   }
   return Status();
 }
@@ -428,12 +461,22 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
       }
     }
   } else {
-    for (const std::string& path : paths) {
+    const std::vector<uint64_t>* expected = index < source_sizes_.size() ? &source_sizes_[index] : nullptr;
+    for (size_t i = 0; i < paths.size(); ++i) {
+      const std::string& path = paths[i];
       struct stat status {};
       if (::stat(path.c_str(), &status) != 0) {
         return InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno)));
       }
       sizes.push_back(static_cast<size_t>(status.st_size));
+      if (expected == nullptr || i >= expected->size() || (*expected)[i] != sizes.back()) {
+        return InvalidInput(
+            fmt::format("{}: a spill file of {} bytes, where its map task wrote {}: cut short or "
+                        "changed since (run the map task again)",
+                        path, sizes.back(),
+                        expected == nullptr || i >= expected->size() ? std::string("an unknown size")
+                                                                     : std::to_string((*expected)[i])));
+      }
     }
   }
   size_t total = 0;
@@ -474,29 +517,51 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
     }
     data = into.buffer.get();
   }
-  // Records are checked against the end of their own file: a shuffle file
-  // comes from another process and may have been cut short.
+  // Blocks are checked against the end of their own file (a shuffle file
+  // comes from another process and may have been cut short), and their
+  // records against the block's sizes.
+  auto corrupt = [](const std::string& path, size_t at) {
+    return InvalidInput(
+        fmt::format("{}: a spill file is not one of this version, or is damaged, at byte {}", path, at));
+  };
   size_t offset = 0;
   for (size_t i = 0; i < paths.size(); ++i) {
-    const char* cursor = data + offset;
-    const char* end = cursor + sizes[i];
+    const char* const file_start = data + offset;
+    const char* cursor = file_start;
+    const char* const end = cursor + sizes[i];
     offset += sizes[i];
     while (cursor < end) {
-      PatientLine line;
-      if (static_cast<size_t>(end - cursor) < sizeof(uint32_t)) return cut_short(paths[i]);
-      uint32_t id_size = ReadRaw<uint32_t>(cursor);
-      if (static_cast<size_t>(end - cursor) < size_t{id_size} + kRecordTail) {
-        return cut_short(paths[i]);
+      const size_t block_at = static_cast<size_t>(cursor - file_start);
+      if (static_cast<size_t>(end - cursor) < kBlockHead) return cut_short(paths[i]);
+      if (ReadRaw<uint32_t>(cursor) != kBlockMagic) return corrupt(paths[i], block_at);
+      const uint32_t count = ReadRaw<uint32_t>(cursor);
+      const uint64_t record_bytes = ReadRaw<uint64_t>(cursor);
+      const uint64_t text_bytes = ReadRaw<uint64_t>(cursor);
+      const size_t left = static_cast<size_t>(end - cursor);
+      if (record_bytes > left || text_bytes > left - record_bytes) return cut_short(paths[i]);
+      const char* record = cursor;
+      const char* const records_end = cursor + record_bytes;
+      const char* text = records_end;
+      const char* const texts_end = records_end + text_bytes;
+      for (uint32_t k = 0; k < count; ++k) {
+        if (static_cast<size_t>(records_end - record) < kRecordHead) return corrupt(paths[i], block_at);
+        PatientLine line;
+        const uint32_t id_size = ReadRaw<uint32_t>(record);
+        line.file = ReadRaw<uint32_t>(record);
+        line.line = ReadRaw<uint64_t>(record);
+        const uint32_t text_size = ReadRaw<uint32_t>(record);
+        if (static_cast<size_t>(records_end - record) < id_size ||
+            static_cast<size_t>(texts_end - text) < text_size) {
+          return corrupt(paths[i], block_at);
+        }
+        line.patient_id = std::string_view(record, id_size);
+        record += id_size;
+        line.text = std::string_view(text, text_size);
+        text += text_size;
+        into.lines.push_back(line);
       }
-      line.patient_id = std::string_view(cursor, id_size);
-      cursor += id_size;
-      line.file = ReadRaw<uint32_t>(cursor);
-      line.line = ReadRaw<uint64_t>(cursor);
-      uint32_t text_size = ReadRaw<uint32_t>(cursor);
-      if (static_cast<size_t>(end - cursor) < text_size) return cut_short(paths[i]);
-      line.text = std::string_view(cursor, text_size);
-      cursor += text_size;
-      into.lines.push_back(line);
+      if (record != records_end || text != texts_end) return corrupt(paths[i], block_at);
+      cursor = texts_end;
     }
   }
   if (own) {

@@ -138,9 +138,13 @@ class Grouper {
   static Result<std::unique_ptr<Grouper>> ForShuffle(uint32_t shards, size_t partitions_per_shard, std::string dir);
   static std::string ShuffleFileName(uint32_t shard, size_t partition);
   // The reduce side: partition i is the concatenation of the spill files
-  // `files[i]` (written by ForShuffle Groupers), which are kept. Add must
-  // not be called.
-  static std::unique_ptr<Grouper> FromFiles(std::vector<std::vector<std::string>> files);
+  // `files[i]` (written by ForShuffle Groupers), which are kept, of
+  // `sizes[i]` bytes each (what their writers' partition_bytes() said): a
+  // file of another size is refused when its partition is read, so that a
+  // file cut short between two blocks is not taken for a whole one. Add
+  // must not be called.
+  static std::unique_ptr<Grouper> FromFiles(std::vector<std::vector<std::string>> files,
+                                            std::vector<std::vector<uint64_t>> sizes);
   // How many partitions `expected_bytes` of line text need so that each
   // read back takes about an eighth of `budget_bytes` (at least 1).
   static size_t PartitionsFor(uint64_t expected_bytes, size_t budget_bytes);
@@ -183,6 +187,12 @@ class Grouper {
   }
 
   bool spilled() const { return !partitions_.empty(); }
+  // The bytes written to partition file `partition` (a ForShuffle
+  // Grouper's file (shard s, partition p) is partition s *
+  // partitions_per_shard + p); 0 for one not written or not spilling.
+  uint64_t partition_bytes(size_t partition) const {
+    return partition < partition_bytes_.size() ? partition_bytes_[partition] : 0;
+  }
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
   // How many times ForEachPartition calls `visit` (for a run not spilled:
@@ -251,6 +261,9 @@ class Grouper {
   // FromFiles: the files each partition is read from (partitions_ then
   // holds a null FILE* per partition).
   std::vector<std::vector<std::string>> partition_sources_;
+  std::vector<std::vector<uint64_t>> source_sizes_;  // FromFiles: each file's size
+  // The bytes written to each partition file (under its own lock).
+  std::vector<uint64_t> partition_bytes_;
   std::unique_ptr<std::mutex[]> partition_mutexes_;  // one per partition file
   std::atomic<uint64_t> spilled_bytes_{0};
   std::atomic<uint64_t> reader_cpu_nanos_{0};

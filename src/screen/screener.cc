@@ -539,6 +539,9 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   manifest.partitions_per_shard = per_shard;
   manifest.files = mine;
   std::sort(manifest.files.begin(), manifest.files.end());
+  for (size_t partition = 0; partition < size_t{options.shards} * per_shard; ++partition) {
+    manifest.spill_bytes.push_back(grouper->partition_bytes(partition));
+  }
   manifest.facts = FactsOf(listing, counts);
   manifest.issues = IssuesOf(counts);
   if (skeletons != nullptr) manifest.skeletons = skeletons->fingerprint();  // "" when it passes nothing over
@@ -606,12 +609,14 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   // Partition p of this shard: the file (shard, p) of every map task.
   const size_t per_shard = manifests.front().partitions_per_shard;
   std::vector<std::vector<std::string>> partitions(per_shard);
+  std::vector<std::vector<uint64_t>> sizes(per_shard);
   for (size_t p = 0; p < per_shard; ++p) {
     for (uint32_t map = 0; map < task.maps; ++map) {
       partitions[p].push_back(MapDirectory(task.dir, map) + "/" + Grouper::ShuffleFileName(options.shard, p));
+      sizes[p].push_back(manifests[map].spill_bytes[options.shard * per_shard + p]);
     }
   }
-  std::unique_ptr<Grouper> grouper = Grouper::FromFiles(std::move(partitions));
+  std::unique_ptr<Grouper> grouper = Grouper::FromFiles(std::move(partitions), std::move(sizes));
   grouper->set_start_thread(options.start_thread);
 
   RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.output_dir));

@@ -13,12 +13,17 @@ namespace regenpath::screen {
 
 std::string MapManifest::ToJson() const {
   std::string out = fmt::format(
-      "{{\"schema\": \"regenpath.screen-map/1\", \"map\": {}, \"maps\": {}, \"shards\": {}, "
+      "{{\"schema\": \"{}\", \"map\": {}, \"maps\": {}, \"shards\": {}, "
       "\"partitions_per_shard\": {},\n \"files\": [",
-      map, maps, shards, partitions_per_shard);
+      kSchema, map, maps, shards, partitions_per_shard);
   for (size_t i = 0; i < files.size(); ++i) {
     if (i > 0) out += ", ";
     out += std::to_string(files[i]);
+  }
+  out += "],\n \"spill_bytes\": [";
+  for (size_t i = 0; i < spill_bytes.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += std::to_string(spill_bytes[i]);
   }
   out += "],\n \"issues\": [";
   for (size_t i = 0; i < issues.size(); ++i) {
@@ -39,19 +44,35 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
   simdjson::dom::element root;
   std::string_view schema;
   if (parser.parse(json).get(root) || root["schema"].get_string().get(schema) ||
-      schema != "regenpath.screen-map/1") {
-    return Fail(InvalidInput("not a regenpath shuffle map manifest (schema regenpath.screen-map/1)"));
+      !schema.starts_with("regenpath.screen-map/")) {
+    return Fail(InvalidInput(fmt::format("not a regenpath shuffle map manifest (schema {})", kSchema)));
+  }
+  if (schema != kSchema) {
+    return Fail(InvalidInput(fmt::format("a map manifest of another regenpath version (schema {}; this one "
+                                         "reads {}): run the map tasks again with this version",
+                                         schema, kSchema)));
   }
   MapManifest manifest;
   uint64_t map = 0, maps = 0, shards = 0, per_shard = 0;
-  simdjson::dom::array files, issues;
+  simdjson::dom::array files, spill_bytes, issues;
   simdjson::dom::element facts;
   if (root["map"].get_uint64().get(map) || root["maps"].get_uint64().get(maps) ||
       root["shards"].get_uint64().get(shards) || root["partitions_per_shard"].get_uint64().get(per_shard) ||
-      root["files"].get_array().get(files) || root["issues"].get_array().get(issues) ||
-      root["facts"].get(facts) || maps == 0 || map >= maps || shards == 0 || per_shard == 0 ||
-      maps > UINT32_MAX || shards > UINT32_MAX) {
-    return Fail(InvalidInput("a map manifest lacks map, maps, shards, partitions_per_shard, files, issues or facts"));
+      root["files"].get_array().get(files) || root["spill_bytes"].get_array().get(spill_bytes) ||
+      root["issues"].get_array().get(issues) || root["facts"].get(facts) || maps == 0 || map >= maps ||
+      shards == 0 || per_shard == 0 || maps > UINT32_MAX || shards > UINT32_MAX) {
+    return Fail(InvalidInput(
+        "a map manifest lacks map, maps, shards, partitions_per_shard, files, spill_bytes, issues or facts"));
+  }
+  if (spill_bytes.size() != shards * per_shard) {
+    return Fail(
+        InvalidInput(fmt::format("a map manifest gives the sizes of {} spill files, not {} ({} shards × {})",
+                                 spill_bytes.size(), shards * per_shard, shards, per_shard)));
+  }
+  for (simdjson::dom::element size : spill_bytes) {
+    uint64_t bytes = 0;
+    if (size.get_uint64().get(bytes)) return Fail(InvalidInput("a map manifest has a bad spill file size"));
+    manifest.spill_bytes.push_back(bytes);
   }
   manifest.map = static_cast<uint32_t>(map);
   manifest.maps = static_cast<uint32_t>(maps);

@@ -22,6 +22,10 @@ struct MapManifest {
   uint32_t map = 0, maps = 1, shards = 1;
   uint64_t partitions_per_shard = 1;
   std::vector<uint32_t> files;    // indices into facts.inputs this task read, ascending
+  // The bytes of each spill file this task wrote: the file (shard s,
+  // partition p) at s * partitions_per_shard + p (a reduce task refuses a
+  // file of another size).
+  std::vector<uint64_t> spill_bytes;
   // inputs and skipped_files: the whole run's; the counts: this task's files
   // only; now and the knowledge base are not set (the reduce assesses).
   RunFacts facts;
@@ -32,8 +36,13 @@ struct MapManifest {
   // only with a knowledge base whose filter has this fingerprint.
   std::string skeletons;
 
+  // The schema this version writes and reads (its spill files' format goes
+  // with it).
+  static constexpr std::string_view kSchema = "regenpath.screen-map/2";
+
   std::string ToJson() const;
-  // Fails (kInvalidInput) on anything but a map manifest.
+  // Fails (kInvalidInput) on anything but a map manifest of kSchema (one of
+  // another version is named as such).
   static Result<MapManifest> FromJson(std::string_view json);
 };
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -426,6 +427,12 @@ TEST(GrouperTest, ASpillThatCannotStartFailsAgainCleanly) {
 // Four threads add batches at once (the spill then runs side by side, the
 // lines held before it included); every line comes back once, each patient
 // in one partition, grouped by patient before `visit` sees it.
+// A text of its own for each file:line, of a size that varies with it, so
+// that a line read back with another line's text (or length) shows.
+std::string TextOfLine(uint32_t file, uint64_t line) {
+  return fmt::format("{}:{}:", file, line) + std::string(100 + (file * 7 + line * 13) % 300, 'x');
+}
+
 TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
   TempDir dir;
   Grouper grouper(/*budget_bytes=*/64 << 10, /*expected_bytes=*/1 << 20, dir.path());
@@ -441,7 +448,8 @@ TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
         LineBatch batch;
         for (int i = 0; i < 100; ++i) {
           std::string id = "p" + std::to_string((batch_number * 100 + i) % 997);
-          batch.Add(id, static_cast<uint32_t>(batch_number), static_cast<uint64_t>(i + 1), std::string(200, 'x'));
+          batch.Add(id, static_cast<uint32_t>(batch_number), static_cast<uint64_t>(i + 1),
+                    TextOfLine(static_cast<uint32_t>(batch_number), static_cast<uint64_t>(i + 1)));
         }
         if (!grouper.Add(batch).ok()) ++failures;
         // The lines are taken either way.
@@ -475,7 +483,7 @@ TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
                         for (const PatientLine& line : lines) {
                           ++seen[std::string(line.patient_id)];
                           here.insert(std::string(line.patient_id));
-                          EXPECT_EQ(line.text, std::string(200, 'x'));
+                          EXPECT_EQ(line.text, TextOfLine(line.file, line.line));
                         }
                         for (const std::string& id : here) EXPECT_EQ(in_earlier_partitions.count(id), 0u) << id;
                         in_earlier_partitions.insert(here.begin(), here.end());
@@ -484,6 +492,79 @@ TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
                   .ok());
   EXPECT_EQ(visited, grouper.partition_count());
   EXPECT_EQ(seen, expected);
+}
+
+// A shuffle's spill file is read back block by block (one block per batch
+// and partition written: the records, then the texts): every line with its
+// own id, file:line and text. A file of another size than its writer wrote
+// (cut short anywhere, between two blocks too) is refused with its name;
+// so is one of that size whose blocks do not add up, or that is not a
+// spill file; nothing is read past a file's end.
+TEST(GrouperTest, SpillFilesAreReadBackBlockByBlockAndCheckedWhole) {
+  TempDir dir;
+  Result<std::unique_ptr<Grouper>> map = Grouper::ForShuffle(1, 1, dir.path());
+  ASSERT_TRUE(map.has_value()) << map.error().message();
+  std::map<std::pair<uint32_t, uint64_t>, std::string> expected;  // file:line -> id
+  for (uint32_t file = 0; file < 3; ++file) {
+    LineBatch batch;
+    for (uint64_t line = 1; line <= 40; ++line) {
+      const std::string id = "patient-" + std::string(file + line % 5, 'q');
+      batch.Add(id, file, line, TextOfLine(file, line));
+      expected[{file, line}] = id;
+    }
+    ASSERT_TRUE((*map)->Add(batch).ok());
+  }
+  ASSERT_TRUE((*map)->Close().ok());
+  const std::string path = dir / Grouper::ShuffleFileName(0, 0);
+  const std::string bytes = ReadFile(path);
+  EXPECT_EQ((*map)->partition_bytes(0), bytes.size());
+  std::map<std::pair<uint32_t, uint64_t>, std::string> seen;
+  // Writes `content` in place of the file and reads it back as a file of `size` bytes.
+  auto read_back = [&](const std::string& content, uint64_t size) {
+    seen.clear();
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+    std::unique_ptr<Grouper> reduce = Grouper::FromFiles({{path}}, {{size}});
+    return reduce->ForEachPartition([&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>&) {
+      for (const PatientLine& line : lines) {
+        EXPECT_EQ(line.text, TextOfLine(line.file, line.line));
+        EXPECT_TRUE(seen.emplace(std::pair(line.file, line.line), std::string(line.patient_id)).second);
+      }
+      return Status();
+    });
+  };
+  ASSERT_TRUE(read_back(bytes, bytes.size()).ok());
+  EXPECT_EQ(seen, expected);
+  // Cut anywhere, between blocks included: refused for its size.
+  for (size_t size = 0; size < bytes.size(); size += 97) {
+    Status cut = read_back(bytes.substr(0, size), bytes.size());
+    EXPECT_THAT(cut.message(),
+                HasSubstr(fmt::format("{}: a spill file of {} bytes, where its map task wrote {}: "
+                                      "cut short",
+                                      path, size, bytes.size())));
+    EXPECT_TRUE(seen.empty());
+  }
+  // Cut, and taken for whole: refused wherever the cut is not between two
+  // blocks (three blocks: one per batch), never read past its end.
+  size_t cut_short = 0;
+  for (size_t size = 1; size < bytes.size(); size += 97) {
+    Status cut = read_back(bytes.substr(0, size), size);
+    if (cut.ok()) continue;
+    ++cut_short;
+    EXPECT_THAT(cut.message(), HasSubstr(path + ": a spill file is cut short"));
+  }
+  EXPECT_GT(cut_short, bytes.size() / 97 - 3);
+  // Not a spill file (or one of an older format): refused at its first byte.
+  const std::string foreign = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}\n" + std::string(64, ' ');
+  EXPECT_THAT(read_back(foreign, foreign.size()).message(),
+              HasSubstr(path + ": a spill file is not one of this version, or is damaged, at byte 0"));
+  // A record whose text runs past its block's texts.
+  std::string damaged = bytes;
+  const size_t text_size_at = (4 + 4 + 8 + 8) + (4 + 4 + 8);  // block head; id size, file, line
+  const uint32_t huge = 1u << 30;
+  std::memcpy(damaged.data() + text_size_at, &huge, sizeof(huge));
+  EXPECT_THAT(read_back(damaged, damaged.size()).message(),
+              HasSubstr(path + ": a spill file is not one of this version, or is damaged, at byte 0"));
+  EXPECT_TRUE(seen.empty());
 }
 
 // Nothing spilled, the lines held are visited in `held_slices` slices (two
@@ -714,6 +795,19 @@ TEST(ShuffleTest, OutputIsTheSingleRunsWhateverMapsShardsOrMemory) {
   MapManifest manifest = *MapManifest::FromJson(ReadFile(dir / "m2-s5-1048576/shuffle/map-0000/map.json"));
   EXPECT_GT(manifest.partitions_per_shard, 1u);
   EXPECT_TRUE(fs::exists(dir / fmt::format("m2-s5-1048576/shuffle/map-0001/{}", Grouper::ShuffleFileName(4, 0))));
+  // It gives the size of every spill file it wrote (empty ones too).
+  ASSERT_EQ(manifest.spill_bytes.size(), 5 * manifest.partitions_per_shard);
+  uint64_t spilled = 0;
+  for (uint32_t shard = 0; shard < 5; ++shard) {
+    for (size_t partition = 0; partition < manifest.partitions_per_shard; ++partition) {
+      const fs::path file =
+          fs::path(dir / "m2-s5-1048576/shuffle/map-0000") / Grouper::ShuffleFileName(shard, partition);
+      EXPECT_EQ(fs::file_size(file), manifest.spill_bytes[shard * manifest.partitions_per_shard + partition])
+          << file;
+      spilled += fs::file_size(file);
+    }
+  }
+  EXPECT_GT(spilled, 0u);
 }
 
 TEST(ShuffleTest, EveryFileIsReadByOneMapTaskAndTheSharesAreBalanced) {
@@ -768,7 +862,7 @@ TEST(ShuffleTest, AReduceAssessesSkeletonLinesOnlyWithTheMapsFilter) {
   options.output_dir = dir / "own";
   Result<ScreenReport> own = ScreenReduce(options, ShuffleTask{shuffle, 0, 1});
   ASSERT_TRUE(own.has_value()) << own.error().message();
-  // A manifest without the field (an earlier version's) means whole lines.
+  // A manifest without the field means whole lines.
   MapManifest whole = *manifest;
   whole.skeletons.clear();
   std::string json = whole.ToJson();
@@ -803,6 +897,26 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
   Result<ScreenReport> reduced = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
   ASSERT_TRUE(reduced.has_value()) << reduced.error().message();
   EXPECT_GT(reduced->patients, 0u);
+  // A map task of an earlier version (another schema, and spill files in
+  // its own format) is refused by name, not read.
+  {
+    const std::string manifest_path = shuffle + "/map-0001/map.json";
+    const std::string json = ReadFile(manifest_path);
+    std::string earlier = json;
+    const size_t at = earlier.find("regenpath.screen-map/2");
+    ASSERT_NE(at, std::string::npos);
+    earlier.replace(at, std::string("regenpath.screen-map/2").size(), "regenpath.screen-map/1");
+    std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << earlier;
+    options.output_dir = dir / "reduce-earlier";
+    Result<ScreenReport> refused = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_THAT(
+        refused.error().message(),
+        HasSubstr("map-0001/map.json: a map manifest of another regenpath version (schema "
+                  "regenpath.screen-map/1; this one reads regenpath.screen-map/2): run the map tasks again"));
+    std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << json;
+    options.output_dir = dir / "reduce";
+  }
   // A spill file cut short is named (the second of the partition's files,
   // one per map task), not read past its end.
   const std::string spill = shuffle + "/map-0001/" + Grouper::ShuffleFileName(1, 0);
@@ -813,7 +927,11 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
   options.output_dir = dir / "reduce-1";
   Result<ScreenReport> cut = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
   ASSERT_FALSE(cut.has_value());
-  EXPECT_THAT(cut.error().message(), HasSubstr("map-0001/s0001-p0000.bin: a spill file is cut short"));
+  EXPECT_THAT(cut.error().message(),
+              HasSubstr(fmt::format(
+                  "map-0001/s0001-p0000.bin: a spill file of {} bytes, where its map task wrote {}: "
+                  "cut short or changed since (run the map task again)",
+                  text.size() - 7, text.size())));
   EXPECT_FALSE(fs::exists(dir / "reduce-1/patients.ndjson"));
   // Bad task numbers are refused.
   EXPECT_FALSE(ScreenMap(options, ShuffleTask{shuffle, 2, 2}).has_value());
