@@ -92,4 +92,20 @@ void OrderWithinPatient(std::span<PatientLine> lines) {
   }
 }
 
+std::vector<uint32_t> LargestFirst(const std::vector<PatientLine>& lines,
+                                   const std::vector<PatientGroup>& groups) {
+  std::vector<std::pair<uint64_t, uint32_t>> by_size(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    uint64_t bytes = 0;
+    for (size_t i = groups[g].begin; i < groups[g].end; ++i) bytes += lines[i].text.size();
+    by_size[g] = {bytes, static_cast<uint32_t>(g)};
+  }
+  std::sort(by_size.begin(), by_size.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<uint32_t> order(groups.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = by_size[i].second;
+  return order;
+}
+
 }  // namespace regenpath::screen

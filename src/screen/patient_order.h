@@ -6,7 +6,8 @@
 // GroupByPatient (one thread, in time linear in the lines) makes each
 // patient's lines adjacent and returns the groups; OrderWithinPatient
 // (cheap, run by whichever thread assesses the group) puts one group's lines
-// in input order.
+// in input order. LargestFirst orders the groups for the assessing threads
+// (each result still goes to its patient's place).
 #ifndef REGENPATH_SCREEN_PATIENT_ORDER_H_
 #define REGENPATH_SCREEN_PATIENT_ORDER_H_
 
@@ -40,6 +41,13 @@ std::vector<PatientGroup> GroupByPatient(std::vector<PatientLine>& lines);
 
 // Sorts one patient's lines by (file, line).
 void OrderWithinPatient(std::span<PatientLine> lines);
+
+// The order in which to take `groups` (of `lines`) for assessment: indexes
+// into `groups`, the patients with the most bytes of line text first (ties
+// in group order), so that the last patients taken, which leave the other
+// threads waiting at the end of a partition, are the smallest.
+std::vector<uint32_t> LargestFirst(const std::vector<PatientLine>& lines,
+                                   const std::vector<PatientGroup>& groups);
 
 }  // namespace regenpath::screen
 

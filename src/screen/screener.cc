@@ -372,13 +372,17 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
     progress.patients_total += groups.size();
     ++progress.partitions_started;
     std::vector<std::string> results(groups.size());
+    // Largest first: the patients left at the end of a partition, while
+    // the other threads wait, are the smallest.
+    const std::vector<uint32_t> order = LargestFirst(lines, groups);
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};  // an assessing thread failed: the others stop
     RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(groups.size(), 1)), [&](size_t worker) -> Status {
       if (parsers[worker] == nullptr) parsers[worker] = std::make_unique<Parsers>(parse_options);
       fhir::Parser& parser = parsers[worker]->record;
       simdjson::dom::parser& json_parser = parsers[worker]->assessment;
-      for (size_t g = next++; g < groups.size() && !failed; g = next++) {
+      for (size_t taken = next++; taken < groups.size() && !failed; taken = next++) {
+        const size_t g = order[taken];
         const PatientGroup& group = groups[g];
         OrderWithinPatient(std::span<PatientLine>(lines).subspan(group.begin, group.end - group.begin));
         // The record is written straight into the buffer the document keeps

@@ -1,4 +1,5 @@
-// GroupByPatient and OrderWithinPatient against a plain stable sort.
+// GroupByPatient and OrderWithinPatient against a plain stable sort;
+// LargestFirst against the bytes of each group.
 #include "screen/patient_order.h"
 
 #include <gtest/gtest.h>
@@ -125,6 +126,55 @@ TEST(PatientOrderTest, OrderWithinPatientSortsByFileThenLine) {
         }
       }
       CheckOrdered(lines);
+    }
+  }
+}
+
+// LargestFirst takes every group once, the most bytes of text first (not
+// the most lines), ties in group order.
+TEST(PatientOrderTest, LargestFirstTakesTheGroupsWithTheMostBytesFirst) {
+  const std::string big(500, 'b'), small(10, 's');
+  // Patients a..e: a 3 small lines (30 bytes), b 1 big line (500), c none
+  // of text (2 empty lines), d 1 big line (500, a tie with b), e 50 small (500 too).
+  std::vector<PatientLine> lines;
+  std::vector<PatientGroup> groups;
+  auto add = [&](std::string_view id, int count, std::string_view text) {
+    const size_t begin = lines.size();
+    for (int i = 0; i < count; ++i) lines.push_back({id, 0, static_cast<uint64_t>(lines.size() + 1), text});
+    groups.push_back({id, begin, lines.size()});
+  };
+  add("a", 3, small);
+  add("b", 1, big);
+  add("c", 2, "");
+  add("d", 1, big);
+  add("e", 50, small);
+  EXPECT_EQ(LargestFirst(lines, groups), (std::vector<uint32_t>{1, 3, 4, 0, 2}));
+  EXPECT_TRUE(LargestFirst(lines, {}).empty());
+  // Random groups: a permutation, bytes never increasing.
+  std::mt19937 random(7);
+  for (int round = 0; round < 20; ++round) {
+    lines.clear();
+    groups.clear();
+    std::vector<std::string> texts;
+    for (size_t size = 0; size < 40; ++size) texts.push_back(std::string(size, 'x'));
+    for (int g = 0; g < 1 + static_cast<int>(random() % 60); ++g) {
+      const size_t begin = lines.size();
+      for (size_t n = random() % 6; n > 0; --n)
+        lines.push_back({"p", 0, lines.size() + 1, texts[random() % 40]});
+      groups.push_back({"p", begin, lines.size()});
+    }
+    std::vector<uint32_t> order = LargestFirst(lines, groups);
+    std::vector<uint32_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i);
+    auto bytes = [&](uint32_t g) {
+      size_t total = 0;
+      for (size_t i = groups[g].begin; i < groups[g].end; ++i) total += lines[i].text.size();
+      return total;
+    };
+    for (size_t i = 1; i < order.size(); ++i) {
+      ASSERT_GE(bytes(order[i - 1]), bytes(order[i]));
+      if (bytes(order[i - 1]) == bytes(order[i])) ASSERT_LT(order[i - 1], order[i]);
     }
   }
 }
