@@ -236,7 +236,9 @@ Status Grouper::Add(LineBatch& batch) {
       held_.push_back(std::move(batch));  // leaves `batch` without memory
       // (A very large budget would hold more batches than a process may
       // have mappings: past MaxHeldBatches, the grouper spills too.)
-      if (held_bytes_ <= budget_bytes_ / 2 && held_.size() <= max_held_batches_) return Status();
+      if (held_bytes_ <= budget_bytes_ / 2 && held_.size() <= max_held_batches_ && !WillNotFit()) {
+        return Status();
+      }
       RP_RETURN_IF_ERROR(OpenPartitions(PlannedPartitions(), [this](size_t i) {
         return fmt::format("{}/partition-{:04}.bin", spill_dir_, i);
       }));
@@ -263,6 +265,17 @@ Status Grouper::Add(LineBatch& batch) {
     LineBatch dropped = std::move(batch);  // leaves `batch` without memory
   }
   return Status();
+}
+
+bool Grouper::WillNotFit() const {
+  if (input_read_ == nullptr || expected_bytes_ == 0) return false;
+  const uint64_t read = input_read_->load(std::memory_order_relaxed);
+  // (The lines of the pieces being scanned are not all held yet: the
+  // estimate errs towards holding.)
+  if (read == 0 || read < expected_bytes_ / 8) return false;
+  const double whole =
+      static_cast<double>(held_bytes_) * static_cast<double>(expected_bytes_) / static_cast<double>(read);
+  return whole > static_cast<double>(budget_bytes_);  // twice half the budget
 }
 
 Status Grouper::OpenPartitions(size_t count, const std::function<std::string(size_t)>& name) {

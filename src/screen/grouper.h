@@ -2,7 +2,8 @@
 //
 // Scanning threads hand in batches of routed lines. While the lines held fit
 // in half the memory budget (in at most MaxHeldBatches batches) they stay in
-// memory; past that, every line held and every line after it is appended
+// memory, unless, an eighth of the input scanned, they will clearly not
+// (set_input_read); past that, every line held and every line after it is appended
 // to one of P partition files on disk, chosen by a hash of the patient id,
 // so that a patient's lines are all in one partition and each partition
 // fits the budget when read back.
@@ -179,6 +180,15 @@ class Grouper {
   Status ForEachPartition(
       const std::function<Status(std::vector<PatientLine>& lines, const std::vector<PatientGroup>& patients)>& visit);
 
+  // The input bytes scanned so far (advanced by the scanning threads; read
+  // without a lock; must outlive the last Add), against `expected_bytes`:
+  // once an eighth of the input is scanned, a Grouper whose lines held,
+  // scaled to the whole input, would need more than twice what it may hold
+  // (half the budget) spills at once instead of holding lines it would
+  // write to disk anyway (fresh memory the kernel zeroes, and peak RSS).
+  // Unset: it holds lines up to half the budget, as it always does after.
+  void set_input_read(const std::atomic<uint64_t>* bytes_read) { input_read_ = bytes_read; }
+
   // How ForEachPartition starts its read-ahead thread (empty: std::thread;
   // tests give one that fails, as the system does at its thread limit).
   // When it will not start, each partition is read just before its visit.
@@ -272,6 +282,10 @@ class Grouper {
   // spill, ForShuffle); read without the lock by Add, which need not sort
   // batches by slice once spilling.
   std::atomic<bool> spilling_{false};
+  const std::atomic<uint64_t>* input_read_ = nullptr;  // set_input_read
+  // Under mutex_: true when the lines held so far, scaled to the whole
+  // input, will not fit (see set_input_read).
+  bool WillNotFit() const;
 };
 
 }  // namespace regenpath::screen

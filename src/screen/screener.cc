@@ -479,6 +479,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
 
   Grouper grouper(options.memory_bytes, expected_text, work_dir, MaxHeldBatches(), HeldSlices(jobs));
   grouper.set_start_thread(options.start_thread);
+  grouper.set_input_read(&progress.bytes_read);
   std::vector<ScanCounts> counts(listing.files.size());
   std::vector<uint32_t> every_file(listing.files.size());
   for (uint32_t i = 0; i < every_file.size(); ++i) every_file[i] = i;

@@ -402,6 +402,67 @@ TEST(GrouperTest, SpillsPastTheMostBatchesItMayHold) {
   EXPECT_EQ(seen, expected);
 }
 
+// Told how much of the input is scanned, a Grouper spills as soon as the
+// lines it holds, scaled to the whole input, need more than twice what it
+// may hold (half its budget), once an eighth of the input is scanned; not
+// before that eighth, nor when it is not told; every line comes back.
+TEST(GrouperTest, SpillsEarlyWhenTheLinesHeldScaledToTheInputWillNotFit) {
+  constexpr size_t kBudget = size_t{256} << 20;  // holds up to 128 MiB
+  constexpr uint64_t kExpected = uint64_t{800} << 20;
+  constexpr size_t kMaxBatches = 1000;
+  // Batches of one line: each is a 2 MiB mapping (a little over 2 MiB held).
+  auto add = [](Grouper& grouper, int count, std::multiset<uint64_t>& added) {
+    for (int i = 0; i < count; ++i) {
+      LineBatch batch;
+      const uint64_t line = added.size() + 1;
+      batch.Add("p" + std::to_string(line % 7), 0, line, "{}");
+      added.insert(line);
+      ASSERT_TRUE(grouper.Add(batch).ok());
+    }
+  };
+  auto lines_back = [](Grouper& grouper) {
+    std::multiset<uint64_t> seen;
+    EXPECT_TRUE(grouper
+                    .ForEachPartition([&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>&) {
+                      for (const PatientLine& line : lines) seen.insert(line.line);
+                      return Status();
+                    })
+                    .ok());
+    return seen;
+  };
+  // An eighth read: 15 batches (30 MiB, 240 MiB scaled) are held; at 16
+  // (a little over 32 MiB: over 256 MiB scaled, twice what it may hold)
+  // it spills, 96 MiB short of its limit.
+  {
+    TempDir dir;
+    std::atomic<uint64_t> read{kExpected / 8};
+    Grouper grouper(kBudget, kExpected, dir.path(), kMaxBatches);
+    grouper.set_input_read(&read);
+    std::multiset<uint64_t> added;
+    add(grouper, 15, added);
+    EXPECT_FALSE(grouper.spilled());
+    add(grouper, 1, added);
+    EXPECT_TRUE(grouper.spilled());
+    add(grouper, 3, added);
+    EXPECT_EQ(lines_back(grouper), added);
+  }
+  // Less than an eighth read, or not told: 20 batches (40 MiB) are held,
+  // and still when all of it is read (40 MiB scaled fits).
+  for (bool told : {true, false}) {
+    TempDir dir;
+    std::atomic<uint64_t> read{kExpected / 8 - 1};
+    Grouper grouper(kBudget, kExpected, dir.path(), kMaxBatches);
+    if (told) grouper.set_input_read(&read);
+    std::multiset<uint64_t> added;
+    add(grouper, 20, added);
+    EXPECT_FALSE(grouper.spilled()) << told;
+    read = kExpected;
+    add(grouper, 1, added);
+    EXPECT_FALSE(grouper.spilled()) << told;
+    EXPECT_EQ(lines_back(grouper), added);
+  }
+}
+
 // A spill that cannot start (one partition file cannot be created: its
 // name is taken by a directory) fails with that file's name, and leaves
 // nothing half set up: the next Add fails the same way instead of writing
