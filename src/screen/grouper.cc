@@ -192,8 +192,33 @@ Result<std::unique_ptr<Grouper>> Grouper::ForShuffle(uint32_t shards, size_t par
   return grouper;
 }
 
-std::unique_ptr<Grouper> Grouper::FromFiles(std::vector<std::vector<std::string>> files,
-                                            std::vector<std::vector<uint64_t>> sizes) {
+namespace {
+
+Status SpillFileOfAnotherSize(const std::string& path, uint64_t size, uint64_t written) {
+  return InvalidInput(
+      fmt::format("{}: a spill file of {} bytes, where its map task wrote {}: cut short or changed since "
+                  "(run the map task again)",
+                  path, size, written));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Grouper>> Grouper::FromFiles(std::vector<std::vector<std::string>> files,
+                                                    std::vector<std::vector<uint64_t>> sizes) {
+  if (sizes.size() != files.size()) return Fail(InvalidArgument("FromFiles: a size per file"));
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (sizes[i].size() != files[i].size()) return Fail(InvalidArgument("FromFiles: a size per file"));
+    for (size_t j = 0; j < files[i].size(); ++j) {
+      struct stat status {};
+      if (::stat(files[i][j].c_str(), &status) != 0) {
+        return Fail(
+            InvalidInput(fmt::format("{}: cannot open a spill file: {}", files[i][j], std::strerror(errno))));
+      }
+      if (static_cast<uint64_t>(status.st_size) != sizes[i][j]) {
+        return Fail(SpillFileOfAnotherSize(files[i][j], static_cast<uint64_t>(status.st_size), sizes[i][j]));
+      }
+    }
+  }
   std::unique_ptr<Grouper> grouper(new Grouper(0, 0, std::string()));
   grouper->keep_files_ = true;
   grouper->partitions_.assign(files.size(), nullptr);
@@ -383,7 +408,7 @@ Status Grouper::Spill(const LineBatch& batch) {
   });
   for (Block& block : blocks) {
     if (block.count == 0) continue;
-    block.bytes.reset(new char[block.size()]);
+    block.bytes = std::make_unique_for_overwrite<char[]>(block.size());
     block.record_at = block.bytes.get();
     WriteRaw<uint32_t>(block.record_at, kBlockMagic);
     WriteRaw<uint32_t>(block.record_at, block.count);
@@ -474,7 +499,6 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
       }
     }
   } else {
-    const std::vector<uint64_t>* expected = index < source_sizes_.size() ? &source_sizes_[index] : nullptr;
     for (size_t i = 0; i < paths.size(); ++i) {
       const std::string& path = paths[i];
       struct stat status {};
@@ -482,13 +506,9 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
         return InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno)));
       }
       sizes.push_back(static_cast<size_t>(status.st_size));
-      if (expected == nullptr || i >= expected->size() || (*expected)[i] != sizes.back()) {
-        return InvalidInput(
-            fmt::format("{}: a spill file of {} bytes, where its map task wrote {}: cut short or "
-                        "changed since (run the map task again)",
-                        path, sizes.back(),
-                        expected == nullptr || i >= expected->size() ? std::string("an unknown size")
-                                                                     : std::to_string((*expected)[i])));
+      // (Checked by FromFiles too; the file may have changed since.)
+      if (sizes.back() != source_sizes_[index][i]) {
+        return SpillFileOfAnotherSize(path, sizes.back(), source_sizes_[index][i]);
       }
     }
   }

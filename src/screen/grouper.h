@@ -140,12 +140,12 @@ class Grouper {
   static std::string ShuffleFileName(uint32_t shard, size_t partition);
   // The reduce side: partition i is the concatenation of the spill files
   // `files[i]` (written by ForShuffle Groupers), which are kept, of
-  // `sizes[i]` bytes each (what their writers' partition_bytes() said): a
-  // file of another size is refused when its partition is read, so that a
-  // file cut short between two blocks is not taken for a whole one. Add
-  // must not be called.
-  static std::unique_ptr<Grouper> FromFiles(std::vector<std::vector<std::string>> files,
-                                            std::vector<std::vector<uint64_t>> sizes);
+  // `sizes[i]` bytes each (what their writers' partition_bytes() said; the
+  // two of the same shape). A file of another size (cut short, between two
+  // blocks too, or changed) is refused here, before any partition is
+  // visited, and again when its partition is read. Add must not be called.
+  static Result<std::unique_ptr<Grouper>> FromFiles(std::vector<std::vector<std::string>> files,
+                                                    std::vector<std::vector<uint64_t>> sizes);
   // How many partitions `expected_bytes` of line text need so that each
   // read back takes about an eighth of `budget_bytes` (at least 1).
   static size_t PartitionsFor(uint64_t expected_bytes, size_t budget_bytes);
@@ -200,6 +200,8 @@ class Grouper {
   // The bytes written to partition file `partition` (a ForShuffle
   // Grouper's file (shard s, partition p) is partition s *
   // partitions_per_shard + p); 0 for one not written or not spilling.
+  // Only once no Add is running (e.g. after Close): not synchronized with
+  // the scanning threads' writes.
   uint64_t partition_bytes(size_t partition) const {
     return partition < partition_bytes_.size() ? partition_bytes_[partition] : 0;
   }

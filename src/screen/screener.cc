@@ -621,7 +621,8 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
       sizes[p].push_back(manifests[map].spill_bytes[options.shard * per_shard + p]);
     }
   }
-  std::unique_ptr<Grouper> grouper = Grouper::FromFiles(std::move(partitions), std::move(sizes));
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<Grouper> grouper,
+                      Grouper::FromFiles(std::move(partitions), std::move(sizes)));
   grouper->set_start_thread(options.start_thread);
 
   RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.output_dir));

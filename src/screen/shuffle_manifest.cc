@@ -64,6 +64,17 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
     return Fail(InvalidInput(
         "a map manifest lacks map, maps, shards, partitions_per_shard, files, spill_bytes, issues or facts"));
   }
+  // A map task writes no more spill files than it may have open
+  // (Grouper::ForShuffle): far fewer than this bound, which keeps the
+  // product below from overflowing and a reduce from allocating per
+  // partition of an absurd count.
+  constexpr uint64_t kMostSpillFiles = uint64_t{1} << 20;
+  if (per_shard > kMostSpillFiles || shards * per_shard > kMostSpillFiles) {
+    return Fail(
+        InvalidInput(fmt::format("a map manifest names {} shards × {} partitions: more spill files than "
+                                 "any map task writes",
+                                 shards, per_shard)));
+  }
   if (spill_bytes.size() != shards * per_shard) {
     return Fail(
         InvalidInput(fmt::format("a map manifest gives the sizes of {} spill files, not {} ({} shards × {})",
@@ -78,9 +89,10 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
   manifest.maps = static_cast<uint32_t>(maps);
   manifest.shards = static_cast<uint32_t>(shards);
   manifest.partitions_per_shard = per_shard;
-  if (std::string_view skeletons; root["skeletons"].get_string().get(skeletons) == simdjson::SUCCESS) {
-    manifest.skeletons = std::string(skeletons);
-  }
+  std::string_view skeletons;
+  if (root["skeletons"].get_string().get(skeletons))
+    return Fail(InvalidInput("a map manifest lacks skeletons"));
+  manifest.skeletons = std::string(skeletons);
   for (simdjson::dom::element file : files) {
     uint64_t index = 0;
     if (file.get_uint64().get(index) || index > UINT32_MAX) return Fail(InvalidInput("a map manifest has a bad file index"));

@@ -558,9 +558,10 @@ TEST(GrouperTest, SpillsPartitionsThatKeepEachPatientWhole) {
 // A shuffle's spill file is read back block by block (one block per batch
 // and partition written: the records, then the texts): every line with its
 // own id, file:line and text. A file of another size than its writer wrote
-// (cut short anywhere, between two blocks too) is refused with its name;
-// so is one of that size whose blocks do not add up, or that is not a
-// spill file; nothing is read past a file's end.
+// (cut short anywhere, between two blocks too) is refused with its name
+// before anything is read; so is one of that size whose blocks do not add
+// up (a record count too high or too low for its bytes, a text past the
+// block's), or that is not a spill file.
 TEST(GrouperTest, SpillFilesAreReadBackBlockByBlockAndCheckedWhole) {
   TempDir dir;
   Result<std::unique_ptr<Grouper>> map = Grouper::ForShuffle(1, 1, dir.path());
@@ -584,14 +585,16 @@ TEST(GrouperTest, SpillFilesAreReadBackBlockByBlockAndCheckedWhole) {
   auto read_back = [&](const std::string& content, uint64_t size) {
     seen.clear();
     std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-    std::unique_ptr<Grouper> reduce = Grouper::FromFiles({{path}}, {{size}});
-    return reduce->ForEachPartition([&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>&) {
-      for (const PatientLine& line : lines) {
-        EXPECT_EQ(line.text, TextOfLine(line.file, line.line));
-        EXPECT_TRUE(seen.emplace(std::pair(line.file, line.line), std::string(line.patient_id)).second);
-      }
-      return Status();
-    });
+    Result<std::unique_ptr<Grouper>> reduce = Grouper::FromFiles({{path}}, {{size}});
+    if (!reduce.has_value()) return reduce.error();
+    return (*reduce)->ForEachPartition(
+        [&](std::vector<PatientLine>& lines, const std::vector<PatientGroup>&) {
+          for (const PatientLine& line : lines) {
+            EXPECT_EQ(line.text, TextOfLine(line.file, line.line));
+            EXPECT_TRUE(seen.emplace(std::pair(line.file, line.line), std::string(line.patient_id)).second);
+          }
+          return Status();
+        });
   };
   ASSERT_TRUE(read_back(bytes, bytes.size()).ok());
   EXPECT_EQ(seen, expected);
@@ -626,6 +629,18 @@ TEST(GrouperTest, SpillFilesAreReadBackBlockByBlockAndCheckedWhole) {
   EXPECT_THAT(read_back(damaged, damaged.size()).message(),
               HasSubstr(path + ": a spill file is not one of this version, or is damaged, at byte 0"));
   EXPECT_TRUE(seen.empty());
+  // The first block's record count one more, or one less, than its records.
+  for (int change : {+1, -1}) {
+    damaged = bytes;
+    uint32_t count = 0;
+    std::memcpy(&count, damaged.data() + 4, sizeof(count));
+    EXPECT_EQ(count, 40u);
+    count = static_cast<uint32_t>(static_cast<int>(count) + change);
+    std::memcpy(damaged.data() + 4, &count, sizeof(count));
+    EXPECT_THAT(read_back(damaged, damaged.size()).message(),
+                HasSubstr(path + ": a spill file is not one of this version, or is damaged, at byte 0"))
+        << change;
+  }
 }
 
 // Nothing spilled, the lines held are visited in `held_slices` slices (two
@@ -923,16 +938,30 @@ TEST(ShuffleTest, AReduceAssessesSkeletonLinesOnlyWithTheMapsFilter) {
   options.output_dir = dir / "own";
   Result<ScreenReport> own = ScreenReduce(options, ShuffleTask{shuffle, 0, 1});
   ASSERT_TRUE(own.has_value()) << own.error().message();
-  // A manifest without the field means whole lines.
+  // "" means whole lines; a manifest without the field is refused.
   MapManifest whole = *manifest;
   whole.skeletons.clear();
   std::string json = whole.ToJson();
+  Result<MapManifest> read = MapManifest::FromJson(json);
+  ASSERT_TRUE(read.has_value()) << read.error().message();
+  EXPECT_TRUE(read->skeletons.empty());
   const size_t at = json.find(",\n \"skeletons\": \"\"");
   ASSERT_NE(at, std::string::npos);
   json.erase(at, std::string(",\n \"skeletons\": \"\"").size());
-  Result<MapManifest> old = MapManifest::FromJson(json);
-  ASSERT_TRUE(old.has_value()) << old.error().message();
-  EXPECT_TRUE(old->skeletons.empty());
+  Result<MapManifest> without = MapManifest::FromJson(json);
+  ASSERT_FALSE(without.has_value());
+  EXPECT_THAT(without.error().message(), HasSubstr("a map manifest lacks skeletons"));
+  // Absurd partition counts are refused before anything is sized by them.
+  MapManifest absurd = *manifest;
+  absurd.partitions_per_shard = uint64_t{1} << 62;
+  Result<MapManifest> refused = MapManifest::FromJson(absurd.ToJson());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message(), HasSubstr("more spill files than any map task writes"));
+  absurd.partitions_per_shard = manifest->partitions_per_shard;
+  absurd.spill_bytes.pop_back();
+  refused = MapManifest::FromJson(absurd.ToJson());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message(), HasSubstr("gives the sizes of"));
 }
 
 TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
