@@ -59,7 +59,7 @@ void Document::IndexResources() {
     resources_.push_back(root_);
     const Node* id = root_->Child("id");
     if (id != nullptr && id->has_value()) {
-      by_type_and_id_.emplace(std::string(root_->type_name()) + "/" + std::string(id->text()), root_);
+      by_type_and_id_.emplace(TypeAndId{root_->type_name(), id->text()}, root_);
     }
     IndexPatientReferences();
     return;
@@ -72,7 +72,6 @@ void Document::IndexResources() {
   for (const Node& entry : entries) {
     for (const Node& resource : entry.Children("resource")) entry_resources_.push_back(&resource);
   }
-  std::string key;
   for (const Node& entry : entries) {
     const Node* resource = entry.Child("resource");
     if (resource == nullptr || !resource->is_resource()) continue;
@@ -81,11 +80,7 @@ void Document::IndexResources() {
     if (full_url != nullptr && full_url->has_value()) by_full_url_.emplace(full_url->text(), resource);
     const Node* id = resource->Child("id");
     if (id != nullptr && id->has_value() && !resource->type_name().empty()) {
-      // Built in place: a temporary per part showed in profiles.
-      key.assign(resource->type_name());
-      key += '/';
-      key += id->text();
-      by_type_and_id_.emplace(key, resource);
+      by_type_and_id_.emplace(TypeAndId{resource->type_name(), id->text()}, resource);
     }
   }
   IndexPatientReferences();
@@ -145,7 +140,10 @@ const Node* Document::Resolve(std::string_view reference, const Node* from) cons
       if (found != by_full_url_.end()) return found->second;
     }
   }
-  auto found = by_type_and_id_.find(std::string(relative));
+  // "Type/id": a type name has no '/' (an id after it may, as the reference says).
+  const size_t slash = relative.find('/');
+  if (slash == std::string_view::npos) return nullptr;
+  auto found = by_type_and_id_.find(TypeAndId{relative.substr(0, slash), relative.substr(slash + 1)});
   return found != by_type_and_id_.end() ? found->second : nullptr;
 }
 

@@ -100,9 +100,20 @@ class Document {
   std::vector<std::string_view> patient_references_;  // by position in resources_
   std::vector<std::string_view> resource_ids_;        // by position in resources_
   std::vector<std::string_view> resource_types_;      // by position in resources_
-  // fullUrl -> resource, and "Type/id" -> resource (first wins).
+  // fullUrl -> resource, and (type, id) -> resource (first wins). The keys
+  // view the document's own text and the model's type names: no string is
+  // made per resource.
+  struct TypeAndId {
+    std::string_view type, id;
+    bool operator==(const TypeAndId&) const = default;
+  };
+  struct TypeAndIdHash {
+    size_t operator()(const TypeAndId& key) const noexcept {
+      return std::hash<std::string_view>{}(key.id) ^ (key.type.size() * size_t{0x9E3779B97F4A7C15});
+    }
+  };
   std::unordered_map<std::string_view, const Node*> by_full_url_;
-  std::unordered_map<std::string, const Node*> by_type_and_id_;
+  std::unordered_map<TypeAndId, const Node*, TypeAndIdHash> by_type_and_id_;
 };
 
 }  // namespace regenpath::fhir
