@@ -295,9 +295,11 @@ Status Grouper::Add(LineBatch& batch) {
 bool Grouper::WillNotFit() const {
   if (input_read_ == nullptr || expected_bytes_ == 0) return false;
   const uint64_t read = input_read_->load(std::memory_order_relaxed);
-  // (The lines of the pieces being scanned are not all held yet: the
-  // estimate errs towards holding.)
-  if (read == 0 || read < expected_bytes_ / 8) return false;
+  // Judged once an eighth of the input is scanned, or a quarter of the
+  // budget if that is less (before half the budget can be held: at 100k
+  // patients an eighth is 2.5 GB). (The lines of the pieces being scanned
+  // are not all held yet: the estimate errs towards holding.)
+  if (read == 0 || read < std::min<uint64_t>(expected_bytes_ / 8, budget_bytes_ / 4)) return false;
   const double whole =
       static_cast<double>(held_bytes_) * static_cast<double>(expected_bytes_) / static_cast<double>(read);
   return whole > static_cast<double>(budget_bytes_);  // twice half the budget

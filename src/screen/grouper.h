@@ -2,7 +2,7 @@
 //
 // Scanning threads hand in batches of routed lines. While the lines held fit
 // in half the memory budget (in at most MaxHeldBatches batches) they stay in
-// memory, unless, an eighth of the input scanned, they will clearly not
+// memory, unless, part of the input scanned, they will clearly not
 // (set_input_read); past that, every line held and every line after it is appended
 // to one of P partition files on disk, chosen by a hash of the patient id,
 // so that a patient's lines are all in one partition and each partition
@@ -182,11 +182,12 @@ class Grouper {
 
   // The input bytes scanned so far (advanced by the scanning threads; read
   // without a lock; must outlive the last Add), against `expected_bytes`:
-  // once an eighth of the input is scanned, a Grouper whose lines held,
-  // scaled to the whole input, would need more than twice what it may hold
-  // (half the budget) spills at once instead of holding lines it would
-  // write to disk anyway (fresh memory the kernel zeroes, and peak RSS).
-  // Unset: it holds lines up to half the budget, as it always does after.
+  // once an eighth of the input is scanned (or a quarter of the budget, if
+  // less), a Grouper whose lines held, scaled to the whole input, would
+  // need more than twice what it may hold (half the budget) spills at once
+  // instead of holding lines it would write to disk anyway (fresh memory
+  // the kernel zeroes, and peak RSS). Unset: it holds lines up to half the
+  // budget, as it always does after.
   void set_input_read(const std::atomic<uint64_t>* bytes_read) { input_read_ = bytes_read; }
 
   // How ForEachPartition starts its read-ahead thread (empty: std::thread;

@@ -404,11 +404,11 @@ TEST(GrouperTest, SpillsPastTheMostBatchesItMayHold) {
 
 // Told how much of the input is scanned, a Grouper spills as soon as the
 // lines it holds, scaled to the whole input, need more than twice what it
-// may hold (half its budget), once an eighth of the input is scanned; not
-// before that eighth, nor when it is not told; every line comes back.
+// may hold (half its budget), once an eighth of the input is scanned or a
+// quarter of its budget if that is less; not before, nor when it is not
+// told; every line comes back.
 TEST(GrouperTest, SpillsEarlyWhenTheLinesHeldScaledToTheInputWillNotFit) {
   constexpr size_t kBudget = size_t{256} << 20;  // holds up to 128 MiB
-  constexpr uint64_t kExpected = uint64_t{800} << 20;
   constexpr size_t kMaxBatches = 1000;
   // Batches of one line: each is a 2 MiB mapping (a little over 2 MiB held).
   auto add = [](Grouper& grouper, int count, std::multiset<uint64_t>& added) {
@@ -430,35 +430,50 @@ TEST(GrouperTest, SpillsEarlyWhenTheLinesHeldScaledToTheInputWillNotFit) {
                     .ok());
     return seen;
   };
-  // An eighth read: 15 batches (30 MiB, 240 MiB scaled) are held; at 16
-  // (a little over 32 MiB: over 256 MiB scaled, twice what it may hold)
-  // it spills, 96 MiB short of its limit.
-  {
+  // 400 MiB expected: judged at an eighth (50 MiB). 15 batches (30 MiB,
+  // 240 MiB scaled) are held; at 16 (a little over 32 MiB: over 256 MiB
+  // scaled, twice what it may hold) it spills, 96 MiB short of its limit.
+  // 8 GiB expected: judged at a quarter of the budget (64 MiB, not at the
+  // eighth, 1 GiB), where the first batch held (a little over 2 MiB,
+  // scaled: over 256 MiB) does not fit.
+  struct Case {
+    uint64_t expected, read;
+    int held, spills_at;
+  };
+  for (const Case& c : {Case{uint64_t{400} << 20, uint64_t{50} << 20, 15, 16},
+                        Case{uint64_t{8} << 30, uint64_t{64} << 20, 0, 1}}) {
     TempDir dir;
-    std::atomic<uint64_t> read{kExpected / 8};
-    Grouper grouper(kBudget, kExpected, dir.path(), kMaxBatches);
+    std::atomic<uint64_t> read{c.read};
+    Grouper grouper(kBudget, c.expected, dir.path(), kMaxBatches);
     grouper.set_input_read(&read);
     std::multiset<uint64_t> added;
-    add(grouper, 15, added);
-    EXPECT_FALSE(grouper.spilled());
-    add(grouper, 1, added);
-    EXPECT_TRUE(grouper.spilled());
+    add(grouper, c.held, added);
+    EXPECT_FALSE(grouper.spilled()) << c.expected;
+    add(grouper, c.spills_at - c.held, added);
+    EXPECT_TRUE(grouper.spilled()) << c.expected;
     add(grouper, 3, added);
     EXPECT_EQ(lines_back(grouper), added);
   }
-  // Less than an eighth read, or not told: 20 batches (40 MiB) are held,
-  // and still when all of it is read (40 MiB scaled fits).
-  for (bool told : {true, false}) {
+  // Less than is judged on (an eighth of 400 MiB; a quarter of the budget
+  // of 8 GiB), or not told: 20 batches (40 MiB) are held, and still when all
+  // of the input is read (40 MiB scaled fits).
+  struct Held {
+    uint64_t expected, read;
+    bool told;
+  };
+  for (const Held& c : {Held{uint64_t{400} << 20, (uint64_t{50} << 20) - 1, true},
+                        Held{uint64_t{8} << 30, (uint64_t{64} << 20) - 1, true},
+                        Held{uint64_t{400} << 20, uint64_t{50} << 20, false}}) {
     TempDir dir;
-    std::atomic<uint64_t> read{kExpected / 8 - 1};
-    Grouper grouper(kBudget, kExpected, dir.path(), kMaxBatches);
-    if (told) grouper.set_input_read(&read);
+    std::atomic<uint64_t> read{c.read};
+    Grouper grouper(kBudget, c.expected, dir.path(), kMaxBatches);
+    if (c.told) grouper.set_input_read(&read);
     std::multiset<uint64_t> added;
     add(grouper, 20, added);
-    EXPECT_FALSE(grouper.spilled()) << told;
-    read = kExpected;
+    EXPECT_FALSE(grouper.spilled()) << c.expected << " " << c.read;
+    read = c.expected;
     add(grouper, 1, added);
-    EXPECT_FALSE(grouper.spilled()) << told;
+    EXPECT_FALSE(grouper.spilled()) << c.expected << " " << c.read;
     EXPECT_EQ(lines_back(grouper), added);
   }
 }
