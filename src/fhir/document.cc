@@ -140,7 +140,8 @@ const Node* Document::Resolve(std::string_view reference, const Node* from) cons
       if (found != by_full_url_.end()) return found->second;
     }
   }
-  // "Type/id": a type name has no '/' (an id after it may, as the reference says).
+  // "Type/id", split at the first '/': no FHIR type name has one (a resource
+  // whose unknown, invalid resourceType holds one is not found by reference).
   const size_t slash = relative.find('/');
   if (slash == std::string_view::npos) return nullptr;
   auto found = by_type_and_id_.find(TypeAndId{relative.substr(0, slash), relative.substr(slash + 1)});

@@ -108,8 +108,13 @@ class Document {
     bool operator==(const TypeAndId&) const = default;
   };
   struct TypeAndIdHash {
+    // The id's hash, mixed with the type's length and first byte (a hash of
+    // the whole type name would cost a second pass for little: the same id
+    // under two types is rare).
     size_t operator()(const TypeAndId& key) const noexcept {
-      return std::hash<std::string_view>{}(key.id) ^ (key.type.size() * size_t{0x9E3779B97F4A7C15});
+      const size_t type =
+          key.type.size() * 257 + (key.type.empty() ? 0 : static_cast<unsigned char>(key.type[0]));
+      return std::hash<std::string_view>{}(key.id) ^ (type * size_t{0x9E3779B97F4A7C15});
     }
   };
   std::unordered_map<std::string_view, const Node*> by_full_url_;

@@ -245,7 +245,7 @@ Status Grouper::Close() {
   return Status();
 }
 
-Status Grouper::Add(LineBatch& batch) {
+Status Grouper::Add(LineBatch& batch, uint64_t scanned_bytes) {
   // Sorted by slice by the scanning thread, before the lock, so that
   // gathering a slice copies one range of each batch instead of looking at
   // every line held once per slice. (Once spilling, order does not matter.
@@ -254,6 +254,7 @@ Status Grouper::Add(LineBatch& batch) {
   std::vector<LineBatch> held;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    scanned_bytes_ += scanned_bytes;
     if (partitions_.empty()) {
       // (Sorted above: spilling_ is only ever set, with partitions_.)
       if (!batch.SortedBy(held_slices_)) batch.SortBySlice(held_slices_);
@@ -293,13 +294,13 @@ Status Grouper::Add(LineBatch& batch) {
 }
 
 bool Grouper::WillNotFit() const {
-  if (input_read_ == nullptr || expected_bytes_ == 0) return false;
-  const uint64_t read = input_read_->load(std::memory_order_relaxed);
+  const uint64_t read = scanned_bytes_;
   // Judged once an eighth of the input is scanned, or a quarter of the
   // budget if that is less (before half the budget can be held: at 100k
-  // patients an eighth is 2.5 GB). (The lines of the pieces being scanned
-  // are not all held yet: the estimate errs towards holding.)
-  if (read == 0 || read < std::min<uint64_t>(expected_bytes_ / 8, budget_bytes_ / 4)) return false;
+  // patients an eighth is 2.5 GB). (Each thread's batch being filled is
+  // not held yet, nor are the bytes that filled it counted.)
+  if (expected_bytes_ == 0 || read == 0) return false;
+  if (read < std::min<uint64_t>(expected_bytes_ / 8, budget_bytes_ / 4)) return false;
   const double whole =
       static_cast<double>(held_bytes_) * static_cast<double>(expected_bytes_) / static_cast<double>(read);
   return whole > static_cast<double>(budget_bytes_);  // twice half the budget

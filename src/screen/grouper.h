@@ -3,7 +3,7 @@
 // Scanning threads hand in batches of routed lines. While the lines held fit
 // in half the memory budget (in at most MaxHeldBatches batches) they stay in
 // memory, unless, part of the input scanned, they will clearly not
-// (set_input_read); past that, every line held and every line after it is appended
+// (see Add); past that, every line held and every line after it is appended
 // to one of P partition files on disk, chosen by a hash of the patient id,
 // so that a patient's lines are all in one partition and each partition
 // fits the budget when read back.
@@ -164,7 +164,17 @@ class Grouper {
   // split by partition without any lock and each partition's part is
   // appended under that partition's own lock, so scanning threads write to
   // disk side by side.
-  Status Add(LineBatch& batch);
+  //
+  // `scanned_bytes`: the input bytes (uncompressed, in the unit of
+  // `expected_bytes`) the calling thread scanned since its last Add, every
+  // line counted, kept or not, so that what is held and what was scanned
+  // to make it grow together. Once an eighth of the expected input is
+  // scanned in all (or a quarter of the budget, if less), a Grouper whose
+  // lines held, scaled to the whole input, would need more than twice what
+  // it may hold (half the budget) spills at once, instead of holding lines
+  // it would write to disk anyway (fresh memory the kernel zeroes, and
+  // peak RSS). Given 0 throughout, it holds lines up to half the budget.
+  Status Add(LineBatch& batch, uint64_t scanned_bytes = 0);
 
   // Calls `visit` once per partition, in partition order, with all the
   // lines of that partition's patients grouped by patient (GroupByPatient:
@@ -179,16 +189,6 @@ class Grouper {
   // budget).
   Status ForEachPartition(
       const std::function<Status(std::vector<PatientLine>& lines, const std::vector<PatientGroup>& patients)>& visit);
-
-  // The input bytes scanned so far (advanced by the scanning threads; read
-  // without a lock; must outlive the last Add), against `expected_bytes`:
-  // once an eighth of the input is scanned (or a quarter of the budget, if
-  // less), a Grouper whose lines held, scaled to the whole input, would
-  // need more than twice what it may hold (half the budget) spills at once
-  // instead of holding lines it would write to disk anyway (fresh memory
-  // the kernel zeroes, and peak RSS). Unset: it holds lines up to half the
-  // budget, as it always does after.
-  void set_input_read(const std::atomic<uint64_t>* bytes_read) { input_read_ = bytes_read; }
 
   // How ForEachPartition starts its read-ahead thread (empty: std::thread;
   // tests give one that fails, as the system does at its thread limit).
@@ -285,9 +285,9 @@ class Grouper {
   // spill, ForShuffle); read without the lock by Add, which need not sort
   // batches by slice once spilling.
   std::atomic<bool> spilling_{false};
-  const std::atomic<uint64_t>* input_read_ = nullptr;  // set_input_read
+  uint64_t scanned_bytes_ = 0;  // under mutex_: Add's scanned_bytes, summed
   // Under mutex_: true when the lines held so far, scaled to the whole
-  // input, will not fit (see set_input_read).
+  // input, will not fit (see Add).
   bool WillNotFit() const;
 };
 

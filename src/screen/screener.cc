@@ -206,6 +206,9 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
     // One batch for the thread's pieces: once the grouper spills, Add
     // hands its memory back and the next lines fill it again.
     LineBatch batch;
+    // The input bytes this thread scanned since its last Add (Grouper::Add's
+    // early spill): every line, kept or not.
+    uint64_t scanned_bytes = 0;
     // The thread's vector for sorting batches goes when it is done (worker 0
     // is the caller's thread, which may live on).
     struct ReleaseScratch {
@@ -222,6 +225,7 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
         if (!status.ok()) return;
         const uint64_t line_number = line_base | line_in_piece;
         ++count.lines;
+        scanned_bytes += line.size() + 1;
         if (shards > 1) {
           // Lines of the other shards' patients are only looked at, not
           // parsed: their shard checks them (a malformed one is that
@@ -258,7 +262,10 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
             if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
             const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
             if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {
-              if (!batch.empty()) status = grouper.Add(batch);
+              if (!batch.empty()) {
+                status = grouper.Add(batch, scanned_bytes);
+                scanned_bytes = 0;
+              }
               if (!batch.Fits(needed)) batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
             }
             batch.Add(routing.patient_id, file_index, line_number, text);
@@ -273,7 +280,7 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
       RP_RETURN_IF_ERROR(status);
       if (--pieces_left[file_index] == 0) ++progress.files_done;
     }
-    if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch));
+    if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch, scanned_bytes));
     return Status();
   }, PhaseOptions(failed));
   ReleaseReadBuffer();  // this thread scanned too (RunOnThreads), and goes on to assess
@@ -479,7 +486,6 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
 
   Grouper grouper(options.memory_bytes, expected_text, work_dir, MaxHeldBatches(), HeldSlices(jobs));
   grouper.set_start_thread(options.start_thread);
-  grouper.set_input_read(&progress.bytes_read);
   std::vector<ScanCounts> counts(listing.files.size());
   std::vector<uint32_t> every_file(listing.files.size());
   for (uint32_t i = 0; i < every_file.size(); ++i) every_file[i] = i;

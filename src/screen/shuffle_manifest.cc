@@ -90,8 +90,9 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
   manifest.shards = static_cast<uint32_t>(shards);
   manifest.partitions_per_shard = per_shard;
   std::string_view skeletons;
-  if (root["skeletons"].get_string().get(skeletons))
+  if (root["skeletons"].get_string().get(skeletons)) {
     return Fail(InvalidInput("a map manifest lacks skeletons"));
+  }
   manifest.skeletons = std::string(skeletons);
   for (simdjson::dom::element file : files) {
     uint64_t index = 0;

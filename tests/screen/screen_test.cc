@@ -402,22 +402,25 @@ TEST(GrouperTest, SpillsPastTheMostBatchesItMayHold) {
   EXPECT_EQ(seen, expected);
 }
 
-// Told how much of the input is scanned, a Grouper spills as soon as the
-// lines it holds, scaled to the whole input, need more than twice what it
-// may hold (half its budget), once an eighth of the input is scanned or a
-// quarter of its budget if that is less; not before, nor when it is not
-// told; every line comes back.
+// Told with each batch how much input was scanned to make it, a Grouper
+// spills as soon as the lines it holds, scaled to the whole input, need
+// more than twice what it may hold (half its budget), once an eighth of the
+// input is scanned or a quarter of its budget if that is less; not before,
+// nor when it is not told; every line comes back.
 TEST(GrouperTest, SpillsEarlyWhenTheLinesHeldScaledToTheInputWillNotFit) {
   constexpr size_t kBudget = size_t{256} << 20;  // holds up to 128 MiB
   constexpr size_t kMaxBatches = 1000;
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
   // Batches of one line: each is a 2 MiB mapping (a little over 2 MiB held).
-  auto add = [](Grouper& grouper, int count, std::multiset<uint64_t>& added) {
+  // The first of `count` batches says `scanned` bytes were scanned, the
+  // others nothing.
+  auto add = [](Grouper& grouper, int count, uint64_t scanned, std::multiset<uint64_t>& added) {
     for (int i = 0; i < count; ++i) {
       LineBatch batch;
       const uint64_t line = added.size() + 1;
       batch.Add("p" + std::to_string(line % 7), 0, line, "{}");
       added.insert(line);
-      ASSERT_TRUE(grouper.Add(batch).ok());
+      ASSERT_TRUE(grouper.Add(batch, i == 0 ? scanned : 0).ok());
     }
   };
   auto lines_back = [](Grouper& grouper) {
@@ -430,50 +433,43 @@ TEST(GrouperTest, SpillsEarlyWhenTheLinesHeldScaledToTheInputWillNotFit) {
                     .ok());
     return seen;
   };
-  // 400 MiB expected: judged at an eighth (50 MiB). 15 batches (30 MiB,
-  // 240 MiB scaled) are held; at 16 (a little over 32 MiB: over 256 MiB
-  // scaled, twice what it may hold) it spills, 96 MiB short of its limit.
-  // 8 GiB expected: judged at a quarter of the budget (64 MiB, not at the
-  // eighth, 1 GiB), where the first batch held (a little over 2 MiB,
-  // scaled: over 256 MiB) does not fit.
+  // 400 MiB expected: judged from an eighth (50 MiB) on, scaled × 8. 14
+  // batches (28 MiB; 224 MiB scaled) are held; by 17 (34 MiB; 272 MiB
+  // scaled, over twice what it may hold) it has spilled, far short of its
+  // 128 MiB. 8 GiB expected: judged from a quarter of the budget (64 MiB)
+  // on, not from the eighth (1 GiB); with 96 MiB scanned, scaled × 85: one
+  // batch (171 MiB scaled) is held, two (341 MiB) are not.
   struct Case {
-    uint64_t expected, read;
-    int held, spills_at;
+    uint64_t expected, scanned;
+    int held, spilled_by;
   };
-  for (const Case& c : {Case{uint64_t{400} << 20, uint64_t{50} << 20, 15, 16},
-                        Case{uint64_t{8} << 30, uint64_t{64} << 20, 0, 1}}) {
+  for (const Case& c : {Case{400 * kMiB, 50 * kMiB, 14, 17}, Case{8192 * kMiB, 96 * kMiB, 1, 2}}) {
     TempDir dir;
-    std::atomic<uint64_t> read{c.read};
     Grouper grouper(kBudget, c.expected, dir.path(), kMaxBatches);
-    grouper.set_input_read(&read);
     std::multiset<uint64_t> added;
-    add(grouper, c.held, added);
+    add(grouper, c.held, c.scanned, added);
     EXPECT_FALSE(grouper.spilled()) << c.expected;
-    add(grouper, c.spills_at - c.held, added);
+    add(grouper, c.spilled_by - c.held, 0, added);
     EXPECT_TRUE(grouper.spilled()) << c.expected;
-    add(grouper, 3, added);
+    add(grouper, 3, 0, added);
     EXPECT_EQ(lines_back(grouper), added);
   }
-  // Less than is judged on (an eighth of 400 MiB; a quarter of the budget
-  // of 8 GiB), or not told: 20 batches (40 MiB) are held, and still when all
-  // of the input is read (40 MiB scaled fits).
+  // Scanned just short of what is judged on (an eighth of 400 MiB; a
+  // quarter of the budget for 8 GiB), or not told: 20 batches (40 MiB; 320
+  // MiB and more scaled) are held; and still once all of the input is
+  // scanned (40 MiB, scaled × 1, fits).
   struct Held {
-    uint64_t expected, read;
-    bool told;
+    uint64_t expected, scanned;
   };
-  for (const Held& c : {Held{uint64_t{400} << 20, (uint64_t{50} << 20) - 1, true},
-                        Held{uint64_t{8} << 30, (uint64_t{64} << 20) - 1, true},
-                        Held{uint64_t{400} << 20, uint64_t{50} << 20, false}}) {
+  for (const Held& c :
+       {Held{400 * kMiB, 50 * kMiB - 1}, Held{8192 * kMiB, 64 * kMiB - 1}, Held{400 * kMiB, 0}}) {
     TempDir dir;
-    std::atomic<uint64_t> read{c.read};
     Grouper grouper(kBudget, c.expected, dir.path(), kMaxBatches);
-    if (c.told) grouper.set_input_read(&read);
     std::multiset<uint64_t> added;
-    add(grouper, 20, added);
-    EXPECT_FALSE(grouper.spilled()) << c.expected << " " << c.read;
-    read = c.expected;
-    add(grouper, 1, added);
-    EXPECT_FALSE(grouper.spilled()) << c.expected << " " << c.read;
+    add(grouper, 20, c.scanned, added);
+    EXPECT_FALSE(grouper.spilled()) << c.expected << " " << c.scanned;
+    add(grouper, 1, c.scanned == 0 ? 0 : c.expected - c.scanned, added);
+    EXPECT_FALSE(grouper.spilled()) << c.expected << " " << c.scanned;
     EXPECT_EQ(lines_back(grouper), added);
   }
 }
