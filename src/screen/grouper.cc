@@ -194,11 +194,20 @@ Result<std::unique_ptr<Grouper>> Grouper::ForShuffle(uint32_t shards, size_t par
 
 namespace {
 
-Status SpillFileOfAnotherSize(const std::string& path, uint64_t size, uint64_t written) {
-  return InvalidInput(
-      fmt::format("{}: a spill file of {} bytes, where its map task wrote {}: cut short or changed since "
-                  "(run the map task again)",
-                  path, size, written));
+// The size of a shuffle's spill file, checked against what its map task
+// wrote.
+Result<size_t> ShuffleFileSize(const std::string& path, uint64_t written) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) {
+    return Fail(InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno))));
+  }
+  if (static_cast<uint64_t>(status.st_size) != written) {
+    return Fail(InvalidInput(
+        fmt::format("{}: a spill file of {} bytes, where its map task wrote {}: cut short or changed since "
+                    "(run the map task again)",
+                    path, status.st_size, written)));
+  }
+  return static_cast<size_t>(status.st_size);
 }
 
 }  // namespace
@@ -209,14 +218,7 @@ Result<std::unique_ptr<Grouper>> Grouper::FromFiles(std::vector<std::vector<std:
   for (size_t i = 0; i < files.size(); ++i) {
     if (sizes[i].size() != files[i].size()) return Fail(InvalidArgument("FromFiles: a size per file"));
     for (size_t j = 0; j < files[i].size(); ++j) {
-      struct stat status {};
-      if (::stat(files[i][j].c_str(), &status) != 0) {
-        return Fail(
-            InvalidInput(fmt::format("{}: cannot open a spill file: {}", files[i][j], std::strerror(errno))));
-      }
-      if (static_cast<uint64_t>(status.st_size) != sizes[i][j]) {
-        return Fail(SpillFileOfAnotherSize(files[i][j], static_cast<uint64_t>(status.st_size), sizes[i][j]));
-      }
+      RP_RETURN_IF_ERROR(ShuffleFileSize(files[i][j], sizes[i][j]));
     }
   }
   std::unique_ptr<Grouper> grouper(new Grouper(0, 0, std::string()));
@@ -503,16 +505,9 @@ Status Grouper::ReadPartition(size_t index, ReadBack& into) {
     }
   } else {
     for (size_t i = 0; i < paths.size(); ++i) {
-      const std::string& path = paths[i];
-      struct stat status {};
-      if (::stat(path.c_str(), &status) != 0) {
-        return InvalidInput(fmt::format("{}: cannot open a spill file: {}", path, std::strerror(errno)));
-      }
-      sizes.push_back(static_cast<size_t>(status.st_size));
       // (Checked by FromFiles too; the file may have changed since.)
-      if (sizes.back() != source_sizes_[index][i]) {
-        return SpillFileOfAnotherSize(path, sizes.back(), source_sizes_[index][i]);
-      }
+      RP_ASSIGN_OR_RETURN(size_t size, ShuffleFileSize(paths[i], source_sizes_[index][i]));
+      sizes.push_back(size);
     }
   }
   size_t total = 0;

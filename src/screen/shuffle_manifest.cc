@@ -14,18 +14,8 @@ namespace regenpath::screen {
 std::string MapManifest::ToJson() const {
   std::string out = fmt::format(
       "{{\"schema\": \"{}\", \"map\": {}, \"maps\": {}, \"shards\": {}, "
-      "\"partitions_per_shard\": {},\n \"files\": [",
-      kSchema, map, maps, shards, partitions_per_shard);
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += std::to_string(files[i]);
-  }
-  out += "],\n \"spill_bytes\": [";
-  for (size_t i = 0; i < spill_bytes.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += std::to_string(spill_bytes[i]);
-  }
-  out += "],\n \"issues\": [";
+      "\"partitions_per_shard\": {},\n \"files\": [{}],\n \"spill_bytes\": [{}],\n \"issues\": [",
+      kSchema, map, maps, shards, partitions_per_shard, fmt::join(files, ", "), fmt::join(spill_bytes, ", "));
   for (size_t i = 0; i < issues.size(); ++i) {
     out += fmt::format("{}\n  [{}, {}, ", i == 0 ? "" : ",", issues[i].file, issues[i].line);
     AppendJsonString(issues[i].message, out);
