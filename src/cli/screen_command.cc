@@ -216,6 +216,7 @@ int ReadCommonOptions(const ScreenCommandOptions& options, const char* command, 
   }
   screen_options.memory_bytes = *memory;
   screen_options.jobs = options.jobs;
+  screen_options.start_thread = options.start_thread;
   if (needs_kb) {
     Result<std::shared_ptr<const knowledge::KnowledgeBase>> kb = options.kb_dir
                                                                     ? knowledge::KnowledgeBase::LoadDirectory(*options.kb_dir)

@@ -2,9 +2,11 @@
 #ifndef REGENPATH_CLI_SCREEN_COMMAND_H_
 #define REGENPATH_CLI_SCREEN_COMMAND_H_
 
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace regenpath::cli {
@@ -31,6 +33,10 @@ struct ScreenCommandOptions {
   uint32_t shards = 0;                 // map: how many shards the run has
   uint32_t maps = 0;                   // reduce: how many map tasks the run has
   std::string shuffle_dir;
+  // Not a flag: how the run starts its threads (screen::ScreenOptions::
+  // start_thread), so that tests can see what the commands say when the
+  // system will not start them; empty: std::thread.
+  std::function<std::thread(std::function<void()>)> start_thread;
 };
 
 // Exit: 0; 2 usage; 3 an unreadable input or unwritable output (named).
