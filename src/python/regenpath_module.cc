@@ -55,6 +55,7 @@ py::dict ReportDict(const regenpath::screen::ScreenReport& report, const std::st
   result["seconds"] = report.seconds;
   result["cpu_seconds"] = report.cpu_seconds;
   result["threads_not_started"] = report.threads_not_started;
+  result["held_bytes_peak"] = report.held_bytes_peak;
   return result;
 }
 

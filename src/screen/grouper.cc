@@ -261,6 +261,7 @@ Status Grouper::Add(LineBatch& batch, uint64_t scanned_bytes) {
       // (Sorted above: spilling_ is only ever set, with partitions_.)
       if (!batch.SortedBy(held_slices_)) batch.SortBySlice(held_slices_);
       held_bytes_ += batch.bytes();
+      held_bytes_peak_ = std::max<uint64_t>(held_bytes_peak_, held_bytes_);
       held_.push_back(std::move(batch));  // leaves `batch` without memory
       // (A very large budget would hold more batches than a process may
       // have mappings: past MaxHeldBatches, the grouper spills too.)

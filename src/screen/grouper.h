@@ -208,6 +208,11 @@ class Grouper {
   }
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
+  // The most memory (LineBatch::bytes: the batches' buffers and entries)
+  // the grouper held at once in the batches Add kept, not each scanning
+  // thread's batch being filled nor what ForEachPartition reads back. Only
+  // once no Add is running.
+  uint64_t held_bytes_peak() const { return held_bytes_peak_; }
   // How many times ForEachPartition calls `visit` (for a run not spilled:
   // held_slices, whether or not each slice holds lines).
   size_t visits() const { return partitions_.empty() ? held_slices_ : partitions_.size(); }
@@ -263,6 +268,7 @@ class Grouper {
   std::mutex mutex_;
   std::vector<LineBatch> held_;
   size_t held_bytes_ = 0;
+  uint64_t held_bytes_peak_ = 0;  // under mutex_
   size_t held_slices_;
   // Set once, under mutex_, when spilling starts; read-only after.
   std::vector<std::FILE*> partitions_;

@@ -122,6 +122,7 @@ class RunClock {
     report.cpu_seconds = static_cast<double>(ThreadCpuNanos() - cpu_started_ + helper_cpu_.load()) / 1e9 +
                          grouper.reader_cpu_seconds();
     report.threads_not_started = not_started_.load();
+    report.held_bytes_peak = grouper.held_bytes_peak();
   }
 
  private:

@@ -187,6 +187,11 @@ class DaskScreenTest(unittest.TestCase):
             last = now
         worker.join()
         self.assertEqual(sum(r["patients"] for r in result.values()), 13)
+        # Each shard's lines fit in the default budget: held (when the shard
+        # has patients; one of the four has none), none spilled.
+        for r in result.values():
+            self.assertEqual(r["partitions"], 1)
+            self.assertEqual(r["held_bytes_peak"] > 0, r["patients"] > 0)
         self.assertLess(sum(long_pauses), 0.5 * sum(calls),
                         "pauses over 0.1 s: %s; calls %s" % (["%.3f" % p for p in long_pauses],
                                                              ["%.3f" % c for c in calls]))

@@ -883,6 +883,53 @@ TEST(ScreenTest, TheCommandsWarnWhenThreadsCannotStartAndGoOn) {
   }
 }
 
+// The scan's early spill, through Screen (Grouper::Add's scanned_bytes,
+// handed in by each scanning thread): 12 MB of lines every one of which is
+// kept, with a budget of 6 MB, spill at the first batch handed in (the
+// first 2 MB, a quarter of the budget scanned, scaled to the whole input,
+// will not fit in it) instead of the second, when half the budget is
+// passed. With a budget they fit in, every line is held and nothing
+// spilled. The output is the same.
+TEST(ScreenTest, ARunWhoseLinesWillNotFitSpillsAtItsFirstBatch) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  {
+    std::ofstream patients(dir / "in/Patient.ndjson");
+    std::ofstream communications(dir / "in/Communication.ndjson");
+    const std::string text(2000, 'x');
+    for (int patient = 0; patient < 10; ++patient) {
+      patients << fmt::format(R"({{"resourceType":"Patient","id":"p{}","birthDate":"1960-01-01"}})", patient)
+               << "\n";
+    }
+    for (int i = 0; i < 6000; ++i) {
+      communications
+          << fmt::format(R"({{"resourceType":"Communication","id":"c{}","status":"completed",)"
+                         R"("subject":{{"reference":"Patient/p{}"}},"payload":[{{"contentString":"{}"}}]}})",
+                         i, i % 10, text)
+          << "\n";
+    }
+  }
+  const uint64_t input =
+      fs::file_size(dir / "in/Communication.ndjson") + fs::file_size(dir / "in/Patient.ndjson");
+  ASSERT_GT(input, uint64_t{12} << 20);
+
+  const size_t budget = size_t{6} << 20;
+  Result<ScreenReport> spilled = RunScreen({dir / "in"}, dir / "spilled", 1, budget);
+  ASSERT_TRUE(spilled.has_value()) << spilled.error().message();
+  EXPECT_GT(spilled->partitions, 1u);
+  EXPECT_EQ(spilled->patients, 10u);
+  // One batch (its buffer and entries: a little over its capacity),
+  // where two (over half the budget) are held without the early spill.
+  EXPECT_GT(spilled->held_bytes_peak, LineBatch::kDefaultCapacity / 2);
+  EXPECT_LT(spilled->held_bytes_peak, budget / 2);
+
+  Result<ScreenReport> held = RunScreen({dir / "in"}, dir / "held", 1, size_t{512} << 20);
+  ASSERT_TRUE(held.has_value()) << held.error().message();
+  EXPECT_EQ(held->partitions, 1u);
+  EXPECT_GT(held->held_bytes_peak, input);  // every line, in batches
+  ExpectSameOutput(dir / "held", dir / "spilled");
+}
+
 TEST(ScreenTest, AGivenEngineIsUsedAndMustBeTheKnowledgeBases) {
   // One engine shared by runs on two threads at once (as the Python
   // module's cache shares it between Dask tasks): the output is the run's.
