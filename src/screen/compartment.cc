@@ -8,9 +8,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <new>
+#include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "fhir/model.h"
 #include "fhir/parser.h"
@@ -72,14 +76,29 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 48> kPatient
     {"Specimen", "subject"},
     {"SupplyDelivery", "patient"},
 }};
+static_assert(std::is_sorted(kPatientElements.begin(), kPatientElements.end()),
+              "PatientElement relies on the order");
 
 }  // namespace
 
 std::optional<std::string_view> PatientElement(std::string_view resource_type) {
-  auto found = std::lower_bound(kPatientElements.begin(), kPatientElements.end(), resource_type,
-                                [](const auto& entry, std::string_view type) { return entry.first < type; });
-  if (found == kPatientElements.end() || found->first != resource_type) return std::nullopt;
-  return found->second;
+  // The table's entries by first byte (it is sorted): every line asks, and a
+  // binary search compared six names a line.
+  static const std::array<std::pair<uint8_t, uint8_t>, 256> kByFirstByte = [] {
+    std::array<std::pair<uint8_t, uint8_t>, 256> ranges{};
+    for (size_t i = kPatientElements.size(); i-- > 0;) {
+      auto& range = ranges[static_cast<unsigned char>(kPatientElements[i].first.front())];
+      if (range.first == range.second) range.second = static_cast<uint8_t>(i + 1);
+      range.first = static_cast<uint8_t>(i);
+    }
+    return ranges;
+  }();
+  if (resource_type.empty()) return std::nullopt;
+  const auto [begin, end] = kByFirstByte[static_cast<unsigned char>(resource_type.front())];
+  for (size_t i = begin; i < end; ++i) {
+    if (kPatientElements[i].first == resource_type) return kPatientElements[i].second;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string_view> PatientIdOfReference(std::string_view reference) {
@@ -495,9 +514,21 @@ std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_
 namespace {
 
 // True iff JSON would write `text` with an escape (a quote, a backslash or
-// a control character).
+// a control character). Eight bytes a step: (x - n) & ~x & 0x80.. is not
+// zero iff some byte of x is below n (n <= 0x80; a byte of 0x80 or more
+// never counts), so a quote or backslash is a byte of x ^ it below 1.
 bool NeedsEscape(std::string_view text) {
-  for (char byte : text) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const auto below = [](uint64_t word, uint64_t n) { return (word - kOnes * n) & ~word & kHigh; };
+  size_t at = 0;
+  for (; at + 8 <= text.size(); at += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + at, 8);
+    if (below(word ^ (kOnes * '"'), 1) | below(word ^ (kOnes * '\\'), 1) | below(word, 0x20)) return true;
+  }
+  for (; at < text.size(); ++at) {
+    const char byte = text[at];
     if (byte == '"' || byte == '\\' || static_cast<unsigned char>(byte) < 0x20) return true;
   }
   return false;
@@ -560,17 +591,22 @@ bool AppendPlainJson(const simdjson::dom::element& element, std::string& out) {
 
 size_t SkeletonDepthLimit() { return fhir::ParseOptions().max_depth / 2; }
 
-bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, const fhir::ResourceFilter& filter,
-                  std::string& out) {
-  const fhir::TypeInfo* info = fhir::Model::R4().FindResourceType(type);
+bool SkeletonLine(const simdjson::dom::object& object, std::string_view type,
+                  const fhir::ResourceFilter& filter, std::string& out) {
   // Whether the skeleton keeps a member, by type and key: the same few keys
-  // come on every line. (Per thread; the answer depends on nothing else, the
+  // come on every line, so a short list, searched in order, without
+  // building a key. (Per thread; the answer depends on nothing else, the
   // skeleton's elements being the same for every filter. Bounded: odd data
   // with ever new keys empties it now and then.)
-  thread_local std::unordered_map<std::string, bool> keeps;
-  if (keeps.size() > 4096) keeps.clear();
-  std::string cache_key;
-  std::string line = R"({"resourceType":")";
+  struct Kept {
+    std::string type, key;
+    bool keeps = false;
+  };
+  thread_local std::vector<Kept> kept;
+  if (kept.size() > 64) kept.clear();
+  std::string line;
+  line.reserve(192);  // a usual skeleton (type, id, patient reference) in one allocation
+  line += R"({"resourceType":")";
   line += type;
   line += '"';
   for (simdjson::dom::key_value_pair field : object) {
@@ -579,18 +615,19 @@ bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, co
     const std::string_view json_name = key.size() > 1 && key.front() == '_' ? key.substr(1) : key;
     // Most members: no kept name starts theirs, so none is kept.
     if (!filter.skeleton().MayKeep(json_name)) continue;
-    cache_key.assign(type);
-    cache_key += '\0';
-    cache_key += key;
-    auto [found, added] = keeps.try_emplace(cache_key, false);
-    if (added) {
+    auto found = std::find_if(kept.begin(), kept.end(),
+                              [&](const Kept& entry) { return entry.key == key && entry.type == type; });
+    if (found == kept.end()) {
       // As the parser decides which members a skeleton keeps (parser.cc, BuildFields).
+      const fhir::TypeInfo* info = fhir::Model::R4().FindResourceType(type);
       fhir::JsonPropertyMatch match;
       if (info != nullptr) match = fhir::Model::ResolveJsonProperty(*info, json_name);
-      found->second =
-          filter.skeleton().Keeps(match.element != nullptr ? match.element->name : std::string_view(), json_name);
+      kept.push_back({std::string(type), std::string(key),
+                      filter.skeleton().Keeps(
+                          match.element != nullptr ? match.element->name : std::string_view(), json_name)});
+      found = kept.end() - 1;
     }
-    if (!found->second) continue;
+    if (!found->keeps) continue;
     line += ",\"";
     line += key;
     line += "\":";

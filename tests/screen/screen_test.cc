@@ -119,6 +119,17 @@ TEST(CompartmentTest, ElementPerType) {
   EXPECT_EQ(PatientElement("SupplyDelivery"), "patient");
   EXPECT_EQ(PatientElement("Organization"), std::nullopt);
   EXPECT_EQ(PatientElement("Practitioner"), std::nullopt);
+  // The first and last of the types that share a first letter, and names
+  // that are not types.
+  EXPECT_EQ(PatientElement("CarePlan"), "subject");
+  EXPECT_EQ(PatientElement("CoverageEligibilityRequest"), "patient");
+  EXPECT_EQ(PatientElement("Account"), "subject");
+  EXPECT_EQ(PatientElement("AuditEvent"), "patient");
+  EXPECT_EQ(PatientElement("ServiceRequest"), "subject");
+  EXPECT_EQ(PatientElement("Specimen"), "subject");
+  for (std::string_view other : {"", "patient", "Patien", "PatientX", "C", "Z", "\xff", "Condition "}) {
+    EXPECT_EQ(PatientElement(other), std::nullopt) << other;
+  }
 }
 
 TEST(CompartmentTest, RouteLine) {

@@ -107,6 +107,32 @@ TEST_F(SkeletonLineTest, NoStubWhenAKeptMemberHoldsANumber) {
   EXPECT_FALSE(Stub(R"({"resourceType":"Observation","id":"o","valueQuantity":{"value":12.50}})").empty());
 }
 
+// A kept string that JSON writes with an escape (a quote, a backslash, a
+// control character; a line the filter passes over has none, as it holds no
+// backslash) gets no stub, wherever it sits in the string (eight bytes are
+// looked at a step); bytes of 0x80 and more (UTF-8) need none.
+TEST_F(SkeletonLineTest, NoStubWhenAKeptStringNeedsAnEscape) {
+  for (size_t at = 0; at <= 20; ++at) {
+    for (const std::string escape : {R"(\")", R"(\\)", R"(\u0001)", R"(\n)", R"(\u001f)"}) {
+      const std::string id = std::string(at, 'a') + escape + "z";
+      SCOPED_TRACE(id);
+      EXPECT_TRUE(
+          Stub(R"({"resourceType":"Observation","id":")" + id + R"(","subject":{"reference":"Patient/p1"}})")
+              .empty());
+      EXPECT_TRUE(
+          Stub(R"({"resourceType":"Observation","id":"o","subject":{"reference":"Patient/)" + id + R"("}})")
+              .empty());
+    }
+    for (const std::string plain : {"\u0020", "\u007f", "é", "\u00e9", "ü~ "}) {
+      const std::string id = std::string(at, 'a') + plain + "z";
+      SCOPED_TRACE(id);
+      EXPECT_FALSE(
+          Stub(R"({"resourceType":"Observation","id":")" + id + R"(","subject":{"reference":"Patient/p1"}})")
+              .empty());
+    }
+  }
+}
+
 TEST_F(SkeletonLineTest, NoStubForALineNestedAsDeepAsHalfTheParsersLimit) {
   const size_t limit = fhir::ParseOptions().max_depth / 2;
   auto nested = [](size_t levels) {
