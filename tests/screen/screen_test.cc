@@ -28,7 +28,6 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "cli/screen_command.h"
 #include "engine/engine.h"
 #include "screen/compartment.h"
 #include "screen/grouper.h"
@@ -834,64 +833,6 @@ TEST(ScreenTest, ThreadsThatCannotStartAreReportedAndTheOutputIsTheSame) {
   Result<ScreenReport> full = RunScreen({BulkDir()}, dir / "three", 3);
   ASSERT_TRUE(full.has_value());
   EXPECT_EQ(full->threads_not_started, 0u);
-}
-
-// The commands, when the system starts none of the threads --jobs asked
-// for beyond the caller's: `screen`, `screen map` and `screen reduce` each
-// warn, naming how many it would not start, exit 0, and write what they
-// would have written; with every thread started, no warning.
-TEST(ScreenTest, TheCommandsWarnWhenThreadsCannotStartAndGoOn) {
-  TempDir dir;
-  ASSERT_TRUE(RunScreen({BulkDir()}, dir / "one", 1).has_value());
-  const auto refuse = [](std::function<void()>) -> std::thread {
-    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
-  };
-  const auto warning = [](const std::string& command, size_t threads) {
-    return fmt::format("{}: warning: the system would not start {} of the threads --jobs asked for", command,
-                       threads);
-  };
-  for (bool started : {false, true}) {
-    const std::string run = started ? "started" : "refused";
-    cli::ScreenCommandOptions options;
-    options.now = kNow;
-    options.jobs = 3;
-    if (!started) options.start_thread = refuse;
-
-    options.inputs = {BulkDir()};
-    options.output_dir = dir / ("screen-" + run);
-    std::ostringstream err;
-    ASSERT_EQ(cli::RunScreen(options, err), 0) << err.str();
-    // Two threads short in the scan (12 files), the most of any phase.
-    EXPECT_EQ(err.str().find(warning("regenpath screen", 2)) != std::string::npos, !started) << err.str();
-    EXPECT_THAT(err.str(), HasSubstr("regenpath screen: 13 patients from 12 files"));
-    EXPECT_EQ(err.str().find("warning") == std::string::npos, started) << err.str();
-    ExpectSameOutput(dir / "one", options.output_dir);
-
-    const std::string shuffle = dir / ("shuffle-" + run);
-    options.map = "0/1";
-    options.shards = 1;
-    options.shuffle_dir = shuffle;
-    options.output_dir.clear();
-    std::ostringstream map_err;
-    ASSERT_EQ(cli::RunScreenMap(options, map_err), 0) << map_err.str();
-    EXPECT_EQ(map_err.str().find(warning("regenpath screen map", 2)) != std::string::npos, !started)
-        << map_err.str();
-    EXPECT_EQ(map_err.str().find("warning") == std::string::npos, started) << map_err.str();
-
-    options.inputs.clear();
-    options.map.reset();
-    options.shard = "0/1";
-    options.maps = 1;
-    options.output_dir = dir / ("reduce-" + run);
-    std::ostringstream reduce_err;
-    ASSERT_EQ(cli::RunScreenReduce(options, reduce_err), 0) << reduce_err.str();
-    EXPECT_EQ(reduce_err.str().find("regenpath screen reduce: warning: the system would not start") !=
-                  std::string::npos,
-              !started)
-        << reduce_err.str();
-    EXPECT_EQ(reduce_err.str().find("warning") == std::string::npos, started) << reduce_err.str();
-    ExpectSameOutput(dir / "one", options.output_dir);
-  }
 }
 
 // The scan's early spill, through Screen (Grouper::Add's scanned_bytes,
