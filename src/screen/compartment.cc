@@ -12,7 +12,6 @@
 #include <cstring>
 #include <new>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -78,13 +77,14 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 48> kPatient
 }};
 static_assert(std::is_sorted(kPatientElements.begin(), kPatientElements.end()),
               "PatientElement relies on the order");
+static_assert(kPatientElements.size() < 256, "PatientElement's ranges are bytes");
 
 }  // namespace
 
 std::optional<std::string_view> PatientElement(std::string_view resource_type) {
   // The table's entries by first byte (it is sorted): every line asks, and a
   // binary search compared six names a line.
-  static const std::array<std::pair<uint8_t, uint8_t>, 256> kByFirstByte = [] {
+  static constexpr std::array<std::pair<uint8_t, uint8_t>, 256> kByFirstByte = [] {
     std::array<std::pair<uint8_t, uint8_t>, 256> ranges{};
     for (size_t i = kPatientElements.size(); i-- > 0;) {
       auto& range = ranges[static_cast<unsigned char>(kPatientElements[i].first.front())];
@@ -603,7 +603,6 @@ bool SkeletonLine(const simdjson::dom::object& object, std::string_view type,
     bool keeps = false;
   };
   thread_local std::vector<Kept> kept;
-  if (kept.size() > 64) kept.clear();
   std::string line;
   line.reserve(192);  // a usual skeleton (type, id, patient reference) in one allocation
   line += R"({"resourceType":")";
@@ -622,6 +621,9 @@ bool SkeletonLine(const simdjson::dom::object& object, std::string_view type,
       const fhir::TypeInfo* info = fhir::Model::R4().FindResourceType(type);
       fhir::JsonPropertyMatch match;
       if (info != nullptr) match = fhir::Model::ResolveJsonProperty(*info, json_name);
+      // (Checked per member: a line of many keys starting with a kept name
+      // would otherwise make the list, and each search of it, as long.)
+      if (kept.size() >= 64) kept.clear();
       kept.push_back({std::string(type), std::string(key),
                       filter.skeleton().Keeps(
                           match.element != nullptr ? match.element->name : std::string_view(), json_name)});

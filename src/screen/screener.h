@@ -74,8 +74,10 @@ struct ScreenReport {
   uint64_t malformed_lines = 0;
   size_t partitions = 1;       // > 1 when the groups were spilled to disk
   // The most memory the lines held took at once while scanning
-  // (Grouper::held_bytes_peak): about half the budget at most, and far less
-  // when the scan saw early that the lines would not fit.
+  // (Grouper::held_bytes_peak), Screen only (0 for a shuffle's tasks and a
+  // merge): up to half the budget and the batch that tipped it over (a
+  // batch made for one very long line may be larger than the budget), and
+  // far less when the scan saw early that the lines would not fit.
   uint64_t held_bytes_peak = 0;
   double seconds = 0;
   double cpu_seconds = 0;      // user + sys of the run's threads (Screen only)

@@ -122,10 +122,9 @@ TEST(CompartmentTest, ElementPerType) {
   // that are not types.
   EXPECT_EQ(PatientElement("CarePlan"), "subject");
   EXPECT_EQ(PatientElement("CoverageEligibilityRequest"), "patient");
-  EXPECT_EQ(PatientElement("Account"), "subject");
   EXPECT_EQ(PatientElement("AuditEvent"), "patient");
   EXPECT_EQ(PatientElement("ServiceRequest"), "subject");
-  EXPECT_EQ(PatientElement("Specimen"), "subject");
+  EXPECT_EQ(PatientElement("Procedure"), "subject");
   for (std::string_view other : {"", "patient", "Patien", "PatientX", "C", "Z", "\xff", "Condition "}) {
     EXPECT_EQ(PatientElement(other), std::nullopt) << other;
   }

@@ -114,7 +114,8 @@ TEST_F(SkeletonLineTest, NoStubWhenAKeptMemberHoldsANumber) {
 TEST_F(SkeletonLineTest, NoStubWhenAKeptStringNeedsAnEscape) {
   for (size_t at = 0; at <= 20; ++at) {
     for (const std::string escape : {R"(\")", R"(\\)", R"(\u0001)", R"(\n)", R"(\u001f)"}) {
-      const std::string id = std::string(at, 'a') + escape + "z";
+      // Eight bytes after it: every offset falls within a word, not only the tail.
+      const std::string id = std::string(at, 'a') + escape + "zzzzzzzz";
       SCOPED_TRACE(id);
       EXPECT_TRUE(
           Stub(R"({"resourceType":"Observation","id":")" + id + R"(","subject":{"reference":"Patient/p1"}})")
@@ -123,8 +124,11 @@ TEST_F(SkeletonLineTest, NoStubWhenAKeptStringNeedsAnEscape) {
           Stub(R"({"resourceType":"Observation","id":"o","subject":{"reference":"Patient/)" + id + R"("}})")
               .empty());
     }
-    for (const std::string plain : {"\u0020", "\u007f", "é", "\u00e9", "ü~ "}) {
-      const std::string id = std::string(at, 'a') + plain + "z";
+    // Also the bytes whose low seven bits are a quote's, a backslash's or a
+    // control character's: "\xC2\xA2", "\xDC\x9C", "\xC2\x80", "\xC2\x9F".
+    for (const std::string plain :
+         {"\u0020", "\u007f", "é", "\u00e9", "ü~ ", "\u00a2", "\u071c", "\u0080", "\u009f", "\u00a0"}) {
+      const std::string id = std::string(at, 'a') + plain + "zzzzzzzz";
       SCOPED_TRACE(id);
       EXPECT_FALSE(
           Stub(R"({"resourceType":"Observation","id":")" + id + R"(","subject":{"reference":"Patient/p1"}})")
