@@ -9,23 +9,26 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <sstream>
 #include <thread>
 
 #include "common/json_string.h"
-#include "report/assessment_json.h"
 #include "engine/engine.h"
 #include "fhir/parser.h"
+#include "report/assessment_json.h"
 #include "screen/compartment.h"
 #include "screen/grouper.h"
 #include "screen/input_files.h"
+#include "screen/input_pieces.h"
 #include "screen/line_reader.h"
 #include "screen/output_writer.h"
-#include "screen/patient_order.h"
 #include "screen/patient_line.h"
+#include "screen/patient_order.h"
 #include "screen/run_facts.h"
 #include "screen/run_on_threads.h"
 #include "screen/shuffle_manifest.h"
@@ -147,60 +150,38 @@ Status CreateDirectory(const std::string& dir) {
   return Status();
 }
 
-// 1. Scan: reads the files `which` (indices into listing.files) on up to
-// A piece of an input file the scan reads on its own: the whole file, or
-// (a plain file larger than kPieceBytes) a range of its lines, so that the
-// threads share one large file (an export's Observation file is most of
-// it). The lines of piece k are numbered k << kPieceShift | (number within
-// the piece) while scanning, which orders them as their numbers in the
-// file do; ScanFiles gives the malformed lines their numbers in the file.
+// A piece of the input (InputPiece) as the scan reads it, and what it held.
 struct ScanPiece {
-  uint32_t file = 0;
-  uint32_t ordinal = 0;  // within its file
-  uint64_t begin = 0, end = 0;
-  bool whole = true;
+  InputPiece input;
   ScanCounts counts;
   uint64_t lines = 0;  // blank ones included
 };
-constexpr uint64_t kPieceBytes = uint64_t{8} << 20;
-constexpr int kPieceShift = 40;
 
-Result<std::vector<ScanPiece>> PiecesOf(const InputListing& listing, const std::vector<uint32_t>& which) {
-  std::vector<ScanPiece> pieces;
-  for (uint32_t file_index : which) {
-    const InputFile& file = listing.files[file_index];
-    if (file.gzip || file.size <= kPieceBytes || IsGzip(file.path)) {
-      pieces.push_back(ScanPiece{file_index, 0, 0, file.size, true, {}, 0});
-      continue;
-    }
-    RP_ASSIGN_OR_RETURN(auto ranges, LinePieces(file.path, file.size, kPieceBytes));
-    for (uint32_t k = 0; k < ranges.size(); ++k) {
-      pieces.push_back(ScanPiece{file_index, k, ranges[k].first, ranges[k].second, ranges.size() == 1, {}, 0});
-    }
-  }
-  return pieces;
+std::vector<ScanPiece> ScanPieces(const std::vector<InputPiece>& pieces) {
+  std::vector<ScanPiece> scan(pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) scan[i].input = pieces[i];
+  return scan;
 }
 
-// Scans the files `which` (indices into `listing`) on up to `jobs` threads,
-// piece by piece (ScanPiece), biggest first so that one large piece does
+// 1. Scan: reads `pieces` (of `listing`'s files) on up to `jobs` threads,
+// biggest first so that one large piece does
 // not run alone at the end, routing each line; the patient resources of
 // shard `shard` of `shards` (all of them when shards == 1) go to `grouper`,
 // those `skeletons` passes over (when not null) as their skeleton lines
 // (compartment.h: the assessment then builds the same skeleton as from the
 // whole line, without the whole line being copied, grouped and read again).
-// counts[i] gets what file i held.
-Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_t jobs, uint32_t shard,
+// Each piece gets what it held (its lines numbered within it: CountsByFile
+// and NumberInFiles).
+Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, size_t jobs, uint32_t shard,
                  uint32_t shards, const fhir::ResourceFilter* skeletons, Grouper& grouper,
-                 std::vector<ScanCounts>& counts, Progress& progress) {
-  RP_ASSIGN_OR_RETURN(std::vector<ScanPiece> pieces, PiecesOf(listing, which));
+                 Progress& progress) {
+  const auto bytes = [&](size_t i) { return pieces[i].input.end - pieces[i].input.begin; };
   std::vector<size_t> order(pieces.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return pieces[a].end - pieces[a].begin > pieces[b].end - pieces[b].begin;
-  });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return bytes(a) > bytes(b); });
   std::atomic<size_t> next_piece{0};
   std::vector<std::atomic<uint32_t>> pieces_left(listing.files.size());
-  for (const ScanPiece& piece : pieces) ++pieces_left[piece.file];
+  for (const ScanPiece& piece : pieces) ++pieces_left[piece.input.file];
   std::atomic<bool> failed{false};  // a scanning thread failed: the others stop
   Status scanned = RunOnThreads(std::min(jobs, std::max<size_t>(pieces.size(), 1)), [&](size_t) -> Status {
     LineRouter router;
@@ -217,8 +198,8 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
     } release_scratch;
     for (size_t slot = next_piece++; slot < order.size() && !failed; slot = next_piece++) {
       ScanPiece& piece = pieces[order[slot]];
-      const uint32_t file_index = piece.file;
-      const uint64_t line_base = piece.whole ? 0 : uint64_t{piece.ordinal} << kPieceShift;
+      const uint32_t file_index = piece.input.file;
+      const uint64_t line_base = piece.input.whole() ? 0 : uint64_t{piece.input.ordinal} << kPieceShift;
       ScanCounts& count = piece.counts;
       Status status;
       uint64_t read = 0;
@@ -274,8 +255,10 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
         }
       };
       const std::string& path = listing.files[file_index].path;
-      Status read_status = piece.whole ? ForEachLine(path, visit, &read)
-                                       : ForEachLineInRange(path, piece.begin, piece.end, visit, &read, &piece.lines);
+      // (A whole file's lines are numbered in it already: its count is not needed.)
+      Status read_status = piece.input.whole() ? ForEachLine(path, visit, &read)
+                                               : ForEachLineInRange(path, piece.input.begin, piece.input.end,
+                                                                    visit, &read, &piece.lines);
       progress.bytes_read += read;
       RP_RETURN_IF_ERROR(read_status);
       RP_RETURN_IF_ERROR(status);
@@ -285,24 +268,31 @@ Status ScanFiles(const InputListing& listing, std::vector<uint32_t> which, size_
     return Status();
   }, PhaseOptions(failed));
   ReleaseReadBuffer();  // this thread scanned too (RunOnThreads), and goes on to assess
-  RP_RETURN_IF_ERROR(scanned);
-  // Per file, in piece order: the counts added up, and each malformed line
-  // numbered within its file (a piece's lines follow those of the pieces
-  // before it).
-  std::vector<uint64_t> lines_before(listing.files.size(), 0);
-  for (ScanPiece& piece : pieces) {  // (in file order, then piece order)
-    ScanCounts& into = counts[piece.file];
-    for (LineIssue& issue : piece.counts.issues) {
-      if (!piece.whole) issue.line = lines_before[piece.file] + (issue.line & ((uint64_t{1} << kPieceShift) - 1));
-      into.issues.push_back(std::move(issue));
-    }
-    lines_before[piece.file] += piece.lines;
+  return scanned;
+}
+
+// What `pieces` held, added up per file (of `files`); their malformed lines
+// as numbered within their pieces (NumberInFiles numbers them in the files).
+std::vector<ScanCounts> CountsByFile(size_t files, std::vector<ScanPiece>& pieces) {
+  std::vector<ScanCounts> counts(files);
+  for (ScanPiece& piece : pieces) {
+    ScanCounts& into = counts[piece.input.file];
+    for (LineIssue& issue : piece.counts.issues) into.issues.push_back(std::move(issue));
+    piece.counts.issues.clear();
     into.lines += piece.counts.lines;
     into.patient_resources += piece.counts.patient_resources;
     for (const auto& [type, n] : piece.counts.outside) into.outside[type] += n;
     for (const auto& [type, n] : piece.counts.no_patient) into.no_patient[type] += n;
   }
-  return Status();
+  return counts;
+}
+
+std::vector<PieceLines> LinesOf(const std::vector<ScanPiece>& pieces) {
+  std::vector<PieceLines> lines;
+  for (const ScanPiece& piece : pieces) {
+    lines.push_back(PieceLines{piece.input.file, piece.input.ordinal, piece.input.of, piece.lines});
+  }
+  return lines;
 }
 
 // What the scan counted, as run facts (without `now` and the knowledge
@@ -487,14 +477,16 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
 
   Grouper grouper(options.memory_bytes, expected_text, work_dir, MaxHeldBatches(), HeldSlices(jobs));
   grouper.set_start_thread(options.start_thread);
-  std::vector<ScanCounts> counts(listing.files.size());
-  std::vector<uint32_t> every_file(listing.files.size());
-  for (uint32_t i = 0; i < every_file.size(); ++i) every_file[i] = i;
-  RP_RETURN_IF_ERROR(ScanFiles(listing, std::move(every_file), jobs, options.shard, options.shards,
-                               engine->resource_filter(), grouper, counts, progress));
+  RP_ASSIGN_OR_RETURN(std::vector<InputPiece> planned, PlanPieces(listing));
+  std::vector<ScanPiece> pieces = ScanPieces(planned);
+  RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, jobs, options.shard, options.shards,
+                               engine->resource_filter(), grouper, progress));
+  std::vector<ScanCounts> counts = CountsByFile(listing.files.size(), pieces);
   RunFacts facts = FactsOf(listing, counts);
   AddAssessmentFacts(options, facts);
-  const std::string issues = IssuesNdjson(facts.inputs, IssuesOf(counts));
+  std::vector<LineIssue> malformed = IssuesOf(counts);
+  RP_RETURN_IF_ERROR(NumberInFiles(malformed, LinesOf(pieces)));
+  const std::string issues = IssuesNdjson(facts.inputs, malformed);
   RP_ASSIGN_OR_RETURN(uint64_t patients, AssessAndWrite(options, *engine, grouper, jobs, work_dir, progress, *writer,
                                                         facts, issues, ShardFile(options)));
 
@@ -517,8 +509,14 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   RP_ASSIGN_OR_RETURN(InputListing listing, ListInputs(options.inputs));
   Progress local_progress;
   Progress& progress = options.progress != nullptr ? *options.progress : local_progress;
-  std::vector<uint32_t> mine = ShareOfFiles(listing.files, task.map, task.maps);
-  progress.files_total = mine.size();
+  RP_ASSIGN_OR_RETURN(std::vector<InputPiece> planned, PlanPieces(listing));
+  std::vector<ScanPiece> pieces;
+  std::set<uint32_t> files;  // those this task reads (some maybe in part)
+  for (uint32_t index : ShareOfPieces(planned, task.map, task.maps)) {
+    pieces.push_back(ScanPiece{planned[index], {}, 0});
+    files.insert(planned[index].file);
+  }
+  progress.files_total = files.size();
   // Planned from the whole run (the same in every map task): a shard's
   // partitions are read back by its reduce task within the budget.
   const uint64_t shard_text = (ExpectedText(listing.files) + options.shards - 1) / options.shards;
@@ -529,8 +527,8 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   std::error_code fs_error;
   fs::remove_all(partial, fs_error);  // left by an earlier attempt of this task
   RP_RETURN_IF_ERROR(CreateDirectory(partial));
-  RP_ASSIGN_OR_RETURN(std::unique_ptr<Grouper> grouper, Grouper::ForShuffle(options.shards, per_shard, partial));
-  std::vector<ScanCounts> counts(listing.files.size());
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<Grouper> grouper,
+                      Grouper::ForShuffle(options.shards, per_shard, partial));
   // With a knowledge base, the resources its engine passes over go to the
   // reduce tasks as skeleton lines, which they assess only with the same
   // filter (the manifest names it).
@@ -540,17 +538,16 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
     RP_ASSIGN_OR_RETURN(engine, EngineOf(options));
     skeletons = engine->resource_filter();
   }
-  RP_RETURN_IF_ERROR(
-      ScanFiles(listing, mine, JobCount(options.jobs), 0, 1, skeletons, *grouper, counts, progress));
+  RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, JobCount(options.jobs), 0, 1, skeletons, *grouper, progress));
   RP_RETURN_IF_ERROR(grouper->Close());
+  std::vector<ScanCounts> counts = CountsByFile(listing.files.size(), pieces);
 
   MapManifest manifest;
   manifest.map = task.map;
   manifest.maps = task.maps;
   manifest.shards = options.shards;
   manifest.partitions_per_shard = per_shard;
-  manifest.files = mine;
-  std::sort(manifest.files.begin(), manifest.files.end());
+  manifest.pieces = LinesOf(pieces);  // in file order, then piece order
   for (size_t partition = 0; partition < size_t{options.shards} * per_shard; ++partition) {
     manifest.spill_bytes.push_back(grouper->partition_bytes(partition));
   }
@@ -570,8 +567,8 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   if (fs_error) return Fail(InvalidInput(fmt::format("{}: cannot move into place: {}", final_dir, fs_error.message())));
 
   ScreenReport report;
-  report.files = mine.size();
-  for (uint32_t file : mine) report.bytes += listing.files[file].size;
+  report.files = files.size();
+  for (const ScanPiece& piece : pieces) report.bytes += piece.input.end - piece.input.begin;
   report.lines = manifest.facts.lines;
   report.malformed_lines = manifest.facts.malformed_lines;
   report.partitions = per_shard;
@@ -605,7 +602,9 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   facts.outside_compartment.clear();
   facts.no_patient.clear();
   std::vector<LineIssue> issues;
+  std::vector<PieceLines> pieces;
   for (const MapManifest& manifest : manifests) {
+    pieces.insert(pieces.end(), manifest.pieces.begin(), manifest.pieces.end());
     facts.lines += manifest.facts.lines;
     facts.patient_resources += manifest.facts.patient_resources;
     facts.malformed_lines += manifest.facts.malformed_lines;
@@ -613,9 +612,8 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
     for (const auto& [type, n] : manifest.facts.no_patient) facts.no_patient[type] += n;
     issues.insert(issues.end(), manifest.issues.begin(), manifest.issues.end());
   }
-  std::stable_sort(issues.begin(), issues.end(), [](const LineIssue& a, const LineIssue& b) {
-    return a.file != b.file ? a.file < b.file : a.line < b.line;
-  });
+  // (ReadMapManifests checked that every piece was read once.)
+  RP_RETURN_IF_ERROR(NumberInFiles(issues, pieces));
   AddAssessmentFacts(options, facts);
 
   // Partition p of this shard: the file (shard, p) of every map task.

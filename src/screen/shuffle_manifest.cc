@@ -14,8 +14,14 @@ namespace regenpath::screen {
 std::string MapManifest::ToJson() const {
   std::string out = fmt::format(
       "{{\"schema\": \"{}\", \"map\": {}, \"maps\": {}, \"shards\": {}, "
-      "\"partitions_per_shard\": {},\n \"files\": [{}],\n \"spill_bytes\": [{}],\n \"issues\": [",
-      kSchema, map, maps, shards, partitions_per_shard, fmt::join(files, ", "), fmt::join(spill_bytes, ", "));
+      "\"partitions_per_shard\": {},\n \"pieces\": [",
+      kSchema, map, maps, shards, partitions_per_shard);
+  // Each piece: [file, ordinal, of, lines].
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    out += fmt::format("{}[{}, {}, {}, {}]", i == 0 ? "" : ", ", pieces[i].file, pieces[i].ordinal,
+                       pieces[i].of, pieces[i].lines);
+  }
+  out += fmt::format("],\n \"spill_bytes\": [{}],\n \"issues\": [", fmt::join(spill_bytes, ", "));
   for (size_t i = 0; i < issues.size(); ++i) {
     out += fmt::format("{}\n  [{}, {}, ", i == 0 ? "" : ",", issues[i].file, issues[i].line);
     AppendJsonString(issues[i].message, out);
@@ -44,15 +50,16 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
   }
   MapManifest manifest;
   uint64_t map = 0, maps = 0, shards = 0, per_shard = 0;
-  simdjson::dom::array files, spill_bytes, issues;
+  simdjson::dom::array pieces, spill_bytes, issues;
   simdjson::dom::element facts;
   if (root["map"].get_uint64().get(map) || root["maps"].get_uint64().get(maps) ||
       root["shards"].get_uint64().get(shards) || root["partitions_per_shard"].get_uint64().get(per_shard) ||
-      root["files"].get_array().get(files) || root["spill_bytes"].get_array().get(spill_bytes) ||
+      root["pieces"].get_array().get(pieces) || root["spill_bytes"].get_array().get(spill_bytes) ||
       root["issues"].get_array().get(issues) || root["facts"].get(facts) || maps == 0 || map >= maps ||
       shards == 0 || per_shard == 0 || maps > UINT32_MAX || shards > UINT32_MAX) {
-    return Fail(InvalidInput(
-        "a map manifest lacks map, maps, shards, partitions_per_shard, files, spill_bytes, issues or facts"));
+    return Fail(
+        InvalidInput("a map manifest lacks map, maps, shards, partitions_per_shard, pieces, spill_bytes, "
+                     "issues or facts"));
   }
   // A map task writes no more spill files than it may have open
   // (Grouper::ForShuffle): far fewer than this bound, which keeps the
@@ -84,10 +91,17 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
     return Fail(InvalidInput("a map manifest lacks skeletons"));
   }
   manifest.skeletons = std::string(skeletons);
-  for (simdjson::dom::element file : files) {
-    uint64_t index = 0;
-    if (file.get_uint64().get(index) || index > UINT32_MAX) return Fail(InvalidInput("a map manifest has a bad file index"));
-    manifest.files.push_back(static_cast<uint32_t>(index));
+  for (simdjson::dom::element piece : pieces) {
+    simdjson::dom::array fields;
+    uint64_t file = 0, ordinal = 0, of = 0, lines = 0;
+    if (piece.get_array().get(fields) || fields.size() != 4 || fields.at(0).get_uint64().get(file) ||
+        fields.at(1).get_uint64().get(ordinal) || fields.at(2).get_uint64().get(of) ||
+        fields.at(3).get_uint64().get(lines) || file > UINT32_MAX || of == 0 || of > UINT32_MAX ||
+        ordinal >= of) {
+      return Fail(InvalidInput("a map manifest has a bad piece"));
+    }
+    manifest.pieces.push_back(PieceLines{static_cast<uint32_t>(file), static_cast<uint32_t>(ordinal),
+                                         static_cast<uint32_t>(of), lines});
   }
   for (simdjson::dom::element issue : issues) {
     simdjson::dom::array fields;
@@ -107,29 +121,20 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
   for (const LineIssue& issue : manifest.issues) {
     if (issue.file >= manifest.facts.inputs.size()) return Fail(InvalidInput("a map manifest's issue names no input"));
   }
-  return manifest;
-}
-
-std::vector<uint32_t> ShareOfFiles(const std::vector<InputFile>& files, uint32_t map, uint32_t maps) {
-  std::vector<uint32_t> order(files.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return files[a].size > files[b].size; });
-  std::vector<uint64_t> load(std::max<uint32_t>(maps, 1), 0);
-  std::vector<uint32_t> share;
-  for (uint32_t file : order) {
-    const size_t task = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    load[task] += std::max<uint64_t>(files[file].size, 1);
-    if (task == map) share.push_back(file);
+  for (const PieceLines& piece : manifest.pieces) {
+    if (piece.file >= manifest.facts.inputs.size())
+      return Fail(InvalidInput("a map manifest's piece names no input"));
   }
-  std::sort(share.begin(), share.end());
-  return share;
+  return manifest;
 }
 
 std::string MapDirectory(const std::string& dir, uint32_t map) { return fmt::format("{}/map-{:04}", dir, map); }
 
 Result<std::vector<MapManifest>> ReadMapManifests(const std::string& dir, uint32_t maps, uint32_t shards) {
   std::vector<MapManifest> manifests;
-  std::vector<uint32_t> reader;  // the map task that read each input file
+  // Per input file, the map task that read each of its pieces (UINT32_MAX:
+  // none yet); empty until a task names the file.
+  std::vector<std::vector<uint32_t>> reader;
   for (uint32_t map = 0; map < maps; ++map) {
     const std::string path = MapDirectory(dir, map) + "/" + std::string(MapManifest::kFileName);
     std::ifstream in(path, std::ios::binary);
@@ -153,19 +158,28 @@ Result<std::vector<MapManifest>> ReadMapManifests(const std::string& dir, uint32
             "{}: another run's map task (its inputs or partitions differ from map task 0's)", path)));
       }
     } else {
-      reader.assign(manifest->facts.inputs.size(), UINT32_MAX);
+      reader.resize(manifest->facts.inputs.size());
     }
-    for (uint32_t file : manifest->files) {
-      if (file >= reader.size() || reader[file] != UINT32_MAX) {
-        return Fail(InvalidInput(fmt::format("{}: input file {} is not in the run or read twice", path, file)));
+    for (const PieceLines& piece : manifest->pieces) {
+      std::vector<uint32_t>& readers = reader[piece.file];  // (FromJson checked the file is in the run)
+      if (readers.empty()) readers.assign(piece.of, UINT32_MAX);
+      if (readers.size() != piece.of || readers[piece.ordinal] != UINT32_MAX) {
+        return Fail(
+            InvalidInput(fmt::format("{}: piece {} of {} of input {} is read twice or split otherwise", path,
+                                     piece.ordinal, piece.of, piece.file)));
       }
-      reader[file] = map;
+      readers[piece.ordinal] = map;
     }
     manifests.push_back(std::move(*manifest));
   }
   for (size_t file = 0; file < reader.size(); ++file) {
-    if (reader[file] == UINT32_MAX) {
-      return Fail(InvalidInput(fmt::format("{}: input {} was read by no map task", dir, manifests.front().facts.inputs[file].first)));
+    const std::vector<uint32_t>& readers = reader[file];
+    const auto unread = std::find(readers.begin(), readers.end(), UINT32_MAX);
+    if (readers.empty() || unread != readers.end()) {
+      return Fail(InvalidInput(fmt::format(
+          "{}: input {}{} was read by no map task", dir, manifests.front().facts.inputs[file].first,
+          readers.empty() ? std::string()
+                          : fmt::format(" (piece {} of {})", unread - readers.begin(), readers.size()))));
     }
   }
   return manifests;

@@ -1,7 +1,7 @@
 // What a shuffle's map task leaves for the reduce tasks (screen/screener.h,
-// ScreenMap): which input files it read, what it counted and the malformed
-// lines it found, as dir/map-MMMM/map.json beside its spill files; and the
-// fixed share of the input files each map task reads.
+// ScreenMap): which pieces of the input it read (screen/input_pieces.h;
+// each task's share is ShareOfPieces), what it counted and the malformed
+// lines it found, as dir/map-MMMM/map.json beside its spill files.
 #ifndef REGENPATH_SCREEN_SHUFFLE_MANIFEST_H_
 #define REGENPATH_SCREEN_SHUFFLE_MANIFEST_H_
 
@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "screen/input_files.h"
+#include "screen/input_pieces.h"
 #include "screen/run_facts.h"
 
 namespace regenpath::screen {
@@ -21,7 +22,9 @@ struct MapManifest {
 
   uint32_t map = 0, maps = 1, shards = 1;
   uint64_t partitions_per_shard = 1;
-  std::vector<uint32_t> files;    // indices into facts.inputs this task read, ascending
+  // The pieces of the input this task read (file: an index into
+  // facts.inputs), in file order then piece order, each with its line count.
+  std::vector<PieceLines> pieces;
   // The bytes of each spill file this task wrote: the file (shard s,
   // partition p) at s * partitions_per_shard + p (a reduce task refuses a
   // file of another size).
@@ -29,7 +32,10 @@ struct MapManifest {
   // inputs and skipped_files: the whole run's; the counts: this task's files
   // only; now and the knowledge base are not set (the reduce assesses).
   RunFacts facts;
-  std::vector<LineIssue> issues;  // this task's malformed lines, by file then line
+  // This task's malformed lines, by file then line, numbered in their
+  // piece when their file is split (input_pieces.h: NumberInFiles numbers
+  // them in the file from every task's pieces).
+  std::vector<LineIssue> issues;
   // The fingerprint of the resource filter (fhir/resource_filter.h) whose
   // skeleton lines this task wrote in place of the resources it passes over;
   // "" when it wrote every line whole. A reduce task assesses skeleton lines
@@ -38,7 +44,7 @@ struct MapManifest {
 
   // The schema this version writes and reads (its spill files' format goes
   // with it).
-  static constexpr std::string_view kSchema = "regenpath.screen-map/2";
+  static constexpr std::string_view kSchema = "regenpath.screen-map/3";
 
   std::string ToJson() const;
   // Fails (kInvalidInput) on anything but a map manifest of kSchema (one of
@@ -46,18 +52,14 @@ struct MapManifest {
   static Result<MapManifest> FromJson(std::string_view json);
 };
 
-// The input files (indices into `files`) map task `map` of `maps` reads:
-// biggest first, each to the task with the fewest bytes so far (the lowest
-// index on a tie), so every task computes the same shares.
-std::vector<uint32_t> ShareOfFiles(const std::vector<InputFile>& files, uint32_t map, uint32_t maps);
-
 // dir/map-MMMM.
 std::string MapDirectory(const std::string& dir, uint32_t map);
 
 // The manifests of map tasks 0..maps-1 under `dir`, checked to be of one
 // run: each present (else the unfinished task is named), of `maps` tasks and
-// `shards` shards, the same inputs and partitions, every input file read by
-// exactly one task.
+// `shards` shards, the same inputs and partitions, every piece of every
+// input file read by exactly one task (the pieces of a file agreeing on how
+// many it has).
 Result<std::vector<MapManifest>> ReadMapManifests(const std::string& dir, uint32_t maps, uint32_t shards);
 
 }  // namespace regenpath::screen

@@ -81,11 +81,12 @@ class DaskScreenTest(unittest.TestCase):
         self.assertEqual(sum(shard["patients"] for shard in result["shards"]), 13)
         self.assertEqual(len(result["maps"]), 3)
         # Every line read once in the whole cluster: the map tasks' lines add
-        # up to the run's, and each map task read its own files.
+        # up to the run's, and their bytes to the input's (each task read its
+        # own pieces).
         with open(os.path.join(output, "run.json")) as run:
             import json
             self.assertEqual(sum(m["lines"] for m in result["maps"]), json.load(run)["lines"])
-        self.assertEqual(sum(m["files"] for m in result["maps"]), result["files"])
+        self.assertEqual(sum(m["bytes"] for m in result["maps"]), result["bytes"])
         self.assert_same_output(output)
         self.assertFalse(os.path.exists(os.path.join(output, ".shards")))
         self.assertFalse(os.path.exists(os.path.join(output, ".shuffle")))

@@ -31,6 +31,7 @@
 #include "engine/engine.h"
 #include "screen/compartment.h"
 #include "screen/grouper.h"
+#include "screen/input_pieces.h"
 #include "screen/line_reader.h"
 #include "screen/patient_line.h"
 #include "screen/screener.h"
@@ -954,27 +955,55 @@ TEST(ShuffleTest, OutputIsTheSingleRunsWhateverMapsShardsOrMemory) {
   EXPECT_GT(spilled, 0u);
 }
 
-TEST(ShuffleTest, EveryFileIsReadByOneMapTaskAndTheSharesAreBalanced) {
-  std::vector<InputFile> files;
-  for (uint64_t size : {900, 10, 500, 500, 400, 100, 100, 0, 300}) files.push_back({"f", size, false});
-  std::vector<int> reader(files.size(), -1);
+TEST(ShuffleTest, EveryPieceIsReadByOneMapTaskAndTheSharesAreBalanced) {
+  // Pieces of several files, a split one's among them (InputPiece: file,
+  // ordinal, of, begin, end).
+  std::vector<InputPiece> pieces;
+  uint32_t file = 0;
+  for (uint64_t size : {900, 10, 500, 500, 400, 100, 100, 0, 300}) pieces.push_back({file++, 0, 1, 0, size});
+  for (uint32_t k = 0; k < 4; ++k) pieces.push_back({file, k, 4, k * 800, k * 800 + (k == 3 ? 200 : 800)});
+  std::vector<int> reader(pieces.size(), -1);
   std::vector<uint64_t> load(3, 0);
   for (uint32_t map = 0; map < 3; ++map) {
-    std::vector<uint32_t> share = ShareOfFiles(files, map, 3);
+    std::vector<uint32_t> share = ShareOfPieces(pieces, map, 3);
     EXPECT_TRUE(std::is_sorted(share.begin(), share.end()));
-    EXPECT_EQ(share, ShareOfFiles(files, map, 3));  // the same in every task
-    for (uint32_t file : share) {
-      EXPECT_EQ(reader[file], -1) << "file " << file << " read twice";
-      reader[file] = static_cast<int>(map);
-      load[map] += files[file].size;
+    EXPECT_EQ(share, ShareOfPieces(pieces, map, 3));  // the same in every task
+    for (uint32_t piece : share) {
+      EXPECT_EQ(reader[piece], -1) << "piece " << piece << " read twice";
+      reader[piece] = static_cast<int>(map);
+      load[map] += pieces[piece].end - pieces[piece].begin;
     }
   }
   for (int map : reader) EXPECT_NE(map, -1);
-  // 2,810 bytes in three shares: none more than the largest file over a third.
-  for (uint64_t bytes : load) EXPECT_LE(bytes, 2810 / 3 + 900);
-  EXPECT_EQ(*std::max_element(load.begin(), load.end()), 1000u);
-  // More tasks than files: the extra tasks read nothing.
-  EXPECT_TRUE(ShareOfFiles(files, 11, 12).empty());
+  // 5,410 bytes in three shares: none more than the largest piece over a third.
+  for (uint64_t bytes : load) EXPECT_LE(bytes, 5410 / 3 + 900);
+  EXPECT_EQ(*std::max_element(load.begin(), load.end()), 1810u);
+  // The split file's pieces go to different tasks.
+  EXPECT_NE(reader[9], reader[10]);
+  // More tasks than pieces: the extra tasks read nothing.
+  EXPECT_TRUE(ShareOfPieces(pieces, 13, 14).empty());
+}
+
+// Malformed lines of a split file, numbered in their pieces, are numbered in
+// the file from every piece's line count; whole files' lines are left as they
+// are; a piece missing or given twice is refused.
+TEST(ShuffleTest, IssuesAreNumberedInTheirFilesFromEveryPiecesLines) {
+  const uint64_t piece1 = uint64_t{1} << kPieceShift, piece2 = uint64_t{2} << kPieceShift;
+  std::vector<LineIssue> issues = {{1, piece2 | 3, "c"}, {0, 7, "whole"}, {1, 2, "a"}, {1, piece1 | 1, "b"}};
+  const std::vector<PieceLines> pieces = {{1, 2, 3, 50}, {0, 0, 1, 9}, {1, 0, 3, 10}, {1, 1, 3, 20}};
+  ASSERT_TRUE(NumberInFiles(issues, pieces).ok());
+  ASSERT_EQ(issues.size(), 4u);
+  EXPECT_EQ(issues[0].file, 0u);
+  EXPECT_EQ(issues[0].line, 7u);
+  EXPECT_EQ(issues[1].line, 2u);   // piece 0, line 2
+  EXPECT_EQ(issues[2].line, 11u);  // piece 1 after 10 lines
+  EXPECT_EQ(issues[3].line, 33u);  // piece 2 after 10 + 20
+  EXPECT_EQ(issues[3].message, "c");
+  std::vector<LineIssue> missing = {{1, piece2 | 3, "c"}};
+  EXPECT_FALSE(NumberInFiles(missing, {{1, 0, 3, 10}, {1, 2, 3, 50}}).ok());
+  std::vector<LineIssue> twice = {{1, 2, "a"}};
+  EXPECT_FALSE(NumberInFiles(twice, {{1, 0, 3, 10}, {1, 0, 3, 10}}).ok());
+  EXPECT_FALSE(NumberInFiles(twice, {{1, 0, 3, 10}, {1, 1, 2, 10}}).ok());
 }
 
 // Map tasks with a knowledge base write skeleton lines for the resources its
@@ -1061,9 +1090,9 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
     const std::string manifest_path = shuffle + "/map-0001/map.json";
     const std::string json = ReadFile(manifest_path);
     std::string earlier = json;
-    const size_t at = earlier.find("regenpath.screen-map/2");
+    const size_t at = earlier.find("regenpath.screen-map/3");
     ASSERT_NE(at, std::string::npos);
-    earlier.replace(at, std::string("regenpath.screen-map/2").size(), "regenpath.screen-map/1");
+    earlier.replace(at, std::string("regenpath.screen-map/3").size(), "regenpath.screen-map/2");
     std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << earlier;
     options.output_dir = dir / "reduce-earlier";
     Result<ScreenReport> refused = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
@@ -1071,7 +1100,7 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
     EXPECT_THAT(
         refused.error().message(),
         HasSubstr("map-0001/map.json: a map manifest of another regenpath version (schema "
-                  "regenpath.screen-map/1; this one reads regenpath.screen-map/2): run the map tasks again"));
+                  "regenpath.screen-map/2; this one reads regenpath.screen-map/3): run the map tasks again"));
     std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << json;
     options.output_dir = dir / "reduce";
   }
@@ -1164,11 +1193,18 @@ TEST(ScreenTest, AFileScannedInPiecesGivesTheWholeFilesRun) {
     fs::copy_file(BulkDir() + "/" + name, dir / ("gzip/" + name));
   }
   ASSERT_TRUE(RunScreen({dir / "gzip"}, dir / "whole", 1).has_value());
-  for (size_t jobs : {1, 2, 3}) {
-    const std::string out = dir / ("pieces-" + std::to_string(jobs));
-    Result<ScreenReport> report = RunScreen({dir / "plain"}, out, jobs);
-    ASSERT_TRUE(report.has_value()) << report.error().message();
-    EXPECT_EQ(report->malformed_lines, bad_lines.size());
+  // Also shuffled: two map tasks, one of which reads the file's first piece
+  // and the other its second (and the small files), numbering their
+  // malformed lines in their pieces; the reduce tasks number them in the
+  // file from both tasks' manifests.
+  ASSERT_TRUE(RunShuffled({dir / "plain"}, dir / "shuffle-work", dir / "pieces-shuffled", 2, 2).ok());
+  for (const std::string run : {"1", "2", "3", "shuffled"}) {
+    const std::string out = dir / ("pieces-" + run);
+    if (run != "shuffled") {
+      Result<ScreenReport> report = RunScreen({dir / "plain"}, out, std::stoul(run));
+      ASSERT_TRUE(report.has_value()) << report.error().message();
+      EXPECT_EQ(report->malformed_lines, bad_lines.size());
+    }
     // Byte-identical but for the input's name in run.json.
     for (const std::string& name : kOutputFiles) {
       if (name == "run.json") continue;
@@ -1180,12 +1216,24 @@ TEST(ScreenTest, AFileScannedInPiecesGivesTheWholeFilesRun) {
       EXPECT_EQ(pieces, whole) << name;
     }
   }
-  std::vector<std::string> issues = Lines(ReadFile(dir / "pieces-2/issues.ndjson"));
-  ASSERT_EQ(issues.size(), bad_lines.size());
   ASSERT_GT(bad_lines.size(), 10u);
-  for (size_t i = 0; i < issues.size(); ++i) {
-    EXPECT_THAT(issues[i], HasSubstr("\"line\":" + std::to_string(bad_lines[i]) + ","));
+  for (const std::string run : {"2", "shuffled"}) {
+    std::vector<std::string> issues = Lines(ReadFile(dir / ("pieces-" + run + "/issues.ndjson")));
+    ASSERT_EQ(issues.size(), bad_lines.size()) << run;
+    for (size_t i = 0; i < issues.size(); ++i) {
+      EXPECT_THAT(issues[i], HasSubstr("\"line\":" + std::to_string(bad_lines[i]) + ",")) << run;
+    }
   }
+  // The first piece's malformed lines and the second's were found by
+  // different map tasks.
+  std::set<uint32_t> tasks_with_issues;
+  for (uint32_t map = 0; map < 2; ++map) {
+    Result<MapManifest> manifest = MapManifest::FromJson(ReadFile(
+        MapDirectory(dir / "shuffle-work/shuffle", map) + "/" + std::string(MapManifest::kFileName)));
+    ASSERT_TRUE(manifest.has_value()) << manifest.error().message();
+    if (!manifest->issues.empty()) tasks_with_issues.insert(map);
+  }
+  EXPECT_EQ(tasks_with_issues.size(), 2u);
 }
 
 // A patient's lines are assessed in input order (file, then line), as

@@ -1,0 +1,85 @@
+#include "screen/input_pieces.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "screen/line_reader.h"
+
+namespace regenpath::screen {
+
+Result<std::vector<InputPiece>> PlanPieces(const InputListing& listing) {
+  std::vector<InputPiece> pieces;
+  for (uint32_t index = 0; index < listing.files.size(); ++index) {
+    const InputFile& file = listing.files[index];
+    if (file.gzip || file.size <= kPieceBytes || IsGzip(file.path)) {
+      pieces.push_back(InputPiece{index, 0, 1, 0, file.size});
+      continue;
+    }
+    RP_ASSIGN_OR_RETURN(auto ranges, LinePieces(file.path, file.size, kPieceBytes));
+    const auto of = static_cast<uint32_t>(ranges.size());
+    for (uint32_t k = 0; k < of; ++k)
+      pieces.push_back(InputPiece{index, k, of, ranges[k].first, ranges[k].second});
+  }
+  return pieces;
+}
+
+std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps) {
+  std::vector<uint32_t> order(pieces.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  const auto bytes = [&](uint32_t i) { return pieces[i].end - pieces[i].begin; };
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return bytes(a) > bytes(b); });
+  std::vector<uint64_t> load(std::max<uint32_t>(maps, 1), 0);
+  std::vector<uint32_t> share;
+  for (uint32_t piece : order) {
+    const size_t task = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[task] += std::max<uint64_t>(bytes(piece), 1);
+    if (task == map) share.push_back(piece);
+  }
+  std::sort(share.begin(), share.end());
+  return share;
+}
+
+Status NumberInFiles(std::vector<LineIssue>& issues, const std::vector<PieceLines>& pieces) {
+  // Per split file, the lines each of its pieces held.
+  std::map<uint32_t, std::vector<std::optional<uint64_t>>> lines;
+  for (const PieceLines& piece : pieces) {
+    if (piece.of <= 1) continue;
+    std::vector<std::optional<uint64_t>>& counts = lines[piece.file];
+    if (counts.empty()) counts.resize(piece.of);
+    if (counts.size() != piece.of || piece.ordinal >= piece.of || counts[piece.ordinal]) {
+      return InvalidInput(
+          fmt::format("input {}: its pieces do not agree (split in {} and in {}, or piece {} twice)",
+                      piece.file, counts.size(), piece.of, piece.ordinal));
+    }
+    counts[piece.ordinal] = piece.lines;
+  }
+  constexpr uint64_t kWithin = (uint64_t{1} << kPieceShift) - 1;
+  for (LineIssue& issue : issues) {
+    auto found = lines.find(issue.file);
+    if (found == lines.end()) continue;  // a whole file: numbered in it already
+    const uint64_t ordinal = issue.line >> kPieceShift;
+    if (ordinal >= found->second.size()) {
+      return InvalidInput(
+          fmt::format("input {}: an issue in piece {} of {}", issue.file, ordinal, found->second.size()));
+    }
+    uint64_t before = 0;
+    for (uint64_t k = 0; k < ordinal; ++k) {
+      if (!found->second[k]) {
+        return InvalidInput(
+            fmt::format("input {}: piece {} of {} was read by no task", issue.file, k, found->second.size()));
+      }
+      before += *found->second[k];
+    }
+    issue.line = before + (issue.line & kWithin);
+  }
+  std::stable_sort(issues.begin(), issues.end(), [](const LineIssue& a, const LineIssue& b) {
+    return a.file != b.file ? a.file < b.file : a.line < b.line;
+  });
+  return Status();
+}
+
+}  // namespace regenpath::screen

@@ -1,0 +1,64 @@
+// The pieces a screening run reads its input in: a whole file, or (a plain
+// file larger than kPieceBytes) ranges of about kPieceBytes that start and
+// end at line starts, so that threads, and a shuffle's map tasks, share one
+// large file (an export's Observation file is most of it).
+//
+// While a piece is scanned its lines are numbered on their own: line n of
+// piece k of a split file is k << kPieceShift | n, which orders lines as
+// their numbers in the file do. NumberInFiles gives malformed lines their
+// numbers in the file once every piece's line count is known (after the
+// scan, or in a reduce task from every map task's manifest).
+//
+// Pure functions but PlanPieces, which reads the large files near each
+// boundary; thread-safe.
+#ifndef REGENPATH_SCREEN_INPUT_PIECES_H_
+#define REGENPATH_SCREEN_INPUT_PIECES_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "common/status.h"
+#include "screen/input_files.h"
+#include "screen/run_facts.h"
+
+namespace regenpath::screen {
+
+inline constexpr uint64_t kPieceBytes = uint64_t{8} << 20;
+inline constexpr int kPieceShift = 40;
+
+struct InputPiece {
+  uint32_t file = 0;            // index into the listing's files
+  uint32_t ordinal = 0;         // within its file
+  uint32_t of = 1;              // its file's pieces (1: the whole file)
+  uint64_t begin = 0, end = 0;  // bytes of the file (a compressed file: 0 and its size on disk)
+  bool whole() const { return of == 1; }
+};
+
+// Every file of `listing` in pieces, in file order then piece order; the
+// same for every caller given the same files. Fails (naming it) when a
+// large file cannot be read.
+Result<std::vector<InputPiece>> PlanPieces(const InputListing& listing);
+
+// The pieces (indices into `pieces`) map task `map` of `maps` reads:
+// biggest first, each to the task with the fewest bytes so far (the lowest
+// index on a tie), so every task computes the same shares; in `pieces`'
+// order.
+std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps);
+
+// A piece and how many lines (blank ones included) it held.
+struct PieceLines {
+  uint32_t file = 0;
+  uint32_t ordinal = 0;
+  uint32_t of = 1;
+  uint64_t lines = 0;
+};
+
+// Numbers `issues` (lines numbered while their pieces were scanned, above)
+// in their files, from `pieces`, which must hold every piece of each split
+// file an issue names, and sorts them by file then line. Fails when a piece
+// is missing.
+Status NumberInFiles(std::vector<LineIssue>& issues, const std::vector<PieceLines>& pieces);
+
+}  // namespace regenpath::screen
+
+#endif  // REGENPATH_SCREEN_INPUT_PIECES_H_
