@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Population screening on a Dask cluster, shuffled: map tasks each route a
-share of the input files into per-shard files on the shared storage, then one
+share of the input (8 MB pieces of the files) into per-shard files on the
+shared storage, then one
 reduce task per shard screens its patients, then a merge. Every line is read
 once in the whole cluster. (--no-shuffle: one task per shard, each reading
 every input, as `regenpath screen --shard` does.)

@@ -182,7 +182,7 @@ PYBIND11_MODULE(regenpath, module) {
              "counts. Releases the GIL while it runs.");
   module.def("screen_map", &ScreenMap, py::arg("files"), py::arg("map"), py::arg("maps"), py::arg("shards"),
              py::arg("options"),
-             "A shuffle's map task `map` of `maps`: route its share of `files` into per-shard files under "
+             "A shuffle's map task `map` of `maps`: route its share of `files` (by 8 MB pieces) into per-shard files under "
              "options['shuffle_dir'] for `shards` reduce tasks; options: jobs, memory (the reduce tasks' budget). "
              "Releases the GIL while it runs.");
   module.def("screen_reduce", &ScreenReduce, py::arg("shard"), py::arg("shards"), py::arg("maps"), py::arg("options"),
