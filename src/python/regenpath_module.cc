@@ -182,8 +182,9 @@ PYBIND11_MODULE(regenpath, module) {
              "counts. Releases the GIL while it runs.");
   module.def("screen_map", &ScreenMap, py::arg("files"), py::arg("map"), py::arg("maps"), py::arg("shards"),
              py::arg("options"),
-             "A shuffle's map task `map` of `maps`: route its share of `files` (by 8 MB pieces) into per-shard files under "
-             "options['shuffle_dir'] for `shards` reduce tasks; options: jobs, memory (the reduce tasks' budget). "
+             "A shuffle's map task `map` of `maps`: route its share of `files` (by 8 MB pieces) into per-shard "
+             "files under options['shuffle_dir'] for `shards` reduce tasks; options: jobs, memory (the reduce "
+             "tasks' budget). "
              "Releases the GIL while it runs.");
   module.def("screen_reduce", &ScreenReduce, py::arg("shard"), py::arg("shards"), py::arg("maps"), py::arg("options"),
              "A shuffle's reduce task: screen shard `shard` of `shards` from the `maps` map tasks' files under "

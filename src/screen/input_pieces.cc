@@ -15,8 +15,10 @@ Result<std::vector<InputPiece>> PlanPieces(const InputListing& listing) {
   std::vector<InputPiece> pieces;
   for (uint32_t index = 0; index < listing.files.size(); ++index) {
     const InputFile& file = listing.files[index];
-    if (file.gzip || file.size <= kPieceBytes || IsGzip(file.path)) {
-      pieces.push_back(InputPiece{index, 0, 1, 0, file.size});
+    // (A file compressed but not named so is found by its first bytes.)
+    const bool gzip = file.gzip || (file.size > kPieceBytes && IsGzip(file.path));
+    if (gzip || file.size <= kPieceBytes) {
+      pieces.push_back(InputPiece{index, 0, 1, 0, file.size, gzip});
       continue;
     }
     RP_ASSIGN_OR_RETURN(auto ranges, LinePieces(file.path, file.size, kPieceBytes));
@@ -30,7 +32,7 @@ Result<std::vector<InputPiece>> PlanPieces(const InputListing& listing) {
 std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps) {
   std::vector<uint32_t> order(pieces.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  const auto bytes = [&](uint32_t i) { return pieces[i].end - pieces[i].begin; };
+  const auto bytes = [&](uint32_t i) { return (pieces[i].end - pieces[i].begin) * (pieces[i].gzip ? 8 : 1); };
   std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return bytes(a) > bytes(b); });
   std::vector<uint64_t> load(std::max<uint32_t>(maps, 1), 0);
   std::vector<uint32_t> share;
@@ -44,11 +46,12 @@ std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint3
 }
 
 Status NumberInFiles(std::vector<LineIssue>& issues, const std::vector<PieceLines>& pieces) {
-  // Per split file, the lines each of its pieces held.
-  std::map<uint32_t, std::vector<std::optional<uint64_t>>> lines;
+  // Per split file, the lines each of its pieces held, then (once) the lines
+  // before each piece: nullopt from the first piece missing on.
+  std::map<uint32_t, std::vector<std::optional<uint64_t>>> before;
   for (const PieceLines& piece : pieces) {
     if (piece.of <= 1) continue;
-    std::vector<std::optional<uint64_t>>& counts = lines[piece.file];
+    std::vector<std::optional<uint64_t>>& counts = before[piece.file];
     if (counts.empty()) counts.resize(piece.of);
     if (counts.size() != piece.of || piece.ordinal >= piece.of || counts[piece.ordinal]) {
       return InvalidInput(
@@ -57,24 +60,29 @@ Status NumberInFiles(std::vector<LineIssue>& issues, const std::vector<PieceLine
     }
     counts[piece.ordinal] = piece.lines;
   }
+  for (auto& [file, counts] : before) {
+    std::optional<uint64_t> sum = 0;
+    for (std::optional<uint64_t>& count : counts) {
+      const std::optional<uint64_t> lines = count;
+      count = sum;
+      sum = sum && lines ? std::optional<uint64_t>(*sum + *lines) : std::nullopt;
+    }
+  }
   constexpr uint64_t kWithin = (uint64_t{1} << kPieceShift) - 1;
   for (LineIssue& issue : issues) {
-    auto found = lines.find(issue.file);
-    if (found == lines.end()) continue;  // a whole file: numbered in it already
+    auto found = before.find(issue.file);
+    if (found == before.end()) continue;  // a whole file: numbered in it already
     const uint64_t ordinal = issue.line >> kPieceShift;
     if (ordinal >= found->second.size()) {
       return InvalidInput(
           fmt::format("input {}: an issue in piece {} of {}", issue.file, ordinal, found->second.size()));
     }
-    uint64_t before = 0;
-    for (uint64_t k = 0; k < ordinal; ++k) {
-      if (!found->second[k]) {
-        return InvalidInput(
-            fmt::format("input {}: piece {} of {} was read by no task", issue.file, k, found->second.size()));
-      }
-      before += *found->second[k];
+    const std::optional<uint64_t>& lines_before = found->second[ordinal];
+    if (!lines_before) {
+      return InvalidInput(fmt::format("input {}: a piece before piece {} of {} was read by no task",
+                                      issue.file, ordinal, found->second.size()));
     }
-    issue.line = before + (issue.line & kWithin);
+    issue.line = *lines_before + (issue.line & kWithin);
   }
   std::stable_sort(issues.begin(), issues.end(), [](const LineIssue& a, const LineIssue& b) {
     return a.file != b.file ? a.file < b.file : a.line < b.line;

@@ -31,6 +31,7 @@ struct InputPiece {
   uint32_t ordinal = 0;         // within its file
   uint32_t of = 1;              // its file's pieces (1: the whole file)
   uint64_t begin = 0, end = 0;  // bytes of the file (a compressed file: 0 and its size on disk)
+  bool gzip = false;            // named .gz, or over kPieceBytes and found compressed (read whole)
   bool whole() const { return of == 1; }
 };
 
@@ -42,7 +43,8 @@ Result<std::vector<InputPiece>> PlanPieces(const InputListing& listing);
 // The pieces (indices into `pieces`) map task `map` of `maps` reads:
 // biggest first, each to the task with the fewest bytes so far (the lowest
 // index on a tie), so every task computes the same shares; in `pieces`'
-// order.
+// order. A compressed file (InputPiece::gzip) weighs 8 times its bytes
+// (about its text).
 std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps);
 
 // A piece and how many lines (blank ones included) it held.
@@ -50,12 +52,16 @@ struct PieceLines {
   uint32_t file = 0;
   uint32_t ordinal = 0;
   uint32_t of = 1;
+  uint64_t begin = 0, end = 0;
   uint64_t lines = 0;
 };
 
 // Numbers `issues` (lines numbered while their pieces were scanned, above)
 // in their files, from `pieces`, which must hold every piece of each split
-// file an issue names, and sorts them by file then line. Fails when a piece
+// file an issue names, and sorts them by file then line; files are named by
+// their index. Fails (kInvalidInput; `issues` then partly numbered) when two
+// pieces of a file disagree on its piece count, a piece is given twice, an
+// issue names a piece beyond its file's count, or a piece before an issue's
 // is missing.
 Status NumberInFiles(std::vector<LineIssue>& issues, const std::vector<PieceLines>& pieces);
 

@@ -164,8 +164,8 @@ std::vector<ScanPiece> ScanPieces(const std::vector<InputPiece>& pieces) {
 }
 
 // 1. Scan: reads `pieces` (of `listing`'s files) on up to `jobs` threads,
-// biggest first so that one large piece does
-// not run alone at the end, routing each line; the patient resources of
+// biggest first so that one large piece does not run alone at the end,
+// routing each line; the patient resources of
 // shard `shard` of `shards` (all of them when shards == 1) go to `grouper`,
 // those `skeletons` passes over (when not null) as their skeleton lines
 // (compartment.h: the assessment then builds the same skeleton as from the
@@ -290,7 +290,8 @@ std::vector<ScanCounts> CountsByFile(size_t files, std::vector<ScanPiece>& piece
 std::vector<PieceLines> LinesOf(const std::vector<ScanPiece>& pieces) {
   std::vector<PieceLines> lines;
   for (const ScanPiece& piece : pieces) {
-    lines.push_back(PieceLines{piece.input.file, piece.input.ordinal, piece.input.of, piece.lines});
+    lines.push_back(PieceLines{piece.input.file, piece.input.ordinal, piece.input.of, piece.input.begin,
+                               piece.input.end, piece.lines});
   }
   return lines;
 }

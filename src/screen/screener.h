@@ -2,7 +2,7 @@
 // `regenpath assess` would assess a file holding only that patient's
 // resources, on every core, in bounded memory (docs/screening.md).
 //
-//   1. scan: the input files are read (in parallel, one file per thread) and
+//   1. scan: the input files are read (in parallel, by pieces: input_pieces.h) and
 //      each line routed to its patient (screen/compartment.h); malformed
 //      lines are kept as issues with file:line; the lines of the shard's
 //      patients go to a Grouper (in memory, or spilled to partitions on disk
@@ -68,8 +68,8 @@ struct ScreenOptions {
 
 struct ScreenReport {
   uint64_t patients = 0;
-  uint64_t files = 0;
-  uint64_t bytes = 0;          // bytes of the input files on disk
+  uint64_t files = 0;  // a map task: the files it read all or part of
+  uint64_t bytes = 0;  // bytes of the input files on disk (a map task: of its pieces)
   uint64_t lines = 0;
   uint64_t malformed_lines = 0;
   size_t partitions = 1;       // > 1 when the groups were spilled to disk
@@ -93,8 +93,8 @@ Result<ScreenReport> Screen(const ScreenOptions& options);
 
 // A shuffle (docs/screening.md, "Shuffled"): the scan and the assessment of
 // one run split into tasks that run anywhere sharing a directory `dir`:
-//   - map task m of M (ScreenMap) reads its share of the input files
-//     (ShareOfFiles), routes every line once and writes the lines of each
+//   - map task m of M (ScreenMap) reads its share of the input's pieces
+//     (input_pieces.h, ShareOfPieces), routes every line once and writes the lines of each
 //     shard's patients to files of its own under dir/map-MMMM/, with what it
 //     counted and the malformed lines it found (map.json);
 //   - once every map task has finished, the reduce task of shard s of N

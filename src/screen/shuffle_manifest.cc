@@ -16,10 +16,11 @@ std::string MapManifest::ToJson() const {
       "{{\"schema\": \"{}\", \"map\": {}, \"maps\": {}, \"shards\": {}, "
       "\"partitions_per_shard\": {},\n \"pieces\": [",
       kSchema, map, maps, shards, partitions_per_shard);
-  // Each piece: [file, ordinal, of, lines].
+  // Each piece: [file, ordinal, of, begin, end, lines].
   for (size_t i = 0; i < pieces.size(); ++i) {
-    out += fmt::format("{}[{}, {}, {}, {}]", i == 0 ? "" : ", ", pieces[i].file, pieces[i].ordinal,
-                       pieces[i].of, pieces[i].lines);
+    const PieceLines& piece = pieces[i];
+    out += fmt::format("{}[{}, {}, {}, {}, {}, {}]", i == 0 ? "" : ", ", piece.file, piece.ordinal, piece.of,
+                       piece.begin, piece.end, piece.lines);
   }
   out += fmt::format("],\n \"spill_bytes\": [{}],\n \"issues\": [", fmt::join(spill_bytes, ", "));
   for (size_t i = 0; i < issues.size(); ++i) {
@@ -91,18 +92,6 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
     return Fail(InvalidInput("a map manifest lacks skeletons"));
   }
   manifest.skeletons = std::string(skeletons);
-  for (simdjson::dom::element piece : pieces) {
-    simdjson::dom::array fields;
-    uint64_t file = 0, ordinal = 0, of = 0, lines = 0;
-    if (piece.get_array().get(fields) || fields.size() != 4 || fields.at(0).get_uint64().get(file) ||
-        fields.at(1).get_uint64().get(ordinal) || fields.at(2).get_uint64().get(of) ||
-        fields.at(3).get_uint64().get(lines) || file > UINT32_MAX || of == 0 || of > UINT32_MAX ||
-        ordinal >= of) {
-      return Fail(InvalidInput("a map manifest has a bad piece"));
-    }
-    manifest.pieces.push_back(PieceLines{static_cast<uint32_t>(file), static_cast<uint32_t>(ordinal),
-                                         static_cast<uint32_t>(of), lines});
-  }
   for (simdjson::dom::element issue : issues) {
     simdjson::dom::array fields;
     LineIssue line_issue;
@@ -121,9 +110,27 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
   for (const LineIssue& issue : manifest.issues) {
     if (issue.file >= manifest.facts.inputs.size()) return Fail(InvalidInput("a map manifest's issue names no input"));
   }
-  for (const PieceLines& piece : manifest.pieces) {
-    if (piece.file >= manifest.facts.inputs.size())
+  for (simdjson::dom::element piece : pieces) {
+    simdjson::dom::array fields;
+    uint64_t file = 0, ordinal = 0, of = 0, begin = 0, end = 0, lines = 0;
+    if (piece.get_array().get(fields) || fields.size() != 6 || fields.at(0).get_uint64().get(file) ||
+        fields.at(1).get_uint64().get(ordinal) || fields.at(2).get_uint64().get(of) ||
+        fields.at(3).get_uint64().get(begin) || fields.at(4).get_uint64().get(end) ||
+        fields.at(5).get_uint64().get(lines) || of == 0 || ordinal >= of || begin > end) {
+      return Fail(InvalidInput("a map manifest has a bad piece"));
+    }
+    if (file >= manifest.facts.inputs.size())
       return Fail(InvalidInput("a map manifest's piece names no input"));
+    // Every piece but a file's last holds at least kPieceBytes: a count past
+    // that is refused before anything is sized by it.
+    const uint64_t size = manifest.facts.inputs[file].second;
+    if (of > size / kPieceBytes + 1 || end > size) {
+      return Fail(
+          InvalidInput(fmt::format("a map manifest splits {} ({} bytes) into {} pieces or past its end",
+                                   manifest.facts.inputs[file].first, size, of)));
+    }
+    manifest.pieces.push_back(PieceLines{static_cast<uint32_t>(file), static_cast<uint32_t>(ordinal),
+                                         static_cast<uint32_t>(of), begin, end, lines});
   }
   return manifest;
 }
@@ -132,9 +139,9 @@ std::string MapDirectory(const std::string& dir, uint32_t map) { return fmt::for
 
 Result<std::vector<MapManifest>> ReadMapManifests(const std::string& dir, uint32_t maps, uint32_t shards) {
   std::vector<MapManifest> manifests;
-  // Per input file, the map task that read each of its pieces (UINT32_MAX:
-  // none yet); empty until a task names the file.
-  std::vector<std::vector<uint32_t>> reader;
+  // Per input file, each of its pieces as a map task gave it (of == 0: none
+  // yet); empty until a task names the file.
+  std::vector<std::vector<PieceLines>> read;
   for (uint32_t map = 0; map < maps; ++map) {
     const std::string path = MapDirectory(dir, map) + "/" + std::string(MapManifest::kFileName);
     std::ifstream in(path, std::ios::binary);
@@ -158,28 +165,44 @@ Result<std::vector<MapManifest>> ReadMapManifests(const std::string& dir, uint32
             "{}: another run's map task (its inputs or partitions differ from map task 0's)", path)));
       }
     } else {
-      reader.resize(manifest->facts.inputs.size());
+      read.resize(manifest->facts.inputs.size());
     }
     for (const PieceLines& piece : manifest->pieces) {
-      std::vector<uint32_t>& readers = reader[piece.file];  // (FromJson checked the file is in the run)
-      if (readers.empty()) readers.assign(piece.of, UINT32_MAX);
-      if (readers.size() != piece.of || readers[piece.ordinal] != UINT32_MAX) {
+      std::vector<PieceLines>& pieces = read[piece.file];  // (FromJson checked the file is in the run)
+      if (pieces.empty()) pieces.resize(piece.of, PieceLines{piece.file, 0, 0, 0, 0, 0});
+      if (pieces.size() != piece.of || pieces[piece.ordinal].of != 0) {
         return Fail(
-            InvalidInput(fmt::format("{}: piece {} of {} of input {} is read twice or split otherwise", path,
-                                     piece.ordinal, piece.of, piece.file)));
+            InvalidInput(fmt::format("{}: piece {} of {} of {} is read twice or split otherwise", path,
+                                     piece.ordinal, piece.of, manifest->facts.inputs[piece.file].first)));
       }
-      readers[piece.ordinal] = map;
+      pieces[piece.ordinal] = piece;
     }
     manifests.push_back(std::move(*manifest));
   }
-  for (size_t file = 0; file < reader.size(); ++file) {
-    const std::vector<uint32_t>& readers = reader[file];
-    const auto unread = std::find(readers.begin(), readers.end(), UINT32_MAX);
-    if (readers.empty() || unread != readers.end()) {
-      return Fail(InvalidInput(fmt::format(
-          "{}: input {}{} was read by no map task", dir, manifests.front().facts.inputs[file].first,
-          readers.empty() ? std::string()
-                          : fmt::format(" (piece {} of {})", unread - readers.begin(), readers.size()))));
+  for (size_t file = 0; file < read.size(); ++file) {
+    const auto& [name, size] = manifests.front().facts.inputs[file];
+    const std::vector<PieceLines>& pieces = read[file];
+    if (pieces.empty())
+      return Fail(InvalidInput(fmt::format("{}: input {} was read by no map task", dir, name)));
+    // The pieces follow one another from the file's first byte to its last.
+    uint64_t next = 0;
+    for (size_t k = 0; k < pieces.size(); ++k) {
+      if (pieces[k].of == 0) {
+        return Fail(InvalidInput(fmt::format("{}: input {} (piece {} of {}) was read by no map task", dir,
+                                             name, k, pieces.size())));
+      }
+      if (pieces[k].begin != next) {
+        return Fail(
+            InvalidInput(fmt::format("{}: the map tasks split input {} otherwise (piece {} of {} begins "
+                                     "at byte {}, not {})",
+                                     dir, name, k, pieces.size(), pieces[k].begin, next)));
+      }
+      next = pieces[k].end;
+    }
+    if (next != size) {
+      return Fail(InvalidInput(
+          fmt::format("{}: the map tasks' pieces of input {} end at byte {}, not at its end ({})", dir, name,
+                      next, size)));
     }
   }
   return manifests;

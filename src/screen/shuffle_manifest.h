@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "common/status.h"
-#include "screen/input_files.h"
 #include "screen/input_pieces.h"
 #include "screen/run_facts.h"
 
@@ -23,14 +22,15 @@ struct MapManifest {
   uint32_t map = 0, maps = 1, shards = 1;
   uint64_t partitions_per_shard = 1;
   // The pieces of the input this task read (file: an index into
-  // facts.inputs), in file order then piece order, each with its line count.
+  // facts.inputs), in file order then piece order, each with its bytes of
+  // the file and its line count.
   std::vector<PieceLines> pieces;
   // The bytes of each spill file this task wrote: the file (shard s,
   // partition p) at s * partitions_per_shard + p (a reduce task refuses a
   // file of another size).
   std::vector<uint64_t> spill_bytes;
-  // inputs and skipped_files: the whole run's; the counts: this task's files
-  // only; now and the knowledge base are not set (the reduce assesses).
+  // inputs and skipped_files: the whole run's; the counts: this task's
+  // pieces only; now and the knowledge base are not set (the reduce assesses).
   RunFacts facts;
   // This task's malformed lines, by file then line, numbered in their
   // piece when their file is split (input_pieces.h: NumberInFiles numbers
@@ -59,7 +59,7 @@ std::string MapDirectory(const std::string& dir, uint32_t map);
 // run: each present (else the unfinished task is named), of `maps` tasks and
 // `shards` shards, the same inputs and partitions, every piece of every
 // input file read by exactly one task (the pieces of a file agreeing on how
-// many it has).
+// many it has, and following one another from its first byte to its last).
 Result<std::vector<MapManifest>> ReadMapManifests(const std::string& dir, uint32_t maps, uint32_t shards);
 
 }  // namespace regenpath::screen

@@ -990,7 +990,9 @@ TEST(ShuffleTest, EveryPieceIsReadByOneMapTaskAndTheSharesAreBalanced) {
 TEST(ShuffleTest, IssuesAreNumberedInTheirFilesFromEveryPiecesLines) {
   const uint64_t piece1 = uint64_t{1} << kPieceShift, piece2 = uint64_t{2} << kPieceShift;
   std::vector<LineIssue> issues = {{1, piece2 | 3, "c"}, {0, 7, "whole"}, {1, 2, "a"}, {1, piece1 | 1, "b"}};
-  const std::vector<PieceLines> pieces = {{1, 2, 3, 50}, {0, 0, 1, 9}, {1, 0, 3, 10}, {1, 1, 3, 20}};
+  // (file, ordinal, of, begin, end, lines; the bytes do not matter here)
+  const std::vector<PieceLines> pieces = {
+      {1, 2, 3, 0, 0, 50}, {0, 0, 1, 0, 0, 9}, {1, 0, 3, 0, 0, 10}, {1, 1, 3, 0, 0, 20}};
   ASSERT_TRUE(NumberInFiles(issues, pieces).ok());
   ASSERT_EQ(issues.size(), 4u);
   EXPECT_EQ(issues[0].file, 0u);
@@ -1000,10 +1002,12 @@ TEST(ShuffleTest, IssuesAreNumberedInTheirFilesFromEveryPiecesLines) {
   EXPECT_EQ(issues[3].line, 33u);  // piece 2 after 10 + 20
   EXPECT_EQ(issues[3].message, "c");
   std::vector<LineIssue> missing = {{1, piece2 | 3, "c"}};
-  EXPECT_FALSE(NumberInFiles(missing, {{1, 0, 3, 10}, {1, 2, 3, 50}}).ok());
+  EXPECT_FALSE(NumberInFiles(missing, {{1, 0, 3, 0, 0, 10}, {1, 2, 3, 0, 0, 50}}).ok());
+  std::vector<LineIssue> beyond = {{1, (uint64_t{3} << kPieceShift) | 1, "d"}};
+  EXPECT_FALSE(NumberInFiles(beyond, pieces).ok());
   std::vector<LineIssue> twice = {{1, 2, "a"}};
-  EXPECT_FALSE(NumberInFiles(twice, {{1, 0, 3, 10}, {1, 0, 3, 10}}).ok());
-  EXPECT_FALSE(NumberInFiles(twice, {{1, 0, 3, 10}, {1, 1, 2, 10}}).ok());
+  EXPECT_FALSE(NumberInFiles(twice, {{1, 0, 3, 0, 0, 10}, {1, 0, 3, 0, 0, 10}}).ok());
+  EXPECT_FALSE(NumberInFiles(twice, {{1, 0, 3, 0, 0, 10}, {1, 1, 2, 0, 0, 10}}).ok());
 }
 
 // Map tasks with a knowledge base write skeleton lines for the resources its
@@ -1205,7 +1209,11 @@ TEST(ScreenTest, AFileScannedInPiecesGivesTheWholeFilesRun) {
       ASSERT_TRUE(report.has_value()) << report.error().message();
       EXPECT_EQ(report->malformed_lines, bad_lines.size());
     }
-    // Byte-identical but for the input's name in run.json.
+    // Byte-identical but for the input's name in run.json (the shuffled
+    // run's run.json, of the same input, is the unshuffled one's).
+    if (run == "shuffled") {
+      EXPECT_EQ(ReadFile(out + "/run.json"), ReadFile(dir / "pieces-1/run.json"));
+    }
     for (const std::string& name : kOutputFiles) {
       if (name == "run.json") continue;
       std::string whole = ReadFile(dir / ("whole/" + name));
@@ -1234,6 +1242,58 @@ TEST(ScreenTest, AFileScannedInPiecesGivesTheWholeFilesRun) {
     if (!manifest->issues.empty()) tasks_with_issues.insert(map);
   }
   EXPECT_EQ(tasks_with_issues.size(), 2u);
+
+  // A reduce refuses map tasks whose pieces do not cover each file once, end
+  // to end: map task 1's manifest changed (map task 0 read the split file's
+  // first piece, map task 1 its second).
+  const std::string shuffle = dir / "shuffle-work/shuffle";
+  const std::string manifest_path = MapDirectory(shuffle, 1) + "/" + std::string(MapManifest::kFileName);
+  const std::string original = ReadFile(manifest_path);
+  Result<MapManifest> map0 =
+      MapManifest::FromJson(ReadFile(MapDirectory(shuffle, 0) + "/" + std::string(MapManifest::kFileName)));
+  Result<MapManifest> map1 = MapManifest::FromJson(original);
+  ASSERT_TRUE(map0.has_value() && map1.has_value());
+  const auto split = [](MapManifest& manifest) -> PieceLines& {
+    for (PieceLines& piece : manifest.pieces) {
+      if (piece.of > 1) return piece;
+    }
+    throw std::logic_error("no split piece");
+  };
+  ASSERT_EQ(split(*map0).ordinal, 0u);
+  ASSERT_EQ(split(*map1).ordinal, 1u);
+  const auto reduce_with = [&](const std::function<void(MapManifest&)>& change) {
+    MapManifest changed = *map1;
+    change(changed);
+    std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << changed.ToJson();
+    ScreenOptions options = ShuffleOptions({dir / "plain"}, 2, size_t{512} << 20, 1);
+    options.output_dir = dir / "refused";
+    fs::remove_all(options.output_dir);
+    Result<ScreenReport> reduced = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
+    return reduced.has_value() ? std::string("accepted") : reduced.error().message();
+  };
+  const std::string encounters_path = dir / "plain/Encounter.000.ndjson";
+  EXPECT_THAT(reduce_with([&](MapManifest& m) { std::erase_if(m.pieces, [](auto& p) { return p.of > 1; }); }),
+              HasSubstr("input " + encounters_path + " (piece 1 of 2) was read by no map task"));
+  EXPECT_THAT(reduce_with([&](MapManifest& m) { m.pieces.push_back(split(*map0)); }),
+              HasSubstr("piece 0 of 2 of " + encounters_path + " is read twice or split otherwise"));
+  EXPECT_THAT(reduce_with([&](MapManifest& m) {
+                PieceLines& piece = split(m);
+                piece.of = 1;
+                piece.ordinal = 0;
+              }),
+              HasSubstr("is read twice or split otherwise"));
+  EXPECT_THAT(
+      reduce_with([&](MapManifest& m) { split(m).begin += 1; }),
+      HasSubstr("the map tasks split input " + encounters_path + " otherwise (piece 1 of 2 begins at byte"));
+  EXPECT_THAT(reduce_with([&](MapManifest& m) { split(m).end -= 1; }),
+              HasSubstr("the map tasks' pieces of input " + encounters_path + " end at byte"));
+  EXPECT_THAT(reduce_with([&](MapManifest& m) { split(m).of = 1000; }),
+              HasSubstr("a map manifest splits " + encounters_path));
+  EXPECT_THAT(
+      reduce_with([&](MapManifest& m) { split(m).file = static_cast<uint32_t>(m.facts.inputs.size()); }),
+      HasSubstr("a map manifest's piece names no input"));
+  EXPECT_EQ(reduce_with([](MapManifest&) {}), "accepted");  // as written, it is read
+  std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << original;
 }
 
 // A patient's lines are assessed in input order (file, then line), as
