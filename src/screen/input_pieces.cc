@@ -11,7 +11,7 @@
 
 namespace regenpath::screen {
 
-Result<std::vector<InputPiece>> PlanPieces(const InputListing& listing) {
+std::vector<InputPiece> PlanPieces(const InputListing& listing) {
   std::vector<InputPiece> pieces;
   for (uint32_t index = 0; index < listing.files.size(); ++index) {
     const InputFile& file = listing.files[index];
@@ -21,12 +21,19 @@ Result<std::vector<InputPiece>> PlanPieces(const InputListing& listing) {
       pieces.push_back(InputPiece{index, 0, 1, 0, file.size, gzip});
       continue;
     }
-    RP_ASSIGN_OR_RETURN(auto ranges, LinePieces(file.path, file.size, kPieceBytes));
-    const auto of = static_cast<uint32_t>(ranges.size());
-    for (uint32_t k = 0; k < of; ++k)
-      pieces.push_back(InputPiece{index, k, of, ranges[k].first, ranges[k].second});
+    const auto of = static_cast<uint32_t>((file.size + kPieceBytes - 1) / kPieceBytes);
+    for (uint32_t k = 0; k < of; ++k) {
+      pieces.push_back(InputPiece{index, k, of, k * kPieceBytes, std::min(file.size, (k + 1) * kPieceBytes)});
+    }
   }
   return pieces;
+}
+
+Status ResolvePiece(const InputFile& file, InputPiece& piece) {
+  if (piece.whole()) return Status();
+  RP_ASSIGN_OR_RETURN(piece.begin, LineStartAtOrAfter(file.path, file.size, piece.begin));
+  RP_ASSIGN_OR_RETURN(piece.end, LineStartAtOrAfter(file.path, file.size, piece.end));
+  return Status();
 }
 
 std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps) {

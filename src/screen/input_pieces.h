@@ -9,8 +9,8 @@
 // numbers in the file once every piece's line count is known (after the
 // scan, or in a reduce task from every map task's manifest).
 //
-// Pure functions but PlanPieces, which reads the large files near each
-// boundary; thread-safe.
+// Pure functions but ResolvePiece, which reads its file near its bounds;
+// thread-safe.
 #ifndef REGENPATH_SCREEN_INPUT_PIECES_H_
 #define REGENPATH_SCREEN_INPUT_PIECES_H_
 
@@ -30,15 +30,27 @@ struct InputPiece {
   uint32_t file = 0;            // index into the listing's files
   uint32_t ordinal = 0;         // within its file
   uint32_t of = 1;              // its file's pieces (1: the whole file)
-  uint64_t begin = 0, end = 0;  // bytes of the file (a compressed file: 0 and its size on disk)
+  // Bytes of the file (a compressed file: 0 and its size on disk); of a
+  // split file's piece, nominal until ResolvePiece.
+  uint64_t begin = 0, end = 0;
   bool gzip = false;            // named .gz, or over kPieceBytes and found compressed (read whole)
   bool whole() const { return of == 1; }
 };
 
 // Every file of `listing` in pieces, in file order then piece order; the
-// same for every caller given the same files. Fails (naming it) when a
-// large file cannot be read.
-Result<std::vector<InputPiece>> PlanPieces(const InputListing& listing);
+// same for every caller given the same files: a file whole, or a plain file
+// over kPieceBytes in ceil(size / kPieceBytes) pieces whose bounds are
+// nominal (k * kPieceBytes) until ResolvePiece moves them to line starts.
+// No file is read but to find one compressed and not named so.
+std::vector<InputPiece> PlanPieces(const InputListing& listing);
+
+// Moves the nominal bounds of a piece of a split file (`file`) to the line
+// starts at or after them (LineStartAtOrAfter): each piece's lines are then
+// whole, and the pieces of one file, resolved by any task, still follow one
+// another. A piece may come out empty (a line longer than kPieceBytes). A
+// whole file's piece is left as it is. Fails (naming the file) when it
+// cannot be read.
+Status ResolvePiece(const InputFile& file, InputPiece& piece);
 
 // The pieces (indices into `pieces`) map task `map` of `maps` reads:
 // biggest first, each to the task with the fewest bytes so far (the lowest

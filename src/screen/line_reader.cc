@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -42,45 +43,26 @@ bool IsGzip(const std::string& path) {
   return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
-Result<std::vector<std::pair<uint64_t, uint64_t>>> LinePieces(const std::string& path, uint64_t size,
-                                                              uint64_t piece_bytes) {
-  std::vector<std::pair<uint64_t, uint64_t>> pieces;
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, &std::fclose);
-  uint64_t start = 0;
+Result<uint64_t> LineStartAtOrAfter(const std::string& path, uint64_t size, uint64_t offset) {
+  if (offset == 0) return uint64_t{0};
+  if (offset >= size) return size;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   char window[4096];
-  while (start < size) {
-    uint64_t next = start + piece_bytes;
-    if (next >= size) {
-      pieces.emplace_back(start, size);
-      break;
+  for (uint64_t at = offset - 1; at < size;) {
+    const ssize_t got = ::pread(fd, window, sizeof(window), static_cast<off_t>(at));
+    if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
+    if (got == 0) break;  // (the file is shorter than `size` now)
+    if (const void* newline = std::memchr(window, '\n', static_cast<size_t>(got))) {
+      return std::min(size, at + static_cast<uint64_t>(static_cast<const char*>(newline) - window) + 1);
     }
-    // The next line start at or after `next`: the byte after the first
-    // newline at or after next - 1.
-    uint64_t at = next - 1;
-    bool found = false;
-    while (!found && at < size) {
-      if (fseeko(file, static_cast<off_t>(at), SEEK_SET) != 0) {
-        return Fail(InvalidInput(fmt::format("{}: cannot seek: {}", path, std::strerror(errno))));
-      }
-      const size_t got = std::fread(window, 1, sizeof(window), file);
-      if (got == 0) break;
-      if (const void* newline = std::memchr(window, '\n', got)) {
-        at += static_cast<uint64_t>(static_cast<const char*>(newline) - window) + 1;
-        found = true;
-      } else {
-        at += got;
-      }
-    }
-    if (!found || at >= size) {
-      pieces.emplace_back(start, size);
-      break;
-    }
-    pieces.emplace_back(start, at);
-    start = at;
+    at += static_cast<uint64_t>(got);
   }
-  return pieces;
+  return size;
 }
 
 namespace {

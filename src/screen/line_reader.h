@@ -48,10 +48,12 @@ void ReleaseReadBuffer();
 // for a file that cannot be read (ForEachLine then says why).
 bool IsGzip(const std::string& path);
 
-// Splits the plain file `path` of `size` bytes into ranges of about
-// `piece_bytes` that start and end at line starts, in order.
-Result<std::vector<std::pair<uint64_t, uint64_t>>> LinePieces(const std::string& path, uint64_t size,
-                                                              uint64_t piece_bytes);
+// The first line start at or after `offset` in the plain file `path` of
+// `size` bytes: 0 for 0, else the byte after the first newline at or after
+// offset - 1, or `size` when there is none (or offset >= size). It depends
+// only on the file and `offset`, so that tasks that each look up the
+// boundaries of their own ranges of a file agree where they meet.
+Result<uint64_t> LineStartAtOrAfter(const std::string& path, uint64_t size, uint64_t offset);
 
 }  // namespace regenpath::screen
 

@@ -255,6 +255,8 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
         }
       };
       const std::string& path = listing.files[file_index].path;
+      RP_RETURN_IF_ERROR(
+          ResolvePiece(listing.files[file_index], piece.input));  // (its bytes: nominal until now)
       // (A whole file's lines are numbered in it already: its count is not needed.)
       Status read_status = piece.input.whole() ? ForEachLine(path, visit, &read)
                                                : ForEachLineInRange(path, piece.input.begin, piece.input.end,
@@ -478,8 +480,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
 
   Grouper grouper(options.memory_bytes, expected_text, work_dir, MaxHeldBatches(), HeldSlices(jobs));
   grouper.set_start_thread(options.start_thread);
-  RP_ASSIGN_OR_RETURN(std::vector<InputPiece> planned, PlanPieces(listing));
-  std::vector<ScanPiece> pieces = ScanPieces(planned);
+  std::vector<ScanPiece> pieces = ScanPieces(PlanPieces(listing));
   RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, jobs, options.shard, options.shards,
                                engine->resource_filter(), grouper, progress));
   std::vector<ScanCounts> counts = CountsByFile(listing.files.size(), pieces);
@@ -510,7 +511,7 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   RP_ASSIGN_OR_RETURN(InputListing listing, ListInputs(options.inputs));
   Progress local_progress;
   Progress& progress = options.progress != nullptr ? *options.progress : local_progress;
-  RP_ASSIGN_OR_RETURN(std::vector<InputPiece> planned, PlanPieces(listing));
+  const std::vector<InputPiece> planned = PlanPieces(listing);
   std::vector<ScanPiece> pieces;
   std::set<uint32_t> files;  // those this task reads (some maybe in part)
   for (uint32_t index : ShareOfPieces(planned, task.map, task.maps)) {

@@ -1129,9 +1129,11 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
   EXPECT_FALSE(ScreenReduce(options, ShuffleTask{shuffle, 0, 0}).has_value());
 }
 
-// A large plain file is scanned in pieces on several threads: ranges of
-// whole lines whose lines, numbered within their piece, add up to the
-// file's, blank lines and a last line without a newline included.
+// A large plain file is scanned in pieces on several threads (and map
+// tasks): ranges between the line starts at or after nominal offsets, each
+// looked up on its own, whose lines, numbered within their piece, add up to
+// the file's, blank lines and a last line without a newline included; a
+// range within one long line comes out empty.
 TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
   TempDir dir;
   std::string text;
@@ -1145,13 +1147,22 @@ TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
   ASSERT_TRUE(ForEachLine(path, [&](uint64_t n, std::string_view line, size_t) { whole.emplace_back(n, line); }).ok());
   for (uint64_t piece_bytes : {1, 10, 100, 1000, 100000}) {
     SCOPED_TRACE(piece_bytes);
-    Result<std::vector<std::pair<uint64_t, uint64_t>>> pieces = LinePieces(path, text.size(), piece_bytes);
-    ASSERT_TRUE(pieces.has_value());
+    std::vector<std::pair<uint64_t, uint64_t>> pieces;
+    size_t empty = 0;
+    for (uint64_t nominal = 0; nominal < text.size(); nominal += piece_bytes) {
+      // Each bound looked up on its own, as tasks that read different pieces do.
+      Result<uint64_t> begin = LineStartAtOrAfter(path, text.size(), nominal);
+      Result<uint64_t> end = LineStartAtOrAfter(path, text.size(), nominal + piece_bytes);
+      ASSERT_TRUE(begin.has_value() && end.has_value());
+      pieces.emplace_back(*begin, *end);
+      if (*begin == *end) ++empty;
+    }
+    if (piece_bytes <= 10) EXPECT_GT(empty, 0u);  // lines longer than a piece
     std::vector<std::pair<uint64_t, std::string>> joined;
     uint64_t before = 0, expected_begin = 0;
-    for (const auto& [begin, end] : *pieces) {
+    for (const auto& [begin, end] : pieces) {
       EXPECT_EQ(begin, expected_begin);
-      EXPECT_TRUE(begin == 0 || text[begin - 1] == '\n');
+      EXPECT_TRUE(begin == 0 || begin == text.size() || text[begin - 1] == '\n');
       expected_begin = end;
       uint64_t lines = 0;
       ASSERT_TRUE(ForEachLineInRange(
@@ -1163,8 +1174,12 @@ TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
     }
     EXPECT_EQ(expected_begin, text.size());
     EXPECT_EQ(joined, whole);
-    if (piece_bytes <= 100) EXPECT_GT(pieces->size(), 10u);
+    if (piece_bytes <= 100) EXPECT_GT(pieces.size(), 10u);
   }
+  // Past the end, and at 0.
+  EXPECT_EQ(*LineStartAtOrAfter(path, text.size(), text.size() + 5), text.size());
+  EXPECT_EQ(*LineStartAtOrAfter(path, text.size(), 0), 0u);
+  EXPECT_FALSE(LineStartAtOrAfter(dir / "absent.ndjson", 100, 10).has_value());
 }
 
 // A plain file larger than a scan piece (8 MB) is read by several threads at
