@@ -31,8 +31,9 @@ std::vector<InputPiece> PlanPieces(const InputListing& listing) {
 
 Status ResolvePiece(const InputFile& file, InputPiece& piece) {
   if (piece.whole()) return Status();
-  RP_ASSIGN_OR_RETURN(piece.begin, LineStartAtOrAfter(file.path, file.size, piece.begin));
-  RP_ASSIGN_OR_RETURN(piece.end, LineStartAtOrAfter(file.path, file.size, piece.end));
+  RP_ASSIGN_OR_RETURN(auto bytes, LinesStartingIn(file.path, file.size, piece.begin, piece.end));
+  piece.begin = bytes.first;
+  piece.end = bytes.second;
   return Status();
 }
 

@@ -1,7 +1,7 @@
 // The pieces a screening run reads its input in: a whole file, or (a plain
-// file larger than kPieceBytes) ranges of about kPieceBytes that start and
-// end at line starts, so that threads, and a shuffle's map tasks, share one
-// large file (an export's Observation file is most of it).
+// file larger than kPieceBytes) the lines that start in each kPieceBytes of
+// it, so that threads, and a shuffle's map tasks, share one large file (an
+// export's Observation file is most of it).
 //
 // While a piece is scanned its lines are numbered on their own: line n of
 // piece k of a split file is k << kPieceShift | n, which orders lines as
@@ -9,8 +9,9 @@
 // numbers in the file once every piece's line count is known (after the
 // scan, or in a reduce task from every map task's manifest).
 //
-// Pure functions but ResolvePiece, which reads its file near its bounds;
-// thread-safe.
+// Pure functions but ResolvePiece, which reads its file near its bounds,
+// and PlanPieces, which reads the first bytes of a file over kPieceBytes not
+// named .gz; thread-safe.
 #ifndef REGENPATH_SCREEN_INPUT_PIECES_H_
 #define REGENPATH_SCREEN_INPUT_PIECES_H_
 
@@ -40,14 +41,13 @@ struct InputPiece {
 // Every file of `listing` in pieces, in file order then piece order; the
 // same for every caller given the same files: a file whole, or a plain file
 // over kPieceBytes in ceil(size / kPieceBytes) pieces whose bounds are
-// nominal (k * kPieceBytes) until ResolvePiece moves them to line starts.
-// No file is read but to find one compressed and not named so.
+// nominal (k * kPieceBytes) until ResolvePiece gives them their lines.
 std::vector<InputPiece> PlanPieces(const InputListing& listing);
 
-// Moves the nominal bounds of a piece of a split file (`file`) to the line
-// starts at or after them (LineStartAtOrAfter): each piece's lines are then
-// whole, and the pieces of one file, resolved by any task, still follow one
-// another. A piece may come out empty (a line longer than kPieceBytes). A
+// Gives a piece of a split file (`file`) the bytes of the lines that start
+// within its nominal bounds (LinesStartingIn): the non-empty pieces of one
+// file, resolved by any task, follow one another from its first byte to its
+// last; a piece inside a line longer than kPieceBytes comes out empty. A
 // whole file's piece is left as it is. Fails (naming the file) when it
 // cannot be read.
 Status ResolvePiece(const InputFile& file, InputPiece& piece);

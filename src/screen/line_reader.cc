@@ -11,6 +11,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <vector>
 
 namespace regenpath::screen {
 
@@ -43,26 +45,57 @@ bool IsGzip(const std::string& path) {
   return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
-Result<uint64_t> LineStartAtOrAfter(const std::string& path, uint64_t size, uint64_t offset) {
-  if (offset == 0) return uint64_t{0};
-  if (offset >= size) return size;
+namespace {
+
+// The first newline in [from, to) of `fd` (`path` names it in errors), or
+// nullopt. Reads 4 KB, then windows twice as large up to 1 MB (a line may be
+// long; most bounds are found in the first).
+Result<std::optional<uint64_t>> FindNewline(int fd, const std::string& path, uint64_t from, uint64_t to) {
+  std::vector<char> window(4096);
+  for (uint64_t at = from; at < to;) {
+    const size_t wanted = static_cast<size_t>(std::min<uint64_t>(window.size(), to - at));
+    const ssize_t got = ::pread(fd, window.data(), wanted, static_cast<off_t>(at));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
+    }
+    if (got == 0) break;  // (the file is shorter now)
+    if (const void* newline = std::memchr(window.data(), '\n', static_cast<size_t>(got))) {
+      return std::optional<uint64_t>(
+          at + static_cast<uint64_t>(static_cast<const char*>(newline) - window.data()));
+    }
+    at += static_cast<uint64_t>(got);
+    if (window.size() < (size_t{1} << 20)) window.resize(window.size() * 2);
+  }
+  return std::optional<uint64_t>();
+}
+
+}  // namespace
+
+Result<std::pair<uint64_t, uint64_t>> LinesStartingIn(const std::string& path, uint64_t size, uint64_t begin,
+                                                      uint64_t end) {
+  end = std::min(end, size);
+  if (begin >= end) return std::pair<uint64_t, uint64_t>(end, end);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  char window[4096];
-  for (uint64_t at = offset - 1; at < size;) {
-    const ssize_t got = ::pread(fd, window, sizeof(window), static_cast<off_t>(at));
-    if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
-    if (got == 0) break;  // (the file is shorter than `size` now)
-    if (const void* newline = std::memchr(window, '\n', static_cast<size_t>(got))) {
-      return std::min(size, at + static_cast<uint64_t>(static_cast<const char*>(newline) - window) + 1);
-    }
-    at += static_cast<uint64_t>(got);
+  // The first line start in [begin, end): `begin` itself when it is one.
+  uint64_t first = 0;
+  if (begin > 0) {
+    RP_ASSIGN_OR_RETURN(std::optional<uint64_t> newline, FindNewline(fd, path, begin - 1, end - 1));
+    if (!newline) return std::pair<uint64_t, uint64_t>(end, end);
+    first = *newline + 1;
   }
-  return size;
+  // The first line start at or after `end`.
+  uint64_t last = size;
+  if (end < size) {
+    RP_ASSIGN_OR_RETURN(std::optional<uint64_t> newline, FindNewline(fd, path, end - 1, size));
+    if (newline) last = std::min(size, *newline + 1);
+  }
+  return std::pair<uint64_t, uint64_t>(first, last);
 }
 
 namespace {

@@ -48,12 +48,18 @@ void ReleaseReadBuffer();
 // for a file that cannot be read (ForEachLine then says why).
 bool IsGzip(const std::string& path);
 
-// The first line start at or after `offset` in the plain file `path` of
-// `size` bytes: 0 for 0, else the byte after the first newline at or after
-// offset - 1, or `size` when there is none (or offset >= size). It depends
-// only on the file and `offset`, so that tasks that each look up the
-// boundaries of their own ranges of a file agree where they meet.
-Result<uint64_t> LineStartAtOrAfter(const std::string& path, uint64_t size, uint64_t offset);
+// The bytes of the lines that start in [begin, end) of the plain file
+// `path` of `size` bytes (a line starts at 0 and after each newline): from
+// the first such start to the first line start at or after `end` (or
+// `size`); {end, end} (end capped at size) when no line starts there. The
+// ranges of consecutive [begin, end) that hold a line start follow one
+// another, whoever looks them up, since each depends only on the file; a
+// range inside a line longer than end - begin is empty. Reads at most
+// end - begin bytes to find the start and then up to the next newline, so
+// that looking up every range of a file reads it about twice. A file that
+// changed since `size` was taken is read as far as it goes, capped at size.
+Result<std::pair<uint64_t, uint64_t>> LinesStartingIn(const std::string& path, uint64_t size, uint64_t begin,
+                                                      uint64_t end);
 
 }  // namespace regenpath::screen
 

@@ -121,10 +121,11 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
     }
     if (file >= manifest.facts.inputs.size())
       return Fail(InvalidInput("a map manifest's piece names no input"));
-    // Every piece but a file's last holds at least kPieceBytes: a count past
-    // that is refused before anything is sized by it.
+    // A split file has ceil(size / kPieceBytes) pieces (input_pieces.h): a
+    // count of another file, or an absurd one, is refused before anything is
+    // sized by it.
     const uint64_t size = manifest.facts.inputs[file].second;
-    if (of > size / kPieceBytes + 1 || end > size) {
+    if ((of != 1 && of != (size + kPieceBytes - 1) / kPieceBytes) || end > size) {
       return Fail(
           InvalidInput(fmt::format("a map manifest splits {} ({} bytes) into {} pieces or past its end",
                                    manifest.facts.inputs[file].first, size, of)));
@@ -184,13 +185,15 @@ Result<std::vector<MapManifest>> ReadMapManifests(const std::string& dir, uint32
     const std::vector<PieceLines>& pieces = read[file];
     if (pieces.empty())
       return Fail(InvalidInput(fmt::format("{}: input {} was read by no map task", dir, name)));
-    // The pieces follow one another from the file's first byte to its last.
+    // The pieces that hold lines follow one another from the file's first
+    // byte to its last (a piece inside a long line is empty).
     uint64_t next = 0;
     for (size_t k = 0; k < pieces.size(); ++k) {
       if (pieces[k].of == 0) {
         return Fail(InvalidInput(fmt::format("{}: input {} (piece {} of {}) was read by no map task", dir,
                                              name, k, pieces.size())));
       }
+      if (pieces[k].begin == pieces[k].end) continue;
       if (pieces[k].begin != next) {
         return Fail(
             InvalidInput(fmt::format("{}: the map tasks split input {} otherwise (piece {} of {} begins "

@@ -1010,6 +1010,49 @@ TEST(ShuffleTest, IssuesAreNumberedInTheirFilesFromEveryPiecesLines) {
   EXPECT_FALSE(NumberInFiles(twice, {{1, 0, 3, 0, 0, 10}, {1, 1, 2, 0, 0, 10}}).ok());
 }
 
+// A line longer than two pieces (17 MB, outside the compartment) leaves the
+// piece inside it empty: its map task reads nothing, the reduce accepts it,
+// and a malformed line after it is numbered in the file as the single run
+// numbers it.
+TEST(ShuffleTest, ALineLongerThanTwoPiecesLeavesOneEmpty) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  for (const std::string name : {"Patient.000.ndjson", "Condition.000.ndjson"}) {
+    fs::copy_file(BulkDir() + "/" + name, dir / ("in/" + name));
+  }
+  {
+    std::ofstream out(dir / "in/Practitioner.000.ndjson", std::ios::binary);
+    out << R"({"resourceType":"Practitioner","id":"short"})"
+        << "\n";
+    out << R"({"resourceType":"Practitioner","id":"long","name":[{"text":")"
+        << std::string(size_t{17} << 20, 'y') << R"("}]})"
+        << "\n";
+    out << R"({"resourceType":"Practitioner",)"
+        << "\n";  // line 3: malformed
+    out << R"({"resourceType":"Practitioner","id":"after"})"
+        << "\n";
+  }
+  ASSERT_EQ(PlanPieces(*ListInputs({dir / "in"})).size(), 2u + 3u);  // two small files, three pieces
+  ASSERT_TRUE(RunScreen({dir / "in"}, dir / "single", 1).has_value());
+  ASSERT_TRUE(RunShuffled({dir / "in"}, dir / "work", dir / "shuffled", 3, 2).ok());
+  ExpectSameOutput(dir / "single", dir / "shuffled");
+  EXPECT_THAT(ReadFile(dir / "shuffled/issues.ndjson"), HasSubstr("Practitioner.000.ndjson\",\"line\":3,"));
+  bool empty_piece = false;
+  for (uint32_t map = 0; map < 3; ++map) {
+    Result<MapManifest> manifest = MapManifest::FromJson(
+        ReadFile(MapDirectory(dir / "work/shuffle", map) + "/" + std::string(MapManifest::kFileName)));
+    ASSERT_TRUE(manifest.has_value()) << manifest.error().message();
+    for (const PieceLines& piece : manifest->pieces) {
+      if (piece.of == 3 && piece.ordinal == 1) {
+        EXPECT_EQ(piece.begin, piece.end);
+        EXPECT_EQ(piece.lines, 0u);
+        empty_piece = true;
+      }
+    }
+  }
+  EXPECT_TRUE(empty_piece);
+}
+
 // Map tasks with a knowledge base write skeleton lines for the resources its
 // engine passes over, and say so with its filter's fingerprint; a reduce
 // task with another knowledge base refuses them rather than assess them.
@@ -1130,56 +1173,82 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
 }
 
 // A large plain file is scanned in pieces on several threads (and map
-// tasks): ranges between the line starts at or after nominal offsets, each
-// looked up on its own, whose lines, numbered within their piece, add up to
-// the file's, blank lines and a last line without a newline included; a
-// range within one long line comes out empty.
+// tasks): the lines that start in each range of a fixed size, each range
+// looked up on its own (LinesStartingIn), as an independent reckoning of the
+// line starts says; the ranges that hold lines follow one another, and their
+// lines, numbered within their piece, add up to the file's, blank lines, a
+// line longer than several ranges (and than a read window) and a last line
+// without a newline included; a range inside the long line comes out empty.
 TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
   TempDir dir;
   std::string text;
   for (int i = 0; i < 500; ++i) {
     text += i % 7 == 3 ? "\n" : std::string(static_cast<size_t>(i % 37), 'x') + " line " + std::to_string(i) + "\n";
+    if (i == 250) text += std::string(20000, 'y') + "\n";
   }
   text += "last line";
   const std::string path = dir / "x.ndjson";
   std::ofstream(path, std::ios::binary) << text;
+  std::vector<uint64_t> starts = {0};
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] == '\n') starts.push_back(i + 1);
+  }
+  const auto first_start_at_or_after = [&](uint64_t at) {
+    auto found = std::lower_bound(starts.begin(), starts.end(), at);
+    return found == starts.end() ? uint64_t{text.size()} : *found;
+  };
   std::vector<std::pair<uint64_t, std::string>> whole;
   ASSERT_TRUE(ForEachLine(path, [&](uint64_t n, std::string_view line, size_t) { whole.emplace_back(n, line); }).ok());
-  for (uint64_t piece_bytes : {1, 10, 100, 1000, 100000}) {
+  for (uint64_t piece_bytes : {1, 10, 100, 1000, 5000, 100000}) {
     SCOPED_TRACE(piece_bytes);
     std::vector<std::pair<uint64_t, uint64_t>> pieces;
     size_t empty = 0;
     for (uint64_t nominal = 0; nominal < text.size(); nominal += piece_bytes) {
-      // Each bound looked up on its own, as tasks that read different pieces do.
-      Result<uint64_t> begin = LineStartAtOrAfter(path, text.size(), nominal);
-      Result<uint64_t> end = LineStartAtOrAfter(path, text.size(), nominal + piece_bytes);
-      ASSERT_TRUE(begin.has_value() && end.has_value());
-      pieces.emplace_back(*begin, *end);
-      if (*begin == *end) ++empty;
+      Result<std::pair<uint64_t, uint64_t>> bytes =
+          LinesStartingIn(path, text.size(), nominal, nominal + piece_bytes);
+      ASSERT_TRUE(bytes.has_value());
+      const uint64_t range_end = std::min<uint64_t>(nominal + piece_bytes, text.size());
+      const uint64_t first = first_start_at_or_after(nominal);
+      const std::pair<uint64_t, uint64_t> expected =
+          first < range_end ? std::pair<uint64_t, uint64_t>(first, first_start_at_or_after(range_end))
+                            : std::pair<uint64_t, uint64_t>(range_end, range_end);
+      ASSERT_EQ(*bytes, expected) << "range at " << nominal;
+      pieces.push_back(*bytes);
+      if (bytes->first == bytes->second) ++empty;
     }
-    if (piece_bytes <= 10) EXPECT_GT(empty, 0u);  // lines longer than a piece
+    if (piece_bytes <= 5000) EXPECT_GT(empty, 0u);  // inside the long line
     std::vector<std::pair<uint64_t, std::string>> joined;
     uint64_t before = 0, expected_begin = 0;
     for (const auto& [begin, end] : pieces) {
-      EXPECT_EQ(begin, expected_begin);
-      EXPECT_TRUE(begin == 0 || begin == text.size() || text[begin - 1] == '\n');
-      expected_begin = end;
       uint64_t lines = 0;
       ASSERT_TRUE(ForEachLineInRange(
                       path, begin, end,
                       [&](uint64_t n, std::string_view line, size_t) { joined.emplace_back(before + n, line); },
                       nullptr, &lines)
                       .ok());
+      if (begin == end) {
+        EXPECT_EQ(lines, 0u);
+        continue;
+      }
+      EXPECT_EQ(begin, expected_begin);
+      expected_begin = end;
       before += lines;
     }
     EXPECT_EQ(expected_begin, text.size());
     EXPECT_EQ(joined, whole);
-    if (piece_bytes <= 100) EXPECT_GT(pieces.size(), 10u);
   }
-  // Past the end, and at 0.
-  EXPECT_EQ(*LineStartAtOrAfter(path, text.size(), text.size() + 5), text.size());
-  EXPECT_EQ(*LineStartAtOrAfter(path, text.size(), 0), 0u);
-  EXPECT_FALSE(LineStartAtOrAfter(dir / "absent.ndjson", 100, 10).has_value());
+  // A file shorter than the size given (cut since it was listed) is read as
+  // far as it goes; one that cannot be opened is named.
+  Result<std::pair<uint64_t, uint64_t>> cut = LinesStartingIn(path, text.size() + 100, 5, 10);
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_EQ(cut->first, first_start_at_or_after(5));
+  Result<std::pair<uint64_t, uint64_t>> tail =
+      LinesStartingIn(path, text.size() + 100, text.size() - 3, text.size() + 50);
+  ASSERT_TRUE(tail.has_value());
+  EXPECT_EQ(tail->first, tail->second);
+  Result<std::pair<uint64_t, uint64_t>> absent = LinesStartingIn(dir / "absent.ndjson", 100, 10, 20);
+  ASSERT_FALSE(absent.has_value());
+  EXPECT_THAT(absent.error().message(), HasSubstr("absent.ndjson: cannot open"));
 }
 
 // A plain file larger than a scan piece (8 MB) is read by several threads at
