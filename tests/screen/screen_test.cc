@@ -274,7 +274,9 @@ TEST(CompartmentTest, FastPatientAgreesWithRouteWhereItDecides) {
   for (const Case& c : cases) {
     const FastLook look = agrees(c.line);
     EXPECT_EQ(look, c.look) << c.line;
-    if (c.look == FastLook::kPatient) EXPECT_EQ(FastPatientOf(c.line).patient_id, c.id) << c.line;
+    if (c.look == FastLook::kPatient) {
+      EXPECT_EQ(FastPatientOf(c.line).patient_id, c.id) << c.line;
+    }
   }
   // Like QuickPatient, it stops at the patient: the rest of the line is
   // Route's to check, in that patient's shard.
@@ -738,7 +740,9 @@ TEST(GrouperTest, LinesHeldInSlicesAreSpilledWhole) {
       expected.emplace(id, line);
     }
     ASSERT_TRUE(grouper.Add(batch).ok());
-    if (round == 0) ASSERT_FALSE(grouper.spilled());  // the first batch is held, in slices
+    if (round == 0) {
+      ASSERT_FALSE(grouper.spilled());  // the first batch is held, in slices
+    }
   }
   ASSERT_TRUE(grouper.spilled());
   EXPECT_EQ(grouper.visits(), grouper.partition_count());
@@ -1216,7 +1220,9 @@ TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
       pieces.push_back(*bytes);
       if (bytes->first == bytes->second) ++empty;
     }
-    if (piece_bytes <= 5000) EXPECT_GT(empty, 0u);  // inside the long line
+    if (piece_bytes <= 5000) {
+      EXPECT_GT(empty, 0u);  // inside the long line
+    }
     std::vector<std::pair<uint64_t, std::string>> joined;
     uint64_t before = 0, expected_begin = 0;
     for (const auto& [begin, end] : pieces) {
