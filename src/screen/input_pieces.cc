@@ -29,6 +29,25 @@ std::vector<InputPiece> PlanPieces(const InputListing& listing) {
   return pieces;
 }
 
+std::vector<size_t> ScanOrder(const std::vector<InputPiece>& pieces) {
+  std::vector<size_t> order(pieces.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const auto bytes = [&](size_t i) { return pieces[i].end - pieces[i].begin; };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const InputPiece& x = pieces[a];
+    const InputPiece& y = pieces[b];
+    const bool x_large = bytes(a) > kPieceBytes, y_large = bytes(b) > kPieceBytes;
+    if (x_large != y_large) return x_large;
+    if (x_large) return bytes(a) > bytes(b);
+    // (2k + 1) / 2n, compared without division.
+    const uint64_t x_place = (2 * uint64_t{x.ordinal} + 1) * y.of,
+                   y_place = (2 * uint64_t{y.ordinal} + 1) * x.of;
+    if (x_place != y_place) return x_place < y_place;
+    return x.file < y.file;
+  });
+  return order;
+}
+
 Status ResolvePiece(const InputFile& file, InputPiece& piece) {
   if (piece.whole()) return Status();
   RP_ASSIGN_OR_RETURN(auto bytes, LinesStartingIn(file.path, file.size, piece.begin, piece.end));

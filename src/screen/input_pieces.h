@@ -59,6 +59,15 @@ Status ResolvePiece(const InputFile& file, InputPiece& piece);
 // (about its text).
 std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps);
 
+// The order a scan reads `pieces` in (indices into it): a piece larger than
+// kPieceBytes (a compressed file, read whole) first, the largest first, so
+// that none runs alone at the end; then every other piece at its place
+// across its file (piece k of n at (k + 1/2) / n; a whole file at 1/2), ties
+// in file order, so that what has been scanned at any time is about the
+// same share of every file: the early spill (Grouper::Add) takes the lines
+// held so far, scaled to the whole input, for a sample of it.
+std::vector<size_t> ScanOrder(const std::vector<InputPiece>& pieces);
+
 // A piece and how many lines (blank ones included) it held.
 struct PieceLines {
   uint32_t file = 0;

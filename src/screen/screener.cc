@@ -164,8 +164,7 @@ std::vector<ScanPiece> ScanPieces(const std::vector<InputPiece>& pieces) {
 }
 
 // 1. Scan: reads `pieces` (of `listing`'s files) on up to `jobs` threads,
-// biggest first so that one large piece does not run alone at the end,
-// routing each line; the patient resources of
+// in ScanOrder, routing each line; the patient resources of
 // shard `shard` of `shards` (all of them when shards == 1) go to `grouper`,
 // those `skeletons` passes over (when not null) as their skeleton lines
 // (compartment.h: the assessment then builds the same skeleton as from the
@@ -175,10 +174,9 @@ std::vector<ScanPiece> ScanPieces(const std::vector<InputPiece>& pieces) {
 Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, size_t jobs, uint32_t shard,
                  uint32_t shards, const fhir::ResourceFilter* skeletons, Grouper& grouper,
                  Progress& progress) {
-  const auto bytes = [&](size_t i) { return pieces[i].input.end - pieces[i].input.begin; };
-  std::vector<size_t> order(pieces.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return bytes(a) > bytes(b); });
+  std::vector<InputPiece> inputs;
+  for (const ScanPiece& piece : pieces) inputs.push_back(piece.input);
+  const std::vector<size_t> order = ScanOrder(inputs);
   std::atomic<size_t> next_piece{0};
   std::vector<std::atomic<uint32_t>> pieces_left(listing.files.size());
   for (const ScanPiece& piece : pieces) ++pieces_left[piece.input.file];

@@ -988,6 +988,33 @@ TEST(ShuffleTest, EveryPieceIsReadByOneMapTaskAndTheSharesAreBalanced) {
   EXPECT_TRUE(ShareOfPieces(pieces, 13, 14).empty());
 }
 
+// The scan reads a compressed file larger than a piece first, then every
+// other piece at its place across its file, so that any prefix of the scan
+// holds about the same share of every file.
+TEST(InputPiecesTest, TheScanSpreadsEachFilesPiecesOverItsCourse) {
+  const uint64_t piece = kPieceBytes;
+  std::vector<InputPiece> pieces;
+  for (uint32_t k = 0; k < 4; ++k)
+    pieces.push_back({0, k, 4, k * piece, (k + 1) * piece});  // file 0: 4 pieces
+  pieces.push_back({1, 0, 1, 0, 1000});                       // file 1: whole
+  pieces.push_back({2, 0, 1, 0, 3 * piece, true});            // file 2: gzip
+  for (uint32_t k = 0; k < 2; ++k)
+    pieces.push_back({3, k, 2, k * piece, (k + 1) * piece});  // file 3: 2 pieces
+  const std::vector<size_t> order = ScanOrder(pieces);
+  ASSERT_EQ(order.size(), pieces.size());
+  // The gzip file, then the places 1/8 (file 0's piece 0), 1/4 (file 3's
+  // piece 0), 3/8 (0:1), 1/2 (file 1, whole), 5/8 (0:2), 3/4 (3:1), 7/8 (0:3).
+  const std::vector<size_t> expected = {5, 0, 6, 1, 4, 2, 7, 3};
+  EXPECT_EQ(order, expected);
+  // Every prefix holds about the same share of file 0 and file 3.
+  size_t seen0 = 0, seen3 = 0;
+  for (size_t i : order) {
+    seen0 += pieces[i].file == 0;
+    seen3 += pieces[i].file == 3;
+    EXPECT_LE(std::abs(static_cast<double>(seen0) / 4 - static_cast<double>(seen3) / 2), 0.5);
+  }
+}
+
 // Malformed lines of a split file, numbered in their pieces, are numbered in
 // the file from every piece's line count; whole files' lines are left as they
 // are; a piece missing or given twice is refused.
