@@ -32,13 +32,13 @@ std::vector<InputPiece> PlanPieces(const InputListing& listing) {
 std::vector<size_t> ScanOrder(const std::vector<InputPiece>& pieces) {
   std::vector<size_t> order(pieces.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  const auto bytes = [&](size_t i) { return pieces[i].end - pieces[i].begin; };
+  const auto text = [&](size_t i) { return (pieces[i].end - pieces[i].begin) * (pieces[i].gzip ? 8 : 1); };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const InputPiece& x = pieces[a];
     const InputPiece& y = pieces[b];
-    const bool x_large = bytes(a) > kPieceBytes, y_large = bytes(b) > kPieceBytes;
+    const bool x_large = text(a) > kPieceBytes, y_large = text(b) > kPieceBytes;
     if (x_large != y_large) return x_large;
-    if (x_large) return bytes(a) > bytes(b);
+    if (x_large) return text(a) > text(b);
     // (2k + 1) / 2n, compared without division.
     const uint64_t x_place = (2 * uint64_t{x.ordinal} + 1) * y.of,
                    y_place = (2 * uint64_t{y.ordinal} + 1) * x.of;

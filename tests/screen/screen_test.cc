@@ -1000,11 +1000,14 @@ TEST(InputPiecesTest, TheScanSpreadsEachFilesPiecesOverItsCourse) {
   pieces.push_back({2, 0, 1, 0, 3 * piece, true});            // file 2: gzip
   for (uint32_t k = 0; k < 2; ++k)
     pieces.push_back({3, k, 2, k * piece, (k + 1) * piece});  // file 3: 2 pieces
+  pieces.push_back({4, 0, 1, 0, piece / 2, true});  // file 4: gzip, 4 pieces' text in half a piece's bytes
+  pieces.push_back({5, 0, 1, 0, piece / 2});        // file 5: whole, plain
   const std::vector<size_t> order = ScanOrder(pieces);
   ASSERT_EQ(order.size(), pieces.size());
-  // The gzip file, then the places 1/8 (file 0's piece 0), 1/4 (file 3's
-  // piece 0), 3/8 (0:1), 1/2 (file 1, whole), 5/8 (0:2), 3/4 (3:1), 7/8 (0:3).
-  const std::vector<size_t> expected = {5, 0, 6, 1, 4, 2, 7, 3};
+  // The gzip files, the larger text first, then the places 1/8 (file 0's
+  // piece 0), 1/4 (file 3's piece 0), 3/8 (0:1), 1/2 (files 1 and 5, whole),
+  // 5/8 (0:2), 3/4 (3:1), 7/8 (0:3).
+  const std::vector<size_t> expected = {5, 8, 0, 6, 1, 4, 9, 2, 7, 3};
   EXPECT_EQ(order, expected);
   // Every prefix holds about the same share of file 0 and file 3.
   size_t seen0 = 0, seen3 = 0;
