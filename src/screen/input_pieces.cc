@@ -36,10 +36,12 @@ std::vector<size_t> ScanOrder(const std::vector<InputPiece>& pieces) {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const InputPiece& x = pieces[a];
     const InputPiece& y = pieces[b];
-    const bool x_large = text(a) > kPieceBytes, y_large = text(b) > kPieceBytes;
+    // (Only a compressed file, whole, can be large, nominal or resolved.)
+    const bool x_large = x.gzip && text(a) > kPieceBytes, y_large = y.gzip && text(b) > kPieceBytes;
     if (x_large != y_large) return x_large;
     if (x_large) return text(a) > text(b);
-    // (2k + 1) / 2n, compared without division.
+    // (2k + 1) / 2n, compared without division (no overflow below 2^31
+    // pieces a file; line numbers within pieces allow 2^24).
     const uint64_t x_place = (2 * uint64_t{x.ordinal} + 1) * y.of,
                    y_place = (2 * uint64_t{y.ordinal} + 1) * x.of;
     if (x_place != y_place) return x_place < y_place;

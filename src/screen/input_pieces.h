@@ -59,9 +59,9 @@ Status ResolvePiece(const InputFile& file, InputPiece& piece);
 // (about its text).
 std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps);
 
-// The order a scan reads `pieces` in (indices into it): a piece of more
-// text than kPieceBytes (a compressed file, read whole, its text taken as 8
-// times its bytes) first, the largest first, so that none runs alone at the
+// The order a scan reads `pieces` in (indices into it), nominal or
+// resolved: a compressed file of more text than kPieceBytes (read whole, its
+// text taken as 8 times its bytes) first, the largest first, so that none runs alone at the
 // end; then every other piece at its place
 // across its file (piece k of n at (k + 1/2) / n; a whole file at 1/2), ties
 // in file order, so that what has been scanned at any time is about the

@@ -55,8 +55,9 @@ bool IsGzip(const std::string& path);
 // ranges of consecutive [begin, end) that hold a line start follow one
 // another, whoever looks them up, since each depends only on the file; a
 // range inside a line longer than end - begin is empty. Reads at most
-// end - begin bytes to find the start and then up to the next newline, so
-// that looking up every range of a file reads it about twice. A file that
+// end - begin bytes to find the start and then up to the next newline (and
+// the rest of the window that holds it, at most 1 MB), so that looking up
+// every range of a file reads it about twice. A file that
 // changed since `size` was taken is read as far as it goes, capped at size.
 Result<std::pair<uint64_t, uint64_t>> LinesStartingIn(const std::string& path, uint64_t size, uint64_t begin,
                                                       uint64_t end);

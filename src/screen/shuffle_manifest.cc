@@ -116,7 +116,8 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
     if (piece.get_array().get(fields) || fields.size() != 6 || fields.at(0).get_uint64().get(file) ||
         fields.at(1).get_uint64().get(ordinal) || fields.at(2).get_uint64().get(of) ||
         fields.at(3).get_uint64().get(begin) || fields.at(4).get_uint64().get(end) ||
-        fields.at(5).get_uint64().get(lines) || of == 0 || ordinal >= of || begin > end) {
+        fields.at(5).get_uint64().get(lines) || of == 0 || ordinal >= of || begin > end ||
+        (begin == end && lines != 0)) {
       return Fail(InvalidInput("a map manifest has a bad piece"));
     }
     if (file >= manifest.facts.inputs.size())

@@ -1221,8 +1221,67 @@ TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
     if (i == 250) text += std::string(20000, 'y') + "\n";
   }
   text += "last line";
+  // The file as it is, and ending with a newline.
+  for (const bool trailing_newline : {false, true}) {
+    SCOPED_TRACE(trailing_newline);
+    const std::string content = text + (trailing_newline ? "\n" : "");
+    const std::string path = dir / (trailing_newline ? "y.ndjson" : "x.ndjson");
+    std::ofstream(path, std::ios::binary) << content;
+    std::vector<uint64_t> starts = {0};
+    for (size_t i = 0; i + 1 < content.size(); ++i) {
+      if (content[i] == '\n') starts.push_back(i + 1);
+    }
+    const auto first_start_at_or_after = [&](uint64_t at) {
+      auto found = std::lower_bound(starts.begin(), starts.end(), at);
+      return found == starts.end() ? uint64_t{content.size()} : *found;
+    };
+    std::vector<std::pair<uint64_t, std::string>> whole;
+    ASSERT_TRUE(ForEachLine(path, [&](uint64_t n, std::string_view line, size_t) {
+                  whole.emplace_back(n, line);
+                }).ok());
+    for (uint64_t piece_bytes : {1, 10, 100, 1000, 5000, 100000}) {
+      SCOPED_TRACE(piece_bytes);
+      std::vector<std::pair<uint64_t, uint64_t>> pieces;
+      size_t empty = 0;
+      for (uint64_t nominal = 0; nominal < content.size(); nominal += piece_bytes) {
+        Result<std::pair<uint64_t, uint64_t>> bytes =
+            LinesStartingIn(path, content.size(), nominal, nominal + piece_bytes);
+        ASSERT_TRUE(bytes.has_value());
+        const uint64_t range_end = std::min<uint64_t>(nominal + piece_bytes, content.size());
+        const uint64_t first = first_start_at_or_after(nominal);
+        const std::pair<uint64_t, uint64_t> expected =
+            first < range_end ? std::pair<uint64_t, uint64_t>(first, first_start_at_or_after(range_end))
+                              : std::pair<uint64_t, uint64_t>(range_end, range_end);
+        ASSERT_EQ(*bytes, expected) << "range at " << nominal;
+        pieces.push_back(*bytes);
+        if (bytes->first == bytes->second) ++empty;
+      }
+      if (piece_bytes <= 5000) {
+        EXPECT_GT(empty, 0u);  // inside the long line
+      }
+      std::vector<std::pair<uint64_t, std::string>> joined;
+      uint64_t before = 0, expected_begin = 0;
+      for (const auto& [begin, end] : pieces) {
+        uint64_t lines = 0;
+        ASSERT_TRUE(
+            ForEachLineInRange(
+                path, begin, end,
+                [&](uint64_t n, std::string_view line, size_t) { joined.emplace_back(before + n, line); },
+                nullptr, &lines)
+                .ok());
+        if (begin == end) {
+          EXPECT_EQ(lines, 0u);
+          continue;
+        }
+        EXPECT_EQ(begin, expected_begin);
+        expected_begin = end;
+        before += lines;
+      }
+      EXPECT_EQ(expected_begin, content.size());
+      EXPECT_EQ(joined, whole);
+    }
+  }
   const std::string path = dir / "x.ndjson";
-  std::ofstream(path, std::ios::binary) << text;
   std::vector<uint64_t> starts = {0};
   for (size_t i = 0; i + 1 < text.size(); ++i) {
     if (text[i] == '\n') starts.push_back(i + 1);
@@ -1231,53 +1290,12 @@ TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
     auto found = std::lower_bound(starts.begin(), starts.end(), at);
     return found == starts.end() ? uint64_t{text.size()} : *found;
   };
-  std::vector<std::pair<uint64_t, std::string>> whole;
-  ASSERT_TRUE(ForEachLine(path, [&](uint64_t n, std::string_view line, size_t) { whole.emplace_back(n, line); }).ok());
-  for (uint64_t piece_bytes : {1, 10, 100, 1000, 5000, 100000}) {
-    SCOPED_TRACE(piece_bytes);
-    std::vector<std::pair<uint64_t, uint64_t>> pieces;
-    size_t empty = 0;
-    for (uint64_t nominal = 0; nominal < text.size(); nominal += piece_bytes) {
-      Result<std::pair<uint64_t, uint64_t>> bytes =
-          LinesStartingIn(path, text.size(), nominal, nominal + piece_bytes);
-      ASSERT_TRUE(bytes.has_value());
-      const uint64_t range_end = std::min<uint64_t>(nominal + piece_bytes, text.size());
-      const uint64_t first = first_start_at_or_after(nominal);
-      const std::pair<uint64_t, uint64_t> expected =
-          first < range_end ? std::pair<uint64_t, uint64_t>(first, first_start_at_or_after(range_end))
-                            : std::pair<uint64_t, uint64_t>(range_end, range_end);
-      ASSERT_EQ(*bytes, expected) << "range at " << nominal;
-      pieces.push_back(*bytes);
-      if (bytes->first == bytes->second) ++empty;
-    }
-    if (piece_bytes <= 5000) {
-      EXPECT_GT(empty, 0u);  // inside the long line
-    }
-    std::vector<std::pair<uint64_t, std::string>> joined;
-    uint64_t before = 0, expected_begin = 0;
-    for (const auto& [begin, end] : pieces) {
-      uint64_t lines = 0;
-      ASSERT_TRUE(ForEachLineInRange(
-                      path, begin, end,
-                      [&](uint64_t n, std::string_view line, size_t) { joined.emplace_back(before + n, line); },
-                      nullptr, &lines)
-                      .ok());
-      if (begin == end) {
-        EXPECT_EQ(lines, 0u);
-        continue;
-      }
-      EXPECT_EQ(begin, expected_begin);
-      expected_begin = end;
-      before += lines;
-    }
-    EXPECT_EQ(expected_begin, text.size());
-    EXPECT_EQ(joined, whole);
-  }
   // A file shorter than the size given (cut since it was listed) is read as
   // far as it goes; one that cannot be opened is named.
   Result<std::pair<uint64_t, uint64_t>> cut = LinesStartingIn(path, text.size() + 100, 5, 10);
   ASSERT_TRUE(cut.has_value());
   EXPECT_EQ(cut->first, first_start_at_or_after(5));
+  EXPECT_EQ(cut->second, first_start_at_or_after(10));
   Result<std::pair<uint64_t, uint64_t>> tail =
       LinesStartingIn(path, text.size() + 100, text.size() - 3, text.size() + 50);
   ASSERT_TRUE(tail.has_value());
