@@ -246,8 +246,15 @@ Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end,
   auto read = [&](char* into, size_t room) -> Result<size_t> {
     const size_t wanted = static_cast<size_t>(std::min<uint64_t>(room, end - offset));
     if (wanted == 0) return size_t{0};
-    const ssize_t got = ::pread(fd, into, wanted, static_cast<off_t>(offset));
+    ssize_t got = 0;
+    do {
+      got = ::pread(fd, into, wanted, static_cast<off_t>(offset));
+    } while (got < 0 && errno == EINTR);
     if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
+    if (got == 0) {
+      return Fail(InvalidInput(fmt::format(
+          "{}: ends at byte {}, before byte {} (the file changed while being read?)", path, offset, end)));
+    }
     offset += static_cast<uint64_t>(got);
     return static_cast<size_t>(got);
   };

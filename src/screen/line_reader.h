@@ -29,7 +29,8 @@ Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* 
 // The same over bytes [begin, end) of a plain (not gzip) file, where both
 // are line starts (0, a byte after a newline, or the file's size): lines
 // are numbered from 1 at `begin`. `lines`, when given, gets how many lines
-// (blank ones included) the range held.
+// (blank ones included) the range held. Fails, naming the file, when it
+// ends before `end` (cut since its size was taken).
 Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end, const LineVisitor& visit,
                           uint64_t* bytes_read = nullptr, uint64_t* lines = nullptr);
 

@@ -262,6 +262,17 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
       progress.bytes_read += read;
       RP_RETURN_IF_ERROR(read_status);
       RP_RETURN_IF_ERROR(status);
+      // A plain file read whole gives its size as listed, unless it changed
+      // since (a download still being written): its lines would not be the
+      // ones listed, or another reader's pieces would miss or repeat some.
+      // (A pieced file's reader fails on its own when the file is cut.)
+      if (const InputFile& file = listing.files[file_index];
+          piece.input.whole() && read != file.size && !piece.input.gzip && !IsGzip(path)) {
+        return InvalidInput(
+            fmt::format("{}: {} bytes read where it had {} when listed (the file changed while "
+                        "being read?)",
+                        path, read, file.size));
+      }
       if (--pieces_left[file_index] == 0) ++progress.files_done;
     }
     if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch, scanned_bytes));

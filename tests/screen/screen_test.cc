@@ -886,6 +886,44 @@ TEST(ScreenTest, ARunWhoseLinesWillNotFitSpillsAtItsFirstBatch) {
   ExpectSameOutput(dir / "held", dir / "spilled");
 }
 
+// A plain file that changes between the listing and its reading (a
+// download still being written) fails the run, naming it, rather than give
+// lines that are not the listed file's: cut short, or grown.
+TEST(ScreenTest, AFileChangedSinceItWasListedFailsTheRun) {
+  for (const bool cut : {true, false}) {
+    SCOPED_TRACE(cut);
+    TempDir dir;
+    fs::create_directories(dir / "in");
+    for (const std::string name : {"Patient.000.ndjson", "Condition.000.ndjson"}) {
+      fs::copy_file(BulkDir() + "/" + name, dir / ("in/" + name));
+    }
+    const std::string changed = dir / "in/Condition.000.ndjson";
+    const uint64_t size = fs::file_size(changed);
+    ScreenOptions options = TestOptions({dir / "in"}, 2);
+    options.output_dir = dir / "out";
+    // The scan's threads start after the listing and before any line is
+    // read: the file changes then.
+    bool done = false;
+    options.start_thread = [&](std::function<void()> work) {
+      if (!done) {
+        done = true;
+        if (cut) {
+          fs::resize_file(changed, size / 2);
+        } else {
+          std::ofstream(changed, std::ios::binary | std::ios::app) << R"({"resourceType":"Condition"})"
+                                                                   << "\n";
+        }
+      }
+      return std::thread(std::move(work));
+    };
+    Result<ScreenReport> report = Screen(options);
+    ASSERT_FALSE(report.has_value());
+    EXPECT_THAT(report.error().message(),
+                HasSubstr("Condition.000.ndjson: " + std::to_string(cut ? size / 2 : size + 29) +
+                          " bytes read where it had " + std::to_string(size) + " when listed"));
+  }
+}
+
 TEST(ScreenTest, AGivenEngineIsUsedAndMustBeTheKnowledgeBases) {
   // One engine shared by runs on two threads at once (as the Python
   // module's cache shares it between Dask tasks): the output is the run's.
@@ -1300,6 +1338,12 @@ TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
       LinesStartingIn(path, text.size() + 100, text.size() - 3, text.size() + 50);
   ASSERT_TRUE(tail.has_value());
   EXPECT_EQ(tail->first, tail->second);
+  // A range past the file's end (the file cut since) is refused, not read short.
+  Status short_read =
+      ForEachLineInRange(path, 0, text.size() + 10, [](uint64_t, std::string_view, size_t) {});
+  ASSERT_FALSE(short_read.ok());
+  EXPECT_THAT(short_read.message(), HasSubstr("x.ndjson: ends at byte " + std::to_string(text.size()) +
+                                              ", before byte " + std::to_string(text.size() + 10)));
   Result<std::pair<uint64_t, uint64_t>> absent = LinesStartingIn(dir / "absent.ndjson", 100, 10, 20);
   ASSERT_FALSE(absent.has_value());
   EXPECT_THAT(absent.error().message(), HasSubstr("absent.ndjson: cannot open"));
