@@ -279,7 +279,24 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
     return Status();
   }, PhaseOptions(failed));
   ReleaseReadBuffer();  // this thread scanned too (RunOnThreads), and goes on to assess
-  return scanned;
+  RP_RETURN_IF_ERROR(scanned);
+  // Every file read has the size it was listed with: one grown since (a
+  // large file read in pieces reads only as far as its listed size) or
+  // rewritten is not the file listed.
+  std::set<uint32_t> read_files;
+  for (const ScanPiece& piece : pieces) read_files.insert(piece.input.file);
+  for (uint32_t index : read_files) {
+    const InputFile& file = listing.files[index];
+    std::error_code error;
+    const uint64_t now = fs::file_size(file.path, error);
+    if (error || now != file.size) {
+      return InvalidInput(
+          fmt::format("{}: {} bytes where it had {} when listed (the file changed while being "
+                      "read?)",
+                      file.path, error ? 0 : now, file.size));
+    }
+  }
+  return Status();
 }
 
 // What `pieces` held, added up per file (of `files`); their malformed lines

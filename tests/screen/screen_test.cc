@@ -898,6 +898,7 @@ TEST(ScreenTest, AFileChangedSinceItWasListedFailsTheRun) {
       fs::copy_file(BulkDir() + "/" + name, dir / ("in/" + name));
     }
     const std::string changed = dir / "in/Condition.000.ndjson";
+    fs::permissions(changed, fs::perms::owner_write, fs::perm_options::add);  // (copied read-only)
     const uint64_t size = fs::file_size(changed);
     ScreenOptions options = TestOptions({dir / "in"}, 2);
     options.output_dir = dir / "out";
@@ -917,11 +918,46 @@ TEST(ScreenTest, AFileChangedSinceItWasListedFailsTheRun) {
       return std::thread(std::move(work));
     };
     Result<ScreenReport> report = Screen(options);
+    // (A change that failed inside start_thread would pass for a thread
+    // that could not start.)
+    ASSERT_EQ(fs::file_size(changed), cut ? size / 2 : size + 29);
     ASSERT_FALSE(report.has_value());
     EXPECT_THAT(report.error().message(),
                 HasSubstr("Condition.000.ndjson: " + std::to_string(cut ? size / 2 : size + 29) +
                           " bytes read where it had " + std::to_string(size) + " when listed"));
   }
+}
+
+// A large file (read in pieces, each only as far as its listed size) that
+// grows between the listing and the end of the scan fails the run too.
+TEST(ScreenTest, ALargeFileGrownSinceItWasListedFailsTheRun) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  fs::copy_file(BulkDir() + "/Patient.000.ndjson", dir / "in/Patient.000.ndjson");
+  const std::string changed = dir / "in/Practitioner.000.ndjson";
+  {
+    std::ofstream out(changed, std::ios::binary);
+    const std::string line = R"({"resourceType":"Practitioner","id":"p"})";
+    for (size_t written = 0; written < (size_t{9} << 20); written += line.size() + 1) out << line << "\n";
+  }
+  const uint64_t size = fs::file_size(changed);
+  ScreenOptions options = TestOptions({dir / "in"}, 2);
+  options.output_dir = dir / "out";
+  bool done = false;
+  options.start_thread = [&](std::function<void()> work) {
+    if (!done) {
+      done = true;
+      std::ofstream(changed, std::ios::binary | std::ios::app) << R"({"resourceType":"Practitioner"})"
+                                                               << "\n";
+    }
+    return std::thread(std::move(work));
+  };
+  Result<ScreenReport> report = Screen(options);
+  ASSERT_EQ(fs::file_size(changed), size + 32);
+  ASSERT_FALSE(report.has_value());
+  EXPECT_THAT(report.error().message(),
+              HasSubstr("Practitioner.000.ndjson: " + std::to_string(size + 32) + " bytes where it had " +
+                        std::to_string(size) + " when listed"));
 }
 
 TEST(ScreenTest, AGivenEngineIsUsedAndMustBeTheKnowledgeBases) {
