@@ -209,8 +209,9 @@ class Grouper {
   size_t partition_count() const { return partitions_.empty() ? 1 : partitions_.size(); }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
   // The most memory (LineBatch::bytes: the capacity of the batches' buffers
-  // and entries, mapped if not all touched) the grouper held at once in the batches Add kept, not each
-  // scanning thread's batch being filled nor what ForEachPartition reads back. Only once no Add is running.
+  // and entries, mapped if not all touched) the grouper held at once in the
+  // batches Add kept, not each scanning thread's batch being filled nor what
+  // ForEachPartition reads back. Only once no Add is running.
   uint64_t held_bytes_peak() const { return held_bytes_peak_; }
   // How many times ForEachPartition calls `visit` (for a run not spilled:
   // held_slices, whether or not each slice holds lines).

@@ -32,14 +32,13 @@ std::vector<InputPiece> PlanPieces(const InputListing& listing) {
 std::vector<size_t> ScanOrder(const std::vector<InputPiece>& pieces) {
   std::vector<size_t> order(pieces.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  const auto text = [&](size_t i) { return (pieces[i].end - pieces[i].begin) * (pieces[i].gzip ? 8 : 1); };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const InputPiece& x = pieces[a];
     const InputPiece& y = pieces[b];
     // (Only a compressed file, whole, can be large, nominal or resolved.)
-    const bool x_large = x.gzip && text(a) > kPieceBytes, y_large = y.gzip && text(b) > kPieceBytes;
+    const bool x_large = x.gzip && x.text() > kPieceBytes, y_large = y.gzip && y.text() > kPieceBytes;
     if (x_large != y_large) return x_large;
-    if (x_large) return text(a) > text(b);
+    if (x_large) return x.text() > y.text();
     // (2k + 1) / 2n, compared without division (no overflow below 2^31
     // pieces a file; line numbers within pieces allow 2^24).
     const uint64_t x_place = (2 * uint64_t{x.ordinal} + 1) * y.of,
@@ -61,13 +60,13 @@ Status ResolvePiece(const InputFile& file, InputPiece& piece) {
 std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps) {
   std::vector<uint32_t> order(pieces.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  const auto bytes = [&](uint32_t i) { return (pieces[i].end - pieces[i].begin) * (pieces[i].gzip ? 8 : 1); };
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return bytes(a) > bytes(b); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return pieces[a].text() > pieces[b].text(); });
   std::vector<uint64_t> load(std::max<uint32_t>(maps, 1), 0);
   std::vector<uint32_t> share;
   for (uint32_t piece : order) {
     const size_t task = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    load[task] += std::max<uint64_t>(bytes(piece), 1);
+    load[task] += std::max<uint64_t>(pieces[piece].text(), 1);
     if (task == map) share.push_back(piece);
   }
   std::sort(share.begin(), share.end());

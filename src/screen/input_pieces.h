@@ -26,6 +26,9 @@ namespace regenpath::screen {
 
 inline constexpr uint64_t kPieceBytes = uint64_t{8} << 20;
 inline constexpr int kPieceShift = 40;
+// About how many bytes of text a compressed file's byte holds (for planning
+// only: shares, order, the early spill's expected input).
+inline constexpr uint64_t kGzipTextRatio = 8;
 
 struct InputPiece {
   uint32_t file = 0;            // index into the listing's files
@@ -36,6 +39,8 @@ struct InputPiece {
   uint64_t begin = 0, end = 0;
   bool gzip = false;            // named .gz, or over kPieceBytes and found compressed (read whole)
   bool whole() const { return of == 1; }
+  // About the bytes of text it holds.
+  uint64_t text() const { return (end - begin) * (gzip ? kGzipTextRatio : 1); }
 };
 
 // Every file of `listing` in pieces, in file order then piece order; the
@@ -55,18 +60,17 @@ Status ResolvePiece(const InputFile& file, InputPiece& piece);
 // The pieces (indices into `pieces`) map task `map` of `maps` reads:
 // biggest first, each to the task with the fewest bytes so far (the lowest
 // index on a tie), so every task computes the same shares; in `pieces`'
-// order. A compressed file (InputPiece::gzip) weighs 8 times its bytes
-// (about its text).
+// order. Each piece weighs its text (InputPiece::text).
 std::vector<uint32_t> ShareOfPieces(const std::vector<InputPiece>& pieces, uint32_t map, uint32_t maps);
 
 // The order a scan reads `pieces` in (indices into it), nominal or
-// resolved: a compressed file of more text than kPieceBytes (read whole, its
-// text taken as 8 times its bytes) first, the largest first, so that none runs alone at the
-// end; then every other piece at its place
-// across its file (piece k of n at (k + 1/2) / n; a whole file at 1/2), ties
-// in file order, so that what has been scanned at any time is about the
-// same share of every file: the early spill (Grouper::Add) takes the lines
-// held so far, scaled to the whole input, for a sample of it.
+// resolved: a compressed file of more text than kPieceBytes (read whole;
+// InputPiece::text) first, the largest first, so that none runs alone at
+// the end; then every other piece at its place across its file (piece k of
+// n at (k + 1/2) / n; a whole file at 1/2), ties in file order, so that what
+// has been scanned at any time is about the same share of every file: the
+// early spill (Grouper::Add) takes the lines held so far, scaled to the
+// whole input, for a sample of it.
 std::vector<size_t> ScanOrder(const std::vector<InputPiece>& pieces);
 
 // A piece and how many lines (blank ones included) it held.

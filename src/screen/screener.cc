@@ -136,10 +136,11 @@ class RunClock {
   RunOptions threads_;
 };
 
-// Bytes of line text the files will give (a gzip file about 8 times its size).
+// Bytes of line text the files will give (a .gz file about kGzipTextRatio
+// times its size).
 uint64_t ExpectedText(const std::vector<InputFile>& files) {
   uint64_t expected = 0;
-  for (const InputFile& file : files) expected += file.gzip ? file.size * 8 : file.size;
+  for (const InputFile& file : files) expected += file.gzip ? file.size * kGzipTextRatio : file.size;
   return expected;
 }
 

@@ -886,6 +886,24 @@ TEST(ScreenTest, ARunWhoseLinesWillNotFitSpillsAtItsFirstBatch) {
   ExpectSameOutput(dir / "held", dir / "spilled");
 }
 
+// Screens the directory `input` at 2 jobs into `output`, running `change`
+// once as the scan starts its first thread: after the listing, before any
+// line is read.
+Result<ScreenReport> ScreenChangingAtScanStart(const std::string& input, const std::string& output,
+                                               const std::function<void()>& change) {
+  ScreenOptions options = TestOptions({input}, 2);
+  options.output_dir = output;
+  bool done = false;
+  options.start_thread = [&](std::function<void()> work) {
+    if (!done) {
+      done = true;
+      change();
+    }
+    return std::thread(std::move(work));
+  };
+  return Screen(options);
+}
+
 // A plain file that changes between the listing and its reading (a
 // download still being written) fails the run, naming it, rather than give
 // lines that are not the listed file's: cut short, or grown.
@@ -900,24 +918,14 @@ TEST(ScreenTest, AFileChangedSinceItWasListedFailsTheRun) {
     const std::string changed = dir / "in/Condition.000.ndjson";
     fs::permissions(changed, fs::perms::owner_write, fs::perm_options::add);  // (copied read-only)
     const uint64_t size = fs::file_size(changed);
-    ScreenOptions options = TestOptions({dir / "in"}, 2);
-    options.output_dir = dir / "out";
-    // The scan's threads start after the listing and before any line is
-    // read: the file changes then.
-    bool done = false;
-    options.start_thread = [&](std::function<void()> work) {
-      if (!done) {
-        done = true;
-        if (cut) {
-          fs::resize_file(changed, size / 2);
-        } else {
-          std::ofstream(changed, std::ios::binary | std::ios::app) << R"({"resourceType":"Condition"})"
-                                                                   << "\n";
-        }
+    Result<ScreenReport> report = ScreenChangingAtScanStart(dir / "in", dir / "out", [&] {
+      if (cut) {
+        fs::resize_file(changed, size / 2);
+      } else {
+        std::ofstream(changed, std::ios::binary | std::ios::app) << R"({"resourceType":"Condition"})"
+                                                                 << "\n";
       }
-      return std::thread(std::move(work));
-    };
-    Result<ScreenReport> report = Screen(options);
+    });
     // (A change that failed inside start_thread would pass for a thread
     // that could not start.)
     ASSERT_EQ(fs::file_size(changed), cut ? size / 2 : size + 29);
@@ -941,18 +949,10 @@ TEST(ScreenTest, ALargeFileGrownSinceItWasListedFailsTheRun) {
     for (size_t written = 0; written < (size_t{9} << 20); written += line.size() + 1) out << line << "\n";
   }
   const uint64_t size = fs::file_size(changed);
-  ScreenOptions options = TestOptions({dir / "in"}, 2);
-  options.output_dir = dir / "out";
-  bool done = false;
-  options.start_thread = [&](std::function<void()> work) {
-    if (!done) {
-      done = true;
-      std::ofstream(changed, std::ios::binary | std::ios::app) << R"({"resourceType":"Practitioner"})"
-                                                               << "\n";
-    }
-    return std::thread(std::move(work));
-  };
-  Result<ScreenReport> report = Screen(options);
+  Result<ScreenReport> report = ScreenChangingAtScanStart(dir / "in", dir / "out", [&] {
+    std::ofstream(changed, std::ios::binary | std::ios::app) << R"({"resourceType":"Practitioner"})"
+                                                             << "\n";
+  });
   ASSERT_EQ(fs::file_size(changed), size + 32);
   ASSERT_FALSE(report.has_value());
   EXPECT_THAT(report.error().message(),
