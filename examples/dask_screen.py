@@ -30,6 +30,7 @@ inputs and --now.
 """
 import argparse
 import ctypes.util
+import datetime
 import os
 import shutil
 import sys
@@ -166,11 +167,30 @@ def screen_on_dask(client, inputs, output, shards, options=None, maps=None, shuf
     import regenpath
 
     options = dict(options or {})
+    # Every task assesses as of one instant, fixed here when not given:
+    # shards each run at its own "now" are not one screening (merge refuses them).
+    options.setdefault("now", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"))
     inputs = [os.path.abspath(path) for path in inputs]
     output = os.path.abspath(output)
     shard_root = os.path.join(output, ".shards")
     shuffle_dir = os.path.join(output, ".shuffle")
     shard_options = [dict(options, output=os.path.join(shard_root, "shard-%04d" % shard)) for shard in range(shards)]
+    try:
+        results, map_results = run_tasks(client, inputs, shards, options, shard_options, shuffle_dir, maps, shuffle)
+        merged = regenpath.merge([result["output"] for result in results], output)
+    finally:
+        # The tasks' own directories go, whether the run succeeded or failed
+        # (a failed task has removed its partial output itself).
+        shutil.rmtree(shard_root, ignore_errors=True)
+        shutil.rmtree(shuffle_dir, ignore_errors=True)
+    merged["shards"] = results
+    merged["maps"] = map_results
+    return merged
+
+
+def run_tasks(client, inputs, shards, options, shard_options, shuffle_dir, maps, shuffle):
+    """screen_on_dask's tasks: returns the shard (or reduce) tasks' results
+    and the map tasks' (empty without a shuffle)."""
     map_results = []
     if shuffle:
         maps = maps or shards
@@ -185,21 +205,25 @@ def screen_on_dask(client, inputs, output, shards, options=None, maps=None, shuf
                           pure=False, key="regenpath-reduce-%d-of-%d" % (shard, shards))
             for shard in range(shards)
         ]
-        results = client.gather(futures)
-        map_results = client.gather(map_futures)
+        results, map_results = gather_or_cancel(client, futures, map_futures)
     else:
         futures = [
             client.submit(run_shard, inputs, shard, shards, shard_options[shard],
                           pure=False, key="regenpath-shard-%d-of-%d" % (shard, shards))
             for shard in range(shards)
         ]
-        results = client.gather(futures)
-    merged = regenpath.merge([result["output"] for result in results], output)
-    shutil.rmtree(shard_root, ignore_errors=True)
-    shutil.rmtree(shuffle_dir, ignore_errors=True)
-    merged["shards"] = results
-    merged["maps"] = map_results
-    return merged
+        results, _ = gather_or_cancel(client, futures, [])
+    return results, map_results
+
+
+def gather_or_cancel(client, futures, map_futures):
+    """The results of `futures` and `map_futures`; when a task fails, the
+    tasks not yet finished are cancelled before the error is raised."""
+    try:
+        return client.gather(futures), client.gather(map_futures)
+    except BaseException:
+        client.cancel(futures + map_futures)
+        raise
 
 
 def main(argv):

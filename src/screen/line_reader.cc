@@ -150,10 +150,17 @@ class ChunkBuffer {
   size_t capacity_;
 };
 
+// A UTF-8 byte-order mark, which a file may begin with (the parser allows it
+// before the JSON, so `regenpath assess` reads such a file's first line).
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
 // Splits what `read` gives (up to n bytes into a buffer: the count, 0 at the
-// end, or a failed Result) into lines for `visit`.
+// end, or a failed Result) into lines for `visit`. `at_file_start`: the
+// bytes begin at the start of the file, whose first line may begin with a
+// byte-order mark (left out of the line).
 template <typename Read>
-Status SplitLines(Read&& read, const LineVisitor& visit, uint64_t* bytes_read, uint64_t* lines) {
+Status SplitLines(Read&& read, const LineVisitor& visit, bool at_file_start, uint64_t* bytes_read,
+                  uint64_t* lines) {
   ChunkBuffer buffer;
   size_t filled = 0;       // bytes of buffer holding data
   uint64_t line_number = 0;
@@ -177,7 +184,11 @@ Status SplitLines(Read&& read, const LineVisitor& visit, uint64_t* bytes_read, u
       if (newline == nullptr && !at_end) break;
       size_t end = newline == nullptr ? filled : static_cast<size_t>(newline - buffer.get());
       ++line_number;
-      const std::string_view line = TrimLine(std::string_view(buffer.get() + start, end - start));
+      std::string_view raw(buffer.get() + start, end - start);
+      if (line_number == 1 && at_file_start && raw.starts_with(kByteOrderMark)) {
+        raw.remove_prefix(kByteOrderMark.size());
+      }
+      const std::string_view line = TrimLine(raw);
       if (!line.empty()) {
         visit(line_number, line, filled + kPadding - static_cast<size_t>(line.data() - buffer.get()));
       }
@@ -231,7 +242,7 @@ Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* 
     }
     return static_cast<size_t>(got);
   };
-  return SplitLines(read, visit, bytes_read, nullptr);
+  return SplitLines(read, visit, /*at_file_start=*/true, bytes_read, nullptr);
 }
 
 Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end, const LineVisitor& visit,
@@ -258,7 +269,7 @@ Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end,
     offset += static_cast<uint64_t>(got);
     return static_cast<size_t>(got);
   };
-  return SplitLines(read, visit, bytes_read, lines);
+  return SplitLines(read, visit, /*at_file_start=*/begin == 0, bytes_read, lines);
 }
 
 }  // namespace regenpath::screen

@@ -15,7 +15,8 @@
 namespace regenpath::screen {
 
 // Called for every non-blank line: its 1-based number, its text (no newline,
-// no trailing '\r'), and `capacity`, the bytes readable from line.data()
+// no trailing '\r'; the file's first line without a UTF-8 byte-order mark,
+// which `regenpath assess` allows too), and `capacity`, the bytes readable from line.data()
 // (always at least line.size() + 64: simdjson may read that far).
 using LineVisitor = std::function<void(uint64_t line_number, std::string_view line, size_t capacity)>;
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,16 +88,22 @@ Result<size_t> ParseSize(std::string_view text) {
   else if (unit == "G" || unit == "g" || unit == "GB" || unit == "GiB") multiplier = 1ull << 30;
   else if (!unit.empty() && unit != "B") return Fail(InvalidArgument(fmt::format("'{}': unknown unit '{}'", text, unit)));
   if (value == 0) return Fail(InvalidArgument(fmt::format("'{}': the size must be positive", text)));
+  if (value > std::numeric_limits<size_t>::max() / multiplier) {
+    return Fail(InvalidArgument(fmt::format("'{}': the size is too large", text)));
+  }
   return static_cast<size_t>(value * multiplier);
 }
 
 Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text) {
   size_t slash = text.find('/');
   uint32_t index = 0, count = 0;
-  if (slash == std::string_view::npos ||
-      std::from_chars(text.data(), text.data() + slash, index).ec != std::errc() ||
-      std::from_chars(text.data() + slash + 1, text.data() + text.size(), count).ec != std::errc() || count == 0 ||
-      index >= count) {
+  // Each number whole ("1/2x" is not shard 1 of 2).
+  auto whole_number = [](std::string_view digits, uint32_t& value) {
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    return error == std::errc() && end == digits.data() + digits.size();
+  };
+  if (slash == std::string_view::npos || !whole_number(text.substr(0, slash), index) ||
+      !whole_number(text.substr(slash + 1), count) || count == 0 || index >= count) {
     return Fail(InvalidArgument(fmt::format("'{}': expected I/N with 0 <= I < N", text)));
   }
   return std::pair{index, count};
@@ -694,7 +701,7 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
     facts.patient_resources = 0;
     return facts.ToJson();
   };
-  std::string run_json, shared_run;
+  std::string run_json, shared_run, first_now;
   std::vector<std::string> issue_lines;
   std::vector<bool> seen;
   std::vector<std::string> patient_files;
@@ -718,6 +725,13 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
     if (patient_files.empty()) {
       run_json = shard_run;
       shared_run = shard_shared;
+      first_now = shard_facts.now;
+    } else if (shard_facts.now != first_now) {
+      // The usual cause: shards run without --now, each at its own time.
+      return Fail(InvalidInput(fmt::format(
+          "{}: a shard of another run: assessed as of {} where {} was assessed as of {} (give every "
+          "shard the same --now)",
+          dir, shard_facts.now, shard_dirs.front(), first_now)));
     } else if (shard_shared != shared_run) {
       return Fail(InvalidInput(fmt::format("{}: a shard of another run (its run.json differs)", dir)));
     }

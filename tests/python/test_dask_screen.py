@@ -4,6 +4,7 @@ Run by ctest with PYTHONPATH holding build/python and examples/, and
 REGENPATH_BINARY / REGENPATH_SHARED_DIR set. Uses Debian's /usr/bin/python3
 (python3-distributed).
 """
+import json
 import os
 import subprocess
 import tempfile
@@ -107,9 +108,23 @@ class DaskScreenTest(unittest.TestCase):
             self.assertEqual([worker["nthreads"] for worker in workers.values()], [2])
             output = os.path.join(self.dir, "dask-threads")
             result = dask_screen.screen_on_dask(client, [BULK], output, 4, {"now": NOW, "jobs": 1}, maps=3)
+            # Without "now", the driver fixes one instant for every task (each
+            # taking its own, the shards could not be merged).
+            untimed = os.path.join(self.dir, "dask-untimed")
+            untimed_result = dask_screen.screen_on_dask(client, [BULK], untimed, 3, {"jobs": 1})
+            # A failed run leaves none of its tasks' directories behind.
+            failed = os.path.join(self.dir, "dask-failed")
+            with self.assertRaises(Exception):
+                dask_screen.screen_on_dask(client, [BULK, os.path.join(self.dir, "absent.ndjson")], failed, 2,
+                                           {"now": NOW, "jobs": 1})
         finally:
             client.close()
             cluster.close()
+        self.assertEqual(untimed_result["patients"], 13)
+        self.assertRegex(json.loads(read(os.path.join(untimed, "run.json")))["now"], r"^\d{4}-\d\d-\d\dT")
+        for directory in (untimed, failed):
+            self.assertFalse(os.path.exists(os.path.join(directory, ".shards")), directory)
+            self.assertFalse(os.path.exists(os.path.join(directory, ".shuffle")), directory)
         self.assertEqual(result["patients"], 13)
         self.assertEqual(len(result["maps"]), 3)
         self.assertLessEqual(sum(not shard["engine_reused"] for shard in result["shards"]), 1)

@@ -103,5 +103,29 @@ TEST(ScreenTest, EveryPatientAsAssessWouldAssessTheirOwnFile) {
   EXPECT_FALSE(fs::exists(dir / "out/.partial"));
 }
 
+// A file may begin with a UTF-8 byte-order mark, which `assess` allows: its
+// first line is read, not reported as malformed (the export with a mark on
+// every file screens as the export without).
+TEST(ScreenTest, AFileBeginningWithAByteOrderMarkIsReadAsAssessReadsIt) {
+  TempDir dir;
+  fs::create_directories(dir / "marked");
+  for (const auto& entry : fs::directory_iterator(BulkDir())) {
+    const std::string name = entry.path().filename().string();
+    std::ofstream(dir / ("marked/" + name), std::ios::binary)
+        << "\xEF\xBB\xBF" << ReadFile(entry.path().string());
+  }
+  Result<ScreenReport> plain = RunScreen({BulkDir()}, dir / "plain", 1);
+  ASSERT_TRUE(plain.has_value()) << plain.error().message();
+  for (size_t jobs : {1, 2}) {
+    const std::string out = dir / ("out-" + std::to_string(jobs));
+    Result<ScreenReport> marked = RunScreen({dir / "marked"}, out, jobs);
+    ASSERT_TRUE(marked.has_value()) << marked.error().message();
+    EXPECT_EQ(marked->malformed_lines, 0u);
+    EXPECT_EQ(marked->patients, plain->patients);
+    EXPECT_EQ(ReadFile(out + "/patients.ndjson"), ReadFile(dir / "plain/patients.ndjson"));
+    EXPECT_EQ(ReadFile(out + "/summary.json"), ReadFile(dir / "plain/summary.json"));
+  }
+}
+
 }  // namespace
 }  // namespace regenpath::screen

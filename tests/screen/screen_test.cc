@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -312,6 +313,36 @@ TEST(LineReaderTest, PlainAndGzipGiveTheSameLines) {
     EXPECT_EQ(lines[1], (std::pair<uint64_t, std::string>{4, "{\"b\":2}"}));
     EXPECT_EQ(lines[2], (std::pair<uint64_t, std::string>{5, "{\"c\":3}"}));
   }
+}
+
+// A byte-order mark is left out of a file's first line only: the same bytes
+// elsewhere are the line's (the parser then refuses them).
+TEST(LineReaderTest, AByteOrderMarkIsLeftOutOfTheFilesFirstLineOnly) {
+  TempDir dir;
+  const std::string mark = "\xEF\xBB\xBF";
+  const std::string text = mark + "{\"a\":1}\n" + mark + "{\"b\":2}\n";
+  std::ofstream(dir / "x.ndjson", std::ios::binary) << text;
+  WriteGzip(dir / "x.ndjson.gz", text);
+  auto lines_of = [](const std::function<Status(const LineVisitor&)>& read) {
+    std::vector<std::string> lines;
+    Status status = read([&](uint64_t, std::string_view line, size_t) { lines.emplace_back(line); });
+    EXPECT_TRUE(status.ok()) << status.message();
+    return lines;
+  };
+  const std::vector<std::string> expected{"{\"a\":1}", mark + "{\"b\":2}"};
+  for (const std::string name : {"x.ndjson", "x.ndjson.gz"}) {
+    EXPECT_EQ(lines_of([&](const LineVisitor& visit) { return ForEachLine(dir / name, visit); }), expected)
+        << name;
+  }
+  EXPECT_EQ(lines_of([&](const LineVisitor& visit) {
+              return ForEachLineInRange(dir / "x.ndjson", 0, text.size(), visit);
+            }),
+            expected);
+  // A range that starts after the file's start: its first line is not the file's.
+  EXPECT_EQ(lines_of([&](const LineVisitor& visit) {
+              return ForEachLineInRange(dir / "x.ndjson", 11, text.size(), visit);
+            }),
+            std::vector<std::string>{mark + "{\"b\":2}"});
 }
 
 TEST(LineReaderTest, LinesLongerThanTheBufferAndTruncatedGzip) {
@@ -812,6 +843,17 @@ TEST(ScreenTest, OutputIsTheSameWhateverJobsMemoryOrShards) {
   // A missing or repeated shard is refused.
   EXPECT_FALSE(MergeShards({shard_dirs[0], shard_dirs[1]}, dir / "bad").has_value());
   EXPECT_FALSE(MergeShards({shard_dirs[0], shard_dirs[0], shard_dirs[1]}, dir / "bad").has_value());
+  // A shard assessed as of another time (shards run without --now) is
+  // refused, saying so.
+  ScreenOptions later = TestOptions({BulkDir()}, 1, size_t{512} << 20, 0, 3);
+  later.now = *DateTime::ParseDateTime("2025-06-02");
+  later.now_text = "2025-06-02";
+  later.output_dir = dir / "shard-0-later";
+  ASSERT_TRUE(Screen(later).has_value());
+  Result<ScreenReport> mixed = MergeShards({shard_dirs[0], shard_dirs[1], later.output_dir}, dir / "bad");
+  ASSERT_FALSE(mixed.has_value());
+  EXPECT_THAT(mixed.error().message(), HasSubstr("give every shard the same --now"));
+  EXPECT_THAT(mixed.error().message(), HasSubstr("2025-06-02"));
 }
 
 // The system starts no thread beyond the caller's (for the scan, the
@@ -1734,6 +1776,10 @@ TEST(ScreenOptionsTest, SizesAndShards) {
   EXPECT_FALSE(ParseShard("5/5").has_value());
   EXPECT_FALSE(ParseShard("1").has_value());
   EXPECT_FALSE(ParseShard("0/0").has_value());
+  EXPECT_FALSE(ParseShard("1/2x").has_value());  // each number whole
+  EXPECT_FALSE(ParseShard("1x/2").has_value());
+  EXPECT_FALSE(ParseShard("/2").has_value());
+  EXPECT_FALSE(ParseSize("99999999999999G").has_value());  // overflows
 }
 
 }  // namespace
