@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,17 +22,95 @@ namespace {
 constexpr size_t kPadding = 64;
 constexpr size_t kChunk = size_t{4} << 20;
 
-// gzread reads plain files as they are, so one reader serves both.
-class GzFile {
+// An open file descriptor, closed when it goes.
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
+
+// read(2) that retries when interrupted.
+ssize_t ReadRetrying(int fd, void* into, size_t size) {
+  ssize_t got = 0;
+  do {
+    got = ::read(fd, into, size);
+  } while (got < 0 && errno == EINTR);
+  return got;
+}
+
+// A gzip file's text, read with zlib's inflate: one member after another
+// (as gzip writes them when files are concatenated) and nothing else, so
+// that bytes after a member that do not begin another (text appended, a
+// damaged member) fail the read instead of ending it early, as gzread does.
+class GzipText {
  public:
-  explicit GzFile(gzFile file) : file_(file) {}
-  ~GzFile() {
-    if (file_ != nullptr) gzclose(file_);
+  GzipText(int fd, const std::string& path) : fd_(fd), path_(path), input_(new unsigned char[kInput]) {}
+  ~GzipText() {
+    if (started_) inflateEnd(&stream_);
   }
-  gzFile get() const { return file_; }
+  GzipText(const GzipText&) = delete;
+  GzipText& operator=(const GzipText&) = delete;
+
+  // Up to `room` bytes of text into `into`: the count, 0 at the end.
+  Result<size_t> Read(char* into, size_t room) {
+    if (!started_) {
+      if (inflateInit2(&stream_, 15 + 16) != Z_OK)
+        return Fail(InvalidInput(fmt::format("{}: out of memory", path_)));
+      started_ = true;
+    }
+    stream_.next_out = reinterpret_cast<unsigned char*>(into);
+    stream_.avail_out = static_cast<unsigned>(std::min<size_t>(room, 1u << 30));
+    const unsigned wanted = stream_.avail_out;
+    while (stream_.avail_out == wanted) {
+      if (stream_.avail_in == 0 && !file_end_) {
+        const ssize_t got = ReadRetrying(fd_, input_.get(), kInput);
+        if (got < 0)
+          return Fail(InvalidInput(fmt::format("{}: read error: {}", path_, std::strerror(errno))));
+        if (got == 0) file_end_ = true;
+        stream_.next_in = input_.get();
+        stream_.avail_in = static_cast<unsigned>(got);
+      }
+      if (stream_.avail_in == 0 && file_end_) {
+        if (in_member_) {
+          return Fail(InvalidInput(
+              fmt::format("{}: the gzip data ends early, at byte {} (a truncated file?)", path_, consumed_)));
+        }
+        break;
+      }
+      if (!in_member_) {
+        // Another member begins here (inflate checks its header).
+        if (inflateReset(&stream_) != Z_OK)
+          return Fail(InvalidInput(fmt::format("{}: out of memory", path_)));
+        in_member_ = true;
+        member_start_ = consumed_;
+      }
+      const unsigned before = stream_.avail_in;
+      const int code = inflate(&stream_, Z_NO_FLUSH);
+      consumed_ += before - stream_.avail_in;
+      if (code == Z_STREAM_END) {
+        in_member_ = false;
+      } else if (code == Z_DATA_ERROR && member_start_ > 0 && consumed_ - member_start_ <= 10) {
+        return Fail(InvalidInput(fmt::format(
+            "{}: the bytes after the gzip data (from byte {}) are not gzip: a damaged or appended part",
+            path_, member_start_)));
+      } else if (code != Z_OK && code != Z_BUF_ERROR) {
+        return Fail(InvalidInput(fmt::format("{}: corrupt gzip data near byte {}: {}", path_, consumed_,
+                                             stream_.msg != nullptr ? stream_.msg : "inflate failed")));
+      }
+    }
+    return static_cast<size_t>(wanted - stream_.avail_out);
+  }
 
  private:
-  gzFile file_;
+  static constexpr size_t kInput = size_t{256} << 10;
+  int fd_;
+  const std::string& path_;
+  std::unique_ptr<unsigned char[]> input_;
+  z_stream stream_{};
+  bool started_ = false;
+  bool file_end_ = false;
+  bool in_member_ = false;
+  uint64_t consumed_ = 0;      // bytes of the file given to inflate
+  uint64_t member_start_ = 0;  // where the current member began
 };
 
 }  // namespace
@@ -78,10 +157,7 @@ Result<std::pair<uint64_t, uint64_t>> LinesStartingIn(const std::string& path, u
   if (begin >= end) return std::pair<uint64_t, uint64_t>(end, end);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  FdCloser closer{fd};
   // The first line start in [begin, end): `begin` itself when it is one.
   uint64_t first = 0;
   if (begin > 0) {
@@ -218,28 +294,23 @@ std::string_view TrimLine(std::string_view line) {
 }
 
 Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* bytes_read) {
-  gzFile raw = gzopen(path.c_str(), "rb");
-  if (raw == nullptr) {
-    return InvalidInput(fmt::format("{}: cannot open: {}", path, errno != 0 ? std::strerror(errno) : "out of memory"));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  FdCloser closer{fd};
+  unsigned char magic[2] = {0, 0};
+  ssize_t peeked = 0;
+  do {
+    peeked = ::pread(fd, magic, 2, 0);
+  } while (peeked < 0 && errno == EINTR);
+  if (peeked < 0) return InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno)));
+  if (peeked == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    GzipText text(fd, path);
+    return SplitLines([&](char* into, size_t room) { return text.Read(into, room); }, visit,
+                      /*at_file_start=*/true, bytes_read, nullptr);
   }
-  GzFile file(raw);
-  gzbuffer(raw, 256 << 10);
   auto read = [&](char* into, size_t room) -> Result<size_t> {
-    int got = gzread(raw, into, static_cast<unsigned>(std::min<size_t>(room, 1u << 30)));
-    int code = 0;
-    if (got < 0) {
-      const char* message = gzerror(raw, &code);
-      return Fail(InvalidInput(fmt::format("{}: read error: {}", path,
-                                           code == Z_ERRNO ? std::strerror(errno) : std::string(message))));
-    }
-    // At the end; a truncated gzip member reads as a short file: zlib
-    // reports it here.
-    if (got == 0) {
-      const char* message = gzerror(raw, &code);
-      if (code != Z_OK && code != Z_STREAM_END) {
-        return Fail(InvalidInput(fmt::format("{}: read error: {}", path, message)));
-      }
-    }
+    const ssize_t got = ReadRetrying(fd, into, room);
+    if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
     return static_cast<size_t>(got);
   };
   return SplitLines(read, visit, /*at_file_start=*/true, bytes_read, nullptr);
@@ -249,10 +320,7 @@ Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end,
                           uint64_t* bytes_read, uint64_t* lines) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  FdCloser closer{fd};
   uint64_t offset = begin;
   auto read = [&](char* into, size_t room) -> Result<size_t> {
     const size_t wanted = static_cast<size_t>(std::min<uint64_t>(room, end - offset));

@@ -366,6 +366,39 @@ TEST(LineReaderTest, LinesLongerThanTheBufferAndTruncatedGzip) {
   EXPECT_FALSE(ForEachLine(dir / "absent.ndjson", [](uint64_t, std::string_view, size_t) {}).ok());
 }
 
+// Bytes after a gzip member that do not begin another (text appended, a
+// damaged member) fail the read, naming the file; members one after
+// another are read whole.
+TEST(LineReaderTest, DataAfterTheGzipDataFailsTheRead) {
+  TempDir dir;
+  WriteGzip(dir / "one.gz", "{\"a\":1}\n");
+  WriteGzip(dir / "two.gz", "{\"b\":2}\n");
+  const std::string one = ReadFile(dir / "one.gz");
+  const std::string two = ReadFile(dir / "two.gz");
+  auto read = [&](const std::string& name, const std::string& content, size_t* count) {
+    std::ofstream(dir / name, std::ios::binary) << content;
+    *count = 0;
+    return ForEachLine(dir / name, [&](uint64_t, std::string_view, size_t) { ++*count; });
+  };
+  size_t count = 0;
+  Status status = read("members.ndjson.gz", one + two, &count);
+  EXPECT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(count, 2u);
+  std::string damaged = two;
+  damaged[0] = 'x';  // the second member's magic
+  for (const std::string& tail : {std::string("{\"c\":3}\n"), damaged}) {
+    status = read("tail.ndjson.gz", one + tail, &count);
+    EXPECT_FALSE(status.ok());
+    EXPECT_THAT(status.message(), HasSubstr("tail.ndjson.gz"));
+    EXPECT_THAT(status.message(), HasSubstr("are not gzip"));
+  }
+  // A plain file and an empty one are read as they are.
+  EXPECT_TRUE(read("plain.ndjson", "{\"a\":1}\n", &count).ok());
+  EXPECT_EQ(count, 1u);
+  EXPECT_TRUE(read("empty.ndjson.gz", "", &count).ok());
+  EXPECT_EQ(count, 0u);
+}
+
 // ---------------------------------------------------------------------------
 // Grouper
 
