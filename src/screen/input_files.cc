@@ -1,10 +1,14 @@
 #include "screen/input_files.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 namespace regenpath::screen {
@@ -41,17 +45,28 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
     }
     if (fs::is_directory(status)) {
       std::vector<fs::path> entries;
-      for (const fs::directory_entry& entry : fs::directory_iterator(input, error)) {
-        if (entry.is_regular_file()) entries.push_back(entry.path());
-      }
+      for (const fs::directory_entry& entry : fs::directory_iterator(input, error))
+        entries.push_back(entry.path());
       if (error) return Fail(InvalidInput(fmt::format("{}: cannot list: {}", input, error.message())));
       std::sort(entries.begin(), entries.end());
       for (const fs::path& path : entries) {
-        if (IsResourceNdjsonName(path.filename().string())) {
-          listing.files.push_back({path.string(), 0, false});
-        } else {
+        if (!IsResourceNdjsonName(path.filename().string())) {
           listing.skipped.push_back(path.string());
+          continue;
         }
+        // Named as a part of the export, it must be read: an entry that
+        // cannot be (a link to nothing, a directory, a pipe) stops the run
+        // rather than leave its resources out unsaid.
+        std::error_code entry_error;
+        const fs::file_status entry_status = fs::status(path, entry_error);
+        if (entry_error || !fs::exists(entry_status)) {
+          return Fail(
+              InvalidInput(fmt::format("{}: cannot open: no such file (a link to nothing?)", path.string())));
+        }
+        if (!fs::is_regular_file(entry_status)) {
+          return Fail(InvalidInput(fmt::format("{}: named as an NDJSON file but not a file", path.string())));
+        }
+        listing.files.push_back({path.string(), 0, false});
       }
       continue;
     }
@@ -60,15 +75,22 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
   }
   std::sort(listing.files.begin(), listing.files.end(),
             [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
-  listing.files.erase(std::unique(listing.files.begin(), listing.files.end(),
-                                  [](const InputFile& a, const InputFile& b) { return a.path == b.path; }),
-                      listing.files.end());
+  // One file under two names (`dir` and `./dir`, a link) is read once: the
+  // first name in path order.
+  std::set<std::pair<uint64_t, uint64_t>> seen;  // (device, inode)
+  std::vector<InputFile> unique;
   for (InputFile& file : listing.files) {
-    std::error_code error;
-    file.size = fs::file_size(file.path, error);
-    if (error) return Fail(InvalidInput(fmt::format("{}: cannot read its size: {}", file.path, error.message())));
+    struct stat info;
+    if (::stat(file.path.c_str(), &info) != 0) {
+      return Fail(InvalidInput(fmt::format("{}: cannot open: {}", file.path, std::strerror(errno))));
+    }
+    if (!seen.emplace(static_cast<uint64_t>(info.st_dev), static_cast<uint64_t>(info.st_ino)).second)
+      continue;
+    file.size = static_cast<uint64_t>(info.st_size);
     file.gzip = EndsWith(file.path, ".gz");
+    unique.push_back(std::move(file));
   }
+  listing.files = std::move(unique);
   return listing;
 }
 

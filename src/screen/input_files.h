@@ -3,9 +3,10 @@
 // An input is a Bulk Data output directory or a file. In a directory, the
 // files named <ResourceType>[.<anything>].ndjson or .ndjson.gz (Patient.ndjson,
 // Condition.000.ndjson, Observation.001.ndjson.gz) are read; other files
-// (the export's log.ndjson, a manifest) are listed as skipped. A file given by
-// name is always read. Files are read in a fixed order (sorted by path) so
-// that a run is deterministic.
+// (the export's log.ndjson, a manifest, a subdirectory) are listed as
+// skipped. A file given by name is always read. Files are read in a fixed
+// order (sorted by path) so that a run is deterministic, and each once,
+// whatever names it is given under.
 #ifndef REGENPATH_SCREEN_INPUT_FILES_H_
 #define REGENPATH_SCREEN_INPUT_FILES_H_
 
@@ -24,12 +25,14 @@ struct InputFile {
 };
 
 struct InputListing {
-  std::vector<InputFile> files;     // sorted by path, no duplicates
-  std::vector<std::string> skipped; // files in a directory that are not resource NDJSON
+  std::vector<InputFile> files;      // sorted by path; one file once (the first of its names)
+  std::vector<std::string> skipped;  // entries of a directory not named as resource NDJSON
 };
 
 // Fails (kInvalidInput, naming it) for an input that does not exist or is
-// neither a file nor a directory.
+// neither a file nor a directory, and for an entry of a directory named as
+// resource NDJSON that is not a readable file (a link to nothing, a
+// directory, a pipe).
 Result<InputListing> ListInputs(const std::vector<std::string>& inputs);
 
 }  // namespace regenpath::screen

@@ -6,6 +6,7 @@
 // assess_equality_test.cc, which needs the CLI library; this file does not,
 // so that sanitizer builds can check src/screen alone: screen_core_test.)
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -32,6 +33,7 @@
 #include "engine/engine.h"
 #include "screen/compartment.h"
 #include "screen/grouper.h"
+#include "screen/input_files.h"
 #include "screen/input_pieces.h"
 #include "screen/line_reader.h"
 #include "screen/patient_line.h"
@@ -397,6 +399,40 @@ TEST(LineReaderTest, DataAfterTheGzipDataFailsTheRead) {
   EXPECT_EQ(count, 1u);
   EXPECT_TRUE(read("empty.ndjson.gz", "", &count).ok());
   EXPECT_EQ(count, 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Input listing
+
+// In a directory, an entry named as resource NDJSON must be a readable file:
+// one that is not (a link to nothing, a directory, a pipe) stops the run,
+// named, instead of leaving its resources out unsaid; other entries are
+// listed as skipped. One file under two names is read once.
+TEST(InputFilesTest, EntriesNamedAsNdjsonMustBeFilesAndEachFileIsReadOnce) {
+  TempDir dir;
+  fs::create_directories(dir / "in/notes");
+  std::ofstream(dir / "in/Patient.000.ndjson") << "{\"resourceType\":\"Patient\",\"id\":\"p\"}\n";
+  std::ofstream(dir / "in/log.ndjson") << "{}\n";
+  fs::create_symlink(dir / "in/Patient.000.ndjson", dir / "in/Patient.001.ndjson");
+  Result<InputListing> listing = ListInputs({dir / "in", dir / "in/.", dir / "in/Patient.000.ndjson"});
+  ASSERT_TRUE(listing.has_value()) << listing.error().message();
+  ASSERT_EQ(listing->files.size(), 1u);
+  EXPECT_EQ(listing->files[0].path, dir / "in/./Patient.000.ndjson");  // the first of its names in path order
+  EXPECT_EQ(listing->skipped.size(), 2 * 2u);  // log.ndjson and notes/, under both names of the directory
+
+  auto refused = [&](const std::string& name) {
+    Result<InputListing> bad = ListInputs({dir / "in"});
+    EXPECT_FALSE(bad.has_value()) << name;
+    if (!bad.has_value()) EXPECT_THAT(bad.error().message(), HasSubstr(name));
+    fs::remove_all(dir / ("in/" + name));
+  };
+  fs::create_symlink(dir / "absent.ndjson", dir / "in/Condition.000.ndjson");
+  refused("Condition.000.ndjson");
+  fs::create_directories(dir / "in/Observation.000.ndjson");
+  refused("Observation.000.ndjson");
+  ASSERT_EQ(::mkfifo((dir / "in/Procedure.000.ndjson").c_str(), 0600), 0);
+  refused("Procedure.000.ndjson");
+  EXPECT_TRUE(ListInputs({dir / "in"}).has_value());
 }
 
 // ---------------------------------------------------------------------------
