@@ -385,6 +385,7 @@ FastPatient FastPatientOf(std::string_view line) {
 }
 
 struct LineRouter::Impl {
+  explicit Impl(const fhir::ParseOptions* options) : record_options(options) {}
   // Lines are parsed by `shallow` first: one it refuses for its depth alone
   // is parsed again by `parser` (simdjson's default depth limit), and gets
   // no skeleton. (Walking every line's tree for its depth was 1.7 % of a
@@ -392,9 +393,14 @@ struct LineRouter::Impl {
   simdjson::dom::parser shallow;
   simdjson::dom::parser parser;
   simdjson::ondemand::parser quick_parser;
+  // For a line the DOM refuses for a number alone: the record parser's
+  // options (null: no second opinion), and the parser, made when first needed.
+  const fhir::ParseOptions* record_options;
+  std::unique_ptr<fhir::Parser> record_parser;
 };
 
-LineRouter::LineRouter() : impl_(std::make_unique<Impl>()) {
+LineRouter::LineRouter(const fhir::ParseOptions* record_options)
+    : impl_(std::make_unique<Impl>(record_options)) {
   // The depth limit is set by allocating (and kept when a longer line makes
   // the parser allocate again).
   if (impl_->shallow.allocate(size_t{64} << 10, SkeletonDepthLimit()) != simdjson::SUCCESS)
@@ -467,7 +473,7 @@ std::optional<std::string> QuickPatientOfValue(simdjson::ondemand::value value) 
 
 }  // namespace
 
-std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_t capacity) {
+std::optional<LineRouting> LineRouter::QuickRoute(std::string_view line, size_t capacity) {
   if (capacity < line.size() + simdjson::SIMDJSON_PADDING) return std::nullopt;
   simdjson::ondemand::document document;
   if (impl_->quick_parser.iterate(line.data(), line.size(), capacity).get(document) != simdjson::SUCCESS) {
@@ -477,23 +483,25 @@ std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_
   if (document.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
   // One pass over the top-level fields: resourceType, then the element that
   // names the patient (first occurrence of each, as the DOM lookup takes).
-  std::string type;
+  LineRouting routing;
   std::optional<std::string_view> element;
   for (auto field : object) {
     std::string_view key;
     if (field.unescaped_key().get(key) != simdjson::SUCCESS) return std::nullopt;
-    if (type.empty()) {
-      if (key != "resourceType") continue;
-      std::string_view value;
-      if (field.value().get_string().get(value) != simdjson::SUCCESS || value.empty()) return std::nullopt;
-      type = std::string(value);
-      element = PatientElement(type);
-      if (!element) return std::nullopt;
-      // The element may come before resourceType: start again from the top.
-      break;
+    if (key != "resourceType") continue;
+    std::string_view value;
+    if (field.value().get_string().get(value) != simdjson::SUCCESS || value.empty()) return std::nullopt;
+    routing.resource_type = std::string(value);
+    element = PatientElement(value);
+    if (!element) {
+      routing.kind = LineKind::kOutsideCompartment;
+      return routing;
     }
+    // The element may come before resourceType: start again from the top.
+    break;
   }
   if (!element) return std::nullopt;
+  routing.kind = LineKind::kNoPatient;
   if (object.reset().error() != simdjson::SUCCESS) return std::nullopt;
   for (auto field : object) {
     std::string_view key;
@@ -501,14 +509,46 @@ std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_
     if (key != *element) continue;
     simdjson::ondemand::value value;
     if (field.value().get(value) != simdjson::SUCCESS) return std::nullopt;
+    std::optional<std::string> patient;
     if (*element == "id") {
       std::string_view own;
-      if (value.get_string().get(own) != simdjson::SUCCESS || own.empty()) return std::nullopt;
-      return std::string(own);
+      if (value.get_string().get(own) == simdjson::SUCCESS && !own.empty()) patient = std::string(own);
+    } else {
+      patient = QuickPatientOfValue(value);
     }
-    return QuickPatientOfValue(value);
+    if (patient) {
+      routing.kind = LineKind::kPatientResource;
+      routing.patient_id = std::move(*patient);
+    }
+    return routing;
   }
-  return std::nullopt;
+  return routing;
+}
+
+std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_t capacity) {
+  std::optional<LineRouting> routing = QuickRoute(line, capacity);
+  if (!routing || routing->kind != LineKind::kPatientResource) return std::nullopt;
+  return std::move(routing->patient_id);
+}
+
+LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capacity,
+                                            std::string_view dom_message) {
+  LineRouting routing;
+  routing.message = std::string(dom_message);
+  if (impl_->record_options == nullptr) return routing;
+  if (impl_->record_parser == nullptr)
+    impl_->record_parser = std::make_unique<fhir::Parser>(*impl_->record_options);
+  Result<fhir::Document> parsed = impl_->record_parser->ParseNdjson(line, "line");
+  if (!parsed.has_value()) {
+    // "line: line 1: what is wrong": what is wrong, as assess would say it.
+    const std::string& message = parsed.error().message();
+    const size_t at = message.find("line 1: ");
+    routing.message = at == std::string::npos ? message : message.substr(at + 8);
+    return routing;
+  }
+  std::optional<LineRouting> quick = QuickRoute(line, capacity);
+  if (!quick) return routing;  // (a line the record parser takes names its type: not reached)
+  return std::move(*quick);    // passed on whole: the record parser reads its numbers as written
 }
 
 namespace {
@@ -649,6 +689,12 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   const bool shallow = error != simdjson::DEPTH_ERROR;
   if (!shallow) error = impl_->parser.parse(bytes, line.size(), copy).get(root);
   if (error) {
+    // The DOM refuses numbers beyond 64-bit integers and doubles, which FHIR
+    // decimals may be (2^64, 1e400); the record parser reads them as
+    // written: it judges such a line, as assess would.
+    if (error == simdjson::NUMBER_ERROR || error == simdjson::NUMBER_OUT_OF_RANGE) {
+      return RouteByRecordParser(line, capacity, simdjson::error_message(error));
+    }
     routing.message = simdjson::error_message(error);
     return routing;
   }

@@ -19,6 +19,7 @@
 
 #include <simdjson.h>
 
+#include "fhir/parser.h"
 #include "fhir/resource_filter.h"
 
 namespace regenpath::screen {
@@ -80,7 +81,13 @@ size_t SkeletonDepthLimit();
 // Not thread-safe per `router`: one LineRouter per thread.
 class LineRouter {
  public:
-  LineRouter();
+  // With `record_options` (the options each patient's record is parsed with,
+  // engine::Engine::RecordParseOptions; must outlive the router), a line the
+  // DOM refuses for a number alone (beyond 64-bit integers and doubles, which
+  // a FHIR decimal may be) is judged by that parser instead, as `assess`
+  // would judge it, and passed on whole when it takes it. Without, such a
+  // line is malformed.
+  explicit LineRouter(const fhir::ParseOptions* record_options = nullptr);
   ~LineRouter();
   LineRouter(const LineRouter&) = delete;
   LineRouter& operator=(const LineRouter&) = delete;
@@ -99,6 +106,12 @@ class LineRouter {
   std::optional<std::string> QuickPatient(std::string_view line, size_t capacity);
 
  private:
+  // Route's reading of a line as QuickPatient reads it (its type and
+  // patient, the rest unchecked): nullopt when those fields cannot be read.
+  std::optional<LineRouting> QuickRoute(std::string_view line, size_t capacity);
+  // Route for a line the DOM refused with `dom_message` for a number.
+  LineRouting RouteByRecordParser(std::string_view line, size_t capacity, std::string_view dom_message);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -178,10 +178,11 @@ std::vector<ScanPiece> ScanPieces(const std::vector<InputPiece>& pieces) {
 // (compartment.h: the assessment then builds the same skeleton as from the
 // whole line, without the whole line being copied, grouped and read again).
 // Each piece gets what it held (its lines numbered within it: CountsByFile
-// and NumberInFiles).
+// and NumberInFiles). `record_options`: those the records will be parsed
+// with, which judge a line the router's DOM refuses for a number alone.
 Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, size_t jobs, uint32_t shard,
-                 uint32_t shards, const fhir::ResourceFilter* skeletons, Grouper& grouper,
-                 Progress& progress) {
+                 uint32_t shards, const fhir::ResourceFilter* skeletons,
+                 const fhir::ParseOptions& record_options, Grouper& grouper, Progress& progress) {
   std::vector<InputPiece> inputs;
   for (const ScanPiece& piece : pieces) inputs.push_back(piece.input);
   const std::vector<size_t> order = ScanOrder(inputs);
@@ -189,103 +190,107 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
   std::vector<std::atomic<uint32_t>> pieces_left(listing.files.size());
   for (const ScanPiece& piece : pieces) ++pieces_left[piece.input.file];
   std::atomic<bool> failed{false};  // a scanning thread failed: the others stop
-  Status scanned = RunOnThreads(std::min(jobs, std::max<size_t>(pieces.size(), 1)), [&](size_t) -> Status {
-    LineRouter router;
-    // One batch for the thread's pieces: once the grouper spills, Add
-    // hands its memory back and the next lines fill it again.
-    LineBatch batch;
-    // The input bytes this thread scanned since its last Add (Grouper::Add's
-    // early spill): every line, kept or not.
-    uint64_t scanned_bytes = 0;
-    // The thread's vector for sorting batches goes when it is done (worker 0
-    // is the caller's thread, which may live on).
-    struct ReleaseScratch {
-      ~ReleaseScratch() { LineBatch::ReleaseThreadScratch(); }
-    } release_scratch;
-    for (size_t slot = next_piece++; slot < order.size() && !failed; slot = next_piece++) {
-      ScanPiece& piece = pieces[order[slot]];
-      const uint32_t file_index = piece.input.file;
-      const uint64_t line_base = piece.input.whole() ? 0 : uint64_t{piece.input.ordinal} << kPieceShift;
-      ScanCounts& count = piece.counts;
-      Status status;
-      uint64_t read = 0;
-      auto visit = [&](uint64_t line_in_piece, std::string_view line, size_t capacity) {
-        if (!status.ok()) return;
-        const uint64_t line_number = line_base | line_in_piece;
-        ++count.lines;
-        scanned_bytes += line.size() + 1;
-        if (shards > 1) {
-          // Lines of the other shards' patients are only looked at, not
-          // parsed: their shard checks them (a malformed one is that
-          // shard's issue; `screen merge` takes the union).
-          // First a raw look at the first fields, then (for shapes it
-          // does not read) simdjson On-Demand.
-          const FastPatient fast = FastPatientOf(line);
-          if (fast.look == FastLook::kPatient) {
-            if (PatientHash(fast.patient_id) % shards != shard) {
-              ++count.patient_resources;
-              return;
-            }
-          } else if (fast.look == FastLook::kUnknown) {
-            std::optional<std::string> patient = router.QuickPatient(line, capacity);
-            if (patient && PatientHash(*patient) % shards != shard) {
-              ++count.patient_resources;
-              return;
-            }
-          }
-        }
-        LineRouting routing = router.Route(line, capacity, skeletons);
-        switch (routing.kind) {
-          case LineKind::kMalformed:
-            count.issues.push_back({file_index, line_number, std::move(routing.message)});
-            return;
-          case LineKind::kOutsideCompartment:
-            ++count.outside[routing.resource_type];
-            return;
-          case LineKind::kNoPatient:
-            ++count.no_patient[routing.resource_type];
-            return;
-          case LineKind::kPatientResource:
-            ++count.patient_resources;
-            if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
-            const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
-            if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {
-              if (!batch.empty()) {
-                status = grouper.Add(batch, scanned_bytes);
-                scanned_bytes = 0;
+  Status scanned = RunOnThreads(
+      std::min(jobs, std::max<size_t>(pieces.size(), 1)),
+      [&](size_t) -> Status {
+        LineRouter router(&record_options);
+        // One batch for the thread's pieces: once the grouper spills, Add
+        // hands its memory back and the next lines fill it again.
+        LineBatch batch;
+        // The input bytes this thread scanned since its last Add (Grouper::Add's
+        // early spill): every line, kept or not.
+        uint64_t scanned_bytes = 0;
+        // The thread's vector for sorting batches goes when it is done (worker 0
+        // is the caller's thread, which may live on).
+        struct ReleaseScratch {
+          ~ReleaseScratch() { LineBatch::ReleaseThreadScratch(); }
+        } release_scratch;
+        for (size_t slot = next_piece++; slot < order.size() && !failed; slot = next_piece++) {
+          ScanPiece& piece = pieces[order[slot]];
+          const uint32_t file_index = piece.input.file;
+          const uint64_t line_base = piece.input.whole() ? 0 : uint64_t{piece.input.ordinal} << kPieceShift;
+          ScanCounts& count = piece.counts;
+          Status status;
+          uint64_t read = 0;
+          auto visit = [&](uint64_t line_in_piece, std::string_view line, size_t capacity) {
+            if (!status.ok()) return;
+            const uint64_t line_number = line_base | line_in_piece;
+            ++count.lines;
+            scanned_bytes += line.size() + 1;
+            if (shards > 1) {
+              // Lines of the other shards' patients are only looked at, not
+              // parsed: their shard checks them (a malformed one is that
+              // shard's issue; `screen merge` takes the union).
+              // First a raw look at the first fields, then (for shapes it
+              // does not read) simdjson On-Demand.
+              const FastPatient fast = FastPatientOf(line);
+              if (fast.look == FastLook::kPatient) {
+                if (PatientHash(fast.patient_id) % shards != shard) {
+                  ++count.patient_resources;
+                  return;
+                }
+              } else if (fast.look == FastLook::kUnknown) {
+                std::optional<std::string> patient = router.QuickPatient(line, capacity);
+                if (patient && PatientHash(*patient) % shards != shard) {
+                  ++count.patient_resources;
+                  return;
+                }
               }
-              if (!batch.Fits(needed)) batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
             }
-            batch.Add(routing.patient_id, file_index, line_number, text);
-            return;
+            LineRouting routing = router.Route(line, capacity, skeletons);
+            switch (routing.kind) {
+              case LineKind::kMalformed:
+                count.issues.push_back({file_index, line_number, std::move(routing.message)});
+                return;
+              case LineKind::kOutsideCompartment:
+                ++count.outside[routing.resource_type];
+                return;
+              case LineKind::kNoPatient:
+                ++count.no_patient[routing.resource_type];
+                return;
+              case LineKind::kPatientResource:
+                ++count.patient_resources;
+                if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
+                const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
+                if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {
+                  if (!batch.empty()) {
+                    status = grouper.Add(batch, scanned_bytes);
+                    scanned_bytes = 0;
+                  }
+                  if (!batch.Fits(needed)) batch = LineBatch(std::max(needed, LineBatch::kDefaultCapacity));
+                }
+                batch.Add(routing.patient_id, file_index, line_number, text);
+                return;
+            }
+          };
+          const std::string& path = listing.files[file_index].path;
+          RP_RETURN_IF_ERROR(
+              ResolvePiece(listing.files[file_index], piece.input));  // (its bytes: nominal until now)
+          // (A whole file's lines are numbered in it already: its count is not needed.)
+          Status read_status =
+              piece.input.whole()
+                  ? ForEachLine(path, visit, &read)
+                  : ForEachLineInRange(path, piece.input.begin, piece.input.end, visit, &read, &piece.lines);
+          progress.bytes_read += read;
+          RP_RETURN_IF_ERROR(read_status);
+          RP_RETURN_IF_ERROR(status);
+          // A plain file read whole gives its size as listed, unless it changed
+          // since (a download still being written): its lines would not be the
+          // ones listed, or another reader's pieces would miss or repeat some.
+          // (A pieced file's reader fails on its own when the file is cut.)
+          if (const InputFile& file = listing.files[file_index];
+              piece.input.whole() && read != file.size && !piece.input.gzip && !IsGzip(path)) {
+            return InvalidInput(
+                fmt::format("{}: {} bytes read where it had {} when listed (the file changed while "
+                            "being read?)",
+                            path, read, file.size));
+          }
+          if (--pieces_left[file_index] == 0) ++progress.files_done;
         }
-      };
-      const std::string& path = listing.files[file_index].path;
-      RP_RETURN_IF_ERROR(
-          ResolvePiece(listing.files[file_index], piece.input));  // (its bytes: nominal until now)
-      // (A whole file's lines are numbered in it already: its count is not needed.)
-      Status read_status = piece.input.whole() ? ForEachLine(path, visit, &read)
-                                               : ForEachLineInRange(path, piece.input.begin, piece.input.end,
-                                                                    visit, &read, &piece.lines);
-      progress.bytes_read += read;
-      RP_RETURN_IF_ERROR(read_status);
-      RP_RETURN_IF_ERROR(status);
-      // A plain file read whole gives its size as listed, unless it changed
-      // since (a download still being written): its lines would not be the
-      // ones listed, or another reader's pieces would miss or repeat some.
-      // (A pieced file's reader fails on its own when the file is cut.)
-      if (const InputFile& file = listing.files[file_index];
-          piece.input.whole() && read != file.size && !piece.input.gzip && !IsGzip(path)) {
-        return InvalidInput(
-            fmt::format("{}: {} bytes read where it had {} when listed (the file changed while "
-                        "being read?)",
-                        path, read, file.size));
-      }
-      if (--pieces_left[file_index] == 0) ++progress.files_done;
-    }
-    if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch, scanned_bytes));
-    return Status();
-  }, PhaseOptions(failed));
+        if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch, scanned_bytes));
+        return Status();
+      },
+      PhaseOptions(failed));
   ReleaseReadBuffer();  // this thread scanned too (RunOnThreads), and goes on to assess
   RP_RETURN_IF_ERROR(scanned);
   // Every file read has the size it was listed with: one grown since (a
@@ -515,8 +520,9 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   Grouper grouper(options.memory_bytes, expected_text, work_dir, MaxHeldBatches(), HeldSlices(jobs));
   grouper.set_start_thread(options.start_thread);
   std::vector<ScanPiece> pieces = ScanPieces(PlanPieces(listing));
+  const fhir::ParseOptions record_options = engine->RecordParseOptions();
   RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, jobs, options.shard, options.shards,
-                               engine->resource_filter(), grouper, progress));
+                               engine->resource_filter(), record_options, grouper, progress));
   std::vector<ScanCounts> counts = CountsByFile(listing.files.size(), pieces);
   RunFacts facts = FactsOf(listing, counts);
   AddAssessmentFacts(options, facts);
@@ -574,7 +580,12 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
     RP_ASSIGN_OR_RETURN(engine, EngineOf(options));
     skeletons = engine->resource_filter();
   }
-  RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, JobCount(options.jobs), 0, 1, skeletons, *grouper, progress));
+  // (Without a knowledge base, lines are judged with the default options: a
+  // line's validity does not depend on what a filter builds of it.)
+  const fhir::ParseOptions record_options =
+      engine != nullptr ? engine->RecordParseOptions() : fhir::ParseOptions();
+  RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, JobCount(options.jobs), 0, 1, skeletons, record_options,
+                               *grouper, progress));
   RP_RETURN_IF_ERROR(grouper->Close());
   std::vector<ScanCounts> counts = CountsByFile(listing.files.size(), pieces);
 

@@ -127,5 +127,66 @@ TEST(ScreenTest, AFileBeginningWithAByteOrderMarkIsReadAsAssessReadsIt) {
   }
 }
 
+// Numbers beyond 64-bit integers and doubles are valid JSON and may be FHIR
+// decimals: the scan's DOM parse refuses them, so such a line is judged by
+// the record parser instead, and screened as assess reads it; a number that
+// is not one (`-`) is still a malformed line, with its file and line.
+TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
+  TempDir dir;
+  const std::string knee =
+      R"("clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical",)"
+      R"("code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"239873007",)"
+      R"("display":"Osteoarthritis of knee"}]},"onsetDateTime":"2010-01-01")";
+  auto condition = [&](const std::string& id, const std::string& patient, const std::string& number) {
+    return R"({"resourceType":"Condition","id":")" + id + R"(",)" + knee +
+           R"(,"subject":{"reference":"Patient/)" + patient +
+           R"("},"extension":[{"url":"http://example.org/x","valueDecimal":)" + number + "}]}";
+  };
+  const std::map<std::string, std::vector<std::string>> records = {
+      {"p1",
+       {R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-01-01"})",
+        condition("c1", "p1", "18446744073709551616")}},
+      {"p2",
+       {R"({"resourceType":"Patient","id":"p2","gender":"male","birthDate":"1955-03-04"})",
+        condition("c2", "p2", "1e400"), condition("c3", "p2", "123456789012345678901234567890")}},
+  };
+  fs::create_directories(dir / "in");
+  std::ofstream(dir / "in/Patient.000.ndjson") << records.at("p1")[0] << "\n" << records.at("p2")[0] << "\n";
+  std::ofstream(dir / "in/Condition.000.ndjson") << records.at("p1")[1] << "\n"
+                                                 << condition("bad", "p1", "-") << "\n"
+                                                 << records.at("p2")[1] << "\n"
+                                                 << records.at("p2")[2] << "\n";
+  Result<ScreenReport> report = RunScreen({dir / "in"}, dir / "out", 2);
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  EXPECT_EQ(report->patients, 2u);
+  EXPECT_EQ(report->malformed_lines, 1u);
+  const std::vector<std::string> issues = Lines(ReadFile(dir / "out/issues.ndjson"));
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_THAT(issues[0], HasSubstr(R"("line":2)"));
+  EXPECT_THAT(issues[0], HasSubstr("Condition.000.ndjson"));
+  const std::vector<std::string> lines = Lines(ReadFile(dir / "out/patients.ndjson"));
+  ASSERT_EQ(lines.size(), 2u);
+  simdjson::dom::parser parser;
+  size_t index = 0;
+  for (const auto& [id, record] : records) {
+    const std::string file = dir / (id + ".ndjson");
+    {
+      std::ofstream out(file, std::ios::binary);
+      for (const std::string& line : record) out << line << "\n";
+    }
+    cli::AssessOptions assess;
+    assess.file = file;
+    assess.now = kNow;
+    assess.format = "json";
+    std::ostringstream out, err;
+    ASSERT_EQ(cli::RunAssess(assess, out, err), 0) << err.str();
+    Result<std::string> expected = ProjectAssessment("Patient/" + id, out.str(), parser);
+    ASSERT_TRUE(expected.has_value()) << expected.error().message();
+    EXPECT_EQ(lines[index], *expected) << id;
+    EXPECT_THAT(lines[index], HasSubstr("knee-osteoarthritis")) << id;
+    ++index;
+  }
+}
+
 }  // namespace
 }  // namespace regenpath::screen
