@@ -113,8 +113,14 @@ void Assessor::DescribePatient(const PatientSelection& selection, Assessment& ou
     }
     out.issues.push_back(AssessmentIssue{
         "warning",
-        fmt::format("{} resource(s) of another patient ({}) were excluded: this assessment uses {}'s data only",
-                    count, owner, out.patient_reference),
+        owner.empty()
+            ? fmt::format(
+                  "{} resource(s) that name no patient were excluded: the record holds several patients, "
+                  "and this assessment uses {}'s data only",
+                  count, out.patient_reference)
+            : fmt::format(
+                  "{} resource(s) of another patient ({}) were excluded: this assessment uses {}'s data only",
+                  count, owner, out.patient_reference),
         fmt::format("{}{}", fmt::join(refs, ", "), count > refs.size() ? ", ..." : "")});
   }
   const fhir::Node* patient = nullptr;

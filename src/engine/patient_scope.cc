@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "fhir/parser.h"
+#include "fhir/patient_compartment.h"
 
 namespace regenpath::engine {
 
@@ -125,6 +126,28 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
     // only if it is the chosen node itself.
     selection.excluded.push_back(record.resources()[index]);
     selection.excluded_owner.push_back("Patient/" + std::string(owner));
+  }
+  // In a record of several patients, a resource of a patient-compartment
+  // type that names no patient (no subject, "Group/1") cannot be told to be
+  // the chosen patient's: it is left out too, as `regenpath screen` leaves it
+  // out of every patient's record. (In a one-patient record it stays.)
+  std::vector<std::string_view> everyone(named.begin(), named.end());
+  for (const fhir::Node* patient : patients) everyone.push_back(IdOf(*patient));
+  std::sort(everyone.begin(), everyone.end());
+  if (std::unique(everyone.begin(), everyone.end()) - everyone.begin() > 1) {
+    for (size_t index = 0; index < record.resources().size(); ++index) {
+      if (!owners[index].empty()) continue;
+      const fhir::Node& resource = *record.resources()[index];
+      const std::string_view type = indexed ? types[index] : resource.type_name();
+      const std::optional<std::string_view> element = fhir::PatientElement(type);
+      if (!element ||
+          std::find(std::begin(fhir::kPatientReferenceElements), std::end(fhir::kPatientReferenceElements),
+                    *element) == std::end(fhir::kPatientReferenceElements)) {
+        continue;  // shared (Medication, Organization...), or linked otherwise (Appointment)
+      }
+      selection.excluded.push_back(&resource);
+      selection.excluded_owner.push_back(std::string());  // names no patient
+    }
   }
   // Duplicate Patient resources with the chosen id: keep the first.
   for (const fhir::Node* patient : patients) {

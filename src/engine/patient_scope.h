@@ -6,8 +6,11 @@
 // record's only Patient resource, or, when the record has no Patient, the one
 // patient its resources name — and lists the resources that point to another
 // patient (subject / patient / beneficiary, as the Patient compartment does
-// for the types the knowledge base reads). Resources that name no patient
-// (Medication, Practitioner, Organization, ...) stay: they are shared.
+// for the types the knowledge base reads). Resources of types outside the
+// patient compartment (Medication, Practitioner, Organization, ...) stay:
+// they are shared. In a record naming several patients, a resource of a
+// compartment type that names none (no subject, a Group) is left out: it
+// cannot be told to be the chosen patient's.
 #ifndef REGENPATH_ENGINE_PATIENT_SCOPE_H_
 #define REGENPATH_ENGINE_PATIENT_SCOPE_H_
 
@@ -30,7 +33,8 @@ struct PatientSelection {
   // references of its resources.
   bool inferred = false;
   // Resources of other patients (Patients included), in record order, and
-  // for each the patient it names ("Patient/p2").
+  // for each the patient it names ("Patient/p2"); then, in a record naming
+  // several patients, the compartment resources naming none (owner "").
   std::vector<const fhir::Node*> excluded;
   std::vector<std::string> excluded_owner;
 };

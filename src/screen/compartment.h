@@ -20,14 +20,12 @@
 #include <simdjson.h>
 
 #include "fhir/parser.h"
+#include "fhir/patient_compartment.h"
 #include "fhir/resource_filter.h"
 
 namespace regenpath::screen {
 
-// The element of `resource_type` that names its patient ("subject",
-// "patient", "beneficiary"), "id" for Patient, or nullopt for a type outside
-// the patient compartment.
-std::optional<std::string_view> PatientElement(std::string_view resource_type);
+using fhir::PatientElement;  // (fhir/patient_compartment.h)
 
 // The patient id a Reference.reference names, or nullopt when it names no
 // patient ("Group/1", "#contained", "").

@@ -170,6 +170,49 @@ TEST_F(OnePatientTest, TwoPatientsInOneBundleAreRefusedUnlessOneIsPicked) {
   EXPECT_THAT(unknown.error().message(), HasSubstr("no patient 'somebody-else'"));
 }
 
+// A resource of a patient-compartment type that names no patient (a
+// Condition whose subject is a Group, or that has none) cannot be told to be
+// one patient's in a record of several: it informs none of them (as
+// `regenpath screen` leaves it out of every record), and the issues say so.
+// In a one-patient record it stays.
+TEST_F(OnePatientTest, AResourceNamingNoPatientInARecordOfSeveralInformsNone) {
+  std::vector<std::string> quiet = EntriesOf(ReadFile(kScenarioDir + "/no-pain-condition.json"));
+  std::vector<std::string> urgent = EntriesOf(ReadFile(kScenarioDir + "/cauda-equina-radicular.json"));
+  const std::string knee =
+      R"("resourceType":"Condition","clinicalStatus":{"coding":[{"system":)"
+      R"("http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},"code":{"coding":[{)"
+      R"("system":"http://snomed.info/sct","code":"239873007","display":"Osteoarthritis of knee"}]},)"
+      R"("onsetDateTime":"2020-01-01")";
+  const std::vector<std::string> orphans = {
+      "{" + knee + R"(,"id":"orphan-group","subject":{"reference":"Group/1"}})",
+      "{" + knee + R"(,"id":"orphan-none"})"};
+  std::vector<std::string> all = quiet;
+  all.insert(all.end(), urgent.begin(), urgent.end());
+  all.insert(all.end(), orphans.begin(), orphans.end());
+  Result<fhir::Document> mixed = Parse(BundleOf(all), "two-patients-and-orphans.json");
+  ASSERT_TRUE(mixed.has_value());
+  Result<Assessment> picked = engine_->Assess(*mixed, kNow, {"no-pain-condition"});
+  ASSERT_TRUE(picked.has_value()) << picked.error().message();
+  EXPECT_EQ(picked->stage.id, "not-applicable")
+      << "a knee condition of nobody in particular reached this patient";
+  EXPECT_TRUE(picked->conditions.empty());
+  const auto said =
+      std::find_if(picked->issues.begin(), picked->issues.end(), [](const AssessmentIssue& issue) {
+        return issue.message.find("2 resource(s) that name no patient were excluded") != std::string::npos;
+      });
+  ASSERT_NE(said, picked->issues.end());
+  EXPECT_THAT(said->location, HasSubstr("Condition/orphan-group"));
+
+  // One patient's record: the resource without a patient is that patient's.
+  std::vector<std::string> one = quiet;
+  one.insert(one.end(), orphans.begin(), orphans.end());
+  Result<fhir::Document> single = Parse(BundleOf(one), "one-patient.json");
+  ASSERT_TRUE(single.has_value());
+  Result<Assessment> alone = engine_->Assess(*single, kNow);
+  ASSERT_TRUE(alone.has_value()) << alone.error().message();
+  EXPECT_FALSE(alone->conditions.empty()) << "a one-patient record keeps its resources that name no patient";
+}
+
 TEST_F(OnePatientTest, ARecordWithoutPatientIsAssessedAsThePatientItsResourcesName) {
   std::vector<std::string> entries = EntriesOf(ReadFile(kScenarioDir + "/knee-oa-candidate.json"));
   std::vector<std::string> without;
