@@ -208,12 +208,20 @@ std::string CsvField(std::string_view text) {
   return out;
 }
 
+// The items of a list, joined with ';'. An item's own ';' and '\\' are
+// escaped with '\\' (next steps' wording may hold a ';'), so that splitting
+// at every unescaped ';' gives the items back.
 template <typename Items, typename Format>
 std::string Joined(const Items& items, Format format) {
   std::string out;
+  bool first = true;
   for (const auto& item : items) {
-    if (!out.empty()) out += ';';
-    out += format(item);
+    if (!first) out += ';';
+    first = false;
+    for (char c : format(item)) {
+      if (c == ';' || c == '\\') out += '\\';
+      out += c;
+    }
   }
   return out;
 }
@@ -221,13 +229,16 @@ std::string Joined(const Items& items, Format format) {
 }  // namespace
 
 std::string CsvHeader() {
-  return "patient,deceased,stage,conditions,regenerative_options,next_steps,missing_data,red_flags,issues,error\r\n";
+  return "patient,deceased,stage,candidate,conditions,regenerative_options,next_steps,missing_data,red_flags,"
+         "issues,"
+         "error\r\n";
 }
 
 std::string CsvRow(const PatientSummary& patient) {
   std::string row = CsvField(patient.patient);
   row += ',' + CsvField(patient.deceased);
   row += ',' + CsvField(patient.stage);
+  row += ',' + std::string(patient.error.empty() ? (patient.candidate ? "true" : "false") : "");
   row += ',' + CsvField(Joined(patient.conditions, [](const auto& c) { return c.first + ":" + c.second; }));
   row += ',' + CsvField(Joined(patient.options, [](const auto& o) { return o.id + ":" + o.status; }));
   row += ',' + CsvField(Joined(patient.next_steps, [](const auto& s) { return s.first + ":" + s.second; }));

@@ -51,7 +51,9 @@ struct PatientSummary {
 
 Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::parser& parser);
 
-// The CSV header and one row (RFC 4180; lists joined with ';', id:value pairs).
+// The CSV header and one row (RFC 4180): the patient line's fields; lists
+// joined with ';' (an item's own ';' and '\\' escaped with '\\'), pairs as
+// id:value (the first ':' separates).
 std::string CsvHeader();
 std::string CsvRow(const PatientSummary& patient);
 

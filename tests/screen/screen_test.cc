@@ -402,6 +402,51 @@ TEST(LineReaderTest, DataAfterTheGzipDataFailsTheRead) {
 }
 
 // ---------------------------------------------------------------------------
+// CSV
+
+// A row holds the patient line's fields, candidate included; a list's items
+// come back by splitting at each unescaped ';' (wording may hold a ';').
+TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
+  EXPECT_EQ(
+      CsvHeader(),
+      "patient,deceased,stage,candidate,conditions,regenerative_options,next_steps,missing_data,red_flags,"
+      "issues,error\r\n");
+  PatientSummary patient;
+  patient.patient = "Patient/p1";
+  patient.deceased = "false";
+  patient.stage = "regenerative-candidate";
+  patient.candidate = true;
+  patient.next_steps = {{"record", "Platelet count (pre-procedure check; < 100 x 10^9/L holds)"},
+                        {"order", "a back\\slash"}};
+  patient.missing_data = {"weight", "pain; function"};
+  patient.issues = 2;
+  const std::string row = CsvRow(patient);
+  EXPECT_EQ(row,
+            "Patient/p1,false,regenerative-candidate,true,,,"
+            "record:Platelet count (pre-procedure check\\; < 100 x 10^9/L holds);order:a back\\\\slash,"
+            "weight;pain\\; function,,2,\r\n");
+  // Splitting a field back at unescaped ';'.
+  auto split = [](std::string_view field) {
+    std::vector<std::string> items(1);
+    for (size_t i = 0; i < field.size(); ++i) {
+      if (field[i] == '\\' && i + 1 < field.size()) {
+        items.back() += field[++i];
+      } else if (field[i] == ';') {
+        items.emplace_back();
+      } else {
+        items.back() += field[i];
+      }
+    }
+    return items;
+  };
+  EXPECT_EQ(split("weight;pain\\; function"), (std::vector<std::string>{"weight", "pain; function"}));
+  PatientSummary failed;
+  failed.patient = "Patient/p2";
+  failed.error = "unreadable";
+  EXPECT_EQ(CsvRow(failed), "Patient/p2,,,,,,,,,,unreadable\r\n");
+}
+
+// ---------------------------------------------------------------------------
 // Input listing
 
 // In a directory, an entry named as resource NDJSON must be a readable file:
