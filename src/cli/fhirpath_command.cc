@@ -178,7 +178,8 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
     }
     // NDJSON: each line is a resource of its own, with a line of output; a
     // line that is not one is reported (file:line) and skipped, whichever
-    // line it is.
+    // line it is, with an empty line of output, so that output line k is
+    // still the result of the k-th non-blank input line.
     bool any_resource = false;
     std::string_view rest = *text;
     for (size_t line_number = 1; !rest.empty() || line_number == 1; ++line_number) {
@@ -193,6 +194,7 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
       Result<fhir::Document> document = document_parser.ParseResource(line, line_label);
       if (!document.has_value()) {
         err << "regenpath fhirpath: " << document.error().message() << " (line skipped)\n";
+        out << "\n";
         skipped_lines = true;
         continue;
       }

@@ -415,8 +415,9 @@ TEST(CliFhirpathTest, NdjsonAndBundles) {
 }
 
 // A malformed NDJSON line is reported with file:line and skipped, the same
-// rule for the first line as for any other; the good lines are all evaluated
-// and the exit code (3) says that something was skipped.
+// rule for the first line as for any other, with an empty output line (so
+// that output lines still match the input's non-blank lines); the good lines
+// are all evaluated and the exit code (3) says that something was skipped.
 TEST(CliFhirpathTest, BadNdjsonLinesAreSkippedOnEveryLine) {
   TempDir dir;
   const std::string good = R"({"resourceType":"Patient","id":"p1"})";
@@ -429,11 +430,11 @@ TEST(CliFhirpathTest, BadNdjsonLinesAreSkippedOnEveryLine) {
     std::vector<int> bad_lines;
   };
   const std::vector<Case> cases = {
-      {"first.ndjson", truncated + "\n" + good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {1}},
-      {"middle.ndjson", good + "\n" + truncated + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {2}},
-      {"last.ndjson", good + "\n" + good2 + "\nnot json\n", {R"(["p1"])", R"(["p2"])"}, {3}},
+      {"first.ndjson", truncated + "\n" + good + "\n" + good2 + "\n", {"", R"(["p1"])", R"(["p2"])"}, {1}},
+      {"middle.ndjson", good + "\n" + truncated + "\n" + good2 + "\n", {R"(["p1"])", "", R"(["p2"])"}, {2}},
+      {"last.ndjson", good + "\n" + good2 + "\nnot json\n", {R"(["p1"])", R"(["p2"])", ""}, {3}},
       // Not named .ndjson: recognised by its lines, even with line 1 bad.
-      {"first.txt", "not json at all\n" + good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {1}},
+      {"first.txt", "not json at all\n" + good + "\n" + good2 + "\n", {"", R"(["p1"])", R"(["p2"])"}, {1}},
       {"clean.ndjson", good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {}},
   };
   for (const Case& c : cases) {
@@ -443,7 +444,9 @@ TEST(CliFhirpathTest, BadNdjsonLinesAreSkippedOnEveryLine) {
     EXPECT_EQ(result.exit_code, c.bad_lines.empty() ? 0 : 3) << c.name << result;
     std::vector<std::string> lines = result.OutLines();
     ASSERT_EQ(lines.size(), c.out.size()) << c.name << result;
-    for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(CanonicalJson(lines[i]), c.out[i]) << c.name;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      EXPECT_EQ(c.out[i].empty() ? lines[i] : CanonicalJson(lines[i]), c.out[i]) << c.name;
+    }
     for (int bad : c.bad_lines) {
       EXPECT_THAT(result.err, HasSubstr(path + ":" + std::to_string(bad) + ":")) << c.name << result;
     }
