@@ -13,6 +13,7 @@ in file order, as `screen` documents. Exit 1 on any difference.
 import argparse
 import concurrent.futures
 import glob
+import gzip
 import json
 import os
 import subprocess
@@ -64,8 +65,14 @@ def main(argv):
     args = parser.parse_args(argv)
 
     records = {}
-    for path in sorted(glob.glob(os.path.join(args.population, "*.ndjson"))):
-        with open(path, encoding="utf-8") as handle:
+    paths = sorted(glob.glob(os.path.join(args.population, "*.ndjson")) +
+                   glob.glob(os.path.join(args.population, "*.ndjson.gz")))
+    if not paths:
+        print("check_assess_equality: no *.ndjson or *.ndjson.gz in %s" % args.population, file=sys.stderr)
+        return 1
+    for path in paths:
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as handle:
             for line in handle:
                 if not line.strip():
                     continue
@@ -108,7 +115,7 @@ def main(argv):
     os.rmdir(temp)
     print("check_assess_equality: %d patients compared, %d differ, %d missing from the screen output; "
           "%d screened in all" % (len(ids), differences, len(missing), len(screened)))
-    return 1 if differences or missing or (not args.limit and len(screened) != len(records)) else 0
+    return 1 if differences or missing or not ids or (not args.limit and len(screened) != len(records)) else 0
 
 
 if __name__ == "__main__":
