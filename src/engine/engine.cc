@@ -10,6 +10,7 @@
 
 #include "engine/assessor.h"
 #include "engine/patient_scope.h"
+#include "fhir/patient_compartment.h"
 
 namespace regenpath::engine {
 
@@ -172,6 +173,9 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   // (Independent of whole_tree: a skeleton never passes a gate, so no
   // comparison of whole resources after the gates meets one.)
   engine.resource_filter_ = ResourceFilterFor(*kb, gates);
+  for (const std::string& type : gates.resolved) {
+    if (!fhir::PatientElement(type)) engine.shared_resource_types_.insert(type);
+  }
   engine.tables_ = std::move(tables);
   return engine;
 }

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,11 @@ class Engine {
   // a gate's condition (a malformed element, e.g. a status given as an
   // array) does not happen: it could not pass the gate either way.
   const fhir::ResourceFilter* resource_filter() const { return resource_filter_.get(); }
+  // The resource types outside the patient compartment that the knowledge
+  // base reaches through a patient's references (resolve().ofType(T):
+  // Medication): a record is complete for it only with those its resources
+  // reference (`regenpath screen` adds them to each patient's record).
+  const std::set<std::string>& shared_resource_types() const { return shared_resource_types_; }
 
   // How to parse a record this engine assesses: the element filter for a
   // Bundle root (everything for any other root) and the resource filter.
@@ -91,6 +97,7 @@ class Engine {
   std::shared_ptr<const EngineTables> tables_;
   std::shared_ptr<const fhir::ElementFilter> element_filter_;
   std::shared_ptr<const fhir::ResourceFilter> resource_filter_;
+  std::set<std::string> shared_resource_types_;
   uint64_t id_ = 0;
 };
 

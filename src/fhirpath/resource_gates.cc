@@ -14,6 +14,7 @@ void ResourceGates::Merge(const ResourceGates& other) {
   all_whole = all_whole || other.all_whole;
   whole.insert(other.whole.begin(), other.whole.end());
   for (const auto& [type, value_sets] : other.gated) gated[type].insert(value_sets.begin(), value_sets.end());
+  resolved.insert(other.resolved.begin(), other.resolved.end());
 }
 
 bool ResourceGates::IsGated(const std::string& type) const {
@@ -242,9 +243,26 @@ class Walker {
 
 }  // namespace
 
+namespace {
+
+// Adds T of every resolve().ofType(T) under `expr` to `out`.
+void CollectResolved(const Expr& expr, std::set<std::string>& out) {
+  if (IsFunction(expr, "ofType") && expr.receiver != nullptr && IsFunction(*expr.receiver, "resolve") &&
+      NamesOneResourceType(expr.type)) {
+    out.insert(expr.type.name);
+  }
+  if (expr.receiver != nullptr) CollectResolved(*expr.receiver, out);
+  for (const std::unique_ptr<Expr>& arg : expr.args) {
+    if (arg != nullptr) CollectResolved(*arg, out);
+  }
+}
+
+}  // namespace
+
 ResourceGates AnalyzeResourceGates(const Expr& root) {
   Walker walker;
   walker.Visit(root, /*focus_is_record=*/true);
+  CollectResolved(root, walker.gates.resolved);
   return std::move(walker.gates);
 }
 

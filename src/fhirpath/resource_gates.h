@@ -43,6 +43,8 @@ struct ResourceGates {
   // Per type read only through gates: the value sets (as memberOf names
   // them) one of which a resource must match to pass any of them.
   std::map<std::string, std::set<std::string>> gated;
+  // Types the expression reaches through a reference: T in resolve().ofType(T).
+  std::set<std::string> resolved;
 
   // The gates of both: a type whole in either is whole; value sets add up.
   void Merge(const ResourceGates& other);

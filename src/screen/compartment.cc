@@ -304,7 +304,8 @@ FastPatient FastPatientOf(std::string_view line) {
 }
 
 struct LineRouter::Impl {
-  explicit Impl(const fhir::ParseOptions* options) : record_options(options) {}
+  Impl(const fhir::ParseOptions* options, const std::set<std::string>* shared)
+      : record_options(options), shared_types(shared) {}
   // Lines are parsed by `shallow` first: one it refuses for its depth alone
   // is parsed again by `parser` (simdjson's default depth limit), and gets
   // no skeleton. (Walking every line's tree for its depth was 1.7 % of a
@@ -316,10 +317,15 @@ struct LineRouter::Impl {
   // options (null: no second opinion), and the parser, made when first needed.
   const fhir::ParseOptions* record_options;
   std::unique_ptr<fhir::Parser> record_parser;
+  const std::set<std::string>* shared_types;  // may be null
+
+  bool IsShared(std::string_view type) const {
+    return shared_types != nullptr && shared_types->find(std::string(type)) != shared_types->end();
+  }
 };
 
-LineRouter::LineRouter(const fhir::ParseOptions* record_options)
-    : impl_(std::make_unique<Impl>(record_options)) {
+LineRouter::LineRouter(const fhir::ParseOptions* record_options, const std::set<std::string>* shared_types)
+    : impl_(std::make_unique<Impl>(record_options, shared_types)) {
   // The depth limit is set by allocating (and kept when a longer line makes
   // the parser allocate again).
   if (impl_->shallow.allocate(size_t{64} << 10, SkeletonDepthLimit()) != simdjson::SUCCESS)
@@ -414,13 +420,17 @@ std::optional<LineRouting> LineRouter::QuickRoute(std::string_view line, size_t 
     element = PatientElement(value);
     if (!element) {
       routing.kind = LineKind::kOutsideCompartment;
-      return routing;
+      if (impl_->IsShared(value))
+        element = "id";  // read below, as a Patient's
+      else
+        return routing;
     }
     // The element may come before resourceType: start again from the top.
     break;
   }
   if (!element) return std::nullopt;
-  routing.kind = LineKind::kNoPatient;
+  const bool shared = routing.kind == LineKind::kOutsideCompartment;
+  if (!shared) routing.kind = LineKind::kNoPatient;
   if (object.reset().error() != simdjson::SUCCESS) return std::nullopt;
   for (auto field : object) {
     std::string_view key;
@@ -434,6 +444,13 @@ std::optional<LineRouting> LineRouter::QuickRoute(std::string_view line, size_t 
       if (value.get_string().get(own) == simdjson::SUCCESS && !own.empty()) patient = std::string(own);
     } else {
       patient = QuickPatientOfValue(value);
+    }
+    if (shared) {
+      if (patient) {
+        routing.kind = LineKind::kSharedResource;
+        routing.shared_id = std::move(*patient);
+      }
+      return routing;
     }
     if (patient) {
       routing.kind = LineKind::kPatientResource;
@@ -631,6 +648,11 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   std::optional<std::string_view> element = PatientElement(type);
   if (!element) {
     routing.kind = LineKind::kOutsideCompartment;
+    std::string_view id;
+    if (impl_->IsShared(type) && object["id"].get_string().get(id) == simdjson::SUCCESS && !id.empty()) {
+      routing.kind = LineKind::kSharedResource;
+      routing.shared_id = std::string(id);
+    }
     return routing;
   }
   std::optional<std::string_view> id;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -32,10 +33,11 @@ using fhir::PatientElement;  // (fhir/patient_compartment.h)
 std::optional<std::string_view> PatientIdOfReference(std::string_view reference);
 
 enum class LineKind {
-  kPatientResource,   // belongs to `patient_id`
+  kPatientResource,     // belongs to `patient_id`
   kOutsideCompartment,  // a resource type that belongs to no patient
-  kNoPatient,         // a patient-compartment type whose resource names no patient
-  kMalformed,         // not a JSON object with a resourceType
+  kSharedResource,      // outside the compartment, of a type patients' records reference (`shared_id` given)
+  kNoPatient,           // a patient-compartment type whose resource names no patient
+  kMalformed,           // not a JSON object with a resourceType
 };
 
 struct LineRouting {
@@ -43,6 +45,7 @@ struct LineRouting {
   std::string resource_type;
   std::string patient_id;  // for kPatientResource
   std::string message;     // for kMalformed: what is wrong
+  std::string shared_id;   // for kSharedResource: its id
   // For kPatientResource, when Route was given a resource filter that passes
   // the line over: the line to parse in its place (SkeletonLine); else empty.
   std::string skeleton;
@@ -84,8 +87,11 @@ class LineRouter {
   // DOM refuses for a number alone (beyond 64-bit integers and doubles, which
   // a FHIR decimal may be) is judged by that parser instead, as `assess`
   // would judge it, and passed on whole when it takes it. Without, such a
-  // line is malformed.
-  explicit LineRouter(const fhir::ParseOptions* record_options = nullptr);
+  // line is malformed. A resource of one of `shared_types` (outside the
+  // patient compartment; engine::Engine::shared_resource_types) that has an
+  // id is kSharedResource. Both must outlive the router.
+  explicit LineRouter(const fhir::ParseOptions* record_options = nullptr,
+                      const std::set<std::string>* shared_types = nullptr);
   ~LineRouter();
   LineRouter(const LineRouter&) = delete;
   LineRouter& operator=(const LineRouter&) = delete;

@@ -17,6 +17,7 @@
 #include <span>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "common/json_string.h"
 #include "engine/engine.h"
@@ -32,6 +33,7 @@
 #include "screen/patient_order.h"
 #include "screen/run_facts.h"
 #include "screen/run_on_threads.h"
+#include "screen/shared_resources.h"
 #include "screen/shuffle_manifest.h"
 #include "screen/thread_cpu.h"
 
@@ -69,8 +71,9 @@ RunOptions PhaseOptions(std::atomic<bool>& failed) {
 // What one scanning thread counted.
 struct ScanCounts {
   uint64_t lines = 0, patient_resources = 0;
-  std::map<std::string, uint64_t> outside, no_patient;
+  std::map<std::string, uint64_t> outside, no_patient;  // outside: shared resources included
   std::vector<LineIssue> issues;
+  std::vector<SharedLine> shared;  // the shared resources' lines
 };
 
 }  // namespace
@@ -182,7 +185,8 @@ std::vector<ScanPiece> ScanPieces(const std::vector<InputPiece>& pieces) {
 // with, which judge a line the router's DOM refuses for a number alone.
 Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, size_t jobs, uint32_t shard,
                  uint32_t shards, const fhir::ResourceFilter* skeletons,
-                 const fhir::ParseOptions& record_options, Grouper& grouper, Progress& progress) {
+                 const fhir::ParseOptions& record_options, const std::set<std::string>& shared_types,
+                 Grouper& grouper, Progress& progress) {
   std::vector<InputPiece> inputs;
   for (const ScanPiece& piece : pieces) inputs.push_back(piece.input);
   const std::vector<size_t> order = ScanOrder(inputs);
@@ -193,7 +197,7 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
   Status scanned = RunOnThreads(
       std::min(jobs, std::max<size_t>(pieces.size(), 1)),
       [&](size_t) -> Status {
-        LineRouter router(&record_options);
+        LineRouter router(&record_options, &shared_types);
         // One batch for the thread's pieces: once the grouper spills, Add
         // hands its memory back and the next lines fill it again.
         LineBatch batch;
@@ -244,6 +248,11 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
                 return;
               case LineKind::kOutsideCompartment:
                 ++count.outside[routing.resource_type];
+                return;
+              case LineKind::kSharedResource:
+                ++count.outside[routing.resource_type];
+                count.shared.push_back({file_index, line_number, std::move(routing.resource_type),
+                                        std::move(routing.shared_id), std::string(line)});
                 return;
               case LineKind::kNoPatient:
                 ++count.no_patient[routing.resource_type];
@@ -328,6 +337,15 @@ std::vector<ScanCounts> CountsByFile(size_t files, std::vector<ScanPiece>& piece
   return counts;
 }
 
+// The shared resources' lines the scan kept (moved out of `pieces`), indexed.
+void TakeShared(std::vector<ScanPiece>& pieces, SharedResources& shared) {
+  for (ScanPiece& piece : pieces) {
+    for (SharedLine& line : piece.counts.shared) shared.Add(std::move(line));
+    piece.counts.shared.clear();
+  }
+  shared.Finish();
+}
+
 std::vector<PieceLines> LinesOf(const std::vector<ScanPiece>& pieces) {
   std::vector<PieceLines> lines;
   for (const ScanPiece& piece : pieces) {
@@ -388,8 +406,9 @@ void AddAssessmentFacts(const ScreenOptions& options, RunFacts& facts) {
 // patient order, go to a file of its own in `work_dir`. 3. Output: those
 // files merged in patient order, the summaries and `extra` files.
 Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engine& engine, Grouper& grouper,
-                                size_t jobs, const std::string& work_dir, Progress& progress, OutputWriter& writer,
-                                const RunFacts& facts, std::string_view issues_ndjson,
+                                const SharedResources& shared, size_t jobs, const std::string& work_dir,
+                                Progress& progress, OutputWriter& writer, const RunFacts& facts,
+                                std::string_view issues_ndjson,
                                 const std::map<std::string, std::string>& extra) {
   progress.partitions_total = grouper.visits();
   progress.assessing = true;
@@ -407,6 +426,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
     simdjson::dom::parser assessment;
   };
   std::vector<std::unique_ptr<Parsers>> parsers(std::max<size_t>(jobs, 1));
+  std::vector<std::vector<uint32_t>> referenced_by(std::max<size_t>(jobs, 1));  // each worker's scratch
   RP_RETURN_IF_ERROR(grouper.ForEachPartition([&](std::vector<PatientLine>& lines,
                                                    const std::vector<PatientGroup>& groups) -> Status {
     progress.patients_total += groups.size();
@@ -425,17 +445,38 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
         const size_t g = order[taken];
         const PatientGroup& group = groups[g];
         OrderWithinPatient(std::span<PatientLine>(lines).subspan(group.begin, group.end - group.begin));
+        // The shared resources the patient's lines reference join them, in
+        // input order: the patient's own file.
+        std::vector<uint32_t>& referenced = referenced_by[worker];
+        referenced.clear();
+        if (!shared.empty()) {
+          for (size_t i = group.begin; i < group.end; ++i) shared.ReferencedBy(lines[i].text, referenced);
+          std::sort(referenced.begin(), referenced.end());
+          referenced.erase(std::unique(referenced.begin(), referenced.end()), referenced.end());
+        }
         // The record is written straight into the buffer the document keeps
         // (no second copy of the text in the parser).
         size_t record_size = 0;
         for (size_t i = group.begin; i < group.end; ++i) record_size += lines[i].text.size() + 1;
+        for (uint32_t r : referenced) record_size += shared.lines()[r].text.size() + 1;
         std::unique_ptr<char[]> record(new char[record_size + fhir::Parser::kBufferPadding]);
         char* out = record.get();
-        for (size_t i = group.begin; i < group.end; ++i) {
-          std::memcpy(out, lines[i].text.data(), lines[i].text.size());
-          out += lines[i].text.size();
+        auto append = [&out](std::string_view text) {
+          std::memcpy(out, text.data(), text.size());
+          out += text.size();
           *out++ = '\n';
+        };
+        size_t next_shared = 0;
+        for (size_t i = group.begin; i < group.end; ++i) {
+          for (; next_shared < referenced.size(); ++next_shared) {
+            const SharedLine& before = shared.lines()[referenced[next_shared]];
+            if (std::tie(before.file, before.line) > std::tie(lines[i].file, lines[i].line)) break;
+            append(before.text);
+          }
+          append(lines[i].text);
         }
+        for (; next_shared < referenced.size(); ++next_shared)
+          append(shared.lines()[referenced[next_shared]].text);
         std::memset(out, ' ', fhir::Parser::kBufferPadding);
         const std::string reference = "Patient/" + std::string(group.patient_id);
         Result<fhir::Document> document =
@@ -522,15 +563,19 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   std::vector<ScanPiece> pieces = ScanPieces(PlanPieces(listing));
   const fhir::ParseOptions record_options = engine->RecordParseOptions();
   RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, jobs, options.shard, options.shards,
-                               engine->resource_filter(), record_options, grouper, progress));
+                               engine->resource_filter(), record_options, engine->shared_resource_types(),
+                               grouper, progress));
+  SharedResources shared;
+  TakeShared(pieces, shared);
   std::vector<ScanCounts> counts = CountsByFile(listing.files.size(), pieces);
   RunFacts facts = FactsOf(listing, counts);
   AddAssessmentFacts(options, facts);
   std::vector<LineIssue> malformed = IssuesOf(counts);
   RP_RETURN_IF_ERROR(NumberInFiles(malformed, LinesOf(pieces)));
   const std::string issues = IssuesNdjson(facts.inputs, malformed);
-  RP_ASSIGN_OR_RETURN(uint64_t patients, AssessAndWrite(options, *engine, grouper, jobs, work_dir, progress, *writer,
-                                                        facts, issues, ShardFile(options)));
+  RP_ASSIGN_OR_RETURN(uint64_t patients,
+                      AssessAndWrite(options, *engine, grouper, shared, jobs, work_dir, progress, *writer,
+                                     facts, issues, ShardFile(options)));
 
   ScreenReport report;
   report.patients = patients;
@@ -584,8 +629,13 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   // line's validity does not depend on what a filter builds of it.)
   const fhir::ParseOptions record_options =
       engine != nullptr ? engine->RecordParseOptions() : fhir::ParseOptions();
+  // The shared resources the records reference: those of the knowledge
+  // base's engine (a reduce checks it has the same).
+  const std::set<std::string> no_shared_types;
+  const std::set<std::string>& shared_types =
+      engine != nullptr ? engine->shared_resource_types() : no_shared_types;
   RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, JobCount(options.jobs), 0, 1, skeletons, record_options,
-                               *grouper, progress));
+                               shared_types, *grouper, progress));
   RP_RETURN_IF_ERROR(grouper->Close());
   std::vector<ScanCounts> counts = CountsByFile(listing.files.size(), pieces);
 
@@ -601,6 +651,12 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   manifest.facts = FactsOf(listing, counts);
   manifest.issues = IssuesOf(counts);
   if (skeletons != nullptr) manifest.skeletons = skeletons->fingerprint();  // "" when it passes nothing over
+  manifest.shared_types.assign(shared_types.begin(), shared_types.end());
+  {
+    SharedResources shared;
+    TakeShared(pieces, shared);
+    manifest.shared = shared.lines();
+  }
   {
     const std::string path = partial + "/" + std::string(MapManifest::kFileName);
     std::ofstream out(path, std::ios::binary);
@@ -638,7 +694,21 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
           "map tasks with the reduce tasks' knowledge base",
           manifest.map, manifest.skeletons, own.empty() ? "none" : own)));
     }
+    const std::set<std::string>& reads = engine->shared_resource_types();
+    if (std::set<std::string>(manifest.shared_types.begin(), manifest.shared_types.end()) != reads) {
+      return Fail(InvalidInput(
+          fmt::format("map task {} kept the shared resources of [{}] for the records, where this reduce's "
+                      "knowledge base reads "
+                      "[{}]: run the map tasks with the reduce tasks' knowledge base",
+                      manifest.map, fmt::join(manifest.shared_types, ", "), fmt::join(reads, ", "))));
+    }
   }
+  // The shared resources every map task kept, for every shard's records.
+  SharedResources shared;
+  for (const MapManifest& manifest : manifests) {
+    for (const SharedLine& line : manifest.shared) shared.Add(line);
+  }
+  shared.Finish();
   const size_t jobs = JobCount(options.jobs);
   Progress local_progress;
   Progress& progress = options.progress != nullptr ? *options.progress : local_progress;
@@ -681,8 +751,8 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   const std::string work_dir = options.output_dir + "/.partial/work";
   RP_RETURN_IF_ERROR(CreateDirectory(work_dir));
   RP_ASSIGN_OR_RETURN(uint64_t patients,
-                      AssessAndWrite(options, *engine, *grouper, jobs, work_dir, progress, *writer, facts,
-                                     IssuesNdjson(facts.inputs, issues), ShardFile(options, true)));
+                      AssessAndWrite(options, *engine, *grouper, shared, jobs, work_dir, progress, *writer,
+                                     facts, IssuesNdjson(facts.inputs, issues), ShardFile(options, true)));
   ScreenReport report;
   report.patients = patients;
   report.files = facts.inputs.size();

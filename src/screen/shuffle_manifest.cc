@@ -30,6 +30,23 @@ std::string MapManifest::ToJson() const {
   }
   out += "],\n \"skeletons\": ";
   AppendJsonString(skeletons, out);
+  out += ",\n \"shared_types\": [";
+  for (size_t i = 0; i < shared_types.size(); ++i) {
+    if (i > 0) out += ", ";
+    AppendJsonString(shared_types[i], out);
+  }
+  out += "],\n \"shared\": [";
+  // Each: [file, line, type, id, text].
+  for (size_t i = 0; i < shared.size(); ++i) {
+    out += fmt::format("{}\n  [{}, {}, ", i == 0 ? "" : ",", shared[i].file, shared[i].line);
+    AppendJsonString(shared[i].type, out);
+    out += ", ";
+    AppendJsonString(shared[i].id, out);
+    out += ", ";
+    AppendJsonString(shared[i].text, out);
+    out += ']';
+  }
+  out += ']';
   out += ",\n \"facts\": ";
   out += facts.ToJson();
   out += "}\n";
@@ -92,6 +109,33 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
     return Fail(InvalidInput("a map manifest lacks skeletons"));
   }
   manifest.skeletons = std::string(skeletons);
+  simdjson::dom::array shared_types, shared;
+  if (root["shared_types"].get_array().get(shared_types) || root["shared"].get_array().get(shared)) {
+    return Fail(InvalidInput("a map manifest lacks shared_types or shared"));
+  }
+  for (simdjson::dom::element type : shared_types) {
+    std::string_view name;
+    if (type.get_string().get(name)) return Fail(InvalidInput("a map manifest has a bad shared type"));
+    manifest.shared_types.emplace_back(name);
+  }
+  for (simdjson::dom::element item : shared) {
+    simdjson::dom::array fields;
+    uint64_t file = 0;
+    SharedLine line;
+    std::string_view type, id, text;
+    if (item.get_array().get(fields) || fields.size() != 5 || fields.at(0).get_uint64().get(file) ||
+        fields.at(1).get_uint64().get(line.line) || fields.at(2).get_string().get(type) ||
+        fields.at(3).get_string().get(id) || fields.at(4).get_string().get(text) || file > UINT32_MAX ||
+        std::find(manifest.shared_types.begin(), manifest.shared_types.end(), type) ==
+            manifest.shared_types.end()) {
+      return Fail(InvalidInput("a map manifest has a bad shared resource"));
+    }
+    line.file = static_cast<uint32_t>(file);
+    line.type = std::string(type);
+    line.id = std::string(id);
+    line.text = std::string(text);
+    manifest.shared.push_back(std::move(line));
+  }
   for (simdjson::dom::element issue : issues) {
     simdjson::dom::array fields;
     LineIssue line_issue;
@@ -109,6 +153,11 @@ Result<MapManifest> MapManifest::FromJson(std::string_view json) {
   RP_ASSIGN_OR_RETURN(manifest.facts, RunFacts::FromJson(simdjson::minify(facts)));
   for (const LineIssue& issue : manifest.issues) {
     if (issue.file >= manifest.facts.inputs.size()) return Fail(InvalidInput("a map manifest's issue names no input"));
+  }
+  for (const SharedLine& line : manifest.shared) {
+    if (line.file >= manifest.facts.inputs.size()) {
+      return Fail(InvalidInput("a map manifest's shared resource names no input"));
+    }
   }
   for (simdjson::dom::element piece : pieces) {
     simdjson::dom::array fields;

@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "screen/input_pieces.h"
 #include "screen/run_facts.h"
+#include "screen/shared_resources.h"
 
 namespace regenpath::screen {
 
@@ -41,10 +42,15 @@ struct MapManifest {
   // "" when it wrote every line whole. A reduce task assesses skeleton lines
   // only with a knowledge base whose filter has this fingerprint.
   std::string skeletons;
+  // The types of the shared resources (shared_resources.h) this task kept
+  // for the records (its knowledge base's engine's: a reduce task assesses
+  // only with the same), and their lines from its pieces, in input order.
+  std::vector<std::string> shared_types;
+  std::vector<SharedLine> shared;
 
   // The schema this version writes and reads (its spill files' format goes
   // with it).
-  static constexpr std::string_view kSchema = "regenpath.screen-map/3";
+  static constexpr std::string_view kSchema = "regenpath.screen-map/4";
 
   std::string ToJson() const;
   // Fails (kInvalidInput) on anything but a map manifest of kSchema (one of

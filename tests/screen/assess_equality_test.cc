@@ -25,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using testing::BulkDir;
 using testing::kNow;
@@ -186,6 +187,111 @@ TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
     EXPECT_THAT(lines[index], HasSubstr("knee-osteoarthritis")) << id;
     ++index;
   }
+}
+
+// A Bulk Data export keeps Medication resources in a file of their own,
+// belonging to no patient; a MedicationRequest names its drug through
+// medicationReference. The knowledge base resolves such references
+// (Engine::shared_resource_types), so each patient's record gets the
+// Medication lines its own lines reference: a letrozole prescription known
+// only through its Medication still routes the patient's joint pain to
+// integrative oncology, exactly as assess does on the patient's own file
+// (their resources and that Medication), whatever the jobs, the memory, the
+// shards or the shuffle.
+TEST(ScreenTest, MedicationsAPatientsRecordReferencesJoinTheirRecord) {
+  TempDir dir;
+  simdjson::dom::parser parser;
+  std::map<std::string, std::string> by_type;  // resourceType -> NDJSON
+  std::string own_record;                      // the patient's own file, in input order below
+  const std::string scenario =
+      std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/ai-arthralgia-letrozole-no-cancer-code.json";
+  simdjson::dom::element bundle = parser.load(scenario);
+  std::string medication_code;
+  for (simdjson::dom::element entry : bundle["entry"].get_array()) {
+    std::string line = simdjson::minify(entry["resource"]);
+    std::string_view type = entry["resource"]["resourceType"];
+    if (type == "MedicationRequest") {
+      // Its drug, moved into a Medication of the export's own.
+      medication_code = simdjson::minify(entry["resource"]["medicationCodeableConcept"]);
+      const size_t at = line.find(R"("medicationCodeableConcept":)");
+      ASSERT_NE(at, std::string::npos);
+      line.replace(at, std::string(R"("medicationCodeableConcept":)").size() + medication_code.size(),
+                   R"("medicationReference":{"reference":"Medication/letrozole-1"})");
+    }
+    by_type[std::string(type)] += line + "\n";
+  }
+  ASSERT_FALSE(medication_code.empty());
+  // Two Medications: the one referenced, and another nobody's record names.
+  by_type["Medication"] = R"({"resourceType":"Medication","id":"letrozole-1","code":)" + medication_code +
+                          "}\n" + R"({"resourceType":"Medication","id":"unused","code":{"text":"aspirin"}})" +
+                          "\n";
+  fs::create_directories(dir / "export");
+  for (const auto& [type, text] : by_type) {
+    std::ofstream(dir / ("export/" + type + ".000.ndjson"), std::ios::binary) << text;
+    // (Files in path order, lines in file order: the unused Medication is not referenced.)
+    for (const std::string& line : Lines(text)) {
+      if (line.find(R"("id":"unused")") == std::string::npos) own_record += line + "\n";
+    }
+  }
+  Result<ScreenReport> report = RunScreen({dir / "export"}, dir / "one", 1);
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  const std::vector<std::string> lines = Lines(ReadFile(dir / "one/patients.ndjson"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr(R"("stage":"oncology-integrative")"));
+  std::ofstream(dir / "own.ndjson", std::ios::binary) << own_record;
+  cli::AssessOptions assess;
+  assess.file = dir / "own.ndjson";
+  assess.now = kNow;
+  assess.format = "json";
+  std::ostringstream out, err;
+  ASSERT_EQ(cli::RunAssess(assess, out, err), 0) << err.str();
+  Result<std::string> expected =
+      ProjectAssessment("Patient/ai-arthralgia-letrozole-no-cancer-code", out.str(), parser);
+  ASSERT_TRUE(expected.has_value()) << expected.error().message();
+  EXPECT_EQ(lines[0], *expected);
+  // Without the Medication file the letrozole is unknown, and the stage another.
+  fs::create_directories(dir / "without");
+  for (const auto& [type, text] : by_type) {
+    if (type != "Medication")
+      std::ofstream(dir / ("without/" + type + ".000.ndjson"), std::ios::binary) << text;
+  }
+  ASSERT_TRUE(RunScreen({dir / "without"}, dir / "without-out", 1).has_value());
+  EXPECT_THAT(ReadFile(dir / "without-out/patients.ndjson"),
+              Not(HasSubstr(R"("stage":"oncology-integrative")")));
+
+  // The same output whatever the jobs and memory (spilled), shards or shuffle.
+  const std::string one = ReadFile(dir / "one/patients.ndjson");
+  {
+    ScreenOptions options = testing::TestOptions({dir / "export"}, 3, size_t{1} << 20);
+    options.output_dir = dir / "spilled";
+    ASSERT_TRUE(Screen(options).has_value());
+    EXPECT_EQ(ReadFile(dir / "spilled/patients.ndjson"), one);
+  }
+  std::vector<std::string> shard_dirs;
+  for (uint32_t shard = 0; shard < 2; ++shard) {
+    ScreenOptions options = testing::TestOptions({dir / "export"}, 1, size_t{512} << 20, shard, 2);
+    options.output_dir = dir / ("shard-" + std::to_string(shard));
+    ASSERT_TRUE(Screen(options).has_value());
+    shard_dirs.push_back(options.output_dir);
+  }
+  ASSERT_TRUE(MergeShards(shard_dirs, dir / "sharded").has_value());
+  EXPECT_EQ(ReadFile(dir / "sharded/patients.ndjson"), one);
+  // Shuffled: two map tasks (the Medication file read by one of them), two reduces.
+  ScreenOptions options = testing::TestOptions({dir / "export"}, 1, size_t{512} << 20, 0, 2);
+  const std::string shuffle = dir / "shuffle";
+  for (uint32_t map = 0; map < 2; ++map)
+    ASSERT_TRUE(ScreenMap(options, ShuffleTask{shuffle, map, 2}).has_value());
+  std::vector<std::string> reduced;
+  for (uint32_t shard = 0; shard < 2; ++shard) {
+    options.shard = shard;
+    options.output_dir = dir / ("reduce-" + std::to_string(shard));
+    Result<ScreenReport> reduce = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
+    ASSERT_TRUE(reduce.has_value()) << reduce.error().message();
+    reduced.push_back(options.output_dir);
+  }
+  ASSERT_TRUE(MergeShards(reduced, dir / "shuffled").has_value());
+  EXPECT_EQ(ReadFile(dir / "shuffled/patients.ndjson"), one);
+  EXPECT_EQ(ReadFile(dir / "shuffled/run.json"), ReadFile(dir / "one/run.json"));
 }
 
 }  // namespace

@@ -38,6 +38,7 @@
 #include "screen/line_reader.h"
 #include "screen/patient_line.h"
 #include "screen/screener.h"
+#include "screen/shared_resources.h"
 #include "screen/shuffle_manifest.h"
 #include "tests/screen/test_support.h"
 
@@ -402,6 +403,92 @@ TEST(LineReaderTest, DataAfterTheGzipDataFailsTheRead) {
 }
 
 // ---------------------------------------------------------------------------
+// Shared resources
+
+// The built-in knowledge base resolves MedicationRequest.medicationReference
+// (and the like) to Medications: the one type outside the patient
+// compartment a record must bring along.
+TEST(SharedResourcesTest, TheKnowledgeBaseSharesTheMedicationsItResolves) {
+  Result<engine::Engine> engine = engine::Engine::Create(knowledge::KnowledgeBase::Embedded());
+  ASSERT_TRUE(engine.has_value());
+  EXPECT_EQ(engine->shared_resource_types(), (std::set<std::string>{"Medication"}));
+}
+
+// A line references a shared resource by "T/id" after a quote or a slash
+// (relative, absolute, versioned) or by "urn:uuid:id"; other mentions do not.
+TEST(SharedResourcesTest, ReferencesInEveryFormFindTheirLinesInInputOrder) {
+  SharedResources shared;
+  shared.Add({1, 7, "Medication", "m2", "{m2 second}"});
+  shared.Add({0, 3, "Medication", "m1", "{m1}"});
+  shared.Add({1, 2, "Medication", "m2", "{m2 first}"});
+  shared.Add({1, 9, "Medication", "0f1e-aa", "{uuid}"});
+  shared.Finish();
+  ASSERT_EQ(shared.lines().size(), 4u);
+  EXPECT_EQ(shared.lines()[0].text, "{m1}");  // input order: (file, line)
+  EXPECT_EQ(shared.lines()[1].text, "{m2 first}");
+  auto found = [&](std::string_view text) {
+    std::vector<uint32_t> out;
+    shared.ReferencedBy(text, out);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  };
+  EXPECT_EQ(found(R"({"medicationReference":{"reference":"Medication/m1"}})"), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(found(R"({"reference":"https://ehr.example/fhir/Medication/m2/_history/3"})"),
+            (std::vector<uint32_t>{1, 2}));  // both lines of id m2
+  EXPECT_EQ(found(R"({"reference":"urn:uuid:0f1e-aa"})"), (std::vector<uint32_t>{3}));
+  EXPECT_EQ(found(R"({"reference":"Medication/m1"},{"reference":"Medication/m2"})"),
+            (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_TRUE(found(R"({"reference":"MedicationRequest/m1"})").empty());
+  EXPECT_TRUE(found(R"({"reference":"Medication/m12"})").empty());
+  EXPECT_TRUE(found(R"({"text":"xMedication/m1"})").empty());
+  EXPECT_TRUE(found(R"({"reference":"Medication/"})").empty());
+  SharedResources none;
+  none.Finish();
+  std::vector<uint32_t> out;
+  none.ReferencedBy(R"({"reference":"Medication/m1"})", out);
+  EXPECT_TRUE(out.empty());
+}
+
+// A map task's shared resources travel in its manifest; a reduce whose
+// knowledge base shares other types refuses the map task's lines.
+TEST(SharedResourcesTest, AMapManifestCarriesTheSharedLines) {
+  MapManifest manifest;
+  manifest.spill_bytes = {0};
+  manifest.facts.inputs = {{"/x/Medication.ndjson", 100}};
+  manifest.shared_types = {"Medication"};
+  manifest.shared = {
+      {0, 1, "Medication", "m1", R"({"resourceType":"Medication","id":"m1","code":{"text":"a \"b\""}})"}};
+  Result<MapManifest> read = MapManifest::FromJson(manifest.ToJson());
+  ASSERT_TRUE(read.has_value()) << read.error().message();
+  EXPECT_EQ(read->shared_types, manifest.shared_types);
+  ASSERT_EQ(read->shared.size(), 1u);
+  EXPECT_EQ(read->shared[0].text, manifest.shared[0].text);
+  EXPECT_EQ(read->shared[0].id, "m1");
+  MapManifest bad = manifest;
+  bad.shared[0].type = "Organization";  // not among its shared types
+  EXPECT_FALSE(MapManifest::FromJson(bad.ToJson()).has_value());
+  bad = manifest;
+  bad.shared[0].file = 1;  // no such input
+  EXPECT_FALSE(MapManifest::FromJson(bad.ToJson()).has_value());
+
+  TempDir dir;
+  ScreenOptions options = ShuffleOptions({BulkDir()}, 1, size_t{512} << 20, 1);
+  const std::string shuffle = dir / "shuffle";
+  ASSERT_TRUE(ScreenMap(options, ShuffleTask{shuffle, 0, 1}).has_value());
+  const std::string path = shuffle + "/map-0000/map.json";
+  Result<MapManifest> written = MapManifest::FromJson(ReadFile(path));
+  ASSERT_TRUE(written.has_value());
+  EXPECT_EQ(written->shared_types, (std::vector<std::string>{"Medication"}));
+  written->shared_types.clear();  // as a map task of a knowledge base sharing nothing
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << written->ToJson();
+  options.output_dir = dir / "reduce";
+  Result<ScreenReport> refused = ScreenReduce(options, ShuffleTask{shuffle, 0, 1});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message(), HasSubstr("map task 0 kept the shared resources of []"));
+}
+
+// ---------------------------------------------------------------------------
 // CSV
 
 // A row holds the patient line's fields, candidate included; a list's items
@@ -468,7 +555,9 @@ TEST(InputFilesTest, EntriesNamedAsNdjsonMustBeFilesAndEachFileIsReadOnce) {
   auto refused = [&](const std::string& name) {
     Result<InputListing> bad = ListInputs({dir / "in"});
     EXPECT_FALSE(bad.has_value()) << name;
-    if (!bad.has_value()) EXPECT_THAT(bad.error().message(), HasSubstr(name));
+    if (!bad.has_value()) {
+      EXPECT_THAT(bad.error().message(), HasSubstr(name));
+    }
     fs::remove_all(dir / ("in/" + name));
   };
   fs::create_symlink(dir / "absent.ndjson", dir / "in/Condition.000.ndjson");
@@ -1401,9 +1490,9 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
     const std::string manifest_path = shuffle + "/map-0001/map.json";
     const std::string json = ReadFile(manifest_path);
     std::string earlier = json;
-    const size_t at = earlier.find("regenpath.screen-map/3");
+    const size_t at = earlier.find(MapManifest::kSchema);
     ASSERT_NE(at, std::string::npos);
-    earlier.replace(at, std::string("regenpath.screen-map/3").size(), "regenpath.screen-map/2");
+    earlier.replace(at, MapManifest::kSchema.size(), "regenpath.screen-map/3");
     std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << earlier;
     options.output_dir = dir / "reduce-earlier";
     Result<ScreenReport> refused = ScreenReduce(options, ShuffleTask{shuffle, 0, 2});
@@ -1411,7 +1500,7 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
     EXPECT_THAT(
         refused.error().message(),
         HasSubstr("map-0001/map.json: a map manifest of another regenpath version (schema "
-                  "regenpath.screen-map/2; this one reads regenpath.screen-map/3): run the map tasks again"));
+                  "regenpath.screen-map/3; this one reads regenpath.screen-map/4): run the map tasks again"));
     std::ofstream(manifest_path, std::ios::binary | std::ios::trunc) << json;
     options.output_dir = dir / "reduce";
   }
