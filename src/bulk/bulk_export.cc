@@ -8,8 +8,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
+
+#include "bulk/export_url.h"
+#include "bulk/retry_after.h"
+#include "common/json_string.h"
 
 namespace regenpath::bulk {
 
@@ -17,8 +22,16 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
+using std::chrono::system_clock;
 
-constexpr const char* kManifestFile = "bulk-manifest.json";
+// The export being downloaded: {"request": kick-off URL, "received": when
+// the manifest arrived and "expires": the status answer's Expires (seconds
+// since the epoch; "expires" only when given), "manifest": the manifest}.
+constexpr const char* kStateFile = "bulk-export.json";
+// The same once its files have been screened (MarkBulkExportScreened).
+constexpr const char* kScreenedStateFile = "bulk-export.screened.json";
+// The manifest alone, as saved before the request was recorded: never resumed.
+constexpr const char* kLegacyManifestFile = "bulk-manifest.json";
 
 struct OutputFile {
   std::string type;
@@ -26,17 +39,12 @@ struct OutputFile {
 };
 
 struct Manifest {
-  std::string text;
   bool requires_token = false;
   std::vector<OutputFile> outputs;
 };
 
-Result<Manifest> ParseManifest(const std::string& text) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(text).get(root)) return Fail(InvalidInput("bulk export: the manifest is not JSON"));
+Result<Manifest> ParseManifest(const simdjson::dom::element& root) {
   Manifest manifest;
-  manifest.text = text;
   bool requires_token = false;
   if (root["requiresAccessToken"].get_bool().get(requires_token) == simdjson::SUCCESS) {
     manifest.requires_token = requires_token;
@@ -92,8 +100,9 @@ class Exporter {
     if (error) {
       return Fail(InvalidInput(fmt::format("{}: cannot create: {}", options_.download_dir, error.message())));
     }
+    const std::string request = KickoffUrl(options_.url, options_.types);
     for (int round = 0; round < 2; ++round) {
-      Result<Manifest> manifest = LoadOrExport();
+      Result<Manifest> manifest = ResumeOrExport(request);
       if (!manifest.has_value()) return Fail(manifest.error());
       Result<bool> complete = Download(*manifest);
       if (!complete.has_value()) return Fail(complete.error());
@@ -133,15 +142,15 @@ class Exporter {
     }
   }
 
-  static milliseconds RetryAfter(const server::HttpClientResponse& response, milliseconds fallback) {
+  system_clock::time_point Now() const { return options_.now ? options_.now() : system_clock::now(); }
+
+  // What Retry-After asks for (at most max_retry_after), else `fallback`.
+  milliseconds RetryAfter(const server::HttpClientResponse& response, milliseconds fallback) const {
     const std::string* value = server::FindHeader(response.headers, "Retry-After");
     if (value == nullptr) return fallback;
-    int seconds = 0;
-    for (char c : *value) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return fallback;  // an HTTP date: use the fallback
-      seconds = std::min(seconds * 10 + (c - '0'), 3600);
-    }
-    return milliseconds(seconds * 1000);
+    std::optional<std::chrono::seconds> delay = ParseRetryAfter(*value, Now());
+    if (!delay) return fallback;
+    return std::min<milliseconds>(*delay, options_.max_retry_after);
   }
 
   static bool Retryable(int status) { return status == 429 || status >= 500; }
@@ -187,26 +196,97 @@ class Exporter {
     }
   }
 
-  Result<Manifest> LoadOrExport() {
-    std::ifstream saved(Path(kManifestFile), std::ios::binary);
-    if (saved) {
-      std::ostringstream text;
-      text << saved.rdbuf();
-      Result<Manifest> manifest = ParseManifest(text.str());
-      if (manifest.has_value()) return manifest;
+  // The saved export to resume (none when there is none, or it must not be
+  // resumed: `why_not` says why, empty when nothing was saved).
+  std::optional<Manifest> LoadSaved(const std::string& request, std::string& why_not) const {
+    std::ifstream saved(Path(kStateFile), std::ios::binary);
+    if (!saved) {
+      if (fs::exists(Path(kLegacyManifestFile))) {
+        why_not = fmt::format("its {} does not record the request it answers (an earlier version's)",
+                              kLegacyManifestFile);
+      }
+      return std::nullopt;
     }
+    std::ostringstream text;
+    text << saved.rdbuf();
+    simdjson::dom::parser parser;
+    simdjson::dom::element root, manifest_json;
+    std::string_view saved_request;
+    int64_t received = 0, expires = 0;
+    Result<Manifest> manifest;
+    if (parser.parse(text.str()).get(root) || root["request"].get_string().get(saved_request) ||
+        root["received"].get_int64().get(received) || root["manifest"].get(manifest_json) ||
+        !(manifest = ParseManifest(manifest_json)).has_value()) {
+      why_not = fmt::format("its {} is unreadable", kStateFile);
+      return std::nullopt;
+    }
+    if (saved_request != request) {
+      why_not = "it was requested with another server URL, level or _type";
+      return std::nullopt;
+    }
+    const auto now = Now();
+    const auto age = now - system_clock::time_point(std::chrono::seconds(received));
+    if (age >= options_.max_resume_age) {
+      why_not = fmt::format("its manifest arrived more than {} s ago", options_.max_resume_age.count());
+      return std::nullopt;
+    }
+    if (age < std::chrono::seconds(0)) {
+      why_not = "its manifest arrived later than now (the clock was set back)";
+      return std::nullopt;
+    }
+    if (root["expires"].get_int64().get(expires) == simdjson::SUCCESS &&
+        now >= system_clock::time_point(std::chrono::seconds(expires))) {
+      why_not = "its files are past the Expires time the server gave";
+      return std::nullopt;
+    }
+    return std::move(*manifest);
+  }
+
+  Status SaveState(const std::string& request, const simdjson::dom::element& manifest,
+                   const server::HttpClientResponse& status) const {
+    const auto now = Now();
+    std::string state = "{\"request\":";
+    AppendJsonString(request, state);
+    state += fmt::format(",\"received\":{}",
+                         std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+    const std::string* expires_header = server::FindHeader(status.headers, "Expires");
+    if (expires_header != nullptr) {
+      if (std::optional<system_clock::time_point> expires = ParseHttpDate(*expires_header, now)) {
+        state += fmt::format(
+            ",\"expires\":{}",
+            std::chrono::duration_cast<std::chrono::seconds>(expires->time_since_epoch()).count());
+      }
+    }
+    state += ",\"manifest\":" + simdjson::minify(manifest) + "}\n";
+    // Written whole, then renamed: a state file is never half written.
+    const std::string path = Path(kStateFile), temporary = path + ".tmp";
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << state;
+    out.close();
+    if (!out) return InvalidInput(fmt::format("{}: cannot write", temporary));
+    std::error_code error;
+    fs::rename(temporary, path, error);
+    if (error) return InvalidInput(fmt::format("{}: cannot rename: {}", temporary, error.message()));
+    return Status();
+  }
+
+  // The saved export when it may be resumed; else a new one (kick-off and
+  // polling), saved before it is returned.
+  Result<Manifest> ResumeOrExport(const std::string& request) {
+    std::string why_not;
+    if (std::optional<Manifest> saved = LoadSaved(request, why_not)) return std::move(*saved);
+    if (!why_not.empty() && options_.note) {
+      options_.note(
+          fmt::format("bulk export: not resuming the unfinished export in {}: {}; starting a new export",
+                      options_.download_dir, why_not));
+    }
+    // No file of another export may pass for one of this export's.
+    RP_RETURN_IF_ERROR(Clear());
     // Kick-off.
-    std::string url = options_.url;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    url += "/$export?_outputFormat=application%2Ffhir%2Bndjson";
-    if (!options_.types.empty()) {
-      url += "&_type=";
-      for (size_t i = 0; i < options_.types.size(); ++i) url += (i > 0 ? "," : "") + options_.types[i];
-    }
     server::HeaderList headers = Headers("application/fhir+json", true);
     headers.emplace_back("Prefer", "respond-async");
     ++report_.kickoffs;
-    RP_ASSIGN_OR_RETURN(server::HttpClientResponse kickoff, Get(url, headers, "kick-off"));
+    RP_ASSIGN_OR_RETURN(server::HttpClientResponse kickoff, Get(request, headers, "kick-off"));
     if (kickoff.status != 202) return Fail(InvalidInput(fmt::format("bulk export: kick-off: {}", Describe(kickoff))));
     const std::string* location = server::FindHeader(kickoff.headers, "Content-Location");
     if (location == nullptr || location->empty()) {
@@ -220,11 +300,13 @@ class Exporter {
       RP_ASSIGN_OR_RETURN(server::HttpClientResponse status,
                           Get(status_url, Headers("application/json", true), "status"));
       if (status.status == 200) {
-        RP_ASSIGN_OR_RETURN(Manifest manifest, ParseManifest(status.body));
-        std::ofstream out(Path(kManifestFile), std::ios::binary | std::ios::trunc);
-        out << status.body;
-        out.close();
-        if (!out) return Fail(InvalidInput(fmt::format("{}: cannot write", Path(kManifestFile))));
+        simdjson::dom::parser parser;
+        simdjson::dom::element root;
+        if (parser.parse(status.body).get(root)) {
+          return Fail(InvalidInput("bulk export: the manifest is not JSON"));
+        }
+        RP_ASSIGN_OR_RETURN(Manifest manifest, ParseManifest(root));
+        RP_RETURN_IF_ERROR(SaveState(request, root, status));
         return manifest;
       }
       if (status.status != 202) return Fail(InvalidInput(fmt::format("bulk export: status: {}", Describe(status))));
@@ -269,11 +351,24 @@ class Exporter {
     return true;
   }
 
+  // Removes the saved export and every NDJSON file (whole or partial) of the
+  // download directory.
   Status Clear() {
     std::error_code error;
+    std::vector<fs::path> doomed;
     for (const auto& entry : fs::directory_iterator(options_.download_dir, error)) {
       const std::string name = entry.path().filename().string();
-      if (name == kManifestFile || name.ends_with(".ndjson") || name.ends_with(".part")) fs::remove(entry.path(), error);
+      if (name == kStateFile || name == kScreenedStateFile || name == kLegacyManifestFile ||
+          name == std::string(kStateFile) + ".tmp" || name.ends_with(".ndjson") || name.ends_with(".part")) {
+        doomed.push_back(entry.path());
+      }
+    }
+    if (error) {
+      return InvalidInput(fmt::format("{}: cannot list: {}", options_.download_dir, error.message()));
+    }
+    for (const fs::path& path : doomed) {
+      fs::remove(path, error);
+      if (error) return InvalidInput(fmt::format("{}: cannot remove: {}", path.string(), error.message()));
     }
     report_.reused = 0;
     report_.downloaded = 0;
@@ -292,6 +387,15 @@ Result<BulkExportReport> RunBulkExport(const server::HttpClient& client, const B
   if (options.url.empty()) return Fail(InvalidArgument("bulk export: no server URL"));
   if (options.download_dir.empty()) return Fail(InvalidArgument("bulk export: no download directory"));
   return Exporter(client, options).Run();
+}
+
+Status MarkBulkExportScreened(const std::string& download_dir) {
+  const fs::path state = fs::path(download_dir) / kStateFile;
+  std::error_code error;
+  if (!fs::exists(state, error)) return Status();
+  fs::rename(state, fs::path(download_dir) / kScreenedStateFile, error);
+  if (error) return InvalidInput(fmt::format("{}: cannot rename: {}", state.string(), error.message()));
+  return Status();
 }
 
 }  // namespace regenpath::bulk

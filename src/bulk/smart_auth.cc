@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bulk/export_url.h"
 #include "common/json_string.h"
 #include "security/base64url.h"
 
@@ -139,14 +140,8 @@ Result<std::unique_ptr<SmartTokenSource>> SmartTokenSource::Create(const server:
 
 Result<std::string> SmartTokenSource::TokenEndpoint() {
   if (!options_.token_endpoint.empty()) return options_.token_endpoint;
-  std::string url = options_.fhir_base;
-  // The FHIR base of a Group or Patient export URL.
-  for (std::string_view tail : {"/Patient", "/Group/"}) {
-    size_t at = url.rfind(tail);
-    if (at != std::string::npos && (tail == "/Group/" || at + tail.size() == url.size())) url.resize(at);
-  }
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  url += "/.well-known/smart-configuration";
+  // The configuration is the FHIR base's, also for a Group or Patient export URL.
+  const std::string url = FhirBase(options_.fhir_base) + "/.well-known/smart-configuration";
   Result<server::HttpClientResponse> response = client_.Get(url, {{"Accept", "application/json"}});
   if (!response.has_value()) return Fail(response.error().WithPrefix("SMART configuration"));
   if (response->status != 200) {

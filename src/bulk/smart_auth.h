@@ -28,7 +28,9 @@
 namespace regenpath::bulk {
 
 struct SmartAuthOptions {
-  std::string fhir_base;        // for .well-known/smart-configuration
+  // The FHIR base, or an export URL under it (<base>/Patient, <base>/Group/<id>;
+  // bulk/export_url.h FhirBase), for <base>/.well-known/smart-configuration.
+  std::string fhir_base;
   std::string token_endpoint;   // empty: discovered
   std::string client_id;
   std::string key_file;         // PEM private key (RSA or EC P-384)

@@ -125,8 +125,10 @@ int Main(int argc, char** argv) {
                              "SMART Backend Services: the key's kid in the client's JWK Set");
   screen_command->add_option("--smart-token-endpoint", screen.smart_token_endpoint,
                              "SMART Backend Services: the token endpoint (default: from .well-known/smart-configuration)");
-  screen_command->add_option("--download-dir", screen.download_dir,
-                             "Where --fhir-server's files go (default OUTPUT/bulk-download; a rerun resumes)");
+  screen_command->add_option(
+      "--download-dir", screen.download_dir,
+      "Where --fhir-server's files go (default OUTPUT/bulk-download; a rerun after a failed run "
+      "resumes the same request's download)");
   screen_command->add_option("INPUT", screen.inputs, "Bulk Data output directories or NDJSON files (.ndjson, .ndjson.gz)");
   ScreenCommandOptions merge;
   CLI::App* merge_command =

@@ -144,6 +144,7 @@ int RunExport(const ScreenCommandOptions& options, const knowledge::KnowledgeBas
   export_options.url = *options.fhir_server;
   export_options.types = bulk::ResourceTypesRead(kb);
   export_options.download_dir = options.download_dir.value_or(options.output_dir + "/bulk-download");
+  export_options.note = [&err](const std::string& line) { err << "regenpath screen: " << line << "\n"; };
   if (options.bearer_token_file) {
     std::ifstream in(*options.bearer_token_file, std::ios::binary);
     if (!in) {
@@ -289,6 +290,16 @@ int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
   if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
   ThreadsWarning(*report, kCommand, err);
   FinalLine(*report, options.output_dir, err);
+  if (options.fhir_server) {
+    // The export has served its purpose: the next run starts a new one
+    // instead of screening these files again.
+    if (Status status = bulk::MarkBulkExportScreened(screen_options.inputs.front()); !status.ok()) {
+      err << kCommand
+          << ": the output is complete, but the next run would screen the same download: " << status.message()
+          << "\n";
+      return kExitInvalidInput;
+    }
+  }
   return kExitOk;
 }
 

@@ -4,15 +4,24 @@ a status URL and file URLs, and misbehaves on demand.
 
   server = FakeBulkServer(directory, token="secret", faults={...}); server.start(); ... server.stop()
 
-faults (counts are decremented as they are used):
-  kickoff_429: answer the kick-off 429 (Retry-After: 0) this many times
-  status_202: answer the status URL 202 (Retry-After: 0) this many times
+Kick-off at the three levels: /fhir/$export (system), /fhir/Patient/$export and
+/fhir/Group/<id>/$export for an id in `groups` (another id: 404). Every level serves every file of the
+directory (the fake has no group membership); server.levels[export number] says which level was asked
+("system", "Patient" or "Group/<id>") and server.types[export number] the _type set (None: every type).
+
+faults (counts are decremented as they are used; every Retry-After sent is `retry_after`, "0" unless given):
+  kickoff_429: answer the kick-off 429 this many times
+  status_202: answer the status URL 202 this many times
   status_500: then 500 this many times
   truncate: send the first N file downloads cut short (Content-Length says more)
+  download_429: answer the first N file downloads 429 with Retry-After
+  download_503: then answer N file downloads 503 (an OperationOutcome, no Retry-After)
+  download_reset: then send N file downloads' headers and half their body, and reset the connection (RST)
   expire: answer 410 to file downloads of the first export (its URLs have "expired")
   fail_file: answer 400 to every download of this file name (e.g. "Procedure.000.ndjson")
   revoke_tokens: at the status URL, expire every issued access token and answer 401, this many times
-Every request is logged in server.log as (method, path).
+Every request is logged in server.log as (method, path, query), and when it arrived (time.monotonic())
+at the same index of server.log_times.
 
 SMART Backend Services: with smart={"client_id": ..., "public_key_pem": ..., "kid": ..., "expires_in": N},
 the server also publishes /fhir/.well-known/smart-configuration and a token endpoint (/auth/token) that
@@ -22,17 +31,25 @@ and answers with a new access token valid for expires_in seconds (server time); 
 accept any token it issued and has not seen expire (plus `token`, if set). server.tokens_issued counts.
 """
 import base64
-import time
 import http.server
 import json
 import os
+import re
+import socket
+import struct
 import threading
+import time
 import urllib.parse
+
+KICKOFF = re.compile(r"^/fhir(?:/(Patient)|/(Group)/([^/]+))?/\$export$")
 
 
 class FakeBulkServer:
-    def __init__(self, directory, token="secret", faults=None, port=0, smart=None):
+    def __init__(self, directory, token="secret", faults=None, port=0, smart=None, groups=("pain-clinic",),
+                 retry_after="0"):
         self.directory = directory
+        self.groups = set(groups)
+        self.retry_after = retry_after
         self.token = token
         self.smart = smart
         self.issued = {}  # access token -> expiry (time.time())
@@ -40,8 +57,11 @@ class FakeBulkServer:
         self.jtis = set()
         self.faults = dict(faults or {})
         self.log = []
+        self.log_times = []
         self.exports = 0
         self.types = {}  # export number -> the _type set (None: every type)
+        self.levels = {}  # export number -> "system", "Patient" or "Group/<id>"
+        self.requests = {}  # export number -> the kick-off URL
         self.lock = threading.Lock()
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.port = self.httpd.server_address[1]
@@ -160,6 +180,7 @@ class FakeBulkServer:
                 url = urllib.parse.urlsplit(self.path)
                 with server.lock:
                     server.log.append(("POST", url.path, url.query))
+                    server.log_times.append(time.monotonic())
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode()
                 if url.path != "/auth/token" or server.smart is None:
@@ -185,6 +206,7 @@ class FakeBulkServer:
                 url = urllib.parse.urlsplit(self.path)
                 with server.lock:
                     server.log.append(("GET", url.path, url.query))
+                    server.log_times.append(time.monotonic())
                 if url.path == "/fhir/.well-known/smart-configuration" and server.smart is not None:
                     config = {"token_endpoint": server.token_url, "grant_types_supported": ["client_credentials"],
                               "token_endpoint_auth_methods_supported": ["private_key_jwt"],
@@ -193,16 +215,26 @@ class FakeBulkServer:
                     return self.send(200, json.dumps(config).encode(), {"Content-Type": "application/json"})
                 if not server.authorized(self.headers.get("Authorization")):
                     return self.outcome(401, "no or wrong bearer token")
-                if url.path == "/fhir/$export":
+                kickoff = KICKOFF.match(url.path)
+                if kickoff:
+                    level = "system"
+                    if kickoff.group(1):
+                        level = "Patient"
+                    elif kickoff.group(2):
+                        level = "Group/" + kickoff.group(3)
+                    if kickoff.group(2) and kickoff.group(3) not in server.groups:
+                        return self.outcome(404, "no such Group")
                     if self.headers.get("Prefer") != "respond-async":
                         return self.outcome(400, "Prefer: respond-async is required")
                     if server.take("kickoff_429"):
-                        return self.send(429, b"", {"Retry-After": "0"})
+                        return self.send(429, b"", {"Retry-After": server.retry_after})
                     types = urllib.parse.parse_qs(url.query).get("_type", [""])[0]
                     with server.lock:
                         server.exports += 1
                         export = server.exports
                         server.types[export] = set(types.split(",")) if types else None
+                        server.levels[export] = level
+                        server.requests[export] = "http://127.0.0.1:%d%s" % (server.port, self.path)
                     return self.send(202, b"", {"Content-Location": "%s/status/%d" % (server.base, export)})
                 if url.path.startswith("/fhir/status/"):
                     export = int(url.path.rsplit("/", 1)[1])
@@ -212,13 +244,13 @@ class FakeBulkServer:
                             server.issued.clear()
                         return self.outcome(401, "the access token has expired")
                     if server.take("status_202"):
-                        return self.send(202, b"", {"Retry-After": "0", "X-Progress": "working"})
+                        return self.send(202, b"", {"Retry-After": server.retry_after, "X-Progress": "working"})
                     if server.take("status_500"):
                         return self.outcome(500, "temporary failure")
                     wanted = server.types.get(export)
                     output = [{"type": name.split(".")[0], "url": "%s/files/%d/%s" % (server.base, export, name)}
                               for name in server.files() if wanted is None or name.split(".")[0] in wanted]
-                    manifest = {"transactionTime": "2025-06-01T00:00:00Z", "request": server.base + "/$export",
+                    manifest = {"transactionTime": "2025-06-01T00:00:00Z", "request": server.requests.get(export, server.base + "/$export"),
                                 "requiresAccessToken": True, "output": output, "error": []}
                     return self.send(200, json.dumps(manifest).encode(), {"Content-Type": "application/json"})
                 if url.path.startswith("/fhir/files/"):
@@ -229,6 +261,21 @@ class FakeBulkServer:
                         return self.outcome(400, "cannot read the file")
                     with open(os.path.join(server.directory, name), "rb") as handle:
                         body = handle.read()
+                    if server.take("download_429"):
+                        return self.send(429, b"", {"Retry-After": server.retry_after})
+                    if server.take("download_503"):
+                        return self.outcome(503, "busy")
+                    if server.take("download_reset"):
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/fhir+ndjson")
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body[: len(body) // 2])
+                        # SO_LINGER 0: close() sends a reset, not a FIN.
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        self.connection.close()
+                        self.close_connection = True
+                        return
                     if server.take("truncate"):
                         self.send(200, body[: len(body) // 2], {"Content-Type": "application/fhir+ndjson"},
                                   length=len(body))

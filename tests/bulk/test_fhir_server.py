@@ -5,11 +5,14 @@ screen` on the files the server serves.
 
 Run by ctest with REGENPATH_BINARY and REGENPATH_SHARED_DIR set.
 """
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_bulk_server import FakeBulkServer  # noqa: E402
@@ -42,9 +45,10 @@ class FhirServerTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.temp.cleanup()
 
-    def screen(self, server, output, *extra):
-        return subprocess.run([BINARY, "screen", "--now", NOW, "--fhir-server", server.base, "--bearer-token-file",
-                               self.token, "--output", output, *extra], capture_output=True, text=True, timeout=120)
+    def screen(self, server, output, *extra, url=None):
+        return subprocess.run([BINARY, "screen", "--now", NOW, "--fhir-server", url or server.base,
+                               "--bearer-token-file", self.token, "--output", output, *extra], capture_output=True,
+                              text=True, timeout=120)
 
     def assert_same_as_reference(self, output):
         for name in SAME_FILES:
@@ -109,6 +113,124 @@ class FhirServerTest(unittest.TestCase):
         self.assertEqual(fetched, ["Procedure.000.ndjson"])
         self.assert_same_as_reference(output)
 
+    def test_next_run_starts_a_new_export(self):
+        # Night 1 has no Conditions yet, night 2 has them: night 2 must screen night 2's data.
+        night1 = os.path.join(self.temp.name, "night1-data")
+        os.makedirs(night1)
+        for name in os.listdir(BULK):
+            if name != "Condition.000.ndjson":
+                shutil.copyfile(os.path.join(BULK, name), os.path.join(night1, name))
+        output = os.path.join(self.temp.name, "nightly")
+        download = os.path.join(output, "bulk-download")
+        first = FakeBulkServer(night1).start()
+        try:
+            result = self.screen(first, output)
+        finally:
+            first.stop()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("bulk export: 5 files (5 downloaded", result.stderr)
+        self.assertNotEqual(read(os.path.join(output, "patients.ndjson")),
+                            read(os.path.join(self.reference, "patients.ndjson")))
+        self.assertTrue(os.path.exists(os.path.join(download, "bulk-export.screened.json")))
+        self.assertFalse(os.path.exists(os.path.join(download, "bulk-export.json")))
+        second = FakeBulkServer(BULK, port=first.port).start()
+        try:
+            result = self.screen(second, output)
+        finally:
+            second.stop()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(second.exports, 1)
+        self.assertIn("bulk export: 6 files (6 downloaded, 0 already complete)", result.stderr)
+        self.assertNotIn("not resuming", result.stderr)  # nothing unfinished was passed over
+        self.assert_same_as_reference(output)
+
+    def test_an_unfinished_export_of_another_request_is_not_resumed(self):
+        output = os.path.join(self.temp.name, "changed-request")
+        broken = FakeBulkServer(BULK, faults={"fail_file": "Procedure.000.ndjson"}).start()
+        try:
+            failed = self.screen(broken, output)
+        finally:
+            broken.stop()
+        self.assertEqual(failed.returncode, 3, failed.stderr)
+        with open(os.path.join(output, "bulk-download", "bulk-export.json")) as handle:
+            state = json.load(handle)
+        self.assertEqual(urllib.parse.urlsplit(state["request"]).path, "/fhir/$export")
+        # Rerun against a Group of the same server: a new export, said in one line.
+        healthy = FakeBulkServer(BULK, port=broken.port).start()
+        try:
+            result = self.screen(healthy, output, url=healthy.base + "/Group/pain-clinic")
+        finally:
+            healthy.stop()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(healthy.levels, {1: "Group/pain-clinic"})
+        notes = [line for line in result.stderr.splitlines() if "not resuming" in line]
+        self.assertEqual(notes, ["regenpath screen: bulk export: not resuming the unfinished export in %s: it was "
+                                 "requested with another server URL, level or _type; starting a new export"
+                                 % os.path.join(output, "bulk-download")])
+        self.assertIn("6 files (6 downloaded, 0 already complete)", result.stderr)
+        self.assertNotIn("secret", result.stderr)
+        self.assert_same_as_reference(output)
+
+    def test_patient_and_group_level_kickoff(self):
+        system, _ = self.run_with({}, "level-system")
+        system_query = urllib.parse.parse_qs([e for e in system.log if e[1] == "/fhir/$export"][0][2])
+        for name, path, level in (("group", "/Group/pain-clinic", "Group/pain-clinic"),
+                                  ("patient", "/Patient/", "Patient")):
+            server = FakeBulkServer(BULK).start()
+            output = os.path.join(self.temp.name, "level-" + name)
+            try:
+                result = self.screen(server, output, url=server.base + path)
+            finally:
+                server.stop()
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(server.levels, {1: level})
+            kickoffs = [e for e in server.log if e[1].endswith("/$export")]
+            self.assertEqual([e[1] for e in kickoffs], ["/fhir/%s/$export" % level])
+            query = urllib.parse.parse_qs(kickoffs[0][2])
+            self.assertEqual(query["_outputFormat"], ["application/fhir+ndjson"])
+            # The same _type as at system level: the types the knowledge base reads.
+            self.assertEqual(query["_type"], system_query["_type"])
+            self.assertEqual(server.types[1], set(system_query["_type"][0].split(",")))
+            self.assertIn("Patient", server.types[1])
+            self.assertIn("Condition", server.types[1])
+            self.assert_same_as_reference(output)
+
+    def test_unknown_group_fails_clearly(self):
+        server = FakeBulkServer(BULK).start()
+        try:
+            result = self.screen(server, os.path.join(self.temp.name, "no-group"), url=server.base + "/Group/other")
+        finally:
+            server.stop()
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn("kick-off: HTTP 404: no such Group", result.stderr)
+
+    def test_download_faults_are_retried(self):
+        # The first file: 429 (Retry-After: 1), then 503, then a reset after half its body, then whole.
+        faults = {"download_429": 1, "download_503": 1, "download_reset": 1}
+        server = FakeBulkServer(BULK, faults=faults, retry_after="1").start()
+        output = os.path.join(self.temp.name, "download-faults")
+        try:
+            result = self.screen(server, output)
+        finally:
+            server.stop()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(server.faults, {"download_429": 0, "download_503": 0, "download_reset": 0})
+        self.assertIn("bulk export: 6 files (6 downloaded, 0 already complete), 3 retries", result.stderr)
+        downloads = [index for index, entry in enumerate(server.log) if entry[1].startswith("/fhir/files/")]
+        self.assertEqual(len(downloads), 6 + 3)
+        first = [index for index in downloads if server.log[index][1] == server.log[downloads[0]][1]]
+        self.assertEqual(first, downloads[:4])
+        # Retry-After: 1 was waited (the backoff alone is 0.5 s).
+        self.assertGreaterEqual(server.log_times[first[1]] - server.log_times[first[0]], 0.95)
+        # Every file whole, byte for byte the server's.
+        download = os.path.join(output, "bulk-download")
+        names = sorted(name for name in os.listdir(download) if name.endswith(".ndjson"))
+        self.assertEqual(names, sorted(name for name in os.listdir(BULK) if name.split(".")[0] in server.types[1]))
+        for name in names:
+            self.assertEqual(read(os.path.join(download, name)), read(os.path.join(BULK, name)), name)
+        self.assertEqual([name for name in os.listdir(download) if name.endswith(".part")], [])
+        self.assert_same_as_reference(output)
+
     def test_wrong_token_fails_clearly(self):
         server = FakeBulkServer(BULK, token="other").start()
         try:
@@ -158,9 +280,9 @@ class SmartBackendServicesTest(unittest.TestCase):
                  "expires_in": expires_in}
         return FakeBulkServer(BULK, token=None, faults=faults, smart=smart).start()
 
-    def screen(self, server, name, key, *extra):
+    def screen(self, server, name, key, *extra, url=None):
         output = os.path.join(self.temp.name, name)
-        result = subprocess.run([BINARY, "screen", "--now", NOW, "--fhir-server", server.base,
+        result = subprocess.run([BINARY, "screen", "--now", NOW, "--fhir-server", url or server.base,
                                  "--smart-client-id", "regenpath-screen", "--smart-key-file", key,
                                  "--smart-key-id", "key-1", "--output", output, *extra],
                                 capture_output=True, text=True, timeout=120)
@@ -181,6 +303,22 @@ class SmartBackendServicesTest(unittest.TestCase):
         self.assertEqual(server.tokens_issued, 1)  # one token for the kick-off, polls and 6 downloads
         self.assertIn(("GET", "/fhir/.well-known/smart-configuration", ""), server.log)
         self.assertIn("SMART: 1 access tokens, 0 after a 401", result.stderr)
+
+    def test_discovery_from_group_and_patient_export_urls(self):
+        # The configuration is the FHIR base's, whatever the level (and a trailing '/').
+        for name, path in (("group", "/Group/pain-clinic"), ("patient", "/Patient"), ("patient-slash", "/Patient/"),
+                           ("group-slash", "/Group/pain-clinic/")):
+            server = self.serve("RSA")
+            try:
+                output, result = self.screen(server, "discovery-" + name, self.keys["RSA"][0],
+                                             url=server.base + path)
+            finally:
+                server.stop()
+            self.assertEqual(result.returncode, 0, name + ": " + result.stderr)
+            discovery = [e for e in server.log if e[1].endswith("/.well-known/smart-configuration")]
+            self.assertEqual(discovery, [("GET", "/fhir/.well-known/smart-configuration", "")], name)
+            self.assertEqual(server.tokens_issued, 1, name)
+            self.assert_same_as_reference(output)
 
     def test_es384_expired_token_is_refreshed_on_401(self):
         server = self.serve("EC", faults={"revoke_tokens": 1})
