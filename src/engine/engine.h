@@ -78,7 +78,7 @@ class Engine {
   // base reaches through a patient's references (resolve().ofType(T):
   // Medication): a record is complete for it only with those its resources
   // reference (`regenpath screen` adds them to each patient's record).
-  const std::set<std::string>& shared_resource_types() const { return shared_resource_types_; }
+  const std::set<std::string, std::less<>>& shared_resource_types() const { return shared_resource_types_; }
 
   // How to parse a record this engine assesses: the element filter for a
   // Bundle root (everything for any other root) and the resource filter.
@@ -97,7 +97,7 @@ class Engine {
   std::shared_ptr<const EngineTables> tables_;
   std::shared_ptr<const fhir::ElementFilter> element_filter_;
   std::shared_ptr<const fhir::ResourceFilter> resource_filter_;
-  std::set<std::string> shared_resource_types_;
+  std::set<std::string, std::less<>> shared_resource_types_;
   uint64_t id_ = 0;
 };
 

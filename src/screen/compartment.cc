@@ -304,7 +304,7 @@ FastPatient FastPatientOf(std::string_view line) {
 }
 
 struct LineRouter::Impl {
-  Impl(const fhir::ParseOptions* options, const std::set<std::string>* shared)
+  Impl(const fhir::ParseOptions* options, const std::set<std::string, std::less<>>* shared)
       : record_options(options), shared_types(shared) {}
   // Lines are parsed by `shallow` first: one it refuses for its depth alone
   // is parsed again by `parser` (simdjson's default depth limit), and gets
@@ -317,14 +317,15 @@ struct LineRouter::Impl {
   // options (null: no second opinion), and the parser, made when first needed.
   const fhir::ParseOptions* record_options;
   std::unique_ptr<fhir::Parser> record_parser;
-  const std::set<std::string>* shared_types;  // may be null
+  const std::set<std::string, std::less<>>* shared_types;  // may be null
 
   bool IsShared(std::string_view type) const {
-    return shared_types != nullptr && shared_types->find(std::string(type)) != shared_types->end();
+    return shared_types != nullptr && shared_types->find(type) != shared_types->end();
   }
 };
 
-LineRouter::LineRouter(const fhir::ParseOptions* record_options, const std::set<std::string>* shared_types)
+LineRouter::LineRouter(const fhir::ParseOptions* record_options,
+                       const std::set<std::string, std::less<>>* shared_types)
     : impl_(std::make_unique<Impl>(record_options, shared_types)) {
   // The depth limit is set by allocating (and kept when a longer line makes
   // the parser allocate again).

@@ -91,7 +91,7 @@ class LineRouter {
   // patient compartment; engine::Engine::shared_resource_types) that has an
   // id is kSharedResource. Both must outlive the router.
   explicit LineRouter(const fhir::ParseOptions* record_options = nullptr,
-                      const std::set<std::string>* shared_types = nullptr);
+                      const std::set<std::string, std::less<>>* shared_types = nullptr);
   ~LineRouter();
   LineRouter(const LineRouter&) = delete;
   LineRouter& operator=(const LineRouter&) = delete;

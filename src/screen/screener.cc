@@ -185,8 +185,9 @@ std::vector<ScanPiece> ScanPieces(const std::vector<InputPiece>& pieces) {
 // with, which judge a line the router's DOM refuses for a number alone.
 Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, size_t jobs, uint32_t shard,
                  uint32_t shards, const fhir::ResourceFilter* skeletons,
-                 const fhir::ParseOptions& record_options, const std::set<std::string>& shared_types,
-                 Grouper& grouper, Progress& progress) {
+                 const fhir::ParseOptions& record_options,
+                 const std::set<std::string, std::less<>>& shared_types, Grouper& grouper,
+                 Progress& progress) {
   std::vector<InputPiece> inputs;
   for (const ScanPiece& piece : pieces) inputs.push_back(piece.input);
   const std::vector<size_t> order = ScanOrder(inputs);
@@ -631,8 +632,8 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
       engine != nullptr ? engine->RecordParseOptions() : fhir::ParseOptions();
   // The shared resources the records reference: those of the knowledge
   // base's engine (a reduce checks it has the same).
-  const std::set<std::string> no_shared_types;
-  const std::set<std::string>& shared_types =
+  const std::set<std::string, std::less<>> no_shared_types;
+  const std::set<std::string, std::less<>>& shared_types =
       engine != nullptr ? engine->shared_resource_types() : no_shared_types;
   RP_RETURN_IF_ERROR(ScanFiles(listing, pieces, JobCount(options.jobs), 0, 1, skeletons, record_options,
                                shared_types, *grouper, progress));
@@ -694,8 +695,9 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
           "map tasks with the reduce tasks' knowledge base",
           manifest.map, manifest.skeletons, own.empty() ? "none" : own)));
     }
-    const std::set<std::string>& reads = engine->shared_resource_types();
-    if (std::set<std::string>(manifest.shared_types.begin(), manifest.shared_types.end()) != reads) {
+    const std::set<std::string, std::less<>>& reads = engine->shared_resource_types();
+    if (std::set<std::string, std::less<>>(manifest.shared_types.begin(), manifest.shared_types.end()) !=
+        reads) {
       return Fail(InvalidInput(
           fmt::format("map task {} kept the shared resources of [{}] for the records, where this reduce's "
                       "knowledge base reads "

@@ -411,7 +411,7 @@ TEST(LineReaderTest, DataAfterTheGzipDataFailsTheRead) {
 TEST(SharedResourcesTest, TheKnowledgeBaseSharesTheMedicationsItResolves) {
   Result<engine::Engine> engine = engine::Engine::Create(knowledge::KnowledgeBase::Embedded());
   ASSERT_TRUE(engine.has_value());
-  EXPECT_EQ(engine->shared_resource_types(), (std::set<std::string>{"Medication"}));
+  EXPECT_EQ(engine->shared_resource_types(), (std::set<std::string, std::less<>>{"Medication"}));
 }
 
 // A line references a shared resource by "T/id" after a quote or a slash
