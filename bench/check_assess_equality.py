@@ -8,7 +8,8 @@ tests/screen checks the 13-patient export).
 
 The patient of each line is found here independently of src/screen (subject /
 patient / Patient.id, "Patient/<id>" references), files in path order, lines
-in file order, as `screen` documents. Exit 1 on any difference.
+in file order, with the Medications the patient's lines reference
+("Medication/<id>"), as `screen` documents. Exit 1 on any difference.
 """
 import argparse
 import concurrent.futures
@@ -55,6 +56,18 @@ def patient_of(resource):
     return None
 
 
+def strings(value):
+    """Every string value under a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+
+
 def main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=2)
@@ -64,21 +77,38 @@ def main(argv):
     parser.add_argument("screen_output")
     args = parser.parse_args(argv)
 
-    records = {}
+    records = {}      # patient id -> [(path index, line index, text)]
+    medications = {}  # Medication id -> [(path index, line index, text)]
     paths = sorted(glob.glob(os.path.join(args.population, "*.ndjson")) +
                    glob.glob(os.path.join(args.population, "*.ndjson.gz")))
     if not paths:
         print("check_assess_equality: no *.ndjson or *.ndjson.gz in %s" % args.population, file=sys.stderr)
         return 1
-    for path in paths:
+    for path_index, path in enumerate(paths):
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
+            for line_index, line in enumerate(handle):
                 if not line.strip():
                     continue
-                patient = patient_of(json.loads(line))
+                resource = json.loads(line)
+                entry = (path_index, line_index, line.rstrip("\n"))
+                if resource.get("resourceType") == "Medication" and isinstance(resource.get("id"), str):
+                    medications.setdefault(resource["id"], []).append(entry)
+                    continue
+                patient = patient_of(resource)
                 if patient is not None:
-                    records.setdefault(patient, []).append(line.rstrip("\n"))
+                    records.setdefault(patient, []).append(entry)
+    # A patient's own file: their lines and the Medications they reference
+    # ("Medication/<id>" string values, as the record's parser resolves them;
+    # `screen` documents the same rule), in input order.
+    for patient, entries in records.items():
+        referenced = set()
+        for entry in entries:
+            for value in strings(json.loads(entry[2])):
+                if value.startswith("Medication/"):
+                    referenced.add(value[len("Medication/"):].split("/")[0])
+        extra = [m for medication in referenced for m in medications.get(medication, [])]
+        records[patient] = [text for _, _, text in sorted(entries + extra)]
     screened = {}
     with open(os.path.join(args.screen_output, "patients.ndjson"), encoding="utf-8") as handle:
         for line in handle:

@@ -113,11 +113,28 @@ def patient_copy(template, copy, days, rng, cache):
     return DATE.sub(lambda m: '"' + shifted(m.group(1), days, cache), text)
 
 
+def medication_by_reference(line, writer):
+    """Every other MedicationRequest with a medicationCodeableConcept: the
+    concept moved into a Medication (written), named by medicationReference."""
+    request = json.loads(line)
+    concept = request.get("medicationCodeableConcept")
+    writer.medication_requests += 1
+    if concept is None or writer.medication_requests % 2:
+        return line
+    medication_id = "med-" + request["id"]
+    writer.write("Medication", json.dumps({"resourceType": "Medication", "id": medication_id, "code": concept},
+                                          separators=(",", ":"), ensure_ascii=False))
+    del request["medicationCodeableConcept"]
+    request["medicationReference"] = {"reference": "Medication/" + medication_id}
+    return json.dumps(request, separators=(",", ":"), ensure_ascii=False)
+
+
 class Writer:
     def __init__(self, directory, chunk_lines, compress):
         self.directory, self.chunk_lines, self.compress = directory, chunk_lines, compress
         self.files = {}  # type -> [handle, lines, chunk]
         self.bytes = 0
+        self.medication_requests = 0
 
     def write(self, kind, line):
         state = self.files.get(kind)
@@ -149,6 +166,9 @@ def main(argv):
     parser.add_argument("--gzip", action="store_true")
     parser.add_argument("--all-types", action="store_true", help="keep every resource type of the bundles")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--medication-references", action="store_true",
+                        help="every other MedicationRequest names its drug through medicationReference to a "
+                             "Medication of its own (in Medication.000.ndjson), as many EHR exports do")
     args = parser.parse_args(argv)
 
     templates = []
@@ -168,7 +188,10 @@ def main(argv):
         days = rng.randrange(0, 366)
         writer.write("Patient", patient_copy(template, copy, days, rng, cache))
         for kind, segments in template.lines:
-            writer.write(kind, render(segments, copy, days, cache))
+            line = render(segments, copy, days, cache)
+            if args.medication_references and kind == "MedicationRequest":
+                line = medication_by_reference(line, writer)
+            writer.write(kind, line)
         if len(cache) > 2000000:
             cache.clear()
     writer.close()

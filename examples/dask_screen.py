@@ -205,24 +205,28 @@ def run_tasks(client, inputs, shards, options, shard_options, shuffle_dir, maps,
                           pure=False, key="regenpath-reduce-%d-of-%d" % (shard, shards))
             for shard in range(shards)
         ]
-        results, map_results = gather_or_cancel(client, futures, map_futures)
+        results, map_results = gather_or_wait(client, futures, map_futures)
     else:
         futures = [
             client.submit(run_shard, inputs, shard, shards, shard_options[shard],
                           pure=False, key="regenpath-shard-%d-of-%d" % (shard, shards))
             for shard in range(shards)
         ]
-        results, _ = gather_or_cancel(client, futures, [])
+        results, _ = gather_or_wait(client, futures, [])
     return results, map_results
 
 
-def gather_or_cancel(client, futures, map_futures):
-    """The results of `futures` and `map_futures`; when a task fails, the
-    tasks not yet finished are cancelled before the error is raised."""
+def gather_or_wait(client, futures, map_futures):
+    """The results of `futures` and `map_futures`. When a task fails, the
+    error is raised once every other task has ended (those depending on the
+    failed one fail at once; a running one cannot be stopped, and must not
+    write into the task directories after the caller has removed them)."""
+    from dask.distributed import wait
+
     try:
         return client.gather(futures), client.gather(map_futures)
     except BaseException:
-        client.cancel(futures + map_futures)
+        wait(futures + map_futures)
         raise
 
 

@@ -150,6 +150,10 @@ class Exporter {
     if (value == nullptr) return fallback;
     std::optional<std::chrono::seconds> delay = ParseRetryAfter(*value, Now());
     if (!delay) return fallback;
+    // A date already past (the server's clock ahead of this one's) asks for
+    // no particular wait: the usual one, not none (a tight polling loop).
+    const bool date = value->find_first_not_of(" \t0123456789") != std::string::npos;
+    if (date && *delay == std::chrono::seconds(0)) return fallback;
     return std::min<milliseconds>(*delay, options_.max_retry_after);
   }
 

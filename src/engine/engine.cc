@@ -173,6 +173,15 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   // (Independent of whole_tree: a skeleton never passes a gate, so no
   // comparison of whole resources after the gates meets one.)
   engine.resource_filter_ = ResourceFilterFor(*kb, gates);
+  // (A resolve() of no one type may reach any: every type outside the
+  // compartment is then shared.)
+  if (gates.resolves_untyped) {
+    for (const fhir::TypeInfo* type : fhir::Model::R4().types()) {
+      if (type->kind == fhir::TypeKind::kResource && !fhir::PatientElement(type->name)) {
+        engine.shared_resource_types_.emplace(type->name);
+      }
+    }
+  }
   for (const std::string& type : gates.resolved) {
     if (!fhir::PatientElement(type)) engine.shared_resource_types_.insert(type);
   }

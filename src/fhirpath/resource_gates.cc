@@ -15,6 +15,7 @@ void ResourceGates::Merge(const ResourceGates& other) {
   whole.insert(other.whole.begin(), other.whole.end());
   for (const auto& [type, value_sets] : other.gated) gated[type].insert(value_sets.begin(), value_sets.end());
   resolved.insert(other.resolved.begin(), other.resolved.end());
+  resolves_untyped = resolves_untyped || other.resolves_untyped;
 }
 
 bool ResourceGates::IsGated(const std::string& type) const {
@@ -245,15 +246,20 @@ class Walker {
 
 namespace {
 
-// Adds T of every resolve().ofType(T) under `expr` to `out`.
-void CollectResolved(const Expr& expr, std::set<std::string>& out) {
+// Adds T of every resolve().ofType(T) under `expr` to gates.resolved, and
+// sets gates.resolves_untyped for a resolve() that is not so followed.
+// `typed`: `expr` is the receiver of such an ofType.
+void CollectResolved(const Expr& expr, bool typed, ResourceGates& gates) {
+  if (IsFunction(expr, "resolve") && !typed) gates.resolves_untyped = true;
+  bool receiver_typed = false;
   if (IsFunction(expr, "ofType") && expr.receiver != nullptr && IsFunction(*expr.receiver, "resolve") &&
       NamesOneResourceType(expr.type)) {
-    out.insert(expr.type.name);
+    gates.resolved.insert(expr.type.name);
+    receiver_typed = true;
   }
-  if (expr.receiver != nullptr) CollectResolved(*expr.receiver, out);
+  if (expr.receiver != nullptr) CollectResolved(*expr.receiver, receiver_typed, gates);
   for (const std::unique_ptr<Expr>& arg : expr.args) {
-    if (arg != nullptr) CollectResolved(*arg, out);
+    if (arg != nullptr) CollectResolved(*arg, false, gates);
   }
 }
 
@@ -262,7 +268,7 @@ void CollectResolved(const Expr& expr, std::set<std::string>& out) {
 ResourceGates AnalyzeResourceGates(const Expr& root) {
   Walker walker;
   walker.Visit(root, /*focus_is_record=*/true);
-  CollectResolved(root, walker.gates.resolved);
+  CollectResolved(root, false, walker.gates);
   return std::move(walker.gates);
 }
 

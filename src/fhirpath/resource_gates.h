@@ -45,6 +45,9 @@ struct ResourceGates {
   std::map<std::string, std::set<std::string>> gated;
   // Types the expression reaches through a reference: T in resolve().ofType(T).
   std::set<std::string> resolved;
+  // A resolve() not followed by ofType(<one resource type>): it may reach
+  // any type.
+  bool resolves_untyped = false;
 
   // The gates of both: a type whole in either is whole; value sets add up.
   void Merge(const ResourceGates& other);

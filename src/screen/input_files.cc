@@ -76,16 +76,18 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
   std::sort(listing.files.begin(), listing.files.end(),
             [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
   // One file under two names (`dir` and `./dir`, a link) is read once: the
-  // first name in path order.
-  std::set<std::pair<uint64_t, uint64_t>> seen;  // (device, inode)
+  // first name in path order. (By canonical path: inode numbers are not
+  // unique on every file system.)
+  std::set<std::string> seen;
   std::vector<InputFile> unique;
   for (InputFile& file : listing.files) {
     struct stat info;
     if (::stat(file.path.c_str(), &info) != 0) {
       return Fail(InvalidInput(fmt::format("{}: cannot open: {}", file.path, std::strerror(errno))));
     }
-    if (!seen.emplace(static_cast<uint64_t>(info.st_dev), static_cast<uint64_t>(info.st_ino)).second)
-      continue;
+    std::error_code error;
+    const fs::path canonical = fs::canonical(file.path, error);
+    if (!seen.insert(error ? file.path : canonical.string()).second) continue;
     file.size = static_cast<uint64_t>(info.st_size);
     file.gzip = EndsWith(file.path, ".gz");
     unique.push_back(std::move(file));

@@ -38,9 +38,10 @@ ssize_t ReadRetrying(int fd, void* into, size_t size) {
 }
 
 // A gzip file's text, read with zlib's inflate: one member after another
-// (as gzip writes them when files are concatenated) and nothing else, so
-// that bytes after a member that do not begin another (text appended, a
-// damaged member) fail the read instead of ending it early, as gzread does.
+// (as gzip writes them when files are concatenated), then at most zero
+// bytes (padding), and nothing else, so that bytes after a member that do
+// not begin another (text appended, a damaged member) fail the read instead
+// of ending it early, as gzread does.
 class GzipText {
  public:
   GzipText(int fd, const std::string& path) : fd_(fd), path_(path), input_(new unsigned char[kInput]) {}
@@ -77,6 +78,14 @@ class GzipText {
         break;
       }
       if (!in_member_) {
+        // Zero bytes after a member (padding, as some tools write to a
+        // block size) end the text, as gzip takes them.
+        while (stream_.avail_in > 0 && *stream_.next_in == 0) {
+          ++stream_.next_in;
+          --stream_.avail_in;
+          ++consumed_;
+        }
+        if (stream_.avail_in == 0) continue;
         // Another member begins here (inflate checks its header).
         if (inflateReset(&stream_) != Z_OK)
           return Fail(InvalidInput(fmt::format("{}: out of memory", path_)));

@@ -1,5 +1,7 @@
 #include "screen/shared_resources.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <tuple>
 
@@ -7,16 +9,32 @@ namespace regenpath::screen {
 
 namespace {
 
-// The characters of a FHIR id.
-bool IsIdChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+// When the decoded string `value` is a relative reference to `type`
+// ("T/<id>", or "T/<id>/_history/<v>"), calls found("T/<id>"), as
+// fhir::Document::Resolve reads such a reference; `key` is scratch.
+template <typename Found>
+void RelativeReference(std::string_view value, const std::string& type, std::string& key, Found&& found) {
+  if (value.size() <= type.size() + 1 || !value.starts_with(type) || value[type.size()] != '/') return;
+  std::string_view id = value.substr(type.size() + 1);
+  id = id.substr(0, id.find('/'));  // "/_history/<v>" (anything else after a '/' resolves to nothing)
+  if (id.empty()) return;
+  key.assign(type).append("/").append(id);
+  found(key);
 }
 
-// The id that starts at `at` in `text` (possibly empty).
-std::string_view IdAt(std::string_view text, size_t at) {
-  size_t end = at;
-  while (end < text.size() && IsIdChar(text[end])) ++end;
-  return text.substr(at, end - at);
+// Calls visit(value) on every string value (decoded) under `element`.
+template <typename Visit>
+void ForEachString(simdjson::dom::element element, Visit&& visit) {
+  std::string_view text;
+  simdjson::dom::array array;
+  simdjson::dom::object object;
+  if (element.get_string().get(text) == simdjson::SUCCESS) {
+    visit(text);
+  } else if (element.get_array().get(array) == simdjson::SUCCESS) {
+    for (simdjson::dom::element item : array) ForEachString(item, visit);
+  } else if (element.get_object().get(object) == simdjson::SUCCESS) {
+    for (simdjson::dom::key_value_pair field : object) ForEachString(field.value, visit);
+  }
 }
 
 }  // namespace
@@ -32,12 +50,10 @@ void SharedResources::Finish() {
     return std::tie(a.file, a.line) < std::tie(b.file, b.line);
   });
   by_reference_.clear();
-  by_id_.clear();
   types_.clear();
   for (size_t i = 0; i < lines_.size(); ++i) {
     const SharedLine& line = lines_[i];
     by_reference_[line.type + "/" + line.id].push_back(static_cast<uint32_t>(i));
-    by_id_[line.id].push_back(static_cast<uint32_t>(i));
     if (std::find(types_.begin(), types_.end(), line.type) == types_.end()) types_.push_back(line.type);
   }
 }
@@ -45,29 +61,34 @@ void SharedResources::Finish() {
 void SharedResources::ReferencedBy(std::string_view text, std::vector<uint32_t>& out) const {
   if (lines_.empty()) return;
   std::string key;
-  for (const std::string& type : types_) {
-    for (size_t at = text.find(type); at != std::string_view::npos; at = text.find(type, at + 1)) {
-      const size_t slash = at + type.size();
-      if (at == 0 || (text[at - 1] != '"' && text[at - 1] != '/') || slash >= text.size() ||
-          text[slash] != '/') {
-        continue;
-      }
-      const std::string_view id = IdAt(text, slash + 1);
-      if (id.empty()) continue;
-      key.assign(type).append("/").append(id);
-      if (auto found = by_reference_.find(key); found != by_reference_.end()) {
-        out.insert(out.end(), found->second.begin(), found->second.end());
+  auto found = [&](const std::string& reference) {
+    if (auto lines = by_reference_.find(reference); lines != by_reference_.end()) {
+      out.insert(out.end(), lines->second.begin(), lines->second.end());
+    }
+  };
+  if (text.find('\\') == std::string_view::npos) {
+    // No escape: a string value is its text between quotes, so a relative
+    // reference to T starts at a quote followed by "T/".
+    for (const std::string& type : types_) {
+      for (size_t at = text.find(type); at != std::string_view::npos; at = text.find(type, at + 1)) {
+        if (at == 0 || text[at - 1] != '"') continue;
+        const size_t close = text.find('"', at);
+        RelativeReference(
+            text.substr(at, close == std::string_view::npos ? std::string_view::npos : close - at), type, key,
+            found);
       }
     }
+    return;
   }
-  constexpr std::string_view kUrnUuid = "urn:uuid:";
-  for (size_t at = text.find(kUrnUuid); at != std::string_view::npos; at = text.find(kUrnUuid, at + 1)) {
-    const std::string_view id = IdAt(text, at + kUrnUuid.size());
-    if (id.empty()) continue;
-    if (auto found = by_id_.find(std::string(id)); found != by_id_.end()) {
-      out.insert(out.end(), found->second.begin(), found->second.end());
-    }
-  }
+  // Escapes ("Medication\/m1", "\u004dedication/m1"): every string value,
+  // decoded. (A line the scan took is valid JSON.)
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root) != simdjson::SUCCESS)
+    return;
+  ForEachString(root, [&](std::string_view value) {
+    for (const std::string& type : types_) RelativeReference(value, type, key, found);
+  });
 }
 
 }  // namespace regenpath::screen

@@ -7,12 +7,13 @@
 // what the patient's own file (their resources and the shared ones they
 // reference) gives `regenpath assess`.
 //
-// A line references a shared resource of type T and id X when its text holds
-// "T/X" after a quote or a slash (relative, absolute, with /_history/...) or
-// "urn:uuid:X", X being the id's characters (FHIR id: letters, digits, '-'
-// and '.'). The text is searched, not parsed: a mention that is not a
-// reference adds a resource nothing in the record reaches, which changes no
-// assessment.
+// A line references a shared resource of type T and id X when one of its
+// string values (decoded: "Medication\/m1" is "Medication/m1") is the
+// relative reference "T/X" or "T/X/_history/V": what fhir::Document::Resolve
+// finds in an NDJSON record (it finds absolute and urn:uuid references only
+// by an entry's fullUrl, which NDJSON has not). A string that is such a
+// reference without being one (a note reading "Medication/m1") adds a
+// resource nothing in the record reaches, which changes no assessment.
 //
 // Add is thread-safe; the rest is for after Finish, and read-only.
 #ifndef REGENPATH_SCREEN_SHARED_RESOURCES_H_
@@ -56,7 +57,6 @@ class SharedResources {
   uint64_t bytes_ = 0;
   std::vector<std::string> types_;                                       // the types held
   std::unordered_map<std::string, std::vector<uint32_t>> by_reference_;  // "T/id"
-  std::unordered_map<std::string, std::vector<uint32_t>> by_id_;         // id
 };
 
 }  // namespace regenpath::screen

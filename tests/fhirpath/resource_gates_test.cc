@@ -1,7 +1,8 @@
 // The resource gates of expressions (fhirpath/resource_gates.h), as data:
 // tests/fhirpath/gates/resource_gates.json lists expressions over a Bundle
 // and, for each, the types read whole, the gated types with their value
-// sets, and whether every type is read whole.
+// sets, whether every type is read whole, the types reached through
+// resolve().ofType(T), and whether a resolve() may reach any type.
 #include "fhirpath/resource_gates.h"
 
 #include <gtest/gtest.h>
@@ -44,9 +45,18 @@ TEST(ResourceGatesTest, CasesFromData) {
         }
       }
     }
+    std::set<std::string> resolved;
+    if (auto list = entry["resolved"]; list.error() == simdjson::SUCCESS) {
+      for (simdjson::dom::element type : list.get_array()) resolved.emplace(std::string_view(type));
+    }
+    bool resolves_untyped = false;
+    if (auto flag = entry["resolves_untyped"]; flag.error() == simdjson::SUCCESS)
+      resolves_untyped = bool(flag);
     EXPECT_EQ(gates.all_whole, all_whole);
     EXPECT_EQ(gates.whole, whole);
     EXPECT_EQ(gates.gated, gated);
+    EXPECT_EQ(gates.resolved, resolved);
+    EXPECT_EQ(gates.resolves_untyped, resolves_untyped);
     ++count;
   }
   EXPECT_GE(count, 20u);

@@ -395,6 +395,12 @@ TEST(LineReaderTest, DataAfterTheGzipDataFailsTheRead) {
     EXPECT_THAT(status.message(), HasSubstr("tail.ndjson.gz"));
     EXPECT_THAT(status.message(), HasSubstr("are not gzip"));
   }
+  // Zero bytes after the last member are padding (gzip takes them so);
+  // anything after them is not.
+  status = read("padded.ndjson.gz", one + two + std::string(1000, '\0'), &count);
+  EXPECT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(count, 2u);
+  EXPECT_FALSE(read("padded-tail.ndjson.gz", one + std::string(10, '\0') + "x", &count).ok());
   // A plain file and an empty one are read as they are.
   EXPECT_TRUE(read("plain.ndjson", "{\"a\":1}\n", &count).ok());
   EXPECT_EQ(count, 1u);
@@ -414,14 +420,16 @@ TEST(SharedResourcesTest, TheKnowledgeBaseSharesTheMedicationsItResolves) {
   EXPECT_EQ(engine->shared_resource_types(), (std::set<std::string, std::less<>>{"Medication"}));
 }
 
-// A line references a shared resource by "T/id" after a quote or a slash
-// (relative, absolute, versioned) or by "urn:uuid:id"; other mentions do not.
-TEST(SharedResourcesTest, ReferencesInEveryFormFindTheirLinesInInputOrder) {
+// A line references a shared resource by a string value that is the
+// relative reference "T/id" (or "T/id/_history/v"), decoded, as
+// fhir::Document::Resolve finds it in an NDJSON record; absolute and
+// urn:uuid references it finds only by fullUrl, which NDJSON has not.
+TEST(SharedResourcesTest, RelativeReferencesFindTheirLinesInInputOrder) {
   SharedResources shared;
   shared.Add({1, 7, "Medication", "m2", "{m2 second}"});
   shared.Add({0, 3, "Medication", "m1", "{m1}"});
   shared.Add({1, 2, "Medication", "m2", "{m2 first}"});
-  shared.Add({1, 9, "Medication", "0f1e-aa", "{uuid}"});
+  shared.Add({1, 9, "Medication", "letrozole_1", "{underscore}"});
   shared.Finish();
   ASSERT_EQ(shared.lines().size(), 4u);
   EXPECT_EQ(shared.lines()[0].text, "{m1}");  // input order: (file, line)
@@ -434,15 +442,23 @@ TEST(SharedResourcesTest, ReferencesInEveryFormFindTheirLinesInInputOrder) {
     return out;
   };
   EXPECT_EQ(found(R"({"medicationReference":{"reference":"Medication/m1"}})"), (std::vector<uint32_t>{0}));
-  EXPECT_EQ(found(R"({"reference":"https://ehr.example/fhir/Medication/m2/_history/3"})"),
-            (std::vector<uint32_t>{1, 2}));  // both lines of id m2
-  EXPECT_EQ(found(R"({"reference":"urn:uuid:0f1e-aa"})"), (std::vector<uint32_t>{3}));
-  EXPECT_EQ(found(R"({"reference":"Medication/m1"},{"reference":"Medication/m2"})"),
+  EXPECT_EQ(found(R"({"reference":"Medication/m2/_history/3"})"),
+            (std::vector<uint32_t>{1, 2}));  // both lines of m2
+  EXPECT_EQ(found(R"({"reference":"Medication/letrozole_1"})"),
+            (std::vector<uint32_t>{3}));  // any id the parser takes
+  EXPECT_EQ(found(R"({"a":{"reference":"Medication/m1"},"b":[{"reference":"Medication/m2"}]})"),
             (std::vector<uint32_t>{0, 1, 2}));
+  // Escaped, the same references (JSON may write "\/" and "\u004d").
+  EXPECT_EQ(found(R"({"reference":"Medication\/m1"})"), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(found(R"({"reference":"\u004dedication/letrozole_1","note":"\"quoted\""})"),
+            (std::vector<uint32_t>{3}));
+  // Not references to them.
   EXPECT_TRUE(found(R"({"reference":"MedicationRequest/m1"})").empty());
   EXPECT_TRUE(found(R"({"reference":"Medication/m12"})").empty());
-  EXPECT_TRUE(found(R"({"text":"xMedication/m1"})").empty());
+  EXPECT_TRUE(found(R"({"text":"see Medication/m1"})").empty());
   EXPECT_TRUE(found(R"({"reference":"Medication/"})").empty());
+  EXPECT_TRUE(found(R"({"reference":"https://ehr.example/fhir/Medication/m1"})").empty());
+  EXPECT_TRUE(found(R"({"reference":"urn:uuid:m1"})").empty());
   SharedResources none;
   none.Finish();
   std::vector<uint32_t> out;

@@ -2,7 +2,8 @@
 """Every patient of a generated population, screened, equals `regenpath assess`
 on that patient's own file: bench/make_population.py makes 60 patients (gzip,
 every resource type of the Synthea bundles, so lines outside the patient
-compartment too), `regenpath screen` runs on 2 jobs in a 16 MB budget (it
+compartment too, and every other MedicationRequest naming its drug through a
+Medication of its own, which screen must bring into the patient's record), `regenpath screen` runs on 2 jobs in a 16 MB budget (it
 spills), and bench/check_assess_equality.py compares each patient's line with
 assess's. The population of the issue's 1k check, at a size a test can run."""
 import os
@@ -20,9 +21,11 @@ class PopulationEqualityTest(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="regenpath-population-") as work:
             population = os.path.join(work, "population")
             subprocess.run([sys.executable, os.path.join(SOURCE, "bench/make_population.py"), "--patients", "60",
-                            "--gzip", "--all-types", "--seed", "7", "--output", population],
+                            "--gzip", "--all-types", "--medication-references", "--seed", "7", "--output",
+                            population],
                            check=True, capture_output=True)
             self.assertTrue(any(name.endswith(".ndjson.gz") for name in os.listdir(population)))
+            self.assertIn("Medication.000.ndjson.gz", os.listdir(population))
             output = os.path.join(work, "screen")
             run = subprocess.run([BINARY, "screen", "--now", "2025-06-01", "--jobs", "2", "--memory", "16M",
                                   "--output", output, population], capture_output=True, text=True)
