@@ -339,7 +339,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                              ec != http::error::end_of_stream && ec != http::error::partial_message;
       if (ec != http::error::body_limit && !bad_chunk) {
         // A timed-out stream is already closed by Beast, and an aborted one
-        // has nobody to answer: count it and let go.
+        // has nobody to answer: count it and let go. The body budget goes
+        // back first, so that whoever sees the count finds it back.
+        ReleaseBodyReservation();
         handler().OnTransportError(IsTimeout(ec) ? TransportError::kBodyTimeout : TransportError::kAborted);
         FinishRequest(0);
         return CloseNow();
@@ -426,11 +428,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                       });
   }
 
-  void FinishRequest(int status) {
+  void ReleaseBodyReservation() {
     if (body_reserved_ > 0) {
       server_.ReleaseBody(body_reserved_);
       body_reserved_ = 0;
     }
+  }
+
+  void FinishRequest(int status) {
+    ReleaseBodyReservation();
     if (!in_request_) return;
     in_request_ = false;
     double seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
