@@ -50,20 +50,26 @@ class FhirServerTest(unittest.TestCase):
                                "--bearer-token-file", self.token, "--output", output, *extra], capture_output=True,
                               text=True, timeout=120)
 
+    def screen_once(self, output, directory=BULK, path=None, **server_options):
+        """A fake server of `directory` (FakeBulkServer's options), one
+        screening against it (at base + `path` when given), the server
+        stopped: (server, result)."""
+        server = FakeBulkServer(directory, **server_options).start()
+        try:
+            return server, self.screen(server, output, url=server.base + path if path else None)
+        finally:
+            server.stop()
+
     def assert_same_as_reference(self, output):
         for name in SAME_FILES:
             self.assertEqual(read(os.path.join(self.reference, name)), read(os.path.join(output, name)), name)
 
     def run_with(self, faults, name):
-        server = FakeBulkServer(BULK, faults=faults).start()
-        try:
-            output = os.path.join(self.temp.name, name)
-            result = self.screen(server, output)
-            self.assertEqual(result.returncode, 0, result.stderr)
-            self.assert_same_as_reference(output)
-            return server, result
-        finally:
-            server.stop()
+        output = os.path.join(self.temp.name, name)
+        server, result = self.screen_once(output, faults=faults)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assert_same_as_reference(output)
+        return server, result
 
     def test_export_download_and_screen(self):
         server, result = self.run_with({}, "plain")
@@ -92,20 +98,12 @@ class FhirServerTest(unittest.TestCase):
 
     def test_rerun_resumes_with_the_files_already_complete(self):
         output = os.path.join(self.temp.name, "resumed")
-        broken = FakeBulkServer(BULK, faults={"fail_file": "Procedure.000.ndjson"}).start()
-        try:
-            failed = self.screen(broken, output)
-        finally:
-            broken.stop()
+        broken, failed = self.screen_once(output, faults={"fail_file": "Procedure.000.ndjson"})
         self.assertEqual(failed.returncode, 3, failed.stderr)
         self.assertIn("Procedure.000.ndjson", failed.stderr)
         self.assertFalse(os.path.exists(os.path.join(output, "patients.ndjson")))
         # The server is back (same address): the saved manifest's file URLs still work.
-        healthy = FakeBulkServer(BULK, port=broken.port).start()
-        try:
-            resumed = self.screen(healthy, output)
-        finally:
-            healthy.stop()
+        healthy, resumed = self.screen_once(output, port=broken.port)
         self.assertEqual(resumed.returncode, 0, resumed.stderr)
         # No new kick-off; only the files not yet complete are fetched.
         self.assertEqual([e for e in healthy.log if e[1] == "/fhir/$export"], [])
@@ -122,22 +120,14 @@ class FhirServerTest(unittest.TestCase):
                 shutil.copyfile(os.path.join(BULK, name), os.path.join(night1, name))
         output = os.path.join(self.temp.name, "nightly")
         download = os.path.join(output, "bulk-download")
-        first = FakeBulkServer(night1).start()
-        try:
-            result = self.screen(first, output)
-        finally:
-            first.stop()
+        first, result = self.screen_once(output, night1)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("bulk export: 5 files (5 downloaded", result.stderr)
         self.assertNotEqual(read(os.path.join(output, "patients.ndjson")),
                             read(os.path.join(self.reference, "patients.ndjson")))
         self.assertTrue(os.path.exists(os.path.join(download, "bulk-export.screened.json")))
         self.assertFalse(os.path.exists(os.path.join(download, "bulk-export.json")))
-        second = FakeBulkServer(BULK, port=first.port).start()
-        try:
-            result = self.screen(second, output)
-        finally:
-            second.stop()
+        second, result = self.screen_once(output, port=first.port)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(second.exports, 1)
         self.assertIn("bulk export: 6 files (6 downloaded, 0 already complete)", result.stderr)
@@ -146,21 +136,13 @@ class FhirServerTest(unittest.TestCase):
 
     def test_an_unfinished_export_of_another_request_is_not_resumed(self):
         output = os.path.join(self.temp.name, "changed-request")
-        broken = FakeBulkServer(BULK, faults={"fail_file": "Procedure.000.ndjson"}).start()
-        try:
-            failed = self.screen(broken, output)
-        finally:
-            broken.stop()
+        broken, failed = self.screen_once(output, faults={"fail_file": "Procedure.000.ndjson"})
         self.assertEqual(failed.returncode, 3, failed.stderr)
         with open(os.path.join(output, "bulk-download", "bulk-export.json")) as handle:
             state = json.load(handle)
         self.assertEqual(urllib.parse.urlsplit(state["request"]).path, "/fhir/$export")
         # Rerun against a Group of the same server: a new export, said in one line.
-        healthy = FakeBulkServer(BULK, port=broken.port).start()
-        try:
-            result = self.screen(healthy, output, url=healthy.base + "/Group/pain-clinic")
-        finally:
-            healthy.stop()
+        healthy, result = self.screen_once(output, path="/Group/pain-clinic", port=broken.port)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(healthy.levels, {1: "Group/pain-clinic"})
         notes = [line for line in result.stderr.splitlines() if "not resuming" in line]
@@ -176,12 +158,8 @@ class FhirServerTest(unittest.TestCase):
         system_query = urllib.parse.parse_qs([e for e in system.log if e[1] == "/fhir/$export"][0][2])
         for name, path, level in (("group", "/Group/pain-clinic", "Group/pain-clinic"),
                                   ("patient", "/Patient/", "Patient")):
-            server = FakeBulkServer(BULK).start()
             output = os.path.join(self.temp.name, "level-" + name)
-            try:
-                result = self.screen(server, output, url=server.base + path)
-            finally:
-                server.stop()
+            server, result = self.screen_once(output, path=path)
             self.assertEqual(result.returncode, 0, result.stderr)
             self.assertEqual(server.levels, {1: level})
             kickoffs = [e for e in server.log if e[1].endswith("/$export")]
@@ -196,23 +174,15 @@ class FhirServerTest(unittest.TestCase):
             self.assert_same_as_reference(output)
 
     def test_unknown_group_fails_clearly(self):
-        server = FakeBulkServer(BULK).start()
-        try:
-            result = self.screen(server, os.path.join(self.temp.name, "no-group"), url=server.base + "/Group/other")
-        finally:
-            server.stop()
+        _, result = self.screen_once(os.path.join(self.temp.name, "no-group"), path="/Group/other")
         self.assertEqual(result.returncode, 3, result.stderr)
         self.assertIn("kick-off: HTTP 404: no such Group", result.stderr)
 
     def test_download_faults_are_retried(self):
         # The first file: 429 (Retry-After: 1), then 503, then a reset after half its body, then whole.
         faults = {"download_429": 1, "download_503": 1, "download_reset": 1}
-        server = FakeBulkServer(BULK, faults=faults, retry_after="1").start()
         output = os.path.join(self.temp.name, "download-faults")
-        try:
-            result = self.screen(server, output)
-        finally:
-            server.stop()
+        server, result = self.screen_once(output, faults=faults, retry_after="1")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(server.faults, {"download_429": 0, "download_503": 0, "download_reset": 0})
         self.assertIn("bulk export: 6 files (6 downloaded, 0 already complete), 3 retries", result.stderr)
@@ -232,11 +202,7 @@ class FhirServerTest(unittest.TestCase):
         self.assert_same_as_reference(output)
 
     def test_wrong_token_fails_clearly(self):
-        server = FakeBulkServer(BULK, token="other").start()
-        try:
-            result = self.screen(server, os.path.join(self.temp.name, "unauthorized"))
-        finally:
-            server.stop()
+        _, result = self.screen_once(os.path.join(self.temp.name, "unauthorized"), token="other")
         self.assertEqual(result.returncode, 3)
         self.assertIn("kick-off: HTTP 401: no or wrong bearer token", result.stderr)
 
