@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -37,6 +38,22 @@ Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std
   ScreenOptions options = testing::TestOptions(inputs, jobs);
   options.output_dir = output;
   return Screen(options);
+}
+
+// The screening line `regenpath assess` (cli::RunAssess, JSON, at kNow) gives
+// of `file` for Patient/`patient_id`; fails with assess's stderr when it exits
+// otherwise than 0.
+Result<std::string> AssessedLine(const std::string& file, const std::string& patient_id,
+                                 simdjson::dom::parser& parser) {
+  cli::AssessOptions assess;
+  assess.file = file;
+  assess.now = kNow;
+  assess.format = "json";
+  std::ostringstream out, err;
+  if (const int code = cli::RunAssess(assess, out, err); code != 0) {
+    return Fail(InvalidInput(fmt::format("assess {} exited {}: {}", file, code, err.str())));
+  }
+  return ProjectAssessment("Patient/" + patient_id, out.str(), parser);
 }
 
 // The patient each line of the export belongs to, found independently of
@@ -85,13 +102,7 @@ TEST(ScreenTest, EveryPatientAsAssessWouldAssessTheirOwnFile) {
   for (const auto& [id, record] : records) {
     const std::string file = dir / ("patient-" + std::to_string(index) + ".ndjson");
     std::ofstream(file, std::ios::binary) << record;
-    cli::AssessOptions assess;
-    assess.file = file;
-    assess.now = kNow;
-    assess.format = "json";
-    std::ostringstream out, err;
-    ASSERT_EQ(cli::RunAssess(assess, out, err), 0) << err.str();
-    Result<std::string> expected = ProjectAssessment("Patient/" + id, out.str(), parser);
+    Result<std::string> expected = AssessedLine(file, id, parser);
     ASSERT_TRUE(expected.has_value()) << expected.error().message();
     EXPECT_EQ(lines[index], *expected) << "patient #" << index;
     ++index;
@@ -175,13 +186,7 @@ TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
       std::ofstream out(file, std::ios::binary);
       for (const std::string& line : record) out << line << "\n";
     }
-    cli::AssessOptions assess;
-    assess.file = file;
-    assess.now = kNow;
-    assess.format = "json";
-    std::ostringstream out, err;
-    ASSERT_EQ(cli::RunAssess(assess, out, err), 0) << err.str();
-    Result<std::string> expected = ProjectAssessment("Patient/" + id, out.str(), parser);
+    Result<std::string> expected = AssessedLine(file, id, parser);
     ASSERT_TRUE(expected.has_value()) << expected.error().message();
     EXPECT_EQ(lines[index], *expected) << id;
     EXPECT_THAT(lines[index], HasSubstr("knee-osteoarthritis")) << id;
@@ -239,14 +244,8 @@ TEST(ScreenTest, MedicationsAPatientsRecordReferencesJoinTheirRecord) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_THAT(lines[0], HasSubstr(R"("stage":"oncology-integrative")"));
   std::ofstream(dir / "own.ndjson", std::ios::binary) << own_record;
-  cli::AssessOptions assess;
-  assess.file = dir / "own.ndjson";
-  assess.now = kNow;
-  assess.format = "json";
-  std::ostringstream out, err;
-  ASSERT_EQ(cli::RunAssess(assess, out, err), 0) << err.str();
   Result<std::string> expected =
-      ProjectAssessment("Patient/ai-arthralgia-letrozole-no-cancer-code", out.str(), parser);
+      AssessedLine(dir / "own.ndjson", "ai-arthralgia-letrozole-no-cancer-code", parser);
   ASSERT_TRUE(expected.has_value()) << expected.error().message();
   EXPECT_EQ(lines[0], *expected);
   // Without the Medication file the letrozole is unknown, and the stage another.
