@@ -28,13 +28,29 @@ struct FdCloser {
   ~FdCloser() { ::close(fd); }
 };
 
-// read(2) that retries when interrupted.
+// read(2) and pread(2) that retry when interrupted.
 ssize_t ReadRetrying(int fd, void* into, size_t size) {
   ssize_t got = 0;
   do {
     got = ::read(fd, into, size);
   } while (got < 0 && errno == EINTR);
   return got;
+}
+ssize_t PreadRetrying(int fd, void* into, size_t size, uint64_t offset) {
+  ssize_t got = 0;
+  do {
+    got = ::pread(fd, into, size, static_cast<off_t>(offset));
+  } while (got < 0 && errno == EINTR);
+  return got;
+}
+
+// Whether the file open as `fd` starts with the gzip magic; -1 (errno set)
+// when it cannot be read.
+int StartsWithGzipMagic(int fd) {
+  unsigned char magic[2] = {0, 0};
+  const ssize_t got = PreadRetrying(fd, magic, 2, 0);
+  if (got < 0) return -1;
+  return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? 1 : 0;
 }
 
 // A gzip file's text, read with zlib's inflate: one member after another
@@ -125,12 +141,10 @@ class GzipText {
 }  // namespace
 
 bool IsGzip(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return false;
-  unsigned char magic[2] = {0, 0};
-  const size_t got = std::fread(magic, 1, 2, file);
-  std::fclose(file);
-  return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  FdCloser closer{fd};
+  return StartsWithGzipMagic(fd) == 1;
 }
 
 namespace {
@@ -142,11 +156,8 @@ Result<std::optional<uint64_t>> FindNewline(int fd, const std::string& path, uin
   std::vector<char> window(4096);
   for (uint64_t at = from; at < to;) {
     const size_t wanted = static_cast<size_t>(std::min<uint64_t>(window.size(), to - at));
-    const ssize_t got = ::pread(fd, window.data(), wanted, static_cast<off_t>(at));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
-    }
+    const ssize_t got = PreadRetrying(fd, window.data(), wanted, at);
+    if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
     if (got == 0) break;  // (the file is shorter now)
     if (const void* newline = std::memchr(window.data(), '\n', static_cast<size_t>(got))) {
       return std::optional<uint64_t>(
@@ -306,13 +317,9 @@ Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* 
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return InvalidInput(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   FdCloser closer{fd};
-  unsigned char magic[2] = {0, 0};
-  ssize_t peeked = 0;
-  do {
-    peeked = ::pread(fd, magic, 2, 0);
-  } while (peeked < 0 && errno == EINTR);
-  if (peeked < 0) return InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno)));
-  if (peeked == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+  const int gzip = StartsWithGzipMagic(fd);
+  if (gzip < 0) return InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno)));
+  if (gzip == 1) {
     GzipText text(fd, path);
     return SplitLines([&](char* into, size_t room) { return text.Read(into, room); }, visit,
                       /*at_file_start=*/true, bytes_read, nullptr);
@@ -334,10 +341,7 @@ Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end,
   auto read = [&](char* into, size_t room) -> Result<size_t> {
     const size_t wanted = static_cast<size_t>(std::min<uint64_t>(room, end - offset));
     if (wanted == 0) return size_t{0};
-    ssize_t got = 0;
-    do {
-      got = ::pread(fd, into, wanted, static_cast<off_t>(offset));
-    } while (got < 0 && errno == EINTR);
+    const ssize_t got = PreadRetrying(fd, into, wanted, offset);
     if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
     if (got == 0) {
       return Fail(InvalidInput(fmt::format(
