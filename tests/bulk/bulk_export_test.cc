@@ -112,6 +112,15 @@ class BulkExportTest : public ::testing::Test {
     ASSERT_TRUE(fs::exists(options_.download_dir + "/bulk-export.json"));
   }
 
+  // A run that starts a new export, saying `why` in its one note.
+  void ExpectNewExport(std::string_view why) {
+    Result<BulkExportReport> report = RunBulkExport(server_, options_);
+    ASSERT_TRUE(report.has_value()) << report.error().message();
+    EXPECT_EQ(report->kickoffs, 1);
+    ASSERT_EQ(notes_.size(), 1u);
+    EXPECT_THAT(notes_[0], HasSubstr(why));
+  }
+
   std::string dir_;
   FakeBulkServer server_;
   BulkExportOptions options_;
@@ -214,11 +223,7 @@ TEST_F(BulkExportTest, AScreenedExportIsNotResumed) {
 TEST_F(BulkExportTest, AnOldExportIsNotResumed) {
   RunUnfinished();
   now_ += options_.max_resume_age;
-  Result<BulkExportReport> report = RunBulkExport(server_, options_);
-  ASSERT_TRUE(report.has_value()) << report.error().message();
-  EXPECT_EQ(report->kickoffs, 1);
-  ASSERT_EQ(notes_.size(), 1u);
-  EXPECT_THAT(notes_[0], HasSubstr("its manifest arrived more than 43200 s ago"));
+  ExpectNewExport("its manifest arrived more than 43200 s ago");
 }
 
 TEST_F(BulkExportTest, AnExportPastItsExpiresIsNotResumed) {
@@ -229,11 +234,7 @@ TEST_F(BulkExportTest, AnExportPastItsExpiresIsNotResumed) {
   ASSERT_FALSE(RunBulkExport(server_, options_).has_value());
   EXPECT_EQ(server_.exports, 1);  // resumed: still before Expires
   now_ += std::chrono::minutes(1);
-  Result<BulkExportReport> report = RunBulkExport(server_, options_);
-  ASSERT_TRUE(report.has_value()) << report.error().message();
-  EXPECT_EQ(report->kickoffs, 1);
-  ASSERT_EQ(notes_.size(), 1u);
-  EXPECT_THAT(notes_[0], HasSubstr("past the Expires time"));
+  ExpectNewExport("past the Expires time");
 }
 
 TEST_F(BulkExportTest, AManifestOfAnEarlierVersionIsNotResumed) {
@@ -254,11 +255,7 @@ TEST_F(BulkExportTest, AManifestOfAnEarlierVersionIsNotResumed) {
 TEST_F(BulkExportTest, AnUnreadableStateIsNotResumed) {
   RunUnfinished();
   std::ofstream(options_.download_dir + "/bulk-export.json", std::ios::trunc) << "{\"request\":";
-  Result<BulkExportReport> report = RunBulkExport(server_, options_);
-  ASSERT_TRUE(report.has_value()) << report.error().message();
-  EXPECT_EQ(report->kickoffs, 1);
-  ASSERT_EQ(notes_.size(), 1u);
-  EXPECT_THAT(notes_[0], HasSubstr("bulk-export.json is unreadable"));
+  ExpectNewExport("bulk-export.json is unreadable");
   // The new export's file, not the one the unreadable state's export left.
   EXPECT_EQ(Read("Patient.000.ndjson"), "{\"from\":\"/fhir/files/2/p\"}\n");
 }
