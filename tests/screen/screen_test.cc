@@ -1541,6 +1541,19 @@ TEST(ShuffleTest, AReduceRefusesAnUnfinishedOrForeignShuffleAndATruncatedFile) {
   EXPECT_FALSE(ScreenReduce(options, ShuffleTask{shuffle, 0, 0}).has_value());
 }
 
+// An independent reckoning of `content`'s line starts (0, and after each
+// newline but a last one): the first at or after a byte, or content.size().
+std::function<uint64_t(uint64_t)> FirstLineStartAtOrAfter(const std::string& content) {
+  std::vector<uint64_t> starts = {0};
+  for (size_t i = 0; i + 1 < content.size(); ++i) {
+    if (content[i] == '\n') starts.push_back(i + 1);
+  }
+  return [starts = std::move(starts), size = uint64_t{content.size()}](uint64_t at) {
+    auto found = std::lower_bound(starts.begin(), starts.end(), at);
+    return found == starts.end() ? size : *found;
+  };
+}
+
 // A large plain file is scanned in pieces on several threads (and map
 // tasks): the lines that start in each range of a fixed size, each range
 // looked up on its own (LinesStartingIn), as an independent reckoning of the
@@ -1562,14 +1575,7 @@ TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
     const std::string content = text + (trailing_newline ? "\n" : "");
     const std::string path = dir / (trailing_newline ? "y.ndjson" : "x.ndjson");
     std::ofstream(path, std::ios::binary) << content;
-    std::vector<uint64_t> starts = {0};
-    for (size_t i = 0; i + 1 < content.size(); ++i) {
-      if (content[i] == '\n') starts.push_back(i + 1);
-    }
-    const auto first_start_at_or_after = [&](uint64_t at) {
-      auto found = std::lower_bound(starts.begin(), starts.end(), at);
-      return found == starts.end() ? uint64_t{content.size()} : *found;
-    };
+    const auto first_start_at_or_after = FirstLineStartAtOrAfter(content);
     std::vector<std::pair<uint64_t, std::string>> whole;
     ASSERT_TRUE(ForEachLine(path, [&](uint64_t n, std::string_view line, size_t) {
                   whole.emplace_back(n, line);
@@ -1617,14 +1623,7 @@ TEST(LineReaderTest, PiecesOfAFileGiveItsLinesWithTheirNumbers) {
     }
   }
   const std::string path = dir / "x.ndjson";
-  std::vector<uint64_t> starts = {0};
-  for (size_t i = 0; i + 1 < text.size(); ++i) {
-    if (text[i] == '\n') starts.push_back(i + 1);
-  }
-  const auto first_start_at_or_after = [&](uint64_t at) {
-    auto found = std::lower_bound(starts.begin(), starts.end(), at);
-    return found == starts.end() ? uint64_t{text.size()} : *found;
-  };
+  const auto first_start_at_or_after = FirstLineStartAtOrAfter(text);
   // A file shorter than the size given (cut since it was listed) is read as
   // far as it goes; one that cannot be opened is named.
   Result<std::pair<uint64_t, uint64_t>> cut = LinesStartingIn(path, text.size() + 100, 5, 10);
