@@ -265,7 +265,8 @@ Status Grouper::Add(LineBatch& batch, uint64_t scanned_bytes) {
       held_.push_back(std::move(batch));  // leaves `batch` without memory
       // (A very large budget would hold more batches than a process may
       // have mappings: past MaxHeldBatches, the grouper spills too.)
-      if (held_bytes_ <= budget_bytes_ / 2 && held_.size() <= max_held_batches_ && !WillNotFit()) {
+      if (held_bytes_ + elsewhere_bytes_ <= budget_bytes_ / 2 && held_.size() <= max_held_batches_ &&
+          !WillNotFit()) {
         return Status();
       }
       RP_RETURN_IF_ERROR(OpenPartitions(PlannedPartitions(), [this](size_t i) {
@@ -296,6 +297,11 @@ Status Grouper::Add(LineBatch& batch, uint64_t scanned_bytes) {
   return Status();
 }
 
+void Grouper::HoldElsewhere(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  elsewhere_bytes_ += bytes;
+}
+
 bool Grouper::WillNotFit() const {
   const uint64_t read = scanned_bytes_;
   // Judged once an eighth of the input is scanned, or a quarter of the
@@ -306,7 +312,9 @@ bool Grouper::WillNotFit() const {
   if (read < std::min<uint64_t>(expected_bytes_ / 8, budget_bytes_ / 4)) return false;
   const double whole =
       static_cast<double>(held_bytes_) * static_cast<double>(expected_bytes_) / static_cast<double>(read);
-  return whole > static_cast<double>(budget_bytes_);  // twice half the budget
+  // More than twice what the lines may hold (half the budget, less what is
+  // held elsewhere, which is not scaled: it is no share of the lines).
+  return whole > 2 * (static_cast<double>(budget_bytes_) / 2 - static_cast<double>(elsewhere_bytes_));
 }
 
 Status Grouper::OpenPartitions(size_t count, const std::function<std::string(size_t)>& name) {

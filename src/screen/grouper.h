@@ -176,6 +176,13 @@ class Grouper {
   // peak RSS). Given 0 throughout, it holds lines up to half the budget.
   Status Add(LineBatch& batch, uint64_t scanned_bytes = 0);
 
+  // Counts `bytes` the run holds in memory elsewhere until its end (the
+  // shared resources' lines, which every record may need) against the half
+  // of the budget the lines held may take, so that the grouper spills that
+  // much sooner and the run stays within its budget. Thread-safe; takes
+  // effect from the next Add.
+  void HoldElsewhere(uint64_t bytes);
+
   // Calls `visit` once per partition, in partition order, with all the
   // lines of that partition's patients grouped by patient (GroupByPatient:
   // `patients` gives each one's range, in id order; a patient's lines are
@@ -269,6 +276,7 @@ class Grouper {
   std::vector<LineBatch> held_;
   size_t held_bytes_ = 0;
   uint64_t held_bytes_peak_ = 0;  // under mutex_
+  uint64_t elsewhere_bytes_ = 0;  // under mutex_ (HoldElsewhere)
   size_t held_slices_;
   // Set once, under mutex_, when spilling starts; read-only after.
   std::vector<std::FILE*> partitions_;

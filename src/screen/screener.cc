@@ -252,6 +252,8 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
                 return;
               case LineKind::kSharedResource:
                 ++count.outside[routing.resource_type];
+                // Held until the run ends: charged to the budget (the lines held spill sooner).
+                grouper.HoldElsewhere(line.size() + routing.resource_type.size() + routing.shared_id.size());
                 count.shared.push_back({file_index, line_number, std::move(routing.resource_type),
                                         std::move(routing.shared_id), std::string(line)});
                 return;

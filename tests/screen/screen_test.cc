@@ -669,7 +669,8 @@ TEST(GrouperTest, SpillsPastTheMostBatchesItMayHold) {
 // spills as soon as the lines it holds, scaled to the whole input, need
 // more than twice what it may hold (half its budget), once an eighth of the
 // input is scanned or a quarter of its budget if that is less; not before,
-// nor when it is not told; every line comes back.
+// nor when it is not told; every line comes back. What the run holds
+// elsewhere counts against the half.
 TEST(GrouperTest, SpillsEarlyWhenTheLinesHeldScaledToTheInputWillNotFit) {
   constexpr size_t kBudget = size_t{256} << 20;  // holds up to 128 MiB
   constexpr size_t kMaxBatches = 1000;
@@ -733,6 +734,23 @@ TEST(GrouperTest, SpillsEarlyWhenTheLinesHeldScaledToTheInputWillNotFit) {
     EXPECT_FALSE(grouper.spilled()) << c.expected << " " << c.scanned;
     add(grouper, 1, c.scanned == 0 ? 0 : c.expected - c.scanned, added);
     EXPECT_FALSE(grouper.spilled()) << c.expected << " " << c.scanned;
+    EXPECT_EQ(lines_back(grouper), added);
+  }
+  // What the run holds elsewhere (HoldElsewhere: the shared resources'
+  // lines) comes off what the lines may hold: with 100 MiB elsewhere, 28
+  // MiB. Not told what was scanned: 13 batches (26 MiB) are held, the 14th
+  // spills. With 50 MiB of 400 scanned (scaled × 8): 3 batches (48 MiB
+  // scaled) are held, the 4th (64 MiB scaled, over twice the 28) spills.
+  for (const Case& c : {Case{400 * kMiB, 0, 13, 14}, Case{400 * kMiB, 50 * kMiB, 3, 4}}) {
+    TempDir dir;
+    Grouper grouper(kBudget, c.expected, dir.path(), kMaxBatches);
+    grouper.HoldElsewhere(60 * kMiB);
+    grouper.HoldElsewhere(40 * kMiB);
+    std::multiset<uint64_t> added;
+    add(grouper, c.held, c.scanned, added);
+    EXPECT_FALSE(grouper.spilled()) << c.scanned;
+    add(grouper, c.spilled_by - c.held, 0, added);
+    EXPECT_TRUE(grouper.spilled()) << c.scanned;
     EXPECT_EQ(lines_back(grouper), added);
   }
 }
@@ -1145,6 +1163,52 @@ TEST(ScreenTest, ARunWhoseLinesWillNotFitSpillsAtItsFirstBatch) {
   EXPECT_EQ(held->partitions, 1u);
   EXPECT_GT(held->held_bytes_peak, input);  // every line, in batches
   ExpectSameOutput(dir / "held", dir / "spilled");
+}
+
+// The shared resources' lines are held until the run ends, so they count
+// against the budget: with 7 MB of Medications and a budget of 16 MiB (the
+// lines held may take 8), the patients' lines (one batch of 2 MiB) are
+// spilled; without them, or with a budget they fit in, held. The output is
+// the same either way.
+TEST(ScreenTest, SharedLinesCountAgainstTheBudget) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  {
+    std::ofstream patients(dir / "in/Patient.ndjson");
+    std::ofstream requests(dir / "in/MedicationRequest.ndjson");
+    std::ofstream medications(dir / "in/Medication.ndjson");
+    for (int patient = 0; patient < 10; ++patient) {
+      patients << fmt::format(R"({{"resourceType":"Patient","id":"p{}","birthDate":"1960-01-01"}})", patient)
+               << "\n";
+      requests << fmt::format(R"({{"resourceType":"MedicationRequest","id":"r{0}","status":"active",)"
+                              R"("intent":"order","subject":{{"reference":"Patient/p{0}"}},)"
+                              R"("medicationReference":{{"reference":"Medication/m{0}"}}}})",
+                              patient)
+               << "\n";
+    }
+    const std::string text(2000, 'x');
+    for (int i = 0; i < 3600; ++i) {
+      medications << fmt::format(R"({{"resourceType":"Medication","id":"m{}","code":{{"text":"{}"}}}})", i,
+                                 text)
+                  << "\n";
+    }
+  }
+  ASSERT_GT(fs::file_size(dir / "in/Medication.ndjson"), uint64_t{7} << 20);
+
+  const size_t budget = size_t{16} << 20;
+  Result<ScreenReport> spilled = RunScreen({dir / "in"}, dir / "spilled", 1, budget);
+  ASSERT_TRUE(spilled.has_value()) << spilled.error().message();
+  EXPECT_GT(spilled->partitions, 1u);
+  EXPECT_EQ(spilled->patients, 10u);
+  Result<ScreenReport> held = RunScreen({dir / "in"}, dir / "held", 1, size_t{512} << 20);
+  ASSERT_TRUE(held.has_value()) << held.error().message();
+  EXPECT_EQ(held->partitions, 1u);
+  ExpectSameOutput(dir / "held", dir / "spilled");
+
+  fs::rename(dir / "in/Medication.ndjson", dir / "Medication.ndjson");
+  Result<ScreenReport> without = RunScreen({dir / "in"}, dir / "without", 1, budget);
+  ASSERT_TRUE(without.has_value()) << without.error().message();
+  EXPECT_EQ(without->partitions, 1u);
 }
 
 // Screens the directory `input` at 2 jobs into `output`, running `change`
