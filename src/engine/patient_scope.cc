@@ -86,6 +86,13 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
       named.emplace_back(owners[index]);
     }
   }
+  // Copies of one Patient resource (the same id) are one patient.
+  std::vector<std::string_view> patient_ids;
+  for (const fhir::Node* patient : patients) {
+    if (std::find(patient_ids.begin(), patient_ids.end(), IdOf(*patient)) == patient_ids.end()) {
+      patient_ids.push_back(IdOf(*patient));
+    }
+  }
   PatientSelection selection;
   if (requested) {
     auto patient = std::find_if(patients.begin(), patients.end(),
@@ -100,13 +107,13 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
       return Fail(InvalidInput(fmt::format("{}: no patient '{}' in the record", record.source_name(), *requested)));
     }
     selection.patient_id = *requested;
-  } else if (patients.size() > 1) {
+  } else if (patient_ids.size() > 1) {
     std::vector<std::string> ids;
     for (const fhir::Node* patient : patients) ids.push_back(fmt::format("Patient/{} at {}", IdOf(*patient), patient->Path()));
     return Fail(InvalidInput(fmt::format(
         "{}: the record holds {} Patient resources ({}); an assessment is of one patient: pick one with --patient ID",
         record.source_name(), patients.size(), Join(ids))));
-  } else if (patients.size() == 1) {
+  } else if (!patients.empty()) {
     selection.patient = patients.front();
     selection.patient_id = std::string(IdOf(*patients.front()));
   } else if (named.size() > 1) {
@@ -149,12 +156,32 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
       selection.excluded_owner.push_back(std::string());  // names no patient
     }
   }
-  // Duplicate Patient resources with the chosen id: keep the first.
+  // Copies of the chosen Patient resource (the same id, as an export that
+  // wrote a patient twice has): identical ones are one resource, the others
+  // left out (and named). Copies that differ make the record ambiguous (one
+  // may say the patient died, or another birth date): nothing says which is
+  // current, so the record is refused rather than one copy trusted.
+  std::vector<std::string> different;
   for (const fhir::Node* patient : patients) {
-    if (patient != selection.patient && IdOf(*patient) == selection.patient_id && selection.patient != nullptr) {
-      selection.excluded.push_back(patient);
-      selection.excluded_owner.push_back("Patient/" + selection.patient_id + " (a second Patient resource)");
+    if (patient == selection.patient || IdOf(*patient) != selection.patient_id ||
+        selection.patient == nullptr) {
+      continue;
     }
+    if (patient->raw_json().empty() || patient->raw_json() != selection.patient->raw_json()) {
+      if (different.empty()) different.push_back(selection.patient->Path());
+      different.push_back(patient->Path());
+      continue;
+    }
+    selection.excluded.push_back(patient);
+    selection.excluded_owner.push_back("Patient/" + selection.patient_id +
+                                       " (a second copy of its Patient resource)");
+  }
+  if (!different.empty()) {
+    return Fail(InvalidInput(
+        fmt::format("{}: the record holds {} different copies of Patient/{} (at {}); which one is current "
+                    "cannot be told: "
+                    "correct the record",
+                    record.source_name(), different.size(), selection.patient_id, Join(different))));
   }
   return selection;
 }

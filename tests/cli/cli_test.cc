@@ -827,6 +827,35 @@ TEST(CliAssessTest, PatientPicksOneAndLeavesTheOthersDataOut) {
   ExpectFailure(unknown, 3, {"no patient 'nobody'"});
 }
 
+// A record holding its Patient twice (an export that wrote the patient
+// twice): identical copies are one patient, the second left out and named;
+// copies that differ (one says the patient died) are refused, with
+// --patient too, since nothing says which copy is current.
+TEST(CliAssessTest, CopiesOfThePatientAreOnePatientOnlyWhenIdentical) {
+  TempDir dir;
+  const std::string patient =
+      R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1970-01-01")";
+  const std::string condition =
+      R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"text":"knee pain"}})";
+  const std::string same = dir.path() + "/same.ndjson";
+  std::ofstream(same) << patient << "}\n" << condition << "\n" << patient << "}\n";
+  RunResult identical = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", same});
+  ASSERT_EQ(identical.exit_code, 0) << identical;
+  EXPECT_THAT(identical.out, HasSubstr(R"("reference": "Patient/p1")"));
+  EXPECT_THAT(identical.out, HasSubstr("Patient/p1 (a second copy of its Patient resource)"));
+
+  const std::string differ = dir.path() + "/differ.ndjson";
+  std::ofstream(differ) << patient << "}\n"
+                        << condition << "\n"
+                        << patient << R"(,"deceasedBoolean":true})"
+                        << "\n";
+  RunResult whole = RunRegenpath({"assess", "--now", "2026-06-01", differ});
+  ExpectFailure(whole, 3,
+                {"2 different copies of Patient/p1", "Bundle.entry[0].resource", "Bundle.entry[2].resource"});
+  RunResult picked = RunRegenpath({"assess", "--now", "2026-06-01", "--patient", "p1", differ});
+  ExpectFailure(picked, 3, {"2 different copies of Patient/p1"});
+}
+
 TEST(CliAssessTest, TextReportShowsTheDatedDataBehindCriteria) {
   RunResult result =
       RunRegenpath({"assess", "--now", "2026-06-01", "--format", "text", ScenarioFile("knee-oa-candidate.json")});

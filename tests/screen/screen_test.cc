@@ -46,7 +46,9 @@ namespace regenpath::screen {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using testing::BulkDir;
 using testing::kNow;
@@ -1163,6 +1165,41 @@ TEST(ScreenTest, ARunWhoseLinesWillNotFitSpillsAtItsFirstBatch) {
   EXPECT_EQ(held->partitions, 1u);
   EXPECT_GT(held->held_bytes_peak, input);  // every line, in batches
   ExpectSameOutput(dir / "held", dir / "spilled");
+}
+
+// A patient written twice in an export (Patient.000 and Patient.001): as
+// `assess` on the patient's own file, identical copies are one patient;
+// copies that differ (the second says the patient died) make the record
+// unreadable, named in the patient's line, and the patient is no candidate
+// in the Group, whichever copy comes first.
+TEST(ScreenTest, APatientWrittenTwiceIsReadOnlyWhenTheCopiesAgree) {
+  TempDir dir;
+  const std::string patient =
+      R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1970-01-01")";
+  auto write = [&](const std::string& name, const std::string& first, const std::string& second) {
+    fs::create_directories(dir / name);
+    std::ofstream(dir / (name + "/Patient.000.ndjson")) << first << "\n";
+    std::ofstream(dir / (name + "/Patient.001.ndjson")) << second << "\n";
+    std::ofstream(dir / (name + "/Condition.000.ndjson"))
+        << R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"text":"knee pain"}})"
+        << "\n";
+  };
+  const std::string dead = patient + R"(,"deceasedBoolean":true})";
+  write("same", patient + "}", patient + "}");
+  write("differ", patient + "}", dead);
+  write("swapped", dead, patient + "}");
+  ASSERT_TRUE(RunScreen({dir / "same"}, dir / "same-out", 1).has_value());
+  std::vector<std::string> same = Lines(ReadFile(dir / "same-out/patients.ndjson"));
+  ASSERT_EQ(same.size(), 1u);
+  EXPECT_THAT(same[0], AllOf(HasSubstr(R"("patient":"Patient/p1")"), Not(HasSubstr(R"("error")"))));
+  for (const std::string name : {"differ", "swapped"}) {
+    ASSERT_TRUE(RunScreen({dir / name}, dir / (name + "-out"), 1).has_value());
+    std::vector<std::string> lines = Lines(ReadFile(dir / (name + "-out/patients.ndjson")));
+    ASSERT_EQ(lines.size(), 1u) << name;
+    EXPECT_THAT(lines[0], AllOf(HasSubstr(R"("error":)"), HasSubstr("2 different copies of Patient/p1")))
+        << name;
+    EXPECT_THAT(ReadFile(dir / (name + "-out/Group.json")), Not(HasSubstr("Patient/p1"))) << name;
+  }
 }
 
 // The shared resources' lines are held until the run ends, so they count
