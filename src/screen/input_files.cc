@@ -21,10 +21,17 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
+bool IsNdjsonName(std::string_view name) { return EndsWith(name, ".ndjson") || EndsWith(name, ".ndjson.gz"); }
+
 // "Condition.000.ndjson", "Patient.ndjson.gz": an upper-case resource type
-// name, then anything, then .ndjson or .ndjson.gz.
+// name, then anything, then .ndjson or .ndjson.gz; or that after a number
+// and a dot ("1.Patient.ndjson", as the SMART Bulk Data client names its
+// downloads). (Not "patients.ndjson" or "issues.ndjson": a screening's own
+// output is no input.)
 bool IsResourceNdjsonName(std::string_view name) {
-  if (!EndsWith(name, ".ndjson") && !EndsWith(name, ".ndjson.gz")) return false;
+  if (!IsNdjsonName(name)) return false;
+  const size_t digits = name.find_first_not_of("0123456789");
+  if (digits > 0 && digits < name.size() && name[digits] == '.') name.remove_prefix(digits + 1);
   if (name.empty() || !std::isupper(static_cast<unsigned char>(name[0]))) return false;
   size_t end = name.find('.');
   for (size_t i = 0; i < end; ++i) {
@@ -49,8 +56,12 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
         entries.push_back(entry.path());
       if (error) return Fail(InvalidInput(fmt::format("{}: cannot list: {}", input, error.message())));
       std::sort(entries.begin(), entries.end());
+      const size_t files_before = listing.files.size();
+      std::string ndjson_skipped;  // the first entry named .ndjson that is not read
       for (const fs::path& path : entries) {
         if (!IsResourceNdjsonName(path.filename().string())) {
+          if (ndjson_skipped.empty() && IsNdjsonName(path.filename().string()))
+            ndjson_skipped = path.string();
           listing.skipped.push_back(path.string());
           continue;
         }
@@ -67,6 +78,14 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
           return Fail(InvalidInput(fmt::format("{}: named as an NDJSON file but not a file", path.string())));
         }
         listing.files.push_back({path.string(), 0, false});
+      }
+      // NDJSON files, none named as an export's: the run would screen
+      // nothing and say it succeeded.
+      if (listing.files.size() == files_before && !ndjson_skipped.empty()) {
+        return Fail(InvalidInput(fmt::format(
+            "{}: no file named as an export's resource NDJSON (Patient.ndjson, Condition.000.ndjson, "
+            "1.Observation.ndjson, .ndjson.gz) but {} and maybe others: name the files to read them",
+            input, ndjson_skipped)));
       }
       continue;
     }

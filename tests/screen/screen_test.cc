@@ -587,6 +587,39 @@ TEST(InputFilesTest, EntriesNamedAsNdjsonMustBeFilesAndEachFileIsReadOnce) {
   EXPECT_TRUE(ListInputs({dir / "in"}).has_value());
 }
 
+// Named as the SMART Bulk Data client names its downloads ("1.Patient.ndjson"),
+// files are read; a directory whose NDJSON files are none named as an
+// export's is refused, naming one (a run that read nothing would say it
+// succeeded); one without any NDJSON file (an empty export) is not.
+TEST(InputFilesTest, NumberedExportFilesAreReadAndADirectoryOfOtherNdjsonIsRefused) {
+  TempDir dir;
+  fs::create_directories(dir / "smart");
+  std::ofstream(dir / "smart/1.Patient.ndjson") << "{}\n";
+  std::ofstream(dir / "smart/12.Condition.ndjson.gz") << "";
+  std::ofstream(dir / "smart/2.patients.ndjson") << "{}\n";
+  std::ofstream(dir / "smart/1.ndjson") << "{}\n";
+  Result<InputListing> smart = ListInputs({dir / "smart"});
+  ASSERT_TRUE(smart.has_value()) << smart.error().message();
+  ASSERT_EQ(smart->files.size(), 2u);
+  EXPECT_EQ(smart->files[0].path, dir / "smart/1.Patient.ndjson");
+  EXPECT_EQ(smart->files[1].path, dir / "smart/12.Condition.ndjson.gz");
+  EXPECT_EQ(smart->skipped.size(), 2u);
+
+  fs::create_directories(dir / "output");
+  std::ofstream(dir / "output/patients.ndjson") << "{}\n";
+  std::ofstream(dir / "output/issues.ndjson") << "{}\n";
+  std::ofstream(dir / "output/summary.json") << "{}\n";
+  Result<InputListing> output = ListInputs({dir / "output"});
+  ASSERT_FALSE(output.has_value());
+  EXPECT_THAT(output.error().message(), AllOf(HasSubstr(dir / "output"), HasSubstr("issues.ndjson")));
+
+  fs::create_directories(dir / "empty");
+  std::ofstream(dir / "empty/manifest.json") << "{}\n";
+  Result<InputListing> empty = ListInputs({dir / "empty"});
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_TRUE(empty->files.empty());
+}
+
 // ---------------------------------------------------------------------------
 // Grouper
 
