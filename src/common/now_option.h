@@ -11,8 +11,9 @@
 
 namespace regenpath {
 
-// "--now" as a dateTime; a date alone is the start of that day in UTC;
-// absent: the system clock.
+// "--now" as a FHIR dateTime: a date alone is the start of that day in UTC;
+// a time must give seconds and a time zone (a FHIR dateTime's rule: the
+// value goes into FHIR resources); absent: the system clock.
 Result<DateTime> ParseNowOption(const std::optional<std::string>& text);
 
 }  // namespace regenpath
