@@ -319,6 +319,17 @@ struct LineRouter::Impl {
   std::unique_ptr<fhir::Parser> record_parser;
   const std::set<std::string, std::less<>>* shared_types;  // may be null
 
+  // True when `line` may reference a shared resource (see
+  // shared_resources.h: a string value "T/id"): it names a shared type. (A
+  // line with an escape, which may spell one, \u004dedication, is never
+  // passed over: a backslash is one of fhir::ResourceFilter's needles.)
+  bool MayReferenceShared(std::string_view line) const {
+    if (shared_types == nullptr || shared_types->empty()) return false;
+    for (const std::string& type : *shared_types) {
+      if (line.find(type) != std::string_view::npos) return true;
+    }
+    return false;
+  }
   bool IsShared(std::string_view type) const {
     return shared_types != nullptr && shared_types->find(type) != shared_types->end();
   }
@@ -671,8 +682,11 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   routing.kind = LineKind::kPatientResource;
   routing.patient_id = std::string(*id);
   // A line too deep for `shallow` gets no skeleton (SkeletonLine takes
-  // only what `shallow` parsed).
-  if (skeletons != nullptr && shallow && skeletons->Skips(type, line)) {
+  // only what `shallow` parsed); nor does one that may reference a shared
+  // resource: the record gets the shared lines its lines reference (the
+  // reference would be gone from the skeleton), and the record parser makes
+  // the same skeleton of it as `assess` does.
+  if (skeletons != nullptr && shallow && skeletons->Skips(type, line) && !impl_->MayReferenceShared(line)) {
     // The parser decides again on the short line: it must pass it over too
     // (joining members can make a needle with punctuation in it).
     if (SkeletonLine(object, type, *skeletons, routing.skeleton) && !skeletons->Skips(type, routing.skeleton)) {

@@ -97,7 +97,9 @@ class LineRouter {
   LineRouter& operator=(const LineRouter&) = delete;
 
   // With `skeletons`, a patient resource it passes over is given as a
-  // skeleton line (LineRouting::skeleton).
+  // skeleton line (LineRouting::skeleton), unless it names one of the
+  // shared types (it may reference a shared resource, which the record
+  // must then get).
   LineRouting Route(std::string_view line, size_t capacity, const fhir::ResourceFilter* skeletons = nullptr);
 
   // A cheap look at a line for shard routing: the patient it names, found
