@@ -6,6 +6,7 @@
 
 #include "fhir/parser.h"
 #include "fhir/patient_compartment.h"
+#include "fhirpath/output.h"
 
 namespace regenpath::engine {
 
@@ -32,6 +33,18 @@ std::string_view PatientIdIn(std::string_view value) {
   if (at == std::string_view::npos || (at != 0 && value[at - 1] != '/')) return std::string_view();
   std::string_view id = value.substr(at + 8);
   return id.substr(0, id.find('/'));
+}
+
+// Whether two resources' source texts are the same JSON, whitespace aside
+// (members in another order are not: such copies are taken to differ).
+bool SameJson(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return false;  // no source text to compare
+  if (a == b) return true;
+  std::string x;
+  std::string y;
+  fhirpath::AppendMinifiedJson(a, x);
+  fhirpath::AppendMinifiedJson(b, y);
+  return x == y;
 }
 
 }  // namespace
@@ -157,19 +170,30 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
     }
   }
   // Copies of the chosen Patient resource (the same id, as an export that
-  // wrote a patient twice has): identical ones are one resource, the others
+  // wrote a patient twice has): identical ones (whitespace aside) are one resource, the others
   // left out (and named). Copies that differ make the record ambiguous (one
   // may say the patient died, or another birth date): nothing says which is
   // current, so the record is refused rather than one copy trusted.
   std::vector<std::string> different;
+  // A copy, for the message: where it is, and when it was last updated if it says.
+  auto describe = [](const fhir::Node& copy) {
+    std::string text = copy.Path();
+    if (const fhir::Node* meta = copy.Child("meta"); meta != nullptr) {
+      if (const fhir::Node* updated = meta->Child("lastUpdated");
+          updated != nullptr && updated->has_value()) {
+        text += fmt::format(" (updated {})", updated->text());
+      }
+    }
+    return text;
+  };
   for (const fhir::Node* patient : patients) {
     if (patient == selection.patient || IdOf(*patient) != selection.patient_id ||
         selection.patient == nullptr) {
       continue;
     }
-    if (patient->raw_json().empty() || patient->raw_json() != selection.patient->raw_json()) {
-      if (different.empty()) different.push_back(selection.patient->Path());
-      different.push_back(patient->Path());
+    if (!SameJson(patient->raw_json(), selection.patient->raw_json())) {
+      if (different.empty()) different.push_back(describe(*selection.patient));
+      different.push_back(describe(*patient));
       continue;
     }
     selection.excluded.push_back(patient);

@@ -828,7 +828,8 @@ TEST(CliAssessTest, PatientPicksOneAndLeavesTheOthersDataOut) {
 }
 
 // A record holding its Patient twice (an export that wrote the patient
-// twice): identical copies are one patient, the second left out and named;
+// twice): identical copies (whitespace aside) are one patient, the second
+// left out and named;
 // copies that differ (one says the patient died) are refused, with
 // --patient too, since nothing says which copy is current.
 TEST(CliAssessTest, CopiesOfThePatientAreOnePatientOnlyWhenIdentical) {
@@ -838,7 +839,10 @@ TEST(CliAssessTest, CopiesOfThePatientAreOnePatientOnlyWhenIdentical) {
   const std::string condition =
       R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"text":"knee pain"}})";
   const std::string same = dir.path() + "/same.ndjson";
-  std::ofstream(same) << patient << "}\n" << condition << "\n" << patient << "}\n";
+  std::string spaced = patient + "}";  // the same JSON, written with spaces
+  for (size_t at = 0; (at = spaced.find_first_of(":,", at)) != std::string::npos; at += 2)
+    spaced.insert(at + 1, " ");
+  std::ofstream(same) << patient << "}\n" << condition << "\n" << spaced << "\n";
   RunResult identical = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", same});
   ASSERT_EQ(identical.exit_code, 0) << identical;
   EXPECT_THAT(identical.out, HasSubstr(R"("reference": "Patient/p1")"));

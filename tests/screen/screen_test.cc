@@ -1911,16 +1911,18 @@ TEST(ScreenTest, AFileScannedInPiecesGivesTheWholeFilesRun) {
 // A patient's lines are assessed in input order (file, then line), as
 // `assess` reads a patient's own file, whatever order the scan met them in:
 // the scan takes the largest file first, so here it meets the second file's
-// Patient (deceased) before the first file's (alive), and the assessment
-// describes the patient from the first Patient resource of the record.
+// Patient (updated in 2025, deceased) before the first file's (2024,
+// alive); the record, refused for its two different copies, names them in
+// input order.
 TEST(ScreenTest, APatientsLinesAreAssessedInInputOrder) {
   TempDir dir;
   fs::create_directories(dir / "in");
   std::ofstream(dir / "in/Patient.000.ndjson")
-      << R"({"resourceType":"Patient","id":"x","gender":"female","birthDate":"1960-01-01"})"
+      << R"({"resourceType":"Patient","id":"x","meta":{"lastUpdated":"2024-01-01T00:00:00Z"},"gender":"female"})"
       << "\n";
   std::string second =
-      R"({"resourceType":"Patient","id":"x","gender":"female","birthDate":"1960-01-01","deceasedBoolean":true})";
+      R"({"resourceType":"Patient","id":"x","meta":{"lastUpdated":"2025-01-01T00:00:00Z"},"gender":"female",)"
+      R"("deceasedBoolean":true})";
   second += "\n";
   for (int i = 0; i < 200; ++i) {
     second +=
@@ -1937,7 +1939,9 @@ TEST(ScreenTest, APatientsLinesAreAssessedInInputOrder) {
       return line.find("\"Patient/x\"") != std::string::npos;
     });
     ASSERT_NE(x, patients.end());
-    EXPECT_THAT(*x, HasSubstr("\"deceased\":false")) << "memory " << memory;
+    EXPECT_THAT(*x, HasSubstr("Bundle.entry[0].resource (updated 2024-01-01T00:00:00Z), "
+                              "Bundle.entry[1].resource (updated 2025-01-01T00:00:00Z)"))
+        << "memory " << memory;
   }
 }
 
