@@ -139,7 +139,14 @@ Status OutputWriter::AddPatient(std::string_view line) {
   for (const PatientSummary::Option& option : patient.options) ++options_[option.id][option.status];
   for (const std::string& id : patient.red_flags) ++red_flags_[id];
   for (const std::string& id : patient.missing_data) ++missing_data_[id];
-  if (patient.candidate) candidates_.push_back(patient.patient);
+  // The worklist (Group.json) holds the candidates known to be alive: a
+  // Patient resource that does not say they died. Without one the export
+  // cannot tell (and the reference may resolve to nothing on the server).
+  if (patient.candidate && patient.deceased == "false") {
+    candidates_.push_back(patient.patient);
+  } else if (patient.candidate) {
+    ++candidates_unknown_vital_status_;
+  }
   return Status();
 }
 
@@ -175,7 +182,10 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   AppendCountsJson(json, red_flags_);
   json += ",\n  \"missing_data\": ";
   AppendCountsJson(json, missing_data_);
-  json += fmt::format(",\n  \"regenerative_candidates\": {},\n", candidates_.size());
+  json += fmt::format(
+      ",\n  \"regenerative_candidates\": {},\n  \"candidates_not_in_group\": {{\"no_patient_resource\": "
+      "{}}},\n",
+      candidates_.size(), candidates_unknown_vital_status_);
   json += fmt::format(
       "  \"lines\": {{\"read\": {}, \"patient_resources\": {}, \"malformed\": {}, \"outside_patient_compartment\": {}, "
       "\"naming_no_patient\": {}}},\n",
@@ -193,6 +203,11 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   text += fmt::format("Patients: {} ({} assessed; excluded: {} deceased, {} unreadable record)\n", patients_,
                       assessed, deceased_, unreadable_);
   text += fmt::format("Regenerative candidates: {} (Group.json)\n", candidates_.size());
+  if (candidates_unknown_vital_status_ > 0) {
+    text += fmt::format(
+        "  and {} more without a Patient resource in the export (vital status unknown), not in the Group\n",
+        candidates_unknown_vital_status_);
+  }
   text += "\nStage (assessed patients)\n";
   for (const auto& [stage, count] : stages_) text += fmt::format("  {:<28} {}\n", stage, count);
   text += "\nConditions in scope (patients, by condition stage)\n";

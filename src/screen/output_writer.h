@@ -63,7 +63,10 @@ class OutputWriter {
   std::map<std::string, std::map<std::string, uint64_t>> conditions_;  // id -> stage -> count
   std::map<std::string, std::map<std::string, uint64_t>> options_;     // id -> status -> count
   std::map<std::string, uint64_t> red_flags_, missing_data_;
-  std::vector<std::string> candidates_;
+  std::vector<std::string> candidates_;  // the Group's members
+  // Candidates without a Patient resource ("deceased": null): whether they
+  // are alive is unknown, so they are on no worklist (counted).
+  uint64_t candidates_unknown_vital_status_ = 0;
 };
 
 // Merges files of patients' lines, each in patient order, into one sequence

@@ -2121,6 +2121,42 @@ TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 
+// The worklist holds the candidates known to be alive: a candidate whose
+// export has no Patient resource ("deceased": null) keeps its stage in
+// patients.ndjson but is left out of the Group, counted in the summary.
+TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
+  TempDir dir;
+  simdjson::dom::parser parser;
+  simdjson::dom::element bundle =
+      parser.load(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/knee-oa-candidate.json");
+  std::map<std::string, std::string> with, without;  // resourceType -> NDJSON
+  for (simdjson::dom::element entry : bundle["entry"].get_array()) {
+    const std::string type = std::string(std::string_view(entry["resource"]["resourceType"]));
+    const std::string line = simdjson::minify(entry["resource"]) + "\n";
+    with[type] += line;
+    if (type != "Patient") without[type] += line;
+  }
+  for (const auto& [name, by_type] : {std::pair{"with", with}, std::pair{"without", without}}) {
+    fs::create_directories(dir / name);
+    for (const auto& [type, text] : by_type)
+      std::ofstream(dir / (std::string(name) + "/" + type + ".ndjson")) << text;
+    ASSERT_TRUE(RunScreen({dir / name}, dir / (std::string(name) + "-out"), 1).has_value()) << name;
+  }
+  EXPECT_THAT(ReadFile(dir / "with-out/patients.ndjson"),
+              AllOf(HasSubstr(R"("deceased":false,"stage":"regenerative-candidate","candidate":true)")));
+  EXPECT_THAT(ReadFile(dir / "with-out/Group.json"), HasSubstr("Patient/knee-oa-candidate"));
+  EXPECT_THAT(ReadFile(dir / "with-out/summary.json"),
+              AllOf(HasSubstr(R"("regenerative_candidates": 1,)"), HasSubstr(R"("no_patient_resource": 0)")));
+
+  EXPECT_THAT(ReadFile(dir / "without-out/patients.ndjson"),
+              HasSubstr(R"("deceased":null,"stage":"regenerative-candidate","candidate":true)"));
+  EXPECT_THAT(ReadFile(dir / "without-out/Group.json"),
+              AllOf(Not(HasSubstr("Patient/")), HasSubstr(R"("quantity": 0)")));
+  EXPECT_THAT(ReadFile(dir / "without-out/summary.json"),
+              AllOf(HasSubstr(R"("regenerative_candidates": 0,)"), HasSubstr(R"("no_patient_resource": 1)")));
+  EXPECT_THAT(ReadFile(dir / "without-out/summary.txt"), HasSubstr("1 more without a Patient resource"));
+}
+
 TEST(ScreenOptionsTest, SizesAndShards) {
   EXPECT_EQ(*ParseSize("512M"), size_t{512} << 20);
   EXPECT_EQ(*ParseSize("2G"), size_t{2} << 30);
