@@ -51,7 +51,7 @@ bool SameJson(std::string_view a, std::string_view b) {
 
 std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& record) {
   if (resource.type_name() == "Patient") return IdOf(resource);
-  for (std::string_view name : fhir::kPatientReferenceElements) {
+  for (std::string_view name : fhir::PatientReferenceElementsOf(resource.type_name())) {
     const fhir::Node* reference = resource.Child(name);
     if (reference == nullptr) continue;
     const fhir::Node* text = reference->Child("reference");

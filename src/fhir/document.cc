@@ -1,6 +1,9 @@
 #include "fhir/document.h"
 
+#include <optional>
 #include <string>
+
+#include "fhir/patient_compartment.h"
 
 namespace regenpath::fhir {
 
@@ -86,6 +89,16 @@ void Document::IndexResources() {
   IndexPatientReferences();
 }
 
+std::span<const std::string_view> PatientReferenceElementsOf(std::string_view resource_type) {
+  const std::span<const std::string_view> all(kPatientReferenceElements);
+  if (const std::optional<std::string_view> element = PatientElement(resource_type)) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i] == *element) return all.subspan(i, 1);
+    }
+  }
+  return all;
+}
+
 void Document::IndexPatientReferences() {
   patient_references_.assign(resources_.size(), std::string_view());
   resource_ids_.assign(resources_.size(), std::string_view());
@@ -94,7 +107,7 @@ void Document::IndexPatientReferences() {
     const Node& resource = *resources_[index];
     resource_types_[index] = resource.type_name();
     if (const Node* id = resource.Child("id"); id != nullptr && id->has_value()) resource_ids_[index] = id->text();
-    for (std::string_view name : kPatientReferenceElements) {
+    for (std::string_view name : PatientReferenceElementsOf(resource.type_name())) {
       const Node* element = resource.Child(name);
       if (element == nullptr) continue;
       const Node* text = element->Child("reference");

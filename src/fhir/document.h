@@ -26,6 +26,14 @@ namespace regenpath::fhir {
 // (AllergyIntolerance, Immunization, ...), beneficiary (Coverage).
 inline constexpr std::string_view kPatientReferenceElements[] = {"subject", "patient", "beneficiary"};
 
+// The elements of kPatientReferenceElements to look at, in order, for the
+// patient of a resource of `resource_type`: the one the compartment
+// definition names for the type (fhir/patient_compartment.h), alone, so
+// that a resource carrying another of them too (an AllergyIntolerance with
+// a stray `subject`) is placed as `regenpath screen` places it; all three
+// for a type the definition does not link through one of them.
+std::span<const std::string_view> PatientReferenceElementsOf(std::string_view resource_type);
+
 class Document {
  public:
   Document(Document&&) = default;

@@ -860,6 +860,29 @@ TEST(CliAssessTest, CopiesOfThePatientAreOnePatientOnlyWhenIdentical) {
   ExpectFailure(picked, 3, {"2 different copies of Patient/p1"});
 }
 
+// A resource belongs to the patient its compartment element names
+// (AllergyIntolerance: `patient`), as `regenpath screen` routes it, even
+// when it also carries a stray `subject` naming another patient: pa's
+// allergy stays pa's and is left out of pb's assessment.
+TEST(CliAssessTest, AResourceIsThePatientsItsCompartmentElementNames) {
+  TempDir dir;
+  const std::string file = dir.path() + "/two.ndjson";
+  std::ofstream(file)
+      << R"({"resourceType":"Patient","id":"pa","gender":"female","birthDate":"1970-01-01"})"
+      << "\n"
+      << R"({"resourceType":"Patient","id":"pb","gender":"male","birthDate":"1971-01-01"})"
+      << "\n"
+      << R"({"resourceType":"AllergyIntolerance","id":"al1","patient":{"reference":"Patient/pa"},)"
+      << R"("subject":{"reference":"Patient/pb"},"code":{"text":"iodinated contrast"}})"
+      << "\n";
+  RunResult pa = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", "--patient", "pa", file});
+  ASSERT_EQ(pa.exit_code, 0) << pa;
+  EXPECT_THAT(pa.out, HasSubstr("1 resource(s) of another patient (Patient/pb) were excluded"));
+  RunResult pb = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", "--patient", "pb", file});
+  ASSERT_EQ(pb.exit_code, 0) << pb;
+  EXPECT_THAT(pb.out, HasSubstr("2 resource(s) of another patient (Patient/pa) were excluded"));
+}
+
 TEST(CliAssessTest, TextReportShowsTheDatedDataBehindCriteria) {
   RunResult result =
       RunRegenpath({"assess", "--now", "2026-06-01", "--format", "text", ScenarioFile("knee-oa-candidate.json")});
