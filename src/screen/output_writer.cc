@@ -268,11 +268,18 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   }
   measure += "\n      ]\n    }\n  ]\n}\n";
 
-  // Group.json
-  std::string group = fmt::format(
-      "{{\n  \"resourceType\": \"Group\",\n  \"type\": \"person\",\n  \"actual\": true,\n"
-      "  \"name\": \"regenerative candidates\",\n  \"quantity\": {}",
-      candidates_.size());
+  // Group.json. Its identifier is the same from run to run (the worklist of
+  // this knowledge base), so that an EHR can replace last night's list with
+  // a conditional update; its name says as of when.
+  std::string group =
+      "{\n  \"resourceType\": \"Group\",\n  \"identifier\": [{\"system\": \"urn:regenpath:worklist\", "
+      "\"value\": ";
+  AppendJsonString(facts.kb_name + "/regenerative-candidates", group);
+  group += "}],\n  \"type\": \"person\",\n  \"actual\": true,\n  \"name\": ";
+  AppendJsonString(
+      fmt::format("regenerative candidates as of {} ({} {})", facts.now, facts.kb_name, facts.kb_version),
+      group);
+  group += fmt::format(",\n  \"quantity\": {}", candidates_.size());
   if (!candidates_.empty()) group += ",\n  \"member\": [";
   for (size_t i = 0; i < candidates_.size(); ++i) {
     group += i == 0 ? "\n    {\"entity\": {\"reference\": " : ",\n    {\"entity\": {\"reference\": ";

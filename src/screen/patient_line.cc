@@ -180,7 +180,9 @@ Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::par
     for (element item : items) {
       object fields;
       if (item.get_object().get(fields)) continue;
-      patient.next_steps.emplace_back(StringOr(fields, "kind"), StringOr(fields, "display"));
+      patient.next_steps.push_back({std::string(StringOr(fields, "condition")),
+                                    std::string(StringOr(fields, "kind")),
+                                    std::string(StringOr(fields, "display"))});
     }
   }
   for (auto [key, target] : {std::pair{"missing_data", &patient.missing_data}, std::pair{"red_flags", &patient.red_flags}}) {
@@ -241,7 +243,9 @@ std::string CsvRow(const PatientSummary& patient) {
   row += ',' + std::string(patient.error.empty() ? (patient.candidate ? "true" : "false") : "");
   row += ',' + CsvField(Joined(patient.conditions, [](const auto& c) { return c.first + ":" + c.second; }));
   row += ',' + CsvField(Joined(patient.options, [](const auto& o) { return o.id + ":" + o.status; }));
-  row += ',' + CsvField(Joined(patient.next_steps, [](const auto& s) { return s.first + ":" + s.second; }));
+  row += ',' + CsvField(Joined(patient.next_steps, [](const PatientSummary::NextStep& s) {
+           return s.condition + ":" + s.kind + ":" + s.display;
+         }));
   row += ',' + CsvField(Joined(patient.missing_data, [](const std::string& s) { return s; }));
   row += ',' + CsvField(Joined(patient.red_flags, [](const std::string& s) { return s; }));
   row += ',' + (patient.error.empty() ? std::to_string(patient.issues) : std::string());

@@ -43,7 +43,10 @@ struct PatientSummary {
     std::string id, condition, therapy, status;
   };
   std::vector<Option> options;
-  std::vector<std::pair<std::string, std::string>> next_steps;  // kind, display
+  struct NextStep {
+    std::string condition, kind, display;  // condition: empty for a step of no one condition
+  };
+  std::vector<NextStep> next_steps;
   std::vector<std::string> missing_data;
   std::vector<std::string> red_flags;
   int64_t issues = 0;

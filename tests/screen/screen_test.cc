@@ -510,7 +510,8 @@ TEST(SharedResourcesTest, AMapManifestCarriesTheSharedLines) {
 // CSV
 
 // A row holds the patient line's fields, candidate included; a list's items
-// come back by splitting at each unescaped ';' (wording may hold a ';').
+// come back by splitting at each unescaped ';' (wording may hold a ';'); a
+// next step is condition:kind:display (no condition: empty).
 TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   EXPECT_EQ(
       CsvHeader(),
@@ -521,14 +522,16 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   patient.deceased = "false";
   patient.stage = "regenerative-candidate";
   patient.candidate = true;
-  patient.next_steps = {{"record", "Platelet count (pre-procedure check; < 100 x 10^9/L holds)"},
-                        {"order", "a back\\slash"}};
+  patient.next_steps = {
+      {"knee-osteoarthritis", "record", "Platelet count (pre-procedure check; < 100 x 10^9/L holds)"},
+      {"", "order", "a back\\slash"}};
   patient.missing_data = {"weight", "pain; function"};
   patient.issues = 2;
   const std::string row = CsvRow(patient);
   EXPECT_EQ(row,
             "Patient/p1,false,regenerative-candidate,true,,,"
-            "record:Platelet count (pre-procedure check\\; < 100 x 10^9/L holds);order:a back\\\\slash,"
+            "knee-osteoarthritis:record:Platelet count (pre-procedure check\\; < 100 x 10^9/L holds);"
+            ":order:a back\\\\slash,"
             "weight;pain\\; function,,2,\r\n");
   // Splitting a field back at unescaped ';'.
   auto split = [](std::string_view field) {
@@ -2114,6 +2117,12 @@ TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
   }
   EXPECT_EQ(members, candidates);
   EXPECT_EQ(uint64_t(group["quantity"]), candidates.size());
+  // The same identifier every run (the worklist of this knowledge base); a name saying as of when.
+  EXPECT_EQ(std::string_view(group["identifier"].at(0)["system"]), "urn:regenpath:worklist");
+  EXPECT_EQ(std::string_view(group["identifier"].at(0)["value"]),
+            options.kb->name() + "/regenerative-candidates");
+  EXPECT_EQ(std::string_view(group["name"]), "regenerative candidates as of 2026-06-01 (" +
+                                                 options.kb->name() + " " + options.kb->version() + ")");
   const std::string command = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR +
                               "/tools/validate_json_schema.py " + REGENPATH_SHARED_DIR +
                               "/testdata/fhir-json-schema/fhir.schema.json " + (dir / "out/MeasureReport.json") + " " +
