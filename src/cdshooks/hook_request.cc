@@ -297,13 +297,6 @@ bool IsToken68(std::string_view text) {
   });
 }
 
-bool IsFhirId(std::string_view text) {
-  if (text.empty() || text.size() > 64) return false;
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-  });
-}
-
 tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hook expected,
                                                       std::span<const PrefetchTemplate> templates) {
   dom::parser* parser = ThreadDomParser(body.size());

@@ -22,6 +22,7 @@
 #include "cdshooks/card.h"
 #include "cdshooks/fhir_payload.h"
 #include "cdshooks/service_catalog.h"
+#include "fhir/fhir_id.h"
 
 namespace regenpath::cdshooks {
 
@@ -82,8 +83,8 @@ tl::expected<HookRequest, CallError> ParseHookRequest(std::string_view body, Hoo
 // "Bearer " in an Authorization header.
 bool IsToken68(std::string_view text);
 
-// True iff `text` is a FHIR id: 1 to 64 of [A-Za-z0-9-.].
-bool IsFhirId(std::string_view text);
+// True iff `text` is a FHIR id: 1 to 64 of [A-Za-z0-9-.] (fhir/fhir_id.h).
+using fhir::IsFhirId;
 
 }  // namespace regenpath::cdshooks
 

@@ -22,6 +22,7 @@
 
 #include "common/date_time.h"
 #include "common/decimal.h"
+#include "fhir/fhir_id.h"
 
 namespace regenpath::fhir {
 
@@ -370,6 +371,15 @@ class DocumentBuilder {
     const bool valid = IsValidTemporal(type, text);
     if (entry != nullptr) entry->Set(type, text, valid);
     if (!valid) AddTemporalIssue(type, text);
+  }
+
+  // An id (a resource's own, and any element of type id) must be one: a
+  // reference built from an invalid one (a worklist's "Patient/a b") is
+  // refused by a FHIR server (fhir/fhir_id.h).
+  void CheckIdText(const TypeInfo& type, std::string_view text) {
+    static const TypeInfo* const kIdType = Model::R4().FindType("id");
+    if (&type == kIdType && !IsFhirId(text))
+      AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR id", text));
   }
 
   void AddTemporalIssue(const TypeInfo& type, std::string_view text) {
@@ -877,6 +887,7 @@ class DocumentBuilder {
                                type->system_type == SystemType::kBoolean ? "boolean" : "number", type->name));
         } else if (expects_primitive) {
           CheckTemporalText(*type, node.text_);
+          CheckIdText(*type, node.text_);
         }
         break;
       }

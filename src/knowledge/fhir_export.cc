@@ -11,9 +11,13 @@
 #include <cctype>
 #include <set>
 
+#include "fhir/fhir_id.h"
+
 namespace regenpath::knowledge {
 
 namespace json = boost::json;
+
+using fhir::IsFhirId;
 
 namespace {
 
@@ -102,13 +106,6 @@ std::string Clean(std::string_view text) {
     }
   }
   return Trim(out);
-}
-
-bool IsFhirId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-  });
 }
 
 // FHIR code: no leading or trailing whitespace, single spaces inside.

@@ -9,6 +9,7 @@
 #include <queue>
 
 #include "common/json_string.h"
+#include "fhir/fhir_id.h"
 
 namespace regenpath::screen {
 
@@ -142,10 +143,16 @@ Status OutputWriter::AddPatient(std::string_view line) {
   // The worklist (Group.json) holds the candidates known to be alive: a
   // Patient resource that does not say they died. Without one the export
   // cannot tell (and the reference may resolve to nothing on the server).
-  if (patient.candidate && patient.deceased == "false") {
-    candidates_.push_back(patient.patient);
-  } else if (patient.candidate) {
+  constexpr std::string_view kPatientPrefix = "Patient/";
+  const std::string_view reference = patient.patient;
+  const bool valid_id =
+      reference.starts_with(kPatientPrefix) && fhir::IsFhirId(reference.substr(kPatientPrefix.size()));
+  if (patient.candidate && patient.deceased != "false") {
     ++candidates_unknown_vital_status_;
+  } else if (patient.candidate && !valid_id) {
+    ++candidates_invalid_id_;
+  } else if (patient.candidate) {
+    candidates_.push_back(patient.patient);
   }
   return Status();
 }
@@ -183,9 +190,9 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   json += ",\n  \"missing_data\": ";
   AppendCountsJson(json, missing_data_);
   json += fmt::format(
-      ",\n  \"regenerative_candidates\": {},\n  \"candidates_not_in_group\": {{\"no_patient_resource\": "
-      "{}}},\n",
-      candidates_.size(), candidates_unknown_vital_status_);
+      ",\n  \"regenerative_candidates\": {},\n"
+      "  \"candidates_not_in_group\": {{\"no_patient_resource\": {}, \"invalid_id\": {}}},\n",
+      candidates_.size(), candidates_unknown_vital_status_, candidates_invalid_id_);
   json += fmt::format(
       "  \"lines\": {{\"read\": {}, \"patient_resources\": {}, \"malformed\": {}, \"outside_patient_compartment\": {}, "
       "\"naming_no_patient\": {}}},\n",
@@ -207,6 +214,11 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
     text += fmt::format(
         "  and {} more without a Patient resource in the export (vital status unknown), not in the Group\n",
         candidates_unknown_vital_status_);
+  }
+  if (candidates_invalid_id_ > 0) {
+    text +=
+        fmt::format("  and {} more whose id is not a valid FHIR id (see their issues), not in the Group\n",
+                    candidates_invalid_id_);
   }
   text += "\nStage (assessed patients)\n";
   for (const auto& [stage, count] : stages_) text += fmt::format("  {:<28} {}\n", stage, count);

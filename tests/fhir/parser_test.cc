@@ -415,6 +415,26 @@ TEST(ParserTest, UnknownElementsAreWarningsWithTheirPath) {
   EXPECT_EQ(document.root().Child("foo")->type(), nullptr);
 }
 
+// A resource's id, and any element of type id, must be a FHIR id (1 to 64
+// of [A-Za-z0-9-.]): anything else is an error at its path, the value kept.
+TEST(ParserTest, IdsThatAreNoFhirIdsAreErrors) {
+  Document document = MustParse(R"({"resourceType":"Patient","id":"a b","meta":{"versionId":"v/1"},)"
+                                R"("link":[{"other":{"reference":"Patient/x y"},"type":"seealso"}]})");
+  ExpectIssueAt(document, "Patient.id", IssueSeverity::kError);
+  EXPECT_THAT(IssuesAt(document, "Patient.id")[0].message, HasSubstr("'a b' is not a valid FHIR id"));
+  ExpectIssueAt(document, "Patient.meta.versionId", IssueSeverity::kError);
+  EXPECT_EQ(document.issues().size(), 2u) << DescribeIssues(document);  // a reference is a string
+  EXPECT_EQ(document.root().Child("id")->text(), "a b");
+  for (const std::string& id : std::vector<std::string>{"a", "A-b.9", std::string(64, 'x')}) {
+    Document valid = MustParse(R"({"resourceType":"Patient","id":")" + id + R"("})");
+    EXPECT_TRUE(valid.issues().empty()) << id << DescribeIssues(valid);
+  }
+  for (const std::string& id : std::vector<std::string>{"", std::string(65, 'x'), "caf\u00e9", "a_b"}) {
+    Document invalid = MustParse(R"({"resourceType":"Patient","id":")" + id + R"("})");
+    EXPECT_EQ(IssuesAt(invalid, "Patient.id").size(), 1u) << id << DescribeIssues(invalid);
+  }
+}
+
 TEST(ParserTest, UnknownElementWarningsCanBeTurnedOff) {
   ParseOptions options;
   options.report_unknown_elements = false;

@@ -2130,22 +2130,34 @@ TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 
-// The worklist holds the candidates known to be alive: a candidate whose
-// export has no Patient resource ("deceased": null) keeps its stage in
-// patients.ndjson but is left out of the Group, counted in the summary.
+// The worklist holds the candidates known to be alive and named by a valid
+// id: a candidate whose export has no Patient resource ("deceased": null),
+// or whose id FHIR does not allow, keeps its stage in patients.ndjson but is
+// left out of the Group, counted in the summary.
 TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
   TempDir dir;
   simdjson::dom::parser parser;
   simdjson::dom::element bundle =
       parser.load(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/knee-oa-candidate.json");
-  std::map<std::string, std::string> with, without;  // resourceType -> NDJSON
+  std::map<std::string, std::string> with, without, invalid;  // resourceType -> NDJSON
   for (simdjson::dom::element entry : bundle["entry"].get_array()) {
     const std::string type = std::string(std::string_view(entry["resource"]["resourceType"]));
     const std::string line = simdjson::minify(entry["resource"]) + "\n";
     with[type] += line;
     if (type != "Patient") without[type] += line;
+    // The patient's id made one FHIR does not allow (a space), references too.
+    std::string renamed = line;
+    for (const std::string from : {R"("id":"knee-oa-candidate")", R"("Patient/knee-oa-candidate")"}) {
+      for (size_t at; (at = renamed.find(from)) != std::string::npos;) {
+        renamed.replace(at, from.size(), from.substr(0, from.size() - 18) + R"(knee oa")");
+      }
+    }
+    invalid[type] += renamed;
   }
-  for (const auto& [name, by_type] : {std::pair{"with", with}, std::pair{"without", without}}) {
+  ASSERT_THAT(invalid["Patient"], HasSubstr(R"("id":"knee oa")"));
+  ASSERT_THAT(invalid["Condition"], HasSubstr(R"("Patient/knee oa")"));
+  for (const auto& [name, by_type] :
+       {std::pair{"with", with}, std::pair{"without", without}, std::pair{"invalid", invalid}}) {
     fs::create_directories(dir / name);
     for (const auto& [type, text] : by_type)
       std::ofstream(dir / (std::string(name) + "/" + type + ".ndjson")) << text;
@@ -2164,6 +2176,15 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
   EXPECT_THAT(ReadFile(dir / "without-out/summary.json"),
               AllOf(HasSubstr(R"("regenerative_candidates": 0,)"), HasSubstr(R"("no_patient_resource": 1)")));
   EXPECT_THAT(ReadFile(dir / "without-out/summary.txt"), HasSubstr("1 more without a Patient resource"));
+
+  // A candidate whose id is no FHIR id: its record has the issue, and the
+  // Group (which a server would refuse with "Patient/knee oa" in it) leaves it out.
+  EXPECT_THAT(ReadFile(dir / "invalid-out/patients.ndjson"),
+              HasSubstr(R"("patient":"Patient/knee oa","deceased":false,"stage":"regenerative-candidate")"));
+  EXPECT_THAT(ReadFile(dir / "invalid-out/Group.json"), Not(HasSubstr("Patient/")));
+  EXPECT_THAT(ReadFile(dir / "invalid-out/summary.json"),
+              AllOf(HasSubstr(R"("regenerative_candidates": 0,)"), HasSubstr(R"("invalid_id": 1)")));
+  EXPECT_THAT(ReadFile(dir / "invalid-out/summary.txt"), HasSubstr("1 more whose id is not a valid FHIR id"));
 }
 
 TEST(ScreenOptionsTest, SizesAndShards) {
