@@ -126,7 +126,9 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
     // patient already; the engine excludes any that remains.
     Result<engine::Assessment> assessment = engine.Assess(*document, now, {request->patient_id});
     if (!assessment) {
-      return Error(MakeCallError(400, "invalid", "the patient's record does not hold the context's patient", "",
+      // (The context's patient is not in it, or its Patient comes in copies that differ.)
+      return Error(MakeCallError(400, "invalid",
+                                 "the patient's record cannot be assessed for the context's patient", "",
                                  OneLine(assessment.error().message(), 300)));
     }
 

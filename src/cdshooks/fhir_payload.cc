@@ -8,6 +8,7 @@
 #include "cdshooks/json_parsers.h"
 #include "cdshooks/raw_json.h"
 #include "cdshooks/text.h"
+#include "fhir/document.h"
 #include "simdjson.h"
 
 namespace regenpath::cdshooks {
@@ -63,10 +64,13 @@ PayloadEntry EntryOf(dom::element resource, std::string_view raw, std::string_vi
   entry.resource_json = raw.empty() ? simdjson::minify(resource) : std::string(raw);
   entry.resource_type = std::string(type);
   entry.id = StringOf(resource, "id");
-  std::string_view reference;
-  if (resource["subject"]["reference"].get_string().get(reference) == simdjson::SUCCESS ||
-      resource["patient"]["reference"].get_string().get(reference) == simdjson::SUCCESS) {
-    entry.patient_reference = std::string(reference);
+  // Whose it is, as the engine reads it (the type's compartment element first).
+  for (std::string_view name : fhir::PatientReferenceElementsOf(type)) {
+    std::string_view reference;
+    if (resource[name]["reference"].get_string().get(reference) == simdjson::SUCCESS) {
+      entry.patient_reference = std::string(reference);
+      break;
+    }
   }
   return entry;
 }

@@ -8,10 +8,18 @@
 #include "cdshooks/fhir_payload.h"
 #include "cdshooks/text.h"
 #include "common/json_string.h"
+#include "fhirpath/output.h"
 
 namespace regenpath::cdshooks {
 
 namespace {
+
+// A resource's JSON without its whitespace (copies compared as the engine compares them).
+std::string Minified(std::string_view json) {
+  std::string out;
+  fhirpath::AppendMinifiedJson(json, out);
+  return out;
+}
 
 // The id a "Patient/<id>" reference (relative or absolute) names; empty for
 // other references (urn:uuid:..., contained, other types).
@@ -177,7 +185,17 @@ class Assembler {
         }
         return false;
       }
-      if (!entry.id.empty() && !seen_.insert(entry.resource_type + "/" + entry.id).second) continue;
+      // A resource met twice (two prefetch keys, two pages) is added once;
+      // but a second copy of the patient's Patient that differs goes in too,
+      // so that the engine refuses the record (nothing says which copy is
+      // current: one may say the patient died) instead of this one keeping
+      // whichever came first.
+      if (!entry.id.empty() && !seen_.insert(entry.resource_type + "/" + entry.id).second &&
+          (entry.resource_type != "Patient" ||
+           !patient_copies_.insert(Minified(entry.resource_json)).second)) {
+        continue;
+      }
+      if (entry.resource_type == "Patient") patient_copies_.insert(Minified(entry.resource_json));
       if (bundle_.size() + entry.resource_json.size() + entry.full_url.size() > limits_.max_record_bytes) {
         Missing(query, fmt::format("the patient's record exceeds {} MiB", limits_.max_record_bytes >> 20));
         return false;
@@ -203,6 +221,7 @@ class Assembler {
   std::string bundle_;
   size_t count_ = 0;
   std::set<std::string> seen_;
+  std::set<std::string> patient_copies_;  // the Patient resources added, minified
   std::vector<OutcomeIssue> missing_;
   std::vector<OutcomeIssue> bad_;
   bool server_checked_ = false;

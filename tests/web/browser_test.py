@@ -208,6 +208,29 @@ def worklist_paging_test(driver, base):
     check(not console_errors(driver), "worklist paging: no console errors")
 
 
+def candidate_exports(work):
+    """Two exports of one regenerative candidate each (the knee-oa-candidate
+    scenario): one whole, and one under another id without its Patient
+    resource (a candidate on no worklist). Returns their directories."""
+    with open(os.path.join(SOURCE_DIR, "tests", "scenarios", "knee-oa-candidate.json")) as f:
+        text = f.read()
+    dirs = []
+    for name, renamed, keep_patient in (("with-patient", text, True),
+                                        ("without-patient", text.replace("knee-oa-candidate", "knee-oa-nopatient"), False)):
+        directory = os.path.join(work, name)
+        os.makedirs(directory, exist_ok=True)
+        by_type = {}
+        for entry in json.loads(renamed)["entry"]:
+            resource = entry["resource"]
+            if resource["resourceType"] != "Patient" or keep_patient:
+                by_type.setdefault(resource["resourceType"], []).append(json.dumps(resource))
+        for resource_type, lines in by_type.items():
+            with open(os.path.join(directory, resource_type + ".ndjson"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+        dirs.append(directory)
+    return dirs
+
+
 def screening_test(driver, base, screen_dir):
     """The Worklist shows the latest `regenpath screen` result of the server's screening_dir."""
     with open(os.path.join(screen_dir, "summary.json")) as f:
@@ -221,6 +244,11 @@ def screening_test(driver, base, screen_dir):
     check(expected in text and summary["evaluated_at"] in text, f"the worklist shows the screening summary ({text!r})")
     rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#screening-candidates tbody td")]
     check(rows == members, f"the worklist lists the screening's candidates by reference ({rows} vs {members})")
+    check(len(members) == 1 and summary["candidates_not_in_group"]["no_patient_resource"] == 1,
+          f"the screening has a candidate on the worklist and one without a Patient resource ({summary})")
+    left_off = driver.find_element(By.ID, "screening-not-in-group").text
+    check("1 more candidate(s) are on no worklist: 1 no patient resource" in left_off,
+          f"the worklist says which candidates are on no worklist and why ({left_off!r})")
     stages = driver.find_elements(By.CSS_SELECTOR, "#screening li")
     check(len(stages) == len(summary["stages"]), f"the worklist shows the screening's stage counts ({len(stages)})")
     section = driver.find_element(By.ID, "screening").text
@@ -597,7 +625,8 @@ def main():
 
         # The other pages, on a server whose registry holds the synthetic demo cohort.
         screen_dir = os.path.join(work, "screen")
-        subprocess.run([BINARY, "screen", "--now", "2025-06-01", "--jobs", "1", "--output", screen_dir, BULK],
+        extra = candidate_exports(work)
+        subprocess.run([BINARY, "screen", "--now", "2025-06-01", "--jobs", "1", "--output", screen_dir, BULK] + extra,
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         process, base = start_server(work, demo=True, screening_dir=screen_dir)
         servers.append(process)

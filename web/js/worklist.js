@@ -76,6 +76,9 @@ async function loadScreening() {
   const s = result.summary || {};
   const stages = Object.entries(s.stages || {}).map(([stage, n]) => el('li', {}, `${words(stage)}: ${n}`));
   const candidates = result.candidates || [];
+  // Candidates the screening left off the worklist, and why (summary.json's counts).
+  const leftOff = Object.entries(s.candidates_not_in_group || {}).filter(([, n]) => n > 0);
+  const leftOffCount = leftOff.reduce((sum, [, n]) => sum + n, 0);
   root.replaceChildren(...[
     el('p', { id: 'screening-summary' }, `Screening as of ${s.evaluated_at || result.now || 'unknown'} (written ${result.completed || 'unknown'}): `
       + `${s.assessed ?? '?'} of ${s.patients ?? '?'} patients assessed, ${candidates.length} regenerative candidates.`),
@@ -85,6 +88,9 @@ async function loadScreening() {
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Patient (EHR reference)'))),
       el('tbody', {}, candidates.slice(0, 500).map((ref) => el('tr', {}, el('td', {}, ref))))),
     candidates.length > 500 ? el('p', { class: 'muted' }, `The first 500 of ${candidates.length} are shown.`) : null,
+    leftOffCount > 0 ? el('p', { id: 'screening-not-in-group' },
+      `${leftOffCount} more candidate(s) are on no worklist: `
+      + leftOff.map(([why, n]) => `${n} ${words(why)}`).join(', ') + ' (see the screening\'s patients.ndjson).') : null,
   ].filter(Boolean));
 }
 
