@@ -27,9 +27,14 @@ NOW = "2025-06-01"
 def project(reference, assessment):
     s = lambda item, key: item.get(key) if isinstance(item.get(key), str) else ""
     deceased = assessment.get("patient", {}).get("deceased")
-    return {
+    line = {
         "patient": reference,
         "deceased": deceased if isinstance(deceased, bool) else None,
+    }
+    # Only for a record merged into another (Patient.link replaced-by).
+    if isinstance(assessment.get("patient", {}).get("replaced_by"), str):
+        line["replaced_by"] = assessment["patient"]["replaced_by"]
+    line.update({
         "stage": s(assessment, "stage"),
         # A regenerative candidate: the stage offers regenerative options (the
         # knowledge base's stage table, as screen/patient_line.h says).
@@ -43,7 +48,8 @@ def project(reference, assessment):
         "missing_data": [s(m, "id") for m in assessment["missing_data"]],
         "red_flags": [s(r, "id") for r in assessment["red_flags"]],
         "issues": len(assessment.get("issues", [])),
-    }
+    })
+    return line
 
 
 def patient_of(resource):

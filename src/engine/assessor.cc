@@ -162,6 +162,21 @@ void Assessor::DescribePatient(const PatientSelection& selection, Assessment& ou
           patient->Path() + ".deceased"});
     }
   }
+  // A record merged into another (Patient.link, replaced-by) must no longer
+  // be used (FHIR R4 link-type): said, so that it is on no worklist.
+  for (const fhir::Node& link : patient->Children("link")) {
+    const fhir::Node* type = link.Child("type");
+    const fhir::Node* other = link.Child("other");
+    const fhir::Node* reference = other != nullptr ? other->Child("reference") : nullptr;
+    if (type == nullptr || !type->has_value() || type->text() != "replaced-by") continue;
+    out.replaced_by = reference != nullptr && reference->has_value() ? std::string(reference->text()) : "";
+    out.issues.push_back(AssessmentIssue{
+        "warning",
+        fmt::format("this Patient record has been replaced by {}: FHIR says it must no longer be used",
+                    out.replaced_by->empty() ? "another record" : *out.replaced_by),
+        link.Path()});
+    break;
+  }
   if (const fhir::Node* birth = patient->Child("birthDate"); birth != nullptr && birth->has_value()) {
     // (An invalid birthDate is already an issue from the parser.)
     std::optional<DateTime> date = DateTime::ParseDate(birth->text());

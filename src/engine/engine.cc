@@ -165,7 +165,7 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
     // What the engine itself reads: patients, codes, displays, statuses, and
     // the references that say whose a resource is (patient_scope.h).
     for (const char* name : {"gender", "birthDate", "deceased", "code", "coding", "system", "display", "text",
-                             "subject", "patient", "beneficiary", "reference"}) {
+                             "subject", "patient", "beneficiary", "reference", "link", "other", "type"}) {
       read.push_back(name);
     }
     engine.element_filter_ = std::make_shared<fhir::ElementFilter>(std::move(read));

@@ -5,8 +5,8 @@
 // may hold several patients; SelectPatient picks one — the one asked for, the
 // record's only Patient resource, or, when the record has no Patient, the one
 // patient its resources name — and lists the resources that point to another
-// patient (subject / patient / beneficiary, as the Patient compartment does
-// for the types the knowledge base reads). Resources of types outside the
+// patient (subject / patient / beneficiary: first the one the Patient
+// compartment names for the type, fhir::PatientReferenceElementsOf). Resources of types outside the
 // patient compartment (Medication, Practitioner, Organization, ...) stay:
 // they are shared. In a record naming several patients, a resource of a
 // compartment type that names none (no subject, a Group) is left out: it
@@ -40,7 +40,9 @@ struct PatientSelection {
 };
 
 // The id of the patient `resource` belongs to: its own id for a Patient; the
-// patient its subject, patient or beneficiary reference names ("Patient/x",
+// patient its subject, patient or beneficiary reference names (in the order
+// of fhir::PatientReferenceElementsOf: the type's compartment element first;
+// "Patient/x",
 // an absolute URL ending so, or a urn / URL that resolves to a Patient in
 // `record`); "" when it names none. The view stays valid as long as `record`.
 std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& record);
@@ -49,7 +51,10 @@ std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& rec
 // when the record holds several patients and `requested` is not given (the
 // message names them and says to pass --patient), or when `requested` is
 // neither a Patient of the record nor named by its resources while the
-// record does name patients.
+// record does name patients, or when the record holds copies of the chosen
+// patient's Patient resource (the same id) that differ other than in
+// whitespace (nothing says which is current); identical copies are one, the
+// others excluded.
 Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::optional<std::string>& requested);
 
 // A Bundle holding the record's resources except `selection.excluded`,

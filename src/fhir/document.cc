@@ -90,13 +90,17 @@ void Document::IndexResources() {
 }
 
 std::span<const std::string_view> PatientReferenceElementsOf(std::string_view resource_type) {
-  const std::span<const std::string_view> all(kPatientReferenceElements);
+  // kPatientReferenceElements, each in turn first.
+  static constexpr std::string_view kOrders[][3] = {{"subject", "patient", "beneficiary"},
+                                                    {"patient", "subject", "beneficiary"},
+                                                    {"beneficiary", "subject", "patient"}};
+  static_assert(std::size(kOrders) == std::size(kPatientReferenceElements));
   if (const std::optional<std::string_view> element = PatientElement(resource_type)) {
-    for (size_t i = 0; i < all.size(); ++i) {
-      if (all[i] == *element) return all.subspan(i, 1);
+    for (const auto& order : kOrders) {
+      if (order[0] == *element) return order;
     }
   }
-  return all;
+  return kPatientReferenceElements;
 }
 
 void Document::IndexPatientReferences() {

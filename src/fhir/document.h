@@ -27,11 +27,12 @@ namespace regenpath::fhir {
 inline constexpr std::string_view kPatientReferenceElements[] = {"subject", "patient", "beneficiary"};
 
 // The elements of kPatientReferenceElements to look at, in order, for the
-// patient of a resource of `resource_type`: the one the compartment
-// definition names for the type (fhir/patient_compartment.h), alone, so
-// that a resource carrying another of them too (an AllergyIntolerance with
-// a stray `subject`) is placed as `regenpath screen` places it; all three
-// for a type the definition does not link through one of them.
+// patient of a resource of `resource_type`: first the one the compartment
+// definition names for the type (fhir/patient_compartment.h), so that a
+// resource carrying another of them too (an AllergyIntolerance with a stray
+// `subject`) is placed as `regenpath screen` places it; then the others, so
+// that one naming a patient only in a stray element is still that
+// patient's, never taken for nobody's (and kept in another's record).
 std::span<const std::string_view> PatientReferenceElementsOf(std::string_view resource_type);
 
 class Document {
@@ -66,8 +67,8 @@ class Document {
   // document is indexed (when its nodes are still in the cache):
   //  - patient_references(): the reference text of the element that puts it
   //    in a patient's compartment (FHIR R4 CompartmentDefinition "patient":
-  //    subject, patient or beneficiary, the first that holds a reference),
-  //    or "";
+  //    of PatientReferenceElementsOf(its type), the first that holds a
+  //    reference), or "";
   //  - resource_ids(): its id, or "";
   //  - resource_types(): its type name (Node::type_name()).
   std::span<const std::string_view> patient_references() const { return patient_references_; }

@@ -100,6 +100,10 @@ std::string AssessmentToText(const Assessment& assessment) {
   if (assessment.deceased == true) {
     out += fmt::format("DECEASED: {}\n", assessment.stage_reason);
   }
+  if (assessment.replaced_by) {
+    out += fmt::format("RECORD REPLACED by {}: it must no longer be used; assess that record instead.\n",
+                       assessment.replaced_by->empty() ? "another record" : *assessment.replaced_by);
+  }
   if (!assessment.patient_note.empty()) out += fmt::format("NOTE: {}\n", assessment.patient_note);
   out += fmt::format("Knowledge base {} {}. Decision support for a clinician: check every criterion and source.\n",
                      assessment.kb_name, assessment.kb_version);

@@ -305,7 +305,11 @@ FastPatient FastPatientOf(std::string_view line) {
 
 struct LineRouter::Impl {
   Impl(const fhir::ParseOptions* options, const std::set<std::string, std::less<>>* shared)
-      : record_options(options), shared_types(shared) {}
+      : record_options(options), shared_types(shared) {
+    if (shared != nullptr) {
+      for (const std::string& type : *shared) shared_prefixes.push_back(type + "/");
+    }
+  }
   // Lines are parsed by `shallow` first: one it refuses for its depth alone
   // is parsed again by `parser` (simdjson's default depth limit), and gets
   // no skeleton. (Walking every line's tree for its depth was 1.7 % of a
@@ -318,15 +322,17 @@ struct LineRouter::Impl {
   const fhir::ParseOptions* record_options;
   std::unique_ptr<fhir::Parser> record_parser;
   const std::set<std::string, std::less<>>* shared_types;  // may be null
+  std::vector<std::string> shared_prefixes;                // "T/" per shared type
 
   // True when `line` may reference a shared resource (see
-  // shared_resources.h: a string value "T/id"): it names a shared type. (A
-  // line with an escape, which may spell one, \u004dedication, is never
-  // passed over: a backslash is one of fhir::ResourceFilter's needles.)
+  // shared_resources.h: a string value "T/id"): it holds "T/" for a shared
+  // type T ("Medication/", which "MedicationRequest" is not). (A line with
+  // an escape, which may spell one, Medication\/m1 or \u004dedication/m1,
+  // is never passed over: a backslash is one of fhir::ResourceFilter's
+  // needles.)
   bool MayReferenceShared(std::string_view line) const {
-    if (shared_types == nullptr || shared_types->empty()) return false;
-    for (const std::string& type : *shared_types) {
-      if (line.find(type) != std::string_view::npos) return true;
+    for (const std::string& prefix : shared_prefixes) {
+      if (line.find(prefix) != std::string_view::npos) return true;
     }
     return false;
   }

@@ -60,8 +60,11 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
       std::string ndjson_skipped;  // the first entry named .ndjson that is not read
       for (const fs::path& path : entries) {
         if (!IsResourceNdjsonName(path.filename().string())) {
-          if (ndjson_skipped.empty() && IsNdjsonName(path.filename().string()))
+          // (A Bulk Data client's log.ndjson is there even in an export of nothing.)
+          if (ndjson_skipped.empty() && IsNdjsonName(path.filename().string()) &&
+              path.filename() != "log.ndjson") {
             ndjson_skipped = path.string();
+          }
           listing.skipped.push_back(path.string());
           continue;
         }

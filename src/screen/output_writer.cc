@@ -147,7 +147,9 @@ Status OutputWriter::AddPatient(std::string_view line) {
   const std::string_view reference = patient.patient;
   const bool valid_id =
       reference.starts_with(kPatientPrefix) && fhir::IsFhirId(reference.substr(kPatientPrefix.size()));
-  if (patient.candidate && patient.deceased != "false") {
+  if (patient.candidate && patient.replaced_by) {
+    ++candidates_replaced_;
+  } else if (patient.candidate && patient.deceased != "false") {
     ++candidates_unknown_vital_status_;
   } else if (patient.candidate && !valid_id) {
     ++candidates_invalid_id_;
@@ -191,8 +193,9 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   AppendCountsJson(json, missing_data_);
   json += fmt::format(
       ",\n  \"regenerative_candidates\": {},\n"
-      "  \"candidates_not_in_group\": {{\"no_patient_resource\": {}, \"invalid_id\": {}}},\n",
-      candidates_.size(), candidates_unknown_vital_status_, candidates_invalid_id_);
+      "  \"candidates_not_in_group\": {{\"replaced_record\": {}, \"no_patient_resource\": {}, "
+      "\"invalid_id\": {}}},\n",
+      candidates_.size(), candidates_replaced_, candidates_unknown_vital_status_, candidates_invalid_id_);
   json += fmt::format(
       "  \"lines\": {{\"read\": {}, \"patient_resources\": {}, \"malformed\": {}, \"outside_patient_compartment\": {}, "
       "\"naming_no_patient\": {}}},\n",
@@ -210,6 +213,11 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   text += fmt::format("Patients: {} ({} assessed; excluded: {} deceased, {} unreadable record)\n", patients_,
                       assessed, deceased_, unreadable_);
   text += fmt::format("Regenerative candidates: {} (Group.json)\n", candidates_.size());
+  if (candidates_replaced_ > 0) {
+    text +=
+        fmt::format("  and {} more whose record was replaced by another (Patient.link), not in the Group\n",
+                    candidates_replaced_);
+  }
   if (candidates_unknown_vital_status_ > 0) {
     text += fmt::format(
         "  and {} more without a Patient resource in the export (vital status unknown), not in the Group\n",

@@ -67,6 +67,9 @@ class OutputWriter {
   // Candidates without a Patient resource ("deceased": null): whether they
   // are alive is unknown, so they are on no worklist (counted).
   uint64_t candidates_unknown_vital_status_ = 0;
+  // Candidates whose record was merged into another (Patient.link
+  // replaced-by): FHIR says it must no longer be used (counted).
+  uint64_t candidates_replaced_ = 0;
   // Candidates whose id is no FHIR id: a Group member referencing it would
   // make the worklist one a server refuses (counted; the record has the issue).
   uint64_t candidates_invalid_id_ = 0;

@@ -68,6 +68,11 @@ Result<std::string> ProjectAssessment(std::string_view reference, std::string_vi
   } else {
     out += "null";
   }
+  // Only for a record merged into another (so that it is on no worklist).
+  if (std::string_view replaced_by;
+      root["patient"]["replaced_by"].get_string().get(replaced_by) == simdjson::SUCCESS) {
+    AppendMember(out, "replaced_by", replaced_by);
+  }
   AppendMember(out, "stage", StringOr(root, "stage"));
   // A regenerative candidate: the overall stage is one where regenerative
   // options may be offered (the knowledge base's stage table says which).
@@ -157,6 +162,9 @@ Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::par
   if (!patient.error.empty()) return patient;
   bool deceased = false;
   if (root["deceased"].get_bool().get(deceased) == simdjson::SUCCESS) patient.deceased = deceased ? "true" : "false";
+  if (std::string_view replaced_by; root["replaced_by"].get_string().get(replaced_by) == simdjson::SUCCESS) {
+    patient.replaced_by = std::string(replaced_by);
+  }
   patient.stage = std::string(StringOr(root, "stage"));
   bool candidate = false;
   if (root["candidate"].get_bool().get(candidate) == simdjson::SUCCESS) patient.candidate = candidate;
@@ -231,14 +239,15 @@ std::string Joined(const Items& items, Format format) {
 }  // namespace
 
 std::string CsvHeader() {
-  return "patient,deceased,stage,candidate,conditions,regenerative_options,next_steps,missing_data,red_flags,"
-         "issues,"
-         "error\r\n";
+  return "patient,deceased,replaced_by,stage,candidate,conditions,regenerative_options,next_steps,missing_"
+         "data,"
+         "red_flags,issues,error\r\n";
 }
 
 std::string CsvRow(const PatientSummary& patient) {
   std::string row = CsvField(patient.patient);
   row += ',' + CsvField(patient.deceased);
+  row += ',' + CsvField(patient.replaced_by ? *patient.replaced_by : std::string());
   row += ',' + CsvField(patient.stage);
   row += ',' + std::string(patient.error.empty() ? (patient.candidate ? "true" : "false") : "");
   row += ',' + CsvField(Joined(patient.conditions, [](const auto& c) { return c.first + ":" + c.second; }));

@@ -3,6 +3,7 @@
 // only the schema's stable field names are read.
 //
 //   {"patient":"Patient/1","deceased":false,"stage":"<stage id>","candidate":true,
+//    (after "deceased", "replaced_by":"Patient/2" for a record merged into another)
 //    "conditions":[{"id":"knee-osteoarthritis","stage":"<stage id>"}],
 //    "regenerative_options":[{"id":"prp-knee","condition":"knee-osteoarthritis","therapy":"prp","status":"consider"}],
 //    "next_steps":[{"kind":"diagnostic","condition":"...","display":"..."}],
@@ -14,6 +15,7 @@
 
 #include <simdjson.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,8 @@ std::string UnreadableRecordLine(std::string_view reference, std::string_view er
 struct PatientSummary {
   std::string patient;
   std::string deceased;  // "true", "false" or "" (unknown)
+  // The record it was merged into (Patient.link replaced-by; maybe ""), if any.
+  std::optional<std::string> replaced_by;
   std::string stage;     // "" for an unreadable record
   bool candidate = false;  // the stage offers regenerative options
   std::string error;

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "common/json_string.h"
 #include "engine/engine.h"
@@ -205,6 +206,9 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
         // The input bytes this thread scanned since its last Add (Grouper::Add's
         // early spill): every line, kept or not.
         uint64_t scanned_bytes = 0;
+        // The shared resources' bytes this thread kept since its last Add
+        // (charged to the grouper's budget then: one lock per batch, not per line).
+        uint64_t shared_bytes = 0;
         // The thread's vector for sorting batches goes when it is done (worker 0
         // is the caller's thread, which may live on).
         struct ReleaseScratch {
@@ -252,8 +256,9 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
                 return;
               case LineKind::kSharedResource:
                 ++count.outside[routing.resource_type];
-                // Held until the run ends: charged to the budget (the lines held spill sooner).
-                grouper.HoldElsewhere(line.size() + routing.resource_type.size() + routing.shared_id.size());
+                // Held until the run ends: charged to the budget (the lines
+                // held spill sooner), with the thread's next batch.
+                shared_bytes += line.size() + routing.resource_type.size() + routing.shared_id.size();
                 count.shared.push_back({file_index, line_number, std::move(routing.resource_type),
                                         std::move(routing.shared_id), std::string(line)});
                 return;
@@ -266,6 +271,7 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
                 const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
                 if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {
                   if (!batch.empty()) {
+                    grouper.HoldElsewhere(std::exchange(shared_bytes, 0));
                     status = grouper.Add(batch, scanned_bytes);
                     scanned_bytes = 0;
                   }
@@ -299,6 +305,7 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
           }
           if (--pieces_left[file_index] == 0) ++progress.files_done;
         }
+        grouper.HoldElsewhere(std::exchange(shared_bytes, 0));
         if (!batch.empty()) RP_RETURN_IF_ERROR(grouper.Add(batch, scanned_bytes));
         return Status();
       },

@@ -863,7 +863,8 @@ TEST(CliAssessTest, CopiesOfThePatientAreOnePatientOnlyWhenIdentical) {
 // A resource belongs to the patient its compartment element names
 // (AllergyIntolerance: `patient`), as `regenpath screen` routes it, even
 // when it also carries a stray `subject` naming another patient: pa's
-// allergy stays pa's and is left out of pb's assessment.
+// allergy stays pa's and is left out of pb's assessment; one naming a
+// patient only in a stray element is still that patient's.
 TEST(CliAssessTest, AResourceIsThePatientsItsCompartmentElementNames) {
   TempDir dir;
   const std::string file = dir.path() + "/two.ndjson";
@@ -881,6 +882,47 @@ TEST(CliAssessTest, AResourceIsThePatientsItsCompartmentElementNames) {
   RunResult pb = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", "--patient", "pb", file});
   ASSERT_EQ(pb.exit_code, 0) << pb;
   EXPECT_THAT(pb.out, HasSubstr("2 resource(s) of another patient (Patient/pa) were excluded"));
+
+  // Naming a patient only in the stray element, it is that patient's still:
+  // left out of pa's own record, not taken for nobody's and kept.
+  const std::string stray = dir.path() + "/stray.ndjson";
+  std::ofstream(stray)
+      << R"({"resourceType":"Patient","id":"pa","gender":"female","birthDate":"1970-01-01"})"
+      << "\n"
+      << R"({"resourceType":"AllergyIntolerance","id":"al2","subject":{"reference":"Patient/pb"},)"
+      << R"("code":{"text":"iodinated contrast"}})"
+      << "\n";
+  RunResult own = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", stray});
+  ASSERT_EQ(own.exit_code, 0) << own;
+  EXPECT_THAT(own.out, HasSubstr("1 resource(s) of another patient (Patient/pb) were excluded"));
+}
+
+// A Patient record merged into another (link replaced-by) must no longer be
+// used: the assessment says so (patient.replaced_by, a warning at the link,
+// the text report's heading).
+TEST(CliAssessTest, ARecordReplacedByAnotherSaysSo) {
+  TempDir dir;
+  const std::string file = dir.path() + "/merged.ndjson";
+  std::ofstream(file) << R"({"resourceType":"Patient","id":"old","gender":"female","birthDate":"1970-01-01",)"
+                      << R"("link":[{"other":{"reference":"Patient/new"},"type":"seealso"},)"
+                      << R"({"other":{"reference":"Patient/new"},"type":"replaced-by"}]})"
+                      << "\n";
+  RunResult json = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", file});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  EXPECT_THAT(json.out, HasSubstr(R"("replaced_by": "Patient/new")"));
+  EXPECT_THAT(json.out, HasSubstr("this Patient record has been replaced by Patient/new"));
+  EXPECT_THAT(json.out, HasSubstr(R"(resource.link[1]")"));  // the replaced-by link
+  RunResult text = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "text", file});
+  ASSERT_EQ(text.exit_code, 0) << text;
+  EXPECT_THAT(text.out, HasSubstr("RECORD REPLACED by Patient/new: it must no longer be used"));
+
+  const std::string plain = dir.path() + "/plain.ndjson";
+  std::ofstream(plain) << R"({"resourceType":"Patient","id":"old","gender":"female",)"
+                       << R"("link":[{"other":{"reference":"Patient/new"},"type":"seealso"}]})"
+                       << "\n";
+  RunResult seealso = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", plain});
+  ASSERT_EQ(seealso.exit_code, 0) << seealso;
+  EXPECT_THAT(seealso.out, Not(HasSubstr("replaced")));
 }
 
 TEST(CliAssessTest, TextReportShowsTheDatedDataBehindCriteria) {

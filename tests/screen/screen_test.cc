@@ -515,8 +515,8 @@ TEST(SharedResourcesTest, AMapManifestCarriesTheSharedLines) {
 TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   EXPECT_EQ(
       CsvHeader(),
-      "patient,deceased,stage,candidate,conditions,regenerative_options,next_steps,missing_data,red_flags,"
-      "issues,error\r\n");
+      "patient,deceased,replaced_by,stage,candidate,conditions,regenerative_options,next_steps,missing_data,"
+      "red_flags,issues,error\r\n");
   PatientSummary patient;
   patient.patient = "Patient/p1";
   patient.deceased = "false";
@@ -529,7 +529,7 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   patient.issues = 2;
   const std::string row = CsvRow(patient);
   EXPECT_EQ(row,
-            "Patient/p1,false,regenerative-candidate,true,,,"
+            "Patient/p1,false,,regenerative-candidate,true,,,"
             "knee-osteoarthritis:record:Platelet count (pre-procedure check\\; < 100 x 10^9/L holds);"
             ":order:a back\\\\slash,"
             "weight;pain\\; function,,2,\r\n");
@@ -551,7 +551,10 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   PatientSummary failed;
   failed.patient = "Patient/p2";
   failed.error = "unreadable";
-  EXPECT_EQ(CsvRow(failed), "Patient/p2,,,,,,,,,,unreadable\r\n");
+  EXPECT_EQ(CsvRow(failed), "Patient/p2,,,,,,,,,,,unreadable\r\n");
+  PatientSummary merged = patient;
+  merged.replaced_by = "Patient/p9";
+  EXPECT_THAT(CsvRow(merged), ::testing::StartsWith("Patient/p1,false,Patient/p9,regenerative-candidate,"));
 }
 
 // ---------------------------------------------------------------------------
@@ -593,7 +596,8 @@ TEST(InputFilesTest, EntriesNamedAsNdjsonMustBeFilesAndEachFileIsReadOnce) {
 // Named as the SMART Bulk Data client names its downloads ("1.Patient.ndjson"),
 // files are read; a directory whose NDJSON files are none named as an
 // export's is refused, naming one (a run that read nothing would say it
-// succeeded); one without any NDJSON file (an empty export) is not.
+// succeeded); one without any NDJSON file but a client's log.ndjson (an
+// empty export) is not.
 TEST(InputFilesTest, NumberedExportFilesAreReadAndADirectoryOfOtherNdjsonIsRefused) {
   TempDir dir;
   fs::create_directories(dir / "smart");
@@ -618,6 +622,7 @@ TEST(InputFilesTest, NumberedExportFilesAreReadAndADirectoryOfOtherNdjsonIsRefus
 
   fs::create_directories(dir / "empty");
   std::ofstream(dir / "empty/manifest.json") << "{}\n";
+  std::ofstream(dir / "empty/log.ndjson") << "{}\n";  // a Bulk Data client's log, in an export of nothing
   Result<InputListing> empty = ListInputs({dir / "empty"});
   ASSERT_TRUE(empty.has_value());
   EXPECT_TRUE(empty->files.empty());
@@ -2130,16 +2135,17 @@ TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 
-// The worklist holds the candidates known to be alive and named by a valid
-// id: a candidate whose export has no Patient resource ("deceased": null),
-// or whose id FHIR does not allow, keeps its stage in patients.ndjson but is
-// left out of the Group, counted in the summary.
+// The worklist holds the candidates known to be alive, named by a valid id,
+// in a record still in use: a candidate whose export has no Patient resource
+// ("deceased": null), whose id FHIR does not allow, or whose record was
+// merged into another keeps its stage in patients.ndjson but is left out of
+// the Group, counted in the summary.
 TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
   TempDir dir;
   simdjson::dom::parser parser;
   simdjson::dom::element bundle =
       parser.load(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/knee-oa-candidate.json");
-  std::map<std::string, std::string> with, without, invalid;  // resourceType -> NDJSON
+  std::map<std::string, std::string> with, without, invalid, replaced;  // resourceType -> NDJSON
   for (simdjson::dom::element entry : bundle["entry"].get_array()) {
     const std::string type = std::string(std::string_view(entry["resource"]["resourceType"]));
     const std::string line = simdjson::minify(entry["resource"]) + "\n";
@@ -2153,11 +2159,18 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
       }
     }
     invalid[type] += renamed;
+    // The record merged into another (Patient.link replaced-by).
+    std::string merged = line;
+    if (type == "Patient") {
+      merged.insert(merged.rfind('}'),
+                    R"(,"link":[{"other":{"reference":"Patient/survivor"},"type":"replaced-by"}])");
+    }
+    replaced[type] += merged;
   }
   ASSERT_THAT(invalid["Patient"], HasSubstr(R"("id":"knee oa")"));
   ASSERT_THAT(invalid["Condition"], HasSubstr(R"("Patient/knee oa")"));
-  for (const auto& [name, by_type] :
-       {std::pair{"with", with}, std::pair{"without", without}, std::pair{"invalid", invalid}}) {
+  for (const auto& [name, by_type] : {std::pair{"with", with}, std::pair{"without", without},
+                                      std::pair{"invalid", invalid}, std::pair{"replaced", replaced}}) {
     fs::create_directories(dir / name);
     for (const auto& [type, text] : by_type)
       std::ofstream(dir / (std::string(name) + "/" + type + ".ndjson")) << text;
@@ -2185,6 +2198,15 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
   EXPECT_THAT(ReadFile(dir / "invalid-out/summary.json"),
               AllOf(HasSubstr(R"("regenerative_candidates": 0,)"), HasSubstr(R"("invalid_id": 1)")));
   EXPECT_THAT(ReadFile(dir / "invalid-out/summary.txt"), HasSubstr("1 more whose id is not a valid FHIR id"));
+
+  // A candidate whose record was merged into another (FHIR: must no longer be used).
+  EXPECT_THAT(
+      ReadFile(dir / "replaced-out/patients.ndjson"),
+      HasSubstr(R"("deceased":false,"replaced_by":"Patient/survivor","stage":"regenerative-candidate")"));
+  EXPECT_THAT(ReadFile(dir / "replaced-out/Group.json"), Not(HasSubstr("Patient/")));
+  EXPECT_THAT(ReadFile(dir / "replaced-out/summary.json"),
+              AllOf(HasSubstr(R"("regenerative_candidates": 0,)"), HasSubstr(R"("replaced_record": 1)")));
+  EXPECT_THAT(ReadFile(dir / "replaced-out/summary.txt"), HasSubstr("1 more whose record was replaced"));
 }
 
 TEST(ScreenOptionsTest, SizesAndShards) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -194,6 +195,28 @@ TEST_F(SkeletonLineTest, RouteGivesTheStubOnlyForLinesTheFilterPassesOver) {
   EXPECT_TRUE(route(passed, nullptr).skeleton.empty());
   EXPECT_TRUE(route(kept, &filter_).skeleton.empty());
   EXPECT_TRUE(route(condition, &filter_).skeleton.empty());
+}
+
+// With shared types (Medication), a line the filter passes over but that
+// holds "Medication/" (it may reference one, which the record must then
+// get) goes on whole; "MedicationStatement" or "Medication" alone is no
+// reference, and the line still gets its stub.
+TEST_F(SkeletonLineTest, ALineThatMayReferenceASharedResourceGetsNoStub) {
+  const std::set<std::string, std::less<>> shared = {"Medication"};
+  LineRouter router(nullptr, &shared);
+  auto route = [&](const std::string& line) {
+    std::string padded = line + std::string(64, ' ');
+    return router.Route(std::string_view(padded.data(), line.size()), padded.size(), &filter_);
+  };
+  const std::string focus =
+      R"({"resourceType":"Observation","id":"o1","code":{"text":"Heart rate"},"subject":{"reference":"Patient/p1"},)"
+      R"("focus":[{"reference":"Medication/m1"}]})";
+  EXPECT_TRUE(route(focus).skeleton.empty());
+  const std::string named =
+      R"({"resourceType":"Observation","id":"o2","code":{"text":"Medication review"},"subject":{"reference":"Patient/p1"},)"
+      R"("derivedFrom":[{"reference":"MedicationStatement/s1"}]})";
+  EXPECT_EQ(route(named).skeleton,
+            R"({"resourceType":"Observation","id":"o2","subject":{"reference":"Patient/p1"}})");
 }
 
 // The short line is decided on again: a needle that only joining the kept
