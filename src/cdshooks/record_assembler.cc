@@ -4,22 +4,16 @@
 
 #include <set>
 #include <string_view>
+#include <vector>
 
 #include "cdshooks/fhir_payload.h"
 #include "cdshooks/text.h"
 #include "common/json_string.h"
-#include "fhirpath/output.h"
+#include "fhir/json_equal.h"
 
 namespace regenpath::cdshooks {
 
 namespace {
-
-// A resource's JSON without its whitespace (copies compared as the engine compares them).
-std::string Minified(std::string_view json) {
-  std::string out;
-  fhirpath::AppendMinifiedJson(json, out);
-  return out;
-}
 
 // The id a "Patient/<id>" reference (relative or absolute) names; empty for
 // other references (urn:uuid:..., contained, other types).
@@ -191,11 +185,10 @@ class Assembler {
       // current: one may say the patient died) instead of this one keeping
       // whichever came first.
       if (!entry.id.empty() && !seen_.insert(entry.resource_type + "/" + entry.id).second &&
-          (entry.resource_type != "Patient" ||
-           !patient_copies_.insert(Minified(entry.resource_json)).second)) {
+          (entry.resource_type != "Patient" || IsPatientCopyAdded(entry.resource_json))) {
         continue;
       }
-      if (entry.resource_type == "Patient") patient_copies_.insert(Minified(entry.resource_json));
+      if (entry.resource_type == "Patient") patient_copies_.push_back(entry.resource_json);
       if (bundle_.size() + entry.resource_json.size() + entry.full_url.size() > limits_.max_record_bytes) {
         Missing(query, fmt::format("the patient's record exceeds {} MiB", limits_.max_record_bytes >> 20));
         return false;
@@ -221,7 +214,16 @@ class Assembler {
   std::string bundle_;
   size_t count_ = 0;
   std::set<std::string> seen_;
-  std::set<std::string> patient_copies_;  // the Patient resources added, minified
+  std::vector<std::string> patient_copies_;  // the Patient resources added (their JSON)
+
+  // Whether a copy of the same JSON value (fhir::SameJsonValue: member
+  // order, escapes and whitespace aside) is among patient_copies_.
+  bool IsPatientCopyAdded(std::string_view json) const {
+    for (const std::string& copy : patient_copies_) {
+      if (fhir::SameJsonValue(copy, json)) return true;
+    }
+    return false;
+  }
   std::vector<OutcomeIssue> missing_;
   std::vector<OutcomeIssue> bad_;
   bool server_checked_ = false;

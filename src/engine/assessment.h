@@ -281,8 +281,9 @@ struct Assessment {
   std::optional<std::string> sex;
   std::optional<bool> deceased;          // nullopt: the record does not say
   std::optional<std::string> deceased_on;
-  // The Patient resource's link of type replaced-by ("Patient/y"): FHIR says
-  // this record must no longer be used, the other one instead.
+  // The Patient resource's link of type replaced-by: the other record as it
+  // names it ("Patient/y", else its display or "identifier <value>"; never
+  // empty). FHIR says this record must no longer be used, the other instead.
   std::optional<std::string> replaced_by;
   // Set when the record had no Patient resource and the assessment rests on
   // the one patient its resources name ("the report says so at the top").

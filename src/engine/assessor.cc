@@ -169,11 +169,25 @@ void Assessor::DescribePatient(const PatientSelection& selection, Assessment& ou
     const fhir::Node* other = link.Child("other");
     const fhir::Node* reference = other != nullptr ? other->Child("reference") : nullptr;
     if (type == nullptr || !type->has_value() || type->text() != "replaced-by") continue;
-    out.replaced_by = reference != nullptr && reference->has_value() ? std::string(reference->text()) : "";
+    // The other record as the link names it: its reference, else its
+    // display, else its identifier (never empty: a reader tells a replaced
+    // record from one that is not by its presence).
+    const fhir::Node* display = other != nullptr ? other->Child("display") : nullptr;
+    const fhir::Node* identifier = other != nullptr ? other->Child("identifier") : nullptr;
+    const fhir::Node* identifier_value = identifier != nullptr ? identifier->Child("value") : nullptr;
+    if (reference != nullptr && reference->has_value()) {
+      out.replaced_by = std::string(reference->text());
+    } else if (display != nullptr && display->has_value()) {
+      out.replaced_by = std::string(display->text());
+    } else if (identifier_value != nullptr && identifier_value->has_value()) {
+      out.replaced_by = "identifier " + std::string(identifier_value->text());
+    } else {
+      out.replaced_by = "a record the link does not name";
+    }
     out.issues.push_back(AssessmentIssue{
         "warning",
         fmt::format("this Patient record has been replaced by {}: FHIR says it must no longer be used",
-                    out.replaced_by->empty() ? "another record" : *out.replaced_by),
+                    *out.replaced_by),
         link.Path()});
     break;
   }

@@ -164,8 +164,9 @@ Result<Engine> Engine::Create(std::shared_ptr<const KnowledgeBase> kb) {
   if (!whole_tree) {
     // What the engine itself reads: patients, codes, displays, statuses, and
     // the references that say whose a resource is (patient_scope.h).
-    for (const char* name : {"gender", "birthDate", "deceased", "code", "coding", "system", "display", "text",
-                             "subject", "patient", "beneficiary", "reference", "link", "other", "type"}) {
+    for (const char* name :
+         {"gender", "birthDate", "deceased", "code", "coding", "system", "display", "text", "subject",
+          "patient", "beneficiary", "reference", "link", "other", "type", "identifier", "value"}) {
       read.push_back(name);
     }
     engine.element_filter_ = std::make_shared<fhir::ElementFilter>(std::move(read));

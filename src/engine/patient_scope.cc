@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
+#include "fhir/json_equal.h"
 #include "fhir/parser.h"
 #include "fhir/patient_compartment.h"
-#include "fhirpath/output.h"
 
 namespace regenpath::engine {
 
@@ -35,16 +35,11 @@ std::string_view PatientIdIn(std::string_view value) {
   return id.substr(0, id.find('/'));
 }
 
-// Whether two resources' source texts are the same JSON, whitespace aside
-// (members in another order are not: such copies are taken to differ).
+// Whether two resources' source texts are the same JSON value (whitespace,
+// member order and escapes aside).
 bool SameJson(std::string_view a, std::string_view b) {
   if (a.empty() || b.empty()) return false;  // no source text to compare
-  if (a == b) return true;
-  std::string x;
-  std::string y;
-  fhirpath::AppendMinifiedJson(a, x);
-  fhirpath::AppendMinifiedJson(b, y);
-  return x == y;
+  return fhir::SameJsonValue(a, b);
 }
 
 }  // namespace
@@ -64,6 +59,11 @@ std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& rec
         target != nullptr && target->type_name() == "Patient") {
       return IdOf(*target);
     }
+    // The first element holding a reference decides alone (as the document's
+    // index does): one naming no patient it can read (a Group, an
+    // unresolved urn:uuid) makes the resource nobody's, never that of a
+    // patient a stray element after it names.
+    return std::string_view();
   }
   return std::string_view();
 }
@@ -170,7 +170,7 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
     }
   }
   // Copies of the chosen Patient resource (the same id, as an export that
-  // wrote a patient twice has): identical ones (whitespace aside) are one resource, the others
+  // wrote a patient twice has): identical ones (the same JSON value) are one resource, the others
   // left out (and named). Copies that differ make the record ambiguous (one
   // may say the patient died, or another birth date): nothing says which is
   // current, so the record is refused rather than one copy trusted.

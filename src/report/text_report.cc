@@ -102,7 +102,7 @@ std::string AssessmentToText(const Assessment& assessment) {
   }
   if (assessment.replaced_by) {
     out += fmt::format("RECORD REPLACED by {}: it must no longer be used; assess that record instead.\n",
-                       assessment.replaced_by->empty() ? "another record" : *assessment.replaced_by);
+                       *assessment.replaced_by);
   }
   if (!assessment.patient_note.empty()) out += fmt::format("NOTE: {}\n", assessment.patient_note);
   out += fmt::format("Knowledge base {} {}. Decision support for a clinician: check every criterion and source.\n",

@@ -828,8 +828,8 @@ TEST(CliAssessTest, PatientPicksOneAndLeavesTheOthersDataOut) {
 }
 
 // A record holding its Patient twice (an export that wrote the patient
-// twice): identical copies (whitespace aside) are one patient, the second
-// left out and named;
+// twice): identical copies (the same JSON value: whitespace, member order and
+// escapes aside) are one patient, the second left out and named;
 // copies that differ (one says the patient died) are refused, with
 // --patient too, since nothing says which copy is current.
 TEST(CliAssessTest, CopiesOfThePatientAreOnePatientOnlyWhenIdentical) {
@@ -839,9 +839,9 @@ TEST(CliAssessTest, CopiesOfThePatientAreOnePatientOnlyWhenIdentical) {
   const std::string condition =
       R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"text":"knee pain"}})";
   const std::string same = dir.path() + "/same.ndjson";
-  std::string spaced = patient + "}";  // the same JSON, written with spaces
-  for (size_t at = 0; (at = spaced.find_first_of(":,", at)) != std::string::npos; at += 2)
-    spaced.insert(at + 1, " ");
+  // The same JSON value, written with spaces, its members in another order and an escape.
+  const std::string spaced =
+      R"({ "birthDate": "1970-01-01", "gender": "fem\u0061le", "id": "p1", "resourceType": "Patient" })";
   std::ofstream(same) << patient << "}\n" << condition << "\n" << spaced << "\n";
   RunResult identical = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", same});
   ASSERT_EQ(identical.exit_code, 0) << identical;
@@ -895,6 +895,23 @@ TEST(CliAssessTest, AResourceIsThePatientsItsCompartmentElementNames) {
   RunResult own = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", stray});
   ASSERT_EQ(own.exit_code, 0) << own;
   EXPECT_THAT(own.out, HasSubstr("1 resource(s) of another patient (Patient/pb) were excluded"));
+
+  // But a compartment element that holds a reference decides alone: one
+  // naming no patient that can be read (an urn:uuid an NDJSON record cannot
+  // resolve) makes the Condition nobody's, never pb's through a stray
+  // `patient` (it is pa's data, as screen routes it).
+  const std::string urn = dir.path() + "/urn.ndjson";
+  std::ofstream(urn) << R"({"resourceType":"Patient","id":"pa","gender":"female","birthDate":"1970-01-01"})"
+                     << "\n"
+                     << R"({"resourceType":"Patient","id":"pb","gender":"male","birthDate":"1971-01-01"})"
+                     << "\n"
+                     << R"({"resourceType":"Condition","id":"c1","subject":{"reference":"urn:uuid:pa"},)"
+                     << R"("patient":{"reference":"Patient/pb"},"code":{"text":"knee pain"}})"
+                     << "\n";
+  RunResult pb_urn =
+      RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", "--patient", "pb", urn});
+  ASSERT_EQ(pb_urn.exit_code, 0) << pb_urn;
+  EXPECT_THAT(pb_urn.out, HasSubstr("1 resource(s) that name no patient were excluded"));
 }
 
 // A Patient record merged into another (link replaced-by) must no longer be
@@ -923,6 +940,16 @@ TEST(CliAssessTest, ARecordReplacedByAnotherSaysSo) {
   RunResult seealso = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", plain});
   ASSERT_EQ(seealso.exit_code, 0) << seealso;
   EXPECT_THAT(seealso.out, Not(HasSubstr("replaced")));
+
+  // A link naming the other record by identifier only: said so, never empty.
+  const std::string by_identifier = dir.path() + "/identifier.ndjson";
+  std::ofstream(by_identifier)
+      << R"({"resourceType":"Patient","id":"old","gender":"female",)"
+      << R"("link":[{"other":{"identifier":{"value":"MRN-2"}},"type":"replaced-by"}]})"
+      << "\n";
+  RunResult identified = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", by_identifier});
+  ASSERT_EQ(identified.exit_code, 0) << identified;
+  EXPECT_THAT(identified.out, HasSubstr(R"("replaced_by": "identifier MRN-2")"));
 }
 
 TEST(CliAssessTest, TextReportShowsTheDatedDataBehindCriteria) {

@@ -209,6 +209,8 @@ function render(a) {
   parts.push(el('section', { class: 'panel', 'aria-labelledby': 'summary-h' },
     el('h2', { id: 'summary-h' }, 'Summary ', badge('stage', a.stage)),
     defs([['Patient', p.reference], ['Age', p.age], ['Sex', p.sex], ['Deceased', p.deceased ? 'yes' : null],
+      ['Record replaced by', typeof p.replaced_by === 'string'
+        ? `${p.replaced_by}: this record must no longer be used; assess that one instead` : null],
       ['Assessed as of', a.evaluated_at], ['Knowledge base', `${a.knowledge_base?.name ?? ''} ${a.knowledge_base?.version ?? ''}`]]),
     el('button', { type: 'button', class: 'no-print', onclick: () => window.print() }, 'Print (one page)')));
   if (a.red_flags && a.red_flags.length) {
