@@ -140,9 +140,11 @@ Status OutputWriter::AddPatient(std::string_view line) {
   for (const PatientSummary::Option& option : patient.options) ++options_[option.id][option.status];
   for (const std::string& id : patient.red_flags) ++red_flags_[id];
   for (const std::string& id : patient.missing_data) ++missing_data_[id];
-  // The worklist (Group.json) holds the candidates known to be alive: a
-  // Patient resource that does not say they died. Without one the export
-  // cannot tell (and the reference may resolve to nothing on the server).
+  // The worklist (Group.json) holds the candidates in a record still in use
+  // (not replaced by another), known to be alive (a Patient resource that
+  // does not say they died; without one the export cannot tell, and the
+  // reference may resolve to nothing on the server), and named by an id a
+  // server accepts in a reference. The others are counted by reason.
   constexpr std::string_view kPatientPrefix = "Patient/";
   const std::string_view reference = patient.patient;
   const bool valid_id =

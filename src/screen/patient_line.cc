@@ -239,9 +239,8 @@ std::string Joined(const Items& items, Format format) {
 }  // namespace
 
 std::string CsvHeader() {
-  return "patient,deceased,replaced_by,stage,candidate,conditions,regenerative_options,next_steps,missing_"
-         "data,"
-         "red_flags,issues,error\r\n";
+  return "patient,deceased,replaced_by,stage,candidate,conditions,regenerative_options,next_steps,"
+         "missing_data,red_flags,issues,error\r\n";
 }
 
 std::string CsvRow(const PatientSummary& patient) {
