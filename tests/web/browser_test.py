@@ -562,6 +562,20 @@ def main():
             f.write(pdf)
         check(pages == 1, f"the print view fits on one page ({pages} pages)")
 
+        # A record merged into another (Patient.link replaced-by): the summary says so, at the top.
+        with open(os.path.join(SOURCE_DIR, "tests", "scenarios", "knee-oa-candidate.json")) as f:
+            merged = json.load(f)
+        for entry in merged["entry"]:
+            if entry["resource"]["resourceType"] == "Patient":
+                entry["resource"]["link"] = [{"other": {"reference": "Patient/survivor"}, "type": "replaced-by"}]
+        merged_path = os.path.join(work, "merged-patient.json")
+        with open(merged_path, "w") as f:
+            json.dump(merged, f)
+        upload(driver, base, merged_path)
+        summary = driver.find_element(By.ID, "summary-h").find_element(By.XPATH, "..").text
+        check("Record replaced by" in summary and "Patient/survivor: this record must no longer be used" in summary,
+              f"the patient page says the record was replaced ({summary!r})")
+
         bundles = sorted((os.path.join(SYNTHEA, n) for n in os.listdir(SYNTHEA) if n.endswith(".json")),
                          key=os.path.getsize, reverse=True)
         largest = bundles[0]
