@@ -208,14 +208,6 @@ class Assembler {
     return true;
   }
 
-  const HookRequest& request_;
-  FhirClient* client_;
-  const AssemblyLimits& limits_;
-  std::string bundle_;
-  size_t count_ = 0;
-  std::set<std::string> seen_;
-  std::vector<std::string> patient_copies_;  // the Patient resources added (their JSON)
-
   // Whether a copy of the same JSON value (fhir::SameJsonValue: member
   // order, escapes and whitespace aside) is among patient_copies_.
   bool IsPatientCopyAdded(std::string_view json) const {
@@ -224,6 +216,14 @@ class Assembler {
     }
     return false;
   }
+
+  const HookRequest& request_;
+  FhirClient* client_;
+  const AssemblyLimits& limits_;
+  std::string bundle_;
+  size_t count_ = 0;
+  std::set<std::string> seen_;
+  std::vector<std::string> patient_copies_;  // the Patient resources added (their JSON)
   std::vector<OutcomeIssue> missing_;
   std::vector<OutcomeIssue> bad_;
   bool server_checked_ = false;

@@ -365,12 +365,12 @@ class DocumentBuilder {
     TemporalCache::Entry* entry =
         text.size() <= TemporalCache::kMaxText ? temporal_cache_.SlotOf(type, text, KeyHash(text)) : nullptr;
     if (entry != nullptr && entry->Holds(type, text)) {
-      if (!entry->value) AddTemporalIssue(type, text);
+      if (!entry->value) AddInvalidValueIssue(type, text);
       return;
     }
     const bool valid = IsValidTemporal(type, text);
     if (entry != nullptr) entry->Set(type, text, valid);
-    if (!valid) AddTemporalIssue(type, text);
+    if (!valid) AddInvalidValueIssue(type, text);
   }
 
   // An id (a resource's own, and any element of type id) must be one: a
@@ -378,11 +378,11 @@ class DocumentBuilder {
   // refused by a FHIR server (fhir/fhir_id.h).
   void CheckIdText(const TypeInfo& type, std::string_view text) {
     static const TypeInfo* const kIdType = Model::R4().FindType("id");
-    if (&type == kIdType && !IsFhirId(text))
-      AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR id", text));
+    if (&type == kIdType && !IsFhirId(text)) AddInvalidValueIssue(type, text);
   }
 
-  void AddTemporalIssue(const TypeInfo& type, std::string_view text) {
+  // A primitive's text that its type does not allow (a date, a time, an id).
+  void AddInvalidValueIssue(const TypeInfo& type, std::string_view text) {
     AddIssue(IssueSeverity::kError, fmt::format("'{}' is not a valid FHIR {}", text, type.name));
   }
 
