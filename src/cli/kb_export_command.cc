@@ -148,10 +148,10 @@ int RunKbExport(const KbOptions& options, std::ostream& out, std::ostream& err) 
   std::map<std::string, int> counts;
   for (const knowledge::ExportedResource& resource : *resources) ++counts[resource.resource_type];
   out << fmt::format(
-      "{} {}: wrote {} resources to {} ({} PlanDefinition, {} Library, {} ActivityDefinition, {} "
+      "{} {}: wrote {} resources to {} ({} PlanDefinition, {} Library, {} Measure, {} ActivityDefinition, {} "
       "ValueSet)\n",
       base.name(), base.version(), resources->size(), target.string(), counts["PlanDefinition"],
-      counts["Library"], counts["ActivityDefinition"], counts["ValueSet"]);
+      counts["Library"], counts["Measure"], counts["ActivityDefinition"], counts["ValueSet"]);
   return kExitOk;
 }
 

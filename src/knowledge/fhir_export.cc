@@ -376,6 +376,7 @@ class Exporter {
     std::vector<ExportedResource> resources;
     Add("PlanDefinition", kb_.name(), PlanDefinition(), resources);
     Add("Library", kb_.name(), Library(), resources);
+    Add("Measure", kb_.name(), Measure(), resources);
     for (const Option& option : kb_.options())
       Add("ActivityDefinition", option.id, ActivityDefinition(option), resources);
     for (const ValueSet& value_set : kb_.valuesets())
@@ -1450,6 +1451,49 @@ class Exporter {
     return resource;
   }
 
+  // ----- Measure
+
+  // What `regenpath screen` reports over a population (its MeasureReport,
+  // type summary): the cohort of assessed patients (docs/screening.md) and
+  // the counts by stage, condition, option status and red flag.
+  json::object Measure() const {
+    json::object resource = Artifact("Measure", kb_.name(), {});
+    std::string title = kb_.title().empty() ? kb_.name() : kb_.title();
+    Put(resource, "title", "Population screening: " + title);
+    resource["status"] = "active";
+    Put(resource, "description",
+        "The patients of a FHIR Bulk Data export assessed with this knowledge base by `regenpath screen`, "
+        "counted by overall stage, by condition in scope, by regenerative option and status, and by red "
+        "flag. The assessment's logic is the PlanDefinition's and the Library's.");
+    resource["library"] = json::array{Url("Library", kb_.name())};
+    resource["scoring"] =
+        CodeableConcept(Coding("http://terminology.hl7.org/CodeSystem/measure-scoring", "cohort", "Cohort"));
+    json::object population;
+    population["code"] = CodeableConcept(Coding("http://terminology.hl7.org/CodeSystem/measure-population",
+                                                "initial-population", "Initial Population"));
+    Put(population, "description",
+        "Every patient of the export whose record can be read, except those known to have died and those "
+        "whose record was replaced by another (Patient.link replaced-by; the person is counted through "
+        "that record). A patient whose export holds no Patient resource is in it.");
+    population["criteria"] =
+        Expression({},
+                   "(Patient.deceased.empty() or (Patient.deceased as boolean) = false) and "
+                   "Patient.link.where(type = 'replaced-by').empty()");
+    json::array stratifiers;
+    for (const ScreeningStratifier& stratifier : ScreeningStratifiers()) {
+      json::object entry;
+      entry["code"] = TextConcept(stratifier.code);
+      Put(entry, "description", stratifier.description);
+      stratifiers.push_back(std::move(entry));
+    }
+    json::object group;
+    group["code"] = TextConcept(kScreeningGroup);
+    group["population"] = json::array{std::move(population)};
+    group["stratifier"] = std::move(stratifiers);
+    resource["group"] = json::array{std::move(group)};
+    return resource;
+  }
+
   const KnowledgeBase& kb_;
   // The first id or code that FHIR does not accept; the builders record it
   // and carry on, Run() reports it.
@@ -1457,6 +1501,21 @@ class Exporter {
 };
 
 }  // namespace
+
+std::string CanonicalUrl(std::string_view resource_type, std::string_view id) {
+  return Url(resource_type, id);
+}
+
+std::span<const ScreeningStratifier> ScreeningStratifiers() {
+  static constexpr ScreeningStratifier kStratifiers[] = {
+      {"stage", "The patients at each overall stage of the pathway (the stage's id)."},
+      {"condition", "The patients with each condition in scope (the condition's id)."},
+      {"regenerative option:status",
+       "The patients for whom each regenerative option has each status (stratum: option id:status)."},
+      {"red flag", "The patients with each red flag (the red flag's id)."},
+  };
+  return kStratifiers;
+}
 
 Result<std::vector<ExportedResource>> ExportFhir(const KnowledgeBase& kb) {
   if (!kb.usable()) {

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <queue>
+#include <span>
 
 #include "common/json_string.h"
 #include "fhir/fhir_id.h"
+#include "knowledge/fhir_export.h"
 
 namespace regenpath::screen {
 
@@ -64,6 +66,17 @@ uint64_t Sum(const std::map<std::string, uint64_t>& counts) {
   uint64_t total = 0;
   for (const auto& [key, count] : counts) total += count;
   return total;
+}
+
+// MeasureReport.measure: the canonical URL of the Measure that
+// `regenpath kb export --fhir` writes for this knowledge base, with its
+// version. A knowledge base whose name is no FHIR id has no exported
+// Measure (the export refuses it): then a URN that names the knowledge base.
+std::string MeasureCanonical(std::string_view kb_name, std::string_view kb_version) {
+  const bool versioned =
+      !kb_version.empty() && kb_version.find_first_of(" \t\r\n|") == std::string_view::npos;
+  if (!fhir::IsFhirId(kb_name)) return "urn:regenpath:measure:population-screening";
+  return knowledge::CanonicalUrl("Measure", kb_name) + (versioned ? fmt::format("|{}", kb_version) : "");
 }
 
 // A MeasureReport stratum list: one stratum per key with its count.
@@ -131,6 +144,15 @@ Status OutputWriter::AddPatient(std::string_view line) {
     return Status();
   }
   if (patient.issues > 0) ++with_issues_;
+  // A record merged into another (Patient.link replaced-by) must no longer
+  // be used (FHIR): the person is counted through the record that replaced
+  // it, so this one is excluded from the counts, like a deceased patient's,
+  // and counted.
+  if (patient.replaced_by) {
+    ++replaced_;
+    if (patient.candidate) ++candidates_replaced_;
+    return Status();
+  }
   if (patient.deceased == "true") {
     ++deceased_;
     return Status();
@@ -141,7 +163,7 @@ Status OutputWriter::AddPatient(std::string_view line) {
   for (const std::string& id : patient.red_flags) ++red_flags_[id];
   for (const std::string& id : patient.missing_data) ++missing_data_[id];
   // The worklist (Group.json) holds the candidates in a record still in use
-  // (not replaced by another), known to be alive (a Patient resource that
+  // (above), known to be alive (a Patient resource that
   // does not say they died; without one the export cannot tell, and the
   // reference may resolve to nothing on the server), and named by an id a
   // server accepts in a reference. The others are counted by reason.
@@ -149,9 +171,7 @@ Status OutputWriter::AddPatient(std::string_view line) {
   const std::string_view reference = patient.patient;
   const bool valid_id =
       reference.starts_with(kPatientPrefix) && fhir::IsFhirId(reference.substr(kPatientPrefix.size()));
-  if (patient.candidate && patient.replaced_by) {
-    ++candidates_replaced_;
-  } else if (patient.candidate && patient.deceased != "false") {
+  if (patient.candidate && patient.deceased != "false") {
     ++candidates_unknown_vital_status_;
   } else if (patient.candidate && !valid_id) {
     ++candidates_invalid_id_;
@@ -168,7 +188,7 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
     return InvalidInput(fmt::format("{}: cannot write: {}", partial_, std::strerror(errno)));
   }
   ndjson_ = csv_ = nullptr;
-  const uint64_t assessed = patients_ - deceased_ - unreadable_;
+  const uint64_t assessed = patients_ - deceased_ - replaced_ - unreadable_;
   const uint64_t outside = Sum(facts.outside_compartment);
   const uint64_t no_patient = Sum(facts.no_patient);
 
@@ -180,9 +200,10 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   json += ", \"version\": ";
   AppendJsonString(facts.kb_version, json);
   json += fmt::format(
-      "}},\n  \"patients\": {},\n  \"assessed\": {},\n  \"excluded\": {{\"deceased\": {}, \"unreadable_record\": {}}},\n"
-      "  \"patients_with_record_issues\": {},\n",
-      patients_, assessed, deceased_, unreadable_, with_issues_);
+      "}},\n  \"patients\": {},\n  \"assessed\": {},\n  \"excluded\": {{\"deceased\": {}, "
+      "\"replaced_record\": {}, "
+      "\"unreadable_record\": {}}},\n  \"patients_with_record_issues\": {},\n",
+      patients_, assessed, deceased_, replaced_, unreadable_, with_issues_);
   json += "  \"stages\": ";
   AppendCountsJson(json, stages_);
   json += ",\n  \"conditions\": ";
@@ -212,8 +233,10 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   // summary.txt
   std::string text = fmt::format("regenpath screen — {} {} — evaluated at {}\n\n", facts.kb_name, facts.kb_version,
                                  facts.now);
-  text += fmt::format("Patients: {} ({} assessed; excluded: {} deceased, {} unreadable record)\n", patients_,
-                      assessed, deceased_, unreadable_);
+  text += fmt::format(
+      "Patients: {} ({} assessed; excluded: {} deceased, {} replaced by another record, {} unreadable "
+      "record)\n",
+      patients_, assessed, deceased_, replaced_, unreadable_);
   text += fmt::format("Regenerative candidates: {} (Group.json)\n", candidates_.size());
   if (candidates_replaced_ > 0) {
     text +=
@@ -260,27 +283,33 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   for (const auto& [id, by_status] : options_) {
     for (const auto& [status, count] : by_status) option_status[id + ":" + status] = count;
   }
-  std::string measure = "{\n  \"resourceType\": \"MeasureReport\",\n  \"status\": \"complete\",\n"
-                        "  \"type\": \"summary\",\n  \"measure\": \"urn:regenpath:measure:population-screening\",\n"
-                        "  \"date\": ";
+  std::string measure =
+      "{\n  \"resourceType\": \"MeasureReport\",\n  \"status\": \"complete\",\n  \"type\": \"summary\",\n"
+      "  \"measure\": ";
+  AppendJsonString(MeasureCanonical(facts.kb_name, facts.kb_version), measure);
+  measure += ",\n  \"date\": ";
   AppendJsonString(facts.now, measure);
   measure += ",\n  \"period\": {\"start\": ";
   AppendJsonString(facts.now, measure);
   measure += ", \"end\": ";
   AppendJsonString(facts.now, measure);
   measure += fmt::format(
-      "}},\n  \"group\": [\n    {{\n      \"code\": {{\"text\": \"assessed patients\"}},\n"
+      "}},\n  \"group\": [\n    {{\n      \"code\": {{\"text\": \"{}\"}},\n"
       "      \"population\": [{{\"code\": {{\"coding\": [{{\"system\": "
       "\"http://terminology.hl7.org/CodeSystem/measure-population\", \"code\": \"initial-population\"}}]}}, "
       "\"count\": {}}}],\n      \"stratifier\": [",
-      assessed);
-  const std::pair<const char*, const std::map<std::string, uint64_t>*> stratifiers[] = {
-      {"stage", &stage_counts},
-      {"condition", &condition_totals},
-      {"regenerative option:status", &option_status},
-      {"red flag", &red_flags_}};
+      knowledge::kScreeningGroup, assessed);
+  // The Measure's stratifiers, in its order (knowledge/fhir_export.h).
+  const std::map<std::string, uint64_t>* counts_of[] = {&stage_counts, &condition_totals, &option_status,
+                                                        &red_flags_};
+  const std::span<const knowledge::ScreeningStratifier> stratifiers = knowledge::ScreeningStratifiers();
+  static_assert(std::size(counts_of) == 4);
+  if (stratifiers.size() != std::size(counts_of))
+    return Internal("the screening measure's stratifiers changed");
   bool first = true;
-  for (const auto& [name, counts] : stratifiers) {
+  for (size_t i = 0; i < stratifiers.size(); ++i) {
+    const std::string_view name = stratifiers[i].code;
+    const std::map<std::string, uint64_t>* counts = counts_of[i];
     measure += first ? "\n" : ",\n";
     first = false;
     // FHIR arrays are never empty: a stratifier without strata has no "stratum".

@@ -59,6 +59,9 @@ class OutputWriter {
   std::string last_patient_;
   // Summary counts.
   uint64_t deceased_ = 0, unreadable_ = 0, with_issues_ = 0;
+  // Records merged into another (Patient.link replaced-by): excluded from
+  // the counts, like deceased patients, and counted.
+  uint64_t replaced_ = 0;
   std::map<std::string, uint64_t> stages_;
   std::map<std::string, std::map<std::string, uint64_t>> conditions_;  // id -> stage -> count
   std::map<std::string, std::map<std::string, uint64_t>> options_;     // id -> status -> count
@@ -67,8 +70,8 @@ class OutputWriter {
   // Candidates without a Patient resource ("deceased": null): whether they
   // are alive is unknown, so they are on no worklist (counted).
   uint64_t candidates_unknown_vital_status_ = 0;
-  // Candidates whose record was merged into another (Patient.link
-  // replaced-by): FHIR says it must no longer be used (counted).
+  // Of the replaced records, those whose line says candidate: on no
+  // worklist (counted).
   uint64_t candidates_replaced_ = 0;
   // Candidates whose id is no FHIR id: a Group member referencing it would
   // make the worklist one a server refuses (counted; the record has the issue).

@@ -85,6 +85,7 @@ std::set<std::string> Names(const fs::path& dir) {
 
 const std::set<std::string> kMinimalFiles = {"PlanDefinition-test-kb.json",
                                              "Library-test-kb.json",
+                                             "Measure-test-kb.json",
                                              "ActivityDefinition-exercise.json",
                                              "ActivityDefinition-knee-imaging.json",
                                              "ActivityDefinition-prp-knee.json",
@@ -101,7 +102,7 @@ TEST(CliKbExportTest, WritesOneValidFilePerResource) {
   fs::path out = scratch / "fhir";
   ExportRun run = Regenpath({"kb", "export", "--fhir", out.string(), "--kb", kMinimal}, scratch);
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out, HasSubstr("test-kb 1.2.3: wrote 12 resources"));
+  EXPECT_THAT(run.out, HasSubstr("test-kb 1.2.3: wrote 13 resources"));
   EXPECT_THAT(run.err, IsEmpty());
   EXPECT_EQ(Names(out), kMinimalFiles);
   EXPECT_EQ(Names(scratch), std::set<std::string>{"fhir"});  // no temporary directory left

@@ -186,6 +186,7 @@ void ExpectConsistent(const KnowledgeBase& kb, const std::vector<ExportedResourc
     }
   }
   EXPECT_EQ(urls.count(parsed.Strings(plan, "PlanDefinition.library").at(0)), 1u);
+  EXPECT_EQ(urls.count(parsed.Strings("Measure-" + kb.name() + ".json", "Measure.library").at(0)), 1u);
   // Every citation is in the PlanDefinition; every link inside it is one of them.
   std::vector<std::string> labels =
       parsed.Strings(plan, "PlanDefinition.relatedArtifact.where(type = 'citation').label");
@@ -248,13 +249,16 @@ TEST(FhirExportTest, MinimalExportsOneResourcePerEntry) {
   std::shared_ptr<const KnowledgeBase> kb = Minimal();
   ASSERT_TRUE(kb && kb->usable());
   std::vector<ExportedResource> resources = MustExport(*kb);
-  EXPECT_EQ(CountByType(resources),
-            (std::map<std::string, int>{
-                {"ActivityDefinition", 4}, {"Library", 1}, {"PlanDefinition", 1}, {"ValueSet", 6}}));
-  ASSERT_GE(resources.size(), 3u);
+  EXPECT_EQ(CountByType(resources), (std::map<std::string, int>{{"ActivityDefinition", 4},
+                                                                {"Library", 1},
+                                                                {"Measure", 1},
+                                                                {"PlanDefinition", 1},
+                                                                {"ValueSet", 6}}));
+  ASSERT_GE(resources.size(), 4u);
   EXPECT_EQ(resources[0].file_name, "PlanDefinition-test-kb.json");
   EXPECT_EQ(resources[1].file_name, "Library-test-kb.json");
-  EXPECT_EQ(resources[2].file_name, "ActivityDefinition-exercise.json");
+  EXPECT_EQ(resources[2].file_name, "Measure-test-kb.json");
+  EXPECT_EQ(resources[3].file_name, "ActivityDefinition-exercise.json");
   // Deterministic: the same knowledge base gives the same bytes.
   std::vector<ExportedResource> again = MustExport(*kb);
   ASSERT_EQ(again.size(), resources.size());
@@ -443,6 +447,61 @@ TEST(FhirExportTest, LibraryHoldsDefinitionsAndParameters) {
               ElementsAre("src-a", "src-b"));
 }
 
+// The Measure that `regenpath screen`'s MeasureReport names: a cohort whose
+// stratifiers are the report's, and whose population criteria say in
+// FHIRPath which patients the report counts (docs/screening.md).
+TEST(FhirExportTest, MeasureIsTheScreeningCohort) {
+  std::shared_ptr<const KnowledgeBase> kb = Minimal();
+  ASSERT_TRUE(kb);
+  Parsed parsed(MustExport(*kb));
+  const std::string measure = "Measure-test-kb.json";
+  EXPECT_EQ(parsed.Strings(measure, "Measure.url"),
+            std::vector<std::string>{CanonicalUrl("Measure", "test-kb")});
+  EXPECT_EQ(CanonicalUrl("Measure", "test-kb"), "http://regenpath.org/fhir/Measure/test-kb");
+  EXPECT_EQ(parsed.Eval(measure, "Measure.scoring.coding.code"), "[\"cohort\"]");
+  EXPECT_EQ(parsed.Eval(measure, "Measure.library"), "[\"http://regenpath.org/fhir/Library/test-kb\"]");
+  EXPECT_EQ(parsed.Strings(measure, "Measure.group.code.text"),
+            std::vector<std::string>{"assessed patients"});
+  std::vector<std::string> codes;
+  for (const ScreeningStratifier& stratifier : ScreeningStratifiers()) codes.emplace_back(stratifier.code);
+  EXPECT_EQ(parsed.Strings(measure, "Measure.group.stratifier.code.text"), codes);
+  EXPECT_EQ(parsed.Eval(measure, "Measure.group.population.code.coding.code"), "[\"initial-population\"]");
+  std::vector<std::string> criteria = parsed.Strings(
+      measure, "Measure.group.population.criteria.where(language = 'text/fhirpath').expression");
+  ASSERT_EQ(criteria.size(), 1u);
+
+  // The criteria, on Patients: who is in the cohort.
+  fhirpath::CompileOptions options;
+  options.context_type = "Patient";
+  Result<fhirpath::CompiledExpression> compiled = fhirpath::CompiledExpression::Compile(criteria[0], options);
+  ASSERT_TRUE(compiled.has_value()) << criteria[0] << ": " << compiled.error().message();
+  const std::pair<std::string, std::string> patients[] = {
+      {R"({"resourceType":"Patient","id":"a"})", "[true]"},
+      {R"({"resourceType":"Patient","id":"a","deceasedBoolean":false})", "[true]"},
+      {R"({"resourceType":"Patient","id":"a","deceasedBoolean":true})", "[false]"},
+      {R"({"resourceType":"Patient","id":"a","deceasedDateTime":"2020-01-01"})", "[false]"},
+      {R"({"resourceType":"Patient","id":"a","link":[{"other":{"reference":"Patient/b"},"type":"replaced-by"}]})",
+       "[false]"},
+      {R"({"resourceType":"Patient","id":"a","link":[{"other":{"reference":"Patient/b"},"type":"seealso"}]})",
+       "[true]"},
+  };
+  fhir::Parser parser;
+  for (const auto& [json, expected] : patients) {
+    Result<fhir::Document> document = parser.ParseResource(json, "patient.json");
+    ASSERT_TRUE(document.has_value()) << json;
+    fhirpath::EvaluationContext context;
+    context.document = &*document;
+    context.resource = &document->root();
+    context.now = *DateTime::ParseDateTime("2025-01-01T00:00:00Z");
+    fhirpath::Workspace workspace;
+    Result<fhirpath::Collection> result = compiled->Evaluate(context, workspace);
+    ASSERT_TRUE(result.has_value()) << json;
+    // Empty counts as not in the cohort, as a criterion's result does.
+    std::string got = fhirpath::CollectionToJson(*result);
+    EXPECT_EQ(got == "[]" ? "[false]" : got, expected) << json;
+  }
+}
+
 TEST(FhirExportTest, ActivityDefinitionPerOption) {
   std::shared_ptr<const KnowledgeBase> kb = Minimal();
   ASSERT_TRUE(kb);
@@ -527,6 +586,7 @@ TEST(FhirExportTest, BuiltInKnowledgeBaseExportsValidResources) {
   EXPECT_EQ(CountByType(resources),
             (std::map<std::string, int>{{"ActivityDefinition", static_cast<int>(kb->options().size())},
                                         {"Library", 1},
+                                        {"Measure", 1},
                                         {"PlanDefinition", 1},
                                         {"ValueSet", static_cast<int>(kb->valuesets().size())}}));
   EXPECT_EQ(ValidateWithSchema(resources, "builtin"), 0);

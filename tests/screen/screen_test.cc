@@ -31,6 +31,8 @@
 #include <simdjson.h>
 
 #include "engine/engine.h"
+#include "knowledge/fhir_export.h"
+#include "knowledge/knowledge_base.h"
 #include "screen/compartment.h"
 #include "screen/grouper.h"
 #include "screen/input_files.h"
@@ -2053,6 +2055,18 @@ TEST(ScreenTest, SummaryMeasureReportAndGroupAgreeWithThePatientLines) {
   simdjson::dom::element measure = measure_parser.load(dir / "out/MeasureReport.json");
   EXPECT_EQ(std::string_view(measure["type"]), "summary");
   EXPECT_EQ(uint64_t(measure["group"].at(0)["population"].at(0)["count"]), 13 - deceased);
+  // It reports on the Measure `regenpath kb export --fhir` writes (its
+  // canonical URL and version), group and stratifiers named alike.
+  std::shared_ptr<const knowledge::KnowledgeBase> kb = knowledge::KnowledgeBase::Embedded();
+  EXPECT_EQ(std::string_view(measure["measure"]),
+            knowledge::CanonicalUrl("Measure", kb->name()) + "|" + kb->version());
+  EXPECT_EQ(std::string_view(measure["group"].at(0)["code"]["text"]), knowledge::kScreeningGroup);
+  std::vector<std::string_view> stratifiers, expected_stratifiers;
+  for (simdjson::dom::element stratifier : measure["group"].at(0)["stratifier"].get_array())
+    stratifiers.push_back(std::string_view(stratifier["code"].at(0)["text"]));
+  for (const knowledge::ScreeningStratifier& stratifier : knowledge::ScreeningStratifiers())
+    expected_stratifiers.push_back(stratifier.code);
+  EXPECT_EQ(stratifiers, expected_stratifiers);
   // The CSV has a header and a row per patient.
   EXPECT_EQ(Lines(ReadFile(dir / "out/patients.csv")).size(), 14u);
   // Both FHIR resources validate against the FHIR R4 JSON schema.
@@ -2207,6 +2221,17 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
   EXPECT_THAT(ReadFile(dir / "replaced-out/summary.json"),
               AllOf(HasSubstr(R"("regenerative_candidates": 0,)"), HasSubstr(R"("replaced_record": 1)")));
   EXPECT_THAT(ReadFile(dir / "replaced-out/summary.txt"), HasSubstr("1 more whose record was replaced"));
+  // The person is counted through the record that replaced it: this one is
+  // excluded from the counts (a merged person would be counted twice), and counted.
+  EXPECT_THAT(ReadFile(dir / "replaced-out/summary.json"),
+              AllOf(HasSubstr(R"("assessed": 0,)"),
+                    HasSubstr(R"("excluded": {"deceased": 0, "replaced_record": 1, "unreadable_record": 0})"),
+                    HasSubstr(R"("stages": {})")));
+  EXPECT_THAT(ReadFile(dir / "replaced-out/summary.txt"), HasSubstr("1 replaced by another record"));
+  EXPECT_THAT(ReadFile(dir / "replaced-out/MeasureReport.json"), HasSubstr(R"("count": 0)"));
+  EXPECT_THAT(
+      ReadFile(dir / "with-out/summary.json"),
+      AllOf(HasSubstr(R"("assessed": 1,)"), HasSubstr(R"("replaced_record": 0, "unreadable_record": 0})")));
 }
 
 TEST(ScreenOptionsTest, SizesAndShards) {
