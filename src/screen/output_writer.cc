@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <span>
 
 #include "common/json_string.h"
+#include "engine/vocabulary.h"
 #include "fhir/fhir_id.h"
 #include "knowledge/fhir_export.h"
 
@@ -143,35 +145,45 @@ Status OutputWriter::AddPatient(std::string_view line) {
     ++unreadable_;
     return Status();
   }
-  if (patient.issues > 0) ++with_issues_;
   // A record merged into another (Patient.link replaced-by) must no longer
   // be used (FHIR): the person is counted through the record that replaced
   // it, so this one is excluded from the counts, like a deceased patient's,
   // and counted.
   if (patient.replaced_by) {
     ++replaced_;
-    if (patient.candidate) ++candidates_replaced_;
     return Status();
   }
   if (patient.deceased == "true") {
     ++deceased_;
     return Status();
   }
+  if (patient.issues > 0) ++with_issues_;
   ++stages_[patient.stage];
   for (const auto& [id, stage] : patient.conditions) ++conditions_[id][stage];
   for (const PatientSummary::Option& option : patient.options) ++options_[option.id][option.status];
   for (const std::string& id : patient.red_flags) ++red_flags_[id];
   for (const std::string& id : patient.missing_data) ++missing_data_[id];
-  // The worklist (Group.json) holds the candidates in a record still in use
-  // (above), known to be alive (a Patient resource that
-  // does not say they died; without one the export cannot tell, and the
-  // reference may resolve to nothing on the server), and named by an id a
-  // server accepts in a reference. The others are counted by reason.
+  // The worklist (Group.json) holds the candidates (their stage offers
+  // regenerative options) with a regenerative option open for a shared
+  // decision (the engine's IsOpen: recommended or consider; not when each
+  // is recommended against or contraindicated), known to be alive (a
+  // Patient resource that does not say they died; without one the export
+  // cannot tell, and the reference may resolve to nothing on the server),
+  // and named by an id a server accepts in a reference. The others are
+  // counted by reason: those reasons split the assessed candidates.
   constexpr std::string_view kPatientPrefix = "Patient/";
   const std::string_view reference = patient.patient;
   const bool valid_id =
       reference.starts_with(kPatientPrefix) && fhir::IsFhirId(reference.substr(kPatientPrefix.size()));
-  if (patient.candidate && patient.deceased != "false") {
+  const bool option_open =
+      std::any_of(patient.options.begin(), patient.options.end(), [](const PatientSummary::Option& option) {
+        const std::optional<engine::RecommendationStatus> status =
+            engine::ParseRecommendationStatus(option.status);
+        return status.has_value() && engine::IsOpen(*status);
+      });
+  if (patient.candidate && !option_open) {
+    ++candidates_no_option_open_;
+  } else if (patient.candidate && patient.deceased != "false") {
     ++candidates_unknown_vital_status_;
   } else if (patient.candidate && !valid_id) {
     ++candidates_invalid_id_;
@@ -216,9 +228,10 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   AppendCountsJson(json, missing_data_);
   json += fmt::format(
       ",\n  \"regenerative_candidates\": {},\n"
-      "  \"candidates_not_in_group\": {{\"replaced_record\": {}, \"no_patient_resource\": {}, "
+      "  \"candidates_not_in_group\": {{\"no_regenerative_option_open\": {}, \"no_patient_resource\": {}, "
       "\"invalid_id\": {}}},\n",
-      candidates_.size(), candidates_replaced_, candidates_unknown_vital_status_, candidates_invalid_id_);
+      candidates_.size(), candidates_no_option_open_, candidates_unknown_vital_status_,
+      candidates_invalid_id_);
   json += fmt::format(
       "  \"lines\": {{\"read\": {}, \"patient_resources\": {}, \"malformed\": {}, \"outside_patient_compartment\": {}, "
       "\"naming_no_patient\": {}}},\n",
@@ -238,10 +251,11 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
       "record)\n",
       patients_, assessed, deceased_, replaced_, unreadable_);
   text += fmt::format("Regenerative candidates: {} (Group.json)\n", candidates_.size());
-  if (candidates_replaced_ > 0) {
-    text +=
-        fmt::format("  and {} more whose record was replaced by another (Patient.link), not in the Group\n",
-                    candidates_replaced_);
+  if (candidates_no_option_open_ > 0) {
+    text += fmt::format(
+        "  and {} more whose stage offers regenerative options but none is open (each recommended against or "
+        "contraindicated), not in the Group\n",
+        candidates_no_option_open_);
   }
   if (candidates_unknown_vital_status_ > 0) {
     text += fmt::format(
@@ -263,13 +277,15 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   text += "\nRegenerative options (patients, by status)\n";
   for (const auto& [id, by_status] : options_) {
     std::string statuses;
-    for (const auto& [status, count] : by_status) statuses += fmt::format(" {} {};", status, count);
+    for (const auto& [status, count] : by_status)
+      statuses += fmt::format("{}{} {}", statuses.empty() ? " " : "; ", status, count);
     text += fmt::format("  {:<40}{}\n", id, statuses);
   }
   text += "\nRed flags (patients)\n";
   if (red_flags_.empty()) text += "  none\n";
   for (const auto& [id, count] : red_flags_) text += fmt::format("  {:<40} {}\n", id, count);
   text += "\nMissing data (patients)\n";
+  if (missing_data_.empty()) text += "  none\n";
   for (const auto& [id, count] : missing_data_) text += fmt::format("  {:<40} {}\n", id, count);
   text += fmt::format("\nInput: {} files ({} skipped), {} lines: {} patient resources, {} malformed (issues.ndjson), "
                       "{} outside the patient compartment, {} naming no patient\n",

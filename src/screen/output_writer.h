@@ -70,9 +70,9 @@ class OutputWriter {
   // Candidates without a Patient resource ("deceased": null): whether they
   // are alive is unknown, so they are on no worklist (counted).
   uint64_t candidates_unknown_vital_status_ = 0;
-  // Of the replaced records, those whose line says candidate: on no
-  // worklist (counted).
-  uint64_t candidates_replaced_ = 0;
+  // Candidates none of whose regenerative options is open (each recommended
+  // against or contraindicated, or none listed): on no worklist (counted).
+  uint64_t candidates_no_option_open_ = 0;
   // Candidates whose id is no FHIR id: a Group member referencing it would
   // make the worklist one a server refuses (counted; the record has the issue).
   uint64_t candidates_invalid_id_ = 0;

@@ -2119,15 +2119,37 @@ TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
   Result<ScreenReport> report = Screen(options);
   ASSERT_TRUE(report.has_value()) << report.error().message();
   EXPECT_EQ(report->patients, expected_stage.size());
-  std::set<std::string> candidates;
+  // The worklist: candidates by stage with a regenerative option open for a
+  // shared decision (recommended or consider); every scenario's patient has
+  // a Patient resource, alive, with a valid id.
+  std::set<std::string> candidates, closed;
   for (const std::string& line : Lines(ReadFile(dir / "out/patients.ndjson"))) {
     simdjson::dom::element item = parser.parse(line);
     std::string patient = std::string(std::string_view(item["patient"]));
     std::string stage = std::string(std::string_view(item["stage"]));
     EXPECT_EQ(stage, expected_stage[patient]) << patient;
-    if (stage == "regenerative-candidate") candidates.insert(patient);
+    if (stage != "regenerative-candidate") continue;
+    bool open = false;
+    for (simdjson::dom::element option : item["regenerative_options"].get_array()) {
+      const std::string_view status = option["status"];
+      open = open || status == "recommended" || status == "consider";
+    }
+    (open ? candidates : closed).insert(patient);
   }
   EXPECT_GT(candidates.size(), 10u);
+  // Every regenerative option contraindicated (platelet dysfunction): a
+  // candidate by stage, on no worklist.
+  EXPECT_EQ(closed.count("Patient/knee-oa-platelet-dysfunction"), 1u);
+  const std::string summary = ReadFile(dir / "out/summary.json");
+  EXPECT_THAT(summary,
+              HasSubstr(fmt::format(R"("regenerative-candidate": {})", candidates.size() + closed.size())));
+  EXPECT_THAT(summary,
+              HasSubstr(fmt::format(R"("no_regenerative_option_open": {}, "no_patient_resource": 0, )"
+                                    R"("invalid_id": 0)",
+                                    closed.size())));
+  EXPECT_THAT(ReadFile(dir / "out/summary.txt"),
+              HasSubstr(fmt::format("and {} more whose stage offers regenerative options but none is open",
+                                    closed.size())));
   simdjson::dom::parser group_parser;
   simdjson::dom::element group = group_parser.load(dir / "out/Group.json");
   std::set<std::string> members;
@@ -2151,14 +2173,16 @@ TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
 
 // The worklist holds the candidates known to be alive, named by a valid id,
 // in a record still in use: a candidate whose export has no Patient resource
-// ("deceased": null), whose id FHIR does not allow, or whose record was
-// merged into another keeps its stage in patients.ndjson but is left out of
-// the Group, counted in the summary.
+// ("deceased": null) or whose id FHIR does not allow keeps its stage in
+// patients.ndjson but is left out of the Group, counted in the summary; a
+// record merged into another is left out of the counts too.
 TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
+  // A candidate with regenerative options open (consider).
+  const std::string kScenario = "disc-candidate-baseline-nrs-outdated";
   TempDir dir;
   simdjson::dom::parser parser;
   simdjson::dom::element bundle =
-      parser.load(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/knee-oa-candidate.json");
+      parser.load(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/" + kScenario + ".json");
   std::map<std::string, std::string> with, without, invalid, replaced;  // resourceType -> NDJSON
   for (simdjson::dom::element entry : bundle["entry"].get_array()) {
     const std::string type = std::string(std::string_view(entry["resource"]["resourceType"]));
@@ -2167,9 +2191,10 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
     if (type != "Patient") without[type] += line;
     // The patient's id made one FHIR does not allow (a space), references too.
     std::string renamed = line;
-    for (const std::string from : {R"("id":"knee-oa-candidate")", R"("Patient/knee-oa-candidate")"}) {
+    for (const std::string from : {R"("id":")" + kScenario + '"', R"("Patient/)" + kScenario + '"'}) {
       for (size_t at; (at = renamed.find(from)) != std::string::npos;) {
-        renamed.replace(at, from.size(), from.substr(0, from.size() - 18) + R"(knee oa")");
+        renamed.replace(at, from.size(),
+                        from.substr(0, from.size() - kScenario.size() - 1) + R"(disc cand")");
       }
     }
     invalid[type] += renamed;
@@ -2181,8 +2206,8 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
     }
     replaced[type] += merged;
   }
-  ASSERT_THAT(invalid["Patient"], HasSubstr(R"("id":"knee oa")"));
-  ASSERT_THAT(invalid["Condition"], HasSubstr(R"("Patient/knee oa")"));
+  ASSERT_THAT(invalid["Patient"], HasSubstr(R"("id":"disc cand")"));
+  ASSERT_THAT(invalid["Condition"], HasSubstr(R"("Patient/disc cand")"));
   for (const auto& [name, by_type] : {std::pair{"with", with}, std::pair{"without", without},
                                       std::pair{"invalid", invalid}, std::pair{"replaced", replaced}}) {
     fs::create_directories(dir / name);
@@ -2192,7 +2217,7 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
   }
   EXPECT_THAT(ReadFile(dir / "with-out/patients.ndjson"),
               AllOf(HasSubstr(R"("deceased":false,"stage":"regenerative-candidate","candidate":true)")));
-  EXPECT_THAT(ReadFile(dir / "with-out/Group.json"), HasSubstr("Patient/knee-oa-candidate"));
+  EXPECT_THAT(ReadFile(dir / "with-out/Group.json"), HasSubstr("Patient/" + kScenario));
   EXPECT_THAT(ReadFile(dir / "with-out/summary.json"),
               AllOf(HasSubstr(R"("regenerative_candidates": 1,)"), HasSubstr(R"("no_patient_resource": 0)")));
 
@@ -2206,8 +2231,9 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
 
   // A candidate whose id is no FHIR id: its record has the issue, and the
   // Group (which a server would refuse with "Patient/knee oa" in it) leaves it out.
-  EXPECT_THAT(ReadFile(dir / "invalid-out/patients.ndjson"),
-              HasSubstr(R"("patient":"Patient/knee oa","deceased":false,"stage":"regenerative-candidate")"));
+  EXPECT_THAT(
+      ReadFile(dir / "invalid-out/patients.ndjson"),
+      HasSubstr(R"("patient":"Patient/disc cand","deceased":false,"stage":"regenerative-candidate")"));
   EXPECT_THAT(ReadFile(dir / "invalid-out/Group.json"), Not(HasSubstr("Patient/")));
   EXPECT_THAT(ReadFile(dir / "invalid-out/summary.json"),
               AllOf(HasSubstr(R"("regenerative_candidates": 0,)"), HasSubstr(R"("invalid_id": 1)")));
@@ -2218,20 +2244,41 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
       ReadFile(dir / "replaced-out/patients.ndjson"),
       HasSubstr(R"("deceased":false,"replaced_by":"Patient/survivor","stage":"regenerative-candidate")"));
   EXPECT_THAT(ReadFile(dir / "replaced-out/Group.json"), Not(HasSubstr("Patient/")));
-  EXPECT_THAT(ReadFile(dir / "replaced-out/summary.json"),
-              AllOf(HasSubstr(R"("regenerative_candidates": 0,)"), HasSubstr(R"("replaced_record": 1)")));
-  EXPECT_THAT(ReadFile(dir / "replaced-out/summary.txt"), HasSubstr("1 more whose record was replaced"));
   // The person is counted through the record that replaced it: this one is
-  // excluded from the counts (a merged person would be counted twice), and counted.
+  // excluded from the counts (a merged person would be counted twice), and
+  // counted; not among the candidates left off the worklist, whose reasons
+  // split the assessed candidates.
   EXPECT_THAT(ReadFile(dir / "replaced-out/summary.json"),
               AllOf(HasSubstr(R"("assessed": 0,)"),
                     HasSubstr(R"("excluded": {"deceased": 0, "replaced_record": 1, "unreadable_record": 0})"),
-                    HasSubstr(R"("stages": {})")));
+                    HasSubstr(R"("stages": {})"), HasSubstr(R"("regenerative_candidates": 0,)"),
+                    HasSubstr(R"("candidates_not_in_group": {"no_regenerative_option_open": 0, )"
+                              R"("no_patient_resource": 0, "invalid_id": 0})")));
   EXPECT_THAT(ReadFile(dir / "replaced-out/summary.txt"), HasSubstr("1 replaced by another record"));
   EXPECT_THAT(ReadFile(dir / "replaced-out/MeasureReport.json"), HasSubstr(R"("count": 0)"));
   EXPECT_THAT(
       ReadFile(dir / "with-out/summary.json"),
       AllOf(HasSubstr(R"("assessed": 1,)"), HasSubstr(R"("replaced_record": 0, "unreadable_record": 0})")));
+
+  // A candidate by stage none of whose regenerative options is open (ACR/AF
+  // 2019 against each for the knee): on no worklist, counted.
+  simdjson::dom::element knee =
+      parser.load(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/knee-oa-candidate.json");
+  fs::create_directories(dir / "closed");
+  std::map<std::string, std::string> closed;
+  for (simdjson::dom::element entry : knee["entry"].get_array()) {
+    closed[std::string(std::string_view(entry["resource"]["resourceType"]))] +=
+        simdjson::minify(entry["resource"]) + "\n";
+  }
+  for (const auto& [type, text] : closed) std::ofstream(dir / ("closed/" + type + ".ndjson")) << text;
+  ASSERT_TRUE(RunScreen({dir / "closed"}, dir / "closed-out", 1).has_value());
+  EXPECT_THAT(ReadFile(dir / "closed-out/patients.ndjson"),
+              AllOf(HasSubstr(R"("stage":"regenerative-candidate","candidate":true)"),
+                    Not(HasSubstr(R"("status":"consider")")), Not(HasSubstr(R"("status":"recommended")"))));
+  EXPECT_THAT(ReadFile(dir / "closed-out/Group.json"), HasSubstr(R"("quantity": 0)"));
+  EXPECT_THAT(ReadFile(dir / "closed-out/summary.json"),
+              AllOf(HasSubstr(R"("regenerative_candidates": 0,)"),
+                    HasSubstr(R"("candidates_not_in_group": {"no_regenerative_option_open": 1, )")));
 }
 
 TEST(ScreenOptionsTest, SizesAndShards) {
