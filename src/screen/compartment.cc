@@ -493,16 +493,32 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
   if (impl_->record_parser == nullptr)
     impl_->record_parser = std::make_unique<fhir::Parser>(*impl_->record_options);
   Result<fhir::Document> parsed = impl_->record_parser->ParseNdjson(line, "line");
+  std::optional<LineRouting> quick = QuickRoute(line, capacity);
   if (!parsed.has_value()) {
     // "line: line 1: what is wrong": what is wrong, as assess would say it.
     const std::string& message = parsed.error().message();
     const size_t at = message.find("line 1: ");
     routing.message = at == std::string::npos ? message : message.substr(at + 8);
+    // A line that names its patient before what is wrong in it goes to that
+    // patient too, whole: their record's parse refuses it again, so that
+    // the record has the issue, as assess on the patient's own file has.
+    // (QuickRoute cannot read a line simdjson's structural pass refuses,
+    // invalid UTF-8 or a raw control character in a string: then the raw
+    // look shards route lines by.)
+    if (quick && quick->kind == LineKind::kPatientResource) {
+      quick->message = std::move(routing.message);
+      return std::move(*quick);
+    }
+    if (!quick) {
+      if (const FastPatient fast = FastPatientOf(line); fast.look == FastLook::kPatient) {
+        routing.kind = LineKind::kPatientResource;
+        routing.patient_id = std::string(fast.patient_id);
+      }
+    }
     return routing;
   }
-  std::optional<LineRouting> quick = QuickRoute(line, capacity);
   if (!quick) return routing;  // (a line the record parser takes names its type: not reached)
-  return std::move(*quick);    // passed on whole: the record parser reads its numbers as written
+  return std::move(*quick);    // passed on whole: the record parser reads it as assess does
 }
 
 namespace {
@@ -643,14 +659,12 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   const bool shallow = error != simdjson::DEPTH_ERROR;
   if (!shallow) error = impl_->parser.parse(bytes, line.size(), copy).get(root);
   if (error) {
-    // The DOM refuses numbers beyond 64-bit integers and doubles, which FHIR
-    // decimals may be (2^64, 1e400); the record parser reads them as
-    // written: it judges such a line, as assess would.
-    if (error == simdjson::NUMBER_ERROR || error == simdjson::NUMBER_OUT_OF_RANGE) {
-      return RouteByRecordParser(line, capacity, simdjson::error_message(error));
-    }
-    routing.message = simdjson::error_message(error);
-    return routing;
+    // The record parser (assess's) judges a line the DOM refuses. The DOM
+    // refuses numbers beyond 64-bit integers and doubles, which FHIR
+    // decimals may be (2^64, 1e400) and the record parser reads as written;
+    // and the record parser may take a line whose fault lies in an element
+    // it passes over, or refuse it naming its patient (RouteByRecordParser).
+    return RouteByRecordParser(line, capacity, simdjson::error_message(error));
   }
   simdjson::dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {

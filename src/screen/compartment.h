@@ -44,7 +44,10 @@ struct LineRouting {
   LineKind kind = LineKind::kMalformed;
   std::string resource_type;
   std::string patient_id;  // for kPatientResource
-  std::string message;     // for kMalformed: what is wrong
+  // For kMalformed: what is wrong. For kPatientResource, when not empty:
+  // the line is malformed but names its patient (it goes to their record,
+  // whose parse refuses it again; and it is the run's issue too).
+  std::string message;
   std::string shared_id;   // for kSharedResource: its id
   // For kPatientResource, when Route was given a resource filter that passes
   // the line over: the line to parse in its place (SkeletonLine); else empty.
@@ -115,7 +118,10 @@ class LineRouter {
   // Route's reading of a line as QuickPatient reads it (its type and
   // patient, the rest unchecked): nullopt when those fields cannot be read.
   std::optional<LineRouting> QuickRoute(std::string_view line, size_t capacity);
-  // Route for a line the DOM refused with `dom_message` for a number.
+  // Route for a line the DOM refused with `dom_message`: the record
+  // parser's judgement of it (taken: routed whole; refused: malformed, with
+  // the record parser's message, and routed whole as well when it names its
+  // patient as far as QuickRoute reads).
   LineRouting RouteByRecordParser(std::string_view line, size_t capacity, std::string_view dom_message);
 
   struct Impl;

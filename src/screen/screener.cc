@@ -266,7 +266,13 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
                 ++count.no_patient[routing.resource_type];
                 return;
               case LineKind::kPatientResource:
-                ++count.patient_resources;
+                if (!routing.message.empty()) {
+                  // Malformed, naming its patient: the run's issue, and
+                  // their record's (the line goes on whole).
+                  count.issues.push_back({file_index, line_number, std::move(routing.message)});
+                } else {
+                  ++count.patient_resources;
+                }
                 if (shards > 1 && PatientHash(routing.patient_id) % shards != shard) return;
                 const std::string_view text = routing.skeleton.empty() ? line : routing.skeleton;
                 if (const size_t needed = routing.patient_id.size() + text.size(); !batch.Fits(needed)) {

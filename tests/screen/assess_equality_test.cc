@@ -25,6 +25,7 @@ namespace regenpath::screen {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -34,8 +35,9 @@ using testing::Lines;
 using testing::ReadFile;
 using testing::TempDir;
 
-Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std::string& output, size_t jobs) {
-  ScreenOptions options = testing::TestOptions(inputs, jobs);
+Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std::string& output, size_t jobs,
+                               uint32_t shard = 0, uint32_t shards = 1) {
+  ScreenOptions options = testing::TestOptions(inputs, jobs, size_t{512} << 20, shard, shards);
   options.output_dir = output;
   return Screen(options);
 }
@@ -142,7 +144,9 @@ TEST(ScreenTest, AFileBeginningWithAByteOrderMarkIsReadAsAssessReadsIt) {
 // Numbers beyond 64-bit integers and doubles are valid JSON and may be FHIR
 // decimals: the scan's DOM parse refuses them, so such a line is judged by
 // the record parser instead, and screened as assess reads it; a number that
-// is not one (`-`) is still a malformed line, with its file and line.
+// is not one (`-`) is still a malformed line, with its file and line, and
+// (naming its patient) goes to that patient's record too, which has the
+// issue as assess on the patient's own file has.
 TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
   TempDir dir;
   const std::string knee =
@@ -157,7 +161,7 @@ TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
   const std::map<std::string, std::vector<std::string>> records = {
       {"p1",
        {R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-01-01"})",
-        condition("c1", "p1", "18446744073709551616")}},
+        condition("c1", "p1", "18446744073709551616"), condition("bad", "p1", "-")}},
       {"p2",
        {R"({"resourceType":"Patient","id":"p2","gender":"male","birthDate":"1955-03-04"})",
         condition("c2", "p2", "1e400"), condition("c3", "p2", "123456789012345678901234567890")}},
@@ -165,7 +169,7 @@ TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
   fs::create_directories(dir / "in");
   std::ofstream(dir / "in/Patient.000.ndjson") << records.at("p1")[0] << "\n" << records.at("p2")[0] << "\n";
   std::ofstream(dir / "in/Condition.000.ndjson") << records.at("p1")[1] << "\n"
-                                                 << condition("bad", "p1", "-") << "\n"
+                                                 << records.at("p1")[2] << "\n"
                                                  << records.at("p2")[1] << "\n"
                                                  << records.at("p2")[2] << "\n";
   Result<ScreenReport> report = RunScreen({dir / "in"}, dir / "out", 2);
@@ -191,6 +195,79 @@ TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
     EXPECT_EQ(lines[index], *expected) << id;
     EXPECT_THAT(lines[index], HasSubstr("knee-osteoarthritis")) << id;
     ++index;
+  }
+}
+
+// A line that names its patient but that the record parser refuses (a
+// lone surrogate, a raw control character in a string, invalid UTF-8,
+// nesting past the parser's depth, each after or before the reference) is
+// the run's issue with its file and line, and goes to that patient's record
+// too: the record has the issue, as assess on the patient's own file (the
+// line among the patient's others) has. With several jobs and shards alike.
+TEST(ScreenTest, AMalformedLineNamingItsPatientIsAnIssueOfTheirRecord) {
+  TempDir dir;
+  const std::string knee =
+      R"("clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical",)"
+      R"("code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"239873007",)"
+      R"("display":"Osteoarthritis of knee"}]},"onsetDateTime":"2010-01-01")";
+  auto condition = [&](const std::string& id, const std::string& before, const std::string& after) {
+    return R"({"resourceType":"Condition","id":")" + id + R"(",)" + before + knee +
+           R"(,"subject":{"reference":"Patient/p1"})" + after + "}";
+  };
+  const std::string deep = std::string(1100, '[') + std::string(1100, ']');
+  const std::map<std::string, std::string> bad = {
+      {"surrogate", condition("c2", "", R"(,"note":[{"text":"wrote \ud83d"}])")},
+      {"tab", condition("c2", "", ",\"note\":[{\"text\":\"a\tb\"}]")},
+      {"tab-before", condition("c2", "\"note\":[{\"text\":\"a\tb\"}],", "")},
+      {"utf8", condition("c2", "", ",\"note\":[{\"text\":\"a\xFF b\"}]")},
+      {"deep", condition("c2", "", R"(,"extension":[{"url":"http://x","extension":)" + deep + "}]")},
+  };
+  const std::string patient =
+      R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-01-01"})";
+  const std::string other =
+      R"({"resourceType":"Patient","id":"p2","gender":"male","birthDate":"1950-01-01"})";
+  simdjson::dom::parser parser;
+  for (const auto& [name, line] : bad) {
+    const fs::path in = dir / name;
+    fs::create_directories(in);
+    std::ofstream(in / "Patient.000.ndjson", std::ios::binary) << patient << "\n" << other << "\n";
+    std::ofstream(in / "Condition.000.ndjson", std::ios::binary) << condition("c1", "", "") << "\n"
+                                                                 << line << "\n";
+    const std::string own = dir / (name + "-own.ndjson");
+    std::ofstream(own, std::ios::binary) << patient << "\n"
+                                         << condition("c1", "", "") << "\n"
+                                         << line << "\n";
+    Result<std::string> expected = AssessedLine(own, "p1", parser);
+    ASSERT_TRUE(expected.has_value()) << name << ": " << expected.error().message();
+    // The bad line is an issue of the record (the rest of it as without it).
+    const std::string clean = dir / (name + "-clean.ndjson");
+    std::ofstream(clean, std::ios::binary) << patient << "\n" << condition("c1", "", "") << "\n";
+    Result<std::string> without = AssessedLine(clean, "p1", parser);
+    ASSERT_TRUE(without.has_value()) << name;
+    ASSERT_THAT(*without, HasSubstr(R"("issues":0})")) << name;
+    EXPECT_EQ(expected->substr(0, expected->rfind(R"("issues":)")),
+              without->substr(0, without->rfind(R"("issues":)")))
+        << name;
+    EXPECT_THAT(*expected, Not(HasSubstr(R"("issues":0})"))) << name;
+    for (const auto& [jobs, shards] : {std::pair<size_t, uint32_t>{1, 1}, {2, 1}, {1, 2}}) {
+      const std::string out = dir / (name + "-out-" + std::to_string(jobs) + "-" + std::to_string(shards));
+      std::string lines;
+      uint64_t malformed = 0;
+      for (uint32_t shard = 0; shard < shards; ++shard) {
+        const std::string shard_out = out + "-" + std::to_string(shard);
+        Result<ScreenReport> report = RunScreen({in}, shard_out, jobs, shard, shards);
+        ASSERT_TRUE(report.has_value()) << name << ": " << report.error().message();
+        lines += ReadFile(shard_out + "/patients.ndjson");
+        malformed += report->malformed_lines;
+        if (report->malformed_lines == 1) {
+          EXPECT_THAT(ReadFile(shard_out + "/issues.ndjson"),
+                      AllOf(HasSubstr("Condition.000.ndjson"), HasSubstr(R"("line":2)")))
+              << name;
+        }
+      }
+      EXPECT_EQ(malformed, 1u) << name;
+      EXPECT_THAT(lines, HasSubstr(*expected + "\n")) << name << " jobs " << jobs << " shards " << shards;
+    }
   }
 }
 
