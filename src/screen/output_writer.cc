@@ -23,6 +23,8 @@ namespace fs = std::filesystem;
 
 constexpr const char* kOutputFiles[] = {"patients.ndjson", "patients.csv",       "summary.json", "summary.txt",
                                         "MeasureReport.json", "Group.json", "run.json",     "issues.ndjson"};
+// Written by some runs only (Finish's extra_files).
+constexpr const char* kOptionalOutputFiles[] = {"shard.json"};
 
 Status WriteWhole(const std::string& path, std::string_view content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -194,7 +196,7 @@ Status OutputWriter::AddPatient(std::string_view line) {
 }
 
 Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjson,
-                            const std::map<std::string, std::string>& extra_files) {
+                            const std::map<std::string, std::string>& extra_files, std::string_view part) {
   if (std::fclose(ndjson_) != 0 || std::fclose(csv_) != 0) {
     ndjson_ = csv_ = nullptr;
     return InvalidInput(fmt::format("{}: cannot write: {}", partial_, std::strerror(errno)));
@@ -299,9 +301,10 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   for (const auto& [id, by_status] : options_) {
     for (const auto& [status, count] : by_status) option_status[id + ":" + status] = count;
   }
-  std::string measure =
-      "{\n  \"resourceType\": \"MeasureReport\",\n  \"status\": \"complete\",\n  \"type\": \"summary\",\n"
-      "  \"measure\": ";
+  std::string measure = fmt::format(
+      "{{\n  \"resourceType\": \"MeasureReport\",\n  \"status\": \"{}\",\n  \"type\": \"summary\",\n"
+      "  \"measure\": ",
+      part.empty() ? "complete" : "pending");
   AppendJsonString(MeasureCanonical(facts.kb_name, facts.kb_version), measure);
   measure += ",\n  \"date\": ";
   AppendJsonString(facts.now, measure);
@@ -341,10 +344,15 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   std::string group =
       "{\n  \"resourceType\": \"Group\",\n  \"identifier\": [{\"system\": \"urn:regenpath:worklist\", "
       "\"value\": ";
-  AppendJsonString(facts.kb_name + "/regenerative-candidates", group);
+  std::string part_id;  // "shard 1/3" -> "/shard-1-of-3"
+  for (char c : part)
+    part_id += c == ' ' ? std::string("-") : c == '/' ? std::string("-of-") : std::string(1, c);
+  AppendJsonString(facts.kb_name + "/regenerative-candidates" + (part.empty() ? "" : "/" + part_id), group);
   group += "}],\n  \"type\": \"person\",\n  \"actual\": true,\n  \"name\": ";
   AppendJsonString(
-      fmt::format("regenerative candidates as of {} ({} {})", facts.now, facts.kb_name, facts.kb_version),
+      fmt::format(
+          "regenerative candidates as of {} ({} {}){}", facts.now, facts.kb_name, facts.kb_version,
+          part.empty() ? "" : fmt::format(", {} only: `regenpath screen merge` gives the whole list", part)),
       group);
   group += fmt::format(",\n  \"quantity\": {}", candidates_.size());
   if (!candidates_.empty()) group += ",\n  \"member\": [";
@@ -364,6 +372,14 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   for (const auto& [name, content] : extra_files) RP_RETURN_IF_ERROR(WriteWhole(partial_ + "/" + name, content));
   std::vector<std::string> names(std::begin(kOutputFiles), std::end(kOutputFiles));
   for (const auto& [name, content] : extra_files) names.push_back(name);
+  // An optional file an earlier run left (a shard's shard.json in a
+  // directory now holding a whole run's output) would misdescribe this one.
+  for (const char* optional : kOptionalOutputFiles) {
+    if (extra_files.count(optional) != 0) continue;
+    std::error_code error;
+    fs::remove(dir_ + "/" + optional, error);
+    if (error) return InvalidInput(fmt::format("{}/{}: cannot remove: {}", dir_, optional, error.message()));
+  }
   for (const std::string& name : names) {
     std::error_code error;
     fs::rename(partial_ + "/" + name, dir_ + "/" + name, error);

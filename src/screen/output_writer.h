@@ -40,9 +40,15 @@ class OutputWriter {
   Status AddPatient(std::string_view line);
 
   // Writes the summaries and moves every file into place. `extra_files`
-  // (name -> content) are written too (a shard's shard.json).
+  // (name -> content) are written too (a shard's shard.json); an optional
+  // output file not among them (shard.json) that an earlier run left in the
+  // directory is removed. `part` ("shard 1/3"), when not empty, says the
+  // output is one shard of a run: its Group gets an identifier of its own
+  // and a name saying so (a conditional update by the worklist's identifier
+  // cannot replace the whole list with one shard's), and its MeasureReport
+  // the status pending (`screen merge` gives the complete ones).
   Status Finish(const RunFacts& facts, std::string_view issues_ndjson,
-                const std::map<std::string, std::string>& extra_files = {});
+                const std::map<std::string, std::string>& extra_files = {}, std::string_view part = {});
 
   uint64_t patients() const { return patients_; }
 

@@ -528,7 +528,9 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
   }));
   parsers.clear();  // their buffers may be as large as the largest record
   RP_RETURN_IF_ERROR(MergePatientFiles(result_files, [&](std::string_view line) { return writer.AddPatient(line); }));
-  RP_RETURN_IF_ERROR(writer.Finish(facts, issues_ndjson, extra));
+  RP_RETURN_IF_ERROR(writer.Finish(
+      facts, issues_ndjson, extra,
+      options.shards > 1 ? fmt::format("shard {}/{}", options.shard, options.shards) : std::string()));
   return patients;
 }
 

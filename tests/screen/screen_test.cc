@@ -1136,6 +1136,39 @@ TEST(ScreenTest, OutputIsTheSameWhateverJobsMemoryOrShards) {
   ASSERT_FALSE(mixed.has_value());
   EXPECT_THAT(mixed.error().message(), HasSubstr("give every shard the same --now"));
   EXPECT_THAT(mixed.error().message(), HasSubstr("2025-06-02"));
+
+  // A shard's worklist and report say they are one shard's: a conditional
+  // update by the worklist's identifier cannot replace the whole list with
+  // a shard's (the merge's are the whole run's, as ExpectSameOutput checked).
+  const std::string shard_group = ReadFile(dir / "shard-1/Group.json");
+  EXPECT_THAT(shard_group, HasSubstr(R"("value": "regenpath-pain-kb/regenerative-candidates/shard-1-of-3")"));
+  EXPECT_THAT(shard_group, HasSubstr("shard 1/3 only: `regenpath screen merge` gives the whole list"));
+  EXPECT_THAT(ReadFile(dir / "shard-1/MeasureReport.json"), HasSubstr(R"("status": "pending")"));
+  EXPECT_THAT(
+      ReadFile(dir / "merged/Group.json"),
+      AllOf(HasSubstr(R"("value": "regenpath-pain-kb/regenerative-candidates")"), Not(HasSubstr("shard"))));
+  EXPECT_THAT(ReadFile(dir / "merged/MeasureReport.json"), HasSubstr(R"("status": "complete")"));
+  const std::string validate = std::string("/usr/bin/python3 ") + REGENPATH_SOURCE_DIR +
+                               "/tools/validate_json_schema.py " + REGENPATH_SHARED_DIR +
+                               "/testdata/fhir-json-schema/fhir.schema.json " +
+                               (dir / "shard-1/MeasureReport.json") + " " + (dir / "shard-1/Group.json");
+  EXPECT_EQ(std::system(validate.c_str()), 0) << validate;
+
+  // An output directory reused: a shard's shard.json does not outlive it
+  // (it would make the whole run's output pass for a shard), whether a whole
+  // run or a merge into one of its own inputs takes the directory.
+  const fs::path reused = dir / "reused";
+  fs::copy(dir / "shard-0", reused);
+  ASSERT_TRUE(fs::exists(reused / "shard.json"));
+  ASSERT_TRUE(RunScreen({BulkDir()}, reused, 1).has_value());
+  EXPECT_FALSE(fs::exists(reused / "shard.json"));
+  ExpectSameOutput(dir / "one", reused);
+  const fs::path merged_into = dir / "shard-2-copy";
+  fs::copy(dir / "shard-2", merged_into);
+  Result<ScreenReport> into_input = MergeShards({merged_into, dir / "shard-0", dir / "shard-1"}, merged_into);
+  ASSERT_TRUE(into_input.has_value()) << into_input.error().message();
+  EXPECT_FALSE(fs::exists(merged_into / "shard.json"));
+  ExpectSameOutput(dir / "one", merged_into);
 }
 
 // The system starts no thread beyond the caller's (for the scan, the
