@@ -34,6 +34,9 @@ def project(reference, assessment):
     # Only for a record merged into another (Patient.link replaced-by).
     if isinstance(assessment.get("patient", {}).get("replaced_by"), str):
         line["replaced_by"] = assessment["patient"]["replaced_by"]
+    # Only for a record not in active use (Patient.active false).
+    if assessment.get("patient", {}).get("active") is False:
+        line["active"] = False
     line.update({
         "stage": s(assessment, "stage"),
         # A regenerative candidate: the stage offers regenerative options (the

@@ -285,6 +285,10 @@ struct Assessment {
   // names it ("Patient/y", else its display or "identifier <value>"; never
   // empty). FHIR says this record must no longer be used, the other instead.
   std::optional<std::string> replaced_by;
+  // True when the Patient resource says the record is not in active use
+  // (Patient.active false: FHIR R4, often a patient no longer seen; patient
+  // lists leave such records out).
+  bool inactive = false;
   // Set when the record had no Patient resource and the assessment rests on
   // the one patient its resources name ("the report says so at the top").
   std::string patient_note;

@@ -191,6 +191,9 @@ void Assessor::DescribePatient(const PatientSelection& selection, Assessment& ou
         link.Path()});
     break;
   }
+  if (const fhir::Node* active = patient->Child("active"); active != nullptr && active->has_value()) {
+    out.inactive = active->text() == "false";
+  }
   if (const fhir::Node* birth = patient->Child("birthDate"); birth != nullptr && birth->has_value()) {
     // (An invalid birthDate is already an issue from the parser.)
     std::optional<DateTime> date = DateTime::ParseDate(birth->text());

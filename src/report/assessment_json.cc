@@ -270,6 +270,7 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
   patient["deceased"] = assessment.deceased ? json::value(*assessment.deceased) : json::value(nullptr);
   if (assessment.deceased_on) patient["deceased_on"] = *assessment.deceased_on;
   if (assessment.replaced_by) patient["replaced_by"] = *assessment.replaced_by;
+  if (assessment.inactive) patient["active"] = false;  // only when the record says so
   if (!assessment.patient_note.empty()) patient["note"] = assessment.patient_note;
   root["patient"] = std::move(patient);
   root["evaluated_at"] = assessment.evaluated_at;

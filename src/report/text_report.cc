@@ -104,6 +104,7 @@ std::string AssessmentToText(const Assessment& assessment) {
     out += fmt::format("RECORD REPLACED by {}: it must no longer be used; assess that record instead.\n",
                        *assessment.replaced_by);
   }
+  if (assessment.inactive) out += "RECORD INACTIVE: the Patient resource says it is not in active use.\n";
   if (!assessment.patient_note.empty()) out += fmt::format("NOTE: {}\n", assessment.patient_note);
   out += fmt::format("Knowledge base {} {}. Decision support for a clinician: check every criterion and source.\n",
                      assessment.kb_name, assessment.kb_version);

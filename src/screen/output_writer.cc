@@ -168,7 +168,8 @@ Status OutputWriter::AddPatient(std::string_view line) {
   // The worklist (Group.json) holds the candidates (their stage offers
   // regenerative options) with a regenerative option open for a shared
   // decision (the engine's IsOpen: recommended or consider; not when each
-  // is recommended against or contraindicated), known to be alive (a
+  // is recommended against or contraindicated), in a record in active use
+  // (FHIR: patient lists leave out a Patient.active false), known to be alive (a
   // Patient resource that does not say they died; without one the export
   // cannot tell, and the reference may resolve to nothing on the server),
   // and named by an id a server accepts in a reference. The others are
@@ -185,6 +186,8 @@ Status OutputWriter::AddPatient(std::string_view line) {
       });
   if (patient.candidate && !option_open) {
     ++candidates_no_option_open_;
+  } else if (patient.candidate && patient.inactive) {
+    ++candidates_inactive_;
   } else if (patient.candidate && patient.deceased != "false") {
     ++candidates_unknown_vital_status_;
   } else if (patient.candidate && !valid_id) {
@@ -230,9 +233,9 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   AppendCountsJson(json, missing_data_);
   json += fmt::format(
       ",\n  \"regenerative_candidates\": {},\n"
-      "  \"candidates_not_in_group\": {{\"no_regenerative_option_open\": {}, \"no_patient_resource\": {}, "
-      "\"invalid_id\": {}}},\n",
-      candidates_.size(), candidates_no_option_open_, candidates_unknown_vital_status_,
+      "  \"candidates_not_in_group\": {{\"no_regenerative_option_open\": {}, \"inactive_record\": {}, "
+      "\"no_patient_resource\": {}, \"invalid_id\": {}}},\n",
+      candidates_.size(), candidates_no_option_open_, candidates_inactive_, candidates_unknown_vital_status_,
       candidates_invalid_id_);
   json += fmt::format(
       "  \"lines\": {{\"read\": {}, \"patient_resources\": {}, \"malformed\": {}, \"outside_patient_compartment\": {}, "
@@ -258,6 +261,11 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
         "  and {} more whose stage offers regenerative options but none is open (each recommended against or "
         "contraindicated), not in the Group\n",
         candidates_no_option_open_);
+  }
+  if (candidates_inactive_ > 0) {
+    text += fmt::format(
+        "  and {} more whose record is not in active use (Patient.active false), not in the Group\n",
+        candidates_inactive_);
   }
   if (candidates_unknown_vital_status_ > 0) {
     text += fmt::format(

@@ -79,6 +79,9 @@ class OutputWriter {
   // Candidates none of whose regenerative options is open (each recommended
   // against or contraindicated, or none listed): on no worklist (counted).
   uint64_t candidates_no_option_open_ = 0;
+  // Candidates whose record is not in active use (Patient.active false):
+  // on no worklist (counted).
+  uint64_t candidates_inactive_ = 0;
   // Candidates whose id is no FHIR id: a Group member referencing it would
   // make the worklist one a server refuses (counted; the record has the issue).
   uint64_t candidates_invalid_id_ = 0;

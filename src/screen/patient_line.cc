@@ -73,6 +73,10 @@ Result<std::string> ProjectAssessment(std::string_view reference, std::string_vi
       root["patient"]["replaced_by"].get_string().get(replaced_by) == simdjson::SUCCESS) {
     AppendMember(out, "replaced_by", replaced_by);
   }
+  // Only for a record not in active use (Patient.active false).
+  if (bool active = true; root["patient"]["active"].get_bool().get(active) == simdjson::SUCCESS && !active) {
+    out += ",\"active\":false";
+  }
   AppendMember(out, "stage", StringOr(root, "stage"));
   // A regenerative candidate: the overall stage is one where regenerative
   // options may be offered (the knowledge base's stage table says which).
@@ -165,6 +169,8 @@ Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::par
   if (std::string_view replaced_by; root["replaced_by"].get_string().get(replaced_by) == simdjson::SUCCESS) {
     patient.replaced_by = std::string(replaced_by);
   }
+  if (bool active = true; root["active"].get_bool().get(active) == simdjson::SUCCESS)
+    patient.inactive = !active;
   patient.stage = std::string(StringOr(root, "stage"));
   bool candidate = false;
   if (root["candidate"].get_bool().get(candidate) == simdjson::SUCCESS) patient.candidate = candidate;
@@ -239,7 +245,7 @@ std::string Joined(const Items& items, Format format) {
 }  // namespace
 
 std::string CsvHeader() {
-  return "patient,deceased,replaced_by,stage,candidate,conditions,regenerative_options,next_steps,"
+  return "patient,deceased,replaced_by,active,stage,candidate,conditions,regenerative_options,next_steps,"
          "missing_data,red_flags,issues,error\r\n";
 }
 
@@ -247,6 +253,7 @@ std::string CsvRow(const PatientSummary& patient) {
   std::string row = CsvField(patient.patient);
   row += ',' + CsvField(patient.deceased);
   row += ',' + CsvField(patient.replaced_by ? *patient.replaced_by : std::string());
+  row += ',' + std::string(patient.inactive ? "false" : "");
   row += ',' + CsvField(patient.stage);
   row += ',' + std::string(patient.error.empty() ? (patient.candidate ? "true" : "false") : "");
   row += ',' + CsvField(Joined(patient.conditions, [](const auto& c) { return c.first + ":" + c.second; }));

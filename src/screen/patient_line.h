@@ -3,7 +3,8 @@
 // only the schema's stable field names are read.
 //
 //   {"patient":"Patient/1","deceased":false,"stage":"<stage id>","candidate":true,
-//    (after "deceased", "replaced_by":"Patient/2" for a record merged into another)
+//    (after "deceased", "replaced_by":"Patient/2" for a record merged into another,
+//     then "active":false for a record not in active use)
 //    "conditions":[{"id":"knee-osteoarthritis","stage":"<stage id>"}],
 //    "regenerative_options":[{"id":"prp-knee","condition":"knee-osteoarthritis","therapy":"prp","status":"consider"}],
 //    "next_steps":[{"kind":"diagnostic","condition":"...","display":"..."}],
@@ -39,6 +40,7 @@ struct PatientSummary {
   std::string deceased;  // "true", "false" or "" (unknown)
   // The record it was merged into (Patient.link replaced-by; maybe ""), if any.
   std::optional<std::string> replaced_by;
+  bool inactive = false;  // the record is not in active use (Patient.active false)
   std::string stage;     // "" for an unreadable record
   bool candidate = false;  // the stage offers regenerative options
   std::string error;

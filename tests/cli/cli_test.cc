@@ -952,6 +952,31 @@ TEST(CliAssessTest, ARecordReplacedByAnotherSaysSo) {
   EXPECT_THAT(identified.out, HasSubstr(R"("replaced_by": "identifier MRN-2")"));
 }
 
+// A record not in active use (Patient.active false): the assessment says so
+// (patient.active false, the text report's heading); an active one, or one
+// that does not say, has no such member.
+TEST(CliAssessTest, ARecordNotInActiveUseSaysSo) {
+  TempDir dir;
+  const std::string patient =
+      R"({"resourceType":"Patient","id":"p","gender":"female","birthDate":"1970-01-01")";
+  for (const auto& [active, said] : {std::pair<std::string, bool>{R"(,"active":false)", true},
+                                     {R"(,"active":true)", false},
+                                     {"", false}}) {
+    const std::string file = dir.path() + "/p.ndjson";
+    std::ofstream(file) << patient << active << "}\n";
+    RunResult json = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", file});
+    ASSERT_EQ(json.exit_code, 0) << json;
+    EXPECT_EQ(json.out.find(R"("active": false)") != std::string::npos, said) << active;
+    EXPECT_EQ(json.out.find(R"("active": true)"), std::string::npos) << active;
+    RunResult text = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "text", file});
+    ASSERT_EQ(text.exit_code, 0) << text;
+    EXPECT_EQ(text.out.find("RECORD INACTIVE: the Patient resource says it is not in active use") !=
+                  std::string::npos,
+              said)
+        << active;
+  }
+}
+
 TEST(CliAssessTest, TextReportShowsTheDatedDataBehindCriteria) {
   RunResult result =
       RunRegenpath({"assess", "--now", "2026-06-01", "--format", "text", ScenarioFile("knee-oa-candidate.json")});

@@ -515,10 +515,10 @@ TEST(SharedResourcesTest, AMapManifestCarriesTheSharedLines) {
 // come back by splitting at each unescaped ';' (wording may hold a ';'); a
 // next step is condition:kind:display (no condition: empty).
 TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
-  EXPECT_EQ(
-      CsvHeader(),
-      "patient,deceased,replaced_by,stage,candidate,conditions,regenerative_options,next_steps,missing_data,"
-      "red_flags,issues,error\r\n");
+  EXPECT_EQ(CsvHeader(),
+            "patient,deceased,replaced_by,active,stage,candidate,conditions,regenerative_options,next_steps,"
+            "missing_data,"
+            "red_flags,issues,error\r\n");
   PatientSummary patient;
   patient.patient = "Patient/p1";
   patient.deceased = "false";
@@ -531,7 +531,7 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   patient.issues = 2;
   const std::string row = CsvRow(patient);
   EXPECT_EQ(row,
-            "Patient/p1,false,,regenerative-candidate,true,,,"
+            "Patient/p1,false,,,regenerative-candidate,true,,,"
             "knee-osteoarthritis:record:Platelet count (pre-procedure check\\; < 100 x 10^9/L holds);"
             ":order:a back\\\\slash,"
             "weight;pain\\; function,,2,\r\n");
@@ -553,10 +553,13 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   PatientSummary failed;
   failed.patient = "Patient/p2";
   failed.error = "unreadable";
-  EXPECT_EQ(CsvRow(failed), "Patient/p2,,,,,,,,,,,unreadable\r\n");
+  EXPECT_EQ(CsvRow(failed), "Patient/p2,,,,,,,,,,,,unreadable\r\n");
   PatientSummary merged = patient;
   merged.replaced_by = "Patient/p9";
-  EXPECT_THAT(CsvRow(merged), ::testing::StartsWith("Patient/p1,false,Patient/p9,regenerative-candidate,"));
+  EXPECT_THAT(CsvRow(merged), ::testing::StartsWith("Patient/p1,false,Patient/p9,,regenerative-candidate,"));
+  PatientSummary inactive = patient;
+  inactive.inactive = true;
+  EXPECT_THAT(CsvRow(inactive), ::testing::StartsWith("Patient/p1,false,,false,regenerative-candidate,"));
 }
 
 // ---------------------------------------------------------------------------
@@ -2176,10 +2179,9 @@ TEST(ScreenTest, ScenariosAsOneExportGiveTheirExpectedStages) {
   const std::string summary = ReadFile(dir / "out/summary.json");
   EXPECT_THAT(summary,
               HasSubstr(fmt::format(R"("regenerative-candidate": {})", candidates.size() + closed.size())));
-  EXPECT_THAT(summary,
-              HasSubstr(fmt::format(R"("no_regenerative_option_open": {}, "no_patient_resource": 0, )"
-                                    R"("invalid_id": 0)",
-                                    closed.size())));
+  EXPECT_THAT(summary, HasSubstr(fmt::format(R"("no_regenerative_option_open": {}, "inactive_record": 0, )"
+                                             R"("no_patient_resource": 0, "invalid_id": 0)",
+                                             closed.size())));
   EXPECT_THAT(ReadFile(dir / "out/summary.txt"),
               HasSubstr(fmt::format("and {} more whose stage offers regenerative options but none is open",
                                     closed.size())));
@@ -2216,7 +2218,7 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
   simdjson::dom::parser parser;
   simdjson::dom::element bundle =
       parser.load(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/" + kScenario + ".json");
-  std::map<std::string, std::string> with, without, invalid, replaced;  // resourceType -> NDJSON
+  std::map<std::string, std::string> with, without, invalid, replaced, inactive;  // resourceType -> NDJSON
   for (simdjson::dom::element entry : bundle["entry"].get_array()) {
     const std::string type = std::string(std::string_view(entry["resource"]["resourceType"]));
     const std::string line = simdjson::minify(entry["resource"]) + "\n";
@@ -2238,11 +2240,16 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
                     R"(,"link":[{"other":{"reference":"Patient/survivor"},"type":"replaced-by"}])");
     }
     replaced[type] += merged;
+    // The record not in active use (Patient.active false).
+    std::string passive = line;
+    if (type == "Patient") passive.insert(passive.rfind('}'), R"(,"active":false)");
+    inactive[type] += passive;
   }
   ASSERT_THAT(invalid["Patient"], HasSubstr(R"("id":"disc cand")"));
   ASSERT_THAT(invalid["Condition"], HasSubstr(R"("Patient/disc cand")"));
-  for (const auto& [name, by_type] : {std::pair{"with", with}, std::pair{"without", without},
-                                      std::pair{"invalid", invalid}, std::pair{"replaced", replaced}}) {
+  for (const auto& [name, by_type] :
+       {std::pair{"with", with}, std::pair{"without", without}, std::pair{"invalid", invalid},
+        std::pair{"replaced", replaced}, std::pair{"inactive", inactive}}) {
     fs::create_directories(dir / name);
     for (const auto& [type, text] : by_type)
       std::ofstream(dir / (std::string(name) + "/" + type + ".ndjson")) << text;
@@ -2286,9 +2293,24 @@ TEST(ScreenTest, ACandidateWithoutAPatientResourceIsOnNoWorklist) {
                     HasSubstr(R"("excluded": {"deceased": 0, "replaced_record": 1, "unreadable_record": 0})"),
                     HasSubstr(R"("stages": {})"), HasSubstr(R"("regenerative_candidates": 0,)"),
                     HasSubstr(R"("candidates_not_in_group": {"no_regenerative_option_open": 0, )"
-                              R"("no_patient_resource": 0, "invalid_id": 0})")));
+                              R"("inactive_record": 0, "no_patient_resource": 0, "invalid_id": 0})")));
   EXPECT_THAT(ReadFile(dir / "replaced-out/summary.txt"), HasSubstr("1 replaced by another record"));
   EXPECT_THAT(ReadFile(dir / "replaced-out/MeasureReport.json"), HasSubstr(R"("count": 0)"));
+
+  // A candidate whose record is not in active use (Patient.active false:
+  // FHIR says patient lists leave such records out): counted, on no worklist.
+  EXPECT_THAT(
+      ReadFile(dir / "inactive-out/patients.ndjson"),
+      HasSubstr(R"("deceased":false,"active":false,"stage":"regenerative-candidate","candidate":true)"));
+  EXPECT_THAT(ReadFile(dir / "inactive-out/patients.csv"),
+              HasSubstr(",false,,false,regenerative-candidate,true,"));
+  EXPECT_THAT(ReadFile(dir / "inactive-out/Group.json"), Not(HasSubstr("Patient/")));
+  EXPECT_THAT(ReadFile(dir / "inactive-out/summary.json"),
+              AllOf(HasSubstr(R"("assessed": 1,)"), HasSubstr(R"("regenerative_candidates": 0,)"),
+                    HasSubstr(R"("inactive_record": 1, "no_patient_resource": 0)")));
+  EXPECT_THAT(ReadFile(dir / "inactive-out/summary.txt"),
+              HasSubstr("1 more whose record is not in active use"));
+  EXPECT_THAT(ReadFile(dir / "with-out/patients.ndjson"), Not(HasSubstr(R"("active")")));
   EXPECT_THAT(
       ReadFile(dir / "with-out/summary.json"),
       AllOf(HasSubstr(R"("assessed": 1,)"), HasSubstr(R"("replaced_record": 0, "unreadable_record": 0})")));

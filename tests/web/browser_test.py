@@ -209,14 +209,16 @@ def worklist_paging_test(driver, base):
 
 
 def candidate_exports(work):
-    """Two exports of one regenerative candidate each (the knee-oa-candidate
+    """Two exports of one regenerative candidate each (a disc candidate
     scenario): one whole, and one under another id without its Patient
     resource (a candidate on no worklist). Returns their directories."""
-    with open(os.path.join(SOURCE_DIR, "tests", "scenarios", "knee-oa-candidate.json")) as f:
+    # A candidate with regenerative options open (the worklist's).
+    scenario = "disc-candidate-baseline-nrs-outdated"
+    with open(os.path.join(SOURCE_DIR, "tests", "scenarios", scenario + ".json")) as f:
         text = f.read()
     dirs = []
     for name, renamed, keep_patient in (("with-patient", text, True),
-                                        ("without-patient", text.replace("knee-oa-candidate", "knee-oa-nopatient"), False)):
+                                        ("without-patient", text.replace(scenario, "disc-nopatient"), False)):
         directory = os.path.join(work, name)
         os.makedirs(directory, exist_ok=True)
         by_type = {}
