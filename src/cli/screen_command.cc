@@ -117,6 +117,18 @@ void ThreadsWarning(const screen::ScreenReport& report, std::string_view command
       command, report.threads_not_started);
 }
 
+// A warning naming the files of an input directory named as NDJSON but not
+// as an export's (they are not read; run.json lists every skipped entry).
+void NotReadWarning(const screen::ScreenReport& report, std::string_view command, std::ostream& err) {
+  if (report.ndjson_not_read.empty()) return;
+  err << fmt::format(
+      "{}: warning: {} file(s) named .ndjson not read, not named as an export's resource NDJSON "
+      "(<Type>[.<n>].ndjson, <n>.<Type>.ndjson, <Type>-<n>-<n>.ndjson): {}{}; give them by name to read "
+      "them\n",
+      command, report.ndjson_not_read.size(), report.ndjson_not_read.front(),
+      report.ndjson_not_read.size() > 1 ? ", ..." : "");
+}
+
 }  // namespace
 
 namespace {
@@ -289,6 +301,7 @@ int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
   }
   if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
   ThreadsWarning(*report, kCommand, err);
+  NotReadWarning(*report, kCommand, err);
   FinalLine(*report, options.output_dir, err);
   if (options.fhir_server) {
     // The export has served its purpose: the next run starts a new one
@@ -337,6 +350,7 @@ int RunScreenMap(const ScreenCommandOptions& options, std::ostream& err) {
   Result<screen::ScreenReport> report = screen::ScreenMap(screen_options, task);
   if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
   ThreadsWarning(*report, kCommand, err);
+  NotReadWarning(*report, kCommand, err);
   err << fmt::format("{}: map task {} of {}: {} files ({}), {} lines into {} shards in {:.2f} s; {} malformed lines\n",
                      kCommand, map->first, map->second, report->files, Megabytes(report->bytes), report->lines,
                      options.shards, report->seconds, report->malformed_lines);

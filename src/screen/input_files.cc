@@ -26,18 +26,25 @@ bool IsNdjsonName(std::string_view name) { return EndsWith(name, ".ndjson") || E
 // "Condition.000.ndjson", "Patient.ndjson.gz": an upper-case resource type
 // name, then anything, then .ndjson or .ndjson.gz; or that after a number
 // and a dot ("1.Patient.ndjson", as the SMART Bulk Data client names its
-// downloads). (Not "patients.ndjson" or "issues.ndjson": a screening's own
+// downloads); or the type then numbers each after a hyphen
+// ("Patient-1-1.ndjson", as Azure Health Data Services' $export names its
+// files). (Not "patients.ndjson" or "issues.ndjson": a screening's own
 // output is no input.)
 bool IsResourceNdjsonName(std::string_view name) {
   if (!IsNdjsonName(name)) return false;
   const size_t digits = name.find_first_not_of("0123456789");
   if (digits > 0 && digits < name.size() && name[digits] == '.') name.remove_prefix(digits + 1);
   if (name.empty() || !std::isupper(static_cast<unsigned char>(name[0]))) return false;
-  size_t end = name.find('.');
-  for (size_t i = 0; i < end; ++i) {
-    if (!std::isalnum(static_cast<unsigned char>(name[i]))) return false;
+  const size_t end = name.find('.');
+  size_t i = 0;
+  while (i < end && std::isalnum(static_cast<unsigned char>(name[i]))) ++i;
+  // "-<digits>" parts up to the first dot.
+  while (i < end && name[i] == '-') {
+    const size_t first = ++i;
+    while (i < end && std::isdigit(static_cast<unsigned char>(name[i]))) ++i;
+    if (i == first) return false;
   }
-  return true;
+  return i == end;
 }
 
 }  // namespace
@@ -57,13 +64,12 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
       if (error) return Fail(InvalidInput(fmt::format("{}: cannot list: {}", input, error.message())));
       std::sort(entries.begin(), entries.end());
       const size_t files_before = listing.files.size();
-      std::string ndjson_skipped;  // the first entry named .ndjson that is not read
+      const size_t ndjson_skipped_before = listing.ndjson_skipped.size();
       for (const fs::path& path : entries) {
         if (!IsResourceNdjsonName(path.filename().string())) {
           // (A Bulk Data client's log.ndjson is there even in an export of nothing.)
-          if (ndjson_skipped.empty() && IsNdjsonName(path.filename().string()) &&
-              path.filename() != "log.ndjson") {
-            ndjson_skipped = path.string();
+          if (IsNdjsonName(path.filename().string()) && path.filename() != "log.ndjson") {
+            listing.ndjson_skipped.push_back(path.string());
           }
           listing.skipped.push_back(path.string());
           continue;
@@ -84,11 +90,13 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
       }
       // NDJSON files, none named as an export's: the run would screen
       // nothing and say it succeeded.
-      if (listing.files.size() == files_before && !ndjson_skipped.empty()) {
+      if (listing.files.size() == files_before && listing.ndjson_skipped.size() > ndjson_skipped_before) {
         return Fail(InvalidInput(fmt::format(
             "{}: no file named as an export's resource NDJSON (Patient.ndjson, Condition.000.ndjson, "
-            "1.Observation.ndjson, .ndjson.gz) but {} and maybe others: name the files to read them",
-            input, ndjson_skipped)));
+            "1.Observation.ndjson, Patient-1-1.ndjson, .ndjson.gz) but {} and maybe others: name the files "
+            "to "
+            "read them",
+            input, listing.ndjson_skipped[ndjson_skipped_before])));
       }
       continue;
     }
@@ -97,9 +105,10 @@ Result<InputListing> ListInputs(const std::vector<std::string>& inputs) {
   }
   std::sort(listing.files.begin(), listing.files.end(),
             [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
-  // One file under two names (`dir` and `./dir`, a link) is read once: the
-  // first name in path order. (By canonical path: inode numbers are not
-  // unique on every file system.)
+  // One file under two names (`dir` and `./dir`, a symbolic link) is read
+  // once: the first name in path order. (By canonical path: inode numbers
+  // are not unique on every file system, and a file left out for another's
+  // number would be data lost unsaid; so a hard link is read twice.)
   std::set<std::string> seen;
   std::vector<InputFile> unique;
   for (InputFile& file : listing.files) {

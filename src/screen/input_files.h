@@ -2,7 +2,8 @@
 //
 // An input is a Bulk Data output directory or a file. In a directory, the
 // files named <ResourceType>[.<anything>].ndjson or .ndjson.gz (Patient.ndjson,
-// Condition.000.ndjson, Observation.001.ndjson.gz) are read; other files
+// Condition.000.ndjson, Observation.001.ndjson.gz; also 1.Patient.ndjson and
+// Patient-1-1.ndjson, as the SMART client and Azure name them) are read; other files
 // (the export's log.ndjson, a manifest, a subdirectory) are listed as
 // skipped. A file given by name is always read. Files are read in a fixed
 // order (sorted by path) so that a run is deterministic, and each once,
@@ -27,6 +28,9 @@ struct InputFile {
 struct InputListing {
   std::vector<InputFile> files;      // sorted by path; one file once (the first of its names)
   std::vector<std::string> skipped;  // entries of a directory not named as resource NDJSON
+  // Of those, the ones named .ndjson or .ndjson.gz (log.ndjson aside): a run
+  // says so, since they may be an export's files under names not known here.
+  std::vector<std::string> ndjson_skipped;
 };
 
 // Fails (kInvalidInput, naming it) for an input that does not exist or is

@@ -602,6 +602,7 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   report.lines = facts.lines;
   report.malformed_lines = facts.malformed_lines;
   report.partitions = grouper.partition_count();
+  report.ndjson_not_read = listing.ndjson_skipped;
   clock.Fill(report, grouper);
   return report;
 }
@@ -693,6 +694,7 @@ Result<ScreenReport> ScreenMap(const ScreenOptions& options, const ShuffleTask& 
   report.lines = manifest.facts.lines;
   report.malformed_lines = manifest.facts.malformed_lines;
   report.partitions = per_shard;
+  report.ndjson_not_read = listing.ndjson_skipped;
   clock.Fill(report, *grouper);
   return report;
 }

@@ -85,6 +85,9 @@ struct ScreenReport {
   // any one of the run's parallel phases (each went on with the threads it
   // had): 0 when every phase had all it asked for.
   size_t threads_not_started = 0;
+  // Entries of an input directory named .ndjson or .ndjson.gz but not as an
+  // export's resource NDJSON (InputListing::ndjson_skipped): not read.
+  std::vector<std::string> ndjson_not_read;
 };
 
 // Screens the inputs into options.output_dir. Fails (naming the file) only

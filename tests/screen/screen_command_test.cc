@@ -3,6 +3,7 @@
 // (Apart from screen_test.cc, which sanitizer builds also link without the
 // CLI as screen_core_test.)
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -98,6 +99,33 @@ TEST(ScreenCommandTest, WarnsWhenThreadsCannotStartAndGoesOn) {
     EXPECT_EQ(reduce_err.str().find("warning") == std::string::npos, started) << reduce_err.str();
     ExpectSameOutput(dir / "one", options.output_dir);
   }
+}
+
+// Files of an input directory named .ndjson but not as an export's are not
+// read, and the run says so on stderr, naming one (run.json lists them all);
+// a Bulk Data client's log.ndjson is not warned about.
+TEST(ScreenCommandTest, WarnsOfNdjsonFilesNotRead) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  for (const auto& entry : std::filesystem::directory_iterator(BulkDir()))
+    std::filesystem::copy(entry.path(), dir / "in" / entry.path().filename());
+  std::ofstream(dir / "in/log.ndjson") << "{}\n";
+  cli::ScreenCommandOptions options;
+  options.now = kNow;
+  options.jobs = 1;
+  options.inputs = {dir / "in"};
+  options.output_dir = dir / "quiet";
+  std::ostringstream quiet;
+  ASSERT_EQ(cli::RunScreen(options, quiet), 0) << quiet.str();
+  EXPECT_EQ(quiet.str().find("warning"), std::string::npos) << quiet.str();
+
+  std::ofstream(dir / "in/Patient_extra.ndjson") << "{}\n";
+  std::ofstream(dir / "in/more.ndjson.gz") << "";
+  options.output_dir = dir / "warned";
+  std::ostringstream warned;
+  ASSERT_EQ(cli::RunScreen(options, warned), 0) << warned.str();
+  EXPECT_THAT(warned.str(), HasSubstr("regenpath screen: warning: 2 file(s) named .ndjson not read"));
+  EXPECT_THAT(warned.str(), HasSubstr(dir / "in/Patient_extra.ndjson" + ", ..."));
 }
 
 }  // namespace

@@ -617,6 +617,24 @@ TEST(InputFilesTest, NumberedExportFilesAreReadAndADirectoryOfOtherNdjsonIsRefus
   EXPECT_EQ(smart->files[1].path, dir / "smart/12.Condition.ndjson.gz");
   EXPECT_EQ(smart->skipped.size(), 2u);
 
+  // As Azure Health Data Services' $export names its files: the type, then
+  // numbers each after a hyphen; a hyphen with no number, or other words, is
+  // not an export's name.
+  fs::create_directories(dir / "azure");
+  for (const char* name :
+       {"Patient-1-1.ndjson", "Condition-1-2.ndjson", "Observation-12.ndjson.gz", "Patient-.ndjson",
+        "Patient-1-.ndjson", "Patient-backup.ndjson", "Patient-1-1x.ndjson"})
+    std::ofstream(dir / ("azure/" + std::string(name))) << "{}\n";
+  Result<InputListing> azure = ListInputs({dir / "azure"});
+  ASSERT_TRUE(azure.has_value()) << azure.error().message();
+  std::vector<std::string> read;
+  for (const InputFile& file : azure->files) read.push_back(fs::path(file.path).filename().string());
+  EXPECT_EQ(read, (std::vector<std::string>{"Condition-1-2.ndjson", "Observation-12.ndjson.gz",
+                                            "Patient-1-1.ndjson"}));
+  EXPECT_EQ(azure->ndjson_skipped.size(), 4u);
+  // (A client's log.ndjson is no export file left unread.)
+  EXPECT_TRUE(smart->ndjson_skipped.size() == 2u && smart->ndjson_skipped[0] == dir / "smart/1.ndjson");
+
   fs::create_directories(dir / "output");
   std::ofstream(dir / "output/patients.ndjson") << "{}\n";
   std::ofstream(dir / "output/issues.ndjson") << "{}\n";
@@ -631,6 +649,7 @@ TEST(InputFilesTest, NumberedExportFilesAreReadAndADirectoryOfOtherNdjsonIsRefus
   Result<InputListing> empty = ListInputs({dir / "empty"});
   ASSERT_TRUE(empty.has_value());
   EXPECT_TRUE(empty->files.empty());
+  EXPECT_TRUE(empty->ndjson_skipped.empty());
 }
 
 // ---------------------------------------------------------------------------
