@@ -9,7 +9,11 @@ tests/screen checks the 13-patient export).
 The patient of each line is found here independently of src/screen (subject /
 patient / Patient.id, "Patient/<id>" references), files in path order, lines
 in file order, with the Medications the patient's lines reference
-("Medication/<id>"), as `screen` documents. Exit 1 on any difference.
+("Medication/<id>"), as `screen` documents. A line Python cannot read as JSON
+(invalid UTF-8, a raw control character) is the patient's when a plain
+"subject"/"patient"/"beneficiary" reference to "Patient/<id>" is in it, as
+`screen` routes a malformed line naming its patient; a byte-order mark at the
+start of a file is not part of its first line. Exit 1 on any difference.
 """
 import argparse
 import concurrent.futures
@@ -19,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import re
 import tempfile
 
 NOW = "2025-06-01"
@@ -65,6 +70,18 @@ def patient_of(resource):
     return None
 
 
+RAW_PATIENT = re.compile(rb'"(?:subject|patient|beneficiary)"\s*:\s*\{\s*"reference"\s*:\s*"Patient/([^"\\]+)"')
+
+
+def read_line(raw):
+    """The resource of a line, or None with the patient a raw look finds."""
+    try:
+        return json.loads(raw), None
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        match = RAW_PATIENT.search(raw)
+        return None, match.group(1).decode("utf-8", "replace") if match else None
+
+
 def strings(value):
     """Every string value under a JSON value."""
     if isinstance(value, str):
@@ -95,12 +112,18 @@ def main(argv):
         return 1
     for path_index, path in enumerate(paths):
         opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as handle:
+        with opener(path, "rb") as handle:
             for line_index, line in enumerate(handle):
+                if line_index == 0 and line.startswith(b"\xef\xbb\xbf"):
+                    line = line[3:]
                 if not line.strip():
                     continue
-                resource = json.loads(line)
-                entry = (path_index, line_index, line.rstrip("\n"))
+                resource, patient = read_line(line)
+                entry = (path_index, line_index, line.rstrip(b"\n"))
+                if not isinstance(resource, dict):
+                    if patient is not None:
+                        records.setdefault(patient, []).append(entry)
+                    continue
                 if resource.get("resourceType") == "Medication" and isinstance(resource.get("id"), str):
                     medications.setdefault(resource["id"], []).append(entry)
                     continue
@@ -113,7 +136,8 @@ def main(argv):
     for patient, entries in records.items():
         referenced = set()
         for entry in entries:
-            for value in strings(json.loads(entry[2])):
+            resource, _ = read_line(entry[2])
+            for value in strings(resource):
                 if value.startswith("Medication/"):
                     referenced.add(value[len("Medication/"):].split("/")[0])
         extra = [m for medication in referenced for m in medications.get(medication, [])]
@@ -131,8 +155,8 @@ def main(argv):
 
     def check(patient_id):
         path = os.path.join(temp, patient_id + ".ndjson")
-        with open(path, "w", encoding="utf-8") as out:
-            out.write("\n".join(records[patient_id]) + "\n")
+        with open(path, "wb") as out:
+            out.write(b"\n".join(records[patient_id]) + b"\n")
         result = subprocess.run([args.regenpath, "assess", "--now", NOW, "--format", "json", path],
                                 capture_output=True, text=True)
         os.remove(path)
