@@ -10,20 +10,11 @@
 #include "cdshooks/text.h"
 #include "common/json_string.h"
 #include "fhir/json_equal.h"
+#include "fhir/patient_compartment.h"
 
 namespace regenpath::cdshooks {
 
 namespace {
-
-// The id a "Patient/<id>" reference (relative or absolute) names; empty for
-// other references (urn:uuid:..., contained, other types).
-std::string_view PatientIdOf(std::string_view reference) {
-  size_t found = reference.rfind("Patient/");
-  if (found == std::string_view::npos || (found > 0 && reference[found - 1] != '/')) return {};
-  std::string_view id = reference.substr(found + 8);
-  if (size_t history = id.find('/'); history != std::string_view::npos) id = id.substr(0, history);
-  return id;
-}
 
 class Assembler {
  public:
@@ -164,7 +155,7 @@ class Assembler {
       std::string_view other;
       if (entry.resource_type == "Patient" && entry.id != request_.patient_id) {
         other = entry.id;
-      } else if (std::string_view id = PatientIdOf(entry.patient_reference);
+      } else if (std::string_view id = fhir::PatientIdInReference(entry.patient_reference);
                  !id.empty() && id != request_.patient_id) {
         other = id;
       }

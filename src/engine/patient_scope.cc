@@ -26,15 +26,6 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-// The id in "Patient/x" or "Patient/x/_history/1", also at the end of an
-// absolute URL; "" for any other reference.
-std::string_view PatientIdIn(std::string_view value) {
-  size_t at = value.rfind("Patient/");
-  if (at == std::string_view::npos || (at != 0 && value[at - 1] != '/')) return std::string_view();
-  std::string_view id = value.substr(at + 8);
-  return id.substr(0, id.find('/'));
-}
-
 // Whether two resources' source texts are the same JSON value (whitespace,
 // member order and escapes aside).
 bool SameJson(std::string_view a, std::string_view b) {
@@ -53,7 +44,7 @@ std::string_view PatientOf(const fhir::Node& resource, const fhir::Document& rec
     if (text == nullptr || !text->has_value()) continue;
     std::string_view value = text->text();
     // Read without a lookup (the common case, on every resource).
-    if (std::string_view id = PatientIdIn(value); !id.empty()) return id;
+    if (std::string_view id = fhir::PatientIdInReference(value); !id.empty()) return id;
     // urn:uuid:..., or a URL naming a Bundle entry: the entry it resolves to.
     if (const fhir::Node* target = record.Resolve(value, &resource);
         target != nullptr && target->type_name() == "Patient") {
@@ -89,7 +80,7 @@ Result<PatientSelection> SelectPatient(const fhir::Document& record, const std::
     } else if (is_patient) {
       owner = ids[index];
     } else if (!references[index].empty()) {  // else: no subject, patient or beneficiary reference
-      owner = PatientIdIn(references[index]);
+      owner = fhir::PatientIdInReference(references[index]);
       if (owner.empty()) owner = PatientOf(resource, record);
     }
     owners[index] = owner;

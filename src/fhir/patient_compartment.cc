@@ -88,4 +88,12 @@ std::optional<std::string_view> PatientElement(std::string_view resource_type) {
   return std::nullopt;
 }
 
+std::string_view PatientIdInReference(std::string_view reference) {
+  constexpr std::string_view kPatient = "Patient/";
+  const size_t at = reference.rfind(kPatient);
+  if (at == std::string_view::npos || (at != 0 && reference[at - 1] != '/')) return {};
+  const std::string_view id = reference.substr(at + kPatient.size());
+  return id.substr(0, id.find('/'));
+}
+
 }  // namespace regenpath::fhir

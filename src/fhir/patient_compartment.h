@@ -16,6 +16,15 @@ namespace regenpath::fhir {
 // patient compartment (Organization, Practitioner, Medication, ...).
 std::optional<std::string_view> PatientElement(std::string_view resource_type);
 
+// The patient id a literal reference names: "Patient/<id>", also versioned
+// ("Patient/<id>/_history/<v>") and at the end of an absolute URL
+// ("https://ehr/fhir/Patient/<id>"); the last "Patient/" that starts the
+// reference or follows a '/' decides, and the id runs to the next '/'.
+// Empty for any other reference ("Group/1", "#contained", "urn:uuid:...",
+// "Patient/"). The one reading the engine, CDS Hooks and the screen share,
+// so that they hand a resource to the same patient.
+std::string_view PatientIdInReference(std::string_view reference);
+
 }  // namespace regenpath::fhir
 
 #endif  // REGENPATH_FHIR_PATIENT_COMPARTMENT_H_

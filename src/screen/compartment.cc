@@ -27,18 +27,10 @@ std::optional<std::string_view> PatientIdOfReference(std::string_view reference)
     if (reference.empty()) return std::nullopt;
     return reference;
   }
-  // "Patient/<id>", "<base>/Patient/<id>", "…/Patient/<id>/_history/<v>".
-  constexpr std::string_view kPatient = "Patient/";
-  size_t at = std::string_view::npos;
-  for (size_t from = 0;;) {
-    size_t next = reference.find(kPatient, from);
-    if (next == std::string_view::npos) break;
-    if (next == 0 || reference[next - 1] == '/') at = next;
-    from = next + 1;
-  }
-  if (at == std::string_view::npos) return std::nullopt;
-  std::string_view id = reference.substr(at + kPatient.size());
-  id = id.substr(0, id.find('/'));
+  // "Patient/<id>", "<base>/Patient/<id>", "…/Patient/<id>/_history/<v>":
+  // read as the engine reads them (assess hands the resource to the same
+  // patient).
+  const std::string_view id = fhir::PatientIdInReference(reference);
   if (id.empty()) return std::nullopt;
   return id;
 }

@@ -116,6 +116,19 @@ TEST(CompartmentTest, ReferencesThatNameAPatient) {
   EXPECT_EQ(PatientIdOfReference("#p1"), std::nullopt);
   EXPECT_EQ(PatientIdOfReference("Patient/"), std::nullopt);
   EXPECT_EQ(PatientIdOfReference(""), std::nullopt);
+  // Read as the engine and CDS Hooks read them (fhir::PatientIdInReference):
+  // the last "Patient/" that starts the reference or follows a '/' decides.
+  EXPECT_EQ(PatientIdOfReference("https://ehr/fhir/Patient/abc/_history/2"), "abc");
+  EXPECT_EQ(PatientIdOfReference("Patient/a/b"), "a");
+  EXPECT_EQ(PatientIdOfReference("Patient/xPatient/y"), std::nullopt);
+  EXPECT_EQ(PatientIdOfReference("Other/Patient/z"), "z");
+  for (std::string_view reference :
+       {"Patient/123", "http://ehr.example/fhir/Patient/abc", "Patient/abc/_history/2", "Group/1",
+        "RelatedPatient/1", "#p1", "Patient/", "", "Patient/a/b", "Patient/xPatient/y",
+        "https://ehr/Patient/q/_history/1"}) {
+    EXPECT_EQ(PatientIdOfReference(reference).value_or(""), fhir::PatientIdInReference(reference))
+        << reference;
+  }
 }
 
 TEST(CompartmentTest, ElementPerType) {
