@@ -418,13 +418,54 @@ void AddAssessmentFacts(const ScreenOptions& options, RunFacts& facts) {
   facts.kb_version = options.kb->version();
 }
 
+// The engine names a record's resources by their place in it
+// ("Bundle.entry[3].resource": the record is one synthetic Bundle of its
+// lines). In a screened record those places exist nowhere a user can look:
+// each is named instead by the export file and line its resource came from.
+// `origin_at` gives the line (piece-numbered, as the scan numbered it) of a
+// byte offset into the record's text; `base` is that text's start.
+std::string NameEntriesByExportLines(std::string_view message, const fhir::Document& document,
+                                     const char* base,
+                                     const std::function<std::optional<LineIssue>(size_t)>& origin_at,
+                                     const RunFacts& facts, const std::vector<PieceLines>& piece_lines) {
+  constexpr std::string_view kEntry = "Bundle.entry[";
+  constexpr std::string_view kResource = "].resource";
+  std::string out;
+  size_t from = 0;
+  for (size_t at; (at = message.find(kEntry, from)) != std::string_view::npos;) {
+    const size_t digits = at + kEntry.size();
+    size_t end = digits;
+    while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
+    size_t index = 0;
+    const bool number = end > digits && end < message.size() && message[end] == ']' && end - digits < 10;
+    if (number) index = std::stoul(std::string(message.substr(digits, end - digits)));
+    std::optional<LineIssue> origin;
+    if (number && index < document.resources().size()) {
+      const std::string_view raw = document.resources()[index]->raw_json();
+      if (!raw.empty() && raw.data() >= base) origin = origin_at(static_cast<size_t>(raw.data() - base));
+    }
+    std::vector<LineIssue> numbered;
+    if (origin) numbered.push_back(*origin);
+    if (!origin || origin->file >= facts.inputs.size() || !NumberInFiles(numbered, piece_lines).ok()) {
+      out += message.substr(from, digits - from);
+      from = digits;
+      continue;
+    }
+    out += message.substr(from, at - from);
+    out += fmt::format("{}:{}", facts.inputs[numbered[0].file].first, numbered[0].line);
+    from = message.substr(end).starts_with(kResource) ? end + kResource.size() : end + 1;
+  }
+  out += message.substr(from);
+  return out;
+}
+
 // 2. Assess, partition by partition; each partition's patient lines, in
 // patient order, go to a file of its own in `work_dir`. 3. Output: those
 // files merged in patient order, the summaries and `extra` files.
 Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engine& engine, Grouper& grouper,
                                 const SharedResources& shared, size_t jobs, const std::string& work_dir,
                                 Progress& progress, OutputWriter& writer, const RunFacts& facts,
-                                std::string_view issues_ndjson,
+                                const std::vector<PieceLines>& piece_lines, std::string_view issues_ndjson,
                                 const std::map<std::string, std::string>& extra) {
   progress.partitions_total = grouper.visits();
   progress.assessing = true;
@@ -476,6 +517,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
         for (size_t i = group.begin; i < group.end; ++i) record_size += lines[i].text.size() + 1;
         for (uint32_t r : referenced) record_size += shared.lines()[r].text.size() + 1;
         std::unique_ptr<char[]> record(new char[record_size + fhir::Parser::kBufferPadding]);
+        const char* const base = record.get();
         char* out = record.get();
         auto append = [&out](std::string_view text) {
           std::memcpy(out, text.data(), text.size());
@@ -495,8 +537,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
           append(shared.lines()[referenced[next_shared]].text);
         std::memset(out, ' ', fhir::Parser::kBufferPadding);
         const std::string reference = "Patient/" + std::string(group.patient_id);
-        Result<fhir::Document> document =
-            parser.ParseNdjson(std::move(record), record_size, reference + ".ndjson");
+        Result<fhir::Document> document = parser.ParseNdjson(std::move(record), record_size, reference);
         if (!document.has_value()) {
           results[g] = UnreadableRecordLine(reference, document.error().message());
         } else {
@@ -505,7 +546,33 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
           Result<engine::Assessment> assessment =
               engine.Assess(*document, options.now, {std::string(group.patient_id)});
           if (!assessment.has_value()) {
-            results[g] = UnreadableRecordLine(reference, assessment.error().message());
+            // (Rare: the record's lines are walked again, in the order they
+            // were written, to find which one a byte offset falls in.)
+            auto origin_at = [&](size_t offset) -> std::optional<LineIssue> {
+              size_t at = 0;
+              std::optional<LineIssue> found;
+              auto take = [&](std::string_view text, uint32_t file, uint64_t line) {
+                if (!found && offset >= at && offset < at + text.size()) found = LineIssue{file, line, {}};
+                at += text.size() + 1;
+              };
+              size_t shared_next = 0;
+              for (size_t i = group.begin; i < group.end; ++i) {
+                for (; shared_next < referenced.size(); ++shared_next) {
+                  const SharedLine& before = shared.lines()[referenced[shared_next]];
+                  if (std::tie(before.file, before.line) > std::tie(lines[i].file, lines[i].line)) break;
+                  take(before.text, before.file, before.line);
+                }
+                take(lines[i].text, lines[i].file, lines[i].line);
+              }
+              for (; shared_next < referenced.size(); ++shared_next) {
+                const SharedLine& after = shared.lines()[referenced[shared_next]];
+                take(after.text, after.file, after.line);
+              }
+              return found;
+            };
+            results[g] = UnreadableRecordLine(
+                reference, NameEntriesByExportLines(assessment.error().message(), *document, base, origin_at,
+                                                    facts, piece_lines));
           } else {
             Result<std::string> line =
                 ProjectAssessment(reference, report::AssessmentToJson(*assessment, false), json_parser);
@@ -589,11 +656,12 @@ Result<ScreenReport> Screen(const ScreenOptions& options) {
   RunFacts facts = FactsOf(listing, counts);
   AddAssessmentFacts(options, facts);
   std::vector<LineIssue> malformed = IssuesOf(counts);
-  RP_RETURN_IF_ERROR(NumberInFiles(malformed, LinesOf(pieces)));
+  const std::vector<PieceLines> piece_lines = LinesOf(pieces);
+  RP_RETURN_IF_ERROR(NumberInFiles(malformed, piece_lines));
   const std::string issues = IssuesNdjson(facts.inputs, malformed);
   RP_ASSIGN_OR_RETURN(uint64_t patients,
                       AssessAndWrite(options, *engine, grouper, shared, jobs, work_dir, progress, *writer,
-                                     facts, issues, ShardFile(options)));
+                                     facts, piece_lines, issues, ShardFile(options)));
 
   ScreenReport report;
   report.patients = patients;
@@ -771,9 +839,10 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
   RP_ASSIGN_OR_RETURN(std::unique_ptr<OutputWriter> writer, OutputWriter::Open(options.output_dir));
   const std::string work_dir = options.output_dir + "/.partial/work";
   RP_RETURN_IF_ERROR(CreateDirectory(work_dir));
-  RP_ASSIGN_OR_RETURN(uint64_t patients,
-                      AssessAndWrite(options, *engine, *grouper, shared, jobs, work_dir, progress, *writer,
-                                     facts, IssuesNdjson(facts.inputs, issues), ShardFile(options, true)));
+  RP_ASSIGN_OR_RETURN(
+      uint64_t patients,
+      AssessAndWrite(options, *engine, *grouper, shared, jobs, work_dir, progress, *writer, facts, pieces,
+                     IssuesNdjson(facts.inputs, issues), ShardFile(options, true)));
   ScreenReport report;
   report.patients = patients;
   report.files = facts.inputs.size();

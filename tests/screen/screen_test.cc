@@ -2017,10 +2017,36 @@ TEST(ScreenTest, APatientsLinesAreAssessedInInputOrder) {
       return line.find("\"Patient/x\"") != std::string::npos;
     });
     ASSERT_NE(x, patients.end());
-    EXPECT_THAT(*x, HasSubstr("Bundle.entry[0].resource (updated 2024-01-01T00:00:00Z), "
-                              "Bundle.entry[1].resource (updated 2025-01-01T00:00:00Z)"))
+    // Each named by its file and line in the export.
+    EXPECT_THAT(*x, HasSubstr(dir / "in/Patient.000.ndjson:1 (updated 2024-01-01T00:00:00Z), " +
+                              (dir / "in/Patient.001.ndjson:1 (updated 2025-01-01T00:00:00Z)")))
         << "memory " << memory;
   }
+  // A copy in the second piece of a file read in pieces (over kPieceBytes),
+  // after 9 MB of lines of no patient: its line in the file, not in the piece.
+  fs::create_directories(dir / "pieces");
+  fs::copy(dir / "in/Patient.000.ndjson", dir / "pieces/Patient.000.ndjson");
+  {
+    std::ofstream big(dir / "pieces/Patient.001.ndjson", std::ios::binary);
+    const std::string filler =
+        R"({"resourceType":"Organization","id":"o","name":")" + std::string(1000, 'x') + "\"}\n";
+    for (int i = 0; i < 9000; ++i) big << filler;
+    big << second;
+  }
+  ASSERT_GT(fs::file_size(dir / "pieces/Patient.001.ndjson"), kPieceBytes);
+  for (size_t jobs : {1, 2}) {
+    const std::string out = dir / ("pieces-out-" + std::to_string(jobs));
+    ASSERT_TRUE(RunScreen({dir / "pieces"}, out, jobs).has_value());
+    EXPECT_THAT(ReadFile(out + "/patients.ndjson"),
+                HasSubstr(dir / "pieces/Patient.000.ndjson:1 (updated 2024-01-01T00:00:00Z), " +
+                          (dir / "pieces/Patient.001.ndjson:9001 (updated 2025-01-01T00:00:00Z)")))
+        << jobs;
+  }
+  // A shuffle's reduce task names them alike (its lines' pieces come from
+  // the map tasks' manifests).
+  const std::string shuffled = dir / "pieces-shuffled";
+  ASSERT_TRUE(RunShuffled({dir / "pieces"}, dir / "pieces-work", shuffled, 2, 2).ok());
+  ExpectSameOutput(dir / "pieces-out-1", shuffled);
 }
 
 TEST(ScreenTest, BadLinesGzipAndOrphansAreReportedNotFatal) {
