@@ -16,6 +16,7 @@
 #include "cdshooks/response_json.h"
 #include "cdshooks/service_catalog.h"
 #include "cdshooks/text.h"
+#include "fhir/entry_names.h"
 #include "fhir/parser.h"
 
 namespace regenpath::cdshooks {
@@ -126,10 +127,18 @@ CallResult CdsHooksService::Call(std::string_view service_id, std::string_view b
     // patient already; the engine excludes any that remains.
     Result<engine::Assessment> assessment = engine.Assess(*document, now, {request->patient_id});
     if (!assessment) {
-      // (The context's patient is not in it, or its Patient comes in copies that differ.)
+      // (The context's patient is not in it, or its Patient comes in copies
+      // that differ: named by the prefetch keys they came in, not by the
+      // assembled Bundle's entries, which the client never sees.)
+      const std::string message = fhir::NameBundleEntries(assessment.error().message(),
+                                                          [&](size_t entry) -> std::optional<std::string> {
+                                                            if (entry >= record->entry_origins.size())
+                                                              return std::nullopt;
+                                                            return record->entry_origins[entry];
+                                                          });
       return Error(MakeCallError(400, "invalid",
                                  "the patient's record cannot be assessed for the context's patient", "",
-                                 OneLine(assessment.error().message(), 300)));
+                                 OneLine(message, 300)));
     }
 
     if (state_->annotate) state_->annotate(*assessment, now);

@@ -92,7 +92,7 @@ class Assembler {
     if (!bad_.empty()) return tl::unexpected(CallError{400, std::move(bad_)});
     if (!missing_.empty()) return tl::unexpected(CallError{412, std::move(missing_)});
     bundle_ += "]}";
-    return AssembledRecord{std::move(bundle_), count_};
+    return AssembledRecord{std::move(bundle_), count_, std::move(origins_)};
   }
 
  private:
@@ -151,7 +151,8 @@ class Assembler {
 
   // Adds the payload's resources; false when it must stop (a problem was recorded).
   bool AddEntries(const PrefetchTemplate& query, const FhirPayload& payload, bool from_prefetch) {
-    for (const PayloadEntry& entry : payload.entries) {
+    for (size_t index = 0; index < payload.entries.size(); ++index) {
+      const PayloadEntry& entry = payload.entries[index];
       std::string_view other;
       if (entry.resource_type == "Patient" && entry.id != request_.patient_id) {
         other = entry.id;
@@ -195,6 +196,14 @@ class Assembler {
       bundle_ += entry.resource_json;
       bundle_ += '}';
       ++count_;
+      if (!from_prefetch) {
+        origins_.push_back(fmt::format("'{}' as fetched from fhirServer", query.key));
+      } else if (payload.entries.size() == 1) {
+        origins_.push_back(fmt::format("prefetch '{}'", query.key));
+      } else {
+        origins_.push_back(
+            fmt::format("prefetch '{}', resource {} of {}", query.key, index + 1, payload.entries.size()));
+      }
     }
     return true;
   }
@@ -213,6 +222,7 @@ class Assembler {
   const AssemblyLimits& limits_;
   std::string bundle_;
   size_t count_ = 0;
+  std::vector<std::string> origins_;  // per entry: where it came from (AssembledRecord::entry_origins)
   std::set<std::string> seen_;
   std::vector<std::string> patient_copies_;  // the Patient resources added (their JSON)
   std::vector<OutcomeIssue> missing_;

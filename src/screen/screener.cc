@@ -22,6 +22,7 @@
 
 #include "common/json_string.h"
 #include "engine/engine.h"
+#include "fhir/entry_names.h"
 #include "fhir/parser.h"
 #include "report/assessment_json.h"
 #include "screen/compartment.h"
@@ -428,35 +429,16 @@ std::string NameEntriesByExportLines(std::string_view message, const fhir::Docum
                                      const char* base,
                                      const std::function<std::optional<LineIssue>(size_t)>& origin_at,
                                      const RunFacts& facts, const std::vector<PieceLines>& piece_lines) {
-  constexpr std::string_view kEntry = "Bundle.entry[";
-  constexpr std::string_view kResource = "].resource";
-  std::string out;
-  size_t from = 0;
-  for (size_t at; (at = message.find(kEntry, from)) != std::string_view::npos;) {
-    const size_t digits = at + kEntry.size();
-    size_t end = digits;
-    while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
-    size_t index = 0;
-    const bool number = end > digits && end < message.size() && message[end] == ']' && end - digits < 10;
-    if (number) index = std::stoul(std::string(message.substr(digits, end - digits)));
-    std::optional<LineIssue> origin;
-    if (number && index < document.resources().size()) {
-      const std::string_view raw = document.resources()[index]->raw_json();
-      if (!raw.empty() && raw.data() >= base) origin = origin_at(static_cast<size_t>(raw.data() - base));
-    }
-    std::vector<LineIssue> numbered;
-    if (origin) numbered.push_back(*origin);
-    if (!origin || origin->file >= facts.inputs.size() || !NumberInFiles(numbered, piece_lines).ok()) {
-      out += message.substr(from, digits - from);
-      from = digits;
-      continue;
-    }
-    out += message.substr(from, at - from);
-    out += fmt::format("{}:{}", facts.inputs[numbered[0].file].first, numbered[0].line);
-    from = message.substr(end).starts_with(kResource) ? end + kResource.size() : end + 1;
-  }
-  out += message.substr(from);
-  return out;
+  return fhir::NameBundleEntries(message, [&](size_t entry) -> std::optional<std::string> {
+    if (entry >= document.resources().size()) return std::nullopt;
+    const std::string_view raw = document.resources()[entry]->raw_json();
+    if (raw.empty() || raw.data() < base) return std::nullopt;
+    std::optional<LineIssue> origin = origin_at(static_cast<size_t>(raw.data() - base));
+    if (!origin || origin->file >= facts.inputs.size()) return std::nullopt;
+    std::vector<LineIssue> numbered{*origin};
+    if (!NumberInFiles(numbered, piece_lines).ok()) return std::nullopt;
+    return fmt::format("{}:{}", facts.inputs[numbered[0].file].first, numbered[0].line);
+  });
 }
 
 // 2. Assess, partition by partition; each partition's patient lines, in

@@ -18,8 +18,8 @@
 //            "page_size": 2,
 //            "fail": {"Observation": {"kind": "timeout|status|body|too-large|next-loop|next-foreign|endless",
 //                                     "status": 401, "body": "..."}}},
-//   "clinic_evidence": {"prp-knee": "this clinic: ..."},  the server's registry annotation (summary per option)
-//   "expect": {"status": 200, "cards": 1, "outcome_contains": ["..."],
+//   "clinic_evidence": {"prp-knee": "this clinic: ..."},  the server's registry annotation (summary per
+//   option) "expect": {"status": 200, "cards": 1, "outcome_contains": ["..."], "outcome_excludes": ["..."],
 //              "card": [{"index": 0, "indicator": "critical", "summary_contains": "...",
 //                        "detail_contains": ["..."], "detail_excludes": ["..."],
 //                        "suggestion_labels": ["..."], "suggestions": 2, "selectionBehavior": "any",
@@ -314,6 +314,11 @@ TEST_P(ExchangeTest, Exchange) {
     if (const json::value* parts = expect.if_contains("outcome_contains")) {
       for (const json::value& part : parts->as_array()) {
         EXPECT_TRUE(Contains(result.body, part.as_string())) << part << "\n" << result.body;
+      }
+    }
+    if (const json::value* parts = expect.if_contains("outcome_excludes")) {
+      for (const json::value& part : parts->as_array()) {
+        EXPECT_FALSE(Contains(result.body, part.as_string())) << part << "\n" << result.body;
       }
     }
   }
