@@ -89,11 +89,16 @@ std::optional<std::string_view> PatientElement(std::string_view resource_type) {
 }
 
 std::string_view PatientIdInReference(std::string_view reference) {
-  constexpr std::string_view kPatient = "Patient/";
-  const size_t at = reference.rfind(kPatient);
-  if (at == std::string_view::npos || (at != 0 && reference[at - 1] != '/')) return {};
-  const std::string_view id = reference.substr(at + kPatient.size());
-  return id.substr(0, id.find('/'));
+  // (An id has no '/' or '_': the first "/_history/" ends the id.)
+  if (const size_t history = reference.find("/_history/"); history != std::string_view::npos) {
+    reference = reference.substr(0, history);
+  }
+  const size_t slash = reference.rfind('/');
+  if (slash == std::string_view::npos) return {};
+  const std::string_view type = reference.substr(0, slash);
+  const std::string_view id = reference.substr(slash + 1);
+  if (id.empty() || !(type == "Patient" || type.ends_with("/Patient"))) return {};
+  return id;
 }
 
 }  // namespace regenpath::fhir

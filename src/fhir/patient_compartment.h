@@ -18,11 +18,12 @@ std::optional<std::string_view> PatientElement(std::string_view resource_type);
 
 // The patient id a literal reference names: "Patient/<id>", also versioned
 // ("Patient/<id>/_history/<v>") and at the end of an absolute URL
-// ("https://ehr/fhir/Patient/<id>"); the last "Patient/" that starts the
-// reference or follows a '/' decides, and the id runs to the next '/'.
-// Empty for any other reference ("Group/1", "#contained", "urn:uuid:...",
-// "Patient/"). The one reading the engine, CDS Hooks and the screen share,
-// so that they hand a resource to the same patient.
+// ("https://ehr/fhir/Patient/<id>"): the reference, up to "/_history/",
+// ends with the segments "Patient" and the id. Empty for any other
+// reference ("Group/1", "#contained", "urn:uuid:...", "Patient/", and
+// "Patient/a/b", which names no resource FHIR allows: nobody's rather than a
+// guess). The one reading the engine, CDS Hooks and the screen share, so
+// that they hand a resource to the same patient.
 std::string_view PatientIdInReference(std::string_view reference);
 
 }  // namespace regenpath::fhir

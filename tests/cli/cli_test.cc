@@ -917,6 +917,30 @@ TEST(CliAssessTest, AResourceIsThePatientsItsCompartmentElementNames) {
 // A Patient record merged into another (link replaced-by) must no longer be
 // used: the assessment says so (patient.replaced_by, a warning at the link,
 // the text report's heading).
+// A versioned reference to a patient whose id ends with "Patient" names that
+// patient (fhir::PatientIdInReference): another patient's data is left out
+// of the one picked (its Patient and its Condition), never taken for
+// nobody's and kept.
+TEST(CliAssessTest, AVersionedReferenceNamesItsPatientWhateverTheId) {
+  TempDir dir;
+  const std::string file = dir.path() + "/two.ndjson";
+  std::ofstream(file)
+      << R"({"resourceType":"Patient","id":"pa","gender":"female","birthDate":"1970-01-01"})"
+      << "\n"
+      << R"({"resourceType":"Patient","id":"otherPatient","gender":"male","birthDate":"1971-01-01"})"
+      << "\n"
+      << R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/otherPatient/_history/1"},)"
+      << R"("code":{"text":"knee pain"}})"
+      << "\n";
+  RunResult pa = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", "--patient", "pa", file});
+  ASSERT_EQ(pa.exit_code, 0) << pa;
+  EXPECT_THAT(pa.out, HasSubstr("2 resource(s) of another patient (Patient/otherPatient) were excluded"));
+  RunResult other =
+      RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", "--patient", "otherPatient", file});
+  ASSERT_EQ(other.exit_code, 0) << other;
+  EXPECT_THAT(other.out, Not(HasSubstr("name no patient")));
+}
+
 TEST(CliAssessTest, ARecordReplacedByAnotherSaysSo) {
   TempDir dir;
   const std::string file = dir.path() + "/merged.ndjson";

@@ -117,15 +117,21 @@ TEST(CompartmentTest, ReferencesThatNameAPatient) {
   EXPECT_EQ(PatientIdOfReference("Patient/"), std::nullopt);
   EXPECT_EQ(PatientIdOfReference(""), std::nullopt);
   // Read as the engine and CDS Hooks read them (fhir::PatientIdInReference):
-  // the last "Patient/" that starts the reference or follows a '/' decides.
+  // up to "/_history/", the reference ends with "Patient" and the id; an id
+  // may end with "Patient", or be it.
   EXPECT_EQ(PatientIdOfReference("https://ehr/fhir/Patient/abc/_history/2"), "abc");
-  EXPECT_EQ(PatientIdOfReference("Patient/a/b"), "a");
+  EXPECT_EQ(PatientIdOfReference("Patient/discPatient/_history/1"), "discPatient");
+  EXPECT_EQ(PatientIdOfReference("Patient/Patient/_history/1"), "Patient");
+  EXPECT_EQ(PatientIdOfReference("Patient/Patient"), "Patient");
+  EXPECT_EQ(PatientIdOfReference("https://ehr/Patient/fhir/Patient/abc"), "abc");
+  EXPECT_EQ(PatientIdOfReference("Patient/a/b"), std::nullopt);  // no FHIR reference: nobody's
   EXPECT_EQ(PatientIdOfReference("Patient/xPatient/y"), std::nullopt);
   EXPECT_EQ(PatientIdOfReference("Other/Patient/z"), "z");
+  EXPECT_EQ(PatientIdOfReference("MyPatient/z"), std::nullopt);
   for (std::string_view reference :
        {"Patient/123", "http://ehr.example/fhir/Patient/abc", "Patient/abc/_history/2", "Group/1",
         "RelatedPatient/1", "#p1", "Patient/", "", "Patient/a/b", "Patient/xPatient/y",
-        "https://ehr/Patient/q/_history/1"}) {
+        "https://ehr/Patient/q/_history/1", "Patient/discPatient/_history/1", "Patient/Patient/_history/1"}) {
     EXPECT_EQ(PatientIdOfReference(reference).value_or(""), fhir::PatientIdInReference(reference))
         << reference;
   }
