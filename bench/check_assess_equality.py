@@ -47,6 +47,7 @@ def project(reference, assessment):
         # A regenerative candidate: the stage offers regenerative options (the
         # knowledge base's stage table, as screen/patient_line.h says).
         "candidate": assessment.get("stage_offers_regenerative") is True,
+        "option_open": assessment.get("regenerative_option_open") is True,
         "conditions": [{"id": s(c, "id"), "stage": s(c, "stage")} for c in assessment["conditions"]],
         "regenerative_options": [
             {"id": s(r, "id"), "condition": s(r, "condition"), "therapy": s(r, "therapy"), "status": s(r, "status")}

@@ -88,8 +88,9 @@ int Main(int argc, char** argv) {
   kb_command->require_subcommand(1);
   CLI::App* kb_check = kb_command->add_subcommand("check", "Load the knowledge base and report every problem");
   kb_check->add_option("--kb", kb.kb_dir, "A knowledge-base directory (default: the built-in one)");
-  CLI::App* kb_export = kb_command->add_subcommand(
-      "export", "Write the knowledge base as FHIR R4 PlanDefinition, ActivityDefinition, Library and ValueSet files");
+  CLI::App* kb_export = kb_command->add_subcommand("export",
+                                                   "Write the knowledge base as FHIR R4 PlanDefinition, "
+                                                   "ActivityDefinition, Library, ValueSet and Measure files");
   kb_export->add_option("--fhir", kb.fhir_dir, "Output directory, created if absent: one ResourceType-id.json per resource")
       ->required();
   kb_export->add_option("--kb", kb.kb_dir, "A knowledge-base directory (default: the built-in one)");

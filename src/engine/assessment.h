@@ -105,6 +105,9 @@ struct AssessedCondition {
   std::string headline;
   std::vector<MissingDataItem> missing_data;  // what would settle this condition's unknowns
   std::vector<std::string> sources;           // citation ids (see Assessment::sources)
+  // How many of its regenerative options are open for a shared decision
+  // (IsOpen: recommended or consider).
+  size_t regenerative_open = 0;
 };
 
 struct AssessedRedFlag {
@@ -289,6 +292,11 @@ struct Assessment {
   // (Patient.active false: FHIR R4, often a patient no longer seen; patient
   // lists leave such records out).
   bool inactive = false;
+  // True when a condition whose stage offers regenerative options has one of
+  // them open for a shared decision (recommended or consider): the patient
+  // is one to offer a regenerative option to (a population worklist's
+  // member), not only at a stage that would allow one.
+  bool regenerative_option_open = false;
   // Set when the record had no Patient resource and the assessment rests on
   // the one patient its resources name ("the report says so at the top").
   std::string patient_note;

@@ -87,6 +87,10 @@ Assessment Assessor::Run(const PatientSelection& selection, const fhir::Document
     }
     out.stage = first->stage;
     out.stage_reason = first->stage_reason;
+    out.regenerative_option_open =
+        std::any_of(out.conditions.begin(), out.conditions.end(), [](const AssessedCondition& condition) {
+          return condition.stage.offers_regenerative && condition.regenerative_open > 0;
+        });
   }
   if (!deceased_) AddPatientNextSteps(out);
   out.missing_data = missing_;
@@ -328,6 +332,7 @@ void Assessor::AssessCondition(const knowledge::Condition& condition, const fhir
       }
     }
   }
+  assessed.regenerative_open = open;
   assessed.headline =
       FillTemplate(assessed.stage.summary, {{"open", std::to_string(open)}, {"s", open == 1 ? "" : "s"}});
   if (stage != nullptr && !stage->summary_none_open.empty() && open == 0) {

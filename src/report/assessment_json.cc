@@ -282,6 +282,7 @@ std::string AssessmentToJson(const Assessment& assessment, bool pretty) {
   root["stage"] = assessment.stage.id;
   root["stage_display"] = assessment.stage.display;
   root["stage_offers_regenerative"] = assessment.stage.offers_regenerative;
+  root["regenerative_option_open"] = assessment.regenerative_option_open;
   root["stage_reason"] = assessment.stage_reason;
   json::array conditions;
   for (const AssessedCondition& condition : assessment.conditions) {

@@ -11,7 +11,6 @@
 #include <span>
 
 #include "common/json_string.h"
-#include "engine/vocabulary.h"
 #include "fhir/fhir_id.h"
 #include "knowledge/fhir_export.h"
 
@@ -167,8 +166,9 @@ Status OutputWriter::AddPatient(std::string_view line) {
   for (const std::string& id : patient.missing_data) ++missing_data_[id];
   // The worklist (Group.json) holds the candidates (their stage offers
   // regenerative options) with a regenerative option open for a shared
-  // decision (the engine's IsOpen: recommended or consider; not when each
-  // is recommended against or contraindicated), in a record in active use
+  // decision (the assessment's regenerative_option_open: recommended or
+  // consider; not when each is recommended against or contraindicated, or
+  // none is listed), in a record in active use
   // (FHIR: patient lists leave out a Patient.active false), known to be alive (a
   // Patient resource that does not say they died; without one the export
   // cannot tell, and the reference may resolve to nothing on the server),
@@ -178,13 +178,7 @@ Status OutputWriter::AddPatient(std::string_view line) {
   const std::string_view reference = patient.patient;
   const bool valid_id =
       reference.starts_with(kPatientPrefix) && fhir::IsFhirId(reference.substr(kPatientPrefix.size()));
-  const bool option_open =
-      std::any_of(patient.options.begin(), patient.options.end(), [](const PatientSummary::Option& option) {
-        const std::optional<engine::RecommendationStatus> status =
-            engine::ParseRecommendationStatus(option.status);
-        return status.has_value() && engine::IsOpen(*status);
-      });
-  if (patient.candidate && !option_open) {
+  if (patient.candidate && !patient.option_open) {
     ++candidates_no_option_open_;
   } else if (patient.candidate && patient.inactive) {
     ++candidates_inactive_;
@@ -199,7 +193,8 @@ Status OutputWriter::AddPatient(std::string_view line) {
 }
 
 Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjson,
-                            const std::map<std::string, std::string>& extra_files, std::string_view part) {
+                            const std::map<std::string, std::string>& extra_files,
+                            std::optional<std::pair<uint32_t, uint32_t>> shard) {
   if (std::fclose(ndjson_) != 0 || std::fclose(csv_) != 0) {
     ndjson_ = csv_ = nullptr;
     return InvalidInput(fmt::format("{}: cannot write: {}", partial_, std::strerror(errno)));
@@ -259,7 +254,7 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   if (candidates_no_option_open_ > 0) {
     text += fmt::format(
         "  and {} more whose stage offers regenerative options but none is open (each recommended against or "
-        "contraindicated), not in the Group\n",
+        "contraindicated, or none listed), not in the Group\n",
         candidates_no_option_open_);
   }
   if (candidates_inactive_ > 0) {
@@ -312,7 +307,7 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   std::string measure = fmt::format(
       "{{\n  \"resourceType\": \"MeasureReport\",\n  \"status\": \"{}\",\n  \"type\": \"summary\",\n"
       "  \"measure\": ",
-      part.empty() ? "complete" : "pending");
+      shard ? "pending" : "complete");
   AppendJsonString(MeasureCanonical(facts.kb_name, facts.kb_version), measure);
   measure += ",\n  \"date\": ";
   AppendJsonString(facts.now, measure);
@@ -352,15 +347,15 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   std::string group =
       "{\n  \"resourceType\": \"Group\",\n  \"identifier\": [{\"system\": \"urn:regenpath:worklist\", "
       "\"value\": ";
-  std::string part_id;  // "shard 1/3" -> "/shard-1-of-3"
-  for (char c : part)
-    part_id += c == ' ' ? std::string("-") : c == '/' ? std::string("-of-") : std::string(1, c);
-  AppendJsonString(facts.kb_name + "/regenerative-candidates" + (part.empty() ? "" : "/" + part_id), group);
+  AppendJsonString(facts.kb_name + "/regenerative-candidates" +
+                       (shard ? fmt::format("/shard-{}-of-{}", shard->first, shard->second) : ""),
+                   group);
   group += "}],\n  \"type\": \"person\",\n  \"actual\": true,\n  \"name\": ";
   AppendJsonString(
-      fmt::format(
-          "regenerative candidates as of {} ({} {}){}", facts.now, facts.kb_name, facts.kb_version,
-          part.empty() ? "" : fmt::format(", {} only: `regenpath screen merge` gives the whole list", part)),
+      fmt::format("regenerative candidates as of {} ({} {}){}", facts.now, facts.kb_name, facts.kb_version,
+                  shard ? fmt::format(", shard {}/{} only: `regenpath screen merge` gives the whole list",
+                                      shard->first, shard->second)
+                        : ""),
       group);
   group += fmt::format(",\n  \"quantity\": {}", candidates_.size());
   if (!candidates_.empty()) group += ",\n  \"member\": [";

@@ -20,8 +20,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -42,13 +44,14 @@ class OutputWriter {
   // Writes the summaries and moves every file into place. `extra_files`
   // (name -> content) are written too (a shard's shard.json); an optional
   // output file not among them (shard.json) that an earlier run left in the
-  // directory is removed. `part` ("shard 1/3"), when not empty, says the
-  // output is one shard of a run: its Group gets an identifier of its own
+  // directory is removed. `shard` ({I, N}, N > 1), when given, says the
+  // output is shard I of N of a run: its Group gets an identifier of its own
   // and a name saying so (a conditional update by the worklist's identifier
   // cannot replace the whole list with one shard's), and its MeasureReport
   // the status pending (`screen merge` gives the complete ones).
   Status Finish(const RunFacts& facts, std::string_view issues_ndjson,
-                const std::map<std::string, std::string>& extra_files = {}, std::string_view part = {});
+                const std::map<std::string, std::string>& extra_files = {},
+                std::optional<std::pair<uint32_t, uint32_t>> shard = std::nullopt);
 
   uint64_t patients() const { return patients_; }
 

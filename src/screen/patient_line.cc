@@ -83,6 +83,11 @@ Result<std::string> ProjectAssessment(std::string_view reference, std::string_vi
   bool candidate = false;
   if (root["stage_offers_regenerative"].get_bool().get(candidate) != simdjson::SUCCESS) candidate = false;
   out += candidate ? ",\"candidate\":true" : ",\"candidate\":false";
+  // A regenerative option open for a shared decision (the engine's
+  // regenerative_option_open): a worklist's member, alive and in use.
+  bool option_open = false;
+  if (root["regenerative_option_open"].get_bool().get(option_open) != simdjson::SUCCESS) option_open = false;
+  out += option_open ? ",\"option_open\":true" : ",\"option_open\":false";
 
   RP_ASSIGN_OR_RETURN(array conditions, ArrayField(root, "conditions"));
   out += ",\"conditions\":[";
@@ -174,6 +179,8 @@ Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::par
   patient.stage = std::string(StringOr(root, "stage"));
   bool candidate = false;
   if (root["candidate"].get_bool().get(candidate) == simdjson::SUCCESS) patient.candidate = candidate;
+  bool option_open = false;
+  if (root["option_open"].get_bool().get(option_open) == simdjson::SUCCESS) patient.option_open = option_open;
   array items;
   if (root["conditions"].get_array().get(items) == simdjson::SUCCESS) {
     for (element item : items) {
@@ -245,7 +252,8 @@ std::string Joined(const Items& items, Format format) {
 }  // namespace
 
 std::string CsvHeader() {
-  return "patient,deceased,replaced_by,active,stage,candidate,conditions,regenerative_options,next_steps,"
+  return "patient,deceased,replaced_by,active,stage,candidate,option_open,conditions,regenerative_options,"
+         "next_steps,"
          "missing_data,red_flags,issues,error\r\n";
 }
 
@@ -256,6 +264,7 @@ std::string CsvRow(const PatientSummary& patient) {
   row += ',' + std::string(patient.inactive ? "false" : "");
   row += ',' + CsvField(patient.stage);
   row += ',' + std::string(patient.error.empty() ? (patient.candidate ? "true" : "false") : "");
+  row += ',' + std::string(patient.error.empty() ? (patient.option_open ? "true" : "false") : "");
   row += ',' + CsvField(Joined(patient.conditions, [](const auto& c) { return c.first + ":" + c.second; }));
   row += ',' + CsvField(Joined(patient.options, [](const auto& o) { return o.id + ":" + o.status; }));
   row += ',' + CsvField(Joined(patient.next_steps, [](const PatientSummary::NextStep& s) {

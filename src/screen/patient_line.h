@@ -2,7 +2,7 @@
 // assessment (shared/spec/assessment.schema.json), not from the C++ struct:
 // only the schema's stable field names are read.
 //
-//   {"patient":"Patient/1","deceased":false,"stage":"<stage id>","candidate":true,
+//   {"patient":"Patient/1","deceased":false,"stage":"<stage id>","candidate":true,"option_open":true,
 //    (after "deceased", "replaced_by":"Patient/2" for a record merged into another,
 //     then "active":false for a record not in active use)
 //    "conditions":[{"id":"knee-osteoarthritis","stage":"<stage id>"}],
@@ -42,7 +42,8 @@ struct PatientSummary {
   std::optional<std::string> replaced_by;
   bool inactive = false;  // the record is not in active use (Patient.active false)
   std::string stage;     // "" for an unreadable record
-  bool candidate = false;  // the stage offers regenerative options
+  bool candidate = false;    // the stage offers regenerative options
+  bool option_open = false;  // one is open for a shared decision (the assessment's regenerative_option_open)
   std::string error;
   std::vector<std::pair<std::string, std::string>> conditions;  // id, stage
   struct Option {

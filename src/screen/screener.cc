@@ -579,7 +579,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
   RP_RETURN_IF_ERROR(MergePatientFiles(result_files, [&](std::string_view line) { return writer.AddPatient(line); }));
   RP_RETURN_IF_ERROR(writer.Finish(
       facts, issues_ndjson, extra,
-      options.shards > 1 ? fmt::format("shard {}/{}", options.shard, options.shards) : std::string()));
+      options.shards > 1 ? std::optional(std::pair(options.shard, options.shards)) : std::nullopt));
   return patients;
 }
 

@@ -35,6 +35,14 @@ Result<std::string> ReadSmallFile(const std::filesystem::path& path) {
 
 Result<std::string> LatestScreeningJson(const std::string& dir) {
   const std::filesystem::path root(dir);
+  // One shard's output (shard.json, written only then) holds a fraction of
+  // the worklist: shown, it would pass for the whole list.
+  if (std::error_code error; std::filesystem::exists(root / "shard.json", error)) {
+    return Fail(
+        NotFound("the screening directory holds one shard's output (shard.json), not a whole run's: point "
+                 "screening_dir "
+                 "at the output of `regenpath screen merge`"));
+  }
   RP_ASSIGN_OR_RETURN(std::string summary, ReadSmallFile(root / "summary.json"));
   RP_ASSIGN_OR_RETURN(std::string group, ReadSmallFile(root / "Group.json"));
   simdjson::dom::parser parser;

@@ -18,7 +18,9 @@ namespace regenpath::server {
 // {"now": <run.json's now or null>, "completed": <summary.json's mtime, UTC
 // ISO 8601>, "summary": <summary.json as written>, "candidates":
 // ["Patient/...", ...]} (Group.json's member[].entity.reference, in its
-// order). kNotFound when DIR or summary.json / Group.json is missing;
+// order). kNotFound when DIR or summary.json / Group.json is missing, or
+// when DIR holds one shard's output (shard.json: a part of the worklist
+// shown as the whole);
 // kInvalidInput (naming the file) when one is not the JSON screen writes.
 Result<std::string> LatestScreeningJson(const std::string& dir);
 

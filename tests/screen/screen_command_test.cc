@@ -126,6 +126,15 @@ TEST(ScreenCommandTest, WarnsOfNdjsonFilesNotRead) {
   ASSERT_EQ(cli::RunScreen(options, warned), 0) << warned.str();
   EXPECT_THAT(warned.str(), HasSubstr("regenpath screen: warning: 2 file(s) named .ndjson not read"));
   EXPECT_THAT(warned.str(), HasSubstr(dir / "in/Patient_extra.ndjson" + ", ..."));
+
+  // A shuffle's map task says so too (it lists the inputs itself).
+  options.map = "0/1";
+  options.shards = 1;
+  options.shuffle_dir = dir / "shuffle";
+  options.output_dir.clear();
+  std::ostringstream map_err;
+  ASSERT_EQ(cli::RunScreenMap(options, map_err), 0) << map_err.str();
+  EXPECT_THAT(map_err.str(), HasSubstr("regenpath screen map: warning: 2 file(s) named .ndjson not read"));
 }
 
 }  // namespace

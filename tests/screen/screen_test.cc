@@ -535,7 +535,8 @@ TEST(SharedResourcesTest, AMapManifestCarriesTheSharedLines) {
 // next step is condition:kind:display (no condition: empty).
 TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   EXPECT_EQ(CsvHeader(),
-            "patient,deceased,replaced_by,active,stage,candidate,conditions,regenerative_options,next_steps,"
+            "patient,deceased,replaced_by,active,stage,candidate,option_open,conditions,regenerative_options,"
+            "next_steps,"
             "missing_data,"
             "red_flags,issues,error\r\n");
   PatientSummary patient;
@@ -543,6 +544,7 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   patient.deceased = "false";
   patient.stage = "regenerative-candidate";
   patient.candidate = true;
+  patient.option_open = true;
   patient.next_steps = {
       {"knee-osteoarthritis", "record", "Platelet count (pre-procedure check; < 100 x 10^9/L holds)"},
       {"", "order", "a back\\slash"}};
@@ -550,7 +552,7 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   patient.issues = 2;
   const std::string row = CsvRow(patient);
   EXPECT_EQ(row,
-            "Patient/p1,false,,,regenerative-candidate,true,,,"
+            "Patient/p1,false,,,regenerative-candidate,true,true,,,"
             "knee-osteoarthritis:record:Platelet count (pre-procedure check\\; < 100 x 10^9/L holds);"
             ":order:a back\\\\slash,"
             "weight;pain\\; function,,2,\r\n");
@@ -572,7 +574,7 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   PatientSummary failed;
   failed.patient = "Patient/p2";
   failed.error = "unreadable";
-  EXPECT_EQ(CsvRow(failed), "Patient/p2,,,,,,,,,,,,unreadable\r\n");
+  EXPECT_EQ(CsvRow(failed), "Patient/p2,,,,,,,,,,,,,unreadable\r\n");
   PatientSummary merged = patient;
   merged.replaced_by = "Patient/p9";
   EXPECT_THAT(CsvRow(merged), ::testing::StartsWith("Patient/p1,false,Patient/p9,,regenerative-candidate,"));

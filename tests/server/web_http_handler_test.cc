@@ -435,6 +435,16 @@ TEST_F(ScreeningTest, ServesTheSummaryAndTheCandidatesReferences) {
   EXPECT_EQ(now, "2025-06-01");
   EXPECT_EQ(Call("POST", "/api/screening", {{"Content-Type", "application/json"}}, "{}").status, 405);
 
+  // One shard's output is not shown as the worklist: said, as no result yet.
+  Write("shard.json", R"({"shard": 0, "shards": 3})");
+  HttpResponse shard = Call("GET", "/api/screening");
+  ASSERT_EQ(shard.status, 200);
+  EXPECT_NE(shard.body.find(R"("available":false)"), std::string::npos) << shard.body;
+  EXPECT_NE(shard.body.find("one shard's output"), std::string::npos) << shard.body;
+  EXPECT_EQ(shard.body.find("Patient/a1"), std::string::npos) << shard.body;
+  std::filesystem::remove(dir / "shard.json");
+  ASSERT_EQ(Call("GET", "/api/screening").body.find(R"("available":false)"), std::string::npos);
+
   // A file screen did not write is an error naming the file, not a crash.
   Write("Group.json", R"({"resourceType":"Patient"})");
   HttpResponse bad = Call("GET", "/api/screening");

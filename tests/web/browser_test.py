@@ -570,6 +570,7 @@ def main():
         for entry in merged["entry"]:
             if entry["resource"]["resourceType"] == "Patient":
                 entry["resource"]["link"] = [{"other": {"reference": "Patient/survivor"}, "type": "replaced-by"}]
+                entry["resource"]["active"] = False
         merged_path = os.path.join(work, "merged-patient.json")
         with open(merged_path, "w") as f:
             json.dump(merged, f)
@@ -577,6 +578,8 @@ def main():
         summary = driver.find_element(By.ID, "summary-h").find_element(By.XPATH, "..").text
         check("Record replaced by" in summary and "Patient/survivor: this record must no longer be used" in summary,
               f"the patient page says the record was replaced ({summary!r})")
+        check("Record inactive" in summary and "not in active use" in summary,
+              f"the patient page says the record is not in active use ({summary!r})")
 
         bundles = sorted((os.path.join(SYNTHEA, n) for n in os.listdir(SYNTHEA) if n.endswith(".json")),
                          key=os.path.getsize, reverse=True)

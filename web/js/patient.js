@@ -211,6 +211,7 @@ function render(a) {
     defs([['Patient', p.reference], ['Age', p.age], ['Sex', p.sex], ['Deceased', p.deceased ? 'yes' : null],
       ['Record replaced by', typeof p.replaced_by === 'string'
         ? `${p.replaced_by}: this record must no longer be used; assess that one instead` : null],
+      ['Record inactive', p.active === false ? 'the Patient resource says this record is not in active use' : null],
       ['Assessed as of', a.evaluated_at], ['Knowledge base', `${a.knowledge_base?.name ?? ''} ${a.knowledge_base?.version ?? ''}`]]),
     el('button', { type: 'button', class: 'no-print', onclick: () => window.print() }, 'Print (one page)')));
   if (a.red_flags && a.red_flags.length) {

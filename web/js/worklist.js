@@ -84,7 +84,7 @@ async function loadScreening() {
       + `${s.assessed ?? '?'} of ${s.patients ?? '?'} patients assessed, ${candidates.length} regenerative candidates.`),
     stages.length ? el('ul', { class: 'inline-list' }, stages) : null,
     el('table', { id: 'screening-candidates' },
-      el('caption', {}, `${candidates.length} candidates (overall stage regenerative candidate)`),
+      el('caption', {}, `${candidates.length} candidates (a regenerative option open, record in active use, alive)`),
       el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Patient (EHR reference)'))),
       el('tbody', {}, candidates.slice(0, 500).map((ref) => el('tr', {}, el('td', {}, ref))))),
     candidates.length > 500 ? el('p', { class: 'muted' }, `The first 500 of ${candidates.length} are shown.`) : null,
