@@ -26,7 +26,6 @@ import sys
 import re
 import tempfile
 
-NOW = "2025-06-01"
 
 
 def project(reference, assessment):
@@ -143,6 +142,9 @@ def main(argv):
                     referenced.add(value[len("Medication/"):].split("/")[0])
         extra = [m for medication in referenced for m in medications.get(medication, [])]
         records[patient] = [text for _, _, text in sorted(entries + extra)]
+    # Assessed as of the screening's own instant (run.json's now).
+    with open(os.path.join(args.screen_output, "run.json"), encoding="utf-8") as handle:
+        now = json.load(handle)["now"]
     screened = {}
     with open(os.path.join(args.screen_output, "patients.ndjson"), encoding="utf-8") as handle:
         for line in handle:
@@ -158,7 +160,7 @@ def main(argv):
         path = os.path.join(temp, patient_id + ".ndjson")
         with open(path, "wb") as out:
             out.write(b"\n".join(records[patient_id]) + b"\n")
-        result = subprocess.run([args.regenpath, "assess", "--now", NOW, "--format", "json", path],
+        result = subprocess.run([args.regenpath, "assess", "--now", now, "--format", "json", path],
                                 capture_output=True, text=True)
         os.remove(path)
         if result.returncode != 0:

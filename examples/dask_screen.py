@@ -19,14 +19,15 @@ when it lacks it (in_process_allocator()). --local N --local-processes runs
 N worker processes of one thread each instead, as a cluster would.
 
   # on one machine, a LocalCluster of one worker of 2 threads in this process:
-  /usr/bin/python3 examples/dask_screen.py --local 2 --shards 8 --now 2025-06-01 \
+  PYTHONPATH=build/python /usr/bin/python3 examples/dask_screen.py --local 2 --shards 8 --now 2025-06-01 \
       --output /tmp/screen /data/bulk-export
   # on a cluster (dask scheduler + dask worker on each machine):
   /usr/bin/python3 examples/dask_screen.py --scheduler tcp://scheduler:8786 --shards 64 \
       --output /shared/screen /shared/bulk-export
 
 The merged output is byte for byte what `regenpath screen` writes for the same
-inputs and --now.
+inputs and --now, but for run.json's input paths, which are absolute here (the
+workers may run in other directories).
 """
 import argparse
 import ctypes.util
@@ -254,11 +255,24 @@ def main(argv):
     args = parser.parse_args(argv)
     if args.local_processes and not args.local:
         parser.error("--local-processes goes with --local N")
+    if args.local is not None and args.local < 1:
+        parser.error("--local N needs N >= 1 (worker threads)")
+    if args.shards < 0 or args.maps < 0:
+        parser.error("--shards and --maps are counts (0: the default)")
     if args.allocator is None:
         args.allocator = "tcmalloc" if tcmalloc_mapped() or tcmalloc_library() else "system"
 
     if args.local and not args.local_processes:
         in_process_allocator(args.allocator)  # may re-execute this script
+    # The options every task gets, checked before the cluster starts (a bad
+    # --now would otherwise be found by the reduce tasks, after the maps).
+    try:
+        import regenpath
+        regenpath.check_options({"jobs": args.jobs, "memory": args.memory, **({"now": args.now} if args.now else {})})
+    except ImportError as error:
+        parser.error("cannot import the regenpath module (put build/python on PYTHONPATH): %s" % error)
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
     from dask.distributed import Client
 
     started = time.monotonic()

@@ -16,6 +16,7 @@
 #include "cli/registry_command.h"
 #include "cli/screen_command.h"
 #include "cli/serve_command.h"
+#include "screen/screener.h"
 
 namespace regenpath::cli {
 
@@ -108,7 +109,8 @@ int Main(int argc, char** argv) {
       "screen", "Assess every patient of a FHIR Bulk Data export (see docs/screening.md)");
   screen_command->require_subcommand(0, 1);
   screen_command->add_option("--now", screen.now, "\"Today\" for every assessment: YYYY-MM-DD or a FHIR dateTime");
-  screen_command->add_option("--jobs", screen.jobs, "Threads (default: every core)");
+  screen_command->add_option("--jobs", screen.jobs, "Threads (default, or 0: every core)")
+      ->check(CLI::Range(size_t{0}, screen::kMaximumJobs));
   screen_command->add_option("--memory", screen.memory, "Memory budget, e.g. 512M, 2G (default 512M)");
   screen_command->add_option("--shard", screen.shard, "I/N: only the patients whose id hash falls in shard I of N");
   screen_command->add_option("--output", screen.output_dir, "Output directory, created if absent");
@@ -142,7 +144,8 @@ int Main(int argc, char** argv) {
   map_command->add_option("--map", map.map, "I/K: this is map task I of K")->required();
   map_command->add_option("--shards", map.shards, "How many shards (reduce tasks) the run has")->required();
   map_command->add_option("--shuffle-dir", map.shuffle_dir, "The run's shuffle directory (shared storage)")->required();
-  map_command->add_option("--jobs", map.jobs, "Threads (default: every core)");
+  map_command->add_option("--jobs", map.jobs, "Threads (default, or 0: every core)")
+      ->check(CLI::Range(size_t{0}, screen::kMaximumJobs));
   map_command->add_option("--memory", map.memory, "The reduce tasks' memory budget, e.g. 512M (default 512M)");
   map_command->add_option("--kb", map.kb_dir,
                           "The knowledge base the reduce tasks use (default the built-in one): resources it passes "
@@ -156,7 +159,8 @@ int Main(int argc, char** argv) {
   reduce_command->add_option("--shuffle-dir", reduce.shuffle_dir, "The run's shuffle directory")->required();
   reduce_command->add_option("--output", reduce.output_dir, "This shard's output directory")->required();
   reduce_command->add_option("--now", reduce.now, "\"Today\" for every assessment: YYYY-MM-DD or a FHIR dateTime");
-  reduce_command->add_option("--jobs", reduce.jobs, "Threads (default: every core)");
+  reduce_command->add_option("--jobs", reduce.jobs, "Threads (default, or 0: every core)")
+      ->check(CLI::Range(size_t{0}, screen::kMaximumJobs));
   reduce_command->add_option("--memory", reduce.memory, "Memory budget, e.g. 512M, 2G (default 512M)");
   reduce_command->add_option("--kb", reduce.kb_dir, "Load this knowledge-base directory instead of the built-in one");
 

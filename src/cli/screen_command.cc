@@ -223,8 +223,8 @@ int ReadCommonOptions(const ScreenCommandOptions& options, const char* command, 
     err << command << ": " << memory.error().message() << "\n";
     return kExitUsage;
   }
-  if (*memory < (size_t{16} << 20)) {
-    err << command << ": --memory must be at least 16M\n";
+  if (Status enough = screen::CheckMemory(*memory); !enough.ok()) {
+    err << command << ": --memory: " << enough.message() << "\n";
     return kExitUsage;
   }
   screen_options.memory_bytes = *memory;

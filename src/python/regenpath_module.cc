@@ -21,6 +21,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,20 +71,60 @@ std::string RequiredText(const py::dict& options, const char* key, const char* w
 // any thread) shares them, instead of loading and compiling its own.
 regenpath::python::EngineCache engines;
 
-// Reads jobs and memory ("512M" or bytes); with `assessing`, also now; with
-// `assessing` or `with_kb`, kb (from `engines`; `engine_reused` tells
-// whether it was there already).
+// ValueError for a key of `options` that `call` does not take (a misspelt
+// option would otherwise be ignored, and the run go on with its default).
+void CheckKeys(const py::dict& options, const char* call, std::initializer_list<const char*> allowed) {
+  for (const auto& [key, value] : options) {
+    const std::string name = py::str(key);
+    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return name == a; }) !=
+        allowed.end())
+      continue;
+    std::string known;
+    for (const char* a : allowed) known += known.empty() ? a : std::string(", ") + a;
+    throw py::value_error(std::string(call) + ": options['" + name + "'] is not an option (" + known + ")");
+  }
+}
+
+// An int argument within [low, high) as uint32_t, else ValueError naming it.
+uint32_t Index(int64_t value, int64_t low, int64_t high, const char* what) {
+  if (value < low || value >= high) {
+    throw py::value_error(std::string(what) + " must be in [" + std::to_string(low) + ", " +
+                          std::to_string(high) + "), not " + std::to_string(value));
+  }
+  return static_cast<uint32_t>(value);
+}
+
+// Reads jobs and memory ("512M" or bytes), checked as the command line
+// checks --jobs and --memory; with `assessing`, also now; with `assessing`
+// or `with_kb`, kb (from `engines`; `engine_reused` tells whether it was
+// there already).
 void ReadOptions(const py::dict& options, bool assessing, bool with_kb,
                  regenpath::screen::ScreenOptions& screen_options, bool& engine_reused) {
-  if (options.contains("jobs")) screen_options.jobs = options["jobs"].cast<size_t>();
+  if (options.contains("jobs")) {
+    py::object jobs = options["jobs"];
+    if (!py::isinstance<py::int_>(jobs) || py::isinstance<py::bool_>(jobs)) {
+      throw py::value_error("options['jobs'] must be an int (0: every core)");
+    }
+    const int64_t count = jobs.cast<int64_t>();
+    if (regenpath::Status valid = regenpath::screen::CheckJobs(count); !valid.ok()) Raise(valid);
+    screen_options.jobs = static_cast<size_t>(count);
+  }
   if (options.contains("memory")) {
     py::object memory = options["memory"];
-    if (py::isinstance<py::int_>(memory)) {
-      screen_options.memory_bytes = memory.cast<size_t>();
-    } else {
-      Result<size_t> size = regenpath::screen::ParseSize(py::str(memory).cast<std::string>());
+    if (py::isinstance<py::int_>(memory) && !py::isinstance<py::bool_>(memory)) {
+      const int64_t bytes = memory.cast<int64_t>();
+      if (bytes <= 0) throw py::value_error("options['memory'] must be positive");
+      screen_options.memory_bytes = static_cast<size_t>(bytes);
+    } else if (py::isinstance<py::str>(memory)) {
+      Result<size_t> size = regenpath::screen::ParseSize(memory.cast<std::string>());
       if (!size.has_value()) Raise(size.error());
       screen_options.memory_bytes = *size;
+    } else {
+      throw py::value_error("options['memory'] must be a size (\"512M\") or a number of bytes");
+    }
+    if (regenpath::Status enough = regenpath::screen::CheckMemory(screen_options.memory_bytes);
+        !enough.ok()) {
+      Raise(enough);
     }
   }
   if (assessing) {
@@ -120,9 +163,12 @@ regenpath::screen::ScreenReport Released(Run run) {
 }
 
 // options: output (required), now, jobs, memory ("512M" or bytes), kb (a directory).
-py::dict ScreenShard(const std::vector<std::string>& files, uint32_t shard, uint32_t shards, const py::dict& options) {
+py::dict ScreenShard(const std::vector<std::string>& files, int64_t shard_arg, int64_t shards_arg,
+                     const py::dict& options) {
+  CheckKeys(options, "screen_shard", {"output", "now", "jobs", "memory", "kb"});
   regenpath::screen::ScreenOptions screen_options;
-  if (shards == 0 || shard >= shards) throw py::value_error("shard must be in [0, shards)");
+  const uint32_t shards = Index(shards_arg, 1, int64_t{1} << 31, "shards");
+  const uint32_t shard = Index(shard_arg, 0, shards, "shard");
   screen_options.output_dir = RequiredText(options, "output", "a directory");
   bool engine_reused = false;
   ReadOptions(options, true, true, screen_options, engine_reused);
@@ -136,10 +182,13 @@ py::dict ScreenShard(const std::vector<std::string>& files, uint32_t shard, uint
 }
 
 // options: shuffle_dir (required), jobs, memory (the reduce tasks' budget), kb.
-py::dict ScreenMap(const std::vector<std::string>& files, uint32_t map, uint32_t maps, uint32_t shards,
-                   const py::dict& options) {
-  if (maps == 0 || map >= maps) throw py::value_error("map must be in [0, maps)");
-  if (shards == 0) throw py::value_error("shards must be at least 1");
+py::dict ScreenMap(const std::vector<std::string>& files, int64_t map_arg, int64_t maps_arg,
+                   int64_t shards_arg, const py::dict& options) {
+  // (now is taken and unused: a driver gives its map and reduce tasks one dict.)
+  CheckKeys(options, "screen_map", {"shuffle_dir", "now", "jobs", "memory", "kb"});
+  const uint32_t maps = Index(maps_arg, 1, int64_t{1} << 31, "maps");
+  const uint32_t map = Index(map_arg, 0, maps, "map");
+  const uint32_t shards = Index(shards_arg, 1, int64_t{1} << 31, "shards");
   regenpath::screen::ScreenOptions screen_options;
   const regenpath::screen::ShuffleTask task{RequiredText(options, "shuffle_dir", "a shared directory"), map, maps};
   bool engine_reused = false;
@@ -152,9 +201,11 @@ py::dict ScreenMap(const std::vector<std::string>& files, uint32_t map, uint32_t
 }
 
 // options: shuffle_dir and output (required), now, jobs, memory, kb.
-py::dict ScreenReduce(uint32_t shard, uint32_t shards, uint32_t maps, const py::dict& options) {
-  if (shards == 0 || shard >= shards) throw py::value_error("shard must be in [0, shards)");
-  if (maps == 0) throw py::value_error("maps must be at least 1");
+py::dict ScreenReduce(int64_t shard_arg, int64_t shards_arg, int64_t maps_arg, const py::dict& options) {
+  CheckKeys(options, "screen_reduce", {"shuffle_dir", "output", "now", "jobs", "memory", "kb"});
+  const uint32_t shards = Index(shards_arg, 1, int64_t{1} << 31, "shards");
+  const uint32_t shard = Index(shard_arg, 0, shards, "shard");
+  const uint32_t maps = Index(maps_arg, 1, int64_t{1} << 31, "maps");
   regenpath::screen::ScreenOptions screen_options;
   const regenpath::screen::ShuffleTask task{RequiredText(options, "shuffle_dir", "a shared directory"), 0, maps};
   screen_options.output_dir = RequiredText(options, "output", "a directory");
@@ -166,6 +217,24 @@ py::dict ScreenReduce(uint32_t shard, uint32_t shards, uint32_t maps, const py::
                                screen_options.output_dir);
   result["engine_reused"] = engine_reused;
   return result;
+}
+
+// The options a driver will give its tasks, checked before any runs (a bad
+// --now found by the reduce tasks only after every map task had run):
+// ValueError as those calls would raise it. Returns the instant the tasks
+// will assess as of ("now" as given, or now).
+std::string CheckOptions(const py::dict& options) {
+  CheckKeys(options, "check_options", {"now", "jobs", "memory", "kb"});
+  regenpath::screen::ScreenOptions screen_options;
+  bool engine_reused = false;
+  // jobs and memory; the knowledge base only when one is named (loading
+  // the built-in one here would cost a driver that runs no task).
+  ReadOptions(options, false, options.contains("kb"), screen_options, engine_reused);
+  std::optional<std::string> now;
+  if (options.contains("now") && !options["now"].is_none()) now = py::str(options["now"]).cast<std::string>();
+  Result<regenpath::DateTime> parsed_now = regenpath::ParseNowOption(now);
+  if (!parsed_now.has_value()) Raise(parsed_now.error());
+  return parsed_now->ToString();
 }
 
 py::dict Merge(const std::vector<std::string>& shard_dirs, const std::string& output) {
@@ -190,6 +259,11 @@ PYBIND11_MODULE(regenpath, module) {
              "A shuffle's reduce task: screen shard `shard` of `shards` from the `maps` map tasks' files under "
              "options['shuffle_dir'] into options['output'] (merge those with `merge`); options: now, jobs, memory, "
              "kb. Run it once every map task has finished. Releases the GIL while it runs.");
+  module.def(
+      "check_options", &CheckOptions, py::arg("options"),
+      "Check the options tasks will be given (now, jobs, memory, kb) as screen_shard, screen_map and "
+      "screen_reduce check them, before any task runs; raises ValueError (OSError for an unreadable kb). "
+      "Returns the instant they assess as of (options['now'], or now).");
   module.def("merge", &Merge, py::arg("shard_dirs"), py::arg("output"),
              "Merge the outputs of shards 0..N-1 into `output`: byte for byte the unsharded run's output.");
 }

@@ -491,6 +491,14 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
     const std::string& message = parsed.error().message();
     const size_t at = message.find("line 1: ");
     routing.message = at == std::string::npos ? message : message.substr(at + 8);
+    // "1:96: malformed JSON": line 1 of the line alone; the issue names the
+    // line in its file, so only the column is said.
+    if (routing.message.starts_with("1:")) {
+      const size_t digits = routing.message.find_first_not_of("0123456789", 2);
+      if (digits != std::string::npos && digits > 2 && routing.message.compare(digits, 2, ": ") == 0) {
+        routing.message = "column " + routing.message.substr(2);
+      }
+    }
     // A line that names its patient before what is wrong in it goes to that
     // patient too, whole: their record's parse refuses it again, so that
     // the record has the issue, as assess on the patient's own file has.

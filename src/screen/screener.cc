@@ -99,6 +99,18 @@ Result<size_t> ParseSize(std::string_view text) {
   return static_cast<size_t>(value * multiplier);
 }
 
+Status CheckMemory(size_t bytes) {
+  if (bytes < kMinimumMemory) return InvalidArgument("the memory budget must be at least 16M");
+  return Status();
+}
+
+Status CheckJobs(int64_t jobs) {
+  if (jobs < 0 || static_cast<uint64_t>(jobs) > kMaximumJobs) {
+    return InvalidArgument(fmt::format("jobs must be 0 (every core) to {}, not {}", kMaximumJobs, jobs));
+  }
+  return Status();
+}
+
 Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text) {
   size_t slash = text.find('/');
   uint32_t index = 0, count = 0;
@@ -838,7 +850,7 @@ Result<ScreenReport> ScreenReduce(const ScreenOptions& options, const ShuffleTas
 
 Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, const std::string& output_dir) {
   const auto started = std::chrono::steady_clock::now();
-  if (shard_dirs.empty()) return Fail(InvalidArgument("screen merge: no shard directory"));
+  if (shard_dirs.empty()) return Fail(InvalidArgument("no shard directory to merge"));
   auto read = [](const std::string& path) -> Result<std::string> {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Fail(InvalidInput(fmt::format("{}: cannot open", path)));
@@ -859,6 +871,11 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
   std::vector<bool> seen;
   std::vector<std::string> patient_files;
   for (const std::string& dir : shard_dirs) {
+    if (std::error_code error; !fs::exists(dir + "/shard.json", error)) {
+      return Fail(InvalidInput(fmt::format(
+          "{}: not a shard's output (no shard.json: written by `screen --shard I/N` and `screen reduce`)",
+          dir)));
+    }
     RP_ASSIGN_OR_RETURN(std::string shard_json, read(dir + "/shard.json"));
     simdjson::dom::parser parser;
     simdjson::dom::element root;
@@ -897,7 +914,7 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
     patient_files.push_back(dir + "/patients.ndjson");
   }
   for (size_t i = 0; i < seen.size(); ++i) {
-    if (!seen[i]) return Fail(InvalidInput(fmt::format("screen merge: shard {}/{} is missing", i, seen.size())));
+    if (!seen[i]) return Fail(InvalidInput(fmt::format("shard {}/{} is missing", i, seen.size())));
   }
   RP_ASSIGN_OR_RETURN(RunFacts facts, RunFacts::FromJson(run_json));
   // The issues of the run: the union of the shards' (a line no shard could
@@ -919,7 +936,7 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
       uint64_t line = 0;
       if (parser.parse(text).get(root) || root["file"].get_string().get(file) || root["line"].get_uint64().get(line) ||
           !file_order.contains(file)) {
-        return Fail(InvalidInput(fmt::format("screen merge: a shard's issues.ndjson has a bad line: {}", text)));
+        return Fail(InvalidInput(fmt::format("a shard's issues.ndjson has a bad line: {}", text)));
       }
       keyed.push_back({file_order[file], line, std::move(text)});
     }

@@ -132,6 +132,19 @@ Result<ScreenReport> MergeShards(const std::vector<std::string>& shard_dirs, con
 // "512M", "2G", "100000K", "1048576": a size in bytes (K, M, G are 1024-based).
 Result<size_t> ParseSize(std::string_view text);
 
+// The least memory budget a run takes (below it, a batch of lines alone
+// would not fit), and the most threads it starts (--jobs; 0: every core).
+inline constexpr size_t kMinimumMemory = size_t{16} << 20;
+inline constexpr size_t kMaximumJobs = 4096;
+
+// A memory budget (--memory, or a binding's "memory"): kInvalidArgument
+// below kMinimumMemory, naming the least.
+Status CheckMemory(size_t bytes);
+
+// A thread count (--jobs, or a binding's "jobs"): kInvalidArgument beyond
+// kMaximumJobs or below 0.
+Status CheckJobs(int64_t jobs);
+
 // "I/N" with 0 <= I < N (a shard, or a map task); the message does not name
 // the option.
 Result<std::pair<uint32_t, uint32_t>> ParseShard(std::string_view text);

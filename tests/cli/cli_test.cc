@@ -1065,6 +1065,20 @@ TEST(CliScreenTest, ScreenShardsMergeAndErrors) {
   RunResult one_shard = RunRegenpath({"screen", "merge", "--output", dir.path() + "/z", shards[0]});
   EXPECT_EQ(one_shard.exit_code, 3) << one_shard;
   EXPECT_THAT(one_shard.err, HasSubstr("shard 1/2 is missing"));
+  EXPECT_THAT(one_shard.err, Not(HasSubstr("merge: screen merge:")));  // said once
+  // A whole run's output is no shard's: said so, not "cannot open shard.json".
+  RunResult unsharded =
+      RunRegenpath({"screen", "merge", "--output", dir.path() + "/w", shards[0], dir.path() + "/single"});
+  EXPECT_EQ(unsharded.exit_code, 3) << unsharded;
+  EXPECT_THAT(unsharded.err, HasSubstr(dir.path() + "/single: not a shard's output"));
+  // --jobs out of range is a usage error, not a crash.
+  for (const char* jobs : {"-1", "99999999999", "4097"}) {
+    RunResult bad_jobs = RunRegenpath({"screen", "--jobs", jobs, "--output", dir.path() + "/j", bulk});
+    EXPECT_EQ(bad_jobs.exit_code, 2) << bad_jobs;
+    RunResult bad_reduce = RunRegenpath({"screen", "reduce", "--jobs", jobs, "--shard", "0/1", "--maps", "1",
+                                         "--shuffle-dir", dir.path() + "/s", "--output", dir.path() + "/j"});
+    EXPECT_EQ(bad_reduce.exit_code, 2) << bad_reduce;
+  }
 }
 
 // A shuffle through the executable: `screen map` tasks, `screen reduce`

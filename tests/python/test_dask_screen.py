@@ -235,6 +235,36 @@ class DaskScreenTest(unittest.TestCase):
             regenpath.screen_shard([BULK], 0, 1, {})
         with self.assertRaises(OSError):
             regenpath.screen_shard([os.path.join(self.dir, "absent")], 0, 1, {"output": os.path.join(self.dir, "y")})
+        # Checked as the command line checks --jobs and --memory; a misspelt
+        # option or a negative index is a ValueError, not ignored or a TypeError.
+        out = {"output": os.path.join(self.dir, "z")}
+        for options, message in (({"memory": "1M"}, "at least 16M"), ({"memory": 1 << 20}, "at least 16M"),
+                                 ({"jobs": -1}, "jobs must be"), ({"jobs": "2"}, "must be an int"),
+                                 ({"jobs": 5000}, "jobs must be"), ({"mem": "64M"}, "'mem'] is not an option")):
+            with self.assertRaisesRegex(ValueError, message):
+                regenpath.screen_shard([BULK], 0, 1, dict(out, **options))
+        with self.assertRaisesRegex(ValueError, "shard must be in"):
+            regenpath.screen_shard([BULK], -1, 2, out)
+        with self.assertRaisesRegex(ValueError, "shards must be in"):
+            regenpath.screen_reduce(0, -4, 2, {"shuffle_dir": shuffle, "output": os.path.join(self.dir, "r")})
+        with self.assertRaisesRegex(ValueError, "'output'] is not an option"):
+            regenpath.screen_map([BULK], 0, 2, 4, {"shuffle_dir": shuffle, "output": "x"})
+        # What a driver checks before its tasks run.
+        self.assertEqual(regenpath.check_options({"now": "2025-06-01", "jobs": 2, "memory": "64M"}), "2025-06-01")
+        with self.assertRaisesRegex(ValueError, "not a date"):
+            regenpath.check_options({"now": "bogus"})
+        self.assertFalse(os.path.exists(out["output"]))
+
+    def test_the_script_refuses_bad_arguments_before_starting_a_cluster(self):
+        for arguments, message in ((["--local", "0"], "--local N needs N >= 1"),
+                                   (["--local", "2", "--now", "bogus"], "not a date"),
+                                   (["--local", "2", "--shards", "-1"], "--shards and --maps are counts"),
+                                   (["--local", "2", "--memory", "1M"], "at least 16M")):
+            run = subprocess.run(["/usr/bin/python3", dask_screen.__file__] + arguments +
+                                 ["--output", os.path.join(self.dir, "bad"), BULK], capture_output=True, text=True)
+            self.assertEqual(run.returncode, 2, run.stderr)
+            self.assertIn(message, run.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "bad")))
 
 
 if __name__ == "__main__":

@@ -179,6 +179,8 @@ TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
   const std::vector<std::string> issues = Lines(ReadFile(dir / "out/issues.ndjson"));
   ASSERT_EQ(issues.size(), 1u);
   EXPECT_THAT(issues[0], HasSubstr(R"("line":2)"));
+  // The column within that line (not "1:<column>", line 1 of the line alone).
+  EXPECT_THAT(issues[0], HasSubstr(R"("message":"column )"));
   EXPECT_THAT(issues[0], HasSubstr("Condition.000.ndjson"));
   const std::vector<std::string> lines = Lines(ReadFile(dir / "out/patients.ndjson"));
   ASSERT_EQ(lines.size(), 2u);
