@@ -485,7 +485,13 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
   if (impl_->record_parser == nullptr)
     impl_->record_parser = std::make_unique<fhir::Parser>(*impl_->record_options);
   Result<fhir::Document> parsed = impl_->record_parser->ParseNdjson(line, "line");
-  std::optional<LineRouting> quick = QuickRoute(line, capacity);
+  // A byte-order mark (a line of files concatenated with theirs) is read
+  // past to find the patient; the line goes on whole, and the patient's
+  // record judges it as assess judges it in the patient's own file (taken
+  // as the record's first line, refused elsewhere).
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  const size_t mark = line.starts_with(kByteOrderMark) ? kByteOrderMark.size() : 0;
+  std::optional<LineRouting> quick = QuickRoute(line.substr(mark), capacity - mark);
   if (!parsed.has_value()) {
     // "line: line 1: what is wrong": what is wrong, as assess would say it.
     const std::string& message = parsed.error().message();

@@ -273,6 +273,33 @@ TEST(ScreenTest, AMalformedLineNamingItsPatientIsAnIssueOfTheirRecord) {
   }
 }
 
+// A line that begins with a byte-order mark in the middle of a file (files
+// that each began with one, concatenated) goes to the patient it names, and
+// their record judges it as assess does on the patient's own file, where it
+// is not the first line either: refused there, an issue of the record.
+TEST(ScreenTest, AByteOrderMarkInTheMiddleOfAFileIsJudgedAsAssessJudgesIt) {
+  TempDir dir;
+  const std::string patient =
+      R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-01-01"})";
+  const std::string marked =
+      "\xEF\xBB\xBF"
+      R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p1"},)"
+      R"("code":{"text":"knee pain"}})";
+  const std::string plain = R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},)"
+                            R"("code":{"text":"back pain"}})";
+  fs::create_directories(dir / "in");
+  std::ofstream(dir / "in/Patient.000.ndjson", std::ios::binary) << patient << "\n";
+  std::ofstream(dir / "in/Condition.000.ndjson", std::ios::binary) << plain << "\n" << marked << "\n";
+  const std::string own = dir / "own.ndjson";
+  std::ofstream(own, std::ios::binary) << plain << "\n" << marked << "\n" << patient << "\n";
+  simdjson::dom::parser parser;
+  Result<std::string> expected = AssessedLine(own, "p1", parser);
+  ASSERT_TRUE(expected.has_value()) << expected.error().message();
+  EXPECT_THAT(*expected, Not(HasSubstr(R"("issues":0})")));
+  ASSERT_TRUE(RunScreen({dir / "in"}, dir / "out", 1).has_value());
+  EXPECT_EQ(ReadFile(dir / "out/patients.ndjson"), *expected + "\n");
+}
+
 // A Bulk Data export keeps Medication resources in a file of their own,
 // belonging to no patient; a MedicationRequest names its drug through
 // medicationReference. The knowledge base resolves such references
