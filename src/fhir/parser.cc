@@ -1195,6 +1195,7 @@ bool Parser::LooksLikeNdjson(const char* data, size_t size) {
     size_t end = text.find('\n', position);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(position, end - position);
+    if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // (as below)
     size_t first = line.find_first_not_of(" \t\r");
     if (first != std::string_view::npos) {
       line.remove_prefix(first);
@@ -1274,6 +1275,9 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
     std::string_view line = text.substr(start, end - start);
     ++line_number;
     start = end + 1;
+    // A byte-order mark before a line is not part of it: files that each
+    // began with one, concatenated, keep every resource.
+    if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
       if (end == text.size()) break;
       continue;

@@ -74,8 +74,9 @@ class Parser {
 
   // Parses NDJSON: one resource per non-blank line. The Document's root is a
   // synthetic Bundle of type "collection" with one entry per good line; a bad
-  // line becomes an Issue located at "line N" and is skipped. Fails only when
-  // no line holds a resource.
+  // line becomes an Issue located at "line N" and is skipped. A UTF-8
+  // byte-order mark before any line is not part of it (files that each began
+  // with one, concatenated). Fails only when no line holds a resource.
   Result<Document> ParseNdjson(std::string_view text, std::string_view source_name);
 
   // Bytes a buffer given to ParseNdjson(buffer, ...) must hold after its

@@ -487,8 +487,7 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
   Result<fhir::Document> parsed = impl_->record_parser->ParseNdjson(line, "line");
   // A byte-order mark (a line of files concatenated with theirs) is read
   // past to find the patient; the line goes on whole, and the patient's
-  // record judges it as assess judges it in the patient's own file (taken
-  // as the record's first line, refused elsewhere).
+  // record's parser reads past it too, as assess's does.
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   const size_t mark = line.starts_with(kByteOrderMark) ? kByteOrderMark.size() : 0;
   std::optional<LineRouting> quick = QuickRoute(line.substr(mark), capacity - mark);

@@ -1010,6 +1010,29 @@ TEST(NdjsonTest, BlankLinesAreSkipped) {
   EXPECT_TRUE(document->issues().empty()) << DescribeIssues(*document);
 }
 
+// Files that each began with a byte-order mark, concatenated: the mark is
+// not part of any line, and auto-detection still sees NDJSON.
+TEST(NdjsonTest, AByteOrderMarkBeforeAnyLineIsNotPartOfIt) {
+  Parser parser;
+  const std::string text =
+      "\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"a\"}\n\xEF\xBB\xBF{\"resourceType\":\"Patient\","
+      "\"id\":\"b\"}\n";
+  for (bool automatic : {false, true}) {
+    Result<Document> document =
+        automatic ? parser.ParseAuto(text, "bom.ndjson") : parser.ParseNdjson(text, "bom.ndjson");
+    ASSERT_TRUE(document.has_value()) << document.error().message();
+    ASSERT_EQ(document->resources().size(), 2u) << automatic;
+    EXPECT_EQ(document->resources()[1]->Child("id")->text(), "b");
+    EXPECT_TRUE(document->issues().empty()) << DescribeIssues(*document);
+  }
+  // A malformed first line and a marked second: NDJSON, the second read.
+  Result<Document> broken = parser.ParseAuto(
+      "{\"resourceType\":\"Patient\",\"id\":\n\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"b\"}\n",
+      "bom.ndjson");
+  ASSERT_TRUE(broken.has_value()) << broken.error().message();
+  EXPECT_EQ(broken->resources().size(), 1u);
+}
+
 TEST(NdjsonTest, CrlfLineEndings) {
   Parser parser;
   Result<Document> document = parser.ParseNdjson(

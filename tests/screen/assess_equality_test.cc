@@ -274,30 +274,40 @@ TEST(ScreenTest, AMalformedLineNamingItsPatientIsAnIssueOfTheirRecord) {
 }
 
 // A line that begins with a byte-order mark in the middle of a file (files
-// that each began with one, concatenated) goes to the patient it names, and
-// their record judges it as assess does on the patient's own file, where it
-// is not the first line either: refused there, an issue of the record.
-TEST(ScreenTest, AByteOrderMarkInTheMiddleOfAFileIsJudgedAsAssessJudgesIt) {
+// that each began with one, concatenated) is read past it, as assess reads
+// it in the patient's own file: no resource is lost, a Patient's included
+// (its patient still known to be alive), a shared Medication's too.
+TEST(ScreenTest, AByteOrderMarkInTheMiddleOfAFileIsReadPast) {
   TempDir dir;
+  const std::string mark = "\xEF\xBB\xBF";
+  const std::string first =
+      R"({"resourceType":"Patient","id":"p0","gender":"male","birthDate":"1950-01-01"})";
   const std::string patient =
       R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-01-01"})";
-  const std::string marked =
-      "\xEF\xBB\xBF"
-      R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p1"},)"
+  const std::string condition =
+      R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},)"
       R"("code":{"text":"knee pain"}})";
-  const std::string plain = R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},)"
-                            R"("code":{"text":"back pain"}})";
+  const std::string marked = R"({"resourceType":"Condition","id":"c2","subject":{"reference":"Patient/p1"},)"
+                             R"("code":{"text":"back pain"}})";
   fs::create_directories(dir / "in");
-  std::ofstream(dir / "in/Patient.000.ndjson", std::ios::binary) << patient << "\n";
-  std::ofstream(dir / "in/Condition.000.ndjson", std::ios::binary) << plain << "\n" << marked << "\n";
+  std::ofstream(dir / "in/Patient.000.ndjson", std::ios::binary) << first << "\n" << mark << patient << "\n";
+  std::ofstream(dir / "in/Condition.000.ndjson", std::ios::binary) << condition << "\n"
+                                                                   << mark << marked << "\n";
   const std::string own = dir / "own.ndjson";
-  std::ofstream(own, std::ios::binary) << plain << "\n" << marked << "\n" << patient << "\n";
+  std::ofstream(own, std::ios::binary) << condition << "\n"
+                                       << mark << marked << "\n"
+                                       << mark << patient << "\n";
   simdjson::dom::parser parser;
   Result<std::string> expected = AssessedLine(own, "p1", parser);
   ASSERT_TRUE(expected.has_value()) << expected.error().message();
-  EXPECT_THAT(*expected, Not(HasSubstr(R"("issues":0})")));
-  ASSERT_TRUE(RunScreen({dir / "in"}, dir / "out", 1).has_value());
-  EXPECT_EQ(ReadFile(dir / "out/patients.ndjson"), *expected + "\n");
+  EXPECT_THAT(*expected, AllOf(HasSubstr(R"("deceased":false)"), HasSubstr(R"("issues":0})")));
+  for (size_t jobs : {1, 2}) {
+    const std::string out = dir / ("out-" + std::to_string(jobs));
+    Result<ScreenReport> report = RunScreen({dir / "in"}, out, jobs);
+    ASSERT_TRUE(report.has_value());
+    EXPECT_EQ(report->malformed_lines, 0u);
+    EXPECT_THAT(ReadFile(out + "/patients.ndjson"), HasSubstr(*expected + "\n"));
+  }
 }
 
 // A Bulk Data export keeps Medication resources in a file of their own,
