@@ -453,6 +453,42 @@ std::string NameEntriesByExportLines(std::string_view message, const fhir::Docum
   });
 }
 
+// A record none of whose lines could be read fails its parse with
+// "<reference>: line N: <what is wrong>", N a line of the record, which
+// exists nowhere: said instead as every line being malformed, the first
+// named by its export file and line (`origin_of_line` gives a record line's,
+// piece-numbered), its column kept.
+std::string NameFirstBadLine(std::string_view message, std::string_view reference,
+                             const std::function<std::optional<LineIssue>(size_t)>& origin_of_line,
+                             const RunFacts& facts, const std::vector<PieceLines>& piece_lines) {
+  std::string_view rest = message;
+  if (rest.starts_with(reference) && rest.substr(reference.size()).starts_with(": ")) {
+    rest.remove_prefix(reference.size() + 2);
+  }
+  constexpr std::string_view kLine = "line ";
+  const size_t colon = rest.find(": ");
+  if (!rest.starts_with(kLine) || colon == std::string_view::npos) return std::string(message);
+  size_t number = 0;
+  const auto [end, error] = std::from_chars(rest.data() + kLine.size(), rest.data() + colon, number);
+  if (error != std::errc() || end != rest.data() + colon) return std::string(message);
+  std::string what(rest.substr(colon + 2));
+  // "1:81: malformed JSON": line 1 of the line alone; its column is kept.
+  if (what.starts_with("1:")) {
+    const size_t digits = what.find_first_not_of("0123456789", 2);
+    if (digits != std::string::npos && digits > 2 && what.compare(digits, 2, ": ") == 0) {
+      what = "column " + what.substr(2);
+    }
+  }
+  std::optional<LineIssue> origin = origin_of_line(number);
+  std::vector<LineIssue> numbered;
+  if (origin) numbered.push_back(*origin);
+  if (!origin || origin->file >= facts.inputs.size() || !NumberInFiles(numbered, piece_lines).ok()) {
+    return std::string(message);
+  }
+  return fmt::format("no line of the record could be read (see issues.ndjson); the first, {}:{}: {}",
+                     facts.inputs[numbered[0].file].first, numbered[0].line, what);
+}
+
 // 2. Assess, partition by partition; each partition's patient lines, in
 // patient order, go to a file of its own in `work_dir`. 3. Output: those
 // files merged in patient order, the summaries and `extra` files.
@@ -531,37 +567,50 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
           append(shared.lines()[referenced[next_shared]].text);
         std::memset(out, ' ', fhir::Parser::kBufferPadding);
         const std::string reference = "Patient/" + std::string(group.patient_id);
+        // (Rare: on a failure the record's lines are walked again, in the
+        // order they were written, to name one by the export's file and line.)
+        auto walk_record = [&](const std::function<void(std::string_view, uint32_t, uint64_t)>& take) {
+          size_t shared_next = 0;
+          for (size_t i = group.begin; i < group.end; ++i) {
+            for (; shared_next < referenced.size(); ++shared_next) {
+              const SharedLine& before = shared.lines()[referenced[shared_next]];
+              if (std::tie(before.file, before.line) > std::tie(lines[i].file, lines[i].line)) break;
+              take(before.text, before.file, before.line);
+            }
+            take(lines[i].text, lines[i].file, lines[i].line);
+          }
+          for (; shared_next < referenced.size(); ++shared_next) {
+            const SharedLine& after = shared.lines()[referenced[shared_next]];
+            take(after.text, after.file, after.line);
+          }
+        };
         Result<fhir::Document> document = parser.ParseNdjson(std::move(record), record_size, reference);
         if (!document.has_value()) {
-          results[g] = UnreadableRecordLine(reference, document.error().message());
+          // Every line of the record is malformed: the first one named.
+          auto origin_of_line = [&](size_t number) -> std::optional<LineIssue> {
+            size_t at = 0;
+            std::optional<LineIssue> found;
+            walk_record([&](std::string_view, uint32_t file, uint64_t line) {
+              if (++at == number) found = LineIssue{file, line, {}};
+            });
+            return found;
+          };
+          results[g] = UnreadableRecordLine(reference, NameFirstBadLine(document.error().message(), reference,
+                                                                        origin_of_line, facts, piece_lines));
         } else {
           // The group holds one patient's resources: assessed as that patient, as
           // `assess --patient` would.
           Result<engine::Assessment> assessment =
               engine.Assess(*document, options.now, {std::string(group.patient_id)});
           if (!assessment.has_value()) {
-            // (Rare: the record's lines are walked again, in the order they
-            // were written, to find which one a byte offset falls in.)
+            // The line a byte offset of the record falls in.
             auto origin_at = [&](size_t offset) -> std::optional<LineIssue> {
               size_t at = 0;
               std::optional<LineIssue> found;
-              auto take = [&](std::string_view text, uint32_t file, uint64_t line) {
+              walk_record([&](std::string_view text, uint32_t file, uint64_t line) {
                 if (!found && offset >= at && offset < at + text.size()) found = LineIssue{file, line, {}};
                 at += text.size() + 1;
-              };
-              size_t shared_next = 0;
-              for (size_t i = group.begin; i < group.end; ++i) {
-                for (; shared_next < referenced.size(); ++shared_next) {
-                  const SharedLine& before = shared.lines()[referenced[shared_next]];
-                  if (std::tie(before.file, before.line) > std::tie(lines[i].file, lines[i].line)) break;
-                  take(before.text, before.file, before.line);
-                }
-                take(lines[i].text, lines[i].file, lines[i].line);
-              }
-              for (; shared_next < referenced.size(); ++shared_next) {
-                const SharedLine& after = shared.lines()[referenced[shared_next]];
-                take(after.text, after.file, after.line);
-              }
+              });
               return found;
             };
             results[g] = UnreadableRecordLine(

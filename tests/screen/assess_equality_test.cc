@@ -310,6 +310,27 @@ TEST(ScreenTest, AByteOrderMarkInTheMiddleOfAFileIsReadPast) {
   }
 }
 
+// A patient named only by malformed lines: their record has no line that
+// can be read (assess refuses such a file too); the screening line's error
+// names the first by its export file, line and column, not by a line of a
+// record that exists nowhere.
+TEST(ScreenTest, ARecordOfMalformedLinesOnlyNamesTheFirstByItsExportLine) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  std::ofstream(dir / "in/Patient.000.ndjson") << R"({"resourceType":"Patient","id":"p1"})"
+                                               << "\n";
+  std::ofstream(dir / "in/Condition.000.ndjson")
+      << R"({"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}})"
+      << "\n"
+      << R"({"resourceType":"Condition","id":"c9","subject":{"reference":"Patient/ghost"},"code":{"text":"a"} x})"
+      << "\n";
+  ASSERT_TRUE(RunScreen({dir / "in"}, dir / "out", 1).has_value());
+  EXPECT_THAT(ReadFile(dir / "out/patients.ndjson"),
+              HasSubstr(R"({"patient":"Patient/ghost","error":"no line of the record could be read (see )"
+                        R"(issues.ndjson); the first, )" +
+                        (dir / "in/Condition.000.ndjson:2: column ")));
+}
+
 // A Bulk Data export keeps Medication resources in a file of their own,
 // belonging to no patient; a MedicationRequest names its drug through
 // medicationReference. The knowledge base resolves such references
