@@ -170,6 +170,7 @@ FhirPayload ReadElement(dom::element root, std::string_view json,
       }
       payload.entries.push_back(EntryOf(resource, raw.empty() ? std::string_view() : raw[index - 1],
                                         entry_type, StringOf(entry, "fullUrl")));
+      payload.entries.back().bundle_entry = index - 1;
     }
   }
   dom::array links;

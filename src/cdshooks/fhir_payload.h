@@ -10,6 +10,7 @@
 #ifndef REGENPATH_CDSHOOKS_FHIR_PAYLOAD_H_
 #define REGENPATH_CDSHOOKS_FHIR_PAYLOAD_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,9 @@ struct PayloadEntry {
   std::string id;
   // subject.reference or patient.reference, when the resource has one.
   std::string patient_reference;
+  // Its place in the answer: the index of its Bundle.entry, or nullopt for
+  // an answer that is the resource itself (a read).
+  std::optional<size_t> bundle_entry;
 };
 
 enum class PayloadKind {

@@ -151,8 +151,7 @@ class Assembler {
 
   // Adds the payload's resources; false when it must stop (a problem was recorded).
   bool AddEntries(const PrefetchTemplate& query, const FhirPayload& payload, bool from_prefetch) {
-    for (size_t index = 0; index < payload.entries.size(); ++index) {
-      const PayloadEntry& entry = payload.entries[index];
+    for (const PayloadEntry& entry : payload.entries) {
       std::string_view other;
       if (entry.resource_type == "Patient" && entry.id != request_.patient_id) {
         other = entry.id;
@@ -196,13 +195,14 @@ class Assembler {
       bundle_ += entry.resource_json;
       bundle_ += '}';
       ++count_;
+      // Named by its place in what the client sent (Bundle.entry[k] counts
+      // every entry, search outcomes included).
       if (!from_prefetch) {
         origins_.push_back(fmt::format("'{}' as fetched from fhirServer", query.key));
-      } else if (payload.entries.size() == 1) {
+      } else if (!entry.bundle_entry) {
         origins_.push_back(fmt::format("prefetch '{}'", query.key));
       } else {
-        origins_.push_back(
-            fmt::format("prefetch '{}', resource {} of {}", query.key, index + 1, payload.entries.size()));
+        origins_.push_back(fmt::format("prefetch '{}' entry[{}]", query.key, *entry.bundle_entry));
       }
     }
     return true;

@@ -48,8 +48,9 @@ struct AssembledRecord {
   std::string bundle_json;  // a FHIR Bundle of type collection
   size_t resource_count = 0;
   // Per entry of the Bundle, where its resource came from, in words a
-  // client can find it by: "prefetch 'patient'", "prefetch 'conditions',
-  // resource 2 of 5", "'conditions' as fetched from fhirServer".
+  // client can find it by: "prefetch 'patient'" (a resource), "prefetch
+  // 'conditions' entry[2]" (that prefetch Bundle's entry), "'conditions' as
+  // fetched from fhirServer".
   std::vector<std::string> entry_origins;
 };
 

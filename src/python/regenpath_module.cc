@@ -85,6 +85,19 @@ void CheckKeys(const py::dict& options, const char* call, std::initializer_list<
   }
 }
 
+// An integer option (a Python int, or anything with __index__, as numpy's
+// are; not a bool) as int64_t; nullopt when it is not one. ValueError when
+// it is beyond 64 bits.
+std::optional<int64_t> AsInteger(const py::handle& value, const char* what) {
+  if (py::isinstance<py::bool_>(value) || !PyIndex_Check(value.ptr())) return std::nullopt;
+  py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+  if (!index) throw py::error_already_set();
+  int overflow = 0;
+  const long long number = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  if (overflow != 0) throw py::value_error(std::string(what) + " is out of range");
+  return static_cast<int64_t>(number);
+}
+
 // An int argument within [low, high) as uint32_t, else ValueError naming it.
 uint32_t Index(int64_t value, int64_t low, int64_t high, const char* what) {
   if (value < low || value >= high) {
@@ -101,20 +114,16 @@ uint32_t Index(int64_t value, int64_t low, int64_t high, const char* what) {
 void ReadOptions(const py::dict& options, bool assessing, bool with_kb,
                  regenpath::screen::ScreenOptions& screen_options, bool& engine_reused) {
   if (options.contains("jobs")) {
-    py::object jobs = options["jobs"];
-    if (!py::isinstance<py::int_>(jobs) || py::isinstance<py::bool_>(jobs)) {
-      throw py::value_error("options['jobs'] must be an int (0: every core)");
-    }
-    const int64_t count = jobs.cast<int64_t>();
-    if (regenpath::Status valid = regenpath::screen::CheckJobs(count); !valid.ok()) Raise(valid);
-    screen_options.jobs = static_cast<size_t>(count);
+    const std::optional<int64_t> count = AsInteger(options["jobs"], "options['jobs']");
+    if (!count) throw py::value_error("options['jobs'] must be an int (0: every core)");
+    if (regenpath::Status valid = regenpath::screen::CheckJobs(*count); !valid.ok()) Raise(valid);
+    screen_options.jobs = static_cast<size_t>(*count);
   }
   if (options.contains("memory")) {
     py::object memory = options["memory"];
-    if (py::isinstance<py::int_>(memory) && !py::isinstance<py::bool_>(memory)) {
-      const int64_t bytes = memory.cast<int64_t>();
-      if (bytes <= 0) throw py::value_error("options['memory'] must be positive");
-      screen_options.memory_bytes = static_cast<size_t>(bytes);
+    if (const std::optional<int64_t> bytes = AsInteger(memory, "options['memory']")) {
+      if (*bytes <= 0) throw py::value_error("options['memory'] must be positive");
+      screen_options.memory_bytes = static_cast<size_t>(*bytes);
     } else if (py::isinstance<py::str>(memory)) {
       Result<size_t> size = regenpath::screen::ParseSize(memory.cast<std::string>());
       if (!size.has_value()) Raise(size.error());

@@ -45,8 +45,10 @@ struct LineRouting {
   std::string resource_type;
   std::string patient_id;  // for kPatientResource
   // For kMalformed: what is wrong. For kPatientResource, when not empty:
-  // the line is malformed but names its patient (it goes to their record,
-  // whose parse refuses it again; and it is the run's issue too).
+  // the line is malformed (the record parser refuses it) but names its
+  // patient as far as a look at its first fields tells (it goes whole to
+  // their record, whose parse refuses it again; and it is the run's issue
+  // too). Empty for a line the record parser takes.
   std::string message;
   std::string shared_id;   // for kSharedResource: its id
   // For kPatientResource, when Route was given a resource filter that passes
@@ -119,9 +121,11 @@ class LineRouter {
   // patient, the rest unchecked): nullopt when those fields cannot be read.
   std::optional<LineRouting> QuickRoute(std::string_view line, size_t capacity);
   // Route for a line the DOM refused with `dom_message`: the record
-  // parser's judgement of it (taken: routed whole; refused: malformed, with
-  // the record parser's message, and routed whole as well when it names its
-  // patient as far as QuickRoute reads).
+  // parser's judgement of it, past a leading byte-order mark as that parser
+  // reads it (taken: routed whole; refused: malformed, with the record
+  // parser's message, "column N:" for its place, and routed whole as well
+  // when it names its patient as far as QuickRoute reads, or, for a line
+  // simdjson's structural pass refuses, FastPatientOf).
   LineRouting RouteByRecordParser(std::string_view line, size_t capacity, std::string_view dom_message);
 
   struct Impl;

@@ -914,9 +914,6 @@ TEST(CliAssessTest, AResourceIsThePatientsItsCompartmentElementNames) {
   EXPECT_THAT(pb_urn.out, HasSubstr("1 resource(s) that name no patient were excluded"));
 }
 
-// A Patient record merged into another (link replaced-by) must no longer be
-// used: the assessment says so (patient.replaced_by, a warning at the link,
-// the text report's heading).
 // A versioned reference to a patient whose id ends with "Patient" names that
 // patient (fhir::PatientIdInReference): another patient's data is left out
 // of the one picked (its Patient and its Condition), never taken for
@@ -941,6 +938,9 @@ TEST(CliAssessTest, AVersionedReferenceNamesItsPatientWhateverTheId) {
   EXPECT_THAT(other.out, Not(HasSubstr("name no patient")));
 }
 
+// A Patient record merged into another (link replaced-by) must no longer be
+// used: the assessment says so (patient.replaced_by, a warning at the link,
+// the text report's heading).
 TEST(CliAssessTest, ARecordReplacedByAnotherSaysSo) {
   TempDir dir;
   const std::string file = dir.path() + "/merged.ndjson";

@@ -240,7 +240,9 @@ class DaskScreenTest(unittest.TestCase):
         out = {"output": os.path.join(self.dir, "z")}
         for options, message in (({"memory": "1M"}, "at least 16M"), ({"memory": 1 << 20}, "at least 16M"),
                                  ({"jobs": -1}, "jobs must be"), ({"jobs": "2"}, "must be an int"),
-                                 ({"jobs": 5000}, "jobs must be"), ({"mem": "64M"}, "'mem'] is not an option")):
+                                 ({"jobs": 5000}, "jobs must be"), ({"mem": "64M"}, "'mem'] is not an option"),
+                                 ({"jobs": True}, "must be an int"), ({"jobs": 1 << 70}, "out of range"),
+                                 ({"memory": 1 << 70}, "out of range"), ({"memory": 64e6}, "must be a size")):
             with self.assertRaisesRegex(ValueError, message):
                 regenpath.screen_shard([BULK], 0, 1, dict(out, **options))
         with self.assertRaisesRegex(ValueError, "shard must be in"):
