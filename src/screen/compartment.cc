@@ -504,9 +504,10 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
         routing.message = "column " + routing.message.substr(2);
       }
     }
-    // A line that names its patient before what is wrong in it goes to that
-    // patient too, whole: their record's parse refuses it again, so that
-    // the record has the issue, as assess on the patient's own file has.
+    // A line that names its patient, as far as a look at its first fields
+    // tells, goes to that patient too, whole: their record's parse refuses it
+    // again, so that the record has the issue, as assess on the patient's
+    // own file has.
     // (QuickRoute cannot read a line simdjson's structural pass refuses,
     // invalid UTF-8 or a raw control character in a string: then the raw
     // look shards route lines by.)
@@ -515,7 +516,7 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
       return std::move(*quick);
     }
     if (!quick) {
-      if (const FastPatient fast = FastPatientOf(line); fast.look == FastLook::kPatient) {
+      if (const FastPatient fast = FastPatientOf(line.substr(mark)); fast.look == FastLook::kPatient) {
         routing.kind = LineKind::kPatientResource;
         routing.patient_id = std::string(fast.patient_id);
       }
