@@ -184,9 +184,11 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
     std::string_view rest = *text;
     for (size_t line_number = 1; !rest.empty() || line_number == 1; ++line_number) {
       size_t end = rest.find('\n');
-      std::string_view line = rest.substr(0, end);
+      // (As the parser reads NDJSON lines: a byte-order mark before one is
+      // not part of it.)
+      const std::string_view line = fhir::NdjsonLineContent(rest.substr(0, end));
       rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+      if (line.empty()) {
         if (rest.empty()) break;
         continue;
       }

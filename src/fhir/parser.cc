@@ -1194,13 +1194,8 @@ bool Parser::LooksLikeNdjson(const char* data, size_t size) {
   while (count < 2 && position < text.size()) {
     size_t end = text.find('\n', position);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(position, end - position);
-    if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);  // (as below)
-    size_t first = line.find_first_not_of(" \t\r");
-    if (first != std::string_view::npos) {
-      line.remove_prefix(first);
-      lines[count++] = line.substr(0, line.find_last_not_of(" \t\r") + 1);
-    }
+    const std::string_view line = NdjsonLineContent(text.substr(position, end - position));
+    if (!line.empty()) lines[count++] = line;
     position = end + 1;
   }
   if (count < 2) return false;
@@ -1251,8 +1246,32 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
   }
   if (format == Format::kAuto) format = LooksLikeNdjson(data, size) ? Format::kNdjson : Format::kResource;
   if (format == Format::kResource) {
+    // One document, maybe with lines of nothing but byte-order marks before
+    // or after it (files concatenated, one of them empty): left out, as
+    // NDJSON's blank lines are.
+    const char* const end = data + size;
+    for (;;) {
+      while (data < end && (*data == ' ' || *data == '\t' || *data == '\r' || *data == '\n')) ++data;
+      if (end - data >= 3 && std::memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        continue;
+      }
+      break;
+    }
+    const char* last = end;
+    for (;;) {
+      while (last > data && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\r' || last[-1] == '\n'))
+        --last;
+      if (last - data >= 3 && std::memcmp(last - 3, "\xEF\xBB\xBF", 3) == 0) {
+        last -= 3;
+        continue;
+      }
+      break;
+    }
+    size = static_cast<size_t>(last - data);
     od::document json_document;
-    simdjson::error_code error = impl_->json_parser.iterate(data, size, size + kPadding).get(json_document);
+    simdjson::error_code error =
+        impl_->json_parser.iterate(data, size, static_cast<size_t>(end - data) + kPadding).get(json_document);
     if (error) return Fail(InvalidInput(fmt::format("{}: {}", source_name, DescribeJsonError(error))));
     DocumentBuilder builder(document, options_, impl_->scratch, impl_->extension_scratch, *impl_->cache);
     Status status = builder.BuildRoot(json_document, std::string_view(data, size));
@@ -1272,13 +1291,12 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
   while (start <= text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
+    // (A byte-order mark before a line is not part of it: files that each
+    // began with one, concatenated, keep every resource.)
+    const std::string_view line = NdjsonLineContent(text.substr(start, end - start));
     ++line_number;
     start = end + 1;
-    // A byte-order mark before a line is not part of it: files that each
-    // began with one, concatenated, keep every resource.
-    if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+    if (line.empty()) {
       if (end == text.size()) break;
       continue;
     }
@@ -1317,6 +1335,19 @@ Result<Document> Parser::ParseBuffer(std::unique_ptr<char[]> buffer, size_t size
   builder.BuildCollection(resources);
   document.IndexResources();
   return document;
+}
+
+std::string_view NdjsonLineContent(std::string_view line) {
+  constexpr std::string_view kMark = "\xEF\xBB\xBF";
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+    line.remove_suffix(1);
+  for (;;) {
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos) return {};
+    line.remove_prefix(first);
+    if (!line.starts_with(kMark)) return line;
+    line.remove_prefix(kMark.size());
+  }
 }
 
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {

@@ -122,6 +122,13 @@ class Parser {
 // for a missing file, a directory, or an unreadable one.
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = size_t{1} << 30);
 
+// An NDJSON line's content: without leading or trailing spaces, tabs and
+// '\r', nor UTF-8 byte-order marks before it (files that each began with
+// one, concatenated; any number, among the spaces). Empty for a line that
+// holds nothing else: a blank line. The one rule the parser, the screen's
+// line reader and `regenpath fhirpath` read lines by.
+std::string_view NdjsonLineContent(std::string_view line);
+
 }  // namespace regenpath::fhir
 
 #endif  // REGENPATH_FHIR_PARSER_H_

@@ -62,9 +62,47 @@ py::dict ReportDict(const regenpath::screen::ScreenReport& report, const std::st
   return result;
 }
 
+// A path option: a str or an os.PathLike (not None, not a number: str()
+// would make a directory named "None"). `required`: ValueError when absent.
+std::optional<std::string> PathOption(const py::dict& options, const char* key, const char* what,
+                                      bool required) {
+  if (!options.contains(key) || (!required && options[key].is_none())) {
+    if (required) throw py::value_error(std::string("options['") + key + "'] (" + what + ") is required");
+    return std::nullopt;
+  }
+  py::object value = options[key];
+  if (!py::isinstance<py::str>(value) && !py::hasattr(value, "__fspath__")) {
+    throw py::value_error(std::string("options['") + key + "'] (" + what +
+                          ") must be a path (str or os.PathLike)");
+  }
+  return py::str(py::module_::import("os").attr("fspath")(value)).cast<std::string>();
+}
+
 std::string RequiredText(const py::dict& options, const char* key, const char* what) {
-  if (!options.contains(key)) throw py::value_error(std::string("options['") + key + "'] (" + what + ") is required");
-  return py::str(options[key]);
+  return *PathOption(options, key, what, true);
+}
+
+// Status's message for the option `key` of the binding: a message written
+// for the command line's flag ("--now: 'x' is not a date") names the option.
+[[noreturn]] void RaiseFor(const char* key, const regenpath::Status& status) {
+  std::string message = status.message();
+  if (const size_t colon = message.find(": "); message.starts_with("--") && colon != std::string::npos) {
+    message = message.substr(colon + 2);
+  }
+  Raise(regenpath::Status(status.code(), std::string("options['") + key + "']: " + message));
+}
+
+// options["now"]: omitted or None for the current instant.
+regenpath::DateTime NowOption(const py::dict& options) {
+  std::optional<std::string> now;
+  if (options.contains("now") && !options["now"].is_none()) {
+    if (!py::isinstance<py::str>(options["now"]))
+      throw py::value_error("options['now'] must be a str (YYYY-MM-DD or a dateTime)");
+    now = options["now"].cast<std::string>();
+  }
+  Result<regenpath::DateTime> parsed_now = regenpath::ParseNowOption(now);
+  if (!parsed_now.has_value()) RaiseFor("now", parsed_now.error());
+  return *parsed_now;
 }
 
 // The knowledge bases and engines of this process: every task it runs (on
@@ -99,6 +137,12 @@ std::optional<int64_t> AsInteger(const py::handle& value, const char* what) {
 }
 
 // An int argument within [low, high) as uint32_t, else ValueError naming it.
+uint32_t Index(int64_t value, int64_t low, int64_t high, const char* what);
+uint32_t Index(const py::object& value, int64_t low, int64_t high, const char* what) {
+  const std::optional<int64_t> number = AsInteger(value, what);
+  if (!number) throw py::value_error(std::string(what) + " must be an int");
+  return Index(*number, low, high, what);
+}
 uint32_t Index(int64_t value, int64_t low, int64_t high, const char* what) {
   if (value < low || value >= high) {
     throw py::value_error(std::string(what) + " must be in [" + std::to_string(low) + ", " +
@@ -116,7 +160,7 @@ void ReadOptions(const py::dict& options, bool assessing, bool with_kb,
   if (options.contains("jobs")) {
     const std::optional<int64_t> count = AsInteger(options["jobs"], "options['jobs']");
     if (!count) throw py::value_error("options['jobs'] must be an int (0: every core)");
-    if (regenpath::Status valid = regenpath::screen::CheckJobs(*count); !valid.ok()) Raise(valid);
+    if (regenpath::Status valid = regenpath::screen::CheckJobs(*count); !valid.ok()) RaiseFor("jobs", valid);
     screen_options.jobs = static_cast<size_t>(*count);
   }
   if (options.contains("memory")) {
@@ -126,28 +170,25 @@ void ReadOptions(const py::dict& options, bool assessing, bool with_kb,
       screen_options.memory_bytes = static_cast<size_t>(*bytes);
     } else if (py::isinstance<py::str>(memory)) {
       Result<size_t> size = regenpath::screen::ParseSize(memory.cast<std::string>());
-      if (!size.has_value()) Raise(size.error());
+      if (!size.has_value()) RaiseFor("memory", size.error());
       screen_options.memory_bytes = *size;
     } else {
       throw py::value_error("options['memory'] must be a size (\"512M\") or a number of bytes");
     }
     if (regenpath::Status enough = regenpath::screen::CheckMemory(screen_options.memory_bytes);
         !enough.ok()) {
-      Raise(enough);
+      RaiseFor("memory", enough);
     }
   }
   if (assessing) {
-    std::optional<std::string> now;
-    if (options.contains("now") && !options["now"].is_none()) now = py::str(options["now"]).cast<std::string>();
-    Result<regenpath::DateTime> parsed_now = regenpath::ParseNowOption(now);
-    if (!parsed_now.has_value()) Raise(parsed_now.error());
-    screen_options.now = *parsed_now;
-    screen_options.now_text = parsed_now->ToString();
-  } else if (!with_kb) {
-    return;
+    screen_options.now = NowOption(options);
+    screen_options.now_text = screen_options.now.ToString();
+  } else if (options.contains("now")) {
+    NowOption(options);  // checked though unused (a map task's), as a reduce task would check it
   }
-  std::optional<std::string> kb_directory;
-  if (options.contains("kb")) kb_directory = py::str(options["kb"]).cast<std::string>();
+  if (!assessing && !with_kb) return;
+  const std::optional<std::string> kb_directory =
+      PathOption(options, "kb", "a knowledge-base directory", false);
   Result<regenpath::python::EngineCache::Entry> entry;
   {
     py::gil_scoped_release release;  // a load takes milliseconds: other Python threads go on meanwhile
@@ -172,8 +213,8 @@ regenpath::screen::ScreenReport Released(Run run) {
 }
 
 // options: output (required), now, jobs, memory ("512M" or bytes), kb (a directory).
-py::dict ScreenShard(const std::vector<std::string>& files, int64_t shard_arg, int64_t shards_arg,
-                     const py::dict& options) {
+py::dict ScreenShard(const std::vector<std::string>& files, const py::object& shard_arg,
+                     const py::object& shards_arg, const py::dict& options) {
   CheckKeys(options, "screen_shard", {"output", "now", "jobs", "memory", "kb"});
   regenpath::screen::ScreenOptions screen_options;
   const uint32_t shards = Index(shards_arg, 1, int64_t{1} << 31, "shards");
@@ -191,8 +232,8 @@ py::dict ScreenShard(const std::vector<std::string>& files, int64_t shard_arg, i
 }
 
 // options: shuffle_dir (required), jobs, memory (the reduce tasks' budget), kb.
-py::dict ScreenMap(const std::vector<std::string>& files, int64_t map_arg, int64_t maps_arg,
-                   int64_t shards_arg, const py::dict& options) {
+py::dict ScreenMap(const std::vector<std::string>& files, const py::object& map_arg,
+                   const py::object& maps_arg, const py::object& shards_arg, const py::dict& options) {
   // (now is taken and unused: a driver gives its map and reduce tasks one dict.)
   CheckKeys(options, "screen_map", {"shuffle_dir", "now", "jobs", "memory", "kb"});
   const uint32_t maps = Index(maps_arg, 1, int64_t{1} << 31, "maps");
@@ -210,7 +251,8 @@ py::dict ScreenMap(const std::vector<std::string>& files, int64_t map_arg, int64
 }
 
 // options: shuffle_dir and output (required), now, jobs, memory, kb.
-py::dict ScreenReduce(int64_t shard_arg, int64_t shards_arg, int64_t maps_arg, const py::dict& options) {
+py::dict ScreenReduce(const py::object& shard_arg, const py::object& shards_arg, const py::object& maps_arg,
+                      const py::dict& options) {
   CheckKeys(options, "screen_reduce", {"shuffle_dir", "output", "now", "jobs", "memory", "kb"});
   const uint32_t shards = Index(shards_arg, 1, int64_t{1} << 31, "shards");
   const uint32_t shard = Index(shard_arg, 0, shards, "shard");
@@ -238,12 +280,9 @@ std::string CheckOptions(const py::dict& options) {
   bool engine_reused = false;
   // jobs and memory; the knowledge base only when one is named (loading
   // the built-in one here would cost a driver that runs no task).
-  ReadOptions(options, false, options.contains("kb"), screen_options, engine_reused);
-  std::optional<std::string> now;
-  if (options.contains("now") && !options["now"].is_none()) now = py::str(options["now"]).cast<std::string>();
-  Result<regenpath::DateTime> parsed_now = regenpath::ParseNowOption(now);
-  if (!parsed_now.has_value()) Raise(parsed_now.error());
-  return parsed_now->ToString();
+  ReadOptions(options, false, options.contains("kb") && !options["kb"].is_none(), screen_options,
+              engine_reused);
+  return NowOption(options).ToString();
 }
 
 py::dict Merge(const std::vector<std::string>& shard_dirs, const std::string& output) {

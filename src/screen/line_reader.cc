@@ -15,6 +15,8 @@
 #include <optional>
 #include <vector>
 
+#include "fhir/parser.h"
+
 namespace regenpath::screen {
 
 namespace {
@@ -246,17 +248,11 @@ class ChunkBuffer {
   size_t capacity_;
 };
 
-// A UTF-8 byte-order mark, which a file may begin with (the parser allows it
-// before the JSON, so `regenpath assess` reads such a file's first line).
-constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-
 // Splits what `read` gives (up to n bytes into a buffer: the count, 0 at the
-// end, or a failed Result) into lines for `visit`. `at_file_start`: the
-// bytes begin at the start of the file, whose first line may begin with a
-// byte-order mark (left out of the line).
+// end, or a failed Result) into lines for `visit`. (A byte-order mark
+// before any line, the file's first or another, is left out of it: TrimLine.)
 template <typename Read>
-Status SplitLines(Read&& read, const LineVisitor& visit, bool at_file_start, uint64_t* bytes_read,
-                  uint64_t* lines) {
+Status SplitLines(Read&& read, const LineVisitor& visit, uint64_t* bytes_read, uint64_t* lines) {
   ChunkBuffer buffer;
   size_t filled = 0;       // bytes of buffer holding data
   uint64_t line_number = 0;
@@ -280,11 +276,7 @@ Status SplitLines(Read&& read, const LineVisitor& visit, bool at_file_start, uin
       if (newline == nullptr && !at_end) break;
       size_t end = newline == nullptr ? filled : static_cast<size_t>(newline - buffer.get());
       ++line_number;
-      std::string_view raw(buffer.get() + start, end - start);
-      if (line_number == 1 && at_file_start && raw.starts_with(kByteOrderMark)) {
-        raw.remove_prefix(kByteOrderMark.size());
-      }
-      const std::string_view line = TrimLine(raw);
+      const std::string_view line = TrimLine(std::string_view(buffer.get() + start, end - start));
       if (!line.empty()) {
         visit(line_number, line, filled + kPadding - static_cast<size_t>(line.data() - buffer.get()));
       }
@@ -305,13 +297,7 @@ Status SplitLines(Read&& read, const LineVisitor& visit, bool at_file_start, uin
 
 void ReleaseReadBuffer() { Spare() = SpareBuffer{}; }
 
-std::string_view TrimLine(std::string_view line) {
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-    line.remove_suffix(1);
-  }
-  const size_t first = line.find_first_not_of(" \t");
-  return first == std::string_view::npos ? std::string_view() : line.substr(first);
-}
+std::string_view TrimLine(std::string_view line) { return fhir::NdjsonLineContent(line); }
 
 Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* bytes_read) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -321,15 +307,15 @@ Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* 
   if (gzip < 0) return InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno)));
   if (gzip == 1) {
     GzipText text(fd, path);
-    return SplitLines([&](char* into, size_t room) { return text.Read(into, room); }, visit,
-                      /*at_file_start=*/true, bytes_read, nullptr);
+    return SplitLines([&](char* into, size_t room) { return text.Read(into, room); }, visit, bytes_read,
+                      nullptr);
   }
   auto read = [&](char* into, size_t room) -> Result<size_t> {
     const ssize_t got = ReadRetrying(fd, into, room);
     if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
     return static_cast<size_t>(got);
   };
-  return SplitLines(read, visit, /*at_file_start=*/true, bytes_read, nullptr);
+  return SplitLines(read, visit, bytes_read, nullptr);
 }
 
 Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end, const LineVisitor& visit,
@@ -350,7 +336,7 @@ Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end,
     offset += static_cast<uint64_t>(got);
     return static_cast<size_t>(got);
   };
-  return SplitLines(read, visit, /*at_file_start=*/begin == 0, bytes_read, lines);
+  return SplitLines(read, visit, bytes_read, lines);
 }
 
 }  // namespace regenpath::screen

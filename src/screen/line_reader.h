@@ -35,9 +35,10 @@ Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* 
 Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end, const LineVisitor& visit,
                           uint64_t* bytes_read = nullptr, uint64_t* lines = nullptr);
 
-// `line` (without its newline) as the readers above give it: without
-// trailing '\r', spaces and tabs, nor leading spaces and tabs. Empty for a
-// blank line (which they do not give).
+// `line` (without its newline) as the readers above give it: its content as
+// fhir::NdjsonLineContent reads it (as `assess` reads the line), without
+// trailing '\r', spaces and tabs, nor leading ones or byte-order marks.
+// Empty for a blank line (which they do not give).
 std::string_view TrimLine(std::string_view line);
 
 // Each thread keeps one read buffer (4 MB) between the calls above, so that

@@ -436,6 +436,12 @@ TEST(CliFhirpathTest, BadNdjsonLinesAreSkippedOnEveryLine) {
       // Not named .ndjson: recognised by its lines, even with line 1 bad.
       {"first.txt", "not json at all\n" + good + "\n" + good2 + "\n", {"", R"(["p1"])", R"(["p2"])"}, {1}},
       {"clean.ndjson", good + "\n" + good2 + "\n", {R"(["p1"])", R"(["p2"])"}, {}},
+      // Files that each began with a byte-order mark, concatenated, one of
+      // them empty: a mark is no part of a line, a line of a mark is blank.
+      {"marks.ndjson",
+       "\xEF\xBB\xBF" + good + "\n\xEF\xBB\xBF\n\xEF\xBB\xBF" + good2 + "\n",
+       {R"(["p1"])", R"(["p2"])"},
+       {}},
   };
   for (const Case& c : cases) {
     const std::string path = dir.path() + "/" + c.name;

@@ -1031,6 +1031,29 @@ TEST(NdjsonTest, AByteOrderMarkBeforeAnyLineIsNotPartOfIt) {
       "bom.ndjson");
   ASSERT_TRUE(broken.has_value()) << broken.error().message();
   EXPECT_EQ(broken->resources().size(), 1u);
+  // Marks among the spaces before a line, several marks, a line of marks
+  // alone (blank): the same rule, fhir::NdjsonLineContent.
+  Result<Document> spaced = parser.ParseNdjson(
+      "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n \xEF\xBB\xBF\xEF\xBB\xBF "
+      "{\"resourceType\":\"Patient\",\"id\":\"b\"}\n"
+      "\xEF\xBB\xBF\n\xEF\xBB\xBF \r\n",
+      "bom.ndjson");
+  ASSERT_TRUE(spaced.has_value()) << spaced.error().message();
+  EXPECT_EQ(spaced->resources().size(), 2u);
+  EXPECT_TRUE(spaced->issues().empty()) << DescribeIssues(*spaced);
+  EXPECT_EQ(NdjsonLineContent(" \xEF\xBB\xBF \xEF\xBB\xBF{} \r"), "{}");
+  EXPECT_EQ(NdjsonLineContent("\xEF\xBB\xBF \t"), "");
+  EXPECT_EQ(NdjsonLineContent("{\"a\":\"\xEF\xBB\xBF\"}"),
+            "{\"a\":\"\xEF\xBB\xBF\"}");  // inside a value: kept
+  // One resource with lines of marks alone before and after it (files
+  // concatenated, one of them empty): read as that resource.
+  for (const std::string text :
+       {std::string("\xEF\xBB\xBF\n\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"b\"}\n"),
+        std::string("{\"resourceType\":\"Patient\",\"id\":\"b\"}\n\xEF\xBB\xBF")}) {
+    Result<Document> single = parser.ParseAuto(text, "one.json");
+    ASSERT_TRUE(single.has_value()) << single.error().message();
+    EXPECT_EQ(single->resources().size(), 1u);
+  }
 }
 
 TEST(NdjsonTest, CrlfLineEndings) {

@@ -251,6 +251,22 @@ class DaskScreenTest(unittest.TestCase):
             regenpath.screen_reduce(0, -4, 2, {"shuffle_dir": shuffle, "output": os.path.join(self.dir, "r")})
         with self.assertRaisesRegex(ValueError, "'output'] is not an option"):
             regenpath.screen_map([BULK], 0, 2, 4, {"shuffle_dir": shuffle, "output": "x"})
+        # Paths must be paths (None would make a directory named "None"); a
+        # map task checks the now it leaves unused; indexes are ints.
+        for options in ({"output": None}, {"output": 5}):
+            with self.assertRaisesRegex(ValueError, "must be a path"):
+                regenpath.screen_shard([BULK], 0, 1, options)
+        with self.assertRaisesRegex(ValueError, "must be a path"):
+            regenpath.screen_map([BULK], 0, 2, 4, {"shuffle_dir": None})
+        with self.assertRaisesRegex(ValueError, r"options\['now'\]: 'garbage' is not a date"):
+            regenpath.screen_map([BULK], 0, 2, 4, {"shuffle_dir": shuffle, "now": "garbage"})
+        with self.assertRaisesRegex(ValueError, "shard is out of range"):
+            regenpath.screen_shard([BULK], 2 ** 63, 2, out)
+        with self.assertRaisesRegex(ValueError, "shard must be an int"):
+            regenpath.screen_shard([BULK], True, 2, out)
+        with self.assertRaisesRegex(ValueError, r"options\['memory'\]: 'abc' is not a size"):
+            regenpath.screen_shard([BULK], 0, 1, dict(out, memory="abc"))
+        self.assertEqual(regenpath.check_options({"kb": None, "now": "2025-06-01"}), "2025-06-01")
         # What a driver checks before its tasks run.
         self.assertEqual(regenpath.check_options({"now": "2025-06-01", "jobs": 2, "memory": "64M"}), "2025-06-01")
         with self.assertRaisesRegex(ValueError, "not a date"):
