@@ -541,35 +541,12 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
           std::sort(referenced.begin(), referenced.end());
           referenced.erase(std::unique(referenced.begin(), referenced.end()), referenced.end());
         }
-        // The record is written straight into the buffer the document keeps
-        // (no second copy of the text in the parser).
-        size_t record_size = 0;
-        for (size_t i = group.begin; i < group.end; ++i) record_size += lines[i].text.size() + 1;
-        for (uint32_t r : referenced) record_size += shared.lines()[r].text.size() + 1;
-        std::unique_ptr<char[]> record(new char[record_size + fhir::Parser::kBufferPadding]);
-        const char* const base = record.get();
-        char* out = record.get();
-        auto append = [&out](std::string_view text) {
-          std::memcpy(out, text.data(), text.size());
-          out += text.size();
-          *out++ = '\n';
-        };
-        size_t next_shared = 0;
-        for (size_t i = group.begin; i < group.end; ++i) {
-          for (; next_shared < referenced.size(); ++next_shared) {
-            const SharedLine& before = shared.lines()[referenced[next_shared]];
-            if (std::tie(before.file, before.line) > std::tie(lines[i].file, lines[i].line)) break;
-            append(before.text);
-          }
-          append(lines[i].text);
-        }
-        for (; next_shared < referenced.size(); ++next_shared)
-          append(shared.lines()[referenced[next_shared]].text);
-        std::memset(out, ' ', fhir::Parser::kBufferPadding);
-        const std::string reference = "Patient/" + std::string(group.patient_id);
-        // (Rare: on a failure the record's lines are walked again, in the
-        // order they were written, to name one by the export's file and line.)
-        auto walk_record = [&](const std::function<void(std::string_view, uint32_t, uint64_t)>& take) {
+        // The record's lines in the order they are written: the patient's
+        // own, each shared one referenced before the first of them that
+        // follows it in the input (`take(text, file, line)` per line). The
+        // record is built by it; on a failure it is walked again to name a
+        // line by the export's file and line.
+        auto walk_record = [&](auto&& take) {
           size_t shared_next = 0;
           for (size_t i = group.begin; i < group.end; ++i) {
             for (; shared_next < referenced.size(); ++shared_next) {
@@ -584,6 +561,21 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
             take(after.text, after.file, after.line);
           }
         };
+        // The record is written straight into the buffer the document keeps
+        // (no second copy of the text in the parser).
+        size_t record_size = 0;
+        for (size_t i = group.begin; i < group.end; ++i) record_size += lines[i].text.size() + 1;
+        for (uint32_t r : referenced) record_size += shared.lines()[r].text.size() + 1;
+        std::unique_ptr<char[]> record(new char[record_size + fhir::Parser::kBufferPadding]);
+        const char* const base = record.get();
+        char* out = record.get();
+        walk_record([&out](std::string_view text, uint32_t, uint64_t) {
+          std::memcpy(out, text.data(), text.size());
+          out += text.size();
+          *out++ = '\n';
+        });
+        std::memset(out, ' ', fhir::Parser::kBufferPadding);
+        const std::string reference = "Patient/" + std::string(group.patient_id);
         Result<fhir::Document> document = parser.ParseNdjson(std::move(record), record_size, reference);
         if (!document.has_value()) {
           // Every line of the record is malformed: the first one named.
