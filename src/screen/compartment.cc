@@ -35,6 +35,16 @@ std::optional<std::string_view> PatientIdOfReference(std::string_view reference)
   return id;
 }
 
+std::string LineAloneMessage(std::string message) {
+  if (message.starts_with("1:")) {
+    const size_t digits = message.find_first_not_of("0123456789", 2);
+    if (digits != std::string::npos && digits > 2 && message.compare(digits, 2, ": ") == 0) {
+      return "column " + message.substr(2);
+    }
+  }
+  return message;
+}
+
 uint64_t PatientHash(std::string_view patient_id) {
   uint64_t hash = 14695981039346656037ull;
   for (unsigned char c : patient_id) {
@@ -485,25 +495,12 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
   if (impl_->record_parser == nullptr)
     impl_->record_parser = std::make_unique<fhir::Parser>(*impl_->record_options);
   Result<fhir::Document> parsed = impl_->record_parser->ParseNdjson(line, "line");
-  // A byte-order mark (a line of files concatenated with theirs) is read
-  // past to find the patient; the line goes on whole, and the patient's
-  // record's parser reads past it too, as assess's does.
-  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  const size_t mark = line.starts_with(kByteOrderMark) ? kByteOrderMark.size() : 0;
-  std::optional<LineRouting> quick = QuickRoute(line.substr(mark), capacity - mark);
+  std::optional<LineRouting> quick = QuickRoute(line, capacity);
   if (!parsed.has_value()) {
     // "line: line 1: what is wrong": what is wrong, as assess would say it.
     const std::string& message = parsed.error().message();
     const size_t at = message.find("line 1: ");
-    routing.message = at == std::string::npos ? message : message.substr(at + 8);
-    // "1:96: malformed JSON": line 1 of the line alone; the issue names the
-    // line in its file, so only the column is said.
-    if (routing.message.starts_with("1:")) {
-      const size_t digits = routing.message.find_first_not_of("0123456789", 2);
-      if (digits != std::string::npos && digits > 2 && routing.message.compare(digits, 2, ": ") == 0) {
-        routing.message = "column " + routing.message.substr(2);
-      }
-    }
+    routing.message = LineAloneMessage(at == std::string::npos ? message : message.substr(at + 8));
     // A line that names its patient, as far as a look at its first fields
     // tells, goes to that patient too, whole: their record's parse refuses it
     // again, so that the record has the issue, as assess on the patient's
@@ -516,7 +513,7 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
       return std::move(*quick);
     }
     if (!quick) {
-      if (const FastPatient fast = FastPatientOf(line.substr(mark)); fast.look == FastLook::kPatient) {
+      if (const FastPatient fast = FastPatientOf(line); fast.look == FastLook::kPatient) {
         routing.kind = LineKind::kPatientResource;
         routing.patient_id = std::string(fast.patient_id);
       }

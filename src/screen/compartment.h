@@ -32,6 +32,12 @@ using fhir::PatientElement;  // (fhir/patient_compartment.h)
 // patient ("Group/1", "#contained", "").
 std::optional<std::string_view> PatientIdOfReference(std::string_view reference);
 
+// The record parser's message for an NDJSON line parsed alone, where it
+// points into the line ("1:96: malformed JSON", line 1 always): said with
+// the column only ("column 96: malformed JSON"), since the line is named
+// apart (its file and line). Any other message as it is.
+std::string LineAloneMessage(std::string message);
+
 enum class LineKind {
   kPatientResource,     // belongs to `patient_id`
   kOutsideCompartment,  // a resource type that belongs to no patient
@@ -80,7 +86,9 @@ bool SkeletonLine(const simdjson::dom::object& object, std::string_view type, co
 // lines (DEPTH_ERROR; an empty object or array is a value to its count).
 size_t SkeletonDepthLimit();
 
-// Routes one NDJSON line (without the newline). The whole line is checked to
+// Routes one NDJSON line (without the newline), its content as the line
+// readers give it (fhir::NdjsonLineContent: no byte-order mark or space
+// before it). The whole line is checked to
 // be JSON (so a malformed line is found here, with its file:line, whatever
 // part of it is wrong). `line` must be followed by simdjson's padding: pass
 // `capacity`, the bytes readable from line.data() (at least line.size() + 64).
@@ -121,9 +129,9 @@ class LineRouter {
   // patient, the rest unchecked): nullopt when those fields cannot be read.
   std::optional<LineRouting> QuickRoute(std::string_view line, size_t capacity);
   // Route for a line the DOM refused with `dom_message`: the record
-  // parser's judgement of it, past a leading byte-order mark as that parser
-  // reads it (taken: routed whole; refused: malformed, with the record
-  // parser's message, "column N:" for its place, and routed whole as well
+  // parser's judgement of it (taken: routed whole; refused: malformed, with
+  // the record parser's message, "column N:" for its place (LineAloneMessage),
+  // and routed whole as well
   // when it names its patient as far as QuickRoute reads, or, for a line
   // simdjson's structural pass refuses, FastPatientOf).
   LineRouting RouteByRecordParser(std::string_view line, size_t capacity, std::string_view dom_message);

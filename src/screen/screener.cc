@@ -471,14 +471,7 @@ std::string NameFirstBadLine(std::string_view message, std::string_view referenc
   size_t number = 0;
   const auto [end, error] = std::from_chars(rest.data() + kLine.size(), rest.data() + colon, number);
   if (error != std::errc() || end != rest.data() + colon) return std::string(message);
-  std::string what(rest.substr(colon + 2));
-  // "1:81: malformed JSON": line 1 of the line alone; its column is kept.
-  if (what.starts_with("1:")) {
-    const size_t digits = what.find_first_not_of("0123456789", 2);
-    if (digits != std::string::npos && digits > 2 && what.compare(digits, 2, ": ") == 0) {
-      what = "column " + what.substr(2);
-    }
-  }
+  const std::string what = LineAloneMessage(std::string(rest.substr(colon + 2)));
   std::optional<LineIssue> origin = origin_of_line(number);
   std::vector<LineIssue> numbered;
   if (origin) numbered.push_back(*origin);
