@@ -137,18 +137,19 @@ std::optional<int64_t> AsInteger(const py::handle& value, const char* what) {
 }
 
 // An int argument within [low, high) as uint32_t, else ValueError naming it.
-uint32_t Index(int64_t value, int64_t low, int64_t high, const char* what);
-uint32_t Index(const py::object& value, int64_t low, int64_t high, const char* what) {
-  const std::optional<int64_t> number = AsInteger(value, what);
-  if (!number) throw py::value_error(std::string(what) + " must be an int");
-  return Index(*number, low, high, what);
-}
 uint32_t Index(int64_t value, int64_t low, int64_t high, const char* what) {
   if (value < low || value >= high) {
     throw py::value_error(std::string(what) + " must be in [" + std::to_string(low) + ", " +
                           std::to_string(high) + "), not " + std::to_string(value));
   }
   return static_cast<uint32_t>(value);
+}
+
+// The same for an argument given from Python (an int, not a bool).
+uint32_t Index(const py::object& value, int64_t low, int64_t high, const char* what) {
+  const std::optional<int64_t> number = AsInteger(value, what);
+  if (!number) throw py::value_error(std::string(what) + " must be an int");
+  return Index(*number, low, high, what);
 }
 
 // Reads jobs and memory ("512M" or bytes), checked as the command line

@@ -42,6 +42,19 @@ Result<ScreenReport> RunScreen(const std::vector<std::string>& inputs, const std
   return Screen(options);
 }
 
+// An active knee-osteoarthritis Condition of Patient/`patient`: `before`
+// goes before its members, `after` after its subject (each beginning or
+// ending with a comma as it needs).
+std::string KneeCondition(const std::string& id, const std::string& patient, const std::string& before,
+                          const std::string& after) {
+  const std::string knee =
+      R"("clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical",)"
+      R"("code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"239873007",)"
+      R"("display":"Osteoarthritis of knee"}]},"onsetDateTime":"2010-01-01")";
+  return R"({"resourceType":"Condition","id":")" + id + R"(",)" + before + knee + R"(,"subject":{"reference":"Patient/)" +
+         patient + R"("})" + after + "}";
+}
+
 // The screening line `regenpath assess` (cli::RunAssess, JSON, at kNow) gives
 // of `file` for Patient/`patient_id`; fails with assess's stderr when it exits
 // otherwise than 0.
@@ -149,14 +162,9 @@ TEST(ScreenTest, AFileBeginningWithAByteOrderMarkIsReadAsAssessReadsIt) {
 // issue as assess on the patient's own file has.
 TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
   TempDir dir;
-  const std::string knee =
-      R"("clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical",)"
-      R"("code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"239873007",)"
-      R"("display":"Osteoarthritis of knee"}]},"onsetDateTime":"2010-01-01")";
   auto condition = [&](const std::string& id, const std::string& patient, const std::string& number) {
-    return R"({"resourceType":"Condition","id":")" + id + R"(",)" + knee +
-           R"(,"subject":{"reference":"Patient/)" + patient +
-           R"("},"extension":[{"url":"http://example.org/x","valueDecimal":)" + number + "}]}";
+    return KneeCondition(id, patient, "",
+                         R"(,"extension":[{"url":"http://example.org/x","valueDecimal":)" + number + "}]");
   };
   const std::map<std::string, std::vector<std::string>> records = {
       {"p1",
@@ -208,13 +216,8 @@ TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
 // line among the patient's others) has. With several jobs and shards alike.
 TEST(ScreenTest, AMalformedLineNamingItsPatientIsAnIssueOfTheirRecord) {
   TempDir dir;
-  const std::string knee =
-      R"("clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical",)"
-      R"("code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"239873007",)"
-      R"("display":"Osteoarthritis of knee"}]},"onsetDateTime":"2010-01-01")";
   auto condition = [&](const std::string& id, const std::string& before, const std::string& after) {
-    return R"({"resourceType":"Condition","id":")" + id + R"(",)" + before + knee +
-           R"(,"subject":{"reference":"Patient/p1"})" + after + "}";
+    return KneeCondition(id, "p1", before, after);
   };
   const std::string deep = std::string(1100, '[') + std::string(1100, ']');
   const std::map<std::string, std::string> bad = {
