@@ -51,8 +51,8 @@ std::string KneeCondition(const std::string& id, const std::string& patient, con
       R"("clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical",)"
       R"("code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"239873007",)"
       R"("display":"Osteoarthritis of knee"}]},"onsetDateTime":"2010-01-01")";
-  return R"({"resourceType":"Condition","id":")" + id + R"(",)" + before + knee + R"(,"subject":{"reference":"Patient/)" +
-         patient + R"("})" + after + "}";
+  return R"({"resourceType":"Condition","id":")" + id + R"(",)" + before + knee +
+         R"(,"subject":{"reference":"Patient/)" + patient + R"("})" + after + "}";
 }
 
 // The screening line `regenpath assess` (cli::RunAssess, JSON, at kNow) gives
