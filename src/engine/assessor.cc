@@ -62,14 +62,6 @@ Assessment Assessor::Run(const PatientSelection& selection, const fhir::Document
   evaluator_.Patient("active-conditions");
   evaluator_.Patient("active-medications");
   FindRedFlags(out);
-  FindContraindications();
-  FindCurrentMedications();
-  if (const auto& escalation = kb_.bleeding_risk_escalation()) {
-    escalate_bleeding_risk_ = Truth(evaluator_.Patient(escalation->definition), false) == true;
-    if (escalate_bleeding_risk_ && escalation->confidence == Confidence::kU) {
-      NoteUnverified(fmt::format("bleeding-risk escalation: {}", escalation->display));
-    }
-  }
   for (const auto& matcher : tables_.conditions) AssessCondition(*matcher.condition, matcher.matches, out);
 
   const knowledge::PathwaySettings& pathway = kb_.pathway();
@@ -223,27 +215,42 @@ void Assessor::FindRedFlags(Assessment& out) {
   }
 }
 
-void Assessor::FindContraindications() {
-  // Contraindications that do not depend on a condition, found once.
+const std::map<std::string, std::pair<Refs, Data>>& Assessor::PatientContraindications() {
+  if (patient_contraindications_) return *patient_contraindications_;
+  std::map<std::string, std::pair<Refs, Data>>& found_by_id = patient_contraindications_.emplace();
   for (const knowledge::Contraindication& item : kb_.contraindications()) {
     const knowledge::Definition* definition = kb_.FindDefinition(item.definition);
     if (definition == nullptr || definition->scope == knowledge::DefinitionScope::kCondition) continue;
     const Collection& found = evaluator_.Patient(*definition);
     if (Truth(found, false) != true) continue;
-    auto& [refs, data] = patient_contraindications_[item.id];
+    auto& [refs, data] = found_by_id[item.id];
     std::vector<size_t> seen;
     EvidenceOf(*definition, true, refs, data, seen);
   }
+  return found_by_id;
 }
 
-void Assessor::FindCurrentMedications() {
+bool Assessor::EscalatesBleedingRisk() {
+  if (escalate_bleeding_risk_) return *escalate_bleeding_risk_;
+  const auto& escalation = kb_.bleeding_risk_escalation();
+  escalate_bleeding_risk_ = escalation && Truth(evaluator_.Patient(escalation->definition), false) == true;
+  if (*escalate_bleeding_risk_ && escalation->confidence == Confidence::kU) {
+    NoteUnverified(fmt::format("bleeding-risk escalation: {}", escalation->display));
+  }
+  return *escalate_bleeding_risk_;
+}
+
+const std::vector<Assessor::CurrentMedication>& Assessor::CurrentMedications() {
+  if (current_medications_) return *current_medications_;
+  std::vector<CurrentMedication>& medications = current_medications_.emplace();
   for (const auto& matcher : tables_.holds) {
     const Collection& found = evaluator_.EvaluateExpression(matcher.matches, "medication " + matcher.hold->medication);
     if (found.empty()) continue;
     CurrentMedication current{matcher.hold, {}, {}};
     data_.Append(found, current.evidence, current.data);
-    current_medications_.push_back(std::move(current));
+    medications.push_back(std::move(current));
   }
+  return medications;
 }
 
 void Assessor::AssessCondition(const knowledge::Condition& condition, const fhirpath::CompiledExpression& matcher,

@@ -12,6 +12,7 @@
 #define REGENPATH_ENGINE_ASSESSOR_H_
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -86,8 +87,17 @@ class Assessor {
   // assessor.cc
   void DescribePatient(const PatientSelection& selection, Assessment& out);
   void FindRedFlags(Assessment& out);
-  void FindContraindications();
-  void FindCurrentMedications();
+  // The contraindications that do not depend on a condition, and the
+  // medications the knowledge base holds before a procedure: each found once
+  // per patient, when first read (an option's status, a procedure's holds),
+  // so a patient with no option to weigh is not searched for them. Their
+  // definitions are patient-scope: the values do not depend on when.
+  const std::map<std::string, std::pair<Refs, Data>>& PatientContraindications();
+  const std::vector<CurrentMedication>& CurrentMedications();
+  // Whether the knowledge base's bleeding-risk escalation holds for the
+  // patient: read, like the two above, only for a procedure with a bleeding
+  // risk (its unverified fact is then noted as used).
+  bool EscalatesBleedingRisk();
   void AssessCondition(const knowledge::Condition& condition, const fhirpath::CompiledExpression& matcher,
                        Assessment& out);
   void AddOption(const std::string& id, const knowledge::Condition& condition, AssessedCondition& assessed,
@@ -161,7 +171,7 @@ class Assessor {
   DatumReader data_;
   bool deceased_ = false;
   std::optional<DateTime> procedure_date_;
-  bool escalate_bleeding_risk_ = false;
+  std::optional<bool> escalate_bleeding_risk_;
   const knowledge::Condition* current_condition_ = nullptr;
   // Criteria already evaluated in the current condition scope (options share
   // their rationale, pre-checks and the status rules' criteria).
@@ -172,8 +182,8 @@ class Assessor {
   std::map<std::string, FollowUpInstrument, std::less<>> follow_up_cache_;
   bool follow_up_cache_per_condition_ = false;
   const Collection* current_resources_ = nullptr;
-  std::map<std::string, std::pair<Refs, Data>> patient_contraindications_;
-  std::vector<CurrentMedication> current_medications_;
+  std::optional<std::map<std::string, std::pair<Refs, Data>>> patient_contraindications_;
+  std::optional<std::vector<CurrentMedication>> current_medications_;
   std::vector<MissingDataItem> missing_;
   std::map<std::string, std::string> missing_steps_;  // a missing item's own next-step text (unreadable data)
   // In the current condition: criterion id -> {kind, text} of the step that

@@ -37,8 +37,9 @@ void Assessor::DecideStatus(const knowledge::Option& option, const AssessedCondi
       if (!item.applies_to_targets.empty() && !Contains(item.applies_to_targets, option.target)) continue;
       Refs refs;
       Data data;
-      auto patient = patient_contraindications_.find(item.id);
-      if (patient != patient_contraindications_.end()) {
+      const auto& patient_contraindications = PatientContraindications();
+      auto patient = patient_contraindications.find(item.id);
+      if (patient != patient_contraindications.end()) {
         refs = patient->second.first;
         data = patient->second.second;
       } else {

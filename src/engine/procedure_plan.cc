@@ -26,7 +26,7 @@ ProcedurePlan Assessor::PlanProcedure(const knowledge::Option& option, Recommend
   plan.bleeding_risk_note = procedure.bleeding_risk_note;
   plan.protocol = procedure.protocol;
   plan.pre_checks = procedure.pre_checks;
-  if (escalate_bleeding_risk_ && !procedure.bleeding_risk.empty()) {
+  if (!procedure.bleeding_risk.empty() && EscalatesBleedingRisk()) {
     // ASRA 2018: a patient at higher bleeding risk moves up the ladder.
     const std::vector<std::string>& ladder = kb_.pathway().bleeding_risk_ladder;
     auto at = std::find(ladder.begin(), ladder.end(), procedure.bleeding_risk);
@@ -81,7 +81,7 @@ void Assessor::CheckPreProcedure(const knowledge::Procedure& procedure, Recommen
 std::vector<MedicationHoldResult> Assessor::HoldsFor(const knowledge::Procedure& procedure,
                                                      const std::string& bleeding_risk) {
   std::vector<MedicationHoldResult> holds;
-  for (const CurrentMedication& current : current_medications_) {
+  for (const CurrentMedication& current : CurrentMedications()) {
     const knowledge::MedicationHold& hold = *current.hold;
     MedicationHoldResult result;
     result.medication = hold.medication;
