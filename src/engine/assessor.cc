@@ -1,6 +1,7 @@
 // The orchestration of one assessment (Assessor, see assessor.h): the patient,
-// red flags, patient-level contraindications and medications, each condition
-// with its stage and options, the overall stage and the sources.
+// red flags, each condition with its stage and options, the overall stage and
+// the sources; the patient-level contraindications, medications and
+// bleeding-risk escalation, when an option first reads them.
 #include "engine/assessor.h"
 
 #include <fmt/format.h>

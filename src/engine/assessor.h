@@ -87,16 +87,24 @@ class Assessor {
   // assessor.cc
   void DescribePatient(const PatientSelection& selection, Assessment& out);
   void FindRedFlags(Assessment& out);
-  // The contraindications that do not depend on a condition, and the
-  // medications the knowledge base holds before a procedure: each found once
-  // per patient, when first read (an option's status, a procedure's holds),
-  // so a patient with no option to weigh is not searched for them. Their
-  // definitions are patient-scope: the values do not depend on when.
+  // Each of these three is evaluated once per patient, when first read, so a
+  // patient with no option to weigh (no condition in scope, or deceased) is
+  // not searched for them: a failure of their definitions or matchers is then
+  // not reported. What they evaluate is patient-scope (definitions, and
+  // evidence definitions, by the loader's rule), so the values do not depend
+  // on which condition reads them first; only the order of evaluation
+  // failures among the issues does.
+  //
+  // Every contraindication that does not depend on a condition, with its
+  // data: all of them at the first status rule that reads contraindications.
   const std::map<std::string, std::pair<Refs, Data>>& PatientContraindications();
+  // The medications the knowledge base holds before a procedure that the
+  // patient takes: at the first procedure's holds.
   const std::vector<CurrentMedication>& CurrentMedications();
-  // Whether the knowledge base's bleeding-risk escalation holds for the
-  // patient: read, like the two above, only for a procedure with a bleeding
-  // risk (its unverified fact is then noted as used).
+  // Whether the knowledge base's bleeding-risk escalation holds: at the first
+  // procedure with a bleeding-risk category (contraindicated or not, at the
+  // top of the ladder or not); an unverified escalation that holds is then
+  // noted as used.
   bool EscalatesBleedingRisk();
   void AssessCondition(const knowledge::Condition& condition, const fhirpath::CompiledExpression& matcher,
                        Assessment& out);

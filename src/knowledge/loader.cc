@@ -1218,6 +1218,18 @@ class Loader {
                                 [](const MedicationHold& m) -> const std::string& { return m.medication; });
     for (const Definition& definition : kb_->definitions_) {
       CheckDefinition(definition.location, definition.evidence, "evidence");
+      if (definition.scope == DefinitionScope::kPatient && !definition.evidence.empty()) {
+        // A patient's value shows the patient's data: not one condition's
+        // (the engine reads a patient-scope definition's evidence once, in
+        // whichever condition first needs it).
+        auto named = std::find_if(kb_->definitions_.begin(), kb_->definitions_.end(),
+                                  [&](const Definition& other) { return other.id == definition.evidence; });
+        if (named != kb_->definitions_.end() && named->scope == DefinitionScope::kCondition) {
+          Report(definition.location,
+                 fmt::format("patient-scope definition '{}' takes its evidence from condition-scope '{}'",
+                             definition.id, named->id));
+        }
+      }
       if (definition.missing_data) {
         CheckDefinition(definition.location, definition.missing_data->unreadable_when, "missing_data.unreadable.when");
       }

@@ -8,6 +8,7 @@
 // escalation marked unverified.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -63,15 +64,12 @@ TEST_F(ReadWhenNeededTest, AnOptionWeighedReportsTheContraindicationCheckThatFai
 }
 
 TEST_F(ReadWhenNeededTest, NoOptionToWeighReportsNoContraindicationCheck) {
-  // The same hemoglobin, and a medication the knowledge base holds, with no
-  // condition in scope.
+  // The same hemoglobin, with no condition in scope.
   const std::string json = R"({"resourceType":"Bundle","type":"collection","entry":[
     {"resource":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1954-10-30"}},
     {"resource":{"resourceType":"Observation","id":"hb","status":"final",
       "code":{"coding":[{"system":"http://loinc.org","code":"718-7"}]},"subject":{"reference":"Patient/p1"},
-      "effectiveDateTime":"2026-05-04","valueQuantity":{"value":13.1,"unit":"mmol"}}},
-    {"resource":{"resourceType":"MedicationRequest","id":"m1","status":"active","intent":"order",
-      "subject":{"reference":"Patient/p1"},"medicationCodeableConcept":{"text":"Apixaban 5 MG Oral Tablet"}}}]})";
+      "effectiveDateTime":"2026-05-04","valueQuantity":{"value":13.1,"unit":"mmol"}}}]})";
   Assessment assessment = Assess(json);
   EXPECT_EQ(assessment.stage.id, "not-applicable");
   EXPECT_TRUE(assessment.recommendations.empty());
@@ -84,7 +82,9 @@ class UnverifiedEscalationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     namespace fs = std::filesystem;
-    const fs::path dir = fs::path(::testing::TempDir()) / "read-when-needed-kb";
+    // One directory per process: ctest runs each test as its own process, in parallel.
+    dir_ = fs::path(::testing::TempDir()) / ("read-when-needed-kb-" + std::to_string(::getpid()));
+    const fs::path& dir = dir_;
     fs::remove_all(dir);
     fs::create_directories(dir);
     std::ifstream in(std::string(REGENPATH_SOURCE_DIR) + "/tests/knowledge/data/minimal/kb.yaml");
@@ -105,6 +105,7 @@ class UnverifiedEscalationTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete engine_;
     engine_ = nullptr;
+    std::filesystem::remove_all(dir_);
   }
 
   // A record of the Patient, apixaban and clopidogrel (several
@@ -125,10 +126,12 @@ class UnverifiedEscalationTest : public ::testing::Test {
   }
 
   static Engine* engine_;
+  static std::filesystem::path dir_;
   std::unique_ptr<fhir::Document> document_;
 };
 
 Engine* UnverifiedEscalationTest::engine_ = nullptr;
+std::filesystem::path UnverifiedEscalationTest::dir_;
 
 TEST_F(UnverifiedEscalationTest, AProcedurePlannedUsesTheEscalationAndNamesItUnverified) {
   // A knee osteoarthritis candidate: physical therapy tried, imaging done.
@@ -144,7 +147,7 @@ TEST_F(UnverifiedEscalationTest, AProcedurePlannedUsesTheEscalationAndNamesItUnv
   EXPECT_THAT(assessment.unverified_facts, ::testing::Contains(HasSubstr("bleeding-risk escalation")));
 }
 
-TEST_F(UnverifiedEscalationTest, NoProcedureToPlanLeavesTheEscalationUnusedAndUnlisted) {
+TEST_F(UnverifiedEscalationTest, NoConditionInScopeLeavesTheEscalationUnreadAndUnlisted) {
   Assessment assessment = Assess("");
   ASSERT_EQ(assessment.stage.id, "not-applicable");
   EXPECT_THAT(assessment.unverified_facts,
