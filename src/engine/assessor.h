@@ -96,7 +96,8 @@ class Assessor {
   // failures among the issues does.
   //
   // Every contraindication that does not depend on a condition, with its
-  // data: all of them at the first status rule that reads contraindications.
+  // data: all of them at once, for the first option whose category a status
+  // rule reads contraindications for and to which a contraindication applies.
   const std::map<std::string, std::pair<Refs, Data>>& PatientContraindications();
   // The medications the knowledge base holds before a procedure that the
   // patient takes: at the first procedure's holds.
