@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 namespace regenpath::fhir {
@@ -89,12 +90,20 @@ std::optional<std::string_view> PatientElement(std::string_view resource_type) {
 }
 
 std::string_view PatientIdInReference(std::string_view reference) {
-  // (An id has no '/' or '_': the first "/_history/" ends the id.)
-  if (const size_t history = reference.find("/_history/"); history != std::string_view::npos) {
-    reference = reference.substr(0, history);
+  // (An id has no '/' or '_': the first "/_history/" ends the id. Found
+  // from its '_', which few references hold: one memchr for most.)
+  constexpr std::string_view kHistory = "/_history/";
+  for (size_t at = reference.find('_'); at != std::string_view::npos; at = reference.find('_', at + 1)) {
+    if (at > 0 && reference.substr(at - 1).starts_with(kHistory)) {
+      reference = reference.substr(0, at - 1);
+      break;
+    }
   }
-  const size_t slash = reference.rfind('/');
-  if (slash == std::string_view::npos) return {};
+  // The last '/' (glibc's memrchr: string_view::rfind steps back a byte at
+  // a time, through the whole id).
+  const void* last = reference.empty() ? nullptr : memrchr(reference.data(), '/', reference.size());
+  if (last == nullptr) return {};
+  const size_t slash = static_cast<size_t>(static_cast<const char*>(last) - reference.data());
   const std::string_view type = reference.substr(0, slash);
   const std::string_view id = reference.substr(slash + 1);
   if (id.empty() || !(type == "Patient" || type.ends_with("/Patient"))) return {};

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/json_string.h"
+#include "engine/vocabulary.h"
 
 namespace regenpath::screen {
 
@@ -25,26 +26,107 @@ void AppendMember(std::string& out, std::string_view key, std::string_view value
   AppendJsonString(value, out);
 }
 
-// ["a","b"] from the `key` member of each item of `items`.
-void AppendIds(std::string& out, array items, std::string_view key) {
-  out += '[';
-  bool first = true;
-  for (element item : items) {
-    object fields;
-    if (item.get_object().get(fields) != simdjson::SUCCESS) continue;
-    if (!first) out += ',';
-    first = false;
-    AppendJsonString(StringOr(fields, key), out);
-  }
-  out += ']';
-}
-
 Result<array> ArrayField(object root, std::string_view key) {
   array items;
   if (root[key].get_array().get(items) != simdjson::SUCCESS) {
     return Fail(InvalidInput(fmt::format("the assessment has no '{}' array", key)));
   }
   return items;
+}
+
+// What a screening line says, read from an assessment (views into it), in
+// the line's order. One writer (LineText) for the two readers.
+struct LineFields {
+  std::optional<bool> deceased;  // nullopt: the record does not say
+  std::optional<std::string_view> replaced_by;
+  bool inactive = false;
+  std::string_view stage;
+  bool candidate = false;
+  bool option_open = false;
+  struct Condition {
+    std::string_view id, stage;
+  };
+  std::vector<Condition> conditions;
+  struct Option {
+    std::string_view id, condition, therapy, status;
+  };
+  std::vector<Option> options;  // the regenerative recommendations only
+  struct Step {
+    std::string_view kind, condition, display;  // condition: "" for a step of no one condition
+  };
+  std::vector<Step> next_steps;
+  std::vector<std::string_view> missing_data;  // ids
+  std::vector<std::string_view> red_flags;     // ids
+  size_t issues = 0;
+};
+
+void AppendStrings(std::string& out, const std::vector<std::string_view>& items) {
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(items[i], out);
+  }
+  out += ']';
+}
+
+std::string LineText(std::string_view reference, const LineFields& line) {
+  std::string out = "{";
+  AppendMember(out, "patient", reference, true);
+  out += ",\"deceased\":";
+  out += !line.deceased ? "null" : *line.deceased ? "true" : "false";
+  // Only for a record merged into another (so that it is on no worklist).
+  if (line.replaced_by) AppendMember(out, "replaced_by", *line.replaced_by);
+  // Only for a record not in active use (Patient.active false).
+  if (line.inactive) out += ",\"active\":false";
+  AppendMember(out, "stage", line.stage);
+  // A regenerative candidate: the overall stage is one where regenerative
+  // options may be offered (the knowledge base's stage table says which).
+  out += line.candidate ? ",\"candidate\":true" : ",\"candidate\":false";
+  // A regenerative option open for a shared decision (the engine's
+  // regenerative_option_open): a worklist's member, alive and in use.
+  out += line.option_open ? ",\"option_open\":true" : ",\"option_open\":false";
+  out += ",\"conditions\":[";
+  for (size_t i = 0; i < line.conditions.size(); ++i) {
+    out += i > 0 ? ",{" : "{";
+    AppendMember(out, "id", line.conditions[i].id, true);
+    AppendMember(out, "stage", line.conditions[i].stage);
+    out += '}';
+  }
+  out += "],\"regenerative_options\":[";
+  for (size_t i = 0; i < line.options.size(); ++i) {
+    const LineFields::Option& option = line.options[i];
+    out += i > 0 ? ",{" : "{";
+    AppendMember(out, "id", option.id, true);
+    AppendMember(out, "condition", option.condition);
+    AppendMember(out, "therapy", option.therapy);
+    AppendMember(out, "status", option.status);
+    out += '}';
+  }
+  out += "],\"next_steps\":[";
+  for (size_t i = 0; i < line.next_steps.size(); ++i) {
+    const LineFields::Step& step = line.next_steps[i];
+    out += i > 0 ? ",{" : "{";
+    AppendMember(out, "kind", step.kind, true);
+    AppendMember(out, "condition", step.condition);
+    AppendMember(out, "display", step.display);
+    out += '}';
+  }
+  out += "],\"missing_data\":";
+  AppendStrings(out, line.missing_data);
+  out += ",\"red_flags\":";
+  AppendStrings(out, line.red_flags);
+  out += fmt::format(",\"issues\":{}}}", line.issues);
+  return out;
+}
+
+// The `key` member of each object of `items`.
+std::vector<std::string_view> Ids(array items, std::string_view key) {
+  std::vector<std::string_view> ids;
+  for (element item : items) {
+    object fields;
+    if (item.get_object().get(fields) == simdjson::SUCCESS) ids.push_back(StringOr(fields, key));
+  }
+  return ids;
 }
 
 }  // namespace
@@ -59,95 +141,75 @@ Result<std::string> ProjectAssessment(std::string_view reference, std::string_vi
   if (root_element.get_object().get(root) != simdjson::SUCCESS) {
     return Fail(InvalidInput("the assessment is not a JSON object"));
   }
-  std::string out = "{";
-  AppendMember(out, "patient", reference, true);
-  out += ",\"deceased\":";
-  bool deceased = false;
-  if (root["patient"]["deceased"].get_bool().get(deceased) == simdjson::SUCCESS) {
-    out += deceased ? "true" : "false";
-  } else {
-    out += "null";
+  LineFields line;
+  if (bool deceased = false; root["patient"]["deceased"].get_bool().get(deceased) == simdjson::SUCCESS) {
+    line.deceased = deceased;
   }
-  // Only for a record merged into another (so that it is on no worklist).
   if (std::string_view replaced_by;
       root["patient"]["replaced_by"].get_string().get(replaced_by) == simdjson::SUCCESS) {
-    AppendMember(out, "replaced_by", replaced_by);
+    line.replaced_by = replaced_by;
   }
-  // Only for a record not in active use (Patient.active false).
   if (bool active = true; root["patient"]["active"].get_bool().get(active) == simdjson::SUCCESS && !active) {
-    out += ",\"active\":false";
+    line.inactive = true;
   }
-  AppendMember(out, "stage", StringOr(root, "stage"));
-  // A regenerative candidate: the overall stage is one where regenerative
-  // options may be offered (the knowledge base's stage table says which).
-  bool candidate = false;
-  if (root["stage_offers_regenerative"].get_bool().get(candidate) != simdjson::SUCCESS) candidate = false;
-  out += candidate ? ",\"candidate\":true" : ",\"candidate\":false";
-  // A regenerative option open for a shared decision (the engine's
-  // regenerative_option_open): a worklist's member, alive and in use.
-  bool option_open = false;
-  if (root["regenerative_option_open"].get_bool().get(option_open) != simdjson::SUCCESS) option_open = false;
-  out += option_open ? ",\"option_open\":true" : ",\"option_open\":false";
-
+  line.stage = StringOr(root, "stage");
+  if (root["stage_offers_regenerative"].get_bool().get(line.candidate) != simdjson::SUCCESS)
+    line.candidate = false;
+  if (root["regenerative_option_open"].get_bool().get(line.option_open) != simdjson::SUCCESS) {
+    line.option_open = false;
+  }
   RP_ASSIGN_OR_RETURN(array conditions, ArrayField(root, "conditions"));
-  out += ",\"conditions\":[";
-  bool first = true;
   for (element item : conditions) {
     object fields;
     if (item.get_object().get(fields) != simdjson::SUCCESS) continue;
-    if (!first) out += ',';
-    first = false;
-    out += '{';
-    AppendMember(out, "id", StringOr(fields, "id"), true);
-    AppendMember(out, "stage", StringOr(fields, "stage"));
-    out += '}';
+    line.conditions.push_back({StringOr(fields, "id"), StringOr(fields, "stage")});
   }
-  out += ']';
-
   RP_ASSIGN_OR_RETURN(array recommendations, ArrayField(root, "recommendations"));
-  out += ",\"regenerative_options\":[";
-  first = true;
   for (element item : recommendations) {
     object fields;
     if (item.get_object().get(fields) != simdjson::SUCCESS) continue;
     if (StringOr(fields, "category") != "regenerative") continue;
-    if (!first) out += ',';
-    first = false;
-    out += '{';
-    AppendMember(out, "id", StringOr(fields, "id"), true);
-    AppendMember(out, "condition", StringOr(fields, "condition"));
-    AppendMember(out, "therapy", StringOr(fields, "therapy"));
-    AppendMember(out, "status", StringOr(fields, "status"));
-    out += '}';
+    line.options.push_back({StringOr(fields, "id"), StringOr(fields, "condition"),
+                            StringOr(fields, "therapy"), StringOr(fields, "status")});
   }
-  out += ']';
-
   RP_ASSIGN_OR_RETURN(array next_steps, ArrayField(root, "next_steps"));
-  out += ",\"next_steps\":[";
-  first = true;
   for (element item : next_steps) {
     object fields;
     if (item.get_object().get(fields) != simdjson::SUCCESS) continue;
-    if (!first) out += ',';
-    first = false;
-    out += '{';
-    AppendMember(out, "kind", StringOr(fields, "kind"), true);
-    AppendMember(out, "condition", StringOr(fields, "condition"));
-    AppendMember(out, "display", StringOr(fields, "display"));
-    out += '}';
+    line.next_steps.push_back(
+        {StringOr(fields, "kind"), StringOr(fields, "condition"), StringOr(fields, "display")});
   }
-  out += ']';
-
   RP_ASSIGN_OR_RETURN(array missing, ArrayField(root, "missing_data"));
-  out += ",\"missing_data\":";
-  AppendIds(out, missing, "id");
+  line.missing_data = Ids(missing, "id");
   RP_ASSIGN_OR_RETURN(array red_flags, ArrayField(root, "red_flags"));
-  out += ",\"red_flags\":";
-  AppendIds(out, red_flags, "id");
+  line.red_flags = Ids(red_flags, "id");
   array issues;
-  size_t issue_count = root["issues"].get_array().get(issues) == simdjson::SUCCESS ? issues.size() : 0;
-  out += fmt::format(",\"issues\":{}}}", issue_count);
-  return out;
+  line.issues = root["issues"].get_array().get(issues) == simdjson::SUCCESS ? issues.size() : 0;
+  return LineText(reference, line);
+}
+
+std::string ScreeningLine(std::string_view reference, const engine::Assessment& assessment) {
+  LineFields line;
+  line.deceased = assessment.deceased;
+  if (assessment.replaced_by) line.replaced_by = *assessment.replaced_by;
+  line.inactive = assessment.inactive;
+  line.stage = assessment.stage.id;
+  line.candidate = assessment.stage.offers_regenerative;
+  line.option_open = assessment.regenerative_option_open;
+  for (const engine::AssessedCondition& condition : assessment.conditions) {
+    line.conditions.push_back({condition.id, condition.stage.id});
+  }
+  for (const engine::Recommendation& item : assessment.recommendations) {
+    if (item.category != engine::OptionCategory::kRegenerative) continue;
+    line.options.push_back({item.id, item.condition, item.therapy, engine::ToString(item.status)});
+  }
+  for (const engine::NextStep& step : assessment.next_steps) {
+    line.next_steps.push_back({step.kind, step.condition, step.display});
+  }
+  for (const engine::MissingDataItem& item : assessment.missing_data) line.missing_data.push_back(item.id);
+  for (const engine::AssessedRedFlag& flag : assessment.red_flags) line.red_flags.push_back(flag.id);
+  line.issues = assessment.issues.size();
+  return LineText(reference, line);
 }
 
 std::string UnreadableRecordLine(std::string_view reference, std::string_view error) {

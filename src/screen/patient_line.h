@@ -1,6 +1,13 @@
-// One patient's screening line, projected from the JSON form of their
-// assessment (shared/spec/assessment.schema.json), not from the C++ struct:
-// only the schema's stable field names are read.
+// One patient's screening line: a projection of their assessment.
+//
+// The line is defined on the assessment's JSON form
+// (shared/spec/assessment.schema.json, what `assess --format json` prints):
+// ProjectAssessment reads the schema's stable field names. The screen
+// writes it from the engine's Assessment instead (ScreeningLine), without
+// rendering and re-reading the whole JSON per patient; both readers feed
+// one writer, and the two lines are held byte-identical on every clinical
+// scenario (tests/screen/patient_line_test.cc) and against `assess`'s
+// output on generated populations (tests/screen/assess_equality_test.cc).
 //
 //   {"patient":"Patient/1","deceased":false,"stage":"<stage id>","candidate":true,"option_open":true,
 //    (after "deceased", "replaced_by":"Patient/2" for a record merged into another,
@@ -22,6 +29,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/assessment.h"
 
 namespace regenpath::screen {
 
@@ -29,6 +37,10 @@ namespace regenpath::screen {
 // assessment JSON. Fails when the JSON lacks a required field.
 Result<std::string> ProjectAssessment(std::string_view reference, std::string_view assessment_json,
                                       simdjson::dom::parser& parser);
+
+// The same line from the assessment itself: what ProjectAssessment gives
+// for report::AssessmentToJson(assessment).
+std::string ScreeningLine(std::string_view reference, const engine::Assessment& assessment);
 
 // The line of a patient whose record could not be read at all: the
 // reference, and the error instead of a stage.

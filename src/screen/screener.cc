@@ -24,7 +24,6 @@
 #include "engine/engine.h"
 #include "fhir/entry_names.h"
 #include "fhir/parser.h"
-#include "report/assessment_json.h"
 #include "screen/compartment.h"
 #include "screen/grouper.h"
 #include "screen/input_files.h"
@@ -496,16 +495,11 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
   const fhir::ParseOptions parse_options = engine.RecordParseOptions();
   std::vector<std::string> result_files;
   uint64_t patients = 0;
-  // Each worker's parsers, made by its first patient and kept from one
+  // Each worker's record parser, made by its first patient and kept from one
   // partition to the next (a slice of a run held in memory is a partition):
-  // made again for each, their buffers were fresh memory again, and with
+  // made again for each, its buffers were fresh memory again, and with
   // them the page faults.
-  struct Parsers {
-    explicit Parsers(const fhir::ParseOptions& options) : record(options) {}
-    fhir::Parser record;
-    simdjson::dom::parser assessment;
-  };
-  std::vector<std::unique_ptr<Parsers>> parsers(std::max<size_t>(jobs, 1));
+  std::vector<std::unique_ptr<fhir::Parser>> parsers(std::max<size_t>(jobs, 1));
   std::vector<std::vector<uint32_t>> referenced_by(std::max<size_t>(jobs, 1));  // each worker's scratch
   RP_RETURN_IF_ERROR(grouper.ForEachPartition([&](std::vector<PatientLine>& lines,
                                                    const std::vector<PatientGroup>& groups) -> Status {
@@ -518,9 +512,8 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};  // an assessing thread failed: the others stop
     RP_RETURN_IF_ERROR(RunOnThreads(std::min(jobs, std::max<size_t>(groups.size(), 1)), [&](size_t worker) -> Status {
-      if (parsers[worker] == nullptr) parsers[worker] = std::make_unique<Parsers>(parse_options);
-      fhir::Parser& parser = parsers[worker]->record;
-      simdjson::dom::parser& json_parser = parsers[worker]->assessment;
+      if (parsers[worker] == nullptr) parsers[worker] = std::make_unique<fhir::Parser>(parse_options);
+      fhir::Parser& parser = *parsers[worker];
       for (size_t taken = next++; taken < groups.size() && !failed; taken = next++) {
         const size_t g = order[taken];
         const PatientGroup& group = groups[g];
@@ -602,10 +595,7 @@ Result<uint64_t> AssessAndWrite(const ScreenOptions& options, const engine::Engi
                 reference, NameEntriesByExportLines(assessment.error().message(), *document, base, origin_at,
                                                     facts, piece_lines));
           } else {
-            Result<std::string> line =
-                ProjectAssessment(reference, report::AssessmentToJson(*assessment, false), json_parser);
-            if (!line.has_value()) return line.error();
-            results[g] = std::move(*line);
+            results[g] = ScreeningLine(reference, *assessment);
           }
         }
         ++progress.patients_done;

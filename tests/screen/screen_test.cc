@@ -128,10 +128,16 @@ TEST(CompartmentTest, ReferencesThatNameAPatient) {
   EXPECT_EQ(PatientIdOfReference("Patient/xPatient/y"), std::nullopt);
   EXPECT_EQ(PatientIdOfReference("Other/Patient/z"), "z");
   EXPECT_EQ(PatientIdOfReference("MyPatient/z"), std::nullopt);
+  // An '_' before the history's is no history; one with no '/' after it neither.
+  EXPECT_EQ(PatientIdOfReference("https://ehr_1/fhir_r4/Patient/abc/_history/2"), "abc");
+  EXPECT_EQ(PatientIdOfReference("Patient/abc/_history"), std::nullopt);
+  EXPECT_EQ(PatientIdOfReference("_history/Patient/abc"), "abc");
   for (std::string_view reference :
        {"Patient/123", "http://ehr.example/fhir/Patient/abc", "Patient/abc/_history/2", "Group/1",
         "RelatedPatient/1", "#p1", "Patient/", "", "Patient/a/b", "Patient/xPatient/y",
-        "https://ehr/Patient/q/_history/1", "Patient/discPatient/_history/1", "Patient/Patient/_history/1"}) {
+        "https://ehr/Patient/q/_history/1", "Patient/discPatient/_history/1", "Patient/Patient/_history/1",
+        "https://ehr_1/fhir_r4/Patient/abc/_history/2", "Patient/abc/_history", "_history/Patient/abc", "/",
+        "Patient/abc/_history/_history/1"}) {
     EXPECT_EQ(PatientIdOfReference(reference).value_or(""), fhir::PatientIdInReference(reference))
         << reference;
   }
