@@ -9,6 +9,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "common/utf8.h"
 #include "knowledge/kb_terminology.h"
 #include "knowledge/knowledge_base.h"
 #include "knowledge/yaml_tree.h"
@@ -291,6 +292,19 @@ class Loader {
 
   // --- files -----------------------------------------------------------------
   void ReadFile(const SourceFile& file) {
+    // Every word of a knowledge base reaches reports, cards and JSON, which
+    // are UTF-8: a file in another encoding (Latin-1 from an old editor) is
+    // a problem named where its author can find the byte (and the file is
+    // read on, so that this is its only problem when it has no other).
+    if (std::optional<size_t> bad = FirstInvalidUtf8(file.content)) {
+      file_ = file.name;
+      const std::string_view before = std::string_view(file.content).substr(0, *bad);
+      const int line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+      const size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+      Report(SourceLocation{file_, line},
+             fmt::format("not UTF-8: byte 0x{:02X} at column {} (a knowledge base is UTF-8 text)",
+                         static_cast<unsigned char>(file.content[*bad]), *bad - line_start + 1));
+    }
     int error_line = 0;
     Result<YamlTree> root = ParseYaml(file.content, &error_line);
     if (!root.has_value()) {

@@ -5,9 +5,13 @@
 // ProjectAssessment reads the schema's stable field names. The screen
 // writes it from the engine's Assessment instead (ScreeningLine), without
 // rendering and re-reading the whole JSON per patient; both readers feed
-// one writer, and the two lines are held byte-identical on every clinical
-// scenario (tests/screen/patient_line_test.cc) and against `assess`'s
-// output on generated populations (tests/screen/assess_equality_test.cc).
+// one writer. The two lines are held byte-identical on every clinical
+// scenario and Synthea bundle (tests/screen/patient_line_test.cc); the
+// screen's lines are held equal to `assess`'s output projected by
+// ProjectAssessment on the 13-patient Synthea export
+// (tests/screen/assess_equality_test.cc) and, as parsed JSON, on a
+// generated population (tests/screen/test_population_equality.py, with
+// bench/check_assess_equality.py).
 //
 //   {"patient":"Patient/1","deceased":false,"stage":"<stage id>","candidate":true,"option_open":true,
 //    (after "deceased", "replaced_by":"Patient/2" for a record merged into another,
@@ -39,7 +43,10 @@ Result<std::string> ProjectAssessment(std::string_view reference, std::string_vi
                                       simdjson::dom::parser& parser);
 
 // The same line from the assessment itself: what ProjectAssessment gives
-// for report::AssessmentToJson(assessment).
+// for report::AssessmentToJson(assessment), whose strings are UTF-8 (the
+// record parser and the knowledge-base loader refuse anything else). A
+// string that is not would make that JSON invalid and ProjectAssessment
+// fail; here its bad bytes are written as U+FFFD (AppendJsonString).
 std::string ScreeningLine(std::string_view reference, const engine::Assessment& assessment);
 
 // The line of a patient whose record could not be read at all: the

@@ -232,13 +232,27 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"WrongCategoryInSlot", "first_line: [exercise]", "first_line: [knee-imaging]",
                    "option 'knee-imaging' is diagnostic, not conventional"},
         BrokenCase{"MissingHoldValueSet", "    valueset: apixaban\n    holds:",
-                   "    valueset: apixabn\n    holds:", "value set 'apixabn' does not exist"}),
+                   "    valueset: apixabn\n    holds:", "value set 'apixabn' does not exist"},
+        // A comment saved as Latin-1: the file is read on, this its only problem.
+        BrokenCase{"NotUtf8", "sources: [src-a], confidence: H}\n  - {id: adequate-trial",
+                   "sources: [src-a], confidence: H}  # r\xE9vis\xE9\n  - {id: adequate-trial",
+                   "not UTF-8: byte 0xE9 at column"}),
     [](const ::testing::TestParamInfo<BrokenCase>& info) { return info.param.name; });
 
 TEST(KnowledgeBaseTest, InvalidYamlNamesTheLine) {
   std::shared_ptr<const KnowledgeBase> kb = LoadText("knowledge_base:\n  name: x\n  version: [1\n");
   ASSERT_FALSE(kb->usable());
   EXPECT_THAT(Messages(*kb).front(), ::testing::MatchesRegex("kb\\.yaml:[0-9]+: not valid YAML.*"));
+}
+
+TEST(KnowledgeBaseTest, AFileNotInUtf8NamesItsLineAndColumn) {
+  // "Évaluation" as Latin-1 (0xC9), as an old editor saves it.
+  std::shared_ptr<const KnowledgeBase> kb =
+      LoadText("knowledge_base:\n  name: x\n  version: \"1\"\n  description: \"\xC9valuation\"\n");
+  ASSERT_FALSE(kb->usable());
+  // First: the file's own problem (the others are of a knowledge base without it).
+  EXPECT_EQ(Messages(*kb).front(),
+            "kb.yaml:4: not UTF-8: byte 0xC9 at column 17 (a knowledge base is UTF-8 text)");
 }
 
 TEST(KnowledgeBaseTest, ReportsEveryProblemAtOnce) {

@@ -108,6 +108,11 @@ TEST(ScreeningLineTest, EqualsTheProjectionForWhatScenariosMayNotHold) {
   assessment.issues.push_back({"warning", "w", ""});
   const std::string line = ScreeningLine("Patient/p1", assessment);
   EXPECT_EQ(line, FromJson("Patient/p1", assessment));
+  // An empty link text is still a merged record; U+2028 passes as it is.
+  assessment.replaced_by = "";
+  assessment.stage.id = "a\u2028b";
+  EXPECT_EQ(ScreeningLine("Patient/p1", assessment), FromJson("Patient/p1", assessment));
+  EXPECT_NE(ScreeningLine("Patient/p1", assessment).find(R"("replaced_by":"")"), std::string::npos);
   EXPECT_NE(line.find(R"("deceased":null)"), std::string::npos) << line;
   EXPECT_NE(line.find(R"("active":false)"), std::string::npos) << line;
   EXPECT_EQ(line.find("exercise"), std::string::npos) << "only regenerative options are listed: " << line;
