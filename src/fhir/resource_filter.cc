@@ -53,7 +53,10 @@ ResourceFilter::ResourceFilter(const std::map<std::string, std::vector<std::stri
     if (search == Search::kFastest && SimdAvailable()) Build(needles, searches.teddy);
     by_type_.emplace(type, std::move(searches));
     add(type);
-    for (const std::string& needle : needles) add(needle);
+    for (const std::string& needle : needles) {
+      add(needle);
+      if (needle.find_first_of("\",:{}[]") != std::string::npos) needles_span_tokens_ = true;
+    }
     add("");
   }
   if (!by_type_.empty()) fingerprint_ = fmt::format("{:016x}", hash);

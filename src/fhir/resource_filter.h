@@ -64,6 +64,15 @@ class ResourceFilter {
   // What a skeleton keeps.
   const ElementFilter& skeleton() const { return skeleton_; }
 
+  // True iff a needle of a filtered type holds a byte that JSON puts between
+  // tokens (" , : { } [ ]). Only such a needle can occur in a text made by
+  // joining some of a resource's members, minified, with their keys and
+  // strings as they are, when the resource's own text lacks it: any other
+  // needle found in the joined text lies within one of its tokens (a key, a
+  // string's content, true, false or null), which the resource's text holds
+  // byte for byte (screen::SkeletonLine relies on it).
+  bool NeedlesSpanTokens() const { return needles_span_tokens_; }
+
   // The types and needles, hashed (16 hex digits): two filters with the
   // same fingerprint pass over the same resources; "" for a filter that
   // passes nothing over.
@@ -102,6 +111,7 @@ class ResourceFilter {
   std::map<std::string, TypeSearch, std::less<>> by_type_;
   ElementFilter skeleton_;
   std::string fingerprint_;
+  bool needles_span_tokens_ = false;
 };
 
 }  // namespace regenpath::fhir

@@ -710,9 +710,11 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   // reference would be gone from the skeleton), and the record parser makes
   // the same skeleton of it as `assess` does.
   if (skeletons != nullptr && shallow && skeletons->Skips(type, line) && !impl_->MayReferenceShared(line)) {
-    // The parser decides again on the short line: it must pass it over too
-    // (joining members can make a needle with punctuation in it).
-    if (SkeletonLine(object, type, *skeletons, routing.skeleton) && !skeletons->Skips(type, routing.skeleton)) {
+    // The parser decides again on the short line: it must pass it over too.
+    // Joining members can make a needle only when one holds punctuation
+    // (ResourceFilter::NeedlesSpanTokens); only then is it searched again.
+    if (SkeletonLine(object, type, *skeletons, routing.skeleton) && skeletons->NeedlesSpanTokens() &&
+        !skeletons->Skips(type, routing.skeleton)) {
       routing.skeleton.clear();
     }
   }

@@ -5,7 +5,9 @@
 // line; the test parses both and compares them node by node.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -230,6 +232,74 @@ TEST_F(SkeletonLineTest, AShortLineTheFilterWouldKeepIsNotUsed) {
   LineRouting routing = router.Route(std::string_view(padded.data(), line.size()), padded.size(), &odd);
   EXPECT_EQ(routing.kind, LineKind::kPatientResource);
   EXPECT_TRUE(routing.skeleton.empty());
+}
+
+// ResourceFilter::NeedlesSpanTokens: with needles free of JSON punctuation,
+// a short line made of a passed-over line's members is passed over too
+// (Route then does not search it again). Random lines whose members, keys
+// and strings are made of the needles' letters, spaces and the literals:
+// whenever the filter passes the whole line over, it passes its stub over.
+TEST(SkeletonLineNeedlesTest, AStubHoldsNoNeedleItsLineLacksWhenNoNeedleHoldsPunctuation) {
+  const std::vector<std::string> needles = {"abc", "c a", "true", "bull", "e n"};
+  fhir::ResourceFilter filter(Needles{{"Observation", needles}});
+  ASSERT_FALSE(filter.NeedlesSpanTokens());
+  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"abc", "a,b"}}}).NeedlesSpanTokens());
+  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"pain: low"}}}).NeedlesSpanTokens());
+  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"\",\"id"}}}).NeedlesSpanTokens());
+  std::mt19937 random(2026);
+  auto pick = [&](size_t n) { return static_cast<size_t>(random() % n); };
+  const std::string letters = "abcenltrus ";
+  auto word = [&]() {
+    std::string text;
+    for (size_t i = 0, n = 1 + pick(5); i < n; ++i) text += letters[pick(letters.size())];
+    return text;
+  };
+  // A value: a string, a literal, or an object or array of them.
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    switch (depth > 2 ? pick(3) : pick(5)) {
+      case 0:
+        return "\"" + word() + "\"";
+      case 1:
+        return std::vector<std::string>{"true", "false", "null"}[pick(3)];
+      case 2:
+        return "\"" + word() + word() + "\"";
+      case 3: {
+        std::string text = "{";
+        for (size_t i = 0, n = 1 + pick(3); i < n; ++i)
+          text += (i ? ", \"" : "\"") + word() + "\": " + value(depth + 1);
+        return text + "}";
+      }
+      default: {
+        std::string text = "[";
+        for (size_t i = 0, n = 1 + pick(3); i < n; ++i) text += (i ? " , " : "") + value(depth + 1);
+        return text + "]";
+      }
+    }
+  };
+  // Members the skeleton keeps (id, subject, ...) and others, in any order.
+  const std::vector<std::string> keys = {"id",   "subject",   "_id", "patient", "note",
+                                         "code", "reference", "tr",  "ue"};
+  size_t stubs = 0;
+  simdjson::dom::parser dom;
+  ASSERT_EQ(dom.allocate(4096, SkeletonDepthLimit()), simdjson::SUCCESS);
+  for (int round = 0; round < 20000; ++round) {
+    std::string line = R"({"resourceType": "Observation")";
+    std::set<std::string> used;
+    for (size_t i = 0, n = 1 + pick(5); i < n; ++i) {
+      const std::string& key = keys[pick(keys.size())];
+      if (!used.insert(key).second) continue;
+      line += ", \"" + key + "\" : " + value(0);
+    }
+    line += "}";
+    if (!filter.Skips("Observation", line)) continue;
+    simdjson::dom::object object;
+    ASSERT_EQ(dom.parse(line).get_object().get(object), simdjson::SUCCESS) << line;
+    std::string stub;
+    if (!SkeletonLine(object, "Observation", filter, stub)) continue;
+    ++stubs;
+    ASSERT_TRUE(filter.Skips("Observation", stub)) << line << "\n" << stub;
+  }
+  EXPECT_GT(stubs, 1000u);
 }
 
 }  // namespace
