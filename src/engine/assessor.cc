@@ -158,6 +158,20 @@ void Assessor::DescribePatient(const PatientSelection& selection, Assessment& ou
           "warning", fmt::format("the patient is recorded as deceased{}", when ? " on " + when->ToString() : ""),
           patient->Path() + ".deceased"});
     }
+    // A death after the assessment instant: a wrong date, or an assessment
+    // as of a day before it. The record is taken as it stands (deceased: no
+    // option is offered on a record that says the patient died), said, and
+    // the age given at the assessment instant.
+    if (when && DateTime::Compare(*when, evaluator_.now()).value_or(0) > 0) {
+      age_at = evaluator_.now();
+      out.issues.push_back(AssessmentIssue{
+          "warning",
+          fmt::format(
+              "the recorded date of death ({}) is after the assessment date ({}): assessed as deceased, "
+              "as the record says; check the date",
+              when->ToString(), evaluator_.now().Truncate(DateTimePrecision::kDay).ToString()),
+          patient->Path() + ".deceased"});
+    }
   }
   // A record merged into another (Patient.link, replaced-by) must no longer
   // be used (FHIR R4 link-type): said, so that it is on no worklist.

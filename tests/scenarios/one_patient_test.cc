@@ -312,6 +312,10 @@ TEST_F(OnePatientTest, ADeceasedPatientGetsNoTreatmentStage) {
   std::string text = report::AssessmentToText(*assessment);
   EXPECT_THAT(text.substr(0, text.find('\n', text.find('\n') + 1)), HasSubstr("DECEASED")) << "the report leads with it";
   EXPECT_THAT(report::AssessmentToJson(*assessment), HasSubstr(R"("deceased": true)"));
+  // A death before the assessment instant is not said to come after it.
+  for (const AssessmentIssue& issue : assessment->issues) {
+    EXPECT_THAT(issue.message, ::testing::Not(HasSubstr("date of death"))) << issue.message;
+  }
 
   // deceasedBoolean true, too.
   json = ReadFile(kScenarioDir + "/lumbar-disc-candidate.json");
@@ -321,6 +325,34 @@ TEST_F(OnePatientTest, ADeceasedPatientGetsNoTreatmentStage) {
   assessment = engine_->Assess(*record, kNow);
   EXPECT_EQ(assessment->stage.id, "not-applicable");
   EXPECT_TRUE(assessment->recommendations.empty());
+}
+
+// A date of death after the assessment instant (a wrong date, or an
+// assessment as of an earlier day): still deceased, as the record says, and
+// said; the age is the age at the assessment instant.
+TEST_F(OnePatientTest, ADeathAfterTheAssessmentDateIsSaid) {
+  std::string json = ReadFile(kScenarioDir + "/lumbar-disc-candidate.json");
+  Result<fhir::Document> alive_record = Parse(json, "alive.json");
+  ASSERT_TRUE(alive_record.has_value());
+  Result<Assessment> alive = engine_->Assess(*alive_record, kNow);
+  ASSERT_TRUE(alive.has_value());
+  const std::string marker = R"("resourceType": "Patient",)";
+  json.insert(json.find(marker) + marker.size(), R"( "deceasedDateTime": "2036-09-01",)");
+  Result<fhir::Document> record = Parse(json, "deceased-later.json");
+  ASSERT_TRUE(record.has_value());
+  Result<Assessment> assessment = engine_->Assess(*record, kNow);
+  ASSERT_TRUE(assessment.has_value());
+  EXPECT_EQ(assessment->deceased, std::optional<bool>(true));
+  EXPECT_EQ(assessment->stage.id, "not-applicable");
+  EXPECT_TRUE(assessment->recommendations.empty());
+  ASSERT_TRUE(alive->age.has_value());
+  EXPECT_EQ(assessment->age, alive->age) << "the age at the assessment instant, not ten years on";
+  std::vector<std::string> messages;
+  for (const AssessmentIssue& issue : assessment->issues) messages.push_back(issue.message);
+  EXPECT_THAT(messages,
+              ::testing::Contains(
+                  "the recorded date of death (2036-09-01) is after the assessment date (2026-06-01): "
+                  "assessed as deceased, as the record says; check the date"));
 }
 
 TEST_F(OnePatientTest, EverySyntheaCriterionCarriesItsDataOrWhatWasLookedFor) {
