@@ -6,13 +6,15 @@
 // regenpath::knowledge::EmbeddedKnowledgeTrees(): the files' names with their
 // trees in the compact encoding of knowledge/yaml_tree.h, which start-up
 // decodes in a fraction of the time YAML parsing takes. A file that is not
-// YAML is embedded as its raw text under the marker "!raw", so that the
-// loader reports the problem with its line like any other.
+// YAML, or not UTF-8, is embedded as its raw text under the marker "!raw",
+// so that the loader reports the problem with its line like any other (and
+// the built-in knowledge base is then unusable, which its tests catch).
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "common/utf8.h"
 #include "knowledge/yaml_tree.h"
 
 namespace {
@@ -47,7 +49,9 @@ int main(int argc, char** argv) {
     content << file.rdbuf();
     std::string name = "knowledge/" + path.substr(path.find_last_of('/') + 1);
     regenpath::Result<regenpath::knowledge::YamlTree> tree = regenpath::knowledge::ParseYaml(content.str());
-    std::string encoded = tree.has_value() ? regenpath::knowledge::EncodeYamlTree(*tree) : "!raw" + content.str();
+    const bool utf8 = !regenpath::FirstInvalidUtf8(content.str()).has_value();
+    std::string encoded =
+        tree.has_value() && utf8 ? regenpath::knowledge::EncodeYamlTree(*tree) : "!raw" + content.str();
     out += "    {\"" + name + "\", ";
     if (!Literal(encoded, out)) {
       std::fprintf(stderr, "kb_embed: %s contains the delimiter )%s\"\n", path.c_str(), kDelimiter);

@@ -120,13 +120,26 @@ std::string Summary(const engine::AssessedCondition& condition,
   return OneLine(fmt::format("{}: {}", condition.display, text), kMaxSummaryChars);
 }
 
-// The card of a patient who has died: no stage, no option, no next step.
+// The card of a patient who has died: no stage, no option, no next step;
+// the record's warnings listed (a date of death after today among them:
+// the record may be wrong).
 Card DeceasedCard(const engine::Assessment& assessment) {
   Card card;
   card.indicator = "info";
   card.summary = OneLine("The record says the patient has died: no pain-pathway guidance", kMaxSummaryChars);
   card.detail = fmt::format("**{}**\n\n{}\n", EscapeMarkdown(assessment.stage.title),
                             EscapeMarkdown(OneLine(assessment.stage_reason, 400)));
+  constexpr size_t kMaxListed = 5;
+  size_t listed = 0;
+  for (const engine::AssessmentIssue& issue : assessment.issues) {
+    if (issue.severity == "information") continue;
+    if (listed == 0) card.detail += "\nIn the record:\n";
+    if (listed++ == kMaxListed) {
+      card.detail += "- ...\n";
+      break;
+    }
+    card.detail += fmt::format("- {}\n", EscapeMarkdown(OneLine(issue.message, 300)));
+  }
   card.source = MakeSource(assessment, "pathway-stage", "Care-pathway stage");
   card.override_reasons = OverrideReasons(false);
   return card;

@@ -142,7 +142,8 @@ void Assessor::DescribePatient(const PatientSelection& selection, Assessment& ou
   if (const fhir::Node* gender = patient->Child("gender"); gender != nullptr && gender->has_value()) {
     out.sex = std::string(gender->text());
   }
-  // A deceased patient's age is the age at death; no treatment stage is given.
+  // A deceased patient's age is the age at death (at the assessment instant
+  // when the death is recorded after it); no treatment stage is given.
   DateTime age_at = evaluator_.now();
   out.deceased = false;
   if (const fhir::Node* deceased = patient->Child("deceased"); deceased != nullptr && deceased->has_value()) {
@@ -158,18 +159,19 @@ void Assessor::DescribePatient(const PatientSelection& selection, Assessment& ou
           "warning", fmt::format("the patient is recorded as deceased{}", when ? " on " + when->ToString() : ""),
           patient->Path() + ".deceased"});
     }
-    // A death after the assessment instant: a wrong date, or an assessment
-    // as of a day before it. The record is taken as it stands (deceased: no
+    // A death known to come after the assessment instant (DateTime::Compare:
+    // not when the precisions leave it open): a wrong date, or an assessment
+    // as of an earlier day. The record is taken as it stands (deceased: no
     // option is offered on a record that says the patient died), said, and
-    // the age given at the assessment instant.
+    // the age given at the assessment instant. The instant is written at its
+    // own precision (a death later the same day must read as later).
     if (when && DateTime::Compare(*when, evaluator_.now()).value_or(0) > 0) {
       age_at = evaluator_.now();
       out.issues.push_back(AssessmentIssue{
           "warning",
-          fmt::format(
-              "the recorded date of death ({}) is after the assessment date ({}): assessed as deceased, "
-              "as the record says; check the date",
-              when->ToString(), evaluator_.now().Truncate(DateTimePrecision::kDay).ToString()),
+          fmt::format("the recorded date of death ({}) is after the assessment instant ({}): assessed as "
+                      "deceased, as the record says; check the date",
+                      when->ToString(), evaluator_.now().ToString()),
           patient->Path() + ".deceased"});
     }
   }

@@ -302,8 +302,9 @@ class Loader {
       const int line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
       const size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
       Report(SourceLocation{file_, line},
-             fmt::format("not UTF-8: byte 0x{:02X} at column {} (a knowledge base is UTF-8 text)",
-                         static_cast<unsigned char>(file.content[*bad]), *bad - line_start + 1));
+             fmt::format(
+                 "not UTF-8: byte 0x{:02X} at column {}, counted in bytes (a knowledge base is UTF-8 text)",
+                 static_cast<unsigned char>(file.content[*bad]), *bad - line_start + 1));
     }
     int error_line = 0;
     Result<YamlTree> root = ParseYaml(file.content, &error_line);

@@ -18,12 +18,13 @@
 #include <thread>
 
 #include "cdshooks/cds_service.h"
-#include "tests/cdshooks/response_invariants.h"
+#include "cdshooks/patient_view_cards.h"
 #include "cdshooks/service_catalog.h"
 #include "cdshooks/text.h"
 #include "cdshooks/uuid.h"
 #include "fhir/parser.h"
 #include "tests/cdshooks/fake_fhir_client.h"
+#include "tests/cdshooks/response_invariants.h"
 #include "tests/cdshooks/test_support.h"
 
 namespace regenpath::cdshooks {
@@ -460,6 +461,30 @@ TEST_F(CdsServiceTest, IdentifiersAreUniqueAndFollowTheCall) {
   for (const json::value& card : second_response.at("cards").as_array()) {
     EXPECT_EQ(uuids.count(std::string(card.at("uuid").as_string())), 0u);
   }
+}
+
+// A deceased patient's card lists the record's warnings: a date of death
+// after the assessment instant (the record may be wrong) is there to check.
+TEST(DeceasedCardTest, ListsTheRecordsWarnings) {
+  std::string json =
+      ReadFile(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios/lumbar-disc-candidate.json");
+  const std::string marker = R"("resourceType": "Patient",)";
+  ASSERT_NE(json.find(marker), std::string::npos);
+  json.insert(json.find(marker) + marker.size(), R"( "deceasedDateTime": "2036-09-01",)");
+  fhir::Parser parser(SharedEngine()->RecordParseOptions());
+  Result<fhir::Document> record = parser.ParseResource(json, "deceased-later.json");
+  ASSERT_TRUE(record.has_value());
+  Result<engine::Assessment> assessment =
+      SharedEngine()->Assess(*record, *DateTime::ParseDateTime("2026-06-01"));
+  ASSERT_TRUE(assessment.has_value());
+  std::vector<Card> cards = BuildPatientViewCards(*assessment);
+  ASSERT_EQ(cards.size(), 1u);
+  EXPECT_THAT(cards[0].summary, HasSubstr("has died"));
+  EXPECT_THAT(cards[0].detail,
+              HasSubstr("In the record:\n- the patient is recorded as deceased on 2036-09-01\n"
+                        "- the recorded date of death \\(2036-09-01\\) is after the assessment "
+                        "instant \\(2026-06-01\\)"))
+      << cards[0].detail;
 }
 
 // --- Whole records

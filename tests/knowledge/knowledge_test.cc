@@ -251,8 +251,9 @@ TEST(KnowledgeBaseTest, AFileNotInUtf8NamesItsLineAndColumn) {
       LoadText("knowledge_base:\n  name: x\n  version: \"1\"\n  description: \"\xC9valuation\"\n");
   ASSERT_FALSE(kb->usable());
   // First: the file's own problem (the others are of a knowledge base without it).
-  EXPECT_EQ(Messages(*kb).front(),
-            "kb.yaml:4: not UTF-8: byte 0xC9 at column 17 (a knowledge base is UTF-8 text)");
+  EXPECT_EQ(
+      Messages(*kb).front(),
+      "kb.yaml:4: not UTF-8: byte 0xC9 at column 17, counted in bytes (a knowledge base is UTF-8 text)");
 }
 
 TEST(KnowledgeBaseTest, ReportsEveryProblemAtOnce) {

@@ -351,7 +351,7 @@ TEST_F(OnePatientTest, ADeathAfterTheAssessmentDateIsSaid) {
   for (const AssessmentIssue& issue : assessment->issues) messages.push_back(issue.message);
   EXPECT_THAT(messages,
               ::testing::Contains(
-                  "the recorded date of death (2036-09-01) is after the assessment date (2026-06-01): "
+                  "the recorded date of death (2036-09-01) is after the assessment instant (2026-06-01): "
                   "assessed as deceased, as the record says; check the date"));
 }
 

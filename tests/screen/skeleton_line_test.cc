@@ -237,18 +237,20 @@ TEST_F(SkeletonLineTest, AShortLineTheFilterWouldKeepIsNotUsed) {
 // ResourceFilter::NeedlesSpanTokens: with needles free of JSON punctuation,
 // a short line made of a passed-over line's members is passed over too
 // (Route then does not search it again). Random lines whose members, keys
-// and strings are made of the needles' letters, spaces and the literals:
-// whenever the filter passes the whole line over, it passes its stub over.
-TEST(SkeletonLineNeedlesTest, AStubHoldsNoNeedleItsLineLacksWhenNoNeedleHoldsPunctuation) {
-  const std::vector<std::string> needles = {"abc", "c a", "true", "bull", "e n"};
-  fhir::ResourceFilter filter(Needles{{"Observation", needles}});
-  ASSERT_FALSE(filter.NeedlesSpanTokens());
-  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"abc", "a,b"}}}).NeedlesSpanTokens());
-  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"pain: low"}}}).NeedlesSpanTokens());
-  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"\",\"id"}}}).NeedlesSpanTokens());
+// and strings are made of the needles' letters (either case), spaces, a
+// non-ASCII letter and the literals, with repeated keys now and then.
+struct StubCounts {
+  size_t stubs = 0;           // lines passed over that got a stub
+  size_t needle_in_stub = 0;  // ... whose stub holds a needle all the same
+  size_t routed = 0;          // ... routed to their patient by LineRouter::Route
+  std::string first_counterexample;
+};
+
+StubCounts CountStubsHoldingANeedle(const fhir::ResourceFilter& filter, int rounds) {
   std::mt19937 random(2026);
   auto pick = [&](size_t n) { return static_cast<size_t>(random() % n); };
-  const std::string letters = "abcenltrus ";
+  const std::vector<std::string> letters = {"a", "b", "c", "e", "n", "l", "t", "r", "u", "s",
+                                            " ", "A", "B", "C", "E", "N", "T", "R", "U", "\xc3\xa9"};
   auto word = [&]() {
     std::string text;
     for (size_t i = 0, n = 1 + pick(5); i < n; ++i) text += letters[pick(letters.size())];
@@ -279,27 +281,67 @@ TEST(SkeletonLineNeedlesTest, AStubHoldsNoNeedleItsLineLacksWhenNoNeedleHoldsPun
   // Members the skeleton keeps (id, subject, ...) and others, in any order.
   const std::vector<std::string> keys = {"id",   "subject",   "_id", "patient", "note",
                                          "code", "reference", "tr",  "ue"};
-  size_t stubs = 0;
+  StubCounts counts;
   simdjson::dom::parser dom;
-  ASSERT_EQ(dom.allocate(4096, SkeletonDepthLimit()), simdjson::SUCCESS);
-  for (int round = 0; round < 20000; ++round) {
+  if (dom.allocate(4096, SkeletonDepthLimit()) != simdjson::SUCCESS) return counts;
+  LineRouter router;
+  for (int round = 0; round < rounds; ++round) {
     std::string line = R"({"resourceType": "Observation")";
-    std::set<std::string> used;
     for (size_t i = 0, n = 1 + pick(5); i < n; ++i) {
       const std::string& key = keys[pick(keys.size())];
-      if (!used.insert(key).second) continue;
-      line += ", \"" + key + "\" : " + value(0);
+      // Half the subjects name a patient, so that Route routes the line.
+      line +=
+          ", \"" + key + "\" : " +
+          (key == "subject" && pick(2) == 0 ? R"({"reference": "Patient/p1", "display": ")" + word() + "\"}"
+                                            : value(0));
     }
     line += "}";
     if (!filter.Skips("Observation", line)) continue;
     simdjson::dom::object object;
-    ASSERT_EQ(dom.parse(line).get_object().get(object), simdjson::SUCCESS) << line;
+    if (dom.parse(line).get_object().get(object) != simdjson::SUCCESS) {
+      ADD_FAILURE() << "not JSON: " << line;
+      continue;
+    }
     std::string stub;
     if (!SkeletonLine(object, "Observation", filter, stub)) continue;
-    ++stubs;
-    ASSERT_TRUE(filter.Skips("Observation", stub)) << line << "\n" << stub;
+    ++counts.stubs;
+    const bool held = !filter.Skips("Observation", stub);
+    if (held && counts.needle_in_stub++ == 0) counts.first_counterexample = line + "\n" + stub;
+    // Route gives the stub exactly when the parser would pass it over too
+    // (for a line naming its patient: it routes no other).
+    std::string padded = line + std::string(64, ' ');
+    LineRouting routing = router.Route(std::string_view(padded.data(), line.size()), padded.size(), &filter);
+    if (routing.kind != LineKind::kPatientResource) continue;
+    ++counts.routed;
+    EXPECT_EQ(routing.skeleton, held ? std::string() : stub) << line;
   }
-  EXPECT_GT(stubs, 1000u);
+  return counts;
+}
+
+TEST(SkeletonLineNeedlesTest, AStubHoldsNoNeedleItsLineLacksWhenNoNeedleHoldsPunctuation) {
+  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"abc", "a,b"}}}).NeedlesSpanTokens());
+  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"pain: low"}}}).NeedlesSpanTokens());
+  EXPECT_TRUE(fhir::ResourceFilter(Needles{{"Observation", {"\",\"id"}}}).NeedlesSpanTokens());
+  const std::vector<std::string> plain = {"abc", "C a", "true", "bull", "e n", "\xc3\xa9 r"};
+  // The SIMD search and the automaton (which a needle under 3 bytes selects).
+  for (const auto search :
+       {fhir::ResourceFilter::Search::kFastest, fhir::ResourceFilter::Search::kAutomaton}) {
+    for (const std::vector<std::string>& needles : {plain, std::vector<std::string>{"ab", "e n", "nul"}}) {
+      fhir::ResourceFilter filter(Needles{{"Observation", needles}}, search);
+      ASSERT_FALSE(filter.NeedlesSpanTokens());
+      const StubCounts counts = CountStubsHoldingANeedle(filter, 20000);
+      EXPECT_GT(counts.stubs, 1000u);
+      EXPECT_GT(counts.routed, 500u);
+      EXPECT_EQ(counts.needle_in_stub, 0u) << counts.first_counterexample;
+    }
+  }
+  // What the check guards against: with a needle of punctuation, joining
+  // members makes it (the lines above have spaces around ':' and ',').
+  fhir::ResourceFilter punctuated(Needles{{"Observation", {"abc", "\":\""}}});
+  ASSERT_TRUE(punctuated.NeedlesSpanTokens());
+  const StubCounts counts = CountStubsHoldingANeedle(punctuated, 20000);
+  EXPECT_GT(counts.needle_in_stub, 0u) << "the generator never joins members into a needle";
+  EXPECT_GT(counts.routed, 500u);
 }
 
 }  // namespace
