@@ -355,6 +355,26 @@ TEST_F(OnePatientTest, ADeathAfterTheAssessmentDateIsSaid) {
                   "assessed as deceased, as the record says; check the date"));
 }
 
+// The text report is safe on a terminal: control characters a record's
+// text carries (JSON escapes can) are written as U+FFFD, never sent on.
+TEST_F(OnePatientTest, TheTextReportSendsNoControlCharacterToATerminal) {
+  std::string json = ReadFile(kScenarioDir + "/lumbar-disc-candidate.json");
+  const std::string marker = R"("resourceType": "Patient",)";
+  json.insert(
+      json.find(marker) + marker.size(),
+      R"( "link": [{"type": "replaced-by", "other": {"display": "P\u001b[31m2\u0007\u009b\u007f\tx"}}],)");
+  Result<fhir::Document> record = Parse(json, "controls.json");
+  ASSERT_TRUE(record.has_value());
+  Result<Assessment> assessment = engine_->Assess(*record, kNow);
+  ASSERT_TRUE(assessment.has_value());
+  ASSERT_EQ(assessment->replaced_by, std::optional<std::string>("P\x1b[31m2\x07\xc2\x9b\x7f\tx"));
+  const std::string text = report::AssessmentToText(*assessment);
+  EXPECT_THAT(text, HasSubstr("P\xEF\xBF\xBD[31m2\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\tx"));
+  for (const char control : {'\x1b', '\x07', '\x7f'}) EXPECT_EQ(text.find(control), std::string::npos);
+  EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos);
+  EXPECT_NE(text.find('\n'), std::string::npos) << "newlines are kept";
+}
+
 TEST_F(OnePatientTest, EverySyntheaCriterionCarriesItsDataOrWhatWasLookedFor) {
   const std::vector<std::string> files = FilesIn(kShared + "/testdata/synthea/r4-bundles-pain-subset", ".json");
   ASSERT_EQ(files.size(), 14u);
