@@ -5,6 +5,7 @@
 #include <map>
 #include <vector>
 
+#include "common/csv_field.h"
 #include "common/json_string.h"
 #include "registry/civil_day.h"
 #include "registry/fhir_codes.h"
@@ -115,16 +116,6 @@ std::vector<std::string> Resources(const Cohort& cohort) {
   return out;
 }
 
-std::string Csv(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 std::string CohortNdjson(const Cohort& cohort) {
@@ -155,10 +146,11 @@ std::string CohortCsv(const Cohort& cohort) {
     std::optional<int> start = ParseCivilDay(episode.start_date);
     for (const OutcomeRecord* outcome : by_patient[episode.patient]) {
       std::optional<int> day = ParseCivilDay(outcome->date);
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", Csv(episode.patient), Csv(episode.key),
-                         Csv(episode.option_id), Csv(episode.therapy), Csv(episode.target), Csv(episode.condition),
-                         Csv(episode.side), episode.start_date, Csv(episode.kb_version), Csv(episode.feedback),
-                         episode.synthetic ? 1 : 0, Csv(outcome->instrument), outcome->date,
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", CsvField(episode.patient),
+                         CsvField(episode.key), CsvField(episode.option_id), CsvField(episode.therapy),
+                         CsvField(episode.target), CsvField(episode.condition), CsvField(episode.side),
+                         episode.start_date, CsvField(episode.kb_version), CsvField(episode.feedback),
+                         episode.synthetic ? 1 : 0, CsvField(outcome->instrument), outcome->date,
                          start && day ? std::to_string(*day - *start) : "", outcome->value);
     }
   }

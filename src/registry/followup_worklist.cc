@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "common/csv_field.h"
 #include "common/json_string.h"
 #include "registry/civil_day.h"
 #include "registry/episode_facts.h"
@@ -189,14 +190,9 @@ std::string WorklistText(const std::vector<DueItem>& items, const std::string& t
 std::string WorklistCsv(const std::vector<DueItem>& items) {
   std::string out = "status,option,instrument,weeks,window_start,window_end,procedure,patient\n";
   for (const DueItem& item : items) {
-    std::string procedure = item.procedure;
-    if (procedure.find_first_of(",\"") != std::string::npos) {
-      std::string quoted = "\"";
-      for (char c : procedure) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-      procedure = quoted + "\"";
-    }
-    out += fmt::format("{},{},{},{},{},{},{},{}\n", item.status, item.option_id, item.instrument, item.weeks,
-                       item.window_start, item.window_end, procedure, item.patient);
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", CsvField(item.status), CsvField(item.option_id),
+                       CsvField(item.instrument), item.weeks, item.window_start, item.window_end,
+                       CsvField(item.procedure), CsvField(item.patient));
   }
   return out;
 }

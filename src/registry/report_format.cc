@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/csv_field.h"
 #include "common/json_string.h"
 
 namespace regenpath::registry {
@@ -24,17 +25,6 @@ std::string Percent(const std::optional<Proportion>& proportion) {
 
 const char* DirectionName(Direction direction) {
   return direction == Direction::kLowerIsBetter ? "lower-is-better" : "higher-is-better";
-}
-
-// CSV field: quoted when it holds a comma, quote or newline.
-std::string Csv(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string CsvNumber(const std::optional<double>& value) { return value ? fmt::format("{}", *value) : ""; }
@@ -180,7 +170,8 @@ std::string CohortReportCsv(const CohortReport& report) {
   std::string out = "option,group,synthetic,section,instrument,time,measure,n,value,lower,upper\n";
   for (const OptionReport& option : report.options) {
     for (const GroupReport& group : option.groups) {
-      std::string prefix = fmt::format("{},{},{}", Csv(option.option_id), Csv(group.group), option.synthetic ? 1 : 0);
+      std::string prefix = fmt::format("{},{},{}", CsvField(option.option_id), CsvField(group.group),
+                                       option.synthetic ? 1 : 0);
       for (const InstrumentOutcomes& instrument : group.instruments) {
         for (const TimepointOutcome& point : instrument.timepoints) {
           std::string head = fmt::format("{},outcome,{},{}", prefix, instrument.instrument, point.weeks);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/csv_field.h"
 #include "common/json_string.h"
 #include "engine/vocabulary.h"
 
@@ -281,17 +282,6 @@ Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::par
 }
 
 namespace {
-
-std::string CsvField(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 // The items of a list, joined with ';'. An item's own ';' and '\\' are
 // escaped with '\\' (next steps' wording may hold a ';'), so that splitting

@@ -589,6 +589,20 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   PatientSummary inactive = patient;
   inactive.inactive = true;
   EXPECT_THAT(CsvRow(inactive), ::testing::StartsWith("Patient/p1,false,,false,regenerative-candidate,"));
+  // A record's words a spreadsheet would run as a formula are shown as text.
+  PatientSummary formula = patient;
+  for (const auto& [display, field] : std::vector<std::pair<std::string, std::string>>{
+           {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+           {"+1", "'+1"},
+           {"-2+3", "'-2+3"},
+           {"@SUM(A1)", "'@SUM(A1)"},
+           {"\tx", "'\tx"},
+           {"a=b", "a=b"}}) {
+    formula.replaced_by = display;
+    EXPECT_THAT(CsvRow(formula),
+                ::testing::StartsWith("Patient/p1,false," + field + ",,regenerative-candidate,"))
+        << display;
+  }
 }
 
 // ---------------------------------------------------------------------------
