@@ -7,18 +7,19 @@
 #include <ostream>
 
 #include "cli/exit_codes.h"
-#include "common/now_option.h"
 #include "common/clock.h"
-#include "report/assessment_json.h"
+#include "common/now_option.h"
+#include "common/terminal_text.h"
 #include "engine/datum_reader.h"
 #include "engine/engine.h"
 #include "engine/patient_scope.h"
 #include "engine/record_evaluator.h"
-#include "report/text_report.h"
 #include "fhir/parser.h"
 #include "fhirpath/output.h"
 #include "registry/instrument_catalog.h"
 #include "registry/open_store.h"
+#include "report/assessment_json.h"
+#include "report/text_report.h"
 #include "server/clinic_evidence_source.h"
 
 namespace regenpath::cli {
@@ -205,8 +206,8 @@ int RunKbEval(const KbOptions& options, std::ostream& out, std::ostream& err) {
   engine::Data data;
   reader.Append(*result, refs, data);
   for (const engine::Datum& datum : data) {
-    out << fmt::format("  {}  {}  {}  {}\n", datum.reference, datum.display, datum.date.value_or("-"),
-                       datum.value.value_or("-"));
+    out << TerminalSafe(fmt::format("  {}  {}  {}  {}\n", datum.reference, datum.display,
+                                    datum.date.value_or("-"), datum.value.value_or("-")));
   }
   return evaluator.issues().empty() ? kExitOk : kExitEvaluationError;
 }

@@ -16,6 +16,7 @@
 #include "cli/registry_command.h"
 #include "cli/screen_command.h"
 #include "cli/serve_command.h"
+#include "common/terminal_text.h"
 #include "screen/screener.h"
 
 namespace regenpath::cli {
@@ -211,20 +212,25 @@ int Main(int argc, char** argv) {
     int code = app.exit(error);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  if (fhirpath_command->parsed()) return RunFhirpath(fhirpath, std::cout, std::cerr);
-  if (assess_command->parsed()) return RunAssess(assess, std::cout, std::cerr);
-  if (kb_check->parsed()) return RunKbCheck(kb, std::cout, std::cerr);
-  if (kb_eval->parsed()) return RunKbEval(kb, std::cout, std::cerr);
-  if (kb_export->parsed()) return RunKbExport(kb, std::cout, std::cerr);
-  if (merge_command->parsed()) return RunScreenMerge(merge, std::cerr);
-  if (map_command->parsed()) return RunScreenMap(map, std::cerr);
-  if (reduce_command->parsed()) return RunScreenReduce(reduce, std::cerr);
+  // Messages quote records', knowledge bases' and users' words: they reach
+  // the terminal without control characters (common/terminal_text.h).
+  // `screen` and `serve` write to stderr themselves: the progress bar's
+  // terminal sequences are its own.
+  TerminalSafeStream err(std::cerr);
+  if (fhirpath_command->parsed()) return RunFhirpath(fhirpath, std::cout, err);
+  if (assess_command->parsed()) return RunAssess(assess, std::cout, err);
+  if (kb_check->parsed()) return RunKbCheck(kb, std::cout, err);
+  if (kb_eval->parsed()) return RunKbEval(kb, std::cout, err);
+  if (kb_export->parsed()) return RunKbExport(kb, std::cout, err);
+  if (merge_command->parsed()) return RunScreenMerge(merge, err);
+  if (map_command->parsed()) return RunScreenMap(map, err);
+  if (reduce_command->parsed()) return RunScreenReduce(reduce, err);
   if (screen_command->parsed()) return RunScreen(screen, std::cerr);
   if (serve_command->parsed()) return RunServe(serve, std::cerr);
   for (CLI::App* action : {registry_import, registry_report, registry_due, registry_export, registry_demo, registry_migrate}) {
     if (action->parsed()) {
       registry.action = action->get_name();
-      return RunRegistry(registry, std::cout, std::cerr);
+      return RunRegistry(registry, std::cout, err);
     }
   }
   return kExitUsage;

@@ -9,6 +9,7 @@
 
 #include "common/csv_field.h"
 #include "common/json_string.h"
+#include "common/terminal_text.h"
 #include "registry/civil_day.h"
 #include "registry/episode_facts.h"
 #include "registry/episode_timeline.h"
@@ -184,7 +185,7 @@ std::string WorklistText(const std::vector<DueItem>& items, const std::string& t
     out += fmt::format("{:<8} {} week {:>3} {:<26} {} {}–{} patient {}\n", item.status, item.option_id, item.weeks,
                        item.instrument, item.procedure, item.window_start, item.window_end, item.patient.substr(0, 12));
   }
-  return out;
+  return TerminalSafe(std::move(out));
 }
 
 std::string WorklistCsv(const std::vector<DueItem>& items) {

@@ -4,6 +4,7 @@
 
 #include "common/csv_field.h"
 #include "common/json_string.h"
+#include "common/terminal_text.h"
 
 namespace regenpath::registry {
 
@@ -163,7 +164,7 @@ std::string CohortReportText(const CohortReport& report) {
       }
     }
   }
-  return out;
+  return TerminalSafe(std::move(out));
 }
 
 std::string CohortReportCsv(const CohortReport& report) {

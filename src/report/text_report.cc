@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "common/terminal_text.h"
+
 namespace regenpath::report {
 
 using engine::AssessedCondition;
@@ -86,34 +88,6 @@ std::string CriterionLines(const Criterion& criterion, std::string_view indent) 
 }
 
 bool Open(const Recommendation& item) { return IsOpen(item.status); }
-
-// `text` with each control character but '\n' and '\t' (C0, DEL, and the
-// C1 controls U+0080-U+009F, encoded C2 80-C2 9F) replaced by U+FFFD.
-std::string Printable(std::string text) {
-  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-  auto control_at = [&](size_t i) -> size_t {  // the control's length in bytes, or 0
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if ((byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7F) return 1;
-    if (byte == 0xC2 && i + 1 < text.size()) {
-      const auto next = static_cast<unsigned char>(text[i + 1]);
-      if (next >= 0x80 && next <= 0x9F) return 2;
-    }
-    return 0;
-  };
-  size_t i = 0;
-  while (i < text.size() && control_at(i) == 0) ++i;
-  if (i == text.size()) return text;  // the usual case: nothing to replace
-  std::string out = text.substr(0, i);
-  while (i < text.size()) {
-    if (const size_t length = control_at(i); length > 0) {
-      out += kReplacement;
-      i += length;
-    } else {
-      out += text[i++];
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -311,7 +285,7 @@ std::string AssessmentToText(const Assessment& assessment) {
       out += fmt::format("  {} {}{}\n", issue.severity, issue.message, issue.location.empty() ? "" : " at " + issue.location);
     }
   }
-  return Printable(std::move(out));
+  return TerminalSafe(std::move(out));
 }
 
 }  // namespace regenpath::report

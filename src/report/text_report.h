@@ -5,10 +5,9 @@
 // follow-up, cost, sources).
 //
 // A view: it reads only the Assessment (no knowledge base, no evaluator).
-// Safe to print on a terminal: a control character that came in with the
-// record's text or the knowledge base's (ESC starting a terminal sequence,
-// BEL, a C1 control; JSON and YAML escapes can carry them) is written as
-// U+FFFD; only newlines and tabs are kept.
+// Safe to print on a terminal (common/terminal_text.h: a control character
+// that came in with the record's or the knowledge base's words is written
+// as U+FFFD; newlines and tabs are kept).
 #ifndef REGENPATH_REPORT_TEXT_REPORT_H_
 #define REGENPATH_REPORT_TEXT_REPORT_H_
 

@@ -816,6 +816,19 @@ TEST(CliAssessTest, TwoPatientsExitThreeNamingThem) {
   ExpectFailure(result, 3, {"Patient/no-pain-condition", "Patient/cauda-equina-radicular", "--patient"});
 }
 
+// A message quoting a record's words sends no terminal sequence: an id
+// whose JSON escape holds ESC comes out as U+FFFD.
+TEST(CliAssessTest, MessagesQuoteRecordsWithoutControlCharacters) {
+  std::string bundle = TwoPatientBundle();
+  const std::string id = R"("id": "cauda-equina-radicular")";
+  ASSERT_NE(bundle.find(id), std::string::npos);
+  bundle.replace(bundle.find(id), id.size(), R"("id": "cauda\u001b[31mQ\u0007")");
+  RunResult result = RunRegenpath({"assess", "--now", "2026-06-01", "--format", "json", "-"}, bundle);
+  ExpectFailure(result, 3, {"Patient/no-pain-condition", "Patient/cauda\xEF\xBF\xBD[31mQ\xEF\xBF\xBD"});
+  EXPECT_EQ(result.err.find('\x1b'), std::string::npos) << result;
+  EXPECT_EQ(result.err.find('\x07'), std::string::npos) << result;
+}
+
 TEST(CliAssessTest, PatientPicksOneAndLeavesTheOthersDataOut) {
   RunResult result = RunRegenpath(
       {"assess", "--now", "2026-06-01", "--format", "json", "--patient", "no-pain-condition", "-"}, TwoPatientBundle());
