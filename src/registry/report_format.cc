@@ -175,7 +175,8 @@ std::string CohortReportCsv(const CohortReport& report) {
                                        option.synthetic ? 1 : 0);
       for (const InstrumentOutcomes& instrument : group.instruments) {
         for (const TimepointOutcome& point : instrument.timepoints) {
-          std::string head = fmt::format("{},outcome,{},{}", prefix, instrument.instrument, point.weeks);
+          std::string head =
+              fmt::format("{},outcome,{},{}", prefix, CsvField(instrument.instrument), point.weeks);
           out += fmt::format("{},due,{},,,\n", head, point.due);
           out += fmt::format("{},lost_to_follow_up,{},,,\n", head, point.lost);
           out += fmt::format("{},mean_change,{},{},{},{}\n", head, point.change.n, CsvNumber(point.change.mean),
@@ -190,13 +191,15 @@ std::string CohortReportCsv(const CohortReport& report) {
         }
       }
       for (const AdverseEventRate& rate : group.adverse_events) {
-        out += fmt::format("{},adverse_event,,,{},{},{},{},{}\n", prefix, rate.category, rate.episodes.n,
-                           CsvNumber(rate.episodes.p), CsvNumber(rate.episodes.lower), CsvNumber(rate.episodes.upper));
+        out += fmt::format("{},adverse_event,,,{},{},{},{},{}\n", prefix, CsvField(rate.category),
+                           rate.episodes.n, CsvNumber(rate.episodes.p), CsvNumber(rate.episodes.lower),
+                           CsvNumber(rate.episodes.upper));
       }
       for (const SurvivalCurve& curve : group.survival) {
         for (const SurvivalStep& step : curve.steps) {
-          out += fmt::format("{},survival,{},{},{},{},{},{},{}\n", prefix, curve.instrument, step.time, curve.endpoint,
-                             step.at_risk, step.survival, CsvNumber(step.lower), CsvNumber(step.upper));
+          out += fmt::format("{},survival,{},{},{},{},{},{},{}\n", prefix, CsvField(curve.instrument),
+                             step.time, CsvField(curve.endpoint), step.at_risk, step.survival,
+                             CsvNumber(step.lower), CsvNumber(step.upper));
         }
       }
     }
