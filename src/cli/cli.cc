@@ -214,8 +214,8 @@ int Main(int argc, char** argv) {
   }
   // Messages quote records', knowledge bases' and users' words: they reach
   // the terminal without control characters (common/terminal_text.h).
-  // `screen` and `serve` write to stderr themselves: the progress bar's
-  // terminal sequences are its own.
+  // (`screen`'s progress bar writes its terminal sequences to stderr
+  // itself; `serve` logs through spdlog.)
   TerminalSafeStream err(std::cerr);
   if (fhirpath_command->parsed()) return RunFhirpath(fhirpath, std::cout, err);
   if (assess_command->parsed()) return RunAssess(assess, std::cout, err);
@@ -225,7 +225,7 @@ int Main(int argc, char** argv) {
   if (merge_command->parsed()) return RunScreenMerge(merge, err);
   if (map_command->parsed()) return RunScreenMap(map, err);
   if (reduce_command->parsed()) return RunScreenReduce(reduce, err);
-  if (screen_command->parsed()) return RunScreen(screen, std::cerr);
+  if (screen_command->parsed()) return RunScreen(screen, err);
   if (serve_command->parsed()) return RunServe(serve, std::cerr);
   for (CLI::App* action : {registry_import, registry_report, registry_due, registry_export, registry_demo, registry_migrate}) {
     if (action->parsed()) {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <iostream>
+
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -296,7 +298,9 @@ int RunScreen(const ScreenCommandOptions& options, std::ostream& err) {
   Result<screen::ScreenReport> report;
   {
     std::optional<ProgressBar> bar;
-    if (isatty(STDERR_FILENO)) bar.emplace(progress, err);
+    // The bar on the terminal itself: its sequences are its own (`err` may
+    // be common/terminal_text.h's stream, which would spell them out).
+    if (isatty(STDERR_FILENO)) bar.emplace(progress, std::cerr);
     report = screen::Screen(screen_options);
   }
   if (!report.has_value()) return RunFailed(report.error(), kCommand, err);
