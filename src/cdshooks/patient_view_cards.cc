@@ -121,8 +121,8 @@ std::string Summary(const engine::AssessedCondition& condition,
 }
 
 // The card of a patient who has died: no stage, no option, no next step;
-// the record's warnings listed (a date of death after today among them:
-// the record may be wrong).
+// the assessment's warnings and errors listed, at most five (a date of
+// death after the assessment instant among them: the record may be wrong).
 Card DeceasedCard(const engine::Assessment& assessment) {
   Card card;
   card.indicator = "info";

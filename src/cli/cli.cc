@@ -50,6 +50,11 @@ std::optional<std::string> UnknownSubcommand(CLI::App& app, int argc, char** arg
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // Messages quote records', knowledge bases' and users' words: they reach
+  // the terminal without control characters (common/terminal_text.h).
+  // (`screen`'s progress bar writes its terminal sequences to stderr
+  // itself; `serve` logs through spdlog.)
+  TerminalSafeStream err(std::cerr);
   CLI::App app{"regenpath: clinical decision support for regenerative medicine in pain management"};
   app.name("regenpath");
   app.require_subcommand(1);
@@ -203,20 +208,15 @@ int Main(int argc, char** argv) {
   // CLI11 honours --help before it notices an unknown subcommand: name it
   // first (a typo must not print the general help and exit 0).
   if (std::optional<std::string> unknown = UnknownSubcommand(app, argc, argv)) {
-    std::cerr << "regenpath: unknown subcommand '" << *unknown << "' (see regenpath --help)\n";
+    err << "regenpath: unknown subcommand '" << *unknown << "' (see regenpath --help)\n";
     return kExitUsage;
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    int code = app.exit(error);
+    int code = app.exit(error, std::cout, err);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  // Messages quote records', knowledge bases' and users' words: they reach
-  // the terminal without control characters (common/terminal_text.h).
-  // (`screen`'s progress bar writes its terminal sequences to stderr
-  // itself; `serve` logs through spdlog.)
-  TerminalSafeStream err(std::cerr);
   if (fhirpath_command->parsed()) return RunFhirpath(fhirpath, std::cout, err);
   if (assess_command->parsed()) return RunAssess(assess, std::cout, err);
   if (kb_check->parsed()) return RunKbCheck(kb, std::cout, err);
@@ -226,7 +226,7 @@ int Main(int argc, char** argv) {
   if (map_command->parsed()) return RunScreenMap(map, err);
   if (reduce_command->parsed()) return RunScreenReduce(reduce, err);
   if (screen_command->parsed()) return RunScreen(screen, err);
-  if (serve_command->parsed()) return RunServe(serve, std::cerr);
+  if (serve_command->parsed()) return RunServe(serve, err);
   for (CLI::App* action : {registry_import, registry_report, registry_due, registry_export, registry_demo, registry_migrate}) {
     if (action->parsed()) {
       registry.action = action->get_name();

@@ -3,16 +3,15 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <iostream>
-
 #include <atomic>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
-#include <sstream>
+#include <iostream>
 #include <mutex>
 #include <ostream>
+#include <sstream>
 #include <thread>
 
 #include "bulk/bulk_export.h"

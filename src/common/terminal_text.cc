@@ -10,69 +10,85 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 bool IsC0OrDel(unsigned char byte) { return (byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7F; }
 bool IsC1Second(unsigned char byte) { return byte >= 0x80 && byte <= 0x9F; }  // after a C2 lead byte
 
+// Appends `text` made safe to `out`; `after_c2` carries a held C2 byte from
+// one piece to the next (the one state both functions below share).
+void AppendSafe(std::string_view text, bool& after_c2, std::string& out) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (after_c2) {
+      after_c2 = false;
+      if (IsC1Second(byte)) {
+        out += kReplacement;
+        continue;
+      }
+      out += static_cast<char>(0xC2);
+    }
+    if (byte == 0xC2) {
+      after_c2 = true;
+    } else if (IsC0OrDel(byte)) {
+      out += kReplacement;
+    } else {
+      out += c;
+    }
+  }
+}
+
 }  // namespace
 
 std::string TerminalSafe(std::string text) {
-  // The control's length in bytes at `i`, or 0.
-  auto control_at = [&](size_t i) -> size_t {
+  bool clean = true;
+  for (size_t i = 0; i < text.size() && clean; ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    if (IsC0OrDel(byte)) return 1;
-    if (byte == 0xC2 && i + 1 < text.size() && IsC1Second(static_cast<unsigned char>(text[i + 1]))) return 2;
-    return 0;
-  };
-  size_t i = 0;
-  while (i < text.size() && control_at(i) == 0) ++i;
-  if (i == text.size()) return text;  // the usual case: nothing to replace
-  std::string out = text.substr(0, i);
-  while (i < text.size()) {
-    if (const size_t length = control_at(i); length > 0) {
-      out += kReplacement;
-      i += length;
-    } else {
-      out += text[i++];
-    }
+    clean = !IsC0OrDel(byte) && byte != 0xC2;
   }
+  if (clean) return text;  // the usual case: nothing to look at twice
+  std::string out;
+  out.reserve(text.size());
+  bool after_c2 = false;
+  AppendSafe(text, after_c2, out);
+  if (after_c2) out += static_cast<char>(0xC2);  // a lone lead byte at the end: not a control
   return out;
 }
 
 TerminalSafeStream::TerminalSafeStream(std::ostream& target) : std::ostream(nullptr), buffer_(target) {
   rdbuf(&buffer_);
+  setf(std::ios_base::unitbuf);
 }
 
 TerminalSafeStream::~TerminalSafeStream() { buffer_.Finish(); }
 
-void TerminalSafeStream::Buffer::Finish() {
-  if (after_c2_) target_.put(static_cast<char>(0xC2));
-  after_c2_ = false;
-  target_.flush();
+TerminalSafeStream::Buffer::Buffer(std::ostream& target) : target_(target) {
+  setp(area_.data(), area_.data() + area_.size());
+}
+
+bool TerminalSafeStream::Buffer::Drain() {
+  if (pptr() == pbase()) return static_cast<bool>(target_);
+  std::string safe;
+  AppendSafe(std::string_view(pbase(), static_cast<size_t>(pptr() - pbase())), after_c2_, safe);
+  setp(area_.data(), area_.data() + area_.size());
+  target_.write(safe.data(), static_cast<std::streamsize>(safe.size()));
+  return static_cast<bool>(target_);
 }
 
 std::streambuf::int_type TerminalSafeStream::Buffer::overflow(int_type c) {
+  if (!Drain()) return traits_type::eof();
   if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
-  const auto byte = static_cast<unsigned char>(traits_type::to_char_type(c));
-  if (after_c2_) {
-    after_c2_ = false;
-    if (IsC1Second(byte)) {
-      target_ << kReplacement;
-      return c;
-    }
-    target_.put(static_cast<char>(0xC2));
-  }
-  if (byte == 0xC2) {
-    after_c2_ = true;
-  } else if (IsC0OrDel(byte)) {
-    target_ << kReplacement;
-  } else {
-    target_.put(static_cast<char>(byte));
-  }
-  return target_ ? c : traits_type::eof();
+  *pptr() = traits_type::to_char_type(c);
+  pbump(1);
+  return c;
 }
 
 int TerminalSafeStream::Buffer::sync() {
-  // (A held C2 waits for its next byte: a flush between the two bytes of
-  // one character must not split the decision.)
+  if (!Drain()) return -1;
   target_.flush();
   return target_ ? 0 : -1;
+}
+
+void TerminalSafeStream::Buffer::Finish() {
+  Drain();
+  if (after_c2_) target_.put(static_cast<char>(0xC2));
+  after_c2_ = false;
+  target_.flush();
 }
 
 }  // namespace regenpath

@@ -70,7 +70,8 @@ class ResourceFilter {
   // strings as they are, when the resource's own text lacks it: any other
   // needle found in the joined text lies within one of its tokens (a key, a
   // string's content, true, false or null), which the resource's text holds
-  // byte for byte (screen::SkeletonLine relies on it).
+  // byte for byte (screen::LineRouter::Route relies on it for the lines
+  // screen::SkeletonLine writes).
   bool NeedlesSpanTokens() const { return needles_span_tokens_; }
 
   // The types and needles, hashed (16 hex digits): two filters with the

@@ -142,7 +142,8 @@ std::shared_ptr<const KnowledgeBase> KnowledgeBase::Embedded() {
     std::vector<SourceFile> raw;
     for (const EmbeddedTree& file : EmbeddedKnowledgeTrees()) {
       if (file.encoded.starts_with("!raw")) {
-        // Not YAML at build time: parse it again so the problem is reported.
+        // Not YAML, or not UTF-8, at build time: read it again so the
+        // problem is reported.
         raw.push_back(SourceFile{std::string(file.name), std::string(file.encoded.substr(4))});
         continue;
       }

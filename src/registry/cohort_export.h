@@ -21,7 +21,8 @@ std::string CohortBundle(const Cohort& cohort);
 // One row per score, with its episode's attributes (an episode's row per
 // score of its patient from baseline on):
 // patient,episode,option,therapy,target,condition,side,start_date,kb_version,feedback,synthetic,instrument,date,day,value
-// where `day` counts from the episode's first procedure.
+// where `day` counts from the episode's first procedure. Text fields through
+// common/csv_field.h (RFC 4180, formula guard).
 std::string CohortCsv(const Cohort& cohort);
 
 }  // namespace regenpath::registry

@@ -67,7 +67,9 @@ Result<DueCursor> DecodeDueCursor(const std::string& text);
 std::string WorklistJson(const std::vector<DueItem>& items, const std::string& today);
 // As WorklistJson, with "next": the next page's cursor, or null.
 std::string WorklistPageJson(const WorklistPage& page, const std::string& today);
+// Text for a terminal (common/terminal_text.h).
 std::string WorklistText(const std::vector<DueItem>& items, const std::string& today);
+// Text fields through common/csv_field.h (RFC 4180, formula guard).
 std::string WorklistCsv(const std::vector<DueItem>& items);
 
 }  // namespace regenpath::registry

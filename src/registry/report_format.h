@@ -12,10 +12,11 @@
 namespace regenpath::registry {
 
 std::string CohortReportJson(const CohortReport& report);
+// Text for a terminal (common/terminal_text.h).
 std::string CohortReportText(const CohortReport& report);
-// Columns: option,group,synthetic,section,instrument,time,measure,n,value,lower,upper;
-// `time` is the timepoint in weeks for outcomes, days for survival steps
-// (whose `measure` is the endpoint and `n` the number at risk).
+// Text fields through common/csv_field.h (RFC 4180, formula guard). Columns:
+// option,group,synthetic,section,instrument,time,measure,n,value,lower,upper; `time` is the timepoint in
+// weeks for outcomes, days for survival steps (whose `measure` is the endpoint and `n` the number at risk).
 std::string CohortReportCsv(const CohortReport& report);
 
 }  // namespace regenpath::registry

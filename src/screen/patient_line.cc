@@ -154,8 +154,9 @@ Result<std::string> ProjectAssessment(std::string_view reference, std::string_vi
     line.inactive = true;
   }
   line.stage = StringOr(root, "stage");
-  if (root["stage_offers_regenerative"].get_bool().get(line.candidate) != simdjson::SUCCESS)
+  if (root["stage_offers_regenerative"].get_bool().get(line.candidate) != simdjson::SUCCESS) {
     line.candidate = false;
+  }
   if (root["regenerative_option_open"].get_bool().get(line.option_open) != simdjson::SUCCESS) {
     line.option_open = false;
   }

@@ -39,6 +39,8 @@ namespace regenpath::screen {
 
 // The screening line (no newline) of the patient `reference`, from their
 // assessment JSON. Fails when the JSON lacks a required field.
+// The line's definition, which the tests hold ScreeningLine to (the screen
+// itself does not call it).
 Result<std::string> ProjectAssessment(std::string_view reference, std::string_view assessment_json,
                                       simdjson::dom::parser& parser);
 
@@ -80,7 +82,9 @@ struct PatientSummary {
 
 Result<PatientSummary> ReadPatientLine(std::string_view line, simdjson::dom::parser& parser);
 
-// The CSV header and one row (RFC 4180): the patient line's fields; lists
+// The CSV header and one row (RFC 4180, common/csv_field.h: a field that
+// starts as a spreadsheet formula would is written after an apostrophe,
+// which a reader drops before splitting): the patient line's fields; lists
 // joined with ';' (an item's own ';' and '\\' escaped with '\\'), pairs as
 // id:value (the first ':' separates).
 std::string CsvHeader();

@@ -46,6 +46,17 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
+// The lumbar disc candidate's record with `member` (JSON text ending in a
+// comma) put first in its Patient resource; "" when the scenario has no
+// Patient written as this looks for it.
+std::string LumbarCandidateWithPatientMember(const std::string& member) {
+  std::string json = ReadFile(kScenarioDir + "/lumbar-disc-candidate.json");
+  const std::string marker = R"("resourceType": "Patient",)";
+  const size_t at = json.find(marker);
+  if (at == std::string::npos) return "";
+  return json.insert(at + marker.size(), " " + member);
+}
+
 std::vector<std::string> FilesIn(const std::string& directory, std::string_view suffix) {
   std::vector<std::string> names;
   DIR* dir = opendir(directory.c_str());
@@ -290,11 +301,8 @@ TEST_F(OnePatientTest, TheJoinedBulkExportIsAssessedOnePatientAtATime) {
 }
 
 TEST_F(OnePatientTest, ADeceasedPatientGetsNoTreatmentStage) {
-  std::string json = ReadFile(kScenarioDir + "/lumbar-disc-candidate.json");
-  const std::string marker = R"("resourceType": "Patient",)";
-  size_t at = json.find(marker);
-  ASSERT_NE(at, std::string::npos);
-  json.insert(at + marker.size(), R"( "deceasedDateTime": "2026-03-02",)");
+  std::string json = LumbarCandidateWithPatientMember(R"("deceasedDateTime": "2026-03-02",)");
+  ASSERT_FALSE(json.empty());
   Result<fhir::Document> record = Parse(json, "deceased.json");
   ASSERT_TRUE(record.has_value());
   Result<Assessment> assessment = engine_->Assess(*record, kNow);
@@ -318,8 +326,7 @@ TEST_F(OnePatientTest, ADeceasedPatientGetsNoTreatmentStage) {
   }
 
   // deceasedBoolean true, too.
-  json = ReadFile(kScenarioDir + "/lumbar-disc-candidate.json");
-  json.insert(json.find(marker) + marker.size(), R"( "deceasedBoolean": true,)");
+  json = LumbarCandidateWithPatientMember(R"("deceasedBoolean": true,)");
   record = Parse(json, "deceased-boolean.json");
   ASSERT_TRUE(record.has_value());
   assessment = engine_->Assess(*record, kNow);
@@ -336,8 +343,8 @@ TEST_F(OnePatientTest, ADeathAfterTheAssessmentDateIsSaid) {
   ASSERT_TRUE(alive_record.has_value());
   Result<Assessment> alive = engine_->Assess(*alive_record, kNow);
   ASSERT_TRUE(alive.has_value());
-  const std::string marker = R"("resourceType": "Patient",)";
-  json.insert(json.find(marker) + marker.size(), R"( "deceasedDateTime": "2036-09-01",)");
+  json = LumbarCandidateWithPatientMember(R"("deceasedDateTime": "2036-09-01",)");
+  ASSERT_FALSE(json.empty());
   Result<fhir::Document> record = Parse(json, "deceased-later.json");
   ASSERT_TRUE(record.has_value());
   Result<Assessment> assessment = engine_->Assess(*record, kNow);
@@ -358,11 +365,9 @@ TEST_F(OnePatientTest, ADeathAfterTheAssessmentDateIsSaid) {
 // The text report is safe on a terminal: control characters a record's
 // text carries (JSON escapes can) are written as U+FFFD, never sent on.
 TEST_F(OnePatientTest, TheTextReportSendsNoControlCharacterToATerminal) {
-  std::string json = ReadFile(kScenarioDir + "/lumbar-disc-candidate.json");
-  const std::string marker = R"("resourceType": "Patient",)";
-  json.insert(
-      json.find(marker) + marker.size(),
-      R"( "link": [{"type": "replaced-by", "other": {"display": "P\u001b[31m2\u0007\u009b\u007f\tx"}}],)");
+  const std::string json = LumbarCandidateWithPatientMember(
+      R"("link": [{"type": "replaced-by", "other": {"display": "P\u001b[31m2\u0007\u009b\u007f\tx"}}],)");
+  ASSERT_FALSE(json.empty());
   Result<fhir::Document> record = Parse(json, "controls.json");
   ASSERT_TRUE(record.has_value());
   Result<Assessment> assessment = engine_->Assess(*record, kNow);

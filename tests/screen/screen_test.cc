@@ -591,18 +591,10 @@ TEST(PatientCsvTest, ARowHoldsTheLinesFieldsAndItsListsSplitBack) {
   EXPECT_THAT(CsvRow(inactive), ::testing::StartsWith("Patient/p1,false,,false,regenerative-candidate,"));
   // A record's words a spreadsheet would run as a formula are shown as text.
   PatientSummary formula = patient;
-  for (const auto& [display, field] : std::vector<std::pair<std::string, std::string>>{
-           {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
-           {"+1", "'+1"},
-           {"-2+3", "'-2+3"},
-           {"@SUM(A1)", "'@SUM(A1)"},
-           {"\tx", "'\tx"},
-           {"a=b", "a=b"}}) {
-    formula.replaced_by = display;
-    EXPECT_THAT(CsvRow(formula),
-                ::testing::StartsWith("Patient/p1,false," + field + ",,regenerative-candidate,"))
-        << display;
-  }
+  formula.replaced_by = "=HYPERLINK(\"http://x\",\"y\")";  // (common/csv_field.h's test has every case)
+  EXPECT_THAT(CsvRow(formula),
+              ::testing::StartsWith("Patient/p1,false,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",,"
+                                    "regenerative-candidate,"));
 }
 
 // ---------------------------------------------------------------------------
