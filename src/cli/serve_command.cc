@@ -1,7 +1,6 @@
 #include "cli/serve_command.h"
 
 #include <pthread.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -9,20 +8,10 @@
 #include "cli/exit_codes.h"
 #include "common/clock.h"
 #include "server/cds_server.h"
+#include "server/safe_log.h"
 #include "server/server_config.h"
 
 namespace regenpath::cli {
-
-namespace {
-
-void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("regenpath");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(level));
-}
-
-}  // namespace
 
 int RunServe(const ServeOptions& options, std::ostream& err) {
   server::ServerConfig config;
@@ -48,7 +37,7 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
     err << "regenpath serve: " << valid.message() << "\n";
     return kExitUsage;
   }
-  SetUpLogging(config.log_level);
+  server::SetUpServerLogging(config.log_level);
 
   // Every thread the server starts inherits this mask, so the signals are
   // delivered only to sigwait below.

@@ -1,5 +1,7 @@
 #include "common/terminal_text.h"
 
+#include <fmt/format.h>
+
 #include <string_view>
 
 namespace regenpath {
@@ -7,48 +9,129 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-bool IsC0OrDel(unsigned char byte) { return (byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7F; }
-bool IsC1Second(unsigned char byte) { return byte >= 0x80 && byte <= 0x9F; }  // after a C2 lead byte
+// What a run of held bytes (a lead byte and what followed it) turned out
+// to be.
+enum class Held { kControl, kText, kOpen };
 
-// Appends `text` made safe to `out`; `after_c2` carries a held C2 byte from
-// one piece to the next (the one state both functions below share).
-void AppendSafe(std::string_view text, bool& after_c2, std::string& out) {
+// C2 80-9F are the C1 controls; E2 80 AA-AE and E2 81 A6-A9 the
+// bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+// U+2066-U+2069), which reorder what a reader sees ("Trojan Source").
+Held Classify(std::string_view held) {
+  const auto at = [&](size_t i) { return static_cast<unsigned char>(held[i]); };
+  if (at(0) == 0xC2) {
+    if (held.size() < 2) return Held::kOpen;
+    return at(1) >= 0x80 && at(1) <= 0x9F ? Held::kControl : Held::kText;
+  }
+  // 0xE2
+  if (held.size() < 2) return Held::kOpen;
+  if (at(1) != 0x80 && at(1) != 0x81) return Held::kText;
+  if (held.size() < 3) return Held::kOpen;
+  const bool bidi = at(1) == 0x80 ? (at(2) >= 0xAA && at(2) <= 0xAE) : (at(2) >= 0xA6 && at(2) <= 0xA9);
+  return bidi ? Held::kControl : Held::kText;
+}
+
+bool StartsHeld(unsigned char byte) { return byte == 0xC2 || byte == 0xE2; }
+
+// The code point of a one-, two- or three-byte UTF-8 sequence.
+uint32_t CodePoint(std::string_view bytes) {
+  const auto at = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])); };
+  if (bytes.size() == 1) return at(0);
+  if (bytes.size() == 2) return ((at(0) & 0x1F) << 6) | (at(1) & 0x3F);
+  return ((at(0) & 0x0F) << 12) | ((at(1) & 0x3F) << 6) | (at(2) & 0x3F);
+}
+
+// Writes a control character (the bytes of one) as its rule says.
+void Replace(std::string_view control, SafeTextRule rule, std::string& out) {
+  if (rule == SafeTextRule::kTerminal) {
+    out += kReplacement;
+    return;
+  }
+  const uint32_t code = CodePoint(control);
+  switch (code) {
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    default:
+      out += code < 0x80 ? fmt::format("\\x{:02X}", code) : fmt::format("\\u{:04X}", code);
+  }
+}
+
+bool IsSingleByteControl(unsigned char byte, SafeTextRule rule) {
+  if (byte == '\n' || byte == '\t') return rule == SafeTextRule::kLogLine;
+  return byte < 0x20 || byte == 0x7F;
+}
+
+}  // namespace
+
+void SafeTextWriter::Append(std::string_view text, std::string& out) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (after_c2) {
-      after_c2 = false;
-      if (IsC1Second(byte)) {
-        out += kReplacement;
+    if (held_size_ > 0) {
+      held_[held_size_++] = c;
+      const std::string_view held(held_.data(), held_size_);
+      const Held kind = Classify(held);
+      if (kind == Held::kOpen) continue;
+      held_size_ = 0;
+      if (kind == Held::kControl) {
+        Replace(held, rule_, out);
         continue;
       }
-      out += static_cast<char>(0xC2);
+      // Text: the bytes before this one stand; this one starts afresh.
+      out.append(held.data(), held.size() - 1);
     }
-    if (byte == 0xC2) {
-      after_c2 = true;
-    } else if (IsC0OrDel(byte)) {
-      out += kReplacement;
+    if (StartsHeld(byte)) {
+      held_[held_size_++] = c;
+    } else if (IsSingleByteControl(byte, rule_)) {
+      Replace(std::string_view(&c, 1), rule_, out);
     } else {
       out += c;
     }
   }
 }
 
-}  // namespace
+void SafeTextWriter::Finish(std::string& out) {
+  out.append(held_.data(), held_size_);  // a sequence cut short is no control
+  held_size_ = 0;
+}
 
-std::string TerminalSafe(std::string text) {
+std::string SafeText(std::string text, SafeTextRule rule) {
   bool clean = true;
   for (size_t i = 0; i < text.size() && clean; ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    clean = !IsC0OrDel(byte) && byte != 0xC2;
+    clean = !IsSingleByteControl(byte, rule) && !StartsHeld(byte);
   }
   if (clean) return text;  // the usual case: nothing to look at twice
   std::string out;
   out.reserve(text.size());
-  bool after_c2 = false;
-  AppendSafe(text, after_c2, out);
-  if (after_c2) out += static_cast<char>(0xC2);  // a lone lead byte at the end: not a control
+  SafeTextWriter writer(rule);
+  writer.Append(text, out);
+  writer.Finish(out);
   return out;
 }
+
+std::optional<uint32_t> FirstTerminalControl(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (IsSingleByteControl(byte, SafeTextRule::kTerminal)) return byte;
+    if (!StartsHeld(byte)) continue;
+    for (size_t size = 2; size <= 3 && i + size <= text.size(); ++size) {
+      const Held kind = Classify(text.substr(i, size));
+      if (kind == Held::kControl) return CodePoint(text.substr(i, size));
+      if (kind == Held::kText) break;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string TerminalSafe(std::string text) { return SafeText(std::move(text), SafeTextRule::kTerminal); }
+
+std::string LogSafe(std::string text) { return SafeText(std::move(text), SafeTextRule::kLogLine); }
 
 TerminalSafeStream::TerminalSafeStream(std::ostream& target) : std::ostream(nullptr), buffer_(target) {
   rdbuf(&buffer_);
@@ -64,7 +147,7 @@ TerminalSafeStream::Buffer::Buffer(std::ostream& target) : target_(target) {
 bool TerminalSafeStream::Buffer::Drain() {
   if (pptr() == pbase()) return static_cast<bool>(target_);
   std::string safe;
-  AppendSafe(std::string_view(pbase(), static_cast<size_t>(pptr() - pbase())), after_c2_, safe);
+  writer_.Append(std::string_view(pbase(), static_cast<size_t>(pptr() - pbase())), safe);
   setp(area_.data(), area_.data() + area_.size());
   target_.write(safe.data(), static_cast<std::streamsize>(safe.size()));
   return static_cast<bool>(target_);
@@ -86,8 +169,9 @@ int TerminalSafeStream::Buffer::sync() {
 
 void TerminalSafeStream::Buffer::Finish() {
   Drain();
-  if (after_c2_) target_.put(static_cast<char>(0xC2));
-  after_c2_ = false;
+  std::string rest;
+  writer_.Finish(rest);
+  target_.write(rest.data(), static_cast<std::streamsize>(rest.size()));
   target_.flush();
 }
 

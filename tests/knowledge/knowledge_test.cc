@@ -236,7 +236,15 @@ INSTANTIATE_TEST_SUITE_P(
         // A comment saved as Latin-1: the file is read on, this its only problem.
         BrokenCase{"NotUtf8", "sources: [src-a], confidence: H}\n  - {id: adequate-trial",
                    "sources: [src-a], confidence: H}  # r\xE9vis\xE9\n  - {id: adequate-trial",
-                   "not UTF-8: byte 0xE9 at column"}),
+                   "not UTF-8: byte 0xE9 at column"},
+        // A YAML escape that would reach a terminal as a sequence it runs,
+        // in a value and in a key; an override that reorders what is shown.
+        BrokenCase{"ControlCharacterInAText", "reference: \"Source B\"", "reference: \"Source\\e[2J B\"",
+                   "a control character (U+001B) in a text; only newline and tab are allowed"},
+        BrokenCase{"ControlCharacterInAKey", "    base_status: consider\n",
+                   "    base_status: consider\n    \"colour\\a\": red\n", "a control character (U+0007)"},
+        BrokenCase{"BidirectionalOverride", "reference: \"Source B\"", "reference: \"Source \\u202EB\"",
+                   "a control character (U+202E)"}),
     [](const ::testing::TestParamInfo<BrokenCase>& info) { return info.param.name; });
 
 TEST(KnowledgeBaseTest, InvalidYamlNamesTheLine) {
@@ -254,6 +262,16 @@ TEST(KnowledgeBaseTest, AFileNotInUtf8NamesItsLineAndColumn) {
   EXPECT_EQ(
       Messages(*kb).front(),
       "kb.yaml:4: not UTF-8: byte 0xC9 at column 17, counted in bytes (a knowledge base is UTF-8 text)");
+}
+
+// Newlines and tabs are text (a folded note, a literal block).
+TEST(KnowledgeBaseTest, NewlinesAndTabsInATextAreNoProblem) {
+  std::string text = ReadMinimal();
+  const std::string from = "reference: \"Source B\"";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), "reference: \"Source\\tB\\nsecond line\"");
+  std::shared_ptr<const KnowledgeBase> kb = LoadText(text);
+  EXPECT_TRUE(kb->usable()) << ::testing::PrintToString(Messages(*kb));
 }
 
 TEST(KnowledgeBaseTest, ReportsEveryProblemAtOnce) {
