@@ -9,6 +9,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "common/line_breaks.h"
 #include "common/terminal_text.h"
 #include "common/utf8.h"
 #include "knowledge/kb_terminology.h"
@@ -299,7 +300,9 @@ class Loader {
     // read on, so that this is its only problem when it has no other).
     if (std::optional<size_t> bad = FirstInvalidUtf8(file.content)) {
       file_ = file.name;
-      const std::string_view before = std::string_view(file.content).substr(0, *bad);
+      // Lines as the YAML reader counts them (a lone CR ends one too).
+      const std::string lines = LoneCrAsLf(file.content.substr(0, *bad));
+      const std::string_view before = lines;
       const int line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
       const size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
       Report(SourceLocation{file_, line},

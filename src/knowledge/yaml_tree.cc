@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <strings.h>
 
+#include "common/line_breaks.h"
+
 namespace regenpath::knowledge {
 
 YamlTree YamlTree::Null(int line) {
@@ -202,7 +204,7 @@ class Decoder {
 
 Result<YamlTree> ParseYaml(std::string_view text, int* error_line) {
   try {
-    YAML::Node root = YAML::Load(std::string(text));
+    YAML::Node root = YAML::Load(LoneCrAsLf(std::string(text)));
     return FromNode(root);
   } catch (const YAML::Exception& error) {
     if (error_line != nullptr) *error_line = error.mark.line >= 0 ? error.mark.line + 1 : 0;

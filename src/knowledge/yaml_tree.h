@@ -73,6 +73,7 @@ class YamlTree {
 
 // Parses one YAML document. Fails with "line N: <what yaml-cpp says>"
 // (1-based line) for text that is not YAML. An empty document is a null node.
+// A line ends at LF, CRLF or a lone CR, as YAML 1.2 says (common/line_breaks.h).
 // `error_line` (optional) receives the 1-based line of a syntax error.
 Result<YamlTree> ParseYaml(std::string_view text, int* error_line = nullptr);
 

@@ -6,13 +6,20 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "common/line_breaks.h"
 
 namespace regenpath::registry {
 
 Result<RegistryConfig> LoadRegistryConfig(const std::string& path) {
   RegistryConfig config;
   try {
-    YAML::Node root = YAML::LoadFile(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    YAML::Node root = YAML::Load(LoneCrAsLf(std::move(text)));
     if (!root.IsMap()) return Fail(InvalidInput(fmt::format("{}: the registry configuration must be a mapping", path)));
     std::filesystem::path base = std::filesystem::path(path).parent_path();
     auto resolve = [&](const std::string& value) {

@@ -7,11 +7,14 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
 
+#include "common/line_breaks.h"
 #include "server/address_policy.h"
 #include "server/fhir_server_allowlist.h"
 #include "server/tls_ciphers.h"
@@ -365,7 +368,10 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   if (!fs::is_regular_file(path, ec)) return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    root = YAML::Load(LoneCrAsLf(std::move(text)));
   } catch (const YAML::ParserException& error) {
     return Fail(InvalidInput(fmt::format("{}:{}: {}", path, error.mark.line + 1, error.msg)));
   } catch (const YAML::Exception& error) {

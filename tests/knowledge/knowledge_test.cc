@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -272,6 +273,31 @@ TEST(KnowledgeBaseTest, NewlinesAndTabsInATextAreNoProblem) {
   text.replace(text.find(from), from.size(), "reference: \"Source\\tB\\nsecond line\"");
   std::shared_ptr<const KnowledgeBase> kb = LoadText(text);
   EXPECT_TRUE(kb->usable()) << ::testing::PrintToString(Messages(*kb));
+}
+
+// Classic Mac line endings (a lone CR) end lines as LF and CRLF do (YAML
+// 1.2): the file is read whole, a problem names the line its author sees.
+TEST(KnowledgeBaseTest, AFileWithCrLineEndingsIsReadWithItsLines) {
+  const std::string text = ReadMinimal();
+  std::string cr = text;
+  std::replace(cr.begin(), cr.end(), '\n', '\r');
+  std::shared_ptr<const KnowledgeBase> kb = LoadText(cr);
+  EXPECT_TRUE(kb->usable()) << ::testing::PrintToString(Messages(*kb));
+
+  const std::string from = "image_guidance: [landmark]";
+  ASSERT_NE(text.find(from), std::string::npos);
+  std::string broken = text;
+  broken.replace(broken.find(from), from.size(), "image_guidance: [xray]");
+  const std::vector<std::string> lf_messages = Messages(*LoadText(broken));
+  std::replace(broken.begin(), broken.end(), '\n', '\r');
+  EXPECT_EQ(Messages(*LoadText(broken)), lf_messages);
+  ASSERT_FALSE(lf_messages.empty());
+
+  // The encoding check counts lines alike.
+  std::shared_ptr<const KnowledgeBase> latin1 =
+      LoadText("knowledge_base:\r  name: x\r  version: \"1\"\r  description: \"\xC9valuation\"\r");
+  ASSERT_FALSE(latin1->usable());
+  EXPECT_THAT(Messages(*latin1).front(), HasSubstr("kb.yaml:4: not UTF-8"));
 }
 
 TEST(KnowledgeBaseTest, ReportsEveryProblemAtOnce) {

@@ -89,6 +89,19 @@ TEST_F(ServerConfigTest, EmptyFileMeansDefaults) {
   EXPECT_FALSE(ValidateServerConfig(*config).ok());
 }
 
+// A file saved with classic Mac line endings (a lone CR) is read line by
+// line, not as one comment that leaves every setting at its default.
+TEST_F(ServerConfigTest, CrLineEndingsAreLineEnds) {
+  Result<ServerConfig> config = Load("# the site's settings\rport: 9090\rhost: 127.0.0.2\r");
+  ASSERT_TRUE(config.has_value()) << config.error().message();
+  EXPECT_EQ(config->port, 9090);
+  EXPECT_EQ(config->host, "127.0.0.2");
+  Result<ServerConfig> bad = Load("port: 8080\rbogus: 1\r");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("regenpath.yaml:2: unknown key 'bogus'"), std::string::npos)
+      << bad.error().message();
+}
+
 TEST_F(ServerConfigTest, ErrorsNameFileAndLine) {
   struct Case {
     const char* text;
