@@ -7,7 +7,9 @@ tests/screen checks the 13-patient export).
   bench/check_assess_equality.py [--jobs 2] [--limit N] POPULATION_DIR SCREEN_OUTPUT_DIR
 
 The patient of each line is found here independently of src/screen (subject /
-patient / Patient.id, "Patient/<id>" references), files in path order, lines
+patient / Patient.id; a reference names a patient when it is "Patient/<id>",
+relative, absolute or with "/_history/<v>", or "urn:uuid:<id>", as
+docs/screening.md says), files in path order, lines
 in file order, with the Medications the patient's lines reference
 ("Medication/<id>"), as `screen` documents. A line Python cannot read as JSON
 (invalid UTF-8, a raw control character) is the patient's when a plain
@@ -60,26 +62,37 @@ def project(reference, assessment):
     return line
 
 
+def patient_of_reference(reference):
+    """The patient id a reference names, or None ("Group/1", "Patient/")."""
+    if reference.startswith("urn:uuid:"):
+        return reference[len("urn:uuid:"):] or None
+    reference = reference.split("/_history/", 1)[0]
+    kind, _, patient = reference.rpartition("/")
+    if patient and (kind == "Patient" or kind.endswith("/Patient")):
+        return patient
+    return None
+
+
 def patient_of(resource):
     if resource.get("resourceType") == "Patient":
         return resource.get("id")
     for key in ("subject", "patient", "beneficiary"):
         value = resource.get(key)
-        if isinstance(value, dict) and str(value.get("reference", "")).startswith("Patient/"):
-            return value["reference"][len("Patient/"):]
+        if isinstance(value, dict) and isinstance(value.get("reference"), str):
+            return patient_of_reference(value["reference"])
     return None
 
 
-RAW_PATIENT = re.compile(rb'"(?:subject|patient|beneficiary)"\s*:\s*\{\s*"reference"\s*:\s*"Patient/([^"\\]+)"')
+RAW_PATIENT = re.compile(rb'"(?:subject|patient|beneficiary)"\s*:\s*\{\s*"reference"\s*:\s*"([^"\\]+)"')
 
 
 def read_line(raw):
     """The resource of a line, or None with the patient a raw look finds."""
     try:
         return json.loads(raw), None
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past Python's stack
         match = RAW_PATIENT.search(raw)
-        return None, match.group(1).decode("utf-8", "replace") if match else None
+        return None, patient_of_reference(match.group(1).decode("utf-8", "replace")) if match else None
 
 
 def strings(value):
@@ -157,7 +170,8 @@ def main(argv):
     temp = tempfile.mkdtemp(prefix="regenpath-equality-")
 
     def check(patient_id):
-        path = os.path.join(temp, patient_id + ".ndjson")
+        # (Named by position: an id may hold what a file name may not.)
+        path = os.path.join(temp, "patient-%d.ndjson" % ids.index(patient_id))
         with open(path, "wb") as out:
             out.write(b"\n".join(records[patient_id]) + b"\n")
         result = subprocess.run([args.regenpath, "assess", "--now", now, "--format", "json", path],

@@ -6,12 +6,13 @@
 #include <memory>
 #include <ostream>
 
+#include "cli/exit_codes.h"
 #include "common/clock.h"
 #include "fhir/parser.h"
 #include "fhirpath/compiled_expression.h"
 #include "fhirpath/operations.h"
 #include "fhirpath/output.h"
-#include "cli/exit_codes.h"
+#include "screen/compartment.h"
 
 namespace regenpath::cli {
 
@@ -195,7 +196,15 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
       const std::string line_label = fmt::format("{}:{}", label, line_number);
       Result<fhir::Document> document = document_parser.ParseResource(line, line_label);
       if (!document.has_value()) {
-        err << "regenpath fhirpath: " << document.error().message() << " (line skipped)\n";
+        // "FILE:LINE: column C: what is wrong", as screen names a line (the
+        // parser's own "1:C" is the place within the line alone).
+        std::string message = document.error().message();
+        if (message.starts_with(line_label + ": ")) {
+          message = line_label + ": " + screen::LineAloneMessage(message.substr(line_label.size() + 2));
+        } else if (message.starts_with(line_label + ":")) {
+          message = line_label + ": " + screen::LineAloneMessage(message.substr(line_label.size() + 1));
+        }
+        err << "regenpath fhirpath: " << message << " (line skipped)\n";
         out << "\n";
         skipped_lines = true;
         continue;

@@ -4,6 +4,8 @@
 
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace regenpath {
 namespace {
 
@@ -40,36 +42,15 @@ uint32_t CodePoint(std::string_view bytes) {
   return ((at(0) & 0x0F) << 12) | ((at(1) & 0x3F) << 6) | (at(2) & 0x3F);
 }
 
-// Writes a control character (the bytes of one) as its rule says.
-void Replace(std::string_view control, SafeTextRule rule, std::string& out) {
-  if (rule == SafeTextRule::kTerminal) {
-    out += kReplacement;
-    return;
-  }
-  const uint32_t code = CodePoint(control);
-  switch (code) {
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    default:
-      out += code < 0x80 ? fmt::format("\\x{:02X}", code) : fmt::format("\\u{:04X}", code);
-  }
-}
+bool IsC0OrDel(unsigned char byte) { return (byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7F; }
 
-bool IsSingleByteControl(unsigned char byte, SafeTextRule rule) {
-  if (byte == '\n' || byte == '\t') return rule == SafeTextRule::kLogLine;
-  return byte < 0x20 || byte == 0x7F;
+bool IsBidiOverride(uint32_t code) {
+  return (code >= 0x202A && code <= 0x202E) || (code >= 0x2066 && code <= 0x2069);
 }
 
 }  // namespace
 
-void SafeTextWriter::Append(std::string_view text, std::string& out) {
+void TerminalTextWriter::Append(std::string_view text, std::string& out) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     if (held_size_ > 0) {
@@ -79,7 +60,7 @@ void SafeTextWriter::Append(std::string_view text, std::string& out) {
       if (kind == Held::kOpen) continue;
       held_size_ = 0;
       if (kind == Held::kControl) {
-        Replace(held, rule_, out);
+        out += kReplacement;
         continue;
       }
       // Text: the bytes before this one stand; this one starts afresh.
@@ -87,29 +68,29 @@ void SafeTextWriter::Append(std::string_view text, std::string& out) {
     }
     if (StartsHeld(byte)) {
       held_[held_size_++] = c;
-    } else if (IsSingleByteControl(byte, rule_)) {
-      Replace(std::string_view(&c, 1), rule_, out);
+    } else if (IsC0OrDel(byte)) {
+      out += kReplacement;
     } else {
       out += c;
     }
   }
 }
 
-void SafeTextWriter::Finish(std::string& out) {
+void TerminalTextWriter::Finish(std::string& out) {
   out.append(held_.data(), held_size_);  // a sequence cut short is no control
   held_size_ = 0;
 }
 
-std::string SafeText(std::string text, SafeTextRule rule) {
+std::string TerminalSafe(std::string text) {
   bool clean = true;
   for (size_t i = 0; i < text.size() && clean; ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    clean = !IsSingleByteControl(byte, rule) && !StartsHeld(byte);
+    clean = !IsC0OrDel(byte) && !StartsHeld(byte);
   }
   if (clean) return text;  // the usual case: nothing to look at twice
   std::string out;
   out.reserve(text.size());
-  SafeTextWriter writer(rule);
+  TerminalTextWriter writer;
   writer.Append(text, out);
   writer.Finish(out);
   return out;
@@ -118,7 +99,7 @@ std::string SafeText(std::string text, SafeTextRule rule) {
 std::optional<uint32_t> FirstTerminalControl(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    if (IsSingleByteControl(byte, SafeTextRule::kTerminal)) return byte;
+    if (IsC0OrDel(byte)) return byte;
     if (!StartsHeld(byte)) continue;
     for (size_t size = 2; size <= 3 && i + size <= text.size(); ++size) {
       const Held kind = Classify(text.substr(i, size));
@@ -129,9 +110,51 @@ std::optional<uint32_t> FirstTerminalControl(std::string_view text) {
   return std::nullopt;
 }
 
-std::string TerminalSafe(std::string text) { return SafeText(std::move(text), SafeTextRule::kTerminal); }
-
-std::string LogSafe(std::string text) { return SafeText(std::move(text), SafeTextRule::kLogLine); }
+std::string LogSafe(std::string text) {
+  bool clean = true;
+  for (size_t i = 0; i < text.size() && clean; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    clean = byte >= 0x20 && byte < 0x7F && byte != '\\';
+  }
+  if (clean) return text;  // printable ASCII: the usual case
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if (byte == '\n') {
+        out += "\\n";
+      } else if (byte == '\r') {
+        out += "\\r";
+      } else if (byte == '\t') {
+        out += "\\t";
+      } else if (byte == '\\') {
+        out += "\\\\";
+      } else if (byte < 0x20 || byte == 0x7F) {
+        out += fmt::format("\\x{:02X}", byte);
+      } else {
+        out += text[i];
+      }
+      ++i;
+      continue;
+    }
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      out += fmt::format("\\x{:02X}", byte);
+      ++i;
+      continue;
+    }
+    const std::string_view sequence = std::string_view(text).substr(i, length);
+    const uint32_t code = length <= 3 ? CodePoint(sequence) : 0x10000;
+    if (code <= 0x9F || IsBidiOverride(code) || code == 0x2028 || code == 0x2029) {
+      out += fmt::format("\\u{:04X}", code);
+    } else {
+      out += sequence;
+    }
+    i += length;
+  }
+  return out;
+}
 
 TerminalSafeStream::TerminalSafeStream(std::ostream& target) : std::ostream(nullptr), buffer_(target) {
   rdbuf(&buffer_);

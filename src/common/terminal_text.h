@@ -19,40 +19,36 @@
 
 namespace regenpath {
 
-// What becomes of a control character:
-//  - kTerminal: written as U+FFFD; newline and tab are kept (a report's
-//    lines and columns);
-//  - kLogLine: written as an escape a reader can decode (\n, \r, \t,
-//    \x1B, \u0085, \u202E), newline and tab included, so that one record
-//    stays one line. A backslash stays as it is.
-// The controls: C0, DEL, the C1 controls U+0080-U+009F (encoded C2 80-C2
-// 9F) and the bidirectional ones above. Everything else, invalid UTF-8
-// included, is written as it is.
-enum class SafeTextRule { kTerminal, kLogLine };
-
-// Makes text safe piece by piece, whatever the cuts: a byte that may start
-// a control (C2, E2) is held until the next says (at most two are held).
-// One writer per text; not thread-safe.
-class SafeTextWriter {
+// For a terminal: each control character but '\n' and '\t' (C0, DEL, the
+// C1 controls U+0080-U+009F encoded C2 80-C2 9F) and each bidirectional
+// override is written as U+FFFD; everything else, invalid UTF-8 included,
+// as it is. Piece by piece, whatever the cuts: a byte that may start a
+// control (C2, E2) is held until the next says (at most two are held). One
+// writer per text; not thread-safe.
+class TerminalTextWriter {
  public:
-  explicit SafeTextWriter(SafeTextRule rule) : rule_(rule) {}
   // Appends `text` made safe to `out`, holding back an unfinished sequence.
   void Append(std::string_view text, std::string& out);
   // Appends the bytes still held (a sequence cut short is no control).
   void Finish(std::string& out);
 
  private:
-  SafeTextRule rule_;
   std::array<char, 3> held_{};
   size_t held_size_ = 0;
 };
 
-// `text` made safe by `rule`. Pure; thread-safe.
-std::string SafeText(std::string text, SafeTextRule rule);
+// `text` as TerminalTextWriter writes it. Pure; thread-safe.
+std::string TerminalSafe(std::string text);
 // The code point of the first character TerminalSafe would replace, if any.
 std::optional<uint32_t> FirstTerminalControl(std::string_view text);
-// SafeText(text, kTerminal) and SafeText(text, kLogLine).
-std::string TerminalSafe(std::string text);
+
+// For one log record, which must stay one line and say exactly what came
+// in: every control character, newline and tab included, the C1 controls,
+// the bidirectional overrides and the line and paragraph separators
+// (U+2028, U+2029) are written as escapes (\n, \r, \t, \x1B, \u0085,
+// \u202E); a byte that is not valid UTF-8 as \xNN (a lone 0x9B is a CSI to
+// an 8-bit terminal); a backslash as \\, so that every escape decodes to
+// one reading. Pure; thread-safe.
 std::string LogSafe(std::string text);
 
 // An ostream that writes to `target` what TerminalSafe would make of what
@@ -84,7 +80,7 @@ class TerminalSafeStream : public std::ostream {
     bool Drain();
     std::ostream& target_;
     std::array<char, 1024> area_{};
-    SafeTextWriter writer_{SafeTextRule::kTerminal};
+    TerminalTextWriter writer_;
   };
   Buffer buffer_;
 };

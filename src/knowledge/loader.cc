@@ -327,7 +327,8 @@ class Loader {
   void CheckNoControls(const YamlTree& node) {
     if (node.IsScalar()) {
       if (std::optional<uint32_t> control = FirstTerminalControl(node.Scalar())) {
-        Report(node, fmt::format("a control character (U+{:04X}) in a text; only newline and tab are allowed",
+        Report(node, fmt::format("{} (U+{:04X}) in a text; only newline and tab are allowed",
+                                 *control >= 0x2000 ? "a bidirectional override" : "a control character",
                                  *control));
       }
       return;

@@ -15,6 +15,9 @@ namespace regenpath::registry {
 
 Result<RegistryConfig> LoadRegistryConfig(const std::string& path) {
   RegistryConfig config;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
   try {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
@@ -45,6 +48,8 @@ Result<RegistryConfig> LoadRegistryConfig(const std::string& path) {
     }
   } catch (const YAML::Exception& error) {
     return Fail(InvalidInput(fmt::format("{}: {}", path, error.what())));
+  } catch (const std::ios_base::failure& error) {  // a read error (EIO) past the open
+    return Fail(InvalidInput(fmt::format("{}: cannot be read: {}", path, error.what())));
   }
   return config;
 }

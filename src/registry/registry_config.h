@@ -19,8 +19,8 @@ struct RegistryConfig {
   int min_episodes = 0;  // 0: the knowledge base's
 };
 
-// kInvalidInput "FILE:LINE: message" for an unreadable file, bad YAML or an
-// unknown key.
+// kInvalidInput "FILE: not a readable file" for a missing or unreadable file
+// or a directory; "FILE:LINE: message" for bad YAML or an unknown key.
 Result<RegistryConfig> LoadRegistryConfig(const std::string& path);
 
 }  // namespace regenpath::registry

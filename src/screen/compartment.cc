@@ -487,14 +487,22 @@ std::optional<std::string> LineRouter::QuickPatient(std::string_view line, size_
   return std::move(routing->patient_id);
 }
 
+fhir::Parser& LineRouter::RecordParser() {
+  if (impl_->record_parser == nullptr)
+    impl_->record_parser = std::make_unique<fhir::Parser>(*impl_->record_options);
+  return *impl_->record_parser;
+}
+
+bool LineRouter::RecordParserRefuses(std::string_view line) {
+  return impl_->record_options != nullptr && !RecordParser().ParseNdjson(line, "line").has_value();
+}
+
 LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capacity,
                                             std::string_view dom_message) {
   LineRouting routing;
   routing.message = std::string(dom_message);
   if (impl_->record_options == nullptr) return routing;
-  if (impl_->record_parser == nullptr)
-    impl_->record_parser = std::make_unique<fhir::Parser>(*impl_->record_options);
-  Result<fhir::Document> parsed = impl_->record_parser->ParseNdjson(line, "line");
+  Result<fhir::Document> parsed = RecordParser().ParseNdjson(line, "line");
   std::optional<LineRouting> quick = QuickRoute(line, capacity);
   if (!parsed.has_value()) {
     // "line: line 1: what is wrong": what is wrong, as assess would say it.
@@ -660,7 +668,13 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
   simdjson::dom::element root;
   simdjson::error_code error = impl_->shallow.parse(bytes, line.size(), copy).get(root);
   const bool shallow = error != simdjson::DEPTH_ERROR;
-  if (!shallow) error = impl_->parser.parse(bytes, line.size(), copy).get(root);
+  if (!shallow) {
+    // Deeper than a skeleton may be (rare). The record parser's depth limit
+    // (assess's) is not the DOM's: a line it refuses is malformed, as any
+    // line it refuses is; one it takes is read by the DOM.
+    if (RecordParserRefuses(line)) return RouteByRecordParser(line, capacity, "JSON nesting is too deep");
+    error = impl_->parser.parse(bytes, line.size(), copy).get(root);
+  }
   if (error) {
     // The record parser (assess's) judges a line the DOM refuses. The DOM
     // refuses numbers beyond 64-bit integers and doubles, which FHIR

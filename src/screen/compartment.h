@@ -99,8 +99,10 @@ class LineRouter {
   // engine::Engine::RecordParseOptions; must outlive the router), a line the
   // DOM refuses for a number alone (beyond 64-bit integers and doubles, which
   // a FHIR decimal may be) is judged by that parser instead, as `assess`
-  // would judge it, and passed on whole when it takes it. Without, such a
-  // line is malformed. A resource of one of `shared_types` (outside the
+  // would judge it, and passed on whole when it takes it; so is a line
+  // deeper than SkeletonDepthLimit(), which that parser's depth limit
+  // (ParseOptions::max_depth, below the DOM's) may make malformed. Without,
+  // a line the DOM refuses is malformed. A resource of one of `shared_types` (outside the
   // patient compartment; engine::Engine::shared_resource_types) that has an
   // id is kSharedResource. Both must outlive the router.
   explicit LineRouter(const fhir::ParseOptions* record_options = nullptr,
@@ -135,6 +137,10 @@ class LineRouter {
   // when it names its patient as far as QuickRoute reads, or, for a line
   // simdjson's structural pass refuses, FastPatientOf).
   LineRouting RouteByRecordParser(std::string_view line, size_t capacity, std::string_view dom_message);
+  // True when there are record options and their parser refuses `line`.
+  bool RecordParserRefuses(std::string_view line);
+  // The record parser, made when first needed (record options required).
+  fhir::Parser& RecordParser();
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

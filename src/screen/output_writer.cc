@@ -375,6 +375,17 @@ Status OutputWriter::Finish(const RunFacts& facts, std::string_view issues_ndjso
   for (const auto& [name, content] : extra_files) RP_RETURN_IF_ERROR(WriteWhole(partial_ + "/" + name, content));
   std::vector<std::string> names(std::begin(kOutputFiles), std::end(kOutputFiles));
   for (const auto& [name, content] : extra_files) names.push_back(name);
+  // All or nothing: a name in the way that a file cannot replace (a
+  // directory) stops the run before any file is moved, so DIR never holds
+  // this run's files beside an earlier run's.
+  for (const std::string& name : names) {
+    std::error_code error;
+    const fs::file_status status = fs::symlink_status(dir_ + "/" + name, error);
+    if (fs::exists(status) && fs::is_directory(status)) {
+      return InvalidInput(
+          fmt::format("{}/{}: a directory is in the way; no output was moved into {}", dir_, name, dir_));
+    }
+  }
   // An optional file an earlier run left (a shard's shard.json in a
   // directory now holding a whole run's output) would misdescribe this one.
   for (const char* optional : kOptionalOutputFiles) {

@@ -25,6 +25,10 @@ class SafeMessageFormatter final : public spdlog::formatter {
     spdlog::details::log_msg copy = message;
     copy.payload = spdlog::string_view_t(safe.data(), safe.size());
     inner_->format(copy, dest);
+    // Where the level's colour goes (%^...%$), for a colour sink, which
+    // reads it from the message it was given.
+    message.color_range_start = copy.color_range_start;
+    message.color_range_end = copy.color_range_end;
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override {

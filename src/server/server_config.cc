@@ -376,6 +376,8 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
     return Fail(InvalidInput(fmt::format("{}:{}: {}", path, error.mark.line + 1, error.msg)));
   } catch (const YAML::Exception& error) {
     return Fail(InvalidInput(fmt::format("{}: {}", path, error.what())));
+  } catch (const std::ios_base::failure& error) {  // a read error (EIO) past the open
+    return Fail(InvalidInput(fmt::format("{}: cannot be read: {}", path, error.what())));
   }
   ServerConfig config;
   fs::path base = fs::absolute(fs::path(path), ec).parent_path();

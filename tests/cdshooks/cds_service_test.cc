@@ -9,8 +9,6 @@
 
 #include <boost/json.hpp>
 
-#include <dirent.h>
-
 #include <atomic>
 #include <map>
 #include <random>
@@ -26,30 +24,20 @@
 #include "tests/cdshooks/fake_fhir_client.h"
 #include "tests/cdshooks/response_invariants.h"
 #include "tests/cdshooks/test_support.h"
+#include "tests/support/files_in.h"
 
 namespace regenpath::cdshooks {
 namespace {
 
 namespace json = boost::json;
+
+using test_support::FilesIn;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 const std::string kShared = std::string(REGENPATH_SHARED_DIR) + "/testdata/cds-hooks";
 const std::string kRecords = std::string(REGENPATH_SOURCE_DIR) + "/tests/cdshooks/records";
 constexpr const char* kHookInstance = "8f2d4c1e-5b7a-4e0f-9c3d-2a6b1e8f7d40";
-
-std::vector<std::string> FilesIn(const std::string& dir, std::string_view suffix) {
-  std::vector<std::string> names;
-  if (DIR* handle = opendir(dir.c_str())) {
-    while (dirent* entry = readdir(handle)) {
-      std::string name = entry->d_name;
-      if (name.size() > suffix.size() && name.ends_with(suffix)) names.push_back(dir + "/" + name);
-    }
-    closedir(handle);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 class CdsServiceTest : public ::testing::Test {
  protected:

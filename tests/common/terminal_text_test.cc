@@ -61,7 +61,16 @@ TEST(TerminalSafeTest, LogSafeEscapesEveryControlNewlinesIncluded) {
   EXPECT_EQ(LogSafe("a\nINFO forged\r\tb"), "a\\nINFO forged\\r\\tb");
   EXPECT_EQ(LogSafe("\x1b[31m\x07\x7f\x01"), "\\x1B[31m\\x07\\x7F\\x01");
   EXPECT_EQ(LogSafe("x\xc2\x85y\xe2\x80\xaez\xe2\x81\xa9"), "x\\u0085y\\u202Ez\\u2069");
-  EXPECT_EQ(LogSafe("back\\slash"), "back\\slash");
+  // A backslash is escaped too, so that "\\n" in a message is not read as
+  // a newline; invalid UTF-8 and the separators U+2028, U+2029 likewise.
+  EXPECT_EQ(LogSafe("C:\\dir\\n"), "C:\\\\dir\\\\n");
+  EXPECT_EQ(LogSafe("csi \x9b"
+                    "2J, overlong \xc0\x8a, cut \xe2\x80"),
+            "csi \\x9B2J, overlong \\xC0\\x8A, cut \\xE2\\x80");
+  EXPECT_EQ(LogSafe("a\xe2\x80\xa8"
+                    "b\xe2\x80\xa9"),
+            "a\\u2028b\\u2029");
+  EXPECT_EQ(LogSafe("\xe2\x80\x94 \xf0\x9f\x98\x80 \xc2\xa0"), "\xe2\x80\x94 \xf0\x9f\x98\x80 \xc2\xa0");
 }
 
 // The stream gives what TerminalSafe gives, however the text is cut: a C1
@@ -81,20 +90,18 @@ TEST(TerminalSafeTest, TheStreamAgreesWhateverThePieces) {
   }
 }
 
-// The writer gives what SafeText gives, whatever the cuts, for both rules.
+// The writer gives what TerminalSafe gives, whatever the cuts.
 TEST(TerminalSafeTest, TheWriterAgreesWhateverTheCuts) {
   const std::string text = "a\xc2\x85\n\xe2\x80\xae\xe2\x80\x94\xe2\x81\xa9\t\xc2\xe2\x80";
-  for (const SafeTextRule rule : {SafeTextRule::kTerminal, SafeTextRule::kLogLine}) {
-    for (size_t first = 0; first <= text.size(); ++first) {
-      for (size_t second = first; second <= text.size(); ++second) {
-        SafeTextWriter writer(rule);
-        std::string out;
-        writer.Append(std::string_view(text).substr(0, first), out);
-        writer.Append(std::string_view(text).substr(first, second - first), out);
-        writer.Append(std::string_view(text).substr(second), out);
-        writer.Finish(out);
-        EXPECT_EQ(out, SafeText(text, rule)) << "cuts at " << first << " and " << second;
-      }
+  for (size_t first = 0; first <= text.size(); ++first) {
+    for (size_t second = first; second <= text.size(); ++second) {
+      TerminalTextWriter writer;
+      std::string out;
+      writer.Append(std::string_view(text).substr(0, first), out);
+      writer.Append(std::string_view(text).substr(first, second - first), out);
+      writer.Append(std::string_view(text).substr(second), out);
+      writer.Finish(out);
+      EXPECT_EQ(out, TerminalSafe(text)) << "cuts at " << first << " and " << second;
     }
   }
 }

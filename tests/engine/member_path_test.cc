@@ -6,14 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
 #include <algorithm>
 
 #include "fhir/parser.h"
 #include "fhirpath/compiled_expression.h"
 #include "fhirpath/operations.h"
 #include "knowledge/knowledge_base.h"
+#include "tests/support/files_in.h"
 
 namespace regenpath::engine {
 namespace {
@@ -29,19 +28,6 @@ TEST(MemberPathTest, ParsesOnlyMemberNamesAndOfType) {
                             "medication.ofType(Reference).resolve()", "'text'", "code.div"}) {
     EXPECT_FALSE(MemberPath::Parse(other).has_value()) << other;
   }
-}
-
-std::vector<std::string> JsonFiles(const std::string& directory) {
-  std::vector<std::string> files;
-  if (DIR* dir = opendir(directory.c_str())) {
-    while (dirent* entry = readdir(dir)) {
-      std::string name = entry->d_name;
-      if (name.ends_with(".json") && !name.ends_with(".expect.json")) files.push_back(directory + "/" + name);
-    }
-    closedir(dir);
-  }
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 void CollectResources(const fhir::Node& node, std::vector<const fhir::Node*>& out) {
@@ -60,8 +46,11 @@ std::vector<std::string> Texts(const std::vector<fhirpath::Value>& values) {
 TEST(MemberPathTest, SelectsWhatTheEvaluatorSelectsOnEveryDatumView) {
   std::shared_ptr<const knowledge::KnowledgeBase> kb = knowledge::KnowledgeBase::Embedded();
   ASSERT_TRUE(kb->usable());
-  std::vector<std::string> files = JsonFiles(std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/r4-bundles-pain-subset");
-  for (const std::string& file : JsonFiles(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios")) files.push_back(file);
+  std::vector<std::string> files = test_support::FilesIn(
+      std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/r4-bundles-pain-subset", ".json");
+  for (const std::string& file :
+       test_support::FilesIn(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios", ".json"))
+    files.push_back(file);
   ASSERT_GT(files.size(), 50u);
   fhir::Parser parser;
   size_t compared = 0;

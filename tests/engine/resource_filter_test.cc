@@ -14,20 +14,10 @@
 #include "engine/engine.h"
 #include "fhir/parser.h"
 #include "report/assessment_json.h"
+#include "tests/support/files_in.h"
 
 namespace regenpath::engine {
 namespace {
-
-namespace fs = std::filesystem;
-
-std::vector<std::string> JsonFiles(const std::string& directory) {
-  std::vector<std::string> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(directory)) {
-    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 TEST(EngineResourceFilterTest, TheShippedKnowledgeBaseGatesTheBulkOfARecord) {
   Result<Engine> engine = Engine::Create(knowledge::KnowledgeBase::Embedded());
@@ -51,9 +41,10 @@ TEST(EngineResourceFilterTest, SkeletonsNeverChangeAnAssessment) {
   fhir::ParseOptions whole_options = engine->RecordParseOptions();
   whole_options.resource_filter = nullptr;
   fhir::Parser whole(whole_options);
-  std::vector<std::string> files = JsonFiles(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios");
-  std::vector<std::string> synthea =
-      JsonFiles(std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/r4-bundles-pain-subset");
+  std::vector<std::string> files =
+      test_support::FilesIn(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios", ".json");
+  std::vector<std::string> synthea = test_support::FilesIn(
+      std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/r4-bundles-pain-subset", ".json");
   ASSERT_EQ(synthea.size(), 14u);
   files.insert(files.end(), synthea.begin(), synthea.end());
   ASSERT_GT(files.size(), 100u);

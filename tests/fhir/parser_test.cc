@@ -21,6 +21,7 @@
 #include "fhir/document.h"
 #include "fhir/issue.h"
 #include "fhir/node.h"
+#include "tests/support/files_in.h"
 
 namespace regenpath::fhir {
 namespace {
@@ -857,17 +858,9 @@ TEST(ParserTest, EntryResourceThatIsNotAResourceIsAnIssue) {
   EXPECT_TRUE(found);
 }
 
-std::vector<std::string> JsonFilesIn(const std::string& directory, std::string_view extension = ".json") {
-  std::vector<std::string> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(directory)) {
-    if (entry.is_regular_file() && entry.path().extension() == extension) files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 TEST(CorpusTest, AllSyntheaBundlesParse) {
-  std::vector<std::string> files = JsonFilesIn(SharedDir() + "/testdata/synthea/r4-bundles-pain-subset");
+  std::vector<std::string> files =
+      test_support::FilesIn(SharedDir() + "/testdata/synthea/r4-bundles-pain-subset", ".json");
   ASSERT_EQ(files.size(), 14u);
   Parser parser;
   size_t total_resources = 0;
@@ -898,7 +891,7 @@ TEST(CorpusTest, AllSyntheaBundlesParse) {
 }
 
 TEST(CorpusTest, AllHl7R4ExamplesParse) {
-  std::vector<std::string> files = JsonFilesIn(SharedDir() + "/testdata/hl7-r4-examples");
+  std::vector<std::string> files = test_support::FilesIn(SharedDir() + "/testdata/hl7-r4-examples", ".json");
   ASSERT_EQ(files.size(), 433u);
   Parser parser;
   std::map<std::string, size_t> issues_by_severity;
@@ -941,7 +934,7 @@ size_t CountNonBlankLines(const std::string& text) {
 
 TEST(NdjsonTest, BulkExportFilesParse) {
   const std::string directory = SharedDir() + "/testdata/synthea/bulk-ndjson-10-patients";
-  std::vector<std::string> files = JsonFilesIn(directory, ".ndjson");
+  std::vector<std::string> files = test_support::FilesIn(directory, ".ndjson");
   Parser parser;
   size_t resource_files = 0;
   for (const std::string& file : files) {

@@ -245,7 +245,7 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"ControlCharacterInAKey", "    base_status: consider\n",
                    "    base_status: consider\n    \"colour\\a\": red\n", "a control character (U+0007)"},
         BrokenCase{"BidirectionalOverride", "reference: \"Source B\"", "reference: \"Source \\u202EB\"",
-                   "a control character (U+202E)"}),
+                   "a bidirectional override (U+202E) in a text"}),
     [](const ::testing::TestParamInfo<BrokenCase>& info) { return info.param.name; });
 
 TEST(KnowledgeBaseTest, InvalidYamlNamesTheLine) {

@@ -39,11 +39,17 @@ TEST_F(RegistryConfigTest, CrLineEndingsAreLineEnds) {
       << bad.error().message();
 }
 
-TEST_F(RegistryConfigTest, AMissingFileIsNamed) {
+// A missing file and a directory are named; neither stops the process.
+TEST_F(RegistryConfigTest, AMissingFileOrADirectoryIsNamed) {
   Result<RegistryConfig> missing = LoadRegistryConfig((dir_.path() / "absent.yaml").string());
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().message().find("absent.yaml: not a readable file"), std::string::npos)
       << missing.error().message();
+  std::filesystem::create_directory(dir_.path() / "registry.d");
+  Result<RegistryConfig> directory = LoadRegistryConfig((dir_.path() / "registry.d").string());
+  ASSERT_FALSE(directory.has_value());
+  EXPECT_NE(directory.error().message().find("registry.d: not a readable file"), std::string::npos)
+      << directory.error().message();
 }
 
 }  // namespace

@@ -14,8 +14,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -28,9 +26,12 @@
 #include "report/assessment_json.h"
 #include "report/text_report.h"
 #include "tests/scenarios/safety_invariants.h"
+#include "tests/support/files_in.h"
 
 namespace regenpath::engine {
 namespace {
+
+using test_support::FilesIn;
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -55,19 +56,6 @@ std::string LumbarCandidateWithPatientMember(const std::string& member) {
   const size_t at = json.find(marker);
   if (at == std::string::npos) return "";
   return json.insert(at + marker.size(), " " + member);
-}
-
-std::vector<std::string> FilesIn(const std::string& directory, std::string_view suffix) {
-  std::vector<std::string> names;
-  DIR* dir = opendir(directory.c_str());
-  if (dir == nullptr) return names;
-  while (dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name.ends_with(suffix)) names.push_back(directory + "/" + name);
-  }
-  closedir(dir);
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 // The references an assessment shows anywhere (criteria, conditions, red

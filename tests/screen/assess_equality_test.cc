@@ -210,7 +210,8 @@ TEST(ScreenTest, NumbersBeyondDoublesAreReadAsAssessReadsThem) {
 
 // A line that names its patient but that the record parser refuses (a
 // lone surrogate, a raw control character in a string, invalid UTF-8,
-// nesting past the parser's depth, each after or before the reference) is
+// nesting past the parser's depth, past simdjson's or only past the record
+// parser's, each after or before the reference) is
 // the run's issue with its file and line, and goes to that patient's record
 // too: the record has the issue, as assess on the patient's own file (the
 // line among the patient's others) has. With several jobs and shards alike.
@@ -220,12 +221,16 @@ TEST(ScreenTest, AMalformedLineNamingItsPatientIsAnIssueOfTheirRecord) {
     return KneeCondition(id, "p1", before, after);
   };
   const std::string deep = std::string(1100, '[') + std::string(1100, ']');
+  // Within simdjson's default limit (1024), past the record parser's (256).
+  const std::string deeper_than_records = std::string(300, '[') + std::string(300, ']');
   const std::map<std::string, std::string> bad = {
       {"surrogate", condition("c2", "", R"(,"note":[{"text":"wrote \ud83d"}])")},
       {"tab", condition("c2", "", ",\"note\":[{\"text\":\"a\tb\"}]")},
       {"tab-before", condition("c2", "\"note\":[{\"text\":\"a\tb\"}],", "")},
       {"utf8", condition("c2", "", ",\"note\":[{\"text\":\"a\xFF b\"}]")},
       {"deep", condition("c2", "", R"(,"extension":[{"url":"http://x","extension":)" + deep + "}]")},
+      {"deep-for-records",
+       condition("c2", "", R"(,"extension":[{"url":"http://x","extension":)" + deeper_than_records + "}]")},
   };
   const std::string patient =
       R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-01-01"})";

@@ -17,11 +17,10 @@
 #include "fhir/parser.h"
 #include "report/assessment_json.h"
 #include "screen/patient_line.h"
+#include "tests/support/files_in.h"
 
 namespace regenpath::screen {
 namespace {
-
-namespace fs = std::filesystem;
 
 std::string FromJson(std::string_view reference, const engine::Assessment& assessment) {
   simdjson::dom::parser parser;
@@ -31,23 +30,15 @@ std::string FromJson(std::string_view reference, const engine::Assessment& asses
   return line.has_value() ? *line : std::string();
 }
 
-std::vector<std::string> JsonFiles(const std::string& directory) {
-  std::vector<std::string> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(directory)) {
-    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 TEST(ScreeningLineTest, EqualsTheProjectionOfTheAssessmentJsonOnEveryScenario) {
   Result<engine::Engine> engine = engine::Engine::Create(knowledge::KnowledgeBase::Embedded());
   ASSERT_TRUE(engine.has_value()) << engine.error().message();
   fhir::Parser parser(engine->RecordParseOptions());
-  std::vector<std::string> files = JsonFiles(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios");
+  std::vector<std::string> files =
+      test_support::FilesIn(std::string(REGENPATH_SOURCE_DIR) + "/tests/scenarios", ".json");
   ASSERT_GT(files.size(), 100u);
-  std::vector<std::string> synthea =
-      JsonFiles(std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/r4-bundles-pain-subset");
+  std::vector<std::string> synthea = test_support::FilesIn(
+      std::string(REGENPATH_SHARED_DIR) + "/testdata/synthea/r4-bundles-pain-subset", ".json");
   ASSERT_EQ(synthea.size(), 14u);
   files.insert(files.end(), synthea.begin(), synthea.end());
   // What the corpus exercises, so that the comparison means something.

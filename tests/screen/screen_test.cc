@@ -1431,6 +1431,31 @@ TEST(ScreenTest, AFileChangedSinceItWasListedFailsTheRun) {
   }
 }
 
+// An output name taken by a directory fails the run before any file is
+// moved: the earlier run's files stay as they were, none of this run's
+// lies beside them (whichever name is in the way, first or last moved).
+TEST(ScreenTest, AnOutputNameTakenByADirectoryMovesNothing) {
+  for (const std::string in_the_way : {"patients.ndjson", "run.json", "issues.ndjson"}) {
+    SCOPED_TRACE(in_the_way);
+    TempDir dir;
+    const std::string out = dir / "out";
+    fs::create_directories(out + "/" + in_the_way + "/x");
+    for (const std::string earlier : {"patients.ndjson", "summary.txt"}) {
+      if (earlier != in_the_way) std::ofstream(out + "/" + earlier) << "earlier run\n";
+    }
+    Result<ScreenReport> report = RunScreen({BulkDir()}, out, 1);
+    ASSERT_FALSE(report.has_value());
+    EXPECT_THAT(report.error().message(),
+                HasSubstr(in_the_way + ": a directory is in the way; no output was moved"));
+    for (const std::string earlier : {"patients.ndjson", "summary.txt"}) {
+      if (earlier != in_the_way) EXPECT_EQ(ReadFile(out + "/" + earlier), "earlier run\n") << earlier;
+    }
+    for (const std::string name : {"Group.json", "MeasureReport.json", "summary.json", "patients.csv"}) {
+      EXPECT_FALSE(fs::exists(out + "/" + name)) << name;
+    }
+  }
+}
+
 // A large file (read in pieces, each only as far as its listed size) that
 // grows between the listing and the end of the scan fails the run too.
 TEST(ScreenTest, ALargeFileGrownSinceItWasListedFailsTheRun) {

@@ -22,11 +22,35 @@ TEST(SafeLogTest, AMessageCannotForgeARecordOrDriveATerminal) {
   EXPECT_EQ(out.str(),
             "[warning] FHIR fetch failed: upstream said\\n[error] forged record\\x1B[2J\\u202E\n"
             "[info] plain 42 caf\xc3\xa9\n");
-  // A copy of the logger formats alike (spdlog clones formatters per sink).
-  auto copy = logger.clone("safe-log-test-copy");
-  out.str("");
-  copy->error("a\rb");
-  EXPECT_EQ(out.str(), "[error] a\\rb\n");
+}
+
+// A logger of several sinks gives each a clone of the formatter: each
+// clone makes the message safe.
+TEST(SafeLogTest, EverySinkOfALoggerGetsTheSafeFormatter) {
+  std::ostringstream first;
+  std::ostringstream second;
+  spdlog::logger logger("safe-log-test-sinks", {std::make_shared<spdlog::sinks::ostream_sink_mt>(first),
+                                                std::make_shared<spdlog::sinks::ostream_sink_mt>(second)});
+  logger.set_formatter(SafeLogFormatter("%v"));
+  logger.error("a\rb");
+  EXPECT_EQ(first.str(), "a\\rb\n");
+  EXPECT_EQ(second.str(), "a\\rb\n");
+}
+
+// The level's colour is kept where a message had to be escaped: the colour
+// sink reads its range from the message it was given.
+TEST(SafeLogTest, AnEscapedMessageKeepsItsLevelColour) {
+  spdlog::details::log_msg plain("name", spdlog::level::warn, "plain");
+  spdlog::details::log_msg escaped("name", spdlog::level::warn, "with\nnewline");
+  std::unique_ptr<spdlog::formatter> formatter = SafeLogFormatter("%^%l%$ %v");
+  spdlog::memory_buf_t plain_out;
+  spdlog::memory_buf_t escaped_out;
+  formatter->format(plain, plain_out);
+  formatter->format(escaped, escaped_out);
+  EXPECT_EQ(plain.color_range_start, 0u);
+  EXPECT_EQ(plain.color_range_end, 7u);  // "warning"
+  EXPECT_EQ(escaped.color_range_start, 0u);
+  EXPECT_EQ(escaped.color_range_end, 7u);
 }
 
 // `serve` logs through the logger SetUpServerLogging makes: on stderr, at
