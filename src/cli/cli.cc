@@ -117,7 +117,8 @@ int Main(int argc, char** argv) {
   screen_command->add_option("--now", screen.now, "\"Today\" for every assessment: YYYY-MM-DD or a FHIR dateTime");
   screen_command->add_option("--jobs", screen.jobs, "Threads (default, or 0: every core)")
       ->check(CLI::Range(size_t{0}, screen::kMaximumJobs));
-  screen_command->add_option("--memory", screen.memory, "Memory budget, e.g. 512M, 2G (default 512M)");
+  screen_command->add_option("--memory", screen.memory,
+                             "Memory budget, e.g. 512M, 2G (default 512M, at least 16M)");
   screen_command->add_option("--shard", screen.shard, "I/N: only the patients whose id hash falls in shard I of N");
   screen_command->add_option("--output", screen.output_dir, "Output directory, created if absent");
   screen_command->add_option("--kb", screen.kb_dir, "Load this knowledge-base directory instead of the built-in one");
@@ -152,7 +153,8 @@ int Main(int argc, char** argv) {
   map_command->add_option("--shuffle-dir", map.shuffle_dir, "The run's shuffle directory (shared storage)")->required();
   map_command->add_option("--jobs", map.jobs, "Threads (default, or 0: every core)")
       ->check(CLI::Range(size_t{0}, screen::kMaximumJobs));
-  map_command->add_option("--memory", map.memory, "The reduce tasks' memory budget, e.g. 512M (default 512M)");
+  map_command->add_option("--memory", map.memory,
+                          "The reduce tasks' memory budget, e.g. 512M (default 512M, at least 16M)");
   map_command->add_option("--kb", map.kb_dir,
                           "The knowledge base the reduce tasks use (default the built-in one): resources it passes "
                           "over go to them as skeletons");
@@ -167,7 +169,8 @@ int Main(int argc, char** argv) {
   reduce_command->add_option("--now", reduce.now, "\"Today\" for every assessment: YYYY-MM-DD or a FHIR dateTime");
   reduce_command->add_option("--jobs", reduce.jobs, "Threads (default, or 0: every core)")
       ->check(CLI::Range(size_t{0}, screen::kMaximumJobs));
-  reduce_command->add_option("--memory", reduce.memory, "Memory budget, e.g. 512M, 2G (default 512M)");
+  reduce_command->add_option("--memory", reduce.memory,
+                             "Memory budget, e.g. 512M, 2G (default 512M, at least 16M)");
   reduce_command->add_option("--kb", reduce.kb_dir, "Load this knowledge-base directory instead of the built-in one");
 
   ServeOptions serve;

@@ -13,6 +13,7 @@
 #include "fhirpath/operations.h"
 #include "fhirpath/output.h"
 #include "screen/compartment.h"
+#include "screen/line_reader.h"
 
 namespace regenpath::cli {
 
@@ -20,6 +21,30 @@ namespace {
 
 using fhirpath::Collection;
 using fhirpath::Value;
+
+// A file's text: as it is, or, gzip-compressed (a Bulk Data export's
+// .ndjson.gz, recognised by its content as screen recognises it), its lines
+// uncompressed, blank ones kept as blank so that lines keep their numbers.
+// At most `max_bytes` either way.
+Result<std::string> ReadInputText(const std::string& file, size_t max_bytes) {
+  if (file == "-" || !screen::IsGzip(file)) return fhir::ReadFileToString(file, max_bytes);
+  std::string text;
+  uint64_t last = 0;
+  bool too_large = false;
+  RP_RETURN_IF_ERROR(screen::ForEachLine(file, [&](uint64_t number, std::string_view line, size_t) {
+    if (too_large) return;  // (read on to the end: the reader has no early stop)
+    text.append(number - last - 1, '\n');
+    text.append(line);
+    text += '\n';
+    last = number;
+    too_large = text.size() > max_bytes;
+  }));
+  if (too_large) {
+    return Fail(ResourceExhausted(
+        fmt::format("{}: uncompressed, the file is larger than {} bytes", file, max_bytes)));
+  }
+  return text;
+}
 
 // Parses "--now" as a date or dateTime.
 Result<DateTime> ParseNow(const std::string& text) {
@@ -162,8 +187,8 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
   bool skipped_lines = false;
   for (const std::string& file : files) {
     const std::string label = file == "-" ? "<stdin>" : file;
-    const bool ndjson_name = file.size() > 7 && file.compare(file.size() - 7, 7, ".ndjson") == 0;
-    Result<std::string> text = fhir::ReadFileToString(file);
+    const bool ndjson_name = file.ends_with(".ndjson") || file.ends_with(".ndjson.gz");
+    Result<std::string> text = ReadInputText(file, fhir::ParseOptions().max_bytes);
     if (!text.has_value()) {
       err << "regenpath fhirpath: " << text.error().message() << "\n";
       return kExitInvalidInput;

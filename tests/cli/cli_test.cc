@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -463,6 +464,45 @@ TEST(CliFhirpathTest, BadNdjsonLinesAreSkippedOnEveryLine) {
     }
     EXPECT_EQ(result.ErrLines().size(), c.bad_lines.size()) << c.name << result;
   }
+}
+
+// A Bulk Data export's .ndjson.gz is read as its NDJSON: a line of output
+// per line, a bad line named with its number, blank lines counted; a
+// truncated file is named.
+TEST(CliFhirpathTest, GzipNdjsonIsReadLineByLine) {
+  TempDir dir;
+  auto write_gzip = [](const std::string& path, const std::string& content) {
+    gzFile file = gzopen(path.c_str(), "wb");
+    ASSERT_NE(file, nullptr);
+    ASSERT_EQ(gzwrite(file, content.data(), static_cast<unsigned>(content.size())),
+              static_cast<int>(content.size()));
+    gzclose(file);
+  };
+  const std::string path = dir.path() + "/Patient.000.ndjson.gz";
+  write_gzip(path, R"({"resourceType":"Patient","id":"p1"})"
+                   "\n\n"
+                   R"({"resourceType":"Patient","id":)"
+                   "\n"
+                   R"({"resourceType":"Patient","id":"p2"})"
+                   "\n");
+  RunResult result = RunRegenpath({"fhirpath", "Patient.id", path});
+  EXPECT_EQ(result.exit_code, 3) << result;
+  std::vector<std::string> lines = result.OutLines();
+  ASSERT_EQ(lines.size(), 3u) << result;
+  EXPECT_EQ(CanonicalJson(lines[0]), R"(["p1"])");
+  EXPECT_EQ(lines[1], "");
+  EXPECT_EQ(CanonicalJson(lines[2]), R"(["p2"])");
+  EXPECT_THAT(result.err, HasSubstr(path + ":3: ")) << result;
+
+  const std::string truncated = dir.path() + "/cut.ndjson.gz";
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  RunResult cut = RunRegenpath({"fhirpath", "Patient.id", truncated});
+  EXPECT_EQ(cut.exit_code, 3) << cut;
+  EXPECT_THAT(cut.err, HasSubstr("cut.ndjson.gz")) << cut;
 }
 
 TEST(CliFhirpathTest, BuiltInVariables) {
