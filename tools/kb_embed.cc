@@ -6,7 +6,9 @@
 // regenpath::knowledge::EmbeddedKnowledgeTrees(): the files' names with their
 // trees in the compact encoding of knowledge/yaml_tree.h, which start-up
 // decodes in a fraction of the time YAML parsing takes. A file that is not
-// YAML, or not UTF-8, is embedded as its raw text under the marker "!raw",
+// YAML, not UTF-8, or holds a control character in a text (which the loader
+// checks only in files it parses), is embedded as its raw text under the
+// marker "!raw",
 // so that the loader reports the problem with its line like any other (and
 // the built-in knowledge base is then unusable, which its tests catch).
 #include <cstdio>
@@ -50,8 +52,12 @@ int main(int argc, char** argv) {
     std::string name = "knowledge/" + path.substr(path.find_last_of('/') + 1);
     regenpath::Result<regenpath::knowledge::YamlTree> tree = regenpath::knowledge::ParseYaml(content.str());
     const bool utf8 = !regenpath::FirstInvalidUtf8(content.str()).has_value();
-    std::string encoded =
-        tree.has_value() && utf8 ? regenpath::knowledge::EncodeYamlTree(*tree) : "!raw" + content.str();
+    bool controls = false;
+    if (tree.has_value()) {
+      regenpath::knowledge::ForEachControlCharacter(*tree, [&](const auto&, uint32_t) { controls = true; });
+    }
+    std::string encoded = tree.has_value() && utf8 && !controls ? regenpath::knowledge::EncodeYamlTree(*tree)
+                                                                : "!raw" + content.str();
     out += "    {\"" + name + "\", ";
     if (!Literal(encoded, out)) {
       std::fprintf(stderr, "kb_embed: %s contains the delimiter )%s\"\n", path.c_str(), kDelimiter);

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include "common/line_breaks.h"
-#include "common/terminal_text.h"
 #include "common/utf8.h"
 #include "knowledge/kb_terminology.h"
 #include "knowledge/knowledge_base.h"
@@ -317,32 +316,23 @@ class Loader {
       Report(SourceLocation{file_, error_line}, "not valid YAML: " + root.error().message());
       return;
     }
+    // A knowledge base's words reach cards, reports, logs and terminals: a
+    // control character in one (a YAML escape: "\e", "\x1b", "\u202e") is
+    // a problem where it is written, not a sequence a terminal would run.
+    // Newline and tab are text. (The built-in knowledge base's files are
+    // checked at build time: kb_embed embeds a file with one as raw text,
+    // which comes here.)
+    file_ = file.name;
+    ForEachControlCharacter(*root, [&](const YamlTree& text, uint32_t control) {
+      Report(text,
+             fmt::format("{} (U+{:04X}) in a text; only newline and tab are allowed",
+                         control >= 0x2000 ? "a bidirectional override" : "a control character", control));
+    });
     ReadTree(file.name, *root);
-  }
-
-  // A knowledge base's words reach cards, reports, logs and terminals: a
-  // control character in one (a YAML escape: "\e", "\x1b", "\u202e") is a
-  // problem where it is written, not a sequence a terminal would run. Newline
-  // and tab are text.
-  void CheckNoControls(const YamlTree& node) {
-    if (node.IsScalar()) {
-      if (std::optional<uint32_t> control = FirstTerminalControl(node.Scalar())) {
-        Report(node, fmt::format("{} (U+{:04X}) in a text; only newline and tab are allowed",
-                                 *control >= 0x2000 ? "a bidirectional override" : "a control character",
-                                 *control));
-      }
-      return;
-    }
-    for (const YamlTree& item : node) CheckNoControls(item);
-    for (const auto& [key, value] : node.entries()) {
-      CheckNoControls(key);
-      CheckNoControls(value);
-    }
   }
 
   void ReadTree(const std::string& name, const YamlTree& root) {
     file_ = name;
-    CheckNoControls(root);
     if (root.IsNull()) return;
     if (!root.IsMap()) {
       Report(root, "the file must be a mapping of sections (citations:, valuesets:, ...)");

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "common/line_breaks.h"
+#include "common/terminal_text.h"
 
 namespace regenpath::knowledge {
 
@@ -209,6 +210,19 @@ Result<YamlTree> ParseYaml(std::string_view text, int* error_line) {
   } catch (const YAML::Exception& error) {
     if (error_line != nullptr) *error_line = error.mark.line >= 0 ? error.mark.line + 1 : 0;
     return Fail(InvalidInput(error.msg));
+  }
+}
+
+void ForEachControlCharacter(const YamlTree& tree,
+                             const std::function<void(const YamlTree&, uint32_t)>& visit) {
+  if (tree.IsScalar()) {
+    if (std::optional<uint32_t> control = FirstTerminalControl(tree.Scalar())) visit(tree, *control);
+    return;
+  }
+  for (const YamlTree& item : tree) ForEachControlCharacter(item, visit);
+  for (const auto& [key, value] : tree.entries()) {
+    ForEachControlCharacter(key, visit);
+    ForEachControlCharacter(value, visit);
   }
 }
 

@@ -12,6 +12,8 @@
 #ifndef REGENPATH_KNOWLEDGE_YAML_TREE_H_
 #define REGENPATH_KNOWLEDGE_YAML_TREE_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -76,6 +78,13 @@ class YamlTree {
 // A line ends at LF, CRLF or a lone CR, as YAML 1.2 says (common/line_breaks.h).
 // `error_line` (optional) receives the 1-based line of a syntax error.
 Result<YamlTree> ParseYaml(std::string_view text, int* error_line = nullptr);
+
+// Calls `visit` with each scalar of `tree` (map keys included), in document
+// order, that holds a character TerminalSafe would replace (a control
+// character but newline and tab, a bidirectional override;
+// common/terminal_text.h), and the first such character's code point.
+void ForEachControlCharacter(const YamlTree& tree,
+                             const std::function<void(const YamlTree&, uint32_t)>& visit);
 
 // A compact, lossless text form of `tree` (lines included).
 std::string EncodeYamlTree(const YamlTree& tree);

@@ -2,9 +2,13 @@
 // problems; broken ones report every problem with its file and line.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "knowledge/kb_terminology.h"
@@ -298,6 +302,30 @@ TEST(KnowledgeBaseTest, AFileWithCrLineEndingsIsReadWithItsLines) {
       LoadText("knowledge_base:\r  name: x\r  version: \"1\"\r  description: \"\xC9valuation\"\r");
   ASSERT_FALSE(latin1->usable());
   EXPECT_THAT(Messages(*latin1).front(), HasSubstr("kb.yaml:4: not UTF-8"));
+}
+
+// The built-in knowledge base's files are checked at build time: kb_embed
+// embeds a file with a control character, or not UTF-8, as raw text, which
+// the loader then reads as a file, reporting the problem with its line.
+TEST(KnowledgeBaseTest, KbEmbedLeavesAFileWithAControlCharacterToTheLoader) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("regenpath-kb-embed-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "control.yaml", std::ios::binary)
+      << "citations:\n  - {id: a, reference: \"A\\e[2J\"}\n";
+  std::ofstream(dir / "latin1.yaml", std::ios::binary) << "citations:\n  - {id: b, reference: \"r\xE9f\"}\n";
+  std::ofstream(dir / "clean.yaml", std::ios::binary) << "citations:\n  - {id: c, reference: \"C\\tD\"}\n";
+  const std::string out = (dir / "embedded.cc").string();
+  const std::string command = std::string(KB_EMBED_BINARY) + " " + out + " " +
+                              (dir / "control.yaml").string() + " " + (dir / "latin1.yaml").string() + " " +
+                              (dir / "clean.yaml").string();
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(out, std::ios::binary);
+  const std::string generated((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
+  EXPECT_THAT(generated, HasSubstr("{\"knowledge/control.yaml\", R\"regenpath_kb(!raw"));
+  EXPECT_THAT(generated, HasSubstr("{\"knowledge/latin1.yaml\", R\"regenpath_kb(!raw"));
+  EXPECT_THAT(generated, HasSubstr("{\"knowledge/clean.yaml\", R\"regenpath_kb(m"));
 }
 
 TEST(KnowledgeBaseTest, ReportsEveryProblemAtOnce) {
