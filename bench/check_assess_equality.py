@@ -12,9 +12,11 @@ relative, absolute or with "/_history/<v>", or "urn:uuid:<id>", as
 docs/screening.md says), files in path order, lines
 in file order, with the Medications the patient's lines reference
 ("Medication/<id>"), as `screen` documents. A line Python cannot read as JSON
-(invalid UTF-8, a raw control character) is the patient's when a plain
-"subject"/"patient"/"beneficiary" reference to "Patient/<id>" is in it, as
-`screen` routes a malformed line naming its patient; a byte-order mark at the
+(invalid UTF-8, a raw control character, nesting past Python's stack) is the
+patient's when a plain "subject"/"patient"/"beneficiary" reference naming
+them is in it, and a Medication when it starts {"resourceType":"Medication",
+"id":...}, as `screen` routes such lines as far as a look at their first
+fields tells; a byte-order mark at the
 start of a file is not part of its first line. Exit 1 on any difference.
 """
 import argparse
@@ -84,6 +86,7 @@ def patient_of(resource):
 
 
 RAW_PATIENT = re.compile(rb'"(?:subject|patient|beneficiary)"\s*:\s*\{\s*"reference"\s*:\s*"([^"\\]+)"')
+RAW_MEDICATION = re.compile(rb'^\s*\{\s*"resourceType"\s*:\s*"Medication"\s*,\s*"id"\s*:\s*"([^"\\]+)"')
 
 
 def read_line(raw):
@@ -136,6 +139,9 @@ def main(argv):
                 if not isinstance(resource, dict):
                     if patient is not None:
                         records.setdefault(patient, []).append(entry)
+                    medication = RAW_MEDICATION.match(line)
+                    if medication:  # a Medication Python cannot read (nested past its stack)
+                        medications.setdefault(medication.group(1).decode("utf-8", "replace"), []).append(entry)
                     continue
                 if resource.get("resourceType") == "Medication" and isinstance(resource.get("id"), str):
                     medications.setdefault(resource["id"], []).append(entry)
@@ -150,6 +156,8 @@ def main(argv):
         referenced = set()
         for entry in entries:
             resource, _ = read_line(entry[2])
+            if resource is None:  # (a line Python cannot read: its strings as they are written)
+                resource = [value.decode("utf-8", "replace") for value in re.findall(rb'"([^"\\]*)"', entry[2])]
             for value in strings(resource):
                 if value.startswith("Medication/"):
                     referenced.add(value[len("Medication/"):].split("/")[0])
@@ -166,12 +174,13 @@ def main(argv):
     ids = sorted(records)
     if args.limit:
         ids = ids[:args.limit]
+    position = {patient_id: index for index, patient_id in enumerate(ids)}
     missing = [i for i in ids if "Patient/" + i not in screened]
     temp = tempfile.mkdtemp(prefix="regenpath-equality-")
 
     def check(patient_id):
         # (Named by position: an id may hold what a file name may not.)
-        path = os.path.join(temp, "patient-%d.ndjson" % ids.index(patient_id))
+        path = os.path.join(temp, "patient-%d.ndjson" % position[patient_id])
         with open(path, "wb") as out:
             out.write(b"\n".join(records[patient_id]) + b"\n")
         result = subprocess.run([args.regenpath, "assess", "--now", now, "--format", "json", path],
@@ -196,7 +205,7 @@ def main(argv):
         for patient_id, problem in pool.map(check, ids):
             if problem:
                 differences += 1
-                print("patient #%d: %s" % (ids.index(patient_id), problem), file=sys.stderr)
+                print("patient #%d: %s" % (position[patient_id], problem), file=sys.stderr)
     os.rmdir(temp)
     print("check_assess_equality: %d patients compared, %d differ, %d missing from the screen output; "
           "%d screened in all" % (len(ids), differences, len(missing), len(screened)))

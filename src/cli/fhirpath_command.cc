@@ -22,30 +22,6 @@ namespace {
 using fhirpath::Collection;
 using fhirpath::Value;
 
-// A file's text: as it is, or, gzip-compressed (a Bulk Data export's
-// .ndjson.gz, recognised by its content as screen recognises it), its lines
-// uncompressed, blank ones kept as blank so that lines keep their numbers.
-// At most `max_bytes` either way.
-Result<std::string> ReadInputText(const std::string& file, size_t max_bytes) {
-  if (file == "-" || !screen::IsGzip(file)) return fhir::ReadFileToString(file, max_bytes);
-  std::string text;
-  uint64_t last = 0;
-  bool too_large = false;
-  RP_RETURN_IF_ERROR(screen::ForEachLine(file, [&](uint64_t number, std::string_view line, size_t) {
-    if (too_large) return;  // (read on to the end: the reader has no early stop)
-    text.append(number - last - 1, '\n');
-    text.append(line);
-    text += '\n';
-    last = number;
-    too_large = text.size() > max_bytes;
-  }));
-  if (too_large) {
-    return Fail(ResourceExhausted(
-        fmt::format("{}: uncompressed, the file is larger than {} bytes", file, max_bytes)));
-  }
-  return text;
-}
-
 // Parses "--now" as a date or dateTime.
 Result<DateTime> ParseNow(const std::string& text) {
   std::optional<DateTime> value = DateTime::ParseDateTime(text);
@@ -188,7 +164,9 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
   for (const std::string& file : files) {
     const std::string label = file == "-" ? "<stdin>" : file;
     const bool ndjson_name = file.ends_with(".ndjson") || file.ends_with(".ndjson.gz");
-    Result<std::string> text = ReadInputText(file, fhir::ParseOptions().max_bytes);
+    // Plain or gzip-compressed (a Bulk Data export's .ndjson.gz), told by
+    // its content as screen tells it; a pipe or stdin will do.
+    Result<std::string> text = screen::ReadWholeText(file, fhir::ParseOptions().max_bytes);
     if (!text.has_value()) {
       err << "regenpath fhirpath: " << text.error().message() << "\n";
       return kExitInvalidInput;

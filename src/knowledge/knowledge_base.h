@@ -521,7 +521,9 @@ class KnowledgeBase {
   static std::shared_ptr<const KnowledgeBase> Embedded();
 
   // Loads from YAML trees already parsed (named "knowledge/x.yaml"), plus
-  // files still to parse. Never fails: problems are in problems().
+  // files still to parse. Never fails: problems are in problems(). The
+  // trees are not checked for control characters (kb_embed checks the
+  // built-in ones at build time); the files are, as LoadDirectory's.
   static std::shared_ptr<const KnowledgeBase> LoadTrees(
       const std::vector<std::pair<std::string, YamlTree>>& trees, const std::vector<SourceFile>& files);
 

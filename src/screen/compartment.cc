@@ -516,7 +516,9 @@ LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capaci
     // (QuickRoute cannot read a line simdjson's structural pass refuses,
     // invalid UTF-8 or a raw control character in a string: then the raw
     // look shards route lines by.)
-    if (quick && quick->kind == LineKind::kPatientResource) {
+    // So does a shared resource (a Medication) to the records that
+    // reference it: each one's own file has it, and their parse refuses it.
+    if (quick && (quick->kind == LineKind::kPatientResource || quick->kind == LineKind::kSharedResource)) {
       quick->message = std::move(routing.message);
       return std::move(*quick);
     }

@@ -54,7 +54,10 @@ struct LineRouting {
   // the line is malformed (the record parser refuses it) but names its
   // patient as far as a look at its first fields tells (it goes whole to
   // their record, whose parse refuses it again; and it is the run's issue
-  // too). Empty for a line the record parser takes.
+  // too). For kSharedResource, when not empty: the line is malformed but a
+  // look at its fields reads its type and id; it goes whole to the records
+  // that reference it, whose parse refuses it again, and is the run's issue
+  // too. Empty for a line the record parser takes.
   std::string message;
   std::string shared_id;   // for kSharedResource: its id
   // For kPatientResource, when Route was given a resource filter that passes
@@ -133,9 +136,9 @@ class LineRouter {
   // Route for a line the DOM refused with `dom_message`: the record
   // parser's judgement of it (taken: routed whole; refused: malformed, with
   // the record parser's message, "column N:" for its place (LineAloneMessage),
-  // and routed whole as well
-  // when it names its patient as far as QuickRoute reads, or, for a line
-  // simdjson's structural pass refuses, FastPatientOf).
+  // and routed whole as well when it names its patient or is a shared
+  // resource with an id as far as QuickRoute reads, or, for a line
+  // simdjson's structural pass refuses, names its patient to FastPatientOf).
   LineRouting RouteByRecordParser(std::string_view line, size_t capacity, std::string_view dom_message);
   // True when there are record options and their parser refuses `line`.
   bool RecordParserRefuses(std::string_view line);

@@ -62,7 +62,14 @@ int StartsWithGzipMagic(int fd) {
 // of ending it early, as gzread does.
 class GzipText {
  public:
-  GzipText(int fd, const std::string& path) : fd_(fd), path_(path), input_(new unsigned char[kInput]) {}
+  // `seed`: bytes of the file already read from `fd` (at most kInput), its
+  // first; the rest is read from `fd` as it stands.
+  GzipText(int fd, const std::string& path, std::string_view seed = {})
+      : fd_(fd), path_(path), input_(new unsigned char[kInput]) {
+    std::memcpy(input_.get(), seed.data(), std::min(seed.size(), kInput));
+    stream_.next_in = input_.get();
+    stream_.avail_in = static_cast<unsigned>(std::min(seed.size(), kInput));
+  }
   ~GzipText() {
     if (started_) inflateEnd(&stream_);
   }
@@ -316,6 +323,65 @@ Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* 
     return static_cast<size_t>(got);
   };
   return SplitLines(read, visit, bytes_read, nullptr);
+}
+
+Result<std::string> ReadWholeText(const std::string& path, size_t max_bytes) {
+  const bool in = path == "-";
+  const std::string name = in ? "<stdin>" : path;
+  const int fd = in ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Fail(InvalidInput(fmt::format("{}: cannot open: {}", name, std::strerror(errno))));
+  std::optional<FdCloser> closer;
+  if (!in) closer.emplace(fd);  // (in place: a copy would close it twice)
+  struct stat info;
+  if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
+    return Fail(InvalidInput(fmt::format("{}: is a directory, not a file", name)));
+  }
+  // Read on until `read` gives nothing more, growing `text` a chunk at a
+  // time, at most max_bytes + 1 bytes held.
+  std::string text;
+  auto fill = [&](auto&& read) -> Status {
+    for (;;) {
+      const size_t filled = text.size();
+      if (filled > max_bytes) {
+        return ResourceExhausted(fmt::format("{}: the text is larger than {} bytes", name, max_bytes));
+      }
+      const size_t room = std::min(std::max<size_t>(filled, size_t{1} << 20), max_bytes + 1 - filled);
+      // Grown here, not by the string's doubling, which would pass max_bytes
+      // by up to as much again: doubled while below it, then to it.
+      if (filled + room > text.capacity()) {
+        const size_t doubled = std::max(2 * text.capacity(), filled + room);
+        text.reserve(doubled >= max_bytes ? max_bytes + 1 : doubled);
+      }
+      text.resize(filled + room);
+      Result<size_t> got = read(text.data() + filled, room);
+      if (!got.has_value()) return got.error();
+      text.resize(filled + *got);
+      if (*got == 0) return Status();
+    }
+  };
+  auto plain = [&](char* into, size_t room) -> Result<size_t> {
+    const ssize_t got = ReadRetrying(fd, into, room);
+    if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", name, std::strerror(errno))));
+    return static_cast<size_t>(got);
+  };
+  // The first bytes say which (read, not looked at in place: a pipe will do).
+  char head[2];
+  size_t head_size = 0;
+  while (head_size < 2) {
+    Result<size_t> got = plain(head + head_size, 2 - head_size);
+    if (!got.has_value()) return Fail(got.error());
+    if (*got == 0) break;
+    head_size += *got;
+  }
+  if (head_size == 2 && static_cast<unsigned char>(head[0]) == 0x1f &&
+      static_cast<unsigned char>(head[1]) == 0x8b) {
+    GzipText gzip(fd, name, std::string_view(head, 2));
+    RP_RETURN_IF_ERROR(fill([&](char* into, size_t room) { return gzip.Read(into, room); }));
+  } else {
+    text.assign(head, head_size);
+    RP_RETURN_IF_ERROR(fill(plain));
+  }
+  return text;
 }
 
 Status ForEachLineInRange(const std::string& path, uint64_t begin, uint64_t end, const LineVisitor& visit,

@@ -47,6 +47,12 @@ std::string_view TrimLine(std::string_view line);
 // frees its buffer with this.
 void ReleaseReadBuffer();
 
+// The whole text of `path` ("-": standard input), uncompressed when it
+// starts with the gzip magic (as ForEachLine reads it: the same failures),
+// read from start to end (a pipe will do). At most `max_bytes` of text are
+// held: a longer text fails (kResourceExhausted) once it is found longer.
+Result<std::string> ReadWholeText(const std::string& path, size_t max_bytes);
+
 // True iff `path` is gzip-compressed (starts with the gzip magic). False
 // for a file that cannot be read (ForEachLine then says why).
 bool IsGzip(const std::string& path);

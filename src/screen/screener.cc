@@ -267,6 +267,11 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
                 ++count.outside[routing.resource_type];
                 return;
               case LineKind::kSharedResource:
+                // (A message: nested past the record parser's depth, the
+                // run's issue too; the records that reference it refuse it.)
+                if (!routing.message.empty()) {
+                  count.issues.push_back({file_index, line_number, std::move(routing.message)});
+                }
                 ++count.outside[routing.resource_type];
                 // Held until the run ends: charged to the budget (the lines
                 // held spill sooner), with the thread's next batch.

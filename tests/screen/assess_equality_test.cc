@@ -339,6 +339,44 @@ TEST(ScreenTest, ARecordOfMalformedLinesOnlyNamesTheFirstByItsExportLine) {
                         (dir / "in/Condition.000.ndjson:2: column ")));
 }
 
+// A shared Medication the record parser refuses (nested past its depth,
+// within simdjson's or past it) is the run's issue with its file and line,
+// and still goes whole to the records that reference it: each one's own
+// file has it, and assess on that file has the issue.
+TEST(ScreenTest, AMalformedSharedLineGoesToTheRecordsThatReferenceIt) {
+  TempDir dir;
+  simdjson::dom::parser parser;
+  const std::string patient =
+      R"({"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-01-01"})";
+  const std::string request =
+      R"({"resourceType":"MedicationRequest","id":"mr1","status":"active","intent":"order",)"
+      R"("subject":{"reference":"Patient/p1"},"medicationReference":{"reference":"Medication/m1"}})";
+  for (const size_t depth : {size_t{300}, size_t{1100}}) {
+    SCOPED_TRACE(depth);
+    const std::string medication = R"({"resourceType":"Medication","id":"m1","code":{"text":"x"},)"
+                                   R"("extension":[{"url":"http://x","extension":)" +
+                                   std::string(depth, '[') + std::string(depth, ']') + "}]}";
+    const fs::path in = dir / ("in-" + std::to_string(depth));
+    fs::create_directories(in);
+    std::ofstream(in / "Patient.000.ndjson", std::ios::binary) << patient << "\n";
+    std::ofstream(in / "MedicationRequest.000.ndjson", std::ios::binary) << request << "\n";
+    std::ofstream(in / "Medication.000.ndjson", std::ios::binary) << medication << "\n";
+    // The patient's own file, in input order (files in path order).
+    const std::string own = dir / ("own-" + std::to_string(depth) + ".ndjson");
+    std::ofstream(own, std::ios::binary) << medication << "\n" << request << "\n" << patient << "\n";
+    Result<std::string> expected = AssessedLine(own, "p1", parser);
+    ASSERT_TRUE(expected.has_value()) << expected.error().message();
+    EXPECT_THAT(*expected, Not(HasSubstr(R"("issues":0})")));
+    const std::string out = dir / ("out-" + std::to_string(depth));
+    Result<ScreenReport> report = RunScreen({in}, out, 1);
+    ASSERT_TRUE(report.has_value()) << report.error().message();
+    EXPECT_EQ(report->malformed_lines, 1u);
+    EXPECT_THAT(ReadFile(out + "/issues.ndjson"),
+                AllOf(HasSubstr("Medication.000.ndjson"), HasSubstr(R"("line":1)")));
+    EXPECT_EQ(ReadFile(out + "/patients.ndjson"), *expected + "\n");
+  }
+}
+
 // A Bulk Data export keeps Medication resources in a file of their own,
 // belonging to no patient; a MedicationRequest names its drug through
 // medicationReference. The knowledge base resolves such references

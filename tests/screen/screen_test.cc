@@ -328,6 +328,38 @@ void WriteGzip(const std::string& path, const std::string& content) {
   gzclose(file);
 }
 
+// ReadWholeText: plain or gzip, told by the content; at most max_bytes of
+// text held (a gzip file that would uncompress to more fails); a directory
+// and a truncated gzip file named.
+TEST(LineReaderTest, ReadWholeTextReadsPlainOrGzipUpToItsLimit) {
+  TempDir dir;
+  const std::string text = "{\"a\":1}\n\n  {\"b\":2}\n";
+  std::ofstream(dir / "plain.ndjson", std::ios::binary) << text;
+  WriteGzip(dir / "packed.ndjson", text);  // named plain, gzip within
+  for (const std::string name : {"plain.ndjson", "packed.ndjson"}) {
+    Result<std::string> read = ReadWholeText(dir / name, 1000);
+    ASSERT_TRUE(read.has_value()) << read.error().message();
+    EXPECT_EQ(*read, text) << name;
+    Result<std::string> limited = ReadWholeText(dir / name, text.size() - 1);
+    ASSERT_FALSE(limited.has_value()) << name;
+    EXPECT_EQ(limited.error().code(), StatusCode::kResourceExhausted);
+    EXPECT_THAT(limited.error().message(), HasSubstr(name + ": the text is larger than"));
+    EXPECT_TRUE(ReadWholeText(dir / name, text.size()).has_value()) << name;
+  }
+  WriteGzip(dir / "big.ndjson.gz", std::string(size_t{3} << 20, 'a'));
+  Result<std::string> big = ReadWholeText(dir / "big.ndjson.gz", size_t{1} << 20);
+  ASSERT_FALSE(big.has_value());
+  EXPECT_EQ(big.error().code(), StatusCode::kResourceExhausted);
+  Result<std::string> directory = ReadWholeText(dir.path(), 1000);
+  ASSERT_FALSE(directory.has_value());
+  EXPECT_THAT(directory.error().message(), HasSubstr("is a directory"));
+  const std::string packed = ReadFile(dir / "packed.ndjson");
+  std::ofstream(dir / "cut.ndjson.gz", std::ios::binary) << packed.substr(0, packed.size() - 4);
+  Result<std::string> cut = ReadWholeText(dir / "cut.ndjson.gz", 1000);
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_THAT(cut.error().message(), HasSubstr("cut.ndjson.gz"));
+}
+
 TEST(LineReaderTest, PlainAndGzipGiveTheSameLines) {
   TempDir dir;
   const std::string text = "{\"a\":1}\r\n\n   \n{\"b\":2}\n{\"c\":3}";  // CRLF, blank lines, no final newline
@@ -1448,7 +1480,9 @@ TEST(ScreenTest, AnOutputNameTakenByADirectoryMovesNothing) {
     EXPECT_THAT(report.error().message(),
                 HasSubstr(in_the_way + ": a directory is in the way; no output was moved"));
     for (const std::string earlier : {"patients.ndjson", "summary.txt"}) {
-      if (earlier != in_the_way) EXPECT_EQ(ReadFile(out + "/" + earlier), "earlier run\n") << earlier;
+      if (earlier != in_the_way) {
+        EXPECT_EQ(ReadFile(out + "/" + earlier), "earlier run\n") << earlier;
+      }
     }
     for (const std::string name : {"Group.json", "MeasureReport.json", "summary.json", "patients.csv"}) {
       EXPECT_FALSE(fs::exists(out + "/" + name)) << name;
