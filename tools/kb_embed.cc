@@ -8,9 +8,9 @@
 // decodes in a fraction of the time YAML parsing takes. A file that is not
 // YAML, not UTF-8, or holds a control character in a text (which the loader
 // checks only in files it parses), is embedded as its raw text under the
-// marker "!raw",
-// so that the loader reports the problem with its line like any other (and
-// the built-in knowledge base is then unusable, which its tests catch).
+// marker "!raw", so that the loader reports the problem with its line like
+// any other (and the built-in knowledge base is then unusable, which its
+// tests catch).
 #include <cstdio>
 #include <fstream>
 #include <sstream>

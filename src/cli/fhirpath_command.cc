@@ -202,10 +202,10 @@ int RunFhirpath(const FhirpathOptions& options, std::ostream& out, std::ostream&
         // "FILE:LINE: column C: what is wrong", as screen names a line (the
         // parser's own "1:C" is the place within the line alone).
         std::string message = document.error().message();
-        if (message.starts_with(line_label + ": ")) {
-          message = line_label + ": " + screen::LineAloneMessage(message.substr(line_label.size() + 2));
-        } else if (message.starts_with(line_label + ":")) {
-          message = line_label + ": " + screen::LineAloneMessage(message.substr(line_label.size() + 1));
+        if (message.starts_with(line_label + ":")) {
+          std::string_view rest = std::string_view(message).substr(line_label.size() + 1);
+          if (rest.starts_with(' ')) rest.remove_prefix(1);
+          message = line_label + ": " + screen::LineAloneMessage(std::string(rest));
         }
         err << "regenpath fhirpath: " << message << " (line skipped)\n";
         out << "\n";

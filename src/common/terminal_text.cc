@@ -44,11 +44,11 @@ uint32_t CodePoint(std::string_view bytes) {
 
 bool IsC0OrDel(unsigned char byte) { return (byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7F; }
 
+}  // namespace
+
 bool IsBidiOverride(uint32_t code) {
   return (code >= 0x202A && code <= 0x202E) || (code >= 0x2066 && code <= 0x2069);
 }
-
-}  // namespace
 
 void TerminalTextWriter::Append(std::string_view text, std::string& out) {
   for (const char c : text) {

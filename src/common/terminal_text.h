@@ -22,7 +22,9 @@ namespace regenpath {
 // For a terminal: each control character but '\n' and '\t' (C0, DEL, the
 // C1 controls U+0080-U+009F encoded C2 80-C2 9F) and each bidirectional
 // override is written as U+FFFD; everything else, invalid UTF-8 included,
-// as it is. Piece by piece, whatever the cuts: a byte that may start a
+// as it is (for a UTF-8 terminal, which shows an invalid byte as a
+// replacement; an 8-bit terminal would take a lone 0x9B for a CSI, which
+// LogSafe below escapes). Piece by piece, whatever the cuts: a byte that may start a
 // control (C2, E2) is held until the next says (at most two are held). One
 // writer per text; not thread-safe.
 class TerminalTextWriter {
@@ -40,7 +42,11 @@ class TerminalTextWriter {
 // `text` as TerminalTextWriter writes it. Pure; thread-safe.
 std::string TerminalSafe(std::string text);
 // The code point of the first character TerminalSafe would replace, if any.
+// Pure; thread-safe.
 std::optional<uint32_t> FirstTerminalControl(std::string_view text);
+// True for the bidirectional embeddings, overrides and isolates
+// (U+202A-U+202E, U+2066-U+2069), which reorder what a reader sees.
+bool IsBidiOverride(uint32_t code);
 
 // For one log record, which must stay one line and say exactly what came
 // in: every control character, newline and tab included, the C1 controls,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/line_breaks.h"
+#include "common/terminal_text.h"
 #include "common/utf8.h"
 #include "knowledge/kb_terminology.h"
 #include "knowledge/knowledge_base.h"
@@ -324,9 +325,13 @@ class Loader {
     // which comes here.)
     file_ = file.name;
     ForEachControlCharacter(*root, [&](const YamlTree& text, uint32_t control) {
-      Report(text,
-             fmt::format("{} (U+{:04X}) in a text; only newline and tab are allowed",
-                         control >= 0x2000 ? "a bidirectional override" : "a control character", control));
+      Report(text, IsBidiOverride(control)
+                       ? fmt::format("a bidirectional override (U+{:04X}) in a text, which reorders what "
+                                     "a reader sees",
+                                     control)
+                       : fmt::format("a control character (U+{:04X}) in a text; only newline and tab are "
+                                     "allowed",
+                                     control));
     });
     ReadTree(file.name, *root);
   }

@@ -6,23 +6,16 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
-#include "common/line_breaks.h"
+#include "common/config_text.h"
 
 namespace regenpath::registry {
 
 Result<RegistryConfig> LoadRegistryConfig(const std::string& path) {
   RegistryConfig config;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
+  RP_ASSIGN_OR_RETURN(const std::string text, ReadConfigText(path));
   try {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    YAML::Node root = YAML::Load(LoneCrAsLf(std::move(text)));
+    YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) return Fail(InvalidInput(fmt::format("{}: the registry configuration must be a mapping", path)));
     std::filesystem::path base = std::filesystem::path(path).parent_path();
     auto resolve = [&](const std::string& value) {
@@ -47,9 +40,9 @@ Result<RegistryConfig> LoadRegistryConfig(const std::string& path) {
       }
     }
   } catch (const YAML::Exception& error) {
-    return Fail(InvalidInput(fmt::format("{}: {}", path, error.what())));
-  } catch (const std::ios_base::failure& error) {  // a read error (EIO) past the open
-    return Fail(InvalidInput(fmt::format("{}: cannot be read: {}", path, error.what())));
+    // Bad YAML, or a value of the wrong type: named with its line.
+    if (error.mark.is_null()) return Fail(InvalidInput(fmt::format("{}: {}", path, error.msg)));
+    return Fail(InvalidInput(fmt::format("{}:{}: {}", path, error.mark.line + 1, error.msg)));
   }
   return config;
 }

@@ -19,8 +19,9 @@ struct RegistryConfig {
   int min_episodes = 0;  // 0: the knowledge base's
 };
 
-// kInvalidInput "FILE: not a readable file" for a missing or unreadable file
-// or a directory; "FILE:LINE: message" for bad YAML or an unknown key.
+// kInvalidInput "FILE: not a readable file" (or "FILE: cannot be read: why")
+// for a file that cannot be read (common/config_text.h); "FILE:LINE:
+// message" for bad YAML, a value of the wrong type or an unknown key.
 Result<RegistryConfig> LoadRegistryConfig(const std::string& path);
 
 }  // namespace regenpath::registry

@@ -493,16 +493,20 @@ fhir::Parser& LineRouter::RecordParser() {
   return *impl_->record_parser;
 }
 
-bool LineRouter::RecordParserRefuses(std::string_view line) {
-  return impl_->record_options != nullptr && !RecordParser().ParseNdjson(line, "line").has_value();
-}
-
 LineRouting LineRouter::RouteByRecordParser(std::string_view line, size_t capacity,
                                             std::string_view dom_message) {
+  if (impl_->record_options == nullptr) {
+    LineRouting routing;
+    routing.message = std::string(dom_message);
+    return routing;
+  }
+  return RouteJudged(line, capacity, dom_message, RecordParser().ParseNdjson(line, "line"));
+}
+
+LineRouting LineRouter::RouteJudged(std::string_view line, size_t capacity, std::string_view dom_message,
+                                    const Result<fhir::Document>& parsed) {
   LineRouting routing;
   routing.message = std::string(dom_message);
-  if (impl_->record_options == nullptr) return routing;
-  Result<fhir::Document> parsed = RecordParser().ParseNdjson(line, "line");
   std::optional<LineRouting> quick = QuickRoute(line, capacity);
   if (!parsed.has_value()) {
     // "line: line 1: what is wrong": what is wrong, as assess would say it.
@@ -674,7 +678,10 @@ LineRouting LineRouter::Route(std::string_view line, size_t capacity, const fhir
     // Deeper than a skeleton may be (rare). The record parser's depth limit
     // (assess's) is not the DOM's: a line it refuses is malformed, as any
     // line it refuses is; one it takes is read by the DOM.
-    if (RecordParserRefuses(line)) return RouteByRecordParser(line, capacity, "JSON nesting is too deep");
+    if (impl_->record_options != nullptr) {
+      Result<fhir::Document> judged = RecordParser().ParseNdjson(line, "line");
+      if (!judged.has_value()) return RouteJudged(line, capacity, {}, judged);
+    }
     error = impl_->parser.parse(bytes, line.size(), copy).get(root);
   }
   if (error) {

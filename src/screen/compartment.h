@@ -140,8 +140,10 @@ class LineRouter {
   // resource with an id as far as QuickRoute reads, or, for a line
   // simdjson's structural pass refuses, names its patient to FastPatientOf).
   LineRouting RouteByRecordParser(std::string_view line, size_t capacity, std::string_view dom_message);
-  // True when there are record options and their parser refuses `line`.
-  bool RecordParserRefuses(std::string_view line);
+  // RouteByRecordParser once the record parser has judged `line` alone
+  // (`parsed`; record options required).
+  LineRouting RouteJudged(std::string_view line, size_t capacity, std::string_view dom_message,
+                          const Result<fhir::Document>& parsed);
   // The record parser, made when first needed (record options required).
   fhir::Parser& RecordParser();
 

@@ -66,7 +66,7 @@ class GzipText {
   // first; the rest is read from `fd` as it stands.
   GzipText(int fd, const std::string& path, std::string_view seed = {})
       : fd_(fd), path_(path), input_(new unsigned char[kInput]) {
-    std::memcpy(input_.get(), seed.data(), std::min(seed.size(), kInput));
+    if (!seed.empty()) std::memcpy(input_.get(), seed.data(), std::min(seed.size(), kInput));
     stream_.next_in = input_.get();
     stream_.avail_in = static_cast<unsigned>(std::min(seed.size(), kInput));
   }

@@ -49,8 +49,10 @@ void ReleaseReadBuffer();
 
 // The whole text of `path` ("-": standard input), uncompressed when it
 // starts with the gzip magic (as ForEachLine reads it: the same failures),
-// read from start to end (a pipe will do). At most `max_bytes` of text are
-// held: a longer text fails (kResourceExhausted) once it is found longer.
+// read from start to end (a pipe will do). At most `max_bytes` + 1 bytes of
+// text are held: a longer text fails (kResourceExhausted) once it is found
+// longer. (For `fhirpath`, which reads what `screen` reads;
+// fhir::ReadFileToString is the record parser's reader of plain files.)
 Result<std::string> ReadWholeText(const std::string& path, size_t max_bytes);
 
 // True iff `path` is gzip-compressed (starts with the gzip magic). False

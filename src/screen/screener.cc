@@ -267,8 +267,9 @@ Status ScanFiles(const InputListing& listing, std::vector<ScanPiece>& pieces, si
                 ++count.outside[routing.resource_type];
                 return;
               case LineKind::kSharedResource:
-                // (A message: nested past the record parser's depth, the
-                // run's issue too; the records that reference it refuse it.)
+                // (A message: malformed, the record parser refuses it; the
+                // run's issue too, and the records that reference it refuse
+                // it again.)
                 if (!routing.message.empty()) {
                   count.issues.push_back({file_index, line_number, std::move(routing.message)});
                 }

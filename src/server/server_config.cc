@@ -7,14 +7,12 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
 
-#include "common/line_breaks.h"
+#include "common/config_text.h"
 #include "server/address_policy.h"
 #include "server/fhir_server_allowlist.h"
 #include "server/tls_ciphers.h"
@@ -364,21 +362,16 @@ class ConfigReader {
 }  // namespace
 
 Result<ServerConfig> LoadServerConfig(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
+  RP_ASSIGN_OR_RETURN(const std::string text, ReadConfigText(path));
   YAML::Node root;
   try {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Fail(InvalidInput(fmt::format("{}: not a readable file", path)));
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    root = YAML::Load(LoneCrAsLf(std::move(text)));
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& error) {
     return Fail(InvalidInput(fmt::format("{}:{}: {}", path, error.mark.line + 1, error.msg)));
   } catch (const YAML::Exception& error) {
     return Fail(InvalidInput(fmt::format("{}: {}", path, error.what())));
-  } catch (const std::ios_base::failure& error) {  // a read error (EIO) past the open
-    return Fail(InvalidInput(fmt::format("{}: cannot be read: {}", path, error.what())));
   }
+  std::error_code ec;
   ServerConfig config;
   fs::path base = fs::absolute(fs::path(path), ec).parent_path();
   ConfigReader reader(path, base);

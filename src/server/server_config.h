@@ -101,8 +101,9 @@ struct ServerConfig {
 
 // Reads `path` into a config (defaults for what it does not set). Relative
 // file and directory paths in it are resolved against the file's directory.
-// kInvalidInput ("FILE:LINE: message") for an unreadable file, bad YAML, an
-// unknown key or a value of the wrong type or range.
+// kInvalidInput "FILE: not a readable file" (or "FILE: cannot be read: why")
+// for a file that cannot be read (common/config_text.h); "FILE:LINE:
+// message" for bad YAML, an unknown key or a value of the wrong type or range.
 Result<ServerConfig> LoadServerConfig(const std::string& path);
 
 // Checks the whole config once the command line is applied: kInvalidArgument

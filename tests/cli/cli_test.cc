@@ -469,7 +469,7 @@ TEST(CliFhirpathTest, BadNdjsonLinesAreSkippedOnEveryLine) {
 // A Bulk Data export's .ndjson.gz is read as its NDJSON: a line of output
 // per line, a bad line named with its number, blank lines counted; a
 // truncated file is named.
-TEST(CliFhirpathTest, GzipNdjsonIsReadLineByLine) {
+TEST(CliFhirpathTest, GzipNdjsonIsReadAsItsNdjson) {
   TempDir dir;
   auto write_gzip = [](const std::string& path, const std::string& content) {
     gzFile file = gzopen(path.c_str(), "wb");

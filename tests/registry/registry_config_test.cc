@@ -39,6 +39,17 @@ TEST_F(RegistryConfigTest, CrLineEndingsAreLineEnds) {
       << bad.error().message();
 }
 
+// Bad YAML and a value of the wrong type are named with their line.
+TEST_F(RegistryConfigTest, BadYamlAndBadValuesNameTheirLine) {
+  Result<RegistryConfig> bad = Load("database: r.sqlite\nmin_episodes: [3\n");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("registry.yaml:"), std::string::npos) << bad.error().message();
+  EXPECT_EQ(bad.error().message().find("yaml-cpp"), std::string::npos) << bad.error().message();
+  Result<RegistryConfig> wrong = Load("database: r.sqlite\nmin_episodes: abc\n");
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().message().find("registry.yaml:2: "), std::string::npos) << wrong.error().message();
+}
+
 // A missing file and a directory are named; neither stops the process.
 TEST_F(RegistryConfigTest, AMissingFileOrADirectoryIsNamed) {
   Result<RegistryConfig> missing = LoadRegistryConfig((dir_.path() / "absent.yaml").string());
