@@ -82,12 +82,7 @@ void TerminalTextWriter::Finish(std::string& out) {
 }
 
 std::string TerminalSafe(std::string text) {
-  bool clean = true;
-  for (size_t i = 0; i < text.size() && clean; ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    clean = !IsC0OrDel(byte) && !StartsHeld(byte);
-  }
-  if (clean) return text;  // the usual case: nothing to look at twice
+  if (!FirstTerminalControl(text)) return text;  // the usual case: nothing to replace
   std::string out;
   out.reserve(text.size());
   TerminalTextWriter writer;

@@ -46,13 +46,27 @@ ssize_t PreadRetrying(int fd, void* into, size_t size, uint64_t offset) {
   return got;
 }
 
+// Whether the `size` bytes at `head` are the gzip magic.
+bool IsGzipMagic(const char* head, size_t size) {
+  return size == 2 && static_cast<unsigned char>(head[0]) == 0x1f &&
+         static_cast<unsigned char>(head[1]) == 0x8b;
+}
+
 // Whether the file open as `fd` starts with the gzip magic; -1 (errno set)
 // when it cannot be read.
 int StartsWithGzipMagic(int fd) {
-  unsigned char magic[2] = {0, 0};
+  char magic[2] = {0, 0};
   const ssize_t got = PreadRetrying(fd, magic, 2, 0);
   if (got < 0) return -1;
-  return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? 1 : 0;
+  return IsGzipMagic(magic, static_cast<size_t>(got)) ? 1 : 0;
+}
+
+// Up to `room` bytes of the file open as `fd` (named `name`) from where it
+// stands: the count, 0 at its end.
+Result<size_t> ReadPlain(int fd, const std::string& name, char* into, size_t room) {
+  const ssize_t got = ReadRetrying(fd, into, room);
+  if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", name, std::strerror(errno))));
+  return static_cast<size_t>(got);
 }
 
 // A gzip file's text, read with zlib's inflate: one member after another
@@ -317,12 +331,8 @@ Status ForEachLine(const std::string& path, const LineVisitor& visit, uint64_t* 
     return SplitLines([&](char* into, size_t room) { return text.Read(into, room); }, visit, bytes_read,
                       nullptr);
   }
-  auto read = [&](char* into, size_t room) -> Result<size_t> {
-    const ssize_t got = ReadRetrying(fd, into, room);
-    if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", path, std::strerror(errno))));
-    return static_cast<size_t>(got);
-  };
-  return SplitLines(read, visit, bytes_read, nullptr);
+  return SplitLines([&](char* into, size_t room) { return ReadPlain(fd, path, into, room); }, visit,
+                    bytes_read, nullptr);
 }
 
 Result<std::string> ReadWholeText(const std::string& path, size_t max_bytes) {
@@ -359,11 +369,7 @@ Result<std::string> ReadWholeText(const std::string& path, size_t max_bytes) {
       if (*got == 0) return Status();
     }
   };
-  auto plain = [&](char* into, size_t room) -> Result<size_t> {
-    const ssize_t got = ReadRetrying(fd, into, room);
-    if (got < 0) return Fail(InvalidInput(fmt::format("{}: read error: {}", name, std::strerror(errno))));
-    return static_cast<size_t>(got);
-  };
+  auto plain = [&](char* into, size_t room) { return ReadPlain(fd, name, into, room); };
   // The first bytes say which (read, not looked at in place: a pipe will do).
   char head[2];
   size_t head_size = 0;
@@ -373,8 +379,7 @@ Result<std::string> ReadWholeText(const std::string& path, size_t max_bytes) {
     if (*got == 0) break;
     head_size += *got;
   }
-  if (head_size == 2 && static_cast<unsigned char>(head[0]) == 0x1f &&
-      static_cast<unsigned char>(head[1]) == 0x8b) {
+  if (IsGzipMagic(head, head_size)) {
     GzipText gzip(fd, name, std::string_view(head, 2));
     RP_RETURN_IF_ERROR(fill([&](char* into, size_t room) { return gzip.Read(into, room); }));
   } else {
